@@ -1,0 +1,67 @@
+# Thin wrappers around Meson + Ninja.  `make run` and `make check` are the
+# two commands of the README; both install missing Debian packages first.
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD := build
+ASAN := build-asan
+FUZZ := build-fuzz
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps build run check test-release test-asan test-fuzz fuzz bench install clean
+
+all: build
+
+deps:
+	@sh tools/deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --buildtype=release --prefix=$(PREFIX)
+
+build: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+$(ASAN)/build.ninja:
+	meson setup $(ASAN) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+
+$(FUZZ)/build.ninja:
+	CC=clang meson setup $(FUZZ) --buildtype=debugoptimized -Dfuzz=true \
+	  -Db_sanitize=address,undefined -Db_lundef=false -Dinterop=false
+
+run: deps build
+	@sh tools/demo.sh $(BUILD)/orthrus
+
+# Every test in the release build, the unit and interop tests again under
+# ASan+UBSan, and the fuzz corpus replay; then one summary line.
+check: deps
+	@rm -f $(BUILD)/meson-logs/testlog.json $(ASAN)/meson-logs/testlog.json $(FUZZ)/meson-logs/testlog.json
+	-@$(MAKE) --no-print-directory test-release
+	-@$(MAKE) --no-print-directory test-asan
+	-@$(MAKE) --no-print-directory test-fuzz
+	@python3 tools/summarize.py $(BUILD)/meson-logs/testlog.json \
+	  $(ASAN)/meson-logs/testlog.json $(FUZZ)/meson-logs/testlog.json
+
+test-release: build
+	meson test -C $(BUILD) --print-errorlogs --num-processes 2
+
+test-asan: $(ASAN)/build.ninja
+	ninja -C $(ASAN)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  meson test -C $(ASAN) --print-errorlogs --num-processes 2
+
+test-fuzz: $(FUZZ)/build.ninja
+	ninja -C $(FUZZ)
+	meson test -C $(FUZZ) --print-errorlogs --suite fuzz --num-processes 2
+
+# Long fuzzing: each harness FUZZ_SECONDS seconds.
+fuzz: deps $(FUZZ)/build.ninja
+	ninja -C $(FUZZ)
+	@sh fuzz/run.sh $(FUZZ) $(FUZZ_SECONDS)
+
+bench: deps build
+	@sh bench/run.sh $(BUILD)
+
+install: build
+	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild
+
+clean:
+	rm -rf $(BUILD) $(ASAN) $(FUZZ)

@@ -1,0 +1,78 @@
+#define _DEFAULT_SOURCE /* explicit_bzero */
+#include "arena.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * Invariant: bytes in [used, cap) are zero (zeroed at init, wiped at reset,
+ * and allocation only moves forward), so arena_alloc() hands out zeroed
+ * memory without a memset.  explicit_bzero rather than OPENSSL_cleanse
+ * because only src/crypto includes OpenSSL; both survive dead-store
+ * elimination.
+ */
+
+orth_err
+arena_init(struct arena *a, size_t cap)
+{
+	a->base = calloc(1, cap);
+	if (a->base == NULL)
+		return ORTH_E_NOMEM;
+	a->cap = cap;
+	a->used = 0;
+	return ORTH_OK;
+}
+
+void
+arena_free(struct arena *a)
+{
+	if (a->base != NULL) {
+		explicit_bzero(a->base, a->used);
+		free(a->base);
+	}
+	a->base = NULL;
+	a->cap = 0;
+	a->used = 0;
+}
+
+void *
+arena_alloc(struct arena *a, size_t n)
+{
+	size_t start = (a->used + 15) & ~(size_t)15;
+	void *p;
+
+	if (start < a->used || start > a->cap || n > a->cap - start)
+		return NULL;
+	p = a->base + start;
+	a->used = start + n;
+	return p;
+}
+
+void *
+arena_dup(struct arena *a, const void *data, size_t n)
+{
+	void *p = arena_alloc(a, n ? n : 1);
+	if (p != NULL && n != 0)
+		memcpy(p, data, n);
+	return p;
+}
+
+char *
+arena_strndup(struct arena *a, const char *s, size_t n)
+{
+	char *p;
+	if (n == SIZE_MAX)
+		return NULL;
+	p = arena_alloc(a, n + 1);
+	if (p != NULL)
+		memcpy(p, s, n); /* p[n] is already zero */
+	return p;
+}
+
+void
+arena_reset(struct arena *a)
+{
+	/* Wipe: the request may have left decrypted keys in here. */
+	explicit_bzero(a->base, a->used);
+	a->used = 0;
+}

@@ -1,0 +1,142 @@
+/*
+ * crypto.h - the RFC 3961 framework for the AES enctypes of RFC 3962 and
+ * RFC 8009, over OpenSSL 3 EVP.  The only module that includes OpenSSL.
+ *
+ * Enctypes: 17 aes128-cts-hmac-sha1-96, 18 aes256-cts-hmac-sha1-96,
+ *           19 aes128-cts-hmac-sha256-128, 20 aes256-cts-hmac-sha384-192.
+ * Checksum types: 15 hmac-sha1-96-aes128, 16 hmac-sha1-96-aes256,
+ *           19 hmac-sha256-128-aes128, 20 hmac-sha384-192-aes256.
+ *
+ * A struct crypto_key owns its key bytes (wiped when freed) and caches the
+ * keys it derives per usage, so repeated use with one usage never
+ * re-derives.  Because of that cache a key object is NOT thread-safe: each
+ * thread uses its own key objects.  crypto_init() fetches the EVP
+ * algorithms once per process; call it before anything else (idempotent,
+ * thread-safe through pthread_once).
+ */
+#ifndef ORTHRUS_CRYPTO_H
+#define ORTHRUS_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../base/err.h"
+
+#define ORTH_MUST_CHECK __attribute__((warn_unused_result))
+
+enum {
+	ENCTYPE_AES128_CTS_HMAC_SHA1_96 = 17,
+	ENCTYPE_AES256_CTS_HMAC_SHA1_96 = 18,
+	ENCTYPE_AES128_CTS_HMAC_SHA256_128 = 19,
+	ENCTYPE_AES256_CTS_HMAC_SHA384_192 = 20,
+};
+
+enum {
+	CKSUMTYPE_HMAC_SHA1_96_AES128 = 15,
+	CKSUMTYPE_HMAC_SHA1_96_AES256 = 16,
+	CKSUMTYPE_HMAC_SHA256_128_AES128 = 19,
+	CKSUMTYPE_HMAC_SHA384_192_AES256 = 20,
+};
+
+#define CRYPTO_MAX_KEY_LEN 32
+#define CRYPTO_MAX_CKSUM_LEN 24
+/* Largest ciphertext expansion: 16-byte confounder + 24-byte MAC. */
+#define CRYPTO_MAX_OVERHEAD 40
+
+struct crypto_key;
+
+orth_err crypto_init(void);
+
+/* Enctype facts; unknown enctypes give false / 0 / NULL / -1. */
+bool crypto_enctype_supported(int32_t enctype);
+size_t crypto_enctype_keylen(int32_t enctype);
+const char *crypto_enctype_name(int32_t enctype);     /* "aes256-cts-hmac-sha1-96" */
+int32_t crypto_enctype_from_name(const char *name);   /* also accepts "aes256-cts", numbers */
+int32_t crypto_enctype_cksumtype(int32_t enctype);    /* its keyed checksum */
+size_t crypto_cksumtype_len(int32_t cksumtype);       /* 0 if unknown */
+/* The enctype whose key a keyed checksum type uses, or -1. */
+int32_t crypto_cksumtype_enctype(int32_t cksumtype);
+/* RFC 3962 default s2kparams: 4096 iterations; RFC 8009: 32768. */
+uint32_t crypto_enctype_default_iterations(int32_t enctype);
+
+/* Length of ciphertext for plain_len bytes of plaintext. */
+size_t crypto_encrypt_len(int32_t enctype, size_t plain_len);
+
+/* A key from raw bytes (copied). *out owned by caller: crypto_key_free(). */
+orth_err crypto_key_new(int32_t enctype, const uint8_t *bytes, size_t len,
+			struct crypto_key **out);
+/* A fresh random key (random-to-key over RAND_bytes). */
+orth_err crypto_key_random(int32_t enctype, struct crypto_key **out);
+/*
+ * RFC 3961 string-to-key.  params: s2kparams (4-byte big-endian iteration
+ * count) or NULL/0 for the default; an iteration count of 0 or above
+ * 16,777,216 is refused (ORTH_E_RANGE) so hostile ETYPE-INFO2 cannot stall
+ * a client.
+ */
+orth_err crypto_string_to_key(int32_t enctype, const char *password,
+			      size_t password_len, const uint8_t *salt,
+			      size_t salt_len, const uint8_t *params,
+			      size_t params_len, struct crypto_key **out);
+/* Same as above with an explicit iteration count. */
+orth_err crypto_string_to_key_iter(int32_t enctype, const char *password,
+				   size_t password_len, const uint8_t *salt,
+				   size_t salt_len, uint32_t iterations,
+				   struct crypto_key **out);
+/* A copy of key (without its derived-key cache). */
+orth_err crypto_key_copy(const struct crypto_key *key, struct crypto_key **out);
+/* Wipes and frees; NULL is fine. */
+void crypto_key_free(struct crypto_key *key);
+
+int32_t crypto_key_enctype(const struct crypto_key *key);
+/* The raw key bytes (valid while key lives); *len_out set. */
+const uint8_t *crypto_key_bytes(const struct crypto_key *key, size_t *len_out);
+
+/*
+ * RFC 3961 encrypt: confounder || plaintext, CTS, MAC.  out must have room
+ * for crypto_encrypt_len(enctype, in_len) bytes; *out_len set on success.
+ */
+orth_err crypto_encrypt(struct crypto_key *key, int32_t usage,
+			const uint8_t *in, size_t in_len, uint8_t *out,
+			size_t *out_len);
+/*
+ * Decrypt and verify.  out needs in_len bytes; *out_len is the plaintext
+ * length.  ORTH_E_INTEGRITY when the MAC fails (wrong key, tampering),
+ * ORTH_E_MALFORMED when in_len is too short.  out is wiped on failure.
+ */
+orth_err crypto_decrypt(struct crypto_key *key, int32_t usage,
+			const uint8_t *in, size_t in_len, uint8_t *out,
+			size_t *out_len) ORTH_MUST_CHECK;
+
+/*
+ * Keyed checksum of the key's enctype (crypto_enctype_cksumtype).  out needs
+ * CRYPTO_MAX_CKSUM_LEN bytes.
+ */
+orth_err crypto_checksum_make(struct crypto_key *key, int32_t usage,
+			      const uint8_t *data, size_t len,
+			      int32_t *cksumtype_out, uint8_t *out,
+			      size_t *out_len);
+/*
+ * Verify a keyed checksum, in constant time.  ORTH_E_CKSUMTYPE when the type
+ * is unknown, unkeyed or does not match the key's enctype;
+ * ORTH_E_INTEGRITY when it does not verify.
+ */
+orth_err crypto_checksum_verify(struct crypto_key *key, int32_t usage,
+				int32_t cksumtype, const uint8_t *data,
+				size_t len, const uint8_t *cksum,
+				size_t cksum_len) ORTH_MUST_CHECK;
+
+/* RFC 3961 PRF (RFC 3962 §4 / RFC 8009 §5); out_len set to its size. */
+orth_err crypto_prf(struct crypto_key *key, const uint8_t *in, size_t in_len,
+		    uint8_t *out, size_t *out_len);
+
+/* Cryptographically random bytes. */
+orth_err crypto_random_bytes(void *buf, size_t len);
+
+/* Constant-time comparison: true when equal. */
+bool crypto_ct_equal(const void *a, const void *b, size_t len);
+
+/* Wipe memory (OPENSSL_cleanse). */
+void crypto_wipe(void *p, size_t len);
+
+#endif
