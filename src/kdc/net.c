@@ -77,6 +77,8 @@ struct worker {
 	orth_err result;
 	pthread_t thread;
 	bool started;
+	uint64_t evict_log_ms;   /* rate limit for the connection-cap message */
+	size_t evicted;          /* since the last such message */
 };
 
 struct kdc_net {
@@ -710,8 +712,15 @@ tcp_accept(struct worker *w, int lfd, uint64_t now)
 			return;
 		}
 		if (w->nconns >= w->net->cfg.tcp_max_conns) {
-			log_msg(LOG_LVL_INFO, "tcp: %zu connections, closing the least "
-			    "recently active (%s)", w->nconns, w->lru_head->info.peer_str);
+			/* At most one line a second: a flood must not flood the log. */
+			w->evicted++;
+			if (now - w->evict_log_ms >= 1000 || w->evict_log_ms == 0) {
+				log_msg(LOG_LVL_WARN, "tcp: at the cap of %zu connections: "
+				    "closed %zu least recently active (latest %s)",
+				    w->nconns, w->evicted, w->lru_head->info.peer_str);
+				w->evict_log_ms = now;
+				w->evicted = 0;
+			}
 			conn_close(w, w->lru_head);
 		}
 		c = w->free_list;
