@@ -109,6 +109,41 @@ struct crypto_key {
 
 static const uint8_t zero_iv[AES_BLOCK];
 
+/*
+ * Confounders come from a per-thread pool refilled 1 KiB at a time: one
+ * RAND_bytes call per encryption costs more than the encryption itself.
+ * Bytes are wiped as they are handed out; a forked child drops the pool it
+ * inherited so parent and child never share confounders.
+ */
+#define CONF_POOL 1024
+static _Thread_local struct {
+	uint8_t buf[CONF_POOL];
+	size_t used;
+	bool filled;
+} conf_pool;
+
+static void
+conf_pool_atfork_child(void)
+{
+	OPENSSL_cleanse(conf_pool.buf, sizeof(conf_pool.buf));
+	conf_pool.filled = false;
+}
+
+static orth_err
+confounder_get(uint8_t *out)
+{
+	if (!conf_pool.filled || conf_pool.used + CONF_LEN > CONF_POOL) {
+		if (RAND_bytes(conf_pool.buf, CONF_POOL) != 1)
+			return ORTH_E_INTERNAL;
+		conf_pool.used = 0;
+		conf_pool.filled = true;
+	}
+	memcpy(out, conf_pool.buf + conf_pool.used, CONF_LEN);
+	OPENSSL_cleanse(conf_pool.buf + conf_pool.used, CONF_LEN);
+	conf_pool.used += CONF_LEN;
+	return ORTH_OK;
+}
+
 static void
 init_once(void)
 {
@@ -120,7 +155,8 @@ init_once(void)
 	alg.hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	alg.sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
 	if (alg.cts128 && alg.cts256 && alg.krb5kdf && alg.kbkdf &&
-	    alg.pbkdf2 && alg.hmac && alg.sha1)
+	    alg.pbkdf2 && alg.hmac && alg.sha1 &&
+	    pthread_atfork(NULL, NULL, conf_pool_atfork_child) == 0)
 		alg_err = ORTH_OK;
 }
 
@@ -698,7 +734,7 @@ encrypt_with(struct crypto_key *key, int32_t usage, const uint8_t *conf,
 	if (conf != NULL)
 		memcpy(out, conf, CONF_LEN);
 	else
-		TRY(crypto_random_bytes(out, CONF_LEN));
+		TRY(confounder_get(out));
 	if (!et->sha2) {
 		/* RFC 3961 §5.3: H = HMAC(Ki, conf | plaintext). */
 		TRY(mac_compute(et, s->ki, out, clen, NULL, 0, out + clen));

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "crypto/crypto.h"
 #include "crypto/crypto_test.h"
@@ -715,6 +717,41 @@ test_cache(void)
 	crypto_key_free(k);
 }
 
+/* A forked child must not reuse the parent's pooled confounders. */
+static void
+test_fork_confounders(void)
+{
+	struct crypto_key *k = NULL;
+	uint8_t plain[8] = {0}, mine[64], theirs[64];
+	size_t clen = 0;
+	int fds[2], status = 0;
+	pid_t pid;
+
+	if (crypto_key_random(17, &k) != ORTH_OK || pipe(fds) != 0) {
+		EXPECT(0);
+		return;
+	}
+	/* Fill this thread's pool before forking. */
+	EXPECT_EQ_INT(crypto_encrypt(k, 1, plain, 8, mine, &clen), ORTH_OK);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		ssize_t w = -1;
+		if (crypto_encrypt(k, 1, plain, 8, theirs, &clen) == ORTH_OK)
+			w = write(fds[1], theirs, clen);
+		_exit(w == (ssize_t)clen ? 0 : 1);
+	}
+	EXPECT(pid > 0);
+	close(fds[1]);
+	EXPECT_EQ_INT(crypto_encrypt(k, 1, plain, 8, mine, &clen), ORTH_OK);
+	EXPECT_EQ_INT(read(fds[0], theirs, sizeof(theirs)), (ssize_t)clen);
+	close(fds[0]);
+	EXPECT(pid > 0 && waitpid(pid, &status, 0) == pid);
+	EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	EXPECT(memcmp(mine, theirs, clen) != 0);
+	crypto_key_free(k);
+}
+
 int
 main(void)
 {
@@ -731,5 +768,6 @@ main(void)
 	test_s2k_negative();
 	test_keys_and_names();
 	test_cache();
+	test_fork_confounders();
 	return test_done("crypto");
 }
