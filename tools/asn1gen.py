@@ -500,7 +500,12 @@ def main(argv):
            "static const struct der_type asn1__BIT_STRING = {.name = \"BIT STRING\", "
            ".kind = DER_K_FLAGS, .app = -1, .size = sizeof(uint32_t), .raw_off = -1, .msgtype_off = -1};",
            ""]
-    src += fwd + [""] + field_tables + [""] + tables + [""]
+    body = fwd + [""] + field_tables + [""] + tables + [""]
+    used = "\n".join(body)
+    # Only the built-ins the module refers to (unused statics are warnings).
+    src = [l for l in src if not l.startswith("static const struct der_type asn1__")
+           or ("&" + l.split()[4]) in used]
+    src += body
     text_c = "\n".join(src).replace(".lo = -2147483648LL", ".lo = -2147483647LL - 1")
     with open(argv[2], "w", encoding="utf-8") as f:
         f.write("\n".join(hdr))

@@ -66,8 +66,10 @@ kill "$cap_pid"; wait "$cap_pid" 2>/dev/null || true; cap_pid=
 kill "$kdc_pid"; wait "$kdc_pid" 2>/dev/null || true; kdc_pid=
 
 # One UDP payload per line, in capture order; name each by its APPLICATION tag.
-tshark -r "$tmp/kdc.pcap" -Y udp -T fields -e udp.payload -e data.data 2>/dev/null |
-	tr -d ':\t ' | awk 'NF' >"$tmp/payloads"
+# (udp.payload on recent tshark, data.data on older ones: take the first.)
+tshark -r "$tmp/kdc.pcap" -Y udp -T fields -E separator=, -e udp.payload \
+	-e data.data 2>/dev/null | tr -d ': ' |
+	awk -F, '{ print ($1 != "" ? $1 : $2) }' | awk 'NF' >"$tmp/payloads"
 n_asreq=0
 while read -r hex; do
 	case $(printf %s "$hex" | cut -c1-2) in

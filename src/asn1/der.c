@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "asn1.h"
+#include "base/cursor.h"
 #include "der_type.h"
 #include "limits.h"
 
@@ -138,14 +139,18 @@ tlv_open(struct cursor *c, uint8_t cls_cons, uint32_t num, struct cursor *child)
 	return cursor_err(c);
 }
 
-/* Does the next TLV in c carry this identifier?  Consumes nothing. */
+/* Does the next TLV in c carry this identifier?  Consumes nothing.  A
+ * header that does not parse is reported in *err (and answers false). */
 static bool
-tlv_peek(const struct cursor *c, uint8_t cls_cons, uint32_t num)
+tlv_peek(const struct cursor *c, uint8_t cls_cons, uint32_t num, orth_err *err)
 {
 	struct cursor copy = *c;
 	struct tlv_hdr h;
 
-	if (cursor_left(c) == 0 || hdr_read(&copy, &h) != ORTH_OK)
+	*err = ORTH_OK;
+	if (cursor_left(c) == 0)
+		return false;
+	if ((*err = hdr_read(&copy, &h)) != ORTH_OK)
 		return false;
 	return h.cls_cons == cls_cons && h.num == num;
 }
@@ -342,7 +347,9 @@ dec_sequence(struct dec *d, const struct der_type *t, struct cursor *c,
 		return ret;
 	for (i = 0; i < t->nfields; i++) {
 		fd = &t->fields[i];
-		if (!tlv_peek(&s, CLS_CONTEXT | CONSTRUCTED, fd->tag)) {
+		if (!tlv_peek(&s, CLS_CONTEXT | CONSTRUCTED, fd->tag, &ret)) {
+			if (ret != ORTH_OK)
+				return ret;
 			if (fd->optional)
 				continue;
 			/* A required field is missing, or out of order. */
