@@ -657,12 +657,56 @@ test_mutations(void)
 	EXPECT(stable);
 }
 
+/* test_asn1 VECTORS SEEDDIR: write generated seed inputs for the fuzz
+ * harnesses to SEEDDIR/<name>/gen-N (how fuzz/corpus was made). */
+static int
+write_seeds(const char *dir)
+{
+	static const struct {
+		const char *name;
+		const struct der_type *t;
+	} seeds[] = {
+		{"as_req", &asn1_AS_REQ}, {"tgs_req", &asn1_TGS_REQ},
+		{"as_rep", &asn1_AS_REP}, {"tgs_rep", &asn1_TGS_REP},
+		{"ap_req", &asn1_AP_REQ}, {"ap_rep", &asn1_AP_REP},
+		{"krb_error", &asn1_KRB_ERROR}, {"krb_cred", &asn1_KRB_CRED},
+		{"krb_safe", &asn1_KRB_SAFE}, {"krb_priv", &asn1_KRB_PRIV},
+		{"enc_ticket_part", &asn1_EncTicketPart},
+		{"authenticator", &asn1_Authenticator},
+		{"enc_kdc_rep_part", &asn1_EncASRepPart},
+		{"pa_enc_ts_enc", &asn1_PA_ENC_TS_ENC},
+		{"etype_info2", &asn1_ETYPE_INFO2}, {"method_data", &asn1_METHOD_DATA},
+	};
+	char path[1024];
+	size_t i, k, len;
+	uint8_t *val, *enc;
+	FILE *f;
+
+	for (i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
+		for (k = 0; k < 4; k++) {
+			arena_reset(&A);
+			val = arena_alloc(&A, seeds[i].t->size);
+			fill(seeds[i].t, val, 3); /* depth 3: fewer optionals, small seeds */
+			if (der_encode_arena(seeds[i].t, val, &A, &enc, &len) != ORTH_OK)
+				return 1;
+			snprintf(path, sizeof(path), "%s/%s/gen-%zu", dir, seeds[i].name, k);
+			f = fopen(path, "wb");
+			if (f == NULL || fwrite(enc, 1, len, f) != len)
+				return 1;
+			fclose(f);
+		}
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	vectors_dir = argc > 1 ? argv[1] : "tests/vectors";
 	if (arena_init(&A, 1 << 22) != ORTH_OK)
 		return 1;
+	if (argc > 2)
+		return write_seeds(argv[2]);
 	test_known();
 	test_all_types();
 	test_mit();
