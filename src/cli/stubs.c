@@ -12,7 +12,6 @@ not_yet(const char *name)
 }
 
 int cmd_string2key(int argc, char **argv) { (void)argc; (void)argv; return not_yet("string2key"); }
-int cmd_admin(int argc, char **argv) { (void)argc; (void)argv; return not_yet("admin"); }
 int cmd_kdc(int argc, char **argv) { (void)argc; (void)argv; return not_yet("kdc"); }
 int cmd_kinit(int argc, char **argv) { (void)argc; (void)argv; return not_yet("kinit"); }
 int cmd_klist(int argc, char **argv) { (void)argc; (void)argv; return not_yet("klist"); }
