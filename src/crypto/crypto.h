@@ -43,6 +43,8 @@ enum {
 #define CRYPTO_MAX_CKSUM_LEN 24
 /* Largest ciphertext expansion: 16-byte confounder + 24-byte MAC. */
 #define CRYPTO_MAX_OVERHEAD 40
+/* Largest PRF output (RFC 8009 §5, aes256-cts-hmac-sha384-192). */
+#define CRYPTO_MAX_PRF_LEN 48
 
 struct crypto_key;
 
@@ -59,6 +61,8 @@ size_t crypto_cksumtype_len(int32_t cksumtype);       /* 0 if unknown */
 int32_t crypto_cksumtype_enctype(int32_t cksumtype);
 /* RFC 3962 default s2kparams: 4096 iterations; RFC 8009: 32768. */
 uint32_t crypto_enctype_default_iterations(int32_t enctype);
+/* PRF output length: 16 (RFC 3962), 32 or 48 (RFC 8009); 0 if unknown. */
+size_t crypto_enctype_prf_len(int32_t enctype);
 
 /* Length of ciphertext for plain_len bytes of plaintext. */
 size_t crypto_encrypt_len(int32_t enctype, size_t plain_len);
@@ -126,7 +130,10 @@ orth_err crypto_checksum_verify(struct crypto_key *key, int32_t usage,
 				size_t len, const uint8_t *cksum,
 				size_t cksum_len) ORTH_MUST_CHECK;
 
-/* RFC 3961 PRF (RFC 3962 §4 / RFC 8009 §5); out_len set to its size. */
+/*
+ * RFC 3961 PRF (RFC 3962 §4 / RFC 8009 §5).  out needs CRYPTO_MAX_PRF_LEN
+ * (or crypto_enctype_prf_len) bytes; *out_len set to its size.
+ */
 orth_err crypto_prf(struct crypto_key *key, const uint8_t *in, size_t in_len,
 		    uint8_t *out, size_t *out_len);
 

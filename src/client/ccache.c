@@ -1,0 +1,822 @@
+/*
+ * ccache.c - credential cache handles and the operations common to all
+ * cache types: each loads a snapshot, changes it and saves it whole.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "client/ccache.h"
+#include "client/ccache_int.h"
+#include "proto/krb5_const.h"
+
+/* ---- counted bytes ---- */
+
+orth_err
+ccache_data_set(struct ccache_data *d, const void *bytes, size_t n)
+{
+	uint8_t *p;
+
+	if (n == SIZE_MAX)
+		return ORTH_E_LIMIT;
+	p = malloc(n + 1);
+	if (p == NULL)
+		return ORTH_E_NOMEM;
+	if (bytes != NULL && n != 0)
+		memcpy(p, bytes, n);
+	else
+		memset(p, 0, n);
+	p[n] = 0;
+	d->data = p;
+	d->len = n;
+	return ORTH_OK;
+}
+
+void
+ccache_data_free(struct ccache_data *d)
+{
+	if (d->data != NULL) {
+		explicit_bzero(d->data, d->len);
+		free(d->data);
+	}
+	d->data = NULL;
+	d->len = 0;
+}
+
+static bool
+data_eq(const struct ccache_data *a, const struct ccache_data *b)
+{
+	return a->len == b->len &&
+	       (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
+}
+
+static bool
+data_eq_str(const struct ccache_data *a, const char *s)
+{
+	size_t n = strlen(s);
+	return a->len == n && (n == 0 || memcmp(a->data, s, n) == 0);
+}
+
+/* ---- principals ---- */
+
+void
+ccache_principal_free(struct ccache_principal *p)
+{
+	uint32_t i;
+
+	ccache_data_free(&p->realm);
+	for (i = 0; p->comps != NULL && i < p->ncomps; i++)
+		ccache_data_free(&p->comps[i]);
+	free(p->comps);
+	memset(p, 0, sizeof(*p));
+}
+
+orth_err
+ccache_principal_copy(const struct ccache_principal *src,
+		      struct ccache_principal *dst_out)
+{
+	struct ccache_principal p = {0};
+	orth_err ret;
+	uint32_t i;
+
+	p.name_type = src->name_type;
+	TRY(ccache_data_set(&p.realm, src->realm.data, src->realm.len));
+	if (src->ncomps > 0) {
+		p.comps = calloc(src->ncomps, sizeof(*p.comps));
+		CHECK(p.comps != NULL, ORTH_E_NOMEM);
+		for (i = 0; i < src->ncomps; i++, p.ncomps++)
+			TRY(ccache_data_set(&p.comps[i], src->comps[i].data,
+					    src->comps[i].len));
+	}
+	*dst_out = p;
+	memset(&p, 0, sizeof(p));
+cleanup:
+	ccache_principal_free(&p);
+	return ret;
+}
+
+bool
+ccache_principal_eq(const struct ccache_principal *a,
+		    const struct ccache_principal *b)
+{
+	uint32_t i;
+
+	if (a->ncomps != b->ncomps || !data_eq(&a->realm, &b->realm))
+		return false;
+	for (i = 0; i < a->ncomps; i++)
+		if (!data_eq(&a->comps[i], &b->comps[i]))
+			return false;
+	return true;
+}
+
+/* Name type inferred from the name, as MIT's parser does. */
+static int32_t
+infer_name_type(const struct ccache_principal *p)
+{
+	if (p->ncomps == 2 && data_eq_str(&p->comps[0], "krbtgt"))
+		return KRB5_NT_SRV_INST;
+	return KRB5_NT_PRINCIPAL;
+}
+
+orth_err
+ccache_principal_parse(const char *name, const char *default_realm,
+		       struct ccache_principal *out)
+{
+	struct ccache_principal p = {0};
+	struct ccache_data *comps = NULL;
+	size_t n = strlen(name), len = 0, ncomps = 0;
+	char *buf = NULL;
+	bool in_realm = false, have_realm = false;
+	const char *s;
+	orth_err ret;
+
+	CHECK(n > 0 && name[0] != '@', ORTH_E_BADNAME);
+	buf = malloc(n + 1);
+	comps = calloc(CCACHE_MAX_COMPONENTS, sizeof(*comps));
+	CHECK(buf != NULL && comps != NULL, ORTH_E_NOMEM);
+	for (s = name;; s++) {
+		char ch = *s;
+		bool end_comp = ch == '\0' || (!in_realm && (ch == '/' || ch == '@'));
+		if (end_comp) {
+			if (in_realm) {
+				TRY(ccache_data_set(&p.realm, buf, len));
+				have_realm = true;
+			} else {
+				CHECK(ncomps < CCACHE_MAX_COMPONENTS,
+				      ORTH_E_LIMIT);
+				TRY(ccache_data_set(&comps[ncomps], buf, len));
+				ncomps++;
+			}
+			len = 0;
+			if (ch == '\0')
+				break;
+			if (ch == '@')
+				in_realm = true;
+			continue;
+		}
+		if (in_realm && ch == '@')
+			CHECK(0, ORTH_E_BADNAME);
+		if (ch == '\\') {
+			s++;
+			switch (*s) {
+			case 'n': ch = '\n'; break;
+			case 't': ch = '\t'; break;
+			case 'b': ch = '\b'; break;
+			case '0': ch = '\0'; break;
+			case '\0': CHECK(0, ORTH_E_BADNAME); break;
+			default: ch = *s; break;
+			}
+		}
+		buf[len++] = ch;
+	}
+	if (!have_realm) {
+		CHECK(default_realm != NULL, ORTH_E_BADNAME);
+		TRY(ccache_data_set(&p.realm, default_realm,
+				    strlen(default_realm)));
+	}
+	CHECK(p.realm.len > 0, ORTH_E_BADNAME);
+	p.comps = comps;
+	p.ncomps = (uint32_t)ncomps;
+	comps = NULL;
+	p.name_type = infer_name_type(&p);
+	*out = p;
+	memset(&p, 0, sizeof(p));
+cleanup:
+	if (comps != NULL) {
+		for (size_t i = 0; i < ncomps; i++)
+			ccache_data_free(&comps[i]);
+		free(comps);
+	}
+	free(buf);
+	ccache_principal_free(&p);
+	return ret;
+}
+
+static size_t
+quote(char *o, const struct ccache_data *d, bool realm)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < d->len; i++) {
+		char ch = (char)d->data[i], e = 0;
+		switch (ch) {
+		case '\n': e = 'n'; break;
+		case '\t': e = 't'; break;
+		case '\b': e = 'b'; break;
+		case '\0': e = '0'; break;
+		case '\\': case '@': e = ch; break;
+		case '/': e = realm ? 0 : '/'; break;
+		default: break;
+		}
+		if (e != 0) {
+			o[n++] = '\\';
+			o[n++] = e;
+		} else {
+			o[n++] = ch;
+		}
+	}
+	return n;
+}
+
+orth_err
+ccache_principal_unparse(const struct ccache_principal *p, char **out)
+{
+	size_t cap = 2 * p->realm.len + 2, n = 0;
+	uint32_t i;
+	char *s;
+
+	for (i = 0; i < p->ncomps; i++)
+		cap += 2 * p->comps[i].len + 1;
+	s = malloc(cap);
+	if (s == NULL)
+		return ORTH_E_NOMEM;
+	for (i = 0; i < p->ncomps; i++) {
+		if (i > 0)
+			s[n++] = '/';
+		n += quote(s + n, &p->comps[i], false);
+	}
+	s[n++] = '@';
+	n += quote(s + n, &p->realm, true);
+	s[n] = '\0';
+	*out = s;
+	return ORTH_OK;
+}
+
+/* ---- credentials ---- */
+
+static void
+tagged_free(uint32_t n, struct ccache_tagged *l)
+{
+	uint32_t i;
+
+	for (i = 0; l != NULL && i < n; i++)
+		ccache_data_free(&l[i].data);
+	free(l);
+}
+
+void
+ccache_cred_free(struct ccache_cred *c)
+{
+	ccache_principal_free(&c->client);
+	ccache_principal_free(&c->server);
+	ccache_data_free(&c->key);
+	tagged_free(c->naddrs, c->addrs);
+	tagged_free(c->nauthdata, c->authdata);
+	ccache_data_free(&c->ticket);
+	ccache_data_free(&c->second_ticket);
+	explicit_bzero(c, sizeof(*c));
+}
+
+static orth_err
+tagged_copy(uint32_t n, const struct ccache_tagged *src,
+	    struct ccache_tagged **dst_out, uint32_t *n_out)
+{
+	struct ccache_tagged *l;
+	orth_err ret = ORTH_OK;
+	uint32_t i;
+
+	*dst_out = NULL;
+	*n_out = 0;
+	if (n == 0)
+		return ORTH_OK;
+	l = calloc(n, sizeof(*l));
+	if (l == NULL)
+		return ORTH_E_NOMEM;
+	*dst_out = l;
+	for (i = 0; i < n; i++, (*n_out)++) {
+		l[i].type = src[i].type;
+		TRY(ccache_data_set(&l[i].data, src[i].data.data,
+				    src[i].data.len));
+	}
+cleanup:
+	return ret;
+}
+
+orth_err
+ccache_cred_copy(const struct ccache_cred *src, struct ccache_cred *dst_out)
+{
+	struct ccache_cred c = {0};
+	orth_err ret;
+
+	TRY(ccache_principal_copy(&src->client, &c.client));
+	TRY(ccache_principal_copy(&src->server, &c.server));
+	c.enctype = src->enctype;
+	TRY(ccache_data_set(&c.key, src->key.data, src->key.len));
+	c.authtime = src->authtime;
+	c.starttime = src->starttime;
+	c.endtime = src->endtime;
+	c.renew_till = src->renew_till;
+	c.is_skey = src->is_skey;
+	c.flags = src->flags;
+	TRY(tagged_copy(src->naddrs, src->addrs, &c.addrs, &c.naddrs));
+	TRY(tagged_copy(src->nauthdata, src->authdata, &c.authdata,
+			&c.nauthdata));
+	TRY(ccache_data_set(&c.ticket, src->ticket.data, src->ticket.len));
+	TRY(ccache_data_set(&c.second_ticket, src->second_ticket.data,
+			    src->second_ticket.len));
+	*dst_out = c;
+	memset(&c, 0, sizeof(c));
+cleanup:
+	ccache_cred_free(&c);
+	return ret;
+}
+
+bool
+ccache_cred_is_config(const struct ccache_cred *c)
+{
+	return data_eq_str(&c->server.realm, CCACHE_CONF_REALM);
+}
+
+void
+ccache_contents_free(struct ccache_contents *c)
+{
+	size_t i;
+
+	ccache_data_free(&c->other_tags);
+	ccache_principal_free(&c->princ);
+	for (i = 0; c->creds != NULL && i < c->ncreds; i++)
+		ccache_cred_free(&c->creds[i]);
+	free(c->creds);
+	memset(c, 0, sizeof(*c));
+}
+
+/* ---- names ---- */
+
+/* Expand the %{...} tokens MIT allows in default_ccache_name that make
+ * sense here. */
+static orth_err
+expand_name(const char *in, char **out)
+{
+	size_t cap = strlen(in) + 64, n = 0;
+	char *s = malloc(cap), num[32];
+	orth_err ret = ORTH_OK;
+
+	CHECK(s != NULL, ORTH_E_NOMEM);
+	while (*in != '\0') {
+		const char *rep = NULL, *end;
+		size_t rl;
+		if (in[0] == '%' && in[1] == '{') {
+			end = strchr(in, '}');
+			CHECK(end != NULL, ORTH_E_CONFIG);
+			if (strncmp(in, "%{uid}", 6) == 0 ||
+			    strncmp(in, "%{USERID}", 9) == 0) {
+				snprintf(num, sizeof(num), "%lu",
+					 (unsigned long)getuid());
+				rep = num;
+			} else if (strncmp(in, "%{euid}", 7) == 0) {
+				snprintf(num, sizeof(num), "%lu",
+					 (unsigned long)geteuid());
+				rep = num;
+			} else if (strncmp(in, "%{TEMP}", 7) == 0) {
+				rep = "/tmp";
+			} else {
+				CHECK(0, ORTH_E_CONFIG);
+			}
+			in = end + 1;
+		} else {
+			num[0] = *in++;
+			num[1] = '\0';
+			rep = num;
+		}
+		rl = strlen(rep);
+		if (n + rl + 1 > cap) {
+			char *t;
+			cap = 2 * (n + rl + 1);
+			t = realloc(s, cap);
+			CHECK(t != NULL, ORTH_E_NOMEM);
+			s = t;
+		}
+		memcpy(s + n, rep, rl);
+		n += rl;
+	}
+	s[n] = '\0';
+	*out = s;
+	s = NULL;
+cleanup:
+	free(s);
+	return ret;
+}
+
+orth_err
+ccache_default_name(const char *config_default, char **name_out)
+{
+	/* secure_getenv: a setuid program must not take its cache from the
+	 * caller's environment. */
+	const char *env = secure_getenv("KRB5CCNAME");
+	char buf[64];
+
+	if (env != NULL && env[0] != '\0')
+		config_default = env;
+	else if (config_default == NULL || config_default[0] == '\0') {
+		snprintf(buf, sizeof(buf), "FILE:/tmp/krb5cc_%lu",
+			 (unsigned long)getuid());
+		config_default = buf;
+	}
+	return expand_name(config_default, name_out);
+}
+
+orth_err
+ccache_open(const char *name, struct ccache **cc_out)
+{
+	struct ccache *cc = NULL;
+	const char *colon = strchr(name, ':'), *res;
+	enum ccache_type type = CCACHE_TYPE_FILE;
+	const char *prefix = "FILE:";
+	orth_err ret = ORTH_OK;
+	size_t n;
+
+	/* MIT: no type prefix (or a path starting with '/') means FILE. */
+	if (name[0] == '/' || colon == NULL) {
+		res = name;
+	} else if (strncmp(name, "FILE:", 5) == 0) {
+		res = name + 5;
+	} else if (strncmp(name, "MEMORY:", 7) == 0) {
+		res = name + 7;
+		type = CCACHE_TYPE_MEMORY;
+		prefix = "MEMORY:";
+	} else {
+		CHECK(0, ORTH_E_USAGE);  /* DIR:, KEYRING:, KCM:, ... */
+	}
+	CHECK(res[0] != '\0', ORTH_E_USAGE);
+	cc = calloc(1, sizeof(*cc));
+	CHECK(cc != NULL, ORTH_E_NOMEM);
+	n = strlen(prefix) + strlen(res) + 1;
+	cc->name = malloc(n);
+	CHECK(cc->name != NULL, ORTH_E_NOMEM);
+	snprintf(cc->name, n, "%s%s", prefix, res);
+	cc->residual = cc->name + strlen(prefix);
+	cc->type = type;
+	*cc_out = cc;
+	cc = NULL;
+cleanup:
+	ccache_close(cc);
+	return ret;
+}
+
+void
+ccache_close(struct ccache *cc)
+{
+	if (cc == NULL)
+		return;
+	free(cc->name);
+	free(cc);
+}
+
+const char *
+ccache_name_get(const struct ccache *cc)
+{
+	return cc->name;
+}
+
+/* ---- snapshots ---- */
+
+static orth_err
+load(struct ccache *cc, struct ccache_contents *out)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	orth_err ret;
+
+	if (cc->type == CCACHE_TYPE_FILE)
+		TRY(ccache_file_load(cc->residual, &buf, &len));
+	else
+		TRY(ccache_memory_load(cc->residual, &buf, &len));
+	TRY(ccache_contents_decode(buf, len, out));
+cleanup:
+	ccache_buf_free(buf, len);
+	return ret;
+}
+
+static orth_err
+save(struct ccache *cc, const struct ccache_contents *c)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	orth_err ret;
+
+	TRY(ccache_contents_encode(c, &buf, &len));
+	if (cc->type == CCACHE_TYPE_FILE)
+		TRY(ccache_file_save(cc->residual, buf, len));
+	else
+		TRY(ccache_memory_save(cc->residual, buf, len));
+cleanup:
+	ccache_buf_free(buf, len);
+	return ret;
+}
+
+orth_err
+ccache_read(struct ccache *cc, struct ccache_contents *out)
+{
+	return load(cc, out);
+}
+
+orth_err
+ccache_write(struct ccache *cc, const struct ccache_contents *c)
+{
+	return save(cc, c);
+}
+
+orth_err
+ccache_initialize(struct ccache *cc, const struct ccache_principal *princ)
+{
+	struct ccache_contents c = {0};
+	orth_err ret;
+
+	c.version = CCACHE_VERSION_4;
+	TRY(ccache_principal_copy(princ, &c.princ));
+	TRY(save(cc, &c));
+cleanup:
+	ccache_contents_free(&c);
+	return ret;
+}
+
+orth_err
+ccache_destroy(struct ccache *cc)
+{
+	if (cc->type == CCACHE_TYPE_FILE)
+		return ccache_file_destroy(cc->residual);
+	return ccache_memory_destroy(cc->residual);
+}
+
+orth_err
+ccache_default_principal_get(struct ccache *cc, struct ccache_principal *out)
+{
+	struct ccache_contents c = {0};
+	orth_err ret;
+
+	TRY(load(cc, &c));
+	TRY(ccache_principal_copy(&c.princ, out));
+cleanup:
+	ccache_contents_free(&c);
+	return ret;
+}
+
+static bool
+same_entry(const struct ccache_cred *a, const struct ccache_cred *b)
+{
+	if (ccache_cred_is_config(a) || ccache_cred_is_config(b))
+		return ccache_principal_eq(&a->server, &b->server);
+	return ccache_principal_eq(&a->client, &b->client) &&
+	       ccache_principal_eq(&a->server, &b->server);
+}
+
+/* Put a copy of cred into c: over the same entry, else at the end. */
+static orth_err
+contents_put(struct ccache_contents *c, const struct ccache_cred *cred)
+{
+	struct ccache_cred copy = {0}, *n;
+	orth_err ret;
+	size_t i;
+
+	TRY(ccache_cred_copy(cred, &copy));
+	for (i = 0; i < c->ncreds; i++) {
+		if (same_entry(&c->creds[i], cred)) {
+			ccache_cred_free(&c->creds[i]);
+			c->creds[i] = copy;
+			memset(&copy, 0, sizeof(copy));
+			goto cleanup;
+		}
+	}
+	CHECK(c->ncreds < CCACHE_MAX_CREDS, ORTH_E_LIMIT);
+	n = realloc(c->creds, (c->ncreds + 1) * sizeof(*n));
+	CHECK(n != NULL, ORTH_E_NOMEM);
+	c->creds = n;
+	c->creds[c->ncreds++] = copy;
+	memset(&copy, 0, sizeof(copy));
+cleanup:
+	ccache_cred_free(&copy);
+	return ret;
+}
+
+orth_err
+ccache_store(struct ccache *cc, const struct ccache_cred *cred)
+{
+	struct ccache_contents c = {0};
+	orth_err ret;
+
+	TRY(load(cc, &c));
+	TRY(contents_put(&c, cred));
+	TRY(save(cc, &c));
+cleanup:
+	ccache_contents_free(&c);
+	return ret;
+}
+
+static bool
+ticket_matches(const struct ccache_cred *cr, const struct ccache_principal *client,
+	       const struct ccache_principal *server, int32_t enctype)
+{
+	return !ccache_cred_is_config(cr) &&
+	       ccache_principal_eq(&cr->client, client) &&
+	       ccache_principal_eq(&cr->server, server) &&
+	       (enctype == 0 || cr->enctype == enctype);
+}
+
+orth_err
+ccache_retrieve(struct ccache *cc, const struct ccache_principal *client,
+		const struct ccache_principal *server, int32_t enctype,
+		struct ccache_cred *out)
+{
+	struct ccache_contents c = {0};
+	const struct ccache_cred *best = NULL;
+	orth_err ret;
+	size_t i;
+
+	TRY(load(cc, &c));
+	if (client == NULL)
+		client = &c.princ;
+	/* Several matches (a cache written by another program): the one
+	 * that lasts longest. */
+	for (i = 0; i < c.ncreds; i++)
+		if (ticket_matches(&c.creds[i], client, server, enctype) &&
+		    (best == NULL || c.creds[i].endtime > best->endtime))
+			best = &c.creds[i];
+	CHECK(best != NULL, ORTH_E_NOTFOUND);
+	TRY(ccache_cred_copy(best, out));
+cleanup:
+	ccache_contents_free(&c);
+	return ret;
+}
+
+orth_err
+ccache_remove(struct ccache *cc, const struct ccache_principal *client,
+	      const struct ccache_principal *server)
+{
+	struct ccache_contents c = {0};
+	size_t i, j = 0;
+	orth_err ret;
+
+	TRY(load(cc, &c));
+	if (client == NULL)
+		client = &c.princ;
+	for (i = 0; i < c.ncreds; i++) {
+		if (ticket_matches(&c.creds[i], client, server, 0))
+			ccache_cred_free(&c.creds[i]);
+		else
+			c.creds[j++] = c.creds[i];
+	}
+	CHECK(j < c.ncreds, ORTH_E_NOTFOUND);
+	c.ncreds = j;
+	TRY(save(cc, &c));
+cleanup:
+	ccache_contents_free(&c);
+	return ret;
+}
+
+orth_err
+ccache_time_offset_get(struct ccache *cc, int32_t *sec_out, int32_t *usec_out)
+{
+	struct ccache_contents c = {0};
+	orth_err ret;
+
+	TRY(load(cc, &c));
+	CHECK(c.has_time_offset, ORTH_E_NOTFOUND);
+	*sec_out = c.time_offset_sec;
+	*usec_out = c.time_offset_usec;
+cleanup:
+	ccache_contents_free(&c);
+	return ret;
+}
+
+orth_err
+ccache_time_offset_set(struct ccache *cc, int32_t sec, int32_t usec)
+{
+	struct ccache_contents c = {0};
+	orth_err ret;
+
+	TRY(load(cc, &c));
+	c.has_time_offset = true;
+	c.time_offset_sec = sec;
+	c.time_offset_usec = usec;
+	TRY(save(cc, &c));
+cleanup:
+	ccache_contents_free(&c);
+	return ret;
+}
+
+/* krb5_ccache_conf_data/KEY[/PRINC]@X-CACHECONF: */
+static orth_err
+config_principal(const struct ccache_principal *princ, const char *key,
+		 struct ccache_principal *out)
+{
+	struct ccache_principal p = {0};
+	char *pname = NULL;
+	orth_err ret;
+
+	p.name_type = KRB5_NT_PRINCIPAL;
+	TRY(ccache_data_set(&p.realm, CCACHE_CONF_REALM,
+			    strlen(CCACHE_CONF_REALM)));
+	p.comps = calloc(3, sizeof(*p.comps));
+	CHECK(p.comps != NULL, ORTH_E_NOMEM);
+	TRY(ccache_data_set(&p.comps[0], CCACHE_CONF_NAME,
+			    strlen(CCACHE_CONF_NAME)));
+	p.ncomps = 1;
+	TRY(ccache_data_set(&p.comps[1], key, strlen(key)));
+	p.ncomps = 2;
+	if (princ != NULL) {
+		TRY(ccache_principal_unparse(princ, &pname));
+		TRY(ccache_data_set(&p.comps[2], pname, strlen(pname)));
+		p.ncomps = 3;
+	}
+	*out = p;
+	memset(&p, 0, sizeof(p));
+cleanup:
+	free(pname);
+	ccache_principal_free(&p);
+	return ret;
+}
+
+orth_err
+ccache_config_get(struct ccache *cc, const struct ccache_principal *princ,
+		  const char *key, struct ccache_data *value_out)
+{
+	struct ccache_contents c = {0};
+	struct ccache_principal server = {0};
+	orth_err ret;
+	size_t i;
+
+	TRY(config_principal(princ, key, &server));
+	TRY(load(cc, &c));
+	for (i = 0; i < c.ncreds; i++) {
+		const struct ccache_cred *cr = &c.creds[i];
+		if (ccache_cred_is_config(cr) &&
+		    ccache_principal_eq(&cr->server, &server)) {
+			TRY(ccache_data_set(value_out, cr->ticket.data,
+					    cr->ticket.len));
+			goto cleanup;
+		}
+	}
+	ret = ORTH_E_NOTFOUND;
+cleanup:
+	ccache_principal_free(&server);
+	ccache_contents_free(&c);
+	return ret;
+}
+
+orth_err
+ccache_config_put(struct ccache *cc, const struct ccache_principal *princ,
+		  const char *key, const void *value, size_t len)
+{
+	struct ccache_contents c = {0};
+	struct ccache_cred cr = {0};
+	orth_err ret;
+
+	TRY(load(cc, &c));
+	TRY(config_principal(princ, key, &cr.server));
+	TRY(ccache_principal_copy(&c.princ, &cr.client));
+	TRY(ccache_data_set(&cr.ticket, value, len));
+	TRY(contents_put(&c, &cr));
+	TRY(save(cc, &c));
+cleanup:
+	ccache_cred_free(&cr);
+	ccache_contents_free(&c);
+	return ret;
+}
+
+/* ---- iteration ---- */
+
+struct ccache_iter {
+	struct ccache_contents snap;
+	size_t pos;
+};
+
+orth_err
+ccache_iter_begin(struct ccache *cc, struct ccache_iter **it_out)
+{
+	struct ccache_iter *it;
+	orth_err ret;
+
+	it = calloc(1, sizeof(*it));
+	if (it == NULL)
+		return ORTH_E_NOMEM;
+	ret = load(cc, &it->snap);
+	if (ret != ORTH_OK) {
+		free(it);
+		return ret;
+	}
+	*it_out = it;
+	return ORTH_OK;
+}
+
+orth_err
+ccache_iter_next(struct ccache_iter *it, const struct ccache_cred **cred_out)
+{
+	while (it->pos < it->snap.ncreds) {
+		const struct ccache_cred *cr = &it->snap.creds[it->pos++];
+		if (!ccache_cred_is_config(cr)) {
+			*cred_out = cr;
+			return ORTH_OK;
+		}
+	}
+	return ORTH_E_NOTFOUND;
+}
+
+void
+ccache_iter_end(struct ccache_iter *it)
+{
+	if (it == NULL)
+		return;
+	ccache_contents_free(&it->snap);
+	free(it);
+}

@@ -1,0 +1,933 @@
+/*
+ * crypto.c - the RFC 3961 simplified profile for the AES enctypes of
+ * RFC 3962 (17, 18) and RFC 8009 (19, 20) over OpenSSL 3 EVP.
+ *
+ * Every EVP algorithm is fetched once (crypto_init) and shared read-only by
+ * all threads.  A struct crypto_key keeps a small LRU cache of per-usage
+ * derived keys; each cache slot holds cipher contexts keyed with Ke and MAC
+ * contexts keyed with Ki / Kc, so a cache hit costs no derivation, no key
+ * schedule and no allocation: the cipher context only gets a fresh IV and
+ * the HMAC context is re-initialised from its stored key.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+
+#include "crypto.h"
+#include "crypto_test.h"
+
+#define AES_BLOCK 16
+/* RFC 3961 §3: the confounder is one cipher block. */
+#define CONF_LEN AES_BLOCK
+/* RFC 3962 §4 / RFC 8009 §4: the iteration-count bound we accept. */
+#define S2K_MAX_ITERATIONS 16777216u
+/* Number of usages whose derived keys a key object remembers. */
+#define DK_SLOTS 8
+
+/* RFC 3961 §5.3: the well-known constants of DK / KDF-HMAC-SHA2. */
+#define DK_KC 0x99
+#define DK_KE 0xAA
+#define DK_KI 0x55
+
+struct enctype_info {
+	int32_t enctype;
+	const char *name;
+	size_t keylen;      /* protocol key and Ke length */
+	size_t kilen;       /* Ki and Kc length */
+	size_t maclen;      /* truncated HMAC length h */
+	size_t prflen;      /* PRF output length */
+	int32_t cksumtype;
+	uint32_t default_iter;
+	bool sha2;          /* RFC 8009 rather than RFC 3962 */
+	const char *digest; /* HMAC digest name */
+	const char *cbc;    /* plain CBC name, for KRB5KDF */
+};
+
+static const struct enctype_info enctypes[] = {
+	{ENCTYPE_AES128_CTS_HMAC_SHA1_96, "aes128-cts-hmac-sha1-96", 16, 16, 12,
+	 16, CKSUMTYPE_HMAC_SHA1_96_AES128, 4096, false, "SHA1", "AES-128-CBC"},
+	{ENCTYPE_AES256_CTS_HMAC_SHA1_96, "aes256-cts-hmac-sha1-96", 32, 32, 12,
+	 16, CKSUMTYPE_HMAC_SHA1_96_AES256, 4096, false, "SHA1", "AES-256-CBC"},
+	{ENCTYPE_AES128_CTS_HMAC_SHA256_128, "aes128-cts-hmac-sha256-128", 16,
+	 16, 16, 32, CKSUMTYPE_HMAC_SHA256_128_AES128, 32768, true, "SHA256",
+	 NULL},
+	{ENCTYPE_AES256_CTS_HMAC_SHA384_192, "aes256-cts-hmac-sha384-192", 32,
+	 24, 24, 48, CKSUMTYPE_HMAC_SHA384_192_AES256, 32768, true, "SHA384",
+	 NULL},
+};
+#define N_ENCTYPES (sizeof(enctypes) / sizeof(enctypes[0]))
+
+/* Names MIT's krb5_string_to_enctype also accepts. */
+static const struct {
+	const char *alias;
+	int32_t enctype;
+} aliases[] = {
+	{"aes128-cts", ENCTYPE_AES128_CTS_HMAC_SHA1_96},
+	{"aes128-sha1", ENCTYPE_AES128_CTS_HMAC_SHA1_96},
+	{"aes256-cts", ENCTYPE_AES256_CTS_HMAC_SHA1_96},
+	{"aes256-sha1", ENCTYPE_AES256_CTS_HMAC_SHA1_96},
+	{"aes128-sha2", ENCTYPE_AES128_CTS_HMAC_SHA256_128},
+	{"aes256-sha2", ENCTYPE_AES256_CTS_HMAC_SHA384_192},
+};
+
+/* Algorithms fetched once per process; read-only afterwards. */
+static struct {
+	EVP_CIPHER *cts128, *cts256;
+	EVP_KDF *krb5kdf, *kbkdf, *pbkdf2;
+	EVP_MAC *hmac;
+	EVP_MD *sha1;
+} alg;
+static pthread_once_t alg_once = PTHREAD_ONCE_INIT;
+static orth_err alg_err = ORTH_E_INTERNAL;
+
+enum { HAVE_E = 1, HAVE_C = 2, READY_ENC = 4, READY_DEC = 8 };
+
+struct dk_slot {
+	uint32_t usage;
+	unsigned flags;     /* 0: slot empty */
+	uint64_t last_use;  /* LRU clock */
+	uint8_t ke[CRYPTO_MAX_KEY_LEN];
+	EVP_CIPHER_CTX *enc, *dec; /* keyed with ke when READY_* */
+	EVP_MAC_CTX *ki, *kc;      /* keyed when HAVE_E / HAVE_C */
+};
+
+struct crypto_key {
+	const struct enctype_info *et;
+	uint8_t bytes[CRYPTO_MAX_KEY_LEN];
+	uint64_t clock;
+	unsigned long derivations; /* for tests of the cache */
+	struct dk_slot slot[DK_SLOTS];
+};
+
+static const uint8_t zero_iv[AES_BLOCK];
+
+/*
+ * Confounders come from a per-thread pool refilled 1 KiB at a time: one
+ * RAND_bytes call per encryption costs more than the encryption itself.
+ * Bytes are wiped as they are handed out; a forked child drops the pool it
+ * inherited so parent and child never share confounders.
+ */
+#define CONF_POOL 1024
+static _Thread_local struct {
+	uint8_t buf[CONF_POOL];
+	size_t used;
+	bool filled;
+} conf_pool;
+
+static void
+conf_pool_atfork_child(void)
+{
+	OPENSSL_cleanse(conf_pool.buf, sizeof(conf_pool.buf));
+	conf_pool.filled = false;
+}
+
+static orth_err
+confounder_get(uint8_t *out)
+{
+	if (!conf_pool.filled || conf_pool.used + CONF_LEN > CONF_POOL) {
+		if (RAND_bytes(conf_pool.buf, CONF_POOL) != 1)
+			return ORTH_E_INTERNAL;
+		conf_pool.used = 0;
+		conf_pool.filled = true;
+	}
+	memcpy(out, conf_pool.buf + conf_pool.used, CONF_LEN);
+	OPENSSL_cleanse(conf_pool.buf + conf_pool.used, CONF_LEN);
+	conf_pool.used += CONF_LEN;
+	return ORTH_OK;
+}
+
+static void
+init_once(void)
+{
+	alg.cts128 = EVP_CIPHER_fetch(NULL, "AES-128-CBC-CTS", NULL);
+	alg.cts256 = EVP_CIPHER_fetch(NULL, "AES-256-CBC-CTS", NULL);
+	alg.krb5kdf = EVP_KDF_fetch(NULL, "KRB5KDF", NULL);
+	alg.kbkdf = EVP_KDF_fetch(NULL, "KBKDF", NULL);
+	alg.pbkdf2 = EVP_KDF_fetch(NULL, "PBKDF2", NULL);
+	alg.hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	alg.sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+	if (alg.cts128 && alg.cts256 && alg.krb5kdf && alg.kbkdf &&
+	    alg.pbkdf2 && alg.hmac && alg.sha1 &&
+	    pthread_atfork(NULL, NULL, conf_pool_atfork_child) == 0)
+		alg_err = ORTH_OK;
+}
+
+orth_err
+crypto_init(void)
+{
+	if (pthread_once(&alg_once, init_once) != 0)
+		return ORTH_E_INTERNAL;
+	return alg_err;
+}
+
+static const struct enctype_info *
+enctype_get(int32_t enctype)
+{
+	for (size_t i = 0; i < N_ENCTYPES; i++)
+		if (enctypes[i].enctype == enctype)
+			return &enctypes[i];
+	return NULL;
+}
+
+bool
+crypto_enctype_supported(int32_t enctype)
+{
+	return enctype_get(enctype) != NULL;
+}
+
+size_t
+crypto_enctype_keylen(int32_t enctype)
+{
+	const struct enctype_info *et = enctype_get(enctype);
+	return et ? et->keylen : 0;
+}
+
+const char *
+crypto_enctype_name(int32_t enctype)
+{
+	const struct enctype_info *et = enctype_get(enctype);
+	return et ? et->name : NULL;
+}
+
+int32_t
+crypto_enctype_from_name(const char *name)
+{
+	if (name == NULL || *name == '\0')
+		return -1;
+	if (name[0] >= '0' && name[0] <= '9') {
+		/* Decimal enctype number, as MIT accepts: digits only. */
+		long v = 0;
+		for (const char *p = name; *p; p++) {
+			if (*p < '0' || *p > '9' || v > 100000)
+				return -1;
+			v = v * 10 + (*p - '0');
+		}
+		return crypto_enctype_supported((int32_t)v) ? (int32_t)v : -1;
+	}
+	for (size_t i = 0; i < N_ENCTYPES; i++)
+		if (strcasecmp(name, enctypes[i].name) == 0)
+			return enctypes[i].enctype;
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (strcasecmp(name, aliases[i].alias) == 0)
+			return aliases[i].enctype;
+	return -1;
+}
+
+int32_t
+crypto_enctype_cksumtype(int32_t enctype)
+{
+	const struct enctype_info *et = enctype_get(enctype);
+	return et ? et->cksumtype : -1;
+}
+
+static const struct enctype_info *
+cksumtype_get(int32_t cksumtype)
+{
+	for (size_t i = 0; i < N_ENCTYPES; i++)
+		if (enctypes[i].cksumtype == cksumtype)
+			return &enctypes[i];
+	return NULL;
+}
+
+size_t
+crypto_cksumtype_len(int32_t cksumtype)
+{
+	const struct enctype_info *et = cksumtype_get(cksumtype);
+	return et ? et->maclen : 0;
+}
+
+int32_t
+crypto_cksumtype_enctype(int32_t cksumtype)
+{
+	const struct enctype_info *et = cksumtype_get(cksumtype);
+	return et ? et->enctype : -1;
+}
+
+uint32_t
+crypto_enctype_default_iterations(int32_t enctype)
+{
+	const struct enctype_info *et = enctype_get(enctype);
+	return et ? et->default_iter : 0;
+}
+
+size_t
+crypto_enctype_prf_len(int32_t enctype)
+{
+	const struct enctype_info *et = enctype_get(enctype);
+	return et ? et->prflen : 0;
+}
+
+size_t
+crypto_encrypt_len(int32_t enctype, size_t plain_len)
+{
+	const struct enctype_info *et = enctype_get(enctype);
+	if (et == NULL || plain_len > SIZE_MAX - CONF_LEN - et->maclen)
+		return 0;
+	return CONF_LEN + plain_len + et->maclen;
+}
+
+void
+crypto_wipe(void *p, size_t len)
+{
+	if (p != NULL && len > 0)
+		OPENSSL_cleanse(p, len);
+}
+
+bool
+crypto_ct_equal(const void *a, const void *b, size_t len)
+{
+	return CRYPTO_memcmp(a, b, len) == 0;
+}
+
+orth_err
+crypto_random_bytes(void *buf, size_t len)
+{
+	orth_err ret;
+	uint8_t *p = buf;
+
+	TRY(crypto_init());
+	while (len > 0) {
+		int n = len > (1u << 30) ? (1 << 30) : (int)len;
+		CHECK(RAND_bytes(p, n) == 1, ORTH_E_INTERNAL);
+		p += n;
+		len -= (size_t)n;
+	}
+cleanup:
+	return ret;
+}
+
+/* ---- key derivation ---------------------------------------------------- */
+
+/* RFC 3961 §5.1 DK(base, constant) for the RFC 3962 enctypes (KRB5KDF). */
+static orth_err
+dk_krb5kdf(const struct enctype_info *et, const uint8_t *base,
+	   const uint8_t *constant, size_t clen, uint8_t *out)
+{
+	orth_err ret = ORTH_OK;
+	EVP_KDF_CTX *kctx = NULL;
+	OSSL_PARAM p[4];
+
+	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_CIPHER,
+						(char *)et->cbc, 0);
+	p[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
+						 (void *)base, et->keylen);
+	p[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_CONSTANT,
+						 (void *)constant, clen);
+	p[3] = OSSL_PARAM_construct_end();
+	CHECK((kctx = EVP_KDF_CTX_new(alg.krb5kdf)) != NULL, ORTH_E_NOMEM);
+	CHECK(EVP_KDF_derive(kctx, out, et->keylen, p) == 1, ORTH_E_INTERNAL);
+cleanup:
+	EVP_KDF_CTX_free(kctx);
+	return ret;
+}
+
+/*
+ * RFC 8009 §3 KDF-HMAC-SHA2(key, label, [context,] k): SP 800-108 counter
+ * mode, K1 = HMAC(key, 0x00000001 | label | 0x00 | context | k) truncated.
+ */
+static orth_err
+kdf_hmac_sha2(const struct enctype_info *et, const uint8_t *base,
+	      const uint8_t *label, size_t llen, const uint8_t *context,
+	      size_t ctxlen, uint8_t *out, size_t outlen)
+{
+	orth_err ret = ORTH_OK;
+	EVP_KDF_CTX *kctx = NULL;
+	OSSL_PARAM p[7];
+	size_t n = 0;
+
+	p[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_MODE,
+						  "counter", 0);
+	p[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_MAC, "HMAC",
+						  0);
+	p[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+						  (char *)et->digest, 0);
+	p[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
+						   (void *)base, et->keylen);
+	p[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
+						   (void *)label, llen);
+	if (ctxlen > 0)
+		p[n++] = OSSL_PARAM_construct_octet_string(
+			OSSL_KDF_PARAM_INFO, (void *)context, ctxlen);
+	p[n] = OSSL_PARAM_construct_end();
+	CHECK((kctx = EVP_KDF_CTX_new(alg.kbkdf)) != NULL, ORTH_E_NOMEM);
+	CHECK(EVP_KDF_derive(kctx, out, outlen, p) == 1, ORTH_E_INTERNAL);
+cleanup:
+	EVP_KDF_CTX_free(kctx);
+	return ret;
+}
+
+/* The derived key for (usage, kind); out gets keylen (Ke) or kilen bytes. */
+static orth_err
+derive_usage(struct crypto_key *key, uint32_t usage, uint8_t kind,
+	     uint8_t *out, size_t *out_len)
+{
+	const struct enctype_info *et = key->et;
+	uint8_t constant[5] = {(uint8_t)(usage >> 24), (uint8_t)(usage >> 16),
+			       (uint8_t)(usage >> 8), (uint8_t)usage, kind};
+	size_t len = kind == DK_KE ? et->keylen : et->kilen;
+	orth_err ret;
+
+	key->derivations++;
+	if (et->sha2)
+		ret = kdf_hmac_sha2(et, key->bytes, constant, sizeof(constant),
+				    NULL, 0, out, len);
+	else
+		ret = dk_krb5kdf(et, key->bytes, constant, sizeof(constant),
+				 out);
+	if (ret == ORTH_OK)
+		*out_len = len;
+	return ret;
+}
+
+/* Key an HMAC context (allocated on first use, re-keyed afterwards). */
+static orth_err
+mac_key(const struct enctype_info *et, EVP_MAC_CTX **mctx, const uint8_t *k,
+	size_t klen)
+{
+	OSSL_PARAM p[2];
+
+	if (*mctx == NULL && (*mctx = EVP_MAC_CTX_new(alg.hmac)) == NULL)
+		return ORTH_E_NOMEM;
+	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+						(char *)et->digest, 0);
+	p[1] = OSSL_PARAM_construct_end();
+	if (EVP_MAC_init(*mctx, k, klen, p) != 1)
+		return ORTH_E_INTERNAL;
+	return ORTH_OK;
+}
+
+/*
+ * HMAC over up to two pieces with a keyed context, truncated to et->maclen.
+ * EVP_MAC_init with a NULL key restarts from the stored key: no re-keying,
+ * no allocation.
+ */
+static orth_err
+mac_compute(const struct enctype_info *et, EVP_MAC_CTX *mctx,
+	    const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
+	    uint8_t *out)
+{
+	uint8_t full[EVP_MAX_MD_SIZE];
+	size_t flen = 0;
+	orth_err ret = ORTH_OK;
+
+	CHECK(EVP_MAC_init(mctx, NULL, 0, NULL) == 1, ORTH_E_INTERNAL);
+	CHECK(alen == 0 || EVP_MAC_update(mctx, a, alen) == 1,
+	      ORTH_E_INTERNAL);
+	CHECK(blen == 0 || EVP_MAC_update(mctx, b, blen) == 1,
+	      ORTH_E_INTERNAL);
+	CHECK(EVP_MAC_final(mctx, full, &flen, sizeof(full)) == 1,
+	      ORTH_E_INTERNAL);
+	CHECK(flen >= et->maclen, ORTH_E_INTERNAL);
+	memcpy(out, full, et->maclen);
+cleanup:
+	crypto_wipe(full, sizeof(full));
+	return ret;
+}
+
+static const EVP_CIPHER *
+cts_cipher(const struct enctype_info *et)
+{
+	return et->keylen == 16 ? alg.cts128 : alg.cts256;
+}
+
+/* Key a CTS context (CS3 = Kerberos CTS, RFC 3962 §5). */
+static orth_err
+cts_key(const struct enctype_info *et, EVP_CIPHER_CTX **cctx,
+	const uint8_t *k, int enc)
+{
+	OSSL_PARAM p[2];
+
+	if (*cctx == NULL && (*cctx = EVP_CIPHER_CTX_new()) == NULL)
+		return ORTH_E_NOMEM;
+	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_CIPHER_PARAM_CTS_MODE,
+						OSSL_CIPHER_CTS_MODE_CS3, 0);
+	p[1] = OSSL_PARAM_construct_end();
+	if (EVP_CipherInit_ex2(*cctx, cts_cipher(et), k, zero_iv, enc, p) != 1)
+		return ORTH_E_INTERNAL;
+	return ORTH_OK;
+}
+
+/*
+ * One CTS pass from the all-zero IV (RFC 3961 initial cipher state).
+ * in == out is fine; len >= 16.
+ */
+static orth_err
+cts_run(EVP_CIPHER_CTX *cctx, int enc, const uint8_t *in, size_t len,
+	uint8_t *out)
+{
+	int outl = 0, finl = 0;
+
+	if (len < AES_BLOCK || len > INT32_MAX)
+		return ORTH_E_INTERNAL;
+	if (EVP_CipherInit_ex2(cctx, NULL, NULL, zero_iv, enc, NULL) != 1)
+		return ORTH_E_INTERNAL;
+	if (EVP_CipherUpdate(cctx, out, &outl, in, (int)len) != 1 ||
+	    (size_t)outl != len)
+		return ORTH_E_INTERNAL;
+	if (EVP_CipherFinal_ex(cctx, out + outl, &finl) != 1 || finl != 0)
+		return ORTH_E_INTERNAL;
+	return ORTH_OK;
+}
+
+static void
+slot_clear(struct dk_slot *s)
+{
+	crypto_wipe(s->ke, sizeof(s->ke));
+	s->flags = 0;
+}
+
+/* Find or make the cache slot of usage with at least the `need` flags. */
+static orth_err
+slot_get(struct crypto_key *key, uint32_t usage, unsigned need,
+	 struct dk_slot **out)
+{
+	struct dk_slot *s = NULL, *victim = &key->slot[0];
+	uint8_t k[CRYPTO_MAX_KEY_LEN];
+	size_t klen = 0;
+	orth_err ret = ORTH_OK;
+
+	for (size_t i = 0; i < DK_SLOTS; i++) {
+		struct dk_slot *c = &key->slot[i];
+		if (c->flags != 0 && c->usage == usage) {
+			s = c;
+			break;
+		}
+		/* Least recently used; an empty slot beats any full one. */
+		if (victim->flags != 0 &&
+		    (c->flags == 0 || c->last_use < victim->last_use))
+			victim = c;
+	}
+	if (s == NULL) {
+		s = victim;
+		slot_clear(s);
+		s->usage = usage;
+	}
+	s->last_use = ++key->clock;
+
+	if ((need & (HAVE_E | READY_ENC | READY_DEC)) && !(s->flags & HAVE_E)) {
+		/* RFC 3961 §5.3: Ke = DK(usage | 0xAA), Ki = DK(usage | 0x55). */
+		TRY(derive_usage(key, usage, DK_KE, s->ke, &klen));
+		TRY(derive_usage(key, usage, DK_KI, k, &klen));
+		TRY(mac_key(key->et, &s->ki, k, klen));
+		s->flags |= HAVE_E;
+	}
+	if ((need & HAVE_C) && !(s->flags & HAVE_C)) {
+		TRY(derive_usage(key, usage, DK_KC, k, &klen));
+		TRY(mac_key(key->et, &s->kc, k, klen));
+		s->flags |= HAVE_C;
+	}
+	if ((need & READY_ENC) && !(s->flags & READY_ENC)) {
+		TRY(cts_key(key->et, &s->enc, s->ke, 1));
+		s->flags |= READY_ENC;
+	}
+	if ((need & READY_DEC) && !(s->flags & READY_DEC)) {
+		TRY(cts_key(key->et, &s->dec, s->ke, 0));
+		s->flags |= READY_DEC;
+	}
+	*out = s;
+cleanup:
+	crypto_wipe(k, sizeof(k));
+	if (ret != ORTH_OK)
+		slot_clear(s);
+	return ret;
+}
+
+/* ---- key objects ------------------------------------------------------- */
+
+orth_err
+crypto_key_new(int32_t enctype, const uint8_t *bytes, size_t len,
+	       struct crypto_key **out)
+{
+	const struct enctype_info *et = enctype_get(enctype);
+	struct crypto_key *key = NULL;
+	orth_err ret;
+
+	TRY(crypto_init());
+	CHECK(et != NULL, ORTH_E_ENCTYPE);
+	CHECK(bytes != NULL && len == et->keylen, ORTH_E_KEYSIZE);
+	CHECK((key = calloc(1, sizeof(*key))) != NULL, ORTH_E_NOMEM);
+	key->et = et;
+	memcpy(key->bytes, bytes, len);
+	*out = key;
+	key = NULL;
+cleanup:
+	crypto_key_free(key);
+	return ret;
+}
+
+orth_err
+crypto_key_random(int32_t enctype, struct crypto_key **out)
+{
+	uint8_t k[CRYPTO_MAX_KEY_LEN];
+	size_t len = crypto_enctype_keylen(enctype);
+	orth_err ret;
+
+	CHECK(len != 0, ORTH_E_ENCTYPE);
+	/* RFC 3962 §6 / RFC 8009 §5: random-to-key is the identity. */
+	TRY(crypto_random_bytes(k, len));
+	TRY(crypto_key_new(enctype, k, len, out));
+cleanup:
+	crypto_wipe(k, sizeof(k));
+	return ret;
+}
+
+orth_err
+crypto_key_copy(const struct crypto_key *key, struct crypto_key **out)
+{
+	if (key == NULL)
+		return ORTH_E_INTERNAL;
+	return crypto_key_new(key->et->enctype, key->bytes, key->et->keylen,
+			      out);
+}
+
+void
+crypto_key_free(struct crypto_key *key)
+{
+	if (key == NULL)
+		return;
+	for (size_t i = 0; i < DK_SLOTS; i++) {
+		struct dk_slot *s = &key->slot[i];
+		/* The EVP free functions cleanse their key schedules. */
+		EVP_CIPHER_CTX_free(s->enc);
+		EVP_CIPHER_CTX_free(s->dec);
+		EVP_MAC_CTX_free(s->ki);
+		EVP_MAC_CTX_free(s->kc);
+	}
+	OPENSSL_cleanse(key, sizeof(*key));
+	free(key);
+}
+
+int32_t
+crypto_key_enctype(const struct crypto_key *key)
+{
+	return key ? key->et->enctype : -1;
+}
+
+const uint8_t *
+crypto_key_bytes(const struct crypto_key *key, size_t *len_out)
+{
+	*len_out = key->et->keylen;
+	return key->bytes;
+}
+
+/* ---- string-to-key ----------------------------------------------------- */
+
+orth_err
+crypto_string_to_key(int32_t enctype, const char *password,
+		     size_t password_len, const uint8_t *salt, size_t salt_len,
+		     const uint8_t *params, size_t params_len,
+		     struct crypto_key **out)
+{
+	uint32_t iter;
+
+	if (!crypto_enctype_supported(enctype))
+		return ORTH_E_ENCTYPE;
+	if (params == NULL || params_len == 0) {
+		iter = crypto_enctype_default_iterations(enctype);
+	} else {
+		/* RFC 3962 §4: s2kparams is a 4-byte big-endian count. */
+		if (params_len != 4)
+			return ORTH_E_MALFORMED;
+		iter = (uint32_t)params[0] << 24 | (uint32_t)params[1] << 16 |
+		       (uint32_t)params[2] << 8 | params[3];
+	}
+	return crypto_string_to_key_iter(enctype, password, password_len, salt,
+					 salt_len, iter, out);
+}
+
+orth_err
+crypto_string_to_key_iter(int32_t enctype, const char *password,
+			  size_t password_len, const uint8_t *salt,
+			  size_t salt_len, uint32_t iterations,
+			  struct crypto_key **out)
+{
+	const struct enctype_info *et = enctype_get(enctype);
+	static const uint8_t kerberos[] = "kerberos";
+	uint8_t tkey[CRYPTO_MAX_KEY_LEN], key[CRYPTO_MAX_KEY_LEN];
+	uint8_t *saltp = NULL;
+	size_t saltp_len = 0;
+	EVP_KDF_CTX *kctx = NULL;
+	OSSL_PARAM p[6];
+	unsigned int iter = iterations;
+	int pkcs5 = 1;
+	orth_err ret;
+
+	TRY(crypto_init());
+	CHECK(et != NULL, ORTH_E_ENCTYPE);
+	/* A hostile ETYPE-INFO2 must not stall a client (RFC 3962 §8). */
+	CHECK(iterations != 0 && iterations <= S2K_MAX_ITERATIONS, ORTH_E_RANGE);
+	CHECK(password != NULL || password_len == 0, ORTH_E_INTERNAL);
+	CHECK(salt != NULL || salt_len == 0, ORTH_E_INTERNAL);
+	if (password == NULL)
+		password = "";
+
+	if (et->sha2) {
+		/* RFC 8009 §4: saltp = enctype-name | 0x00 | salt. */
+		size_t nlen = strlen(et->name);
+		CHECK(salt_len <= SIZE_MAX - nlen - 1, ORTH_E_LIMIT);
+		saltp_len = nlen + 1 + salt_len;
+		CHECK((saltp = malloc(saltp_len)) != NULL, ORTH_E_NOMEM);
+		memcpy(saltp, et->name, nlen + 1);
+		if (salt_len > 0)
+			memcpy(saltp + nlen + 1, salt, salt_len);
+	}
+	p[0] = OSSL_PARAM_construct_octet_string(
+		OSSL_KDF_PARAM_PASSWORD, (void *)password, password_len);
+	p[1] = OSSL_PARAM_construct_octet_string(
+		OSSL_KDF_PARAM_SALT, et->sha2 ? saltp : (void *)salt,
+		et->sha2 ? saltp_len : salt_len);
+	p[2] = OSSL_PARAM_construct_uint(OSSL_KDF_PARAM_ITER, &iter);
+	p[3] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
+						(char *)et->digest, 0);
+	/* No SP 800-132 lower bounds: RFC vectors use 1 iteration. */
+	p[4] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_PKCS5, &pkcs5);
+	p[5] = OSSL_PARAM_construct_end();
+	CHECK((kctx = EVP_KDF_CTX_new(alg.pbkdf2)) != NULL, ORTH_E_NOMEM);
+	CHECK(EVP_KDF_derive(kctx, tkey, et->keylen, p) == 1, ORTH_E_INTERNAL);
+
+	/* RFC 3962 §4: key = DK(tkey, "kerberos"); RFC 8009 §4 likewise
+	 * with KDF-HMAC-SHA2(tkey, "kerberos", keylength). */
+	if (et->sha2)
+		TRY(kdf_hmac_sha2(et, tkey, kerberos, sizeof(kerberos) - 1,
+				  NULL, 0, key, et->keylen));
+	else
+		TRY(dk_krb5kdf(et, tkey, kerberos, sizeof(kerberos) - 1, key));
+	TRY(crypto_key_new(enctype, key, et->keylen, out));
+cleanup:
+	EVP_KDF_CTX_free(kctx);
+	free(saltp);
+	crypto_wipe(tkey, sizeof(tkey));
+	crypto_wipe(key, sizeof(key));
+	return ret;
+}
+
+/* ---- encrypt / decrypt ------------------------------------------------- */
+
+static orth_err
+encrypt_with(struct crypto_key *key, int32_t usage, const uint8_t *conf,
+	     const uint8_t *in, size_t in_len, uint8_t *out, size_t *out_len)
+{
+	const struct enctype_info *et;
+	struct dk_slot *s;
+	size_t clen;
+	orth_err ret;
+
+	TRY(crypto_init());
+	CHECK(key != NULL && out != NULL && out_len != NULL, ORTH_E_INTERNAL);
+	CHECK(in != NULL || in_len == 0, ORTH_E_INTERNAL);
+	et = key->et;
+	CHECK(in_len <= INT32_MAX - CONF_LEN - et->maclen, ORTH_E_LIMIT);
+	clen = CONF_LEN + in_len;
+	TRY(slot_get(key, (uint32_t)usage, HAVE_E | READY_ENC, &s));
+
+	/* Build confounder | plaintext in out, then encrypt in place. */
+	if (in_len > 0)
+		memmove(out + CONF_LEN, in, in_len);
+	if (conf != NULL)
+		memcpy(out, conf, CONF_LEN);
+	else
+		TRY(confounder_get(out));
+	if (!et->sha2) {
+		/* RFC 3961 §5.3: H = HMAC(Ki, conf | plaintext). */
+		TRY(mac_compute(et, s->ki, out, clen, NULL, 0, out + clen));
+		TRY(cts_run(s->enc, 1, out, clen, out));
+	} else {
+		/* RFC 8009 §5: H = HMAC(Ki, IV | C), C = E(Ke, N | plain). */
+		TRY(cts_run(s->enc, 1, out, clen, out));
+		TRY(mac_compute(et, s->ki, zero_iv, AES_BLOCK, out, clen,
+				out + clen));
+	}
+	*out_len = clen + et->maclen;
+cleanup:
+	return ret;
+}
+
+orth_err
+crypto_encrypt(struct crypto_key *key, int32_t usage, const uint8_t *in,
+	       size_t in_len, uint8_t *out, size_t *out_len)
+{
+	return encrypt_with(key, usage, NULL, in, in_len, out, out_len);
+}
+
+orth_err
+crypto_decrypt(struct crypto_key *key, int32_t usage, const uint8_t *in,
+	       size_t in_len, uint8_t *out, size_t *out_len)
+{
+	const struct enctype_info *et;
+	uint8_t want[CRYPTO_MAX_CKSUM_LEN], got[CRYPTO_MAX_CKSUM_LEN];
+	struct dk_slot *s;
+	size_t clen = 0;
+	orth_err ret;
+
+	TRY(crypto_init());
+	CHECK(key != NULL && in != NULL && out != NULL && out_len != NULL,
+	      ORTH_E_INTERNAL);
+	et = key->et;
+	CHECK(in_len >= CONF_LEN + et->maclen, ORTH_E_MALFORMED);
+	CHECK(in_len <= INT32_MAX, ORTH_E_LIMIT);
+	clen = in_len - et->maclen;
+	TRY(slot_get(key, (uint32_t)usage, HAVE_E | READY_DEC, &s));
+	memcpy(want, in + clen, et->maclen);
+
+	if (et->sha2) {
+		/* RFC 8009 §5: check the MAC over IV | C before decrypting. */
+		TRY(mac_compute(et, s->ki, zero_iv, AES_BLOCK, in, clen, got));
+		CHECK(CRYPTO_memcmp(got, want, et->maclen) == 0,
+		      ORTH_E_INTEGRITY);
+		TRY(cts_run(s->dec, 0, in, clen, out));
+	} else {
+		TRY(cts_run(s->dec, 0, in, clen, out));
+		TRY(mac_compute(et, s->ki, out, clen, NULL, 0, got));
+		CHECK(CRYPTO_memcmp(got, want, et->maclen) == 0,
+		      ORTH_E_INTEGRITY);
+	}
+	/* Drop the confounder. */
+	memmove(out, out + CONF_LEN, clen - CONF_LEN);
+	crypto_wipe(out + clen - CONF_LEN, CONF_LEN);
+	*out_len = clen - CONF_LEN;
+cleanup:
+	/* Never hand back unauthenticated plaintext (out has in_len bytes). */
+	if (ret != ORTH_OK && out != NULL)
+		crypto_wipe(out, in_len);
+	return ret;
+}
+
+/* ---- checksums --------------------------------------------------------- */
+
+orth_err
+crypto_checksum_make(struct crypto_key *key, int32_t usage,
+		     const uint8_t *data, size_t len, int32_t *cksumtype_out,
+		     uint8_t *out, size_t *out_len)
+{
+	struct dk_slot *s;
+	orth_err ret;
+
+	TRY(crypto_init());
+	CHECK(key != NULL && out != NULL && out_len != NULL, ORTH_E_INTERNAL);
+	CHECK(data != NULL || len == 0, ORTH_E_INTERNAL);
+	TRY(slot_get(key, (uint32_t)usage, HAVE_C, &s));
+	/* RFC 3961 §5.4 get_mic: HMAC(Kc, data) truncated to h. */
+	TRY(mac_compute(key->et, s->kc, data, len, NULL, 0, out));
+	if (cksumtype_out != NULL)
+		*cksumtype_out = key->et->cksumtype;
+	*out_len = key->et->maclen;
+cleanup:
+	return ret;
+}
+
+orth_err
+crypto_checksum_verify(struct crypto_key *key, int32_t usage,
+		       int32_t cksumtype, const uint8_t *data, size_t len,
+		       const uint8_t *cksum, size_t cksum_len)
+{
+	uint8_t got[CRYPTO_MAX_CKSUM_LEN];
+	size_t glen = 0;
+	orth_err ret;
+
+	CHECK(key != NULL, ORTH_E_INTERNAL);
+	CHECK(cksumtype == key->et->cksumtype, ORTH_E_CKSUMTYPE);
+	CHECK(cksum != NULL && cksum_len == key->et->maclen, ORTH_E_INTEGRITY);
+	TRY(crypto_checksum_make(key, usage, data, len, NULL, got, &glen));
+	CHECK(CRYPTO_memcmp(got, cksum, glen) == 0, ORTH_E_INTEGRITY);
+cleanup:
+	crypto_wipe(got, sizeof(got));
+	return ret;
+}
+
+/* ---- PRF --------------------------------------------------------------- */
+
+orth_err
+crypto_prf(struct crypto_key *key, const uint8_t *in, size_t in_len,
+	   uint8_t *out, size_t *out_len)
+{
+	static const uint8_t prf_label[] = "prf";
+	const struct enctype_info *et;
+	uint8_t tmp[EVP_MAX_MD_SIZE], dk[CRYPTO_MAX_KEY_LEN];
+	EVP_CIPHER_CTX *cctx = NULL;
+	unsigned int hlen = 0;
+	orth_err ret;
+
+	TRY(crypto_init());
+	CHECK(key != NULL && out != NULL && out_len != NULL, ORTH_E_INTERNAL);
+	CHECK(in != NULL || in_len == 0, ORTH_E_INTERNAL);
+	et = key->et;
+	if (et->sha2) {
+		/* RFC 8009 §5: PRF = KDF-HMAC-SHA2(key, "prf", input, 256|384). */
+		TRY(kdf_hmac_sha2(et, key->bytes, prf_label,
+				  sizeof(prf_label) - 1, in, in_len, out,
+				  et->prflen));
+	} else {
+		/* RFC 3962 §4: E(DK(key, "prf"), truncate16(SHA-1(input))). */
+		CHECK(EVP_Digest(in_len ? in : prf_label, in_len, tmp, &hlen,
+				 alg.sha1, NULL) == 1,
+		      ORTH_E_INTERNAL);
+		TRY(dk_krb5kdf(et, key->bytes, prf_label, sizeof(prf_label) - 1,
+			       dk));
+		TRY(cts_key(et, &cctx, dk, 1));
+		TRY(cts_run(cctx, 1, tmp, AES_BLOCK, out));
+	}
+	*out_len = et->prflen;
+cleanup:
+	EVP_CIPHER_CTX_free(cctx);
+	crypto_wipe(tmp, sizeof(tmp));
+	crypto_wipe(dk, sizeof(dk));
+	return ret;
+}
+
+/* ---- test hooks (crypto_test.h) ---------------------------------------- */
+
+orth_err
+crypto_test_encrypt_confounder(struct crypto_key *key, int32_t usage,
+			       const uint8_t confounder[16], const uint8_t *in,
+			       size_t in_len, uint8_t *out, size_t *out_len)
+{
+	if (confounder == NULL)
+		return ORTH_E_INTERNAL;
+	return encrypt_with(key, usage, confounder, in, in_len, out, out_len);
+}
+
+orth_err
+crypto_test_derive(struct crypto_key *key, int32_t usage, uint8_t kind,
+		   uint8_t *out, size_t *out_len)
+{
+	orth_err ret;
+
+	TRY(crypto_init());
+	CHECK(kind == DK_KC || kind == DK_KE || kind == DK_KI, ORTH_E_INTERNAL);
+	TRY(derive_usage(key, (uint32_t)usage, kind, out, out_len));
+cleanup:
+	return ret;
+}
+
+unsigned long
+crypto_test_derivations(const struct crypto_key *key)
+{
+	return key->derivations;
+}
+
+orth_err
+crypto_test_cts(int enc, const uint8_t *k, size_t klen, const uint8_t *in,
+		size_t len, uint8_t *out)
+{
+	const struct enctype_info *et;
+	EVP_CIPHER_CTX *cctx = NULL;
+	orth_err ret;
+
+	TRY(crypto_init());
+	et = enctype_get(klen == 16 ? ENCTYPE_AES128_CTS_HMAC_SHA1_96
+				    : ENCTYPE_AES256_CTS_HMAC_SHA1_96);
+	CHECK(klen == 16 || klen == 32, ORTH_E_KEYSIZE);
+	TRY(cts_key(et, &cctx, k, enc ? 1 : 0));
+	TRY(cts_run(cctx, enc ? 1 : 0, in, len, out));
+cleanup:
+	EVP_CIPHER_CTX_free(cctx);
+	return ret;
+}

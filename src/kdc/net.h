@@ -1,0 +1,198 @@
+/*
+ * net.h - the KDC's network loop: UDP and TCP listeners (IPv4 and IPv6),
+ * epoll, non-blocking sockets, signals.  It knows nothing of Kerberos
+ * messages: for each complete request it calls a dispatch callback that
+ * writes the reply; for the few cases where the transport itself must
+ * answer with a KRB-ERROR it calls an error callback (it cannot encode one).
+ *
+ * Life cycle (all owned by the caller):
+ *     struct kdc_net_config cfg;  kdc_net_config_default(&cfg);  fill addresses
+ *     kdc_net_open(&cfg, &net)    binds every socket (errors show up here,
+ *                                 before daemonizing or dropping privileges)
+ *     kdc_net_run(net, dispatch, error, ctxs)   until SIGTERM/SIGINT or
+ *                                 kdc_net_stop(); returns ORTH_OK then
+ *     kdc_net_close(net)
+ *
+ * Workers: cfg.workers event loops, each with its own epoll, its own
+ * SO_REUSEPORT socket per address (the kernel spreads datagrams and
+ * connections over them) and its own buffers and connection table.  Worker
+ * 0 runs in the thread calling kdc_net_run(), the others in threads it
+ * starts.  Callbacks get the worker's own context ctxs[i], so request
+ * handling needs no global mutable state; a context is only ever used by
+ * one thread.  (Shared structures such as the replay and lookaside caches
+ * are thread-safe on their own.)
+ *
+ * TCP (RFC 4120 §7.2.2): each message is preceded by its length, 4 octets
+ * big-endian; several requests per connection, answered in order, one at a
+ * time (the next request is not read until the reply is written).
+ *  - length with the high bit set: "the KDC MUST return a KRB-ERROR message
+ *    with the error KRB_ERR_FIELD_TOOLONG and MUST close the TCP stream" -
+ *    the error callback is asked for that reply, sent, then the connection
+ *    is closed.
+ *  - length above cfg.tcp_max_msg: the same (as MIT's KDC does), then close.
+ *  - idle (no byte in or out) for cfg.tcp_idle_ms: closed.
+ *  - at most cfg.tcp_max_conns connections per worker; when a new one
+ *    arrives at the cap, the least recently active connection is closed
+ *    (MIT's KDC does the same), so idle connections cannot lock clients out.
+ *  - dispatch writes nothing: the connection is closed (the client would
+ *    otherwise wait for an answer that never comes).
+ * UDP:
+ *  - datagrams up to 65535 bytes; truncated ones are dropped.
+ *  - a reply longer than cfg.udp_max_reply (default 1465, MIT's
+ *    udp_preference_limit) or one that overflows the reply buffer is
+ *    replaced by what the error callback writes for KRB_ERR_RESPONSE_TOO_BIG
+ *    (RFC 4120 §7.2.1), so the client retries over TCP.
+ *  - replies leave from the address the request came to (IP_PKTINFO /
+ *    IPV6_RECVPKTINFO), so a wildcard listener on a multi-homed host answers
+ *    from the right source.
+ * Memory per worker: one 64 KiB datagram buffer and one reply buffer; per
+ * TCP connection, at most tcp_max_msg of request plus one reply while
+ * either is in flight (allocated on demand, freed after use).
+ *
+ * Signals (when cfg.signals): SIGTERM and SIGINT make kdc_net_run() return
+ * ORTH_OK; SIGHUP calls cfg.reopen (default log_reopen()).  They are blocked
+ * and read from a signalfd by worker 0: nothing runs in a signal handler.
+ * Call kdc_net_run() from the main thread before starting other threads (or
+ * block these signals in them), else the default action kills the process.
+ */
+#ifndef ORTHRUS_KDC_NET_H
+#define ORTHRUS_KDC_NET_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "base/err.h"
+#include "base/writer.h"
+
+#define KDC_NET_DEFAULT_PORT 88
+#define KDC_NET_MAX_ADDRS 32              /* per transport */
+#define KDC_NET_MAX_WORKERS 256
+#define KDC_NET_UDP_MAX 65535             /* largest datagram read */
+#define KDC_NET_DEFAULT_UDP_MAX_REPLY 1465 /* MIT's udp_preference_limit */
+#define KDC_NET_DEFAULT_TCP_MAX_MSG (64u * 1024)
+#define KDC_NET_DEFAULT_TCP_MAX_REPLY (64u * 1024)
+#define KDC_NET_DEFAULT_TCP_MAX_CONNS 1024
+#define KDC_NET_DEFAULT_TCP_IDLE_MS 30000
+#define KDC_NET_PEER_STRLEN 64            /* "[v6addr]:port" + NUL fits */
+
+enum kdc_transport { KDC_TRANSPORT_UDP, KDC_TRANSPORT_TCP };
+
+/* What the callbacks learn about a request.  Valid during the call only. */
+struct kdc_request_info {
+	enum kdc_transport transport;
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+	char peer_str[KDC_NET_PEER_STRLEN]; /* "192.0.2.1:1234", "[2001:db8::1]:1234" */
+	const char *transport_str;          /* "udp" / "tcp" */
+	unsigned worker;                    /* 0 .. workers-1 */
+};
+
+/*
+ * One complete request (without the TCP length prefix).  Write the reply
+ * (without length prefix) into *reply; its capacity is the transport's
+ * limit.  Writing nothing drops the request (UDP: no answer; TCP: the
+ * connection is closed).  The return value is only logged (at debug level)
+ * when not ORTH_OK; the reply is sent whenever reply->len > 0 and the
+ * writer has no error.  req is valid during the call only.
+ */
+typedef orth_err (*kdc_dispatch_fn)(void *ctx, const struct kdc_request_info *info,
+    const uint8_t *req, size_t req_len, struct writer *reply);
+
+/*
+ * Write a KRB-ERROR with error-code krb_code (KRB_ERR_FIELD_TOOLONG or
+ * KRB_ERR_RESPONSE_TOO_BIG, RFC 4120 §7.5.9) into *reply.  The loop has no
+ * request to offer (for TOO_BIG the callback may remember the realm/sname
+ * of the request it just answered, on the same thread).  Writing nothing
+ * means no answer.
+ */
+typedef orth_err (*kdc_error_fn)(void *ctx, const struct kdc_request_info *info,
+    int32_t krb_code, struct writer *reply);
+
+struct kdc_net_config {
+	/* Numeric addresses: "127.0.0.1:88", "[::1]:8888", "0.0.0.0", "::",
+	 * "[::]". No port = KDC_NET_DEFAULT_PORT; port 0 = the kernel picks
+	 * (see kdc_net_port()).  No DNS lookups.  IPv6 sockets are
+	 * IPV6_V6ONLY so "0.0.0.0" and "::" can both be listed. */
+	const char *const *udp_addrs;
+	size_t n_udp;
+	const char *const *tcp_addrs;
+	size_t n_tcp;
+	unsigned workers;              /* >= 1 */
+	size_t udp_max_reply;          /* bytes; larger -> RESPONSE_TOO_BIG */
+	size_t tcp_max_msg;            /* request bytes, excluding the prefix */
+	size_t tcp_max_reply;          /* reply writer capacity (TCP and UDP) */
+	size_t tcp_max_conns;          /* per worker */
+	unsigned tcp_idle_ms;          /* idle connection timeout */
+	bool signals;                  /* handle SIGTERM/SIGINT/SIGHUP */
+	void (*reopen)(void);          /* on SIGHUP; NULL = log_reopen */
+};
+
+struct kdc_net;
+
+/* The defaults above, no addresses, one worker, signals on. */
+void kdc_net_config_default(struct kdc_net_config *cfg);
+
+/*
+ * Parses "host[:port]" / "[v6]:port" into *ss (port in network order).
+ * Returns ORTH_OK or ORTH_E_CONFIG (not a numeric address, bad port).
+ */
+orth_err kdc_net_addr_parse(const char *s, struct sockaddr_storage *ss,
+    socklen_t *len_out);
+
+/*
+ * Creates and binds every socket for every worker (SO_REUSEPORT, non-
+ * blocking, TCP listening).  The config is copied; the address strings
+ * need not outlive the call.  *net_out is owned by the caller:
+ * kdc_net_close().  Returns ORTH_E_CONFIG (bad address, no address, bad
+ * limit), ORTH_E_NETWORK (socket/bind/listen failed; logged with errno),
+ * ORTH_E_NOMEM.
+ */
+orth_err kdc_net_open(const struct kdc_net_config *cfg, struct kdc_net **net_out);
+
+/*
+ * The local port of the i-th address of a transport, as bound (useful
+ * with port 0: every worker shares the port the first one got).
+ * 0 if out of range.
+ */
+uint16_t kdc_net_port(const struct kdc_net *net, enum kdc_transport t, size_t i);
+
+/*
+ * Runs the workers until a stop (signal or kdc_net_stop) and returns
+ * ORTH_OK; or an error when the loop cannot run (ORTH_E_NETWORK for an
+ * epoll/signalfd failure, ORTH_E_NOMEM).  ctxs: cfg.workers pointers, the
+ * i-th passed to worker i's callbacks (may be NULL pointers).  error may be
+ * NULL (then oversize/high-bit connections are just closed and too-big UDP
+ * replies dropped).  A net may be run again after it returns.
+ */
+orth_err kdc_net_run(struct kdc_net *net, kdc_dispatch_fn dispatch,
+    kdc_error_fn error, void *const *ctxs);
+
+/* Asks kdc_net_run() to return; from any thread, async-signal-safe. */
+void kdc_net_stop(struct kdc_net *net);
+
+/* Closes every socket and frees net; NULL is fine.  Not while running. */
+void kdc_net_close(struct kdc_net *net);
+
+/*
+ * Writes the process id to path (mode 0644) and keeps it locked (fcntl
+ * F_OFD_SETLK) so that a second daemon with the same pidfile fails with
+ * ORTH_E_EXISTS.  *fd_out: keep it open while running; pass it to
+ * kdc_pidfile_remove() at exit.  ORTH_E_IO on other failures.
+ */
+orth_err kdc_pidfile_write(const char *path, int *fd_out);
+void kdc_pidfile_remove(const char *path, int fd);
+
+/*
+ * Detaches from the terminal: fork (the parent exits 0), setsid, fork
+ * again, chdir("/"), stdin/stdout/stderr to /dev/null.  Returns in the
+ * grandchild only: ORTH_OK; ORTH_E_IO if a step failed (in the original
+ * process, which is then still attached).  Call after kdc_net_open (so
+ * bind errors reach the terminal) and before kdc_pidfile_write (so the pid
+ * is the daemon's) and before starting any thread.
+ */
+orth_err kdc_daemonize(void);
+
+#endif

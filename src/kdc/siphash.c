@@ -1,0 +1,132 @@
+#include "siphash.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/random.h>
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+
+static inline void
+sip_round(struct siphash *s)
+{
+	s->v0 += s->v1;
+	s->v1 = ROTL(s->v1, 13);
+	s->v1 ^= s->v0;
+	s->v0 = ROTL(s->v0, 32);
+	s->v2 += s->v3;
+	s->v3 = ROTL(s->v3, 16);
+	s->v3 ^= s->v2;
+	s->v0 += s->v3;
+	s->v3 = ROTL(s->v3, 21);
+	s->v3 ^= s->v0;
+	s->v2 += s->v1;
+	s->v1 = ROTL(s->v1, 17);
+	s->v1 ^= s->v2;
+	s->v2 = ROTL(s->v2, 32);
+}
+
+static inline void
+sip_block(struct siphash *s, uint64_t m)
+{
+	s->v3 ^= m;
+	sip_round(s);
+	sip_round(s);
+	s->v0 ^= m;
+}
+
+orth_err
+siphash_key_random(struct siphash_key *key)
+{
+	uint8_t k[16];
+	size_t got = 0;
+
+	while (got < sizeof(k)) {
+		ssize_t n = getrandom(k + got, sizeof(k) - got, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return ORTH_E_INTERNAL;
+		}
+		got += (size_t)n;
+	}
+	siphash_key_from_bytes(key, k);
+	return ORTH_OK;
+}
+
+static uint64_t
+le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+void
+siphash_key_from_bytes(struct siphash_key *key, const uint8_t k[16])
+{
+	key->k0 = le64(k);
+	key->k1 = le64(k + 8);
+}
+
+void
+siphash_init(struct siphash *s, const struct siphash_key *key)
+{
+	/* The constants spell "somepseudorandomlygeneratedbytes". */
+	s->v0 = key->k0 ^ 0x736f6d6570736575ULL;
+	s->v1 = key->k1 ^ 0x646f72616e646f6dULL;
+	s->v2 = key->k0 ^ 0x6c7967656e657261ULL;
+	s->v3 = key->k1 ^ 0x7465646279746573ULL;
+	s->tail = 0;
+	s->ntail = 0;
+	s->total = 0;
+}
+
+void
+siphash_update(struct siphash *s, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	s->total += len;
+	while (len > 0 && s->ntail != 0) {
+		s->tail |= (uint64_t)*p++ << (8 * s->ntail);
+		len--;
+		if (++s->ntail == 8) {
+			sip_block(s, s->tail);
+			s->tail = 0;
+			s->ntail = 0;
+		}
+	}
+	while (len >= 8) {
+		sip_block(s, le64(p));
+		p += 8;
+		len -= 8;
+	}
+	while (len > 0) {
+		s->tail |= (uint64_t)*p++ << (8 * s->ntail);
+		s->ntail++;
+		len--;
+	}
+}
+
+uint64_t
+siphash_final(struct siphash *s)
+{
+	uint64_t b = s->tail | (s->total << 56);
+
+	sip_block(s, b);
+	s->v2 ^= 0xff;
+	for (int i = 0; i < 4; i++)
+		sip_round(s);
+	return s->v0 ^ s->v1 ^ s->v2 ^ s->v3;
+}
+
+uint64_t
+siphash24(const struct siphash_key *key, const void *data, size_t len)
+{
+	struct siphash s;
+
+	siphash_init(&s, key);
+	siphash_update(&s, data, len);
+	return siphash_final(&s);
+}

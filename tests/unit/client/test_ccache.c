@@ -1,0 +1,743 @@
+/* Tests of src/client/ccache: the FILE format, FILE and MEMORY caches. */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/writer.h"
+#include "client/ccache.h"
+#include "proto/krb5_const.h"
+
+#include "../test.h"
+
+static char tmpdir[] = "/tmp/test_ccache.XXXXXX";
+
+static struct ccache_principal
+princ(const char *name)
+{
+	struct ccache_principal p = {0};
+	if (ccache_principal_parse(name, "EXAMPLE.COM", &p) != ORTH_OK) {
+		fprintf(stderr, "cannot parse %s\n", name);
+		exit(1);
+	}
+	return p;
+}
+
+/* A ticket-shaped credential; seed varies every byte field. */
+static struct ccache_cred
+make_cred(const char *client, const char *server, int32_t enctype, int seed)
+{
+	struct ccache_cred c = {0};
+	uint8_t key[32], tkt[100];
+	size_t i;
+
+	for (i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(seed * 7 + i);
+	for (i = 0; i < sizeof(tkt); i++)
+		tkt[i] = (uint8_t)(seed + i * 3);
+	c.client = princ(client);
+	c.server = princ(server);
+	c.enctype = enctype;
+	ccache_data_set(&c.key, key, enctype == 17 ? 16 : 32);
+	c.authtime = 1700000000 + seed;
+	c.starttime = 1700000000 + seed;
+	c.endtime = 1700036000 + seed;
+	c.renew_till = 1700604800 + seed;
+	c.flags = TKT_FLG_FORWARDABLE | TKT_FLG_RENEWABLE | TKT_FLG_INITIAL |
+		  TKT_FLG_PRE_AUTH;
+	ccache_data_set(&c.ticket, tkt, sizeof(tkt) - (size_t)seed);
+	return c;
+}
+
+static bool
+cred_eq(const struct ccache_cred *a, const struct ccache_cred *b)
+{
+	uint32_t i;
+
+	if (!ccache_principal_eq(&a->client, &b->client) ||
+	    !ccache_principal_eq(&a->server, &b->server) ||
+	    a->client.name_type != b->client.name_type ||
+	    a->server.name_type != b->server.name_type ||
+	    a->enctype != b->enctype || a->key.len != b->key.len ||
+	    memcmp(a->key.data, b->key.data, a->key.len) != 0 ||
+	    a->authtime != b->authtime || a->starttime != b->starttime ||
+	    a->endtime != b->endtime || a->renew_till != b->renew_till ||
+	    a->is_skey != b->is_skey || a->flags != b->flags ||
+	    a->naddrs != b->naddrs || a->nauthdata != b->nauthdata ||
+	    a->ticket.len != b->ticket.len ||
+	    a->second_ticket.len != b->second_ticket.len)
+		return false;
+	if (a->ticket.len && memcmp(a->ticket.data, b->ticket.data, a->ticket.len))
+		return false;
+	if (a->second_ticket.len &&
+	    memcmp(a->second_ticket.data, b->second_ticket.data,
+		   a->second_ticket.len))
+		return false;
+	for (i = 0; i < a->naddrs; i++)
+		if (a->addrs[i].type != b->addrs[i].type ||
+		    a->addrs[i].data.len != b->addrs[i].data.len ||
+		    memcmp(a->addrs[i].data.data, b->addrs[i].data.data,
+			   a->addrs[i].data.len))
+			return false;
+	for (i = 0; i < a->nauthdata; i++)
+		if (a->authdata[i].type != b->authdata[i].type ||
+		    a->authdata[i].data.len != b->authdata[i].data.len ||
+		    memcmp(a->authdata[i].data.data, b->authdata[i].data.data,
+			   a->authdata[i].data.len))
+			return false;
+	return true;
+}
+
+static char *
+path_in_tmp(const char *name)
+{
+	static char buf[256];
+	snprintf(buf, sizeof(buf), "%s/%s", tmpdir, name);
+	return buf;
+}
+
+static uint8_t *
+read_file(const char *path, size_t *len)
+{
+	uint8_t *buf = malloc(1 << 20);
+	int fd = open(path, O_RDONLY);
+	ssize_t n = fd >= 0 ? read(fd, buf, 1 << 20) : -1;
+	if (fd >= 0)
+		close(fd);
+	*len = n > 0 ? (size_t)n : 0;
+	return buf;
+}
+
+static void
+write_file(const char *path, const void *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || write(fd, buf, len) != (ssize_t)len) {
+		perror(path);
+		exit(1);
+	}
+	close(fd);
+}
+
+/* ---- names and principals ---- */
+
+static void
+test_principals(void)
+{
+	struct ccache_principal p = {0}, q = {0};
+	char *s = NULL;
+
+	EXPECT_EQ_INT(ccache_principal_parse("host/a.example.com@EX.COM", NULL, &p),
+		      ORTH_OK);
+	EXPECT_EQ_INT(p.ncomps, 2);
+	EXPECT_EQ_INT(p.name_type, KRB5_NT_PRINCIPAL);
+	EXPECT(strcmp((char *)p.realm.data, "EX.COM") == 0);
+	EXPECT(strcmp((char *)p.comps[1].data, "a.example.com") == 0);
+	EXPECT_EQ_INT(ccache_principal_unparse(&p, &s), ORTH_OK);
+	EXPECT(strcmp(s, "host/a.example.com@EX.COM") == 0);
+	free(s);
+	ccache_principal_free(&p);
+
+	EXPECT_EQ_INT(ccache_principal_parse("krbtgt/EX.COM", "EX.COM", &p), ORTH_OK);
+	EXPECT_EQ_INT(p.name_type, KRB5_NT_SRV_INST);
+	ccache_principal_free(&p);
+
+	/* Escapes survive unparse/parse; '/' in a realm is literal. */
+	EXPECT_EQ_INT(ccache_principal_parse("a\\/b\\@c\\\\d\\n@R/X", NULL, &p),
+		      ORTH_OK);
+	EXPECT_EQ_INT(p.ncomps, 1);
+	EXPECT_EQ_INT(p.comps[0].len, 8);
+	EXPECT(memcmp(p.comps[0].data, "a/b@c\\d\n", 8) == 0);
+	EXPECT(strcmp((char *)p.realm.data, "R/X") == 0);
+	EXPECT_EQ_INT(ccache_principal_unparse(&p, &s), ORTH_OK);
+	EXPECT(strcmp(s, "a\\/b\\@c\\\\d\\n@R/X") == 0);
+	EXPECT_EQ_INT(ccache_principal_parse(s, NULL, &q), ORTH_OK);
+	EXPECT(ccache_principal_eq(&p, &q));
+	free(s);
+	ccache_principal_free(&p);
+	ccache_principal_free(&q);
+
+	/* Refused names. */
+	EXPECT_EQ_INT(ccache_principal_parse("alice", NULL, &p), ORTH_E_BADNAME);
+	EXPECT_EQ_INT(ccache_principal_parse("", "R", &p), ORTH_E_BADNAME);
+	EXPECT_EQ_INT(ccache_principal_parse("@R", NULL, &p), ORTH_E_BADNAME);
+	EXPECT_EQ_INT(ccache_principal_parse("a@", NULL, &p), ORTH_E_BADNAME);
+	EXPECT_EQ_INT(ccache_principal_parse("a@R@S", NULL, &p), ORTH_E_BADNAME);
+	EXPECT_EQ_INT(ccache_principal_parse("a\\", "R", &p), ORTH_E_BADNAME);
+	EXPECT_EQ_INT(ccache_principal_parse(
+			      "a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/a/"
+			      "a/a/a/a/a/a/a/a/a@R", NULL, &p),
+		      ORTH_E_LIMIT);
+	EXPECT(p.realm.data == NULL && p.comps == NULL);
+
+	/* Equality ignores the name type but not the realm. */
+	p = princ("alice@A");
+	q = princ("alice@B");
+	EXPECT(!ccache_principal_eq(&p, &q));
+	ccache_principal_free(&q);
+	q = princ("alice@A");
+	q.name_type = KRB5_NT_ENTERPRISE;
+	EXPECT(ccache_principal_eq(&p, &q));
+	ccache_principal_free(&p);
+	ccache_principal_free(&q);
+}
+
+static void
+test_names(void)
+{
+	struct ccache *cc = NULL;
+	char *name = NULL, expect[64];
+
+	EXPECT_EQ_INT(ccache_open("/tmp/x", &cc), ORTH_OK);
+	EXPECT(strcmp(ccache_name_get(cc), "FILE:/tmp/x") == 0);
+	ccache_close(cc);
+	EXPECT_EQ_INT(ccache_open("relative", &cc), ORTH_OK);
+	EXPECT(strcmp(ccache_name_get(cc), "FILE:relative") == 0);
+	ccache_close(cc);
+	EXPECT_EQ_INT(ccache_open("FILE:/a:b", &cc), ORTH_OK);
+	EXPECT(strcmp(ccache_name_get(cc), "FILE:/a:b") == 0);
+	ccache_close(cc);
+	EXPECT_EQ_INT(ccache_open("MEMORY:m", &cc), ORTH_OK);
+	EXPECT(strcmp(ccache_name_get(cc), "MEMORY:m") == 0);
+	ccache_close(cc);
+	cc = NULL;
+	EXPECT_EQ_INT(ccache_open("KEYRING:persistent:0", &cc), ORTH_E_USAGE);
+	EXPECT_EQ_INT(ccache_open("MEMORY:", &cc), ORTH_E_USAGE);
+	EXPECT_EQ_INT(ccache_open("FILE:", &cc), ORTH_E_USAGE);
+	EXPECT(cc == NULL);
+
+	setenv("KRB5CCNAME", "MEMORY:env", 1);
+	EXPECT_EQ_INT(ccache_default_name("FILE:/ignored", &name), ORTH_OK);
+	EXPECT(strcmp(name, "MEMORY:env") == 0);
+	free(name);
+	unsetenv("KRB5CCNAME");
+	EXPECT_EQ_INT(ccache_default_name("FILE:%{TEMP}/cc_%{uid}", &name), ORTH_OK);
+	snprintf(expect, sizeof(expect), "FILE:/tmp/cc_%lu", (unsigned long)getuid());
+	EXPECT(strcmp(name, expect) == 0);
+	free(name);
+	EXPECT_EQ_INT(ccache_default_name(NULL, &name), ORTH_OK);
+	snprintf(expect, sizeof(expect), "FILE:/tmp/krb5cc_%lu", (unsigned long)getuid());
+	EXPECT(strcmp(name, expect) == 0);
+	free(name);
+	name = NULL;
+	EXPECT_EQ_INT(ccache_default_name("FILE:%{bogus}", &name), ORTH_E_CONFIG);
+	EXPECT(name == NULL);
+}
+
+/* ---- a fixed v4 image, byte for byte ---- */
+
+/* version 0x0504, header: tag 1 (offset -5 s, 250000 us); principal
+ * NT_PRINCIPAL "a@R"; one cred a@R -> krbtgt/R@R, aes128 key 0x11*16,
+ * times 1, 2, 0x80000000, 0xFFFFFFFF, skey 0, flags 0x40e00000, no
+ * addresses, one authdata {1, "ad"}, ticket "TKT", second ticket "". */
+static const uint8_t v4_image[] = {
+	0x05, 0x04, 0x00, 0x0c, 0x00, 0x01, 0x00, 0x08,
+	0xff, 0xff, 0xff, 0xfb, 0x00, 0x03, 0xd0, 0x90,
+	/* default principal */
+	0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 'R', 0, 0, 0, 1, 'a',
+	/* client */
+	0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 'R', 0, 0, 0, 1, 'a',
+	/* server krbtgt/R@R, NT_SRV_INST */
+	0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 1, 'R',
+	0, 0, 0, 6, 'k', 'r', 'b', 't', 'g', 't', 0, 0, 0, 1, 'R',
+	/* keyblock */
+	0x00, 0x11, 0, 0, 0, 16,
+	0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+	0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+	/* times */
+	0, 0, 0, 1, 0, 0, 0, 2, 0x80, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,
+	/* is_skey, flags */
+	0, 0x40, 0xe0, 0x00, 0x00,
+	/* addresses, authdata */
+	0, 0, 0, 0, 0, 0, 0, 1, 0x00, 0x01, 0, 0, 0, 2, 'a', 'd',
+	/* ticket, second ticket */
+	0, 0, 0, 3, 'T', 'K', 'T', 0, 0, 0, 0,
+};
+/* Offsets where the image may end and still be a whole cache. */
+#define V4_AFTER_PRINC 34
+#define V4_AFTER_CRED1 (sizeof(v4_image))
+
+static void
+test_fixed_image(void)
+{
+	struct ccache_contents c = {0};
+	uint8_t *out = NULL;
+	size_t len = 0;
+
+	EXPECT_EQ_INT(ccache_contents_decode(v4_image, sizeof(v4_image), &c),
+		      ORTH_OK);
+	EXPECT_EQ_INT(c.version, CCACHE_VERSION_4);
+	EXPECT(c.has_time_offset);
+	EXPECT_EQ_INT(c.time_offset_sec, -5);
+	EXPECT_EQ_INT(c.time_offset_usec, 250000);
+	EXPECT_EQ_INT(c.ncreds, 1);
+	if (c.ncreds == 1) {
+		const struct ccache_cred *cr = &c.creds[0];
+		EXPECT_EQ_INT(cr->server.name_type, KRB5_NT_SRV_INST);
+		EXPECT_EQ_INT(cr->enctype, 17);
+		EXPECT_EQ_INT(cr->key.len, 16);
+		EXPECT_EQ_INT(cr->authtime, 1);
+		EXPECT_EQ_INT(cr->endtime, 0x80000000LL);
+		EXPECT_EQ_INT(cr->renew_till, 0xffffffffLL);
+		EXPECT_EQ_INT(cr->flags, TKT_FLG_FORWARDABLE |
+				 TKT_FLG_RENEWABLE | TKT_FLG_INITIAL |
+				 TKT_FLG_PRE_AUTH);
+		EXPECT_EQ_INT(cr->nauthdata, 1);
+		EXPECT_EQ_INT(cr->authdata[0].type, 1);
+		EXPECT_EQ_INT(cr->ticket.len, 3);
+		EXPECT_EQ_INT(cr->second_ticket.len, 0);
+		EXPECT(!ccache_cred_is_config(cr));
+	}
+	EXPECT_EQ_INT(ccache_contents_encode(&c, &out, &len), ORTH_OK);
+	EXPECT_EQ_INT(len, sizeof(v4_image));
+	EXPECT(out != NULL && memcmp(out, v4_image, sizeof(v4_image)) == 0);
+	ccache_buf_free(out, len);
+
+	/* Version 3: no header, the enctype repeated in the keyblock; it is
+	 * written back as version 4 with the same credentials. */
+	{
+		uint8_t v3[sizeof(v4_image) + 2];
+		struct ccache_contents c3 = {0};
+		size_t kb = 16 + 18 + 18 + 28;  /* keyblock offset in v4 */
+		v3[0] = 5;
+		v3[1] = 3;
+		/* principal and client/server: the v4 bytes after the header */
+		memcpy(v3 + 2, v4_image + 16, kb - 16 + 2);
+		v3[2 + kb - 16 + 2] = 0x00;
+		v3[2 + kb - 16 + 3] = 0x11;
+		memcpy(v3 + 2 + kb - 16 + 4, v4_image + kb + 2,
+		       sizeof(v4_image) - kb - 2);
+		len = 2 + (kb - 16 + 4) + sizeof(v4_image) - kb - 2;
+		EXPECT_EQ_INT(ccache_contents_decode(v3, len, &c3), ORTH_OK);
+		EXPECT_EQ_INT(c3.version, CCACHE_VERSION_3);
+		EXPECT(!c3.has_time_offset);
+		EXPECT_EQ_INT(c3.ncreds, 1);
+		if (c3.ncreds == 1)
+			EXPECT(cred_eq(&c3.creds[0], &c.creds[0]));
+		EXPECT_EQ_INT(ccache_contents_encode(&c3, &out, &len), ORTH_OK);
+		EXPECT_EQ_INT(len, sizeof(v4_image) - 12);
+		EXPECT(out != NULL && out[1] == 4 && out[3] == 0);
+		ccache_buf_free(out, len);
+		/* The v4 decoder would misread it: v3 is not v4 without a
+		 * header. */
+		v3[1] = 4;
+		ccache_contents_free(&c3);
+		EXPECT(ccache_contents_decode(v3, 2 + (kb - 16 + 4) +
+						      sizeof(v4_image) - kb - 2,
+					      &c3) != ORTH_OK);
+	}
+	ccache_contents_free(&c);
+}
+
+/* ---- hostile images ---- */
+
+static void
+expect_bad(const char *what, const uint8_t *buf, size_t len, orth_err want)
+{
+	struct ccache_contents c = {0};
+	orth_err e = ccache_contents_decode(buf, len, &c);
+
+	if (want != ORTH_OK ? e != want : e == ORTH_OK) {
+		test_failures++;
+		fprintf(stderr, "FAILED: %s: got %d, want %d\n", what, e, want);
+	}
+	test_checks++;
+	EXPECT(c.creds == NULL && c.princ.comps == NULL);
+}
+
+static void
+test_malformed(void)
+{
+	uint8_t b[sizeof(v4_image) + 16];
+	struct ccache_contents c = {0};
+	size_t i;
+
+	/* Every truncation fails, except at a credential boundary, where it
+	 * is a shorter but whole cache. */
+	for (i = 0; i < sizeof(v4_image); i++) {
+		orth_err e = ccache_contents_decode(v4_image, i, &c);
+		test_checks++;
+		if (i == V4_AFTER_PRINC) {
+			if (e != ORTH_OK || c.ncreds != 0) {
+				test_failures++;
+				fprintf(stderr, "FAILED: cut at %zu\n", i);
+			}
+			ccache_contents_free(&c);
+		} else if (e == ORTH_OK) {
+			test_failures++;
+			fprintf(stderr, "FAILED: cut at %zu accepted\n", i);
+			ccache_contents_free(&c);
+		}
+	}
+
+	/* Bad versions. */
+	static const uint16_t versions[] = {0x0501, 0x0502, 0x0505, 0x0000,
+					    0x0405, 0xffff};
+	for (i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
+		memcpy(b, v4_image, sizeof(v4_image));
+		b[0] = (uint8_t)(versions[i] >> 8);
+		b[1] = (uint8_t)versions[i];
+		expect_bad("version", b, sizeof(v4_image), ORTH_E_MALFORMED);
+	}
+
+#define PATCH32(off, v)                                                       \
+	do {                                                                  \
+		memcpy(b, v4_image, sizeof(v4_image));                        \
+		b[(off)] = (uint8_t)((v) >> 24);                              \
+		b[(off) + 1] = (uint8_t)((v) >> 16);                          \
+		b[(off) + 2] = (uint8_t)((v) >> 8);                           \
+		b[(off) + 3] = (uint8_t)(v);                                  \
+	} while (0)
+
+	/* Header length beyond the file; a DeltaTime of the wrong size. */
+	memcpy(b, v4_image, sizeof(v4_image));
+	b[2] = 0xff;
+	expect_bad("header length", b, sizeof(v4_image), ORTH_E_TRUNCATED);
+	memcpy(b, v4_image, sizeof(v4_image));
+	b[7] = 4;
+	expect_bad("deltatime length", b, sizeof(v4_image), ORTH_E_MALFORMED);
+	/* A header tag that overruns the header. */
+	memcpy(b, v4_image, sizeof(v4_image));
+	b[7] = 9;
+	expect_bad("tag overruns header", b, sizeof(v4_image), ORTH_E_TRUNCATED);
+
+	/* Huge counts: components, addresses, authdata. */
+	PATCH32(20, 0xffffffffu);
+	expect_bad("ncomps 2^32-1", b, sizeof(v4_image), ORTH_E_LIMIT);
+	PATCH32(20, CCACHE_MAX_COMPONENTS + 1);
+	expect_bad("ncomps over cap", b, sizeof(v4_image), ORTH_E_LIMIT);
+	PATCH32(20, CCACHE_MAX_COMPONENTS);
+	expect_bad("ncomps under cap, no bytes", b, sizeof(v4_image),
+		   ORTH_E_TRUNCATED);
+	PATCH32(sizeof(v4_image) - 27, 0xffffffffu);  /* naddrs */
+	expect_bad("naddrs", b, sizeof(v4_image), ORTH_E_LIMIT);
+	PATCH32(sizeof(v4_image) - 27, 200);
+	expect_bad("naddrs in cap, no bytes", b, sizeof(v4_image),
+		   ORTH_E_TRUNCATED);
+	PATCH32(sizeof(v4_image) - 23, 0x10000000u);  /* nauthdata */
+	expect_bad("nauthdata", b, sizeof(v4_image), ORTH_E_LIMIT);
+
+	/* Huge lengths: realm, key, ticket, second ticket. */
+	PATCH32(24, 0xffffffffu);
+	expect_bad("realm length", b, sizeof(v4_image), ORTH_E_TRUNCATED);
+	PATCH32(16 + 18 + 18 + 28 + 2, 0x7fffffffu);
+	expect_bad("key length", b, sizeof(v4_image), ORTH_E_TRUNCATED);
+	PATCH32(sizeof(v4_image) - 11, 4);
+	expect_bad("ticket length + 1", b, sizeof(v4_image), ORTH_E_TRUNCATED);
+	PATCH32(sizeof(v4_image) - 4, 1);
+	expect_bad("second ticket length", b, sizeof(v4_image),
+		   ORTH_E_TRUNCATED);
+
+	/* Garbage after the last credential: a truncated credential. */
+	memcpy(b, v4_image, sizeof(v4_image));
+	memset(b + sizeof(v4_image), 0, 5);
+	expect_bad("trailing bytes", b, sizeof(v4_image) + 5, ORTH_E_TRUNCATED);
+	expect_bad("empty", b, 0, ORTH_E_TRUNCATED);
+	expect_bad("one byte", b, 1, ORTH_E_TRUNCATED);
+#undef PATCH32
+}
+
+/* ---- caches: FILE and MEMORY share every operation ---- */
+
+static void
+exercise(const char *name)
+{
+	struct ccache *cc = NULL;
+	struct ccache_cred c1, c2, c3, c4, out = {0};
+	struct ccache_principal alice = princ("alice"), tgt = princ("krbtgt/EXAMPLE.COM"),
+				http = princ("HTTP/www.example.com"),
+				none = princ("nobody/x"), p = {0};
+	struct ccache_contents snap = {0};
+	struct ccache_data v = {0};
+	struct ccache_iter *it = NULL;
+	const struct ccache_cred *cp;
+	int32_t s = 0, us = 0;
+	size_t n;
+
+	fprintf(stderr, "-- %s\n", name);
+	EXPECT_EQ_INT(ccache_open(name, &cc), ORTH_OK);
+	if (cc == NULL)
+		return;
+	/* Before initialize: no cache. */
+	EXPECT_EQ_INT(ccache_default_principal_get(cc, &p), ORTH_E_NOTFOUND);
+	c1 = make_cred("alice", "krbtgt/EXAMPLE.COM", 18, 1);
+	EXPECT_EQ_INT(ccache_store(cc, &c1), ORTH_E_NOTFOUND);
+
+	EXPECT_EQ_INT(ccache_initialize(cc, &alice), ORTH_OK);
+	EXPECT_EQ_INT(ccache_default_principal_get(cc, &p), ORTH_OK);
+	EXPECT(ccache_principal_eq(&p, &alice));
+	ccache_principal_free(&p);
+	EXPECT_EQ_INT(ccache_time_offset_get(cc, &s, &us), ORTH_E_NOTFOUND);
+	EXPECT_EQ_INT(ccache_time_offset_set(cc, -17, 999999), ORTH_OK);
+
+	/* c2: times past 2038 (unsigned 32-bit), addresses, authdata,
+	 * user-to-user.  c3: another enctype. */
+	c2 = make_cred("alice", "HTTP/www.example.com", 20, 2);
+	c2.authtime = 3000000000LL;
+	c2.starttime = 0;
+	c2.endtime = 4294967295LL;
+	c2.renew_till = 2147483648LL;
+	c2.is_skey = true;
+	c2.naddrs = 2;
+	c2.addrs = calloc(2, sizeof(*c2.addrs));
+	c2.addrs[0].type = 2;
+	ccache_data_set(&c2.addrs[0].data, "\x7f\0\0\x01", 4);
+	c2.addrs[1].type = 24;
+	ccache_data_set(&c2.addrs[1].data, "0123456789abcdef", 16);
+	c2.nauthdata = 1;
+	c2.authdata = calloc(1, sizeof(*c2.authdata));
+	c2.authdata[0].type = 128;
+	ccache_data_set(&c2.authdata[0].data, "PAC!", 4);
+	ccache_data_set(&c2.second_ticket, "second", 6);
+	c3 = make_cred("alice", "host/h.example.com", 17, 3);
+
+	EXPECT_EQ_INT(ccache_store(cc, &c1), ORTH_OK);
+	EXPECT_EQ_INT(ccache_config_put(cc, &tgt, "fast_avail", "yes", 3), ORTH_OK);
+	EXPECT_EQ_INT(ccache_store(cc, &c2), ORTH_OK);
+	EXPECT_EQ_INT(ccache_config_put(cc, NULL, "pa_type", "2", 1), ORTH_OK);
+	EXPECT_EQ_INT(ccache_store(cc, &c3), ORTH_OK);
+
+	EXPECT_EQ_INT(ccache_read(cc, &snap), ORTH_OK);
+	EXPECT_EQ_INT(snap.ncreds, 5);
+	if (snap.ncreds == 5) {
+		char *u = NULL;
+		EXPECT(cred_eq(&snap.creds[0], &c1));
+		EXPECT(cred_eq(&snap.creds[2], &c2));
+		EXPECT(cred_eq(&snap.creds[4], &c3));
+		EXPECT(ccache_cred_is_config(&snap.creds[1]));
+		EXPECT(ccache_cred_is_config(&snap.creds[3]));
+		ccache_principal_unparse(&snap.creds[1].server, &u);
+		EXPECT(u != NULL && strcmp(u, "krb5_ccache_conf_data/fast_avail/"
+				      "krbtgt\\/EXAMPLE.COM\\@EXAMPLE.COM@X-CACHECONF:") == 0);
+		free(u);
+		EXPECT(ccache_principal_eq(&snap.creds[1].client, &alice));
+		EXPECT_EQ_INT(snap.creds[2].endtime, 4294967295LL);
+		EXPECT_EQ_INT(snap.creds[2].authtime, 3000000000LL);
+	}
+	EXPECT(snap.has_time_offset && snap.time_offset_sec == -17 &&
+	       snap.time_offset_usec == 999999);
+	ccache_contents_free(&snap);
+
+	/* Config entries: read back, replaced in place, never a ticket. */
+	EXPECT_EQ_INT(ccache_config_get(cc, &tgt, "fast_avail", &v), ORTH_OK);
+	EXPECT(v.len == 3 && memcmp(v.data, "yes", 3) == 0);
+	ccache_data_free(&v);
+	EXPECT_EQ_INT(ccache_config_get(cc, NULL, "fast_avail", &v), ORTH_E_NOTFOUND);
+	EXPECT_EQ_INT(ccache_config_put(cc, NULL, "pa_type", "138", 3), ORTH_OK);
+	EXPECT_EQ_INT(ccache_config_get(cc, NULL, "pa_type", &v), ORTH_OK);
+	EXPECT(v.len == 3 && memcmp(v.data, "138", 3) == 0);
+	ccache_data_free(&v);
+
+	/* Retrieve: by client and server, by enctype; config never. */
+	EXPECT_EQ_INT(ccache_retrieve(cc, NULL, &http, 0, &out), ORTH_OK);
+	EXPECT(cred_eq(&out, &c2));
+	ccache_cred_free(&out);
+	EXPECT_EQ_INT(ccache_retrieve(cc, &alice, &http, 20, &out), ORTH_OK);
+	ccache_cred_free(&out);
+	EXPECT_EQ_INT(ccache_retrieve(cc, &alice, &http, 18, &out), ORTH_E_NOTFOUND);
+	EXPECT_EQ_INT(ccache_retrieve(cc, NULL, &none, 0, &out), ORTH_E_NOTFOUND);
+	EXPECT_EQ_INT(ccache_retrieve(cc, &http, &tgt, 0, &out), ORTH_E_NOTFOUND);
+	{
+		struct ccache_contents s2 = {0};
+		ccache_read(cc, &s2);
+		if (s2.ncreds == 5)
+			EXPECT_EQ_INT(ccache_retrieve(cc, NULL, &s2.creds[1].server,
+						      0, &out), ORTH_E_NOTFOUND);
+		ccache_contents_free(&s2);
+	}
+
+	/* Replace on store: same client and server, new ticket. */
+	c4 = make_cred("alice", "HTTP/www.example.com", 18, 9);
+	EXPECT_EQ_INT(ccache_store(cc, &c4), ORTH_OK);
+	EXPECT_EQ_INT(ccache_read(cc, &snap), ORTH_OK);
+	EXPECT_EQ_INT(snap.ncreds, 5);
+	if (snap.ncreds == 5)
+		EXPECT(cred_eq(&snap.creds[2], &c4));
+	ccache_contents_free(&snap);
+	EXPECT_EQ_INT(ccache_retrieve(cc, NULL, &http, 0, &out), ORTH_OK);
+	EXPECT(cred_eq(&out, &c4));
+	ccache_cred_free(&out);
+
+	/* Iterate: tickets only. */
+	EXPECT_EQ_INT(ccache_iter_begin(cc, &it), ORTH_OK);
+	n = 0;
+	while (it != NULL && ccache_iter_next(it, &cp) == ORTH_OK) {
+		EXPECT(!ccache_cred_is_config(cp));
+		n++;
+	}
+	EXPECT_EQ_INT(n, 3);
+	ccache_iter_end(it);
+
+	/* Remove. */
+	EXPECT_EQ_INT(ccache_remove(cc, NULL, &http), ORTH_OK);
+	EXPECT_EQ_INT(ccache_remove(cc, NULL, &http), ORTH_E_NOTFOUND);
+	EXPECT_EQ_INT(ccache_retrieve(cc, NULL, &http, 0, &out), ORTH_E_NOTFOUND);
+	EXPECT_EQ_INT(ccache_retrieve(cc, NULL, &tgt, 18, &out), ORTH_OK);
+	ccache_cred_free(&out);
+	EXPECT_EQ_INT(ccache_time_offset_get(cc, &s, &us), ORTH_OK);
+	EXPECT(s == -17 && us == 999999);
+
+	/* Initialize again: a new login drops everything. */
+	EXPECT_EQ_INT(ccache_initialize(cc, &alice), ORTH_OK);
+	EXPECT_EQ_INT(ccache_read(cc, &snap), ORTH_OK);
+	EXPECT_EQ_INT(snap.ncreds, 0);
+	EXPECT(!snap.has_time_offset);
+	ccache_contents_free(&snap);
+
+	/* Destroy; then it is gone. */
+	EXPECT_EQ_INT(ccache_destroy(cc), ORTH_OK);
+	EXPECT_EQ_INT(ccache_read(cc, &snap), ORTH_E_NOTFOUND);
+	EXPECT_EQ_INT(ccache_destroy(cc), ORTH_E_NOTFOUND);
+
+	ccache_close(cc);
+	ccache_cred_free(&c1);
+	ccache_cred_free(&c2);
+	ccache_cred_free(&c3);
+	ccache_cred_free(&c4);
+	ccache_principal_free(&alice);
+	ccache_principal_free(&tgt);
+	ccache_principal_free(&http);
+	ccache_principal_free(&none);
+}
+
+static void
+test_file_specifics(void)
+{
+	struct ccache *cc = NULL;
+	struct ccache_principal alice = princ("alice");
+	struct ccache_cred c1 = make_cred("alice", "krbtgt/EXAMPLE.COM", 18, 1);
+	struct ccache_contents snap = {0};
+	char name[512], *path = path_in_tmp("cc_file");
+	struct stat st;
+	uint8_t *buf, *out = NULL;
+	size_t len, olen = 0;
+	int fd;
+
+	snprintf(name, sizeof(name), "FILE:%s", path);
+	EXPECT_EQ_INT(ccache_open(name, &cc), ORTH_OK);
+	if (cc == NULL)
+		return;
+	EXPECT_EQ_INT(ccache_initialize(cc, &alice), ORTH_OK);
+	EXPECT_EQ_INT(ccache_store(cc, &c1), ORTH_OK);
+	EXPECT_EQ_INT(stat(path, &st), 0);
+	EXPECT_EQ_INT(st.st_mode & 0777, 0600);
+
+	/* encode(decode(file)) == file */
+	buf = read_file(path, &len);
+	EXPECT(len > 0);
+	EXPECT_EQ_INT(ccache_contents_decode(buf, len, &snap), ORTH_OK);
+	EXPECT_EQ_INT(ccache_contents_encode(&snap, &out, &olen), ORTH_OK);
+	EXPECT(olen == len && out != NULL && memcmp(out, buf, len) == 0);
+	ccache_buf_free(out, olen);
+	ccache_contents_free(&snap);
+
+	/* A corrupt cache is an error, and store does not overwrite it. */
+	write_file(path, buf, len - 1);
+	EXPECT_EQ_INT(ccache_store(cc, &c1), ORTH_E_TRUNCATED);
+	free(buf);
+	buf = read_file(path, &len);
+	EXPECT_EQ_INT(ccache_read(cc, &snap), ORTH_E_TRUNCATED);
+	free(buf);
+
+	/* No temporary files left behind. */
+	{
+		char cmd[400];
+		snprintf(cmd, sizeof(cmd), "ls %s | grep -q tmp", tmpdir);
+		EXPECT(system(cmd) != 0);
+	}
+
+	/* Over the size cap (sparse file). */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	EXPECT(fd >= 0 && ftruncate(fd, CCACHE_MAX_FILE + 1) == 0);
+	close(fd);
+	EXPECT_EQ_INT(ccache_read(cc, &snap), ORTH_E_LIMIT);
+
+	/* A directory is not a cache. */
+	ccache_close(cc);
+	snprintf(name, sizeof(name), "FILE:%s", tmpdir);
+	EXPECT_EQ_INT(ccache_open(name, &cc), ORTH_OK);
+	EXPECT_EQ_INT(ccache_read(cc, &snap), ORTH_E_IO);
+	EXPECT_EQ_INT(ccache_destroy(cc), ORTH_E_IO);
+	ccache_close(cc);
+
+	/* destroy: a symlink is not followed (the target survives). */
+	{
+		char link[300], *target = path_in_tmp("target");
+		snprintf(link, sizeof(link), "%s/link", tmpdir);
+		write_file(target, "keep", 4);
+		EXPECT_EQ_INT(symlink(target, link), 0);
+		snprintf(name, sizeof(name), "FILE:%s", link);
+		EXPECT_EQ_INT(ccache_open(name, &cc), ORTH_OK);
+		EXPECT(ccache_destroy(cc) != ORTH_OK);
+		ccache_close(cc);
+		buf = read_file(target, &len);
+		EXPECT(len == 4 && memcmp(buf, "keep", 4) == 0);
+		free(buf);
+		unlink(link);
+		unlink(target);
+	}
+	unlink(path);
+	ccache_cred_free(&c1);
+	ccache_principal_free(&alice);
+}
+
+static void
+test_encode_ranges(void)
+{
+	struct ccache_contents c = {0};
+	uint8_t *out = NULL;
+	size_t len = 0;
+
+	c.princ = princ("alice");
+	c.ncreds = 1;
+	c.creds = calloc(1, sizeof(*c.creds));
+	c.creds[0] = make_cred("alice", "krbtgt/EXAMPLE.COM", 18, 1);
+	c.creds[0].endtime = -1;
+	EXPECT_EQ_INT(ccache_contents_encode(&c, &out, &len), ORTH_E_RANGE);
+	EXPECT(out == NULL);
+	/* Past 2106: clamped to the last representable second. */
+	c.creds[0].endtime = 1LL << 40;
+	EXPECT_EQ_INT(ccache_contents_encode(&c, &out, &len), ORTH_OK);
+	{
+		struct ccache_contents d = {0};
+		EXPECT_EQ_INT(ccache_contents_decode(out, len, &d), ORTH_OK);
+		EXPECT(d.ncreds == 1 && d.creds[0].endtime == 0xffffffffLL);
+		ccache_contents_free(&d);
+	}
+	ccache_buf_free(out, len);
+	/* A big cache grows the buffer (many 4 KiB tickets). */
+	{
+		uint8_t *big = calloc(1, 4096);
+		ccache_data_free(&c.creds[0].ticket);
+		ccache_data_set(&c.creds[0].ticket, big, 4096);
+		c.creds[0].endtime = 5;
+		EXPECT_EQ_INT(ccache_contents_encode(&c, &out, &len), ORTH_OK);
+		EXPECT(len > 4096);
+		ccache_buf_free(out, len);
+		free(big);
+	}
+	ccache_contents_free(&c);
+}
+
+int
+main(void)
+{
+	char name[300];
+
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_principals();
+	test_names();
+	test_fixed_image();
+	test_malformed();
+	snprintf(name, sizeof(name), "FILE:%s", path_in_tmp("cc1"));
+	exercise(name);
+	exercise("MEMORY:one");
+	test_file_specifics();
+	test_encode_ranges();
+	rmdir(tmpdir);
+	return test_done("ccache");
+}

@@ -1,0 +1,256 @@
+/* Tests of src/kdc: SipHash, the replay cache, the lookaside cache. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/writer.h"
+#include "kdc/lookaside.h"
+#include "kdc/replay.h"
+#include "kdc/siphash.h"
+
+#include "../test.h"
+
+static void
+test_siphash(void)
+{
+	/* SipHash paper, Appendix A: key 00..0f, message 00..0e. */
+	uint8_t k[16], m[64];
+	struct siphash_key key;
+	struct siphash s;
+	uint64_t whole;
+	size_t i, split;
+
+	for (i = 0; i < 16; i++)
+		k[i] = (uint8_t)i;
+	for (i = 0; i < sizeof(m); i++)
+		m[i] = (uint8_t)i;
+	siphash_key_from_bytes(&key, k);
+	EXPECT(siphash24(&key, m, 15) == 0xa129ca6149be45e5ULL);
+	/* reference vectors[0]: empty message */
+	EXPECT(siphash24(&key, m, 0) == 0x726fdb47dd0e0e31ULL);
+	EXPECT(siphash24(&key, m, 15) != siphash24(&key, m, 14));
+	/* Incremental: every split point gives the one-shot value. */
+	whole = siphash24(&key, m, sizeof(m));
+	for (split = 0; split <= sizeof(m); split++) {
+		siphash_init(&s, &key);
+		siphash_update(&s, m, split / 3);
+		siphash_update(&s, m + split / 3, split - split / 3);
+		siphash_update(&s, m + split, sizeof(m) - split);
+		EXPECT(siphash_final(&s) == whole);
+	}
+}
+
+static struct kdc_replay_key
+rkey(const char *client, int64_t ctime, int32_t cusec, const char *tag)
+{
+	struct kdc_replay_key k = {
+		.client = client,
+		.server = "krbtgt/TEST.REALM@TEST.REALM",
+		.ctime = ctime,
+		.cusec = cusec,
+		.tag = (const uint8_t *)tag,
+		.tag_len = tag ? strlen(tag) : 0,
+	};
+	return k;
+}
+
+static void
+test_replay(void)
+{
+	struct kdc_replay *rc = NULL;
+	struct kdc_replay_key k, k2;
+	const int64_t now = 1700000000;
+	size_t i, ok, limit, cap;
+	char name[64];
+
+	EXPECT_EQ_INT(kdc_replay_new(0, -1, &rc), ORTH_E_RANGE);
+	EXPECT_EQ_INT(kdc_replay_new((size_t)KDC_REPLAY_MAX_CAPACITY + 1, 0, &rc),
+	    ORTH_E_RANGE);
+	EXPECT_EQ_INT(kdc_replay_new(1000, 300, &rc), ORTH_OK);
+	if (rc == NULL)
+		return;
+	EXPECT(kdc_replay_capacity(rc) >= 1000);
+
+	k = rkey("alice@TEST.REALM", now, 123456, "authenticator-cipher");
+	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k, now), ORTH_OK);
+	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k, now), ORTH_E_REPLAY);
+	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k, now + 10), ORTH_E_REPLAY);
+	/* Each field distinguishes. */
+	k2 = rkey("alice@TEST.REALM", now, 123457, "authenticator-cipher");
+	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k2, now), ORTH_OK);
+	k2 = rkey("alice@TEST.REALM", now + 1, 123456, "authenticator-cipher");
+	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k2, now), ORTH_OK);
+	k2 = rkey("bob@TEST.REALM", now, 123456, "authenticator-cipher");
+	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k2, now), ORTH_OK);
+	k2 = rkey("alice@TEST.REALM", now, 123456, "authenticator-ciphex");
+	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k2, now), ORTH_OK);
+	k2 = k;
+	k2.server = "host/svc.test.realm@TEST.REALM";
+	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k2, now), ORTH_OK);
+	/* Field boundaries are unambiguous. */
+	k2 = rkey("alice@TEST.REAL", now, 7, "x");
+	k2.server = "Mkrbtgt";
+	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k2, now), ORTH_OK);
+	k2 = rkey("alice@TEST.REALM", now, 7, "x");
+	k2.server = "krbtgt";
+	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k2, now), ORTH_OK);
+	EXPECT_EQ_INT(kdc_replay_count(rc, now), 8);
+
+	/* Live through ctime + skew inclusive, gone after. */
+	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k, now + 300), ORTH_E_REPLAY);
+	EXPECT_EQ_INT(kdc_replay_count(rc, now + 301), 1); /* the one with ctime now + 1 */
+	EXPECT_EQ_INT(kdc_replay_count(rc, now + 302), 0);
+	/* At now + 301 the authenticator is outside the window: skew, not stored. */
+	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k, now + 301), ORTH_E_SKEW);
+	/* An entry in the future lives until its own ctime + skew. */
+	k2 = rkey("carol@TEST.REALM", now + 300, 0, NULL);
+	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k2, now), ORTH_OK);
+	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k2, now + 599), ORTH_E_REPLAY);
+	k2 = rkey("carol@TEST.REALM", now + 301, 0, NULL);
+	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k2, now), ORTH_E_SKEW);
+	k2 = rkey("carol@TEST.REALM", now - 301, 0, NULL);
+	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k2, now), ORTH_E_SKEW);
+	/* Malformed keys. */
+	k2 = rkey(NULL, now, 0, NULL);
+	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k2, now), ORTH_E_MALFORMED);
+	k2 = rkey("a", now, 0, NULL);
+	k2.tag_len = 3;
+	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k2, now), ORTH_E_MALFORMED);
+	kdc_replay_free(rc);
+	rc = NULL;
+
+	/* Capacity: a full cache refuses; live entries are never evicted. */
+	EXPECT_EQ_INT(kdc_replay_new(64, 300, &rc), ORTH_OK);
+	if (rc == NULL)
+		return;
+	cap = kdc_replay_capacity(rc);
+	EXPECT_EQ_INT(cap, 64);
+	ok = limit = 0;
+	for (i = 0; i < 4 * cap; i++) {
+		orth_err e;
+		snprintf(name, sizeof(name), "user%zu@TEST.REALM", i);
+		k = rkey(name, now, 0, "t");
+		e = kdc_replay_check_and_insert(rc, &k, now);
+		if (e == ORTH_OK)
+			ok++;
+		else if (e == ORTH_E_LIMIT)
+			limit++;
+	}
+	EXPECT_EQ_INT(ok, cap);
+	EXPECT_EQ_INT(limit, 3 * cap);
+	EXPECT_EQ_INT(kdc_replay_count(rc, now), cap);
+	/* every stored one is still a replay (none was pushed out) */
+	for (i = 0, ok = 0; i < 4 * cap; i++) {
+		snprintf(name, sizeof(name), "user%zu@TEST.REALM", i);
+		k = rkey(name, now, 0, "t");
+		if (kdc_replay_check_and_insert(rc, &k, now) == ORTH_E_REPLAY)
+			ok++;
+	}
+	EXPECT_EQ_INT(ok, cap);
+	/* After expiry the slots are reused. */
+	k = rkey("late@TEST.REALM", now + 301, 0, "t");
+	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k, now + 301), ORTH_OK);
+	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k, now + 301), ORTH_E_REPLAY);
+	EXPECT_EQ_INT(kdc_replay_count(rc, now + 301), 1);
+	kdc_replay_free(rc);
+	kdc_replay_free(NULL);
+}
+
+static void
+test_lookaside(void)
+{
+	struct kdc_lookaside *la = NULL;
+	uint8_t buf[256], big[1000];
+	struct writer w;
+	const uint8_t req1[] = "request one", req2[] = "request two";
+	const uint8_t rep1[] = "reply one";
+	const int64_t now = 1700000000;
+	size_t n, b;
+	int i;
+
+	EXPECT_EQ_INT(kdc_lookaside_new(-1, 0, 0, &la), ORTH_E_RANGE);
+	EXPECT_EQ_INT(kdc_lookaside_new(60, 4, 200, &la), ORTH_OK);
+	if (la == NULL)
+		return;
+
+	writer_init(&w, buf, sizeof(buf));
+	EXPECT_EQ_INT(kdc_lookaside_get(la, req1, sizeof(req1), now, &w), ORTH_E_NOTFOUND);
+	EXPECT_EQ_INT(w.len, 0);
+	EXPECT_EQ_INT(kdc_lookaside_put(la, req1, sizeof(req1), rep1, sizeof(rep1), now),
+	    ORTH_OK);
+	EXPECT_EQ_INT(kdc_lookaside_get(la, req1, sizeof(req1), now + 59, &w), ORTH_OK);
+	EXPECT_EQ_INT(w.len, sizeof(rep1));
+	EXPECT_MEM(buf, rep1, sizeof(rep1));
+	/* A different request, or a prefix of the same, misses. */
+	writer_init(&w, buf, sizeof(buf));
+	EXPECT_EQ_INT(kdc_lookaside_get(la, req2, sizeof(req2), now, &w), ORTH_E_NOTFOUND);
+	EXPECT_EQ_INT(kdc_lookaside_get(la, req1, sizeof(req1) - 1, now, &w),
+	    ORTH_E_NOTFOUND);
+	EXPECT_EQ_INT(kdc_lookaside_get(la, req1, 0, now, &w), ORTH_E_NOTFOUND);
+	/* Expired after the window. */
+	EXPECT_EQ_INT(kdc_lookaside_get(la, req1, sizeof(req1), now + 60, &w),
+	    ORTH_E_NOTFOUND);
+	EXPECT_EQ_INT(w.len, 0);
+	/* Reply too large for the writer: LIMIT, sticky error. */
+	writer_init(&w, buf, 3);
+	EXPECT_EQ_INT(kdc_lookaside_get(la, req1, sizeof(req1), now, &w), ORTH_E_LIMIT);
+	EXPECT_EQ_INT(writer_err(&w), ORTH_E_LIMIT);
+	/* Replacing the same request keeps one entry. */
+	EXPECT_EQ_INT(kdc_lookaside_put(la, req1, sizeof(req1), (const uint8_t *)"r2", 2,
+	    now), ORTH_OK);
+	kdc_lookaside_stats(la, &n, &b);
+	EXPECT_EQ_INT(n, 1);
+	EXPECT_EQ_INT(b, sizeof(req1) + 2);
+	writer_init(&w, buf, sizeof(buf));
+	EXPECT_EQ_INT(kdc_lookaside_get(la, req1, sizeof(req1), now, &w), ORTH_OK);
+	EXPECT_EQ_INT(w.len, 2);
+
+	/* Entry cap (4): the oldest goes first. */
+	for (i = 0; i < 6; i++) {
+		uint8_t r = (uint8_t)('A' + i);
+		EXPECT_EQ_INT(kdc_lookaside_put(la, &r, 1, &r, 1, now + i), ORTH_OK);
+	}
+	kdc_lookaside_stats(la, &n, &b);
+	EXPECT_EQ_INT(n, 4);
+	EXPECT_EQ_INT(b, 8);
+	for (i = 0; i < 6; i++) {
+		uint8_t r = (uint8_t)('A' + i);
+		writer_init(&w, buf, sizeof(buf));
+		EXPECT_EQ_INT(kdc_lookaside_get(la, &r, 1, now + 6, &w),
+		    i < 2 ? ORTH_E_NOTFOUND : ORTH_OK);
+	}
+	/* Byte cap (200): a 150-byte entry pushes out the older ones. */
+	memset(big, 'z', sizeof(big));
+	EXPECT_EQ_INT(kdc_lookaside_put(la, req2, sizeof(req2), big, 150 - sizeof(req2),
+	    now + 6), ORTH_OK);
+	kdc_lookaside_stats(la, &n, &b);
+	EXPECT(b <= 200);
+	EXPECT_EQ_INT(b, 150 + 6);
+	EXPECT_EQ_INT(n, 4);
+	EXPECT_EQ_INT(kdc_lookaside_put(la, req1, sizeof(req1), big, 100, now + 6), ORTH_OK);
+	kdc_lookaside_stats(la, &n, &b);
+	EXPECT(b <= 200);
+	writer_init(&w, buf, sizeof(buf));
+	EXPECT_EQ_INT(kdc_lookaside_get(la, req2, sizeof(req2), now + 6, &w),
+	    ORTH_E_NOTFOUND);
+	EXPECT_EQ_INT(kdc_lookaside_get(la, req1, sizeof(req1), now + 6, &w), ORTH_OK);
+	/* Larger than the whole cap, or empty: not stored. */
+	EXPECT_EQ_INT(kdc_lookaside_put(la, req2, sizeof(req2), big, 200, now), ORTH_E_LIMIT);
+	EXPECT_EQ_INT(kdc_lookaside_put(la, req2, 0, big, 1, now), ORTH_E_LIMIT);
+	/* Expired entries are dropped on the next put. */
+	EXPECT_EQ_INT(kdc_lookaside_put(la, req2, sizeof(req2), rep1, 1, now + 1000), ORTH_OK);
+	kdc_lookaside_stats(la, &n, &b);
+	EXPECT_EQ_INT(n, 1);
+	EXPECT_EQ_INT(b, sizeof(req2) + 1);
+	kdc_lookaside_free(la);
+	kdc_lookaside_free(NULL);
+}
+
+int
+main(void)
+{
+	test_siphash();
+	test_replay();
+	test_lookaside();
+	return test_done("kdc caches");
+}
