@@ -260,7 +260,12 @@ cleanup:
 	if (ret == ORTH_E_MALFORMED)
 		set_err(err, errlen, "database %s: metadata missing or malformed", o->path);
 	free(plain);
-	mdb_txn_abort(txn);
+	/* Commit even a read-only txn: the dbi handles opened in it survive
+	 * only a commit (an abort closes them). */
+	if (ret == ORTH_OK)
+		ret = map_mdb(mdb_txn_commit(txn));
+	else
+		mdb_txn_abort(txn);
 	return ret;
 }
 
