@@ -1,0 +1,1386 @@
+/*
+ * admin.c - `orthrus admin`: local administration of the principal
+ * database (like MIT's kadmin.local).  Every change is one database write
+ * transaction: an error leaves the database as it was.  Errors are one
+ * line on stderr; exit 0 success, 1 failure, 2 bad arguments.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/config.h"
+#include "client/keytab.h"
+#include "commands.h"
+#include "crypto/crypto.h"
+#include "db/db.h"
+#include "proto/krb5_const.h"
+#include "proto/principal.h"
+
+#define CMD "admin"
+#define ARENA_SIZE (4u << 20)
+#define MAX_PASSWORD 1024
+
+struct admin {
+	const char *config_path;
+	struct config *cfg;
+	struct kdc_config *kc;
+	const struct kdc_config_realm *realm;
+	struct db_options dbo;
+	struct db *db;
+	struct arena a;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: orthrus admin [-c CONFIG] COMMAND [ARGS...]\n"
+		"  init [--master-password-stdin]\n"
+		"  add NAME [--password-stdin | --random-key] [--requires-preauth]\n"
+		"      [--attr ATTR]... [--max-life D] [--max-renew D] [--expires TIME]\n"
+		"      [--pw-expires TIME] [--policy P] [--enctypes LIST]\n"
+		"  modify NAME [--attr [-]ATTR]... [--requires-preauth | --no-requires-preauth]\n"
+		"      [--max-life D] [--max-renew D] [--expires TIME] [--pw-expires TIME] [--policy P]\n"
+		"  delete NAME | rename OLD NEW\n"
+		"  get NAME [--json] [--keys]      (--keys prints the secret key bytes)\n"
+		"  list [GLOB] [--json]\n"
+		"  set-password NAME [--password-stdin] [--enctypes LIST] [--keep-old | --discard-old]\n"
+		"  randkey NAME [--enctypes LIST] [--keep-old | --discard-old]\n"
+		"  ktadd --keytab FILE NAME...\n"
+		"  ktremove --keytab FILE NAME [--kvno N]\n"
+		"  ktlist --keytab FILE [--keys]\n"
+		"  dump FILE | load FILE | verify\n"
+		"CONFIG: -c/--config FILE, else $ORTHRUS_CONFIG, else %s\n"
+		"TIME: never, a Unix time, YYYY-MM-DD[THH:MM[:SS]] (UTC), or +DURATION\n",
+		CONFIG_DEFAULT_PATH);
+}
+
+/* ---- small helpers ---- */
+
+static void
+hex(FILE *f, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%02x", p[i]);
+}
+
+static void
+json_str(FILE *f, const char *s, size_t n)
+{
+	fputc('"', f);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static void
+fmt_time(int64_t t, char *buf, size_t cap)
+{
+	struct tm tm;
+	time_t tt = (time_t)t;
+	if (t == 0) {
+		snprintf(buf, cap, "never");
+		return;
+	}
+	if (gmtime_r(&tt, &tm) == NULL || strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, cap, "%lld", (long long)t);
+}
+
+static int
+parse_time(const char *s, int64_t *out)
+{
+	struct tm tm;
+	const char *end;
+	char *e;
+	long long v;
+	int64_t d;
+
+	if (strcmp(s, "never") == 0 || strcmp(s, "0") == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (s[0] == '+') {
+		if (config_parse_duration(s + 1, &d) != ORTH_OK)
+			return -1;
+		*out = (int64_t)time(NULL) + d;
+		return 0;
+	}
+	errno = 0;
+	v = strtoll(s, &e, 10);
+	if (*s != '\0' && *e == '\0' && errno == 0 && v > 0) {
+		*out = v;
+		return 0;
+	}
+	static const char *fmts[] = {"%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S",
+				     "%Y-%m-%dT%H:%M", "%Y-%m-%d"};
+	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+		memset(&tm, 0, sizeof(tm));
+		end = strptime(s, fmts[i], &tm);
+		if (end != NULL && *end == '\0') {
+			*out = (int64_t)timegm(&tm);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* One line from stdin, without its newline.  Returns length or -1. */
+static int
+read_password(char *buf, size_t cap)
+{
+	size_t n;
+	if (fgets(buf, (int)cap, stdin) == NULL)
+		return -1;
+	n = strlen(buf);
+	if (n > 0 && buf[n - 1] != '\n' && !feof(stdin))
+		return -1; /* too long */
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	return (int)n;
+}
+
+static const char *
+mod_by(void)
+{
+	static char buf[128];
+	const char *u = getenv("USER");
+	snprintf(buf, sizeof(buf), "local:%s", u != NULL && u[0] != '\0' ? u : "?");
+	return buf;
+}
+
+/* ---- setup ---- */
+
+static int
+admin_setup(struct admin *ad, bool need_db, bool readwrite)
+{
+	char err[512] = "";
+	orth_err ret;
+
+	ret = config_parse_file(ad->config_path, &ad->cfg, err, sizeof(err));
+	if (ret != ORTH_OK) {
+		cli_error(CMD, "%s", err[0] ? err : orth_err_str(ret));
+		return 1;
+	}
+	ad->kc = calloc(1, sizeof(*ad->kc));
+	if (ad->kc == NULL)
+		return 1;
+	if (crypto_init() != ORTH_OK) {
+		cli_error(CMD, "cannot initialise the crypto library");
+		return 1;
+	}
+	ret = kdc_config_load(ad->cfg, crypto_enctype_from_name, ad->kc, err, sizeof(err));
+	if (ret != ORTH_OK) {
+		cli_error(CMD, "%s", err);
+		return 1;
+	}
+	ad->realm = kdc_config_realm(ad->kc, NULL);
+	if (ad->realm == NULL) {
+		cli_error(CMD, "%s: no default realm (set [libdefaults] default_realm or define one realm)",
+			  ad->config_path);
+		return 1;
+	}
+	ad->dbo.path = ad->realm->database_name;
+	ad->dbo.stash_path = ad->realm->key_stash_file;
+	ad->dbo.realm = ad->realm->name;
+	ad->dbo.map_size = ad->realm->database_map_size;
+	ad->dbo.readwrite = readwrite;
+	if (arena_init(&ad->a, ARENA_SIZE) != ORTH_OK)
+		return 1;
+	if (need_db) {
+		ret = db_open(&ad->dbo, &ad->db, err, sizeof(err));
+		if (ret != ORTH_OK) {
+			cli_error(CMD, "%s", err[0] ? err : orth_err_str(ret));
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void
+admin_free(struct admin *ad)
+{
+	db_close(ad->db);
+	arena_free(&ad->a);
+	free(ad->kc);
+	config_free(ad->cfg);
+}
+
+/* Parse a name into its canonical form in the configured realm. */
+static int
+canon_name(struct admin *ad, const char *text, struct principal *p, char *buf, size_t cap)
+{
+	orth_err ret = principal_parse(text, ad->realm->name, &ad->a, p);
+	if (ret != ORTH_OK) {
+		cli_error(CMD, "bad principal name '%s': %s", text, orth_err_str(ret));
+		return 1;
+	}
+	if (strcmp(p->realm, ad->realm->name) != 0) {
+		cli_error(CMD, "principal '%s' is not in realm %s", text, ad->realm->name);
+		return 1;
+	}
+	if (principal_unparse(p, buf, cap, NULL) != ORTH_OK || strlen(buf) > DB_MAX_NAME) {
+		cli_error(CMD, "principal name '%s' is too long", text);
+		return 1;
+	}
+	return 0;
+}
+
+static int
+db_fail(const char *what, const char *name, orth_err ret)
+{
+	switch (ret) {
+	case ORTH_E_NOTFOUND:
+		cli_error(CMD, "%s: principal %s does not exist", what, name);
+		break;
+	case ORTH_E_EXISTS:
+		cli_error(CMD, "%s: principal %s already exists", what, name);
+		break;
+	case ORTH_E_NOSPACE:
+		cli_error(CMD, "%s %s: database full (LMDB map size or disk); nothing was written",
+			  what, name);
+		break;
+	default:
+		cli_error(CMD, "%s %s: %s", what, name, orth_err_str(ret));
+		break;
+	}
+	return 1;
+}
+
+static int
+parse_enctypes(const char *list, int32_t *out, size_t *n)
+{
+	char items[DB_MAX_KEYS][64];
+	size_t k = 0;
+	if (config_split_list(list, items, DB_MAX_KEYS, &k) != ORTH_OK || k == 0) {
+		cli_error(CMD, "bad enctype list '%s'", list);
+		return 2;
+	}
+	*n = 0;
+	for (size_t i = 0; i < k; i++) {
+		int32_t et;
+		items[i][strcspn(items[i], ":")] = '\0';
+		et = crypto_enctype_from_name(items[i]);
+		if (et < 0 || !crypto_enctype_supported(et)) {
+			cli_error(CMD, "unknown or unsupported enctype '%s'", items[i]);
+			return 2;
+		}
+		out[(*n)++] = et;
+	}
+	return 0;
+}
+
+/*
+ * A new key set for p: from password (RFC 4120 §4 default salt) or random.
+ * Keys are sealed under the master key into ad->a.
+ */
+static orth_err
+make_keyset(struct admin *ad, const struct principal *p, const char *password,
+	    const int32_t *ets, size_t n, uint32_t kvno, struct db_keyset *ks)
+{
+	orth_err ret = ORTH_OK;
+	uint8_t *salt;
+	size_t salt_len;
+	struct crypto_key *k = NULL;
+
+	memset(ks, 0, sizeof(*ks));
+	ks->kvno = kvno;
+	TRY(principal_salt(p, &ad->a, &salt, &salt_len));
+	for (size_t i = 0; i < n && i < DB_MAX_KEYS; i++) {
+		if (password != NULL)
+			TRY(crypto_string_to_key(ets[i], password, strlen(password), salt, salt_len,
+						 NULL, 0, &k));
+		else
+			TRY(crypto_key_random(ets[i], &k));
+		TRY(db_key_seal(ad->db, k, DB_SALT_NORMAL, salt, salt_len, NULL, 0, &ad->a,
+				&ks->keys[ks->nkeys]));
+		ks->nkeys++;
+		crypto_key_free(k);
+		k = NULL;
+	}
+cleanup:
+	crypto_key_free(k);
+	return ret;
+}
+
+/* ---- commands ---- */
+
+static int
+do_init(struct admin *ad, int argc, char **argv)
+{
+	bool from_stdin = false;
+	char pw[MAX_PASSWORD + 2];
+	char err[512] = "";
+	char name[DB_MAX_NAME + 1];
+	struct principal p;
+	struct db_entry *e;
+	struct db_keyset ks;
+	const char *comps[2];
+	orth_err ret;
+	struct stat st;
+	bool stash_existed;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--master-password-stdin") == 0)
+			from_stdin = true;
+		else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (admin_setup(ad, false, true))
+		return 1;
+	if (from_stdin) {
+		int n = read_password(pw, sizeof(pw));
+		if (n <= 0 || n > MAX_PASSWORD) {
+			cli_error(CMD, "init: no master password on stdin");
+			return 1;
+		}
+	}
+	stash_existed = stat(ad->dbo.stash_path, &st) == 0;
+	ret = db_create(&ad->dbo, ad->realm->master_key_type, from_stdin ? pw : NULL, false,
+			&ad->db, err, sizeof(err));
+	crypto_wipe(pw, sizeof(pw));
+	if (ret != ORTH_OK) {
+		cli_error(CMD, "init: %s", err[0] ? err : orth_err_str(ret));
+		return 1;
+	}
+	comps[0] = "krbtgt";
+	comps[1] = ad->realm->name;
+	e = arena_alloc(&ad->a, sizeof(*e));
+	ret = e ? principal_build(&ad->a, ad->realm->name, KRB5_NT_SRV_INST, 2, comps, &p)
+		: ORTH_E_NOMEM;
+	if (ret == ORTH_OK)
+		ret = principal_unparse(&p, name, sizeof(name), NULL);
+	if (ret == ORTH_OK)
+		ret = make_keyset(ad, &p, NULL, ad->realm->supported_enctypes,
+				  ad->realm->n_enctypes, 1, &ks);
+	if (ret == ORTH_OK) {
+		uint32_t attrs = 0;
+		e->name = name;
+		if (ad->realm->default_principal_flags != NULL)
+			(void)db_attrs_apply(ad->realm->default_principal_flags, &attrs);
+		/* the TGS principal never needs pre-authentication itself */
+		e->attributes = attrs & ~DB_ATTR_REQUIRES_PREAUTH;
+		e->mod_time = (int64_t)time(NULL);
+		e->mod_by = mod_by();
+		e->policy = "";
+		ret = db_entry_add_keyset(e, &ks, 0);
+	}
+	if (ret == ORTH_OK)
+		ret = db_principal_put(ad->db, e, DB_PUT_NEW);
+	if (ret != ORTH_OK) {
+		cli_error(CMD, "init: cannot create %s: %s", name, orth_err_str(ret));
+		db_close(ad->db);
+		ad->db = NULL;
+		db_remove_files(ad->dbo.path);
+		if (!stash_existed)
+			unlink(ad->dbo.stash_path);
+		return 1;
+	}
+	printf("created database %s for realm %s, master key stashed in %s\n", ad->dbo.path,
+	       ad->realm->name, ad->dbo.stash_path);
+	return 0;
+}
+
+struct princ_opts {
+	bool password_stdin, random_key, json, keys, keep_old, discard_old;
+	int set_preauth;          /* 1 set, -1 clear, 0 unchanged */
+	const char *attrs[16];
+	size_t nattrs;
+	bool have_max_life, have_max_renew, have_expires, have_pw_expires;
+	int64_t max_life, max_renew, expires, pw_expires;
+	const char *policy;
+	const char *enctypes;
+	const char *keytab;
+	uint32_t kvno;
+	const char *names[64];
+	size_t nnames;
+};
+
+/* Parse the options shared by the principal commands. 0, or exit status. */
+static int
+parse_opts(int argc, char **argv, struct princ_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+#define NEEDV()                                                               \
+	do {                                                                  \
+		if (v == NULL) {                                              \
+			cli_error(CMD, "option %s needs a value", a);          \
+			return 2;                                             \
+		}                                                             \
+		i++;                                                          \
+	} while (0)
+		if (strcmp(a, "--password-stdin") == 0)
+			o->password_stdin = true;
+		else if (strcmp(a, "--random-key") == 0)
+			o->random_key = true;
+		else if (strcmp(a, "--json") == 0)
+			o->json = true;
+		else if (strcmp(a, "--keys") == 0)
+			o->keys = true;
+		else if (strcmp(a, "--keep-old") == 0)
+			o->keep_old = true;
+		else if (strcmp(a, "--discard-old") == 0)
+			o->discard_old = true;
+		else if (strcmp(a, "--requires-preauth") == 0)
+			o->set_preauth = 1;
+		else if (strcmp(a, "--no-requires-preauth") == 0)
+			o->set_preauth = -1;
+		else if (strcmp(a, "--attr") == 0) {
+			NEEDV();
+			if (o->nattrs >= 16) {
+				cli_error(CMD, "too many --attr");
+				return 2;
+			}
+			o->attrs[o->nattrs++] = v;
+		} else if (strcmp(a, "--max-life") == 0 || strcmp(a, "--max-renew") == 0) {
+			int64_t d;
+			NEEDV();
+			if (config_parse_duration(v, &d) != ORTH_OK) {
+				cli_error(CMD, "bad duration '%s' for %s", v, a);
+				return 2;
+			}
+			if (a[6] == 'l') {
+				o->have_max_life = true;
+				o->max_life = d;
+			} else {
+				o->have_max_renew = true;
+				o->max_renew = d;
+			}
+		} else if (strcmp(a, "--expires") == 0 || strcmp(a, "--pw-expires") == 0) {
+			int64_t t;
+			NEEDV();
+			if (parse_time(v, &t) != 0) {
+				cli_error(CMD, "bad time '%s' for %s", v, a);
+				return 2;
+			}
+			if (a[2] == 'e') {
+				o->have_expires = true;
+				o->expires = t;
+			} else {
+				o->have_pw_expires = true;
+				o->pw_expires = t;
+			}
+		} else if (strcmp(a, "--policy") == 0) {
+			NEEDV();
+			o->policy = v;
+		} else if (strcmp(a, "--enctypes") == 0 || strcmp(a, "-e") == 0) {
+			NEEDV();
+			o->enctypes = v;
+		} else if (strcmp(a, "--keytab") == 0 || strcmp(a, "-k") == 0) {
+			NEEDV();
+			o->keytab = v;
+		} else if (strcmp(a, "--kvno") == 0) {
+			char *e;
+			unsigned long k;
+			NEEDV();
+			k = strtoul(v, &e, 10);
+			if (*v == '\0' || *e != '\0' || k == 0 || k > UINT32_MAX) {
+				cli_error(CMD, "bad kvno '%s'", v);
+				return 2;
+			}
+			o->kvno = (uint32_t)k;
+		} else if (a[0] == '-' && a[1] != '\0') {
+			cli_error(CMD, "unknown option %s (try 'orthrus admin --help')", a);
+			return 2;
+		} else {
+			if (o->nnames >= 64) {
+				cli_error(CMD, "too many names");
+				return 2;
+			}
+			o->names[o->nnames++] = a;
+		}
+#undef NEEDV
+	}
+	return 0;
+}
+
+static int
+apply_common(struct princ_opts *o, struct db_entry *e)
+{
+	for (size_t i = 0; i < o->nattrs; i++)
+		if (db_attrs_apply(o->attrs[i], &e->attributes) != ORTH_OK) {
+			cli_error(CMD, "unknown attribute '%s'", o->attrs[i]);
+			return 2;
+		}
+	if (o->set_preauth > 0)
+		e->attributes |= DB_ATTR_REQUIRES_PREAUTH;
+	else if (o->set_preauth < 0)
+		e->attributes &= ~(uint32_t)DB_ATTR_REQUIRES_PREAUTH;
+	if (o->have_max_life)
+		e->max_life = o->max_life;
+	if (o->have_max_renew)
+		e->max_renew = o->max_renew;
+	if (o->have_expires)
+		e->princ_expire = o->expires;
+	if (o->have_pw_expires)
+		e->pw_expire = o->pw_expires;
+	if (o->policy != NULL)
+		e->policy = o->policy;
+	e->mod_time = (int64_t)time(NULL);
+	e->mod_by = mod_by();
+	return 0;
+}
+
+static int
+get_password(char *pw, size_t cap)
+{
+	int n = read_password(pw, cap);
+	if (n <= 0 || n > MAX_PASSWORD) {
+		cli_error(CMD, "no password on stdin (one line expected)");
+		return 1;
+	}
+	return 0;
+}
+
+static int
+do_add(struct admin *ad, int argc, char **argv)
+{
+	struct princ_opts o;
+	struct principal p;
+	char name[DB_MAX_NAME + 8], pw[MAX_PASSWORD + 2] = "";
+	struct db_entry *e;
+	struct db_keyset ks;
+	int32_t ets[DB_MAX_KEYS];
+	size_t nets;
+	orth_err ret;
+	int rc = parse_opts(argc, argv, &o);
+
+	if (rc)
+		return rc;
+	if (o.nnames != 1 || o.password_stdin == o.random_key) {
+		cli_error(CMD, "add: need one NAME and one of --password-stdin or --random-key");
+		return 2;
+	}
+	if (o.enctypes != NULL && (rc = parse_enctypes(o.enctypes, ets, &nets)) != 0)
+		return rc;
+	if (admin_setup(ad, true, true) || canon_name(ad, o.names[0], &p, name, sizeof(name)))
+		return 1;
+	if (o.enctypes == NULL) {
+		nets = ad->realm->n_enctypes < DB_MAX_KEYS ? ad->realm->n_enctypes : DB_MAX_KEYS;
+		memcpy(ets, ad->realm->supported_enctypes, nets * sizeof(ets[0]));
+	}
+	if (o.password_stdin && get_password(pw, sizeof(pw)))
+		return 1;
+	e = arena_alloc(&ad->a, sizeof(*e));
+	if (e == NULL)
+		return 1;
+	e->name = name;
+	e->policy = "";
+	if (ad->realm->default_principal_flags != NULL &&
+	    db_attrs_apply(ad->realm->default_principal_flags, &e->attributes) != ORTH_OK) {
+		cli_error(CMD, "%s: bad default_principal_flags '%s'", ad->config_path,
+			  ad->realm->default_principal_flags);
+		return 1;
+	}
+	if ((rc = apply_common(&o, e)) != 0)
+		return rc;
+	ret = make_keyset(ad, &p, o.password_stdin ? pw : NULL, ets, nets, 1, &ks);
+	crypto_wipe(pw, sizeof(pw));
+	if (ret == ORTH_OK)
+		ret = db_entry_add_keyset(e, &ks, 0);
+	if (ret == ORTH_OK && o.password_stdin)
+		e->last_pw_change = e->mod_time;
+	if (ret == ORTH_OK)
+		ret = db_principal_put(ad->db, e, DB_PUT_NEW);
+	if (ret != ORTH_OK)
+		return db_fail("add", name, ret);
+	printf("added %s\n", name);
+	return 0;
+}
+
+/* Read-modify-write of one principal in one write transaction. */
+enum change { CH_MODIFY, CH_PASSWORD, CH_RANDKEY };
+
+static int
+do_change(struct admin *ad, int argc, char **argv, enum change what)
+{
+	static const char *const names[] = {"modify", "set-password", "randkey"};
+	struct princ_opts o;
+	struct principal p;
+	char name[DB_MAX_NAME + 8], pw[MAX_PASSWORD + 2] = "";
+	struct db_entry *e;
+	struct db_txn *t = NULL;
+	int32_t ets[DB_MAX_KEYS];
+	size_t nets = 0;
+	orth_err ret;
+	int rc = parse_opts(argc, argv, &o);
+
+	if (rc)
+		return rc;
+	if (o.nnames != 1) {
+		cli_error(CMD, "%s: need one NAME", names[what]);
+		return 2;
+	}
+	if (what == CH_MODIFY && (o.password_stdin || o.random_key || o.enctypes)) {
+		cli_error(CMD, "modify does not change keys (use set-password or randkey)");
+		return 2;
+	}
+	if (o.enctypes != NULL && (rc = parse_enctypes(o.enctypes, ets, &nets)) != 0)
+		return rc;
+	if (admin_setup(ad, true, true) || canon_name(ad, o.names[0], &p, name, sizeof(name)))
+		return 1;
+	if (what == CH_PASSWORD && get_password(pw, sizeof(pw)))
+		return 1;
+	e = arena_alloc(&ad->a, sizeof(*e));
+	if (e == NULL)
+		return 1;
+	ret = db_txn_begin(ad->db, &t);
+	if (ret == ORTH_OK)
+		ret = db_txn_get(t, name, &ad->a, e);
+	if (ret == ORTH_OK && (rc = apply_common(&o, e)) != 0) {
+		db_txn_abort(t);
+		return rc;
+	}
+	if (ret == ORTH_OK && what != CH_MODIFY) {
+		struct db_keyset ks;
+		uint32_t kvno = e->nkeysets ? e->keysets[0].kvno + 1 : 1;
+		unsigned keep = ad->realm->keep_old_keys;
+		if (o.keep_old)
+			keep = DB_MAX_KEYSETS - 1;
+		if (o.discard_old)
+			keep = 0;
+		if (nets == 0) {
+			/* default: the enctypes the principal has now, else the realm's */
+			for (size_t i = 0; e->nkeysets && i < e->keysets[0].nkeys; i++)
+				ets[nets++] = e->keysets[0].keys[i].enctype;
+			if (nets == 0) {
+				nets = ad->realm->n_enctypes < DB_MAX_KEYS ? ad->realm->n_enctypes
+									   : DB_MAX_KEYS;
+				memcpy(ets, ad->realm->supported_enctypes, nets * sizeof(ets[0]));
+			}
+		}
+		ret = make_keyset(ad, &p, what == CH_PASSWORD ? pw : NULL, ets, nets, kvno, &ks);
+		if (ret == ORTH_OK)
+			ret = db_entry_add_keyset(e, &ks, keep);
+		if (what == CH_PASSWORD)
+			e->last_pw_change = e->mod_time;
+	}
+	crypto_wipe(pw, sizeof(pw));
+	if (ret == ORTH_OK)
+		ret = db_txn_put(t, e, DB_PUT_REPLACE);
+	if (ret == ORTH_OK) {
+		ret = db_txn_commit(t);
+		t = NULL;
+	}
+	db_txn_abort(t);
+	if (ret != ORTH_OK)
+		return db_fail(names[what], name, ret);
+	if (what == CH_MODIFY)
+		printf("modified %s\n", name);
+	else
+		printf("%s: new keys for %s, kvno %u\n", names[what], name, e->keysets[0].kvno);
+	return 0;
+}
+
+static int
+do_delete(struct admin *ad, int argc, char **argv)
+{
+	struct principal p;
+	char name[DB_MAX_NAME + 8];
+	orth_err ret;
+	if (argc != 2) {
+		cli_error(CMD, "delete: need one NAME");
+		return 2;
+	}
+	if (admin_setup(ad, true, true) || canon_name(ad, argv[1], &p, name, sizeof(name)))
+		return 1;
+	ret = db_principal_delete(ad->db, name);
+	if (ret != ORTH_OK)
+		return db_fail("delete", name, ret);
+	printf("deleted %s\n", name);
+	return 0;
+}
+
+static int
+do_rename(struct admin *ad, int argc, char **argv)
+{
+	struct principal p, q;
+	char a[DB_MAX_NAME + 8], b[DB_MAX_NAME + 8];
+	orth_err ret;
+	if (argc != 3) {
+		cli_error(CMD, "rename: need OLD and NEW");
+		return 2;
+	}
+	if (admin_setup(ad, true, true) || canon_name(ad, argv[1], &p, a, sizeof(a)) ||
+	    canon_name(ad, argv[2], &q, b, sizeof(b)))
+		return 1;
+	ret = db_principal_rename(ad->db, a, b);
+	if (ret == ORTH_E_EXISTS)
+		return db_fail("rename", b, ret);
+	if (ret != ORTH_OK)
+		return db_fail("rename", a, ret);
+	printf("renamed %s to %s\n", a, b);
+	return 0;
+}
+
+static const char *
+salt_type_name(uint16_t t)
+{
+	switch (t) {
+	case DB_SALT_NORMAL: return "normal";
+	case DB_SALT_NOREALM: return "norealm";
+	case DB_SALT_ONLYREALM: return "onlyrealm";
+	case DB_SALT_SPECIAL: return "special";
+	default: return "unknown";
+	}
+}
+
+/* Print one entry; with keys, the decrypted key bytes (only on request). */
+static orth_err
+print_entry(struct admin *ad, const struct db_entry *e, bool json, bool keys, bool first)
+{
+	char attrs[512], t1[64], t2[64], t3[64], t4[64];
+	db_attrs_format(e->attributes, attrs, sizeof(attrs));
+	fmt_time(e->princ_expire, t1, sizeof(t1));
+	fmt_time(e->pw_expire, t2, sizeof(t2));
+	fmt_time(e->last_pw_change, t3, sizeof(t3));
+	fmt_time(e->mod_time, t4, sizeof(t4));
+	if (json) {
+		if (!first)
+			printf(",\n");
+		printf("{\"name\":");
+		json_str(stdout, e->name, strlen(e->name));
+		printf(",\"attributes\":[");
+		{
+			bool f = true;
+			for (uint32_t bit = 1; bit != 0; bit <<= 1)
+				if (e->attributes & bit) {
+					const char *n = db_attr_name(bit);
+					printf("%s\"%s\"", f ? "" : ",", n ? n : "unknown");
+					f = false;
+				}
+		}
+		printf("],\"max_life\":%lld,\"max_renew\":%lld,\"expires\":%lld,"
+		       "\"pw_expires\":%lld,\"last_pw_change\":%lld,\"mod_time\":%lld,\"mod_by\":",
+		       (long long)e->max_life, (long long)e->max_renew, (long long)e->princ_expire,
+		       (long long)e->pw_expire, (long long)e->last_pw_change, (long long)e->mod_time);
+		json_str(stdout, e->mod_by, strlen(e->mod_by));
+		printf(",\"policy\":");
+		json_str(stdout, e->policy, strlen(e->policy));
+		printf(",\"keys\":[");
+	} else {
+		printf("Principal: %s\nAttributes: %s\nMax life: %lld\nMax renewable life: %lld\n"
+		       "Expires: %s\nPassword expires: %s\nLast password change: %s\n"
+		       "Policy: %s\nLast modified: %s by %s\nKey sets: %zu\n",
+		       e->name, attrs[0] ? attrs : "(none)", (long long)e->max_life,
+		       (long long)e->max_renew, t1, t2, t3, e->policy[0] ? e->policy : "(none)", t4,
+		       e->mod_by, e->nkeysets);
+	}
+	for (size_t i = 0; i < e->nkeysets; i++) {
+		const struct db_keyset *ks = &e->keysets[i];
+		for (size_t j = 0; j < ks->nkeys; j++) {
+			const struct db_key *k = &ks->keys[j];
+			const char *etn = crypto_enctype_name(k->enctype);
+			struct crypto_key *key = NULL;
+			const uint8_t *kb = NULL;
+			size_t klen = 0;
+			if (keys) {
+				orth_err ret = db_entry_key(ad->db, e, k->enctype, ks->kvno, &key,
+							    NULL, NULL);
+				if (ret != ORTH_OK) {
+					cli_error(CMD, "%s: kvno %u: key does not decrypt: %s", e->name,
+						  ks->kvno, orth_err_str(ret));
+					return ret;
+				}
+				kb = crypto_key_bytes(key, &klen);
+			}
+			if (json) {
+				printf("%s{\"kvno\":%u,\"enctype\":%d,\"enctype_name\":\"%s\","
+				       "\"salt_type\":\"%s\",\"salt\":",
+				       (i || j) ? "," : "", ks->kvno, k->enctype, etn ? etn : "unknown",
+				       salt_type_name(k->salt_type));
+				json_str(stdout, (const char *)k->salt, k->salt_len);
+				if (k->s2kparams_len) {
+					printf(",\"s2kparams\":\"");
+					hex(stdout, k->s2kparams, k->s2kparams_len);
+					printf("\"");
+				}
+				if (keys) {
+					printf(",\"key\":\"");
+					hex(stdout, kb, klen);
+					printf("\"");
+				}
+				printf("}");
+			} else {
+				printf("Key: kvno %u, %s, salt %s \"%.*s\"", ks->kvno,
+				       etn ? etn : "unknown", salt_type_name(k->salt_type),
+				       (int)k->salt_len, (const char *)k->salt);
+				if (keys) {
+					printf(", key ");
+					hex(stdout, kb, klen);
+				}
+				printf("\n");
+			}
+			crypto_key_free(key);
+		}
+	}
+	if (json)
+		printf("]}");
+	return ORTH_OK;
+}
+
+static int
+do_get(struct admin *ad, int argc, char **argv)
+{
+	struct princ_opts o;
+	struct principal p;
+	char name[DB_MAX_NAME + 8];
+	struct db_entry *e;
+	orth_err ret;
+	int rc = parse_opts(argc, argv, &o);
+	if (rc)
+		return rc;
+	if (o.nnames != 1) {
+		cli_error(CMD, "get: need one NAME");
+		return 2;
+	}
+	if (admin_setup(ad, true, false) || canon_name(ad, o.names[0], &p, name, sizeof(name)))
+		return 1;
+	e = arena_alloc(&ad->a, sizeof(*e));
+	if (e == NULL)
+		return 1;
+	ret = db_principal_get(ad->db, name, &ad->a, e);
+	if (ret != ORTH_OK)
+		return db_fail("get", name, ret);
+	if (print_entry(ad, e, o.json, o.keys, true) != ORTH_OK)
+		return 1;
+	if (o.json)
+		printf("\n");
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+struct list_state {
+	const char *glob;
+	bool json;
+	size_t n;
+};
+
+static orth_err
+list_one(void *arg, const struct db_entry *e, const uint8_t *rec, size_t len)
+{
+	struct list_state *ls = arg;
+	(void)rec;
+	(void)len;
+	if (ls->glob != NULL && fnmatch(ls->glob, e->name, 0) != 0)
+		return ORTH_OK;
+	if (ls->json) {
+		printf("%s", ls->n ? "," : "");
+		json_str(stdout, e->name, strlen(e->name));
+	} else
+		printf("%s\n", e->name);
+	ls->n++;
+	return ORTH_OK;
+}
+
+static int
+do_list(struct admin *ad, int argc, char **argv)
+{
+	struct princ_opts o;
+	struct list_state ls;
+	orth_err ret;
+	char globbuf[DB_MAX_NAME + 8];
+	int rc = parse_opts(argc, argv, &o);
+	if (rc)
+		return rc;
+	if (o.nnames > 1) {
+		cli_error(CMD, "list: at most one GLOB");
+		return 2;
+	}
+	if (admin_setup(ad, true, false))
+		return 1;
+	ls.glob = o.nnames ? o.names[0] : NULL;
+	/* like kadmin: a glob without a realm matches in the default realm */
+	if (ls.glob != NULL && strchr(ls.glob, '@') == NULL) {
+		snprintf(globbuf, sizeof(globbuf), "%s@%s", ls.glob, ad->realm->name);
+		ls.glob = globbuf;
+	}
+	ls.json = o.json;
+	ls.n = 0;
+	if (o.json)
+		printf("[");
+	ret = db_principal_iterate(ad->db, list_one, &ls);
+	if (o.json)
+		printf("]\n");
+	if (ret != ORTH_OK) {
+		cli_error(CMD, "list: %s", orth_err_str(ret));
+		return 1;
+	}
+	return 0;
+}
+
+static int
+do_ktadd(struct admin *ad, int argc, char **argv)
+{
+	struct princ_opts o;
+	struct keytab_entry *ents;
+	struct crypto_key *keys[64 * DB_MAX_KEYS];
+	size_t n = 0, nkeys = 0;
+	orth_err ret = ORTH_OK;
+	uint32_t now = (uint32_t)time(NULL);
+	int rc = parse_opts(argc, argv, &o);
+	if (rc)
+		return rc;
+	if (o.keytab == NULL || o.nnames == 0) {
+		cli_error(CMD, "ktadd: need --keytab FILE and at least one NAME");
+		return 2;
+	}
+	if (admin_setup(ad, true, false))
+		return 1;
+	ents = arena_alloc(&ad->a, sizeof(*ents) * 64 * DB_MAX_KEYS);
+	if (ents == NULL)
+		return 1;
+	for (size_t i = 0; i < o.nnames && ret == ORTH_OK; i++) {
+		struct principal p;
+		char name[DB_MAX_NAME + 8];
+		struct db_entry *e = arena_alloc(&ad->a, sizeof(*e));
+		if (e == NULL || canon_name(ad, o.names[i], &p, name, sizeof(name))) {
+			rc = 1;
+			break;
+		}
+		ret = db_principal_get(ad->db, name, &ad->a, e);
+		if (ret != ORTH_OK) {
+			rc = db_fail("ktadd", name, ret);
+			break;
+		}
+		if (e->nkeysets == 0) {
+			cli_error(CMD, "ktadd: %s has no keys", name);
+			rc = 1;
+			break;
+		}
+		/* the current keys only: no key change (unlike MIT's ktadd) */
+		for (size_t j = 0; j < e->keysets[0].nkeys; j++) {
+			const struct db_key *k = &e->keysets[0].keys[j];
+			ret = db_entry_key(ad->db, e, k->enctype, e->keysets[0].kvno, &keys[nkeys],
+					   NULL, NULL);
+			if (ret != ORTH_OK) {
+				rc = db_fail("ktadd", name, ret);
+				break;
+			}
+			ents[n].princ = p;
+			ents[n].timestamp = now;
+			ents[n].kvno = e->keysets[0].kvno;
+			ents[n].enctype = k->enctype;
+			ents[n].key = crypto_key_bytes(keys[nkeys], &ents[n].key_len);
+			n++;
+			nkeys++;
+		}
+	}
+	if (rc == 0) {
+		ret = keytab_append(o.keytab, ents, n);
+		if (ret != ORTH_OK) {
+			cli_error(CMD, "ktadd: cannot write keytab %s: %s", o.keytab, orth_err_str(ret));
+			rc = 1;
+		} else
+			printf("wrote %zu keys to %s\n", n, o.keytab);
+	}
+	for (size_t i = 0; i < nkeys; i++)
+		crypto_key_free(keys[i]);
+	return rc;
+}
+
+static int
+do_ktremove(struct admin *ad, int argc, char **argv)
+{
+	struct princ_opts o;
+	struct principal p;
+	char name[DB_MAX_NAME + 8];
+	size_t removed = 0;
+	orth_err ret;
+	int rc = parse_opts(argc, argv, &o);
+	if (rc)
+		return rc;
+	if (o.keytab == NULL || o.nnames != 1) {
+		cli_error(CMD, "ktremove: need --keytab FILE and one NAME");
+		return 2;
+	}
+	if (admin_setup(ad, false, false) || canon_name(ad, o.names[0], &p, name, sizeof(name)))
+		return 1;
+	ret = keytab_remove(o.keytab, &p, o.kvno, &removed);
+	if (ret != ORTH_OK) {
+		cli_error(CMD, "ktremove: keytab %s: %s", o.keytab, orth_err_str(ret));
+		return 1;
+	}
+	if (removed == 0) {
+		cli_error(CMD, "ktremove: no entry for %s in %s", name, o.keytab);
+		return 1;
+	}
+	printf("removed %zu entries of %s from %s\n", removed, name, o.keytab);
+	return 0;
+}
+
+static int
+do_ktlist(int argc, char **argv)
+{
+	struct princ_opts o;
+	struct keytab kt;
+	orth_err ret;
+	int rc = parse_opts(argc, argv, &o);
+	if (rc)
+		return rc;
+	if (o.keytab == NULL || o.nnames != 0) {
+		cli_error(CMD, "ktlist: need --keytab FILE");
+		return 2;
+	}
+	if (crypto_init() != ORTH_OK)
+		return 1;
+	ret = keytab_read(o.keytab, &kt);
+	if (ret != ORTH_OK) {
+		cli_error(CMD, "ktlist: keytab %s: %s", o.keytab,
+			  ret == ORTH_E_NOTFOUND ? "no such file" : orth_err_str(ret));
+		return 1;
+	}
+	printf("Keytab: %s\nKVNO Timestamp            Principal\n", o.keytab);
+	for (size_t i = 0; i < kt.n; i++) {
+		const struct keytab_entry *e = &kt.entries[i];
+		char name[2048], ts[64];
+		const char *etn = crypto_enctype_name(e->enctype);
+		if (principal_unparse(&e->princ, name, sizeof(name), NULL) != ORTH_OK)
+			snprintf(name, sizeof(name), "(name too long)");
+		fmt_time(e->timestamp, ts, sizeof(ts));
+		printf("%4u %-20s %s (%s)", e->kvno, ts, name, etn ? etn : "unknown");
+		if (o.keys) {
+			printf(" key ");
+			hex(stdout, e->key, e->key_len);
+		}
+		printf("\n");
+	}
+	keytab_free(&kt);
+	return 0;
+}
+
+/* ---- dump / load ---- */
+/*
+ * Dump format, text, one item per line:
+ *   orthrus-dump 1
+ *   realm REALM
+ *   check HEX             (the master key check value)
+ *   princ HEX             (one raw record per principal, in name order)
+ *   end COUNT
+ * Keys stay encrypted under the master key; the file is mode 0600.
+ */
+#define DUMP_MAGIC "orthrus-dump 1"
+
+struct dump_state {
+	FILE *f;
+	size_t n;
+};
+
+static orth_err
+dump_one(void *arg, const struct db_entry *e, const uint8_t *rec, size_t len)
+{
+	struct dump_state *ds = arg;
+	(void)e;
+	fputs("princ ", ds->f);
+	hex(ds->f, rec, len);
+	fputc('\n', ds->f);
+	ds->n++;
+	return ferror(ds->f) ? ORTH_E_IO : ORTH_OK;
+}
+
+static int
+do_dump(struct admin *ad, int argc, char **argv)
+{
+	char tmp[4096];
+	struct dump_state ds = {NULL, 0};
+	const uint8_t *check;
+	size_t check_len;
+	orth_err ret;
+	int fd;
+
+	if (argc != 2) {
+		cli_error(CMD, "dump: need FILE");
+		return 2;
+	}
+	if (admin_setup(ad, true, false))
+		return 1;
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", argv[1], (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || (ds.f = fdopen(fd, "w")) == NULL) {
+		cli_error(CMD, "dump: cannot write %s: %s", argv[1], strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	check = db_master_check(ad->db, &check_len);
+	fprintf(ds.f, "%s\nrealm %s\ncheck ", DUMP_MAGIC, db_realm(ad->db));
+	hex(ds.f, check, check_len);
+	fputc('\n', ds.f);
+	ret = db_principal_iterate(ad->db, dump_one, &ds);
+	fprintf(ds.f, "end %zu\n", ds.n);
+	if (fflush(ds.f) != 0 || fsync(fileno(ds.f)) != 0)
+		ret = ret ? ret : ORTH_E_IO;
+	if (fclose(ds.f) != 0)
+		ret = ret ? ret : ORTH_E_IO;
+	if (ret == ORTH_OK && rename(tmp, argv[1]) != 0)
+		ret = ORTH_E_IO;
+	if (ret != ORTH_OK) {
+		unlink(tmp);
+		cli_error(CMD, "dump: %s: %s", argv[1], orth_err_str(ret));
+		return 1;
+	}
+	printf("dumped %zu principals to %s\n", ds.n, argv[1]);
+	return 0;
+}
+
+static int
+unhex(const char *s, size_t n, uint8_t *out)
+{
+	if (n % 2)
+		return -1;
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi, lo;
+		char c = s[2 * i], d = s[2 * i + 1];
+		hi = isdigit((unsigned char)c) ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
+		lo = isdigit((unsigned char)d) ? d - '0' : (d >= 'a' && d <= 'f') ? d - 'a' + 10 : -1;
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+static int
+do_load(struct admin *ad, int argc, char **argv)
+{
+	FILE *f = NULL;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	unsigned lineno = 0;
+	uint8_t *rec = NULL, check[DB_MAX_FIELD];
+	size_t check_len = 0, n = 0;
+	bool have_check = false, ended = false, created = false;
+	struct db_txn *t = NULL;
+	orth_err ret = ORTH_OK;
+	char err[512] = "";
+	int rc = 1;
+	struct stat st;
+
+	if (argc != 2) {
+		cli_error(CMD, "load: need FILE");
+		return 2;
+	}
+	if (admin_setup(ad, false, true))
+		return 1;
+	f = fopen(argv[1], "r");
+	if (f == NULL) {
+		cli_error(CMD, "load: cannot read %s: %s", argv[1], strerror(errno));
+		return 1;
+	}
+	rec = malloc(DB_MAX_RECORD);
+	if (rec == NULL)
+		goto cleanup;
+	/* header first, so a wrong file is refused before anything changes */
+	if ((len = getline(&line, &cap, f)) < 0 || strcmp(line, DUMP_MAGIC "\n") != 0) {
+		cli_error(CMD, "load: %s is not an Orthrus dump (version 1)", argv[1]);
+		goto cleanup;
+	}
+	lineno = 1;
+	if ((len = getline(&line, &cap, f)) < 0 || strncmp(line, "realm ", 6) != 0) {
+		cli_error(CMD, "load: %s:2: expected 'realm'", argv[1]);
+		goto cleanup;
+	}
+	lineno = 2;
+	line[strcspn(line, "\n")] = '\0';
+	if (strcmp(line + 6, ad->realm->name) != 0) {
+		cli_error(CMD, "load: %s is a dump of realm %s, not %s", argv[1], line + 6,
+			  ad->realm->name);
+		goto cleanup;
+	}
+	if (stat(ad->dbo.path, &st) == 0) {
+		ret = db_open(&ad->dbo, &ad->db, err, sizeof(err));
+	} else {
+		/* a new database under the existing stash (the dump's keys are
+		 * encrypted under that master key) */
+		ret = db_create(&ad->dbo, ad->realm->master_key_type, NULL, true, &ad->db, err,
+				sizeof(err));
+		created = ret == ORTH_OK;
+	}
+	if (ret != ORTH_OK) {
+		cli_error(CMD, "load: %s", err[0] ? err : orth_err_str(ret));
+		goto cleanup;
+	}
+	ret = db_txn_begin(ad->db, &t);
+	if (ret == ORTH_OK)
+		ret = db_txn_clear(t);
+	while (ret == ORTH_OK && (len = getline(&line, &cap, f)) >= 0) {
+		size_t l = (size_t)len;
+		lineno++;
+		if (ended) {
+			ret = ORTH_E_TRAILING;
+			break;
+		}
+		if (l > 0 && line[l - 1] == '\n')
+			line[--l] = '\0';
+		if (strncmp(line, "check ", 6) == 0 && !have_check) {
+			if ((l - 6) / 2 > sizeof(check) || unhex(line + 6, l - 6, check) != 0) {
+				ret = ORTH_E_MALFORMED;
+				break;
+			}
+			check_len = (l - 6) / 2;
+			have_check = true;
+			ret = db_txn_set_check(t, check, check_len);
+		} else if (strncmp(line, "princ ", 6) == 0 && have_check) {
+			if ((l - 6) / 2 > DB_MAX_RECORD || unhex(line + 6, l - 6, rec) != 0) {
+				ret = ORTH_E_MALFORMED;
+				break;
+			}
+			ret = db_txn_put_raw(t, rec, (l - 6) / 2, DB_PUT_NEW);
+			n++;
+		} else if (strncmp(line, "end ", 4) == 0) {
+			char *e;
+			unsigned long long k = strtoull(line + 4, &e, 10);
+			if (*e != '\0' || k != n)
+				ret = ORTH_E_TRUNCATED;
+			ended = true;
+		} else
+			ret = ORTH_E_MALFORMED;
+	}
+	if (ret == ORTH_OK && !ended)
+		ret = ORTH_E_TRUNCATED;
+	if (ret != ORTH_OK) {
+		if (ret == ORTH_E_MASTERKEY)
+			cli_error(CMD, "load: %s:%u: wrong master key: the dump was made under another "
+				  "master key than the stash %s", argv[1], lineno, ad->dbo.stash_path);
+		else if (ret == ORTH_E_NOSPACE)
+			cli_error(CMD, "load: database full (LMDB map size or disk); nothing was loaded");
+		else
+			cli_error(CMD, "load: %s:%u: %s; nothing was loaded", argv[1], lineno,
+				  orth_err_str(ret));
+		goto cleanup;
+	}
+	/* Verify every key decrypts before committing (a corrupt dump would
+	 * otherwise surface at the KDC). */
+	ret = db_txn_commit(t);
+	t = NULL;
+	if (ret != ORTH_OK) {
+		cli_error(CMD, "load: commit failed: %s; nothing was loaded", orth_err_str(ret));
+		goto cleanup;
+	}
+	printf("loaded %zu principals from %s\n", n, argv[1]);
+	rc = 0;
+cleanup:
+	db_txn_abort(t);
+	if (rc != 0 && created) {
+		db_close(ad->db);
+		ad->db = NULL;
+		db_remove_files(ad->dbo.path);
+	}
+	free(line);
+	free(rec);
+	if (f != NULL)
+		fclose(f);
+	return rc;
+}
+
+static int
+do_verify(struct admin *ad, int argc, char **argv)
+{
+	char err[512] = "";
+	size_t n = 0;
+	orth_err ret;
+	(void)argv;
+	if (argc != 1) {
+		cli_error(CMD, "verify takes no arguments");
+		return 2;
+	}
+	if (admin_setup(ad, true, false))
+		return 1;
+	ret = db_verify(ad->db, &n, err, sizeof(err));
+	if (ret != ORTH_OK) {
+		cli_error(CMD, "verify: %s", err[0] ? err : orth_err_str(ret));
+		return 1;
+	}
+	printf("verified %zu principals: every key decrypts under the master key\n", n);
+	return 0;
+}
+
+int
+cmd_admin(int argc, char **argv)
+{
+	struct admin ad;
+	char **args;
+	int nargs = 0, rc;
+	const char *cfgopt = NULL;
+
+	memset(&ad, 0, sizeof(ad));
+	args = calloc((size_t)argc + 1, sizeof(*args));
+	if (args == NULL)
+		return 1;
+	/* -c/--config may stand anywhere */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
+			if (i + 1 >= argc) {
+				cli_error(CMD, "%s needs a file", argv[i]);
+				free(args);
+				return 2;
+			}
+			cfgopt = argv[++i];
+		} else if (strncmp(argv[i], "--config=", 9) == 0)
+			cfgopt = argv[i] + 9;
+		else
+			args[nargs++] = argv[i];
+	}
+	if (nargs == 0 || strcmp(args[0], "--help") == 0 || strcmp(args[0], "-h") == 0 ||
+	    strcmp(args[0], "help") == 0) {
+		usage(nargs == 0 ? stderr : stdout);
+		free(args);
+		return nargs == 0 ? 2 : 0;
+	}
+	ad.config_path = config_path_choose(cfgopt);
+	if (strcmp(args[0], "init") == 0)
+		rc = do_init(&ad, nargs, args);
+	else if (strcmp(args[0], "add") == 0)
+		rc = do_add(&ad, nargs, args);
+	else if (strcmp(args[0], "modify") == 0)
+		rc = do_change(&ad, nargs, args, CH_MODIFY);
+	else if (strcmp(args[0], "set-password") == 0)
+		rc = do_change(&ad, nargs, args, CH_PASSWORD);
+	else if (strcmp(args[0], "randkey") == 0)
+		rc = do_change(&ad, nargs, args, CH_RANDKEY);
+	else if (strcmp(args[0], "delete") == 0)
+		rc = do_delete(&ad, nargs, args);
+	else if (strcmp(args[0], "rename") == 0)
+		rc = do_rename(&ad, nargs, args);
+	else if (strcmp(args[0], "get") == 0)
+		rc = do_get(&ad, nargs, args);
+	else if (strcmp(args[0], "list") == 0)
+		rc = do_list(&ad, nargs, args);
+	else if (strcmp(args[0], "ktadd") == 0)
+		rc = do_ktadd(&ad, nargs, args);
+	else if (strcmp(args[0], "ktremove") == 0)
+		rc = do_ktremove(&ad, nargs, args);
+	else if (strcmp(args[0], "ktlist") == 0)
+		rc = do_ktlist(nargs, args);
+	else if (strcmp(args[0], "dump") == 0)
+		rc = do_dump(&ad, nargs, args);
+	else if (strcmp(args[0], "load") == 0)
+		rc = do_load(&ad, nargs, args);
+	else if (strcmp(args[0], "verify") == 0)
+		rc = do_verify(&ad, nargs, args);
+	else {
+		cli_error(CMD, "unknown command '%s' (try 'orthrus admin --help')", args[0]);
+		rc = 2;
+	}
+	admin_free(&ad);
+	free(args);
+	return rc;
+}

@@ -1,0 +1,291 @@
+/*
+ * db.h - the principal database.  This interface is what a backend offers;
+ * the one backend today is LMDB (db_lmdb.c, the only file that includes
+ * <lmdb.h>).  A second backend (OpenLDAP) would implement the same
+ * functions.
+ *
+ * Names.  The db sits below src/proto, so it knows principals only by their
+ * canonical text form: principal_unparse() of src/proto/principal.h
+ * ("host/svc.example.com@EXAMPLE.COM", RFC 1964 escapes).  That string is the
+ * key of the record.
+ *
+ * Keys at rest.  Each key is stored as the RFC 3961 encryption of its raw
+ * bytes under the realm's master key with key usage DB_KU_KEY (1024, in
+ * the range RFC 4120 §7.5.1 leaves to applications).  The database holds a
+ * check value, the encryption of DB_CHECK_PLAINTEXT with usage
+ * DB_KU_CHECK (1025), so that a wrong master key is found at open time
+ * (ORTH_E_MASTERKEY), not at the first request.
+ *
+ * The master key lives in the stash file (mode 0600): magic "ORTHSTSH",
+ * version byte 1, enctype (4 bytes big-endian), key length (2 bytes
+ * big-endian), key bytes; nothing else.  From --master-password-stdin it
+ * is string-to-key(master_key_type, password, salt "<REALM>orthrus-master",
+ * default iterations).
+ *
+ * Reads.  A decoded entry points into memory from the caller's arena (the
+ * KDC's per-request arena): a lookup does not malloc.  Each struct
+ * db_reader keeps one LMDB read transaction, reset after every lookup and
+ * renewed at the next, plus its own copy of the master key (key objects
+ * are not thread-safe): give each thread its own reader.  struct db has a
+ * built-in reader used by db_principal_get()/db_entry_key(); use those from
+ * one thread only.
+ *
+ * Writes.  Every admin operation is one write transaction (db_txn_*): all
+ * or nothing, durable when commit returns (no MDB_NOSYNC), and readers
+ * never see a half-written principal.  A full map or disk is ORTH_E_NOSPACE
+ * and nothing is written.
+ */
+#ifndef ORTHRUS_DB_H
+#define ORTHRUS_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/arena.h"
+#include "base/err.h"
+#include "crypto/crypto.h"
+
+#define DB_KU_KEY 1024
+#define DB_KU_CHECK 1025
+#define DB_CHECK_PLAINTEXT "orthrus master key check v1"
+#define DB_MASTER_SALT_SUFFIX "orthrus-master"
+
+#define DB_RECORD_VERSION 1
+#define DB_MAX_NAME 1024        /* canonical name, bytes */
+#define DB_MAX_KEYSETS 12       /* newest + up to 11 old ones */
+#define DB_MAX_KEYS 8           /* keys (enctypes) per key set */
+#define DB_MAX_FIELD 1024       /* salt, s2kparams, encrypted key, strings */
+#define DB_MAX_RECORD 65536
+#define DB_DEFAULT_KEEP_OLD 3
+#define DB_DEFAULT_MAP_SIZE ((uint64_t)256 << 20)
+
+/* Principal attributes: MIT's KRB5_KDB_* bit values (kdb.h), same meaning. */
+enum {
+	DB_ATTR_DISALLOW_POSTDATED = 0x00000001,
+	DB_ATTR_DISALLOW_FORWARDABLE = 0x00000002,
+	DB_ATTR_DISALLOW_TGT_BASED = 0x00000004,
+	DB_ATTR_DISALLOW_RENEWABLE = 0x00000008,
+	DB_ATTR_DISALLOW_PROXIABLE = 0x00000010,
+	DB_ATTR_DISALLOW_DUP_SKEY = 0x00000020,
+	DB_ATTR_DISALLOW_ALL_TIX = 0x00000040,
+	DB_ATTR_REQUIRES_PREAUTH = 0x00000080,
+	DB_ATTR_REQUIRES_HWAUTH = 0x00000100,
+	DB_ATTR_REQUIRES_PWCHANGE = 0x00000200,
+	DB_ATTR_DISALLOW_SVR = 0x00001000,
+	DB_ATTR_PWCHANGE_SERVICE = 0x00002000,
+	DB_ATTR_OK_AS_DELEGATE = 0x00100000,
+	DB_ATTR_OK_TO_AUTH_AS_DELEGATE = 0x00200000,
+	DB_ATTR_NO_AUTH_DATA_REQUIRED = 0x00400000,
+	DB_ATTR_LOCKDOWN_KEYS = 0x00800000,
+};
+
+/* MIT's salt types (kdb.h KRB5_KDB_SALTTYPE_*); the salt itself is always
+ * stored explicitly, so the KDC can send it in ETYPE-INFO2 as is. */
+enum { DB_SALT_NORMAL = 0, DB_SALT_NOREALM = 2, DB_SALT_ONLYREALM = 3,
+       DB_SALT_SPECIAL = 4 };
+
+/*
+ * The name of one attribute bit ("requires-preauth"), or NULL.  Names are
+ * those of the issue: requires-preauth, disallow-forwardable, ...,
+ * ok-as-delegate, lockdown-keys.
+ */
+const char *db_attr_name(uint32_t bit);
+/* The bit for a name (hyphens or underscores), 0 when unknown. */
+uint32_t db_attr_from_name(const char *name);
+/*
+ * Apply a list to *attrs: "requires-preauth, -ok-as-delegate" (a leading
+ * '-' clears, '+' or nothing sets) or MIT's default_principal_flags words
+ * ("+preauth", "-forwardable", "-postdateable", "-renewable",
+ * "-proxiable", "-tgt-based", "-service", "-allow-tickets", "-dup-skey",
+ * "+hwauth", "+pwchange", "+pwservice", "+ok-as-delegate").  ORTH_E_CONFIG
+ * on an unknown word; *attrs unchanged then.
+ */
+orth_err db_attrs_apply(const char *list, uint32_t *attrs);
+/* "requires-preauth,ok-as-delegate" (empty string for 0) into buf. */
+void db_attrs_format(uint32_t attrs, char *buf, size_t cap);
+
+/* One key: its enctype, salt, s2kparams, and the key encrypted at rest. */
+struct db_key {
+	int32_t enctype;
+	uint16_t salt_type;          /* DB_SALT_* */
+	const uint8_t *salt;
+	size_t salt_len;
+	const uint8_t *s2kparams;    /* NULL/0: the enctype's default */
+	size_t s2kparams_len;
+	const uint8_t *enc;          /* crypto_encrypt(master, DB_KU_KEY, key) */
+	size_t enc_len;
+};
+
+struct db_keyset {
+	uint32_t kvno;
+	size_t nkeys;
+	struct db_key keys[DB_MAX_KEYS];
+};
+
+struct db_entry {
+	const char *name;            /* canonical text form */
+	uint32_t attributes;         /* DB_ATTR_* */
+	int64_t max_life;            /* seconds; 0 = realm's */
+	int64_t max_renew;           /* seconds; 0 = realm's */
+	int64_t princ_expire;        /* Unix time; 0 = never */
+	int64_t pw_expire;           /* Unix time; 0 = never */
+	int64_t last_pw_change;      /* Unix time; 0 = never */
+	int64_t mod_time;            /* Unix time */
+	const char *mod_by;          /* canonical name or "" */
+	const char *policy;          /* "" when none */
+	size_t nkeysets;
+	struct db_keyset keysets[DB_MAX_KEYSETS]; /* newest (highest kvno) first */
+};
+
+/*
+ * Record format (version 1), all integers big-endian:
+ *   u8 version = 1
+ *   u16 len + name | u32 attributes
+ *   i64 max_life, max_renew, princ_expire, pw_expire, last_pw_change, mod_time
+ *   u16 len + mod_by | u16 len + policy
+ *   u8 nkeysets, then per key set: u32 kvno, u8 nkeys, then per key:
+ *     i32 enctype, u16 salt_type, u16 len + salt, u16 len + s2kparams,
+ *     u16 len + encrypted key
+ * Nothing may follow.  Decoding is strict and bounded (limits above).
+ */
+/* Encode e into buf (cap bytes); ORTH_E_LIMIT when it does not fit or a
+ * field exceeds its limit. */
+orth_err db_entry_encode(const struct db_entry *e, uint8_t *buf, size_t cap,
+			 size_t *len_out);
+/* Decode: pointers of *out point into a copy in a.  ORTH_E_MALFORMED,
+ * ORTH_E_TRUNCATED, ORTH_E_TRAILING, ORTH_E_LIMIT, ORTH_E_RANGE (unknown
+ * version). */
+orth_err db_entry_decode(const uint8_t *buf, size_t len, struct arena *a,
+			 struct db_entry *out);
+
+struct db;
+struct db_reader;
+struct db_txn;
+
+struct db_options {
+	const char *path;            /* database file (database_name) */
+	const char *stash_path;      /* key_stash_file */
+	const char *realm;
+	uint64_t map_size;           /* 0: DB_DEFAULT_MAP_SIZE */
+	bool readwrite;
+};
+
+/*
+ * Open an existing database: reads the stash, checks the master key
+ * against the check value and the realm.  Errors (with a one-line message
+ * in err): ORTH_E_NODB (no database: run init), ORTH_E_MASTERKEY (stash
+ * unreadable or malformed, or a wrong master key), ORTH_E_CONFIG (the
+ * database is for another realm), ORTH_E_IO.  *out: db_close().
+ */
+orth_err db_open(const struct db_options *o, struct db **out, char *err,
+		 size_t errlen);
+/*
+ * Create a new database with its check value, opened read-write.  The
+ * master key: from password when not NULL (see above), else read from an
+ * existing stash when use_stash (for load into a new database), else
+ * random; a new key is written to the stash (mode 0600).  ORTH_E_EXISTS
+ * when the database (or, for a new key, the stash) exists.
+ */
+orth_err db_create(const struct db_options *o, int32_t mkey_enctype,
+		   const char *password, bool use_stash, struct db **out,
+		   char *err, size_t errlen);
+/* Close; aborts nothing (transactions must be finished).  NULL is fine. */
+void db_close(struct db *db);
+/* Remove the database files of o->path (after a failed init/load). */
+void db_remove_files(const char *path);
+
+/* A reader for one thread (see above).  *out: db_reader_close(). */
+orth_err db_reader_open(struct db *db, struct db_reader **out);
+void db_reader_close(struct db_reader *r);
+/* Look up name; ORTH_E_NOTFOUND when absent.  *out points into a. */
+orth_err db_reader_get(struct db_reader *r, const char *name, struct arena *a,
+		       struct db_entry *out);
+/*
+ * The decrypted key of e for enctype, from key set kvno (0: the newest key
+ * set that has that enctype).  *key_out owned by the caller
+ * (crypto_key_free); *info_out (may be NULL) points at the stored key
+ * (salt, s2kparams, for ETYPE-INFO2), *kvno_out (may be NULL) the kvno.
+ * ORTH_E_NOTFOUND: no such key; ORTH_E_MASTERKEY: does not decrypt.
+ */
+orth_err db_reader_key(struct db_reader *r, const struct db_entry *e,
+		       int32_t enctype, uint32_t kvno, struct crypto_key **key_out,
+		       const struct db_key **info_out, uint32_t *kvno_out);
+
+/* The same through the db's built-in reader (one thread). */
+orth_err db_principal_get(struct db *db, const char *name, struct arena *a,
+			  struct db_entry *out);
+orth_err db_entry_key(struct db *db, const struct db_entry *e, int32_t enctype,
+		      uint32_t kvno, struct crypto_key **key_out,
+		      const struct db_key **info_out, uint32_t *kvno_out);
+
+/*
+ * Every principal in name order, in one read snapshot.  fn gets each
+ * decoded entry (valid during the call) and its raw record; a non-zero
+ * return from fn stops and is returned.
+ */
+typedef orth_err (*db_iterate_fn)(void *arg, const struct db_entry *e,
+				  const uint8_t *rec, size_t rec_len);
+orth_err db_principal_iterate(struct db *db, db_iterate_fn fn, void *arg);
+
+/* The realm and the master key (owned by db) of an open database. */
+const char *db_realm(const struct db *db);
+struct crypto_key *db_master_key(struct db *db);
+/* The check value as stored (for dump); *len_out set; valid while db. */
+const uint8_t *db_master_check(struct db *db, size_t *len_out);
+
+/*
+ * Encrypt key under the master key into *out (salt and s2kparams copied),
+ * all memory from a.
+ */
+orth_err db_key_seal(struct db *db, const struct crypto_key *key,
+		     uint16_t salt_type, const uint8_t *salt, size_t salt_len,
+		     const uint8_t *s2kparams, size_t s2kparams_len,
+		     struct arena *a, struct db_key *out);
+/*
+ * Put ks as the newest key set of e, keeping at most keep_old older ones
+ * (the oldest are dropped).  ORTH_E_RANGE when ks->kvno is not above the
+ * current newest.
+ */
+orth_err db_entry_add_keyset(struct db_entry *e, const struct db_keyset *ks,
+			     unsigned keep_old);
+
+/* Write transactions: one per admin operation. */
+orth_err db_txn_begin(struct db *db, struct db_txn **out);
+/* Commit and free t (also on error).  ORTH_E_NOSPACE: map or disk full. */
+orth_err db_txn_commit(struct db_txn *t);
+/* Abort and free t; NULL is fine. */
+void db_txn_abort(struct db_txn *t);
+orth_err db_txn_get(struct db_txn *t, const char *name, struct arena *a,
+		    struct db_entry *out);
+enum db_put_mode { DB_PUT_NEW, DB_PUT_REPLACE, DB_PUT_ANY };
+/* NEW: ORTH_E_EXISTS if present; REPLACE: ORTH_E_NOTFOUND if absent. */
+orth_err db_txn_put(struct db_txn *t, const struct db_entry *e,
+		    enum db_put_mode mode);
+/* A raw record (from a dump): decoded and checked first. */
+orth_err db_txn_put_raw(struct db_txn *t, const uint8_t *rec, size_t len,
+			enum db_put_mode mode);
+/* ORTH_E_NOTFOUND when absent. */
+orth_err db_txn_delete(struct db_txn *t, const char *name);
+/* Remove every principal (for load). */
+orth_err db_txn_clear(struct db_txn *t);
+/* Replace the stored check value (load: keeps dumps byte-identical);
+ * refused with ORTH_E_MASTERKEY unless it decrypts under the master key. */
+orth_err db_txn_set_check(struct db_txn *t, const uint8_t *check, size_t len);
+
+/* One-transaction conveniences. */
+orth_err db_principal_put(struct db *db, const struct db_entry *e,
+			  enum db_put_mode mode);
+orth_err db_principal_delete(struct db *db, const char *name);
+/* Renames (keys and salts unchanged).  NOTFOUND / EXISTS. */
+orth_err db_principal_rename(struct db *db, const char *old_name,
+			     const char *new_name);
+
+/*
+ * Check every record: decodes, its key equals its name, every key
+ * decrypts under the master key to the right length.  *count_out: records
+ * checked.  On failure the bad name goes to err.
+ */
+orth_err db_verify(struct db *db, size_t *count_out, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,853 @@
+/*
+ * db_lmdb.c - the LMDB backend of db.h: the only file that includes
+ * <lmdb.h>.
+ *
+ * Layout: one environment file (MDB_NOSUBDIR: database_name itself, plus
+ * "<database_name>-lock"), two named databases: "meta" (version, realm,
+ * master key enctype, check value) and "principals" (canonical name ->
+ * record).  Data returned by LMDB is valid only inside its transaction, so
+ * records are decoded into the caller's arena before the transaction ends.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <lmdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/cursor.h"
+#include "db.h"
+
+#define STASH_MAGIC "ORTHSTSH"
+#define STASH_VERSION 1
+#define META_VERSION 1
+
+struct db_reader {
+	struct db *db;
+	MDB_txn *txn;                /* reset between lookups */
+	struct crypto_key *mkey;     /* this reader's copy */
+};
+
+struct db {
+	MDB_env *env;
+	MDB_dbi meta, princ;
+	char *realm;
+	struct crypto_key *mkey;
+	uint8_t *check;
+	size_t check_len;
+	bool readwrite;
+	struct db_reader *reader;    /* built-in, lazily opened */
+};
+
+struct db_txn {
+	struct db *db;
+	MDB_txn *txn;
+	struct arena scratch;
+};
+
+static void
+set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static orth_err
+map_mdb(int rc)
+{
+	switch (rc) {
+	case MDB_SUCCESS: return ORTH_OK;
+	case MDB_NOTFOUND: return ORTH_E_NOTFOUND;
+	case MDB_KEYEXIST: return ORTH_E_EXISTS;
+	case MDB_MAP_FULL: case ENOSPC: case EDQUOT: return ORTH_E_NOSPACE;
+	case ENOMEM: return ORTH_E_NOMEM;
+	case MDB_CORRUPTED: case MDB_INVALID: case MDB_VERSION_MISMATCH:
+		return ORTH_E_MALFORMED;
+	case ENOENT: return ORTH_E_NODB;
+	default: return rc > 0 ? ORTH_E_IO : ORTH_E_INTERNAL;
+	}
+}
+
+/* ---- stash ---- */
+
+static orth_err
+stash_read(const char *path, struct crypto_key **out, char *err, size_t errlen)
+{
+	uint8_t buf[64];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct cursor c;
+	int32_t et;
+	size_t klen;
+	const uint8_t *kb;
+	orth_err ret;
+
+	if (fd < 0) {
+		set_err(err, errlen, "cannot read master key stash %s: %s", path, strerror(errno));
+		return ORTH_E_MASTERKEY;
+	}
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n < 0) {
+		set_err(err, errlen, "cannot read master key stash %s: %s", path, strerror(errno));
+		return ORTH_E_MASTERKEY;
+	}
+	cursor_init(&c, buf, (size_t)n);
+	kb = cursor_get(&c, 8);
+	if (kb == NULL || memcmp(kb, STASH_MAGIC, 8) != 0 || cursor_u8(&c) != STASH_VERSION) {
+		crypto_wipe(buf, sizeof(buf));
+		set_err(err, errlen, "master key stash %s is not an Orthrus stash file", path);
+		return ORTH_E_MASTERKEY;
+	}
+	et = (int32_t)cursor_be32(&c);
+	klen = cursor_be16(&c);
+	kb = cursor_get(&c, klen);
+	if (cursor_end(&c) != ORTH_OK || kb == NULL) {
+		crypto_wipe(buf, sizeof(buf));
+		set_err(err, errlen, "master key stash %s is malformed", path);
+		return ORTH_E_MASTERKEY;
+	}
+	ret = crypto_key_new(et, kb, klen, out);
+	crypto_wipe(buf, sizeof(buf));
+	if (ret != ORTH_OK) {
+		set_err(err, errlen, "master key stash %s holds a bad key (%s)", path,
+			orth_err_str(ret));
+		return ORTH_E_MASTERKEY;
+	}
+	return ORTH_OK;
+}
+
+/* Written to a temporary file, fsync'd, renamed: never half a stash. */
+static orth_err
+stash_write(const char *path, const struct crypto_key *key, char *err, size_t errlen)
+{
+	uint8_t buf[64];
+	size_t klen, len;
+	const uint8_t *kb = crypto_key_bytes(key, &klen);
+	char tmp[4096];
+	int fd;
+	bool ok;
+
+	if (klen > CRYPTO_MAX_KEY_LEN)
+		return ORTH_E_INTERNAL;
+	memcpy(buf, STASH_MAGIC, 8);
+	buf[8] = STASH_VERSION;
+	{
+		uint32_t et = (uint32_t)crypto_key_enctype(key);
+		buf[9] = (uint8_t)(et >> 24);
+		buf[10] = (uint8_t)(et >> 16);
+		buf[11] = (uint8_t)(et >> 8);
+		buf[12] = (uint8_t)et;
+	}
+	buf[13] = (uint8_t)(klen >> 8);
+	buf[14] = (uint8_t)klen;
+	memcpy(buf + 15, kb, klen);
+	len = 15 + klen;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= sizeof(tmp))
+		return ORTH_E_LIMIT;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		crypto_wipe(buf, sizeof(buf));
+		set_err(err, errlen, "cannot write master key stash %s: %s", tmp, strerror(errno));
+		return ORTH_E_IO;
+	}
+	ok = write(fd, buf, len) == (ssize_t)len && fsync(fd) == 0;
+	crypto_wipe(buf, sizeof(buf));
+	ok = (close(fd) == 0) && ok;
+	if (ok && link(tmp, path) != 0) {
+		/* link() refuses to replace an existing stash */
+		set_err(err, errlen, "cannot write master key stash %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return errno == EEXIST ? ORTH_E_EXISTS : ORTH_E_IO;
+	}
+	unlink(tmp);
+	if (!ok) {
+		set_err(err, errlen, "cannot write master key stash %s", path);
+		return ORTH_E_IO;
+	}
+	return ORTH_OK;
+}
+
+/* ---- open / create ---- */
+
+static orth_err
+env_open(const struct db_options *o, bool create, struct db *db, char *err, size_t errlen)
+{
+	int rc;
+	unsigned flags = MDB_NOSUBDIR | MDB_NOTLS;
+	struct stat st;
+
+	if (!create && stat(o->path, &st) != 0) {
+		set_err(err, errlen, "database %s missing (run 'orthrus admin init')", o->path);
+		return ORTH_E_NODB;
+	}
+	if (!o->readwrite && !create)
+		flags |= MDB_RDONLY;
+	rc = mdb_env_create(&db->env);
+	if (rc != 0)
+		return map_mdb(rc);
+	mdb_env_set_maxdbs(db->env, 4);
+	mdb_env_set_mapsize(db->env, o->map_size ? o->map_size : DB_DEFAULT_MAP_SIZE);
+	rc = mdb_env_open(db->env, o->path, flags, 0600);
+	if (rc != 0) {
+		set_err(err, errlen, "cannot open database %s: %s", o->path, mdb_strerror(rc));
+		mdb_env_close(db->env);
+		db->env = NULL;
+		return rc == ENOENT ? ORTH_E_NODB : map_mdb(rc);
+	}
+	return ORTH_OK;
+}
+
+static orth_err
+meta_load(struct db *db, const struct db_options *o, char *err, size_t errlen)
+{
+	MDB_txn *txn = NULL;
+	MDB_val k, v;
+	int rc;
+	orth_err ret = ORTH_OK;
+	uint8_t *plain = NULL;
+	size_t plen;
+
+	rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn);
+	if (rc != 0) {
+		set_err(err, errlen, "cannot read database %s: %s", o->path, mdb_strerror(rc));
+		return map_mdb(rc);
+	}
+	if (mdb_dbi_open(txn, "meta", 0, &db->meta) != 0 ||
+	    mdb_dbi_open(txn, "principals", 0, &db->princ) != 0) {
+		set_err(err, errlen, "database %s is not an Orthrus database (run 'orthrus admin init')",
+			o->path);
+		CHECK(0, ORTH_E_NODB);
+	}
+	k.mv_data = "version";
+	k.mv_size = 7;
+	CHECK(mdb_get(txn, db->meta, &k, &v) == 0 && v.mv_size == 1 &&
+		      ((uint8_t *)v.mv_data)[0] == META_VERSION,
+	      ORTH_E_MALFORMED);
+	k.mv_data = "realm";
+	k.mv_size = 5;
+	CHECK(mdb_get(txn, db->meta, &k, &v) == 0 && v.mv_size < 256, ORTH_E_MALFORMED);
+	db->realm = strndup(v.mv_data, v.mv_size);
+	CHECK(db->realm != NULL, ORTH_E_NOMEM);
+	if (o->realm != NULL && strcmp(o->realm, db->realm) != 0) {
+		set_err(err, errlen, "database %s is for realm %s, not %s", o->path, db->realm,
+			o->realm);
+		CHECK(0, ORTH_E_CONFIG);
+	}
+	k.mv_data = "check";
+	k.mv_size = 5;
+	CHECK(mdb_get(txn, db->meta, &k, &v) == 0 && v.mv_size <= DB_MAX_FIELD, ORTH_E_MALFORMED);
+	db->check = malloc(v.mv_size);
+	plain = malloc(v.mv_size + 1);
+	CHECK(db->check != NULL && plain != NULL, ORTH_E_NOMEM);
+	memcpy(db->check, v.mv_data, v.mv_size);
+	db->check_len = v.mv_size;
+	if (crypto_decrypt(db->mkey, DB_KU_CHECK, db->check, db->check_len, plain, &plen) !=
+		    ORTH_OK ||
+	    plen != strlen(DB_CHECK_PLAINTEXT) || memcmp(plain, DB_CHECK_PLAINTEXT, plen) != 0) {
+		set_err(err, errlen, "wrong master key: the stash %s does not open database %s",
+			o->stash_path, o->path);
+		CHECK(0, ORTH_E_MASTERKEY);
+	}
+cleanup:
+	if (ret == ORTH_E_MALFORMED)
+		set_err(err, errlen, "database %s: metadata missing or malformed", o->path);
+	free(plain);
+	/* Commit even a read-only txn: the dbi handles opened in it survive
+	 * only a commit (an abort closes them). */
+	if (ret == ORTH_OK)
+		ret = map_mdb(mdb_txn_commit(txn));
+	else
+		mdb_txn_abort(txn);
+	return ret;
+}
+
+orth_err
+db_open(const struct db_options *o, struct db **out, char *err, size_t errlen)
+{
+	orth_err ret = ORTH_OK;
+	struct db *db = calloc(1, sizeof(*db));
+
+	CHECK(db != NULL, ORTH_E_NOMEM);
+	db->readwrite = o->readwrite;
+	TRY(crypto_init());
+	TRY(env_open(o, false, db, err, errlen));
+	TRY(stash_read(o->stash_path, &db->mkey, err, errlen));
+	TRY(meta_load(db, o, err, errlen));
+	*out = db;
+	db = NULL;
+cleanup:
+	db_close(db);
+	return ret;
+}
+
+static orth_err
+put_meta(MDB_txn *txn, MDB_dbi dbi, const char *key, const void *val, size_t len)
+{
+	MDB_val k = {strlen(key), (void *)key}, v = {len, (void *)val};
+	return map_mdb(mdb_put(txn, dbi, &k, &v, 0));
+}
+
+orth_err
+db_create(const struct db_options *o, int32_t mkey_enctype, const char *password,
+	  bool use_stash, struct db **out, char *err, size_t errlen)
+{
+	orth_err ret = ORTH_OK;
+	struct db *db = NULL;
+	struct stat st;
+	MDB_txn *txn = NULL;
+	uint8_t check[128];
+	size_t check_len;
+	uint8_t one = META_VERSION;
+	bool made_env = false, made_stash = false;
+	char lockpath[4096];
+
+	TRY(crypto_init());
+	if (stat(o->path, &st) == 0) {
+		set_err(err, errlen, "database %s already exists (refusing to overwrite)", o->path);
+		CHECK(0, ORTH_E_EXISTS);
+	}
+	db = calloc(1, sizeof(*db));
+	CHECK(db != NULL, ORTH_E_NOMEM);
+	db->readwrite = true;
+	db->realm = strdup(o->realm);
+	CHECK(db->realm != NULL, ORTH_E_NOMEM);
+
+	if (password != NULL) {
+		char salt[512];
+		snprintf(salt, sizeof(salt), "%s%s", o->realm, DB_MASTER_SALT_SUFFIX);
+		TRY(crypto_string_to_key(mkey_enctype, password, strlen(password),
+					 (const uint8_t *)salt, strlen(salt), NULL, 0, &db->mkey));
+	} else if (use_stash) {
+		TRY(stash_read(o->stash_path, &db->mkey, err, errlen));
+	} else
+		TRY(crypto_key_random(mkey_enctype, &db->mkey));
+	if (!use_stash) {
+		/* An existing stash is kept only when asked: it may open another
+		 * database. */
+		if (stat(o->stash_path, &st) == 0) {
+			set_err(err, errlen, "master key stash %s already exists (remove it first)",
+				o->stash_path);
+			CHECK(0, ORTH_E_EXISTS);
+		}
+	}
+	CHECK(crypto_encrypt_len(crypto_key_enctype(db->mkey), strlen(DB_CHECK_PLAINTEXT)) <=
+		      sizeof(check),
+	      ORTH_E_INTERNAL);
+	TRY(crypto_encrypt(db->mkey, DB_KU_CHECK, (const uint8_t *)DB_CHECK_PLAINTEXT,
+			   strlen(DB_CHECK_PLAINTEXT), check, &check_len));
+
+	{
+		struct db_options o2 = *o;
+		o2.readwrite = true;
+		TRY(env_open(&o2, true, db, err, errlen));
+	}
+	made_env = true;
+	CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0, ORTH_E_IO);
+	CHECK(mdb_dbi_open(txn, "meta", MDB_CREATE, &db->meta) == 0, ORTH_E_IO);
+	CHECK(mdb_dbi_open(txn, "principals", MDB_CREATE, &db->princ) == 0, ORTH_E_IO);
+	TRY(put_meta(txn, db->meta, "version", &one, 1));
+	TRY(put_meta(txn, db->meta, "realm", o->realm, strlen(o->realm)));
+	TRY(put_meta(txn, db->meta, "check", check, check_len));
+	ret = map_mdb(mdb_txn_commit(txn));
+	txn = NULL;
+	TRY(ret);
+	db->check = malloc(check_len);
+	CHECK(db->check != NULL, ORTH_E_NOMEM);
+	memcpy(db->check, check, check_len);
+	db->check_len = check_len;
+	if (!use_stash) {
+		TRY(stash_write(o->stash_path, db->mkey, err, errlen));
+		made_stash = true;
+	}
+	*out = db;
+	db = NULL;
+cleanup:
+	(void)made_stash;
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (db != NULL) {
+		db_close(db);
+		if (made_env)
+			db_remove_files(o->path);
+	}
+	(void)lockpath;
+	return ret;
+}
+
+void
+db_remove_files(const char *path)
+{
+	char lock[4096];
+	unlink(path);
+	if ((size_t)snprintf(lock, sizeof(lock), "%s-lock", path) < sizeof(lock))
+		unlink(lock);
+}
+
+void
+db_close(struct db *db)
+{
+	if (db == NULL)
+		return;
+	db_reader_close(db->reader);
+	if (db->env != NULL)
+		mdb_env_close(db->env);
+	crypto_key_free(db->mkey);
+	free(db->realm);
+	free(db->check);
+	free(db);
+}
+
+const char *
+db_realm(const struct db *db)
+{
+	return db->realm;
+}
+
+struct crypto_key *
+db_master_key(struct db *db)
+{
+	return db->mkey;
+}
+
+const uint8_t *
+db_master_check(struct db *db, size_t *len_out)
+{
+	*len_out = db->check_len;
+	return db->check;
+}
+
+/* ---- readers ---- */
+
+orth_err
+db_reader_open(struct db *db, struct db_reader **out)
+{
+	orth_err ret = ORTH_OK;
+	struct db_reader *r = calloc(1, sizeof(*r));
+	int rc;
+
+	CHECK(r != NULL, ORTH_E_NOMEM);
+	r->db = db;
+	TRY(crypto_key_copy(db->mkey, &r->mkey));
+	rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &r->txn);
+	CHECK(rc == 0, map_mdb(rc));
+	mdb_txn_reset(r->txn);
+	*out = r;
+	r = NULL;
+cleanup:
+	db_reader_close(r);
+	return ret;
+}
+
+void
+db_reader_close(struct db_reader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->txn != NULL)
+		mdb_txn_abort(r->txn);
+	crypto_key_free(r->mkey);
+	free(r);
+}
+
+static orth_err
+get_in(MDB_txn *txn, MDB_dbi dbi, const char *name, struct arena *a, struct db_entry *out)
+{
+	MDB_val k, v;
+	int rc;
+	size_t nlen = strlen(name);
+	orth_err ret;
+
+	if (nlen == 0 || nlen > DB_MAX_NAME)
+		return ORTH_E_BADNAME;
+	k.mv_data = (void *)name;
+	k.mv_size = nlen;
+	rc = mdb_get(txn, dbi, &k, &v);
+	if (rc != 0)
+		return map_mdb(rc);
+	ret = db_entry_decode(v.mv_data, v.mv_size, a, out);
+	if (ret == ORTH_OK && strcmp(out->name, name) != 0)
+		ret = ORTH_E_MALFORMED;
+	return ret;
+}
+
+orth_err
+db_reader_get(struct db_reader *r, const char *name, struct arena *a, struct db_entry *out)
+{
+	orth_err ret;
+	int rc = mdb_txn_renew(r->txn);
+	if (rc != 0)
+		return map_mdb(rc);
+	/* Decoded (copied into a) before the snapshot is released. */
+	ret = get_in(r->txn, r->db->princ, name, a, out);
+	mdb_txn_reset(r->txn);
+	return ret;
+}
+
+orth_err
+db_reader_key(struct db_reader *r, const struct db_entry *e, int32_t enctype, uint32_t kvno,
+	      struct crypto_key **key_out, const struct db_key **info_out, uint32_t *kvno_out)
+{
+	for (size_t i = 0; i < e->nkeysets; i++) {
+		const struct db_keyset *ks = &e->keysets[i];
+		if (kvno != 0 && ks->kvno != kvno)
+			continue;
+		for (size_t j = 0; j < ks->nkeys; j++) {
+			const struct db_key *k = &ks->keys[j];
+			uint8_t plain[DB_MAX_FIELD];
+			size_t plen = 0;
+			orth_err ret;
+			if (k->enctype != enctype)
+				continue;
+			if (k->enc_len > sizeof(plain))
+				return ORTH_E_MALFORMED;
+			if (crypto_decrypt(r->mkey, DB_KU_KEY, k->enc, k->enc_len, plain, &plen) !=
+			    ORTH_OK)
+				return ORTH_E_MASTERKEY;
+			ret = crypto_key_new(enctype, plain, plen, key_out);
+			crypto_wipe(plain, sizeof(plain));
+			if (ret != ORTH_OK)
+				return ret;
+			if (info_out != NULL)
+				*info_out = k;
+			if (kvno_out != NULL)
+				*kvno_out = ks->kvno;
+			return ORTH_OK;
+		}
+	}
+	return ORTH_E_NOTFOUND;
+}
+
+static orth_err
+builtin_reader(struct db *db)
+{
+	if (db->reader != NULL)
+		return ORTH_OK;
+	return db_reader_open(db, &db->reader);
+}
+
+orth_err
+db_principal_get(struct db *db, const char *name, struct arena *a, struct db_entry *out)
+{
+	orth_err ret = builtin_reader(db);
+	if (ret != ORTH_OK)
+		return ret;
+	return db_reader_get(db->reader, name, a, out);
+}
+
+orth_err
+db_entry_key(struct db *db, const struct db_entry *e, int32_t enctype, uint32_t kvno,
+	     struct crypto_key **key_out, const struct db_key **info_out, uint32_t *kvno_out)
+{
+	orth_err ret = builtin_reader(db);
+	if (ret != ORTH_OK)
+		return ret;
+	return db_reader_key(db->reader, e, enctype, kvno, key_out, info_out, kvno_out);
+}
+
+orth_err
+db_principal_iterate(struct db *db, db_iterate_fn fn, void *arg)
+{
+	orth_err ret = ORTH_OK;
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	struct arena a = {0};
+	int rc;
+
+	TRY(arena_init(&a, 4 * DB_MAX_RECORD));
+	rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn);
+	CHECK(rc == 0, map_mdb(rc));
+	rc = mdb_cursor_open(txn, db->princ, &cur);
+	CHECK(rc == 0, map_mdb(rc));
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct db_entry e;
+		arena_reset(&a);
+		TRY(db_entry_decode(v.mv_data, v.mv_size, &a, &e));
+		CHECK(strlen(e.name) == k.mv_size && memcmp(e.name, k.mv_data, k.mv_size) == 0,
+		      ORTH_E_MALFORMED);
+		TRY(fn(arg, &e, v.mv_data, v.mv_size));
+	}
+	CHECK(rc == MDB_NOTFOUND, map_mdb(rc));
+cleanup:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	arena_free(&a);
+	return ret;
+}
+
+orth_err
+db_key_seal(struct db *db, const struct crypto_key *key, uint16_t salt_type,
+	    const uint8_t *salt, size_t salt_len, const uint8_t *s2kparams,
+	    size_t s2kparams_len, struct arena *a, struct db_key *out)
+{
+	size_t klen, clen;
+	const uint8_t *kb = crypto_key_bytes(key, &klen);
+	uint8_t *enc;
+	orth_err ret;
+
+	if (salt_len > DB_MAX_FIELD || s2kparams_len > DB_MAX_FIELD)
+		return ORTH_E_LIMIT;
+	clen = crypto_encrypt_len(crypto_key_enctype(db->mkey), klen);
+	enc = arena_alloc(a, clen);
+	if (enc == NULL)
+		return ORTH_E_LIMIT;
+	ret = crypto_encrypt(db->mkey, DB_KU_KEY, kb, klen, enc, &clen);
+	if (ret != ORTH_OK)
+		return ret;
+	memset(out, 0, sizeof(*out));
+	out->enctype = crypto_key_enctype(key);
+	out->salt_type = salt_type;
+	out->salt = salt_len ? arena_dup(a, salt, salt_len) : NULL;
+	out->salt_len = salt_len;
+	out->s2kparams = s2kparams_len ? arena_dup(a, s2kparams, s2kparams_len) : NULL;
+	out->s2kparams_len = s2kparams_len;
+	out->enc = enc;
+	out->enc_len = clen;
+	if ((salt_len && out->salt == NULL) || (s2kparams_len && out->s2kparams == NULL))
+		return ORTH_E_LIMIT;
+	return ORTH_OK;
+}
+
+/* ---- writes ---- */
+
+orth_err
+db_txn_begin(struct db *db, struct db_txn **out)
+{
+	orth_err ret = ORTH_OK;
+	struct db_txn *t = NULL;
+	int rc;
+
+	CHECK(db->readwrite, ORTH_E_INTERNAL);
+	t = calloc(1, sizeof(*t));
+	CHECK(t != NULL, ORTH_E_NOMEM);
+	t->db = db;
+	TRY(arena_init(&t->scratch, 2 * DB_MAX_RECORD));
+	rc = mdb_txn_begin(db->env, NULL, 0, &t->txn);
+	CHECK(rc == 0, map_mdb(rc));
+	*out = t;
+	t = NULL;
+cleanup:
+	db_txn_abort(t);
+	return ret;
+}
+
+orth_err
+db_txn_commit(struct db_txn *t)
+{
+	orth_err ret = map_mdb(mdb_txn_commit(t->txn));
+	t->txn = NULL;
+	db_txn_abort(t);
+	return ret;
+}
+
+void
+db_txn_abort(struct db_txn *t)
+{
+	if (t == NULL)
+		return;
+	if (t->txn != NULL)
+		mdb_txn_abort(t->txn);
+	arena_free(&t->scratch);
+	free(t);
+}
+
+orth_err
+db_txn_get(struct db_txn *t, const char *name, struct arena *a, struct db_entry *out)
+{
+	return get_in(t->txn, t->db->princ, name, a, out);
+}
+
+static orth_err
+put_record(struct db_txn *t, const char *name, const uint8_t *rec, size_t len,
+	   enum db_put_mode mode)
+{
+	MDB_val k = {strlen(name), (void *)name}, v = {len, (void *)rec}, old;
+	int rc;
+	if (k.mv_size == 0 || k.mv_size > DB_MAX_NAME)
+		return ORTH_E_BADNAME;
+	if (mode == DB_PUT_REPLACE) {
+		rc = mdb_get(t->txn, t->db->princ, &k, &old);
+		if (rc != 0)
+			return map_mdb(rc);
+	}
+	rc = mdb_put(t->txn, t->db->princ, &k, &v, mode == DB_PUT_NEW ? MDB_NOOVERWRITE : 0);
+	return map_mdb(rc);
+}
+
+orth_err
+db_txn_put(struct db_txn *t, const struct db_entry *e, enum db_put_mode mode)
+{
+	orth_err ret;
+	size_t len;
+	uint8_t *buf;
+
+	arena_reset(&t->scratch);
+	buf = arena_alloc(&t->scratch, DB_MAX_RECORD);
+	if (buf == NULL)
+		return ORTH_E_NOMEM;
+	ret = db_entry_encode(e, buf, DB_MAX_RECORD, &len);
+	if (ret != ORTH_OK)
+		return ret;
+	return put_record(t, e->name, buf, len, mode);
+}
+
+orth_err
+db_txn_put_raw(struct db_txn *t, const uint8_t *rec, size_t len, enum db_put_mode mode)
+{
+	struct db_entry e;
+	orth_err ret;
+	arena_reset(&t->scratch);
+	ret = db_entry_decode(rec, len, &t->scratch, &e);
+	if (ret != ORTH_OK)
+		return ret;
+	return put_record(t, e.name, rec, len, mode);
+}
+
+orth_err
+db_txn_delete(struct db_txn *t, const char *name)
+{
+	MDB_val k = {strlen(name), (void *)name};
+	if (k.mv_size == 0 || k.mv_size > DB_MAX_NAME)
+		return ORTH_E_BADNAME;
+	return map_mdb(mdb_del(t->txn, t->db->princ, &k, NULL));
+}
+
+orth_err
+db_txn_clear(struct db_txn *t)
+{
+	return map_mdb(mdb_drop(t->txn, t->db->princ, 0));
+}
+
+orth_err
+db_txn_set_check(struct db_txn *t, const uint8_t *check, size_t len)
+{
+	uint8_t plain[DB_MAX_FIELD];
+	size_t plen = 0;
+	orth_err ret;
+	uint8_t *copy;
+
+	if (len > sizeof(plain))
+		return ORTH_E_MASTERKEY;
+	if (crypto_decrypt(t->db->mkey, DB_KU_CHECK, check, len, plain, &plen) != ORTH_OK ||
+	    plen != strlen(DB_CHECK_PLAINTEXT) || memcmp(plain, DB_CHECK_PLAINTEXT, plen) != 0)
+		return ORTH_E_MASTERKEY;
+	ret = put_meta(t->txn, t->db->meta, "check", check, len);
+	if (ret != ORTH_OK)
+		return ret;
+	/* The in-memory copy follows (visible after commit; same key anyway). */
+	copy = malloc(len);
+	if (copy == NULL)
+		return ORTH_E_NOMEM;
+	memcpy(copy, check, len);
+	free(t->db->check);
+	t->db->check = copy;
+	t->db->check_len = len;
+	return ORTH_OK;
+}
+
+orth_err
+db_principal_put(struct db *db, const struct db_entry *e, enum db_put_mode mode)
+{
+	struct db_txn *t = NULL;
+	orth_err ret;
+	TRY(db_txn_begin(db, &t));
+	TRY(db_txn_put(t, e, mode));
+	ret = db_txn_commit(t);
+	t = NULL;
+cleanup:
+	db_txn_abort(t);
+	return ret;
+}
+
+orth_err
+db_principal_delete(struct db *db, const char *name)
+{
+	struct db_txn *t = NULL;
+	orth_err ret;
+	TRY(db_txn_begin(db, &t));
+	TRY(db_txn_delete(t, name));
+	ret = db_txn_commit(t);
+	t = NULL;
+cleanup:
+	db_txn_abort(t);
+	return ret;
+}
+
+orth_err
+db_principal_rename(struct db *db, const char *old_name, const char *new_name)
+{
+	struct db_txn *t = NULL;
+	struct arena a = {0};
+	struct db_entry *e = NULL;
+	orth_err ret;
+
+	TRY(arena_init(&a, 2 * DB_MAX_RECORD));
+	e = arena_alloc(&a, sizeof(*e));
+	CHECK(e != NULL, ORTH_E_NOMEM);
+	TRY(db_txn_begin(db, &t));
+	TRY(db_txn_get(t, old_name, &a, e));
+	e->name = new_name;
+	TRY(db_txn_put(t, e, DB_PUT_NEW));
+	TRY(db_txn_delete(t, old_name));
+	ret = db_txn_commit(t);
+	t = NULL;
+cleanup:
+	db_txn_abort(t);
+	arena_free(&a);
+	return ret;
+}
+
+struct verify_state {
+	struct db *db;
+	size_t count;
+	char *err;
+	size_t errlen;
+};
+
+static orth_err
+verify_one(void *arg, const struct db_entry *e, const uint8_t *rec, size_t len)
+{
+	struct verify_state *vs = arg;
+	(void)rec;
+	(void)len;
+	for (size_t i = 0; i < e->nkeysets; i++) {
+		for (size_t j = 0; j < e->keysets[i].nkeys; j++) {
+			const struct db_key *k = &e->keysets[i].keys[j];
+			struct crypto_key *key = NULL;
+			orth_err ret = db_entry_key(vs->db, e, k->enctype, e->keysets[i].kvno, &key,
+						    NULL, NULL);
+			crypto_key_free(key);
+			if (ret != ORTH_OK) {
+				set_err(vs->err, vs->errlen, "%s: kvno %u enctype %d: %s", e->name,
+					e->keysets[i].kvno, k->enctype, orth_err_str(ret));
+				return ret;
+			}
+		}
+	}
+	vs->count++;
+	return ORTH_OK;
+}
+
+orth_err
+db_verify(struct db *db, size_t *count_out, char *err, size_t errlen)
+{
+	struct verify_state vs = {db, 0, err, errlen};
+	orth_err ret = builtin_reader(db);
+	if (ret == ORTH_OK)
+		ret = db_principal_iterate(db, verify_one, &vs);
+	if (ret != ORTH_OK && err != NULL && err[0] == '\0')
+		set_err(err, errlen, "record %zu: %s", vs.count + 1, orth_err_str(ret));
+	*count_out = vs.count;
+	return ret;
+}

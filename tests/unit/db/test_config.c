@@ -1,0 +1,215 @@
+/* test_config.c - the profile parser (src/base/config.c) and the KDC view. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/config.h"
+#include "../test.h"
+
+static const char good[] =
+	"# a comment\n"
+	"; another\n"
+	"[kdcdefaults]\n"
+	"\tkdc_listen = 127.0.0.1:8888, [::1]:8888\n"
+	"\tkdc_tcp_listen = 127.0.0.1:8888\n"
+	"\n"
+	"[libdefaults]\n"
+	"\tdefault_realm = EX.COM\n"
+	"[realms]\n"
+	"\tEX.COM = {\n"
+	"\t\tdatabase_name = /tmp/x.mdb\n"
+	"\t\tkey_stash_file = /tmp/x.stash\n"
+	"\t\tmax_life = 10h 30m\n"
+	"\t\tmax_renewable_life = 7d\n"
+	"\t\tsupported_enctypes = aes256-cts:normal aes128-cts-hmac-sha1-96:normal,19\n"
+	"\t\tdefault_principal_flags = +preauth\n"
+	"\t\tfrobnicate = yes\n"
+	"\t\tsub = {\n"
+	"\t\t\tdeep = \"quoted  value\\tx\"\n"
+	"\t\t}\n"
+	"\t}\n"
+	"\tOTHER.ORG = {\n"
+	"\t\tmax_life = 10:00:00 *\n"
+	"\t}*\n";
+
+static int32_t
+fake_enctype(const char *name)
+{
+	if (strcmp(name, "aes256-cts") == 0 || strcmp(name, "aes256-cts-hmac-sha1-96") == 0)
+		return 18;
+	if (strcmp(name, "aes128-cts-hmac-sha1-96") == 0)
+		return 17;
+	if (strcmp(name, "19") == 0)
+		return 19;
+	return -1;
+}
+
+static orth_err
+parse(const char *text, struct config **cfg, char *err, size_t errlen)
+{
+	return config_parse_string(text, strlen(text), "t.conf", cfg, err, errlen);
+}
+
+static void
+expect_syntax_error(const char *text, const char *where)
+{
+	struct config *cfg = NULL;
+	char err[256] = "";
+	EXPECT_EQ_INT(parse(text, &cfg, err, sizeof(err)), ORTH_E_CONFIG);
+	EXPECT(cfg == NULL);
+	EXPECT(strstr(err, where) != NULL);
+	if (strstr(err, where) == NULL)
+		fprintf(stderr, "  message '%s' lacks '%s'\n", err, where);
+}
+
+int
+main(void)
+{
+	struct config *cfg = NULL;
+	struct kdc_config *kc = calloc(1, sizeof(*kc));
+	char err[256];
+	int64_t d;
+	bool b;
+	char items[4][64];
+	size_t n;
+
+	/* durations */
+	EXPECT_EQ_INT(config_parse_duration("36000", &d), ORTH_OK);
+	EXPECT_EQ_INT(d, 36000);
+	EXPECT_EQ_INT(config_parse_duration("10h", &d), ORTH_OK);
+	EXPECT_EQ_INT(d, 36000);
+	EXPECT_EQ_INT(config_parse_duration("7d", &d), ORTH_OK);
+	EXPECT_EQ_INT(d, 7 * 86400);
+	EXPECT_EQ_INT(config_parse_duration("1d 2h", &d), ORTH_OK);
+	EXPECT_EQ_INT(d, 86400 + 7200);
+	EXPECT_EQ_INT(config_parse_duration("1d2h30m10s", &d), ORTH_OK);
+	EXPECT_EQ_INT(d, 86400 + 7200 + 1800 + 10);
+	EXPECT_EQ_INT(config_parse_duration("10:00:00", &d), ORTH_OK);
+	EXPECT_EQ_INT(d, 36000);
+	EXPECT_EQ_INT(config_parse_duration("1:30", &d), ORTH_OK);
+	EXPECT_EQ_INT(d, 5400);
+	EXPECT_EQ_INT(config_parse_duration("", &d), ORTH_E_CONFIG);
+	EXPECT_EQ_INT(config_parse_duration("10x", &d), ORTH_E_CONFIG);
+	EXPECT_EQ_INT(config_parse_duration("-5", &d), ORTH_E_CONFIG);
+	EXPECT_EQ_INT(config_parse_duration("h", &d), ORTH_E_CONFIG);
+	EXPECT_EQ_INT(config_parse_duration("1:99", &d), ORTH_E_CONFIG);
+	EXPECT_EQ_INT(config_parse_duration("99999999999999999999d", &d), ORTH_E_CONFIG);
+	EXPECT_EQ_INT(config_parse_duration("100000000d", &d), ORTH_E_CONFIG);
+
+	/* booleans, lists */
+	EXPECT_EQ_INT(config_parse_bool("Yes", &b), ORTH_OK);
+	EXPECT(b);
+	EXPECT_EQ_INT(config_parse_bool("false", &b), ORTH_OK);
+	EXPECT(!b);
+	EXPECT_EQ_INT(config_parse_bool("maybe", &b), ORTH_E_CONFIG);
+	EXPECT_EQ_INT(config_split_list(" a, b  c,,d ", items, 4, &n), ORTH_OK);
+	EXPECT_EQ_INT(n, 4);
+	EXPECT(strcmp(items[3], "d") == 0);
+	EXPECT_EQ_INT(config_split_list("a b c d e", items, 4, &n), ORTH_E_LIMIT);
+
+	/* a good file, the generic tree */
+	EXPECT_EQ_INT(parse(good, &cfg, err, sizeof(err)), ORTH_OK);
+	if (cfg == NULL)
+		return test_done("config");
+	EXPECT(strcmp(config_get(cfg, "realms", "EX.COM", "max_life", NULL), "10h 30m") == 0);
+	EXPECT(strcmp(config_get(cfg, "realms", "EX.COM", "sub", "deep", NULL),
+		      "quoted  value\tx") == 0);
+	EXPECT(config_get(cfg, "realms", "EX.COM", NULL) == NULL); /* subtree */
+	EXPECT(config_get(cfg, "realms", "NOPE", "max_life", NULL) == NULL);
+	EXPECT(strcmp(config_get(cfg, "realms", "OTHER.ORG", "max_life", NULL), "10:00:00") == 0);
+
+	/* the typed view; the unknown relation is warned about with file:line */
+	{
+		char tmpl[] = "/tmp/cfgwarn.XXXXXX";
+		int fd = mkstemp(tmpl), saved = dup(2);
+		char buf[1024] = "";
+		FILE *f;
+		dup2(fd, 2);
+		EXPECT_EQ_INT(kdc_config_load(cfg, fake_enctype, kc, err, sizeof(err)), ORTH_OK);
+		fflush(stderr);
+		dup2(saved, 2);
+		close(saved);
+		f = fdopen(fd, "r");
+		rewind(f);
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		buf[n] = '\0';
+		fclose(f);
+		unlink(tmpl);
+		EXPECT(strstr(buf, "t.conf:17:") != NULL);
+		EXPECT(strstr(buf, "frobnicate") != NULL);
+		EXPECT(strstr(buf, "t.conf:18:") != NULL); /* unknown subtree */
+	}
+	EXPECT(strcmp(kc->default_realm, "EX.COM") == 0);
+	EXPECT_EQ_INT(kc->n_listen, 2);
+	EXPECT(strcmp(kc->listen[1], "[::1]:8888") == 0);
+	EXPECT_EQ_INT(kc->n_tcp_listen, 1);
+	EXPECT_EQ_INT(kc->n_realms, 2);
+	{
+		const struct kdc_config_realm *r = kdc_config_realm(kc, NULL);
+		EXPECT(r != NULL && strcmp(r->name, "EX.COM") == 0);
+		if (r != NULL) {
+			EXPECT_EQ_INT(r->max_life, 37800);
+			EXPECT_EQ_INT(r->max_renewable_life, 7 * 86400);
+			EXPECT_EQ_INT(r->n_enctypes, 3);
+			EXPECT_EQ_INT(r->supported_enctypes[0], 18);
+			EXPECT_EQ_INT(r->supported_enctypes[2], 19);
+			EXPECT(strcmp(r->database_name, "/tmp/x.mdb") == 0);
+			EXPECT(strcmp(r->default_principal_flags, "+preauth") == 0);
+			EXPECT_EQ_INT(r->keep_old_keys, 3);
+		}
+		r = kdc_config_realm(kc, "OTHER.ORG");
+		EXPECT(r != NULL && r->max_life == 36000);
+		EXPECT(r != NULL && r->n_enctypes == 4); /* default list */
+		EXPECT(r != NULL && strcmp(r->database_name, "/var/lib/orthrus/OTHER.ORG.mdb") == 0);
+		EXPECT(kdc_config_realm(kc, "NONE") == NULL);
+	}
+	config_free(cfg);
+	cfg = NULL;
+
+	/* bad values are errors naming the line */
+	EXPECT_EQ_INT(parse("[realms]\nR = {\n max_life = forever\n}\n", &cfg, err, sizeof(err)),
+		      ORTH_OK);
+	EXPECT_EQ_INT(kdc_config_load(cfg, fake_enctype, kc, err, sizeof(err)), ORTH_E_CONFIG);
+	EXPECT(strstr(err, "t.conf:3:") != NULL);
+	config_free(cfg);
+	EXPECT_EQ_INT(parse("[realms]\nR = {\n supported_enctypes = des-cbc-crc\n}\n", &cfg, err,
+			    sizeof(err)),
+		      ORTH_OK);
+	EXPECT_EQ_INT(kdc_config_load(cfg, fake_enctype, kc, err, sizeof(err)), ORTH_E_CONFIG);
+	EXPECT(strstr(err, "des-cbc-crc") != NULL);
+	config_free(cfg);
+	cfg = NULL;
+
+	/* syntax errors name the file and the line */
+	expect_syntax_error("x = 1\n", "t.conf:1:");
+	expect_syntax_error("[a]\n\n\nnovalue\n", "t.conf:4:");
+	expect_syntax_error("[a]\nR = {\n x = 1\n", "opened at line 2");
+	expect_syntax_error("[a]\n}\n", "t.conf:2:");
+	expect_syntax_error("[a\n", "t.conf:1:");
+	expect_syntax_error("[a]\nR = {\n[b]\n", "t.conf:3:");
+	expect_syntax_error("[a]\n = 3\n", "t.conf:2:");
+	expect_syntax_error("[a]\nx = \"open\n", "t.conf:2:");
+	{
+		char deep[512] = "[a]\n";
+		for (int i = 0; i < CONFIG_MAX_DEPTH + 2; i++)
+			strcat(deep, "x = {\n");
+		expect_syntax_error(deep, "too deep");
+	}
+	/* an embedded NUL */
+	EXPECT_EQ_INT(config_parse_string("[a]\nx = 1\0\n", 11, "t.conf", &cfg, err, sizeof(err)),
+		      ORTH_E_CONFIG);
+	/* missing file */
+	EXPECT_EQ_INT(config_parse_file("/nonexistent/kdc.conf", &cfg, err, sizeof(err)),
+		      ORTH_E_NOTFOUND);
+	EXPECT(strstr(err, "/nonexistent/kdc.conf") != NULL);
+
+	/* path choice */
+	setenv("ORTHRUS_CONFIG", "/env.conf", 1);
+	EXPECT(strcmp(config_path_choose("/opt.conf"), "/opt.conf") == 0);
+	EXPECT(strcmp(config_path_choose(NULL), "/env.conf") == 0);
+	unsetenv("ORTHRUS_CONFIG");
+	EXPECT(strcmp(config_path_choose(NULL), CONFIG_DEFAULT_PATH) == 0);
+	free(kc);
+	return test_done("config");
+}
