@@ -23,7 +23,12 @@
  *   SEQUENCE OF T -> struct { size_t len; T *val; } (a typedef when the
  *               type is named, e.g. METHOD_DATA, AuthorizationData).
  *               An anonymous element SEQUENCE is named <Type>_elem
- *               (LastReq_elem, AuthorizationData_elem).
+ *               (LastReq_elem, AuthorizationData_elem).  An anonymous
+ *               SEQUENCE OF in a field is `struct <Type>_<field>`
+ *               (struct KDC_REQ_BODY_etype, struct PrincipalName_name_string),
+ *               except that `SEQUENCE OF PA-DATA` reuses the identical
+ *               named type METHOD_DATA (KDC_REQ.padata is METHOD_DATA *).
+ *   BOOLEAN     bool (KERB-PA-PAC-REQUEST.include-pac).
  *   OPTIONAL    char * and pointers: NULL when absent; any other type
  *               becomes a pointer to it (int32_t *, uint32_t *, int64_t *,
  *               struct der_bytes *, EncryptionKey *, ...).
@@ -38,6 +43,10 @@
  *               bytes of the whole TLV in the input (a checksum covers the
  *               body; a ccache stores the ticket as received).  The encoder
  *               ignores it.
+ *
+ * What the decoder accepts (strict DER; the few choices are documented at
+ * the top of der.c) and its limits (src/asn1/limits.h): anything accepted
+ * re-encodes to the same bytes.
  *
  * Decoded values live in the caller's arena; strings and OCTET STRINGs are
  * copied into it except _raw, which points into the input buffer (valid

@@ -1,0 +1,773 @@
+/*
+ * der.c - the one DER interpreter: walks the tables that tools/asn1gen.py
+ * generates from krb5.asn1 to decode and encode every Kerberos type.
+ *
+ * What we accept (X.690 §10 DER, RFC 4120 §5.1-5.2):
+ *   - definite lengths only, in the minimal form; at most DER_MAX_LEN_OCTETS
+ *     length octets; tag numbers in the minimal form;
+ *   - SEQUENCE fields in the module's order, no unknown fields (RFC 4120
+ *     has no extension markers in the types we decode);
+ *   - INTEGER in the minimal two's complement form, within the type's range
+ *     (Int32, UInt32, Microseconds 0..999999);
+ *   - BOOLEAN 0x00 or 0xFF only;
+ *   - KerberosTime exactly "YYYYMMDDHHMMSSZ" with a valid calendar date
+ *     (RFC 4120 §5.2.3: no fractional seconds, always Z);
+ *   - KerberosFlags exactly 32 bits (5 content octets, 0 unused bits): what
+ *     MIT, Heimdal and Windows send.  RFC 4120 §5.2.8 allows longer strings,
+ *     but no peer sends them and accepting them would make our re-encoding
+ *     differ from the input;
+ *   - KerberosString only with the GeneralString tag (27), as RFC 4120
+ *     §5.2.1 and every implementation send it; any octet but NUL (RFC 4120
+ *     says IA5, but MIT passes UTF-8 through, and so do we);
+ *   - an empty SEQUENCE OF where the module has no SIZE constraint (the RFC's
+ *     "NOTE: not empty" comments are advice to senders), except the
+ *     name-string of a PrincipalName (RFC 4120 §6.2).
+ * Everything accepted re-encodes to the same bytes (the fuzz harnesses
+ * check it).
+ *
+ * Decoding allocates only from the caller's arena.  Encoding writes
+ * backwards from the end of the free space (each length is known when its
+ * header is written), so it is a single linear pass; der_encode_arena()
+ * measures first with the same code and a NULL buffer.
+ */
+#include <stdbool.h>
+#include <string.h>
+
+#include "asn1.h"
+#include "base/cursor.h"
+#include "der_type.h"
+#include "limits.h"
+
+/* Identifier octets (X.690 §8.1.2). */
+#define CLS_UNIVERSAL 0x00
+#define CLS_APPLICATION 0x40
+#define CLS_CONTEXT 0x80
+#define CONSTRUCTED 0x20
+
+#define TAG_BOOLEAN 1
+#define TAG_INTEGER 2
+#define TAG_BIT_STRING 3
+#define TAG_OCTET_STRING 4
+#define TAG_SEQUENCE 16
+#define TAG_GENERALIZED_TIME 24
+#define TAG_GENERAL_STRING 27
+
+struct tlv_hdr {
+	uint8_t cls_cons; /* class | constructed bit */
+	uint32_t num;
+	size_t len;
+};
+
+/* ---- decoding ---- */
+
+/* Reads identifier and length; on success the content (len bytes) is next
+ * in c and is known to be present. */
+static orth_err
+hdr_read(struct cursor *c, struct tlv_hdr *h)
+{
+	uint8_t b, n, i;
+	size_t len;
+
+	b = cursor_u8(c);
+	if (cursor_err(c) != ORTH_OK)
+		return cursor_err(c);
+	h->cls_cons = b & 0xe0;
+	h->num = b & 0x1f;
+	if (h->num == 0x1f) {
+		/* X.690 §8.1.2.4: high-tag-number form, base 128, minimal. */
+		h->num = 0;
+		i = 0;
+		do {
+			b = cursor_u8(c);
+			if (cursor_err(c) != ORTH_OK)
+				return cursor_err(c);
+			if (i == 0 && b == 0x80)
+				return ORTH_E_MALFORMED;
+			if (h->num > (DER_MAX_TAG_NUMBER >> 7))
+				return ORTH_E_LIMIT;
+			h->num = (h->num << 7) | (b & 0x7f);
+			i++;
+		} while (b & 0x80);
+		if (h->num < 0x1f)
+			return ORTH_E_MALFORMED;
+		if (h->num > DER_MAX_TAG_NUMBER)
+			return ORTH_E_LIMIT;
+	}
+	b = cursor_u8(c);
+	if (cursor_err(c) != ORTH_OK)
+		return cursor_err(c);
+	if (b < 0x80) {
+		len = b;
+	} else {
+		/* 0x80 is the indefinite form (BER only), 0xff is reserved. */
+		n = b & 0x7f;
+		if (n == 0 || n == 0x7f)
+			return ORTH_E_MALFORMED;
+		if (n > DER_MAX_LEN_OCTETS)
+			return ORTH_E_LIMIT;
+		len = 0;
+		for (i = 0; i < n; i++) {
+			b = cursor_u8(c);
+			if (i == 0 && b == 0)
+				return ORTH_E_MALFORMED; /* leading zero octet */
+			len = (len << 8) | b;
+		}
+		if (cursor_err(c) != ORTH_OK)
+			return cursor_err(c);
+		if (len < 0x80)
+			return ORTH_E_MALFORMED; /* short form was required */
+	}
+	if (len > cursor_left(c))
+		return ORTH_E_TRUNCATED;
+	h->len = len;
+	return ORTH_OK;
+}
+
+/* Reads a TLV that must have the given identifier; *child covers its
+ * content. */
+static orth_err
+tlv_open(struct cursor *c, uint8_t cls_cons, uint32_t num, struct cursor *child)
+{
+	struct tlv_hdr h;
+	orth_err ret;
+
+	if ((ret = hdr_read(c, &h)) != ORTH_OK)
+		return ret;
+	if (h.cls_cons != cls_cons || h.num != num)
+		return ORTH_E_MALFORMED;
+	*child = cursor_child(c, h.len);
+	return cursor_err(c);
+}
+
+/* Does the next TLV in c carry this identifier?  Consumes nothing.  A
+ * header that does not parse is reported in *err (and answers false). */
+static bool
+tlv_peek(const struct cursor *c, uint8_t cls_cons, uint32_t num, orth_err *err)
+{
+	struct cursor copy = *c;
+	struct tlv_hdr h;
+
+	*err = ORTH_OK;
+	if (cursor_left(c) == 0)
+		return false;
+	if ((*err = hdr_read(&copy, &h)) != ORTH_OK)
+		return false;
+	return h.cls_cons == cls_cons && h.num == num;
+}
+
+static orth_err
+tlv_close(struct cursor *parent, struct cursor *child)
+{
+	(void)parent;
+	if (cursor_err(child) != ORTH_OK)
+		return cursor_err(child);
+	return cursor_left(child) != 0 ? ORTH_E_TRAILING : ORTH_OK;
+}
+
+static int
+days_in_month(long long y, int m)
+{
+	static const uint8_t dim[12] = {31, 28, 31, 30, 31, 30,
+					31, 31, 30, 31, 30, 31};
+	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 29;
+	return dim[m - 1];
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (the era-based
+ * formula: 400-year eras of 146097 days, years starting in March). */
+static long long
+days_from_civil(long long y, int m, int d)
+{
+	long long era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void
+civil_from_days(long long z, long long *y_out, int *m_out, int *d_out)
+{
+	long long era, doe, yoe, y, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d_out = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m_out = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y_out = y + (*m_out <= 2);
+}
+
+/* RFC 4120 §5.2.3: KerberosTime is "YYYYMMDDHHMMSSZ", UTC, no fraction. */
+static orth_err
+time_parse(const uint8_t *p, size_t n, int64_t *out)
+{
+	int v[7]; /* century-year split: YY YY MM DD HH MM SS */
+	long long y;
+	size_t i;
+
+	if (n != 15 || p[14] != 'Z')
+		return ORTH_E_RANGE;
+	for (i = 0; i < 14; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return ORTH_E_RANGE;
+	for (i = 0; i < 7; i++)
+		v[i] = (p[2 * i] - '0') * 10 + (p[2 * i + 1] - '0');
+	y = v[0] * 100 + v[1];
+	if (v[2] < 1 || v[2] > 12 || v[3] < 1 ||
+	    v[3] > days_in_month(y, v[2]) || v[4] > 23 || v[5] > 59 ||
+	    v[6] > 59)
+		return ORTH_E_RANGE;
+	*out = (int64_t)(days_from_civil(y, v[2], v[3]) * 86400 +
+			 v[4] * 3600 + v[5] * 60 + v[6]);
+	return ORTH_OK;
+}
+
+struct dec {
+	struct arena *a;
+	unsigned depth;
+};
+
+static orth_err dec_value(struct dec *d, const struct der_type *t,
+			  struct cursor *c, void *out);
+
+static orth_err
+dec_integer(const struct der_type *t, struct cursor *c, void *out)
+{
+	struct cursor v;
+	const uint8_t *p;
+	long long x;
+	size_t n, i;
+	orth_err ret;
+
+	if ((ret = tlv_open(c, CLS_UNIVERSAL, TAG_INTEGER, &v)) != ORTH_OK)
+		return ret;
+	n = cursor_left(&v);
+	p = cursor_get(&v, n);
+	if (n == 0 || p == NULL)
+		return ORTH_E_MALFORMED;
+	/* X.690 §8.3.2: the first nine bits are not all equal. */
+	if (n > 1 && ((p[0] == 0x00 && !(p[1] & 0x80)) ||
+		      (p[0] == 0xff && (p[1] & 0x80))))
+		return ORTH_E_MALFORMED;
+	if (n > 5)
+		return ORTH_E_RANGE;
+	x = (p[0] & 0x80) ? -1 : 0;
+	for (i = 0; i < n; i++)
+		x = (long long)((unsigned long long)x << 8) | p[i];
+	if (x < t->lo || x > t->hi)
+		return ORTH_E_RANGE;
+	if (t->kind == DER_K_UINT32)
+		*(uint32_t *)out = (uint32_t)x;
+	else
+		*(int32_t *)out = (int32_t)x;
+	return ORTH_OK;
+}
+
+static orth_err
+dec_primitive(struct dec *d, const struct der_type *t, struct cursor *c,
+	      void *out)
+{
+	struct cursor v;
+	const uint8_t *p;
+	size_t n;
+	orth_err ret;
+	struct der_bytes *b;
+
+	switch (t->kind) {
+	case DER_K_INT32:
+	case DER_K_UINT32:
+		return dec_integer(t, c, out);
+	case DER_K_BOOLEAN:
+		if ((ret = tlv_open(c, CLS_UNIVERSAL, TAG_BOOLEAN, &v)) != ORTH_OK)
+			return ret;
+		/* X.690 §11.1: DER TRUE is 0xff. */
+		p = cursor_get(&v, 1);
+		if (p == NULL || cursor_left(&v) != 0 ||
+		    (p[0] != 0x00 && p[0] != 0xff))
+			return ORTH_E_MALFORMED;
+		*(bool *)out = p[0] == 0xff;
+		return ORTH_OK;
+	case DER_K_OCTETS:
+		if ((ret = tlv_open(c, CLS_UNIVERSAL, TAG_OCTET_STRING, &v)) != ORTH_OK)
+			return ret;
+		n = cursor_left(&v);
+		b = out;
+		b->data = arena_dup(d->a, v.p, n);
+		if (b->data == NULL)
+			return ORTH_E_LIMIT;
+		b->len = n;
+		return ORTH_OK;
+	case DER_K_STRING:
+		if ((ret = tlv_open(c, CLS_UNIVERSAL, TAG_GENERAL_STRING, &v)) != ORTH_OK)
+			return ret;
+		n = cursor_left(&v);
+		if (n != 0 && memchr(v.p, 0, n) != NULL)
+			return ORTH_E_MALFORMED; /* asn1.h: no embedded NUL */
+		*(char **)out = arena_strndup(d->a, (const char *)v.p, n);
+		return *(char **)out == NULL ? ORTH_E_LIMIT : ORTH_OK;
+	case DER_K_TIME:
+		if ((ret = tlv_open(c, CLS_UNIVERSAL, TAG_GENERALIZED_TIME, &v)) != ORTH_OK)
+			return ret;
+		return time_parse(v.p, cursor_left(&v), out);
+	case DER_K_FLAGS:
+		if ((ret = tlv_open(c, CLS_UNIVERSAL, TAG_BIT_STRING, &v)) != ORTH_OK)
+			return ret;
+		/* One "unused bits" octet (0) and exactly 32 bits: see top. */
+		p = cursor_get(&v, 5);
+		if (p == NULL || cursor_left(&v) != 0 || p[0] != 0)
+			return ORTH_E_MALFORMED;
+		*(uint32_t *)out = ((uint32_t)p[1] << 24) | ((uint32_t)p[2] << 16) |
+				   ((uint32_t)p[3] << 8) | p[4];
+		return ORTH_OK;
+	default:
+		return ORTH_E_INTERNAL;
+	}
+}
+
+static orth_err
+dec_sequence(struct dec *d, const struct der_type *t, struct cursor *c,
+	     uint8_t *out)
+{
+	struct cursor s, f;
+	const struct der_field *fd;
+	void *dst;
+	size_t i;
+	orth_err ret;
+
+	if ((ret = tlv_open(c, CLS_UNIVERSAL | CONSTRUCTED, TAG_SEQUENCE, &s)) != ORTH_OK)
+		return ret;
+	for (i = 0; i < t->nfields; i++) {
+		fd = &t->fields[i];
+		if (!tlv_peek(&s, CLS_CONTEXT | CONSTRUCTED, fd->tag, &ret)) {
+			if (ret != ORTH_OK)
+				return ret;
+			if (fd->optional)
+				continue;
+			/* A required field is missing, or out of order. */
+			return cursor_left(&s) == 0 ? ORTH_E_TRUNCATED : ORTH_E_MALFORMED;
+		}
+		if ((ret = tlv_open(&s, CLS_CONTEXT | CONSTRUCTED, fd->tag, &f)) != ORTH_OK)
+			return ret;
+		dst = out + fd->offset;
+		if (fd->optional && fd->type->kind != DER_K_STRING) {
+			/* asn1.h: OPTIONAL non-strings are pointers. */
+			void *p = arena_alloc(d->a, fd->type->size);
+			if (p == NULL)
+				return ORTH_E_LIMIT;
+			*(void **)dst = p;
+			dst = p;
+		}
+		if ((ret = dec_value(d, fd->type, &f, dst)) != ORTH_OK)
+			return ret;
+		if ((ret = tlv_close(&s, &f)) != ORTH_OK)
+			return ret;
+	}
+	/* Unknown, repeated or misordered fields are left over. */
+	if (cursor_left(&s) != 0)
+		return ORTH_E_MALFORMED;
+	return ORTH_OK;
+}
+
+static orth_err
+dec_sequence_of(struct dec *d, const struct der_type *t, struct cursor *c,
+		struct der_seq_of *out)
+{
+	struct cursor s, scan;
+	struct tlv_hdr h;
+	size_t count = 0, i;
+	uint8_t *val;
+	orth_err ret;
+
+	if ((ret = tlv_open(c, CLS_UNIVERSAL | CONSTRUCTED, TAG_SEQUENCE, &s)) != ORTH_OK)
+		return ret;
+	/* Count first (one linear scan) so the array is one allocation. */
+	scan = s;
+	while (cursor_left(&scan) != 0) {
+		if ((ret = hdr_read(&scan, &h)) != ORTH_OK)
+			return ret;
+		(void)cursor_get(&scan, h.len);
+		if (++count > DER_MAX_SEQ_OF)
+			return ORTH_E_LIMIT;
+	}
+	if (count < t->min_count)
+		return ORTH_E_MALFORMED;
+	val = arena_alloc(d->a, count ? count * t->elem->size : 1);
+	if (val == NULL)
+		return ORTH_E_LIMIT;
+	for (i = 0; i < count; i++)
+		if ((ret = dec_value(d, t->elem, &s, val + i * t->elem->size)) != ORTH_OK)
+			return ret;
+	out->len = count;
+	out->val = val;
+	return cursor_left(&s) == 0 ? ORTH_OK : ORTH_E_TRAILING;
+}
+
+/* Decodes one value of type t (with its APPLICATION tag, if any) from the
+ * front of c. */
+static orth_err
+dec_value(struct dec *d, const struct der_type *t, struct cursor *c, void *out)
+{
+	const uint8_t *start = c->p;
+	struct cursor inner, *ic = c;
+	orth_err ret;
+
+	if (++d->depth > DER_MAX_DEPTH)
+		return ORTH_E_LIMIT;
+	if (t->app >= 0) {
+		ret = tlv_open(c, CLS_APPLICATION | CONSTRUCTED, (uint32_t)t->app, &inner);
+		if (ret != ORTH_OK)
+			return ret;
+		ic = &inner;
+	}
+	if (t->kind == DER_K_SEQUENCE)
+		ret = dec_sequence(d, t, ic, out);
+	else if (t->kind == DER_K_SEQUENCE_OF)
+		ret = dec_sequence_of(d, t, ic, out);
+	else
+		ret = dec_primitive(d, t, ic, out);
+	if (ret != ORTH_OK)
+		return ret;
+	if (ic != c && cursor_left(ic) != 0)
+		return ORTH_E_TRAILING;
+	if (t->raw_off >= 0) {
+		struct der_bytes *raw = (struct der_bytes *)((uint8_t *)out + t->raw_off);
+		raw->data = (uint8_t *)(uintptr_t)start;
+		raw->len = (size_t)(c->p - start);
+	}
+	/* asn1.h: msg-type must equal the APPLICATION tag. */
+	if (t->msgtype_off >= 0 &&
+	    *(const int32_t *)((const uint8_t *)out + t->msgtype_off) != t->app)
+		return ORTH_E_MALFORMED;
+	d->depth--;
+	return ORTH_OK;
+}
+
+orth_err
+der_decode(const struct der_type *t, const uint8_t *buf, size_t len,
+	   struct arena *a, void *out)
+{
+	struct dec d = {a, 0};
+	struct cursor c;
+	orth_err ret;
+
+	if (buf == NULL && len != 0)
+		return ORTH_E_INTERNAL;
+	cursor_init(&c, buf, len);
+	if ((ret = dec_value(&d, t, &c, out)) != ORTH_OK)
+		return ret;
+	return cursor_left(&c) != 0 ? ORTH_E_TRAILING : ORTH_OK;
+}
+
+int
+der_peek_application_tag(const uint8_t *buf, size_t len)
+{
+	struct cursor c;
+	struct tlv_hdr h;
+
+	if (buf == NULL)
+		return -1;
+	cursor_init(&c, buf, len);
+	if (hdr_read(&c, &h) != ORTH_OK ||
+	    h.cls_cons != (CLS_APPLICATION | CONSTRUCTED))
+		return -1;
+	return (int)h.num;
+}
+
+/* ---- encoding ---- */
+
+/* A writer that prepends: bytes go to end[-pos-n .. -pos).  With end NULL
+ * it only counts (the measuring pass of der_encode_arena). */
+struct bw {
+	uint8_t *end;
+	size_t pos;
+	size_t cap;
+	orth_err err;
+};
+
+static void
+bw_put(struct bw *b, const void *p, size_t n)
+{
+	if (b->err != ORTH_OK)
+		return;
+	if (n > b->cap - b->pos) {
+		b->err = ORTH_E_LIMIT;
+		return;
+	}
+	b->pos += n;
+	if (b->end != NULL && n != 0)
+		memcpy(b->end - b->pos, p, n);
+}
+
+static void
+bw_byte(struct bw *b, uint8_t v)
+{
+	bw_put(b, &v, 1);
+}
+
+/* Prepends the identifier and minimal length of a content of len bytes
+ * (every tag we emit is below 31). */
+static void
+bw_hdr(struct bw *b, uint8_t ident, size_t len)
+{
+	uint8_t l[1 + sizeof(size_t)];
+	size_t n = 0, i;
+
+	if (len < 0x80) {
+		l[n++] = (uint8_t)len;
+	} else {
+		for (i = len; i != 0; i >>= 8)
+			n++;
+		if (n > DER_MAX_LEN_OCTETS) {
+			if (b->err == ORTH_OK)
+				b->err = ORTH_E_LIMIT;
+			return;
+		}
+		l[0] = (uint8_t)(0x80 | n);
+		for (i = 0; i < n; i++)
+			l[1 + i] = (uint8_t)(len >> (8 * (n - 1 - i)));
+		n++;
+	}
+	bw_put(b, l, n);
+	bw_byte(b, ident);
+}
+
+static void enc_value(struct bw *b, const struct der_type *t, const void *val);
+
+static void
+enc_integer(struct bw *b, long long x)
+{
+	uint8_t v[8];
+	int n = 0;
+
+	/* Minimal two's complement: drop leading octets while the next one
+	 * carries the sign. */
+	do {
+		v[7 - n] = (uint8_t)x;
+		n++;
+		x >>= 8; /* arithmetic on the compilers we build with */
+	} while (!((x == 0 && !(v[8 - n] & 0x80)) ||
+		   (x == -1 && (v[8 - n] & 0x80))));
+	bw_put(b, v + 8 - n, (size_t)n);
+	bw_hdr(b, TAG_INTEGER, (size_t)n);
+}
+
+static void
+enc_fail(struct bw *b, orth_err e)
+{
+	if (b->err == ORTH_OK)
+		b->err = e;
+}
+
+static void
+enc_primitive(struct bw *b, const struct der_type *t, const void *val)
+{
+	const struct der_bytes *bytes;
+	const char *s;
+	uint32_t f;
+	int64_t secs;
+	long long days, y, sod;
+	int m, d;
+	char tb[15];
+	uint8_t fb[5];
+
+	switch (t->kind) {
+	case DER_K_INT32:
+	case DER_K_UINT32: {
+		long long x = t->kind == DER_K_UINT32 ? (long long)*(const uint32_t *)val
+						      : (long long)*(const int32_t *)val;
+		if (x < t->lo || x > t->hi) {
+			enc_fail(b, ORTH_E_RANGE);
+			return;
+		}
+		enc_integer(b, x);
+		return;
+	}
+	case DER_K_BOOLEAN:
+		bw_byte(b, *(const bool *)val ? 0xff : 0x00);
+		bw_hdr(b, TAG_BOOLEAN, 1);
+		return;
+	case DER_K_OCTETS:
+		bytes = val;
+		if (bytes->data == NULL && bytes->len != 0) {
+			enc_fail(b, ORTH_E_INTERNAL);
+			return;
+		}
+		bw_put(b, bytes->data, bytes->len);
+		bw_hdr(b, TAG_OCTET_STRING, bytes->len);
+		return;
+	case DER_K_STRING:
+		s = *(const char *const *)val;
+		if (s == NULL) {
+			enc_fail(b, ORTH_E_INTERNAL); /* a required string */
+			return;
+		}
+		bw_put(b, s, strlen(s));
+		bw_hdr(b, TAG_GENERAL_STRING, strlen(s));
+		return;
+	case DER_K_TIME:
+		secs = *(const int64_t *)val;
+		/* Years 0000..9999 only: what the four digits can say. */
+		if (secs < -62167219200LL || secs > 253402300799LL) {
+			enc_fail(b, ORTH_E_RANGE);
+			return;
+		}
+		days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+		sod = secs - days * 86400;
+		civil_from_days(days, &y, &m, &d);
+		tb[0] = (char)('0' + y / 1000);
+		tb[1] = (char)('0' + y / 100 % 10);
+		tb[2] = (char)('0' + y / 10 % 10);
+		tb[3] = (char)('0' + y % 10);
+		tb[4] = (char)('0' + m / 10);
+		tb[5] = (char)('0' + m % 10);
+		tb[6] = (char)('0' + d / 10);
+		tb[7] = (char)('0' + d % 10);
+		tb[8] = (char)('0' + sod / 36000);
+		tb[9] = (char)('0' + sod / 3600 % 10);
+		tb[10] = (char)('0' + sod % 3600 / 600);
+		tb[11] = (char)('0' + sod % 600 / 60);
+		tb[12] = (char)('0' + sod % 60 / 10);
+		tb[13] = (char)('0' + sod % 10);
+		tb[14] = 'Z';
+		bw_put(b, tb, sizeof(tb));
+		bw_hdr(b, TAG_GENERALIZED_TIME, sizeof(tb));
+		return;
+	case DER_K_FLAGS:
+		/* 32 bits, no unused bits, as MIT sends (RFC 4120 §5.2.8). */
+		f = *(const uint32_t *)val;
+		fb[0] = 0;
+		fb[1] = (uint8_t)(f >> 24);
+		fb[2] = (uint8_t)(f >> 16);
+		fb[3] = (uint8_t)(f >> 8);
+		fb[4] = (uint8_t)f;
+		bw_put(b, fb, sizeof(fb));
+		bw_hdr(b, TAG_BIT_STRING, sizeof(fb));
+		return;
+	default:
+		enc_fail(b, ORTH_E_INTERNAL);
+	}
+}
+
+static void
+enc_sequence(struct bw *b, const struct der_type *t, const uint8_t *val)
+{
+	size_t mark = b->pos, fmark, i;
+	const struct der_field *fd;
+	const void *fv;
+
+	/* Backwards: the last field is prepended first. */
+	for (i = t->nfields; i-- > 0;) {
+		fd = &t->fields[i];
+		fv = val + fd->offset;
+		if (fd->optional) {
+			if (fd->type->kind != DER_K_STRING)
+				fv = *(const void *const *)fv;
+			else if (*(const char *const *)fv == NULL)
+				fv = NULL;
+			if (fv == NULL)
+				continue; /* absent */
+		}
+		fmark = b->pos;
+		enc_value(b, fd->type, fv);
+		bw_hdr(b, CLS_CONTEXT | CONSTRUCTED | fd->tag, b->pos - fmark);
+	}
+	bw_hdr(b, CLS_UNIVERSAL | CONSTRUCTED | TAG_SEQUENCE, b->pos - mark);
+}
+
+static void
+enc_sequence_of(struct bw *b, const struct der_type *t,
+		const struct der_seq_of *val)
+{
+	size_t mark = b->pos, i;
+
+	/* Never emit what der_decode() would refuse. */
+	if (val->len < t->min_count || val->len > DER_MAX_SEQ_OF) {
+		enc_fail(b, val->len > DER_MAX_SEQ_OF ? ORTH_E_LIMIT : ORTH_E_INTERNAL);
+		return;
+	}
+	if (val->len != 0 && val->val == NULL) {
+		enc_fail(b, ORTH_E_INTERNAL);
+		return;
+	}
+	for (i = val->len; i-- > 0 && b->err == ORTH_OK;)
+		enc_value(b, t->elem, (const uint8_t *)val->val + i * t->elem->size);
+	bw_hdr(b, CLS_UNIVERSAL | CONSTRUCTED | TAG_SEQUENCE, b->pos - mark);
+}
+
+static void
+enc_value(struct bw *b, const struct der_type *t, const void *val)
+{
+	size_t mark = b->pos;
+
+	if (b->err != ORTH_OK)
+		return;
+	if (t->kind == DER_K_SEQUENCE)
+		enc_sequence(b, t, val);
+	else if (t->kind == DER_K_SEQUENCE_OF)
+		enc_sequence_of(b, t, val);
+	else
+		enc_primitive(b, t, val);
+	if (t->app >= 0)
+		bw_hdr(b, (uint8_t)(CLS_APPLICATION | CONSTRUCTED | t->app), b->pos - mark);
+}
+
+orth_err
+der_encode(const struct der_type *t, const void *val, struct writer *w)
+{
+	struct bw b;
+
+	if (writer_err(w) != ORTH_OK)
+		return writer_err(w);
+	if (w->buf == NULL) {
+		w->err = ORTH_E_LIMIT;
+		return w->err;
+	}
+	b.end = w->buf + w->cap;
+	b.pos = 0;
+	b.cap = w->cap - w->len;
+	b.err = ORTH_OK;
+	enc_value(&b, t, val);
+	if (b.err != ORTH_OK) {
+		if (b.err == ORTH_E_LIMIT)
+			w->err = ORTH_E_LIMIT;
+		return b.err;
+	}
+	memmove(w->buf + w->len, b.end - b.pos, b.pos);
+	w->len += b.pos;
+	return ORTH_OK;
+}
+
+orth_err
+der_encode_arena(const struct der_type *t, const void *val, struct arena *a,
+		 uint8_t **out_buf, size_t *out_len)
+{
+	struct bw b = {NULL, 0, SIZE_MAX, ORTH_OK};
+	uint8_t *buf;
+	size_t n;
+
+	enc_value(&b, t, val); /* measure */
+	if (b.err != ORTH_OK)
+		return b.err;
+	n = b.pos;
+	buf = arena_alloc(a, n ? n : 1);
+	if (buf == NULL)
+		return ORTH_E_LIMIT;
+	b.end = buf + n;
+	b.pos = 0;
+	b.cap = n;
+	enc_value(&b, t, val);
+	if (b.err != ORTH_OK)
+		return b.err;
+	*out_buf = buf;
+	*out_len = n;
+	return ORTH_OK;
+}
