@@ -1267,8 +1267,8 @@ do_load(struct admin *ad, int argc, char **argv)
 				  orth_err_str(ret));
 		goto cleanup;
 	}
-	/* Verify every key decrypts before committing (a corrupt dump would
-	 * otherwise surface at the KDC). */
+	/* Records were decoded and the check value verified; `verify`
+	 * checks that every key decrypts. */
 	ret = db_txn_commit(t);
 	t = NULL;
 	if (ret != ORTH_OK) {

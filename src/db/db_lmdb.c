@@ -306,8 +306,7 @@ db_create(const struct db_options *o, int32_t mkey_enctype, const char *password
 	uint8_t check[128];
 	size_t check_len;
 	uint8_t one = META_VERSION;
-	bool made_env = false, made_stash = false;
-	char lockpath[4096];
+	bool made_env = false;
 
 	TRY(crypto_init());
 	if (stat(o->path, &st) == 0) {
@@ -365,12 +364,10 @@ db_create(const struct db_options *o, int32_t mkey_enctype, const char *password
 	db->check_len = check_len;
 	if (!use_stash) {
 		TRY(stash_write(o->stash_path, db->mkey, err, errlen));
-		made_stash = true;
 	}
 	*out = db;
 	db = NULL;
 cleanup:
-	(void)made_stash;
 	if (txn != NULL)
 		mdb_txn_abort(txn);
 	if (db != NULL) {
@@ -378,7 +375,6 @@ cleanup:
 		if (made_env)
 			db_remove_files(o->path);
 	}
-	(void)lockpath;
 	return ret;
 }
 
