@@ -61,6 +61,8 @@ bench: deps build
 	@sh bench/run.sh $(BUILD)
 
 install: build
+	meson configure $(BUILD) -Dprefix=$(PREFIX)
+	ninja -C $(BUILD)
 	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild
 
 clean:
