@@ -1,2 +1,6 @@
 #!/bin/sh
-echo 'no benchmarks yet'
+# `make bench BUILD`: run every benchmark of the release build.
+set -eu
+build=$1
+top=$(cd "$(dirname "$0")/.." && pwd)
+"$build/bench/bench_codec" "$top/tests/vectors"
