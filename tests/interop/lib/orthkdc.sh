@@ -8,23 +8,7 @@
 #
 # Needs $ORTHRUS (the binary).  Never touches /etc.
 
-orth_free_port() {
-	/usr/bin/python3 - <<'PY'
-import socket
-while True:
-    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    t.bind(("127.0.0.1", 0))
-    port = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind(("127.0.0.1", port))
-    except OSError:
-        t.close()
-        continue
-    print(port)
-    break
-PY
-}
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 orth_admin() {
 	"$ORTHRUS" admin -c "$ORTHRUS_CONFIG" "$@"
@@ -68,7 +52,7 @@ CONF
 orthkdc_start() {
 	local realm=$1
 	ORTH_DIR=$(mktemp -d /tmp/orthkdc.XXXXXX)
-	ORTH_PORT=$(orth_free_port)
+	ORTH_PORT=$(free_port)
 	orthkdc_write_conf "$realm" "$ORTH_PORT" "${ORTH_ENCTYPES:-}"
 	export ORTH_DIR ORTH_PORT
 	export ORTHRUS_CONFIG=$ORTH_DIR/kdc.conf
