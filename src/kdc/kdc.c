@@ -464,8 +464,11 @@ orth_err
 kdc_dispatch(void *vctx, const struct kdc_request_info *info,
 	     const uint8_t *req, size_t req_len, struct writer *reply)
 {
-	return kdc_handle(vctx, info->peer_str, info->transport == KDC_TRANSPORT_UDP,
-			  req, req_len, reply);
+	orth_err ret = kdc_handle(vctx, info->peer_str,
+				  info->transport == KDC_TRANSPORT_UDP, req, req_len, reply);
+
+	/* A refusal answered with a KRB-ERROR is logged already. */
+	return reply->len > 0 ? ORTH_OK : ret;
 }
 
 orth_err
