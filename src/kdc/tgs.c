@@ -86,7 +86,7 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	const PA_DATA *pa;
 	AP_REQ ap;
 	Authenticator au;
-	EncTicketPart tp, et;
+	EncTicketPart *tp, et;
 	struct db_entry *tgsent, *server, *client = NULL;
 	struct crypto_key *session, *subkey = NULL, *replykey, *tkey, *newkey;
 	uint32_t tkvno = 0, opts, *kvnop;
@@ -126,26 +126,28 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 		return kdc_fail(r, KRB_AP_ERR_BADVERSION, "AP-REQ version is not 5");
 	tgsent = arena_alloc(a, sizeof(*tgsent));
 	server = arena_alloc(a, sizeof(*server));
-	CHECK(tgsent != NULL && server != NULL, ORTH_E_LIMIT);
+	/* tp outlives this function: r->cname points into it */
+	tp = arena_alloc(a, sizeof(*tp));
+	CHECK(tgsent != NULL && server != NULL && tp != NULL, ORTH_E_LIMIT);
 
 	/* RFC 4120 §3.3.2: the ticket, then the authenticator under its
 	 * session key (usage 7). */
 	is_tgt = kdc_is_tgs_name(&ap.ticket.sname, realm);
 	if (!is_tgt && !(opts & (KDC_OPT_RENEW | KDC_OPT_VALIDATE)))
 		return kdc_fail(r, KRB_AP_ERR_NOT_US, "ticket is not a TGT of this realm");
-	TRY(ticket_open(ctx, r, &ap.ticket, tgsent, &tp));
+	TRY(ticket_open(ctx, r, &ap.ticket, tgsent, tp));
 	(void)pname_unparse(&ap.ticket.sname, ap.ticket.realm, tgsname, sizeof(tgsname));
-	r->cname = &tp.cname;
-	r->crealm = tp.crealm;
-	(void)pname_unparse(&tp.cname, tp.crealm, r->client, sizeof(r->client));
-	if (kdc_key_from_wire(ctx, &tp.key, &session) != ORTH_OK)
+	r->cname = &tp->cname;
+	r->crealm = tp->crealm;
+	(void)pname_unparse(&tp->cname, tp->crealm, r->client, sizeof(r->client));
+	if (kdc_key_from_wire(ctx, &tp->key, &session) != ORTH_OK)
 		return kdc_fail(r, KRB_AP_ERR_BAD_INTEGRITY, "ticket session key unusable");
 	if (proto_unseal(session, KU_TGS_REQ_AUTH, &ap.authenticator, &asn1_Authenticator, a,
 			 &au) != ORTH_OK)
 		return kdc_fail(r, KRB_AP_ERR_BAD_INTEGRITY, "authenticator does not decrypt");
 	if (au.authenticator_vno != KRB5_PVNO)
 		return kdc_fail(r, KRB_AP_ERR_BADVERSION, "authenticator version is not 5");
-	if (strcmp(au.crealm, tp.crealm) != 0 || !pname_equal(&au.cname, &tp.cname))
+	if (strcmp(au.crealm, tp->crealm) != 0 || !pname_equal(&au.cname, &tp->cname))
 		return kdc_fail(r, KRB_AP_ERR_BADMATCH, "authenticator client is not the ticket's");
 	d = au.ctime - r->now;
 	if (d > ctx->skew || d < -ctx->skew)
@@ -158,11 +160,11 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 
 	/* Ticket period (RFC 4120 §3.3.2; a VALIDATE request brings an
 	 * invalid ticket on purpose). */
-	tstart = tp.starttime != NULL ? *tp.starttime : tp.authtime;
-	if (tp.endtime + ctx->skew < r->now)
+	tstart = tp->starttime != NULL ? *tp->starttime : tp->authtime;
+	if (tp->endtime + ctx->skew < r->now)
 		return kdc_fail(r, KRB_AP_ERR_TKT_EXPIRED, "ticket has expired");
 	if (!(opts & KDC_OPT_VALIDATE)) {
-		if (tp.flags & TKT_FLG_INVALID)
+		if (tp->flags & TKT_FLG_INVALID)
 			return kdc_fail(r, KRB_AP_ERR_TKT_NYV, "ticket is invalid (postdated)");
 		if (tstart > r->now + ctx->skew)
 			return kdc_fail(r, KRB_AP_ERR_TKT_NYV, "ticket not yet valid");
@@ -204,7 +206,7 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 			return kdc_fail(r, KRB_AP_ERR_BAD_INTEGRITY,
 					"enc-authorization-data does not decrypt");
 	}
-	TRY(authz_join(a, tp.authorization_data, reqad, &authz));
+	TRY(authz_join(a, tp->authorization_data, reqad, &authz));
 
 	/* The server. */
 	if (b->sname == NULL)
@@ -227,10 +229,10 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	    (strcmp(b->realm, ap.ticket.realm) != 0 || !pname_equal(b->sname, &ap.ticket.sname)))
 		return kdc_fail(r, KDC_ERR_BADOPTION, "renew/validate must name the ticket's server");
 	/* A local client still has to be allowed tickets. */
-	if (strcmp(tp.crealm, realm) == 0) {
+	if (strcmp(tp->crealm, realm) == 0) {
 		client = arena_alloc(a, sizeof(*client));
 		CHECK(client != NULL, ORTH_E_LIMIT);
-		if (kdc_entry_get(ctx, &tp.cname, tp.crealm, client, cname) != ORTH_OK) {
+		if (kdc_entry_get(ctx, &tp->cname, tp->crealm, client, cname) != ORTH_OK) {
 			client = NULL;
 		} else if ((client->attributes & DB_ATTR_DISALLOW_ALL_TIX) ||
 			   (client->princ_expire != 0 && client->princ_expire <= r->now)) {
@@ -277,13 +279,13 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	lim.server_is_tgs = kdc_is_tgs_name(b->sname, b->realm);
 	kdc_req_fill(b, &preq);
 	memset(&ptgt, 0, sizeof(ptgt));
-	ptgt.flags = tp.flags;
-	ptgt.authtime = tp.authtime;
-	ptgt.has_starttime = tp.starttime != NULL;
+	ptgt.flags = tp->flags;
+	ptgt.authtime = tp->authtime;
+	ptgt.has_starttime = tp->starttime != NULL;
 	ptgt.starttime = tstart;
-	ptgt.endtime = tp.endtime;
-	ptgt.has_renew_till = tp.renew_till != NULL;
-	ptgt.renew_till = tp.renew_till ? *tp.renew_till : 0;
+	ptgt.endtime = tp->endtime;
+	ptgt.has_renew_till = tp->renew_till != NULL;
+	ptgt.renew_till = tp->renew_till ? *tp->renew_till : 0;
 	ret = policy_tgs(&preq, &lim, &ptgt, &pol);
 	if (ret != ORTH_OK)
 		return kdc_fail(r, proto_err_to_krb(ret), kdc_policy_why(ret));
@@ -292,23 +294,23 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	memset(&et, 0, sizeof(et));
 	et.flags = pol.flags;
 	kdc_key_to_wire(newkey, &et.key);
-	et.crealm = tp.crealm;
-	et.cname = tp.cname;
-	et.transited = tp.transited;
+	et.crealm = tp->crealm;
+	et.cname = tp->cname;
+	et.transited = tp->transited;
 	et.authtime = pol.authtime;
 	et.starttime = pol.has_starttime ? &pol.starttime : NULL;
 	et.endtime = pol.endtime;
 	et.renew_till = pol.has_renew_till ? &pol.renew_till : NULL;
 	/* RFC 4120 §3.3.3: addresses come from the request only for a
 	 * forwarded or proxy ticket. */
-	et.caddr = (opts & (KDC_OPT_FORWARDED | KDC_OPT_PROXY)) ? b->addresses : tp.caddr;
+	et.caddr = (opts & (KDC_OPT_FORWARDED | KDC_OPT_PROXY)) ? b->addresses : tp->caddr;
 	et.authorization_data = authz;
 
 	memset(&rep, 0, sizeof(rep));
 	rep.pvno = KRB5_PVNO;
 	rep.msg_type = KRB5_MSG_TGS_REP;
-	rep.crealm = tp.crealm;
-	rep.cname = tp.cname;
+	rep.crealm = tp->crealm;
+	rep.cname = tp->cname;
 	rep.ticket.tkt_vno = KRB5_PVNO;
 	rep.ticket.realm = b->realm;
 	rep.ticket.sname = *b->sname;
