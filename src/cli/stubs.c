@@ -11,7 +11,6 @@ not_yet(const char *name)
 	return 1;
 }
 
-int cmd_kdc(int argc, char **argv) { (void)argc; (void)argv; return not_yet("kdc"); }
 int cmd_kinit(int argc, char **argv) { (void)argc; (void)argv; return not_yet("kinit"); }
 int cmd_klist(int argc, char **argv) { (void)argc; (void)argv; return not_yet("klist"); }
 int cmd_kvno(int argc, char **argv) { (void)argc; (void)argv; return not_yet("kvno"); }

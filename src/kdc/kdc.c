@@ -1,0 +1,500 @@
+/*
+ * kdc.c - the worker context, its key cache, dispatch and errors.  See
+ * kdc.h for the design.
+ */
+#include "kdc_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/log.h"
+#include "proto/krberr.h"
+#include "proto/pname.h"
+
+orth_err
+kdc_fail(struct kdc_req *r, int32_t code, const char *why)
+{
+	r->e_text = why;
+	return ORTH_E_KRB(code);
+}
+
+orth_err
+kdc_ctx_new(const struct kdc_shared *sh, struct kdc_ctx **out)
+{
+	orth_err ret;
+	struct kdc_ctx *ctx = calloc(1, sizeof(*ctx));
+
+	CHECK(ctx != NULL, ORTH_E_NOMEM);
+	ctx->sh = sh;
+	ctx->skew = sh->skew > 0 ? sh->skew : KDC_REPLAY_DEFAULT_SKEW;
+	TRY(arena_init(&ctx->a, KDC_ARENA_SIZE));
+	TRY(db_reader_open(sh->db, &ctx->rd));
+	*out = ctx;
+	ctx = NULL;
+cleanup:
+	kdc_ctx_free(ctx);
+	return ret;
+}
+
+void
+kdc_ctx_free(struct kdc_ctx *ctx)
+{
+	if (ctx == NULL)
+		return;
+	for (size_t i = 0; i < KDC_KEYCACHE_SLOTS; i++)
+		crypto_key_free(ctx->cache[i].key);
+	for (size_t i = 0; i < ctx->ntmp; i++)
+		crypto_key_free(ctx->tmp[i]);
+	db_reader_close(ctx->rd);
+	arena_free(&ctx->a);
+	free(ctx);
+}
+
+/* ---- keys ---- */
+
+/* The stored key of e for enctype in key set kvno (0: newest having it). */
+static const struct db_key *
+entry_key_info(const struct db_entry *e, int32_t enctype, uint32_t kvno,
+	       uint32_t *kvno_out)
+{
+	for (size_t i = 0; i < e->nkeysets; i++) {
+		const struct db_keyset *ks = &e->keysets[i];
+		if (kvno != 0 && ks->kvno != kvno)
+			continue;
+		for (size_t j = 0; j < ks->nkeys; j++)
+			if (ks->keys[j].enctype == enctype) {
+				*kvno_out = ks->kvno;
+				return &ks->keys[j];
+			}
+	}
+	return NULL;
+}
+
+orth_err
+kdc_key_get(struct kdc_ctx *ctx, int64_t now, const struct db_entry *e,
+	    int32_t enctype, uint32_t kvno, struct crypto_key **key_out,
+	    const struct db_key **info_out, uint32_t *kvno_out)
+{
+	orth_err ret = ORTH_OK;
+	struct kdc_keycache_slot *s, *victim = NULL;
+	const struct db_key *info;
+	struct crypto_key *key = NULL;
+	uint32_t found_kvno = 0;
+
+	info = entry_key_info(e, enctype, kvno, &found_kvno);
+	CHECK(info != NULL, ORTH_E_NOTFOUND);
+	for (size_t i = 0; i < KDC_KEYCACHE_SLOTS; i++) {
+		s = &ctx->cache[i];
+		if (s->key == NULL) {
+			if (victim == NULL || victim->key != NULL)
+				victim = s;
+			continue;
+		}
+		/* Entries age out so that a key replaced under the same kvno
+		 * (admin load) is picked up within KDC_KEYCACHE_TTL. */
+		if (now - s->loaded >= KDC_KEYCACHE_TTL || now < s->loaded) {
+			if (s->used != ctx->serial) {
+				crypto_key_free(s->key);
+				s->key = NULL;
+				if (victim == NULL || victim->key != NULL)
+					victim = s;
+			}
+			continue;
+		}
+		if (s->kvno == found_kvno && s->enctype == enctype &&
+		    strcmp(s->name, e->name) == 0) {
+			s->used = ctx->serial;
+			*key_out = s->key;
+			goto found;
+		}
+		/* least recently used slot not in use by this request */
+		if (s->used != ctx->serial &&
+		    (victim == NULL || (victim->key != NULL && s->used < victim->used)))
+			victim = s;
+	}
+	TRY(db_reader_key(ctx->rd, e, enctype, found_kvno, &key, NULL, NULL));
+	if (victim == NULL || strlen(e->name) > DB_MAX_NAME) {
+		/* every slot pinned by this request: keep it for the request */
+		CHECK(ctx->ntmp < KDC_TMP_KEYS, ORTH_E_LIMIT);
+		ctx->tmp[ctx->ntmp++] = key;
+		*key_out = key;
+		key = NULL;
+		goto found;
+	}
+	crypto_key_free(victim->key);
+	snprintf(victim->name, sizeof(victim->name), "%s", e->name);
+	victim->kvno = found_kvno;
+	victim->enctype = enctype;
+	victim->key = key;
+	victim->loaded = now;
+	victim->used = ctx->serial;
+	*key_out = key;
+	key = NULL;
+found:
+	if (info_out != NULL)
+		*info_out = info;
+	if (kvno_out != NULL)
+		*kvno_out = found_kvno;
+cleanup:
+	crypto_key_free(key);
+	return ret;
+}
+
+static orth_err
+tmp_keep(struct kdc_ctx *ctx, struct crypto_key *k, struct crypto_key **out)
+{
+	if (ctx->ntmp >= KDC_TMP_KEYS) {
+		crypto_key_free(k);
+		return ORTH_E_LIMIT;
+	}
+	ctx->tmp[ctx->ntmp++] = k;
+	*out = k;
+	return ORTH_OK;
+}
+
+orth_err
+kdc_key_from_wire(struct kdc_ctx *ctx, const EncryptionKey *ek,
+		  struct crypto_key **out)
+{
+	orth_err ret;
+	struct crypto_key *k = NULL;
+
+	if (!crypto_enctype_supported(ek->keytype))
+		return ORTH_E_ENCTYPE;
+	ret = crypto_key_new(ek->keytype, ek->keyvalue.data, ek->keyvalue.len, &k);
+	if (ret != ORTH_OK)
+		return ret;
+	return tmp_keep(ctx, k, out);
+}
+
+orth_err
+kdc_key_random(struct kdc_ctx *ctx, int32_t enctype, struct crypto_key **out)
+{
+	struct crypto_key *k = NULL;
+	orth_err ret = crypto_key_random(enctype, &k);
+
+	if (ret != ORTH_OK)
+		return ret;
+	return tmp_keep(ctx, k, out);
+}
+
+void
+kdc_key_to_wire(const struct crypto_key *key, EncryptionKey *out)
+{
+	size_t len;
+
+	out->keytype = crypto_key_enctype(key);
+	out->keyvalue.data = (uint8_t *)crypto_key_bytes(key, &len);
+	out->keyvalue.len = len;
+}
+
+/* ---- principals and etypes ---- */
+
+orth_err
+kdc_entry_get(struct kdc_ctx *ctx, const PrincipalName *pn, const char *realm,
+	      struct db_entry *e, char *name_out)
+{
+	orth_err ret;
+
+	name_out[0] = '\0';
+	TRY(pname_unparse(pn, realm, name_out, KDC_LOG_NAME));
+	ret = db_reader_get(ctx->rd, name_out, &ctx->a, e);
+	if (ret == ORTH_E_MALFORMED || ret == ORTH_E_TRUNCATED)
+		ret = ORTH_E_INTERNAL;
+cleanup:
+	if (ret == ORTH_E_LIMIT || ret == ORTH_E_BADNAME)
+		ret = ORTH_E_NOTFOUND;
+	return ret;
+}
+
+bool
+kdc_etype_ok(const struct kdc_ctx *ctx, int32_t etype)
+{
+	const struct kdc_config_realm *rl = ctx->sh->realm;
+
+	if (!crypto_enctype_supported(etype))
+		return false;
+	for (size_t i = 0; i < rl->n_enctypes; i++)
+		if (rl->supported_enctypes[i] == etype)
+			return true;
+	return false;
+}
+
+bool
+kdc_entry_has_etype(const struct db_entry *e, int32_t etype)
+{
+	if (e->nkeysets == 0)
+		return false;
+	for (size_t j = 0; j < e->keysets[0].nkeys; j++)
+		if (e->keysets[0].keys[j].enctype == etype)
+			return true;
+	return false;
+}
+
+int32_t
+kdc_etype_choose(const struct kdc_ctx *ctx, const struct db_entry *e,
+		 const int32_t *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (kdc_etype_ok(ctx, list[i]) && kdc_entry_has_etype(e, list[i]))
+			return list[i];
+	return -1;
+}
+
+int32_t
+kdc_etype_best(const struct kdc_ctx *ctx, const struct db_entry *e)
+{
+	const struct kdc_config_realm *rl = ctx->sh->realm;
+
+	return kdc_etype_choose(ctx, e, rl->supported_enctypes, rl->n_enctypes);
+}
+
+void
+kdc_limits_fill(const struct kdc_ctx *ctx, int64_t now,
+		const struct db_entry *client, const struct db_entry *server,
+		struct policy_limits *lim)
+{
+	memset(lim, 0, sizeof(*lim));
+	lim->now = now;
+	lim->skew = ctx->skew;
+	lim->realm_max_life = ctx->sh->realm->max_life;
+	lim->realm_max_renew = ctx->sh->realm->max_renewable_life;
+	if (client != NULL) {
+		lim->client_max_life = client->max_life;
+		lim->client_max_renew = client->max_renew;
+		lim->client_attrs = client->attributes;
+	}
+	if (server != NULL) {
+		lim->server_max_life = server->max_life;
+		lim->server_max_renew = server->max_renew;
+		lim->server_attrs = server->attributes;
+	}
+}
+
+void
+kdc_req_fill(const KDC_REQ_BODY *b, struct policy_req *pr)
+{
+	memset(pr, 0, sizeof(*pr));
+	pr->options = b->kdc_options;
+	if (b->from != NULL) {
+		pr->has_from = true;
+		pr->from = *b->from;
+	}
+	pr->till = b->till;
+	if (b->rtime != NULL) {
+		pr->has_rtime = true;
+		pr->rtime = *b->rtime;
+	}
+}
+
+void
+kdc_log_etypes(struct kdc_req *r, const KDC_REQ_BODY *b)
+{
+	size_t off = 0;
+
+	r->etypes[0] = '\0';
+	for (size_t i = 0; i < b->etype.len && off + 16 < sizeof(r->etypes); i++) {
+		int n = snprintf(r->etypes + off, sizeof(r->etypes) - off, "%s%d",
+				 i ? "," : "", (int)b->etype.val[i]);
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+}
+
+void
+kdc_log_chosen(struct kdc_req *r, int32_t etype)
+{
+	size_t off = strlen(r->etypes);
+
+	if (off + 16 < sizeof(r->etypes))
+		snprintf(r->etypes + off, sizeof(r->etypes) - off, "->%d", (int)etype);
+}
+
+bool
+kdc_is_tgs_name(const PrincipalName *pn, const char *realm)
+{
+	return pn->name_string.len == 2 &&
+	       strcmp(pn->name_string.val[0], "krbtgt") == 0 &&
+	       strcmp(pn->name_string.val[1], realm) == 0;
+}
+
+const char *
+kdc_policy_why(orth_err e)
+{
+	switch (proto_err_to_krb(e)) {
+	case KDC_ERR_BADOPTION: return "requested option not allowed";
+	case KDC_ERR_CANNOT_POSTDATE: return "cannot postdate";
+	case KDC_ERR_NEVER_VALID: return "requested end time before start time";
+	case KRB_AP_ERR_TKT_NYV: return "ticket not yet valid";
+	case KRB_AP_ERR_TKT_EXPIRED: return "ticket renewal period is over";
+	default: return "refused by policy";
+	}
+}
+
+/* ---- dispatch ---- */
+
+static int64_t
+mono_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void
+remember_sname(struct kdc_ctx *ctx, const PrincipalName *sn)
+{
+	ctx->last_sname_n = 0;
+	if (sn == NULL || sn->name_string.len == 0 || sn->name_string.len > 2)
+		return;
+	for (size_t i = 0; i < sn->name_string.len; i++) {
+		if (strlen(sn->name_string.val[i]) >= sizeof(ctx->last_sname[i]))
+			return;
+		snprintf(ctx->last_sname[i], sizeof(ctx->last_sname[i]), "%s",
+			 sn->name_string.val[i]);
+	}
+	ctx->last_sname_n = sn->name_string.len;
+	ctx->last_sname_type = sn->name_type;
+}
+
+/* The KRB-ERROR of RFC 4120 §5.9.1 for r into w (emptied first). */
+static orth_err
+error_write(struct kdc_ctx *ctx, struct kdc_req *r, int32_t code,
+	    struct writer *w)
+{
+	struct proto_error e = {0};
+	PrincipalName tgs;
+	const char *realm = ctx->sh->realm->name;
+	orth_err ret;
+
+	w->len = 0;
+	w->err = ORTH_OK;
+	e.code = code;
+	e.e_text = r->e_text;
+	e.realm = realm;
+	e.sname = r->sname;
+	if (e.sname == NULL) {
+		TRY(pname_build2(&ctx->a, KRB5_NT_SRV_INST, "krbtgt", realm, &tgs));
+		e.sname = &tgs;
+	}
+	e.cname = r->cname;
+	e.crealm = r->cname != NULL ? r->crealm : NULL;
+	e.e_data = r->e_data;
+	e.stime = r->now;
+	e.susec = r->usec;
+	TRY(proto_krb_error_encode(&e, &ctx->a, w));
+	ret = writer_err(w);
+cleanup:
+	return ret;
+}
+
+orth_err
+kdc_handle(struct kdc_ctx *ctx, const char *peer, bool udp, const uint8_t *req,
+	   size_t req_len, struct writer *reply)
+{
+	struct kdc_req r;
+	struct log_request lr = {0};
+	int64_t t0 = mono_usec();
+	orth_err ret = ORTH_OK;
+	int32_t code = 0;
+	int tag;
+	bool cached = false;
+
+	memset(&r, 0, sizeof(r));
+	ctx->serial++;
+	proto_now(&r.now, &r.usec);
+	tag = der_peek_application_tag(req, req_len);
+	r.msg_type = tag == KRB5_MSG_AS_REQ ? "AS-REQ" : tag == KRB5_MSG_TGS_REQ ? "TGS-REQ" : "?";
+	if (tag != KRB5_MSG_AS_REQ && tag != KRB5_MSG_TGS_REQ) {
+		/* Not a KDC request: nothing to answer (RFC 4120 §7.2: only
+		 * requests get replies), just log it. */
+		r.e_text = "not an AS-REQ or TGS-REQ: dropped";
+		ret = ORTH_E_MALFORMED;
+		goto log;
+	}
+	if (udp && ctx->sh->lookaside != NULL &&
+	    kdc_lookaside_get(ctx->sh->lookaside, req, req_len, r.now, reply) == ORTH_OK) {
+		/* RFC 4120 §7.2.1 retransmission: the same reply again. */
+		cached = true;
+		r.e_text = "retransmission: cached reply";
+		goto log;
+	}
+	if (tag == KRB5_MSG_AS_REQ)
+		ret = kdc_as(ctx, &r, req, req_len, reply);
+	else
+		ret = kdc_tgs(ctx, &r, req, req_len, reply);
+	if (ret == ORTH_OK && writer_err(reply) != ORTH_OK)
+		ret = writer_err(reply);
+	if (ret != ORTH_OK) {
+		code = proto_err_to_krb(ret);
+		if (r.e_text == NULL)
+			r.e_text = orth_err_str(ret);
+		if (error_write(ctx, &r, code, reply) != ORTH_OK)
+			reply->len = 0;
+	}
+	if (udp && ctx->sh->lookaside != NULL && reply->len > 0 &&
+	    writer_err(reply) == ORTH_OK)
+		(void)kdc_lookaside_put(ctx->sh->lookaside, req, req_len, reply->buf,
+					reply->len, r.now);
+	remember_sname(ctx, r.sname);
+log:
+	lr.peer = peer;
+	lr.transport = udp ? "udp" : "tcp";
+	lr.msg_type = r.msg_type;
+	lr.client = r.client[0] ? r.client : NULL;
+	lr.service = r.service[0] ? r.service : NULL;
+	lr.error_code = tag != KRB5_MSG_AS_REQ && tag != KRB5_MSG_TGS_REQ ? -1 : code;
+	lr.reason = r.e_text;
+	lr.etypes = r.etypes[0] ? r.etypes : NULL;
+	lr.usec = (long)(mono_usec() - t0);
+	(void)cached;
+	log_request(&lr);
+	for (size_t i = 0; i < ctx->ntmp; i++)
+		crypto_key_free(ctx->tmp[i]);
+	ctx->ntmp = 0;
+	arena_reset(&ctx->a);
+	return ret;
+}
+
+orth_err
+kdc_dispatch(void *vctx, const struct kdc_request_info *info,
+	     const uint8_t *req, size_t req_len, struct writer *reply)
+{
+	orth_err ret = kdc_handle(vctx, info->peer_str,
+				  info->transport == KDC_TRANSPORT_UDP, req, req_len, reply);
+
+	/* A refusal answered with a KRB-ERROR is logged already. */
+	return reply->len > 0 ? ORTH_OK : ret;
+}
+
+orth_err
+kdc_error(void *vctx, const struct kdc_request_info *info, int32_t krb_code,
+	  struct writer *reply)
+{
+	struct kdc_ctx *ctx = vctx;
+	struct kdc_req r;
+	PrincipalName sn;
+	char *comps[2];
+	orth_err ret;
+
+	(void)info;
+	memset(&r, 0, sizeof(r));
+	proto_now(&r.now, &r.usec);
+	r.e_text = krb_code == KRB_ERR_RESPONSE_TOO_BIG ? "response too big for UDP"
+							 : "message too long";
+	if (ctx->last_sname_n > 0) {
+		comps[0] = ctx->last_sname[0];
+		comps[1] = ctx->last_sname[1];
+		sn.name_type = ctx->last_sname_type;
+		sn.name_string.len = ctx->last_sname_n;
+		sn.name_string.val = comps;
+		r.sname = &sn;
+	}
+	ret = error_write(ctx, &r, krb_code, reply);
+	arena_reset(&ctx->a);
+	return ret;
+}

@@ -1,0 +1,74 @@
+/*
+ * kdc.h - the KDC's request handling: AS and TGS exchanges (RFC 4120 §3.1,
+ * §3.3) behind one dispatch function for the network loop (net.h).
+ *
+ * Shared state (struct kdc_shared, owned by the caller, read-only while the
+ * workers run except the replay and lookaside caches, which are thread-safe
+ * on their own): the config, the open database, the caches.
+ *
+ * Per-worker state (struct kdc_ctx): everything a request touches that is
+ * mutable - its db reader (one LMDB read transaction, reset and renewed),
+ * its arena (reset and wiped after every reply), its cache of decrypted
+ * long-term keys (crypto_key objects cache derived keys and are not
+ * thread-safe, so each worker keeps its own).  Request handling has no
+ * global mutable state: N workers = N contexts.
+ *
+ *     kdc_ctx_new(&shared, &ctx) for each worker
+ *     kdc_net_run(net, kdc_dispatch, kdc_error, ctxs)
+ *     kdc_ctx_free(ctx)
+ */
+#ifndef ORTHRUS_KDC_KDC_H
+#define ORTHRUS_KDC_KDC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/config.h"
+#include "db/db.h"
+#include "kdc/lookaside.h"
+#include "kdc/net.h"
+#include "kdc/replay.h"
+
+#define KDC_ARENA_SIZE (1u << 20)        /* per worker, per request */
+#define KDC_KEYCACHE_SLOTS 32            /* decrypted keys per worker */
+#define KDC_KEYCACHE_TTL 60              /* seconds a cached key is trusted */
+
+struct kdc_shared {
+	const struct kdc_config_realm *realm; /* the realm served */
+	struct db *db;
+	struct kdc_replay *replay;            /* required */
+	struct kdc_lookaside *lookaside;      /* NULL: none (UDP only) */
+	int64_t skew;                         /* seconds; 0 = 300 */
+};
+
+struct kdc_ctx;
+
+/*
+ * A worker context over sh (which must outlive it).  Opens a db reader and
+ * the arena.  *out: kdc_ctx_free().  ORTH_E_NOMEM, db errors.
+ */
+orth_err kdc_ctx_new(const struct kdc_shared *sh, struct kdc_ctx **out);
+void kdc_ctx_free(struct kdc_ctx *ctx);
+
+/*
+ * The kdc_dispatch_fn of net.h (ctx: a struct kdc_ctx).  Peeks the
+ * APPLICATION tag: 10 -> AS, 12 -> TGS; anything else is dropped (nothing
+ * written) and logged.  Always logs one line per request.
+ */
+orth_err kdc_dispatch(void *ctx, const struct kdc_request_info *info,
+		      const uint8_t *req, size_t req_len, struct writer *reply);
+
+/* The kdc_error_fn of net.h: a KRB-ERROR with krb_code, our realm, and
+ * the sname of the last request this worker answered (else krbtgt). */
+orth_err kdc_error(void *ctx, const struct kdc_request_info *info,
+		   int32_t krb_code, struct writer *reply);
+
+/*
+ * The same processing for tests and fuzzers without a network: handle req
+ * and write the reply (or nothing).  peer: for the log; udp: use the
+ * lookaside cache (retransmissions get the identical reply).
+ */
+orth_err kdc_handle(struct kdc_ctx *ctx, const char *peer, bool udp,
+		    const uint8_t *req, size_t req_len, struct writer *reply);
+
+#endif

@@ -1,0 +1,117 @@
+/*
+ * kdc_int.h - what the files of the KDC share: the worker context, the
+ * per-request state, and helpers (key cache, principal lookup, errors).
+ * Not for use outside src/kdc.
+ */
+#ifndef ORTHRUS_KDC_INT_H
+#define ORTHRUS_KDC_INT_H
+
+#include "asn1/asn1.h"
+#include "crypto/crypto.h"
+#include "kdc/kdc.h"
+#include "kdc/policy.h"
+#include "proto/krb5_const.h"
+#include "proto/krberr.h"
+
+#define KDC_TMP_KEYS 8           /* per-request keys (session, subkey...) */
+#define KDC_LOG_NAME 256
+
+struct kdc_keycache_slot {
+	char name[DB_MAX_NAME + 1];
+	uint32_t kvno;
+	int32_t enctype;
+	struct crypto_key *key;      /* NULL: empty slot */
+	int64_t loaded;              /* when decrypted (seconds) */
+	uint64_t used;               /* last request that used it */
+};
+
+/* One request: what the log line and the KRB-ERROR need. */
+struct kdc_req {
+	int64_t now;
+	int32_t usec;
+	const char *msg_type;
+	char client[KDC_LOG_NAME];
+	char service[KDC_LOG_NAME];
+	char etypes[96];
+	const char *e_text;          /* why, on the wire and in the log */
+	const PrincipalName *sname;  /* for the KRB-ERROR; NULL: krbtgt */
+	const PrincipalName *cname;
+	const char *crealm;
+	struct der_bytes *e_data;
+};
+
+struct kdc_ctx {
+	const struct kdc_shared *sh;
+	struct db_reader *rd;
+	struct arena a;
+	int64_t skew;
+	uint64_t serial;             /* request counter: pins cache slots */
+	struct kdc_keycache_slot cache[KDC_KEYCACHE_SLOTS];
+	struct crypto_key *tmp[KDC_TMP_KEYS];
+	size_t ntmp;
+	/* the sname of the last answered request, for RESPONSE_TOO_BIG */
+	char last_sname[2][128];
+	size_t last_sname_n;
+	int32_t last_sname_type;
+};
+
+/* Record why a request is refused; returns ORTH_E_KRB(code). */
+orth_err kdc_fail(struct kdc_req *r, int32_t code, const char *why);
+
+/*
+ * The long-term key of e for enctype from key set kvno (0: newest that has
+ * it), from the worker's cache or decrypted and cached.  *key_out is
+ * borrowed: valid until the end of the request.  info_out/kvno_out may be
+ * NULL.  ORTH_E_NOTFOUND when e has no such key.
+ */
+orth_err kdc_key_get(struct kdc_ctx *ctx, int64_t now, const struct db_entry *e,
+		     int32_t enctype, uint32_t kvno, struct crypto_key **key_out,
+		     const struct db_key **info_out, uint32_t *kvno_out);
+
+/* A key from an EncryptionKey (freed at the end of the request). */
+orth_err kdc_key_from_wire(struct kdc_ctx *ctx, const EncryptionKey *ek,
+			   struct crypto_key **out);
+/* A fresh random session key (freed at the end of the request). */
+orth_err kdc_key_random(struct kdc_ctx *ctx, int32_t enctype,
+			struct crypto_key **out);
+/* The wire form of key (bytes shared with key: valid during the request). */
+void kdc_key_to_wire(const struct crypto_key *key, EncryptionKey *out);
+
+/* Look up pn@realm; ORTH_E_NOTFOUND, ORTH_E_BADNAME.  name_out: the
+ * unparsed name (KDC_LOG_NAME bytes) even when not found. */
+orth_err kdc_entry_get(struct kdc_ctx *ctx, const PrincipalName *pn,
+		       const char *realm, struct db_entry *e, char *name_out);
+
+/* The realm allows etype and we implement it. */
+bool kdc_etype_ok(const struct kdc_ctx *ctx, int32_t etype);
+/* e has a key of etype in its newest key set holding any key. */
+bool kdc_entry_has_etype(const struct db_entry *e, int32_t etype);
+/* The first etype of list that e has and the realm allows, or -1. */
+int32_t kdc_etype_choose(const struct kdc_ctx *ctx, const struct db_entry *e,
+			 const int32_t *list, size_t n);
+/* e's strongest allowed key: the first of the realm's list it has, or -1. */
+int32_t kdc_etype_best(const struct kdc_ctx *ctx, const struct db_entry *e);
+
+/* Policy limits for a client/server pair (either may be NULL). */
+void kdc_limits_fill(const struct kdc_ctx *ctx, int64_t now,
+		     const struct db_entry *client, const struct db_entry *server,
+		     struct policy_limits *lim);
+void kdc_req_fill(const KDC_REQ_BODY *b, struct policy_req *pr);
+
+/* "18,17" of the request's etype list into r->etypes. */
+void kdc_log_etypes(struct kdc_req *r, const KDC_REQ_BODY *b);
+void kdc_log_chosen(struct kdc_req *r, int32_t etype);
+
+/* The e-text for a policy_as/policy_tgs refusal. */
+const char *kdc_policy_why(orth_err e);
+
+/* Is pn krbtgt/<realm>? */
+bool kdc_is_tgs_name(const PrincipalName *pn, const char *realm);
+
+/* The exchanges: write the reply into w, or return an error (r says why). */
+orth_err kdc_as(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req,
+		size_t len, struct writer *w);
+orth_err kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req,
+		 size_t len, struct writer *w);
+
+#endif

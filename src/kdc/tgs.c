@@ -1,0 +1,344 @@
+/*
+ * tgs.c - the TGS exchange, RFC 4120 §3.3: the AP-REQ in PA-TGS-REQ
+ * (TGT, authenticator, keyed body checksum, replay), the server lookup,
+ * flags and lifetimes (policy.c), user-to-user, and the TGS-REP.
+ */
+#include <string.h>
+
+#include "kdc_int.h"
+#include "proto/encdata.h"
+#include "proto/pname.h"
+
+static const PA_DATA *
+find_padata(const METHOD_DATA *md, int32_t type)
+{
+	if (md == NULL)
+		return NULL;
+	for (size_t i = 0; i < md->len; i++)
+		if (md->val[i].padata_type == type)
+			return &md->val[i];
+	return NULL;
+}
+
+/* Decrypt a ticket issued by this realm's TGS (or, for RENEW/VALIDATE, by
+ * us for any local server): the server's key of the ticket's kvno. */
+static orth_err
+ticket_open(struct kdc_ctx *ctx, struct kdc_req *r, const Ticket *t,
+	    struct db_entry *srv, EncTicketPart *out)
+{
+	orth_err ret;
+	char name[KDC_LOG_NAME];
+	struct crypto_key *key;
+	uint32_t kvno = t->enc_part.kvno != NULL ? *t->enc_part.kvno : 0;
+
+	if (t->tkt_vno != KRB5_PVNO)
+		return kdc_fail(r, KRB_AP_ERR_BADVERSION, "ticket version is not 5");
+	if (strcmp(t->realm, ctx->sh->realm->name) != 0)
+		return kdc_fail(r, KRB_AP_ERR_NOT_US, "ticket not issued by this realm");
+	ret = kdc_entry_get(ctx, &t->sname, t->realm, srv, name);
+	if (ret == ORTH_E_NOTFOUND)
+		return kdc_fail(r, KDC_ERR_S_PRINCIPAL_UNKNOWN, "ticket's server not found");
+	if (ret != ORTH_OK)
+		return ret;
+	if (kdc_key_get(ctx, r->now, srv, t->enc_part.etype, kvno, &key, NULL, NULL) != ORTH_OK)
+		return kdc_fail(r, KRB_AP_ERR_BADKEYVER, "no key for the ticket's kvno and enctype");
+	memset(out, 0, sizeof(*out));
+	if (proto_unseal(key, KU_TICKET, &t->enc_part, &asn1_EncTicketPart, &ctx->a, out) != ORTH_OK)
+		return kdc_fail(r, KRB_AP_ERR_BAD_INTEGRITY, "ticket does not decrypt");
+	return ORTH_OK;
+}
+
+/* The TGT's authorization data followed by the request's. */
+static orth_err
+authz_join(struct arena *a, const AuthorizationData *x, const AuthorizationData *y,
+	   AuthorizationData **out)
+{
+	size_t nx = x ? x->len : 0, ny = y ? y->len : 0;
+	AuthorizationData *ad;
+
+	*out = NULL;
+	if (nx + ny == 0)
+		return ORTH_OK;
+	if (ny == 0) {
+		*out = (AuthorizationData *)x;
+		return ORTH_OK;
+	}
+	ad = arena_alloc(a, sizeof(*ad));
+	if (ad == NULL || (ad->val = arena_alloc(a, (nx + ny) * sizeof(*ad->val))) == NULL)
+		return ORTH_E_LIMIT;
+	if (nx)
+		memcpy(ad->val, x->val, nx * sizeof(*ad->val));
+	memcpy(ad->val + nx, y->val, ny * sizeof(*ad->val));
+	ad->len = nx + ny;
+	*out = ad;
+	return ORTH_OK;
+}
+
+orth_err
+kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
+	struct writer *w)
+{
+	orth_err ret;
+	struct arena *a = &ctx->a;
+	const char *realm = ctx->sh->realm->name;
+	TGS_REQ q;
+	KDC_REQ_BODY *b;
+	const PA_DATA *pa;
+	AP_REQ ap;
+	Authenticator au;
+	EncTicketPart *tp, et;
+	struct db_entry *tgsent, *server, *client = NULL;
+	struct crypto_key *session, *subkey = NULL, *replykey, *tkey, *newkey;
+	uint32_t tkvno = 0, opts, *kvnop;
+	char tgsname[KDC_LOG_NAME], cname[KDC_LOG_NAME];
+	int64_t d, tstart;
+	bool is_tgt, u2u;
+	int32_t se;
+	struct kdc_replay_key rk;
+	AuthorizationData *reqad = NULL, *authz = NULL;
+	struct policy_limits lim;
+	struct policy_req preq;
+	struct policy_tgt ptgt;
+	struct policy_out pol;
+	TGS_REP rep;
+	EncKDCRepPart ep;
+	LastReq_elem lr = {0};
+
+	memset(&q, 0, sizeof(q));
+	memset(&ap, 0, sizeof(ap));
+	memset(&au, 0, sizeof(au));
+	if (der_decode(&asn1_TGS_REQ, req, len, a, &q) != ORTH_OK)
+		return kdc_fail(r, KRB_ERR_GENERIC, "malformed TGS-REQ");
+	b = &q.req_body;
+	opts = b->kdc_options;
+	r->sname = b->sname;
+	kdc_log_etypes(r, b);
+	if (b->sname != NULL)
+		(void)pname_unparse(b->sname, b->realm, r->service, sizeof(r->service));
+	if (q.pvno != KRB5_PVNO)
+		return kdc_fail(r, KDC_ERR_BAD_PVNO, "protocol version is not 5");
+	pa = find_padata(q.padata, KRB5_PADATA_TGS_REQ);
+	if (pa == NULL)
+		return kdc_fail(r, KDC_ERR_PADATA_TYPE_NOSUPP, "no PA-TGS-REQ");
+	if (der_decode(&asn1_AP_REQ, pa->padata_value.data, pa->padata_value.len, a, &ap) != ORTH_OK)
+		return kdc_fail(r, KRB_ERR_GENERIC, "malformed AP-REQ in PA-TGS-REQ");
+	if (ap.pvno != KRB5_PVNO)
+		return kdc_fail(r, KRB_AP_ERR_BADVERSION, "AP-REQ version is not 5");
+	tgsent = arena_alloc(a, sizeof(*tgsent));
+	server = arena_alloc(a, sizeof(*server));
+	/* tp outlives this function: r->cname points into it */
+	tp = arena_alloc(a, sizeof(*tp));
+	CHECK(tgsent != NULL && server != NULL && tp != NULL, ORTH_E_LIMIT);
+
+	/* RFC 4120 §3.3.2: the ticket, then the authenticator under its
+	 * session key (usage 7). */
+	is_tgt = kdc_is_tgs_name(&ap.ticket.sname, realm);
+	if (!is_tgt && !(opts & (KDC_OPT_RENEW | KDC_OPT_VALIDATE)))
+		return kdc_fail(r, KRB_AP_ERR_NOT_US, "ticket is not a TGT of this realm");
+	TRY(ticket_open(ctx, r, &ap.ticket, tgsent, tp));
+	(void)pname_unparse(&ap.ticket.sname, ap.ticket.realm, tgsname, sizeof(tgsname));
+	r->cname = &tp->cname;
+	r->crealm = tp->crealm;
+	(void)pname_unparse(&tp->cname, tp->crealm, r->client, sizeof(r->client));
+	if (kdc_key_from_wire(ctx, &tp->key, &session) != ORTH_OK)
+		return kdc_fail(r, KRB_AP_ERR_BAD_INTEGRITY, "ticket session key unusable");
+	if (proto_unseal(session, KU_TGS_REQ_AUTH, &ap.authenticator, &asn1_Authenticator, a,
+			 &au) != ORTH_OK)
+		return kdc_fail(r, KRB_AP_ERR_BAD_INTEGRITY, "authenticator does not decrypt");
+	if (au.authenticator_vno != KRB5_PVNO)
+		return kdc_fail(r, KRB_AP_ERR_BADVERSION, "authenticator version is not 5");
+	if (strcmp(au.crealm, tp->crealm) != 0 || !pname_equal(&au.cname, &tp->cname))
+		return kdc_fail(r, KRB_AP_ERR_BADMATCH, "authenticator client is not the ticket's");
+	d = au.ctime - r->now;
+	if (d > ctx->skew || d < -ctx->skew)
+		return kdc_fail(r, KRB_AP_ERR_SKEW, "authenticator outside the clock skew");
+	/* RFC 4120 §7.5.1 usage 6: the body must carry a keyed checksum. */
+	if (au.cksum == NULL)
+		return kdc_fail(r, KRB_AP_ERR_INAPP_CKSUM, "authenticator has no checksum");
+	if (crypto_cksumtype_enctype(au.cksum->cksumtype) < 0)
+		return kdc_fail(r, KRB_AP_ERR_INAPP_CKSUM, "checksum type is not keyed");
+
+	/* Ticket period (RFC 4120 §3.3.2; a VALIDATE request brings an
+	 * invalid ticket on purpose). */
+	tstart = tp->starttime != NULL ? *tp->starttime : tp->authtime;
+	if (tp->endtime + ctx->skew < r->now)
+		return kdc_fail(r, KRB_AP_ERR_TKT_EXPIRED, "ticket has expired");
+	if (!(opts & KDC_OPT_VALIDATE)) {
+		if (tp->flags & TKT_FLG_INVALID)
+			return kdc_fail(r, KRB_AP_ERR_TKT_NYV, "ticket is invalid (postdated)");
+		if (tstart > r->now + ctx->skew)
+			return kdc_fail(r, KRB_AP_ERR_TKT_NYV, "ticket not yet valid");
+	}
+
+	/* Replay before the body checksum: the same authenticator under
+	 * another body is a replay, not just a modified request. */
+	rk.client = r->client;
+	rk.server = tgsname;
+	rk.ctime = au.ctime;
+	rk.cusec = au.cusec;
+	rk.tag = ap.authenticator.cipher.data;
+	rk.tag_len = ap.authenticator.cipher.len;
+	ret = kdc_replay_check_and_insert(ctx->sh->replay, &rk, r->now);
+	if (ret == ORTH_E_REPLAY)
+		return kdc_fail(r, KRB_AP_ERR_REPEAT, "replayed authenticator");
+	if (ret == ORTH_E_LIMIT)
+		return kdc_fail(r, KDC_ERR_SVC_UNAVAILABLE, "replay cache full");
+	if (ret == ORTH_E_SKEW)
+		return kdc_fail(r, KRB_AP_ERR_SKEW, "authenticator outside the clock skew");
+	TRY(ret);
+	ret = crypto_checksum_verify(session, KU_TGS_REQ_AUTH_CKSUM, au.cksum->cksumtype,
+				     b->_raw.data, b->_raw.len, au.cksum->checksum.data,
+				     au.cksum->checksum.len);
+	if (ret == ORTH_E_CKSUMTYPE)
+		return kdc_fail(r, KRB_AP_ERR_INAPP_CKSUM, "checksum type does not fit the session key");
+	if (ret != ORTH_OK)
+		return kdc_fail(r, KRB_AP_ERR_MODIFIED, "request body checksum does not verify");
+
+	if (au.subkey != NULL && kdc_key_from_wire(ctx, au.subkey, &subkey) != ORTH_OK)
+		return kdc_fail(r, KDC_ERR_ETYPE_NOSUPP, "authenticator subkey enctype not supported");
+	replykey = subkey != NULL ? subkey : session;
+	if (b->enc_authorization_data != NULL) {
+		reqad = arena_alloc(a, sizeof(*reqad));
+		CHECK(reqad != NULL, ORTH_E_LIMIT);
+		if (proto_unseal(replykey, subkey ? KU_TGS_REQ_AD_SUBKEY : KU_TGS_REQ_AD_SESSKEY,
+				 b->enc_authorization_data, &asn1_AuthorizationData, a,
+				 reqad) != ORTH_OK)
+			return kdc_fail(r, KRB_AP_ERR_BAD_INTEGRITY,
+					"enc-authorization-data does not decrypt");
+	}
+	TRY(authz_join(a, tp->authorization_data, reqad, &authz));
+
+	/* The server. */
+	if (b->sname == NULL)
+		return kdc_fail(r, KDC_ERR_S_PRINCIPAL_UNKNOWN, "no server name");
+	ret = kdc_entry_get(ctx, b->sname, b->realm, server, r->service);
+	if (ret == ORTH_E_NOTFOUND)
+		return kdc_fail(r, KDC_ERR_S_PRINCIPAL_UNKNOWN, "server not found");
+	TRY(ret);
+	u2u = (opts & KDC_OPT_ENC_TKT_IN_SKEY) != 0;
+	if (server->attributes & DB_ATTR_DISALLOW_ALL_TIX)
+		return kdc_fail(r, KDC_ERR_SERVICE_REVOKED, "server is locked");
+	if (server->princ_expire != 0 && server->princ_expire <= r->now)
+		return kdc_fail(r, KDC_ERR_SERVICE_EXP, "server has expired");
+	if ((server->attributes & DB_ATTR_DISALLOW_SVR) && !u2u)
+		return kdc_fail(r, KDC_ERR_MUST_USE_USER2USER, "server requires user-to-user");
+	if ((server->attributes & DB_ATTR_DISALLOW_TGT_BASED) &&
+	    !kdc_is_tgs_name(b->sname, b->realm))
+		return kdc_fail(r, KDC_ERR_POLICY, "server disallows TGT-based requests");
+	if ((opts & (KDC_OPT_RENEW | KDC_OPT_VALIDATE)) &&
+	    (strcmp(b->realm, ap.ticket.realm) != 0 || !pname_equal(b->sname, &ap.ticket.sname)))
+		return kdc_fail(r, KDC_ERR_BADOPTION, "renew/validate must name the ticket's server");
+	/* A local client still has to be allowed tickets. */
+	if (strcmp(tp->crealm, realm) == 0) {
+		client = arena_alloc(a, sizeof(*client));
+		CHECK(client != NULL, ORTH_E_LIMIT);
+		if (kdc_entry_get(ctx, &tp->cname, tp->crealm, client, cname) != ORTH_OK) {
+			client = NULL;
+		} else if ((client->attributes & DB_ATTR_DISALLOW_ALL_TIX) ||
+			   (client->princ_expire != 0 && client->princ_expire <= r->now)) {
+			return kdc_fail(r, KDC_ERR_CLIENT_REVOKED, "client is locked or expired");
+		}
+	}
+
+	se = kdc_etype_choose(ctx, server, b->etype.val, b->etype.len);
+	if (u2u) {
+		const Ticket *at;
+		EncTicketPart atp;
+		struct db_entry *atsrv;
+
+		if (b->additional_tickets == NULL || b->additional_tickets->len == 0)
+			return kdc_fail(r, KDC_ERR_BADOPTION, "ENC-TKT-IN-SKEY without a ticket");
+		at = &b->additional_tickets->val[0];
+		if (!kdc_is_tgs_name(&at->sname, realm))
+			return kdc_fail(r, KDC_ERR_BADOPTION, "additional ticket is not a TGT");
+		atsrv = arena_alloc(a, sizeof(*atsrv));
+		CHECK(atsrv != NULL, ORTH_E_LIMIT);
+		TRY(ticket_open(ctx, r, at, atsrv, &atp));
+		/* RFC 4120 §3.3.3: the ticket is for the additional ticket's
+		 * client, which must be the server named. */
+		if (strcmp(atp.crealm, b->realm) != 0 || !pname_equal(&atp.cname, b->sname))
+			return kdc_fail(r, KDC_ERR_SERVER_NOMATCH, "additional ticket is not the server's");
+		if (kdc_key_from_wire(ctx, &atp.key, &tkey) != ORTH_OK)
+			return kdc_fail(r, KDC_ERR_ETYPE_NOSUPP, "additional ticket key unusable");
+		if (se < 0) {
+			for (size_t i = 0; i < b->etype.len && se < 0; i++)
+				if (kdc_etype_ok(ctx, b->etype.val[i]))
+					se = b->etype.val[i];
+		}
+		if (se < 0)
+			return kdc_fail(r, KDC_ERR_ETYPE_NOSUPP, "no requested enctype allowed");
+	} else {
+		if (se < 0)
+			return kdc_fail(r, KDC_ERR_ETYPE_NOSUPP,
+					"no requested enctype for the server's keys");
+		TRY(kdc_key_get(ctx, r->now, server, se, 0, &tkey, NULL, &tkvno));
+	}
+	kdc_log_chosen(r, se);
+
+	kdc_limits_fill(ctx, r->now, client, server, &lim);
+	lim.server_is_tgs = kdc_is_tgs_name(b->sname, b->realm);
+	kdc_req_fill(b, &preq);
+	memset(&ptgt, 0, sizeof(ptgt));
+	ptgt.flags = tp->flags;
+	ptgt.authtime = tp->authtime;
+	ptgt.has_starttime = tp->starttime != NULL;
+	ptgt.starttime = tstart;
+	ptgt.endtime = tp->endtime;
+	ptgt.has_renew_till = tp->renew_till != NULL;
+	ptgt.renew_till = tp->renew_till ? *tp->renew_till : 0;
+	ret = policy_tgs(&preq, &lim, &ptgt, &pol);
+	if (ret != ORTH_OK)
+		return kdc_fail(r, proto_err_to_krb(ret), kdc_policy_why(ret));
+
+	TRY(kdc_key_random(ctx, se, &newkey));
+	memset(&et, 0, sizeof(et));
+	et.flags = pol.flags;
+	kdc_key_to_wire(newkey, &et.key);
+	et.crealm = tp->crealm;
+	et.cname = tp->cname;
+	et.transited = tp->transited;
+	et.authtime = pol.authtime;
+	et.starttime = pol.has_starttime ? &pol.starttime : NULL;
+	et.endtime = pol.endtime;
+	et.renew_till = pol.has_renew_till ? &pol.renew_till : NULL;
+	/* RFC 4120 §3.3.3: addresses come from the request only for a
+	 * forwarded or proxy ticket. */
+	et.caddr = (opts & (KDC_OPT_FORWARDED | KDC_OPT_PROXY)) ? b->addresses : tp->caddr;
+	et.authorization_data = authz;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.pvno = KRB5_PVNO;
+	rep.msg_type = KRB5_MSG_TGS_REP;
+	rep.crealm = tp->crealm;
+	rep.cname = tp->cname;
+	rep.ticket.tkt_vno = KRB5_PVNO;
+	rep.ticket.realm = b->realm;
+	rep.ticket.sname = *b->sname;
+	TRY(proto_seal(tkey, KU_TICKET, &asn1_EncTicketPart, &et, a, &rep.ticket.enc_part));
+	if (!u2u) {
+		kvnop = arena_alloc(a, sizeof(*kvnop));
+		CHECK(kvnop != NULL, ORTH_E_LIMIT);
+		*kvnop = tkvno;
+		rep.ticket.enc_part.kvno = kvnop;
+	}
+
+	memset(&ep, 0, sizeof(ep));
+	ep.key = et.key;
+	ep.last_req.len = 1;
+	ep.last_req.val = &lr;
+	ep.nonce = b->nonce;
+	ep.flags = pol.flags;
+	ep.authtime = pol.authtime;
+	ep.starttime = et.starttime;
+	ep.endtime = pol.endtime;
+	ep.renew_till = et.renew_till;
+	ep.srealm = b->realm;
+	ep.sname = *b->sname;
+	ep.caddr = et.caddr;
+	TRY(proto_seal(replykey, subkey ? KU_TGS_REP_ENC_PART_SUBKEY : KU_TGS_REP_ENC_PART_SESSKEY,
+		       &asn1_EncTGSRepPart, &ep, a, &rep.enc_part));
+	TRY(der_encode(&asn1_TGS_REP, &rep, w));
+	ret = writer_err(w);
+cleanup:
+	return ret;
+}
