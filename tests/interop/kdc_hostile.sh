@@ -60,7 +60,7 @@ out=$("$TOOL" "$cc" $P $SVC replay 2>&1 | tr '\n' '|')
 case "$out" in "TGS-REP|error 34"*"|error 34"*) pass "crafted replay and replay with another body -> KRB_AP_ERR_REPEAT";; *) fail "crafted replay: $out";; esac
 
 # 3. MIT kvno's own TGS-REQ, captured by a UDP proxy and replayed
-PP=$(orth_free_port)
+PP=$(free_port)
 mkdir "$ORTH_DIR/cap"
 $POKE proxy "$PP" "$P" "$ORTH_DIR/cap" &
 PROXY_PID=$!
