@@ -126,6 +126,24 @@ params(const struct keytab_entry *keys, size_t n, struct rcache *rc)
 	return p;
 }
 
+/* With APREQ_WRITE_SEEDS=DIR, write accepted AP-REQs there: the seed
+ * corpus of fuzz/apreq_verify_fuzz.c (same keys and clock). */
+static void
+write_seed(const char *name, const uint8_t *buf, size_t len)
+{
+	const char *dir = getenv("APREQ_WRITE_SEEDS");
+	char path[512];
+	FILE *f;
+
+	if (dir == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if ((f = fopen(path, "wb")) != NULL) {
+		fwrite(buf, 1, len, f);
+		fclose(f);
+	}
+}
+
 static orth_err
 verify(const struct apreq_verify_params *p, const uint8_t *buf, size_t len)
 {
@@ -169,6 +187,7 @@ test_accept(void)
 	const uint8_t *kb;
 
 	make_req(&s, &alice, &o, &req, &req_len, &st);
+	write_seed("subkey-seq-mutual", req, req_len);
 	p.server = &svc;
 	EXPECT_EQ_INT(apreq_verify(&p, req, req_len, &A, &r), ORTH_OK);
 	EXPECT(strcmp(r.client_name, "alice@" REALM) == 0);
@@ -207,6 +226,7 @@ test_accept(void)
 
 	/* Without any options: no subkey, no seq; any server in the keytab. */
 	make_req(&s, &alice, NULL, &req, &req_len, NULL);
+	write_seed("plain", req, req_len);
 	p.server = NULL;
 	EXPECT_EQ_INT(apreq_verify(&p, req, req_len, &A, &r), ORTH_OK);
 	EXPECT(r.subkey == NULL && !r.has_seq && r.cksum == NULL);
@@ -215,6 +235,7 @@ test_accept(void)
 	/* A ticket without kvno: the keys of that enctype are tried. */
 	s.kvno = 0;
 	make_req(&s, &alice, NULL, &req, &req_len, NULL);
+	write_seed("no-kvno", req, req_len);
 	EXPECT_EQ_INT(apreq_verify(&p, req, req_len, &A, &r), ORTH_OK);
 	EXPECT_EQ_INT(r.kvno, 1);
 	apreq_result_free(&r);
@@ -309,6 +330,7 @@ test_refusals(void)
 	o.cksum_data = (const uint8_t *)"channel";
 	o.cksum_len = 7;
 	make_req(&s, &alice, &o, &bad, &bad_len, NULL);
+	write_seed("cksum", bad, bad_len);
 	p.cksum_data = (const uint8_t *)"channel";
 	p.cksum_len = 7;
 	EXPECT_EQ_INT(verify(&p, bad, bad_len), ORTH_OK);
