@@ -6,9 +6,11 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../test.h"
 #include "client/apreq.h"
+#include "orthrus/service.h"
 #include "client/rcache.h"
 #include "proto/encdata.h"
 #include "proto/krb5_const.h"
@@ -460,6 +462,60 @@ test_hostile(void)
 	free(copy);
 }
 
+/* The public API: keytab from a file, replay cache inside the acceptor. */
+static void
+test_public(void)
+{
+	char dir[] = "/tmp/test_apreq.XXXXXX", path[64];
+	struct tkt_spec s = good_spec();
+	struct apreq_opts o = {.ap_options = AP_OPT_MUTUAL_REQUIRED, .subkey = true};
+	struct orthrus_acceptor *acc = NULL;
+	struct orthrus_login *login = NULL;
+	struct apreq_state st;
+	struct aprep_result rr;
+	uint8_t *req, *rep = NULL;
+	size_t req_len, rep_len = 0, klen;
+	const uint8_t *kb;
+	int32_t et;
+
+	EXPECT(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/kt", dir);
+	EXPECT(keytab_append(path, kt, 3) == ORTH_OK);
+	EXPECT(orthrus_acceptor_open(path, "HTTP/other.example.org@" REALM, &acc) == ORTH_OK);
+	int32_t usec;
+	proto_now(&o.now, &usec);  /* the real clock: the acceptor uses it */
+	s.authtime = 0;
+	s.endtime = 0x7fffffff;
+	make_req(&s, &alice, &o, &req, &req_len, &st);
+	EXPECT_EQ_INT(orthrus_acceptor_verify(acc, req, req_len, &login),
+		      ORTH_E_KRB(KRB_AP_ERR_NOT_US));
+	EXPECT(strstr(orthrus_acceptor_last_error(acc), "not HTTP/other") != NULL);
+	orthrus_acceptor_close(acc);
+	EXPECT(orthrus_acceptor_open(path, "HTTP/www.example.org@" REALM, &acc) == ORTH_OK);
+	EXPECT_EQ_INT(orthrus_acceptor_verify(acc, req, req_len, &login), ORTH_OK);
+	if (login != NULL) {
+		EXPECT(strcmp(orthrus_login_client(login), "alice@" REALM) == 0);
+		EXPECT(orthrus_login_mutual(login));
+		orthrus_login_key(login, &et, &kb, &klen);
+		EXPECT(klen == 32 && st.subkey != NULL &&
+		       memcmp(kb, crypto_key_bytes(st.subkey, &klen), 32) == 0);
+		EXPECT(orthrus_login_aprep(login, &rep, &rep_len) == ORTH_OK);
+		EXPECT_EQ_INT(aprep_verify(&st, rep, rep_len, &A, &rr), ORTH_OK);
+		aprep_result_free(&rr);
+		free(rep);
+		orthrus_login_free(login);
+	}
+	EXPECT_EQ_INT(orthrus_acceptor_verify(acc, req, req_len, &login),
+		      ORTH_E_KRB(KRB_AP_ERR_REPEAT));
+	EXPECT(strcmp(orthrus_service_err_str(ORTH_E_KRB(KRB_AP_ERR_REPEAT)),
+		      "request is a replay") == 0);
+	orthrus_acceptor_close(acc);
+	EXPECT_EQ_INT(orthrus_acceptor_open("/nonexistent/kt", NULL, &acc), ORTH_E_NOTFOUND);
+	apreq_state_free(&st);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void
 test_errstr(void)
 {
@@ -494,6 +550,7 @@ main(void)
 	test_replay();
 	test_rcache_limits();
 	test_errstr();
+	test_public();
 	test_hostile();
 	arena_free(&A);
 	arena_free(&P);
