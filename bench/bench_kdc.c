@@ -118,7 +118,7 @@ build_one(enum bench_case c, uint8_t **req, size_t *len)
 
 /*
  * The timed part, kept out of line so that callgrind can count it alone
- * (--toggle-collect=bench_batch_run).  Returns the number of replies whose
+ * (--toggle-collect=bench_batch_run*, as GCC may clone it).  Returns the number of replies whose
  * message type is not want_tag; *last_len: the length of the last reply
  * (left in rep).
  */
@@ -139,6 +139,20 @@ bench_batch_run(uint8_t *const *reqs, const size_t *lens, size_t n, int want_tag
 		*last_len = w.len;
 	}
 	return bad;
+}
+
+/* One request outside the timing (and outside callgrind's count); returns
+ * the reply's length (0: none), the reply in rep. */
+static size_t
+handle_one(const uint8_t *req, size_t len)
+{
+	struct writer w;
+
+	writer_init(&w, rep, sizeof(rep));
+	quiet(true);
+	(void)kdc_handle(fx.ctx, "bench", false, req, len, &w);
+	quiet(false);
+	return writer_err(&w) == ORTH_OK ? w.len : 0;
 }
 
 /* The last reply of a batch, opened and checked in full. */
@@ -199,11 +213,9 @@ bench_case_run(enum bench_case c, double min_time, long count)
 	arena_reset(&build_a);
 	build_one(c, &reqs[0], &lens[0]);
 	replay_make_room(1);
-	quiet(true);
-	size_t bad = bench_batch_run(reqs, lens, 1, want, &last);
-	quiet(false);
+	last = handle_one(reqs[0], lens[0]);
 	replay_used++;
-	if (bad != 0)
+	if (der_peek_application_tag(rep, last) != want)
 		die(case_names[c]);
 	check_reply(c, last);
 
@@ -217,7 +229,7 @@ bench_case_run(enum bench_case c, double min_time, long count)
 		replay_make_room(n);
 		quiet(true);
 		double t0 = now_sec();
-		bad = bench_batch_run(reqs, lens, n, want, &last);
+		size_t bad = bench_batch_run(reqs, lens, n, want, &last);
 		spent += now_sec() - t0;
 		quiet(false);
 		replay_used += n;
@@ -238,7 +250,6 @@ setup(void)
 {
 	uint8_t *req;
 	size_t len, n;
-	struct writer w;
 
 	if (kdc_fixture_open(&fx, REALM, T0) != ORTH_OK ||
 	    kdc_fixture_add(&fx, "bench", "bench-pw", 0) != ORTH_OK ||
@@ -258,11 +269,7 @@ setup(void)
 	    kdc_fixture_as_req(&fx, &tgt_a, "user", "krbtgt/" REALM, 0, ETYPE, 0, user_key, &req,
 			       &len) != ORTH_OK)
 		die("cannot build the AS-REQ for the TGT");
-	writer_init(&w, rep, sizeof(rep));
-	quiet(true);
-	(void)kdc_handle(fx.ctx, "bench", false, req, len, &w);
-	quiet(false);
-	n = writer_err(&w) == ORTH_OK ? w.len : 0;
+	n = handle_one(req, len);
 	if (kdc_fixture_rep_open(&tgt_a, rep, n, user_key, &tgt) != ORTH_OK)
 		die("no TGT from the AS exchange");
 }
