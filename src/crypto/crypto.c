@@ -394,12 +394,18 @@ mac_key(const struct enctype_info *et, EVP_MAC_CTX **mctx, const uint8_t *k,
 {
 	OSSL_PARAM p[2];
 
-	if (*mctx == NULL && (*mctx = EVP_MAC_CTX_new(alg.hmac)) == NULL)
-		return ORTH_E_NOMEM;
+	/* The digest is set (fetched by name) once, when the context is
+	 * made: a slot's contexts always serve the same enctype. */
 	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
 						(char *)et->digest, 0);
 	p[1] = OSSL_PARAM_construct_end();
-	if (EVP_MAC_init(*mctx, k, klen, p) != 1)
+	if (*mctx == NULL) {
+		if ((*mctx = EVP_MAC_CTX_new(alg.hmac)) == NULL)
+			return ORTH_E_NOMEM;
+		if (EVP_MAC_CTX_set_params(*mctx, p) != 1)
+			return ORTH_E_INTERNAL;
+	}
+	if (EVP_MAC_init(*mctx, k, klen, NULL) != 1)
 		return ORTH_E_INTERNAL;
 	return ORTH_OK;
 }
