@@ -442,7 +442,12 @@ orthrus_renew_tgt(struct orthrus_context *ctx, const char *ccname)
 	 * lasts until renew-till at most (the KDC decides). */
 	p.tgt = &tgt;
 	p.server = &sp;
-	p.kdc_options = KDC_OPT_RENEW | (tgt.flags & TKT_FLG_FORWARDABLE ? KDC_OPT_FORWARDABLE : 0);
+	/* The ticket's forwardable, proxiable, may-postdate and renewable
+	 * flags as options (the bits coincide, RFC 4120 §5.3/§5.4.1), with
+	 * rtime its renew-till, as MIT's krb5_get_renewed_creds asks. */
+	p.kdc_options = KDC_OPT_RENEW |
+			(tgt.flags & (TKT_FLG_FORWARDABLE | TKT_FLG_PROXIABLE |
+				      TKT_FLG_MAY_POSTDATE | TKT_FLG_RENEWABLE));
 	p.time_offset = offset;
 	TRY(client_tgs_exchange(&ctx->c, &p, &cred));
 	TRY(ccache_initialize(cc, &tgt.client));
