@@ -21,7 +21,8 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: orthrus kvno [-e etype] [-k keytab] [-c ccache] service1 service2 ...\n");
+	fprintf(f, "usage: orthrus kvno [-e etype] [-k keytab] [-c ccache] [--u2u ccache]\n"
+		   "                    service1 service2 ...\n");
 }
 
 /*
@@ -76,15 +77,20 @@ int
 cmd_kvno(int argc, char **argv)
 {
 	struct orthrus_context *ctx = NULL;
-	const char *ccname = NULL, *ktname = NULL;
+	static const struct option longopts[] = {
+		{"u2u", required_argument, NULL, 'U'},
+		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	const char *ccname = NULL, *ktname = NULL, *u2u = NULL;
+	struct ccache_cred other;
 	int32_t etype = 0;
 	struct keytab kt;
 	orth_err e;
 	int c, rc = 0;
 
 	memset(&kt, 0, sizeof(kt));
+	memset(&other, 0, sizeof(other));
 	optind = 1;
-	while ((c = getopt(argc, argv, "e:k:c:qh")) != -1) {
+	while ((c = getopt_long(argc, argv, "e:k:c:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'e':
 			etype = crypto_enctype_from_name(optarg);
@@ -97,6 +103,7 @@ cmd_kvno(int argc, char **argv)
 		case 'k': ktname = optarg; break;
 		case 'c': ccname = optarg; break;
 		case 'q': break;
+		case 'U': u2u = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -120,11 +127,31 @@ cmd_kvno(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (u2u != NULL) {
+		/* RFC 4120 §2.9.2: the other party's TGT from its cache. */
+		struct ccache *occ = NULL;
+		e = client_ccache_open(ctx, u2u, &occ);
+		if (e == ORTH_OK)
+			e = client_tgt_get(ctx, occ, &other, NULL);
+		ccache_close(occ);
+		if (e != ORTH_OK) {
+			cli_error("kvno", "%s while getting the TGT of %s",
+				  orthrus_error_message(ctx, e), u2u);
+			keytab_free(&kt);
+			orthrus_context_free(ctx);
+			return 1;
+		}
+	}
 	for (int i = optind; i < argc; i++) {
 		struct orthrus_ticket t;
 		const char *why;
 		memset(&t, 0, sizeof(t));
-		e = orthrus_get_service_ticket(ctx, ccname, argv[i], etype, &t);
+		if (u2u != NULL)
+			e = orthrus_get_user2user_ticket(ctx, ccname, argv[i],
+							 other.ticket.data,
+							 other.ticket.len, &t);
+		else
+			e = orthrus_get_service_ticket(ctx, ccname, argv[i], etype, &t);
 		if (e != ORTH_OK) {
 			const char *m = orthrus_error_message(ctx, e);
 			cli_error("kvno", "%s%s%s", m,
@@ -147,6 +174,7 @@ cmd_kvno(int argc, char **argv)
 		}
 		orthrus_ticket_free(&t);
 	}
+	ccache_cred_free(&other);
 	keytab_free(&kt);
 	orthrus_context_free(ctx);
 	return rc;

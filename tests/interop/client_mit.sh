@@ -127,6 +127,10 @@ expect_ok "kinit over TCP (udp_preference_limit = 1)" \
 	env KRB5_CONFIG=$D/tcp.conf sh -c "echo alice-Pa55 | $ORTHRUS kinit -c FILE:$D/tcp.cc alice"
 expect_ok "kvno over TCP" env KRB5_CONFIG=$D/tcp.conf "$ORTHRUS" kvno -c FILE:$D/tcp.cc host/other.client.test
 expect_grep "requests went over TCP" "^tcp" "$D/stub.log"
+n1=$(grep -c . "$D/stub.log")
+expect_ok "kvno again" env KRB5_CONFIG=$D/tcp.conf "$ORTHRUS" kvno -c FILE:$D/tcp.cc host/other.client.test
+n2=$(grep -c . "$D/stub.log")
+if [ "$n1" = "$n2" ]; then pass "cached service ticket reused (no request)"; else fail "kvno asked the KDC again ($n1 -> $n2)"; fi
 expect_ok "no request over UDP" not grep -q "^udp" "$D/stub.log"
 sed 's/udp_preference_limit = 1/udp_preference_limit = 1465/' "$D/tcp.conf" >"$D/udp.conf"
 : >"$D/stub.log"
@@ -151,7 +155,23 @@ expect_ok "nothing stored for the forged reply" not grep -q "host/$e.client.test
 export KRB5_CONFIG=$BASE_CONF
 stop_stub
 
-# 8. Options: -l, -r and renewal, -f/-F, -S, kdestroy.
+# 8. Library calls: a forwarded TGT, a user-to-user ticket.
+TOOL=${BUILDDIR:-build}/tests/unit/client/clienttool
+mitkdc_addprinc bob bob-Pa55 || exit 1
+expect_ok "kinit -f" okinit FILE:$D/fwd.cc alice-Pa55 -f alice
+expect_ok "forwarded TGT" "$TOOL" fwd FILE:$D/fwd.cc
+expect_grep "forwarded TGT has the forwarded flag" " forwarded 1 " "$CHECK_OUT"
+expect_grep "forwarded TGT is the TGS's" "^server krbtgt/$REALM@$REALM" "$CHECK_OUT"
+expect_ok "kinit -F" okinit FILE:$D/nofwd.cc alice-Pa55 -F alice
+expect_fail "no forwarded TGT from a non-forwardable one" "not forwardable" "$TOOL" fwd FILE:$D/nofwd.cc
+expect_ok "bob's TGT" okinit FILE:$D/bob.cc bob-Pa55 bob
+expect_ok "user-to-user ticket for bob (kvno --u2u)" O kvno -c FILE:$D/fwd.cc --u2u FILE:$D/bob.cc bob
+expect_grep "u2u ticket for bob" "^bob@$REALM: kvno = " "$CHECK_OUT"
+expect_ok "MIT klist reads the cache with the u2u ticket" klist -c FILE:$D/fwd.cc
+expect_grep "MIT klist lists the u2u ticket" "bob@$REALM" "$CHECK_OUT"
+expect_ok "MIT kvno --u2u agrees" kvno -c FILE:$D/fwd.cc --u2u FILE:$D/bob.cc bob
+
+# 9. Options: -l, -r and renewal, -f/-F, -S, kdestroy.
 cc=FILE:$D/opt.cc
 expect_ok "kinit -l 1h -r 2d -f" okinit "$cc" alice-Pa55 -l 1h -r 2d -f alice
 O klist -f -c "$cc" >"$D/klist.out"
