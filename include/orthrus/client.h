@@ -37,6 +37,9 @@ struct orthrus_context;
  * $KRB5_CONFIG, else /etc/krb5.conf.  *out: orthrus_context_free(). */
 orth_err orthrus_context_new(const char *config, struct orthrus_context **out);
 void orthrus_context_free(struct orthrus_context *ctx);
+/* Why the last orthrus_context_new() in this thread failed ("FILE:LINE:
+ * what" for a bad krb5.conf); "" after a success. */
+const char *orthrus_context_error(void);
 
 /* [libdefaults] default_realm, or NULL. */
 const char *orthrus_default_realm(const struct orthrus_context *ctx);

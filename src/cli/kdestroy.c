@@ -37,7 +37,7 @@ cmd_kdestroy(int argc, char **argv)
 	}
 	e = orthrus_context_new(NULL, &ctx);
 	if (e != ORTH_OK) {
-		cli_error("kdestroy", "cannot read krb5.conf (%s)", orth_err_str(e));
+		cli_error("kdestroy", "cannot read krb5.conf: %s", orthrus_context_error());
 		return 1;
 	}
 	e = client_ccache_open(ctx, ccname, &cc);

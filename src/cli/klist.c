@@ -244,7 +244,7 @@ cmd_klist(int argc, char **argv)
 	}
 	e = orthrus_context_new(NULL, &ctx);
 	if (e != ORTH_OK) {
-		cli_error("klist", "cannot read krb5.conf (%s)", orth_err_str(e));
+		cli_error("klist", "cannot read krb5.conf: %s", orthrus_context_error());
 		return 1;
 	}
 	if (kt)

@@ -114,7 +114,7 @@ cmd_kvno(int argc, char **argv)
 	}
 	e = orthrus_context_new(NULL, &ctx);
 	if (e != ORTH_OK) {
-		cli_error("kvno", "cannot read krb5.conf (%s)", orth_err_str(e));
+		cli_error("kvno", "cannot read krb5.conf: %s", orthrus_context_error());
 		return 1;
 	}
 	if (ktname != NULL) {

@@ -10,6 +10,15 @@
 
 #define CTX_ARENA (256u * 1024)
 
+/* Why the last orthrus_context_new() of this thread failed. */
+static _Thread_local char context_err[256];
+
+const char *
+orthrus_context_error(void)
+{
+	return context_err;
+}
+
 orth_err
 orthrus_context_new(const char *config, struct orthrus_context **out)
 {
@@ -17,12 +26,15 @@ orthrus_context_new(const char *config, struct orthrus_context **out)
 	struct orthrus_context *ctx = calloc(1, sizeof(*ctx));
 	char err[256] = "";
 
+	context_err[0] = '\0';
 	if (ctx == NULL)
 		return ORTH_E_NOMEM;
 	ret = crypto_init();
 	if (ret == ORTH_OK)
 		ret = client_conf_load(config, &ctx->c.conf, err, sizeof(err));
 	if (ret != ORTH_OK) {
+		snprintf(context_err, sizeof(context_err), "%s",
+			 err[0] ? err : orth_err_str(ret));
 		free(ctx);
 		return ret;
 	}

@@ -111,6 +111,11 @@ printf '[libdefaults]\n\tdefault_realm = %s\n[realms]\n\t%s = {\n\t\tkdc = 127.0
 expect_fail "no KDC answers" "Cannot contact any KDC for realm '$REALM'" \
 	env KRB5_CONFIG=$D/dead.conf sh -c "echo alice-Pa55 | $ORTHRUS kinit -c FILE:$D/x.cc alice"
 
+printf '[libdefaults]\n\tclockskew = soon\n' >"$D/bad.conf"
+expect_fail "bad krb5.conf value named" "clockskew: bad duration" env KRB5_CONFIG=$D/bad.conf "$ORTHRUS" klist -c FILE:$D/ours.cc
+printf '[libdefaults\n' >"$D/bad2.conf"
+expect_fail "bad krb5.conf syntax with file and line" "bad2.conf:1:" env KRB5_CONFIG=$D/bad2.conf "$ORTHRUS" klist -c FILE:$D/ours.cc
+
 # 6. Several KDCs in order (the first one dead), and the TCP path.
 printf '[libdefaults]\n\tdefault_realm = %s\n[realms]\n\t%s = {\n\t\tkdc = 127.0.0.1:%s\n\t\tkdc = 127.0.0.1:%s\n\t}\n' \
 	"$REALM" "$REALM" "$(free_port)" "$MIT_PORT" >"$D/two.conf"
