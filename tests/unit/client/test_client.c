@@ -382,6 +382,34 @@ test_tgs(void)
 	EXPECT(client_tgs_rep_process(&ctx, &p, &r, (const uint8_t *)"\x6d\x00", 2, &a, &cred) != ORTH_OK);
 	EXPECT(client_tgs_rep_process(&ctx, &p, &r, (const uint8_t *)"", 0, &a, &cred) != ORTH_OK);
 
+	/* Hostile bytes: every single-byte change and every truncation of a
+	 * genuine reply is either refused or (a change in an unchecked
+	 * field) accepted, never a crash (run under ASan). */
+	{
+		struct arena b = {0};
+		uint8_t *m;
+		int refused = 0;
+		EXPECT_EQ_INT(arena_init(&b, 1 << 20), ORTH_OK);
+		rep = make_tgs_rep(&b, &r, &good, &rl);
+		m = malloc(rl);
+		for (size_t i = 0; i < rl; i++) {
+			memcpy(m, rep, rl);
+			m[i] ^= (uint8_t)(0x01u << (i % 8));
+			memset(&cred, 0, sizeof(cred));
+			if (client_tgs_rep_process(&ctx, &p, &r, m, rl, &b, &cred) != ORTH_OK)
+				refused++;
+			ccache_cred_free(&cred);
+			if (client_tgs_rep_process(&ctx, &p, &r, rep, i, &b, &cred) == ORTH_OK)
+				EXPECT(!"a truncated reply was accepted");
+			arena_reset(&b);
+			rep = make_tgs_rep(&b, &r, &good, &rl);
+		}
+		/* Flips in the MAC-covered enc-part must all be refused. */
+		EXPECT(refused > (int)(rl / 2));
+		free(m);
+		arena_free(&b);
+	}
+
 	/* A KRB-ERROR: the code as a value and a message naming the service. */
 	{
 		struct proto_error pe;
