@@ -5,7 +5,28 @@
 set -eu
 PKGS="build-essential pkg-config meson ninja-build python3 libssl-dev
 liblmdb-dev lmdb-utils clang libclang-rt-14-dev krb5-user krb5-kdc
-libkrb5-dev python3-gssapi tshark valgrind"
+krb5-admin-server libkrb5-dev python3-gssapi tshark valgrind
+libkrb5-26-heimdal libkadm5clnt7-heimdal libkadm5srv8-heimdal libkafs0-heimdal
+libotp0-heimdal libsl0-heimdal libgssapi3-heimdal libhdb9-heimdal
+libheimntlm0-heimdal libedit2"
+# Heimdal's clients (tests/interop/kdc_heimdal_clients.sh) are unpacked, not
+# installed: Debian's heimdal-clients conflicts with krb5-user and would
+# remove MIT's tools.  Their libraries above are ordinary packages.
+HEIMDAL_DIR=${HEIMDAL_DIR:-/opt/heimdal-clients}
+heimdal_unpack() {
+	[ -x "$HEIMDAL_DIR/usr/bin/kinit.heimdal" ] && return 0
+	echo "make deps: unpacking heimdal-clients into $HEIMDAL_DIR" >&2
+	tmp=$(mktemp -d)
+	chmod 755 "$tmp"
+	(cd "$tmp" && apt-get download heimdal-clients >/dev/null 2>&1) || {
+		echo "make deps: cannot download heimdal-clients (Heimdal tests will skip)" >&2
+		rm -rf "$tmp"
+		return 0
+	}
+	$SUDO mkdir -p "$HEIMDAL_DIR"
+	$SUDO dpkg-deb -x "$tmp"/heimdal-clients_*.deb "$HEIMDAL_DIR"
+	rm -rf "$tmp"
+}
 
 missing=""
 for p in $PKGS; do
@@ -13,14 +34,18 @@ for p in $PKGS; do
 		missing="$missing $p"
 	fi
 done
-[ -z "$missing" ] && exit 0
-
-echo "make deps: installing$missing" >&2
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+if [ -z "$missing" ]; then
+	heimdal_unpack
+	exit 0
+fi
+
+echo "make deps: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 # tshark asks whether non-root users may capture; answer no.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections 2>/dev/null || true
 $SUDO apt-get update -q
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -q --no-install-recommends $missing
+heimdal_unpack

@@ -263,6 +263,13 @@ dec_integer(const struct der_type *t, struct cursor *c, void *out)
 	x = (p[0] & 0x80) ? -1 : 0;
 	for (i = 0; i < n; i++)
 		x = (long long)((unsigned long long)x << 8) | p[i];
+	/* Leniency for real peers (RFC 4120 §5.2.4 notes it): Heimdal 7
+	 * encodes a UInt32 nonce of 2^31 or more as a negative 4-byte
+	 * INTEGER, i.e. its value as int32.  For the full UInt32 range only,
+	 * read such a value as its two's complement; we never emit it. */
+	if (t->kind == DER_K_UINT32 && t->lo == 0 && t->hi == 0xffffffffLL &&
+	    x < 0 && x >= -2147483648LL)
+		x += 4294967296LL;
 	if (x < t->lo || x > t->hi)
 		return ORTH_E_RANGE;
 	if (t->kind == DER_K_UINT32)

@@ -14,17 +14,6 @@
 #include <strings.h>
 
 static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-static void
 node_free(struct config_node *n)
 {
 	while (n != NULL) {
@@ -142,19 +131,19 @@ config_parse_string(const char *text, size_t len, const char *name,
 		if (ls == le || *ls == '#' || *ls == ';')
 			continue;
 		if (memchr(ls, '\0', (size_t)(le - ls)) != NULL) {
-			set_err(err, errlen, "%s:%u: NUL byte in line", cfg->path, line);
+			orth_err_format(err, errlen, "%s:%u: NUL byte in line", cfg->path, line);
 			CHECK(0, ORTH_E_CONFIG);
 		}
 		if (*ls == '[') {
 			const char *rb = memchr(ls, ']', (size_t)(le - ls));
 			struct config_node *n;
 			if (depth != 0) {
-				set_err(err, errlen, "%s:%u: section header inside '{' (missing '}')",
+				orth_err_format(err, errlen, "%s:%u: section header inside '{' (missing '}')",
 					cfg->path, line);
 				CHECK(0, ORTH_E_CONFIG);
 			}
 			if (rb == NULL || rb == ls + 1 || !only_final_marker(rb + 1, le)) {
-				set_err(err, errlen, "%s:%u: bad section header", cfg->path, line);
+				orth_err_format(err, errlen, "%s:%u: bad section header", cfg->path, line);
 				CHECK(0, ORTH_E_CONFIG);
 			}
 			n = calloc(1, sizeof(*n));
@@ -169,11 +158,11 @@ config_parse_string(const char *text, size_t len, const char *name,
 		}
 		if (*ls == '}') {
 			if (depth == 0) {
-				set_err(err, errlen, "%s:%u: '}' without '{'", cfg->path, line);
+				orth_err_format(err, errlen, "%s:%u: '}' without '{'", cfg->path, line);
 				CHECK(0, ORTH_E_CONFIG);
 			}
 			if (!only_final_marker(ls + 1, le)) {
-				set_err(err, errlen, "%s:%u: text after '}'", cfg->path, line);
+				orth_err_format(err, errlen, "%s:%u: text after '}'", cfg->path, line);
 				CHECK(0, ORTH_E_CONFIG);
 			}
 			depth--;
@@ -184,12 +173,12 @@ config_parse_string(const char *text, size_t len, const char *name,
 			const char *v;
 			struct config_node *n;
 			if (section == NULL) {
-				set_err(err, errlen, "%s:%u: relation before any [section]",
+				orth_err_format(err, errlen, "%s:%u: relation before any [section]",
 					cfg->path, line);
 				CHECK(0, ORTH_E_CONFIG);
 			}
 			if (eq == NULL) {
-				set_err(err, errlen, "%s:%u: expected 'name = value'", cfg->path, line);
+				orth_err_format(err, errlen, "%s:%u: expected 'name = value'", cfg->path, line);
 				CHECK(0, ORTH_E_CONFIG);
 			}
 			n = calloc(1, sizeof(*n));
@@ -199,7 +188,7 @@ config_parse_string(const char *text, size_t len, const char *name,
 			n->name = strndup_trim(ls, (size_t)(eq - ls));
 			CHECK(n->name != NULL, ORTH_E_NOMEM);
 			if (n->name[0] == '\0' || strpbrk(n->name, " \t{}[]\"") != NULL) {
-				set_err(err, errlen, "%s:%u: bad relation name", cfg->path, line);
+				orth_err_format(err, errlen, "%s:%u: bad relation name", cfg->path, line);
 				CHECK(0, ORTH_E_CONFIG);
 			}
 			v = eq + 1;
@@ -207,11 +196,11 @@ config_parse_string(const char *text, size_t len, const char *name,
 				v++;
 			if (v < le && *v == '{') {
 				if (!only_final_marker(v + 1, le)) {
-					set_err(err, errlen, "%s:%u: text after '{'", cfg->path, line);
+					orth_err_format(err, errlen, "%s:%u: text after '{'", cfg->path, line);
 					CHECK(0, ORTH_E_CONFIG);
 				}
 				if (depth + 1 >= CONFIG_MAX_DEPTH) {
-					set_err(err, errlen, "%s:%u: nested too deep", cfg->path, line);
+					orth_err_format(err, errlen, "%s:%u: nested too deep", cfg->path, line);
 					CHECK(0, ORTH_E_CONFIG);
 				}
 				stack[++depth] = n;
@@ -221,7 +210,7 @@ config_parse_string(const char *text, size_t len, const char *name,
 				const char *qend = NULL;
 				n->value = unquote(v, (size_t)(le - v), &qend);
 				if (n->value == NULL || !only_final_marker(qend, le)) {
-					set_err(err, errlen, "%s:%u: unterminated or bad quoted value",
+					orth_err_format(err, errlen, "%s:%u: unterminated or bad quoted value",
 						cfg->path, line);
 					CHECK(0, ORTH_E_CONFIG);
 				}
@@ -235,7 +224,7 @@ config_parse_string(const char *text, size_t len, const char *name,
 		}
 	}
 	if (depth != 0) {
-		set_err(err, errlen, "%s:%u: missing '}' for '%s' opened at line %u",
+		orth_err_format(err, errlen, "%s:%u: missing '}' for '%s' opened at line %u",
 			cfg->path, line, stack[depth]->name, stack[depth]->line);
 		CHECK(0, ORTH_E_CONFIG);
 	}
@@ -256,18 +245,18 @@ config_parse_file(const char *path, struct config **out, char *err, size_t errle
 
 	f = fopen(path, "r");
 	if (f == NULL) {
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		orth_err_format(err, errlen, "%s: %s", path, strerror(errno));
 		CHECK(0, errno == ENOENT ? ORTH_E_NOTFOUND : ORTH_E_IO);
 	}
 	buf = malloc(CONFIG_MAX_FILE + 1);
 	CHECK(buf != NULL, ORTH_E_NOMEM);
 	n = fread(buf, 1, CONFIG_MAX_FILE + 1, f);
 	if (ferror(f)) {
-		set_err(err, errlen, "%s: read error", path);
+		orth_err_format(err, errlen, "%s: read error", path);
 		CHECK(0, ORTH_E_IO);
 	}
 	if (n > CONFIG_MAX_FILE) {
-		set_err(err, errlen, "%s: file too large", path);
+		orth_err_format(err, errlen, "%s: file too large", path);
 		CHECK(0, ORTH_E_LIMIT);
 	}
 	TRY(config_parse_string(buf, n, path, out, err, errlen));
@@ -460,7 +449,7 @@ load_listen(const struct config *cfg, const struct config_node *n,
 	size_t k = 0;
 	if (!is_relation(n) ||
 	    config_split_list(n->value, items + *count, KDC_CONFIG_MAX_LISTEN - *count, &k) != ORTH_OK) {
-		set_err(err, errlen, "%s:%u: bad or too many addresses in %s", cfg->path,
+		orth_err_format(err, errlen, "%s:%u: bad or too many addresses in %s", cfg->path,
 			n->line, n->name);
 		return ORTH_E_CONFIG;
 	}
@@ -483,7 +472,7 @@ load_realm(const struct config *cfg, const struct config_node *rn,
 	r->max_life = 86400;
 	r->keep_old_keys = 3;
 	if (rn->value != NULL) {
-		set_err(err, errlen, "%s:%u: realm %s must be a '{ ... }' block", cfg->path,
+		orth_err_format(err, errlen, "%s:%u: realm %s must be a '{ ... }' block", cfg->path,
 			rn->line, rn->name);
 		return ORTH_E_CONFIG;
 	}
@@ -521,7 +510,7 @@ load_realm(const struct config *cfg, const struct config_node *rn,
 				items[i][strcspn(items[i], ":")] = '\0';
 				et = etfn ? etfn(items[i]) : -1;
 				if (et < 0) {
-					set_err(err, errlen, "%s:%u: unknown enctype '%s'", cfg->path,
+					orth_err_format(err, errlen, "%s:%u: unknown enctype '%s'", cfg->path,
 						n->line, items[i]);
 					return ORTH_E_CONFIG;
 				}
@@ -563,7 +552,7 @@ load_realm(const struct config *cfg, const struct config_node *rn,
 		} else
 			warn_unknown(cfg, n, rn->name);
 		if (bad) {
-			set_err(err, errlen, "%s:%u: bad value for %s: '%s'", cfg->path, n->line,
+			orth_err_format(err, errlen, "%s:%u: bad value for %s: '%s'", cfg->path, n->line,
 				n->name, v);
 			return ORTH_E_CONFIG;
 		}
@@ -612,7 +601,7 @@ kdc_config_load(const struct config *cfg, int32_t (*enctype_from_name)(const cha
 			for (n = sec->child; n != NULL; n = n->next) {
 				orth_err ret;
 				if (out->n_realms >= KDC_CONFIG_MAX_REALMS) {
-					set_err(err, errlen, "%s:%u: too many realms", cfg->path, n->line);
+					orth_err_format(err, errlen, "%s:%u: too many realms", cfg->path, n->line);
 					return ORTH_E_CONFIG;
 				}
 				ret = load_realm(cfg, n, enctype_from_name,

@@ -1,5 +1,8 @@
 #include "err.h"
 
+#include <stdarg.h>
+#include <stdio.h>
+
 enum orth_err_class
 orth_err_class(orth_err e)
 {
@@ -54,4 +57,16 @@ orth_err_str(orth_err e)
 	if (ORTH_ERR_IS_KRB(e))
 		return "Kerberos protocol error";
 	return "unknown error";
+}
+
+void
+orth_err_format(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
 }

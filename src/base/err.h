@@ -11,6 +11,7 @@
 #ifndef ORTHRUS_BASE_ERR_H
 #define ORTHRUS_BASE_ERR_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef int32_t orth_err;
@@ -70,6 +71,14 @@ enum orth_err_class orth_err_class(orth_err e);
 
 /* A short static English description; never NULL. */
 const char *orth_err_str(orth_err e);
+
+/*
+ * Format a one-line message into a caller's error buffer (err, errlen),
+ * the convention of functions that explain their failures; err may be
+ * NULL.
+ */
+void orth_err_format(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Jump to cleanup on error: `ret` must be an orth_err local, `cleanup` a label. */
 #define TRY(expr)                                                             \

@@ -48,17 +48,6 @@ struct db_txn {
 	struct arena scratch;
 };
 
-static void
-set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static orth_err
 map_mdb(int rc)
 {
@@ -90,20 +79,20 @@ stash_read(const char *path, struct crypto_key **out, char *err, size_t errlen)
 	orth_err ret;
 
 	if (fd < 0) {
-		set_err(err, errlen, "cannot read master key stash %s: %s", path, strerror(errno));
+		orth_err_format(err, errlen, "cannot read master key stash %s: %s", path, strerror(errno));
 		return ORTH_E_MASTERKEY;
 	}
 	n = read(fd, buf, sizeof(buf));
 	close(fd);
 	if (n < 0) {
-		set_err(err, errlen, "cannot read master key stash %s: %s", path, strerror(errno));
+		orth_err_format(err, errlen, "cannot read master key stash %s: %s", path, strerror(errno));
 		return ORTH_E_MASTERKEY;
 	}
 	cursor_init(&c, buf, (size_t)n);
 	kb = cursor_get(&c, 8);
 	if (kb == NULL || memcmp(kb, STASH_MAGIC, 8) != 0 || cursor_u8(&c) != STASH_VERSION) {
 		crypto_wipe(buf, sizeof(buf));
-		set_err(err, errlen, "master key stash %s is not an Orthrus stash file", path);
+		orth_err_format(err, errlen, "master key stash %s is not an Orthrus stash file", path);
 		return ORTH_E_MASTERKEY;
 	}
 	et = (int32_t)cursor_be32(&c);
@@ -111,13 +100,13 @@ stash_read(const char *path, struct crypto_key **out, char *err, size_t errlen)
 	kb = cursor_get(&c, klen);
 	if (cursor_end(&c) != ORTH_OK || kb == NULL) {
 		crypto_wipe(buf, sizeof(buf));
-		set_err(err, errlen, "master key stash %s is malformed", path);
+		orth_err_format(err, errlen, "master key stash %s is malformed", path);
 		return ORTH_E_MASTERKEY;
 	}
 	ret = crypto_key_new(et, kb, klen, out);
 	crypto_wipe(buf, sizeof(buf));
 	if (ret != ORTH_OK) {
-		set_err(err, errlen, "master key stash %s holds a bad key (%s)", path,
+		orth_err_format(err, errlen, "master key stash %s holds a bad key (%s)", path,
 			orth_err_str(ret));
 		return ORTH_E_MASTERKEY;
 	}
@@ -155,7 +144,7 @@ stash_write(const char *path, const struct crypto_key *key, char *err, size_t er
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		crypto_wipe(buf, sizeof(buf));
-		set_err(err, errlen, "cannot write master key stash %s: %s", tmp, strerror(errno));
+		orth_err_format(err, errlen, "cannot write master key stash %s: %s", tmp, strerror(errno));
 		return ORTH_E_IO;
 	}
 	ok = write(fd, buf, len) == (ssize_t)len && fsync(fd) == 0;
@@ -163,13 +152,13 @@ stash_write(const char *path, const struct crypto_key *key, char *err, size_t er
 	ok = (close(fd) == 0) && ok;
 	if (ok && link(tmp, path) != 0) {
 		/* link() refuses to replace an existing stash */
-		set_err(err, errlen, "cannot write master key stash %s: %s", path, strerror(errno));
+		orth_err_format(err, errlen, "cannot write master key stash %s: %s", path, strerror(errno));
 		unlink(tmp);
 		return errno == EEXIST ? ORTH_E_EXISTS : ORTH_E_IO;
 	}
 	unlink(tmp);
 	if (!ok) {
-		set_err(err, errlen, "cannot write master key stash %s", path);
+		orth_err_format(err, errlen, "cannot write master key stash %s", path);
 		return ORTH_E_IO;
 	}
 	return ORTH_OK;
@@ -185,7 +174,7 @@ env_open(const struct db_options *o, bool create, struct db *db, char *err, size
 	struct stat st;
 
 	if (!create && stat(o->path, &st) != 0) {
-		set_err(err, errlen, "database %s missing (run 'orthrus admin init')", o->path);
+		orth_err_format(err, errlen, "database %s missing (run 'orthrus admin init')", o->path);
 		return ORTH_E_NODB;
 	}
 	if (!o->readwrite && !create)
@@ -197,7 +186,7 @@ env_open(const struct db_options *o, bool create, struct db *db, char *err, size
 	mdb_env_set_mapsize(db->env, o->map_size ? o->map_size : DB_DEFAULT_MAP_SIZE);
 	rc = mdb_env_open(db->env, o->path, flags, 0600);
 	if (rc != 0) {
-		set_err(err, errlen, "cannot open database %s: %s", o->path, mdb_strerror(rc));
+		orth_err_format(err, errlen, "cannot open database %s: %s", o->path, mdb_strerror(rc));
 		mdb_env_close(db->env);
 		db->env = NULL;
 		return rc == ENOENT ? ORTH_E_NODB : map_mdb(rc);
@@ -217,12 +206,12 @@ meta_load(struct db *db, const struct db_options *o, char *err, size_t errlen)
 
 	rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn);
 	if (rc != 0) {
-		set_err(err, errlen, "cannot read database %s: %s", o->path, mdb_strerror(rc));
+		orth_err_format(err, errlen, "cannot read database %s: %s", o->path, mdb_strerror(rc));
 		return map_mdb(rc);
 	}
 	if (mdb_dbi_open(txn, "meta", 0, &db->meta) != 0 ||
 	    mdb_dbi_open(txn, "principals", 0, &db->princ) != 0) {
-		set_err(err, errlen, "database %s is not an Orthrus database (run 'orthrus admin init')",
+		orth_err_format(err, errlen, "database %s is not an Orthrus database (run 'orthrus admin init')",
 			o->path);
 		CHECK(0, ORTH_E_NODB);
 	}
@@ -237,7 +226,7 @@ meta_load(struct db *db, const struct db_options *o, char *err, size_t errlen)
 	db->realm = strndup(v.mv_data, v.mv_size);
 	CHECK(db->realm != NULL, ORTH_E_NOMEM);
 	if (o->realm != NULL && strcmp(o->realm, db->realm) != 0) {
-		set_err(err, errlen, "database %s is for realm %s, not %s", o->path, db->realm,
+		orth_err_format(err, errlen, "database %s is for realm %s, not %s", o->path, db->realm,
 			o->realm);
 		CHECK(0, ORTH_E_CONFIG);
 	}
@@ -252,13 +241,13 @@ meta_load(struct db *db, const struct db_options *o, char *err, size_t errlen)
 	if (crypto_decrypt(db->mkey, DB_KU_CHECK, db->check, db->check_len, plain, &plen) !=
 		    ORTH_OK ||
 	    plen != strlen(DB_CHECK_PLAINTEXT) || memcmp(plain, DB_CHECK_PLAINTEXT, plen) != 0) {
-		set_err(err, errlen, "wrong master key: the stash %s does not open database %s",
+		orth_err_format(err, errlen, "wrong master key: the stash %s does not open database %s",
 			o->stash_path, o->path);
 		CHECK(0, ORTH_E_MASTERKEY);
 	}
 cleanup:
 	if (ret == ORTH_E_MALFORMED)
-		set_err(err, errlen, "database %s: metadata missing or malformed", o->path);
+		orth_err_format(err, errlen, "database %s: metadata missing or malformed", o->path);
 	free(plain);
 	/* Commit even a read-only txn: the dbi handles opened in it survive
 	 * only a commit (an abort closes them). */
@@ -310,7 +299,7 @@ db_create(const struct db_options *o, int32_t mkey_enctype, const char *password
 
 	TRY(crypto_init());
 	if (stat(o->path, &st) == 0) {
-		set_err(err, errlen, "database %s already exists (refusing to overwrite)", o->path);
+		orth_err_format(err, errlen, "database %s already exists (refusing to overwrite)", o->path);
 		CHECK(0, ORTH_E_EXISTS);
 	}
 	db = calloc(1, sizeof(*db));
@@ -332,7 +321,7 @@ db_create(const struct db_options *o, int32_t mkey_enctype, const char *password
 		/* An existing stash is kept only when asked: it may open another
 		 * database. */
 		if (stat(o->stash_path, &st) == 0) {
-			set_err(err, errlen, "master key stash %s already exists (remove it first)",
+			orth_err_format(err, errlen, "master key stash %s already exists (remove it first)",
 				o->stash_path);
 			CHECK(0, ORTH_E_EXISTS);
 		}
@@ -825,7 +814,7 @@ verify_one(void *arg, const struct db_entry *e, const uint8_t *rec, size_t len)
 						    NULL, NULL);
 			crypto_key_free(key);
 			if (ret != ORTH_OK) {
-				set_err(vs->err, vs->errlen, "%s: kvno %u enctype %d: %s", e->name,
+				orth_err_format(vs->err, vs->errlen, "%s: kvno %u enctype %d: %s", e->name,
 					e->keysets[i].kvno, k->enctype, orth_err_str(ret));
 				return ret;
 			}
@@ -843,7 +832,7 @@ db_verify(struct db *db, size_t *count_out, char *err, size_t errlen)
 	if (ret == ORTH_OK)
 		ret = db_principal_iterate(db, verify_one, &vs);
 	if (ret != ORTH_OK && err != NULL && err[0] == '\0')
-		set_err(err, errlen, "record %zu: %s", vs.count + 1, orth_err_str(ret));
+		orth_err_format(err, errlen, "record %zu: %s", vs.count + 1, orth_err_str(ret));
 	*count_out = vs.count;
 	return ret;
 }

@@ -103,12 +103,9 @@ kdc_as(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	struct policy_req preq;
 	struct policy_out pol;
 	EncTicketPart et;
-	EncKDCRepPart ep;
-	AS_REP rep;
-	LastReq_elem lr = {0};
+	struct kdc_reply rp;
 	PA_DATA *outpa;
 	METHOD_DATA outmd;
-	uint32_t *kvnop;
 
 	memset(&q, 0, sizeof(q));
 	if (der_decode(&asn1_AS_REQ, req, len, a, &q) != ORTH_OK)
@@ -222,47 +219,26 @@ kdc_as(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	et.renew_till = pol.has_renew_till ? &pol.renew_till : NULL;
 	et.caddr = b->addresses;
 
-	memset(&rep, 0, sizeof(rep));
-	rep.pvno = KRB5_PVNO;
-	rep.msg_type = KRB5_MSG_AS_REP;
-	rep.crealm = b->realm;
-	rep.cname = *b->cname;
-	rep.ticket.tkt_vno = KRB5_PVNO;
-	rep.ticket.realm = b->realm;
-	rep.ticket.sname = *b->sname;
-	TRY(proto_seal(skey, KU_TICKET, &asn1_EncTicketPart, &et, a, &rep.ticket.enc_part));
-	kvnop = arena_alloc(a, sizeof(*kvnop));
-	CHECK(kvnop != NULL, ORTH_E_LIMIT);
-	*kvnop = skvno;
-	rep.ticket.enc_part.kvno = kvnop;
-
-	memset(&ep, 0, sizeof(ep));
-	ep.key = et.key;
-	/* RFC 4120 §5.4.2: last-req; we keep no login history, so one
-	 * entry of type 0 ("no information"). */
-	ep.last_req.len = 1;
-	ep.last_req.val = &lr;
-	ep.nonce = b->nonce;
-	if (client->pw_expire != 0)
-		ep.key_expiration = &client->pw_expire;
-	ep.flags = pol.flags;
-	ep.authtime = pol.authtime;
-	ep.starttime = et.starttime;
-	ep.endtime = pol.endtime;
-	ep.renew_till = et.renew_till;
-	ep.srealm = b->realm;
-	ep.sname = *b->sname;
-	ep.caddr = b->addresses;
-	TRY(proto_seal(ckey, KU_AS_REP_ENC_PART, &asn1_EncASRepPart, &ep, a, &rep.enc_part));
-
 	outpa = arena_alloc(a, sizeof(*outpa));
 	CHECK(outpa != NULL, ORTH_E_LIMIT);
 	TRY(etype_info2(ctx, cinfo, ce, outpa));
 	outmd.len = 1;
 	outmd.val = outpa;
-	rep.padata = &outmd;
-	TRY(der_encode(&asn1_AS_REP, &rep, w));
-	ret = writer_err(w);
+
+	memset(&rp, 0, sizeof(rp));
+	rp.msg_type = KRB5_MSG_AS_REP;
+	rp.ticket = &et;
+	rp.ticket_key = skey;
+	rp.has_ticket_kvno = true;
+	rp.ticket_kvno = skvno;
+	rp.srealm = b->realm;
+	rp.sname = b->sname;
+	rp.reply_key = ckey;
+	rp.reply_usage = KU_AS_REP_ENC_PART;
+	rp.nonce = b->nonce;
+	rp.key_expiration = client->pw_expire != 0 ? &client->pw_expire : NULL;
+	rp.padata = &outmd;
+	ret = kdc_reply_encode(ctx, &rp, w);
 cleanup:
 	return ret;
 }

@@ -336,6 +336,15 @@ kdc_policy_why(orth_err e)
 
 /* ---- dispatch ---- */
 
+static void
+kdc_clock(const struct kdc_ctx *ctx, int64_t *sec_out, int32_t *usec_out)
+{
+	if (ctx->sh->clock != NULL)
+		ctx->sh->clock(sec_out, usec_out);
+	else
+		proto_now(sec_out, usec_out);
+}
+
 static int64_t
 mono_usec(void)
 {
@@ -406,7 +415,7 @@ kdc_handle(struct kdc_ctx *ctx, const char *peer, bool udp, const uint8_t *req,
 
 	memset(&r, 0, sizeof(r));
 	ctx->serial++;
-	proto_now(&r.now, &r.usec);
+	kdc_clock(ctx, &r.now, &r.usec);
 	tag = der_peek_application_tag(req, req_len);
 	r.msg_type = tag == KRB5_MSG_AS_REQ ? "AS-REQ" : tag == KRB5_MSG_TGS_REQ ? "TGS-REQ" : "?";
 	if (tag != KRB5_MSG_AS_REQ && tag != KRB5_MSG_TGS_REQ) {
@@ -483,7 +492,7 @@ kdc_error(void *vctx, const struct kdc_request_info *info, int32_t krb_code,
 
 	(void)info;
 	memset(&r, 0, sizeof(r));
-	proto_now(&r.now, &r.usec);
+	kdc_clock(ctx, &r.now, &r.usec);
 	r.e_text = krb_code == KRB_ERR_RESPONSE_TOO_BIG ? "response too big for UDP"
 							 : "message too long";
 	if (ctx->last_sname_n > 0) {

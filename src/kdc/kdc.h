@@ -39,6 +39,9 @@ struct kdc_shared {
 	struct kdc_replay *replay;            /* required */
 	struct kdc_lookaside *lookaside;      /* NULL: none (UDP only) */
 	int64_t skew;                         /* seconds; 0 = 300 */
+	/* The KDC's clock; NULL: proto_now().  Tests, fuzzers and
+	 * benchmarks fix it so that captured requests stay fresh. */
+	void (*clock)(int64_t *sec_out, int32_t *usec_out);
 };
 
 struct kdc_ctx;

@@ -108,6 +108,26 @@ const char *kdc_policy_why(orth_err e);
 /* Is pn krbtgt/<realm>? */
 bool kdc_is_tgs_name(const PrincipalName *pn, const char *realm);
 
+/* What kdc_reply_encode() needs beyond the ticket itself. */
+struct kdc_reply {
+	int32_t msg_type;                 /* KRB5_MSG_AS_REP or _TGS_REP */
+	const EncTicketPart *ticket;      /* its key, flags, times, client */
+	struct crypto_key *ticket_key;    /* the server's (or u2u) key */
+	bool has_ticket_kvno;             /* false for user-to-user */
+	uint32_t ticket_kvno;
+	const char *srealm;
+	const PrincipalName *sname;
+	struct crypto_key *reply_key;     /* client key, session key or subkey */
+	int32_t reply_usage;              /* 3, 8 or 9 */
+	uint32_t nonce;
+	const int64_t *key_expiration;    /* AS only, may be NULL */
+	METHOD_DATA *padata;              /* AS-REP's PA-ETYPE-INFO2, or NULL */
+};
+
+/* Seal the ticket and EncKDCRepPart and encode the KDC-REP into w. */
+orth_err kdc_reply_encode(struct kdc_ctx *ctx, const struct kdc_reply *rp,
+			  struct writer *w);
+
 /* The exchanges: write the reply into w, or return an error (r says why). */
 orth_err kdc_as(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req,
 		size_t len, struct writer *w);

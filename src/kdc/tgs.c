@@ -89,7 +89,7 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	EncTicketPart *tp, et;
 	struct db_entry *tgsent, *server, *client = NULL;
 	struct crypto_key *session, *subkey = NULL, *replykey, *tkey, *newkey;
-	uint32_t tkvno = 0, opts, *kvnop;
+	uint32_t tkvno = 0, opts;
 	char tgsname[KDC_LOG_NAME], cname[KDC_LOG_NAME];
 	int64_t d, tstart;
 	bool is_tgt, u2u;
@@ -100,9 +100,7 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	struct policy_req preq;
 	struct policy_tgt ptgt;
 	struct policy_out pol;
-	TGS_REP rep;
-	EncKDCRepPart ep;
-	LastReq_elem lr = {0};
+	struct kdc_reply rp;
 
 	memset(&q, 0, sizeof(q));
 	memset(&ap, 0, sizeof(ap));
@@ -306,39 +304,18 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	et.caddr = (opts & (KDC_OPT_FORWARDED | KDC_OPT_PROXY)) ? b->addresses : tp->caddr;
 	et.authorization_data = authz;
 
-	memset(&rep, 0, sizeof(rep));
-	rep.pvno = KRB5_PVNO;
-	rep.msg_type = KRB5_MSG_TGS_REP;
-	rep.crealm = tp->crealm;
-	rep.cname = tp->cname;
-	rep.ticket.tkt_vno = KRB5_PVNO;
-	rep.ticket.realm = b->realm;
-	rep.ticket.sname = *b->sname;
-	TRY(proto_seal(tkey, KU_TICKET, &asn1_EncTicketPart, &et, a, &rep.ticket.enc_part));
-	if (!u2u) {
-		kvnop = arena_alloc(a, sizeof(*kvnop));
-		CHECK(kvnop != NULL, ORTH_E_LIMIT);
-		*kvnop = tkvno;
-		rep.ticket.enc_part.kvno = kvnop;
-	}
-
-	memset(&ep, 0, sizeof(ep));
-	ep.key = et.key;
-	ep.last_req.len = 1;
-	ep.last_req.val = &lr;
-	ep.nonce = b->nonce;
-	ep.flags = pol.flags;
-	ep.authtime = pol.authtime;
-	ep.starttime = et.starttime;
-	ep.endtime = pol.endtime;
-	ep.renew_till = et.renew_till;
-	ep.srealm = b->realm;
-	ep.sname = *b->sname;
-	ep.caddr = et.caddr;
-	TRY(proto_seal(replykey, subkey ? KU_TGS_REP_ENC_PART_SUBKEY : KU_TGS_REP_ENC_PART_SESSKEY,
-		       &asn1_EncTGSRepPart, &ep, a, &rep.enc_part));
-	TRY(der_encode(&asn1_TGS_REP, &rep, w));
-	ret = writer_err(w);
+	memset(&rp, 0, sizeof(rp));
+	rp.msg_type = KRB5_MSG_TGS_REP;
+	rp.ticket = &et;
+	rp.ticket_key = tkey;
+	rp.has_ticket_kvno = !u2u;
+	rp.ticket_kvno = tkvno;
+	rp.srealm = b->realm;
+	rp.sname = b->sname;
+	rp.reply_key = replykey;
+	rp.reply_usage = subkey ? KU_TGS_REP_ENC_PART_SUBKEY : KU_TGS_REP_ENC_PART_SESSKEY;
+	rp.nonce = b->nonce;
+	ret = kdc_reply_encode(ctx, &rp, w);
 cleanup:
 	return ret;
 }

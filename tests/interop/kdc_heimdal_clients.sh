@@ -1,0 +1,93 @@
+#!/bin/bash
+# The Orthrus KDC against a second, independent client implementation:
+# Heimdal's clients (kinit.heimdal, heimtools klist, kgetcred).  Debian's
+# heimdal-clients conflicts with krb5-user, so tools/deps.sh unpacks it
+# into $HEIMDAL_DIR (default /opt/heimdal-clients) instead of installing
+# it; an installed /usr/bin/kinit.heimdal is used too.  Skips (77) when
+# neither is there.
+set -u
+here=$(dirname "$0")
+. "$here/lib/check.sh"
+. "$here/lib/orthkdc.sh"
+
+H=${HEIMDAL_DIR:-/opt/heimdal-clients}/usr/bin
+[ -x "$H/kinit.heimdal" ] || H=/usr/bin
+if [ ! -x "$H/kinit.heimdal" ] || [ ! -x "$H/heimtools" ] || [ ! -x "$H/kgetcred" ]; then
+	echo "Heimdal clients not found (run tools/deps.sh): skipped"
+	exit 77
+fi
+export LC_ALL=C TZ=UTC
+
+REALM=TEST.REALM
+SVC=host/svc.test.realm
+trap 'orthkdc_stop; rm -f "$CHECK_OUT"' EXIT
+
+orthkdc_start $REALM || exit 1
+echo 'alice-Pa55' | orth_admin add alice --password-stdin --requires-preauth >/dev/null ||
+	{ echo "cannot add alice" >&2; exit 1; }
+orth_admin add $SVC --random-key >/dev/null || exit 1
+orth_admin ktadd --keytab "$ORTH_DIR/service.keytab" $SVC >/dev/null || exit 1
+
+hk() { echo 'alice-Pa55' | "$H/kinit.heimdal" --password-file=STDIN "$@" alice; }
+hklist() { "$H/heimtools" klist "$@"; }
+
+# 1. kinit with pre-authentication, klist, kgetcred, the ticket decrypts
+expect_ok "kinit.heimdal alice (preauth)" hk
+n25=$(grep -c "client=alice@$REALM.*error=25" "$ORTH_DIR/kdc.log" || true)
+[ "$n25" -ge 1 ] && pass "Heimdal went through PREAUTH_REQUIRED" || fail "no PREAUTH_REQUIRED round"
+hklist -v >"$ORTH_DIR/klist.out" 2>&1
+expect_grep "heimtools klist shows the TGT" "Server: krbtgt/$REALM@$REALM" "$ORTH_DIR/klist.out"
+expect_grep "TGT flags include pre-authent" "Ticket flags: .*pre-authent" "$ORTH_DIR/klist.out"
+expect_ok "kgetcred $SVC" "$H/kgetcred" $SVC
+hklist >"$ORTH_DIR/klist.out" 2>&1
+expect_grep "heimtools klist shows the service ticket" "$SVC@$REALM" "$ORTH_DIR/klist.out"
+# MIT's kvno reads Heimdal's (version 4) ccache and finds the cached ticket
+expect_ok "the Heimdal-fetched ticket decrypts under the service key (MIT kvno -k)" \
+	kvno -k "$ORTH_DIR/service.keytab" $SVC
+expect_fail "kinit.heimdal with a wrong password" "" bash -c "echo wrong | '$H/kinit.heimdal' --password-file=STDIN alice"
+expect_fail "kgetcred of an unknown service" "" "$H/kgetcred" host/nowhere.test.realm
+
+# 2. renewable TGT, renewal
+"$H/kdestroy.heimdal" >/dev/null 2>&1
+expect_ok "kinit.heimdal -r 1d -f" hk -r 1d -f
+hklist -v >"$ORTH_DIR/klist.out" 2>&1
+expect_grep "TGT renewable" "Ticket flags: .*renewable" "$ORTH_DIR/klist.out"
+expect_grep "TGT forwardable" "Ticket flags: .*forwardable" "$ORTH_DIR/klist.out"
+sleep 1
+expect_ok "kinit.heimdal -R renews" "$H/kinit.heimdal" -R
+expect_ok "kgetcred after renewal" "$H/kgetcred" $SVC
+expect_ok "MIT kvno -k on it" kvno -k "$ORTH_DIR/service.keytab" $SVC
+
+# 3. each enctype alone (Heimdal: default_etypes, default_tgs_etypes)
+for e in aes128-cts-hmac-sha1-96 aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha256-128 aes256-cts-hmac-sha384-192; do
+	cp "$KRB5_CONFIG" "$ORTH_DIR/krb5-$e.conf"
+	sed -i "s/^\[libdefaults\]/[libdefaults]\n\tdefault_etypes = $e\n\tdefault_tgs_etypes = $e\n\tpermitted_enctypes = $e/" "$ORTH_DIR/krb5-$e.conf"
+	export KRB5_CONFIG="$ORTH_DIR/krb5-$e.conf"
+	"$H/kdestroy.heimdal" >/dev/null 2>&1
+	expect_ok "kinit.heimdal with $e only" hk
+	expect_ok "kgetcred with $e only" "$H/kgetcred" $SVC
+	hklist -v >"$ORTH_DIR/klist.out" 2>&1
+	n=$(grep -c "Ticket etype: $e" "$ORTH_DIR/klist.out" || true)
+	s=$(grep -c "Session key: $e\|session key.*$e" "$ORTH_DIR/klist.out" || true)
+	if [ "$n" -ge 2 ]; then pass "klist -v: TGT and service ticket in $e"; else fail "ticket etypes for $e"; cat "$ORTH_DIR/klist.out" >&2; fi
+	export KRB5_CONFIG="$ORTH_DIR/krb5.conf"
+done
+
+# 4. TCP
+cp "$KRB5_CONFIG" "$ORTH_DIR/krb5-tcp.conf"
+sed -i "s|kdc = 127.0.0.1:$ORTH_PORT|kdc = tcp/127.0.0.1:$ORTH_PORT|" "$ORTH_DIR/krb5-tcp.conf"
+before=$(grep -c ' tcp ' "$ORTH_DIR/kdc.log" || true)
+"$H/kdestroy.heimdal" >/dev/null 2>&1
+expect_ok "kinit.heimdal over TCP" env KRB5_CONFIG="$ORTH_DIR/krb5-tcp.conf" bash -c "echo alice-Pa55 | '$H/kinit.heimdal' --password-file=STDIN alice"
+expect_ok "kgetcred over TCP" env KRB5_CONFIG="$ORTH_DIR/krb5-tcp.conf" "$H/kgetcred" $SVC
+after=$(grep -c ' tcp ' "$ORTH_DIR/kdc.log" || true)
+[ "$after" -gt "$before" ] && pass "KDC served Heimdal over TCP" || fail "no TCP request in the KDC log"
+
+# Nothing Heimdal sent was refused as malformed
+if grep -q "malformed" "$ORTH_DIR/kdc.log"; then
+	fail "the KDC found a Heimdal request malformed"; grep malformed "$ORTH_DIR/kdc.log" >&2
+else
+	pass "no Heimdal request refused as malformed"
+fi
+
+check_done

@@ -1,0 +1,368 @@
+/*
+ * kdc_fixture.c - an in-process realm for the KDC's tests, fuzzers and
+ * benchmarks.  See kdc_fixture.h.
+ */
+#include "kdc_fixture.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "crypto/crypto.h"
+#include "proto/krb5_const.h"
+#include "proto/krberr.h"
+#include "proto/encdata.h"
+#include "proto/pname.h"
+#include "proto/principal.h"
+
+static int64_t fixture_now;
+
+static void
+fixture_clock(int64_t *sec_out, int32_t *usec_out)
+{
+	if (fixture_now == 0) {
+		proto_now(sec_out, usec_out);
+		return;
+	}
+	*sec_out = fixture_now;
+	*usec_out = 0;
+}
+
+void
+kdc_fixture_set_time(int64_t now)
+{
+	fixture_now = now;
+}
+
+orth_err
+kdc_fixture_add(struct kdc_fixture *f, const char *name, const char *password,
+		uint32_t attrs)
+{
+	orth_err ret = ORTH_OK;
+	struct principal p;
+	struct db_entry e;
+	struct db_keyset ks;
+	struct crypto_key *k = NULL;
+	char text[DB_MAX_NAME + 1];
+	uint8_t *salt;
+	size_t salt_len;
+
+	arena_reset(&f->a);
+	memset(&e, 0, sizeof(e));
+	memset(&ks, 0, sizeof(ks));
+	TRY(principal_parse(name, f->realm.name, &f->a, &p));
+	TRY(principal_unparse(&p, text, sizeof(text), NULL));
+	TRY(principal_salt(&p, &f->a, &salt, &salt_len));
+	ks.kvno = 1;
+	for (size_t i = 0; i < f->realm.n_enctypes && i < DB_MAX_KEYS; i++) {
+		int32_t et = f->realm.supported_enctypes[i];
+		if (password != NULL)
+			TRY(crypto_string_to_key(et, password, strlen(password), salt, salt_len,
+						 NULL, 0, &k));
+		else
+			TRY(crypto_key_random(et, &k));
+		TRY(db_key_seal(f->db, k, DB_SALT_NORMAL, salt, salt_len, NULL, 0, &f->a,
+				&ks.keys[ks.nkeys]));
+		ks.nkeys++;
+		crypto_key_free(k);
+		k = NULL;
+	}
+	e.name = text;
+	e.attributes = attrs;
+	e.mod_by = "";
+	e.policy = "";
+	e.mod_time = (int64_t)time(NULL);
+	TRY(db_entry_add_keyset(&e, &ks, 0));
+	TRY(db_principal_put(f->db, &e, DB_PUT_NEW));
+cleanup:
+	crypto_key_free(k);
+	return ret;
+}
+
+orth_err
+kdc_fixture_open(struct kdc_fixture *f, const char *realm, int64_t fixed_now)
+{
+	orth_err ret = ORTH_OK;
+	static const int32_t ets[] = {18, 17, 20, 19};
+	struct db_options o = {0};
+	char err[256] = "", tgs[DB_MAX_NAME + 1], pw[DB_MAX_NAME + 16];
+
+	memset(f, 0, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/orthkdcfix.XXXXXX");
+	if (mkdtemp(f->dir) == NULL) {
+		f->dir[0] = '\0';
+		return ORTH_E_IO;
+	}
+	snprintf(f->db_path, sizeof(f->db_path), "%s/principal.mdb", f->dir);
+	snprintf(f->stash_path, sizeof(f->stash_path), "%s/stash", f->dir);
+	TRY(crypto_init());
+	TRY(arena_init(&f->a, 1u << 16));
+	f->realm.name = realm;
+	f->realm.database_name = f->db_path;
+	f->realm.key_stash_file = f->stash_path;
+	f->realm.master_key_type = 18;
+	f->realm.max_life = 10 * 3600;
+	f->realm.max_renewable_life = 7 * 86400;
+	memcpy(f->realm.supported_enctypes, ets, sizeof(ets));
+	f->realm.n_enctypes = sizeof(ets) / sizeof(ets[0]);
+	o.path = f->db_path;
+	o.stash_path = f->stash_path;
+	o.realm = realm;
+	o.map_size = 1u << 24;
+	o.readwrite = true;
+	ret = db_create(&o, 18, NULL, false, &f->db, err, sizeof(err));
+	if (ret != ORTH_OK) {
+		fprintf(stderr, "kdc_fixture: %s\n", err);
+		goto cleanup;
+	}
+	snprintf(tgs, sizeof(tgs), "krbtgt/%s", realm);
+	snprintf(pw, sizeof(pw), "krbtgt-%s", realm);
+	TRY(kdc_fixture_add(f, tgs, pw, 0));
+	kdc_fixture_set_time(fixed_now);
+	f->sh.realm = &f->realm;
+	f->sh.db = f->db;
+	f->sh.skew = 300;
+	f->sh.clock = fixture_clock;
+	TRY(kdc_replay_new(0, f->sh.skew, &f->sh.replay));
+	TRY(kdc_ctx_new(&f->sh, &f->ctx));
+cleanup:
+	if (ret != ORTH_OK)
+		kdc_fixture_close(f);
+	return ret;
+}
+
+void
+kdc_fixture_close(struct kdc_fixture *f)
+{
+	kdc_ctx_free(f->ctx);
+	f->ctx = NULL;
+	kdc_replay_free(f->sh.replay);
+	f->sh.replay = NULL;
+	kdc_lookaside_free(f->sh.lookaside);
+	f->sh.lookaside = NULL;
+	db_close(f->db);
+	f->db = NULL;
+	arena_free(&f->a);
+	if (f->dir[0] != '\0') {
+		db_remove_files(f->db_path);
+		unlink(f->stash_path);
+		rmdir(f->dir);
+	}
+	f->dir[0] = '\0';
+}
+
+int64_t
+kdc_fixture_now(void)
+{
+	int64_t s;
+	int32_t us;
+
+	fixture_clock(&s, &us);
+	return s;
+}
+
+static const int32_t all_etypes[] = {18, 17, 20, 19};
+static uint32_t fixture_counter;
+
+/* name parsed in f's realm as a PrincipalName in a. */
+static orth_err
+name_get(struct kdc_fixture *f, struct arena *a, const char *name, PrincipalName *out)
+{
+	orth_err ret;
+	struct principal p;
+
+	TRY(principal_parse(name, f->realm.name, a, &p));
+	TRY(pname_from_principal(&p, a, out));
+cleanup:
+	return ret;
+}
+
+static void
+body_etypes(KDC_REQ_BODY *b, int32_t *one, int32_t etype)
+{
+	if (etype == 0) {
+		b->etype.val = (int32_t *)all_etypes;
+		b->etype.len = sizeof(all_etypes) / sizeof(all_etypes[0]);
+	} else {
+		*one = etype;
+		b->etype.val = one;
+		b->etype.len = 1;
+	}
+}
+
+orth_err
+kdc_fixture_client_key(struct kdc_fixture *f, struct arena *a, const char *client,
+		       const char *password, int32_t etype, struct crypto_key **out)
+{
+	orth_err ret;
+	struct principal p;
+	uint8_t *salt;
+	size_t salt_len;
+
+	TRY(principal_parse(client, f->realm.name, a, &p));
+	TRY(principal_salt(&p, a, &salt, &salt_len));
+	TRY(crypto_string_to_key(etype, password, strlen(password), salt, salt_len, NULL, 0,
+				 out));
+cleanup:
+	return ret;
+}
+
+orth_err
+kdc_fixture_as_req(struct kdc_fixture *f, struct arena *a, const char *client,
+		   const char *service, uint32_t options, int32_t etype, int64_t till,
+		   struct crypto_key *ckey, uint8_t **out, size_t *len_out)
+{
+	orth_err ret;
+	AS_REQ q;
+	KDC_REQ_BODY *b = &q.req_body;
+	PrincipalName *cn, *sn;
+	int32_t *one, usec = 0;
+	int64_t now;
+	PA_DATA pa;
+	METHOD_DATA md;
+	PA_ENC_TS_ENC ts;
+	PA_ENC_TIMESTAMP ed;
+
+	memset(&q, 0, sizeof(q));
+	cn = arena_alloc(a, sizeof(*cn));
+	sn = arena_alloc(a, sizeof(*sn));
+	one = arena_alloc(a, sizeof(*one));
+	CHECK(cn != NULL && sn != NULL && one != NULL, ORTH_E_LIMIT);
+	TRY(name_get(f, a, client, cn));
+	TRY(name_get(f, a, service, sn));
+	fixture_clock(&now, &usec);
+	q.pvno = KRB5_PVNO;
+	q.msg_type = KRB5_MSG_AS_REQ;
+	b->kdc_options = options;
+	b->cname = cn;
+	b->realm = (char *)f->realm.name;
+	b->sname = sn;
+	b->till = till > 0 ? now + till : 0;
+	b->nonce = ++fixture_counter;
+	body_etypes(b, one, etype);
+	if (ckey != NULL) {
+		memset(&ts, 0, sizeof(ts));
+		memset(&ed, 0, sizeof(ed));
+		ts.patimestamp = now;
+		TRY(proto_seal(ckey, KU_AS_REQ_PA_ENC_TS, &asn1_PA_ENC_TS_ENC, &ts, a, &ed));
+		pa.padata_type = KRB5_PADATA_ENC_TIMESTAMP;
+		TRY(der_encode_arena(&asn1_PA_ENC_TIMESTAMP, &ed, a, &pa.padata_value.data,
+				     &pa.padata_value.len));
+		md.len = 1;
+		md.val = &pa;
+		q.padata = &md;
+	}
+	TRY(der_encode_arena(&asn1_AS_REQ, &q, a, out, len_out));
+cleanup:
+	return ret;
+}
+
+orth_err
+kdc_fixture_tgs_req(struct kdc_fixture *f, struct arena *a,
+		    const struct kdc_fixture_cred *tgt, const char *service,
+		    uint32_t options, int32_t etype, const Ticket *second, uint8_t **out,
+		    size_t *len_out)
+{
+	orth_err ret;
+	TGS_REQ q;
+	KDC_REQ_BODY *b = &q.req_body;
+	PrincipalName *sn;
+	int32_t *one, usec = 0, ckt;
+	int64_t now;
+	uint8_t *body, ck[CRYPTO_MAX_CKSUM_LEN];
+	size_t body_len, ck_len;
+	AP_REQ ap;
+	Authenticator au;
+	Checksum cks;
+	PA_DATA pa;
+	METHOD_DATA md;
+	struct KDC_REQ_BODY_additional_tickets tk;
+
+	memset(&q, 0, sizeof(q));
+	memset(&ap, 0, sizeof(ap));
+	memset(&au, 0, sizeof(au));
+	sn = arena_alloc(a, sizeof(*sn));
+	one = arena_alloc(a, sizeof(*one));
+	CHECK(sn != NULL && one != NULL, ORTH_E_LIMIT);
+	TRY(name_get(f, a, service, sn));
+	fixture_clock(&now, &usec);
+	q.pvno = KRB5_PVNO;
+	q.msg_type = KRB5_MSG_TGS_REQ;
+	b->kdc_options = options;
+	b->realm = (char *)f->realm.name;
+	b->sname = sn;
+	b->till = 0;
+	b->nonce = ++fixture_counter;
+	body_etypes(b, one, etype);
+	if (second != NULL) {
+		tk.len = 1;
+		tk.val = (Ticket *)second;
+		b->additional_tickets = &tk;
+	}
+	TRY(der_encode_arena(&asn1_KDC_REQ_BODY, b, a, &body, &body_len));
+	TRY(crypto_checksum_make(tgt->key, KU_TGS_REQ_AUTH_CKSUM, body, body_len, &ckt, ck,
+				 &ck_len));
+	cks.cksumtype = ckt;
+	cks.checksum.data = ck;
+	cks.checksum.len = ck_len;
+	au.authenticator_vno = KRB5_PVNO;
+	au.crealm = tgt->crealm;
+	au.cname = tgt->cname;
+	au.cksum = &cks;
+	au.ctime = now;
+	au.cusec = (int32_t)(++fixture_counter % 1000000);
+	ap.pvno = KRB5_PVNO;
+	ap.msg_type = KRB5_MSG_AP_REQ;
+	ap.ticket = tgt->ticket;
+	TRY(proto_seal(tgt->key, KU_TGS_REQ_AUTH, &asn1_Authenticator, &au, a, &ap.authenticator));
+	pa.padata_type = KRB5_PADATA_TGS_REQ;
+	TRY(der_encode_arena(&asn1_AP_REQ, &ap, a, &pa.padata_value.data, &pa.padata_value.len));
+	md.len = 1;
+	md.val = &pa;
+	q.padata = &md;
+	TRY(der_encode_arena(&asn1_TGS_REQ, &q, a, out, len_out));
+cleanup:
+	return ret;
+}
+
+orth_err
+kdc_fixture_rep_open(struct arena *a, const uint8_t *rep, size_t len, struct crypto_key *key,
+		     struct kdc_fixture_cred *out)
+{
+	orth_err ret;
+	int tag = der_peek_application_tag(rep, len);
+	AS_REP r;                     /* TGS-REP has the same shape */
+	EncKDCRepPart ep;
+
+	memset(out, 0, sizeof(*out));
+	memset(&r, 0, sizeof(r));
+	memset(&ep, 0, sizeof(ep));
+	if (tag == KRB5_MSG_ERROR) {
+		KRB_ERROR e;
+		memset(&e, 0, sizeof(e));
+		TRY(der_decode(&asn1_KRB_ERROR, rep, len, a, &e));
+		return ORTH_E_KRB(e.error_code);
+	}
+	if (tag == KRB5_MSG_AS_REP) {
+		TRY(der_decode(&asn1_AS_REP, rep, len, a, &r));
+		TRY(proto_unseal(key, KU_AS_REP_ENC_PART, &r.enc_part, &asn1_EncASRepPart, a, &ep));
+	} else if (tag == KRB5_MSG_TGS_REP) {
+		TRY(der_decode(&asn1_TGS_REP, rep, len, a, &r));
+		TRY(proto_unseal(key, KU_TGS_REP_ENC_PART_SESSKEY, &r.enc_part, &asn1_EncTGSRepPart,
+				 a, &ep));
+	} else {
+		return ORTH_E_MALFORMED;
+	}
+	TRY(crypto_key_new(ep.key.keytype, ep.key.keyvalue.data, ep.key.keyvalue.len, &out->key));
+	out->ticket = r.ticket;
+	out->cname = r.cname;
+	out->crealm = r.crealm;
+	out->flags = ep.flags;
+	out->starttime = ep.starttime != NULL ? *ep.starttime : ep.authtime;
+	out->endtime = ep.endtime;
+	out->renew_till = ep.renew_till != NULL ? *ep.renew_till : 0;
+cleanup:
+	return ret;
+}

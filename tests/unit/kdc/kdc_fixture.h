@@ -1,0 +1,111 @@
+/*
+ * kdc_fixture.h - an in-process realm for tests, fuzzers and benchmarks of
+ * the KDC's request path: a database in a temporary directory, principals
+ * with keys from known passwords, one worker context, and an optionally
+ * fixed clock.  No network, no config file.
+ *
+ *     kdc_fixture_open(&f, "TEST.REALM", fixed_now)
+ *     kdc_fixture_add(&f, "user", "userpw", DB_ATTR_REQUIRES_PREAUTH)
+ *     kdc_handle(f.ctx, "fuzz", false, req, len, &w)
+ *     kdc_fixture_close(&f)
+ *
+ * Not thread-safe (the fixed clock is one static variable).
+ */
+#ifndef ORTHRUS_TESTS_KDC_FIXTURE_H
+#define ORTHRUS_TESTS_KDC_FIXTURE_H
+
+#include <stdint.h>
+
+#include "asn1/asn1.h"
+#include "base/arena.h"
+#include "base/config.h"
+#include "db/db.h"
+#include "crypto/crypto.h"
+#include "kdc/kdc.h"
+
+struct kdc_fixture {
+	char dir[64];                 /* the temporary directory */
+	char db_path[128], stash_path[128];
+	struct kdc_config_realm realm;
+	struct db *db;
+	struct kdc_shared sh;
+	struct kdc_ctx *ctx;
+	struct arena a;               /* names and sealed keys while adding */
+};
+
+/*
+ * Create the realm (krbtgt/REALM@REALM with keys from the password
+ * "krbtgt-" REALM, so tickets it issues decrypt in a later run too) in a
+ * new temporary directory.  fixed_now: the KDC's clock in Unix seconds
+ * (0: the real clock).  The realm allows 18, 17, 20, 19; max life 10 h,
+ * max renewable life 7 d.  On error everything is removed again.
+ */
+orth_err kdc_fixture_open(struct kdc_fixture *f, const char *realm, int64_t fixed_now);
+
+/*
+ * Add principal name (parsed in the fixture's realm) with keys of the four
+ * enctypes from password (default salt), or random keys when password is
+ * NULL; attrs: DB_ATTR_*.  ORTH_E_EXISTS, parse and db errors.
+ */
+orth_err kdc_fixture_add(struct kdc_fixture *f, const char *name, const char *password,
+			 uint32_t attrs);
+
+/* Close the database, free the context and caches, remove the directory.
+ * A zeroed or half-opened fixture is fine. */
+void kdc_fixture_close(struct kdc_fixture *f);
+
+/* Change the fixed clock (0: back to the real clock). */
+void kdc_fixture_set_time(int64_t now);
+/* The fixture's clock (fixed or real). */
+int64_t kdc_fixture_now(void);
+
+/*
+ * Requests as a client would build them, for tests, seeds and benchmarks.
+ * All memory from a; names are parsed in the fixture's realm.
+ */
+
+/* A ticket and its session key, from a reply. */
+struct kdc_fixture_cred {
+	Ticket ticket;
+	struct crypto_key *key;       /* owned: crypto_key_free() */
+	PrincipalName cname;
+	char *crealm;
+	uint32_t flags;               /* TKT_FLG_* */
+	int64_t starttime, endtime, renew_till;
+};
+
+/* The long-term key of client for etype from password (default salt).
+ * *out: crypto_key_free(). */
+orth_err kdc_fixture_client_key(struct kdc_fixture *f, struct arena *a, const char *client,
+				const char *password, int32_t etype, struct crypto_key **out);
+
+/*
+ * An AS-REQ client -> service asking for etype (0: 18, 17, 20, 19) with
+ * KDC options `options` and a lifetime of till seconds (0: no limit).
+ * ckey: add PA-ENC-TIMESTAMP (usage 1) under this key; NULL: no padata.
+ */
+orth_err kdc_fixture_as_req(struct kdc_fixture *f, struct arena *a, const char *client,
+			    const char *service, uint32_t options, int32_t etype,
+			    int64_t till, struct crypto_key *ckey, uint8_t **out,
+			    size_t *len_out);
+
+/*
+ * A TGS-REQ for service with tgt, options, etype (0: 18, 17, 20, 19):
+ * authenticator (usage 7) with a keyed checksum over the body (usage 6);
+ * second: an additional ticket (user-to-user) or NULL.  Each call uses a
+ * new cusec, so that requests built in a row are not replays.
+ */
+orth_err kdc_fixture_tgs_req(struct kdc_fixture *f, struct arena *a,
+			     const struct kdc_fixture_cred *tgt, const char *service,
+			     uint32_t options, int32_t etype, const Ticket *second,
+			     uint8_t **out, size_t *len_out);
+
+/*
+ * Open an AS-REP (key: the client's key, usage 3) or TGS-REP (key: the
+ * TGT's session key, usage 8) into *out.  ORTH_E_KRB(code) for a
+ * KRB-ERROR, decoder and crypto errors otherwise.
+ */
+orth_err kdc_fixture_rep_open(struct arena *a, const uint8_t *rep, size_t len,
+			      struct crypto_key *key, struct kdc_fixture_cred *out);
+
+#endif
