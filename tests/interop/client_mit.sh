@@ -80,6 +80,11 @@ head -5 "$D/mitklist.out" | sed 's/[0-9]/N/g' >"$D/a"
 O klist -c "$cc" | head -5 | sed 's/[0-9]/N/g' >"$D/b"
 expect_ok "klist header and first line laid out as MIT's" cmp "$D/a" "$D/b"
 
+expect_ok "password from a terminal, not echoed" \
+	/usr/bin/python3 "$here/lib/ptykinit.py" alice-Pa55 "$ORTHRUS" kinit -c FILE:$D/tty.cc alice
+expect_grep "prompt names the principal" "Password for alice@$REALM: " "$CHECK_OUT"
+expect_ok "the terminal login left a TGT" klist -c FILE:$D/tty.cc
+
 # 3. MIT's cache to our tools.
 cc=FILE:$D/mit.cc
 expect_ok "MIT kinit" sh -c "echo alice-Pa55 | kinit -c $cc alice >/dev/null"
