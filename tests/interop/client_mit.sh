@@ -148,6 +148,14 @@ expect_ok "kinit over UDP by default" \
 	env KRB5_CONFIG=$D/udp.conf sh -c "echo alice-Pa55 | $ORTHRUS kinit -c FILE:$D/udp.cc alice"
 expect_grep "requests went over UDP" "^udp" "$D/stub.log"
 stop_stub
+/usr/bin/python3 "$here/lib/kdcstub.py" "$SP" "$MIT_PORT" "$D/big.log" toobig &
+STUB_PID=$!
+for i in $(seq 50); do grep -q ready "$D/big.log" 2>/dev/null && break; sleep 0.1; done
+: >"$D/big.log"
+expect_ok "kinit retries over TCP on RESPONSE_TOO_BIG" \
+	env KRB5_CONFIG=$D/udp.conf sh -c "echo alice-Pa55 | $ORTHRUS kinit -c FILE:$D/big.cc alice"
+expect_ok "UDP first, then TCP" sh -c "head -2 $D/big.log | tr '\n' ' ' | grep -q '^udp tcp'"
+stop_stub
 
 # 7. A forged TGS-REP: the stub puts the previous reply's ticket (for
 # host/other) into the reply for host/aes...: refused.

@@ -11,6 +11,8 @@ MODE:
             TGS-REP after the first (the reply then names one service in
             its encrypted part and another in its ticket: the Orpheus'
             Lyre forgery, CVE-2017-11103)
+  toobig    answer every UDP request with KRB_ERR_RESPONSE_TOO_BIG (52);
+            relay TCP
 
 Writes "ready" to LOG when listening; one line per request ("udp"/"tcp").
 """
@@ -93,6 +95,24 @@ def relay_tcp(data):
     return rep
 
 
+def too_big():
+    """A KRB-ERROR (RFC 4120 §5.9.1) with error-code 52."""
+    def t(tag, c):
+        return bytes([tag]) + enc_len(len(c)) + c
+
+    def ct(n, c):
+        return t(0xA0 + n, c)
+
+    def i(v):
+        return t(0x02, bytes([v]))
+
+    gs = lambda s: t(0x1B, s.encode())
+    sname = t(0x30, ct(0, i(2)) + ct(1, t(0x30, gs("krbtgt") + gs("X"))))
+    body = (ct(0, i(5)) + ct(1, i(30)) + ct(4, t(0x18, b"20260101000000Z")) +
+            ct(5, i(0)) + ct(6, i(52)) + ct(9, gs("X")) + ct(10, sname))
+    return t(0x7E, t(0x30, body))
+
+
 def forge(rep):
     return swap_ticket(rep) if mode == "swap" else rep
 
@@ -102,6 +122,9 @@ def udp_loop(sock):
         data, peer = sock.recvfrom(65536)
         log("udp")
         try:
+            if mode == "toobig":
+                sock.sendto(too_big(), peer)
+                continue
             sock.sendto(forge(relay_udp(data)), peer)
         except OSError:
             pass
