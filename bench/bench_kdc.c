@@ -1,0 +1,322 @@
+/*
+ * bench_kdc.c - what one request costs through the whole KDC request path,
+ * in process: kdc_handle() over the fixture realm (tests/unit/kdc), no
+ * network.  Four cases:
+ *
+ *   as-nopreauth      AS-REQ for a principal without requires-preauth
+ *   as-preauth        AS-REQ with PA-ENC-TIMESTAMP (RFC 4120 §5.2.7.2)
+ *   tgs               TGS-REQ for a service with a TGT from an AS exchange
+ *   preauth-required  AS-REQ without padata for a requires-preauth
+ *                     principal: the KDC_ERR_PREAUTH_REQUIRED error path
+ *
+ * Every request is distinct (new nonce; new authenticator or timestamp,
+ * each with its own confounder), built in a batch before the clock starts:
+ * only kdc_handle() is timed.  A TGS-REQ's authenticator goes into the
+ * replay cache (RFC 4120 §3.3.2), so the bench gives the KDC a replay cache
+ * of its own size and replaces it before it fills.  Every reply's message
+ * type is checked and the last of each batch is opened fully (decrypted
+ * with the client's or the TGT's key); a wrong reply exits 1, so a broken
+ * bench is noticed.  The KDC's one log line per request is written to
+ * /dev/null while timing (its formatting is part of the cost).
+ *
+ *   bench_kdc [-t SECONDS] [-n COUNT] [-c CASE]
+ *     -t  time each case for at least SECONDS (default 1)
+ *     -n  exactly COUNT timed requests per case instead (for callgrind:
+ *         bench/callgrind.sh counts instructions inside bench_batch_run)
+ *     -c  only this case
+ *
+ * Not a test: it asserts nothing about speed.  `make bench` runs it.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../tests/unit/kdc/kdc_fixture.h"
+#include "proto/krb5_const.h"
+
+#define REALM "BENCH.REALM"
+#define T0 1795645609         /* a fixed clock: repeatable instruction counts */
+#define BATCH 500             /* requests built before each timed loop */
+#define REPLAY_SLOTS (1u << 18)
+#define ETYPE 18              /* aes256-cts-hmac-sha1-96, as in the load test */
+
+enum bench_case { C_AS_NOPREAUTH, C_AS_PREAUTH, C_TGS, C_PREAUTH_REQUIRED, C_COUNT };
+
+static const char *const case_names[C_COUNT] = {
+	"as-nopreauth", "as-preauth", "tgs", "preauth-required",
+};
+
+static struct kdc_fixture fx;
+static struct arena build_a, check_a, tgt_a;
+static struct crypto_key *bench_key, *user_key;
+static struct kdc_fixture_cred tgt;
+static size_t replay_used;
+static uint8_t rep[1 << 16];
+static int saved_stderr = -1, devnull = -1;
+
+static double
+now_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+die(const char *what)
+{
+	if (saved_stderr >= 0)
+		dup2(saved_stderr, 2);
+	fprintf(stderr, "bench_kdc: %s\n", what);
+	exit(1);
+}
+
+/* The KDC logs one line per request to stderr: send it to /dev/null. */
+static void
+quiet(bool on)
+{
+	fflush(stderr);
+	if (on)
+		dup2(devnull, 2);
+	else
+		dup2(saved_stderr, 2);
+}
+
+/* One request of case c into build_a. */
+static void
+build_one(enum bench_case c, uint8_t **req, size_t *len)
+{
+	orth_err ret = ORTH_OK;
+
+	switch (c) {
+	case C_AS_NOPREAUTH:
+		ret = kdc_fixture_as_req(&fx, &build_a, "bench", "krbtgt/" REALM, 0, ETYPE, 0,
+					 NULL, req, len);
+		break;
+	case C_AS_PREAUTH:
+		ret = kdc_fixture_as_req(&fx, &build_a, "user", "krbtgt/" REALM, 0, ETYPE, 0,
+					 user_key, req, len);
+		break;
+	case C_TGS:
+		ret = kdc_fixture_tgs_req(&fx, &build_a, &tgt, "host/svc.bench", 0, ETYPE, NULL,
+					  req, len);
+		break;
+	case C_PREAUTH_REQUIRED:
+		ret = kdc_fixture_as_req(&fx, &build_a, "user", "krbtgt/" REALM, 0, ETYPE, 0,
+					 NULL, req, len);
+		break;
+	default:
+		die("no such case");
+	}
+	if (ret != ORTH_OK)
+		die("cannot build a request");
+}
+
+/*
+ * The timed part, kept out of line so that callgrind can count it alone
+ * (--toggle-collect=bench_batch_run*, as GCC may clone it).  Returns the number of replies whose
+ * message type is not want_tag; *last_len: the length of the last reply
+ * (left in rep).
+ */
+__attribute__((noinline)) static size_t
+bench_batch_run(uint8_t *const *reqs, const size_t *lens, size_t n, int want_tag,
+		size_t *last_len)
+{
+	size_t bad = 0;
+
+	*last_len = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct writer w;
+
+		writer_init(&w, rep, sizeof(rep));
+		(void)kdc_handle(fx.ctx, "bench", false, reqs[i], lens[i], &w);
+		if (writer_err(&w) != ORTH_OK || der_peek_application_tag(rep, w.len) != want_tag)
+			bad++;
+		*last_len = w.len;
+	}
+	return bad;
+}
+
+/* One request outside the timing (and outside callgrind's count); returns
+ * the reply's length (0: none), the reply in rep. */
+static size_t
+handle_one(const uint8_t *req, size_t len)
+{
+	struct writer w;
+
+	writer_init(&w, rep, sizeof(rep));
+	quiet(true);
+	(void)kdc_handle(fx.ctx, "bench", false, req, len, &w);
+	quiet(false);
+	return writer_err(&w) == ORTH_OK ? w.len : 0;
+}
+
+/* The last reply of a batch, opened and checked in full. */
+static void
+check_reply(enum bench_case c, size_t len)
+{
+	struct kdc_fixture_cred out;
+	orth_err ret;
+
+	arena_reset(&check_a);
+	switch (c) {
+	case C_AS_NOPREAUTH:
+		ret = kdc_fixture_rep_open(&check_a, rep, len, bench_key, &out);
+		break;
+	case C_AS_PREAUTH:
+		ret = kdc_fixture_rep_open(&check_a, rep, len, user_key, &out);
+		break;
+	case C_TGS:
+		ret = kdc_fixture_rep_open(&check_a, rep, len, tgt.key, &out);
+		break;
+	default:
+		ret = kdc_fixture_rep_open(&check_a, rep, len, NULL, &out);
+		if (ret == ORTH_E_KRB(KDC_ERR_PREAUTH_REQUIRED))
+			return;
+		die("preauth-required: not a KDC_ERR_PREAUTH_REQUIRED reply");
+	}
+	if (ret != ORTH_OK)
+		die("a reply does not open with the client's key");
+	crypto_key_free(out.key);
+}
+
+/* A fresh replay cache (outside the timing) before it could fill up. */
+static void
+replay_make_room(size_t n)
+{
+	if (replay_used + n <= REPLAY_SLOTS / 4)
+		return;
+	kdc_replay_free(fx.sh.replay);
+	fx.sh.replay = NULL;
+	if (kdc_replay_new(REPLAY_SLOTS, fx.sh.skew, &fx.sh.replay) != ORTH_OK)
+		die("cannot make a replay cache");
+	replay_used = 0;
+}
+
+static void
+bench_case_run(enum bench_case c, double min_time, long count)
+{
+	static uint8_t *reqs[BATCH];
+	static size_t lens[BATCH];
+	int want = c == C_TGS ? KRB5_MSG_TGS_REP
+			      : c == C_PREAUTH_REQUIRED ? KRB5_MSG_ERROR : KRB5_MSG_AS_REP;
+	double spent = 0;
+	long done = 0;
+	size_t last;
+
+	/* warm-up (db reader, key cache), not counted: exactly `count` timed
+	 * requests go through bench_batch_run */
+	arena_reset(&build_a);
+	build_one(c, &reqs[0], &lens[0]);
+	replay_make_room(1);
+	last = handle_one(reqs[0], lens[0]);
+	replay_used++;
+	if (der_peek_application_tag(rep, last) != want)
+		die(case_names[c]);
+	check_reply(c, last);
+
+	while (count > 0 ? done < count : spent < min_time) {
+		size_t n = BATCH;
+		if (count > 0 && count - done < (long)n)
+			n = (size_t)(count - done);
+		arena_reset(&build_a);
+		for (size_t i = 0; i < n; i++)
+			build_one(c, &reqs[i], &lens[i]);
+		replay_make_room(n);
+		quiet(true);
+		double t0 = now_sec();
+		size_t bad = bench_batch_run(reqs, lens, n, want, &last);
+		spent += now_sec() - t0;
+		quiet(false);
+		replay_used += n;
+		done += (long)n;
+		if (bad != 0) {
+			fprintf(stderr, "bench_kdc: %s: %zu of %zu replies of the wrong type\n",
+				case_names[c], bad, n);
+			exit(1);
+		}
+		check_reply(c, last);
+	}
+	printf("kdc %-17s %9.0f req/s %8.2f us/req  (%ld requests)\n", case_names[c],
+	       (double)done / spent, spent / (double)done * 1e6, done);
+}
+
+static void
+setup(void)
+{
+	uint8_t *req;
+	size_t len, n;
+
+	if (kdc_fixture_open(&fx, REALM, T0) != ORTH_OK ||
+	    kdc_fixture_add(&fx, "bench", "bench-pw", 0) != ORTH_OK ||
+	    kdc_fixture_add(&fx, "user", "user-pw", DB_ATTR_REQUIRES_PREAUTH) != ORTH_OK ||
+	    kdc_fixture_add(&fx, "host/svc.bench", NULL, 0) != ORTH_OK ||
+	    arena_init(&build_a, 16u << 20) != ORTH_OK || arena_init(&check_a, 1u << 20) != ORTH_OK ||
+	    kdc_fixture_client_key(&fx, &build_a, "bench", "bench-pw", ETYPE, &bench_key) != ORTH_OK ||
+	    kdc_fixture_client_key(&fx, &build_a, "user", "user-pw", ETYPE, &user_key) != ORTH_OK)
+		die("cannot set up the fixture realm");
+	kdc_replay_free(fx.sh.replay);
+	fx.sh.replay = NULL;
+	if (kdc_replay_new(REPLAY_SLOTS, fx.sh.skew, &fx.sh.replay) != ORTH_OK)
+		die("cannot make a replay cache");
+
+	/* The TGT for the TGS case, in memory that lives to the end. */
+	if (arena_init(&tgt_a, 1u << 16) != ORTH_OK ||
+	    kdc_fixture_as_req(&fx, &tgt_a, "user", "krbtgt/" REALM, 0, ETYPE, 0, user_key, &req,
+			       &len) != ORTH_OK)
+		die("cannot build the AS-REQ for the TGT");
+	n = handle_one(req, len);
+	if (kdc_fixture_rep_open(&tgt_a, rep, n, user_key, &tgt) != ORTH_OK)
+		die("no TGT from the AS exchange");
+}
+
+int
+main(int argc, char **argv)
+{
+	double min_time = 1.0;
+	long count = 0;
+	int only = -1, opt;
+
+	while ((opt = getopt(argc, argv, "t:n:c:")) != -1) {
+		switch (opt) {
+		case 't':
+			min_time = strtod(optarg, NULL);
+			break;
+		case 'n':
+			count = strtol(optarg, NULL, 10);
+			break;
+		case 'c':
+			for (int i = 0; i < C_COUNT; i++)
+				if (strcmp(optarg, case_names[i]) == 0)
+					only = i;
+			if (only < 0)
+				die("unknown case (as-nopreauth as-preauth tgs preauth-required)");
+			break;
+		default:
+			fprintf(stderr, "usage: bench_kdc [-t SECONDS] [-n COUNT] [-c CASE]\n");
+			return 2;
+		}
+	}
+	saved_stderr = dup(2);
+	devnull = open("/dev/null", O_WRONLY);
+	if (saved_stderr < 0 || devnull < 0)
+		die("cannot open /dev/null");
+	setup();
+	for (int c = 0; c < C_COUNT; c++)
+		if (only < 0 || only == c)
+			bench_case_run((enum bench_case)c, min_time, count);
+	crypto_key_free(bench_key);
+	crypto_key_free(user_key);
+	crypto_key_free(tgt.key);
+	kdc_fixture_close(&fx);
+	arena_free(&build_a);
+	arena_free(&check_a);
+	arena_free(&tgt_a);
+	close(devnull);
+	close(saved_stderr);
+	return 0;
+}
