@@ -1,0 +1,181 @@
+/*
+ * kvno.c - `orthrus kvno [-e ENCTYPE] [-k KEYTAB] [-c CCACHE] SERVICE...`:
+ * get a service ticket for each name and print its key version; with -k,
+ * check the ticket decrypts with the keytab's key (as MIT's kvno -k).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "asn1/asn1.h"
+#include "client/client_int.h"
+#include "client/keytab.h"
+#include "commands.h"
+#include "crypto/crypto.h"
+#include "orthrus/client.h"
+#include "proto/encdata.h"
+#include "proto/krb5_const.h"
+#include "proto/pname.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: orthrus kvno [-e etype] [-k keytab] [-c ccache] [--u2u ccache]\n"
+		   "                    service1 service2 ...\n");
+}
+
+/*
+ * RFC 4120 §5.3: the ticket's enc-part decrypts (usage 2) with the keytab
+ * key of its service, kvno and enctype, and decodes as EncTicketPart.  The
+ * full verification of an AP-REQ is src/client/apreq.c's.
+ */
+static int
+verify_with_keytab(const struct keytab *kt, const struct orthrus_ticket *t,
+		   const char **why)
+{
+	struct arena a = {0};
+	Ticket tk;
+	EncTicketPart etp;
+	struct principal sp;
+	struct crypto_key *key = NULL;
+	int rc = -1;
+
+	memset(&tk, 0, sizeof(tk));
+	memset(&etp, 0, sizeof(etp));
+	*why = "Ticket does not decode";
+	if (arena_init(&a, 256 * 1024) != ORTH_OK ||
+	    der_decode(&asn1_Ticket, t->ticket, t->ticket_len, &a, &tk) != ORTH_OK ||
+	    pname_to_principal(&tk.sname, tk.realm, &a, &sp) != ORTH_OK)
+		goto out;
+	*why = "No key table entry found for the service";
+	for (size_t i = 0; i < kt->n; i++) {
+		const struct keytab_entry *k = &kt->entries[i];
+		if (!principal_equal(&k->princ, &sp) ||
+		    k->enctype != tk.enc_part.etype ||
+		    (tk.enc_part.kvno != NULL && *tk.enc_part.kvno != k->kvno))
+			continue;
+		crypto_key_free(key);
+		key = NULL;
+		if (crypto_key_new(k->enctype, k->key, k->key_len, &key) != ORTH_OK)
+			continue;
+		memset(&etp, 0, sizeof(etp));
+		if (proto_unseal(key, KU_TICKET, &tk.enc_part, &asn1_EncTicketPart,
+				 &a, &etp) == ORTH_OK) {
+			rc = 0;
+			goto out;
+		}
+		*why = "Decrypt integrity check failed";
+	}
+out:
+	crypto_key_free(key);
+	arena_free(&a);
+	return rc;
+}
+
+int
+cmd_kvno(int argc, char **argv)
+{
+	struct orthrus_context *ctx = NULL;
+	static const struct option longopts[] = {
+		{"u2u", required_argument, NULL, 'U'},
+		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	const char *ccname = NULL, *ktname = NULL, *u2u = NULL;
+	struct ccache_cred other;
+	int32_t etype = 0;
+	struct keytab kt;
+	orth_err e;
+	int c, rc = 0;
+
+	memset(&kt, 0, sizeof(kt));
+	memset(&other, 0, sizeof(other));
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "e:k:c:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'e':
+			etype = crypto_enctype_from_name(optarg);
+			if (etype <= 0 || !crypto_enctype_supported(etype)) {
+				cli_error("kvno", "Encryption type %s not supported",
+					  optarg);
+				return 2;
+			}
+			break;
+		case 'k': ktname = optarg; break;
+		case 'c': ccname = optarg; break;
+		case 'q': break;
+		case 'U': u2u = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	e = orthrus_context_new(NULL, &ctx);
+	if (e != ORTH_OK) {
+		cli_error("kvno", "cannot read krb5.conf: %s", orthrus_context_error());
+		return 1;
+	}
+	if (ktname != NULL) {
+		const char *path = client_keytab_path(ctx, ktname);
+		e = keytab_read(path, &kt);
+		if (e != ORTH_OK) {
+			cli_error("kvno", "%s while reading keytab %s",
+				  orth_err_str(e), path);
+			orthrus_context_free(ctx);
+			return 1;
+		}
+	}
+	if (u2u != NULL) {
+		/* RFC 4120 §2.9.2: the other party's TGT from its cache. */
+		struct ccache *occ = NULL;
+		e = client_ccache_open(ctx, u2u, &occ);
+		if (e == ORTH_OK)
+			e = client_tgt_get(ctx, occ, &other, NULL);
+		ccache_close(occ);
+		if (e != ORTH_OK) {
+			cli_error("kvno", "%s while getting the TGT of %s",
+				  orthrus_error_message(ctx, e), u2u);
+			keytab_free(&kt);
+			orthrus_context_free(ctx);
+			return 1;
+		}
+	}
+	for (int i = optind; i < argc; i++) {
+		struct orthrus_ticket t;
+		const char *why;
+		memset(&t, 0, sizeof(t));
+		if (u2u != NULL)
+			e = orthrus_get_user2user_ticket(ctx, ccname, argv[i],
+							 other.ticket.data,
+							 other.ticket.len, &t);
+		else
+			e = orthrus_get_service_ticket(ctx, ccname, argv[i], etype, &t);
+		if (e != ORTH_OK) {
+			const char *m = orthrus_error_message(ctx, e);
+			cli_error("kvno", "%s%s%s", m,
+				  strstr(m, " while ") ? "" : " while getting credentials for ",
+				  strstr(m, " while ") ? "" : argv[i]);
+			rc = 1;
+			continue;
+		}
+		if (ktname == NULL) {
+			printf("%s: kvno = %u\n", t.server, t.ticket_kvno);
+		} else if (verify_with_keytab(&kt, &t, &why) == 0) {
+			printf("%s: kvno = %u, keytab entry valid\n", t.server,
+			       t.ticket_kvno);
+		} else {
+			printf("%s: kvno = %u, keytab entry invalid\n", t.server,
+			       t.ticket_kvno);
+			cli_error("kvno", "%s while verifying ticket for server %s",
+				  why, t.server);
+			rc = 1;
+		}
+		orthrus_ticket_free(&t);
+	}
+	ccache_cred_free(&other);
+	keytab_free(&kt);
+	orthrus_context_free(ctx);
+	return rc;
+}

@@ -1,0 +1,553 @@
+/* context.c - include/orthrus/client.h over the exchanges of kdcex.c. */
+#include "orthrus/client.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "client_int.h"
+#include "proto/krb5_const.h"
+
+#define CTX_ARENA (256u * 1024)
+
+/* Why the last orthrus_context_new() of this thread failed. */
+static _Thread_local char context_err[256];
+
+const char *
+orthrus_context_error(void)
+{
+	return context_err;
+}
+
+orth_err
+orthrus_context_new(const char *config, struct orthrus_context **out)
+{
+	orth_err ret;
+	struct orthrus_context *ctx = calloc(1, sizeof(*ctx));
+	char err[256] = "";
+
+	context_err[0] = '\0';
+	if (ctx == NULL)
+		return ORTH_E_NOMEM;
+	ret = crypto_init();
+	if (ret == ORTH_OK)
+		ret = client_conf_load(config, &ctx->c.conf, err, sizeof(err));
+	if (ret != ORTH_OK) {
+		snprintf(context_err, sizeof(context_err), "%s",
+			 err[0] ? err : orth_err_str(ret));
+		free(ctx);
+		return ret;
+	}
+	*out = ctx;
+	return ORTH_OK;
+}
+
+void
+orthrus_context_free(struct orthrus_context *ctx)
+{
+	if (ctx == NULL)
+		return;
+	client_conf_free(&ctx->c.conf);
+	free(ctx);
+}
+
+const char *
+orthrus_default_realm(const struct orthrus_context *ctx)
+{
+	return ctx->c.conf.default_realm;
+}
+
+orth_err
+orthrus_default_ccache_name(const struct orthrus_context *ctx, char **out)
+{
+	return ccache_default_name(ctx->c.conf.default_ccache_name, out);
+}
+
+const char *
+orthrus_default_keytab_name(const struct orthrus_context *ctx)
+{
+	const char *k = getenv("KRB5_KTNAME");
+
+	if (k != NULL && *k != '\0')
+		return k;
+	if (ctx->c.conf.default_keytab_name != NULL)
+		return ctx->c.conf.default_keytab_name;
+	return "FILE:/etc/krb5.keytab";
+}
+
+const char *
+orthrus_error_message(struct orthrus_context *ctx, orth_err e)
+{
+	if (ctx != NULL && ctx->c.msg_code == e && ctx->c.msg[0] != '\0')
+		return ctx->c.msg;
+	if (ORTH_ERR_IS_KRB(e)) {
+		const char *t = client_krb_error_text(ORTH_ERR_KRB_CODE(e));
+		if (t != NULL)
+			return t;
+	}
+	return orth_err_str(e);
+}
+
+orth_err
+client_ccache_open(struct orthrus_context *ctx, const char *name,
+		   struct ccache **out)
+{
+	orth_err ret;
+	char *def = NULL;
+
+	if (name == NULL) {
+		ret = ccache_default_name(ctx->c.conf.default_ccache_name, &def);
+		if (ret != ORTH_OK)
+			return ret;
+		name = def;
+	}
+	ret = ccache_open(name, out);
+	if (ret != ORTH_OK)
+		client_fail(&ctx->c, ret, "Unknown credential cache type in '%s'",
+			    name);
+	free(def);
+	return ret;
+}
+
+const char *
+client_keytab_path(struct orthrus_context *ctx, const char *name)
+{
+	if (name == NULL)
+		name = orthrus_default_keytab_name(ctx);
+	if (strncmp(name, "FILE:", 5) == 0)
+		return name + 5;
+	if (strncmp(name, "WRFILE:", 7) == 0)
+		return name + 7;
+	return name;
+}
+
+/* krbtgt/REALM@REALM as a cache principal. */
+static orth_err
+tgs_name(const char *realm, size_t rlen, struct ccache_principal *out)
+{
+	orth_err ret;
+	memset(out, 0, sizeof(*out));
+	out->name_type = KRB5_NT_SRV_INST;
+	TRY(ccache_data_set(&out->realm, realm, rlen));
+	out->comps = calloc(2, sizeof(*out->comps));
+	CHECK(out->comps != NULL, ORTH_E_NOMEM);
+	TRY(ccache_data_set(&out->comps[0], "krbtgt", 6));
+	out->ncomps = 1;
+	TRY(ccache_data_set(&out->comps[1], realm, rlen));
+	out->ncomps = 2;
+cleanup:
+	if (ret != ORTH_OK)
+		ccache_principal_free(out);
+	return ret;
+}
+
+orth_err
+client_tgt_get(struct orthrus_context *ctx, struct ccache *cc,
+	       struct ccache_cred *tgt_out, struct ccache_principal *client_out)
+{
+	orth_err ret;
+	struct ccache_principal me, tgs;
+	char *name = NULL;
+
+	memset(&me, 0, sizeof(me));
+	memset(&tgs, 0, sizeof(tgs));
+	ret = ccache_default_principal_get(cc, &me);
+	if (ret == ORTH_E_NOTFOUND) {
+		ret = client_fail(&ctx->c, ret,
+				  "No credentials cache found (filename: %s)",
+				  ccache_name_get(cc));
+		goto cleanup;
+	}
+	TRY(ret);
+	TRY(tgs_name((const char *)me.realm.data, me.realm.len, &tgs));
+	ret = ccache_retrieve(cc, &me, &tgs, 0, tgt_out);
+	if (ret == ORTH_E_NOTFOUND) {
+		(void)ccache_principal_unparse(&tgs, &name);
+		ret = client_fail(&ctx->c, ret,
+				  "Matching credential (%s) not found in %s",
+				  name ? name : "krbtgt", ccache_name_get(cc));
+		goto cleanup;
+	}
+	TRY(ret);
+	if (client_out != NULL) {
+		*client_out = me;
+		memset(&me, 0, sizeof(me));
+	}
+cleanup:
+	free(name);
+	ccache_principal_free(&me);
+	ccache_principal_free(&tgs);
+	return ret;
+}
+
+static orth_err
+parse_name(struct orthrus_context *ctx, const char *name, const char *realm,
+	   struct arena *a, struct principal *out)
+{
+	orth_err ret = principal_parse(name, realm, a, out);
+	if (ret != ORTH_OK)
+		client_fail(&ctx->c, ret, "Malformed principal name '%s'%s", name,
+			    realm == NULL && strchr(name, '@') == NULL
+				    ? " (no default realm)"
+				    : "");
+	return ret;
+}
+
+static orth_err
+init_creds(struct orthrus_context *ctx, const char *client,
+	   const char *password, const char *keytab,
+	   const struct orthrus_init_opts *opts, const char *ccname)
+{
+	static const struct orthrus_init_opts no_opts;
+	orth_err ret;
+	struct arena a = {0};
+	struct principal cp, sp;
+	struct client_as_params p;
+	struct ccache_cred cred;
+	struct ccache_principal ccp;
+	struct ccache *cc = NULL;
+	struct keytab kt;
+	int32_t offset = 0;
+	int64_t renew;
+	int fwd;
+
+	memset(&p, 0, sizeof(p));
+	memset(&cred, 0, sizeof(cred));
+	memset(&ccp, 0, sizeof(ccp));
+	memset(&kt, 0, sizeof(kt));
+	ctx->c.msg[0] = '\0';
+	if (opts == NULL)
+		opts = &no_opts;
+	TRY(arena_init(&a, CTX_ARENA));
+	TRY(parse_name(ctx, client, ctx->c.conf.default_realm, &a, &cp));
+	p.client = &cp;
+	if (opts->service != NULL) {
+		TRY(parse_name(ctx, opts->service, cp.realm, &a, &sp));
+		p.server = &sp;
+	}
+	if (password != NULL) {
+		p.password = password;
+	} else {
+		const char *path = client_keytab_path(ctx, keytab);
+		ret = keytab_read(path, &kt);
+		if (ret != ORTH_OK) {
+			client_fail(ctx ? &ctx->c : NULL, ret,
+				    "Cannot read keytab '%s' (%s)", path,
+				    orth_err_str(ret));
+			goto cleanup;
+		}
+		p.keys = kt.entries;
+		p.nkeys = kt.n;
+	}
+	p.lifetime = opts->lifetime;
+	renew = opts->renew_life != 0 ? opts->renew_life : ctx->c.conf.renew_lifetime;
+	if (renew > 0) {
+		p.kdc_options |= KDC_OPT_RENEWABLE;
+		p.renew_life = renew;
+	}
+	fwd = opts->forwardable != 0 ? opts->forwardable
+				     : (ctx->c.conf.forwardable ? 1 : -1);
+	if (fwd > 0)
+		p.kdc_options |= KDC_OPT_FORWARDABLE;
+	TRY(client_as_exchange(&ctx->c, &p, &cred, &offset));
+
+	TRY(client_ccache_open(ctx, ccname, &cc));
+	TRY(client_princ_to_cc(&cp, &ccp));
+	ret = ccache_initialize(cc, &ccp);
+	if (ret != ORTH_OK) {
+		client_fail(&ctx->c, ret, "Cannot initialize cache %s (%s)",
+			    ccache_name_get(cc), orth_err_str(ret));
+		goto cleanup;
+	}
+	TRY(ccache_time_offset_set(cc, offset, 0));
+	TRY(ccache_store(cc, &cred));
+cleanup:
+	ccache_close(cc);
+	ccache_cred_free(&cred);
+	ccache_principal_free(&ccp);
+	keytab_free(&kt);
+	arena_free(&a);
+	return ret;
+}
+
+orth_err
+orthrus_get_init_creds_password(struct orthrus_context *ctx,
+				const char *client, const char *password,
+				const struct orthrus_init_opts *opts,
+				const char *ccache)
+{
+	if (password == NULL)
+		return ORTH_E_USAGE;
+	return init_creds(ctx, client, password, NULL, opts, ccache);
+}
+
+orth_err
+orthrus_get_init_creds_keytab(struct orthrus_context *ctx, const char *client,
+			      const char *keytab,
+			      const struct orthrus_init_opts *opts,
+			      const char *ccache)
+{
+	return init_creds(ctx, client, NULL, keytab, opts, ccache);
+}
+
+void
+orthrus_ticket_free(struct orthrus_ticket *t)
+{
+	if (t == NULL)
+		return;
+	free(t->client);
+	free(t->server);
+	if (t->session_key != NULL)
+		crypto_wipe(t->session_key, t->session_key_len);
+	free(t->session_key);
+	free(t->ticket);
+	memset(t, 0, sizeof(*t));
+}
+
+static orth_err
+ticket_from_cred(const struct ccache_cred *c, struct orthrus_ticket *out)
+{
+	orth_err ret;
+	struct orthrus_ticket t;
+	struct arena a = {0};
+	Ticket tk;
+
+	memset(&t, 0, sizeof(t));
+	memset(&tk, 0, sizeof(tk));
+	TRY(arena_init(&a, 64 * 1024));
+	TRY(der_decode(&asn1_Ticket, c->ticket.data, c->ticket.len, &a, &tk));
+	t.ticket_enctype = tk.enc_part.etype;
+	t.ticket_kvno = tk.enc_part.kvno ? *tk.enc_part.kvno : 0;
+	TRY(ccache_principal_unparse(&c->client, &t.client));
+	TRY(ccache_principal_unparse(&c->server, &t.server));
+	t.session_enctype = c->enctype;
+	t.session_key = malloc(c->key.len ? c->key.len : 1);
+	t.ticket = malloc(c->ticket.len);
+	CHECK(t.session_key && t.ticket, ORTH_E_NOMEM);
+	memcpy(t.session_key, c->key.data, c->key.len);
+	t.session_key_len = c->key.len;
+	memcpy(t.ticket, c->ticket.data, c->ticket.len);
+	t.ticket_len = c->ticket.len;
+	t.authtime = c->authtime;
+	t.starttime = c->starttime;
+	t.endtime = c->endtime;
+	t.renew_till = c->renew_till;
+	t.flags = c->flags;
+	*out = t;
+	memset(&t, 0, sizeof(t));
+cleanup:
+	orthrus_ticket_free(&t);
+	arena_free(&a);
+	return ret;
+}
+
+/* Open the cache, read its time offset and the TGT. */
+static orth_err
+tgt_open(struct orthrus_context *ctx, const char *ccname, struct ccache **cc,
+	 struct ccache_cred *tgt, int32_t *offset)
+{
+	orth_err ret;
+	int32_t usec;
+
+	*offset = 0;
+	TRY(client_ccache_open(ctx, ccname, cc));
+	TRY(client_tgt_get(ctx, *cc, tgt, NULL));
+	if (ccache_time_offset_get(*cc, offset, &usec) != ORTH_OK)
+		*offset = 0;
+	if (tgt->endtime <= client_now() + *offset) {
+		ret = client_fail(&ctx->c, ORTH_E_EXPIRED,
+				  "Ticket expired (the TGT in %s has expired)",
+				  ccache_name_get(*cc));
+		goto cleanup;
+	}
+cleanup:
+	return ret;
+}
+
+orth_err
+orthrus_get_service_ticket(struct orthrus_context *ctx, const char *ccname,
+			   const char *service, int32_t enctype,
+			   struct orthrus_ticket *out)
+{
+	orth_err ret;
+	struct ccache *cc = NULL;
+	struct ccache_cred tgt, cred;
+	struct ccache_principal sp_cc;
+	struct arena a = {0};
+	struct principal sp;
+	struct client_tgs_params p;
+	int32_t offset = 0;
+	char *realm = NULL;
+
+	memset(&tgt, 0, sizeof(tgt));
+	memset(&cred, 0, sizeof(cred));
+	memset(&sp_cc, 0, sizeof(sp_cc));
+	memset(&p, 0, sizeof(p));
+	ctx->c.msg[0] = '\0';
+	TRY(arena_init(&a, CTX_ARENA));
+	TRY(tgt_open(ctx, ccname, &cc, &tgt, &offset));
+	realm = strndup((const char *)tgt.client.realm.data, tgt.client.realm.len);
+	CHECK(realm != NULL, ORTH_E_NOMEM);
+	TRY(parse_name(ctx, service, realm, &a, &sp));
+	TRY(client_princ_to_cc(&sp, &sp_cc));
+	/* A cached ticket still valid is used as is. */
+	if (ccache_retrieve(cc, &tgt.client, &sp_cc, enctype, &cred) == ORTH_OK) {
+		if (cred.endtime > client_now() + offset && !cred.is_skey) {
+			TRY(ticket_from_cred(&cred, out));
+			goto cleanup;
+		}
+		ccache_cred_free(&cred);
+	}
+	if (strcmp(sp.realm, realm) != 0) {
+		ret = client_fail(&ctx->c, ORTH_E_NOTFOUND,
+				  "Cross-realm service '%s' is not supported",
+				  service);
+		goto cleanup;
+	}
+	p.tgt = &tgt;
+	p.server = &sp;
+	p.time_offset = offset;
+	if (enctype != 0) {
+		p.etypes = &enctype;
+		p.netypes = 1;
+	}
+	TRY(client_tgs_exchange(&ctx->c, &p, &cred));
+	TRY(ccache_store(cc, &cred));
+	TRY(ticket_from_cred(&cred, out));
+cleanup:
+	free(realm);
+	ccache_cred_free(&tgt);
+	ccache_cred_free(&cred);
+	ccache_principal_free(&sp_cc);
+	ccache_close(cc);
+	arena_free(&a);
+	return ret;
+}
+
+orth_err
+orthrus_renew_tgt(struct orthrus_context *ctx, const char *ccname)
+{
+	orth_err ret;
+	struct ccache *cc = NULL;
+	struct ccache_cred tgt, cred;
+	struct arena a = {0};
+	struct principal sp;
+	struct client_tgs_params p;
+	int32_t offset = 0, usec;
+
+	memset(&tgt, 0, sizeof(tgt));
+	memset(&cred, 0, sizeof(cred));
+	memset(&p, 0, sizeof(p));
+	ctx->c.msg[0] = '\0';
+	TRY(arena_init(&a, CTX_ARENA));
+	TRY(client_ccache_open(ctx, ccname, &cc));
+	TRY(client_tgt_get(ctx, cc, &tgt, NULL));
+	if (ccache_time_offset_get(cc, &offset, &usec) != ORTH_OK)
+		offset = 0;
+	if (!(tgt.flags & TKT_FLG_RENEWABLE)) {
+		ret = client_fail(&ctx->c, ORTH_E_KRB(KDC_ERR_BADOPTION),
+				  "KDC can't fulfill requested option (the ticket is not renewable)");
+		goto cleanup;
+	}
+	TRY(client_princ_from_cc(&tgt.server, &a, &sp));
+	/* RFC 4120 §3.3.1: RENEW presents the ticket itself; the new one
+	 * lasts until renew-till at most (the KDC decides). */
+	p.tgt = &tgt;
+	p.server = &sp;
+	/* The ticket's forwardable, proxiable, may-postdate and renewable
+	 * flags as options (the bits coincide, RFC 4120 §5.3/§5.4.1), with
+	 * rtime its renew-till, as MIT's krb5_get_renewed_creds asks. */
+	p.kdc_options = KDC_OPT_RENEW |
+			(tgt.flags & (TKT_FLG_FORWARDABLE | TKT_FLG_PROXIABLE |
+				      TKT_FLG_MAY_POSTDATE | TKT_FLG_RENEWABLE));
+	p.time_offset = offset;
+	TRY(client_tgs_exchange(&ctx->c, &p, &cred));
+	TRY(ccache_initialize(cc, &tgt.client));
+	TRY(ccache_time_offset_set(cc, offset, 0));
+	TRY(ccache_store(cc, &cred));
+cleanup:
+	ccache_cred_free(&tgt);
+	ccache_cred_free(&cred);
+	ccache_close(cc);
+	arena_free(&a);
+	return ret;
+}
+
+orth_err
+orthrus_get_forwarded_tgt(struct orthrus_context *ctx, const char *ccname,
+			  struct orthrus_ticket *out)
+{
+	orth_err ret;
+	struct ccache *cc = NULL;
+	struct ccache_cred tgt, cred;
+	struct arena a = {0};
+	struct principal sp;
+	struct client_tgs_params p;
+	int32_t offset = 0;
+
+	memset(&tgt, 0, sizeof(tgt));
+	memset(&cred, 0, sizeof(cred));
+	memset(&p, 0, sizeof(p));
+	ctx->c.msg[0] = '\0';
+	TRY(arena_init(&a, CTX_ARENA));
+	TRY(tgt_open(ctx, ccname, &cc, &tgt, &offset));
+	if (!(tgt.flags & TKT_FLG_FORWARDABLE)) {
+		ret = client_fail(&ctx->c, ORTH_E_KRB(KDC_ERR_BADOPTION),
+				  "KDC can't fulfill requested option (the TGT is not forwardable)");
+		goto cleanup;
+	}
+	TRY(client_princ_from_cc(&tgt.server, &a, &sp));
+	p.tgt = &tgt;
+	p.server = &sp;
+	p.kdc_options = KDC_OPT_FORWARDED | KDC_OPT_FORWARDABLE;
+	p.time_offset = offset;
+	TRY(client_tgs_exchange(&ctx->c, &p, &cred));
+	TRY(ticket_from_cred(&cred, out));
+cleanup:
+	ccache_cred_free(&tgt);
+	ccache_cred_free(&cred);
+	ccache_close(cc);
+	arena_free(&a);
+	return ret;
+}
+
+orth_err
+orthrus_get_user2user_ticket(struct orthrus_context *ctx, const char *ccname,
+			     const char *server, const uint8_t *server_tgt,
+			     size_t server_tgt_len, struct orthrus_ticket *out)
+{
+	orth_err ret;
+	struct ccache *cc = NULL;
+	struct ccache_cred tgt, cred;
+	struct arena a = {0};
+	struct principal sp;
+	struct client_tgs_params p;
+	int32_t offset = 0;
+	char *realm = NULL;
+
+	memset(&tgt, 0, sizeof(tgt));
+	memset(&cred, 0, sizeof(cred));
+	memset(&p, 0, sizeof(p));
+	ctx->c.msg[0] = '\0';
+	TRY(arena_init(&a, CTX_ARENA));
+	TRY(tgt_open(ctx, ccname, &cc, &tgt, &offset));
+	realm = strndup((const char *)tgt.client.realm.data, tgt.client.realm.len);
+	CHECK(realm != NULL, ORTH_E_NOMEM);
+	TRY(parse_name(ctx, server, realm, &a, &sp));
+	p.tgt = &tgt;
+	p.server = &sp;
+	p.kdc_options = KDC_OPT_ENC_TKT_IN_SKEY;
+	p.second_ticket = server_tgt;
+	p.second_ticket_len = server_tgt_len;
+	p.time_offset = offset;
+	TRY(client_tgs_exchange(&ctx->c, &p, &cred));
+	TRY(ccache_store(cc, &cred));
+	TRY(ticket_from_cred(&cred, out));
+cleanup:
+	free(realm);
+	ccache_cred_free(&tgt);
+	ccache_cred_free(&cred);
+	ccache_close(cc);
+	arena_free(&a);
+	return ret;
+}
