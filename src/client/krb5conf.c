@@ -10,18 +10,6 @@
  * aes128-sha256); DES, 3DES and RC4 are not implemented here. */
 static const int32_t default_etypes[] = {18, 17, 20, 19};
 
-static void
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 const char *
 client_conf_get2(const struct client_conf *c, const char *sect,
 		 const char *name)
@@ -48,7 +36,7 @@ parse_etypes(const char *name, const char *s, int32_t *out, size_t *n_out,
 	size_t n = 0, k = 0;
 
 	if (config_split_list(s, items, 32, &n) != ORTH_OK) {
-		errf(err, errlen, "%s: list too long", name);
+		orth_err_format(err, errlen, "%s: list too long", name);
 		return ORTH_E_CONFIG;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -73,7 +61,7 @@ parse_etypes(const char *name, const char *s, int32_t *out, size_t *n_out,
 			out[k++] = e;
 	}
 	if (k == 0) {
-		errf(err, errlen, "%s: no supported enctype in '%s'", name, s);
+		orth_err_format(err, errlen, "%s: no supported enctype in '%s'", name, s);
 		return ORTH_E_CONFIG;
 	}
 	*n_out = k;
@@ -119,7 +107,7 @@ conf_typed(struct client_conf *c, char *err, size_t errlen)
 		char *end;
 		long long n = strtoll(v, &end, 10);
 		if (*v == '\0' || *end != '\0' || n < 0) {
-			errf(err, errlen, "udp_preference_limit: bad value '%s'", v);
+			orth_err_format(err, errlen, "udp_preference_limit: bad value '%s'", v);
 			return ORTH_E_CONFIG;
 		}
 		/* MIT caps it at 32700 (the largest UDP request it sends). */
@@ -127,22 +115,22 @@ conf_typed(struct client_conf *c, char *err, size_t errlen)
 	}
 	if ((v = client_conf_get2(c, "libdefaults", "clockskew")) &&
 	    config_parse_duration(v, &c->clockskew) != ORTH_OK) {
-		errf(err, errlen, "clockskew: bad duration '%s'", v);
+		orth_err_format(err, errlen, "clockskew: bad duration '%s'", v);
 		return ORTH_E_CONFIG;
 	}
 	if ((v = client_conf_get2(c, "libdefaults", "ticket_lifetime")) &&
 	    config_parse_duration(v, &c->ticket_lifetime) != ORTH_OK) {
-		errf(err, errlen, "ticket_lifetime: bad duration '%s'", v);
+		orth_err_format(err, errlen, "ticket_lifetime: bad duration '%s'", v);
 		return ORTH_E_CONFIG;
 	}
 	if ((v = client_conf_get2(c, "libdefaults", "renew_lifetime")) &&
 	    config_parse_duration(v, &c->renew_lifetime) != ORTH_OK) {
-		errf(err, errlen, "renew_lifetime: bad duration '%s'", v);
+		orth_err_format(err, errlen, "renew_lifetime: bad duration '%s'", v);
 		return ORTH_E_CONFIG;
 	}
 	if ((v = client_conf_get2(c, "libdefaults", "forwardable")) &&
 	    config_parse_bool(v, &c->forwardable) != ORTH_OK) {
-		errf(err, errlen, "forwardable: bad boolean '%s'", v);
+		orth_err_format(err, errlen, "forwardable: bad boolean '%s'", v);
 		return ORTH_E_CONFIG;
 	}
 	/* dns_lookup_kdc: only "off" is implemented; a true value is
@@ -171,7 +159,7 @@ conf_typed(struct client_conf *c, char *err, size_t errlen)
 		filter_permitted(c, c->tgs_etypes, &c->ntgs);
 	}
 	if (c->ntkt == 0 || c->ntgs == 0) {
-		errf(err, errlen, "no default enctype is permitted");
+		orth_err_format(err, errlen, "no default enctype is permitted");
 		return ORTH_E_CONFIG;
 	}
 	if ((ms = getenv("ORTHRUS_KDC_TIMEOUT_MS")) != NULL) {

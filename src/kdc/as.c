@@ -6,6 +6,7 @@
 
 #include "kdc_int.h"
 #include "proto/encdata.h"
+#include "proto/padata.h"
 #include "proto/pname.h"
 
 /* RFC 4120 §5.2.7.5: one ETYPE-INFO2 entry for key info of etype.  The
@@ -71,17 +72,6 @@ preauth_edata(struct kdc_ctx *ctx, struct kdc_req *r, const struct db_key *info,
 	r->e_data = ed;
 cleanup:
 	return ret;
-}
-
-static const PA_DATA *
-find_padata(const METHOD_DATA *md, int32_t type)
-{
-	if (md == NULL)
-		return NULL;
-	for (size_t i = 0; i < md->len; i++)
-		if (md->val[i].padata_type == type)
-			return &md->val[i];
-	return NULL;
 }
 
 orth_err
@@ -163,7 +153,7 @@ kdc_as(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 
 	/* Unknown padata types (PAC-REQUEST, FAST, REQ-ENC-PA-REP, ...) are
 	 * ignored: RFC 4120 §5.2.7 and we offer no FAST. */
-	pa = find_padata(q.padata, KRB5_PADATA_ENC_TIMESTAMP);
+	pa = proto_padata_find(q.padata, KRB5_PADATA_ENC_TIMESTAMP);
 	if (pa != NULL) {
 		PA_ENC_TIMESTAMP ed;
 		PA_ENC_TS_ENC ts;

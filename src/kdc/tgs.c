@@ -7,18 +7,8 @@
 
 #include "kdc_int.h"
 #include "proto/encdata.h"
+#include "proto/padata.h"
 #include "proto/pname.h"
-
-static const PA_DATA *
-find_padata(const METHOD_DATA *md, int32_t type)
-{
-	if (md == NULL)
-		return NULL;
-	for (size_t i = 0; i < md->len; i++)
-		if (md->val[i].padata_type == type)
-			return &md->val[i];
-	return NULL;
-}
 
 /* Decrypt a ticket issued by this realm's TGS (or, for RENEW/VALIDATE, by
  * us for any local server): the server's key of the ticket's kvno. */
@@ -115,7 +105,7 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 		(void)pname_unparse(b->sname, b->realm, r->service, sizeof(r->service));
 	if (q.pvno != KRB5_PVNO)
 		return kdc_fail(r, KDC_ERR_BAD_PVNO, "protocol version is not 5");
-	pa = find_padata(q.padata, KRB5_PADATA_TGS_REQ);
+	pa = proto_padata_find(q.padata, KRB5_PADATA_TGS_REQ);
 	if (pa == NULL)
 		return kdc_fail(r, KDC_ERR_PADATA_TYPE_NOSUPP, "no PA-TGS-REQ");
 	if (der_decode(&asn1_AP_REQ, pa->padata_value.data, pa->padata_value.len, a, &ap) != ORTH_OK)
