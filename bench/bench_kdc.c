@@ -66,7 +66,7 @@ now_sec(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void
+static _Noreturn void
 die(const char *what)
 {
 	if (saved_stderr >= 0)

@@ -70,14 +70,14 @@ now_sec(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void
+static _Noreturn void
 die(const char *what)
 {
 	fprintf(stderr, "kdc_load: %s\n", what);
 	exit(1);
 }
 
-static void
+static _Noreturn void
 die_errno(const char *what)
 {
 	fprintf(stderr, "kdc_load: %s: %s\n", what, strerror(errno));
