@@ -1,5 +1,7 @@
 #include "replay.h"
 
+#include <stdbool.h>
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,9 +127,10 @@ keyed(const struct siphash_key *k, const struct kdc_replay_key *key)
 	return siphash_final(&s);
 }
 
-orth_err
-kdc_replay_check_and_insert(struct kdc_replay *rc,
-    const struct kdc_replay_key *key, int64_t now)
+/* Look key up; when absent and insert is set, remember it. */
+static orth_err
+replay_probe(struct kdc_replay *rc, const struct kdc_replay_key *key,
+	     int64_t now, bool insert)
 {
 	uint64_t fp0, fp1;
 	size_t g, i;
@@ -165,7 +168,9 @@ kdc_replay_check_and_insert(struct kdc_replay *rc,
 			goto unlock;
 		}
 	}
-	if (free_slot != NULL) {
+	if (!insert) {
+		ret = ORTH_OK;
+	} else if (free_slot != NULL) {
 		free_slot->fp[0] = fp0;
 		free_slot->fp[1] = fp1;
 		/* ctime >= now - skew, so this is >= now: live at least this second. */
@@ -175,6 +180,20 @@ kdc_replay_check_and_insert(struct kdc_replay *rc,
 unlock:
 	pthread_mutex_unlock(lock);
 	return ret;
+}
+
+orth_err
+kdc_replay_check_and_insert(struct kdc_replay *rc,
+    const struct kdc_replay_key *key, int64_t now)
+{
+	return replay_probe(rc, key, now, true);
+}
+
+orth_err
+kdc_replay_check(struct kdc_replay *rc, const struct kdc_replay_key *key,
+		 int64_t now)
+{
+	return replay_probe(rc, key, now, false);
 }
 
 size_t

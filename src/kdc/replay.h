@@ -80,6 +80,15 @@ void kdc_replay_free(struct kdc_replay *rc);
 orth_err kdc_replay_check_and_insert(struct kdc_replay *rc,
     const struct kdc_replay_key *key, int64_t now);
 
+/*
+ * Only look key up: ORTH_E_REPLAY when it was seen, ORTH_OK when not
+ * (nothing is remembered), ORTH_E_SKEW / ORTH_E_MALFORMED as above.  For
+ * refusing a replay before expensive or attacker-influenced checks, with
+ * kdc_replay_check_and_insert() once the request is known to be genuine.
+ */
+orth_err kdc_replay_check(struct kdc_replay *rc,
+			  const struct kdc_replay_key *key, int64_t now);
+
 /* Live (unexpired at `now`) entries; for tests and statistics. O(capacity). */
 size_t kdc_replay_count(struct kdc_replay *rc, int64_t now);
 

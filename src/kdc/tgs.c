@@ -64,6 +64,24 @@ authz_join(struct arena *a, const AuthorizationData *x, const AuthorizationData 
 	return ORTH_OK;
 }
 
+/* The KRB-ERROR for a replay-cache verdict; ORTH_OK passes through. */
+static orth_err
+replay_refuse(struct kdc_req *r, orth_err verdict)
+{
+	switch (verdict) {
+	case ORTH_OK:
+		return ORTH_OK;
+	case ORTH_E_REPLAY:
+		return kdc_fail(r, KRB_AP_ERR_REPEAT, "replayed authenticator");
+	case ORTH_E_LIMIT:
+		return kdc_fail(r, KDC_ERR_SVC_UNAVAILABLE, "replay cache full");
+	case ORTH_E_SKEW:
+		return kdc_fail(r, KRB_AP_ERR_SKEW, "authenticator outside the clock skew");
+	default:
+		return verdict;
+	}
+}
+
 orth_err
 kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	struct writer *w)
@@ -158,22 +176,17 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 			return kdc_fail(r, KRB_AP_ERR_TKT_NYV, "ticket not yet valid");
 	}
 
-	/* Replay before the body checksum: the same authenticator under
-	 * another body is a replay, not just a modified request. */
+	/* A seen authenticator is a replay whatever the body says (the same
+	 * authenticator under another body is KRB_AP_ERR_REPEAT, not just
+	 * MODIFIED); it is remembered only once the body checksum verifies,
+	 * so a forged body cannot burn a genuine authenticator. */
 	rk.client = r->client;
 	rk.server = tgsname;
 	rk.ctime = au.ctime;
 	rk.cusec = au.cusec;
 	rk.tag = ap.authenticator.cipher.data;
 	rk.tag_len = ap.authenticator.cipher.len;
-	ret = kdc_replay_check_and_insert(ctx->sh->replay, &rk, r->now);
-	if (ret == ORTH_E_REPLAY)
-		return kdc_fail(r, KRB_AP_ERR_REPEAT, "replayed authenticator");
-	if (ret == ORTH_E_LIMIT)
-		return kdc_fail(r, KDC_ERR_SVC_UNAVAILABLE, "replay cache full");
-	if (ret == ORTH_E_SKEW)
-		return kdc_fail(r, KRB_AP_ERR_SKEW, "authenticator outside the clock skew");
-	TRY(ret);
+	TRY(replay_refuse(r, kdc_replay_check(ctx->sh->replay, &rk, r->now)));
 	ret = crypto_checksum_verify(session, KU_TGS_REQ_AUTH_CKSUM, au.cksum->cksumtype,
 				     b->_raw.data, b->_raw.len, au.cksum->checksum.data,
 				     au.cksum->checksum.len);
@@ -181,6 +194,8 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 		return kdc_fail(r, KRB_AP_ERR_INAPP_CKSUM, "checksum type does not fit the session key");
 	if (ret != ORTH_OK)
 		return kdc_fail(r, KRB_AP_ERR_MODIFIED, "request body checksum does not verify");
+	/* Atomic: of two identical requests racing, one is the replay. */
+	TRY(replay_refuse(r, kdc_replay_check_and_insert(ctx->sh->replay, &rk, r->now)));
 
 	if (au.subkey != NULL && kdc_key_from_wire(ctx, au.subkey, &subkey) != ORTH_OK)
 		return kdc_fail(r, KDC_ERR_ETYPE_NOSUPP, "authenticator subkey enctype not supported");

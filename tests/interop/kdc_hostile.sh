@@ -58,6 +58,8 @@ out=$("$TOOL" "$cc" $P $SVC badcksum 2>&1)
 case "$out" in "error 41"*) pass "wrong body checksum -> KRB_AP_ERR_MODIFIED";; *) fail "bad checksum: $out";; esac
 out=$("$TOOL" "$cc" $P $SVC replay 2>&1 | tr '\n' '|')
 case "$out" in "TGS-REP|error 34"*"|error 34"*) pass "crafted replay and replay with another body -> KRB_AP_ERR_REPEAT";; *) fail "crafted replay: $out";; esac
+out=$("$TOOL" "$cc" $P $SVC forgedfirst 2>&1 | tr '\n' '|')
+case "$out" in "error 41"*"|TGS-REP|") pass "a forged body first does not burn the genuine authenticator";; *) fail "forged body first: $out";; esac
 
 # 3. MIT kvno's own TGS-REQ, captured by a UDP proxy and replayed
 PP=$(free_port)

@@ -110,6 +110,13 @@ test_replay(void)
 	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k2, now), ORTH_E_SKEW);
 	k2 = rkey("carol@TEST.REALM", now - 301, 0, NULL);
 	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k2, now), ORTH_E_SKEW);
+	/* A lookup alone remembers nothing. */
+	k2 = rkey("dave@TEST.REALM", now, 7, "x");
+	EXPECT_EQ_INT(kdc_replay_check(rc, &k2, now), ORTH_OK);
+	EXPECT_EQ_INT(kdc_replay_check(rc, &k2, now), ORTH_OK);
+	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k2, now), ORTH_OK);
+	EXPECT_EQ_INT(kdc_replay_check(rc, &k2, now), ORTH_E_REPLAY);
+	EXPECT_EQ_INT(kdc_replay_check(rc, &k2, now + 301), ORTH_E_SKEW);
 	/* Malformed keys. */
 	k2 = rkey(NULL, now, 0, NULL);
 	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k2, now), ORTH_E_MALFORMED);

@@ -9,6 +9,9 @@
  *     badcksum  keyed checksum over other bytes        -> "error 41"
  *     replay    correct, then the same bytes again, then the same
  *               authenticator with another body        -> 3 lines
+ *     forgedfirst  the authenticator under another body first, then
+ *               the genuine request: the forgery must not burn the
+ *               authenticator                           -> "error 41", "TGS-REP"
  * Each request goes over TCP to 127.0.0.1:PORT; one line per reply.
  */
 #include <arpa/inet.h>
@@ -202,6 +205,14 @@ main(int argc, char **argv)
 	md.len = 1;
 	md.val = &pa;
 	q.padata = &md;
+	if (strcmp(mode, "forgedfirst") == 0) {
+		uint32_t nonce = b->nonce;
+		b->nonce ^= 0x5555;
+		if (der_encode_arena(&asn1_TGS_REQ, &q, &A, &msg, &msg_len) != ORTH_OK ||
+		    tcp_exchange(port, msg, msg_len))
+			return 1;
+		b->nonce = nonce;
+	}
 	if (der_encode_arena(&asn1_TGS_REQ, &q, &A, &msg, &msg_len) != ORTH_OK)
 		return 1;
 	if (tcp_exchange(port, msg, msg_len))
