@@ -364,63 +364,101 @@ cleanup:
 	return ret;
 }
 
+/*
+ * What every TGS call of this file holds: the cache, its TGT, the KDC
+ * time offset, the server name (parsed in the TGT's realm, or the TGT's
+ * own server), scratch memory and the exchange's parameters.
+ */
+struct tgs_call {
+	struct ccache *cc;
+	struct ccache_cred tgt, cred;
+	struct arena a;
+	struct principal sp;
+	struct client_tgs_params p;
+	int32_t offset;
+	char *realm;
+};
+
+/* Open ccname's TGT (expired is an error unless allow_expired, for
+ * renewal) and parse server (NULL: the TGT's own server). */
+static orth_err
+tgs_call_begin(struct orthrus_context *ctx, const char *ccname,
+	       const char *server, bool allow_expired, struct tgs_call *t)
+{
+	orth_err ret;
+	int32_t usec;
+
+	memset(t, 0, sizeof(*t));
+	ctx->c.msg[0] = '\0';
+	TRY(arena_init(&t->a, CTX_ARENA));
+	if (allow_expired) {
+		TRY(client_ccache_open(ctx, ccname, &t->cc));
+		TRY(client_tgt_get(ctx, t->cc, &t->tgt, NULL));
+		if (ccache_time_offset_get(t->cc, &t->offset, &usec) != ORTH_OK)
+			t->offset = 0;
+	} else {
+		TRY(tgt_open(ctx, ccname, &t->cc, &t->tgt, &t->offset));
+	}
+	t->realm = strndup((const char *)t->tgt.client.realm.data,
+			   t->tgt.client.realm.len);
+	CHECK(t->realm != NULL, ORTH_E_NOMEM);
+	if (server != NULL)
+		TRY(parse_name(ctx, server, t->realm, &t->a, &t->sp));
+	else
+		TRY(client_princ_from_cc(&t->tgt.server, &t->a, &t->sp));
+	t->p.tgt = &t->tgt;
+	t->p.server = &t->sp;
+	t->p.time_offset = t->offset;
+cleanup:
+	return ret;
+}
+
+static void
+tgs_call_end(struct tgs_call *t)
+{
+	free(t->realm);
+	ccache_cred_free(&t->tgt);
+	ccache_cred_free(&t->cred);
+	ccache_close(t->cc);
+	arena_free(&t->a);
+}
+
 orth_err
 orthrus_get_service_ticket(struct orthrus_context *ctx, const char *ccname,
 			   const char *service, int32_t enctype,
 			   struct orthrus_ticket *out)
 {
 	orth_err ret;
-	struct ccache *cc = NULL;
-	struct ccache_cred tgt, cred;
+	struct tgs_call t;
 	struct ccache_principal sp_cc;
-	struct arena a = {0};
-	struct principal sp;
-	struct client_tgs_params p;
-	int32_t offset = 0;
-	char *realm = NULL;
 
-	memset(&tgt, 0, sizeof(tgt));
-	memset(&cred, 0, sizeof(cred));
 	memset(&sp_cc, 0, sizeof(sp_cc));
-	memset(&p, 0, sizeof(p));
-	ctx->c.msg[0] = '\0';
-	TRY(arena_init(&a, CTX_ARENA));
-	TRY(tgt_open(ctx, ccname, &cc, &tgt, &offset));
-	realm = strndup((const char *)tgt.client.realm.data, tgt.client.realm.len);
-	CHECK(realm != NULL, ORTH_E_NOMEM);
-	TRY(parse_name(ctx, service, realm, &a, &sp));
-	TRY(client_princ_to_cc(&sp, &sp_cc));
+	TRY(tgs_call_begin(ctx, ccname, service, false, &t));
+	TRY(client_princ_to_cc(&t.sp, &sp_cc));
 	/* A cached ticket still valid is used as is. */
-	if (ccache_retrieve(cc, &tgt.client, &sp_cc, enctype, &cred) == ORTH_OK) {
-		if (cred.endtime > client_now() + offset && !cred.is_skey) {
-			TRY(ticket_from_cred(&cred, out));
+	if (ccache_retrieve(t.cc, &t.tgt.client, &sp_cc, enctype, &t.cred) == ORTH_OK) {
+		if (t.cred.endtime > client_now() + t.offset && !t.cred.is_skey) {
+			TRY(ticket_from_cred(&t.cred, out));
 			goto cleanup;
 		}
-		ccache_cred_free(&cred);
+		ccache_cred_free(&t.cred);
 	}
-	if (strcmp(sp.realm, realm) != 0) {
+	if (strcmp(t.sp.realm, t.realm) != 0) {
 		ret = client_fail(&ctx->c, ORTH_E_NOTFOUND,
 				  "Cross-realm service '%s' is not supported",
 				  service);
 		goto cleanup;
 	}
-	p.tgt = &tgt;
-	p.server = &sp;
-	p.time_offset = offset;
 	if (enctype != 0) {
-		p.etypes = &enctype;
-		p.netypes = 1;
+		t.p.etypes = &enctype;
+		t.p.netypes = 1;
 	}
-	TRY(client_tgs_exchange(&ctx->c, &p, &cred));
-	TRY(ccache_store(cc, &cred));
-	TRY(ticket_from_cred(&cred, out));
+	TRY(client_tgs_exchange(&ctx->c, &t.p, &t.cred));
+	TRY(ccache_store(t.cc, &t.cred));
+	TRY(ticket_from_cred(&t.cred, out));
 cleanup:
-	free(realm);
-	ccache_cred_free(&tgt);
-	ccache_cred_free(&cred);
 	ccache_principal_free(&sp_cc);
-	ccache_close(cc);
-	arena_free(&a);
+	tgs_call_end(&t);
 	return ret;
 }
 
@@ -428,48 +466,28 @@ orth_err
 orthrus_renew_tgt(struct orthrus_context *ctx, const char *ccname)
 {
 	orth_err ret;
-	struct ccache *cc = NULL;
-	struct ccache_cred tgt, cred;
-	struct arena a = {0};
-	struct principal sp;
-	struct client_tgs_params p;
-	int32_t offset = 0, usec;
+	struct tgs_call t;
 
-	memset(&tgt, 0, sizeof(tgt));
-	memset(&cred, 0, sizeof(cred));
-	memset(&p, 0, sizeof(p));
-	ctx->c.msg[0] = '\0';
-	TRY(arena_init(&a, CTX_ARENA));
-	TRY(client_ccache_open(ctx, ccname, &cc));
-	TRY(client_tgt_get(ctx, cc, &tgt, NULL));
-	if (ccache_time_offset_get(cc, &offset, &usec) != ORTH_OK)
-		offset = 0;
-	if (!(tgt.flags & TKT_FLG_RENEWABLE)) {
+	TRY(tgs_call_begin(ctx, ccname, NULL, true, &t));
+	if (!(t.tgt.flags & TKT_FLG_RENEWABLE)) {
 		ret = client_fail(&ctx->c, ORTH_E_KRB(KDC_ERR_BADOPTION),
 				  "KDC can't fulfill requested option (the ticket is not renewable)");
 		goto cleanup;
 	}
-	TRY(client_princ_from_cc(&tgt.server, &a, &sp));
 	/* RFC 4120 §3.3.1: RENEW presents the ticket itself; the new one
-	 * lasts until renew-till at most (the KDC decides). */
-	p.tgt = &tgt;
-	p.server = &sp;
-	/* The ticket's forwardable, proxiable, may-postdate and renewable
-	 * flags as options (the bits coincide, RFC 4120 §5.3/§5.4.1), with
-	 * rtime its renew-till, as MIT's krb5_get_renewed_creds asks. */
-	p.kdc_options = KDC_OPT_RENEW |
-			(tgt.flags & (TKT_FLG_FORWARDABLE | TKT_FLG_PROXIABLE |
-				      TKT_FLG_MAY_POSTDATE | TKT_FLG_RENEWABLE));
-	p.time_offset = offset;
-	TRY(client_tgs_exchange(&ctx->c, &p, &cred));
-	TRY(ccache_initialize(cc, &tgt.client));
-	TRY(ccache_time_offset_set(cc, offset, 0));
-	TRY(ccache_store(cc, &cred));
+	 * lasts until renew-till at most (the KDC decides).  The ticket's
+	 * forwardable, proxiable, may-postdate and renewable flags go as
+	 * options (the bits coincide, RFC 4120 §5.3/§5.4.1), with rtime its
+	 * renew-till, as MIT's krb5_get_renewed_creds asks. */
+	t.p.kdc_options = KDC_OPT_RENEW |
+			  (t.tgt.flags & (TKT_FLG_FORWARDABLE | TKT_FLG_PROXIABLE |
+					  TKT_FLG_MAY_POSTDATE | TKT_FLG_RENEWABLE));
+	TRY(client_tgs_exchange(&ctx->c, &t.p, &t.cred));
+	TRY(ccache_initialize(t.cc, &t.tgt.client));
+	TRY(ccache_time_offset_set(t.cc, t.offset, 0));
+	TRY(ccache_store(t.cc, &t.cred));
 cleanup:
-	ccache_cred_free(&tgt);
-	ccache_cred_free(&cred);
-	ccache_close(cc);
-	arena_free(&a);
+	tgs_call_end(&t);
 	return ret;
 }
 
@@ -478,36 +496,19 @@ orthrus_get_forwarded_tgt(struct orthrus_context *ctx, const char *ccname,
 			  struct orthrus_ticket *out)
 {
 	orth_err ret;
-	struct ccache *cc = NULL;
-	struct ccache_cred tgt, cred;
-	struct arena a = {0};
-	struct principal sp;
-	struct client_tgs_params p;
-	int32_t offset = 0;
+	struct tgs_call t;
 
-	memset(&tgt, 0, sizeof(tgt));
-	memset(&cred, 0, sizeof(cred));
-	memset(&p, 0, sizeof(p));
-	ctx->c.msg[0] = '\0';
-	TRY(arena_init(&a, CTX_ARENA));
-	TRY(tgt_open(ctx, ccname, &cc, &tgt, &offset));
-	if (!(tgt.flags & TKT_FLG_FORWARDABLE)) {
+	TRY(tgs_call_begin(ctx, ccname, NULL, false, &t));
+	if (!(t.tgt.flags & TKT_FLG_FORWARDABLE)) {
 		ret = client_fail(&ctx->c, ORTH_E_KRB(KDC_ERR_BADOPTION),
 				  "KDC can't fulfill requested option (the TGT is not forwardable)");
 		goto cleanup;
 	}
-	TRY(client_princ_from_cc(&tgt.server, &a, &sp));
-	p.tgt = &tgt;
-	p.server = &sp;
-	p.kdc_options = KDC_OPT_FORWARDED | KDC_OPT_FORWARDABLE;
-	p.time_offset = offset;
-	TRY(client_tgs_exchange(&ctx->c, &p, &cred));
-	TRY(ticket_from_cred(&cred, out));
+	t.p.kdc_options = KDC_OPT_FORWARDED | KDC_OPT_FORWARDABLE;
+	TRY(client_tgs_exchange(&ctx->c, &t.p, &t.cred));
+	TRY(ticket_from_cred(&t.cred, out));
 cleanup:
-	ccache_cred_free(&tgt);
-	ccache_cred_free(&cred);
-	ccache_close(cc);
-	arena_free(&a);
+	tgs_call_end(&t);
 	return ret;
 }
 
@@ -517,37 +518,16 @@ orthrus_get_user2user_ticket(struct orthrus_context *ctx, const char *ccname,
 			     size_t server_tgt_len, struct orthrus_ticket *out)
 {
 	orth_err ret;
-	struct ccache *cc = NULL;
-	struct ccache_cred tgt, cred;
-	struct arena a = {0};
-	struct principal sp;
-	struct client_tgs_params p;
-	int32_t offset = 0;
-	char *realm = NULL;
+	struct tgs_call t;
 
-	memset(&tgt, 0, sizeof(tgt));
-	memset(&cred, 0, sizeof(cred));
-	memset(&p, 0, sizeof(p));
-	ctx->c.msg[0] = '\0';
-	TRY(arena_init(&a, CTX_ARENA));
-	TRY(tgt_open(ctx, ccname, &cc, &tgt, &offset));
-	realm = strndup((const char *)tgt.client.realm.data, tgt.client.realm.len);
-	CHECK(realm != NULL, ORTH_E_NOMEM);
-	TRY(parse_name(ctx, server, realm, &a, &sp));
-	p.tgt = &tgt;
-	p.server = &sp;
-	p.kdc_options = KDC_OPT_ENC_TKT_IN_SKEY;
-	p.second_ticket = server_tgt;
-	p.second_ticket_len = server_tgt_len;
-	p.time_offset = offset;
-	TRY(client_tgs_exchange(&ctx->c, &p, &cred));
-	TRY(ccache_store(cc, &cred));
-	TRY(ticket_from_cred(&cred, out));
+	TRY(tgs_call_begin(ctx, ccname, server, false, &t));
+	t.p.kdc_options = KDC_OPT_ENC_TKT_IN_SKEY;
+	t.p.second_ticket = server_tgt;
+	t.p.second_ticket_len = server_tgt_len;
+	TRY(client_tgs_exchange(&ctx->c, &t.p, &t.cred));
+	TRY(ccache_store(t.cc, &t.cred));
+	TRY(ticket_from_cred(&t.cred, out));
 cleanup:
-	free(realm);
-	ccache_cred_free(&tgt);
-	ccache_cred_free(&cred);
-	ccache_close(cc);
-	arena_free(&a);
+	tgs_call_end(&t);
 	return ret;
 }
