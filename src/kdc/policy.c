@@ -81,12 +81,36 @@ apply_renewable(const struct policy_req *req, const struct policy_limits *lim,
 	out->renew_till = rt;
 }
 
+/*
+ * RFC 4120 §3.1.3/§3.3.3 POSTDATED: a start time in the future makes the
+ * ticket postdated and invalid (until VALIDATE); without the option a
+ * "from" beyond the skew cannot be honoured.  *start is left alone when
+ * the ticket starts now.
+ */
+static orth_err
+postdate(const struct policy_req *req, const struct policy_limits *lim,
+	 uint32_t attrs, int64_t now, int64_t *start, struct policy_out *out)
+{
+	if (req->options & KDC_OPT_POSTDATED) {
+		if ((attrs & DB_ATTR_DISALLOW_POSTDATED) || !req->has_from)
+			return ORTH_E_KRB(KDC_ERR_CANNOT_POSTDATE);
+		if (req->from > now) {
+			*start = req->from;
+			out->flags |= TKT_FLG_POSTDATED | TKT_FLG_INVALID;
+		}
+	} else if (req->has_from && req->from > now + lim->skew) {
+		return ORTH_E_KRB(KDC_ERR_CANNOT_POSTDATE);
+	}
+	return ORTH_OK;
+}
+
 orth_err
 policy_as(const struct policy_req *req, const struct policy_limits *lim,
 	  bool preauth, struct policy_out *out)
 {
 	uint32_t o = req->options;
 	uint32_t attrs = lim->client_attrs | lim->server_attrs;
+	orth_err ret;
 	int64_t now = lim->now, start = now, end;
 
 	memset(out, 0, sizeof(*out));
@@ -104,16 +128,9 @@ policy_as(const struct policy_req *req, const struct policy_limits *lim,
 		out->flags |= TKT_FLG_MAY_POSTDATE;
 	if (lim->server_attrs & DB_ATTR_OK_AS_DELEGATE)
 		out->flags |= TKT_FLG_OK_AS_DELEGATE;
-	if (o & KDC_OPT_POSTDATED) {
-		if ((attrs & DB_ATTR_DISALLOW_POSTDATED) || !req->has_from)
-			return ORTH_E_KRB(KDC_ERR_CANNOT_POSTDATE);
-		if (req->from > now) {
-			start = req->from;
-			out->flags |= TKT_FLG_POSTDATED | TKT_FLG_INVALID;
-		}
-	} else if (req->has_from && req->from > now + lim->skew) {
-		return ORTH_E_KRB(KDC_ERR_CANNOT_POSTDATE);
-	}
+	ret = postdate(req, lim, attrs, now, &start, out);
+	if (ret != ORTH_OK)
+		return ret;
 	end = start + max_life(lim);
 	if (req->till > 0)
 		end = min64(end, req->till);
@@ -133,6 +150,7 @@ policy_tgs(const struct policy_req *req, const struct policy_limits *lim,
 {
 	uint32_t o = req->options, tf = tgt->flags;
 	uint32_t attrs = lim->client_attrs | lim->server_attrs;
+	orth_err ret;
 	int64_t now = lim->now, start = now, end;
 	int64_t tstart = tgt->has_starttime ? tgt->starttime : tgt->authtime;
 
@@ -203,16 +221,9 @@ policy_tgs(const struct policy_req *req, const struct policy_limits *lim,
 	}
 	if (lim->server_attrs & DB_ATTR_OK_AS_DELEGATE)
 		out->flags |= TKT_FLG_OK_AS_DELEGATE;
-	if (o & KDC_OPT_POSTDATED) {
-		if ((attrs & DB_ATTR_DISALLOW_POSTDATED) || !req->has_from)
-			return ORTH_E_KRB(KDC_ERR_CANNOT_POSTDATE);
-		if (req->from > now) {
-			start = req->from;
-			out->flags |= TKT_FLG_POSTDATED | TKT_FLG_INVALID;
-		}
-	} else if (req->has_from && req->from > now + lim->skew) {
-		return ORTH_E_KRB(KDC_ERR_CANNOT_POSTDATE);
-	}
+	ret = postdate(req, lim, attrs, now, &start, out);
+	if (ret != ORTH_OK)
+		return ret;
 	end = min64(start + max_life(lim), tgt->endtime);
 	if (req->till > 0)
 		end = min64(end, req->till);
