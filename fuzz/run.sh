@@ -8,7 +8,8 @@ secs=${2:-60}
 src=$(cd "$(dirname "$0")" && pwd)
 status=0
 for exe in "$build"/fuzz/fuzz_*; do
-	[ -x "$exe" ] || continue
+	[ -f "$exe" ] && [ -x "$exe" ] || continue
+	case $exe in *.log) continue ;; esac
 	name=${exe##*/fuzz_}
 	mkdir -p "$build/fuzz/corpus-$name"
 	log="$build/fuzz/fuzz_$name.log"
