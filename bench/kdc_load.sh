@@ -38,18 +38,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# wait_port PORT PID: until PORT accepts TCP or PID is gone
-wait_port() {
-	local i
-	for i in $(seq 1 100); do
-		/usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 0.2)" \
-			2>/dev/null && return 0
-		kill -0 "$2" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-
 # run_load LABEL PORT: one line of the table
 run_load() {
 	local out
@@ -85,7 +73,7 @@ wait "$MIT_KDC_PID" 2>/dev/null
 MIT_KDC_PID=
 "$MITKDC_SBIN/krb5kdc" -n -w 2 -r "$REALM" >"$MIT_DIR/krb5kdc-w2.out" 2>&1 &
 MITW_PID=$!
-wait_port "$MIT_PORT" "$MITW_PID" || { echo "krb5kdc -w 2 did not start" >&2; cat "$MIT_DIR/krb5kdc-w2.out" >&2; exit 1; }
+wait_tcp_port "$MIT_PORT" "$MITW_PID" || { echo "krb5kdc -w 2 did not start" >&2; cat "$MIT_DIR/krb5kdc-w2.out" >&2; exit 1; }
 sleep 0.5   # all workers up
 run_load "mit krb5kdc -w 2" "$MIT_PORT"
 exit $fail

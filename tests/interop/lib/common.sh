@@ -23,3 +23,17 @@ else:
     raise SystemExit("no free port")
 PY
 }
+
+# wait_tcp_port PORT PID: wait (up to ~10 s) until 127.0.0.1:PORT accepts
+# TCP connections; fails early when process PID has died.
+wait_tcp_port() {
+	local port=$1 pid=$2 i
+	for i in $(seq 1 100); do
+		if /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null; then
+			return 0
+		fi
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}

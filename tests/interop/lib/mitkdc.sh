@@ -112,13 +112,7 @@ mitkdc_start() {
 	"$MITKDC_SBIN/krb5kdc" -n -r "$realm" >"$MIT_DIR/krb5kdc.out" 2>&1 &
 	MIT_KDC_PID=$!
 	export MIT_KDC_PID
-	for i in $(seq 1 100); do
-		if /usr/bin/python3 -c "import socket; socket.create_connection(('127.0.0.1', $MIT_PORT), 0.2)" 2>/dev/null; then
-			return 0
-		fi
-		kill -0 "$MIT_KDC_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_tcp_port "$MIT_PORT" "$MIT_KDC_PID" && return 0
 	echo "mitkdc: krb5kdc did not start on port $MIT_PORT" >&2
 	cat "$MIT_DIR/krb5kdc.out" "$MIT_DIR/kdc.log" >&2 2>/dev/null
 	return 1

@@ -70,14 +70,7 @@ orthkdc_run() {
 	"$ORTHRUS" kdc -c "$ORTHRUS_CONFIG" --foreground \
 		--pidfile "$ORTH_DIR/kdc.pid" 2>"$ORTH_DIR/kdc.log" &
 	ORTH_KDC_PID=$!
-	local i
-	for i in $(seq 1 100); do
-		if /usr/bin/python3 -c "import socket,sys; s=socket.create_connection(('127.0.0.1',$ORTH_PORT),0.2)" 2>/dev/null; then
-			return 0
-		fi
-		kill -0 "$ORTH_KDC_PID" 2>/dev/null || break
-		sleep 0.05
-	done
+	wait_tcp_port "$ORTH_PORT" "$ORTH_KDC_PID" && return 0
 	echo "orthkdc: KDC did not start" >&2
 	cat "$ORTH_DIR/kdc.log" >&2
 	return 1
