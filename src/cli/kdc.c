@@ -141,8 +141,11 @@ cmd_kdc(int argc, char **argv)
 	nc.tcp_addrs = tcp;
 	nc.n_tcp = ntcp;
 	nc.workers = (unsigned)workers;
-	if (kdc_net_open(&nc, &net) != ORTH_OK) {
-		cli_error(CMD, "cannot listen (see the log above)");
+	ret = kdc_net_open(&nc, &net);
+	if (ret != ORTH_OK) {
+		cli_error(CMD, ret == ORTH_E_EXISTS
+				   ? "address in use: another KDC is serving it (see the log above)"
+				   : "cannot listen (see the log above)");
 		goto out;
 	}
 	if (!foreground && kdc_daemonize() != ORTH_OK) {
@@ -175,7 +178,7 @@ cmd_kdc(int argc, char **argv)
 		vctx[i] = ctxs[i];
 	}
 	log_msg(LOG_LVL_INFO, "serving realm %s with %ld workers", realm->name, workers);
-	if (kdc_net_run(net, kdc_dispatch, kdc_error, vctx) != ORTH_OK) {
+	if (kdc_net_run(net, kdc_dispatch, vctx) != ORTH_OK) {
 		log_msg(LOG_LVL_ERR, "network loop failed");
 		goto out;
 	}

@@ -99,7 +99,7 @@ kdc_as(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 
 	memset(&q, 0, sizeof(q));
 	if (der_decode(&asn1_AS_REQ, req, len, a, &q) != ORTH_OK)
-		return kdc_fail(r, KRB_ERR_GENERIC, "malformed AS-REQ");
+		return kdc_fail_undecodable(r, "malformed AS-REQ");
 	b = &q.req_body;
 	r->sname = b->sname;
 	kdc_log_etypes(r, b);

@@ -21,6 +21,13 @@ kdc_fail(struct kdc_req *r, int32_t code, const char *why)
 }
 
 orth_err
+kdc_fail_undecodable(struct kdc_req *r, const char *why)
+{
+	r->undecodable = true;
+	return kdc_fail(r, KRB_ERR_GENERIC, why);
+}
+
+orth_err
 kdc_ctx_new(const struct kdc_shared *sh, struct kdc_ctx **out)
 {
 	orth_err ret;
@@ -354,22 +361,6 @@ mono_usec(void)
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void
-remember_sname(struct kdc_ctx *ctx, const PrincipalName *sn)
-{
-	ctx->last_sname_n = 0;
-	if (sn == NULL || sn->name_string.len == 0 || sn->name_string.len > 2)
-		return;
-	for (size_t i = 0; i < sn->name_string.len; i++) {
-		if (strlen(sn->name_string.val[i]) >= sizeof(ctx->last_sname[i]))
-			return;
-		snprintf(ctx->last_sname[i], sizeof(ctx->last_sname[i]), "%s",
-			 sn->name_string.val[i]);
-	}
-	ctx->last_sname_n = sn->name_string.len;
-	ctx->last_sname_type = sn->name_type;
-}
-
 /* The KRB-ERROR of RFC 4120 §5.9.1 for r into w (emptied first). */
 static orth_err
 error_write(struct kdc_ctx *ctx, struct kdc_req *r, int32_t code,
@@ -401,66 +392,126 @@ cleanup:
 	return ret;
 }
 
+void
+kdc_request_info_local(struct kdc_request_info *info, enum kdc_transport t,
+		       const char *peer)
+{
+	memset(info, 0, sizeof(*info));
+	info->transport = t;
+	info->transport_str = t == KDC_TRANSPORT_UDP ? "udp" : "tcp";
+	info->max_reply = t == KDC_TRANSPORT_UDP ? KDC_NET_DEFAULT_UDP_MAX_REPLY
+						 : KDC_NET_DEFAULT_TCP_MAX_REPLY;
+	snprintf(info->peer_str, sizeof(info->peer_str), "%s", peer);
+}
+
+/* Process an AS-REQ or TGS-REQ (tag) into reply: the KDC-REP, or the
+ * KRB-ERROR for a refusal, or nothing (ORTH_E_MALFORMED) for a request
+ * that does not decode and came over UDP. */
+static orth_err
+request_process(struct kdc_ctx *ctx, struct kdc_req *r, int tag, bool udp,
+		const uint8_t *req, size_t req_len, struct writer *reply,
+		int32_t *code_out)
+{
+	orth_err ret;
+
+	if (tag == KRB5_MSG_AS_REQ)
+		ret = kdc_as(ctx, r, req, req_len, reply);
+	else
+		ret = kdc_tgs(ctx, r, req, req_len, reply);
+	if (ret == ORTH_OK && writer_err(reply) != ORTH_OK)
+		ret = writer_err(reply);
+	if (ret == ORTH_OK)
+		return ORTH_OK;
+	if (r->undecodable && udp) {
+		/* As MIT's KDC: a datagram that is not a request gets no
+		 * answer, so that a spoofed source cannot be bombarded with
+		 * errors bigger than the packets that provoke them. */
+		reply->len = 0;
+		return ORTH_E_MALFORMED;
+	}
+	*code_out = proto_err_to_krb(ret);
+	if (r->e_text == NULL)
+		r->e_text = orth_err_str(ret);
+	if (error_write(ctx, r, *code_out, reply) != ORTH_OK)
+		reply->len = 0;
+	return ret;
+}
+
 orth_err
-kdc_handle(struct kdc_ctx *ctx, const char *peer, bool udp, const uint8_t *req,
-	   size_t req_len, struct writer *reply)
+kdc_handle(struct kdc_ctx *ctx, const struct kdc_request_info *info,
+	   const uint8_t *req, size_t req_len, struct writer *reply)
 {
 	struct kdc_req r;
 	struct log_request lr = {0};
 	int64_t t0 = mono_usec();
 	orth_err ret = ORTH_OK;
 	int32_t code = 0;
-	int tag;
-	bool cached = false;
+	int tag = -1;
+	bool udp = info->transport == KDC_TRANSPORT_UDP;
 
 	memset(&r, 0, sizeof(r));
 	ctx->serial++;
 	kdc_clock(ctx, &r.now, &r.usec);
+	r.msg_type = "?";
+	if (info->too_long) {
+		/* RFC 4120 §7.2.2: no request to take a name from, so the
+		 * error names krbtgt (error_write with r.sname NULL). */
+		r.e_text = "request length refused";
+		code = KRB_ERR_FIELD_TOOLONG;
+		ret = ORTH_E_KRB(code);
+		if (error_write(ctx, &r, code, reply) != ORTH_OK)
+			reply->len = 0;
+		goto log;
+	}
 	tag = der_peek_application_tag(req, req_len);
-	r.msg_type = tag == KRB5_MSG_AS_REQ ? "AS-REQ" : tag == KRB5_MSG_TGS_REQ ? "TGS-REQ" : "?";
 	if (tag != KRB5_MSG_AS_REQ && tag != KRB5_MSG_TGS_REQ) {
 		/* Not a KDC request: nothing to answer (RFC 4120 §7.2: only
 		 * requests get replies), just log it. */
 		r.e_text = "not an AS-REQ or TGS-REQ: dropped";
 		ret = ORTH_E_MALFORMED;
+		code = -1;
 		goto log;
 	}
-	if (udp && ctx->sh->lookaside != NULL &&
+	r.msg_type = tag == KRB5_MSG_AS_REQ ? "AS-REQ" : "TGS-REQ";
+	if (ctx->sh->lookaside != NULL &&
 	    kdc_lookaside_get(ctx->sh->lookaside, req, req_len, r.now, reply) == ORTH_OK) {
-		/* RFC 4120 §7.2.1 retransmission: the same reply again. */
-		cached = true;
+		/* RFC 4120 §7.2.1 retransmission, over either transport (MIT
+		 * resends a TGS-REQ over TCP when the UDP reply is lost or
+		 * too big): the reply sent the first time, not a second
+		 * processing that would find the authenticator replayed. */
 		r.e_text = "retransmission: cached reply";
-		goto log;
+	} else {
+		ret = request_process(ctx, &r, tag, udp, req, req_len, reply, &code);
+		if (r.undecodable && udp) {
+			code = -1;
+			goto log;
+		}
+		/* The whole reply, even one too big for this transport: the
+		 * client's retry over TCP gets it.  Not the error for bytes
+		 * that do not decode: over UDP they must stay unanswered. */
+		if (ctx->sh->lookaside != NULL && !r.undecodable && reply->len > 0 &&
+		    writer_err(reply) == ORTH_OK)
+			(void)kdc_lookaside_put(ctx->sh->lookaside, req, req_len, reply->buf,
+						reply->len, r.now);
 	}
-	if (tag == KRB5_MSG_AS_REQ)
-		ret = kdc_as(ctx, &r, req, req_len, reply);
-	else
-		ret = kdc_tgs(ctx, &r, req, req_len, reply);
-	if (ret == ORTH_OK && writer_err(reply) != ORTH_OK)
-		ret = writer_err(reply);
-	if (ret != ORTH_OK) {
-		code = proto_err_to_krb(ret);
-		if (r.e_text == NULL)
-			r.e_text = orth_err_str(ret);
-		if (error_write(ctx, &r, code, reply) != ORTH_OK)
+	if (info->max_reply != 0 && reply->len > info->max_reply) {
+		/* RFC 4120 §7.2.1: the client retries over TCP. */
+		r.e_text = "response too big for UDP";
+		code = KRB_ERR_RESPONSE_TOO_BIG;
+		if (error_write(ctx, &r, code, reply) != ORTH_OK ||
+		    reply->len > info->max_reply)
 			reply->len = 0;
 	}
-	if (udp && ctx->sh->lookaside != NULL && reply->len > 0 &&
-	    writer_err(reply) == ORTH_OK)
-		(void)kdc_lookaside_put(ctx->sh->lookaside, req, req_len, reply->buf,
-					reply->len, r.now);
-	remember_sname(ctx, r.sname);
 log:
-	lr.peer = peer;
+	lr.peer = info->peer_str;
 	lr.transport = udp ? "udp" : "tcp";
 	lr.msg_type = r.msg_type;
 	lr.client = r.client[0] ? r.client : NULL;
 	lr.service = r.service[0] ? r.service : NULL;
-	lr.error_code = tag != KRB5_MSG_AS_REQ && tag != KRB5_MSG_TGS_REQ ? -1 : code;
+	lr.error_code = code;
 	lr.reason = r.e_text;
 	lr.etypes = r.etypes[0] ? r.etypes : NULL;
 	lr.usec = (long)(mono_usec() - t0);
-	(void)cached;
 	log_request(&lr);
 	for (size_t i = 0; i < ctx->ntmp; i++)
 		crypto_key_free(ctx->tmp[i]);
@@ -473,37 +524,8 @@ orth_err
 kdc_dispatch(void *vctx, const struct kdc_request_info *info,
 	     const uint8_t *req, size_t req_len, struct writer *reply)
 {
-	orth_err ret = kdc_handle(vctx, info->peer_str,
-				  info->transport == KDC_TRANSPORT_UDP, req, req_len, reply);
+	orth_err ret = kdc_handle(vctx, info, req, req_len, reply);
 
 	/* A refusal answered with a KRB-ERROR is logged already. */
 	return reply->len > 0 ? ORTH_OK : ret;
-}
-
-orth_err
-kdc_error(void *vctx, const struct kdc_request_info *info, int32_t krb_code,
-	  struct writer *reply)
-{
-	struct kdc_ctx *ctx = vctx;
-	struct kdc_req r;
-	PrincipalName sn;
-	char *comps[2];
-	orth_err ret;
-
-	(void)info;
-	memset(&r, 0, sizeof(r));
-	kdc_clock(ctx, &r.now, &r.usec);
-	r.e_text = krb_code == KRB_ERR_RESPONSE_TOO_BIG ? "response too big for UDP"
-							 : "message too long";
-	if (ctx->last_sname_n > 0) {
-		comps[0] = ctx->last_sname[0];
-		comps[1] = ctx->last_sname[1];
-		sn.name_type = ctx->last_sname_type;
-		sn.name_string.len = ctx->last_sname_n;
-		sn.name_string.val = comps;
-		r.sname = &sn;
-	}
-	ret = error_write(ctx, &r, krb_code, reply);
-	arena_reset(&ctx->a);
-	return ret;
 }

@@ -14,7 +14,7 @@
  * global mutable state: N workers = N contexts.
  *
  *     kdc_ctx_new(&shared, &ctx) for each worker
- *     kdc_net_run(net, kdc_dispatch, kdc_error, ctxs)
+ *     kdc_net_run(net, kdc_dispatch, ctxs)
  *     kdc_ctx_free(ctx)
  */
 #ifndef ORTHRUS_KDC_KDC_H
@@ -54,24 +54,28 @@ orth_err kdc_ctx_new(const struct kdc_shared *sh, struct kdc_ctx **out);
 void kdc_ctx_free(struct kdc_ctx *ctx);
 
 /*
- * The kdc_dispatch_fn of net.h (ctx: a struct kdc_ctx).  Peeks the
- * APPLICATION tag: 10 -> AS, 12 -> TGS; anything else is dropped (nothing
- * written) and logged.  Always logs one line per request.
+ * One request, from the network or from a test: handle req and write the
+ * reply (or nothing) into *reply.  info says how it came: over UDP a
+ * request that does not decode gets no answer; a reply longer than
+ * info->max_reply is replaced by KRB_ERR_RESPONSE_TOO_BIG (RFC 4120
+ * §7.2.1); info->too_long (TCP, no req) is answered KRB_ERR_FIELD_TOOLONG.
+ * An identical request seen before within the lookaside window, over
+ * either transport, gets the reply it got then (the whole reply, even
+ * where it was too big for UDP).  Anything that is not an AS-REQ or
+ * TGS-REQ is dropped.  Always logs one line.  Returns the refusal
+ * (ORTH_E_KRB) or ORTH_OK; the reply is what counts.
  */
+orth_err kdc_handle(struct kdc_ctx *ctx, const struct kdc_request_info *info,
+		    const uint8_t *req, size_t req_len, struct writer *reply);
+
+/* kdc_handle() as the kdc_dispatch_fn of net.h (ctx: a struct kdc_ctx):
+ * ORTH_OK whenever there is a reply. */
 orth_err kdc_dispatch(void *ctx, const struct kdc_request_info *info,
 		      const uint8_t *req, size_t req_len, struct writer *reply);
 
-/* The kdc_error_fn of net.h: a KRB-ERROR with krb_code, our realm, and
- * the sname of the last request this worker answered (else krbtgt). */
-orth_err kdc_error(void *ctx, const struct kdc_request_info *info,
-		   int32_t krb_code, struct writer *reply);
-
-/*
- * The same processing for tests and fuzzers without a network: handle req
- * and write the reply (or nothing).  peer: for the log; udp: use the
- * lookaside cache (retransmissions get the identical reply).
- */
-orth_err kdc_handle(struct kdc_ctx *ctx, const char *peer, bool udp,
-		    const uint8_t *req, size_t req_len, struct writer *reply);
+/* The request info of a test, fuzzer or benchmark without a socket: the
+ * transport t with its default reply limit, peer for the log. */
+void kdc_request_info_local(struct kdc_request_info *info, enum kdc_transport t,
+			    const char *peer);
 
 #endif

@@ -38,6 +38,7 @@ struct kdc_req {
 	const PrincipalName *cname;
 	const char *crealm;
 	struct der_bytes *e_data;
+	bool undecodable;            /* the KDC-REQ itself did not decode */
 };
 
 struct kdc_ctx {
@@ -49,14 +50,12 @@ struct kdc_ctx {
 	struct kdc_keycache_slot cache[KDC_KEYCACHE_SLOTS];
 	struct crypto_key *tmp[KDC_TMP_KEYS];
 	size_t ntmp;
-	/* the sname of the last answered request, for RESPONSE_TOO_BIG */
-	char last_sname[2][128];
-	size_t last_sname_n;
-	int32_t last_sname_type;
 };
 
 /* Record why a request is refused; returns ORTH_E_KRB(code). */
 orth_err kdc_fail(struct kdc_req *r, int32_t code, const char *why);
+/* The same for a KDC-REQ that does not decode (no reply over UDP). */
+orth_err kdc_fail_undecodable(struct kdc_req *r, const char *why);
 
 /*
  * The long-term key of e for enctype from key set kvno (0: newest that has

@@ -67,7 +67,6 @@ struct worker {
 	int epfd;
 	void *ctx;
 	kdc_dispatch_fn dispatch;
-	kdc_error_fn error;
 	struct conn *conns;
 	struct conn *free_list;
 	struct conn *lru_head, *lru_tail;
@@ -219,9 +218,18 @@ addr_set_port(struct sockaddr_storage *ss, uint16_t port)
 
 /* ---- opening sockets ---- */
 
+/*
+ * Opens, binds (and for TCP listens on) one socket of t at ss.  join:
+ * another worker's socket holds the address already; bind with
+ * SO_REUSEPORT to share it.  Otherwise the socket is the address's first
+ * and is bound without SO_REUSEPORT, so that the bind fails while any
+ * other socket holds the address (ORTH_E_EXISTS); share: set SO_REUSEPORT
+ * afterwards so that the other workers can join.  UDP sockets never get
+ * SO_REUSEADDR: for UDP it would let a second process bind the same port.
+ */
 static orth_err
 socket_open(const char *what, enum kdc_transport t, struct sockaddr_storage *ss,
-    socklen_t len, int *fd_out, uint16_t *port_out)
+    socklen_t len, bool join, bool share, int *fd_out, uint16_t *port_out)
 {
 	orth_err ret = ORTH_OK;
 	int fd = -1, one = 1;
@@ -233,11 +241,13 @@ socket_open(const char *what, enum kdc_transport t, struct sockaddr_storage *ss,
 	    SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	CHECK(fd >= 0, ORTH_E_NETWORK);
 	step = "setsockopt";
-	CHECK(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0,
-	    ORTH_E_NETWORK);
-	/* One socket per worker on the same address: the kernel balances. */
-	CHECK(setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == 0,
-	    ORTH_E_NETWORK);
+	/* TCP: restart while old connections are in TIME_WAIT. */
+	if (t == KDC_TRANSPORT_TCP)
+		CHECK(setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0,
+		    ORTH_E_NETWORK);
+	if (join)
+		CHECK(setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == 0,
+		    ORTH_E_NETWORK);
 	if (ss->ss_family == AF_INET6) {
 		/* so that "0.0.0.0" and "::" can both be listed */
 		CHECK(setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) == 0,
@@ -250,11 +260,23 @@ socket_open(const char *what, enum kdc_transport t, struct sockaddr_storage *ss,
 		    ORTH_E_NETWORK);
 	}
 	step = "bind";
-	CHECK(bind(fd, (struct sockaddr *)ss, len) == 0, ORTH_E_NETWORK);
+	if (bind(fd, (struct sockaddr *)ss, len) != 0) {
+		ret = errno == EADDRINUSE && !join ? ORTH_E_EXISTS : ORTH_E_NETWORK;
+		goto cleanup;
+	}
 	if (t == KDC_TRANSPORT_TCP) {
 		step = "listen";
-		CHECK(listen(fd, LISTEN_BACKLOG) == 0, ORTH_E_NETWORK);
+		/* A TCP port is only taken at listen() when another socket
+		 * asked for SO_REUSEPORT and is not listening yet. */
+		if (listen(fd, LISTEN_BACKLOG) != 0) {
+			ret = errno == EADDRINUSE && !join ? ORTH_E_EXISTS : ORTH_E_NETWORK;
+			goto cleanup;
+		}
 	}
+	step = "setsockopt";
+	if (share)
+		CHECK(setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) == 0,
+		    ORTH_E_NETWORK);
 	step = "getsockname";
 	CHECK(getsockname(fd, (struct sockaddr *)&bound, &blen) == 0, ORTH_E_NETWORK);
 	*port_out = ntohs(bound.ss_family == AF_INET ?
@@ -263,7 +285,10 @@ socket_open(const char *what, enum kdc_transport t, struct sockaddr_storage *ss,
 	*fd_out = fd;
 	fd = -1;
 cleanup:
-	if (ret != ORTH_OK)
+	if (ret == ORTH_E_EXISTS)
+		log_msg(LOG_LVL_ERR, "%s %s: address in use (another KDC running?)",
+		    t == KDC_TRANSPORT_UDP ? "udp" : "tcp", what);
+	else if (ret != ORTH_OK)
 		log_msg(LOG_LVL_ERR, "%s %s: %s: %s", t == KDC_TRANSPORT_UDP ? "udp" : "tcp",
 		    what, step, strerror(errno));
 	if (fd >= 0)
@@ -292,7 +317,8 @@ open_transport(struct kdc_net *net, enum kdc_transport t, const char *const *add
 			 * kernel; the other workers join it. */
 			if (w == 1)
 				addr_set_port(&ss, ports[i]);
-			TRY(socket_open(addrs[i], t, &ss, len, &fds[w * n + i], &ports[i]));
+			TRY(socket_open(addrs[i], t, &ss, len, w > 0,
+			    w == 0 && net->cfg.workers > 1, &fds[w * n + i], &ports[i]));
 		}
 	}
 cleanup:
@@ -546,32 +572,22 @@ conn_send_framed(struct worker *w, struct conn *c, size_t len, uint64_t now)
 	return conn_send(w, c, w->reply_buf, len + 4, now);
 }
 
-/* RFC 4120 §7.2.2: KRB_ERR_FIELD_TOOLONG, then close. */
-static void
-conn_refuse(struct worker *w, struct conn *c, uint64_t now)
-{
-	struct writer out;
-
-	c->close_after_write = true;
-	if (w->error != NULL) {
-		writer_init(&out, w->reply_buf + 4, w->net->cfg.tcp_max_reply);
-		w->error(w->ctx, &c->info, KRB_ERR_FIELD_TOOLONG, &out);
-		if (writer_err(&out) == ORTH_OK && out.len > 0) {
-			conn_send_framed(w, c, out.len, now);
-			return;
-		}
-	}
-	conn_close(w, c);
-}
-
+/*
+ * Hands the request buffered on c (or, when too_long, the refusal of its
+ * length: RFC 4120 §7.2.2) to dispatch and sends the reply.  Returns false
+ * when c was closed or is being closed.
+ */
 static bool
-conn_process(struct worker *w, struct conn *c, uint64_t now)
+conn_process(struct worker *w, struct conn *c, bool too_long, uint64_t now)
 {
 	struct writer out;
 	orth_err ret;
 
 	writer_init(&out, w->reply_buf + 4, w->net->cfg.tcp_max_reply);
-	ret = w->dispatch(w->ctx, &c->info, c->req, c->req_len, &out);
+	c->info.max_reply = w->net->cfg.tcp_max_reply;
+	c->info.too_long = too_long;
+	ret = w->dispatch(w->ctx, &c->info, too_long ? NULL : c->req,
+	    too_long ? 0 : c->req_len, &out);
 	if (ret != ORTH_OK)
 		log_msg(LOG_LVL_DEBUG, "tcp %s: dispatch: %s", c->info.peer_str,
 		    orth_err_str(ret));
@@ -588,6 +604,7 @@ conn_process(struct worker *w, struct conn *c, uint64_t now)
 		conn_close(w, c);
 		return false;
 	}
+	c->close_after_write = too_long;
 	return conn_send_framed(w, c, out.len, now);
 }
 
@@ -621,7 +638,7 @@ conn_read(struct worker *w, struct conn *c, uint64_t now)
 			if ((len & 0x80000000u) != 0 || len > w->net->cfg.tcp_max_msg) {
 				log_msg(LOG_LVL_INFO, "tcp %s: length 0x%08x refused",
 				    c->info.peer_str, len);
-				conn_refuse(w, c, now);
+				(void)conn_process(w, c, true, now);
 				return;
 			}
 			c->req_len = len;
@@ -636,7 +653,7 @@ conn_read(struct worker *w, struct conn *c, uint64_t now)
 		}
 		if (c->hdr_got == 4 && c->req_got == c->req_len) {
 			served++;
-			if (!conn_process(w, c, now))
+			if (!conn_process(w, c, false, now))
 				return;
 		}
 	}
@@ -853,18 +870,17 @@ udp_service(struct worker *w, int fd)
 		info.peer_len = mh.msg_namelen;
 		peer_format(&info.peer, info.peer_str, sizeof(info.peer_str));
 
+		info.max_reply = cfg->udp_max_reply;
 		writer_init(&out, w->reply_buf, cfg->tcp_max_reply);
 		ret = w->dispatch(w->ctx, &info, w->udp_buf, (size_t)n, &out);
 		if (ret != ORTH_OK)
 			log_msg(LOG_LVL_DEBUG, "udp %s: dispatch: %s", info.peer_str,
 			    orth_err_str(ret));
 		if (writer_err(&out) != ORTH_OK || out.len > cfg->udp_max_reply) {
-			/* RFC 4120 §7.2.1: the client retries over TCP. */
-			writer_init(&out, w->reply_buf, cfg->tcp_max_reply);
-			if (w->error != NULL)
-				w->error(w->ctx, &info, KRB_ERR_RESPONSE_TOO_BIG, &out);
-			if (writer_err(&out) != ORTH_OK || out.len > cfg->udp_max_reply)
-				out.len = 0;
+			/* The callback should have answered RESPONSE_TOO_BIG. */
+			log_msg(LOG_LVL_WARN, "udp %s: reply over %zu bytes dropped",
+			    info.peer_str, cfg->udp_max_reply);
+			out.len = 0;
 		}
 		if (out.len == 0)
 			continue;
@@ -1031,8 +1047,7 @@ worker_thread(void *arg)
 }
 
 orth_err
-kdc_net_run(struct kdc_net *net, kdc_dispatch_fn dispatch, kdc_error_fn error,
-    void *const *ctxs)
+kdc_net_run(struct kdc_net *net, kdc_dispatch_fn dispatch, void *const *ctxs)
 {
 	orth_err ret = ORTH_OK;
 	sigset_t set, old;
@@ -1060,7 +1075,6 @@ kdc_net_run(struct kdc_net *net, kdc_dispatch_fn dispatch, kdc_error_fn error,
 		w->epfd = -1;
 		w->ctx = ctxs != NULL ? ctxs[i] : NULL;
 		w->dispatch = dispatch;
-		w->error = error;
 	}
 	for (i = 1; i < net->cfg.workers; i++) {
 		if (pthread_create(&net->workers[i].thread, NULL, worker_thread,

@@ -1,21 +1,28 @@
 /*
  * net.h - the KDC's network loop: UDP and TCP listeners (IPv4 and IPv6),
  * epoll, non-blocking sockets, signals.  It knows nothing of Kerberos
- * messages: for each complete request it calls a dispatch callback that
- * writes the reply; for the few cases where the transport itself must
- * answer with a KRB-ERROR it calls an error callback (it cannot encode one).
+ * messages and decides nothing about them: for each complete request (and
+ * for a TCP length it refuses) it calls one dispatch callback, tells it the
+ * transport's limits, and sends what it writes.
  *
  * Life cycle (all owned by the caller):
  *     struct kdc_net_config cfg;  kdc_net_config_default(&cfg);  fill addresses
  *     kdc_net_open(&cfg, &net)    binds every socket (errors show up here,
  *                                 before daemonizing or dropping privileges)
- *     kdc_net_run(net, dispatch, error, ctxs)   until SIGTERM/SIGINT or
+ *     kdc_net_run(net, dispatch, ctxs)   until SIGTERM/SIGINT or
  *                                 kdc_net_stop(); returns ORTH_OK then
  *     kdc_net_close(net)
  *
  * Workers: cfg.workers event loops, each with its own epoll, its own
  * SO_REUSEPORT socket per address (the kernel spreads datagrams and
- * connections over them) and its own buffers and connection table.  Worker
+ * connections over them) and its own buffers and connection table.
+ * Only the workers of one process share a port: the first socket of each
+ * address is bound without SO_REUSEPORT (the option is set once it is
+ * bound, so that the other workers can join it), so a bind by a second
+ * KDC - or anything else not asking for SO_REUSEPORT - fails with "address
+ * in use" instead of silently splitting the requests between two
+ * processes.  (A process of the same user that does ask for SO_REUSEPORT
+ * can still join: the kernel offers no way to close the group.)  Worker
  * 0 runs in the thread calling kdc_net_run(), the others in threads it
  * starts.  Callbacks get the worker's own context ctxs[i], so request
  * handling needs no global mutable state; a context is only ever used by
@@ -27,8 +34,8 @@
  * time (the next request is not read until the reply is written).
  *  - length with the high bit set: "the KDC MUST return a KRB-ERROR message
  *    with the error KRB_ERR_FIELD_TOOLONG and MUST close the TCP stream" -
- *    the error callback is asked for that reply, sent, then the connection
- *    is closed.
+ *    dispatch is called with info->too_long set and no request; what it
+ *    writes is sent, then the connection is closed.
  *  - length above cfg.tcp_max_msg: the same (as MIT's KDC does), then close.
  *  - idle (no byte in or out) for cfg.tcp_idle_ms: closed.
  *  - at most cfg.tcp_max_conns connections per worker; when a new one
@@ -38,10 +45,11 @@
  *    otherwise wait for an answer that never comes).
  * UDP:
  *  - datagrams up to 65535 bytes; truncated ones are dropped.
- *  - a reply longer than cfg.udp_max_reply (default 1465, MIT's
- *    udp_preference_limit) or one that overflows the reply buffer is
- *    replaced by what the error callback writes for KRB_ERR_RESPONSE_TOO_BIG
- *    (RFC 4120 §7.2.1), so the client retries over TCP.
+ *  - the reply writer has the TCP capacity (tcp_max_reply), and
+ *    info->max_reply is cfg.udp_max_reply (default 1465, MIT's
+ *    udp_preference_limit): replacing a longer reply by a KRB-ERROR
+ *    KRB_ERR_RESPONSE_TOO_BIG (RFC 4120 §7.2.1) is the callback's decision;
+ *    a reply still longer than max_reply is dropped (and logged).
  *  - replies leave from the address the request came to (IP_PKTINFO /
  *    IPV6_RECVPKTINFO), so a wildcard listener on a multi-homed host answers
  *    from the right source.
@@ -88,28 +96,28 @@ struct kdc_request_info {
 	char peer_str[KDC_NET_PEER_STRLEN]; /* "192.0.2.1:1234", "[2001:db8::1]:1234" */
 	const char *transport_str;          /* "udp" / "tcp" */
 	unsigned worker;                    /* 0 .. workers-1 */
+	/* The longest reply the transport sends (UDP: cfg.udp_max_reply,
+	 * TCP: cfg.tcp_max_reply).  The reply writer may hold more, so that
+	 * the callback can keep a reply too big for UDP (for the client's
+	 * retry over TCP) and answer KRB_ERR_RESPONSE_TOO_BIG instead. */
+	size_t max_reply;
+	/* TCP: the length prefix was refused (high bit set, or above
+	 * cfg.tcp_max_msg); there is no request (req NULL, req_len 0), and
+	 * the connection is closed after the reply (RFC 4120 §7.2.2). */
+	bool too_long;
 };
 
 /*
- * One complete request (without the TCP length prefix).  Write the reply
- * (without length prefix) into *reply; its capacity is the transport's
- * limit.  Writing nothing drops the request (UDP: no answer; TCP: the
- * connection is closed).  The return value is only logged (at debug level)
- * when not ORTH_OK; the reply is sent whenever reply->len > 0 and the
- * writer has no error.  req is valid during the call only.
+ * One complete request (without the TCP length prefix), or a refused TCP
+ * length (info->too_long).  Write the reply (without length prefix) into
+ * *reply, at most info->max_reply bytes.  Writing nothing drops the
+ * request (UDP: no answer; TCP: the connection is closed).  The return
+ * value is only logged (at debug level) when not ORTH_OK; the reply is
+ * sent whenever reply->len > 0 and the writer has no error.  req is valid
+ * during the call only.
  */
 typedef orth_err (*kdc_dispatch_fn)(void *ctx, const struct kdc_request_info *info,
     const uint8_t *req, size_t req_len, struct writer *reply);
-
-/*
- * Write a KRB-ERROR with error-code krb_code (KRB_ERR_FIELD_TOOLONG or
- * KRB_ERR_RESPONSE_TOO_BIG, RFC 4120 §7.5.9) into *reply.  The loop has no
- * request to offer (for TOO_BIG the callback may remember the realm/sname
- * of the request it just answered, on the same thread).  Writing nothing
- * means no answer.
- */
-typedef orth_err (*kdc_error_fn)(void *ctx, const struct kdc_request_info *info,
-    int32_t krb_code, struct writer *reply);
 
 struct kdc_net_config {
 	/* Numeric addresses: "127.0.0.1:88", "[::1]:8888", "0.0.0.0", "::",
@@ -143,11 +151,12 @@ orth_err kdc_net_addr_parse(const char *s, struct sockaddr_storage *ss,
     socklen_t *len_out);
 
 /*
- * Creates and binds every socket for every worker (SO_REUSEPORT, non-
- * blocking, TCP listening).  The config is copied; the address strings
+ * Creates and binds every socket for every worker (non-blocking, TCP
+ * listening; SO_REUSEPORT among the workers only, see above).  The config is copied; the address strings
  * need not outlive the call.  *net_out is owned by the caller:
  * kdc_net_close().  Returns ORTH_E_CONFIG (bad address, no address, bad
- * limit), ORTH_E_NETWORK (socket/bind/listen failed; logged with errno),
+ * limit), ORTH_E_EXISTS (an address is in use, e.g. by another KDC;
+ * logged), ORTH_E_NETWORK (socket/bind/listen failed; logged with errno),
  * ORTH_E_NOMEM.
  */
 orth_err kdc_net_open(const struct kdc_net_config *cfg, struct kdc_net **net_out);
@@ -163,12 +172,10 @@ uint16_t kdc_net_port(const struct kdc_net *net, enum kdc_transport t, size_t i)
  * Runs the workers until a stop (signal or kdc_net_stop) and returns
  * ORTH_OK; or an error when the loop cannot run (ORTH_E_NETWORK for an
  * epoll/signalfd failure, ORTH_E_NOMEM).  ctxs: cfg.workers pointers, the
- * i-th passed to worker i's callbacks (may be NULL pointers).  error may be
- * NULL (then oversize/high-bit connections are just closed and too-big UDP
- * replies dropped).  A net may be run again after it returns.
+ * i-th passed to worker i's callback (may be NULL pointers).  A net may be run again after it returns.
  */
 orth_err kdc_net_run(struct kdc_net *net, kdc_dispatch_fn dispatch,
-    kdc_error_fn error, void *const *ctxs);
+    void *const *ctxs);
 
 /* Asks kdc_net_run() to return; from any thread, async-signal-safe. */
 void kdc_net_stop(struct kdc_net *net);

@@ -114,7 +114,7 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	memset(&ap, 0, sizeof(ap));
 	memset(&au, 0, sizeof(au));
 	if (der_decode(&asn1_TGS_REQ, req, len, a, &q) != ORTH_OK)
-		return kdc_fail(r, KRB_ERR_GENERIC, "malformed TGS-REQ");
+		return kdc_fail_undecodable(r, "malformed TGS-REQ");
 	b = &q.req_body;
 	opts = b->kdc_options;
 	r->sname = b->sname;

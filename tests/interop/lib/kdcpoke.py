@@ -6,6 +6,10 @@
   tcp PORT FILE [mutate]    send FILE over TCP; print the reply kind
                             (mutate: change the nonce of a KDC-REQ body)
   udp PORT FILE [OUT]       send FILE over UDP; print the reply kind
+  dropproxy LPORT KPORT DIR forward UDP and TCP on LPORT to the KDC on
+                            KPORT, but drop every UDP reply to a TGS-REQ
+                            (a lost datagram); count in DIR/udp-dropped
+                            and DIR/tcp-forwarded
   garbage PORT [ASREQ]      hostile packets over UDP and TCP
 """
 import os
@@ -110,6 +114,66 @@ def proxy(lport, kport, outdir):
             s.sendto(rep, peer)
 
 
+def bump(path):
+    n = int(open(path).read()) if os.path.exists(path) else 0
+    with open(path + ".tmp", "w") as f:
+        f.write("%d\n" % (n + 1))
+    os.replace(path + ".tmp", path)
+
+
+def tcp_recv_msg(c):
+    buf = b""
+    while len(buf) < 4:
+        d = c.recv(4 - len(buf))
+        if not d:
+            return None
+        buf += d
+    n = struct.unpack(">I", buf)[0]
+    msg = b""
+    while len(msg) < n:
+        d = c.recv(n - len(msg))
+        if not d:
+            return None
+        msg += d
+    return msg
+
+
+def dropproxy(lport, kport, outdir):
+    import threading
+
+    def tcp_side():
+        ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind(("127.0.0.1", lport))
+        ls.listen(16)
+        while True:
+            c, _ = ls.accept()
+            c.settimeout(5)
+            try:
+                while True:
+                    msg = tcp_recv_msg(c)
+                    if msg is None:
+                        break
+                    rep = tcp_send(kport, msg)
+                    bump(os.path.join(outdir, "tcp-forwarded"))
+                    c.sendall(struct.pack(">I", len(rep)) + rep)
+            except OSError:
+                pass
+            c.close()
+
+    threading.Thread(target=tcp_side, daemon=True).start()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", lport))
+    while True:
+        data, peer = s.recvfrom(65535)
+        rep = udp_send(kport, data)
+        if data[:1] == b"\x6c":
+            bump(os.path.join(outdir, "udp-dropped"))
+            continue
+        if rep:
+            s.sendto(rep, peer)
+
+
 def garbage(port, asreq_file=None):
     pkts = [b"", b"\x00", b"\x6a", b"\x6c\x84\xff\xff\xff\xff", b"\x6a\x80\x00\x00",
             b"\x30\x03\x02\x01\x05", b"\x7e\x03\x02\x01\x05", b"\x6e\x05\x30\x03\x02\x01\x05",
@@ -162,6 +226,8 @@ def main():
         if len(sys.argv) > 4:
             open(sys.argv[4], "wb").write(rep)
         print(kind(rep))
+    elif cmd == "dropproxy":
+        dropproxy(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
     elif cmd == "garbage":
         garbage(int(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else None)
 

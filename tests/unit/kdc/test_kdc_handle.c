@@ -42,16 +42,58 @@ seed_write(const char *name, const uint8_t *req, size_t len)
 	fclose(f);
 }
 
-/* Send req (named for the seed), return the reply's length. */
+/* Send req (named for the seed) as if over transport t whose replies
+ * may be max_reply bytes (0: the transport's default); return the reply's
+ * length. */
 static size_t
-send_req(const char *name, const uint8_t *req, size_t len)
+send_over(enum kdc_transport t, size_t max_reply, const char *name, const uint8_t *req,
+	  size_t len)
 {
+	struct kdc_request_info info;
 	struct writer w;
 
 	seed_write(name, req, len);
+	kdc_request_info_local(&info, t, "test");
+	if (max_reply != 0)
+		info.max_reply = max_reply;
 	writer_init(&w, rep, sizeof(rep));
-	(void)kdc_handle(fx.ctx, "test", false, req, len, &w);
+	(void)kdc_handle(fx.ctx, &info, req, len, &w);
 	return writer_err(&w) == ORTH_OK ? w.len : 0;
+}
+
+static size_t
+send_req(const char *name, const uint8_t *req, size_t len)
+{
+	return send_over(KDC_TRANSPORT_TCP, 0, name, req, len);
+}
+
+/* The first component of the sname of the KRB-ERROR in rep ("" if none). */
+static const char *
+error_sname(size_t n)
+{
+	KRB_ERROR e;
+
+	memset(&e, 0, sizeof(e));
+	if (der_decode(&asn1_KRB_ERROR, rep, n, &A, &e) != ORTH_OK ||
+	    e.sname.name_string.len == 0)
+		return "";
+	return e.sname.name_string.val[0];
+}
+
+/* req with its body's nonce changed, the authenticator kept. */
+static void
+nonce_mutate(const uint8_t *req, size_t len, uint8_t **out, size_t *len_out)
+{
+	TGS_REQ q;
+
+	memset(&q, 0, sizeof(q));
+	*out = NULL;
+	*len_out = 0;
+	if (der_decode(&asn1_TGS_REQ, req, len, &A, &q) != ORTH_OK)
+		return;
+	q.req_body.nonce ^= 0x55;
+	if (der_encode_arena(&asn1_TGS_REQ, &q, &A, out, len_out) != ORTH_OK)
+		*out = NULL;
 }
 
 /* The KRB-ERROR code of a reply, 0 for a KDC-REP, -1 otherwise. */
@@ -91,6 +133,19 @@ as(const char *seed, const char *client, const char *pw, const char *svc, uint32
 	return code;
 }
 
+/* Send a built TGS-REQ over t and open the reply with tgt's key. */
+static int
+tgs_reply_over(enum kdc_transport t, const uint8_t *req, size_t len,
+	       const struct kdc_fixture_cred *tgt, struct kdc_fixture_cred *cred)
+{
+	size_t n = send_over(t, 0, "tgs-retry", req, len);
+	int code = reply_code(n);
+
+	if (code == 0 && kdc_fixture_rep_open(&A, rep, n, tgt->key, cred) != ORTH_OK)
+		code = -3;
+	return code;
+}
+
 static int
 tgs(const char *seed, const struct kdc_fixture_cred *tgt, const char *svc, uint32_t opts,
     const Ticket *second, struct kdc_fixture_cred *cred)
@@ -113,13 +168,14 @@ main(int argc, char **argv)
 {
 	struct kdc_fixture_cred tgt = {0}, alice = {0}, u2u = {0}, svc = {0}, x = {0};
 	struct crypto_key *k = NULL;
-	uint8_t *req;
-	size_t len, n;
+	uint8_t *req, *req2, *first;
+	size_t len, len2, n;
 	static const uint8_t garbage[] = {0x6a, 0x03, 0x30, 0x01, 0x00};
 
 	if (argc == 3 && strcmp(argv[1], "--write-seeds") == 0)
 		seed_dir = argv[2];
 	if (kdc_fixture_open(&fx, "TEST.REALM", T0) != ORTH_OK ||
+	    kdc_lookaside_new(0, 0, 0, &fx.sh.lookaside) != ORTH_OK ||
 	    kdc_fixture_add(&fx, "user", "userpw", DB_ATTR_REQUIRES_PREAUTH) != ORTH_OK ||
 	    kdc_fixture_add(&fx, "host/svc.test", "svc-fuzz-key", 0) != ORTH_OK ||
 	    kdc_fixture_add(&fx, "alice", "alicepw", DB_ATTR_DISALLOW_FORWARDABLE) != ORTH_OK ||
@@ -183,12 +239,49 @@ main(int argc, char **argv)
 			      0);
 		EXPECT(svc.flags & TKT_FLG_FORWARDABLE);
 		EXPECT(!(svc.flags & TKT_FLG_INITIAL));
-		/* the same bytes again, not over UDP: a replay */
+		/* Issue 8 defect 2: the same bytes again over TCP (MIT's retry
+		 * after a lost or too big UDP reply) get the same reply; the
+		 * same authenticator under another body is still a replay. */
 		EXPECT(kdc_fixture_tgs_req(&fx, &A, &tgt, "host/svc.test", 0, 0, NULL, &req,
 					   &len) == ORTH_OK);
-		EXPECT_EQ_INT(reply_code(send_req("tgs-svc2", req, len)), 0);
-		EXPECT_EQ_INT(reply_code(send_req("tgs-svc2-replay", req, len)),
-			      KRB_AP_ERR_REPEAT);
+		n = send_over(KDC_TRANSPORT_UDP, 0, "tgs-svc2", req, len);
+		EXPECT_EQ_INT(reply_code(n), 0);
+		first = arena_alloc(&A, n);
+		EXPECT(first != NULL);
+		if (first != NULL)
+			memcpy(first, rep, n);
+		EXPECT_EQ_INT(send_req("tgs-svc2-tcp-retry", req, len), n);
+		EXPECT(first != NULL && memcmp(first, rep, n) == 0);
+		nonce_mutate(req, len, &req2, &len2);
+		EXPECT(req2 != NULL);
+		if (req2 != NULL)
+			EXPECT_EQ_INT(reply_code(send_req("tgs-svc2-other-body", req2, len2)),
+				      KRB_AP_ERR_REPEAT);
+		/* A reply too big for UDP: RESPONSE_TOO_BIG naming the
+		 * request's service (defect 10), then the TCP retry gets the
+		 * whole reply, not KRB_AP_ERR_REPEAT. */
+		EXPECT(kdc_fixture_tgs_req(&fx, &A, &tgt, "host/svc.test", 0, 0, NULL, &req,
+					   &len) == ORTH_OK);
+		n = send_over(KDC_TRANSPORT_UDP, 200, "tgs-too-big", req, len);
+		EXPECT_EQ_INT(reply_code(n), KRB_ERR_RESPONSE_TOO_BIG);
+		EXPECT(strcmp(error_sname(n), "host") == 0);
+		EXPECT_EQ_INT(tgs_reply_over(KDC_TRANSPORT_TCP, req, len, &tgt, &x), 0);
+		EXPECT(x.key != NULL);
+		crypto_key_free(x.key);
+		x.key = NULL;
+		/* Defect 10: an error without a request (a refused TCP
+		 * length) names krbtgt, not the last request's service. */
+		{
+			struct kdc_request_info info;
+			struct writer w;
+
+			kdc_request_info_local(&info, KDC_TRANSPORT_TCP, "test");
+			info.too_long = true;
+			writer_init(&w, rep, sizeof(rep));
+			(void)kdc_handle(fx.ctx, &info, NULL, 0, &w);
+			EXPECT_EQ_INT(reply_code(w.len), KRB_ERR_FIELD_TOOLONG);
+			EXPECT(strcmp(error_sname(w.len), "krbtgt") == 0);
+		}
 		EXPECT_EQ_INT(tgs("tgs-unknown", &tgt, "host/nowhere", 0, NULL, &x),
 			      KDC_ERR_S_PRINCIPAL_UNKNOWN);
 		EXPECT_EQ_INT(tgs("tgs-renew", &tgt, "krbtgt/TEST.REALM", KDC_OPT_RENEW, NULL, &x),
@@ -224,8 +317,15 @@ main(int argc, char **argv)
 					  KDC_OPT_FORWARDED, NULL, &x),
 				      KDC_ERR_BADOPTION);
 	}
-	/* a malformed AS-REQ: KRB_ERR_GENERIC; not a KDC request: no reply */
+	/* a malformed AS-REQ: KRB_ERR_GENERIC over TCP; over UDP nothing
+	 * (defect 7: a 2-byte datagram must not buy a 100-byte error); not
+	 * a KDC request: no reply on either */
 	EXPECT_EQ_INT(reply_code(send_req("garbage", garbage, sizeof(garbage))), KRB_ERR_GENERIC);
+	EXPECT_EQ_INT(send_over(KDC_TRANSPORT_UDP, 0, "garbage-udp", garbage, sizeof(garbage)), 0);
+	EXPECT_EQ_INT(send_over(KDC_TRANSPORT_UDP, 0, "as-2byte", (const uint8_t *)"\x6a\x00", 2), 0);
+	EXPECT_EQ_INT(send_over(KDC_TRANSPORT_UDP, 0, "tgs-2byte", (const uint8_t *)"\x6c\x00", 2), 0);
+	EXPECT_EQ_INT(reply_code(send_req("tgs-2byte-tcp", (const uint8_t *)"\x6c\x00", 2)),
+		      KRB_ERR_GENERIC);
 	EXPECT_EQ_INT(send_req("not-a-request", (const uint8_t *)"\x7e\x00", 2), 0);
 
 	crypto_key_free(tgt.key);

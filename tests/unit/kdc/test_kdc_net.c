@@ -1,8 +1,9 @@
 /*
  * Tests of src/kdc/net: the loop runs in a thread (or a forked child for
- * signals) on 127.0.0.1 with kernel-chosen ports; an echo dispatch and an
- * error hook that writes "ERR:<code>" make every decision visible on the
- * wire.
+ * signals) on 127.0.0.1 with kernel-chosen ports; an echo dispatch that
+ * answers "ERR:<code>" where the KDC answers a KRB-ERROR (a refused TCP
+ * length, a reply over the transport's limit) makes every decision
+ * visible on the wire.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -32,6 +33,20 @@ struct ctx {
 
 static atomic_int hups; /* reopen hook, in the forked child */
 
+/* What the KDC's handler does in place of a reply: "ERR:<code>". */
+static orth_err
+echo_error(struct ctx *c, int32_t code, struct writer *reply)
+{
+	char s[16];
+
+	atomic_fetch_add(&c->errors, 1);
+	atomic_store(&c->last_code, code);
+	snprintf(s, sizeof(s), "ERR:%d", (int)code);
+	reply->len = 0;
+	writer_put(reply, s, strlen(s));
+	return ORTH_OK;
+}
+
 static orth_err
 echo_dispatch(void *vctx, const struct kdc_request_info *info, const uint8_t *req,
     size_t len, struct writer *reply)
@@ -39,6 +54,10 @@ echo_dispatch(void *vctx, const struct kdc_request_info *info, const uint8_t *re
 	struct ctx *c = vctx;
 	char hups_str[16];
 
+	if (info->too_long) {
+		EXPECT(req == NULL && len == 0 && info->transport == KDC_TRANSPORT_TCP);
+		return echo_error(c, KRB_ERR_FIELD_TOOLONG, reply);
+	}
 	atomic_fetch_add(&c->requests, 1);
 	atomic_fetch_or(&c->worker_mask, 1u << info->worker);
 	if (len == 4 && memcmp(req, "DROP", 4) == 0)
@@ -47,6 +66,16 @@ echo_dispatch(void *vctx, const struct kdc_request_info *info, const uint8_t *re
 		uint8_t *p = writer_reserve(reply, 2000);
 		if (p != NULL)
 			memset(p, 'b', 2000);
+		/* the handler's decision, as kdc_handle() takes it */
+		if (reply->len > info->max_reply)
+			return echo_error(c, KRB_ERR_RESPONSE_TOO_BIG, reply);
+		return ORTH_OK;
+	}
+	if (len == 6 && memcmp(req, "RAWBIG", 6) == 0) {
+		/* a handler that ignores max_reply: the loop must not send */
+		uint8_t *p = writer_reserve(reply, 2000);
+		if (p != NULL)
+			memset(p, 'r', 2000);
 		return ORTH_OK;
 	}
 	if (len == 4 && memcmp(req, "HUP?", 4) == 0) {
@@ -63,21 +92,6 @@ echo_dispatch(void *vctx, const struct kdc_request_info *info, const uint8_t *re
 	writer_put(reply, "ECHO:", 5);
 	writer_put(reply, req, len);
 	return writer_err(reply);
-}
-
-static orth_err
-err_hook(void *vctx, const struct kdc_request_info *info, int32_t code,
-    struct writer *reply)
-{
-	struct ctx *c = vctx;
-	char s[16];
-
-	(void)info;
-	atomic_fetch_add(&c->errors, 1);
-	atomic_store(&c->last_code, code);
-	snprintf(s, sizeof(s), "ERR:%d", (int)code);
-	writer_put(reply, s, strlen(s));
-	return ORTH_OK;
 }
 
 static void
@@ -226,7 +240,7 @@ static void *
 server_main(void *arg)
 {
 	struct server *s = arg;
-	s->result = kdc_net_run(s->net, echo_dispatch, err_hook, s->ctxs);
+	s->result = kdc_net_run(s->net, echo_dispatch, s->ctxs);
 	return NULL;
 }
 
@@ -317,7 +331,7 @@ test_open_errors(void)
 	cfg.workers = 0;
 	EXPECT_EQ_INT(kdc_net_open(&cfg, &net), ORTH_E_CONFIG);
 	EXPECT(net == NULL);
-	/* A port in use by a socket without SO_REUSEPORT: bind fails. */
+	/* A port in use by a socket without SO_REUSEPORT: address in use. */
 	{
 		int fd = socket(AF_INET, SOCK_DGRAM, 0);
 		struct sockaddr_in sin = loopback(0);
@@ -329,9 +343,61 @@ test_open_errors(void)
 		snprintf(addr, sizeof(addr), "127.0.0.1:%u", ntohs(sin.sin_port));
 		cfg.workers = 1;
 		cfg.udp_addrs = taken;
-		EXPECT_EQ_INT(kdc_net_open(&cfg, &net), ORTH_E_NETWORK);
+		EXPECT_EQ_INT(kdc_net_open(&cfg, &net), ORTH_E_EXISTS);
 		close(fd);
 	}
+}
+
+/* Issue 8 defect 14: a second KDC on the same address must fail to start
+ * (its workers used to join the first one's SO_REUSEPORT group and the
+ * kernel split the requests between the two), while the workers of one
+ * KDC still share their port. */
+static void
+test_second_instance(void)
+{
+	struct kdc_net_config cfg;
+	struct kdc_net *first = NULL, *second = NULL;
+	static const char *const any[] = {"127.0.0.1:0"};
+	char addr[32];
+	const char *const same[] = {addr};
+
+	kdc_net_config_default(&cfg);
+	cfg.workers = 3;
+	cfg.udp_addrs = any;
+	cfg.n_udp = 1;
+	cfg.tcp_addrs = any;
+	cfg.n_tcp = 1;
+	EXPECT_EQ_INT(kdc_net_open(&cfg, &first), ORTH_OK);
+	if (first == NULL)
+		return;
+	/* the same UDP port, by a one-worker and a many-worker KDC */
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u",
+	    kdc_net_port(first, KDC_TRANSPORT_UDP, 0));
+	cfg.tcp_addrs = NULL;
+	cfg.n_tcp = 0;
+	cfg.udp_addrs = same;
+	for (unsigned w = 1; w <= 2; w++) {
+		cfg.workers = w;
+		EXPECT_EQ_INT(kdc_net_open(&cfg, &second), ORTH_E_EXISTS);
+		EXPECT(second == NULL);
+	}
+	/* the same TCP port */
+	snprintf(addr, sizeof(addr), "127.0.0.1:%u",
+	    kdc_net_port(first, KDC_TRANSPORT_TCP, 0));
+	cfg.udp_addrs = NULL;
+	cfg.n_udp = 0;
+	cfg.tcp_addrs = same;
+	cfg.n_tcp = 1;
+	for (unsigned w = 1; w <= 2; w++) {
+		cfg.workers = w;
+		EXPECT_EQ_INT(kdc_net_open(&cfg, &second), ORTH_E_EXISTS);
+		EXPECT(second == NULL);
+	}
+	kdc_net_close(first);
+	/* once the first is gone the address is free again */
+	cfg.workers = 2;
+	EXPECT_EQ_INT(kdc_net_open(&cfg, &second), ORTH_OK);
+	kdc_net_close(second);
 }
 
 static void
@@ -364,11 +430,15 @@ test_udp_tcp(void)
 		EXPECT(strncmp((char *)buf, "127.0.0.1:", 10) == 0);
 		EXPECT(strstr((char *)buf, "/udp") != NULL);
 	}
-	/* UDP reply over 1465 bytes -> RESPONSE_TOO_BIG from the error hook */
+	/* UDP reply over 1465 bytes -> RESPONSE_TOO_BIG: the dispatch sees
+	 * the UDP limit in info->max_reply */
 	n = udp_ask(s.udp_port, "BIG", 3, buf, sizeof(buf));
 	EXPECT_EQ_INT(n, 6);
 	EXPECT(n == 6 && memcmp(buf, "ERR:52", 6) == 0);
 	EXPECT_EQ_INT(atomic_load(&s.ctx.last_code), KRB_ERR_RESPONSE_TOO_BIG);
+	/* a reply over the limit that the dispatch let through: not sent */
+	n = udp_ask(s.udp_port, "RAWBIG", 6, buf, sizeof(buf));
+	EXPECT_EQ_INT(n, -1);
 	/* UDP drop: no answer */
 	n = udp_ask(s.udp_port, "DROP", 4, buf, sizeof(buf));
 	EXPECT_EQ_INT(n, -1);
@@ -594,7 +664,7 @@ test_stop_before_run(void)
 	if (net == NULL)
 		return;
 	kdc_net_stop(net);
-	EXPECT_EQ_INT(kdc_net_run(net, echo_dispatch, err_hook, ctxs), ORTH_OK);
+	EXPECT_EQ_INT(kdc_net_run(net, echo_dispatch, ctxs), ORTH_OK);
 	kdc_net_close(net);
 }
 
@@ -647,7 +717,7 @@ test_signals(void)
 		struct ctx c;
 		void *ctxs[1] = {&c};
 		memset(&c, 0, sizeof(c));
-		_exit(kdc_net_run(net, echo_dispatch, err_hook, ctxs) == ORTH_OK ? 0 : 1);
+		_exit(kdc_net_run(net, echo_dispatch, ctxs) == ORTH_OK ? 0 : 1);
 	}
 	kdc_net_close(net);
 	EXPECT(pid > 0);
@@ -720,6 +790,7 @@ main(void)
 	signal(SIGPIPE, SIG_IGN);
 	test_addr_parse();
 	test_open_errors();
+	test_second_instance();
 	test_stop_before_run();
 	test_ipv6();
 	test_udp_tcp();

@@ -7,8 +7,9 @@
  *     nocksum   authenticator without a checksum      -> "error 50"
  *     unkeyed   an unkeyed checksum type (rsa-md5)     -> "error 50"
  *     badcksum  keyed checksum over other bytes        -> "error 41"
- *     replay    correct, then the same bytes again, then the same
- *               authenticator with another body        -> 3 lines
+ *     replay    correct, then the same bytes again (a retransmission:
+ *               the cached reply), then the same authenticator
+ *               with another body (a replay)            -> 3 lines
  *     forgedfirst  the authenticator under another body first, then
  *               the genuine request: the forgery must not burn the
  *               authenticator                           -> "error 41", "TGS-REP"
