@@ -142,4 +142,17 @@ kdestroy >/dev/null 2>&1
 expect_ok "kinit after the garbage" k
 expect_ok "kvno after the garbage" kvno $SVC
 
+# 6. a second KDC on the same address refuses to start (issue 8 defect 14:
+# it used to join the first one's SO_REUSEPORT group and take half the
+# requests); the first keeps serving
+timeout 5 "$ORTHRUS" kdc -c "$ORTHRUS_CONFIG" --foreground >"$ORTH_DIR/second.out" 2>&1
+rc=$?
+if [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && grep -q "address in use" "$ORTH_DIR/second.out"; then
+	pass "a second KDC on the same address fails: address in use"
+else
+	fail "second KDC: exit $rc: $(head -c 300 "$ORTH_DIR/second.out")"
+fi
+kdestroy >/dev/null 2>&1
+expect_ok "kinit after the second KDC's attempt" k
+
 check_done
