@@ -382,27 +382,71 @@ test_rcache_limits(void)
 {
 	struct rcache *rc = NULL;
 	struct rcache_key k = {"a@R", "s@R", NOW, 0, (const uint8_t *)"x", 1};
-	size_t i, stored = 0;
-	orth_err e = ORTH_OK;
+	char name[32], longname[PRINCIPAL_MAX_TEXT + 2];
+	size_t i, stored = 0, over = 0;
+	orth_err e;
 
 	EXPECT_EQ_INT(rcache_new(RCACHE_MAX_CAPACITY + 1, &rc), ORTH_E_RANGE);
-	EXPECT(rcache_new(1, &rc) == ORTH_OK);   /* rounds up to 64 slots */
-	/* Fill it: a full window refuses instead of evicting a live entry. */
-	for (i = 0; i < 100 && e == ORTH_OK; i++) {
+	EXPECT(rcache_new(1, &rc) == ORTH_OK);   /* rounds up to one group of 64 */
+	if (rc == NULL)
+		return;
+	/* One client holds at most 8 of the group; beyond, only it is
+	 * refused, and its replays are still replays. */
+	for (i = 0; i < 100; i++) {
 		k.cusec = (int32_t)i;
-		e = rcache_put(rc, &k, NOW + 300, NOW);
+		e = rcache_put(rc, &k, 300, NOW);
 		if (e == ORTH_OK)
 			stored++;
+		else if (e == ORTH_E_POLICY)
+			over++;
 	}
-	EXPECT_EQ_INT(e, ORTH_E_LIMIT);
-	EXPECT_EQ_INT(stored, 64);
+	EXPECT_EQ_INT(stored, 8);
+	EXPECT_EQ_INT(over, 92);
 	k.cusec = 0;
-	EXPECT_EQ_INT(rcache_put(rc, &k, NOW + 300, NOW), ORTH_E_REPLAY);
-	/* Once expired, slots are reused. */
-	k.cusec = 1000;
-	EXPECT_EQ_INT(rcache_put(rc, &k, NOW + 1000, NOW + 301), ORTH_OK);
-	k.tag = (const uint8_t *)"y";
-	EXPECT_EQ_INT(rcache_put(rc, &k, NOW + 1000, NOW + 301), ORTH_OK);
+	EXPECT_EQ_INT(rcache_put(rc, &k, 300, NOW), ORTH_E_REPLAY);
+	/* The others fill the other 56; then the group is full for everyone
+	 * and refuses instead of evicting a live entry. */
+	for (i = 0, stored = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "user%zu@R", i);
+		k.client = name;
+		e = rcache_put(rc, &k, 300, NOW);
+		if (e == ORTH_OK)
+			stored++;
+		else
+			EXPECT_EQ_INT(e, ORTH_E_LIMIT);
+	}
+	EXPECT_EQ_INT(stored, 56);
+	EXPECT_EQ_INT(rcache_count(rc, NOW), 64);
+	for (i = 0, stored = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "user%zu@R", i);
+		if (rcache_put(rc, &k, 300, NOW + 300) == ORTH_E_REPLAY)
+			stored++;
+	}
+	EXPECT_EQ_INT(stored, 56);
+	/* A ctime more than skew away is refused and not stored. */
+	k.client = "b@R";
+	k.ctime = NOW + 301;
+	EXPECT_EQ_INT(rcache_put(rc, &k, 300, NOW), ORTH_E_SKEW);
+	k.ctime = NOW - 301;
+	EXPECT_EQ_INT(rcache_put(rc, &k, 300, NOW), ORTH_E_SKEW);
+	EXPECT_EQ_INT(rcache_put(rc, &k, 0, NOW), ORTH_E_RANGE);
+	EXPECT_EQ_INT(rcache_put(rc, &k, 86401, NOW), ORTH_E_RANGE);
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	k.client = longname;
+	k.ctime = NOW;
+	EXPECT_EQ_INT(rcache_put(rc, &k, 300, NOW), ORTH_E_RANGE);
+	/* Entries live through ctime + skew; then slots (and the quota) are
+	 * free again. */
+	k.client = "a@R";
+	k.ctime = NOW + 301;
+	for (i = 0, stored = 0; i < 8; i++) {
+		k.cusec = (int32_t)(1000 + i);
+		if (rcache_put(rc, &k, 300, NOW + 301) == ORTH_OK)
+			stored++;
+	}
+	EXPECT_EQ_INT(stored, 8);
+	EXPECT_EQ_INT(rcache_count(rc, NOW + 301), 8);
 	rcache_free(rc);
 	rcache_free(NULL);
 }
@@ -464,7 +508,7 @@ test_rcache_flood(void)
 			}
 		} else {
 			refused++;
-			EXPECT_EQ_INT(e, ORTH_E_LIMIT);
+			EXPECT_EQ_INT(e, ORTH_E_KRB(KDC_ERR_SVC_UNAVAILABLE));
 		}
 		/* 40 AP-REQs of 8 other clients in the middle of the flood. */
 		if (i % 100 == 50) {
