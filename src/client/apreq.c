@@ -403,13 +403,21 @@ apreq_verify(const struct apreq_verify_params *p, const uint8_t *buf,
 			.tag = req.authenticator.cipher.data,
 			.tag_len = req.authenticator.cipher.len,
 		};
-		ret = rcache_put(p->rcache, &k, auth.ctime + skew, now);
+		ret = rcache_put(p->rcache, &k, skew, now);
 		if (ret == ORTH_E_REPLAY) {
 			detail(p, "replayed authenticator of %s for %s",
 			       r.client_name, r.server_name);
 			ret = KRB(KRB_AP_ERR_REPEAT);
+		} else if (ret == ORTH_E_POLICY) {
+			/* Only this client is refused (rcache.h). */
+			detail(p, "%s is over its replay-cache quota",
+			       r.client_name);
+			ret = KRB(KDC_ERR_SVC_UNAVAILABLE);
 		} else if (ret == ORTH_E_LIMIT) {
 			detail(p, "replay cache full");
+			ret = KRB(KDC_ERR_SVC_UNAVAILABLE);
+		} else if (ret == ORTH_E_SKEW) {
+			ret = KRB(KRB_AP_ERR_SKEW);
 		}
 		TRY(ret);
 	}
@@ -565,6 +573,7 @@ apreq_err_str(orth_err e)
 	case KRB_AP_ERR_METHOD: return "alternative authentication method required";
 	case KRB_AP_ERR_BADSEQ: return "incorrect sequence number in message";
 	case KRB_AP_ERR_INAPP_CKSUM: return "inappropriate type of checksum in message";
+	case KDC_ERR_SVC_UNAVAILABLE: return "service unavailable (replay cache full, or the client over its quota)";
 	case KRB_ERR_GENERIC: return "generic error";
 	default: return orth_err_str(e);
 	}

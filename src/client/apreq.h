@@ -152,8 +152,8 @@ struct apreq_result {
  *    (KRB_AP_ERR_TKT_EXPIRED);
  *  - the authenticator was not seen before (KRB_AP_ERR_REPEAT); it is
  *    remembered only once everything else passed, so forged or refused
- *    requests cannot fill the cache.  A full cache refuses:
- *    ORTH_E_LIMIT.
+ *    requests cannot fill the cache.  A full cache, or a client over
+ *    its quota in it (rcache.h), refuses: KDC_ERR_SVC_UNAVAILABLE.
  * Ticket addresses are not checked (MIT ignores them unless configured).
  * On success *out is filled (release with apreq_result_free()); on error
  * it is untouched.

@@ -2,34 +2,38 @@
  * replay.h - the KDC's replay cache for authenticators (RFC 4120 §3.2.3,
  * §3.3.2 via the TGS AP-REQ): "the server MUST utilize a replay cache to
  * remember any authenticator presented within the allowable clock skew".
+ * One cache is shared by all worker threads (a replay may arrive on any
+ * worker's socket); any thread may call any function.
  *
- * What is stored: not the fields, but a 128-bit keyed fingerprint of
- * (client, server, ctime, cusec, tag) where tag is bytes the caller picks
- * that distinguish two authenticators sent in the same microsecond; pass the
+ * What is stored: not the fields, but a keyed fingerprint of (client,
+ * server, ctime, cusec, tag) where tag is bytes the caller picks that
+ * distinguish two authenticators sent in the same microsecond; pass the
  * authenticator's ciphertext (or a digest of it), not the request body, so
  * that the same authenticator under a different KDC-REQ-BODY is still a
- * replay.  The fingerprint key is random per process (SipHash-2-4 twice with
- * independent keys), so an attacker can neither predict buckets nor craft a
- * collision that makes a fresh authenticator look like a replay.
+ * replay.  With it, a keyed hash of the client alone (its owner).  The
+ * SipHash-2-4 keys are random per process, so an attacker can neither
+ * predict where an entry goes nor craft a collision that makes a fresh
+ * authenticator look like a replay.
  *
- * Lifetime of an entry: an authenticator with client time t is only
- * acceptable while |t - now| <= skew, so it is remembered until t + skew;
- * then its slot is reused.
- *
- * Bounded memory, no eviction of live entries: the table has a fixed number
- * of slots (set at kdc_replay_new), grouped in groups of
- * KDC_REPLAY_GROUP_SLOTS; an entry lives in the group its fingerprint picks.
- * When that group holds no expired or empty slot the insert is REFUSED
- * (ORTH_E_LIMIT) rather than evicting an unexpired entry: evicting would let
- * an attacker who floods the cache with fresh authenticators push out a
- * captured one and then replay it.  Refusing under overload fails closed
- * (the caller answers an error, e.g. KDC_ERR_SVC_UNAVAILABLE); size the
- * cache for the peak request rate times twice the skew (an authenticator may
- * be up to skew in the future).  MIT's KDC also keeps a hashed table of
- * expiring entries.
- *
- * Thread safety: one cache is shared by all workers (a replay may arrive on
- * any worker's socket); groups are protected by striped mutexes.
+ * The table and what it guarantees are src/proto/replay_table.h's; in
+ * short, with C = capacity (default 2^20 slots, 24 MiB) and skew s
+ * (default 300 s):
+ *  - an entry lives until ctime + s; a ctime more than s away from now is
+ *    refused (ORTH_E_SKEW);
+ *  - a live entry is never evicted: with no room the new authenticator is
+ *    refused (fail closed), so a flood cannot push out a captured one;
+ *  - per-client quota: one client (cname@crealm) holds at most 8 of the 64
+ *    slots of any group, C/8 in all; beyond, ITS authenticators are
+ *    refused (ORTH_E_POLICY, answered KDC_ERR_SVC_UNAVAILABLE), nobody
+ *    else's.  A client sustains C / (128 s) TGS requests per second (27/s
+ *    by default; 55/s with a correct clock) with a self-refusal
+ *    probability below 1.1e-5 per request;
+ *  - the other clients are refused (ORTH_E_LIMIT, also
+ *    KDC_ERR_SVC_UNAVAILABLE) only when their own live entries fill a
+ *    group (56 of its 64 slots beside a flooder): below 1e-7 per request
+ *    while they hold at most 40% of C.  Size C so that the realm's peak
+ *    TGS rate times 2 s stays below 0.4 C (the default: 700 requests per
+ *    second, 1400 with correct clocks).
  */
 #ifndef ORTHRUS_KDC_REPLAY_H
 #define ORTHRUS_KDC_REPLAY_H
@@ -38,11 +42,11 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "proto/replay_table.h"
 
 #define KDC_REPLAY_DEFAULT_SKEW 300          /* seconds, RFC 4120 §1.6 / MIT clockskew */
 #define KDC_REPLAY_DEFAULT_CAPACITY (1u << 20) /* entries (24 bytes each) */
-#define KDC_REPLAY_GROUP_SLOTS 32            /* slots searched per lookup */
-#define KDC_REPLAY_MAX_CAPACITY (1u << 28)
+#define KDC_REPLAY_MAX_CAPACITY REPLAY_TABLE_MAX_CAPACITY
 
 struct kdc_replay;
 
@@ -58,11 +62,12 @@ struct kdc_replay_key {
 };
 
 /*
- * A cache of at least `capacity` entries (rounded up to a whole number of
- * groups; 0 = default), remembering each for `skew` seconds (0 = default).
- * *rc_out is owned by the caller: kdc_replay_free().
+ * A cache of at least `capacity` entries (rounded up to whole groups of 64;
+ * 0 = default), remembering each until its ctime + `skew` seconds
+ * (0 = default).  *rc_out is owned by the caller: kdc_replay_free().
  * Returns ORTH_E_NOMEM, ORTH_E_INTERNAL (no randomness), ORTH_E_RANGE
- * (capacity above KDC_REPLAY_MAX_CAPACITY or negative skew).
+ * (capacity above KDC_REPLAY_MAX_CAPACITY, skew negative or above
+ * REPLAY_TABLE_MAX_SKEW).
  */
 orth_err kdc_replay_new(size_t capacity, int64_t skew, struct kdc_replay **rc_out);
 
@@ -73,9 +78,12 @@ void kdc_replay_free(struct kdc_replay *rc);
  * Checks whether the authenticator was seen within the window and, if not,
  * remembers it.  now: the KDC's current time in seconds.
  * Returns ORTH_OK (fresh, now remembered), ORTH_E_REPLAY (seen before;
- * answer KRB_AP_ERR_REPEAT), ORTH_E_SKEW (ctime outside now +/- skew: the
- * caller should have refused it already; nothing is stored), ORTH_E_LIMIT
- * (no room: refused, nothing stored), ORTH_E_MALFORMED (NULL name).
+ * answer KRB_AP_ERR_REPEAT; reported even to a client over its quota),
+ * ORTH_E_SKEW (ctime outside now +/- skew: the caller should have refused
+ * it already; nothing is stored), ORTH_E_POLICY (this client is over its
+ * quota: refused, nothing stored), ORTH_E_LIMIT (no room for anyone in
+ * this authenticator's group: refused, nothing stored), ORTH_E_MALFORMED
+ * (NULL name).  Both refusals are KDC_ERR_SVC_UNAVAILABLE on the wire.
  */
 orth_err kdc_replay_check_and_insert(struct kdc_replay *rc,
     const struct kdc_replay_key *key, int64_t now);

@@ -73,6 +73,9 @@ replay_refuse(struct kdc_req *r, orth_err verdict)
 		return ORTH_OK;
 	case ORTH_E_REPLAY:
 		return kdc_fail(r, KRB_AP_ERR_REPEAT, "replayed authenticator");
+	case ORTH_E_POLICY:
+		/* Only this client: it holds its whole share (replay.h). */
+		return kdc_fail(r, KDC_ERR_SVC_UNAVAILABLE, "client over its replay-cache quota");
 	case ORTH_E_LIMIT:
 		return kdc_fail(r, KDC_ERR_SVC_UNAVAILABLE, "replay cache full");
 	case ORTH_E_SKEW:

@@ -4,6 +4,7 @@
  * provoked on purpose, and hostile bytes (truncated, flipped, garbage) must
  * give an error, never a crash.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,15 +32,17 @@ struct tkt_spec {
 	uint32_t flags;
 	int64_t authtime, endtime;
 	int64_t starttime;      /* 0: absent */
+	const struct principal *client;  /* NULL: alice */
 };
 
-/* A DER Ticket for alice sealed under spec's key. */
+/* A DER Ticket for spec's client (alice) sealed under spec's key. */
 static void
 make_ticket(const struct tkt_spec *s, uint8_t **out, size_t *out_len)
 {
 	EncTicketPart etp;
 	Ticket t;
 	struct crypto_key *k = NULL;
+	const struct principal *client = s->client != NULL ? s->client : &alice;
 	uint32_t *kv;
 	int64_t *st;
 
@@ -49,8 +52,8 @@ make_ticket(const struct tkt_spec *s, uint8_t **out, size_t *out_len)
 	etp.key.keytype = ENCTYPE_AES256_CTS_HMAC_SHA1_96;
 	etp.key.keyvalue.data = sess_bytes;
 	etp.key.keyvalue.len = 32;
-	etp.crealm = alice.realm;
-	EXPECT(pname_from_principal(&alice, &A, &etp.cname) == ORTH_OK);
+	etp.crealm = client->realm;
+	EXPECT(pname_from_principal(client, &A, &etp.cname) == ORTH_OK);
 	etp.transited.tr_type = KRB5_TR_DOMAIN_X500_COMPRESS;
 	etp.authtime = s->authtime;
 	etp.endtime = s->endtime;
@@ -77,7 +80,7 @@ static struct tkt_spec
 good_spec(void)
 {
 	struct tkt_spec s = {&svc, svc_key1, 1, TKT_FLG_INITIAL, NOW - 100,
-			     NOW + 3600, 0};
+			     NOW + 3600, 0, NULL};
 	return s;
 }
 
@@ -379,29 +382,182 @@ test_rcache_limits(void)
 {
 	struct rcache *rc = NULL;
 	struct rcache_key k = {"a@R", "s@R", NOW, 0, (const uint8_t *)"x", 1};
-	size_t i, stored = 0;
-	orth_err e = ORTH_OK;
+	char name[32], longname[PRINCIPAL_MAX_TEXT + 2];
+	size_t i, stored = 0, over = 0;
+	orth_err e;
 
 	EXPECT_EQ_INT(rcache_new(RCACHE_MAX_CAPACITY + 1, &rc), ORTH_E_RANGE);
-	EXPECT(rcache_new(1, &rc) == ORTH_OK);   /* rounds up to 64 slots */
-	/* Fill it: a full window refuses instead of evicting a live entry. */
-	for (i = 0; i < 100 && e == ORTH_OK; i++) {
+	EXPECT(rcache_new(1, &rc) == ORTH_OK);   /* rounds up to one group of 64 */
+	if (rc == NULL)
+		return;
+	/* One client holds at most 8 of the group; beyond, only it is
+	 * refused, and its replays are still replays. */
+	for (i = 0; i < 100; i++) {
 		k.cusec = (int32_t)i;
-		e = rcache_put(rc, &k, NOW + 300, NOW);
+		e = rcache_put(rc, &k, 300, NOW);
 		if (e == ORTH_OK)
 			stored++;
+		else if (e == ORTH_E_POLICY)
+			over++;
 	}
-	EXPECT_EQ_INT(e, ORTH_E_LIMIT);
-	EXPECT_EQ_INT(stored, 64);
+	EXPECT_EQ_INT(stored, 8);
+	EXPECT_EQ_INT(over, 92);
 	k.cusec = 0;
-	EXPECT_EQ_INT(rcache_put(rc, &k, NOW + 300, NOW), ORTH_E_REPLAY);
-	/* Once expired, slots are reused. */
-	k.cusec = 1000;
-	EXPECT_EQ_INT(rcache_put(rc, &k, NOW + 1000, NOW + 301), ORTH_OK);
-	k.tag = (const uint8_t *)"y";
-	EXPECT_EQ_INT(rcache_put(rc, &k, NOW + 1000, NOW + 301), ORTH_OK);
+	EXPECT_EQ_INT(rcache_put(rc, &k, 300, NOW), ORTH_E_REPLAY);
+	/* The others fill the other 56; then the group is full for everyone
+	 * and refuses instead of evicting a live entry. */
+	for (i = 0, stored = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "user%zu@R", i);
+		k.client = name;
+		e = rcache_put(rc, &k, 300, NOW);
+		if (e == ORTH_OK)
+			stored++;
+		else
+			EXPECT_EQ_INT(e, ORTH_E_LIMIT);
+	}
+	EXPECT_EQ_INT(stored, 56);
+	EXPECT_EQ_INT(rcache_count(rc, NOW), 64);
+	for (i = 0, stored = 0; i < 100; i++) {
+		snprintf(name, sizeof(name), "user%zu@R", i);
+		if (rcache_put(rc, &k, 300, NOW + 300) == ORTH_E_REPLAY)
+			stored++;
+	}
+	EXPECT_EQ_INT(stored, 56);
+	/* A ctime more than skew away is refused and not stored. */
+	k.client = "b@R";
+	k.ctime = NOW + 301;
+	EXPECT_EQ_INT(rcache_put(rc, &k, 300, NOW), ORTH_E_SKEW);
+	k.ctime = NOW - 301;
+	EXPECT_EQ_INT(rcache_put(rc, &k, 300, NOW), ORTH_E_SKEW);
+	EXPECT_EQ_INT(rcache_put(rc, &k, 0, NOW), ORTH_E_RANGE);
+	EXPECT_EQ_INT(rcache_put(rc, &k, 86401, NOW), ORTH_E_RANGE);
+	memset(longname, 'x', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	k.client = longname;
+	k.ctime = NOW;
+	EXPECT_EQ_INT(rcache_put(rc, &k, 300, NOW), ORTH_E_RANGE);
+	/* Entries live through ctime + skew; then slots (and the quota) are
+	 * free again. */
+	k.client = "a@R";
+	k.ctime = NOW + 301;
+	for (i = 0, stored = 0; i < 8; i++) {
+		k.cusec = (int32_t)(1000 + i);
+		if (rcache_put(rc, &k, 300, NOW + 301) == ORTH_OK)
+			stored++;
+	}
+	EXPECT_EQ_INT(stored, 8);
+	EXPECT_EQ_INT(rcache_count(rc, NOW + 301), 8);
 	rcache_free(rc);
 	rcache_free(NULL);
+}
+
+/*
+ * The review's attack on a service: a client with a valid ticket mints
+ * authenticators to fill the replay cache (it filled 8192 from one ticket
+ * and every genuine AP-REQ was refused).  Now the flooder is refused beyond
+ * its quota, only it: every AP-REQ of the other clients, interleaved with
+ * the flood, is accepted, and what the flooder got accepted is still a
+ * replay.
+ */
+#define FLOOD_SLOTS 1024
+#define FLOOD_N (4 * FLOOD_SLOTS)
+#define FLOOD_OTHERS 8
+
+static uint8_t *
+dup_bytes(const uint8_t *b, size_t n)
+{
+	uint8_t *c = malloc(n);
+	if (c != NULL)
+		memcpy(c, b, n);
+	return c;
+}
+
+static void
+test_rcache_flood(void)
+{
+	struct tkt_spec sm = good_spec(), so = good_spec();
+	struct principal others[FLOOD_OTHERS];
+	struct rcache *rc = NULL;
+	struct apreq_verify_params p;
+	uint8_t *req, *m_first = NULL, *o_first = NULL;
+	size_t len, m_first_len = 0, o_first_len = 0, i, j = 0;
+	size_t mine = 0, refused = 0, others_ok = 0, others_bad = 0;
+	char name[16];
+	const char *comp[1] = {name};
+	orth_err e;
+
+	for (i = 0; i < FLOOD_OTHERS; i++) {
+		snprintf(name, sizeof(name), "user%zu", i);
+		EXPECT(principal_build(&P, REALM, KRB5_NT_PRINCIPAL, 1, comp,
+				       &others[i]) == ORTH_OK);
+	}
+	EXPECT(rcache_new(FLOOD_SLOTS, &rc) == ORTH_OK);
+	if (rc == NULL)
+		return;
+	p = params(kt, 3, rc);
+	sm.client = &mallory;
+	for (i = 0; i < FLOOD_N; i++) {
+		arena_reset(&A);
+		make_req(&sm, &mallory, NULL, &req, &len, NULL);
+		e = verify(&p, req, len);
+		if (e == ORTH_OK) {
+			mine++;
+			if (m_first == NULL) {
+				m_first = dup_bytes(req, len);
+				m_first_len = len;
+			}
+		} else {
+			refused++;
+			EXPECT_EQ_INT(e, ORTH_E_KRB(KDC_ERR_SVC_UNAVAILABLE));
+		}
+		/* 40 AP-REQs of 8 other clients in the middle of the flood. */
+		if (i % 100 == 50) {
+			so.client = &others[j % FLOOD_OTHERS];
+			make_req(&so, so.client, NULL, &req, &len, NULL);
+			e = verify(&p, req, len);
+			if (e == ORTH_OK) {
+				others_ok++;
+				if (o_first == NULL) {
+					o_first = dup_bytes(req, len);
+					o_first_len = len;
+				}
+			} else {
+				others_bad++;
+			}
+			j++;
+		}
+	}
+	arena_reset(&A);
+	EXPECT_EQ_INT(j, 41);
+	EXPECT_EQ_INT(others_ok, j);
+	EXPECT_EQ_INT(others_bad, 0);
+	/* The flooder holds at most an eighth of the cache. */
+	EXPECT(mine <= FLOOD_SLOTS / 8);
+	EXPECT_EQ_INT(mine + refused, FLOOD_N);
+	EXPECT_EQ_INT(rcache_count(rc, NOW), mine + others_ok);
+	/* Its last refusal names the reason. */
+	EXPECT(strstr(p.errbuf, "quota") != NULL);
+	/* Accepted ones stay replays, the flooder's too. */
+	EXPECT(m_first != NULL && o_first != NULL);
+	if (m_first != NULL)
+		EXPECT_EQ_INT(verify(&p, m_first, m_first_len),
+			      ORTH_E_KRB(KRB_AP_ERR_REPEAT));
+	if (o_first != NULL)
+		EXPECT_EQ_INT(verify(&p, o_first, o_first_len),
+			      ORTH_E_KRB(KRB_AP_ERR_REPEAT));
+	/* After the skew the flood is forgotten, and the flooder may log in
+	 * again. */
+	p.now = NOW + 2 * APREQ_DEFAULT_SKEW + 1;
+	EXPECT_EQ_INT(rcache_count(rc, p.now), 0);
+	{
+		struct apreq_opts o = {.now = p.now};
+		make_req(&sm, &mallory, &o, &req, &len, NULL);
+		EXPECT_EQ_INT(verify(&p, req, len), ORTH_OK);
+	}
+	arena_reset(&A);
+	free(m_first);
+	free(o_first);
+	rcache_free(rc);
 }
 
 /* Hostile bytes: every truncation, every single-byte flip, garbage. */
@@ -549,6 +705,7 @@ main(void)
 	test_refusals();
 	test_replay();
 	test_rcache_limits();
+	test_rcache_flood();
 	test_errstr();
 	test_public();
 	test_hostile();

@@ -1,4 +1,5 @@
 /* Tests of src/kdc: SipHash, the replay cache, the lookaside cache. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,6 +164,174 @@ test_replay(void)
 	kdc_replay_free(NULL);
 }
 
+/*
+ * One client floods the cache with authenticators it minted itself (the
+ * review filled a cache of 8192 from one ticket): it must be refused beyond
+ * its own quota, and only it; every fresh authenticator of the other
+ * clients, interleaved with the flood, is accepted; what the flooder got
+ * accepted stays a replay; ctime beyond the skew is refused; entries go at
+ * ctime + skew and with them the flooder's quota.
+ */
+#define FLOOD_CAPACITY 8192
+#define FLOOD_SKEW 300
+#define FLOOD_OTHERS 400      /* other clients ... */
+#define FLOOD_PER_OTHER 5     /* ... with this many fresh authenticators each */
+
+static void
+test_replay_flood(void)
+{
+	struct kdc_replay *rc = NULL;
+	struct kdc_replay_key k;
+	const int64_t now = 1700000000;
+	char tag[64], name[64];
+	size_t i, cap, mine = 0, refused = 0, others_ok = 0, others_bad = 0;
+	size_t n_flood;
+	int64_t ct;
+	orth_err e, last_bad = ORTH_OK;
+
+	EXPECT_EQ_INT(kdc_replay_new(FLOOD_CAPACITY, FLOOD_SKEW, &rc), ORTH_OK);
+	if (rc == NULL)
+		return;
+	cap = kdc_replay_capacity(rc);
+	n_flood = 4 * cap;
+	for (i = 0; i < n_flood; i++) {
+		/* The flood: distinct authenticators of one client, with
+		 * ctimes all over the window (the latest live longest). */
+		ct = now - FLOOD_SKEW + (int64_t)(i % (2 * FLOOD_SKEW + 1));
+		snprintf(tag, sizeof(tag), "mallory-%zu", i);
+		k = rkey("mallory@TEST.REALM", ct, (int32_t)(i % 1000000), tag);
+		e = kdc_replay_check_and_insert(rc, &k, now);
+		if (e == ORTH_OK)
+			mine++;
+		else
+			refused++;
+		EXPECT(e == ORTH_OK || e == ORTH_E_POLICY || e == ORTH_E_LIMIT);
+		/* Interleaved: the other clients' fresh authenticators. */
+		if (i % 16 == 0 && i / 16 < FLOOD_OTHERS * FLOOD_PER_OTHER) {
+			size_t j = i / 16;
+			snprintf(name, sizeof(name), "user%zu@TEST.REALM", j % FLOOD_OTHERS);
+			snprintf(tag, sizeof(tag), "fresh-%zu", j);
+			k = rkey(name, now, (int32_t)j, tag);
+			e = kdc_replay_check_and_insert(rc, &k, now);
+			if (e == ORTH_OK) {
+				others_ok++;
+			} else {
+				others_bad++;
+				last_bad = e;
+			}
+		}
+	}
+	EXPECT_EQ_INT(others_ok, FLOOD_OTHERS * FLOOD_PER_OTHER);
+	EXPECT_EQ_INT(others_bad, 0);
+	EXPECT_EQ_INT(last_bad, ORTH_OK);
+	/* The flooder holds at most its quota: one eighth of the capacity. */
+	EXPECT(mine <= cap / 8);
+	EXPECT(mine >= cap / 16);
+	EXPECT_EQ_INT(mine + refused, n_flood);
+	EXPECT_EQ_INT(kdc_replay_count(rc, now), mine + others_ok);
+	/* Over its quota, the flooder's replays are still replays (the check
+	 * comes first), and so are the others'. */
+	for (i = 0; i < n_flood && i < 64; i++) {
+		ct = now - FLOOD_SKEW + (int64_t)(i % (2 * FLOOD_SKEW + 1));
+		snprintf(tag, sizeof(tag), "mallory-%zu", i);
+		k = rkey("mallory@TEST.REALM", ct, (int32_t)(i % 1000000), tag);
+		e = kdc_replay_check(rc, &k, now);
+		if (e == ORTH_E_REPLAY)
+			EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k, now), ORTH_E_REPLAY);
+		else
+			EXPECT_EQ_INT(e, ORTH_OK);
+	}
+	k = rkey("mallory@TEST.REALM", now - FLOOD_SKEW, 0, "mallory-0");
+	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k, now), ORTH_E_REPLAY);
+	k = rkey("user0@TEST.REALM", now, 0, "fresh-0");
+	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k, now), ORTH_E_REPLAY);
+	k = rkey("user7@TEST.REALM", now, 1607, "fresh-1607");
+	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k, now), ORTH_E_REPLAY);
+	/* A newcomer is still accepted while the flood goes on. */
+	k = rkey("newcomer@TEST.REALM", now, 1, "first");
+	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k, now), ORTH_OK);
+	/* A ctime more than skew in the future (or past) is refused, not
+	 * stored; exactly skew ahead is accepted and lives to ctime + skew. */
+	k = rkey("newcomer@TEST.REALM", now + FLOOD_SKEW + 1, 2, "future");
+	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k, now), ORTH_E_SKEW);
+	k = rkey("newcomer@TEST.REALM", now - FLOOD_SKEW - 1, 2, "past");
+	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k, now), ORTH_E_SKEW);
+	k = rkey("newcomer@TEST.REALM", now + FLOOD_SKEW, 3, "edge");
+	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k, now), ORTH_OK);
+	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k, now + 2 * FLOOD_SKEW),
+	    ORTH_E_REPLAY);
+	/* Entries expire at ctime + skew: all gone after now + 2 skew, and
+	 * the flooder's quota with them. */
+	EXPECT_EQ_INT(kdc_replay_count(rc, now + 2 * FLOOD_SKEW + 1), 0);
+	for (i = 0, mine = 0; i < 64; i++) {
+		snprintf(tag, sizeof(tag), "mallory-late-%zu", i);
+		k = rkey("mallory@TEST.REALM", now + 2 * FLOOD_SKEW + 1, (int32_t)i, tag);
+		if (kdc_replay_check_and_insert(rc, &k, now + 2 * FLOOD_SKEW + 1) == ORTH_OK)
+			mine++;
+	}
+	EXPECT(mine >= 56);
+	kdc_replay_free(rc);
+}
+
+/* Several workers share one cache: of identical authenticators racing,
+ * exactly one is accepted (the others are replays), whatever the thread. */
+#define RACE_THREADS 4
+#define RACE_KEYS 2000
+
+struct race {
+	struct kdc_replay *rc;
+	int64_t now;
+	int ok[RACE_KEYS];
+	int other;
+};
+
+static void *
+race_main(void *arg)
+{
+	struct race *r = arg;
+	struct kdc_replay_key k;
+	char name[64], tag[64];
+	size_t i;
+	orth_err e;
+
+	for (i = 0; i < RACE_KEYS; i++) {
+		snprintf(name, sizeof(name), "racer%zu@TEST.REALM", i % 500);
+		snprintf(tag, sizeof(tag), "auth-%zu", i);
+		k = rkey(name, r->now, (int32_t)i, tag);
+		e = kdc_replay_check_and_insert(r->rc, &k, r->now);
+		if (e == ORTH_OK)
+			__atomic_add_fetch(&r->ok[i], 1, __ATOMIC_RELAXED);
+		else if (e != ORTH_E_REPLAY)
+			__atomic_add_fetch(&r->other, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static void
+test_replay_threads(void)
+{
+	static struct race r;
+	pthread_t th[RACE_THREADS];
+	size_t i, started = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.now = 1700000000;
+	EXPECT_EQ_INT(kdc_replay_new(1u << 16, 300, &r.rc), ORTH_OK);
+	if (r.rc == NULL)
+		return;
+	for (i = 0; i < RACE_THREADS; i++)
+		if (pthread_create(&th[i], NULL, race_main, &r) == 0)
+			started++;
+	EXPECT_EQ_INT(started, RACE_THREADS);
+	for (i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+	for (i = 0; i < RACE_KEYS; i++)
+		EXPECT_EQ_INT(r.ok[i], 1);
+	EXPECT_EQ_INT(r.other, 0);
+	EXPECT_EQ_INT(kdc_replay_count(r.rc, r.now), RACE_KEYS);
+	kdc_replay_free(r.rc);
+}
+
 static void
 test_lookaside(void)
 {
@@ -258,6 +427,8 @@ main(void)
 {
 	test_siphash();
 	test_replay();
+	test_replay_flood();
+	test_replay_threads();
 	test_lookaside();
 	return test_done("kdc caches");
 }

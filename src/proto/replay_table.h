@@ -1,0 +1,121 @@
+/*
+ * replay_table.h - the table behind both replay caches (RFC 4120 §3.2.3,
+ * §3.3.2: "the server MUST utilize a replay cache to remember any
+ * authenticator presented within the allowable clock skew"): the KDC's
+ * (src/kdc/replay.h) and the service side's (src/client/rcache.h).  They
+ * differ in how they hash; what is remembered, for how long, and who may
+ * take how much of the room is decided here, once.
+ *
+ * The caller hashes with keys that are random per process: owner is a
+ * keyed hash of the client principal (cname@crealm of the ticket, after
+ * decryption: nobody can present authenticators under a client name whose
+ * ticket session key it lacks), fp a keyed fingerprint of the whole
+ * authenticator, group an independent keyed hash of it.  Nobody outside
+ * can predict a group or make two fingerprints collide.
+ *
+ * Layout: capacity slots in groups of REPLAY_TABLE_GROUP; an authenticator
+ * lives in the group its `group` hash picks; a lookup scans that one group.
+ * A slot is 24 bytes (fingerprint, owner, expiry); expired slots are
+ * reused in place, nothing sweeps.
+ *
+ * Lifetime: an authenticator is accepted only while |ctime - now| <= skew,
+ * so its entry lives through second ctime + skew and is gone after; a
+ * ctime more than skew away from now is refused (ORTH_E_SKEW) and not
+ * stored.  So no entry lives more than 2 * skew after it was stored.
+ *
+ * What it guarantees, whatever one client sends:
+ *  - No live entry is ever evicted: an attacker cannot push out a captured
+ *    authenticator to replay it later.  When there is no room the new
+ *    authenticator is refused instead (fail closed).
+ *  - A replay is detected before any quota or room check, so a client
+ *    over its quota still gets ORTH_E_REPLAY for a replay.
+ *  - Per-client quota: one owner holds at most REPLAY_TABLE_OWNER_CAP (8)
+ *    of the 64 slots of any group, so at most capacity / 8 in all.  Its
+ *    next authenticator for a group where it already has 8 live entries is
+ *    refused with ORTH_E_POLICY - only its own.  So one client can never
+ *    fill a group: it leaves at least 56 of every 64 slots to the others,
+ *    and k clients together at least 64 - 8k.
+ *  - The others are refused (ORTH_E_LIMIT) only when a group holds 64 live
+ *    entries, i.e. when the other clients themselves hold at least 56 of
+ *    its slots.  Groups are picked by a keyed hash, so load spreads evenly
+ *    (Poisson): with one flooder at its cap in every group and the other
+ *    clients' live entries at 40% of capacity, a fresh authenticator finds
+ *    its group full with probability < 1e-7 per request (< 1e-14 at 25%;
+ *    4e-5 at 50%).  Size the capacity for the peak rate of all clients
+ *    times 2 * skew, and keep that below 40%.
+ *  - Sustained rate per client: a client's entries spread over the groups
+ *    by the keyed hash, so with n live entries it meets its own cap with
+ *    probability P(Poisson(64 n / capacity) >= 8) per request: < 1.1e-5
+ *    for n <= capacity / 64, < 1e-7 for n <= capacity / 128, 0.1% at
+ *    n = capacity / 32.  An entry lives at most 2 * skew (skew when the
+ *    client's clock is right), so a client may sustain capacity /
+ *    (128 * skew) authenticators per second, capacity / (64 * skew) with a
+ *    correct clock.  Beyond, its own refusals grow smoothly; nobody
+ *    else's do.
+ *  - Collusion: k distinct client principals together hold at most
+ *    k * capacity / 8; eight of them at their caps everywhere fill the
+ *    table.  Distinct principals need distinct credentials (or a hostile
+ *    trusted realm, which can name any client of its own).
+ *
+ * Memory: 24 bytes per slot, fixed at replay_table_new; lookups scan one
+ * group of 64 slots (1.5 KiB).  Thread safety: any thread may call any
+ * function; groups are guarded by striped mutexes.
+ */
+#ifndef ORTHRUS_PROTO_REPLAY_TABLE_H
+#define ORTHRUS_PROTO_REPLAY_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+
+#define REPLAY_TABLE_GROUP 64u          /* slots per group (one lookup scans one) */
+#define REPLAY_TABLE_OWNER_CAP 8u       /* slots of one group one owner may hold */
+#define REPLAY_TABLE_MAX_CAPACITY (1u << 28)
+#define REPLAY_TABLE_MAX_SKEW 86400     /* seconds */
+
+struct replay_table;
+
+/* One authenticator, hashed by the caller (keys random per process). */
+struct replay_table_key {
+	uint64_t owner;  /* keyed hash of the client principal */
+	uint64_t fp;     /* keyed fingerprint of the authenticator */
+	uint64_t group;  /* an independent keyed hash: picks the group */
+	int64_t ctime;   /* the authenticator's client time, seconds */
+};
+
+/*
+ * A table of at least capacity slots (rounded up to whole groups; at least
+ * one group).  *out: replay_table_free().  Errors: ORTH_E_RANGE (capacity
+ * 0 or above REPLAY_TABLE_MAX_CAPACITY), ORTH_E_NOMEM, ORTH_E_INTERNAL.
+ */
+orth_err replay_table_new(size_t capacity, struct replay_table **out);
+
+/* Releases the table; NULL is fine. */
+void replay_table_free(struct replay_table *t);
+
+/*
+ * Remember k unless it is remembered already.  skew: the allowed clock
+ * skew in seconds (1..REPLAY_TABLE_MAX_SKEW); now: the current time.
+ * Returns ORTH_OK (new, now stored until ctime + skew), ORTH_E_REPLAY (seen
+ * and not expired), ORTH_E_SKEW (ctime outside now +/- skew; nothing
+ * stored), ORTH_E_POLICY (k's owner already holds REPLAY_TABLE_OWNER_CAP
+ * live entries of k's group: refused, nothing stored), ORTH_E_LIMIT (k's
+ * group is full of live entries of other owners: refused, nothing stored),
+ * ORTH_E_RANGE (skew, or now beyond +/- 2^62).
+ */
+orth_err replay_table_put(struct replay_table *t, const struct replay_table_key *k,
+			  int64_t skew, int64_t now);
+
+/* Only look k up: ORTH_E_REPLAY when remembered, ORTH_OK when not (nothing
+ * stored), ORTH_E_SKEW and ORTH_E_RANGE as above. */
+orth_err replay_table_get(struct replay_table *t, const struct replay_table_key *k,
+			  int64_t skew, int64_t now);
+
+/* Live (unexpired at now) entries: for tests and statistics. O(capacity). */
+size_t replay_table_count(struct replay_table *t, int64_t now);
+
+/* Slots allocated (capacity rounded up to whole groups). */
+size_t replay_table_capacity(const struct replay_table *t);
+
+#endif
