@@ -437,7 +437,7 @@ test_tgs_deleted_client(void)
 }
 
 static void
-test_tgs_client_db_error(void)
+test_tgs_client_db_error(const struct kdc_fixture_cred *user)
 {
 	struct kdc_fixture_cred tgt, c;
 
@@ -446,6 +446,9 @@ test_tgs_client_db_error(void)
 	/* a database error is not a pass */
 	EXPECT_EQ_INT(tgs(&tgt, "host/svc.test", 0, NULL, &c), KDC_ERR_SVC_UNAVAILABLE);
 	cred_free(&tgt);
+	/* the same for the server asked for */
+	EXPECT(kdc_fixture_corrupt(&fx, "host/broken.test") == ORTH_OK);
+	EXPECT_EQ_INT(tgs(user, "host/broken.test", 0, NULL, &c), KDC_ERR_SVC_UNAVAILABLE);
 }
 
 static void
@@ -511,6 +514,7 @@ main(int argc, char **argv)
 		{"dupskey", "dupskeypw", DB_ATTR_DISALLOW_DUP_SKEY},
 		{"gone", "gonepw", 0},
 		{"broken", "brokenpw", 0},
+		{"host/broken.test", NULL, 0},
 	};
 
 	if (argc == 3 && strcmp(argv[1], "--write-seeds") == 0)
@@ -535,7 +539,7 @@ main(int argc, char **argv)
 	test_tgs_authz_kdc_issued_dropped(&user);
 	test_tgs_authz_refused(&user);
 	test_tgs_deleted_client();
-	test_tgs_client_db_error();
+	test_tgs_client_db_error(&user);
 	test_tgs_u2u_second_ticket_times(&user);
 
 	cred_free(&user);
