@@ -503,8 +503,10 @@ kdc_fixture_corrupt(struct kdc_fixture *f, const char *name)
 	orth_err ret;
 	char text[DB_MAX_NAME + 1];
 	struct db_entry e;
-	static uint8_t rec[DB_MAX_RECORD], file[1u << 24];
-	size_t rec_len = 0, file_len, hits = 0;
+	static uint8_t rec[DB_MAX_RECORD];
+	uint8_t *file = NULL;
+	size_t rec_len = 0, file_len = 0, hits = 0;
+	long end;
 	FILE *fp = NULL;
 
 	arena_reset(&f->a);
@@ -513,9 +515,14 @@ kdc_fixture_corrupt(struct kdc_fixture *f, const char *name)
 	TRY(db_entry_encode(&e, rec, sizeof(rec), &rec_len));
 	fp = fopen(f->db_path, "r+b");
 	CHECK(fp != NULL, ORTH_E_IO);
-	file_len = fread(file, 1, sizeof(file), fp);
-	CHECK(ferror(fp) == 0 && rec_len > 0, ORTH_E_IO);
-	/* LMDB copies pages on write: stale copies may remain; damage all. */
+	CHECK(fseek(fp, 0, SEEK_END) == 0 && (end = ftell(fp)) > 0, ORTH_E_IO);
+	file = malloc((size_t)end);
+	CHECK(file != NULL, ORTH_E_NOMEM);
+	rewind(fp);
+	file_len = fread(file, 1, (size_t)end, fp);
+	CHECK(file_len == (size_t)end && rec_len > 0, ORTH_E_IO);
+	/* LMDB copies pages on write: stale copies may remain; damage all.
+	 * The KDC's reader maps the same file and sees the change. */
 	for (size_t i = 0; i + rec_len <= file_len; i++) {
 		if (memcmp(file + i, rec, rec_len) != 0)
 			continue;
@@ -528,5 +535,6 @@ kdc_fixture_corrupt(struct kdc_fixture *f, const char *name)
 cleanup:
 	if (fp != NULL)
 		fclose(fp);
+	free(file);
 	return ret;
 }
