@@ -382,6 +382,16 @@ apreq_verify(const struct apreq_verify_params *p, const uint8_t *buf,
 		ret = KRB(KRB_AP_ERR_TKT_EXPIRED);
 		goto cleanup;
 	}
+	/* RFC 4120 §2.7: unless the KDC says it checked the transited path
+	 * (TRANSIT-POLICY-CHECKED), the server must.  We check no cross-realm
+	 * path yet, so only a ticket that crossed no realm is accepted. */
+	if (!(etp.flags & TKT_FLG_TRANSIT_POLICY_CHECKED) &&
+	    etp.transited.contents.len != 0) {
+		detail(p, "ticket of %s for %s has an unchecked transited path",
+		       r.client_name, r.server_name);
+		ret = KRB(KRB_AP_PATH_NOT_ACCEPTED);
+		goto cleanup;
+	}
 	if (auth.subkey != NULL) {
 		ret = crypto_key_new(auth.subkey->keytype,
 				     auth.subkey->keyvalue.data,
@@ -574,6 +584,7 @@ apreq_err_str(orth_err e)
 	case KRB_AP_ERR_BADSEQ: return "incorrect sequence number in message";
 	case KRB_AP_ERR_INAPP_CKSUM: return "inappropriate type of checksum in message";
 	case KDC_ERR_SVC_UNAVAILABLE: return "service unavailable (replay cache full, or the client over its quota)";
+	case KRB_AP_PATH_NOT_ACCEPTED: return "transited path not accepted";
 	case KRB_ERR_GENERIC: return "generic error";
 	default: return orth_err_str(e);
 	}

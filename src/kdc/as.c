@@ -140,6 +140,13 @@ kdc_as(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 		if (client->attributes & DB_ATTR_REQUIRES_PWCHANGE)
 			return kdc_fail(r, KDC_ERR_KEY_EXPIRED, "password must be changed");
 	}
+	/* RFC 4120 §2 HW-AUTHENT: we have no hardware pre-authentication
+	 * mechanism, so no ticket can carry the flag such a client needs.
+	 * MIT answers NEEDED_HW_PREAUTH as KDC_ERR_PREAUTH_REQUIRED (its hint
+	 * list then holds only hardware mechanisms: none here, so no e-data).
+	 * With a hardware mechanism this becomes a check of its result. */
+	if (client->attributes & DB_ATTR_REQUIRES_HWAUTH)
+		return kdc_fail(r, KDC_ERR_PREAUTH_REQUIRED, "hardware pre-authentication required");
 
 	/* The reply key: the first of the client's etypes it has a key for;
 	 * the session key and ticket: the first the server has (unknown

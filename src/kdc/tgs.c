@@ -1,10 +1,12 @@
 /*
  * tgs.c - the TGS exchange, RFC 4120 §3.3: the AP-REQ in PA-TGS-REQ
  * (TGT, authenticator, keyed body checksum, replay), the server lookup,
- * flags and lifetimes (policy.c), user-to-user, and the TGS-REP.
+ * the attributes of server and client, the client's authorization data
+ * (authz.c), flags and lifetimes (policy.c), user-to-user, and the TGS-REP.
  */
 #include <string.h>
 
+#include "authz.h"
 #include "kdc_int.h"
 #include "proto/encdata.h"
 #include "proto/padata.h"
@@ -29,7 +31,7 @@ ticket_open(struct kdc_ctx *ctx, struct kdc_req *r, const Ticket *t,
 	if (ret == ORTH_E_NOTFOUND)
 		return kdc_fail(r, KDC_ERR_S_PRINCIPAL_UNKNOWN, "ticket's server not found");
 	if (ret != ORTH_OK)
-		return ret;
+		return kdc_fail(r, KDC_ERR_SVC_UNAVAILABLE, "database error on the ticket's server");
 	if (kdc_key_get(ctx, r->now, srv, t->enc_part.etype, kvno, &key, NULL, NULL) != ORTH_OK)
 		return kdc_fail(r, KRB_AP_ERR_BADKEYVER, "no key for the ticket's kvno and enctype");
 	memset(out, 0, sizeof(*out));
@@ -38,7 +40,36 @@ ticket_open(struct kdc_ctx *ctx, struct kdc_req *r, const Ticket *t,
 	return ORTH_OK;
 }
 
-/* The TGT's authorization data followed by the request's. */
+/*
+ * RFC 4120 §3.3.2: a ticket presented to the TGS, the TGT or the additional
+ * ticket of a user-to-user request, must be within its period and valid.
+ * validating: a VALIDATE request brings an invalid (postdated) TGT on
+ * purpose (policy_tgs() checks its start time).  second: it is the
+ * additional ticket (for the e-text).
+ */
+static orth_err
+ticket_times_check(const struct kdc_ctx *ctx, struct kdc_req *r, const EncTicketPart *tp,
+		   bool validating, bool second)
+{
+	int64_t start = tp->starttime != NULL ? *tp->starttime : tp->authtime;
+
+	if (tp->endtime + ctx->skew < r->now)
+		return kdc_fail(r, KRB_AP_ERR_TKT_EXPIRED,
+				second ? "additional ticket has expired" : "ticket has expired");
+	if (validating)
+		return ORTH_OK;
+	if (tp->flags & TKT_FLG_INVALID)
+		return kdc_fail(r, KRB_AP_ERR_TKT_NYV,
+				second ? "additional ticket is invalid (postdated)"
+				       : "ticket is invalid (postdated)");
+	if (start > r->now + ctx->skew)
+		return kdc_fail(r, KRB_AP_ERR_TKT_NYV,
+				second ? "additional ticket not yet valid" : "ticket not yet valid");
+	return ORTH_OK;
+}
+
+/* The TGT's authorization data (ours) followed by the request's (filtered
+ * by kdc_authz_filter()). */
 static orth_err
 authz_join(struct arena *a, const AuthorizationData *x, const AuthorizationData *y,
 	   AuthorizationData **out)
@@ -102,6 +133,7 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	struct crypto_key *session, *subkey = NULL, *replykey, *tkey, *newkey;
 	uint32_t tkvno = 0, opts;
 	char tgsname[KDC_LOG_NAME], cname[KDC_LOG_NAME];
+	const char *why;
 	int64_t d, tstart;
 	bool is_tgt, u2u;
 	int32_t se;
@@ -167,17 +199,8 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	if (crypto_cksumtype_enctype(au.cksum->cksumtype) < 0)
 		return kdc_fail(r, KRB_AP_ERR_INAPP_CKSUM, "checksum type is not keyed");
 
-	/* Ticket period (RFC 4120 §3.3.2; a VALIDATE request brings an
-	 * invalid ticket on purpose). */
 	tstart = tp->starttime != NULL ? *tp->starttime : tp->authtime;
-	if (tp->endtime + ctx->skew < r->now)
-		return kdc_fail(r, KRB_AP_ERR_TKT_EXPIRED, "ticket has expired");
-	if (!(opts & KDC_OPT_VALIDATE)) {
-		if (tp->flags & TKT_FLG_INVALID)
-			return kdc_fail(r, KRB_AP_ERR_TKT_NYV, "ticket is invalid (postdated)");
-		if (tstart > r->now + ctx->skew)
-			return kdc_fail(r, KRB_AP_ERR_TKT_NYV, "ticket not yet valid");
-	}
+	TRY(ticket_times_check(ctx, r, tp, (opts & KDC_OPT_VALIDATE) != 0, false));
 
 	/* A seen authenticator is a replay whatever the body says (the same
 	 * authenticator under another body is KRB_AP_ERR_REPEAT, not just
@@ -211,6 +234,12 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 				 reqad) != ORTH_OK)
 			return kdc_fail(r, KRB_AP_ERR_BAD_INTEGRITY,
 					"enc-authorization-data does not decrypt");
+		/* Every element is the client's: no KDC-issued type may pass
+		 * into the ticket (authz.h). */
+		ret = kdc_authz_filter(a, reqad, &reqad, &why);
+		if (ORTH_ERR_IS_KRB(ret))
+			return kdc_fail(r, ORTH_ERR_KRB_CODE(ret), why);
+		TRY(ret);
 	}
 	TRY(authz_join(a, tp->authorization_data, reqad, &authz));
 
@@ -220,7 +249,8 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	ret = kdc_entry_get(ctx, b->sname, b->realm, server, r->service);
 	if (ret == ORTH_E_NOTFOUND)
 		return kdc_fail(r, KDC_ERR_S_PRINCIPAL_UNKNOWN, "server not found");
-	TRY(ret);
+	if (ret != ORTH_OK)
+		return kdc_fail(r, KDC_ERR_SVC_UNAVAILABLE, "database error on the server");
 	u2u = (opts & KDC_OPT_ENC_TKT_IN_SKEY) != 0;
 	if (server->attributes & DB_ATTR_DISALLOW_ALL_TIX)
 		return kdc_fail(r, KDC_ERR_SERVICE_REVOKED, "server is locked");
@@ -228,22 +258,41 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 		return kdc_fail(r, KDC_ERR_SERVICE_EXP, "server has expired");
 	if ((server->attributes & DB_ATTR_DISALLOW_SVR) && !u2u)
 		return kdc_fail(r, KDC_ERR_MUST_USE_USER2USER, "server requires user-to-user");
-	if ((server->attributes & DB_ATTR_DISALLOW_TGT_BASED) &&
-	    !kdc_is_tgs_name(b->sname, b->realm))
+	/* As MIT: what counts is the ticket presented, so that a ticket for
+	 * such a server from the AS exchange can still be renewed or
+	 * validated with itself. */
+	if ((server->attributes & DB_ATTR_DISALLOW_TGT_BASED) && is_tgt)
 		return kdc_fail(r, KDC_ERR_POLICY, "server disallows TGT-based requests");
+	/* The server's demand on how its clients logged in is read from the
+	 * flags of the presented ticket (RFC 4120 §2: PRE-AUTHENT and
+	 * HW-AUTHENT carry over into derived tickets).  MIT answers
+	 * KRB_ERR_GENERIC here; KDC_ERR_POLICY says what it is. */
+	if ((server->attributes & DB_ATTR_REQUIRES_HWAUTH) && !(tp->flags & TKT_FLG_HW_AUTH))
+		return kdc_fail(r, KDC_ERR_POLICY, "server requires hardware pre-authentication");
+	if ((server->attributes & DB_ATTR_REQUIRES_PREAUTH) && !(tp->flags & TKT_FLG_PRE_AUTH))
+		return kdc_fail(r, KDC_ERR_POLICY, "server requires pre-authentication");
+	/* RFC 4120 §3.3.3: ENC-TKT-IN-SKEY reuses the session key of the
+	 * server's TGT ("dup-skey"), which a server may refuse (MIT:
+	 * KDC_ERR_POLICY). */
+	if (u2u && (server->attributes & DB_ATTR_DISALLOW_DUP_SKEY))
+		return kdc_fail(r, KDC_ERR_POLICY, "server disallows user-to-user");
 	if ((opts & (KDC_OPT_RENEW | KDC_OPT_VALIDATE)) &&
 	    (strcmp(b->realm, ap.ticket.realm) != 0 || !pname_equal(b->sname, &ap.ticket.sname)))
 		return kdc_fail(r, KDC_ERR_BADOPTION, "renew/validate must name the ticket's server");
-	/* A local client still has to be allowed tickets. */
+	/* A local client still has to exist and be allowed tickets: a
+	 * deleted one is refused (as Heimdal's KDC), not renewed up to
+	 * renew-till; a database error fails closed. */
 	if (strcmp(tp->crealm, realm) == 0) {
 		client = arena_alloc(a, sizeof(*client));
 		CHECK(client != NULL, ORTH_E_LIMIT);
-		if (kdc_entry_get(ctx, &tp->cname, tp->crealm, client, cname) != ORTH_OK) {
-			client = NULL;
-		} else if ((client->attributes & DB_ATTR_DISALLOW_ALL_TIX) ||
-			   (client->princ_expire != 0 && client->princ_expire <= r->now)) {
+		ret = kdc_entry_get(ctx, &tp->cname, tp->crealm, client, cname);
+		if (ret == ORTH_E_NOTFOUND)
+			return kdc_fail(r, KDC_ERR_C_PRINCIPAL_UNKNOWN, "client no longer exists");
+		if (ret != ORTH_OK)
+			return kdc_fail(r, KDC_ERR_SVC_UNAVAILABLE, "database error on the client");
+		if ((client->attributes & DB_ATTR_DISALLOW_ALL_TIX) ||
+		    (client->princ_expire != 0 && client->princ_expire <= r->now))
 			return kdc_fail(r, KDC_ERR_CLIENT_REVOKED, "client is locked or expired");
-		}
 	}
 
 	se = kdc_etype_choose(ctx, server, b->etype.val, b->etype.len);
@@ -260,6 +309,7 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 		atsrv = arena_alloc(a, sizeof(*atsrv));
 		CHECK(atsrv != NULL, ORTH_E_LIMIT);
 		TRY(ticket_open(ctx, r, at, atsrv, &atp));
+		TRY(ticket_times_check(ctx, r, &atp, false, true));
 		/* RFC 4120 §3.3.3: the ticket is for the additional ticket's
 		 * client, which must be the server named. */
 		if (strcmp(atp.crealm, b->realm) != 0 || !pname_equal(&atp.cname, b->sname))

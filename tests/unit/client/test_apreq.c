@@ -33,6 +33,7 @@ struct tkt_spec {
 	int64_t authtime, endtime;
 	int64_t starttime;      /* 0: absent */
 	const struct principal *client;  /* NULL: alice */
+	const char *transited;  /* contents (DOMAIN-X500-COMPRESS); NULL: empty */
 };
 
 /* A DER Ticket for spec's client (alice) sealed under spec's key. */
@@ -55,6 +56,10 @@ make_ticket(const struct tkt_spec *s, uint8_t **out, size_t *out_len)
 	etp.crealm = client->realm;
 	EXPECT(pname_from_principal(client, &A, &etp.cname) == ORTH_OK);
 	etp.transited.tr_type = KRB5_TR_DOMAIN_X500_COMPRESS;
+	if (s->transited != NULL) {
+		etp.transited.contents.data = (uint8_t *)s->transited;
+		etp.transited.contents.len = strlen(s->transited);
+	}
 	etp.authtime = s->authtime;
 	etp.endtime = s->endtime;
 	if (s->starttime != 0) {
@@ -343,6 +348,34 @@ test_refusals(void)
 	EXPECT_EQ_INT(verify(&p, bad, bad_len), ORTH_E_KRB(KRB_AP_ERR_MODIFIED));
 	EXPECT_EQ_INT(verify(&p, req, req_len), ORTH_E_KRB(KRB_AP_ERR_INAPP_CKSUM));
 	p.cksum_data = NULL;
+}
+
+/*
+ * RFC 4120 §2.7: a ticket whose transited path the KDC did not check
+ * (TRANSIT-POLICY-CHECKED unset) must be checked by the server; we check
+ * no cross-realm path yet, so only an empty one is accepted.
+ */
+static void
+test_transited(void)
+{
+	struct tkt_spec s = good_spec();
+	struct apreq_verify_params p = params(kt, 3, NULL);
+	uint8_t *req;
+	size_t len;
+
+	s.transited = "OTHER.ORG,";
+	make_req(&s, &alice, NULL, &req, &len, NULL);
+	EXPECT_EQ_INT(verify(&p, req, len), ORTH_E_KRB(KRB_AP_PATH_NOT_ACCEPTED));
+	EXPECT(strstr(p.errbuf, "transited") != NULL);
+	/* the KDC says it checked the path: accepted */
+	s.flags |= TKT_FLG_TRANSIT_POLICY_CHECKED;
+	make_req(&s, &alice, NULL, &req, &len, NULL);
+	EXPECT_EQ_INT(verify(&p, req, len), ORTH_OK);
+	/* an empty path needs no check */
+	s = good_spec();
+	s.transited = "";
+	make_req(&s, &alice, NULL, &req, &len, NULL);
+	EXPECT_EQ_INT(verify(&p, req, len), ORTH_OK);
 }
 
 static void
@@ -703,6 +736,7 @@ main(void)
 	keytab_setup();
 	test_accept();
 	test_refusals();
+	test_transited();
 	test_replay();
 	test_rcache_limits();
 	test_rcache_flood();

@@ -265,6 +265,16 @@ kdc_fixture_tgs_req(struct kdc_fixture *f, struct arena *a,
 		    uint32_t options, int32_t etype, const Ticket *second, uint8_t **out,
 		    size_t *len_out)
 {
+	return kdc_fixture_tgs_req_authz(f, a, tgt, service, options, etype, second, NULL, out,
+					 len_out);
+}
+
+orth_err
+kdc_fixture_tgs_req_authz(struct kdc_fixture *f, struct arena *a,
+			  const struct kdc_fixture_cred *tgt, const char *service,
+			  uint32_t options, int32_t etype, const Ticket *second,
+			  const AuthorizationData *authz, uint8_t **out, size_t *len_out)
+{
 	orth_err ret;
 	TGS_REQ q;
 	KDC_REQ_BODY *b = &q.req_body;
@@ -279,13 +289,15 @@ kdc_fixture_tgs_req(struct kdc_fixture *f, struct arena *a,
 	PA_DATA pa;
 	METHOD_DATA md;
 	struct KDC_REQ_BODY_additional_tickets tk;
+	EncryptedData *ead;
 
 	memset(&q, 0, sizeof(q));
 	memset(&ap, 0, sizeof(ap));
 	memset(&au, 0, sizeof(au));
 	sn = arena_alloc(a, sizeof(*sn));
 	one = arena_alloc(a, sizeof(*one));
-	CHECK(sn != NULL && one != NULL, ORTH_E_LIMIT);
+	ead = arena_alloc(a, sizeof(*ead));
+	CHECK(sn != NULL && one != NULL && ead != NULL, ORTH_E_LIMIT);
 	TRY(name_get(f, a, service, sn));
 	fixture_clock(&now, &usec);
 	q.pvno = KRB5_PVNO;
@@ -300,6 +312,12 @@ kdc_fixture_tgs_req(struct kdc_fixture *f, struct arena *a,
 		tk.len = 1;
 		tk.val = (Ticket *)second;
 		b->additional_tickets = &tk;
+	}
+	if (authz != NULL) {
+		memset(ead, 0, sizeof(*ead));
+		TRY(proto_seal(tgt->key, KU_TGS_REQ_AD_SESSKEY, &asn1_AuthorizationData, authz, a,
+			       ead));
+		b->enc_authorization_data = ead;
 	}
 	TRY(der_encode_arena(&asn1_KDC_REQ_BODY, b, a, &body, &body_len));
 	TRY(crypto_checksum_make(tgt->key, KU_TGS_REQ_AUTH_CKSUM, body, body_len, &ckt, ck,
@@ -364,5 +382,159 @@ kdc_fixture_rep_open(struct arena *a, const uint8_t *rep, size_t len, struct cry
 	out->endtime = ep.endtime;
 	out->renew_till = ep.renew_till != NULL ? *ep.renew_till : 0;
 cleanup:
+	return ret;
+}
+
+/* name parsed in f's realm, unparsed into buf (DB_MAX_NAME + 1 bytes). */
+static orth_err
+db_name(struct kdc_fixture *f, struct arena *a, const char *name, char *buf)
+{
+	orth_err ret;
+	struct principal p;
+
+	TRY(principal_parse(name, f->realm.name, a, &p));
+	TRY(principal_unparse(&p, buf, DB_MAX_NAME + 1, NULL));
+cleanup:
+	return ret;
+}
+
+orth_err
+kdc_fixture_ticket_make(struct kdc_fixture *f, struct arena *a,
+			const struct kdc_fixture_ticket_spec *spec,
+			struct kdc_fixture_cred *out)
+{
+	orth_err ret;
+	char text[DB_MAX_NAME + 1];
+	struct db_entry e;
+	struct crypto_key *skey = NULL, *session = NULL;
+	EncTicketPart et;
+	Ticket *t = &out->ticket;
+	PrincipalName *sn;
+	uint32_t kvno = 0, *kv;
+	int64_t *st, *rt;
+	size_t klen;
+
+	memset(out, 0, sizeof(*out));
+	memset(&et, 0, sizeof(et));
+	sn = arena_alloc(a, sizeof(*sn));
+	kv = arena_alloc(a, sizeof(*kv));
+	st = arena_alloc(a, sizeof(*st));
+	rt = arena_alloc(a, sizeof(*rt));
+	CHECK(sn != NULL && kv != NULL && st != NULL && rt != NULL, ORTH_E_LIMIT);
+	TRY(db_name(f, a, spec->server, text));
+	TRY(db_principal_get(f->db, text, a, &e));
+	TRY(db_entry_key(f->db, &e, ENCTYPE_AES256_CTS_HMAC_SHA1_96, 0, &skey, NULL, &kvno));
+	TRY(crypto_key_random(ENCTYPE_AES256_CTS_HMAC_SHA1_96, &session));
+	TRY(name_get(f, a, spec->client, &out->cname));
+	TRY(name_get(f, a, spec->server, sn));
+	out->crealm = (char *)f->realm.name;
+	et.flags = spec->flags;
+	et.key.keytype = ENCTYPE_AES256_CTS_HMAC_SHA1_96;
+	et.key.keyvalue.data = (uint8_t *)crypto_key_bytes(session, &klen);
+	et.key.keyvalue.len = klen;
+	et.crealm = out->crealm;
+	et.cname = out->cname;
+	et.transited.tr_type = KRB5_TR_DOMAIN_X500_COMPRESS;
+	et.authtime = spec->authtime;
+	if (spec->starttime != 0) {
+		*st = spec->starttime;
+		et.starttime = st;
+	}
+	et.endtime = spec->endtime;
+	if (spec->renew_till != 0) {
+		*rt = spec->renew_till;
+		et.renew_till = rt;
+	}
+	et.authorization_data = (AuthorizationData *)spec->authz;
+	t->tkt_vno = KRB5_PVNO;
+	t->realm = (char *)f->realm.name;
+	t->sname = *sn;
+	TRY(proto_seal(skey, KU_TICKET, &asn1_EncTicketPart, &et, a, &t->enc_part));
+	*kv = kvno;
+	t->enc_part.kvno = kv;
+	out->flags = spec->flags;
+	out->starttime = spec->starttime != 0 ? spec->starttime : spec->authtime;
+	out->endtime = spec->endtime;
+	out->renew_till = spec->renew_till;
+	out->key = session;
+	session = NULL;
+cleanup:
+	crypto_key_free(skey);
+	crypto_key_free(session);
+	return ret;
+}
+
+orth_err
+kdc_fixture_ticket_open(struct kdc_fixture *f, struct arena *a, const Ticket *t,
+			EncTicketPart *out)
+{
+	orth_err ret;
+	char text[DB_MAX_NAME + 1];
+	struct db_entry e;
+	struct crypto_key *key = NULL;
+
+	memset(out, 0, sizeof(*out));
+	TRY(pname_unparse(&t->sname, t->realm, text, sizeof(text)));
+	TRY(db_principal_get(f->db, text, a, &e));
+	TRY(db_entry_key(f->db, &e, t->enc_part.etype, t->enc_part.kvno ? *t->enc_part.kvno : 0,
+			 &key, NULL, NULL));
+	TRY(proto_unseal(key, KU_TICKET, &t->enc_part, &asn1_EncTicketPart, a, out));
+cleanup:
+	crypto_key_free(key);
+	return ret;
+}
+
+orth_err
+kdc_fixture_delete(struct kdc_fixture *f, const char *name)
+{
+	orth_err ret;
+	char text[DB_MAX_NAME + 1];
+
+	arena_reset(&f->a);
+	TRY(db_name(f, &f->a, name, text));
+	TRY(db_principal_delete(f->db, text));
+cleanup:
+	return ret;
+}
+
+orth_err
+kdc_fixture_corrupt(struct kdc_fixture *f, const char *name)
+{
+	orth_err ret;
+	char text[DB_MAX_NAME + 1];
+	struct db_entry e;
+	static uint8_t rec[DB_MAX_RECORD];
+	uint8_t *file = NULL;
+	size_t rec_len = 0, file_len = 0, hits = 0;
+	long end;
+	FILE *fp = NULL;
+
+	arena_reset(&f->a);
+	TRY(db_name(f, &f->a, name, text));
+	TRY(db_principal_get(f->db, text, &f->a, &e));
+	TRY(db_entry_encode(&e, rec, sizeof(rec), &rec_len));
+	fp = fopen(f->db_path, "r+b");
+	CHECK(fp != NULL, ORTH_E_IO);
+	CHECK(fseek(fp, 0, SEEK_END) == 0 && (end = ftell(fp)) > 0, ORTH_E_IO);
+	file = malloc((size_t)end);
+	CHECK(file != NULL, ORTH_E_NOMEM);
+	rewind(fp);
+	file_len = fread(file, 1, (size_t)end, fp);
+	CHECK(file_len == (size_t)end && rec_len > 0, ORTH_E_IO);
+	/* LMDB copies pages on write: stale copies may remain; damage all.
+	 * The KDC's reader maps the same file and sees the change. */
+	for (size_t i = 0; i + rec_len <= file_len; i++) {
+		if (memcmp(file + i, rec, rec_len) != 0)
+			continue;
+		file[i] = 0xff;
+		CHECK(fseek(fp, (long)i, SEEK_SET) == 0 && fputc(0xff, fp) != EOF, ORTH_E_IO);
+		hits++;
+	}
+	CHECK(fflush(fp) == 0, ORTH_E_IO);
+	CHECK(hits > 0, ORTH_E_NOTFOUND);
+cleanup:
+	if (fp != NULL)
+		fclose(fp);
+	free(file);
 	return ret;
 }

@@ -101,6 +101,51 @@ orth_err kdc_fixture_tgs_req(struct kdc_fixture *f, struct arena *a,
 			     uint8_t **out, size_t *len_out);
 
 /*
+ * kdc_fixture_tgs_req with enc-authorization-data: authz sealed in the
+ * TGT's session key (usage 4) before the body is checksummed; NULL: none.
+ */
+orth_err kdc_fixture_tgs_req_authz(struct kdc_fixture *f, struct arena *a,
+				   const struct kdc_fixture_cred *tgt, const char *service,
+				   uint32_t options, int32_t etype, const Ticket *second,
+				   const AuthorizationData *authz, uint8_t **out,
+				   size_t *len_out);
+
+/* A ticket the fixture makes itself (a forged or aged one, for tests). */
+struct kdc_fixture_ticket_spec {
+	const char *client, *server;  /* parsed in the fixture's realm */
+	uint32_t flags;               /* TKT_FLG_* */
+	int64_t authtime;
+	int64_t starttime;            /* 0: absent */
+	int64_t endtime;
+	int64_t renew_till;           /* 0: absent */
+	const AuthorizationData *authz;  /* NULL: none */
+};
+
+/*
+ * Seal a ticket of spec in the server's newest aes256-cts-hmac-sha1-96 key
+ * from the database, with a fresh random session key of that enctype, and
+ * fill *out as kdc_fixture_rep_open would (out->key: crypto_key_free()).
+ */
+orth_err kdc_fixture_ticket_make(struct kdc_fixture *f, struct arena *a,
+				 const struct kdc_fixture_ticket_spec *spec,
+				 struct kdc_fixture_cred *out);
+
+/* Decrypt t with its server's key (the ticket's enctype and kvno) from the
+ * database into *out (memory from a). */
+orth_err kdc_fixture_ticket_open(struct kdc_fixture *f, struct arena *a, const Ticket *t,
+				 EncTicketPart *out);
+
+/* Remove principal name (parsed in the fixture's realm). */
+orth_err kdc_fixture_delete(struct kdc_fixture *f, const char *name);
+
+/*
+ * Damage the stored record of name in the database file (its version
+ * byte, every copy in the file), so that reading it fails: a database
+ * error, as a disk would make it.  ORTH_E_NOTFOUND when no copy is found.
+ */
+orth_err kdc_fixture_corrupt(struct kdc_fixture *f, const char *name);
+
+/*
  * Open an AS-REP (key: the client's key, usage 3) or TGS-REP (key: the
  * TGT's session key, usage 8) into *out.  ORTH_E_KRB(code) for a
  * KRB-ERROR, decoder and crypto errors otherwise.
