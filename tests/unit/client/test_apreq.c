@@ -85,7 +85,7 @@ static struct tkt_spec
 good_spec(void)
 {
 	struct tkt_spec s = {&svc, svc_key1, 1, TKT_FLG_INITIAL, NOW - 100,
-			     NOW + 3600, 0, NULL};
+			     NOW + 3600, 0, NULL, NULL};
 	return s;
 }
 

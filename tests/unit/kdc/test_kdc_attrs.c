@@ -49,10 +49,12 @@ static const char *seed_dir;
 static size_t
 send_req(const uint8_t *req, size_t len)
 {
+	struct kdc_request_info info;
 	struct writer w;
 
+	kdc_request_info_local(&info, KDC_TRANSPORT_TCP, "test");
 	writer_init(&w, rep, sizeof(rep));
-	(void)kdc_handle(fx.ctx, "test", false, req, len, &w);
+	(void)kdc_handle(fx.ctx, &info, req, len, &w);
 	return writer_err(&w) == ORTH_OK ? w.len : 0;
 }
 
