@@ -20,6 +20,7 @@
 #include "commands.h"
 #include "crypto/crypto.h"
 #include "db/db.h"
+#include "kdc/account.h"
 #include "proto/krb5_const.h"
 #include "proto/principal.h"
 
@@ -283,39 +284,6 @@ parse_enctypes(const char *list, int32_t *out, size_t *n)
 	return 0;
 }
 
-/*
- * A new key set for p: from password (RFC 4120 §4 default salt) or random.
- * Keys are sealed under the master key into ad->a.
- */
-static orth_err
-make_keyset(struct admin *ad, const struct principal *p, const char *password,
-	    const int32_t *ets, size_t n, uint32_t kvno, struct db_keyset *ks)
-{
-	orth_err ret = ORTH_OK;
-	uint8_t *salt;
-	size_t salt_len;
-	struct crypto_key *k = NULL;
-
-	memset(ks, 0, sizeof(*ks));
-	ks->kvno = kvno;
-	TRY(principal_salt(p, &ad->a, &salt, &salt_len));
-	for (size_t i = 0; i < n && i < DB_MAX_KEYS; i++) {
-		if (password != NULL)
-			TRY(crypto_string_to_key(ets[i], password, strlen(password), salt, salt_len,
-						 NULL, 0, &k));
-		else
-			TRY(crypto_key_random(ets[i], &k));
-		TRY(db_key_seal(ad->db, k, DB_SALT_NORMAL, salt, salt_len, NULL, 0, &ad->a,
-				&ks->keys[ks->nkeys]));
-		ks->nkeys++;
-		crypto_key_free(k);
-		k = NULL;
-	}
-cleanup:
-	crypto_key_free(k);
-	return ret;
-}
-
 /* ---- commands ---- */
 
 static int
@@ -366,8 +334,8 @@ do_init(struct admin *ad, int argc, char **argv)
 	if (ret == ORTH_OK)
 		ret = principal_unparse(&p, name, sizeof(name), NULL);
 	if (ret == ORTH_OK)
-		ret = make_keyset(ad, &p, NULL, ad->realm->supported_enctypes,
-				  ad->realm->n_enctypes, 1, &ks);
+		ret = account_keyset_make(ad->db, &p, NULL, 0, ad->realm->supported_enctypes,
+					  ad->realm->n_enctypes, 1, &ad->a, &ks);
 	if (ret == ORTH_OK) {
 		uint32_t attrs = 0;
 		e->name = name;
@@ -592,7 +560,8 @@ do_add(struct admin *ad, int argc, char **argv)
 	}
 	if ((rc = apply_common(&o, e)) != 0)
 		return rc;
-	ret = make_keyset(ad, &p, o.password_stdin ? pw : NULL, ets, nets, 1, &ks);
+	ret = account_keyset_make(ad->db, &p, o.password_stdin ? pw : NULL,
+				  o.password_stdin ? strlen(pw) : 0, ets, nets, 1, &ad->a, &ks);
 	crypto_wipe(pw, sizeof(pw));
 	if (ret == ORTH_OK)
 		ret = db_entry_add_keyset(e, &ks, 0);
@@ -667,7 +636,9 @@ do_change(struct admin *ad, int argc, char **argv, enum change what)
 				memcpy(ets, ad->realm->supported_enctypes, nets * sizeof(ets[0]));
 			}
 		}
-		ret = make_keyset(ad, &p, what == CH_PASSWORD ? pw : NULL, ets, nets, kvno, &ks);
+		ret = account_keyset_make(ad->db, &p, what == CH_PASSWORD ? pw : NULL,
+					  what == CH_PASSWORD ? strlen(pw) : 0, ets, nets, kvno,
+					  &ad->a, &ks);
 		if (ret == ORTH_OK)
 			ret = db_entry_add_keyset(e, &ks, keep);
 		if (what == CH_PASSWORD)
