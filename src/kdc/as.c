@@ -87,7 +87,7 @@ kdc_as(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	const struct db_key *cinfo = NULL;
 	struct crypto_key *ckey = NULL, *skey, *session;
 	uint32_t skvno = 0;
-	int32_t ce, se;
+	int32_t ce, se, te;
 	bool preauth = false;
 	struct policy_limits lim;
 	struct policy_req preq;
@@ -148,14 +148,14 @@ kdc_as(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	if (client->attributes & DB_ATTR_REQUIRES_HWAUTH)
 		return kdc_fail(r, KDC_ERR_PREAUTH_REQUIRED, "hardware pre-authentication required");
 
-	/* The reply key: the first of the client's etypes it has a key for;
-	 * the session key and ticket: the first the server has (unknown
-	 * etypes in the list are skipped). */
+	/* RFC 4120 §3.1.3: the reply key is the first of the client's etypes
+	 * its current key set has (unknown etypes in the list are skipped);
+	 * the session key, the first the server has; the ticket, the
+	 * server's strongest key, which the client never opens. */
 	ce = kdc_etype_choose(ctx, client, b->etype.val, b->etype.len);
 	if (ce < 0)
 		return kdc_fail(r, KDC_ERR_ETYPE_NOSUPP, "no requested enctype for the client's keys");
-	se = kdc_etype_choose(ctx, server, b->etype.val, b->etype.len);
-	if (se < 0)
+	if (!kdc_etypes_pick(ctx, server, b->etype.val, b->etype.len, &se, &te))
 		return kdc_fail(r, KDC_ERR_ETYPE_NOSUPP, "no requested enctype for the server's keys");
 
 	/* Unknown padata types (PAC-REQUEST, FAST, REQ-ENC-PA-REP, ...) are
@@ -171,6 +171,8 @@ kdc_as(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 		if (der_decode(&asn1_PA_ENC_TIMESTAMP, pa->padata_value.data,
 			       pa->padata_value.len, a, &ed) != ORTH_OK)
 			return kdc_fail(r, KDC_ERR_PREAUTH_FAILED, "malformed PA-ENC-TIMESTAMP");
+		/* Only the current key set (kvno 0): a key set kept after a
+		 * password change must not let the old password in. */
 		if (!kdc_etype_ok(ctx, ed.etype) ||
 		    kdc_key_get(ctx, r->now, client, ed.etype, 0, &ckey, &cinfo, NULL) != ORTH_OK)
 			return kdc_fail(r, KDC_ERR_ETYPE_NOSUPP, "PA-ENC-TIMESTAMP enctype not available");
@@ -201,7 +203,7 @@ kdc_as(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 		return kdc_fail(r, proto_err_to_krb(ret), kdc_policy_why(ret));
 
 	TRY(kdc_key_random(ctx, se, &session));
-	TRY(kdc_key_get(ctx, r->now, server, se, 0, &skey, NULL, &skvno));
+	TRY(kdc_key_get(ctx, r->now, server, te, 0, &skey, NULL, &skvno));
 	kdc_log_chosen(r, se);
 
 	memset(&et, 0, sizeof(et));

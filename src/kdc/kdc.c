@@ -61,24 +61,50 @@ kdc_ctx_free(struct kdc_ctx *ctx)
 
 /* ---- keys ---- */
 
-/* The stored key of e for enctype in key set kvno (0: newest having it). */
+/*
+ * The stored key of e for enctype in key set kvno.  kvno 0 is the current
+ * key set: the highest kvno, which is keysets[0] (db.h: newest first; the
+ * record decoder refuses kvnos that do not strictly decrease).  Older key
+ * sets are kept only to decrypt tickets that name their kvno: they never
+ * answer kvno 0, whatever enctypes the current set lacks, or an old
+ * password would keep pre-authenticating after a change of enctypes.
+ */
 static const struct db_key *
 entry_key_info(const struct db_entry *e, int32_t enctype, uint32_t kvno,
 	       uint32_t *kvno_out)
 {
-	for (size_t i = 0; i < e->nkeysets; i++) {
-		const struct db_keyset *ks = &e->keysets[i];
-		if (kvno != 0 && ks->kvno != kvno)
-			continue;
-		for (size_t j = 0; j < ks->nkeys; j++)
-			if (ks->keys[j].enctype == enctype) {
-				*kvno_out = ks->kvno;
-				return &ks->keys[j];
-			}
-	}
+	const struct db_keyset *ks = NULL;
+
+	for (size_t i = 0; i < e->nkeysets && ks == NULL; i++)
+		if (kvno == 0 || e->keysets[i].kvno == kvno)
+			ks = &e->keysets[i];
+	if (ks == NULL)
+		return NULL;
+	for (size_t j = 0; j < ks->nkeys; j++)
+		if (ks->keys[j].enctype == enctype) {
+			*kvno_out = ks->kvno;
+			return &ks->keys[j];
+		}
 	return NULL;
 }
 
+/* Does slot s hold the decryption of the stored key info? */
+static bool
+keycache_match(const struct kdc_keycache_slot *s, int32_t enctype,
+	       const struct db_key *info)
+{
+	return s->key != NULL && s->enctype == enctype && s->enc_len == info->enc_len &&
+	       memcmp(s->enc, info->enc, info->enc_len) == 0;
+}
+
+/*
+ * The cache is keyed by the stored (master-key encrypted) key itself, not
+ * by name and kvno: a key decrypts to the same bytes wherever it is found,
+ * and any new key (set-password, delete + add under the same kvno, load)
+ * is sealed with a fresh confounder, so its stored bytes differ and the
+ * next request misses.  Nothing has to age out: a replaced key is simply
+ * never matched again and its slot goes to the least recently used rule.
+ */
 orth_err
 kdc_key_get(struct kdc_ctx *ctx, int64_t now, const struct db_entry *e,
 	    int32_t enctype, uint32_t kvno, struct crypto_key **key_out,
@@ -90,40 +116,28 @@ kdc_key_get(struct kdc_ctx *ctx, int64_t now, const struct db_entry *e,
 	struct crypto_key *key = NULL;
 	uint32_t found_kvno = 0;
 
+	(void)now;
 	info = entry_key_info(e, enctype, kvno, &found_kvno);
 	CHECK(info != NULL, ORTH_E_NOTFOUND);
 	for (size_t i = 0; i < KDC_KEYCACHE_SLOTS; i++) {
 		s = &ctx->cache[i];
-		if (s->key == NULL) {
-			if (victim == NULL || victim->key != NULL)
-				victim = s;
-			continue;
-		}
-		/* Entries age out so that a key replaced under the same kvno
-		 * (admin load) is picked up within KDC_KEYCACHE_TTL. */
-		if (now - s->loaded >= KDC_KEYCACHE_TTL || now < s->loaded) {
-			if (s->used != ctx->serial) {
-				crypto_key_free(s->key);
-				s->key = NULL;
-				if (victim == NULL || victim->key != NULL)
-					victim = s;
-			}
-			continue;
-		}
-		if (s->kvno == found_kvno && s->enctype == enctype &&
-		    strcmp(s->name, e->name) == 0) {
+		if (keycache_match(s, enctype, info)) {
 			s->used = ctx->serial;
 			*key_out = s->key;
 			goto found;
 		}
-		/* least recently used slot not in use by this request */
-		if (s->used != ctx->serial &&
-		    (victim == NULL || (victim->key != NULL && s->used < victim->used)))
+		/* an empty slot, else the least recently used one that this
+		 * request does not hold (its keys are borrowed until the end) */
+		if (s->key != NULL && s->used == ctx->serial)
+			continue;
+		if (victim == NULL ||
+		    (victim->key != NULL && (s->key == NULL || s->used < victim->used)))
 			victim = s;
 	}
 	TRY(db_reader_key(ctx->rd, e, enctype, found_kvno, &key, NULL, NULL));
-	if (victim == NULL || strlen(e->name) > DB_MAX_NAME) {
-		/* every slot pinned by this request: keep it for the request */
+	if (victim == NULL || info->enc_len > sizeof(victim->enc)) {
+		/* every slot held by this request, or a stored key longer than
+		 * any valid one: keep it for the request only */
 		CHECK(ctx->ntmp < KDC_TMP_KEYS, ORTH_E_LIMIT);
 		ctx->tmp[ctx->ntmp++] = key;
 		*key_out = key;
@@ -131,11 +145,10 @@ kdc_key_get(struct kdc_ctx *ctx, int64_t now, const struct db_entry *e,
 		goto found;
 	}
 	crypto_key_free(victim->key);
-	snprintf(victim->name, sizeof(victim->name), "%s", e->name);
-	victim->kvno = found_kvno;
+	memcpy(victim->enc, info->enc, info->enc_len);
+	victim->enc_len = info->enc_len;
 	victim->enctype = enctype;
 	victim->key = key;
-	victim->loaded = now;
 	victim->used = ctx->serial;
 	*key_out = key;
 	key = NULL;
@@ -232,12 +245,9 @@ kdc_etype_ok(const struct kdc_ctx *ctx, int32_t etype)
 bool
 kdc_entry_has_etype(const struct db_entry *e, int32_t etype)
 {
-	if (e->nkeysets == 0)
-		return false;
-	for (size_t j = 0; j < e->keysets[0].nkeys; j++)
-		if (e->keysets[0].keys[j].enctype == etype)
-			return true;
-	return false;
+	uint32_t kvno;
+
+	return entry_key_info(e, etype, 0, &kvno) != NULL;
 }
 
 int32_t
@@ -256,6 +266,29 @@ kdc_etype_best(const struct kdc_ctx *ctx, const struct db_entry *e)
 	const struct kdc_config_realm *rl = ctx->sh->realm;
 
 	return kdc_etype_choose(ctx, e, rl->supported_enctypes, rl->n_enctypes);
+}
+
+/*
+ * RFC 4120 §3.1.3 and §3.3.3: the session key must be usable by both the
+ * client (its etype list, in its order of preference) and the server
+ * (a key of that enctype in its current key set).  The ticket is opened
+ * only by the server, so the client's list has no say in it: it is sealed
+ * in the server's strongest key, as MIT's KDC does (an aes128-first client
+ * gets an aes128 session key in an aes256 TGT).
+ */
+bool
+kdc_etypes_pick(const struct kdc_ctx *ctx, const struct db_entry *server,
+		const int32_t *list, size_t n, int32_t *session_out,
+		int32_t *ticket_out)
+{
+	int32_t se = kdc_etype_choose(ctx, server, list, n);
+	int32_t te = kdc_etype_best(ctx, server);
+
+	if (se < 0 || te < 0)
+		return false;
+	*session_out = se;
+	*ticket_out = te;
+	return true;
 }
 
 void

@@ -31,7 +31,6 @@
 
 #define KDC_ARENA_SIZE (1u << 20)        /* per worker, per request */
 #define KDC_KEYCACHE_SLOTS 32            /* decrypted keys per worker */
-#define KDC_KEYCACHE_TTL 60              /* seconds a cached key is trusted */
 
 struct kdc_shared {
 	const struct kdc_config_realm *realm; /* the realm served */

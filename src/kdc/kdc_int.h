@@ -16,12 +16,14 @@
 #define KDC_TMP_KEYS 8           /* per-request keys (session, subkey...) */
 #define KDC_LOG_NAME 256
 
+/* A decrypted long-term key, found again by the bytes it was decrypted
+ * from (the db's encrypted key: at most the longest key plus the
+ * encryption's overhead). */
 struct kdc_keycache_slot {
-	char name[DB_MAX_NAME + 1];
-	uint32_t kvno;
 	int32_t enctype;
+	size_t enc_len;
+	uint8_t enc[CRYPTO_MAX_KEY_LEN + CRYPTO_MAX_OVERHEAD];
 	struct crypto_key *key;      /* NULL: empty slot */
-	int64_t loaded;              /* when decrypted (seconds) */
 	uint64_t used;               /* last request that used it */
 };
 
@@ -58,10 +60,15 @@ orth_err kdc_fail(struct kdc_req *r, int32_t code, const char *why);
 orth_err kdc_fail_undecodable(struct kdc_req *r, const char *why);
 
 /*
- * The long-term key of e for enctype from key set kvno (0: newest that has
- * it), from the worker's cache or decrypted and cached.  *key_out is
- * borrowed: valid until the end of the request.  info_out/kvno_out may be
- * NULL.  ORTH_E_NOTFOUND when e has no such key.
+ * The long-term key of e for enctype from key set kvno; kvno 0: the
+ * current key set (the highest kvno) only, which is what every key the
+ * KDC issues with (reply keys, pre-authentication, ticket keys) must use;
+ * an explicit kvno (a ticket's) reaches the older key sets.  From the
+ * worker's cache (keyed by the stored key, so a changed key is seen at the
+ * next request) or decrypted and cached.  *key_out is borrowed: valid
+ * until the end of the request.  info_out/kvno_out may be NULL.
+ * ORTH_E_NOTFOUND when that key set has no key of enctype.  now is not
+ * used (nothing in the cache ages).
  */
 orth_err kdc_key_get(struct kdc_ctx *ctx, int64_t now, const struct db_entry *e,
 		     int32_t enctype, uint32_t kvno, struct crypto_key **key_out,
@@ -83,13 +90,23 @@ orth_err kdc_entry_get(struct kdc_ctx *ctx, const PrincipalName *pn,
 
 /* The realm allows etype and we implement it. */
 bool kdc_etype_ok(const struct kdc_ctx *ctx, int32_t etype);
-/* e has a key of etype in its newest key set holding any key. */
+/* e has a key of etype in its current key set. */
 bool kdc_entry_has_etype(const struct db_entry *e, int32_t etype);
 /* The first etype of list that e has and the realm allows, or -1. */
 int32_t kdc_etype_choose(const struct kdc_ctx *ctx, const struct db_entry *e,
 			 const int32_t *list, size_t n);
 /* e's strongest allowed key: the first of the realm's list it has, or -1. */
 int32_t kdc_etype_best(const struct kdc_ctx *ctx, const struct db_entry *e);
+/*
+ * The enctypes of a ticket for server: *session_out, the first of the
+ * client's list that the server has a key of (and the realm allows);
+ * *ticket_out, the server's strongest key (kdc_etype_best), whatever the
+ * client listed.  false (outputs untouched) when there is no session
+ * enctype: KDC_ERR_ETYPE_NOSUPP.
+ */
+bool kdc_etypes_pick(const struct kdc_ctx *ctx, const struct db_entry *server,
+		     const int32_t *list, size_t n, int32_t *session_out,
+		     int32_t *ticket_out);
 
 /* Policy limits for a client/server pair (either may be NULL). */
 void kdc_limits_fill(const struct kdc_ctx *ctx, int64_t now,

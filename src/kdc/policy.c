@@ -50,6 +50,22 @@ min64(int64_t a, int64_t b)
 }
 
 /*
+ * KerberosTime is a GeneralizedTime with four year digits (RFC 4120
+ * §5.2.3): no time of a ticket or reply may pass POLICY_TIME_MAX, or the
+ * reply cannot be encoded.  The one clamp, applied to every result of
+ * policy_as() and policy_tgs(), whatever the limits or the ticket they
+ * start from.
+ */
+static void
+times_clamp(struct policy_out *out)
+{
+	out->authtime = min64(out->authtime, POLICY_TIME_MAX);
+	out->starttime = min64(out->starttime, POLICY_TIME_MAX);
+	out->endtime = min64(out->endtime, POLICY_TIME_MAX);
+	out->renew_till = min64(out->renew_till, POLICY_TIME_MAX);
+}
+
+/*
  * The renewable part shared by AS and TGS (RFC 4120 §3.1.3: RENEWABLE-OK
  * turns a truncated request into a renewable one).  limit: an extra upper
  * bound on renew-till (the TGT's), or 0.
@@ -74,7 +90,11 @@ apply_renewable(const struct policy_req *req, const struct policy_limits *lim,
 		rt = min64(rt, rtill);
 	if (limit > 0)
 		rt = min64(rt, limit);
-	if (rt <= out->endtime)
+	/* RFC 4120 §5.4.1: RENEWABLE asks for the flag, with renew-till
+	 * the requested time as cut by the limits, even when that is not
+	 * after the end time (MIT's KDC does the same).  Only RENEWABLE-OK,
+	 * renewal asked for instead of a longer life, is dropped then. */
+	if (!(req->options & KDC_OPT_RENEWABLE) && rt <= out->endtime)
 		return;
 	out->flags |= TKT_FLG_RENEWABLE;
 	out->has_renew_till = true;
@@ -94,6 +114,10 @@ postdate(const struct policy_req *req, const struct policy_limits *lim,
 	if (req->options & KDC_OPT_POSTDATED) {
 		if ((attrs & DB_ATTR_DISALLOW_POSTDATED) || !req->has_from)
 			return ORTH_E_KRB(KDC_ERR_CANNOT_POSTDATE);
+		/* starting at the last representable second leaves no
+		 * period: nothing to postdate */
+		if (req->from >= POLICY_TIME_MAX)
+			return ORTH_E_KRB(KDC_ERR_CANNOT_POSTDATE);
 		if (req->from > now) {
 			*start = req->from;
 			out->flags |= TKT_FLG_POSTDATED | TKT_FLG_INVALID;
@@ -104,8 +128,8 @@ postdate(const struct policy_req *req, const struct policy_limits *lim,
 	return ORTH_OK;
 }
 
-orth_err
-policy_as(const struct policy_req *req, const struct policy_limits *lim,
+static orth_err
+as_decide(const struct policy_req *req, const struct policy_limits *lim,
 	  bool preauth, struct policy_out *out)
 {
 	uint32_t o = req->options;
@@ -144,8 +168,8 @@ policy_as(const struct policy_req *req, const struct policy_limits *lim,
 	return ORTH_OK;
 }
 
-orth_err
-policy_tgs(const struct policy_req *req, const struct policy_limits *lim,
+static orth_err
+tgs_decide(const struct policy_req *req, const struct policy_limits *lim,
 	   const struct policy_tgt *tgt, struct policy_out *out)
 {
 	uint32_t o = req->options, tf = tgt->flags;
@@ -238,4 +262,26 @@ policy_tgs(const struct policy_req *req, const struct policy_limits *lim,
 		apply_renewable(req, lim, attrs,
 				tgt->has_renew_till ? tgt->renew_till : 0, out);
 	return ORTH_OK;
+}
+
+orth_err
+policy_as(const struct policy_req *req, const struct policy_limits *lim,
+	  bool preauth, struct policy_out *out)
+{
+	orth_err ret = as_decide(req, lim, preauth, out);
+
+	if (ret == ORTH_OK)
+		times_clamp(out);
+	return ret;
+}
+
+orth_err
+policy_tgs(const struct policy_req *req, const struct policy_limits *lim,
+	   const struct policy_tgt *tgt, struct policy_out *out)
+{
+	orth_err ret = tgs_decide(req, lim, tgt, out);
+
+	if (ret == ORTH_OK)
+		times_clamp(out);
+	return ret;
 }

@@ -16,6 +16,10 @@
 
 #include "base/err.h"
 
+/* 9999-12-31T23:59:59Z, the last KerberosTime (four year digits); no time
+ * policy_as()/policy_tgs() return is later. */
+#define POLICY_TIME_MAX ((int64_t)253402300799)
+
 /* What the request asks for (from KDC-REQ-BODY). */
 struct policy_req {
 	uint32_t options;     /* KDC_OPT_* */
@@ -64,7 +68,10 @@ struct policy_out {
  * Returns ORTH_OK with *out filled, or ORTH_E_KRB(code) with code one of
  * KDC_ERR_BADOPTION (FORWARDED/PROXY/RENEW/VALIDATE/ENC-TKT-IN-SKEY in an
  * AS-REQ), KDC_ERR_CANNOT_POSTDATE (start in the future without POSTDATED,
- * or postdating disallowed), KDC_ERR_NEVER_VALID (end before start).
+ * postdating disallowed, or a start at POLICY_TIME_MAX),
+ * KDC_ERR_NEVER_VALID (end before start).  RENEWABLE gives a renewable
+ * ticket unless a limit or attribute forbids renewal, even when renew-till
+ * is not after the end time; RENEWABLE-OK only when the end time was cut.
  */
 orth_err policy_as(const struct policy_req *req, const struct policy_limits *lim,
 		   bool preauth, struct policy_out *out);
@@ -73,7 +80,9 @@ orth_err policy_as(const struct policy_req *req, const struct policy_limits *lim
  * TGS exchange.  tgt: the ticket from the AP-REQ.  Returns ORTH_OK, or
  * ORTH_E_KRB(code): KDC_ERR_BADOPTION (an option the TGT does not allow),
  * KRB_AP_ERR_TKT_NYV (VALIDATE before the start time), KRB_AP_ERR_TKT_EXPIRED
- * (RENEW after renew-till), KDC_ERR_CANNOT_POSTDATE, KDC_ERR_NEVER_VALID.
+ * (RENEW after renew-till), KDC_ERR_CANNOT_POSTDATE (as for AS),
+ * KDC_ERR_NEVER_VALID.  RENEWABLE as for AS, and only from a renewable
+ * TGT (KDC_ERR_BADOPTION otherwise).
  * The caller has already checked the TGT's validity period.
  */
 orth_err policy_tgs(const struct policy_req *req, const struct policy_limits *lim,

@@ -324,10 +324,12 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 		if (se < 0)
 			return kdc_fail(r, KDC_ERR_ETYPE_NOSUPP, "no requested enctype allowed");
 	} else {
-		if (se < 0)
+		int32_t te;
+
+		if (!kdc_etypes_pick(ctx, server, b->etype.val, b->etype.len, &se, &te))
 			return kdc_fail(r, KDC_ERR_ETYPE_NOSUPP,
 					"no requested enctype for the server's keys");
-		TRY(kdc_key_get(ctx, r->now, server, se, 0, &tkey, NULL, &tkvno));
+		TRY(kdc_key_get(ctx, r->now, server, te, 0, &tkey, NULL, &tkvno));
 	}
 	kdc_log_chosen(r, se);
 

@@ -36,6 +36,37 @@ kdc_fixture_set_time(int64_t now)
 	fixture_now = now;
 }
 
+/* A key set kvno of the enctypes ets[0..n) for principal p from password
+ * (default salt), or random keys when password is NULL; sealed into f->a. */
+static orth_err
+keyset_make(struct kdc_fixture *f, const struct principal *p, const char *password,
+	    const int32_t *ets, size_t n, uint32_t kvno, struct db_keyset *ks)
+{
+	orth_err ret = ORTH_OK;
+	struct crypto_key *k = NULL;
+	uint8_t *salt;
+	size_t salt_len;
+
+	memset(ks, 0, sizeof(*ks));
+	TRY(principal_salt(p, &f->a, &salt, &salt_len));
+	ks->kvno = kvno;
+	for (size_t i = 0; i < n && i < DB_MAX_KEYS; i++) {
+		if (password != NULL)
+			TRY(crypto_string_to_key(ets[i], password, strlen(password), salt,
+						 salt_len, NULL, 0, &k));
+		else
+			TRY(crypto_key_random(ets[i], &k));
+		TRY(db_key_seal(f->db, k, DB_SALT_NORMAL, salt, salt_len, NULL, 0, &f->a,
+				&ks->keys[ks->nkeys]));
+		ks->nkeys++;
+		crypto_key_free(k);
+		k = NULL;
+	}
+cleanup:
+	crypto_key_free(k);
+	return ret;
+}
+
 orth_err
 kdc_fixture_add(struct kdc_fixture *f, const char *name, const char *password,
 		uint32_t attrs)
@@ -44,31 +75,14 @@ kdc_fixture_add(struct kdc_fixture *f, const char *name, const char *password,
 	struct principal p;
 	struct db_entry e;
 	struct db_keyset ks;
-	struct crypto_key *k = NULL;
 	char text[DB_MAX_NAME + 1];
-	uint8_t *salt;
-	size_t salt_len;
 
 	arena_reset(&f->a);
 	memset(&e, 0, sizeof(e));
-	memset(&ks, 0, sizeof(ks));
 	TRY(principal_parse(name, f->realm.name, &f->a, &p));
 	TRY(principal_unparse(&p, text, sizeof(text), NULL));
-	TRY(principal_salt(&p, &f->a, &salt, &salt_len));
-	ks.kvno = 1;
-	for (size_t i = 0; i < f->realm.n_enctypes && i < DB_MAX_KEYS; i++) {
-		int32_t et = f->realm.supported_enctypes[i];
-		if (password != NULL)
-			TRY(crypto_string_to_key(et, password, strlen(password), salt, salt_len,
-						 NULL, 0, &k));
-		else
-			TRY(crypto_key_random(et, &k));
-		TRY(db_key_seal(f->db, k, DB_SALT_NORMAL, salt, salt_len, NULL, 0, &f->a,
-				&ks.keys[ks.nkeys]));
-		ks.nkeys++;
-		crypto_key_free(k);
-		k = NULL;
-	}
+	TRY(keyset_make(f, &p, password, f->realm.supported_enctypes, f->realm.n_enctypes, 1,
+			&ks));
 	e.name = text;
 	e.attributes = attrs;
 	e.mod_by = "";
@@ -77,7 +91,59 @@ kdc_fixture_add(struct kdc_fixture *f, const char *name, const char *password,
 	TRY(db_entry_add_keyset(&e, &ks, 0));
 	TRY(db_principal_put(f->db, &e, DB_PUT_NEW));
 cleanup:
-	crypto_key_free(k);
+	return ret;
+}
+
+orth_err
+kdc_fixture_set_password(struct kdc_fixture *f, const char *name, const char *password,
+			 const int32_t *ets, size_t n, unsigned keep_old)
+{
+	orth_err ret = ORTH_OK;
+	struct principal p;
+	struct db_entry e;
+	struct db_keyset ks;
+	char text[DB_MAX_NAME + 1];
+
+	arena_reset(&f->a);
+	TRY(principal_parse(name, f->realm.name, &f->a, &p));
+	TRY(principal_unparse(&p, text, sizeof(text), NULL));
+	TRY(db_principal_get(f->db, text, &f->a, &e));
+	TRY(keyset_make(f, &p, password, ets, n,
+			e.nkeysets > 0 ? e.keysets[0].kvno + 1 : 1, &ks));
+	TRY(db_entry_add_keyset(&e, &ks, keep_old));
+	TRY(db_principal_put(f->db, &e, DB_PUT_REPLACE));
+cleanup:
+	return ret;
+}
+
+size_t
+kdc_fixture_send(struct kdc_fixture *f, const struct kdc_request_info *info,
+		 const uint8_t *req, size_t len, uint8_t *rep, size_t cap)
+{
+	struct kdc_request_info tcp;
+	struct writer w;
+
+	if (info == NULL) {
+		kdc_request_info_local(&tcp, KDC_TRANSPORT_TCP, "test");
+		info = &tcp;
+	}
+	writer_init(&w, rep, cap);
+	(void)kdc_handle(f->ctx, info, req, len, &w);
+	return writer_err(&w) == ORTH_OK ? w.len : 0;
+}
+
+orth_err
+kdc_fixture_delete(struct kdc_fixture *f, const char *name)
+{
+	orth_err ret = ORTH_OK;
+	struct principal p;
+	char text[DB_MAX_NAME + 1];
+
+	arena_reset(&f->a);
+	TRY(principal_parse(name, f->realm.name, &f->a, &p));
+	TRY(principal_unparse(&p, text, sizeof(text), NULL));
+	TRY(db_principal_delete(f->db, text));
+cleanup:
 	return ret;
 }
 
@@ -164,7 +230,21 @@ kdc_fixture_now(void)
 }
 
 static const int32_t all_etypes[] = {18, 17, 20, 19};
+static const int32_t *list_etypes = all_etypes;
+static size_t list_n = sizeof(all_etypes) / sizeof(all_etypes[0]);
 static uint32_t fixture_counter;
+
+void
+kdc_fixture_set_etypes(const int32_t *list, size_t n)
+{
+	if (list == NULL || n == 0) {
+		list_etypes = all_etypes;
+		list_n = sizeof(all_etypes) / sizeof(all_etypes[0]);
+		return;
+	}
+	list_etypes = list;
+	list_n = n;
+}
 
 /* name parsed in f's realm as a PrincipalName in a. */
 static orth_err
@@ -183,8 +263,8 @@ static void
 body_etypes(KDC_REQ_BODY *b, int32_t *one, int32_t etype)
 {
 	if (etype == 0) {
-		b->etype.val = (int32_t *)all_etypes;
-		b->etype.len = sizeof(all_etypes) / sizeof(all_etypes[0]);
+		b->etype.val = (int32_t *)list_etypes;
+		b->etype.len = list_n;
 	} else {
 		*one = etype;
 		b->etype.val = one;
@@ -481,19 +561,6 @@ kdc_fixture_ticket_open(struct kdc_fixture *f, struct arena *a, const Ticket *t,
 	TRY(proto_unseal(key, KU_TICKET, &t->enc_part, &asn1_EncTicketPart, a, out));
 cleanup:
 	crypto_key_free(key);
-	return ret;
-}
-
-orth_err
-kdc_fixture_delete(struct kdc_fixture *f, const char *name)
-{
-	orth_err ret;
-	char text[DB_MAX_NAME + 1];
-
-	arena_reset(&f->a);
-	TRY(db_name(f, &f->a, name, text));
-	TRY(db_principal_delete(f->db, text));
-cleanup:
 	return ret;
 }
 

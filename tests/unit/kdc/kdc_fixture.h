@@ -50,6 +50,27 @@ orth_err kdc_fixture_open(struct kdc_fixture *f, const char *realm, int64_t fixe
 orth_err kdc_fixture_add(struct kdc_fixture *f, const char *name, const char *password,
 			 uint32_t attrs);
 
+/*
+ * Give principal name a new key set, kvno one above its newest, of the
+ * enctypes ets[0..n) from password (default salt; NULL: random keys),
+ * keeping at most keep_old older key sets: what `orthrus admin
+ * set-password --enctypes LIST` does.  ORTH_E_NOTFOUND, db errors.
+ */
+orth_err kdc_fixture_set_password(struct kdc_fixture *f, const char *name,
+				  const char *password, const int32_t *ets, size_t n,
+				  unsigned keep_old);
+
+/*
+ * Hand req to kdc_handle() as if it came over info's transport (NULL: TCP
+ * with its default limit); the reply goes to rep (cap bytes).  Returns the
+ * reply's length, 0 for none (or one that did not fit).
+ */
+size_t kdc_fixture_send(struct kdc_fixture *f, const struct kdc_request_info *info,
+			const uint8_t *req, size_t len, uint8_t *rep, size_t cap);
+
+/* Remove principal name (`orthrus admin delete`).  ORTH_E_NOTFOUND. */
+orth_err kdc_fixture_delete(struct kdc_fixture *f, const char *name);
+
 /* Close the database, free the context and caches, remove the directory.
  * A zeroed or half-opened fixture is fine. */
 void kdc_fixture_close(struct kdc_fixture *f);
@@ -58,6 +79,9 @@ void kdc_fixture_close(struct kdc_fixture *f);
 void kdc_fixture_set_time(int64_t now);
 /* The fixture's clock (fixed or real). */
 int64_t kdc_fixture_now(void);
+/* The etype list of requests built with etype 0 (list must stay valid while
+ * used; NULL: back to 18, 17, 20, 19). */
+void kdc_fixture_set_etypes(const int32_t *list, size_t n);
 
 /*
  * Requests as a client would build them, for tests, seeds and benchmarks.
@@ -80,8 +104,9 @@ orth_err kdc_fixture_client_key(struct kdc_fixture *f, struct arena *a, const ch
 				const char *password, int32_t etype, struct crypto_key **out);
 
 /*
- * An AS-REQ client -> service asking for etype (0: 18, 17, 20, 19) with
- * KDC options `options` and a lifetime of till seconds (0: no limit).
+ * An AS-REQ client -> service asking for etype (0: the list of
+ * kdc_fixture_set_etypes()) with KDC options `options` and a lifetime of
+ * till seconds (0: no limit).
  * ckey: add PA-ENC-TIMESTAMP (usage 1) under this key; NULL: no padata.
  */
 orth_err kdc_fixture_as_req(struct kdc_fixture *f, struct arena *a, const char *client,
@@ -90,7 +115,7 @@ orth_err kdc_fixture_as_req(struct kdc_fixture *f, struct arena *a, const char *
 			    size_t *len_out);
 
 /*
- * A TGS-REQ for service with tgt, options, etype (0: 18, 17, 20, 19):
+ * A TGS-REQ for service with tgt, options, etype (0: the list):
  * authenticator (usage 7) with a keyed checksum over the body (usage 6);
  * second: an additional ticket (user-to-user) or NULL.  Each call uses a
  * new cusec, so that requests built in a row are not replays.
@@ -134,9 +159,6 @@ orth_err kdc_fixture_ticket_make(struct kdc_fixture *f, struct arena *a,
  * database into *out (memory from a). */
 orth_err kdc_fixture_ticket_open(struct kdc_fixture *f, struct arena *a, const Ticket *t,
 				 EncTicketPart *out);
-
-/* Remove principal name (parsed in the fixture's realm). */
-orth_err kdc_fixture_delete(struct kdc_fixture *f, const char *name);
 
 /*
  * Damage the stored record of name in the database file (its version

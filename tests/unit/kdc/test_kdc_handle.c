@@ -50,15 +50,12 @@ send_over(enum kdc_transport t, size_t max_reply, const char *name, const uint8_
 	  size_t len)
 {
 	struct kdc_request_info info;
-	struct writer w;
 
 	seed_write(name, req, len);
 	kdc_request_info_local(&info, t, "test");
 	if (max_reply != 0)
 		info.max_reply = max_reply;
-	writer_init(&w, rep, sizeof(rep));
-	(void)kdc_handle(fx.ctx, &info, req, len, &w);
-	return writer_err(&w) == ORTH_OK ? w.len : 0;
+	return kdc_fixture_send(&fx, &info, req, len, rep, sizeof(rep));
 }
 
 static size_t
@@ -273,14 +270,12 @@ main(int argc, char **argv)
 		 * length) names krbtgt, not the last request's service. */
 		{
 			struct kdc_request_info info;
-			struct writer w;
 
 			kdc_request_info_local(&info, KDC_TRANSPORT_TCP, "test");
 			info.too_long = true;
-			writer_init(&w, rep, sizeof(rep));
-			(void)kdc_handle(fx.ctx, &info, NULL, 0, &w);
-			EXPECT_EQ_INT(reply_code(w.len), KRB_ERR_FIELD_TOOLONG);
-			EXPECT(strcmp(error_sname(w.len), "krbtgt") == 0);
+			n = kdc_fixture_send(&fx, &info, NULL, 0, rep, sizeof(rep));
+			EXPECT_EQ_INT(reply_code(n), KRB_ERR_FIELD_TOOLONG);
+			EXPECT(strcmp(error_sname(n), "krbtgt") == 0);
 		}
 		EXPECT_EQ_INT(tgs("tgs-unknown", &tgt, "host/nowhere", 0, NULL, &x),
 			      KDC_ERR_S_PRINCIPAL_UNKNOWN);

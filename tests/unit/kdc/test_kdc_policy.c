@@ -8,6 +8,7 @@
 #define NOW 1700000000
 #define H 3600
 #define D (24 * H)
+#define TIME_MAX 253402300799LL /* 9999-12-31T23:59:59Z */
 
 static void
 limits(struct policy_limits *l)
@@ -244,10 +245,156 @@ test_tgs(void)
 	EXPECT_EQ_INT(policy_min_limit(0, 0, 0), 0);
 }
 
+/*
+ * RFC 4120 §5.4.1: RENEWABLE asks for a renewable ticket; only
+ * RENEWABLE-OK may be dropped.  renew-till is the requested time cut by
+ * the limits, even when that is not after the end time (MIT's KDC,
+ * kdc_get_ticket_renewtime, does the same): `kinit -l 10h -r 10h`.
+ */
+static void
+test_renewable_short(void)
+{
+	struct policy_limits l;
+	struct policy_req r;
+	struct policy_tgt t;
+	struct policy_out o;
+
+	limits(&l);
+	request(&r, KDC_OPT_RENEWABLE, NOW + 10 * H);
+	r.has_rtime = true;
+	r.rtime = NOW + 10 * H;
+	EXPECT_EQ_INT(policy_as(&r, &l, true, &o), ORTH_OK);
+	EXPECT_EQ_INT(o.endtime, NOW + 10 * H);
+	EXPECT(o.flags & TKT_FLG_RENEWABLE);
+	EXPECT(o.has_renew_till);
+	EXPECT_EQ_INT(o.renew_till, NOW + 10 * H);
+	r.rtime = NOW + 5 * H; /* before the end time: kept as asked */
+	EXPECT_EQ_INT(policy_as(&r, &l, true, &o), ORTH_OK);
+	EXPECT(o.flags & TKT_FLG_RENEWABLE);
+	EXPECT_EQ_INT(o.renew_till, NOW + 5 * H);
+	EXPECT_EQ_INT(o.endtime, NOW + 10 * H);
+	l.client_max_renew = H; /* cut by a limit below the end time */
+	EXPECT_EQ_INT(policy_as(&r, &l, true, &o), ORTH_OK);
+	EXPECT(o.flags & TKT_FLG_RENEWABLE);
+	EXPECT_EQ_INT(o.renew_till, NOW + H);
+	limits(&l);
+	/* RENEWABLE-OK alone: dropped when nothing was cut */
+	request(&r, KDC_OPT_RENEWABLE_OK, NOW + 10 * H);
+	r.has_rtime = true;
+	r.rtime = NOW + 10 * H;
+	EXPECT_EQ_INT(policy_as(&r, &l, true, &o), ORTH_OK);
+	EXPECT(!(o.flags & TKT_FLG_RENEWABLE));
+	EXPECT(!o.has_renew_till);
+	/* still refused by policy: no renewal in the realm, or the attribute */
+	request(&r, KDC_OPT_RENEWABLE, NOW + 10 * H);
+	r.has_rtime = true;
+	r.rtime = NOW + 10 * H;
+	l.realm_max_renew = 0;
+	EXPECT_EQ_INT(policy_as(&r, &l, true, &o), ORTH_OK);
+	EXPECT(!(o.flags & TKT_FLG_RENEWABLE));
+	limits(&l);
+	l.client_attrs = DB_ATTR_DISALLOW_RENEWABLE;
+	EXPECT_EQ_INT(policy_as(&r, &l, true, &o), ORTH_OK);
+	EXPECT(!(o.flags & TKT_FLG_RENEWABLE));
+	limits(&l);
+
+	/* TGS from that TGT: renew-till is the TGT's, equal to the end */
+	tgt(&t, TKT_FLG_RENEWABLE);
+	t.endtime = NOW + 10 * H;
+	t.renew_till = NOW + 10 * H;
+	request(&r, KDC_OPT_RENEWABLE, 0);
+	EXPECT_EQ_INT(policy_tgs(&r, &l, &t, &o), ORTH_OK);
+	EXPECT(o.flags & TKT_FLG_RENEWABLE);
+	EXPECT_EQ_INT(o.endtime, NOW + 10 * H);
+	EXPECT_EQ_INT(o.renew_till, NOW + 10 * H);
+	request(&r, KDC_OPT_RENEWABLE_OK, 0);
+	EXPECT_EQ_INT(policy_tgs(&r, &l, &t, &o), ORTH_OK);
+	EXPECT(!(o.flags & TKT_FLG_RENEWABLE));
+}
+
+/*
+ * KerberosTime is a GeneralizedTime with four year digits: nothing the
+ * policy puts into a ticket may pass 9999-12-31T23:59:59Z.
+ */
+static void
+test_time_max(void)
+{
+	struct policy_limits l;
+	struct policy_req r;
+	struct policy_tgt t;
+	struct policy_out o;
+
+	/* postdated into the last day: renewable until its last second */
+	limits(&l);
+	request(&r, KDC_OPT_POSTDATED | KDC_OPT_RENEWABLE, 0);
+	r.has_from = true;
+	r.from = TIME_MAX - 86399;
+	r.has_rtime = true;
+	r.rtime = 0;
+	EXPECT_EQ_INT(policy_as(&r, &l, true, &o), ORTH_OK);
+	EXPECT_EQ_INT(o.starttime, TIME_MAX - 86399);
+	EXPECT_EQ_INT(o.endtime, TIME_MAX - 86399 + 10 * H);
+	EXPECT(o.flags & TKT_FLG_RENEWABLE);
+	EXPECT_EQ_INT(o.renew_till, TIME_MAX);
+	/* into its last hour: it ends at the last second */
+	r.from = TIME_MAX - H;
+	EXPECT_EQ_INT(policy_as(&r, &l, true, &o), ORTH_OK);
+	EXPECT_EQ_INT(o.starttime, TIME_MAX - H);
+	EXPECT_EQ_INT(o.endtime, TIME_MAX);
+	EXPECT_EQ_INT(o.renew_till, TIME_MAX);
+	/* starting at the last second: no period left */
+	r.from = TIME_MAX;
+	EXPECT_EQ_INT(policy_as(&r, &l, true, &o), ORTH_E_KRB(KDC_ERR_CANNOT_POSTDATE));
+	/* no lifetime limits at all, no till: still the last second */
+	l.realm_max_life = 0;
+	request(&r, KDC_OPT_RENEWABLE, 0);
+	EXPECT_EQ_INT(policy_as(&r, &l, true, &o), ORTH_OK);
+	EXPECT_EQ_INT(o.endtime, TIME_MAX);
+	EXPECT(o.renew_till <= TIME_MAX);
+	l.realm_max_renew = (int64_t)1 << 45;
+	EXPECT_EQ_INT(policy_as(&r, &l, true, &o), ORTH_OK);
+	EXPECT_EQ_INT(o.renew_till, TIME_MAX);
+	/* RENEWABLE-OK with an end cut at the last second */
+	request(&r, KDC_OPT_RENEWABLE_OK, TIME_MAX);
+	EXPECT_EQ_INT(policy_as(&r, &l, true, &o), ORTH_OK);
+	EXPECT_EQ_INT(o.endtime, TIME_MAX);
+	EXPECT(!(o.flags & TKT_FLG_RENEWABLE));
+
+	/* TGS: postdated into the last day, and at its last second */
+	limits(&l);
+	tgt(&t, TKT_FLG_MAY_POSTDATE | TKT_FLG_RENEWABLE);
+	t.endtime = TIME_MAX;
+	t.renew_till = TIME_MAX;
+	request(&r, KDC_OPT_POSTDATED | KDC_OPT_RENEWABLE, 0);
+	r.has_from = true;
+	r.from = TIME_MAX - 3600;
+	EXPECT_EQ_INT(policy_tgs(&r, &l, &t, &o), ORTH_OK);
+	EXPECT_EQ_INT(o.endtime, TIME_MAX);
+	EXPECT_EQ_INT(o.renew_till, TIME_MAX);
+	r.from = TIME_MAX;
+	EXPECT_EQ_INT(policy_tgs(&r, &l, &t, &o), ORTH_E_KRB(KDC_ERR_CANNOT_POSTDATE));
+	/* a ticket from elsewhere that claims more is cut on the way out */
+	tgt(&t, TKT_FLG_RENEWABLE);
+	t.endtime = TIME_MAX + 10 * H;
+	t.renew_till = TIME_MAX + 30 * D;
+	request(&r, KDC_OPT_RENEW, 0);
+	EXPECT_EQ_INT(policy_tgs(&r, &l, &t, &o), ORTH_OK);
+	EXPECT(o.endtime <= TIME_MAX);
+	EXPECT_EQ_INT(o.renew_till, TIME_MAX);
+	tgt(&t, TKT_FLG_INVALID | TKT_FLG_POSTDATED);
+	t.endtime = TIME_MAX + 10 * H;
+	request(&r, KDC_OPT_VALIDATE, 0);
+	EXPECT_EQ_INT(policy_tgs(&r, &l, &t, &o), ORTH_OK);
+	EXPECT_EQ_INT(o.endtime, TIME_MAX);
+	EXPECT(o.renew_till <= TIME_MAX);
+}
+
 int
 main(void)
 {
 	test_as();
 	test_tgs();
+	test_renewable_short();
+	test_time_max();
 	return test_done("kdc_policy");
 }
