@@ -202,8 +202,8 @@ void db_reader_close(struct db_reader *r);
 orth_err db_reader_get(struct db_reader *r, const char *name, struct arena *a,
 		       struct db_entry *out);
 /*
- * The decrypted key of e for enctype, from key set kvno (0: the newest key
- * set that has that enctype).  *key_out owned by the caller
+ * The decrypted key of e for enctype, from key set kvno (0: the current,
+ * newest key set; older key sets answer only their own kvno).  *key_out owned by the caller
  * (crypto_key_free); *info_out (may be NULL) points at the stored key
  * (salt, s2kparams, for ETYPE-INFO2), *kvno_out (may be NULL) the kvno.
  * ORTH_E_NOTFOUND: no such key; ORTH_E_MASTERKEY: does not decrypt.

@@ -480,7 +480,9 @@ orth_err
 db_reader_key(struct db_reader *r, const struct db_entry *e, int32_t enctype, uint32_t kvno,
 	      struct crypto_key **key_out, const struct db_key **info_out, uint32_t *kvno_out)
 {
-	for (size_t i = 0; i < e->nkeysets; i++) {
+	/* kvno 0: the current key set (keysets[0]) only, never an older
+	 * one that happens to have the enctype (see db.h). */
+	for (size_t i = 0; i < e->nkeysets && (kvno != 0 || i == 0); i++) {
 		const struct db_keyset *ks = &e->keysets[i];
 		if (kvno != 0 && ks->kvno != kvno)
 			continue;

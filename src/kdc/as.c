@@ -174,7 +174,7 @@ kdc_as(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 		/* Only the current key set (kvno 0): a key set kept after a
 		 * password change must not let the old password in. */
 		if (!kdc_etype_ok(ctx, ed.etype) ||
-		    kdc_key_get(ctx, r->now, client, ed.etype, 0, &ckey, &cinfo, NULL) != ORTH_OK)
+		    kdc_key_get(ctx, client, ed.etype, 0, &ckey, &cinfo, NULL) != ORTH_OK)
 			return kdc_fail(r, KDC_ERR_ETYPE_NOSUPP, "PA-ENC-TIMESTAMP enctype not available");
 		if (proto_unseal(ckey, KU_AS_REQ_PA_ENC_TS, &ed, &asn1_PA_ENC_TS_ENC, a,
 				 &ts) != ORTH_OK) {
@@ -188,7 +188,7 @@ kdc_as(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 		preauth = true;
 		ce = ed.etype;
 	} else {
-		TRY(kdc_key_get(ctx, r->now, client, ce, 0, &ckey, &cinfo, NULL));
+		TRY(kdc_key_get(ctx, client, ce, 0, &ckey, &cinfo, NULL));
 		if (client->attributes & DB_ATTR_REQUIRES_PREAUTH) {
 			TRY(preauth_edata(ctx, r, cinfo, ce));
 			return kdc_fail(r, KDC_ERR_PREAUTH_REQUIRED, "pre-authentication required");
@@ -203,7 +203,7 @@ kdc_as(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 		return kdc_fail(r, proto_err_to_krb(ret), kdc_policy_why(ret));
 
 	TRY(kdc_key_random(ctx, se, &session));
-	TRY(kdc_key_get(ctx, r->now, server, te, 0, &skey, NULL, &skvno));
+	TRY(kdc_key_get(ctx, server, te, 0, &skey, NULL, &skvno));
 	kdc_log_chosen(r, se);
 
 	memset(&et, 0, sizeof(et));

@@ -106,7 +106,7 @@ keycache_match(const struct kdc_keycache_slot *s, int32_t enctype,
  * never matched again and its slot goes to the least recently used rule.
  */
 orth_err
-kdc_key_get(struct kdc_ctx *ctx, int64_t now, const struct db_entry *e,
+kdc_key_get(struct kdc_ctx *ctx, const struct db_entry *e,
 	    int32_t enctype, uint32_t kvno, struct crypto_key **key_out,
 	    const struct db_key **info_out, uint32_t *kvno_out)
 {
@@ -116,7 +116,6 @@ kdc_key_get(struct kdc_ctx *ctx, int64_t now, const struct db_entry *e,
 	struct crypto_key *key = NULL;
 	uint32_t found_kvno = 0;
 
-	(void)now;
 	info = entry_key_info(e, enctype, kvno, &found_kvno);
 	CHECK(info != NULL, ORTH_E_NOTFOUND);
 	for (size_t i = 0; i < KDC_KEYCACHE_SLOTS; i++) {

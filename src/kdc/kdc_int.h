@@ -70,7 +70,7 @@ orth_err kdc_fail_undecodable(struct kdc_req *r, const char *why);
  * ORTH_E_NOTFOUND when that key set has no key of enctype.  now is not
  * used (nothing in the cache ages).
  */
-orth_err kdc_key_get(struct kdc_ctx *ctx, int64_t now, const struct db_entry *e,
+orth_err kdc_key_get(struct kdc_ctx *ctx, const struct db_entry *e,
 		     int32_t enctype, uint32_t kvno, struct crypto_key **key_out,
 		     const struct db_key **info_out, uint32_t *kvno_out);
 

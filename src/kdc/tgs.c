@@ -32,7 +32,7 @@ ticket_open(struct kdc_ctx *ctx, struct kdc_req *r, const Ticket *t,
 		return kdc_fail(r, KDC_ERR_S_PRINCIPAL_UNKNOWN, "ticket's server not found");
 	if (ret != ORTH_OK)
 		return kdc_fail(r, KDC_ERR_SVC_UNAVAILABLE, "database error on the ticket's server");
-	if (kdc_key_get(ctx, r->now, srv, t->enc_part.etype, kvno, &key, NULL, NULL) != ORTH_OK)
+	if (kdc_key_get(ctx, srv, t->enc_part.etype, kvno, &key, NULL, NULL) != ORTH_OK)
 		return kdc_fail(r, KRB_AP_ERR_BADKEYVER, "no key for the ticket's kvno and enctype");
 	memset(out, 0, sizeof(*out));
 	if (proto_unseal(key, KU_TICKET, &t->enc_part, &asn1_EncTicketPart, &ctx->a, out) != ORTH_OK)
@@ -329,7 +329,7 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 		if (!kdc_etypes_pick(ctx, server, b->etype.val, b->etype.len, &se, &te))
 			return kdc_fail(r, KDC_ERR_ETYPE_NOSUPP,
 					"no requested enctype for the server's keys");
-		TRY(kdc_key_get(ctx, r->now, server, te, 0, &tkey, NULL, &tkvno));
+		TRY(kdc_key_get(ctx, server, te, 0, &tkey, NULL, &tkvno));
 	}
 	kdc_log_chosen(r, se);
 
