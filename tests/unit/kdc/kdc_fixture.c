@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "crypto/crypto.h"
+#include "kdc/account.h"
 #include "proto/krb5_const.h"
 #include "proto/krberr.h"
 #include "proto/encdata.h"
@@ -36,37 +37,6 @@ kdc_fixture_set_time(int64_t now)
 	fixture_now = now;
 }
 
-/* A key set kvno of the enctypes ets[0..n) for principal p from password
- * (default salt), or random keys when password is NULL; sealed into f->a. */
-static orth_err
-keyset_make(struct kdc_fixture *f, const struct principal *p, const char *password,
-	    const int32_t *ets, size_t n, uint32_t kvno, struct db_keyset *ks)
-{
-	orth_err ret = ORTH_OK;
-	struct crypto_key *k = NULL;
-	uint8_t *salt;
-	size_t salt_len;
-
-	memset(ks, 0, sizeof(*ks));
-	TRY(principal_salt(p, &f->a, &salt, &salt_len));
-	ks->kvno = kvno;
-	for (size_t i = 0; i < n && i < DB_MAX_KEYS; i++) {
-		if (password != NULL)
-			TRY(crypto_string_to_key(ets[i], password, strlen(password), salt,
-						 salt_len, NULL, 0, &k));
-		else
-			TRY(crypto_key_random(ets[i], &k));
-		TRY(db_key_seal(f->db, k, DB_SALT_NORMAL, salt, salt_len, NULL, 0, &f->a,
-				&ks->keys[ks->nkeys]));
-		ks->nkeys++;
-		crypto_key_free(k);
-		k = NULL;
-	}
-cleanup:
-	crypto_key_free(k);
-	return ret;
-}
-
 orth_err
 kdc_fixture_add(struct kdc_fixture *f, const char *name, const char *password,
 		uint32_t attrs)
@@ -81,8 +51,8 @@ kdc_fixture_add(struct kdc_fixture *f, const char *name, const char *password,
 	memset(&e, 0, sizeof(e));
 	TRY(principal_parse(name, f->realm.name, &f->a, &p));
 	TRY(principal_unparse(&p, text, sizeof(text), NULL));
-	TRY(keyset_make(f, &p, password, f->realm.supported_enctypes, f->realm.n_enctypes, 1,
-			&ks));
+	TRY(account_keyset_make(f->db, &p, password, password ? strlen(password) : 0,
+				f->realm.supported_enctypes, f->realm.n_enctypes, 1, &f->a, &ks));
 	e.name = text;
 	e.attributes = attrs;
 	e.mod_by = "";
@@ -108,8 +78,8 @@ kdc_fixture_set_password(struct kdc_fixture *f, const char *name, const char *pa
 	TRY(principal_parse(name, f->realm.name, &f->a, &p));
 	TRY(principal_unparse(&p, text, sizeof(text), NULL));
 	TRY(db_principal_get(f->db, text, &f->a, &e));
-	TRY(keyset_make(f, &p, password, ets, n,
-			e.nkeysets > 0 ? e.keysets[0].kvno + 1 : 1, &ks));
+	TRY(account_keyset_make(f->db, &p, password, password ? strlen(password) : 0, ets, n,
+				e.nkeysets > 0 ? e.keysets[0].kvno + 1 : 1, &f->a, &ks));
 	TRY(db_entry_add_keyset(&e, &ks, keep_old));
 	TRY(db_principal_put(f->db, &e, DB_PUT_REPLACE));
 cleanup:
@@ -130,6 +100,23 @@ kdc_fixture_send(struct kdc_fixture *f, const struct kdc_request_info *info,
 	writer_init(&w, rep, cap);
 	(void)kdc_handle(f->ctx, info, req, len, &w);
 	return writer_err(&w) == ORTH_OK ? w.len : 0;
+}
+
+int
+kdc_fixture_reply_code(struct arena *a, const uint8_t *rep, size_t n,
+		       struct der_bytes **ed_out)
+{
+	KRB_ERROR e;
+	int tag = der_peek_application_tag(rep, n);
+
+	if (tag == KRB5_MSG_AS_REP || tag == KRB5_MSG_TGS_REP)
+		return 0;
+	memset(&e, 0, sizeof(e));
+	if (tag != KRB5_MSG_ERROR || der_decode(&asn1_KRB_ERROR, rep, n, a, &e) != ORTH_OK)
+		return -1;
+	if (ed_out != NULL)
+		*ed_out = e.e_data;
+	return (int)e.error_code;
 }
 
 orth_err
