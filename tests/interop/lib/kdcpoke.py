@@ -68,24 +68,29 @@ def mutate_nonce(req):
     raise SystemExit("no nonce found")
 
 
+def tcp_recv_msg(c):
+    buf = b""
+    while len(buf) < 4:
+        d = c.recv(4 - len(buf))
+        if not d:
+            return None
+        buf += d
+    n = struct.unpack(">I", buf)[0]
+    msg = b""
+    while len(msg) < n:
+        d = c.recv(n - len(msg))
+        if not d:
+            return None
+        msg += d
+    return msg
+
+
 def tcp_send(port, data, timeout=3):
     s = socket.create_connection(("127.0.0.1", port), timeout)
     s.sendall(struct.pack(">I", len(data)) + data)
-    hdr = b""
-    while len(hdr) < 4:
-        c = s.recv(4 - len(hdr))
-        if not c:
-            return b""
-        hdr += c
-    n = struct.unpack(">I", hdr)[0]
-    rep = b""
-    while len(rep) < n:
-        c = s.recv(n - len(rep))
-        if not c:
-            break
-        rep += c
+    rep = tcp_recv_msg(s)
     s.close()
-    return rep
+    return rep or b""
 
 
 def udp_send(port, data, timeout=3):
@@ -119,23 +124,6 @@ def bump(path):
     with open(path + ".tmp", "w") as f:
         f.write("%d\n" % (n + 1))
     os.replace(path + ".tmp", path)
-
-
-def tcp_recv_msg(c):
-    buf = b""
-    while len(buf) < 4:
-        d = c.recv(4 - len(buf))
-        if not d:
-            return None
-        buf += d
-    n = struct.unpack(">I", buf)[0]
-    msg = b""
-    while len(msg) < n:
-        d = c.recv(n - len(msg))
-        if not d:
-            return None
-        msg += d
-    return msg
 
 
 def dropproxy(lport, kport, outdir):

@@ -102,6 +102,23 @@ kdc_fixture_send(struct kdc_fixture *f, const struct kdc_request_info *info,
 	return writer_err(&w) == ORTH_OK ? w.len : 0;
 }
 
+void
+kdc_fixture_seed_write(const char *dir, const char *name, const uint8_t *req, size_t len)
+{
+	char path[1024];
+	FILE *fp;
+
+	if (dir == NULL || name == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/%s.bin", dir, name);
+	fp = fopen(path, "wb");
+	if (fp == NULL || fwrite(req, 1, len, fp) != len) {
+		perror(path);
+		exit(1);
+	}
+	fclose(fp);
+}
+
 int
 kdc_fixture_reply_code(struct arena *a, const uint8_t *rep, size_t n,
 		       struct der_bytes **ed_out)

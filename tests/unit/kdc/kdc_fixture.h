@@ -68,6 +68,11 @@ orth_err kdc_fixture_set_password(struct kdc_fixture *f, const char *name,
 size_t kdc_fixture_send(struct kdc_fixture *f, const struct kdc_request_info *info,
 			const uint8_t *req, size_t len, uint8_t *rep, size_t cap);
 
+/* Write req to dir/name.bin (a fuzz seed); dir or name NULL: nothing.
+ * Exits the test on a write error. */
+void kdc_fixture_seed_write(const char *dir, const char *name, const uint8_t *req,
+			    size_t len);
+
 /* The KRB-ERROR code of the reply rep (n bytes), 0 for an AS-REP or
  * TGS-REP, -1 for anything else; *ed_out (may be NULL): its e-data. */
 int kdc_fixture_reply_code(struct arena *a, const uint8_t *rep, size_t n,

@@ -55,18 +55,7 @@ send_req(const uint8_t *req, size_t len)
 static void
 seed_write(const char *name, const uint8_t *req, size_t len)
 {
-	char path[1024];
-	FILE *f;
-
-	if (seed_dir == NULL || name == NULL)
-		return;
-	snprintf(path, sizeof(path), "%s/%s.bin", seed_dir, name);
-	f = fopen(path, "wb");
-	if (f == NULL || fwrite(req, 1, len, f) != len) {
-		perror(path);
-		exit(1);
-	}
-	fclose(f);
+	kdc_fixture_seed_write(seed_dir, name, req, len);
 }
 
 /* The KRB-ERROR code of a reply, 0 for a KDC-REP, -1 otherwise. */

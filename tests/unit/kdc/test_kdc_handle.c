@@ -28,18 +28,7 @@ static const char *seed_dir;
 static void
 seed_write(const char *name, const uint8_t *req, size_t len)
 {
-	char path[1024];
-	FILE *f;
-
-	if (seed_dir == NULL)
-		return;
-	snprintf(path, sizeof(path), "%s/%s.bin", seed_dir, name);
-	f = fopen(path, "wb");
-	if (f == NULL || fwrite(req, 1, len, f) != len) {
-		perror(path);
-		exit(1);
-	}
-	fclose(f);
+	kdc_fixture_seed_write(seed_dir, name, req, len);
 }
 
 /* Send req (named for the seed) as if over transport t whose replies
