@@ -15,9 +15,9 @@ here=$(dirname "$0")
 TOOL=${APTOOL:-${BUILDDIR:-build}/tests/unit/client/aptool}
 [ -x "$TOOL" ] || { echo "no aptool at $TOOL" >&2; exit 1; }
 for p in kinit kvno; do
-	command -v $p >/dev/null || { echo "skip: $p not installed"; exit 77; }
+	command -v $p >/dev/null || { echo "FAIL: $p not installed (make deps installs it)" >&2; exit 1; }
 done
-mitkdc_available || { echo "skip: MIT KDC not installed"; exit 77; }
+mitkdc_available || { echo "FAIL: MIT KDC not installed (make deps installs it)" >&2; exit 1; }
 
 REALM=SERVICE.TEST
 WEB=HTTP/web.service.test@$REALM
