@@ -48,9 +48,12 @@ test-asan: $(ASAN)/build.ninja
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  meson test -C $(ASAN) --print-errorlogs --num-processes 2
 
+# The replay of the committed corpora (fuzz/replay.sh), same sanitizer
+# options as test-asan: every finding aborts, leaks included.
 test-fuzz: $(FUZZ)/build.ninja
 	ninja -C $(FUZZ)
-	meson test -C $(FUZZ) --print-errorlogs --suite fuzz --num-processes 2
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  meson test -C $(FUZZ) --print-errorlogs --suite fuzz --num-processes 2
 
 # Long fuzzing: each harness FUZZ_SECONDS seconds.
 fuzz: deps $(FUZZ)/build.ninja

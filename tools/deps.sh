@@ -13,18 +13,42 @@ libheimntlm0-heimdal libedit2"
 # installed: Debian's heimdal-clients conflicts with krb5-user and would
 # remove MIT's tools.  Their libraries above are ordinary packages.
 HEIMDAL_DIR=${HEIMDAL_DIR:-/opt/heimdal-clients}
+HEIMDAL_TOOLS="kinit.heimdal heimtools kgetcred kdestroy.heimdal"
+heimdal_present() {
+	for t in $HEIMDAL_TOOLS; do
+		[ -x "$HEIMDAL_DIR/usr/bin/$t" ] || return 1
+	done
+}
+# A failure here is not fatal to `make deps` (everything else still works),
+# but it is loud: tests/interop/kdc_heimdal_clients.sh then fails, it never
+# skips.
+heimdal_fail() {
+	echo "make deps: ERROR: $1" >&2
+	echo "make deps: ERROR: Heimdal's clients are not in $HEIMDAL_DIR/usr/bin:" \
+		"tests/interop/kdc_heimdal_clients.sh will FAIL" >&2
+	[ -n "${2:-}" ] && [ -s "$2" ] && sed 's/^/    /' "$2" >&2
+	return 0
+}
 heimdal_unpack() {
-	[ -x "$HEIMDAL_DIR/usr/bin/kinit.heimdal" ] && return 0
+	heimdal_present && return 0
 	echo "make deps: unpacking heimdal-clients into $HEIMDAL_DIR" >&2
 	tmp=$(mktemp -d)
 	chmod 755 "$tmp"
-	(cd "$tmp" && apt-get download heimdal-clients >/dev/null 2>&1) || {
-		echo "make deps: cannot download heimdal-clients (Heimdal tests will skip)" >&2
-		rm -rf "$tmp"
-		return 0
-	}
-	$SUDO mkdir -p "$HEIMDAL_DIR"
-	$SUDO dpkg-deb -x "$tmp"/heimdal-clients_*.deb "$HEIMDAL_DIR"
+	# A fresh machine may have no package lists yet: update once and retry.
+	if ! (cd "$tmp" && apt-get download heimdal-clients) >"$tmp/log" 2>&1; then
+		$SUDO apt-get update -q >"$tmp/log" 2>&1 || true
+		if ! (cd "$tmp" && apt-get download heimdal-clients) >>"$tmp/log" 2>&1; then
+			heimdal_fail "apt-get download heimdal-clients failed" "$tmp/log"
+			rm -rf "$tmp"
+			return 0
+		fi
+	fi
+	if ! { $SUDO mkdir -p "$HEIMDAL_DIR" &&
+		$SUDO dpkg-deb -x "$tmp"/heimdal-clients_*.deb "$HEIMDAL_DIR"; } >"$tmp/log" 2>&1; then
+		heimdal_fail "dpkg-deb -x of heimdal-clients into $HEIMDAL_DIR failed" "$tmp/log"
+	elif ! heimdal_present; then
+		heimdal_fail "the heimdal-clients package lacks one of: $HEIMDAL_TOOLS"
+	fi
 	rm -rf "$tmp"
 }
 

@@ -71,17 +71,39 @@ n=$(adm list 'u*' | wc -l)
 [ "$n" -eq $((OPS / 3)) ] && pass "all $n added principals present" || fail "expected $((OPS / 3)) principals, got $n"
 expect_ok "verify after the race" adm verify
 
-# kill -9 of writers mid-operation, in a loop
+# kill -9 of writers mid-operation, in a loop.  Each writer runs admin
+# commands until killed; each round SIGKILLs the `orthrus admin` process it
+# runs at that moment (pkill -P: by its parent, the writer subshell), and
+# the writer records that its command died of SIGKILL (status 137).  A
+# round that kills nothing is a failure, not a pass.
 killed=0
 for i in $(seq 1 40); do
-	( for j in $(seq 1 50); do adm randkey alice; adm add "k$i.$j" --random-key; done ) >/dev/null 2>&1 &
+	rm -f "$T/killed"
+	(
+		j=0
+		while :; do
+			j=$((j + 1))
+			adm randkey alice
+			[ $? -eq 137 ] && { echo randkey >"$T/killed"; exit 0; }
+			adm add "k$i.$j" --random-key
+			[ $? -eq 137 ] && { echo add >"$T/killed"; exit 0; }
+		done
+	) >/dev/null 2>&1 &
 	w=$!
 	sleep 0.$((RANDOM % 3 + 1))
-	pkill -KILL -P "$w" 2>/dev/null
-	kill -KILL "$w" 2>/dev/null && killed=$((killed + 1))
+	# Between two commands the writer has no child: kill again until it
+	# reports a killed command (bounded: ~5 s), then it has exited.
+	for t in $(seq 1 500); do
+		[ -s "$T/killed" ] && break
+		pkill -KILL -P "$w" 2>/dev/null
+		sleep 0.01
+	done
+	[ -s "$T/killed" ] || kill -KILL "$w" 2>/dev/null
 	wait "$w" 2>/dev/null
+	[ -s "$T/killed" ] && killed=$((killed + 1))
 done
-pass "killed $killed writers with SIGKILL"
+[ "$killed" -eq 40 ] && pass "killed 40 writers with SIGKILL mid-command" ||
+	fail "only $killed of 40 rounds killed a writer's command"
 expect_ok "database verifies after the kills" adm verify
 expect_ok "and takes writes again" adm randkey alice
 expect_ok "and reads" adm get alice

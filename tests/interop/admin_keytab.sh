@@ -6,7 +6,7 @@ set -u
 here=$(dirname "$0")
 . "$here/lib/check.sh"
 . "$here/admin_lib.sh"
-command -v klist >/dev/null && command -v ktutil >/dev/null || { echo "no MIT klist/ktutil"; exit 77; }
+command -v klist >/dev/null && command -v ktutil >/dev/null || { echo "FAIL: no MIT klist/ktutil (make deps installs krb5-user)" >&2; exit 1; }
 T=$(mktemp -d /tmp/admin_keytab.XXXXXX)
 trap 'rm -rf "$T" "$CHECK_OUT"' EXIT
 admin_realm "$T"

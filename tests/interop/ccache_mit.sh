@@ -11,9 +11,9 @@ here=$(dirname "$0")
 TOOL=${CCACHE_TOOL:-${BUILDDIR:-build}/tests/unit/client/ccache_tool}
 [ -x "$TOOL" ] || { echo "no ccache_tool at $TOOL" >&2; exit 1; }
 for p in kinit klist kvno; do
-	command -v $p >/dev/null || { echo "skip: $p not installed"; exit 77; }
+	command -v $p >/dev/null || { echo "FAIL: $p not installed (make deps installs it)" >&2; exit 1; }
 done
-mitkdc_available || { echo "skip: MIT KDC not installed"; exit 77; }
+mitkdc_available || { echo "FAIL: MIT KDC not installed (make deps installs it)" >&2; exit 1; }
 
 REALM=CCACHE.TEST
 TGT=krbtgt/$REALM@$REALM

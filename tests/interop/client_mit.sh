@@ -11,9 +11,9 @@ here=$(dirname "$0")
 
 [ -x "${ORTHRUS:-}" ] || { echo "ORTHRUS not set" >&2; exit 1; }
 for p in kinit klist kvno; do
-	command -v $p >/dev/null || { echo "skip: $p not installed"; exit 77; }
+	command -v $p >/dev/null || { echo "FAIL: $p not installed (make deps installs it)" >&2; exit 1; }
 done
-mitkdc_available || { echo "skip: MIT KDC not installed"; exit 77; }
+mitkdc_available || { echo "FAIL: MIT KDC not installed (make deps installs it)" >&2; exit 1; }
 
 REALM=CLIENT.TEST
 ENCTYPES="aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha1-96 aes256-cts-hmac-sha384-192 aes128-cts-hmac-sha256-128"

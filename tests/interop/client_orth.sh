@@ -9,7 +9,7 @@ here=$(dirname "$0")
 
 [ -x "${ORTHRUS:-}" ] || { echo "ORTHRUS not set" >&2; exit 1; }
 for p in kinit klist kvno; do
-	command -v $p >/dev/null || { echo "skip: $p not installed"; exit 77; }
+	command -v $p >/dev/null || { echo "FAIL: $p not installed (make deps installs it)" >&2; exit 1; }
 done
 
 REALM=ORTHCLIENT.TEST

@@ -3,8 +3,9 @@
 # Heimdal's clients (kinit.heimdal, heimtools klist, kgetcred).  Debian's
 # heimdal-clients conflicts with krb5-user, so tools/deps.sh unpacks it
 # into $HEIMDAL_DIR (default /opt/heimdal-clients) instead of installing
-# it; an installed /usr/bin/kinit.heimdal is used too.  Skips (77) when
-# neither is there.
+# it; an installed /usr/bin/kinit.heimdal is used too.  Fails when neither
+# is there: tools/deps.sh provides them, so their absence is a failure of
+# `make deps` (which says so), never a skip.
 set -u
 here=$(dirname "$0")
 . "$here/lib/check.sh"
@@ -13,8 +14,8 @@ here=$(dirname "$0")
 H=${HEIMDAL_DIR:-/opt/heimdal-clients}/usr/bin
 [ -x "$H/kinit.heimdal" ] || H=/usr/bin
 if [ ! -x "$H/kinit.heimdal" ] || [ ! -x "$H/heimtools" ] || [ ! -x "$H/kgetcred" ]; then
-	echo "Heimdal clients not found (run tools/deps.sh): skipped"
-	exit 77
+	echo "FAIL: Heimdal clients not found in ${HEIMDAL_DIR:-/opt/heimdal-clients} or /usr/bin (tools/deps.sh unpacks them: see what make deps said)" >&2
+	exit 1
 fi
 export LC_ALL=C TZ=UTC
 
@@ -44,8 +45,10 @@ expect_grep "heimtools klist shows the service ticket" "$SVC@$REALM" "$ORTH_DIR/
 # MIT's kvno reads Heimdal's (version 4) ccache and finds the cached ticket
 expect_ok "the Heimdal-fetched ticket decrypts under the service key (MIT kvno -k)" \
 	kvno -k "$ORTH_DIR/service.keytab" $SVC
-expect_fail "kinit.heimdal with a wrong password" "" bash -c "echo wrong | '$H/kinit.heimdal' --password-file=STDIN alice"
-expect_fail "kgetcred of an unknown service" "" "$H/kgetcred" host/nowhere.test.realm
+expect_fail "kinit.heimdal with a wrong password" "Password incorrect" bash -c "echo wrong | '$H/kinit.heimdal' --password-file=STDIN alice"
+expect_fail "kgetcred of an unknown service" "server not found" "$H/kgetcred" host/nowhere.test.realm
+expect_grep "KDC log: unknown service refused with 7 (S_PRINCIPAL_UNKNOWN)" \
+	"service=host/nowhere.test.realm@$REALM.*error=7 " "$ORTH_DIR/kdc.log"
 
 # 2. renewable TGT, renewal
 "$H/kdestroy.heimdal" >/dev/null 2>&1
@@ -75,6 +78,10 @@ for e in aes128-cts-hmac-sha1-96 aes256-cts-hmac-sha1-96 aes128-cts-hmac-sha256-
 	s=$(grep -c "Session key: " "$ORTH_DIR/klist.out" || true)
 	se=$(grep -c "Session key: $e" "$ORTH_DIR/klist.out" || true)
 	if [ "$n" -ge 2 ] && [ "$s" -eq "$want" ] && [ "$se" -eq "$want" ]; then pass "klist -v: TGT and service ticket with $e session keys"; else fail "ticket etypes for $e"; cat "$ORTH_DIR/klist.out" >&2; fi
+	# MIT's klist -e reads the same cache and names both enctypes
+	klist -e >"$ORTH_DIR/klist-e.out" 2>&1
+	s=$(grep -c "Etype (skey, tkt): $e, aes256-cts-hmac-sha1-96" "$ORTH_DIR/klist-e.out" || true)
+	if [ "$s" -eq 2 ]; then pass "klist -e: both session keys in $e"; else fail "session key enctypes for $e"; cat "$ORTH_DIR/klist-e.out" >&2; fi
 	export KRB5_CONFIG="$ORTH_DIR/krb5.conf"
 done
 

@@ -29,13 +29,20 @@ orth_admin ktadd --keytab "$ORTH_DIR/service.keytab" $SVC >/dev/null || exit 1
 k() { echo 'alice-Pa55' | kinit "$@" alice; }
 P=$ORTH_PORT
 
-# 1. tshark capture of everything below
+# 1. tshark capture of everything below.  tools/deps.sh installs tshark:
+# missing, or not capturing, is a failure (and section 4 does not run).
 TSHARK=
-if command -v tshark >/dev/null 2>&1; then
+if ! command -v tshark >/dev/null 2>&1; then
+	fail "tshark not installed (make deps installs it)"
+else
 	tshark -i lo -f "port $P" -w "$ORTH_DIR/kdc.pcap" >"$ORTH_DIR/tshark.err" 2>&1 &
 	TSHARK_PID=$!
-	for i in $(seq 1 50); do grep -q "Capturing on" "$ORTH_DIR/tshark.err" && break; sleep 0.1; done
-	TSHARK=1
+	for i in $(seq 1 300); do grep -q "Capturing on" "$ORTH_DIR/tshark.err" && break; sleep 0.1; done
+	if grep -q "Capturing on" "$ORTH_DIR/tshark.err"; then
+		TSHARK=1
+	else
+		fail "tshark is not capturing on lo"; sed 's/^/    /' "$ORTH_DIR/tshark.err" >&2
+	fi
 fi
 
 expect_ok "kinit alice (UDP)" k
@@ -121,7 +128,7 @@ expect_grep "KDC log: the TCP resend answered from the reply cache" \
 	'tcp TGS-REQ .*reason="retransmission' "$ORTH_DIR/kdc.log"
 kill "$PROXY_PID" 2>/dev/null; wait "$PROXY_PID" 2>/dev/null; PROXY_PID=
 
-# 4. Wireshark's Kerberos dissector on all of it
+# 4. Wireshark's Kerberos dissector on all of it (no capture: failed in 1.)
 if [ -n "$TSHARK" ]; then
 	sleep 0.5
 	kill "$TSHARK_PID" 2>/dev/null; wait "$TSHARK_PID" 2>/dev/null; TSHARK_PID=

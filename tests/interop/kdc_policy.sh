@@ -57,6 +57,17 @@ for l in sys.stdin:
         print(int((b - a).total_seconds()))
         break'
 }
+# whole seconds from now until the start of the first ticket klist lists
+starts_in() {
+	klist "$@" 2>/dev/null | /usr/bin/python3 -c '
+import sys, datetime
+for l in sys.stdin:
+    p = l.split()
+    if len(p) >= 5 and p[0].count("/") == 2:
+        a = datetime.datetime.strptime(p[0] + " " + p[1], "%m/%d/%y %H:%M:%S")
+        print(max(0, int((a - datetime.datetime.utcnow()).total_seconds()) + 1))
+        break'
+}
 
 # 1. expired principal, expired password, locked principal
 # (RFC 4120 §3.1.3 / issue 4: KDC_ERR_CLIENT_REVOKED and KDC_ERR_KEY_EXPIRED)
@@ -110,9 +121,22 @@ kdestroy >/dev/null 2>&1
 expect_ok "kinit -s 1h (postdated)" k alice alice-Pa55 -s 1h
 case $(flags) in *d*i*|*i*d*) pass "postdated ticket: d and i";; *) fail "postdated flags: $(flags)";; esac
 expect_fail "kinit -v before the start time" "not yet valid" kinit -v
-expect_fail "kvno with an invalid (postdated) TGT" "" kvno $SVC
-expect_ok "kinit -s 3s" k alice alice-Pa55 -s 3s
-sleep 4
+expect_fail "kvno with an invalid (postdated) TGT" "Ticket not yet valid" kvno $SVC
+expect_grep "KDC log: the invalid TGT refused with 33 (TKT_NYV)" \
+	"TGS-REQ client=alice@$REALM service=$SVC@$REALM error=33 " "$ORTH_DIR/kdc.log"
+# Generous, not tight: 10 s leaves kinit on a busy machine ample time to
+# get its request to the KDC before the start time, and the wait below is
+# read from the ticket rather than guessed.
+kdestroy >/dev/null 2>&1
+expect_ok "kinit -s 10s" k alice alice-Pa55 -s 10s
+case $(flags) in *d*i*|*i*d*) pass "kinit -s 10s: postdated, invalid";; *) fail "kinit -s 10s flags: $(flags)";; esac
+w=$(starts_in)
+if [ -n "$w" ] && [ "$w" -le 11 ]; then
+	pass "the ticket starts in $w s"
+	sleep $((w + 1))
+else
+	fail "postdated start time: in '$w' s"
+fi
 expect_ok "kinit -v after the start time validates" kinit -v
 case $(flags) in *i*) fail "validated ticket still invalid: $(flags)";; *) pass "validated ticket: no i";; esac
 expect_ok "kvno with the validated TGT" kvno $SVC
@@ -125,7 +149,10 @@ expect_ok "kvno --u2u to bob" kvno --u2u "FILE:$ORTH_DIR/bob.cc" bob
 expect_ok "kvno --u2u to a disallow-svr principal" kvno --u2u "FILE:$ORTH_DIR/u2u.cc" u2uonly
 kdestroy >/dev/null 2>&1; k alice alice-Pa55 >/dev/null 2>&1
 expect_fail "plain kvno to a disallow-svr principal" "user2user" kvno u2uonly
-expect_fail "kvno --u2u with the wrong principal's TGT" "" kvno --u2u "FILE:$ORTH_DIR/bob.cc" u2uonly
+expect_fail "kvno --u2u with the wrong principal's TGT" "Requested server and ticket don't match" \
+	kvno --u2u "FILE:$ORTH_DIR/bob.cc" u2uonly
+expect_grep "KDC log: the wrong principal's TGT refused with 26 (SERVER_NOMATCH)" \
+	"TGS-REQ client=alice@$REALM service=u2uonly@$REALM error=26 " "$ORTH_DIR/kdc.log"
 
 # 8. renewal of a service ticket (kinit -R -S)
 kdestroy >/dev/null 2>&1

@@ -4,9 +4,15 @@
 #                            free loopback port (UDP+TCP); exports KRB5_CONFIG,
 #                            ORTHRUS_CONFIG, ORTH_DIR, ORTH_PORT
 #   orth_admin ARGS...       `orthrus admin -c $ORTHRUS_CONFIG ARGS...`
-#   orthkdc_stop             stop the KDC by PID, remove the temp dir
+#   orthkdc_stop             stop the KDC by PID (SIGTERM), check how it
+#                            ended, remove the temp dir
 #
-# Needs $ORTHRUS (the binary).  Never touches /etc.
+# How the KDC ended is a check of the test (lib/check.sh's fail): it must
+# still run when stopped, exit 0 on SIGTERM within ORTHKDC_STOP_SECS
+# (default 30; ASan's leak check runs at exit), and its log (its stderr)
+# must hold no sanitizer report.  With check.sh, check_done stops the KDC
+# before it counts; called later (an EXIT trap) a failure still makes the
+# script exit 1.  Needs $ORTHRUS (the binary).  Never touches /etc.
 
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -70,19 +76,71 @@ orthkdc_run() {
 	"$ORTHRUS" kdc -c "$ORTHRUS_CONFIG" --foreground \
 		--pidfile "$ORTH_DIR/kdc.pid" 2>"$ORTH_DIR/kdc.log" &
 	ORTH_KDC_PID=$!
+	declare -F check_at_done >/dev/null && check_at_done orthkdc_stop
 	wait_tcp_port "$ORTH_PORT" "$ORTH_KDC_PID" && return 0
 	echo "orthkdc: KDC did not start" >&2
 	cat "$ORTH_DIR/kdc.log" >&2
 	return 1
 }
 
+# orthkdc_fail MESSAGE: a check failure when check.sh is loaded (the
+# benchmarks use this library without it), else a line on stderr.
+orthkdc_fail() {
+	if declare -F fail >/dev/null; then fail "$1"; else echo "orthkdc: $1" >&2; fi
+}
+
+# True while PID exists and is not a zombie (kill -0 succeeds on zombies).
+orthkdc_alive() {
+	local st
+	st=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "${st%% *}" != Z ]
+}
+
+# Stops the daemon, then checks its exit status and its log; returns 1
+# when either is wrong.
 orthkdc_stop() {
-	if [ -n "${ORTH_KDC_PID:-}" ]; then
-		kill "$ORTH_KDC_PID" 2>/dev/null
-		wait "$ORTH_KDC_PID" 2>/dev/null
+	local pid=${ORTH_KDC_PID:-} st=0 bad=0 running=1 i
+	if [ -n "$pid" ]; then
 		ORTH_KDC_PID=
+		orthkdc_alive "$pid" || running=0
+		kill "$pid" 2>/dev/null
+		for ((i = 0; i < ${ORTHKDC_STOP_SECS:-30} * 10; i++)); do
+			orthkdc_alive "$pid" || break
+			sleep 0.1
+		done
+		if orthkdc_alive "$pid"; then
+			kill -KILL "$pid" 2>/dev/null
+			orthkdc_fail "KDC (pid $pid) did not exit within ${ORTHKDC_STOP_SECS:-30} s of SIGTERM"
+			bad=1
+		fi
+		wait "$pid" 2>/dev/null
+		st=$?
+		if [ "$bad" -eq 0 ] && [ "$running" -eq 0 ]; then
+			orthkdc_fail "KDC (pid $pid) had died before it was stopped (exit status $st)"
+			bad=1
+		elif [ "$bad" -eq 0 ] && [ "$st" -gt 128 ]; then
+			orthkdc_fail "KDC (pid $pid) was killed by signal $((st - 128)) after SIGTERM"
+			bad=1
+		elif [ "$bad" -eq 0 ] && [ "$st" -ne 0 ]; then
+			orthkdc_fail "KDC (pid $pid) exited with status $st on SIGTERM"
+			bad=1
+		fi
+		if [ -f "$ORTH_DIR/kdc.log" ] &&
+			grep -qE "(Address|Leak|UndefinedBehavior|Memory|Thread)Sanitizer|runtime error: " "$ORTH_DIR/kdc.log"; then
+			orthkdc_fail "sanitizer report in the KDC log"
+			bad=1
+		fi
+		if [ "$bad" -ne 0 ] && [ -f "$ORTH_DIR/kdc.log" ]; then
+			echo "--- $ORTH_DIR/kdc.log without its request lines (last 60):" >&2
+			grep -vE ' (udp|tcp) [A-Z-]+-REQ ' "$ORTH_DIR/kdc.log" | tail -60 | sed 's/^/    /' >&2
+		elif declare -F pass >/dev/null; then
+			pass "KDC exited 0 on SIGTERM, no sanitizer report in its log"
+		fi
 	fi
 	if [ -n "${ORTH_DIR:-}" ] && [ -z "${KEEP_TMP:-}" ]; then
 		rm -rf "$ORTH_DIR"
 	fi
+	# In an EXIT trap after check_done the count is printed already.
+	[ "$bad" -eq 0 ] || { declare -F check_late_exit >/dev/null && check_late_exit; }
+	return "$bad"
 }

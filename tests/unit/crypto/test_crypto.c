@@ -437,6 +437,24 @@ all_zero(const uint8_t *p, size_t n)
 	return 1;
 }
 
+/* The HMAC length of each enctype, from the RFCs rather than from
+ * crypto_encrypt_len: RFC 3962 §6 (96 bits), RFC 8009 §5 (128, 192). */
+static size_t
+tamper_mac_len(int32_t enctype)
+{
+	switch (enctype) {
+	case ENCTYPE_AES128_CTS_HMAC_SHA1_96:
+	case ENCTYPE_AES256_CTS_HMAC_SHA1_96:
+		return 12;
+	case ENCTYPE_AES128_CTS_HMAC_SHA256_128:
+		return 16;
+	case ENCTYPE_AES256_CTS_HMAC_SHA384_192:
+		return 24;
+	default:
+		return 0;
+	}
+}
+
 static void
 test_tamper(void)
 {
@@ -446,7 +464,7 @@ test_tamper(void)
 	for (int e = 0; e < N_ALL; e++) {
 		struct crypto_key *k = NULL, *other = NULL;
 		size_t clen = 0, blen = 0;
-		int wrong = 0, leaked = 0, flips = 0;
+		int wrong = 0, leaked = 0;
 
 		if (crypto_key_random(all_enctypes[e], &k) != ORTH_OK ||
 		    crypto_key_random(all_enctypes[e], &other) != ORTH_OK) {
@@ -456,6 +474,11 @@ test_tamper(void)
 		EXPECT_EQ_INT(crypto_encrypt(k, 11, plain, sizeof(plain), ct,
 					     &clen),
 			      ORTH_OK);
+		/* The flips below cover every bit only if clen is the whole
+		 * ciphertext: RFC 3962 §6 / RFC 8009 §5: a 16-byte confounder,
+		 * the plaintext, then the truncated HMAC. */
+		EXPECT_EQ_INT(clen, 16 + sizeof(plain) +
+					    tamper_mac_len(all_enctypes[e]));
 		for (size_t bit = 0; bit < clen * 8; bit++) {
 			ct[bit / 8] ^= (uint8_t)(1u << (bit % 8));
 			memset(back, 0xEE, sizeof(back));
@@ -465,9 +488,7 @@ test_tamper(void)
 			if (!all_zero(back, clen))
 				leaked++;
 			ct[bit / 8] ^= (uint8_t)(1u << (bit % 8));
-			flips++;
 		}
-		EXPECT_EQ_INT(flips, (int)clen * 8);
 		EXPECT_EQ_INT(wrong, 0);
 		EXPECT_EQ_INT(leaked, 0);
 		/* Untouched it still decrypts. */
