@@ -1,7 +1,7 @@
 /*
  * fuzz_files.c - libFuzzer harnesses for the decoders of files and text
- * that are not DER: keytab, principal-database record, profile config,
- * principal names.  One is chosen at build time with -DFUZZ_<NAME>.
+ * that are not DER: keytab, principal-database record, policy record,
+ * profile config, principal names.  One is chosen at build time with -DFUZZ_<NAME>.
  * Where an encoder exists, what decodes must re-encode to the same bytes.
  */
 #include <stdint.h>
@@ -41,11 +41,33 @@ static void
 one(const uint8_t *data, size_t size)
 {
 	struct db_entry *e = arena_alloc(&a, sizeof(*e));
-	static uint8_t out[DB_MAX_RECORD];
-	size_t len = 0;
+	static uint8_t out[DB_MAX_RECORD], out2[DB_MAX_RECORD];
+	size_t len = 0, len2 = 0;
 	if (e == NULL || db_entry_decode(data, size, &a, e) != ORTH_OK)
 		return;
 	if (db_entry_encode(e, out, sizeof(out), &len) != ORTH_OK)
+		abort();
+	if (data[0] == DB_RECORD_VERSION) {
+		if (len != size || memcmp(out, data, size) != 0)
+			abort();
+		return;
+	}
+	/* An older version encodes as the current one, which round-trips. */
+	if (db_entry_decode(out, len, &a, e) != ORTH_OK ||
+	    db_entry_encode(e, out2, sizeof(out2), &len2) != ORTH_OK || len2 != len ||
+	    memcmp(out, out2, len) != 0)
+		abort();
+}
+#elif defined(FUZZ_DB_POLICY)
+static void
+one(const uint8_t *data, size_t size)
+{
+	struct db_policy p;
+	static uint8_t out[DB_MAX_RECORD];
+	size_t len = 0;
+	if (db_policy_decode(data, size, &a, &p) != ORTH_OK)
+		return;
+	if (db_policy_encode(&p, out, sizeof(out), &len) != ORTH_OK)
 		abort();
 	if (len != size || memcmp(out, data, size) != 0)
 		abort();
@@ -80,7 +102,7 @@ one(const uint8_t *data, size_t size)
 		abort();
 }
 #else
-#error "build with -DFUZZ_KEYTAB, -DFUZZ_DB_RECORD, -DFUZZ_CONFIG or -DFUZZ_PRINCIPAL"
+#error "build with -DFUZZ_KEYTAB, -DFUZZ_DB_RECORD, -DFUZZ_DB_POLICY, -DFUZZ_CONFIG or -DFUZZ_PRINCIPAL"
 #endif
 
 int

@@ -21,6 +21,7 @@
 #include "crypto/crypto.h"
 #include "db/db.h"
 #include "kdc/account.h"
+#include "kdc/lockout.h"
 #include "proto/krb5_const.h"
 #include "proto/principal.h"
 
@@ -48,12 +49,18 @@ usage(FILE *f)
 		"      [--attr ATTR]... [--max-life D] [--max-renew D] [--expires TIME]\n"
 		"      [--pw-expires TIME] [--policy P] [--enctypes LIST]\n"
 		"  modify NAME [--attr [-]ATTR]... [--requires-preauth | --no-requires-preauth]\n"
-		"      [--max-life D] [--max-renew D] [--expires TIME] [--pw-expires TIME] [--policy P]\n"
+		"      [--max-life D] [--max-renew D] [--expires TIME] [--pw-expires TIME]\n"
+		"      [--policy P | --clear-policy]\n"
 		"  delete NAME | rename OLD NEW\n"
 		"  get NAME [--json] [--keys]      (--keys prints the secret key bytes)\n"
 		"  list [GLOB] [--json]\n"
 		"  set-password NAME [--password-stdin] [--enctypes LIST] [--keep-old | --discard-old]\n"
 		"  randkey NAME [--enctypes LIST] [--keep-old | --discard-old]\n"
+		"  unlock NAME                     (reset the failed pre-authentication count)\n"
+		"  policy add|modify P [--maxlife D] [--minlife D] [--minlength N] [--minclasses N]\n"
+		"      [--history N] [--maxfailure N] [--failurecountinterval D] [--lockoutduration D]\n"
+		"      [--allowedkeysalts LIST | --allowedkeysalts none]\n"
+		"  policy delete P | policy get P [--json] | policy list [GLOB] [--json]\n"
 		"  ktadd --keytab FILE NAME...\n"
 		"  ktremove --keytab FILE NAME [--kvno N]\n"
 		"  ktlist --keytab FILE [--keys]\n"
@@ -365,7 +372,7 @@ do_init(struct admin *ad, int argc, char **argv)
 }
 
 struct princ_opts {
-	bool password_stdin, random_key, json, keys, keep_old, discard_old;
+	bool password_stdin, random_key, json, keys, keep_old, discard_old, clear_policy;
 	int set_preauth;          /* 1 set, -1 clear, 0 unchanged */
 	const char *attrs[16];
 	size_t nattrs;
@@ -407,6 +414,8 @@ parse_opts(int argc, char **argv, struct princ_opts *o)
 			o->keep_old = true;
 		else if (strcmp(a, "--discard-old") == 0)
 			o->discard_old = true;
+		else if (strcmp(a, "--clear-policy") == 0)
+			o->clear_policy = true;
 		else if (strcmp(a, "--requires-preauth") == 0)
 			o->set_preauth = 1;
 		else if (strcmp(a, "--no-requires-preauth") == 0)
@@ -500,8 +509,14 @@ apply_common(struct princ_opts *o, struct db_entry *e)
 		e->princ_expire = o->expires;
 	if (o->have_pw_expires)
 		e->pw_expire = o->pw_expires;
+	if (o->policy != NULL && o->clear_policy) {
+		cli_error(CMD, "--policy and --clear-policy together");
+		return 2;
+	}
 	if (o->policy != NULL)
 		e->policy = o->policy;
+	if (o->clear_policy)
+		e->policy = "";
 	e->mod_time = (int64_t)time(NULL);
 	e->mod_by = mod_by();
 	return 0;
@@ -518,6 +533,35 @@ get_password(char *pw, size_t cap)
 	return 0;
 }
 
+/*
+ * The policy e names, read in t: *pol_out NULL when it names none.  A
+ * policy that does not exist is refused (exit status 1) when named anew
+ * (named: the command sets it), else treated as none (as the KDC does).
+ */
+static int
+policy_of(struct admin *ad, struct db_txn *t, const struct db_entry *e, bool named,
+	  const char *what, struct db_policy *buf, struct db_policy **pol_out)
+{
+	orth_err ret;
+
+	*pol_out = NULL;
+	if (e->policy == NULL || e->policy[0] == '\0')
+		return 0;
+	ret = db_txn_policy_get(t, e->policy, &ad->a, buf);
+	if (ret == ORTH_E_NOTFOUND && named) {
+		cli_error(CMD, "%s %s: policy %s does not exist (create it with 'orthrus admin "
+			  "policy add %s')", what, e->name, e->policy, e->policy);
+		return 1;
+	}
+	if (ret != ORTH_OK && ret != ORTH_E_NOTFOUND) {
+		cli_error(CMD, "%s %s: policy %s: %s", what, e->name, e->policy, orth_err_str(ret));
+		return 1;
+	}
+	if (ret == ORTH_OK)
+		*pol_out = buf;
+	return 0;
+}
+
 static int
 do_add(struct admin *ad, int argc, char **argv)
 {
@@ -526,6 +570,9 @@ do_add(struct admin *ad, int argc, char **argv)
 	char name[DB_MAX_NAME + 8], pw[MAX_PASSWORD + 2] = "";
 	struct db_entry *e;
 	struct db_keyset ks;
+	struct db_txn *t = NULL;
+	struct db_policy polbuf, *pol = NULL;
+	char why[ACCOUNT_WHY_MAX] = "";
 	int32_t ets[DB_MAX_KEYS];
 	size_t nets;
 	orth_err ret;
@@ -547,46 +594,82 @@ do_add(struct admin *ad, int argc, char **argv)
 	}
 	if (o.password_stdin && get_password(pw, sizeof(pw)))
 		return 1;
+	rc = 1;
 	e = arena_alloc(&ad->a, sizeof(*e));
 	if (e == NULL)
-		return 1;
+		goto out;
 	e->name = name;
 	e->policy = "";
 	if (ad->realm->default_principal_flags != NULL &&
 	    db_attrs_apply(ad->realm->default_principal_flags, &e->attributes) != ORTH_OK) {
 		cli_error(CMD, "%s: bad default_principal_flags '%s'", ad->config_path,
 			  ad->realm->default_principal_flags);
-		return 1;
+		goto out;
 	}
 	if ((rc = apply_common(&o, e)) != 0)
-		return rc;
+		goto out;
+	ret = db_txn_begin(ad->db, &t);
+	if (ret != ORTH_OK) {
+		rc = db_fail("add", name, ret);
+		goto out;
+	}
+	if ((rc = policy_of(ad, t, e, true, "add", &polbuf, &pol)) != 0)
+		goto out;
+	/* MIT's create_principal: the policy's rules apply to the first
+	 * password too, its enctypes to any keys, and its maximum life sets
+	 * the password's expiry. */
+	ret = o.password_stdin ? account_password_quality(pol, &p, pw, strlen(pw), why, sizeof(why))
+			       : ORTH_OK;
+	if (ret == ORTH_OK && o.enctypes == NULL && pol != NULL && pol->n_allowed > 0) {
+		nets = pol->n_allowed;
+		memcpy(ets, pol->allowed_enctypes, nets * sizeof(ets[0]));
+	}
+	if (ret == ORTH_OK)
+		ret = account_enctypes_check(pol, ets, nets, why, sizeof(why));
+	if (ret != ORTH_OK) {
+		cli_error(CMD, "add %s: %s", name, why[0] ? why : orth_err_str(ret));
+		rc = 1;
+		goto out;
+	}
 	ret = account_keyset_make(ad->db, &p, o.password_stdin ? pw : NULL,
 				  o.password_stdin ? strlen(pw) : 0, ets, nets, 1, &ad->a, &ks);
-	crypto_wipe(pw, sizeof(pw));
 	if (ret == ORTH_OK)
 		ret = db_entry_add_keyset(e, &ks, 0);
-	if (ret == ORTH_OK && o.password_stdin)
+	if (ret == ORTH_OK && o.password_stdin) {
 		e->last_pw_change = e->mod_time;
+		if (!o.have_pw_expires)
+			e->pw_expire = account_pw_expire(pol, e->mod_time);
+	}
 	if (ret == ORTH_OK)
-		ret = db_principal_put(ad->db, e, DB_PUT_NEW);
-	if (ret != ORTH_OK)
-		return db_fail("add", name, ret);
+		ret = db_txn_put(t, e, DB_PUT_NEW);
+	if (ret == ORTH_OK) {
+		ret = db_txn_commit(t);
+		t = NULL;
+	}
+	if (ret != ORTH_OK) {
+		rc = db_fail("add", name, ret);
+		goto out;
+	}
 	printf("added %s\n", name);
-	return 0;
+out:
+	crypto_wipe(pw, sizeof(pw));
+	db_txn_abort(t);
+	return rc;
 }
 
 /* Read-modify-write of one principal in one write transaction. */
-enum change { CH_MODIFY, CH_PASSWORD, CH_RANDKEY };
+enum change { CH_MODIFY, CH_RANDKEY };
 
 static int
 do_change(struct admin *ad, int argc, char **argv, enum change what)
 {
-	static const char *const names[] = {"modify", "set-password", "randkey"};
+	static const char *const names[] = {"modify", "randkey"};
 	struct princ_opts o;
 	struct principal p;
-	char name[DB_MAX_NAME + 8], pw[MAX_PASSWORD + 2] = "";
+	char name[DB_MAX_NAME + 8], why[ACCOUNT_WHY_MAX] = "";
 	struct db_entry *e;
 	struct db_txn *t = NULL;
+	struct db_policy polbuf, *pol = NULL;
 	int32_t ets[DB_MAX_KEYS];
 	size_t nets = 0;
 	orth_err ret;
@@ -606,19 +689,25 @@ do_change(struct admin *ad, int argc, char **argv, enum change what)
 		return rc;
 	if (admin_setup(ad, true, true) || canon_name(ad, o.names[0], &p, name, sizeof(name)))
 		return 1;
-	if (what == CH_PASSWORD && get_password(pw, sizeof(pw)))
-		return 1;
 	e = arena_alloc(&ad->a, sizeof(*e));
 	if (e == NULL)
 		return 1;
 	ret = db_txn_begin(ad->db, &t);
 	if (ret == ORTH_OK)
 		ret = db_txn_get(t, name, &ad->a, e);
-	if (ret == ORTH_OK && (rc = apply_common(&o, e)) != 0) {
-		db_txn_abort(t);
-		return rc;
+	if (ret == ORTH_OK && (rc = apply_common(&o, e)) != 0)
+		goto out;
+	if (ret == ORTH_OK &&
+	    (rc = policy_of(ad, t, e, o.policy != NULL, names[what], &polbuf, &pol)) != 0)
+		goto out;
+	if (ret == ORTH_OK && (o.policy != NULL || o.clear_policy) && !o.have_pw_expires) {
+		/* MIT's modify_principal: a new policy's maximum life dates
+		 * the current password; no policy, no expiry. */
+		e->pw_expire = 0;
+		if (pol != NULL && e->last_pw_change != 0)
+			e->pw_expire = account_pw_expire(pol, e->last_pw_change);
 	}
-	if (ret == ORTH_OK && what != CH_MODIFY) {
+	if (ret == ORTH_OK && what == CH_RANDKEY) {
 		struct db_keyset ks;
 		uint32_t kvno = e->nkeysets ? e->keysets[0].kvno + 1 : 1;
 		unsigned keep = ad->realm->keep_old_keys;
@@ -626,6 +715,10 @@ do_change(struct admin *ad, int argc, char **argv, enum change what)
 			keep = DB_MAX_KEYSETS - 1;
 		if (o.discard_old)
 			keep = 0;
+		if (nets == 0 && pol != NULL && pol->n_allowed > 0) {
+			nets = pol->n_allowed;
+			memcpy(ets, pol->allowed_enctypes, nets * sizeof(ets[0]));
+		}
 		if (nets == 0) {
 			/* default: the enctypes the principal has now, else the realm's */
 			for (size_t i = 0; e->nkeysets && i < e->keysets[0].nkeys; i++)
@@ -636,28 +729,136 @@ do_change(struct admin *ad, int argc, char **argv, enum change what)
 				memcpy(ets, ad->realm->supported_enctypes, nets * sizeof(ets[0]));
 			}
 		}
-		ret = account_keyset_make(ad->db, &p, what == CH_PASSWORD ? pw : NULL,
-					  what == CH_PASSWORD ? strlen(pw) : 0, ets, nets, kvno,
-					  &ad->a, &ks);
+		ret = account_enctypes_check(pol, ets, nets, why, sizeof(why));
+		if (ret != ORTH_OK) {
+			cli_error(CMD, "randkey %s: %s", name, why);
+			rc = 1;
+			goto out;
+		}
+		ret = account_keyset_make(ad->db, &p, NULL, 0, ets, nets, kvno, &ad->a, &ks);
 		if (ret == ORTH_OK)
 			ret = db_entry_add_keyset(e, &ks, keep);
-		if (what == CH_PASSWORD)
-			e->last_pw_change = e->mod_time;
 	}
-	crypto_wipe(pw, sizeof(pw));
 	if (ret == ORTH_OK)
 		ret = db_txn_put(t, e, DB_PUT_REPLACE);
 	if (ret == ORTH_OK) {
 		ret = db_txn_commit(t);
 		t = NULL;
 	}
-	db_txn_abort(t);
-	if (ret != ORTH_OK)
-		return db_fail(names[what], name, ret);
+	if (ret != ORTH_OK) {
+		rc = db_fail(names[what], name, ret);
+		goto out;
+	}
 	if (what == CH_MODIFY)
 		printf("modified %s\n", name);
 	else
 		printf("%s: new keys for %s, kvno %u\n", names[what], name, e->keysets[0].kvno);
+out:
+	db_txn_abort(t);
+	return rc;
+}
+
+/*
+ * set-password: account_password_change() (kdc/account.h), the very
+ * function kpasswd calls, as an administrator (the policy's minimum life
+ * does not apply; its other rules do).
+ */
+static int
+do_set_password(struct admin *ad, int argc, char **argv)
+{
+	struct princ_opts o;
+	struct principal p;
+	char name[DB_MAX_NAME + 8], pw[MAX_PASSWORD + 2] = "", why[ACCOUNT_WHY_MAX] = "";
+	struct account_pw_change rq;
+	int32_t ets[DB_MAX_KEYS];
+	size_t nets = 0;
+	uint32_t kvno = 0;
+	orth_err ret;
+	int rc = parse_opts(argc, argv, &o);
+
+	if (rc)
+		return rc;
+	if (o.nnames != 1) {
+		cli_error(CMD, "set-password: need one NAME");
+		return 2;
+	}
+	if (o.random_key || o.nattrs || o.set_preauth || o.have_max_life || o.have_max_renew ||
+	    o.have_expires || o.have_pw_expires || o.policy || o.clear_policy ||
+	    (o.keep_old && o.discard_old)) {
+		cli_error(CMD, "set-password takes --password-stdin, --enctypes LIST and one of "
+			  "--keep-old, --discard-old (use modify for the rest)");
+		return 2;
+	}
+	if (o.enctypes != NULL && (rc = parse_enctypes(o.enctypes, ets, &nets)) != 0)
+		return rc;
+	if (admin_setup(ad, true, true) || canon_name(ad, o.names[0], &p, name, sizeof(name)))
+		return 1;
+	if (get_password(pw, sizeof(pw)))
+		return 1;
+	memset(&rq, 0, sizeof(rq));
+	rq.name = name;
+	rq.password = pw;
+	rq.password_len = strlen(pw);
+	rq.by = mod_by();
+	rq.now = (int64_t)time(NULL);
+	rq.enctypes = nets > 0 ? ets : NULL;
+	rq.n_enctypes = nets;
+	rq.admin = true;
+	rq.keep = o.keep_old ? ACCOUNT_KEEP_ALL : o.discard_old ? ACCOUNT_KEEP_NONE
+								: ACCOUNT_KEEP_REALM;
+	ret = account_password_change(ad->db, ad->realm, &rq, &kvno, why, sizeof(why));
+	crypto_wipe(pw, sizeof(pw));
+	if (ret != ORTH_OK && why[0] != '\0') {
+		cli_error(CMD, "set-password %s: %s", name, why);
+		return 1;
+	}
+	if (ret != ORTH_OK)
+		return db_fail("set-password", name, ret);
+	printf("set-password: new keys for %s, kvno %u\n", name, kvno);
+	return 0;
+}
+
+/* unlock: forget the failed pre-authentications (MIT's modprinc -unlock). */
+static int
+do_unlock(struct admin *ad, int argc, char **argv)
+{
+	struct principal p;
+	char name[DB_MAX_NAME + 8];
+	struct db_entry *e;
+	struct db_txn *t = NULL;
+	uint32_t had = 0;
+	bool changed = false;
+	orth_err ret;
+
+	if (argc != 2) {
+		cli_error(CMD, "unlock: need one NAME");
+		return 2;
+	}
+	if (admin_setup(ad, true, true) || canon_name(ad, argv[1], &p, name, sizeof(name)))
+		return 1;
+	e = arena_alloc(&ad->a, sizeof(*e));
+	if (e == NULL)
+		return 1;
+	ret = db_txn_begin(ad->db, &t);
+	if (ret == ORTH_OK)
+		ret = db_txn_get(t, name, &ad->a, e);
+	if (ret == ORTH_OK) {
+		had = e->fail_count;
+		changed = lockout_unlock(e);
+	}
+	if (ret == ORTH_OK && changed)
+		ret = db_txn_put(t, e, DB_PUT_REPLACE);
+	if (ret == ORTH_OK && changed) {
+		ret = db_txn_commit(t);
+		t = NULL;
+	}
+	db_txn_abort(t);
+	if (ret != ORTH_OK)
+		return db_fail("unlock", name, ret);
+	if (changed)
+		printf("unlocked %s (%u failed pre-authentications forgotten)\n", name, had);
+	else
+		printf("%s has no failed pre-authentications counted: nothing to unlock\n", name);
 	return 0;
 }
 
@@ -718,7 +919,27 @@ salt_type_name(uint16_t t)
 static orth_err
 print_entry(struct admin *ad, const struct db_entry *e, bool json, bool keys, bool first)
 {
-	char attrs[512], t1[64], t2[64], t3[64], t4[64];
+	char attrs[512], t1[64], t2[64], t3[64], t4[64], t5[64], t6[64], lock[128];
+	struct db_policy pol;
+	bool have_pol = false, locked;
+	int64_t until = 0;
+
+	if (e->policy[0] != '\0')
+		have_pol = db_policy_get(ad->db, e->policy, &ad->a, &pol) == ORTH_OK;
+	locked = lockout_is_locked(have_pol ? &pol : NULL, e, (int64_t)time(NULL));
+	if (locked)
+		until = lockout_locked_until(&pol, e);
+	fmt_time(e->last_failed, t5, sizeof(t5));
+	fmt_time(until, t6, sizeof(t6));
+	if (!locked)
+		snprintf(lock, sizeof(lock), "not locked");
+	else if (until != 0)
+		snprintf(lock, sizeof(lock), "locked until %s", t6);
+	else
+		snprintf(lock, sizeof(lock), "locked until unlocked (orthrus admin unlock)");
+	fmt_time(e->last_success, t6, sizeof(t6));
+	if (e->last_success == 0)
+		snprintf(t6, sizeof(t6), "not recorded");
 	db_attrs_format(e->attributes, attrs, sizeof(attrs));
 	fmt_time(e->princ_expire, t1, sizeof(t1));
 	fmt_time(e->pw_expire, t2, sizeof(t2));
@@ -746,14 +967,22 @@ print_entry(struct admin *ad, const struct db_entry *e, bool json, bool keys, bo
 		json_str(stdout, e->mod_by, strlen(e->mod_by));
 		printf(",\"policy\":");
 		json_str(stdout, e->policy, strlen(e->policy));
+		printf(",\"fail_count\":%u,\"last_failed\":%lld,\"last_success\":%lld,"
+		       "\"locked\":%s,\"locked_until\":%lld,\"history_keys\":%zu",
+		       e->fail_count, (long long)e->last_failed, (long long)e->last_success,
+		       locked ? "true" : "false", (long long)until, e->nhist);
 		printf(",\"keys\":[");
 	} else {
 		printf("Principal: %s\nAttributes: %s\nMax life: %lld\nMax renewable life: %lld\n"
 		       "Expires: %s\nPassword expires: %s\nLast password change: %s\n"
-		       "Policy: %s\nLast modified: %s by %s\nKey sets: %zu\n",
+		       "Policy: %s%s\nLast modified: %s by %s\n"
+		       "Failed password attempts: %u\nLast failed authentication: %s\n"
+		       "Last successful authentication: %s\nLock: %s\nPassword history: %zu keys\n"
+		       "Key sets: %zu\n",
 		       e->name, attrs[0] ? attrs : "(none)", (long long)e->max_life,
-		       (long long)e->max_renew, t1, t2, t3, e->policy[0] ? e->policy : "(none)", t4,
-		       e->mod_by, e->nkeysets);
+		       (long long)e->max_renew, t1, t2, t3, e->policy[0] ? e->policy : "(none)",
+		       e->policy[0] && !have_pol ? " (does not exist)" : "", t4, e->mod_by,
+		       e->fail_count, t5, t6, lock, e->nhist, e->nkeysets);
 	}
 	for (size_t i = 0; i < e->nkeysets; i++) {
 		const struct db_keyset *ks = &e->keysets[i];
@@ -1037,22 +1266,422 @@ do_ktlist(int argc, char **argv)
 	return 0;
 }
 
+/* ---- policies ---- */
+
+struct pol_opts {
+	bool json;
+	const char *names[2];
+	size_t nnames;
+	bool have_maxlife, have_minlife, have_minlength, have_minclasses, have_history;
+	bool have_maxfailure, have_interval, have_duration, have_allowed;
+	int64_t maxlife, minlife, interval, duration;
+	uint32_t minlength, minclasses, history, maxfailure;
+	int32_t allowed[DB_MAX_KEYS];
+	size_t n_allowed;
+};
+
+/* A count for option a: 0..max. */
+static int
+parse_count(const char *a, const char *v, uint32_t max, uint32_t *out)
+{
+	char *end;
+	unsigned long n;
+
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (*v == '\0' || *v == '-' || *end != '\0' || errno != 0 || n > max) {
+		cli_error(CMD, "bad value '%s' for %s (0 to %u)", v, a, (unsigned)max);
+		return 2;
+	}
+	*out = (uint32_t)n;
+	return 0;
+}
+
+/* `policy SUB [NAME] [options]`: argv[0] "policy", argv[1] SUB.  MIT's
+ * kadmin option names (-maxlife ...), with two dashes. */
+static int
+parse_pol_opts(int argc, char **argv, struct pol_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	for (int i = 2; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		int rc = 0;
+		bool dur = strcmp(a, "--maxlife") == 0 || strcmp(a, "--minlife") == 0 ||
+			   strcmp(a, "--failurecountinterval") == 0 ||
+			   strcmp(a, "--lockoutduration") == 0;
+		bool cnt = strcmp(a, "--minlength") == 0 || strcmp(a, "--minclasses") == 0 ||
+			   strcmp(a, "--history") == 0 || strcmp(a, "--maxfailure") == 0;
+
+		if (strcmp(a, "--json") == 0) {
+			o->json = true;
+			continue;
+		}
+		if ((dur || cnt || strcmp(a, "--allowedkeysalts") == 0) && v == NULL) {
+			cli_error(CMD, "option %s needs a value", a);
+			return 2;
+		}
+		if (dur) {
+			int64_t d;
+			i++;
+			if (config_parse_duration(v, &d) != ORTH_OK) {
+				cli_error(CMD, "bad duration '%s' for %s", v, a);
+				return 2;
+			}
+			if (strcmp(a, "--maxlife") == 0) {
+				o->have_maxlife = true;
+				o->maxlife = d;
+			} else if (strcmp(a, "--minlife") == 0) {
+				o->have_minlife = true;
+				o->minlife = d;
+			} else if (strcmp(a, "--failurecountinterval") == 0) {
+				o->have_interval = true;
+				o->interval = d;
+			} else {
+				o->have_duration = true;
+				o->duration = d;
+			}
+		} else if (cnt) {
+			i++;
+			if (strcmp(a, "--minlength") == 0) {
+				o->have_minlength = true;
+				rc = parse_count(a, v, ACCOUNT_MAX_PASSWORD, &o->minlength);
+			} else if (strcmp(a, "--minclasses") == 0) {
+				o->have_minclasses = true;
+				rc = parse_count(a, v, 5, &o->minclasses);
+			} else if (strcmp(a, "--history") == 0) {
+				o->have_history = true;
+				rc = parse_count(a, v, DB_MAX_HISTORY + 1, &o->history);
+			} else {
+				o->have_maxfailure = true;
+				rc = parse_count(a, v, UINT32_MAX, &o->maxfailure);
+			}
+		} else if (strcmp(a, "--allowedkeysalts") == 0) {
+			i++;
+			o->have_allowed = true;
+			/* MIT's "enctype:salt,...": only the normal salt here */
+			if (strcmp(v, "none") != 0 && v[0] != '\0')
+				rc = parse_enctypes(v, o->allowed, &o->n_allowed);
+		} else if (a[0] == '-' && a[1] != '\0') {
+			cli_error(CMD, "unknown option %s (try 'orthrus admin --help')", a);
+			return 2;
+		} else if (o->nnames < 2) {
+			o->names[o->nnames++] = a;
+		} else {
+			cli_error(CMD, "policy: too many names");
+			return 2;
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static bool
+pol_opts_any(const struct pol_opts *o)
+{
+	return o->have_maxlife || o->have_minlife || o->have_minlength || o->have_minclasses ||
+	       o->have_history || o->have_maxfailure || o->have_interval || o->have_duration ||
+	       o->have_allowed;
+}
+
+static void
+pol_opts_apply(const struct pol_opts *o, struct db_policy *p)
+{
+	if (o->have_maxlife)
+		p->pw_max_life = o->maxlife;
+	if (o->have_minlife)
+		p->pw_min_life = o->minlife;
+	if (o->have_minlength)
+		p->pw_min_length = o->minlength;
+	if (o->have_minclasses)
+		p->pw_min_classes = o->minclasses;
+	if (o->have_history)
+		p->pw_history_num = o->history;
+	if (o->have_maxfailure)
+		p->pw_max_fail = o->maxfailure;
+	if (o->have_interval)
+		p->pw_failcnt_interval = o->interval;
+	if (o->have_duration)
+		p->pw_lockout_duration = o->duration;
+	if (o->have_allowed) {
+		p->n_allowed = o->n_allowed;
+		memcpy(p->allowed_enctypes, o->allowed, o->n_allowed * sizeof(o->allowed[0]));
+	}
+}
+
+/* Policy names: 1 to DB_MAX_POLICY_NAME printable ASCII characters. */
+static int
+policy_name_check(const char *name)
+{
+	size_t n = strlen(name);
+	bool ok = n > 0 && n <= DB_MAX_POLICY_NAME;
+
+	for (size_t i = 0; ok && i < n; i++)
+		ok = name[i] > ' ' && name[i] < 0x7f;
+	if (!ok) {
+		cli_error(CMD, "bad policy name '%s' (1 to %d printable characters, no spaces)", name,
+			  DB_MAX_POLICY_NAME);
+		return 2;
+	}
+	return 0;
+}
+
+/* "90d", "1d2h3m4s", "0" */
+static void
+fmt_duration(int64_t d, char *buf, size_t cap)
+{
+	size_t len = 0;
+	static const struct {
+		int64_t secs;
+		char unit;
+	} units[] = {{86400, 'd'}, {3600, 'h'}, {60, 'm'}, {1, 's'}};
+
+	buf[0] = '\0';
+	if (d <= 0) {
+		snprintf(buf, cap, "0");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]) && len < cap; i++) {
+		int k;
+		if (d < units[i].secs)
+			continue;
+		k = snprintf(buf + len, cap - len, "%lld%c", (long long)(d / units[i].secs),
+			     units[i].unit);
+		if (k < 0)
+			break;
+		len += (size_t)k;
+		d %= units[i].secs;
+	}
+}
+
+static void
+print_policy(const struct db_policy *p, bool json)
+{
+	char d1[64], d2[64], d3[64], d4[64], ets[512] = "";
+	size_t len = 0;
+
+	for (size_t i = 0; i < p->n_allowed && len < sizeof(ets); i++) {
+		const char *n = crypto_enctype_name(p->allowed_enctypes[i]);
+		int k = n ? snprintf(ets + len, sizeof(ets) - len, "%s%s:normal", i ? "," : "", n)
+			  : snprintf(ets + len, sizeof(ets) - len, "%s%d:normal", i ? "," : "",
+				     (int)p->allowed_enctypes[i]);
+		if (k < 0)
+			break;
+		len += (size_t)k;
+	}
+	if (json) {
+		printf("{\"name\":");
+		json_str(stdout, p->name, strlen(p->name));
+		printf(",\"pw_max_life\":%lld,\"pw_min_life\":%lld,\"pw_min_length\":%u,"
+		       "\"pw_min_classes\":%u,\"pw_history_num\":%u,\"pw_max_fail\":%u,"
+		       "\"pw_failcnt_interval\":%lld,\"pw_lockout_duration\":%lld,"
+		       "\"allowed_keysalts\":",
+		       (long long)p->pw_max_life, (long long)p->pw_min_life, p->pw_min_length,
+		       p->pw_min_classes, p->pw_history_num, p->pw_max_fail,
+		       (long long)p->pw_failcnt_interval, (long long)p->pw_lockout_duration);
+		json_str(stdout, ets, strlen(ets));
+		printf("}");
+		return;
+	}
+	/* MIT's get_policy labels */
+	fmt_duration(p->pw_max_life, d1, sizeof(d1));
+	fmt_duration(p->pw_min_life, d2, sizeof(d2));
+	fmt_duration(p->pw_failcnt_interval, d3, sizeof(d3));
+	fmt_duration(p->pw_lockout_duration, d4, sizeof(d4));
+	printf("Policy: %s\nMaximum password life: %s\nMinimum password life: %s\n"
+	       "Minimum password length: %u\nMinimum number of password character classes: %u\n"
+	       "Number of old keys kept: %u\nMaximum password failures before lockout: %u\n"
+	       "Password failure count reset interval: %s\nPassword lockout duration: %s\n"
+	       "Allowed key/salt types: %s\n",
+	       p->name, d1, d2, p->pw_min_length, p->pw_min_classes, p->pw_history_num,
+	       p->pw_max_fail, d3, d4, ets[0] ? ets : "(any)");
+}
+
+struct policy_use {
+	const char *name;
+	size_t n;
+	char first[DB_MAX_NAME + 1];
+};
+
+static orth_err
+policy_use_one(void *arg, const struct db_entry *e, const uint8_t *rec, size_t len)
+{
+	struct policy_use *u = arg;
+	(void)rec;
+	(void)len;
+	if (strcmp(e->policy, u->name) == 0 && u->n++ == 0)
+		snprintf(u->first, sizeof(u->first), "%s", e->name);
+	return ORTH_OK;
+}
+
+struct policy_list {
+	const char *glob;
+	bool json;
+	size_t n;
+};
+
+static orth_err
+policy_list_one(void *arg, const struct db_policy *p, const uint8_t *rec, size_t len)
+{
+	struct policy_list *pl = arg;
+	(void)rec;
+	(void)len;
+	if (pl->glob != NULL && fnmatch(pl->glob, p->name, 0) != 0)
+		return ORTH_OK;
+	if (pl->json) {
+		printf("%s", pl->n ? "," : "");
+		json_str(stdout, p->name, strlen(p->name));
+	} else
+		printf("%s\n", p->name);
+	pl->n++;
+	return ORTH_OK;
+}
+
+static int
+pol_fail(const char *what, const char *name, orth_err ret)
+{
+	if (ret == ORTH_E_NOTFOUND)
+		cli_error(CMD, "policy %s: policy %s does not exist", what, name);
+	else if (ret == ORTH_E_EXISTS)
+		cli_error(CMD, "policy %s: policy %s already exists", what, name);
+	else if (ret == ORTH_E_NOSPACE)
+		cli_error(CMD, "policy %s %s: database full (LMDB map size or disk); nothing was "
+			  "written", what, name);
+	else
+		cli_error(CMD, "policy %s %s: %s", what, name, orth_err_str(ret));
+	return 1;
+}
+
+static int
+do_policy(struct admin *ad, int argc, char **argv)
+{
+	struct pol_opts o;
+	struct db_policy *p;
+	struct db_txn *t = NULL;
+	const char *sub = argc > 1 ? argv[1] : "";
+	bool is_add = strcmp(sub, "add") == 0, is_mod = strcmp(sub, "modify") == 0;
+	orth_err ret = ORTH_OK;
+	int rc = parse_pol_opts(argc, argv, &o);
+
+	if (rc)
+		return rc;
+	if (!is_add && !is_mod && strcmp(sub, "delete") != 0 && strcmp(sub, "get") != 0 &&
+	    strcmp(sub, "list") != 0) {
+		cli_error(CMD, "policy: need add, modify, delete, get or list");
+		return 2;
+	}
+	if (strcmp(sub, "list") == 0 ? o.nnames > 1 : o.nnames != 1) {
+		cli_error(CMD, "policy %s: need %s", sub,
+			  strcmp(sub, "list") == 0 ? "at most one GLOB" : "one policy NAME");
+		return 2;
+	}
+	if (!is_add && !is_mod && pol_opts_any(&o)) {
+		cli_error(CMD, "policy %s takes no policy options", sub);
+		return 2;
+	}
+	if (o.nnames == 1 && (is_add || is_mod) && (rc = policy_name_check(o.names[0])) != 0)
+		return rc;
+	if (admin_setup(ad, true, is_add || is_mod || strcmp(sub, "delete") == 0))
+		return 1;
+	p = arena_alloc(&ad->a, sizeof(*p));
+	if (p == NULL)
+		return 1;
+	memset(p, 0, sizeof(*p));
+	if (strcmp(sub, "list") == 0) {
+		struct policy_list pl = {o.nnames ? o.names[0] : NULL, o.json, 0};
+		if (o.json)
+			printf("[");
+		ret = db_policy_iterate(ad->db, policy_list_one, &pl);
+		if (o.json)
+			printf("]\n");
+		if (ret != ORTH_OK) {
+			cli_error(CMD, "policy list: %s", orth_err_str(ret));
+			return 1;
+		}
+		return 0;
+	}
+	if (strcmp(sub, "get") == 0) {
+		ret = db_policy_get(ad->db, o.names[0], &ad->a, p);
+		if (ret != ORTH_OK)
+			return pol_fail("get", o.names[0], ret);
+		print_policy(p, o.json);
+		if (o.json)
+			printf("\n");
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
+	ret = db_txn_begin(ad->db, &t);
+	if (ret == ORTH_OK && strcmp(sub, "delete") == 0) {
+		/* Inside the write transaction: no principal can take the
+		 * policy between the count and the delete. */
+		struct policy_use *u = arena_alloc(&ad->a, sizeof(*u));
+		if (u == NULL)
+			ret = ORTH_E_NOMEM;
+		else {
+			memset(u, 0, sizeof(*u));
+			u->name = o.names[0];
+			ret = db_principal_iterate(ad->db, policy_use_one, u);
+		}
+		if (ret == ORTH_OK && u->n > 0) {
+			cli_error(CMD, "policy delete: policy %s is in use by %zu principal%s (%s%s); "
+				  "change them with 'orthrus admin modify NAME --clear-policy' first",
+				  o.names[0], u->n, u->n == 1 ? "" : "s", u->first,
+				  u->n > 1 ? ", ..." : "");
+			db_txn_abort(t);
+			return 1;
+		}
+		if (ret == ORTH_OK)
+			ret = db_txn_policy_delete(t, o.names[0]);
+	} else if (ret == ORTH_OK) {
+		if (is_mod)
+			ret = db_txn_policy_get(t, o.names[0], &ad->a, p);
+		p->name = o.names[0];
+		pol_opts_apply(&o, p);
+		if (ret == ORTH_OK)
+			ret = db_txn_policy_put(t, p, is_add ? DB_PUT_NEW : DB_PUT_REPLACE);
+	}
+	if (ret == ORTH_OK) {
+		ret = db_txn_commit(t);
+		t = NULL;
+	}
+	db_txn_abort(t);
+	if (ret != ORTH_OK)
+		return pol_fail(sub, o.names[0], ret);
+	printf("%s policy %s\n", is_add ? "added" : is_mod ? "modified" : "deleted", o.names[0]);
+	return 0;
+}
+
 /* ---- dump / load ---- */
 /*
  * Dump format, text, one item per line:
- *   orthrus-dump 1
+ *   orthrus-dump 2
  *   realm REALM
  *   check HEX             (the master key check value)
+ *   policy HEX            (one raw record per policy, in name order)
  *   princ HEX             (one raw record per principal, in name order)
- *   end COUNT
+ *   end PRINCIPALS POLICIES
+ * Version 1 (still loaded) had no policies and ended "end PRINCIPALS".
  * Keys stay encrypted under the master key; the file is mode 0600.
  */
-#define DUMP_MAGIC "orthrus-dump 1"
+#define DUMP_MAGIC "orthrus-dump 2"
+#define DUMP_MAGIC_V1 "orthrus-dump 1"
 
 struct dump_state {
 	FILE *f;
-	size_t n;
+	size_t n, npol;
 };
+
+static orth_err
+dump_policy(void *arg, const struct db_policy *p, const uint8_t *rec, size_t len)
+{
+	struct dump_state *ds = arg;
+	(void)p;
+	fputs("policy ", ds->f);
+	hex(ds->f, rec, len);
+	fputc('\n', ds->f);
+	ds->npol++;
+	return ferror(ds->f) ? ORTH_E_IO : ORTH_OK;
+}
 
 static orth_err
 dump_one(void *arg, const struct db_entry *e, const uint8_t *rec, size_t len)
@@ -1070,7 +1699,7 @@ static int
 do_dump(struct admin *ad, int argc, char **argv)
 {
 	char tmp[4096];
-	struct dump_state ds = {NULL, 0};
+	struct dump_state ds = {NULL, 0, 0};
 	const uint8_t *check;
 	size_t check_len;
 	orth_err ret;
@@ -1094,8 +1723,10 @@ do_dump(struct admin *ad, int argc, char **argv)
 	fprintf(ds.f, "%s\nrealm %s\ncheck ", DUMP_MAGIC, db_realm(ad->db));
 	hex(ds.f, check, check_len);
 	fputc('\n', ds.f);
-	ret = db_principal_iterate(ad->db, dump_one, &ds);
-	fprintf(ds.f, "end %zu\n", ds.n);
+	ret = db_policy_iterate(ad->db, dump_policy, &ds);
+	if (ret == ORTH_OK)
+		ret = db_principal_iterate(ad->db, dump_one, &ds);
+	fprintf(ds.f, "end %zu %zu\n", ds.n, ds.npol);
 	if (fflush(ds.f) != 0 || fsync(fileno(ds.f)) != 0)
 		ret = ret ? ret : ORTH_E_IO;
 	if (fclose(ds.f) != 0)
@@ -1107,7 +1738,7 @@ do_dump(struct admin *ad, int argc, char **argv)
 		cli_error(CMD, "dump: %s: %s", argv[1], orth_err_str(ret));
 		return 1;
 	}
-	printf("dumped %zu principals to %s\n", ds.n, argv[1]);
+	printf("dumped %zu principals and %zu policies to %s\n", ds.n, ds.npol, argv[1]);
 	return 0;
 }
 
@@ -1137,8 +1768,8 @@ do_load(struct admin *ad, int argc, char **argv)
 	ssize_t len;
 	unsigned lineno = 0;
 	uint8_t *rec = NULL, check[DB_MAX_FIELD];
-	size_t check_len = 0, n = 0;
-	bool have_check = false, ended = false, created = false;
+	size_t check_len = 0, n = 0, npol = 0;
+	bool have_check = false, ended = false, created = false, v1;
 	struct db_txn *t = NULL;
 	orth_err ret = ORTH_OK;
 	char err[512] = "";
@@ -1160,10 +1791,12 @@ do_load(struct admin *ad, int argc, char **argv)
 	if (rec == NULL)
 		goto cleanup;
 	/* header first, so a wrong file is refused before anything changes */
-	if ((len = getline(&line, &cap, f)) < 0 || strcmp(line, DUMP_MAGIC "\n") != 0) {
-		cli_error(CMD, "load: %s is not an Orthrus dump (version 1)", argv[1]);
+	if ((len = getline(&line, &cap, f)) < 0 ||
+	    (strcmp(line, DUMP_MAGIC "\n") != 0 && strcmp(line, DUMP_MAGIC_V1 "\n") != 0)) {
+		cli_error(CMD, "load: %s is not an Orthrus dump (version 1 or 2)", argv[1]);
 		goto cleanup;
 	}
+	v1 = strcmp(line, DUMP_MAGIC_V1 "\n") == 0;
 	lineno = 1;
 	if ((len = getline(&line, &cap, f)) < 0 || strncmp(line, "realm ", 6) != 0) {
 		cli_error(CMD, "load: %s:2: expected 'realm'", argv[1]);
@@ -1216,10 +1849,19 @@ do_load(struct admin *ad, int argc, char **argv)
 			}
 			ret = db_txn_put_raw(t, rec, (l - 6) / 2, DB_PUT_NEW);
 			n++;
+		} else if (strncmp(line, "policy ", 7) == 0 && have_check && !v1) {
+			if ((l - 7) / 2 > DB_MAX_RECORD || unhex(line + 7, l - 7, rec) != 0) {
+				ret = ORTH_E_MALFORMED;
+				break;
+			}
+			ret = db_txn_policy_put_raw(t, rec, (l - 7) / 2, DB_PUT_NEW);
+			npol++;
 		} else if (strncmp(line, "end ", 4) == 0) {
 			char *e;
-			unsigned long long k = strtoull(line + 4, &e, 10);
-			if (*e != '\0' || k != n)
+			unsigned long long k = strtoull(line + 4, &e, 10), kp = 0;
+			if (!v1 && *e == ' ')
+				kp = strtoull(e + 1, &e, 10);
+			if (*e != '\0' || k != n || kp != npol)
 				ret = ORTH_E_TRUNCATED;
 			ended = true;
 		} else
@@ -1246,7 +1888,7 @@ do_load(struct admin *ad, int argc, char **argv)
 		cli_error(CMD, "load: commit failed: %s; nothing was loaded", orth_err_str(ret));
 		goto cleanup;
 	}
-	printf("loaded %zu principals from %s\n", n, argv[1]);
+	printf("loaded %zu principals and %zu policies from %s\n", n, npol, argv[1]);
 	rc = 0;
 cleanup:
 	db_txn_abort(t);
@@ -1324,7 +1966,11 @@ cmd_admin(int argc, char **argv)
 	else if (strcmp(args[0], "modify") == 0)
 		rc = do_change(&ad, nargs, args, CH_MODIFY);
 	else if (strcmp(args[0], "set-password") == 0)
-		rc = do_change(&ad, nargs, args, CH_PASSWORD);
+		rc = do_set_password(&ad, nargs, args);
+	else if (strcmp(args[0], "unlock") == 0)
+		rc = do_unlock(&ad, nargs, args);
+	else if (strcmp(args[0], "policy") == 0)
+		rc = do_policy(&ad, nargs, args);
 	else if (strcmp(args[0], "randkey") == 0)
 		rc = do_change(&ad, nargs, args, CH_RANDKEY);
 	else if (strcmp(args[0], "delete") == 0)

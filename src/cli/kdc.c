@@ -125,6 +125,9 @@ cmd_kdc(int argc, char **argv)
 	dbo.stash_path = realm->key_stash_file;
 	dbo.realm = realm->name;
 	dbo.map_size = realm->database_map_size;
+	/* Read-write: the lockout counts (kdc/lockout.h) are written from
+	 * the request path. */
+	dbo.readwrite = true;
 	/* Check the database now, so that errors reach the terminal. */
 	ret = db_open(&dbo, &db, err, sizeof(err));
 	if (ret != ORTH_OK) {

@@ -51,8 +51,11 @@
 #define DB_CHECK_PLAINTEXT "orthrus master key check v1"
 #define DB_MASTER_SALT_SUFFIX "orthrus-master"
 
-#define DB_RECORD_VERSION 1
+#define DB_RECORD_VERSION 2       /* what db_entry_encode writes; 1 still decodes */
+#define DB_POLICY_VERSION 1
 #define DB_MAX_NAME 1024        /* canonical name, bytes */
+#define DB_MAX_POLICY_NAME 255  /* policy name, bytes */
+#define DB_MAX_HISTORY 24       /* earlier passwords' keys kept per principal */
 #define DB_MAX_KEYSETS 12       /* newest + up to 11 old ones */
 #define DB_MAX_KEYS 8           /* keys (enctypes) per key set */
 #define DB_MAX_FIELD 1024       /* salt, s2kparams, encrypted key, strings */
@@ -136,18 +139,57 @@ struct db_entry {
 	const char *policy;          /* "" when none */
 	size_t nkeysets;
 	struct db_keyset keysets[DB_MAX_KEYSETS]; /* newest (highest kvno) first */
+	/* Since record version 2.  The lockout state (kdc/lockout.h), MIT's
+	 * krbLoginFailedCount, krbLastFailedAuth, krbLastSuccessfulAuth: */
+	uint32_t fail_count;         /* failed pre-authentications counted */
+	int64_t last_failed;         /* Unix time of the last one; 0 = never */
+	int64_t last_success;        /* Unix time; 0 = not recorded (only a
+				      * success that reset a count is) */
+	/* Earlier passwords (kdc/account.h), MIT's krbPwdHistory: one key of
+	 * each, sealed like the others, newest first.  Keys, never
+	 * passwords. */
+	size_t nhist;
+	struct db_key hist[DB_MAX_HISTORY];
 };
 
 /*
- * Record format (version 1), all integers big-endian:
- *   u8 version = 1
+ * A password policy, MIT's (kadm5_policy_ent_rec; in MIT's LDAP schema a
+ * krbPwdPolicy entry).  A principal names its policy (db_entry.policy);
+ * the rules are applied by src/kdc/account.h (password changes) and
+ * src/kdc/lockout.h (failed pre-authentication).  0 means "no rule" for
+ * every field.
+ */
+struct db_policy {
+	const char *name;
+	int64_t pw_max_life;         /* seconds until a new password expires */
+	int64_t pw_min_life;         /* seconds before its owner may change it */
+	uint32_t pw_min_length;      /* characters */
+	uint32_t pw_min_classes;     /* 1..5 of: lower, upper, digit, punct, other */
+	uint32_t pw_history_num;     /* passwords refused: the current one and
+				      * pw_history_num - 1 earlier ones */
+	uint32_t pw_max_fail;        /* failed pre-authentications before lockout */
+	int64_t pw_failcnt_interval; /* seconds after which the count restarts */
+	int64_t pw_lockout_duration; /* seconds; 0: until `orthrus admin unlock` */
+	size_t n_allowed;            /* 0: any enctype */
+	int32_t allowed_enctypes[DB_MAX_KEYS];
+};
+
+/*
+ * Record format, all integers big-endian:
+ *   u8 version (1 or 2)
  *   u16 len + name | u32 attributes
  *   i64 max_life, max_renew, princ_expire, pw_expire, last_pw_change, mod_time
  *   u16 len + mod_by | u16 len + policy
  *   u8 nkeysets, then per key set: u32 kvno, u8 nkeys, then per key:
  *     i32 enctype, u16 salt_type, u16 len + salt, u16 len + s2kparams,
  *     u16 len + encrypted key
- * Nothing may follow.  Decoding is strict and bounded (limits above).
+ * and in version 2 only:
+ *   u32 fail_count | i64 last_failed, last_success
+ *   u8 nhist, then per entry the fields of a key as above
+ * Nothing may follow.  Decoding is strict and bounded (limits above); a
+ * version 1 record decodes with the version 2 fields zero, and encodes as
+ * version 2.  Stored records keep their version until rewritten, so that
+ * a dump of an older database loads byte for byte.
  */
 /* Encode e into buf (cap bytes); ORTH_E_LIMIT when it does not fit or a
  * field exceeds its limit. */
@@ -158,6 +200,26 @@ orth_err db_entry_encode(const struct db_entry *e, uint8_t *buf, size_t cap,
  * version). */
 orth_err db_entry_decode(const uint8_t *buf, size_t len, struct arena *a,
 			 struct db_entry *out);
+
+/*
+ * Policy record format (version 1), big-endian, the key of the record
+ * being its name:
+ *   u8 version = 1 | u16 len + name
+ *   i64 pw_max_life, pw_min_life
+ *   u32 pw_min_length, pw_min_classes, pw_history_num, pw_max_fail
+ *   i64 pw_failcnt_interval, pw_lockout_duration
+ *   u8 n_allowed, then n_allowed x i32 enctype
+ * Nothing may follow.  Refused when decoding: an empty name, a name with a
+ * NUL or longer than DB_MAX_POLICY_NAME, a negative duration, more than 5
+ * classes, a history above DB_MAX_HISTORY + 1, a minimum length above
+ * DB_MAX_FIELD, more than DB_MAX_KEYS enctypes.  The encoder refuses the
+ * same (ORTH_E_RANGE / ORTH_E_LIMIT), so that what is stored decodes.
+ */
+orth_err db_policy_encode(const struct db_policy *p, uint8_t *buf, size_t cap,
+			  size_t *len_out);
+/* Errors as db_entry_decode; *out's name points into a. */
+orth_err db_policy_decode(const uint8_t *buf, size_t len, struct arena *a,
+			  struct db_policy *out);
 
 struct db;
 struct db_reader;
@@ -212,9 +274,15 @@ orth_err db_reader_key(struct db_reader *r, const struct db_entry *e,
 		       int32_t enctype, uint32_t kvno, struct crypto_key **key_out,
 		       const struct db_key **info_out, uint32_t *kvno_out);
 
+/* The policy name through r; ORTH_E_NOTFOUND when absent. */
+orth_err db_reader_policy_get(struct db_reader *r, const char *name,
+			      struct arena *a, struct db_policy *out);
+
 /* The same through the db's built-in reader (one thread). */
 orth_err db_principal_get(struct db *db, const char *name, struct arena *a,
 			  struct db_entry *out);
+orth_err db_policy_get(struct db *db, const char *name, struct arena *a,
+		       struct db_policy *out);
 orth_err db_entry_key(struct db *db, const struct db_entry *e, int32_t enctype,
 		      uint32_t kvno, struct crypto_key **key_out,
 		      const struct db_key **info_out, uint32_t *kvno_out);
@@ -227,6 +295,10 @@ orth_err db_entry_key(struct db *db, const struct db_entry *e, int32_t enctype,
 typedef orth_err (*db_iterate_fn)(void *arg, const struct db_entry *e,
 				  const uint8_t *rec, size_t rec_len);
 orth_err db_principal_iterate(struct db *db, db_iterate_fn fn, void *arg);
+/* Every policy in name order, the same way. */
+typedef orth_err (*db_policy_iterate_fn)(void *arg, const struct db_policy *p,
+					 const uint8_t *rec, size_t rec_len);
+orth_err db_policy_iterate(struct db *db, db_policy_iterate_fn fn, void *arg);
 
 /* The realm and the master key (owned by db) of an open database. */
 const char *db_realm(const struct db *db);
@@ -242,6 +314,14 @@ orth_err db_key_seal(struct db *db, const struct crypto_key *key,
 		     uint16_t salt_type, const uint8_t *salt, size_t salt_len,
 		     const uint8_t *s2kparams, size_t s2kparams_len,
 		     struct arena *a, struct db_key *out);
+/*
+ * The key k (from a db_entry) decrypted under the master key; *out owned
+ * by the caller.  ORTH_E_MASTERKEY: does not decrypt.  Unlike
+ * db_entry_key() safe from any thread, as is db_key_seal(): both work on
+ * a copy of the master key.
+ */
+orth_err db_key_unseal(struct db *db, const struct db_key *k,
+		       struct crypto_key **out);
 /*
  * Put ks as the newest key set of e, keeping at most keep_old older ones
  * (the oldest are dropped).  ORTH_E_RANGE when ks->kvno is not above the
@@ -267,8 +347,16 @@ orth_err db_txn_put_raw(struct db_txn *t, const uint8_t *rec, size_t len,
 			enum db_put_mode mode);
 /* ORTH_E_NOTFOUND when absent. */
 orth_err db_txn_delete(struct db_txn *t, const char *name);
-/* Remove every principal (for load). */
+/* Remove every principal and every policy (for load). */
 orth_err db_txn_clear(struct db_txn *t);
+/* Policies, as the principal functions above. */
+orth_err db_txn_policy_get(struct db_txn *t, const char *name, struct arena *a,
+			   struct db_policy *out);
+orth_err db_txn_policy_put(struct db_txn *t, const struct db_policy *p,
+			   enum db_put_mode mode);
+orth_err db_txn_policy_put_raw(struct db_txn *t, const uint8_t *rec, size_t len,
+			       enum db_put_mode mode);
+orth_err db_txn_policy_delete(struct db_txn *t, const char *name);
 /* Replace the stored check value (load: keeps dumps byte-identical);
  * refused with ORTH_E_MASTERKEY unless it decrypts under the master key. */
 orth_err db_txn_set_check(struct db_txn *t, const uint8_t *check, size_t len);
@@ -282,10 +370,18 @@ orth_err db_principal_rename(struct db *db, const char *old_name,
 			     const char *new_name);
 
 /*
- * Check every record: decodes, its key equals its name, every key
- * decrypts under the master key to the right length.  *count_out: records
- * checked.  On failure the bad name goes to err.
+ * Check every record: decodes, its key equals its name, every key (and
+ * every password history key) decrypts under the master key to the right
+ * length, the policy it names exists; every policy record decodes.
+ * *count_out: principals checked.  On failure the bad name goes to err.
  */
 orth_err db_verify(struct db *db, size_t *count_out, char *err, size_t errlen);
+
+/*
+ * The id of the last committed write transaction (LMDB's txnid): it grows
+ * by one with every commit, so tests can tell whether something was
+ * written.
+ */
+uint64_t db_last_txnid(struct db *db);
 
 #endif

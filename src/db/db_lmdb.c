@@ -3,10 +3,13 @@
  * <lmdb.h>.
  *
  * Layout: one environment file (MDB_NOSUBDIR: database_name itself, plus
- * "<database_name>-lock"), two named databases: "meta" (version, realm,
- * master key enctype, check value) and "principals" (canonical name ->
- * record).  Data returned by LMDB is valid only inside its transaction, so
- * records are decoded into the caller's arena before the transaction ends.
+ * "<database_name>-lock"), three named databases: "meta" (version, realm,
+ * master key enctype, check value), "principals" (canonical name ->
+ * record) and "policies" (policy name -> policy record).  A database made
+ * before policies existed has no "policies": a read-write open adds it, a
+ * read-only one sees no policies.  Data returned by LMDB is valid only
+ * inside its transaction, so records are decoded into the caller's arena
+ * before the transaction ends.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +36,8 @@ struct db_reader {
 
 struct db {
 	MDB_env *env;
-	MDB_dbi meta, princ;
+	MDB_dbi meta, princ, pol;
+	bool has_pol;                /* "policies" exists (see above) */
 	char *realm;
 	struct crypto_key *mkey;
 	uint8_t *check;
@@ -215,6 +219,9 @@ meta_load(struct db *db, const struct db_options *o, char *err, size_t errlen)
 			o->path);
 		CHECK(0, ORTH_E_NODB);
 	}
+	rc = mdb_dbi_open(txn, "policies", 0, &db->pol);
+	CHECK(rc == 0 || rc == MDB_NOTFOUND, map_mdb(rc));
+	db->has_pol = rc == 0;
 	k.mv_data = "version";
 	k.mv_size = 7;
 	CHECK(mdb_get(txn, db->meta, &k, &v) == 0 && v.mv_size == 1 &&
@@ -258,6 +265,30 @@ cleanup:
 	return ret;
 }
 
+/* A database made before policies existed gets its "policies" now. */
+static orth_err
+policies_add(struct db *db, const struct db_options *o, char *err, size_t errlen)
+{
+	MDB_txn *txn = NULL;
+	int rc = mdb_txn_begin(db->env, NULL, 0, &txn);
+
+	if (rc == 0)
+		rc = mdb_dbi_open(txn, "policies", MDB_CREATE, &db->pol);
+	if (rc == 0) {
+		rc = mdb_txn_commit(txn);
+		txn = NULL;
+	}
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	if (rc != 0) {
+		orth_err_format(err, errlen, "cannot add policies to database %s: %s", o->path,
+			mdb_strerror(rc));
+		return map_mdb(rc);
+	}
+	db->has_pol = true;
+	return ORTH_OK;
+}
+
 orth_err
 db_open(const struct db_options *o, struct db **out, char *err, size_t errlen)
 {
@@ -270,6 +301,8 @@ db_open(const struct db_options *o, struct db **out, char *err, size_t errlen)
 	TRY(env_open(o, false, db, err, errlen));
 	TRY(stash_read(o->stash_path, &db->mkey, err, errlen));
 	TRY(meta_load(db, o, err, errlen));
+	if (o->readwrite && !db->has_pol)
+		TRY(policies_add(db, o, err, errlen));
 	*out = db;
 	db = NULL;
 cleanup:
@@ -341,6 +374,8 @@ db_create(const struct db_options *o, int32_t mkey_enctype, const char *password
 	CHECK(mdb_txn_begin(db->env, NULL, 0, &txn) == 0, ORTH_E_IO);
 	CHECK(mdb_dbi_open(txn, "meta", MDB_CREATE, &db->meta) == 0, ORTH_E_IO);
 	CHECK(mdb_dbi_open(txn, "principals", MDB_CREATE, &db->princ) == 0, ORTH_E_IO);
+	CHECK(mdb_dbi_open(txn, "policies", MDB_CREATE, &db->pol) == 0, ORTH_E_IO);
+	db->has_pol = true;
 	TRY(put_meta(txn, db->meta, "version", &one, 1));
 	TRY(put_meta(txn, db->meta, "realm", o->realm, strlen(o->realm)));
 	TRY(put_meta(txn, db->meta, "check", check, check_len));
@@ -476,6 +511,46 @@ db_reader_get(struct db_reader *r, const char *name, struct arena *a, struct db_
 	return ret;
 }
 
+/* The policy name from dbi of txn, decoded into a. */
+static orth_err
+policy_get_in(MDB_txn *txn, MDB_dbi dbi, const char *name, struct arena *a,
+	      struct db_policy *out)
+{
+	MDB_val k, v;
+	int rc;
+	size_t nlen = strlen(name);
+	orth_err ret;
+
+	if (nlen == 0 || nlen > DB_MAX_POLICY_NAME)
+		return ORTH_E_NOTFOUND;
+	k.mv_data = (void *)name;
+	k.mv_size = nlen;
+	rc = mdb_get(txn, dbi, &k, &v);
+	if (rc != 0)
+		return map_mdb(rc);
+	ret = db_policy_decode(v.mv_data, v.mv_size, a, out);
+	if (ret == ORTH_OK && strcmp(out->name, name) != 0)
+		ret = ORTH_E_MALFORMED;
+	return ret;
+}
+
+orth_err
+db_reader_policy_get(struct db_reader *r, const char *name, struct arena *a,
+		     struct db_policy *out)
+{
+	orth_err ret;
+	int rc;
+
+	if (!r->db->has_pol)
+		return ORTH_E_NOTFOUND;
+	rc = mdb_txn_renew(r->txn);
+	if (rc != 0)
+		return map_mdb(rc);
+	ret = policy_get_in(r->txn, r->db->pol, name, a, out);
+	mdb_txn_reset(r->txn);
+	return ret;
+}
+
 orth_err
 db_reader_key(struct db_reader *r, const struct db_entry *e, int32_t enctype, uint32_t kvno,
 	      struct crypto_key **key_out, const struct db_key **info_out, uint32_t *kvno_out)
@@ -530,6 +605,15 @@ db_principal_get(struct db *db, const char *name, struct arena *a, struct db_ent
 }
 
 orth_err
+db_policy_get(struct db *db, const char *name, struct arena *a, struct db_policy *out)
+{
+	orth_err ret = builtin_reader(db);
+	if (ret != ORTH_OK)
+		return ret;
+	return db_reader_policy_get(db->reader, name, a, out);
+}
+
+orth_err
 db_entry_key(struct db *db, const struct db_entry *e, int32_t enctype, uint32_t kvno,
 	     struct crypto_key **key_out, const struct db_key **info_out, uint32_t *kvno_out)
 {
@@ -574,6 +658,42 @@ cleanup:
 }
 
 orth_err
+db_policy_iterate(struct db *db, db_policy_iterate_fn fn, void *arg)
+{
+	orth_err ret = ORTH_OK;
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	struct arena a = {0};
+	int rc;
+
+	if (!db->has_pol)
+		return ORTH_OK;
+	TRY(arena_init(&a, DB_MAX_RECORD));
+	rc = mdb_txn_begin(db->env, NULL, MDB_RDONLY, &txn);
+	CHECK(rc == 0, map_mdb(rc));
+	rc = mdb_cursor_open(txn, db->pol, &cur);
+	CHECK(rc == 0, map_mdb(rc));
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct db_policy p;
+		arena_reset(&a);
+		TRY(db_policy_decode(v.mv_data, v.mv_size, &a, &p));
+		CHECK(strlen(p.name) == k.mv_size && memcmp(p.name, k.mv_data, k.mv_size) == 0,
+		      ORTH_E_MALFORMED);
+		TRY(fn(arg, &p, v.mv_data, v.mv_size));
+	}
+	CHECK(rc == MDB_NOTFOUND, map_mdb(rc));
+cleanup:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	if (txn != NULL)
+		mdb_txn_abort(txn);
+	arena_free(&a);
+	return ret;
+}
+
+orth_err
 db_key_seal(struct db *db, const struct crypto_key *key, uint16_t salt_type,
 	    const uint8_t *salt, size_t salt_len, const uint8_t *s2kparams,
 	    size_t s2kparams_len, struct arena *a, struct db_key *out)
@@ -582,6 +702,7 @@ db_key_seal(struct db *db, const struct crypto_key *key, uint16_t salt_type,
 	const uint8_t *kb = crypto_key_bytes(key, &klen);
 	uint8_t *enc;
 	orth_err ret;
+	struct crypto_key *mk = NULL;
 
 	if (salt_len > DB_MAX_FIELD || s2kparams_len > DB_MAX_FIELD)
 		return ORTH_E_LIMIT;
@@ -589,7 +710,13 @@ db_key_seal(struct db *db, const struct crypto_key *key, uint16_t salt_type,
 	enc = arena_alloc(a, clen);
 	if (enc == NULL)
 		return ORTH_E_LIMIT;
-	ret = crypto_encrypt(db->mkey, DB_KU_KEY, kb, klen, enc, &clen);
+	/* A copy: key objects cache derived keys and are not thread-safe,
+	 * and kpasswd seals from the KDC's workers (copying only reads the
+	 * key's fixed bytes). */
+	ret = crypto_key_copy(db->mkey, &mk);
+	if (ret == ORTH_OK)
+		ret = crypto_encrypt(mk, DB_KU_KEY, kb, klen, enc, &clen);
+	crypto_key_free(mk);
 	if (ret != ORTH_OK)
 		return ret;
 	memset(out, 0, sizeof(*out));
@@ -604,6 +731,38 @@ db_key_seal(struct db *db, const struct crypto_key *key, uint16_t salt_type,
 	if ((salt_len && out->salt == NULL) || (s2kparams_len && out->s2kparams == NULL))
 		return ORTH_E_LIMIT;
 	return ORTH_OK;
+}
+
+orth_err
+db_key_unseal(struct db *db, const struct db_key *k, struct crypto_key **out)
+{
+	uint8_t plain[DB_MAX_FIELD];
+	size_t plen = 0;
+	struct crypto_key *mk = NULL;
+	orth_err ret;
+
+	if (k->enc_len > sizeof(plain))
+		return ORTH_E_MALFORMED;
+	ret = crypto_key_copy(db->mkey, &mk);
+	if (ret != ORTH_OK)
+		return ret;
+	if (crypto_decrypt(mk, DB_KU_KEY, k->enc, k->enc_len, plain, &plen) != ORTH_OK)
+		ret = ORTH_E_MASTERKEY;
+	else
+		ret = crypto_key_new(k->enctype, plain, plen, out);
+	crypto_wipe(plain, sizeof(plain));
+	crypto_key_free(mk);
+	return ret;
+}
+
+uint64_t
+db_last_txnid(struct db *db)
+{
+	MDB_envinfo info;
+
+	if (mdb_env_info(db->env, &info) != 0)
+		return 0;
+	return (uint64_t)info.me_last_txnid;
 }
 
 /* ---- writes ---- */
@@ -656,20 +815,28 @@ db_txn_get(struct db_txn *t, const char *name, struct arena *a, struct db_entry 
 }
 
 static orth_err
-put_record(struct db_txn *t, const char *name, const uint8_t *rec, size_t len,
-	   enum db_put_mode mode)
+put_in(struct db_txn *t, MDB_dbi dbi, const char *name, const uint8_t *rec, size_t len,
+       enum db_put_mode mode)
 {
 	MDB_val k = {strlen(name), (void *)name}, v = {len, (void *)rec}, old;
 	int rc;
-	if (k.mv_size == 0 || k.mv_size > DB_MAX_NAME)
-		return ORTH_E_BADNAME;
 	if (mode == DB_PUT_REPLACE) {
-		rc = mdb_get(t->txn, t->db->princ, &k, &old);
+		rc = mdb_get(t->txn, dbi, &k, &old);
 		if (rc != 0)
 			return map_mdb(rc);
 	}
-	rc = mdb_put(t->txn, t->db->princ, &k, &v, mode == DB_PUT_NEW ? MDB_NOOVERWRITE : 0);
+	rc = mdb_put(t->txn, dbi, &k, &v, mode == DB_PUT_NEW ? MDB_NOOVERWRITE : 0);
 	return map_mdb(rc);
+}
+
+static orth_err
+put_record(struct db_txn *t, const char *name, const uint8_t *rec, size_t len,
+	   enum db_put_mode mode)
+{
+	size_t n = strlen(name);
+	if (n == 0 || n > DB_MAX_NAME)
+		return ORTH_E_BADNAME;
+	return put_in(t, t->db->princ, name, rec, len, mode);
 }
 
 orth_err
@@ -713,7 +880,55 @@ db_txn_delete(struct db_txn *t, const char *name)
 orth_err
 db_txn_clear(struct db_txn *t)
 {
-	return map_mdb(mdb_drop(t->txn, t->db->princ, 0));
+	orth_err ret = map_mdb(mdb_drop(t->txn, t->db->princ, 0));
+	if (ret == ORTH_OK)
+		ret = map_mdb(mdb_drop(t->txn, t->db->pol, 0));
+	return ret;
+}
+
+orth_err
+db_txn_policy_get(struct db_txn *t, const char *name, struct arena *a, struct db_policy *out)
+{
+	return policy_get_in(t->txn, t->db->pol, name, a, out);
+}
+
+orth_err
+db_txn_policy_put(struct db_txn *t, const struct db_policy *p, enum db_put_mode mode)
+{
+	orth_err ret;
+	size_t len;
+	uint8_t *buf;
+
+	arena_reset(&t->scratch);
+	buf = arena_alloc(&t->scratch, DB_MAX_RECORD);
+	if (buf == NULL)
+		return ORTH_E_NOMEM;
+	ret = db_policy_encode(p, buf, DB_MAX_RECORD, &len);
+	if (ret != ORTH_OK)
+		return ret;
+	return put_in(t, t->db->pol, p->name, buf, len, mode);
+}
+
+orth_err
+db_txn_policy_put_raw(struct db_txn *t, const uint8_t *rec, size_t len, enum db_put_mode mode)
+{
+	struct db_policy p;
+	orth_err ret;
+
+	arena_reset(&t->scratch);
+	ret = db_policy_decode(rec, len, &t->scratch, &p);
+	if (ret != ORTH_OK)
+		return ret;
+	return put_in(t, t->db->pol, p.name, rec, len, mode);
+}
+
+orth_err
+db_txn_policy_delete(struct db_txn *t, const char *name)
+{
+	MDB_val k = {strlen(name), (void *)name};
+	if (k.mv_size == 0 || k.mv_size > DB_MAX_POLICY_NAME)
+		return ORTH_E_NOTFOUND;
+	return map_mdb(mdb_del(t->txn, t->db->pol, &k, NULL));
 }
 
 orth_err
@@ -808,6 +1023,29 @@ verify_one(void *arg, const struct db_entry *e, const uint8_t *rec, size_t len)
 	struct verify_state *vs = arg;
 	(void)rec;
 	(void)len;
+	for (size_t i = 0; i < e->nhist; i++) {
+		struct crypto_key *key = NULL;
+		orth_err ret = db_key_unseal(vs->db, &e->hist[i], &key);
+		crypto_key_free(key);
+		if (ret != ORTH_OK) {
+			orth_err_format(vs->err, vs->errlen, "%s: password history entry %zu: %s",
+				e->name, i + 1, orth_err_str(ret));
+			return ret;
+		}
+	}
+	if (e->policy[0] != '\0') {
+		struct arena a = {0};
+		struct db_policy p;
+		orth_err ret = arena_init(&a, 4096);
+		if (ret == ORTH_OK)
+			ret = db_policy_get(vs->db, e->policy, &a, &p);
+		arena_free(&a);
+		if (ret != ORTH_OK) {
+			orth_err_format(vs->err, vs->errlen, "%s: policy '%s': %s", e->name, e->policy,
+				ret == ORTH_E_NOTFOUND ? "does not exist" : orth_err_str(ret));
+			return ret;
+		}
+	}
 	for (size_t i = 0; i < e->nkeysets; i++) {
 		for (size_t j = 0; j < e->keysets[i].nkeys; j++) {
 			const struct db_key *k = &e->keysets[i].keys[j];
@@ -826,11 +1064,25 @@ verify_one(void *arg, const struct db_entry *e, const uint8_t *rec, size_t len)
 	return ORTH_OK;
 }
 
+static orth_err
+verify_policy(void *arg, const struct db_policy *p, const uint8_t *rec, size_t len)
+{
+	(void)arg;
+	(void)p;
+	(void)rec;
+	(void)len;
+	return ORTH_OK; /* it decoded: db_policy_iterate checked the rest */
+}
+
 orth_err
 db_verify(struct db *db, size_t *count_out, char *err, size_t errlen)
 {
 	struct verify_state vs = {db, 0, err, errlen};
 	orth_err ret = builtin_reader(db);
+	if (ret == ORTH_OK)
+		ret = db_policy_iterate(db, verify_policy, NULL);
+	if (ret != ORTH_OK && err != NULL)
+		orth_err_format(err, errlen, "policy records: %s", orth_err_str(ret));
 	if (ret == ORTH_OK)
 		ret = db_principal_iterate(db, verify_one, &vs);
 	if (ret != ORTH_OK && err != NULL && err[0] == '\0')

@@ -186,13 +186,23 @@ put_i64(struct writer *w, int64_t v)
 	writer_be32(w, (uint32_t)u);
 }
 
+static void
+put_key(struct writer *w, const struct db_key *k)
+{
+	writer_be32(w, (uint32_t)k->enctype);
+	writer_be16(w, k->salt_type);
+	put_bytes16(w, k->salt, k->salt_len);
+	put_bytes16(w, k->s2kparams, k->s2kparams_len);
+	put_bytes16(w, k->enc, k->enc_len);
+}
+
 orth_err
 db_entry_encode(const struct db_entry *e, uint8_t *buf, size_t cap, size_t *len_out)
 {
 	struct writer w;
 	writer_init(&w, buf, cap);
 	if (e->name == NULL || e->name[0] == '\0' || strlen(e->name) > DB_MAX_NAME ||
-	    e->nkeysets > DB_MAX_KEYSETS)
+	    e->nkeysets > DB_MAX_KEYSETS || e->nhist > DB_MAX_HISTORY)
 		return ORTH_E_LIMIT;
 	writer_u8(&w, DB_RECORD_VERSION);
 	put_str(&w, e->name);
@@ -212,15 +222,16 @@ db_entry_encode(const struct db_entry *e, uint8_t *buf, size_t cap, size_t *len_
 			return ORTH_E_LIMIT;
 		writer_be32(&w, ks->kvno);
 		writer_u8(&w, (uint8_t)ks->nkeys);
-		for (size_t j = 0; j < ks->nkeys; j++) {
-			const struct db_key *k = &ks->keys[j];
-			writer_be32(&w, (uint32_t)k->enctype);
-			writer_be16(&w, k->salt_type);
-			put_bytes16(&w, k->salt, k->salt_len);
-			put_bytes16(&w, k->s2kparams, k->s2kparams_len);
-			put_bytes16(&w, k->enc, k->enc_len);
-		}
+		for (size_t j = 0; j < ks->nkeys; j++)
+			put_key(&w, &ks->keys[j]);
 	}
+	/* version 2 */
+	writer_be32(&w, e->fail_count);
+	put_i64(&w, e->last_failed);
+	put_i64(&w, e->last_success);
+	writer_u8(&w, (uint8_t)e->nhist);
+	for (size_t i = 0; i < e->nhist; i++)
+		put_key(&w, &e->hist[i]);
 	if (writer_err(&w) != ORTH_OK)
 		return writer_err(&w);
 	*len_out = w.len;
@@ -265,12 +276,25 @@ get_i64(struct cursor *c)
 	return (int64_t)((hi << 32) | lo);
 }
 
+static void
+get_key(struct cursor *c, struct db_key *k)
+{
+	k->enctype = (int32_t)cursor_be32(c);
+	k->salt_type = cursor_be16(c);
+	k->salt = get_bytes16(c, &k->salt_len);
+	k->s2kparams = get_bytes16(c, &k->s2kparams_len);
+	k->enc = get_bytes16(c, &k->enc_len);
+	if (k->s2kparams_len == 0)
+		k->s2kparams = NULL;
+}
+
 orth_err
 db_entry_decode(const uint8_t *buf, size_t len, struct arena *a, struct db_entry *out)
 {
 	struct cursor c;
 	const uint8_t *copy;
-	size_t nks;
+	size_t nks, nh = 0;
+	uint8_t version;
 
 	if (len > DB_MAX_RECORD)
 		return ORTH_E_LIMIT;
@@ -279,7 +303,8 @@ db_entry_decode(const uint8_t *buf, size_t len, struct arena *a, struct db_entry
 		return ORTH_E_LIMIT;
 	memset(out, 0, sizeof(*out));
 	cursor_init(&c, copy, len);
-	if (cursor_u8(&c) != DB_RECORD_VERSION)
+	version = cursor_u8(&c);
+	if (version != 1 && version != 2)
 		return cursor_err(&c) ? cursor_err(&c) : ORTH_E_RANGE;
 	out->name = get_str(&c, a);
 	out->attributes = cursor_be32(&c);
@@ -303,18 +328,21 @@ db_entry_decode(const uint8_t *buf, size_t len, struct arena *a, struct db_entry
 		/* newest first, strictly decreasing kvnos */
 		if (i > 0 && ks->kvno >= out->keysets[i - 1].kvno)
 			cursor_fail(&c, ORTH_E_MALFORMED);
-		for (size_t j = 0; j < ks->nkeys && cursor_err(&c) == ORTH_OK; j++) {
-			struct db_key *k = &ks->keys[j];
-			k->enctype = (int32_t)cursor_be32(&c);
-			k->salt_type = cursor_be16(&c);
-			k->salt = get_bytes16(&c, &k->salt_len);
-			k->s2kparams = get_bytes16(&c, &k->s2kparams_len);
-			k->enc = get_bytes16(&c, &k->enc_len);
-			if (k->s2kparams_len == 0)
-				k->s2kparams = NULL;
-		}
+		for (size_t j = 0; j < ks->nkeys && cursor_err(&c) == ORTH_OK; j++)
+			get_key(&c, &ks->keys[j]);
 	}
 	out->nkeysets = nks;
+	if (version >= 2) {
+		out->fail_count = cursor_be32(&c);
+		out->last_failed = get_i64(&c);
+		out->last_success = get_i64(&c);
+		nh = cursor_u8(&c);
+		if (nh > DB_MAX_HISTORY)
+			cursor_fail(&c, ORTH_E_LIMIT);
+		for (size_t i = 0; i < nh && cursor_err(&c) == ORTH_OK; i++)
+			get_key(&c, &out->hist[i]);
+		out->nhist = nh;
+	}
 	if (cursor_end(&c) != ORTH_OK) {
 		orth_err e = cursor_err(&c);
 		memset(out, 0, sizeof(*out));
@@ -323,6 +351,85 @@ db_entry_decode(const uint8_t *buf, size_t len, struct arena *a, struct db_entry
 	if (out->name[0] == '\0')
 		return ORTH_E_MALFORMED;
 	return ORTH_OK;
+}
+
+/* ---- policies ---- */
+
+/* What both directions refuse, so that whatever is stored decodes. */
+static orth_err
+policy_check(const struct db_policy *p)
+{
+	size_t n = p->name != NULL ? strlen(p->name) : 0;
+
+	if (n == 0 || n > DB_MAX_POLICY_NAME || p->n_allowed > DB_MAX_KEYS)
+		return ORTH_E_LIMIT;
+	if (p->pw_max_life < 0 || p->pw_min_life < 0 || p->pw_failcnt_interval < 0 ||
+	    p->pw_lockout_duration < 0 || p->pw_min_classes > 5 ||
+	    p->pw_history_num > DB_MAX_HISTORY + 1 || p->pw_min_length > DB_MAX_FIELD)
+		return ORTH_E_RANGE;
+	return ORTH_OK;
+}
+
+orth_err
+db_policy_encode(const struct db_policy *p, uint8_t *buf, size_t cap, size_t *len_out)
+{
+	struct writer w;
+	orth_err ret = policy_check(p);
+
+	if (ret != ORTH_OK)
+		return ret;
+	writer_init(&w, buf, cap);
+	writer_u8(&w, DB_POLICY_VERSION);
+	put_str(&w, p->name);
+	put_i64(&w, p->pw_max_life);
+	put_i64(&w, p->pw_min_life);
+	writer_be32(&w, p->pw_min_length);
+	writer_be32(&w, p->pw_min_classes);
+	writer_be32(&w, p->pw_history_num);
+	writer_be32(&w, p->pw_max_fail);
+	put_i64(&w, p->pw_failcnt_interval);
+	put_i64(&w, p->pw_lockout_duration);
+	writer_u8(&w, (uint8_t)p->n_allowed);
+	for (size_t i = 0; i < p->n_allowed; i++)
+		writer_be32(&w, (uint32_t)p->allowed_enctypes[i]);
+	if (writer_err(&w) != ORTH_OK)
+		return writer_err(&w);
+	*len_out = w.len;
+	return ORTH_OK;
+}
+
+orth_err
+db_policy_decode(const uint8_t *buf, size_t len, struct arena *a, struct db_policy *out)
+{
+	struct cursor c;
+	orth_err ret;
+
+	memset(out, 0, sizeof(*out));
+	if (len > DB_MAX_RECORD)
+		return ORTH_E_LIMIT;
+	cursor_init(&c, buf, len);
+	if (cursor_u8(&c) != DB_POLICY_VERSION)
+		return cursor_err(&c) ? cursor_err(&c) : ORTH_E_RANGE;
+	out->name = get_str(&c, a);
+	out->pw_max_life = get_i64(&c);
+	out->pw_min_life = get_i64(&c);
+	out->pw_min_length = cursor_be32(&c);
+	out->pw_min_classes = cursor_be32(&c);
+	out->pw_history_num = cursor_be32(&c);
+	out->pw_max_fail = cursor_be32(&c);
+	out->pw_failcnt_interval = get_i64(&c);
+	out->pw_lockout_duration = get_i64(&c);
+	out->n_allowed = cursor_u8(&c);
+	if (out->n_allowed > DB_MAX_KEYS)
+		cursor_fail(&c, ORTH_E_LIMIT);
+	for (size_t i = 0; i < out->n_allowed && cursor_err(&c) == ORTH_OK; i++)
+		out->allowed_enctypes[i] = (int32_t)cursor_be32(&c);
+	ret = cursor_end(&c);
+	if (ret == ORTH_OK)
+		ret = policy_check(out);
+	if (ret != ORTH_OK)
+		memset(out, 0, sizeof(*out));
+	return ret;
 }
 
 orth_err

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kdc_int.h"
+#include "lockout.h"
 #include "proto/encdata.h"
 #include "proto/padata.h"
 #include "proto/pname.h"
@@ -128,6 +129,7 @@ kdc_as(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 		return kdc_fail(r, KDC_ERR_CLIENT_REVOKED, "client is locked");
 	if (client->princ_expire != 0 && client->princ_expire <= r->now)
 		return kdc_fail(r, KDC_ERR_CLIENT_REVOKED, "client has expired");
+	TRY(kdc_lockout_check(ctx, r, client));
 	if (server->attributes & DB_ATTR_DISALLOW_ALL_TIX)
 		return kdc_fail(r, KDC_ERR_SERVICE_REVOKED, "server is locked");
 	if (server->princ_expire != 0 && server->princ_expire <= r->now)
@@ -180,13 +182,14 @@ kdc_as(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 				 &ts) != ORTH_OK) {
 			/* RFC 4120 §5.2.7.2: a wrong key (password).  No
 			 * e-data: MIT clients would retry with it. */
-			return kdc_fail(r, KDC_ERR_PREAUTH_FAILED, "PA-ENC-TIMESTAMP does not decrypt");
+			return kdc_lockout_failed(ctx, r, client);
 		}
 		d = ts.patimestamp - r->now;
 		if (d > ctx->skew || d < -ctx->skew)
 			return kdc_fail(r, KRB_AP_ERR_SKEW, "PA-ENC-TIMESTAMP outside the clock skew");
 		preauth = true;
 		ce = ed.etype;
+		kdc_lockout_succeeded(ctx, r, client);
 	} else {
 		TRY(kdc_key_get(ctx, client, ce, 0, &ckey, &cinfo, NULL));
 		if (client->attributes & DB_ATTR_REQUIRES_PREAUTH) {

@@ -1,5 +1,13 @@
-/* test_db_record.c - the principal record format and attribute names
- * (src/db/db_record.c), without LMDB or crypto. */
+/*
+ * test_db_record.c - the principal and policy record formats and attribute
+ * names (src/db/db_record.c), without LMDB or crypto.
+ *
+ *   test_db_record                     run the checks
+ *   test_db_record --write-seeds DIR   also write records to DIR/db_record
+ *                                      and DIR/db_policy (the seeds of
+ *                                      fuzz/corpus/)
+ */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,8 +42,270 @@ fill(struct db_entry *e)
 	e->keysets[1].keys[0] = (struct db_key){20, DB_SALT_SPECIAL, salt, 3, NULL, 0, enc1, 12};
 }
 
+static const char *seed_dir;
+
+static void
+seed_write(const char *sub, const char *name, const uint8_t *b, size_t len)
+{
+	char path[1024];
+	FILE *f;
+
+	if (seed_dir == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/%s/%s", seed_dir, sub, name);
+	f = fopen(path, "wb");
+	if (f == NULL || fwrite(b, 1, len, f) != len) {
+		perror(path);
+		exit(1);
+	}
+	fclose(f);
+}
+
+/* The version 1 encoding of e (no lockout state, no history), written by
+ * hand as the code before version 2 did: old databases hold these. */
+static size_t
+encode_v1(const struct db_entry *e, uint8_t *buf, size_t cap)
+{
+	uint8_t tmp[4096];
+	size_t len = 0, tail;
+
+	EXPECT_EQ_INT(db_entry_encode(e, tmp, sizeof(tmp), &len), ORTH_OK);
+	/* version 2 appends u32 + 2 x i64 + u8 (+ history) */
+	tail = 4 + 8 + 8 + 1;
+	EXPECT(e->nhist == 0 && len > tail && len - tail <= cap);
+	memcpy(buf, tmp, len - tail);
+	buf[0] = 1;
+	return len - tail;
+}
+
+static void
+fill_policy(struct db_policy *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->name = "strict";
+	p->pw_max_life = 90 * 86400;
+	p->pw_min_life = 3600;
+	p->pw_min_length = 12;
+	p->pw_min_classes = 3;
+	p->pw_history_num = 5;
+	p->pw_max_fail = 5;
+	p->pw_failcnt_interval = 300;
+	p->pw_lockout_duration = 600;
+	p->n_allowed = 2;
+	p->allowed_enctypes[0] = 18;
+	p->allowed_enctypes[1] = 20;
+}
+
+/* Version 2: the lockout state and the password history; version 1
+ * records still decode. */
+static void
+test_v2(struct arena *a)
+{
+	struct db_entry *e = calloc(1, sizeof(*e)), *d = calloc(1, sizeof(*d));
+	uint8_t buf[8192], buf2[8192];
+	size_t len = 0, len2 = 0;
+
+	fill(e);
+	e->fail_count = 4;
+	e->last_failed = 1800000000;
+	e->last_success = -1;
+	e->nhist = 2;
+	e->hist[0] = (struct db_key){18, DB_SALT_NORMAL, salt, 11, NULL, 0, enc1, 16};
+	e->hist[1] = (struct db_key){17, DB_SALT_SPECIAL, salt, 5, s2k, 4, enc1, 7};
+	EXPECT_EQ_INT(db_entry_encode(e, buf, sizeof(buf), &len), ORTH_OK);
+	EXPECT_EQ_INT(buf[0], 2);
+	arena_reset(a);
+	EXPECT_EQ_INT(db_entry_decode(buf, len, a, d), ORTH_OK);
+	EXPECT_EQ_INT(d->fail_count, 4);
+	EXPECT_EQ_INT(d->last_failed, 1800000000);
+	EXPECT_EQ_INT(d->last_success, -1);
+	EXPECT_EQ_INT(d->nhist, 2);
+	EXPECT_EQ_INT(d->hist[1].enctype, 17);
+	EXPECT_EQ_INT(d->hist[1].salt_type, DB_SALT_SPECIAL);
+	EXPECT_EQ_INT(d->hist[1].s2kparams_len, 4);
+	EXPECT(d->hist[0].s2kparams == NULL);
+	EXPECT_MEM(d->hist[1].enc, enc1, 7);
+	EXPECT_EQ_INT(db_entry_encode(d, buf2, sizeof(buf2), &len2), ORTH_OK);
+	EXPECT(len2 == len && memcmp(buf, buf2, len) == 0);
+	seed_write("db_record", "v2_lockout_history", buf, len);
+	/* every truncation fails; so does a byte more */
+	for (size_t cut = 0; cut < len; cut++) {
+		arena_reset(a);
+		EXPECT(db_entry_decode(buf, cut, a, d) != ORTH_OK);
+	}
+	buf[len] = 0;
+	EXPECT_EQ_INT(db_entry_decode(buf, len + 1, a, d), ORTH_E_TRAILING);
+	/* too many history entries, encoding and decoding */
+	e->nhist = DB_MAX_HISTORY + 1;
+	EXPECT_EQ_INT(db_entry_encode(e, buf, sizeof(buf), &len2), ORTH_E_LIMIT);
+	e->nhist = 2;
+	EXPECT_EQ_INT(db_entry_encode(e, buf, sizeof(buf), &len), ORTH_OK);
+	{
+		/* nhist: the byte before the two history entries */
+		size_t at = len - (4 + 2 + 2 + 11 + 2 + 0 + 2 + 16) - (4 + 2 + 2 + 5 + 2 + 4 + 2 + 7) - 1;
+		EXPECT_EQ_INT(buf[at], 2);
+		buf[at] = DB_MAX_HISTORY + 1;
+		arena_reset(a);
+		EXPECT_EQ_INT(db_entry_decode(buf, len, a, d), ORTH_E_LIMIT);
+	}
+	/* a version 1 record: decodes with zero lockout state and history,
+	 * encodes as version 2 with the same fields */
+	fill(e);
+	len = encode_v1(e, buf, sizeof(buf));
+	seed_write("db_record", "v1_two_keysets", buf, len);
+	arena_reset(a);
+	EXPECT_EQ_INT(db_entry_decode(buf, len, a, d), ORTH_OK);
+	EXPECT_EQ_INT(d->fail_count, 0);
+	EXPECT_EQ_INT(d->last_failed, 0);
+	EXPECT_EQ_INT(d->nhist, 0);
+	EXPECT_EQ_INT(d->keysets[1].kvno, 2);
+	EXPECT_EQ_INT(db_entry_encode(d, buf2, sizeof(buf2), &len2), ORTH_OK);
+	EXPECT_EQ_INT(buf2[0], 2);
+	EXPECT(len2 == len + 21 && memcmp(buf + 1, buf2 + 1, len - 1) == 0);
+	/* a version 1 record with the version 2 fields after it: trailing */
+	buf2[0] = 1;
+	arena_reset(a);
+	EXPECT_EQ_INT(db_entry_decode(buf2, len2, a, d), ORTH_E_TRAILING);
+	/* a version 2 record cut where version 1 ends: truncated */
+	buf2[0] = 2;
+	arena_reset(a);
+	EXPECT_EQ_INT(db_entry_decode(buf2, len, a, d), ORTH_E_TRUNCATED);
+	buf2[0] = 3;
+	EXPECT_EQ_INT(db_entry_decode(buf2, len2, a, d), ORTH_E_RANGE);
+	free(e);
+	free(d);
+}
+
+/* Policy records: round trip, limits, hostile bytes. */
+static void
+test_policy(struct arena *a)
+{
+	struct db_policy p, q;
+	uint8_t buf[1024], buf2[1024];
+	size_t len = 0, len2 = 0, fails = 0;
+
+	fill_policy(&p);
+	EXPECT_EQ_INT(db_policy_encode(&p, buf, sizeof(buf), &len), ORTH_OK);
+	EXPECT_EQ_INT(buf[0], DB_POLICY_VERSION);
+	EXPECT_EQ_INT(len, 1 + 2 + 6 + 8 + 8 + 4 * 4 + 8 + 8 + 1 + 2 * 4);
+	arena_reset(a);
+	EXPECT_EQ_INT(db_policy_decode(buf, len, a, &q), ORTH_OK);
+	EXPECT(strcmp(q.name, "strict") == 0);
+	EXPECT_EQ_INT(q.pw_max_life, 90 * 86400);
+	EXPECT_EQ_INT(q.pw_min_life, 3600);
+	EXPECT_EQ_INT(q.pw_min_length, 12);
+	EXPECT_EQ_INT(q.pw_min_classes, 3);
+	EXPECT_EQ_INT(q.pw_history_num, 5);
+	EXPECT_EQ_INT(q.pw_max_fail, 5);
+	EXPECT_EQ_INT(q.pw_failcnt_interval, 300);
+	EXPECT_EQ_INT(q.pw_lockout_duration, 600);
+	EXPECT_EQ_INT(q.n_allowed, 2);
+	EXPECT_EQ_INT(q.allowed_enctypes[1], 20);
+	EXPECT_EQ_INT(db_policy_encode(&q, buf2, sizeof(buf2), &len2), ORTH_OK);
+	EXPECT(len == len2 && memcmp(buf, buf2, len) == 0);
+	seed_write("db_policy", "strict", buf, len);
+	/* a policy of zeros (no rules) and one at every limit */
+	memset(&p, 0, sizeof(p));
+	p.name = "none";
+	EXPECT_EQ_INT(db_policy_encode(&p, buf2, sizeof(buf2), &len2), ORTH_OK);
+	seed_write("db_policy", "empty", buf2, len2);
+	arena_reset(a);
+	EXPECT_EQ_INT(db_policy_decode(buf2, len2, a, &q), ORTH_OK);
+	EXPECT_EQ_INT(q.n_allowed, 0);
+	fill_policy(&p);
+	p.pw_min_classes = 5;
+	p.pw_history_num = DB_MAX_HISTORY + 1;
+	p.pw_max_fail = UINT32_MAX;
+	p.pw_min_length = DB_MAX_FIELD;
+	p.n_allowed = DB_MAX_KEYS;
+	EXPECT_EQ_INT(db_policy_encode(&p, buf2, sizeof(buf2), &len2), ORTH_OK);
+	seed_write("db_policy", "limits", buf2, len2);
+	arena_reset(a);
+	EXPECT_EQ_INT(db_policy_decode(buf2, len2, a, &q), ORTH_OK);
+	EXPECT_EQ_INT(q.pw_max_fail, UINT32_MAX);
+
+	/* what the encoder refuses, so that nothing stored fails to decode */
+	fill_policy(&p);
+	p.pw_min_classes = 6;
+	EXPECT_EQ_INT(db_policy_encode(&p, buf2, sizeof(buf2), &len2), ORTH_E_RANGE);
+	fill_policy(&p);
+	p.pw_lockout_duration = -1;
+	EXPECT_EQ_INT(db_policy_encode(&p, buf2, sizeof(buf2), &len2), ORTH_E_RANGE);
+	fill_policy(&p);
+	p.pw_history_num = DB_MAX_HISTORY + 2;
+	EXPECT_EQ_INT(db_policy_encode(&p, buf2, sizeof(buf2), &len2), ORTH_E_RANGE);
+	fill_policy(&p);
+	p.name = "";
+	EXPECT_EQ_INT(db_policy_encode(&p, buf2, sizeof(buf2), &len2), ORTH_E_LIMIT);
+	fill_policy(&p);
+	p.n_allowed = DB_MAX_KEYS + 1;
+	EXPECT_EQ_INT(db_policy_encode(&p, buf2, sizeof(buf2), &len2), ORTH_E_LIMIT);
+	fill_policy(&p);
+	EXPECT_EQ_INT(db_policy_encode(&p, buf2, 10, &len2), ORTH_E_LIMIT);
+	{
+		char longname[DB_MAX_POLICY_NAME + 2];
+		memset(longname, 'x', sizeof(longname) - 1);
+		longname[sizeof(longname) - 1] = '\0';
+		p.name = longname;
+		EXPECT_EQ_INT(db_policy_encode(&p, buf2, sizeof(buf2), &len2), ORTH_E_LIMIT);
+	}
+
+	/* hostile bytes: truncations, a byte more, every byte flipped */
+	for (size_t cut = 0; cut < len; cut++) {
+		arena_reset(a);
+		EXPECT(db_policy_decode(buf, cut, a, &q) != ORTH_OK);
+	}
+	buf[len] = 0;
+	EXPECT_EQ_INT(db_policy_decode(buf, len + 1, a, &q), ORTH_E_TRAILING);
+	for (size_t i = 0; i < len; i++) {
+		uint8_t saved = buf[i];
+		orth_err r;
+		buf[i] ^= 0xff;
+		arena_reset(a);
+		r = db_policy_decode(buf, len, a, &q);
+		if (r != ORTH_OK)
+			fails++;
+		else {
+			/* what decodes must encode to the same bytes */
+			EXPECT_EQ_INT(db_policy_encode(&q, buf2, sizeof(buf2), &len2), ORTH_OK);
+			EXPECT(len2 == len && memcmp(buf, buf2, len) == 0);
+		}
+		buf[i] = saved;
+	}
+	EXPECT(fails > 10);
+	/* field by field: version, a NUL in the name, a negative interval,
+	 * seven classes, too many enctypes */
+	buf[0] = 2;
+	EXPECT_EQ_INT(db_policy_decode(buf, len, a, &q), ORTH_E_RANGE);
+	buf[0] = DB_POLICY_VERSION;
+	buf[4] = '\0';
+	EXPECT_EQ_INT(db_policy_decode(buf, len, a, &q), ORTH_E_MALFORMED);
+	buf[4] = 'r';
+	buf[9 + 8 + 8 + 16] = 0x80; /* pw_failcnt_interval's top byte */
+	EXPECT_EQ_INT(db_policy_decode(buf, len, a, &q), ORTH_E_RANGE);
+	buf[9 + 8 + 8 + 16] = 0;
+	buf[9 + 8 + 8 + 7] = 7; /* pw_min_classes' low byte */
+	EXPECT_EQ_INT(db_policy_decode(buf, len, a, &q), ORTH_E_RANGE);
+	buf[9 + 8 + 8 + 7] = 3;
+	buf[9 + 8 + 8 + 16 + 16] = DB_MAX_KEYS + 1; /* n_allowed */
+	EXPECT_EQ_INT(db_policy_decode(buf, len, a, &q), ORTH_E_LIMIT);
+	buf[9 + 8 + 8 + 16 + 16] = 2;
+	arena_reset(a);
+	EXPECT_EQ_INT(db_policy_decode(buf, len, a, &q), ORTH_OK);
+	/* a principal record is not a policy record, nor the reverse */
+	{
+		struct db_entry *e = calloc(1, sizeof(*e)), *d = calloc(1, sizeof(*d));
+		fill(e);
+		EXPECT_EQ_INT(db_entry_encode(e, buf2, sizeof(buf2), &len2), ORTH_OK);
+		EXPECT(db_policy_decode(buf2, len2, a, &q) != ORTH_OK);
+		EXPECT(db_entry_decode(buf, len, a, d) != ORTH_OK);
+		free(e);
+		free(d);
+	}
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	struct arena a;
 	struct db_entry *e = calloc(1, sizeof(*e)), *d = calloc(1, sizeof(*d));
@@ -145,6 +415,11 @@ main(void)
 	db_attrs_format(0, text, sizeof(text));
 	EXPECT(strcmp(text, "") == 0);
 	EXPECT(db_attr_from_name("nope") == 0);
+
+	if (argc == 3 && strcmp(argv[1], "--write-seeds") == 0)
+		seed_dir = argv[2];
+	test_v2(&a);
+	test_policy(&a);
 
 	arena_free(&a);
 	free(e);
