@@ -93,6 +93,11 @@ account_password_change(struct db *db, const struct kdc_config_realm *realm,
 				&ks));
 	TRY(db_entry_add_keyset(&e, &ks, realm->keep_old_keys));
 	e.last_pw_change = rq->now;
+	/* As MIT's kadm5_chpass_principal: the new password has not expired
+	 * and need not be changed again (a policy's max life, when there is
+	 * one, sets the next expiry). */
+	e.pw_expire = 0;
+	e.attributes &= ~(uint32_t)DB_ATTR_REQUIRES_PWCHANGE;
 	e.mod_time = rq->now;
 	e.mod_by = rq->by != NULL ? rq->by : rq->name;
 	TRY(db_txn_put(t, &e, DB_PUT_REPLACE));
