@@ -31,6 +31,23 @@ usage(FILE *f)
 		CONFIG_DEFAULT_PATH);
 }
 
+/* kpasswd needs kadmin/changepw, which databases made before it lack. */
+static void
+kpasswd_princ_check(struct db *db, const struct kdc_config_realm *realm)
+{
+	char name[DB_MAX_NAME + 1];
+	struct arena a;
+	struct db_entry e;
+
+	snprintf(name, sizeof(name), "kadmin/changepw@%s", realm->name);
+	if (arena_init(&a, 2 * DB_MAX_RECORD) != ORTH_OK)
+		return;
+	if (db_principal_get(db, name, &a, &e) == ORTH_E_NOTFOUND)
+		log_msg(LOG_LVL_WARN, "kpasswd: %s is not in the database: every password "
+			"change will be refused until 'orthrus admin upgrade' adds it", name);
+	arena_free(&a);
+}
+
 /* One address list of kpasswd from the configured one (port 464 when it
  * names none) or from the KDC's (port replaced by 464). */
 static int
@@ -245,6 +262,8 @@ cmd_kdc(int argc, char **argv)
 		log_msg(LOG_LVL_ERR, "%s", err[0] ? err : orth_err_str(ret));
 		goto out;
 	}
+	if (nc.n_kpasswd_udp + nc.n_kpasswd_tcp > 0)
+		kpasswd_princ_check(db, realm);
 	sh.realm = realm;
 	sh.db = db;
 	sh.acl = acl;

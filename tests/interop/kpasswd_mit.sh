@@ -129,4 +129,21 @@ expect_ok "MIT kpasswd after the hostile traffic" $PTY "Password for alice@" ali
 	"Enter new password" alice-Aft3r "Enter it again" alice-Aft3r -- kpasswd alice
 if k alice alice-Aft3r; then pass "kinit with it"; else fail "kinit after the hostile traffic"; fi
 
+# 5. a database from before kpasswd (no kadmin principals): the KDC says
+# so when it starts, and `orthrus admin upgrade` adds them
+kill "$ORTH_KDC_PID" && wait "$ORTH_KDC_PID" 2>/dev/null
+orth_admin delete kadmin/changepw >/dev/null && orth_admin delete kadmin/admin >/dev/null ||
+	fail "cannot delete the kadmin principals"
+orthkdc_run || fail "KDC restart"
+expect_grep "the KDC warns: kadmin/changepw missing" "kadmin/changepw@$REALM is not in the database" "$LOG"
+expect_fail "MIT kpasswd without kadmin/changepw" "Server not found" \
+	$PTY "Password for alice@" alice-Aft3r -- kpasswd alice
+expect_ok "orthrus admin upgrade" orth_admin upgrade
+expect_grep "upgrade added both" "added 2 principals" "$CHECK_OUT"
+orth_admin get kadmin/changepw >"$ORTH_DIR/get.out" 2>&1
+expect_grep "upgraded kadmin/changepw: pwchange-service" "pwchange-service" "$ORTH_DIR/get.out"
+expect_ok "MIT kpasswd after the upgrade (same KDC process)" $PTY "Password for alice@" alice-Aft3r \
+	"Enter new password" alice-Upgr8 "Enter it again" alice-Upgr8 -- kpasswd alice
+if k alice alice-Upgr8; then pass "kinit with it"; else fail "kinit after the upgrade"; fi
+
 check_done
