@@ -73,8 +73,9 @@ void kdc_ctx_free(struct kdc_ctx *ctx);
  * An identical request seen before within the lookaside window, over
  * either transport, gets the reply it got then (the whole reply, even
  * where it was too big for UDP).  Anything that is not an AS-REQ or
- * TGS-REQ is dropped.  Always logs one line.  Returns the refusal
- * (ORTH_E_KRB) or ORTH_OK; the reply is what counts.
+ * TGS-REQ is dropped.  Always logs one line (for kpasswd its error field
+ * is the RFC 3244 result code).  Returns the refusal (ORTH_E_KRB) or
+ * ORTH_OK; the reply is what counts.
  */
 orth_err kdc_handle(struct kdc_ctx *ctx, const struct kdc_request_info *info,
 		    const uint8_t *req, size_t req_len, struct writer *reply);
