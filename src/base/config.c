@@ -545,9 +545,16 @@ load_realm(const struct config *cfg, const struct config_node *rn,
 		} else if (strcmp(n->name, "kdc_tcp_listen") == 0) {
 			if (load_listen(cfg, n, r->tcp_listen, &r->n_tcp_listen, err, errlen))
 				return ORTH_E_CONFIG;
+		} else if (strcmp(n->name, "kpasswd_listen") == 0) {
+			if (load_listen(cfg, n, r->kpasswd_listen, &r->n_kpasswd_listen, err,
+					errlen))
+				return ORTH_E_CONFIG;
+			r->kpasswd_listen_set = true;
+		} else if (strcmp(n->name, "acl_file") == 0) {
+			r->acl_file = v;
 		} else if (strcmp(n->name, "kdc") == 0 || strcmp(n->name, "admin_server") == 0 ||
 			   strcmp(n->name, "kdc_ports") == 0 || strcmp(n->name, "kdc_tcp_ports") == 0 ||
-			   strcmp(n->name, "acl_file") == 0) {
+			   strcmp(n->name, "kpasswd_server") == 0) {
 			/* krb5.conf / kadmind relations: harmless here */
 		} else
 			warn_unknown(cfg, n, rn->name);
@@ -591,6 +598,11 @@ kdc_config_load(const struct config *cfg, int32_t (*enctype_from_name)(const cha
 					if (load_listen(cfg, n, out->tcp_listen, &out->n_tcp_listen,
 							err, errlen))
 						return ORTH_E_CONFIG;
+				} else if (strcmp(n->name, "kpasswd_listen") == 0) {
+					if (load_listen(cfg, n, out->kpasswd_listen,
+							&out->n_kpasswd_listen, err, errlen))
+						return ORTH_E_CONFIG;
+					out->kpasswd_listen_set = true;
 				} else if (strcmp(n->name, "kdc_ports") == 0 ||
 					   strcmp(n->name, "kdc_tcp_ports") == 0) {
 					/* MIT relations, subsumed by kdc_listen */

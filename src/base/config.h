@@ -116,6 +116,13 @@ struct kdc_config_realm {
 	size_t n_listen;
 	char tcp_listen[KDC_CONFIG_MAX_LISTEN][64];
 	size_t n_tcp_listen;
+	/* kpasswd_listen (MIT's kadmind relation): the kpasswd service's
+	 * addresses, UDP and TCP; a missing port is 464.  Not set: port 464
+	 * on the KDC's addresses; set to nothing: no kpasswd service. */
+	char kpasswd_listen[KDC_CONFIG_MAX_LISTEN][64];
+	size_t n_kpasswd_listen;
+	bool kpasswd_listen_set;
+	const char *acl_file;          /* MIT kadm5.acl syntax; NULL: none */
 	char default_paths[2][512];    /* storage for the defaults above */
 };
 
@@ -125,6 +132,9 @@ struct kdc_config {
 	size_t n_listen;
 	char tcp_listen[KDC_CONFIG_MAX_LISTEN][64];  /* kdc_tcp_listen */
 	size_t n_tcp_listen;
+	char kpasswd_listen[KDC_CONFIG_MAX_LISTEN][64]; /* kpasswd_listen */
+	size_t n_kpasswd_listen;
+	bool kpasswd_listen_set;
 	const char *default_realm;   /* [libdefaults] default_realm or the only realm */
 	struct kdc_config_realm realms[KDC_CONFIG_MAX_REALMS];
 	size_t n_realms;

@@ -45,6 +45,7 @@ usage(FILE *f)
 	fprintf(f,
 		"usage: orthrus admin [-c CONFIG] COMMAND [ARGS...]\n"
 		"  init [--master-password-stdin]\n"
+		"  upgrade                         (adds what an older database lacks)\n"
 		"  add NAME [--password-stdin | --random-key] [--requires-preauth]\n"
 		"      [--attr ATTR]... [--max-life D] [--max-renew D] [--expires TIME]\n"
 		"      [--pw-expires TIME] [--policy P] [--enctypes LIST]\n"
@@ -293,6 +294,95 @@ parse_enctypes(const char *list, int32_t *out, size_t *n)
 
 /* ---- commands ---- */
 
+/*
+ * The principals MIT's kdb5_util create makes for kadmind (its
+ * kadm5_create.c), with the same attributes and lifetimes: random keys of
+ * the realm's enctypes, DISALLOW_TGT_BASED | LOCKDOWN_KEYS, and for
+ * kadmin/changepw PWCHANGE_SERVICE, whose tickets a client with an expired
+ * password may still get (as.c) to change it through kpasswd.
+ */
+static const struct {
+	const char *instance;
+	uint32_t attrs;
+	int64_t max_life;
+} kadmin_princs[] = {
+	{"admin", DB_ATTR_DISALLOW_TGT_BASED | DB_ATTR_LOCKDOWN_KEYS, 3 * 3600},
+	{"changepw",
+	 DB_ATTR_DISALLOW_TGT_BASED | DB_ATTR_PWCHANGE_SERVICE | DB_ATTR_LOCKDOWN_KEYS, 5 * 60},
+};
+
+/* Add the kadmin principals the database lacks, in one transaction;
+ * *added_out: how many.  Existing ones are left as they are. */
+static orth_err
+kadmin_princs_add(struct admin *ad, size_t *added_out)
+{
+	orth_err ret = ORTH_OK;
+	struct db_txn *t = NULL;
+	size_t added = 0;
+
+	TRY(db_txn_begin(ad->db, &t));
+	for (size_t i = 0; i < sizeof(kadmin_princs) / sizeof(kadmin_princs[0]); i++) {
+		const char *comps[2] = {"kadmin", kadmin_princs[i].instance};
+		char *name = arena_alloc(&ad->a, DB_MAX_NAME + 1);
+		struct db_entry *e = arena_alloc(&ad->a, sizeof(*e));
+		struct db_keyset ks;
+		struct principal p;
+
+		CHECK(name != NULL && e != NULL, ORTH_E_NOMEM);
+		TRY(principal_build(&ad->a, ad->realm->name, KRB5_NT_PRINCIPAL, 2, comps, &p));
+		TRY(principal_unparse(&p, name, DB_MAX_NAME + 1, NULL));
+		ret = db_txn_get(t, name, &ad->a, e);
+		if (ret == ORTH_OK)
+			continue;
+		CHECK(ret == ORTH_E_NOTFOUND, ret);
+		memset(e, 0, sizeof(*e));
+		TRY(account_keyset_make(ad->db, &p, NULL, 0, ad->realm->supported_enctypes,
+					ad->realm->n_enctypes, 1, &ad->a, &ks));
+		e->name = name;
+		e->attributes = kadmin_princs[i].attrs;
+		e->max_life = kadmin_princs[i].max_life;
+		e->mod_time = (int64_t)time(NULL);
+		e->mod_by = mod_by();
+		e->policy = "";
+		TRY(db_entry_add_keyset(e, &ks, 0));
+		TRY(db_txn_put(t, e, DB_PUT_NEW));
+		added++;
+	}
+	ret = db_txn_commit(t);
+	t = NULL;
+	if (ret == ORTH_OK)
+		*added_out = added;
+cleanup:
+	db_txn_abort(t);
+	return ret;
+}
+
+static int
+do_upgrade(struct admin *ad, int argc, char **argv)
+{
+	size_t added = 0;
+	orth_err ret;
+
+	(void)argv;
+	if (argc != 1) {
+		cli_error(CMD, "upgrade takes no arguments");
+		return 2;
+	}
+	if (admin_setup(ad, true, true))
+		return 1;
+	ret = kadmin_princs_add(ad, &added);
+	if (ret != ORTH_OK) {
+		cli_error(CMD, "upgrade: %s", orth_err_str(ret));
+		return 1;
+	}
+	if (added == 0)
+		printf("database %s is up to date\n", ad->dbo.path);
+	else
+		printf("added %zu principal%s (kadmin/admin, kadmin/changepw) to %s\n", added,
+		       added == 1 ? "" : "s", ad->dbo.path);
+	return 0;
+}
+
 static int
 do_init(struct admin *ad, int argc, char **argv)
 {
@@ -357,6 +447,11 @@ do_init(struct admin *ad, int argc, char **argv)
 	}
 	if (ret == ORTH_OK)
 		ret = db_principal_put(ad->db, e, DB_PUT_NEW);
+	if (ret == ORTH_OK) {
+		size_t added;
+		snprintf(name, sizeof(name), "kadmin/admin, kadmin/changepw");
+		ret = kadmin_princs_add(ad, &added);
+	}
 	if (ret != ORTH_OK) {
 		cli_error(CMD, "init: cannot create %s: %s", name, orth_err_str(ret));
 		db_close(ad->db);
@@ -1961,6 +2056,8 @@ cmd_admin(int argc, char **argv)
 	ad.config_path = config_path_choose(cfgopt);
 	if (strcmp(args[0], "init") == 0)
 		rc = do_init(&ad, nargs, args);
+	else if (strcmp(args[0], "upgrade") == 0)
+		rc = do_upgrade(&ad, nargs, args);
 	else if (strcmp(args[0], "add") == 0)
 		rc = do_add(&ad, nargs, args);
 	else if (strcmp(args[0], "modify") == 0)

@@ -1,9 +1,10 @@
 /*
  * kdc.c - `orthrus kdc -c CONF [--foreground] [--pidfile F] [--log-json]`:
- * the Key Distribution Center daemon.  Binds every listener first (errors
- * reach the terminal), checks the database, detaches unless --foreground,
- * then runs one worker per CPU (up to KDC_MAX_WORKERS), each with its own
- * struct kdc_ctx.
+ * the Key Distribution Center daemon, and its password-change service
+ * (kpasswd, port 464: the same workers on their own sockets).  Binds every
+ * listener first (errors reach the terminal), checks the database and the
+ * ACL file, detaches unless --foreground, then runs one worker per CPU (up
+ * to KDC_MAX_WORKERS), each with its own struct kdc_ctx.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include "commands.h"
 #include "crypto/crypto.h"
 #include "db/db.h"
+#include "kdc/acl.h"
 #include "kdc/kdc.h"
 
 #define CMD "kdc"
@@ -27,6 +29,71 @@ usage(FILE *f)
 		   "       [--workers N]\n"
 		   "CONFIG: -c/--config FILE, else $ORTHRUS_CONFIG, else %s\n",
 		CONFIG_DEFAULT_PATH);
+}
+
+/* kpasswd needs kadmin/changepw, which databases made before it lack. */
+static void
+kpasswd_princ_check(struct db *db, const struct kdc_config_realm *realm)
+{
+	char name[DB_MAX_NAME + 1];
+	struct arena a;
+	struct db_entry e;
+
+	snprintf(name, sizeof(name), "kadmin/changepw@%s", realm->name);
+	if (arena_init(&a, 2 * DB_MAX_RECORD) != ORTH_OK)
+		return;
+	if (db_principal_get(db, name, &a, &e) == ORTH_E_NOTFOUND)
+		log_msg(LOG_LVL_WARN, "kpasswd: %s is not in the database: every password "
+			"change will be refused until 'orthrus admin upgrade' adds it", name);
+	arena_free(&a);
+}
+
+/* One address list of kpasswd from the configured one (port 464 when it
+ * names none) or from the KDC's (port replaced by 464). */
+static int
+kpasswd_addrs(const char (*cfg)[64], size_t ncfg, const char *const *kdc, size_t nkdc,
+	      bool from_cfg, char (*out)[80], size_t *n_out)
+{
+	size_t n = from_cfg ? ncfg : nkdc;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *a = from_cfg ? cfg[i] : kdc[i];
+		orth_err e = from_cfg ? kdc_net_addr_port_default(a, KDC_NET_DEFAULT_KPASSWD_PORT,
+								  out[i], sizeof(out[i]))
+				      : kdc_net_addr_port_set(a, KDC_NET_DEFAULT_KPASSWD_PORT,
+							      out[i], sizeof(out[i]));
+		if (e != ORTH_OK) {
+			cli_error(CMD, "bad %s address '%s'", from_cfg ? "kpasswd_listen" : "kdc_listen",
+				  a);
+			return 1;
+		}
+	}
+	*n_out = n;
+	return 0;
+}
+
+/* The kpasswd listeners (UDP and TCP); *defaulted: none were configured. */
+static int
+kpasswd_listeners(const struct kdc_config_realm *realm, const struct kdc_config *kc,
+		  const char *const *udp, size_t nudp, const char *const *tcp, size_t ntcp,
+		  char (*kudp)[80], size_t *nkudp, char (*ktcp)[80], size_t *nktcp,
+		  bool *defaulted)
+{
+	const char (*cfg)[64] = NULL;
+	size_t ncfg = 0;
+
+	if (realm->kpasswd_listen_set) {
+		cfg = realm->kpasswd_listen;
+		ncfg = realm->n_kpasswd_listen;
+	} else if (kc->kpasswd_listen_set) {
+		cfg = kc->kpasswd_listen;
+		ncfg = kc->n_kpasswd_listen;
+	}
+	*defaulted = cfg == NULL;
+	if (kpasswd_addrs(cfg, ncfg, udp, nudp, cfg != NULL, kudp, nkudp) != 0 ||
+	    kpasswd_addrs(cfg, ncfg, tcp, ntcp, cfg != NULL, ktcp, nktcp) != 0)
+		return 1;
+	return 0;
 }
 
 int
@@ -48,6 +115,11 @@ cmd_kdc(int argc, char **argv)
 	void *vctx[KDC_MAX_WORKERS];
 	const char *udp[KDC_CONFIG_MAX_LISTEN], *tcp[KDC_CONFIG_MAX_LISTEN];
 	size_t nudp = 0, ntcp = 0;
+	char kpw_udp[KDC_CONFIG_MAX_LISTEN][80], kpw_tcp[KDC_CONFIG_MAX_LISTEN][80];
+	const char *kudp[KDC_CONFIG_MAX_LISTEN], *ktcp[KDC_CONFIG_MAX_LISTEN];
+	size_t nkudp = 0, nktcp = 0;
+	bool kpw_default = false;
+	struct kdc_acl *acl = NULL;
 	int pidfd = -1, rc = 1;
 	orth_err ret;
 
@@ -113,6 +185,20 @@ cmd_kdc(int argc, char **argv)
 		tcp[ntcp++] = "0.0.0.0";
 		tcp[ntcp++] = "::";
 	}
+	/* kpasswd: kpasswd_listen of the realm, else of [kdcdefaults] (a
+	 * missing port is 464), else port 464 on the KDC's addresses. */
+	if (kpasswd_listeners(realm, kc, udp, nudp, tcp, ntcp, kpw_udp, &nkudp, kpw_tcp,
+			      &nktcp, &kpw_default) != 0)
+		goto out;
+	for (size_t i = 0; i < nkudp; i++)
+		kudp[i] = kpw_udp[i];
+	for (size_t i = 0; i < nktcp; i++)
+		ktcp[i] = kpw_tcp[i];
+	if (realm->acl_file != NULL &&
+	    kdc_acl_load(realm->acl_file, realm->name, &acl, err, sizeof(err)) != ORTH_OK) {
+		cli_error(CMD, "%s", err);
+		goto out;
+	}
 	if (workers <= 0) {
 		workers = sysconf(_SC_NPROCESSORS_ONLN);
 		if (workers < 1)
@@ -144,7 +230,19 @@ cmd_kdc(int argc, char **argv)
 	nc.tcp_addrs = tcp;
 	nc.n_tcp = ntcp;
 	nc.workers = (unsigned)workers;
+	nc.kpasswd_udp_addrs = kudp;
+	nc.n_kpasswd_udp = nkudp;
+	nc.kpasswd_tcp_addrs = ktcp;
+	nc.n_kpasswd_tcp = nktcp;
 	ret = kdc_net_open(&nc, &net);
+	if (ret != ORTH_OK && kpw_default) {
+		/* Port 464 was not asked for: a KDC that may not bind it (not
+		 * root) still serves the KDC; said in the log. */
+		log_msg(LOG_LVL_WARN, "kpasswd: cannot listen on port %u; serving without "
+			"it (set kpasswd_listen in the realm)", KDC_NET_DEFAULT_KPASSWD_PORT);
+		nc.n_kpasswd_udp = nc.n_kpasswd_tcp = 0;
+		ret = kdc_net_open(&nc, &net);
+	}
 	if (ret != ORTH_OK) {
 		cli_error(CMD, ret == ORTH_E_EXISTS
 				   ? "address in use: another KDC is serving it (see the log above)"
@@ -165,8 +263,11 @@ cmd_kdc(int argc, char **argv)
 		log_msg(LOG_LVL_ERR, "%s", err[0] ? err : orth_err_str(ret));
 		goto out;
 	}
+	if (nc.n_kpasswd_udp + nc.n_kpasswd_tcp > 0)
+		kpasswd_princ_check(db, realm);
 	sh.realm = realm;
 	sh.db = db;
+	sh.acl = acl;
 	sh.skew = KDC_REPLAY_DEFAULT_SKEW;
 	if (kdc_replay_new(0, sh.skew, &sh.replay) != ORTH_OK ||
 	    kdc_lookaside_new(0, 0, 0, &sh.lookaside) != ORTH_OK) {
@@ -180,7 +281,12 @@ cmd_kdc(int argc, char **argv)
 		}
 		vctx[i] = ctxs[i];
 	}
-	log_msg(LOG_LVL_INFO, "serving realm %s with %ld workers", realm->name, workers);
+	log_msg(LOG_LVL_INFO, "serving realm %s with %ld workers%s", realm->name, workers,
+		nc.n_kpasswd_udp + nc.n_kpasswd_tcp > 0 ? ", kpasswd on" : "");
+	for (size_t i = 0; i < nc.n_kpasswd_udp + nc.n_kpasswd_tcp; i++)
+		log_msg(LOG_LVL_INFO, "kpasswd listening on %s %s",
+			i < nc.n_kpasswd_udp ? "udp" : "tcp",
+			i < nc.n_kpasswd_udp ? kudp[i] : ktcp[i - nc.n_kpasswd_udp]);
 	if (kdc_net_run(net, kdc_dispatch, vctx) != ORTH_OK) {
 		log_msg(LOG_LVL_ERR, "network loop failed");
 		goto out;
@@ -194,6 +300,7 @@ out:
 	kdc_lookaside_free(sh.lookaside);
 	kdc_net_close(net);
 	db_close(db);
+	kdc_acl_free(acl);
 	if (pidfd >= 0)
 		kdc_pidfile_remove(pidfile, pidfd);
 	free(kc);

@@ -5,6 +5,11 @@
  * AP-REP (client side).  This is what a server links to accept Kerberos
  * logins, and what a client uses to present a service ticket.
  *
+ * The checks of a received AP-REQ, struct apreq_result, the AP-REP and
+ * apreq_err_str() are src/proto/apcheck.h's (shared with the KDC's own
+ * services); here the key source is a keytab and the replay cache an
+ * rcache.
+ *
  * Errors: every refusal of the protocol is ORTH_E_KRB(code) with the
  * RFC 4120 §7.5.9 code (KRB_AP_ERR_*); apreq_err_str() prints it.  Bytes
  * that do not decode give the decoder's error (ORTH_E_MALFORMED,
@@ -30,10 +35,8 @@
 #include "client/keytab.h"
 #include "client/rcache.h"
 #include "crypto/crypto.h"
+#include "proto/apcheck.h"
 #include "proto/principal.h"
-
-/* RFC 4120 §1.6 and MIT's clockskew default. */
-#define APREQ_DEFAULT_SKEW 300
 
 /* ---- client side: build an AP-REQ ---- */
 
@@ -109,71 +112,21 @@ struct apreq_verify_params {
 	size_t errcap;
 };
 
-/* What a verified AP-REQ says.  Names and authorization data live in the
- * arena passed to apreq_verify; keys are owned (apreq_result_free). */
-struct apreq_result {
-	struct principal client;       /* cname@crealm of the ticket */
-	const char *client_name;       /* its text form */
-	struct principal server;       /* sname@realm of the ticket */
-	const char *server_name;
-	uint32_t kvno;                 /* of the service key used */
-	int32_t enctype;               /* of the service key used */
-	struct crypto_key *session_key;
-	struct crypto_key *subkey;     /* authenticator subkey, or NULL */
-	bool has_seq;
-	uint32_t seq_number;
-	uint32_t ap_options;
-	uint32_t ticket_flags;
-	int64_t authtime, starttime, endtime, renew_till; /* 0 when absent */
-	int64_t ctime;                 /* the authenticator's (for the AP-REP) */
-	int32_t cusec;
-	const Checksum *cksum;         /* authenticator checksum, or NULL */
-	const AuthorizationData *ticket_authz;  /* or NULL */
-	const AuthorizationData *authn_authz;   /* authenticator's, or NULL */
-	const HostAddresses *caddr;    /* ticket addresses (not checked), or NULL */
-};
-
 /*
- * Verify the AP-REQ in buf (RFC 4120 §3.2.3).  In order:
- *  - it decodes as AP-REQ (KRB_AP_ERR_MSG_TYPE for another message),
- *    pvno and tkt-vno are 5 (KRB_AP_ERR_BADVERSION);
- *  - user-to-user (use-session-key) is not supported: KRB_AP_ERR_NOKEY;
- *  - the ticket is for p->server when given (KRB_AP_ERR_NOT_US);
- *  - a key for the ticket's sname@realm and enctype is in the keytab
- *    (KRB_AP_ERR_NOKEY), with the ticket's kvno (KRB_AP_ERR_BADKEYVER);
- *  - the ticket decrypts with it (usage 2) (KRB_AP_ERR_BAD_INTEGRITY);
- *  - the authenticator decrypts with the session key (usage 11)
- *    (KRB_AP_ERR_BAD_INTEGRITY), authenticator-vno 5 (BADVERSION);
- *  - its cname@crealm is the ticket's (KRB_AP_ERR_BADMATCH);
- *  - the checksum, when p->cksum_data asks for one (see above);
- *  - |ctime - now| <= skew (KRB_AP_ERR_SKEW);
- *  - the ticket is valid: not INVALID and starttime (or authtime) - skew
- *    <= now (KRB_AP_ERR_TKT_NYV), now - skew <= endtime
- *    (KRB_AP_ERR_TKT_EXPIRED);
- *  - the authenticator was not seen before (KRB_AP_ERR_REPEAT); it is
- *    remembered only once everything else passed, so forged or refused
- *    requests cannot fill the cache.  A full cache, or a client over
- *    its quota in it (rcache.h), refuses: KDC_ERR_SVC_UNAVAILABLE.
- * Ticket addresses are not checked (MIT ignores them unless configured).
- * On success *out is filled (release with apreq_result_free()); on error
- * it is untouched.
+ * Verify the AP-REQ in buf (RFC 4120 §3.2.3): apreq_check() (every check
+ * listed there) with p's keytab as the key source - the key is the entry
+ * whose principal is the ticket's sname@realm, enctype the ticket's
+ * enc-part etype and kvno the ticket's kvno (any kvno, newest first, when
+ * the ticket names none): KRB_AP_ERR_NOKEY when the keytab has no key of
+ * that principal and enctype, KRB_AP_ERR_BADKEYVER when not of that kvno -
+ * and p->rcache as the replay cache.  On success *out is filled (release
+ * with apreq_result_free()); on error it is untouched.
  */
 orth_err apreq_verify(const struct apreq_verify_params *p, const uint8_t *buf,
 		      size_t len, struct arena *a, struct apreq_result *out)
 	ORTH_MUST_CHECK;
 
-void apreq_result_free(struct apreq_result *r);
-
-/* ---- mutual authentication: the AP-REP ---- */
-
-/*
- * Build the AP-REP (RFC 4120 §5.5.2) answering the verified request r:
- * EncAPRepPart {ctime, cusec of r, subkey (may be NULL), seq_number (may be
- * NULL)} sealed in r's session key with usage 12.  *out in the arena.
- */
-orth_err aprep_encode(struct apreq_result *r, struct crypto_key *subkey,
-		      const uint32_t *seq_number, struct arena *a,
-		      uint8_t **out, size_t *out_len);
+/* ---- mutual authentication: the AP-REP (aprep_encode: apcheck.h) ---- */
 
 struct aprep_result {
 	struct crypto_key *subkey;     /* the server's subkey, or NULL */
@@ -192,9 +145,5 @@ orth_err aprep_verify(struct apreq_state *st, const uint8_t *buf, size_t len,
 	ORTH_MUST_CHECK;
 
 void aprep_result_free(struct aprep_result *r);
-
-/* A printable message for e: the RFC 4120 meaning of a KRB_AP_ERR_* code
- * (e.g. "ticket expired"), else orth_err_str(e).  Never NULL. */
-const char *apreq_err_str(orth_err e);
 
 #endif

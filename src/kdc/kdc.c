@@ -485,6 +485,16 @@ kdc_handle(struct kdc_ctx *ctx, const struct kdc_request_info *info,
 	ctx->serial++;
 	kdc_clock(ctx, &r.now, &r.usec);
 	r.msg_type = "?";
+	if (info->service == KDC_SERVICE_KPASSWD) {
+		ret = kdc_kpasswd(ctx, &r, info, req, req_len, reply, &code);
+		if (reply->len > 0 && info->max_reply != 0 && reply->len > info->max_reply) {
+			/* Our answers are small (kpasswd.h's text limit);
+			 * a longer one is dropped rather than cut. */
+			r.e_text = "kpasswd reply too big for the transport: dropped";
+			reply->len = 0;
+		}
+		goto log;
+	}
 	if (info->too_long) {
 		/* RFC 4120 §7.2.2: no request to take a name from, so the
 		 * error names krbtgt (error_write with r.sname NULL). */

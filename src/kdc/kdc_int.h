@@ -149,5 +149,11 @@ orth_err kdc_as(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req,
 		size_t len, struct writer *w);
 orth_err kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req,
 		 size_t len, struct writer *w);
+/* The kpasswd service: the reply (or nothing) into w; *code_out the
+ * result code for the log line (0 success, -1 nothing answered).  Returns
+ * ORTH_OK for a changed password. */
+orth_err kdc_kpasswd(struct kdc_ctx *ctx, struct kdc_req *r,
+		     const struct kdc_request_info *info, const uint8_t *req,
+		     size_t len, struct writer *w, int32_t *code_out);
 
 #endif

@@ -80,10 +80,15 @@ struct worker {
 	size_t evicted;          /* since the last such message */
 };
 
+/* Both services' listeners of a transport in one list: the KDC's first
+ * (n_kdc of them), then kpasswd's. */
+#define NET_MAX_LISTEN (2 * KDC_NET_MAX_ADDRS)
+
 struct kdc_net {
 	struct kdc_net_config cfg;
-	size_t n_udp, n_tcp;
-	uint16_t udp_port[KDC_NET_MAX_ADDRS], tcp_port[KDC_NET_MAX_ADDRS];
+	size_t n_udp, n_tcp;         /* listeners, both services */
+	size_t n_kdc_udp, n_kdc_tcp; /* of which the KDC's */
+	uint16_t udp_port[NET_MAX_LISTEN], tcp_port[NET_MAX_LISTEN];
 	int *udp_fd;         /* [worker * n_udp + i] */
 	int *tcp_fd;         /* [worker * n_tcp + i] */
 	int stop_fd;         /* eventfd: readable = stop, seen by every worker */
@@ -134,8 +139,10 @@ parse_port(const char *s, uint16_t *port_out)
 	return ORTH_OK;
 }
 
-orth_err
-kdc_net_addr_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len_out)
+/* kdc_net_addr_parse(); *had_port_out: s named a port. */
+static orth_err
+addr_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len_out,
+    bool *had_port_out)
 {
 	char host[INET6_ADDRSTRLEN + 1];
 	const char *port_str = NULL, *colon;
@@ -172,6 +179,7 @@ kdc_net_addr_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len_ou
 	host[hlen] = '\0';
 	if (port_str != NULL && parse_port(port_str, &port) != ORTH_OK)
 		return ORTH_E_CONFIG;
+	*had_port_out = port_str != NULL;
 
 	memset(ss, 0, sizeof(*ss));
 	if (inet_pton(AF_INET, host, &sin->sin_addr) == 1) {
@@ -187,6 +195,52 @@ kdc_net_addr_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len_ou
 		return ORTH_OK;
 	}
 	return ORTH_E_CONFIG;
+}
+
+orth_err
+kdc_net_addr_parse(const char *s, struct sockaddr_storage *ss, socklen_t *len_out)
+{
+	bool had_port;
+
+	return addr_parse(s, ss, len_out, &had_port);
+}
+
+/* The text form of s with port (replace: always; else only when s names
+ * no port). */
+static orth_err
+addr_port_text(const char *s, uint16_t port, bool replace, char *buf, size_t cap)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char host[INET6_ADDRSTRLEN];
+	const void *a;
+	bool had_port;
+	int n;
+
+	if (addr_parse(s, &ss, &len, &had_port) != ORTH_OK)
+		return ORTH_E_CONFIG;
+	if (had_port && !replace)
+		port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+						     : ((struct sockaddr_in6 *)&ss)->sin6_port);
+	a = ss.ss_family == AF_INET ? (const void *)&((struct sockaddr_in *)&ss)->sin_addr
+				    : (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr;
+	if (inet_ntop(ss.ss_family, a, host, sizeof(host)) == NULL)
+		return ORTH_E_CONFIG;
+	n = snprintf(buf, cap, ss.ss_family == AF_INET ? "%s:%u" : "[%s]:%u", host,
+	    (unsigned)port);
+	return n > 0 && (size_t)n < cap ? ORTH_OK : ORTH_E_LIMIT;
+}
+
+orth_err
+kdc_net_addr_port_set(const char *s, uint16_t port, char *buf, size_t cap)
+{
+	return addr_port_text(s, port, true, buf, cap);
+}
+
+orth_err
+kdc_net_addr_port_default(const char *s, uint16_t port, char *buf, size_t cap)
+{
+	return addr_port_text(s, port, false, buf, cap);
 }
 
 static void
@@ -331,9 +385,12 @@ kdc_net_open(const struct kdc_net_config *cfg, struct kdc_net **net_out)
 	orth_err ret = ORTH_OK;
 	struct kdc_net *net = NULL;
 	size_t i, nw;
+	const char *udp[NET_MAX_LISTEN], *tcp[NET_MAX_LISTEN];
 
-	CHECK(cfg->n_udp + cfg->n_tcp > 0 && cfg->n_udp <= KDC_NET_MAX_ADDRS &&
-	    cfg->n_tcp <= KDC_NET_MAX_ADDRS, ORTH_E_CONFIG);
+	CHECK(cfg->n_udp + cfg->n_tcp + cfg->n_kpasswd_udp + cfg->n_kpasswd_tcp > 0 &&
+	    cfg->n_udp <= KDC_NET_MAX_ADDRS && cfg->n_tcp <= KDC_NET_MAX_ADDRS &&
+	    cfg->n_kpasswd_udp <= KDC_NET_MAX_ADDRS &&
+	    cfg->n_kpasswd_tcp <= KDC_NET_MAX_ADDRS, ORTH_E_CONFIG);
 	CHECK(cfg->workers >= 1 && cfg->workers <= KDC_NET_MAX_WORKERS, ORTH_E_CONFIG);
 	/* The TCP length prefix is 31 bits; replies must fit one too. */
 	CHECK(cfg->tcp_max_msg >= 1 && cfg->tcp_max_msg <= 0x7fffffff &&
@@ -345,8 +402,18 @@ kdc_net_open(const struct kdc_net_config *cfg, struct kdc_net **net_out)
 	net->cfg = *cfg;
 	net->cfg.udp_addrs = NULL;
 	net->cfg.tcp_addrs = NULL;
-	net->n_udp = cfg->n_udp;
-	net->n_tcp = cfg->n_tcp;
+	net->cfg.kpasswd_udp_addrs = NULL;
+	net->cfg.kpasswd_tcp_addrs = NULL;
+	net->n_kdc_udp = cfg->n_udp;
+	net->n_kdc_tcp = cfg->n_tcp;
+	for (i = 0; i < cfg->n_udp; i++)
+		udp[net->n_udp++] = cfg->udp_addrs[i];
+	for (i = 0; i < cfg->n_kpasswd_udp; i++)
+		udp[net->n_udp++] = cfg->kpasswd_udp_addrs[i];
+	for (i = 0; i < cfg->n_tcp; i++)
+		tcp[net->n_tcp++] = cfg->tcp_addrs[i];
+	for (i = 0; i < cfg->n_kpasswd_tcp; i++)
+		tcp[net->n_tcp++] = cfg->kpasswd_tcp_addrs[i];
 	net->stop_fd = -1;
 	net->sig_fd = -1;
 	nw = cfg->workers;
@@ -359,10 +426,10 @@ kdc_net_open(const struct kdc_net_config *cfg, struct kdc_net **net_out)
 		net->tcp_fd[i] = -1;
 	net->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	CHECK(net->stop_fd >= 0, ORTH_E_NETWORK);
-	TRY(open_transport(net, KDC_TRANSPORT_UDP, cfg->udp_addrs, cfg->n_udp,
-	    net->udp_fd, net->udp_port));
-	TRY(open_transport(net, KDC_TRANSPORT_TCP, cfg->tcp_addrs, cfg->n_tcp,
-	    net->tcp_fd, net->tcp_port));
+	TRY(open_transport(net, KDC_TRANSPORT_UDP, udp, net->n_udp, net->udp_fd,
+	    net->udp_port));
+	TRY(open_transport(net, KDC_TRANSPORT_TCP, tcp, net->n_tcp, net->tcp_fd,
+	    net->tcp_port));
 	*net_out = net;
 	net = NULL;
 cleanup:
@@ -371,11 +438,25 @@ cleanup:
 }
 
 uint16_t
+kdc_net_service_port(const struct kdc_net *net, enum kdc_service s, enum kdc_transport t,
+    size_t i)
+{
+	size_t first, n;
+
+	if (t == KDC_TRANSPORT_UDP) {
+		first = s == KDC_SERVICE_KDC ? 0 : net->n_kdc_udp;
+		n = s == KDC_SERVICE_KDC ? net->n_kdc_udp : net->n_udp - net->n_kdc_udp;
+		return i < n ? net->udp_port[first + i] : 0;
+	}
+	first = s == KDC_SERVICE_KDC ? 0 : net->n_kdc_tcp;
+	n = s == KDC_SERVICE_KDC ? net->n_kdc_tcp : net->n_tcp - net->n_kdc_tcp;
+	return i < n ? net->tcp_port[first + i] : 0;
+}
+
+uint16_t
 kdc_net_port(const struct kdc_net *net, enum kdc_transport t, size_t i)
 {
-	if (t == KDC_TRANSPORT_UDP)
-		return i < net->n_udp ? net->udp_port[i] : 0;
-	return i < net->n_tcp ? net->tcp_port[i] : 0;
+	return kdc_net_service_port(net, KDC_SERVICE_KDC, t, i);
 }
 
 void
@@ -705,7 +786,7 @@ conn_event(struct worker *w, struct conn *c, uint32_t events, uint64_t now)
 }
 
 static void
-tcp_accept(struct worker *w, int lfd, uint64_t now)
+tcp_accept(struct worker *w, int lfd, enum kdc_service svc, uint64_t now)
 {
 	for (;;) {
 		struct sockaddr_storage ss;
@@ -754,7 +835,12 @@ tcp_accept(struct worker *w, int lfd, uint64_t now)
 		c->prev = c->next = NULL;
 		memset(&c->info, 0, sizeof(c->info));
 		c->info.transport = KDC_TRANSPORT_TCP;
+		c->info.service = svc;
 		c->info.transport_str = "tcp";
+		c->info.local_len = sizeof(c->info.local);
+		if (getsockname(fd, (struct sockaddr *)&c->info.local,
+		    &c->info.local_len) != 0)
+			c->info.local_len = 0;
 		c->info.worker = w->id;
 		c->info.peer = ss;
 		c->info.peer_len = len;
@@ -796,6 +882,39 @@ union cmsg_space {
 	    CMSG_SPACE(sizeof(struct in_pktinfo))];
 };
 
+/* The address a datagram came to (its destination, from the packet info)
+ * with the listener's port into info->local; left unknown without it. */
+static void
+udp_local_addr(struct msghdr *in, uint16_t port, struct kdc_request_info *info)
+{
+	struct cmsghdr *cm;
+
+	for (cm = CMSG_FIRSTHDR(in); cm != NULL; cm = CMSG_NXTHDR(in, cm)) {
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			struct sockaddr_in *sin = (struct sockaddr_in *)&info->local;
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			memset(sin, 0, sizeof(*sin));
+			sin->sin_family = AF_INET;
+			sin->sin_addr = pi.ipi_addr;
+			sin->sin_port = htons(port);
+			info->local_len = sizeof(*sin);
+			return;
+		}
+		if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&info->local;
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			memset(sin6, 0, sizeof(*sin6));
+			sin6->sin6_family = AF_INET6;
+			sin6->sin6_addr = pi.ipi6_addr;
+			sin6->sin6_port = htons(port);
+			info->local_len = sizeof(*sin6);
+			return;
+		}
+	}
+}
+
 /* Builds the control message that makes the reply leave from the address
  * the request came to; returns its length, 0 if there is none. */
 static size_t
@@ -831,7 +950,7 @@ udp_reply_cmsg(struct msghdr *in, union cmsg_space *out)
 }
 
 static void
-udp_service(struct worker *w, int fd)
+udp_service(struct worker *w, int fd, enum kdc_service svc, uint16_t port)
 {
 	const struct kdc_net_config *cfg = &w->net->cfg;
 	int k;
@@ -865,7 +984,9 @@ udp_service(struct worker *w, int fd)
 		if ((mh.msg_flags & MSG_TRUNC) != 0 || (size_t)n > KDC_NET_UDP_MAX)
 			continue;
 		info.transport = KDC_TRANSPORT_UDP;
+		info.service = svc;
 		info.transport_str = "udp";
+		udp_local_addr(&mh, port, &info);
 		info.worker = w->id;
 		info.peer_len = mh.msg_namelen;
 		peer_format(&info.peer, info.peer_str, sizeof(info.peer_str));
@@ -1013,10 +1134,14 @@ worker_loop(struct worker *w)
 				}
 				break;
 			case EV_UDP:
-				udp_service(w, net->udp_fd[w->id * net->n_udp + idx]);
+				udp_service(w, net->udp_fd[w->id * net->n_udp + idx],
+				    idx < net->n_kdc_udp ? KDC_SERVICE_KDC : KDC_SERVICE_KPASSWD,
+				    net->udp_port[idx]);
 				break;
 			case EV_LISTEN:
-				tcp_accept(w, net->tcp_fd[w->id * net->n_tcp + idx], now);
+				tcp_accept(w, net->tcp_fd[w->id * net->n_tcp + idx],
+				    idx < net->n_kdc_tcp ? KDC_SERVICE_KDC : KDC_SERVICE_KPASSWD,
+				    now);
 				break;
 			case EV_CONN:
 				if (idx < nconn && w->conns[idx].state != CONN_FREE &&

@@ -5,6 +5,12 @@
  * for a TCP length it refuses) it calls one dispatch callback, tells it the
  * transport's limits, and sends what it writes.
  *
+ * Two services share the loop, the workers and the callback: the KDC
+ * (port 88) and kpasswd (port 464, src/kdc/kpasswd.c).  Each has its own
+ * listeners; the loop only tags each request with the service whose
+ * listener it came to (info->service) and the callback routes on it.  The
+ * framing is the same for both (the 4-byte length over TCP).
+ *
  * Life cycle (all owned by the caller):
  *     struct kdc_net_config cfg;  kdc_net_config_default(&cfg);  fill addresses
  *     kdc_net_open(&cfg, &net)    binds every socket (errors show up here,
@@ -76,7 +82,8 @@
 #include "base/writer.h"
 
 #define KDC_NET_DEFAULT_PORT 88
-#define KDC_NET_MAX_ADDRS 32              /* per transport */
+#define KDC_NET_DEFAULT_KPASSWD_PORT 464
+#define KDC_NET_MAX_ADDRS 32              /* per service and transport */
 #define KDC_NET_MAX_WORKERS 256
 #define KDC_NET_UDP_MAX 65535             /* largest datagram read */
 #define KDC_NET_DEFAULT_UDP_MAX_REPLY 1465 /* MIT's udp_preference_limit */
@@ -88,13 +95,22 @@
 
 enum kdc_transport { KDC_TRANSPORT_UDP, KDC_TRANSPORT_TCP };
 
+/* Which listeners a request came to.  The loop does not interpret it. */
+enum kdc_service { KDC_SERVICE_KDC = 0, KDC_SERVICE_KPASSWD = 1 };
+
 /* What the callbacks learn about a request.  Valid during the call only. */
 struct kdc_request_info {
 	enum kdc_transport transport;
+	enum kdc_service service;
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
 	char peer_str[KDC_NET_PEER_STRLEN]; /* "192.0.2.1:1234", "[2001:db8::1]:1234" */
 	const char *transport_str;          /* "udp" / "tcp" */
+	/* The address and port the request came to (TCP: the accepted
+	 * socket's; UDP: the datagram's destination, from IP_PKTINFO or
+	 * IPV6_PKTINFO, and the listener's port); local_len 0 when unknown. */
+	struct sockaddr_storage local;
+	socklen_t local_len;
 	unsigned worker;                    /* 0 .. workers-1 */
 	/* The longest reply the transport sends (UDP: cfg.udp_max_reply,
 	 * TCP: cfg.tcp_max_reply).  The reply writer may hold more, so that
@@ -128,6 +144,13 @@ struct kdc_net_config {
 	size_t n_udp;
 	const char *const *tcp_addrs;
 	size_t n_tcp;
+	/* The kpasswd listeners, the same syntax (still port 88 when a port
+	 * is missing: kdc_net_addr_port_set() makes the defaults).  Requests
+	 * on them come with info->service KDC_SERVICE_KPASSWD. */
+	const char *const *kpasswd_udp_addrs;
+	size_t n_kpasswd_udp;
+	const char *const *kpasswd_tcp_addrs;
+	size_t n_kpasswd_tcp;
 	unsigned workers;              /* >= 1 */
 	size_t udp_max_reply;          /* bytes; larger -> RESPONSE_TOO_BIG */
 	size_t tcp_max_msg;            /* request bytes, excluding the prefix */
@@ -151,6 +174,16 @@ orth_err kdc_net_addr_parse(const char *s, struct sockaddr_storage *ss,
     socklen_t *len_out);
 
 /*
+ * The address s ("host[:port]", as above) with its port replaced by port,
+ * into buf (cap bytes): "0.0.0.0" -> "0.0.0.0:464", "[::1]:88" ->
+ * "[::1]:464", "::" -> "[::]:464".  ORTH_E_CONFIG when s does not parse,
+ * ORTH_E_LIMIT when buf is too small.
+ */
+orth_err kdc_net_addr_port_set(const char *s, uint16_t port, char *buf, size_t cap);
+/* The same, but only when s names no port ("[::1]:8464" stays). */
+orth_err kdc_net_addr_port_default(const char *s, uint16_t port, char *buf, size_t cap);
+
+/*
  * Creates and binds every socket for every worker (non-blocking, TCP
  * listening; SO_REUSEPORT among the workers only, see above).  The config is copied; the address strings
  * need not outlive the call.  *net_out is owned by the caller:
@@ -162,11 +195,14 @@ orth_err kdc_net_addr_parse(const char *s, struct sockaddr_storage *ss,
 orth_err kdc_net_open(const struct kdc_net_config *cfg, struct kdc_net **net_out);
 
 /*
- * The local port of the i-th address of a transport, as bound (useful
+ * The local port of the i-th KDC address of a transport, as bound (useful
  * with port 0: every worker shares the port the first one got).
  * 0 if out of range.
  */
 uint16_t kdc_net_port(const struct kdc_net *net, enum kdc_transport t, size_t i);
+/* The same for the i-th address of service s. */
+uint16_t kdc_net_service_port(const struct kdc_net *net, enum kdc_service s,
+    enum kdc_transport t, size_t i);
 
 /*
  * Runs the workers until a stop (signal or kdc_net_stop) and returns

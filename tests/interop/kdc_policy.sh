@@ -30,8 +30,9 @@ add nofwd nofwd-Pa55 --requires-preauth
 add bob bob-Pa55 --requires-preauth
 add u2uonly u2u-Pa55 --requires-preauth
 orth_admin add $SVC --random-key >/dev/null || exit 1
-# MIT kinit answers KEY_EXPIRED by asking for kadmin/changepw (RFC 3244)
-orth_admin add kadmin/changepw --random-key --attr pwchange-service >/dev/null || exit 1
+# MIT kinit answers KEY_EXPIRED by asking for kadmin/changepw (RFC 3244),
+# which `orthrus admin init` made
+orth_admin get kadmin/changepw >/dev/null || exit 1
 orth_admin ktadd --keytab "$ORTH_DIR/service.keytab" $SVC >/dev/null || exit 1
 orth_admin modify expired --expires 2020-01-01 >/dev/null || exit 1
 orth_admin modify pwexp --pw-expires 2020-01-01 >/dev/null || exit 1
