@@ -30,7 +30,7 @@ export ORTH_ACL=$ACL
 orthkdc_start $REALM || exit 1
 KP=$ORTH_KPASSWD_PORT
 LOG=$ORTH_DIR/kdc.log
-for u in alice bob carol dave admin; do
+for u in alice bob carol dave erin admin; do
 	echo "$u-Pa55" | orth_admin add $u --password-stdin --requires-preauth >/dev/null ||
 		{ echo "cannot add $u" >&2; exit 1; }
 done
@@ -57,6 +57,20 @@ klist >"$ORTH_DIR/klist.out" 2>&1
 expect_grep "klist: TGT of alice" "krbtgt/$REALM@$REALM" "$ORTH_DIR/klist.out"
 expect_fail "MIT kpasswd with a wrong old password" "Preauthentication failed" \
 	$PTY "Password for alice@" wrong-Pa55 -- kpasswd alice
+
+# 1b. a policy refusal: MIT kpasswd prints the reason account_password_change
+# gave (the result string of a SOFTERROR), and the password is unchanged
+orth_admin policy add min12 --minlength 12 >/dev/null || fail "policy add min12"
+orth_admin modify erin --policy min12 >/dev/null || fail "erin gets policy min12"
+expect_fail "MIT kpasswd erin with a short password" "password too short: minimum 12 characters" \
+	$PTY "Password for erin@" erin-Pa55 "Enter new password" Sh0rt-pw \
+	"Enter it again" Sh0rt-pw -- kpasswd erin
+expect_grep "log: KPASSWD erin refused with its reason" \
+	"KPASSWD client=erin@$REALM service=erin@$REALM.*password too short" "$LOG"
+if k erin erin-Pa55; then pass "erin's password unchanged after the refusal"; else fail "erin's password changed"; fi
+expect_ok "MIT kpasswd erin with a long enough password" $PTY "Password for erin@" erin-Pa55 \
+	"Enter new password" erin-L0nger-Pa55 "Enter it again" erin-L0nger-Pa55 -- kpasswd erin
+if k erin erin-L0nger-Pa55; then pass "erin's new password accepted"; else fail "erin's new password refused"; fi
 
 # 2. an expired password: MIT kinit gets KDC_ERR_KEY_EXPIRED, a
 # kadmin/changepw ticket, asks for a new password, changes it through
