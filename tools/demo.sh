@@ -1,11 +1,12 @@
 #!/bin/sh
 # `make run`: a demo realm under ./var/demo/ (created on the first run,
 # reused afterwards) and the KDC in the foreground on 127.0.0.1 and [::1],
-# port 8888 (UDP and TCP).  Ctrl-C stops it.
+# port 8888 (UDP and TCP), with kpasswd on port 8464.  Ctrl-C stops it.
 set -eu
 ORTHRUS=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 REALM=DEMO.ORTHRUS
 PORT=${ORTHRUS_DEMO_PORT:-8888}
+KPORT=${ORTHRUS_DEMO_KPASSWD_PORT:-8464}
 mkdir -p var/demo
 DIR=$(cd var/demo && pwd)
 umask 077
@@ -15,6 +16,7 @@ if [ ! -f "$DIR/principal.mdb" ] && [ ! -d "$DIR/principal.mdb" ]; then
 [kdcdefaults]
 	kdc_listen = 127.0.0.1:$PORT, [::1]:$PORT
 	kdc_tcp_listen = 127.0.0.1:$PORT, [::1]:$PORT
+	kpasswd_listen = 127.0.0.1:$KPORT, [::1]:$KPORT
 
 [realms]
 	$REALM = {
@@ -36,6 +38,7 @@ CONF
 	$REALM = {
 		kdc = 127.0.0.1:$PORT
 		kdc = [::1]:$PORT
+		kpasswd_server = 127.0.0.1:$KPORT
 	}
 CONF
 	chmod 644 "$DIR/kdc.conf" "$DIR/krb5.conf"
@@ -55,5 +58,6 @@ echo
 echo "In another terminal:"
 echo "    export KRB5_CONFIG=$DIR/krb5.conf"
 echo "    kinit demo"
+echo "    kpasswd demo                # change the password"
 echo
 exec "$ORTHRUS" kdc -c "$DIR/kdc.conf" --foreground
