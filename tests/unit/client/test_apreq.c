@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../test.h"
@@ -705,6 +706,104 @@ test_public(void)
 	rmdir(dir);
 }
 
+/*
+ * Issue 14 defect 6: the replay cache of orthrus_acceptor is shared by the
+ * processes of a service.  NPROC processes (forked from one that opened
+ * its acceptor first, and as many that open their own) verify the same
+ * AP-REQ at the same moment: exactly one accepts, every other gets
+ * KRB_AP_ERR_REPEAT.  The cache lives in $KRB5RCACHEDIR (a temporary
+ * directory here).
+ */
+#define NPROC 6
+
+static int
+child_verify(struct orthrus_acceptor *acc, const char *kt_path, int go_fd,
+	     const uint8_t *req, size_t len)
+{
+	struct orthrus_login *login = NULL;
+	orth_err e;
+	char c;
+
+	if (acc == NULL && orthrus_acceptor_open(kt_path, NULL, &acc) != ORTH_OK)
+		return 3;
+	if (read(go_fd, &c, 1) != 1)
+		return 4;
+	e = orthrus_acceptor_verify(acc, req, len, &login);
+	orthrus_login_free(login);
+	orthrus_acceptor_close(acc);
+	if (e == ORTH_OK)
+		return 0;
+	return e == ORTH_E_KRB(KRB_AP_ERR_REPEAT) ? 1 : 2;
+}
+
+static void
+test_public_shared(void)
+{
+	char dir[] = "/tmp/test_apreq_rc.XXXXXX", path[64];
+	struct tkt_spec s = good_spec();
+	struct apreq_opts o = {0};
+	struct orthrus_acceptor *acc = NULL;
+	uint8_t *req;
+	size_t req_len;
+	int32_t usec;
+	int round, i, go[2], st, accepted, replays, other;
+	pid_t pids[NPROC];
+
+	EXPECT(mkdtemp(dir) != NULL);
+	EXPECT(setenv("KRB5RCACHEDIR", dir, 1) == 0);
+	snprintf(path, sizeof(path), "%s/kt", dir);
+	EXPECT(keytab_append(path, kt, 3) == ORTH_OK);
+	s.authtime = 0;
+	s.endtime = 0x7fffffff;
+	for (round = 0; round < 2; round++) {
+		/* round 0: one acceptor opened before fork; round 1: each
+		 * process opens its own */
+		if (round == 0)
+			EXPECT(orthrus_acceptor_open(path, NULL, &acc) == ORTH_OK);
+		proto_now(&o.now, &usec);
+		make_req(&s, &alice, &o, &req, &req_len, NULL);
+		EXPECT(pipe(go) == 0);
+		for (i = 0; i < NPROC; i++) {
+			pids[i] = fork();
+			if (pids[i] == 0) {
+				close(go[1]);
+				_exit(child_verify(acc, path, go[0], req, req_len));
+			}
+		}
+		close(go[0]);
+		/* all at once */
+		for (i = 0; i < NPROC; i++)
+			EXPECT(write(go[1], "g", 1) == 1);
+		close(go[1]);
+		accepted = replays = other = 0;
+		for (i = 0; i < NPROC; i++) {
+			EXPECT(waitpid(pids[i], &st, 0) == pids[i]);
+			if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+				accepted++;
+			else if (WIFEXITED(st) && WEXITSTATUS(st) == 1)
+				replays++;
+			else
+				other++;
+		}
+		fprintf(stderr, "shared rcache, round %d: %d accepted, %d replays, %d other\n",
+			round, accepted, replays, other);
+		EXPECT_EQ_INT(accepted, 1);
+		EXPECT_EQ_INT(replays, NPROC - 1);
+		EXPECT_EQ_INT(other, 0);
+		orthrus_acceptor_close(acc);
+		acc = NULL;
+		arena_reset(&A);
+	}
+	unlink(path);
+	{
+		/* whatever the cache left in the directory */
+		char cmd[128];
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		EXPECT(system(cmd) == 0);
+	}
+	unsetenv("KRB5RCACHEDIR");
+}
+
 static void
 test_errstr(void)
 {
@@ -742,6 +841,7 @@ main(void)
 	test_rcache_flood();
 	test_errstr();
 	test_public();
+	test_public_shared();
 	test_hostile();
 	arena_free(&A);
 	arena_free(&P);
