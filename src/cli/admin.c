@@ -65,7 +65,7 @@ usage(FILE *f)
 		"  ktadd --keytab FILE NAME...\n"
 		"  ktremove --keytab FILE NAME [--kvno N]\n"
 		"  ktlist --keytab FILE [--keys]\n"
-		"  dump FILE | load FILE | verify\n"
+		"  dump FILE | load FILE | verify [--rebind]\n"
 		"CONFIG: -c/--config FILE, else $ORTHRUS_CONFIG, else %s\n"
 		"TIME: never, a Unix time, YYYY-MM-DD[THH:MM[:SS]] (UTC), or +DURATION\n",
 		CONFIG_DEFAULT_PATH);
@@ -1917,6 +1917,7 @@ do_load(struct admin *ad, int argc, char **argv)
 		cli_error(CMD, "load: %s", err[0] ? err : orth_err_str(ret));
 		goto cleanup;
 	}
+	err[0] = '\0';
 	ret = db_txn_begin(ad->db, &t);
 	if (ret == ORTH_OK)
 		ret = db_txn_clear(t);
@@ -1942,7 +1943,7 @@ do_load(struct admin *ad, int argc, char **argv)
 				ret = ORTH_E_MALFORMED;
 				break;
 			}
-			ret = db_txn_put_raw(t, rec, (l - 6) / 2, DB_PUT_NEW);
+			ret = db_txn_put_raw(t, rec, (l - 6) / 2, DB_PUT_NEW, err, sizeof(err));
 			n++;
 		} else if (strncmp(line, "policy ", 7) == 0 && have_check && !v1) {
 			if ((l - 7) / 2 > DB_MAX_RECORD || unhex(line + 7, l - 7, rec) != 0) {
@@ -1965,7 +1966,10 @@ do_load(struct admin *ad, int argc, char **argv)
 	if (ret == ORTH_OK && !ended)
 		ret = ORTH_E_TRUNCATED;
 	if (ret != ORTH_OK) {
-		if (ret == ORTH_E_MASTERKEY)
+		if (err[0] != '\0')
+			/* a record refused: db_txn_put_raw names it and why */
+			cli_error(CMD, "load: %s:%u: %s; nothing was loaded", argv[1], lineno, err);
+		else if (ret == ORTH_E_MASTERKEY)
 			cli_error(CMD, "load: %s:%u: wrong master key: the dump was made under another "
 				  "master key than the stash %s", argv[1], lineno, ad->dbo.stash_path);
 		else if (ret == ORTH_E_NOSPACE)
@@ -1975,8 +1979,8 @@ do_load(struct admin *ad, int argc, char **argv)
 				  orth_err_str(ret));
 		goto cleanup;
 	}
-	/* Records were decoded and the check value verified; `verify`
-	 * checks that every key decrypts. */
+	/* Records were decoded and checked, every key unsealed for its
+	 * entry, and the check value verified. */
 	ret = db_txn_commit(t);
 	t = NULL;
 	if (ret != ORTH_OK) {
@@ -1999,25 +2003,51 @@ cleanup:
 	return rc;
 }
 
+/* verify: the names of entries with keys sealed before binding (db.h),
+ * the first VERIFY_NAMES of them. */
+#define VERIFY_NAMES 20
+
+static void
+verify_unbound(void *arg, const char *name, size_t nkeys)
+{
+	size_t *shown = arg;
+
+	if ((*shown)++ < VERIFY_NAMES)
+		printf("  unbound: %s (%zu key%s)\n", name, nkeys, nkeys == 1 ? "" : "s");
+}
+
 static int
 do_verify(struct admin *ad, int argc, char **argv)
 {
 	char err[512] = "";
-	size_t n = 0;
+	size_t shown = 0;
+	struct db_verify v = {.unbound = verify_unbound, .arg = &shown};
 	orth_err ret;
-	(void)argv;
-	if (argc != 1) {
-		cli_error(CMD, "verify takes no arguments");
+
+	if (argc == 2 && strcmp(argv[1], "--rebind") == 0) {
+		v.rebind = true;
+	} else if (argc != 1) {
+		cli_error(CMD, "verify takes no arguments but --rebind");
 		return 2;
 	}
-	if (admin_setup(ad, true, false))
+	if (admin_setup(ad, true, v.rebind))
 		return 1;
-	ret = db_verify(ad->db, &n, err, sizeof(err));
+	ret = db_verify(ad->db, &v, err, sizeof(err));
 	if (ret != ORTH_OK) {
 		cli_error(CMD, "verify: %s", err[0] ? err : orth_err_str(ret));
 		return 1;
 	}
-	printf("verified %zu principals: every key decrypts under the master key\n", n);
+	if (shown > VERIFY_NAMES)
+		printf("  ... and %zu more\n", shown - VERIFY_NAMES);
+	printf("verified %zu principals: every key unseals under the master key%s\n", v.count,
+	       v.unbound_entries == 0 || v.rebind ? " for its entry" : "");
+	if (v.rebind && v.unbound_entries > 0)
+		printf("rebound %zu entries (%zu keys): every key is now bound to its principal\n",
+		       v.rebound, v.unbound_keys);
+	else if (v.unbound_entries > 0)
+		printf("%zu entries (%zu keys) are not bound to their principal (sealed before "
+		       "record version 3): bind them with 'orthrus admin verify --rebind'\n",
+		       v.unbound_entries, v.unbound_keys);
 	return 0;
 }
 
