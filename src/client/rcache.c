@@ -30,6 +30,19 @@
 #define FILE_SLOT 24u
 #define FILE_GROUP_BYTES (REPLAY_TABLE_GROUP * FILE_SLOT)
 #define FILE_MAX_GROUPS (RCACHE_MAX_CAPACITY / REPLAY_TABLE_GROUP)
+/*
+ * Linux's open file description locks: held by this operation's own open
+ * of the file, so two caches on one file in one process (two acceptors)
+ * exclude each other too, and closing one never drops the other's lock -
+ * both of which POSIX record locks get wrong (they belong to the
+ * process).  They conflict with POSIX locks, so either kind excludes the
+ * other.
+ */
+#ifdef F_OFD_SETLKW
+#define FILE_SETLKW F_OFD_SETLKW
+#else
+#define FILE_SETLKW F_SETLKW
+#endif
 /* Tries when the file is replaced under us between open and lock. */
 #define FILE_OPEN_TRIES 8
 
@@ -354,7 +367,7 @@ file_open_locked(struct rcache *rc, int *fd_out, size_t *ngroups_out, char *err,
 		memset(&fl, 0, sizeof(fl));
 		fl.l_type = F_WRLCK;
 		fl.l_whence = SEEK_SET;
-		while (fcntl(fd, F_SETLKW, &fl) != 0) {
+		while (fcntl(fd, FILE_SETLKW, &fl) != 0) {
 			if (errno != EINTR) {
 				orth_err_format(err, errlen, "replay cache %s: cannot lock it: %s",
 						rc->path, strerror(errno));

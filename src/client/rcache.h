@@ -47,7 +47,9 @@
  * whoever creates the file: 64 + 1536 bytes per group, at most
  * RCACHE_MAX_CAPACITY slots (384 MiB).
  *   Every operation opens the file (O_NOFOLLOW), takes an exclusive fcntl
- *   lock on it (whole file; MIT's file2 locks too), reads the header and
+ *   lock on it (whole file, an open file description lock where Linux has
+ *   them, so two caches on one file in one process exclude each other
+ *   too; MIT's file2 locks too), reads the header and
  *   the one group it needs with pread, writes back the one slot it stores,
  *   and closes.  Nothing of the file is trusted for a length or an offset:
  *   the header must say exactly the file's size, else the file is rebuilt

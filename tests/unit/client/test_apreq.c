@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -709,6 +710,74 @@ test_rcache_file_processes(void)
 	rmdir(dir);
 }
 
+/*
+ * Two acceptors of one process on one file (each its own cache handle),
+ * from threads at once: the file lock must exclude them too (POSIX record
+ * locks belong to the process and would not).  Each authenticator is
+ * accepted by exactly one of them.
+ */
+#define THREADS 8
+#define THREAD_KEYS 200
+
+struct thread_arg {
+	const char *path;
+	pthread_barrier_t *go;
+	size_t ok;
+	orth_err err;
+};
+
+static void *
+thread_put(void *p)
+{
+	struct thread_arg *ta = p;
+	struct rcache *rc = NULL;
+	struct rcache_key k = {"a@R", "s@R", NOW, 0, (const uint8_t *)"t", 1};
+	orth_err e;
+
+	ta->err = rcache_file_open(ta->path, 4096, &rc, NULL, 0);
+	pthread_barrier_wait(ta->go);
+	for (int i = 0; rc != NULL && i < THREAD_KEYS; i++) {
+		/* 200 distinct clients, one authenticator each */
+		char name[16];
+		snprintf(name, sizeof(name), "c%d@R", i);
+		k.client = name;
+		e = rcache_put(rc, &k, 300, NOW);
+		if (e == ORTH_OK)
+			ta->ok++;
+		else if (e != ORTH_E_REPLAY)
+			ta->err = e;
+	}
+	rcache_free(rc);
+	return NULL;
+}
+
+static void
+test_rcache_file_threads(void)
+{
+	char dir[] = "/tmp/test_rcache.XXXXXX", path[64];
+	pthread_t th[THREADS];
+	struct thread_arg ta[THREADS];
+	pthread_barrier_t go;
+	size_t ok = 0;
+
+	EXPECT(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/rc", dir);
+	EXPECT(pthread_barrier_init(&go, NULL, THREADS) == 0);
+	for (int i = 0; i < THREADS; i++) {
+		ta[i] = (struct thread_arg){path, &go, 0, ORTH_OK};
+		EXPECT(pthread_create(&th[i], NULL, thread_put, &ta[i]) == 0);
+	}
+	for (int i = 0; i < THREADS; i++) {
+		EXPECT(pthread_join(th[i], NULL) == 0);
+		EXPECT_EQ_INT(ta[i].err, ORTH_OK);
+		ok += ta[i].ok;
+	}
+	EXPECT_EQ_INT(ok, THREAD_KEYS);
+	pthread_barrier_destroy(&go);
+	unlink(path);
+	rmdir(dir);
+}
+
 /* Overwrite len bytes at off of path. */
 static void
 file_poke(const char *path, off_t off, const void *b, size_t len)
@@ -1115,6 +1184,7 @@ main(void)
 	test_rcache_limits();
 	test_rcache_flood();
 	test_rcache_file_processes();
+	test_rcache_file_threads();
 	test_rcache_file_hostile();
 	test_errstr();
 	test_public();
