@@ -311,32 +311,26 @@ cleanup:
 static orth_err
 file_check(const struct rcache *rc, int fd, struct stat *st, char *err, size_t errlen)
 {
-	if (fstat(fd, st) != 0) {
+	orth_err ret = ORTH_E_IO;
+
+	if (fstat(fd, st) != 0)
 		orth_err_format(err, errlen, "replay cache %s: %s", rc->path, strerror(errno));
-		return ORTH_E_IO;
-	}
-	if (!S_ISREG(st->st_mode)) {
+	else if (!S_ISREG(st->st_mode))
 		orth_err_format(err, errlen, "replay cache %s is not a regular file: refused",
 				rc->path);
-		return ORTH_E_IO;
-	}
-	if (st->st_uid != geteuid()) {
+	else if (st->st_uid != geteuid())
 		orth_err_format(err, errlen,
 				"replay cache %s is owned by uid %ld, not by this service's uid %ld: "
 				"refused", rc->path, (long)st->st_uid, (long)geteuid());
-		return ORTH_E_IO;
-	}
-	if (st->st_nlink != 1) {
+	else if (st->st_nlink != 1)
 		orth_err_format(err, errlen, "replay cache %s has %ld links: refused", rc->path,
 				(long)st->st_nlink);
-		return ORTH_E_IO;
-	}
-	if ((st->st_mode & 077) != 0 && fchmod(fd, 0600) != 0) {
+	else if ((st->st_mode & 077) != 0 && fchmod(fd, 0600) != 0)
 		orth_err_format(err, errlen, "replay cache %s: cannot make it private: %s",
 				rc->path, strerror(errno));
-		return ORTH_E_IO;
-	}
-	return ORTH_OK;
+	else
+		ret = ORTH_OK;
+	return ret;
 }
 
 /*

@@ -571,20 +571,20 @@ reseal_one(void *arg, struct db_key *k, uint32_t kvno, bool hist, size_t index)
 {
 	struct reseal *r = arg;
 	struct crypto_key *key = NULL;
-	orth_err ret;
+	orth_err ret = ORTH_OK;
 
 	(void)hist;
 	(void)index;
-	if (!r->all && k->seal != DB_SEAL_RAW)
-		return ORTH_OK;
-	ret = key_unseal(r->mk, r->from, kvno, k, &key);
-	if (ret != ORTH_OK && !r->all)
-		return ORTH_OK;
-	if (ret == ORTH_OK)
-		ret = key_seal(r->mk, r->to, kvno, key, r->a, k);
+	if (r->all || k->seal == DB_SEAL_RAW) {
+		ret = key_unseal(r->mk, r->from, kvno, k, &key);
+		if (ret == ORTH_OK)
+			ret = key_seal(r->mk, r->to, kvno, key, r->a, k);
+		else if (!r->all)
+			ret = ORTH_OK; /* a damaged raw key stays as it is */
+		if (ret == ORTH_OK && key != NULL)
+			r->n++;
+	}
 	crypto_key_free(key);
-	if (ret == ORTH_OK)
-		r->n++;
 	return ret;
 }
 
@@ -925,18 +925,19 @@ check_one(struct check_state *cs, const struct db_key *k, uint32_t kvno, bool hi
 	if (!crypto_enctype_supported(k->enctype)) {
 		orth_err_format(cs->err, cs->errlen, "%s: %s: unknown enctype %d", cs->name, where,
 				(int)k->enctype);
-		return ORTH_E_ENCTYPE;
+		CHECK(0, ORTH_E_ENCTYPE);
 	}
 	ret = key_unseal(cs->mk, cs->name, kvno, k, &key);
-	crypto_key_free(key);
 	if (ret != ORTH_OK) {
 		orth_err_format(cs->err, cs->errlen, "%s: %s enctype %s: key %s", cs->name, where,
 				crypto_enctype_name(k->enctype), db_key_err_str(ret));
-		return ret;
+		goto cleanup;
 	}
 	if (k->seal == DB_SEAL_RAW)
 		cs->raw++;
-	return ORTH_OK;
+cleanup:
+	crypto_key_free(key);
+	return ret;
 }
 
 orth_err
@@ -1102,19 +1103,18 @@ db_txn_put_raw(struct db_txn *t, const uint8_t *rec, size_t len, enum db_put_mod
 	ret = db_entry_decode(rec, len, &t->scratch, &e);
 	if (ret != ORTH_OK) {
 		orth_err_format(err, errlen, "not a principal record: %s", orth_err_str(ret));
-		return ret;
+		goto cleanup;
 	}
 	if (!name_in_realm(e.name, t->db->realm)) {
 		orth_err_format(err, errlen, "record '%s' is not a principal of realm %s", e.name,
 				t->db->realm);
-		return ORTH_E_BADNAME;
+		CHECK(0, ORTH_E_BADNAME);
 	}
-	ret = db_entry_check(t->db, &e, NULL, err, errlen);
-	if (ret != ORTH_OK)
-		return ret;
+	TRY(db_entry_check(t->db, &e, NULL, err, errlen));
 	ret = put_record(t, e.name, rec, len, mode);
 	if (ret == ORTH_E_EXISTS)
 		orth_err_format(err, errlen, "%s appears twice", e.name);
+cleanup:
 	return ret;
 }
 
