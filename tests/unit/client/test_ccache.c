@@ -993,8 +993,28 @@ test_owner_mode(void)
 	EXPECT_EQ_INT(ccache_initialize(cc, &bob), ORTH_OK);
 	EXPECT(stat(path, &st) == 0 && (st.st_mode & 0777) == 0640);
 	if (geteuid() == 0) {
+		pid_t pid;
 		/* root's kvno or kinit on a user's cache */
 		EXPECT(st.st_uid == 65534 && st.st_gid == 65534);
+		/* A user re-initialising a cache it may write but not own, in
+		 * a directory it may not write: rewritten in place, still
+		 * root's. */
+		EXPECT_EQ_INT(chown(path, 0, 0), 0);
+		EXPECT_EQ_INT(chmod(path, 0666), 0);
+		EXPECT_EQ_INT(chmod(tmpdir, 0755), 0);
+		pid = fork();
+		if (pid == 0) {
+			struct ccache_principal p = {0};
+			if (setgid(65534) != 0 || setuid(65534) != 0)
+				_exit(100);
+			fresh_cache(cc, "alice");
+			_exit(ccache_default_principal_get(cc, &p) != ORTH_OK ||
+			      strcmp((char *)p.comps[0].data, "alice") != 0);
+		}
+		EXPECT_EQ_INT(wait_child(pid, 10000), 0);
+		EXPECT(stat(path, &st) == 0 && st.st_uid == 0 && (st.st_mode & 0777) == 0666);
+		EXPECT_EQ_INT(count_tickets(cc), 1);
+		chmod(tmpdir, 0700);
 	} else {
 		fprintf(stderr, "(not root: the owner part needs root; "
 				"client_concurrency checks it)\n");
