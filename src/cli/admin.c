@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/config.h"
+#include "base/file.h"
 #include "client/keytab.h"
 #include "commands.h"
 #include "crypto/crypto.h"
@@ -1793,7 +1794,7 @@ dump_one(void *arg, const struct db_entry *e, const uint8_t *rec, size_t len)
 static int
 do_dump(struct admin *ad, int argc, char **argv)
 {
-	char tmp[4096];
+	struct file_replace r = {0};
 	struct dump_state ds = {NULL, 0, 0};
 	const uint8_t *check;
 	size_t check_len;
@@ -1806,12 +1807,16 @@ do_dump(struct admin *ad, int argc, char **argv)
 	}
 	if (admin_setup(ad, true, false))
 		return 1;
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", argv[1], (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* The dump holds the sealed keys: a file only we can read, created
+	 * beside FILE under a name nobody can plant (base/file.h). */
+	ret = file_replace_begin(argv[1], 0600, &r);
+	fd = ret == ORTH_OK ? dup(r.fd) : -1;
 	if (fd < 0 || (ds.f = fdopen(fd, "w")) == NULL) {
-		cli_error(CMD, "dump: cannot write %s: %s", argv[1], strerror(errno));
+		cli_error(CMD, "dump: cannot write %s: %s", argv[1],
+			  ret != ORTH_OK ? orth_err_str(ret) : strerror(errno));
 		if (fd >= 0)
 			close(fd);
+		file_replace_abort(&r);
 		return 1;
 	}
 	check = db_master_check(ad->db, &check_len);
@@ -1822,14 +1827,14 @@ do_dump(struct admin *ad, int argc, char **argv)
 	if (ret == ORTH_OK)
 		ret = db_principal_iterate(ad->db, dump_one, &ds);
 	fprintf(ds.f, "end %zu %zu\n", ds.n, ds.npol);
-	if (fflush(ds.f) != 0 || fsync(fileno(ds.f)) != 0)
-		ret = ret ? ret : ORTH_E_IO;
-	if (fclose(ds.f) != 0)
-		ret = ret ? ret : ORTH_E_IO;
-	if (ret == ORTH_OK && rename(tmp, argv[1]) != 0)
-		ret = ORTH_E_IO;
+	if (fflush(ds.f) != 0 && ret == ORTH_OK)
+		ret = orth_err_from_errno(errno);
+	if (fclose(ds.f) != 0 && ret == ORTH_OK)
+		ret = orth_err_from_errno(errno);
+	if (ret == ORTH_OK)
+		ret = file_replace_commit(&r);  /* fsync, rename */
+	file_replace_abort(&r);
 	if (ret != ORTH_OK) {
-		unlink(tmp);
 		cli_error(CMD, "dump: %s: %s", argv[1], orth_err_str(ret));
 		return 1;
 	}
