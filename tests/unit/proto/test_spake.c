@@ -6,6 +6,11 @@
  * must be refused; public values that must be refused; the KDC's state
  * codec; and whole exchanges between the KDC and client functions, right
  * and wrong.
+ *
+ *   test_spake                       run the tests
+ *   test_spake --write-seeds DIR     also write the seeds of fuzz/corpus/spake
+ *                                    (valid messages for the fixed key and
+ *                                    states of spake_fixture.h)
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,6 +25,7 @@
 #include "proto/krb5_const.h"
 #include "proto/spake.h"
 #include "../test.h"
+#include "spake_fixture.h"
 
 #define PREAUTH_FAILED ORTH_E_KRB(KDC_ERR_PREAUTH_FAILED)
 
@@ -1157,9 +1163,100 @@ check_prf_plus(void)
 	crypto_key_free(k);
 }
 
-int
-main(void)
+/* ---- the fuzz fixture and its seeds ------------------------------------ */
+
+static void
+write_seed(const char *dir, const char *name, const uint8_t *p, size_t len)
 {
+	char path[1024];
+	FILE *f;
+
+	if (dir == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	EXPECT(f != NULL);
+	if (f == NULL)
+		return;
+	EXPECT(len == 0 || fwrite(p, 1, len, f) == len);
+	EXPECT(fclose(f) == 0);
+}
+
+/* The fixture's responses verify against its states (so the seeds reach
+ * the end of the KDC's path); with DIR, the seeds are written there. */
+static void
+check_fixture(const char *dir)
+{
+	static const char *names[2] = {"edwards25519", "p256"};
+	static const int32_t allowed[] = {1, 2};
+	uint8_t ikey[32], body[256], s[64], k1b[32], buf[256];
+	struct crypto_key *ik = NULL, *k1 = NULL;
+	SPAKESecondFactor none = {.type = SPAKE_SF_NONE, .data = NULL};
+	struct spake_kdc_state st;
+	struct spake_kdc_reply kr;
+	struct spake_msg m;
+	uint8_t *msg = NULL;
+	size_t body_len, slen, len = 0;
+	char name[64];
+
+	EXPECT_EQ_INT(crypto_key_new(SPAKE_FX_ENCTYPE, ikey,
+				     spake_fx_unhex(SPAKE_FX_IKEY, ikey, 32),
+				     &ik),
+		      ORTH_OK);
+	body_len = spake_fx_unhex(SPAKE_FX_BODY, body, sizeof(body));
+	for (size_t i = 0; i < 2 && ik != NULL; i++) {
+		EXPECT_EQ_INT(spake_fx_state(i, &st), ORTH_OK);
+		slen = spake_fx_unhex(spake_fx[i].S, s, sizeof(s));
+		EXPECT_EQ_INT(crypto_key_new(SPAKE_FX_ENCTYPE, k1b,
+					     spake_fx_unhex(spake_fx[i].k1, k1b,
+							    32),
+					     &k1),
+			      ORTH_OK);
+		memset(&m, 0, sizeof(m));
+		m.kind = SPAKE_MSG_RESPONSE;
+		m.u.response.pubkey.data = s;
+		m.u.response.pubkey.len = slen;
+		EXPECT_EQ_INT(proto_seal(k1, SPAKE_KEY_USAGE,
+					 &asn1_SPAKESecondFactor, &none, &A,
+					 &m.u.response.factor),
+			      ORTH_OK);
+		EXPECT_EQ_INT(spake_msg_encode(&m, &A, &msg, &len), ORTH_OK);
+		memset(&kr, 0, sizeof(kr));
+		EXPECT_EQ_INT(spake_kdc_process(allowed, 2, ik, msg, len, &st,
+						body, body_len, &A, &kr),
+			      ORTH_OK);
+		EXPECT_EQ_INT(kr.outcome, SPAKE_KDC_DONE);
+		crypto_key_free(kr.reply_key);
+		crypto_key_free(k1);
+		k1 = NULL;
+		snprintf(name, sizeof(name), "response-%s.bin", names[i]);
+		write_seed(dir, name, msg, len);
+		len = spake_fx_unhex(spake_fx[i].support, buf, sizeof(buf));
+		snprintf(name, sizeof(name), "support-%s.bin", names[i]);
+		write_seed(dir, name, buf, len);
+		len = spake_fx_unhex(spake_fx[i].challenge, buf, sizeof(buf));
+		snprintf(name, sizeof(name), "challenge-%s.bin", names[i]);
+		write_seed(dir, name, buf, len);
+	}
+	len = unhex("A00C300AA0083006020101020102", buf, sizeof(buf));
+	write_seed(dir, "support-both.bin", buf, len);
+	len = unhex("A00C300AA0083006020103020104", buf, sizeof(buf));
+	write_seed(dir, "support-unknown.bin", buf, len);
+	len = unhex(vectors[3].challenge, buf, sizeof(buf));
+	write_seed(dir, "challenge-optimistic.bin", buf, len);
+	len = unhex("A30D300BA003020112A2040402CAFE", buf, sizeof(buf));
+	write_seed(dir, "encdata.bin", buf, len);
+	write_seed(dir, "offer-empty.bin", buf, 0);
+	crypto_key_free(ik);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *seed_dir = NULL;
+
+	if (argc == 3 && strcmp(argv[1], "--write-seeds") == 0)
+		seed_dir = argv[2];
 	EXPECT_EQ_INT(arena_init(&A, 1 << 20), ORTH_OK);
 	EXPECT_EQ_INT(crypto_init(), ORTH_OK);
 	for (size_t i = 0; i < sizeof(vectors) / sizeof(vectors[0]); i++)
@@ -1171,6 +1268,7 @@ main(void)
 	check_refusals();
 	check_groups();
 	check_prf_plus();
+	check_fixture(seed_dir);
 	arena_free(&A);
 	return test_done("spake");
 }
