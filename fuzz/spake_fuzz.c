@@ -5,8 +5,9 @@
  *  - the message codec: what decodes re-encodes to the same bytes;
  *  - the KDC, as the client's message, with the fixed initial key, request
  *    body and KDC states of tests/unit/proto/spake_fixture.h (one state
- *    per group, and none): only success or KDC_ERR_PREAUTH_FAILED come
- *    back; a success is a challenge that decodes as one, or K'[0];
+ *    per group, and none): only success, a wrong key (ORTH_E_INTEGRITY)
+ *    or KDC_ERR_PREAUTH_FAILED come back; a success is a challenge that
+ *    decodes as one, or K'[0];
  *  - the client, as the KDC's message, with the same key and both groups:
  *    only success or KDC_ERR_PREAUTH_FAILED; a success is a support or a
  *    response message that decodes as one (and K'[0] with a response).
@@ -92,7 +93,7 @@ kdc_check(const uint8_t *data, size_t size, const struct spake_kdc_state *st)
 	memset(&r, 0, sizeof(r));
 	e = spake_kdc_process(groups, 2, ikey, data, size, st, body, body_len,
 			      &a, &r);
-	if (e == PREAUTH_FAILED) {
+	if (e == PREAUTH_FAILED || e == ORTH_E_INTEGRITY) {
 		if (r.reply_key != NULL || r.challenge != NULL)
 			abort();
 		return;

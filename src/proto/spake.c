@@ -260,6 +260,7 @@ spake_kdc_response_verify(const struct spake_kdc_state *state,
 	uint8_t thash[CRYPTO_SPAKE_MAX_HASH];
 	struct crypto_key *k0 = NULL, *k1 = NULL;
 	SPAKESecondFactor factor;
+	bool wrong_key = false;
 	orth_err ret;
 
 	memset(&factor, 0, sizeof(factor));
@@ -282,8 +283,12 @@ spake_kdc_response_verify(const struct spake_kdc_state *state,
 	/* K'[1] opens the client's factor: a wrong password fails here. */
 	TRY(spake_key_derive(state->group, ikey, w, k, thash, body, body_len,
 			     1, &k1));
-	TRY(proto_unseal(k1, SPAKE_KEY_USAGE, &resp->factor,
-			 &asn1_SPAKESecondFactor, a, &factor));
+	ret = proto_unseal(k1, SPAKE_KEY_USAGE, &resp->factor,
+			   &asn1_SPAKESecondFactor, a, &factor);
+	/* The one failure that says the client's key is not the one we hold
+	 * (a wrong password, for lockout); the rest are protocol errors. */
+	wrong_key = ret == ORTH_E_INTEGRITY;
+	TRY(ret);
 	/* RFC 9588 §8.1: SF-NONE carries no data. */
 	CHECK(factor.type == SPAKE_SF_NONE && factor.data == NULL,
 	      PREAUTH_FAILED);
@@ -298,7 +303,7 @@ cleanup:
 	crypto_wipe(thash, sizeof(thash));
 	crypto_key_free(k0);
 	crypto_key_free(k1);
-	return peer_fault(ret);
+	return wrong_key ? ORTH_E_INTEGRITY : peer_fault(ret);
 }
 
 orth_err

@@ -194,9 +194,14 @@ orth_err spake_kdc_challenge(int32_t group, struct crypto_key *ikey,
  * from the client's S, the transcript with S, K'[1] opens the factor,
  * which must be SF-NONE without data.  body: the DER KDC-REQ-BODY of the
  * request that carried the response.  On success *reply_key_out is K'[0].
- * ORTH_E_KRB(KDC_ERR_PREAUTH_FAILED) for everything the client got wrong
- * (S refused, wrong key, another factor, an enctype other than the
- * challenge's); internal errors as they are.
+ * ORTH_E_INTEGRITY when the factor does not decrypt under K'[1]: the
+ * client's key is not the one we hold (a wrong password; or S or the
+ * factor changed in transit), which the KDC answers with
+ * KDC_ERR_PREAUTH_FAILED and counts as a failed attempt.
+ * ORTH_E_KRB(KDC_ERR_PREAUTH_FAILED) for every other thing the client got
+ * wrong (S refused, another factor, an enctype other than the
+ * challenge's), which it answers the same but need not count.  Internal
+ * errors as they are.
  */
 orth_err spake_kdc_response_verify(const struct spake_kdc_state *state,
 				   struct crypto_key *ikey,
@@ -224,10 +229,13 @@ struct spake_kdc_reply {
  * message gets a challenge in the client's first allowed group, a response
  * is verified against state (the one the cookie carried back; NULL when
  * the request had none).  allowed: the realm's groups, n >= 1.
- * ORTH_E_KRB(KDC_ERR_PREAUTH_FAILED) for anything the client got wrong: a
- * value that does not parse, no group in common, a response without a
- * state, a challenge or an encdata message (no second factor takes more
- * than one round here); ORTH_E_ENCTYPE for an ikey that is not one of ours.
+ * ORTH_E_INTEGRITY for a response made with another key (a wrong
+ * password: see spake_kdc_response_verify());
+ * ORTH_E_KRB(KDC_ERR_PREAUTH_FAILED) for anything else the client got
+ * wrong: a value that does not parse, no group in common, a response
+ * without a state, a challenge or an encdata message (no second factor
+ * takes more than one round here); both are KDC_ERR_PREAUTH_FAILED on the
+ * wire.  ORTH_E_ENCTYPE for an ikey that is not one of ours.
  */
 orth_err spake_kdc_process(const int32_t *allowed, size_t n,
 			   struct crypto_key *ikey, const uint8_t *pa_value,

@@ -731,7 +731,7 @@ exchange(int32_t enctype, const int32_t *cgroups, size_t cn,
 							cr2.msg_len, &st2,
 							body2, sizeof(body2),
 							&A, &kr4),
-				      PREAUTH_FAILED);
+				      ORTH_E_INTEGRITY);
 			EXPECT(kr4.reply_key == NULL);
 		}
 	} else {
@@ -773,17 +773,18 @@ check_exchanges(void)
 				       false, &group),
 			      ORTH_OK);
 		EXPECT_EQ_INT(group, 2);
-		/* A wrong password fails at the KDC, in both groups. */
+		/* A wrong password fails at the KDC, in both groups, as a
+		 * wrong key (what lockout counts). */
 		EXPECT_EQ_INT(exchange(enctypes[i], ed, 1, ed, 1, true, false,
 				       &group),
-			      PREAUTH_FAILED);
+			      ORTH_E_INTEGRITY);
 		EXPECT_EQ_INT(exchange(enctypes[i], p256, 1, p256, 1, true,
 				       false, &group),
-			      PREAUTH_FAILED);
+			      ORTH_E_INTEGRITY);
 		/* K'[n] cover the request body: another body fails. */
 		EXPECT_EQ_INT(exchange(enctypes[i], ed, 1, ed, 1, false, true,
 				       &group),
-			      PREAUTH_FAILED);
+			      ORTH_E_INTEGRITY);
 		/* No group in common. */
 		EXPECT_EQ_INT(exchange(enctypes[i], ed, 1, p256, 1, false,
 				       false, &group),
@@ -881,8 +882,17 @@ check_refusals(void)
 					sizeof(body2), &A, &kr2),
 		      PREAUTH_FAILED);
 	/* S changed in transit: the point is refused or K differs */
+	/* S changed in transit into another point: K differs, the factor
+	 * does not decrypt (a wrong key, as far as the KDC can tell) */
 	EXPECT_EQ_INT(spake_msg_decode(resp, resp_len, &A, &m), ORTH_OK);
-	m.u.response.pubkey.data[5] ^= 1;
+	unhex(spake_fx[0].S, m.u.response.pubkey.data, 32);
+	EXPECT_EQ_INT(spake_msg_encode(&m, &A, &enc, &enc_len), ORTH_OK);
+	EXPECT_EQ_INT(spake_kdc_process(both, 2, k, enc, enc_len, &st, body2,
+					sizeof(body2), &A, &kr2),
+		      ORTH_E_INTEGRITY);
+	/* ... or into something that is not a point: refused before */
+	memset(m.u.response.pubkey.data, 0, 32);
+	m.u.response.pubkey.data[0] = 2;
 	EXPECT_EQ_INT(spake_msg_encode(&m, &A, &enc, &enc_len), ORTH_OK);
 	EXPECT_EQ_INT(spake_kdc_process(both, 2, k, enc, enc_len, &st, body2,
 					sizeof(body2), &A, &kr2),
@@ -893,7 +903,7 @@ check_refusals(void)
 	EXPECT_EQ_INT(spake_msg_encode(&m, &A, &enc, &enc_len), ORTH_OK);
 	EXPECT_EQ_INT(spake_kdc_process(both, 2, k, enc, enc_len, &st, body2,
 					sizeof(body2), &A, &kr2),
-		      PREAUTH_FAILED);
+		      ORTH_E_INTEGRITY);
 	/* the factor under another etype */
 	EXPECT_EQ_INT(spake_msg_decode(resp, resp_len, &A, &m), ORTH_OK);
 	m.u.response.factor.etype = 17;
@@ -949,7 +959,7 @@ check_refusals(void)
 		EXPECT_EQ_INT(spake_msg_encode(&m, &A, &enc, &enc_len), ORTH_OK);
 		EXPECT_EQ_INT(spake_kdc_process(both, 2, k, enc, enc_len, &st,
 						body2, sizeof(body2), &A, &kr2),
-			      PREAUTH_FAILED);
+			      ORTH_E_INTEGRITY);
 		crypto_key_free(k1);
 	}
 
