@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "client/ccache.h"
+#include "client/ccache_col.h"
 #include "client/ccache_int.h"
 #include "proto/krb5_const.h"
 
@@ -426,6 +427,7 @@ ccache_open(const char *name, struct ccache **cc_out)
 	orth_err ret = ORTH_OK;
 	size_t n;
 
+	ccache_col_error_clear();
 	/* MIT: no type prefix (or a path starting with '/') means FILE. */
 	if (name[0] == '/' || colon == NULL) {
 		res = name;
@@ -436,7 +438,8 @@ ccache_open(const char *name, struct ccache **cc_out)
 		type = CCACHE_TYPE_MEMORY;
 		prefix = "MEMORY:";
 	} else {
-		CHECK(0, ORTH_E_USAGE);  /* DIR:, KEYRING:, KCM:, ... */
+		/* DIR:, KEYRING:, KCM: and unknown types (ccache_col.h). */
+		return ccache_col_open(name, cc_out);
 	}
 	CHECK(res[0] != '\0', ORTH_E_USAGE);
 	cc = calloc(1, sizeof(*cc));
