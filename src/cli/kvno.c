@@ -79,6 +79,19 @@ out:
 	return rc;
 }
 
+/* Whether a principal name has an unescaped '@'. */
+static bool
+has_realm(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' && s[1] != '\0')
+			s++;
+		else if (*s == '@')
+			return true;
+	}
+	return false;
+}
+
 int
 cmd_kvno(int argc, char **argv)
 {
@@ -200,6 +213,15 @@ cmd_kvno(int argc, char **argv)
 				continue;
 			}
 			name = hostsvc;
+		} else if (!has_realm(name) && orthrus_default_realm(ctx) != NULL) {
+			/* MIT names the service in the default realm. */
+			size_t n = strlen(name) + strlen(orthrus_default_realm(ctx)) + 2;
+			hostsvc = malloc(n);
+			if (hostsvc != NULL) {
+				snprintf(hostsvc, n, "%s@%s", name,
+					 orthrus_default_realm(ctx));
+				name = hostsvc;
+			}
 		}
 		if (u2u != NULL)
 			e = orthrus_get_user2user_ticket(ctx, ccname, name,

@@ -251,6 +251,27 @@ conf_bool(struct orthrus_context *ctx, const char *name)
 	return v != NULL && config_parse_bool(v, &b) == ORTH_OK && b;
 }
 
+/*
+ * [libdefaults] kdc_default_options, MIT's: KDC options every initial
+ * request carries; by default RENEWABLE-OK (RFC 4120 §2.3: a ticket
+ * asked for longer than the KDC allows comes back renewable to the end
+ * asked for, instead of shorter).
+ */
+static uint32_t
+kdc_default_options(struct orthrus_context *ctx)
+{
+	const char *v = client_conf_get2(&ctx->c.conf, "libdefaults",
+					 "kdc_default_options");
+	char *end;
+	unsigned long n;
+
+	if (v == NULL)
+		return KDC_OPT_RENEWABLE_OK;
+	n = strtoul(v, &end, 0);
+	return *v != '\0' && *end == '\0' && n <= UINT32_MAX ? (uint32_t)n
+							     : KDC_OPT_RENEWABLE_OK;
+}
+
 static orth_err
 init_creds(struct orthrus_context *ctx, const char *client,
 	   const char *password, const char *keytab,
@@ -320,6 +341,7 @@ init_creds(struct orthrus_context *ctx, const char *client,
 	}
 	if (opts->canonicalize || opts->enterprise)
 		p.kdc_options |= KDC_OPT_CANONICALIZE;
+	p.kdc_options |= kdc_default_options(ctx);
 	TRY(client_as_exchange(&ctx->c, &p, &cred, &offset));
 
 	TRY(client_ccache_open(ctx, ccname, &cc));

@@ -200,7 +200,9 @@ O klist -f -c "$cc" >"$D/klist.out"
 expect_grep "renewed TGT still renewable" "Flags: FR" "$D/klist.out"
 expect_grep "renewed TGT: renew until" "renew until" "$D/klist.out"
 expect_ok "MIT klist reads the renewed cache" klist -c "$cc"
-expect_ok "kinit -F" okinit "$cc" alice-Pa55 -F alice
+# -l 1h: within the KDC's max_life, so RENEWABLE-OK (MIT's default
+# kdc_default_options, ours too) does not make the TGT renewable.
+expect_ok "kinit -F" okinit "$cc" alice-Pa55 -F -l 1h alice
 O klist -f -c "$cc" >"$D/klist.out"
 expect_ok "not forwardable with -F" not grep -q "Flags: F" "$D/klist.out"
 expect_fail "kinit -R of a non-renewable TGT" "renew" O kinit -R -c "$cc"
