@@ -408,7 +408,8 @@ dir_list(const char *dir, struct ccache_col *out)
 		free(q);
 		TRY(ret);
 	}
-	qsort(c.names + first, c.n - first, sizeof(*c.names), name_cmp);
+	if (c.n - first > 1)
+		qsort(c.names + first, c.n - first, sizeof(*c.names), name_cmp);
 done:
 	*out = c;
 	memset(&c, 0, sizeof(c));
