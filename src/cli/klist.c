@@ -306,7 +306,10 @@ file_residual(const char *name)
 static void
 cache_error(struct ccache *cc, orth_err e)
 {
-	if (e == ORTH_E_NOTFOUND)
+	if (e == ORTH_E_NOTFOUND && strncmp(ccache_name_get(cc), "KEYRING:", 8) == 0)
+		cli_error("klist", "Credentials cache keyring '%s' not found",
+			  ccache_name_get(cc) + 8);
+	else if (e == ORTH_E_NOTFOUND)
 		cli_error("klist", "No credentials cache found (filename: %s)",
 			  file_residual(ccache_name_get(cc)));
 	else

@@ -10,6 +10,7 @@
 #include "client/ccache.h"
 #include "client/ccache_col.h"
 #include "client/ccache_int.h"
+#include "client/ccache_keyring.h"
 #include "proto/krb5_const.h"
 
 /* ---- counted bytes ---- */
@@ -483,6 +484,8 @@ load(struct ccache *cc, struct ccache_contents *out)
 
 	if (cc->type == CCACHE_TYPE_FILE)
 		TRY(ccache_file_load(cc->residual, &buf, &len));
+	else if (cc->type == CCACHE_TYPE_KEYRING)
+		TRY(ccache_keyring_load(cc->residual, &buf, &len));
 	else
 		TRY(ccache_memory_load(cc->residual, &buf, &len));
 	TRY(ccache_contents_decode(buf, len, out));
@@ -501,6 +504,8 @@ save(struct ccache *cc, const struct ccache_contents *c)
 	TRY(ccache_contents_encode(c, &buf, &len));
 	if (cc->type == CCACHE_TYPE_FILE)
 		TRY(ccache_file_save(cc->residual, buf, len));
+	else if (cc->type == CCACHE_TYPE_KEYRING)
+		TRY(ccache_keyring_save(cc->residual, buf, len));
 	else
 		TRY(ccache_memory_save(cc->residual, buf, len));
 cleanup:
@@ -539,6 +544,8 @@ ccache_destroy(struct ccache *cc)
 {
 	if (cc->type == CCACHE_TYPE_FILE)
 		return ccache_file_destroy(cc->residual);
+	if (cc->type == CCACHE_TYPE_KEYRING)
+		return ccache_keyring_destroy(cc->residual);
 	return ccache_memory_destroy(cc->residual);
 }
 

@@ -14,15 +14,16 @@
  *                    with "tkt").  Its name is always given in this form.
  * Each cache is a FILE cache (ccache.h) and is read and written as one.
  *
- * KEYRING: (the Linux kernel keyring) and KCM: (a credential cache daemon)
- * are recognised and refused with a reason: Orthrus does not store caches
- * in the kernel keyring; KCM: says whether a KCM daemon answers at all.
- * FILE: and MEMORY: caches are collections of one (MIT: switching to one
- * is accepted and changes nothing).
+ * KEYRING: (the Linux kernel keyring, MIT's layout) is ccache_keyring.h's;
+ * its collections list, switch and grow here as DIR:'s do.  KCM: (a
+ * credential cache daemon) is refused with a reason: whether a KCM daemon
+ * answers at all, and that Orthrus does not speak its protocol.  FILE: and
+ * MEMORY: caches are collections of one (MIT: switching to one is accepted
+ * and changes nothing).
  *
- * Errors: ORTH_E_USAGE (bad name), ORTH_E_NOTFOUND, ORTH_E_IO, ORTH_E_NOMEM,
- * ORTH_E_MALFORMED (a primary file that does not name a cache), and for
- * KEYRING:/KCM: ORTH_E_USAGE; ccache_col_error() then says why in words.
+ * Errors: ORTH_E_USAGE (bad name, KCM:), ORTH_E_NOTFOUND, ORTH_E_IO,
+ * ORTH_E_NOMEM, ORTH_E_MALFORMED (a primary file or key that does not name
+ * a cache); ccache_col_error() then says why in words.
  */
 #ifndef ORTHRUS_CLIENT_CCACHE_COL_H
 #define ORTHRUS_CLIENT_CCACHE_COL_H
@@ -57,26 +58,31 @@ struct ccache_col {
 /*
  * The caches of the collection defname belongs to, as MIT's klist -l
  * lists them: for "DIR:dir" the primary (when its file exists), then the
- * other tkt* files of dir in name order; for "DIR::path", FILE: and
- * MEMORY: the cache itself when it exists.  A missing directory is an
- * empty collection.  *out: ccache_col_free().
+ * other tkt* files of dir in name order; for "KEYRING:anchor:collection"
+ * the primary, then the others in the keyring's order; for "DIR::path",
+ * a three-part KEYRING: name, FILE: and MEMORY: the cache itself when it
+ * exists.  A missing directory is an empty collection.  *out:
+ * ccache_col_free().
  */
 orth_err ccache_col_list(const char *defname, struct ccache_col *out);
 void ccache_col_free(struct ccache_col *c);
 
-/* Whether defname is a collection with a switchable primary (DIR:). */
+/* Whether defname is a collection with a switchable primary (DIR:,
+ * KEYRING:). */
 bool ccache_col_switchable(const char *defname);
 
 /*
  * Make cc the primary cache of its collection (DIR:: writes dir/primary
- * atomically, 0600).  Other types: nothing to do, ORTH_OK (as MIT).
+ * atomically, 0600; KEYRING: its collection's primary key).  Other types:
+ * nothing to do, ORTH_OK (as MIT).
  */
 orth_err ccache_col_switch(struct ccache *cc);
 
 /*
  * A new cache in defname's collection (DIR: dir/tktXXXXXX, created empty
- * and 0600 so the name is taken).  ORTH_E_USAGE when defname is not a
- * DIR: collection.  *cc_out: ccache_close().
+ * and 0600 so the name is taken; KEYRING: an empty keyring
+ * krb_ccache_XXXXXXXX).  ORTH_E_USAGE when defname is not a collection.
+ * *cc_out: ccache_close().
  */
 orth_err ccache_col_new_unique(const char *defname, struct ccache **cc_out);
 

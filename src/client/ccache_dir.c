@@ -18,6 +18,7 @@
 
 #include "client/ccache_col.h"
 #include "client/ccache_int.h"
+#include "client/ccache_keyring.h"
 
 #define DIR_PREFIX "DIR:"
 #define SUB_PREFIX "DIR::"
@@ -39,8 +40,8 @@ ccache_col_error_clear(void)
 	col_err[0] = '\0';
 }
 
-static orth_err __attribute__((format(printf, 2, 3)))
-col_fail(orth_err ret, const char *fmt, ...)
+orth_err
+ccache_col_fail(orth_err ret, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -124,12 +125,12 @@ dir_verify(const char *dir)
 	if (stat(dir, &st) != 0) {
 		if (errno == ENOENT && mkdir(dir, S_IRWXU) == 0)
 			return ORTH_OK;
-		return col_fail(ORTH_E_NOTFOUND,
+		return ccache_col_fail(ORTH_E_NOTFOUND,
 				"Credential cache directory %s does not exist",
 				dir);
 	}
 	if (!S_ISDIR(st.st_mode))
-		return col_fail(ORTH_E_USAGE,
+		return ccache_col_fail(ORTH_E_USAGE,
 				"Credential cache directory %s exists but is not a directory",
 				dir);
 	return ORTH_OK;
@@ -156,13 +157,13 @@ primary_read(const char *dir, char *buf, size_t cap)
 		goto cleanup;
 	}
 	if (fgets(buf, (int)cap, f) == NULL) {
-		ret = col_fail(ORTH_E_MALFORMED, "%s is empty", path);
+		ret = ccache_col_fail(ORTH_E_MALFORMED, "%s is empty", path);
 		goto cleanup;
 	}
 	n = strlen(buf);
 	if (n == 0 || buf[n - 1] != '\n' || !is_cache_file(buf) ||
 	    strchr(buf, '/') != NULL || strchr(buf, '\\') != NULL) {
-		ret = col_fail(ORTH_E_MALFORMED, "%s contains invalid filename",
+		ret = ccache_col_fail(ORTH_E_MALFORMED, "%s contains invalid filename",
 			       path);
 		goto cleanup;
 	}
@@ -191,7 +192,7 @@ primary_write(const char *dir, const char *file)
 	snprintf(tmp, n, "%s.XXXXXX", path);
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		ret = col_fail(errno_err(), "cannot write %s: %s", path,
+		ret = ccache_col_fail(errno_err(), "cannot write %s: %s", path,
 			       strerror(errno));
 		free(tmp);
 		tmp = NULL;
@@ -200,13 +201,13 @@ primary_write(const char *dir, const char *file)
 	if (fchmod(fd, S_IRUSR | S_IWUSR) != 0 ||
 	    write(fd, file, len) != (ssize_t)len || write(fd, "\n", 1) != 1 ||
 	    fsync(fd) != 0) {
-		ret = col_fail(ORTH_E_IO, "cannot write %s: %s", path,
+		ret = ccache_col_fail(ORTH_E_IO, "cannot write %s: %s", path,
 			       strerror(errno));
 		goto cleanup;
 	}
 	if (close(fd) != 0 || rename(tmp, path) != 0) {
 		fd = -1;
-		ret = col_fail(ORTH_E_IO, "cannot write %s: %s", path,
+		ret = ccache_col_fail(ORTH_E_IO, "cannot write %s: %s", path,
 			       strerror(errno));
 		goto cleanup;
 	}
@@ -233,11 +234,11 @@ path_split(const char *path, char **dir_out, char **file_out)
 	size_t dl;
 
 	if (slash == NULL || slash == path)
-		return col_fail(ORTH_E_USAGE,
+		return ccache_col_fail(ORTH_E_USAGE,
 				"Subsidiary cache path %s has no parent directory",
 				path);
 	if (!is_cache_file(slash + 1))
-		return col_fail(ORTH_E_USAGE,
+		return ccache_col_fail(ORTH_E_USAGE,
 				"Subsidiary cache path %s filename does not begin with \"tkt\"",
 				path);
 	dl = (size_t)(slash - path);
@@ -267,7 +268,7 @@ dir_open(const char *residual, struct ccache **cc_out)
 		goto cleanup;
 	}
 	CHECK(residual[0] != '\0',
-	      col_fail(ORTH_E_USAGE, "DIR: needs a directory name"));
+	      ccache_col_fail(ORTH_E_USAGE, "DIR: needs a directory name"));
 	TRY(dir_verify(residual));
 	ret = primary_read(residual, file, sizeof(file));
 	if (ret == ORTH_E_NOTFOUND) {
@@ -315,18 +316,16 @@ ccache_col_open(const char *name, struct ccache **cc_out)
 		return dir_open(name + strlen(DIR_PREFIX), cc_out);
 	if (strncmp(name, "KCM:", 4) == 0) {
 		if (!kcm_running(CCACHE_KCM_SOCKET))
-			return col_fail(ORTH_E_USAGE,
+			return ccache_col_fail(ORTH_E_USAGE,
 					"KCM credential cache '%s': no KCM daemon is running (nothing listens on %s); use a FILE: or DIR: cache",
 					name, CCACHE_KCM_SOCKET);
-		return col_fail(ORTH_E_USAGE,
+		return ccache_col_fail(ORTH_E_USAGE,
 				"KCM credential cache '%s': a KCM daemon runs, but Orthrus does not speak the KCM protocol; use a FILE: or DIR: cache",
 				name);
 	}
 	if (strncmp(name, "KEYRING:", 8) == 0)
-		return col_fail(ORTH_E_USAGE,
-				"KEYRING credential cache '%s' is not supported by Orthrus (its caches are files); use a FILE: or DIR: cache",
-				name);
-	return col_fail(ORTH_E_USAGE, "Unknown credential cache type in '%s'",
+		return ccache_keyring_open(name, cc_out);
+	return ccache_col_fail(ORTH_E_USAGE, "Unknown credential cache type in '%s'",
 			name);
 }
 
@@ -431,6 +430,8 @@ ccache_col_list(const char *defname, struct ccache_col *out)
 	col_err[0] = '\0';
 	if (strncmp(defname, DIR_PREFIX, 4) == 0 && defname[4] != ':')
 		return dir_list(defname + 4, out);
+	if (strncmp(defname, "KEYRING:", 8) == 0)
+		return ccache_keyring_list(defname, out);
 	/* A single cache: itself, when it is there. */
 	ret = ccache_open(defname, &cc);
 	if (ret == ORTH_E_NOTFOUND)
@@ -454,7 +455,8 @@ cleanup:
 bool
 ccache_col_switchable(const char *defname)
 {
-	return strncmp(defname, DIR_PREFIX, 4) == 0;
+	return strncmp(defname, DIR_PREFIX, 4) == 0 ||
+	       strncmp(defname, "KEYRING:", 8) == 0;
 }
 
 orth_err
@@ -464,6 +466,8 @@ ccache_col_switch(struct ccache *cc)
 	orth_err ret;
 
 	col_err[0] = '\0';
+	if (cc->type == CCACHE_TYPE_KEYRING)
+		return ccache_keyring_switch(cc);
 	if (strncmp(cc->name, SUB_PREFIX, strlen(SUB_PREFIX)) != 0)
 		return ORTH_OK;
 	TRY(path_split(cc->residual, &dir, &file));
@@ -483,9 +487,11 @@ ccache_col_new_unique(const char *defname, struct ccache **cc_out)
 	int fd;
 
 	col_err[0] = '\0';
+	if (strncmp(defname, "KEYRING:", 8) == 0)
+		return ccache_keyring_new_unique(defname, cc_out);
 	if (strncmp(defname, DIR_PREFIX, 4) != 0 || defname[4] == ':' ||
 	    defname[4] == '\0')
-		return col_fail(ORTH_E_USAGE,
+		return ccache_col_fail(ORTH_E_USAGE,
 				"Can't create new subsidiary cache because default cache is not a directory collection");
 	dir = defname + 4;
 	TRY(dir_verify(dir));
@@ -493,7 +499,7 @@ ccache_col_new_unique(const char *defname, struct ccache **cc_out)
 	CHECK(tmpl != NULL, ORTH_E_NOMEM);
 	/* The empty file holds the name until the cache is written. */
 	fd = mkostemp(tmpl, O_CLOEXEC);
-	CHECK(fd >= 0, col_fail(errno_err(), "cannot create a cache in %s: %s",
+	CHECK(fd >= 0, ccache_col_fail(errno_err(), "cannot create a cache in %s: %s",
 				dir, strerror(errno)));
 	(void)fchmod(fd, S_IRUSR | S_IWUSR);
 	close(fd);

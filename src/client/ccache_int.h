@@ -11,6 +11,7 @@
 enum ccache_type {
 	CCACHE_TYPE_FILE,
 	CCACHE_TYPE_MEMORY,
+	CCACHE_TYPE_KEYRING,    /* ccache_keyring.h */
 };
 
 struct ccache {

@@ -8,7 +8,8 @@
 #       FORWARDABLE/RENEWABLE from the TGT as MIT's client asks
 #   kdestroy (missing cache: exit 0), -A, -p, -q; kswitch -c/-p
 #   DIR: collections written and read by MIT's tools and ours in turn
-#   KCM: without a daemon and KEYRING: say why they cannot be used
+#   KEYRING: collections shared with MIT's tools (session keyring); KCM:
+#       without a daemon says why it cannot be used
 #   ktutil add/list/remove/merge against MIT's ktutil; admin ktadd rotates
 #   orthrus_verify_init_creds; RFC 4121 channel bindings from MIT's GSS
 #   initiator (python3-gssapi) checked by our acceptor
@@ -271,8 +272,51 @@ unset KRB5CCNAME
 # ---- 6. KCM: and KEYRING: ----
 expect_fail "KCM: without a daemon says so" "no KCM daemon is running" O klist -c KCM:
 expect_fail "kinit to KCM: says so too" "no KCM daemon is running" ok KCM: alice-Pa55 alice
-expect_fail "KEYRING: refused with the reason" "KEYRING credential cache .* is not supported" O klist -c KEYRING:persistent:0
 expect_fail "an unknown type" "Unknown credential cache type" O klist -c NOPE:x
+# The kernel keyring, MIT's layout: a collection of our own in the session
+# keyring, removed at the end (keyrings outlive the test).
+KR=orthtest$$
+keyring_drop() { # unlink the collection keyring _krb_$KR from the session anchors
+	/usr/bin/python3 - "_krb_$KR" <<'PY'
+import ctypes, os, sys
+nr = {"x86_64": 250, "aarch64": 219}.get(os.uname().machine)
+if nr:
+    libc = ctypes.CDLL(None, use_errno=True)
+    for anchor in (-3, -5):
+        k = libc.syscall(nr, 10, ctypes.c_long(anchor), b"keyring", sys.argv[1].encode(), 0)
+        if k > 0:
+            libc.syscall(nr, 9, ctypes.c_long(k), ctypes.c_long(anchor))
+PY
+}
+export KRB5CCNAME=KEYRING:session:$KR
+if echo alice-Pa55 | kinit alice >/dev/null 2>"$D/kr.err"; then
+	both "KEYRING: klist of MIT's cache" klist
+	both "KEYRING: klist -f -e -C" klist -f -e -C
+	echo bob-Pa55 | O kinit bob >/dev/null
+	both "KEYRING: klist -l (our kinit made a second cache)" klist -l
+	expect_grep "KEYRING: bob's new cache is the primary" "^bob@$REALM  *KEYRING:session:$KR:krb_ccache_" <(sed -n 3p "$D/o.out")
+	both "KEYRING: klist -A" klist -A
+	O kvno $SVC >/dev/null
+	expect_grep "KEYRING: MIT's klist sees our service ticket" "$SVC@$REALM" <(klist)
+	expect_ok "KEYRING: MIT kswitch -p alice" kswitch -p alice
+	expect_grep "KEYRING: ours sees alice as primary" "Default principal: alice@$REALM" <(O klist)
+	expect_ok "KEYRING: our kswitch -p bob" O kswitch -p bob
+	expect_grep "KEYRING: MIT sees bob as primary" "Default principal: bob@$REALM" <(klist)
+	both "KEYRING: klist -s" klist -s
+	echo alice-Pa55 | kinit alice >/dev/null
+	[ "$(klist -l | grep -c "KEYRING:session:$KR:")" = 2 ] && pass "KEYRING: MIT kinit reused alice's cache" ||
+		fail "KEYRING: caches: $(klist -l)"
+	expect_ok "KEYRING: our kdestroy -A" O kdestroy -A
+	both "KEYRING: klist -l of the emptied collection: exit 1" klist -l
+	echo alice-Pa55 | O kinit alice >/dev/null
+	expect_ok "KEYRING: MIT kdestroy of our cache" kdestroy
+	both "KEYRING: klist after it: no cache" klist
+else
+	echo "note: MIT's kinit cannot use the kernel keyring here: $(cat "$D/kr.err")"
+	expect_fail "KEYRING: without a usable kernel keyring: a clear error" "KEYRING" ok "$KRB5CCNAME" alice-Pa55 alice
+fi
+keyring_drop
+unset KRB5CCNAME
 
 # ---- 7. ktutil ----
 printf 'addent -password -p alice@%s -k 3 -e aes256-cts-hmac-sha1-96\nalice-Pa55\naddent -password -p alice@%s -k 3 -e aes128-cts-hmac-sha256-128\nalice-Pa55\nwkt %s\nquit\n' \
