@@ -160,7 +160,7 @@ choose(struct orthrus_context *ctx, const struct kinit_opts *k, char *buf,
 		if (ccache_col_match(defname, &me, &found) == ORTH_OK) {
 			if (k->verbose)
 				fprintf(stderr, "Using existing cache: %s\n",
-					ccache_name_get(found) + 4);
+					strchr(ccache_name_get(found), ':') + 1);
 			*cc_out = strdup(ccache_name_get(found));
 			*switch_out = true;
 		} else if (def_has_princ) {
@@ -171,7 +171,7 @@ choose(struct orthrus_context *ctx, const struct kinit_opts *k, char *buf,
 			}
 			if (k->verbose)
 				fprintf(stderr, "Using new cache: %s\n",
-					ccache_name_get(found) + 4);
+					strchr(ccache_name_get(found), ':') + 1);
 			*cc_out = strdup(ccache_name_get(found));
 			*switch_out = true;
 		}
