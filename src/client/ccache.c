@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "client/ccache.h"
+#include "client/ccache_col.h"
 #include "client/ccache_int.h"
+#include "client/ccache_keyring.h"
 #include "proto/krb5_const.h"
 
 /* ---- counted bytes ---- */
@@ -427,6 +429,7 @@ ccache_open(const char *name, struct ccache **cc_out)
 	orth_err ret = ORTH_OK;
 	size_t n;
 
+	ccache_col_error_clear();
 	/* MIT: no type prefix (or a path starting with '/') means FILE. */
 	if (name[0] == '/' || colon == NULL) {
 		res = name;
@@ -437,7 +440,8 @@ ccache_open(const char *name, struct ccache **cc_out)
 		type = CCACHE_TYPE_MEMORY;
 		prefix = "MEMORY:";
 	} else {
-		CHECK(0, ORTH_E_USAGE);  /* DIR:, KEYRING:, KCM:, ... */
+		/* DIR:, KEYRING:, KCM: and unknown types (ccache_col.h). */
+		return ccache_col_open(name, cc_out);
 	}
 	CHECK(res[0] != '\0', ORTH_E_USAGE);
 	cc = calloc(1, sizeof(*cc));
@@ -521,6 +525,8 @@ load(struct ccache *cc, struct ccache_contents *out)
 
 	if (cc->type == CCACHE_TYPE_FILE)
 		TRY(ccache_file_load(cc->residual, &buf, &len));
+	else if (cc->type == CCACHE_TYPE_KEYRING)
+		TRY(ccache_keyring_load(cc->residual, &buf, &len));
 	else
 		TRY(ccache_memory_load(cc->residual, &buf, &len));
 	TRY(ccache_contents_decode(buf, len, out));
@@ -579,11 +585,33 @@ cleanup:
  */
 enum change_way { CHANGE_IN_PLACE, CHANGE_REPLACE };
 
+/* KEYRING: the kernel keyring has no file to lock (MIT's keyring cache
+ * takes no lock either): read, change, write back. */
+static orth_err
+keyring_edit(const char *residual, ccache_edit_fn fn, void *arg)
+{
+	uint8_t *old = NULL, *nw = NULL;
+	size_t olen = 0, nlen = 0;
+	orth_err ret = ccache_keyring_load(residual, &old, &olen);
+
+	if (ret == ORTH_E_NOTFOUND)
+		ret = ORTH_OK;
+	TRY(ret);
+	TRY(fn(old, olen, arg, &nw, &nlen));
+	TRY(ccache_keyring_save(residual, nw, nlen));
+cleanup:
+	ccache_buf_free(old, olen);
+	ccache_buf_free(nw, nlen);
+	return ret;
+}
+
 static orth_err
 change(struct ccache *cc, enum change_way way, struct change *ch)
 {
 	void *arg = ch;
 
+	if (cc->type == CCACHE_TYPE_KEYRING)
+		return keyring_edit(cc->residual, edit_image, arg);
 	if (cc->type == CCACHE_TYPE_MEMORY)
 		return ccache_memory_edit(cc->residual, way == CHANGE_REPLACE,
 					  edit_image, arg);
@@ -683,6 +711,8 @@ ccache_destroy(struct ccache *cc)
 {
 	if (cc->type == CCACHE_TYPE_FILE)
 		return ccache_file_destroy(cc->residual);
+	if (cc->type == CCACHE_TYPE_KEYRING)
+		return ccache_keyring_destroy(cc->residual);
 	return ccache_memory_destroy(cc->residual);
 }
 

@@ -201,9 +201,11 @@ orth_err ccache_default_name(const char *config_default, char **name_out);
 
 /*
  * Open a cache by name: "FILE:/path", "/path" or "path" (FILE), or
- * "MEMORY:name".  Nothing is read or created yet.  Release with
- * ccache_close().  Errors: ORTH_E_USAGE (unknown type or empty residual),
- * ORTH_E_NOMEM.
+ * "MEMORY:name"; "DIR:..." and "KEYRING:..." caches of a collection
+ * (ccache_col.h, which also explains KCM:'s refusal).  Nothing is read or
+ * created yet (a DIR: directory and a KEYRING: collection are, as MIT's
+ * resolve does).  Release with ccache_close().  Errors: ORTH_E_USAGE
+ * (unknown type or empty residual), ORTH_E_NOMEM, the collection's.
  */
 orth_err ccache_open(const char *name, struct ccache **cc_out);
 void ccache_close(struct ccache *cc);

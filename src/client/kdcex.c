@@ -348,7 +348,14 @@ client_as_rep_process(struct client_ctx *ctx, const KDC_REQ_BODY *req_body,
 	if (ret != ORTH_OK)
 		return client_fail(ctx, ret, "AS-REP for '%s' did not decrypt (%s)",
 				   cname, orth_err_str(ret));
-	TRY(check_reply(ctx, req_body, req_body->cname, req_body->realm, &r, &enc));
+	/* RFC 6806 §5/§7: asked to canonicalize, the KDC may name the client
+	 * differently (the reply decrypted in the client's key), as MIT's
+	 * client accepts. */
+	if (req_body->kdc_options & KDC_OPT_CANONICALIZE)
+		TRY(check_reply(ctx, req_body, &r.cname, r.crealm, &r, &enc));
+	else
+		TRY(check_reply(ctx, req_body, req_body->cname, req_body->realm,
+				&r, &enc));
 	TRY(cred_from_reply(&r, &enc, a, cred_out));
 cleanup:
 	return ret;
@@ -496,10 +503,15 @@ as_req_build(struct client_ctx *ctx, const struct client_as_params *p,
 	req->req_body.cname = cname;
 	req->req_body.realm = p->client->realm;
 	req->req_body.sname = sname;
+	/* A postdated ticket's lifetimes count from its start (as MIT's). */
+	if (p->start_time > 0) {
+		int64_t *from = arena_alloc(a, sizeof(*from));
+		CHECK(from != NULL, ORTH_E_LIMIT);
+		*from = now = p->start_time + offset;
+		req->req_body.from = from;
+	}
 	req->req_body.till =
 		now + (p->lifetime > 0 ? p->lifetime : ctx->conf.ticket_lifetime);
-	if (p->start_time > 0)
-		req->req_body.from = (int64_t *)&p->start_time;
 	if (p->kdc_options & KDC_OPT_RENEWABLE) {
 		*rtime = now + p->renew_life;
 		req->req_body.rtime = rtime;

@@ -937,3 +937,20 @@ cleanup:
 	EVP_CIPHER_CTX_free(cctx);
 	return ret;
 }
+
+orth_err
+crypto_md5(const void *in, size_t len, uint8_t out[16])
+{
+	unsigned int n = 0;
+	orth_err ret;
+	EVP_MD *md = NULL;
+
+	TRY(crypto_init());
+	md = EVP_MD_fetch(NULL, "MD5", NULL);
+	CHECK(md != NULL, ORTH_E_INTERNAL);
+	CHECK(EVP_Digest(len ? in : "", len, out, &n, md, NULL) == 1 && n == 16,
+	      ORTH_E_INTERNAL);
+cleanup:
+	EVP_MD_free(md);
+	return ret;
+}

@@ -140,6 +140,11 @@ orth_err crypto_prf(struct crypto_key *key, const uint8_t *in, size_t in_len,
 /* Cryptographically random bytes. */
 orth_err crypto_random_bytes(void *buf, size_t len);
 
+/* MD5 (RFC 1321) of in: only for the channel-bindings hash RFC 4121
+ * §4.1.1.2 fixes, never for keys or MACs.  ORTH_E_INTERNAL when the
+ * library has no MD5 (FIPS mode). */
+orth_err crypto_md5(const void *in, size_t len, uint8_t out[16]);
+
 /* Constant-time comparison: true when equal. */
 bool crypto_ct_equal(const void *a, const void *b, size_t len);
 

@@ -204,7 +204,12 @@ test_names(void)
 	EXPECT(strcmp(ccache_name_get(cc), "MEMORY:m") == 0);
 	ccache_close(cc);
 	cc = NULL;
-	EXPECT_EQ_INT(ccache_open("KEYRING:persistent:0", &cc), ORTH_E_USAGE);
+	/* KEYRING: is supported (ccache_keyring.h); its unknown anchors and
+	 * KCM: are not (no keyring is touched for either). */
+	EXPECT_EQ_INT(ccache_open("KEYRING:nosuch:x:y", &cc), ORTH_E_USAGE);
+	EXPECT(cc == NULL);
+	EXPECT_EQ_INT(ccache_open("KCM:", &cc), ORTH_E_USAGE);
+	EXPECT(cc == NULL);
 	EXPECT_EQ_INT(ccache_open("MEMORY:", &cc), ORTH_E_USAGE);
 	EXPECT_EQ_INT(ccache_open("FILE:", &cc), ORTH_E_USAGE);
 	EXPECT(cc == NULL);
