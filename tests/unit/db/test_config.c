@@ -249,6 +249,8 @@ test_includes(void)
 		/* the KDC's view reads the merged tree; a node names its file */
 		EXPECT_EQ_INT(kdc_config_load(cfg, fake_enctype, kc, err, sizeof(err)), ORTH_OK);
 		EXPECT_EQ_INT(kc->n_realms, 1);
+		EXPECT(r != NULL && r->child != NULL && r->child->file != NULL &&
+		       strstr(r->child->file, "realm-a.conf") != NULL);
 	}
 	config_free(cfg);
 	cfg = NULL;
