@@ -170,11 +170,14 @@ void ccache_contents_free(struct ccache_contents *c);
 /* ---- cache handles ---- */
 
 /*
- * The default cache name: $KRB5CCNAME if set and not empty, else
- * config_default (krb5.conf's default_ccache_name, may be NULL) with
- * %{uid} expanded, else "FILE:/tmp/krb5cc_<uid>".  *name_out is malloc'd.
+ * The default cache name, as MIT's krb5_cc_default_name: $KRB5CCNAME as it
+ * is if set and not empty (not in a setuid program: env_get()), else
+ * config_default (krb5.conf's default_ccache_name, may be NULL) with its
+ * %{...} tokens expanded (base/env.h), else "FILE:/tmp/krb5cc_%{uid}".
+ * *name_out is malloc'd.  ORTH_E_CONFIG (an unknown token, named in err).
  */
-orth_err ccache_default_name(const char *config_default, char **name_out);
+orth_err ccache_default_name(const char *config_default, char **name_out,
+			     char *err, size_t errlen);
 
 /*
  * Open a cache by name: "FILE:/path", "/path" or "path" (FILE), or

@@ -46,7 +46,8 @@ struct client_conf {
 	/* [libdefaults], parsed once */
 	const char *default_realm;        /* NULL when not set */
 	const char *default_ccache_name;
-	const char *default_keytab_name;
+	const char *default_keytab_name;  /* %{...} expanded */
+	char *keytab_name_buf;            /* its storage */
 	int64_t udp_preference_limit;
 	int64_t clockskew;
 	int64_t ticket_lifetime;

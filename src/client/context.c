@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/env.h"
 #include "client_int.h"
 #include "proto/krb5_const.h"
 
@@ -60,13 +61,14 @@ orthrus_default_realm(const struct orthrus_context *ctx)
 orth_err
 orthrus_default_ccache_name(const struct orthrus_context *ctx, char **out)
 {
-	return ccache_default_name(ctx->c.conf.default_ccache_name, out);
+	return ccache_default_name(ctx->c.conf.default_ccache_name, out, NULL, 0);
 }
 
 const char *
 orthrus_default_keytab_name(const struct orthrus_context *ctx)
 {
-	const char *k = getenv("KRB5_KTNAME");
+	/* MIT uses KRB5_KTNAME as it is (no %{...} expansion). */
+	const char *k = env_get("KRB5_KTNAME");
 
 	if (k != NULL && *k != '\0')
 		return k;
@@ -96,9 +98,12 @@ client_ccache_open(struct orthrus_context *ctx, const char *name,
 	char *def = NULL;
 
 	if (name == NULL) {
-		ret = ccache_default_name(ctx->c.conf.default_ccache_name, &def);
+		char why[256] = "";
+		ret = ccache_default_name(ctx->c.conf.default_ccache_name, &def, why,
+					  sizeof(why));
 		if (ret != ORTH_OK)
-			return ret;
+			return client_fail(&ctx->c, ret, "default_ccache_name: %s",
+					   why[0] ? why : orth_err_str(ret));
 		name = def;
 	}
 	ret = ccache_open(name, out);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/env.h"
 #include "client/apreq.h"
 #include "proto/krb5_const.h"
 
@@ -31,7 +32,7 @@ orthrus_acceptor_open(const char *keytab, const char *service,
 	struct orthrus_acceptor *acc = NULL;
 
 	if (keytab == NULL)
-		keytab = getenv("KRB5_KTNAME");
+		keytab = env_get("KRB5_KTNAME");  /* not when setuid */
 	if (keytab == NULL || *keytab == '\0')
 		keytab = "FILE:/etc/krb5.keytab";
 	if (strncmp(keytab, "FILE:", 5) == 0)

@@ -188,7 +188,7 @@ static void
 test_names(void)
 {
 	struct ccache *cc = NULL;
-	char *name = NULL, expect[64];
+	char *name = NULL, expect[64], err[256];
 
 	EXPECT_EQ_INT(ccache_open("/tmp/x", &cc), ORTH_OK);
 	EXPECT(strcmp(ccache_name_get(cc), "FILE:/tmp/x") == 0);
@@ -209,21 +209,25 @@ test_names(void)
 	EXPECT(cc == NULL);
 
 	setenv("KRB5CCNAME", "MEMORY:env", 1);
-	EXPECT_EQ_INT(ccache_default_name("FILE:/ignored", &name), ORTH_OK);
+	EXPECT_EQ_INT(ccache_default_name("FILE:/ignored", &name, err, sizeof(err)), ORTH_OK);
 	EXPECT(strcmp(name, "MEMORY:env") == 0);
 	free(name);
 	unsetenv("KRB5CCNAME");
-	EXPECT_EQ_INT(ccache_default_name("FILE:%{TEMP}/cc_%{uid}", &name), ORTH_OK);
+	EXPECT_EQ_INT(ccache_default_name("FILE:%{TEMP}/cc_%{uid}", &name, err, sizeof(err)), ORTH_OK);
 	snprintf(expect, sizeof(expect), "FILE:/tmp/cc_%lu", (unsigned long)getuid());
 	EXPECT(strcmp(name, expect) == 0);
 	free(name);
-	EXPECT_EQ_INT(ccache_default_name(NULL, &name), ORTH_OK);
+	EXPECT_EQ_INT(ccache_default_name(NULL, &name, err, sizeof(err)), ORTH_OK);
 	snprintf(expect, sizeof(expect), "FILE:/tmp/krb5cc_%lu", (unsigned long)getuid());
 	EXPECT(strcmp(name, expect) == 0);
 	free(name);
 	name = NULL;
-	EXPECT_EQ_INT(ccache_default_name("FILE:%{bogus}", &name), ORTH_E_CONFIG);
+	EXPECT_EQ_INT(ccache_default_name("FILE:%{bogus}", &name, err, sizeof(err)), ORTH_E_CONFIG);
 	EXPECT(name == NULL);
+	/* the error names the token */
+	EXPECT(strstr(err, "%{bogus}") != NULL);
+	EXPECT_EQ_INT(ccache_default_name("FILE:/x/%{uid", &name, err, sizeof(err)), ORTH_E_CONFIG);
+	EXPECT(strstr(err, "without '}'") != NULL);
 
 	/* Issue 14, defect 11: MIT's tokens (lib/krb5/os/expand_path.c). */
 	{
@@ -232,13 +236,13 @@ test_names(void)
 			 (unsigned long)getuid(), (unsigned long)geteuid(),
 			 pw ? pw->pw_name : "?");
 		EXPECT_EQ_INT(ccache_default_name("FILE:/x/%{USERID}/%{euid}/%{username}/%{null}-%{null}",
-						  &name),
+						  &name, err, sizeof(err)),
 			      ORTH_OK);
 		EXPECT(name != NULL && strcmp(name, expect) == 0);
 		free(name);
 		name = NULL;
 		setenv("TMPDIR", "/var/tmp", 1);
-		EXPECT_EQ_INT(ccache_default_name("DIR:%{TEMP}/cc", &name), ORTH_OK);
+		EXPECT_EQ_INT(ccache_default_name("DIR:%{TEMP}/cc", &name, err, sizeof(err)), ORTH_OK);
 		EXPECT(name != NULL && strcmp(name, "DIR:/var/tmp/cc") == 0);
 		unsetenv("TMPDIR");
 		free(name);
@@ -247,7 +251,7 @@ test_names(void)
 	/* KRB5CCNAME is used as it is: MIT expands only the profile's
 	 * default_ccache_name (krb5_cc_default_name). */
 	setenv("KRB5CCNAME", "FILE:/tmp/literal_%{uid}", 1);
-	EXPECT_EQ_INT(ccache_default_name("FILE:/ignored", &name), ORTH_OK);
+	EXPECT_EQ_INT(ccache_default_name("FILE:/ignored", &name, err, sizeof(err)), ORTH_OK);
 	EXPECT(name != NULL && strcmp(name, "FILE:/tmp/literal_%{uid}") == 0);
 	free(name);
 	name = NULL;
