@@ -501,8 +501,11 @@ same_entry(const struct ccache_cred *a, const struct ccache_cred *b)
 {
 	if (ccache_cred_is_config(a) || ccache_cred_is_config(b))
 		return ccache_principal_eq(&a->server, &b->server);
+	/* A ticket with another session key enctype (kvno -e) is another
+	 * entry: MIT's cache keeps both. */
 	return ccache_principal_eq(&a->client, &b->client) &&
-	       ccache_principal_eq(&a->server, &b->server);
+	       ccache_principal_eq(&a->server, &b->server) &&
+	       a->enctype == b->enctype;
 }
 
 /* Put a copy of cred into c: over the same entry, else at the end. */

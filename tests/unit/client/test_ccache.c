@@ -806,8 +806,9 @@ exercise(const char *name)
 		ccache_contents_free(&s2);
 	}
 
-	/* Replace on store: same client and server, new ticket. */
-	c4 = make_cred("alice", "HTTP/www.example.com", 18, 9);
+	/* Replace on store: same client, server and session key enctype,
+	 * new ticket (another enctype is another entry: test_store_enctypes). */
+	c4 = make_cred("alice", "HTTP/www.example.com", 20, 9);
 	EXPECT_EQ_INT(ccache_store(cc, &c4), ORTH_OK);
 	EXPECT_EQ_INT(ccache_read(cc, &snap), ORTH_OK);
 	EXPECT_EQ_INT(snap.ncreds, 5);
