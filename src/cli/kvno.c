@@ -1,5 +1,5 @@
 /*
- * kvno.c - `orthrus kvno [-e ENCTYPE] [-k KEYTAB] [-c CCACHE] SERVICE...`:
+ * kvno.c - `orthrus kvno [-q] [-e ENCTYPE] [-k KEYTAB] [-c CCACHE] SERVICE...`:
  * get a service ticket for each name and print its key version; with -k,
  * check the ticket decrypts with the keytab's key (as MIT's kvno -k).
  */
@@ -21,7 +21,7 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: orthrus kvno [-e etype] [-k keytab] [-c ccache] [--u2u ccache]\n"
+	fprintf(f, "usage: orthrus kvno [-q] [-e etype] [-k keytab] [-c ccache] [--u2u ccache]\n"
 		   "                    service1 service2 ...\n");
 }
 
@@ -86,6 +86,7 @@ cmd_kvno(int argc, char **argv)
 	struct keytab kt;
 	orth_err e;
 	int c, rc = 0;
+	bool quiet = false;
 
 	memset(&kt, 0, sizeof(kt));
 	memset(&other, 0, sizeof(other));
@@ -102,7 +103,7 @@ cmd_kvno(int argc, char **argv)
 			break;
 		case 'k': ktname = optarg; break;
 		case 'c': ccname = optarg; break;
-		case 'q': break;
+		case 'q': quiet = true; break;  /* MIT: no kvno lines, errors only */
 		case 'U': u2u = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -161,13 +162,16 @@ cmd_kvno(int argc, char **argv)
 			continue;
 		}
 		if (ktname == NULL) {
-			printf("%s: kvno = %u\n", t.server, t.ticket_kvno);
+			if (!quiet)
+				printf("%s: kvno = %u\n", t.server, t.ticket_kvno);
 		} else if (verify_with_keytab(&kt, &t, &why) == 0) {
-			printf("%s: kvno = %u, keytab entry valid\n", t.server,
-			       t.ticket_kvno);
+			if (!quiet)
+				printf("%s: kvno = %u, keytab entry valid\n", t.server,
+				       t.ticket_kvno);
 		} else {
-			printf("%s: kvno = %u, keytab entry invalid\n", t.server,
-			       t.ticket_kvno);
+			if (!quiet)
+				printf("%s: kvno = %u, keytab entry invalid\n", t.server,
+				       t.ticket_kvno);
 			cli_error("kvno", "%s while verifying ticket for server %s",
 				  why, t.server);
 			rc = 1;
