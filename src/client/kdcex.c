@@ -461,6 +461,12 @@ reply_key_get(struct client_ctx *ctx, const struct client_as_params *p,
 	}
 	ret = crypto_string_to_key(e, p->password, strlen(p->password), salt,
 				   salt_len, params, params_len, key_out);
+	if (ret != ORTH_OK && params_len > 0 &&
+	    (ret == ORTH_E_RANGE || ret == ORTH_E_MALFORMED))
+		/* A weak or absurd iteration count: refused before any
+		 * PA-ENC-TIMESTAMP is made with it (MIT's message). */
+		return client_fail(ctx, ret,
+				   "Invalid key generation parameters from KDC");
 	if (ret != ORTH_OK)
 		return client_fail(ctx, ret, "string-to-key failed (%s)",
 				   orth_err_str(ret));
