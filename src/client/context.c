@@ -418,6 +418,32 @@ cleanup:
 	return ret;
 }
 
+/*
+ * The TGS exchange of t, then MIT's check of the reply's times
+ * (gc_via_tkt.c): the new ticket starts within clockskew (krb5.conf) of
+ * our clock corrected by the KDC offset the cache recorded; a reply from
+ * a clock further away is refused, KRB5_KDCREP_SKEW's wording.
+ */
+static orth_err
+tgs_call_run(struct orthrus_context *ctx, struct tgs_call *t)
+{
+	orth_err ret;
+	int64_t d;
+
+	TRY(client_tgs_exchange(&ctx->c, &t->p, &t->cred));
+	d = t->cred.starttime - (client_now() + t->offset);
+	if (d > ctx->c.conf.clockskew || -d > ctx->c.conf.clockskew) {
+		ccache_cred_free(&t->cred);
+		ret = client_fail(&ctx->c, ORTH_E_SKEW,
+				  "Clock skew too great in KDC reply (its ticket starts %lld s %s our clock; clockskew is %lld s)",
+				  (long long)(d < 0 ? -d : d), d < 0 ? "before" : "after",
+				  (long long)ctx->c.conf.clockskew);
+		goto cleanup;
+	}
+cleanup:
+	return ret;
+}
+
 static void
 tgs_call_end(struct tgs_call *t)
 {
@@ -458,7 +484,7 @@ orthrus_get_service_ticket(struct orthrus_context *ctx, const char *ccname,
 		t.p.etypes = &enctype;
 		t.p.netypes = 1;
 	}
-	TRY(client_tgs_exchange(&ctx->c, &t.p, &t.cred));
+	TRY(tgs_call_run(ctx, &t));
 	TRY(ccache_store(t.cc, &t.cred));
 	TRY(ticket_from_cred(&t.cred, out));
 cleanup:
@@ -487,7 +513,7 @@ orthrus_renew_tgt(struct orthrus_context *ctx, const char *ccname)
 	t.p.kdc_options = KDC_OPT_RENEW |
 			  (t.tgt.flags & (TKT_FLG_FORWARDABLE | TKT_FLG_PROXIABLE |
 					  TKT_FLG_MAY_POSTDATE | TKT_FLG_RENEWABLE));
-	TRY(client_tgs_exchange(&ctx->c, &t.p, &t.cred));
+	TRY(tgs_call_run(ctx, &t));
 	TRY(ccache_initialize(t.cc, &t.tgt.client));
 	TRY(ccache_time_offset_set(t.cc, t.offset, 0));
 	TRY(ccache_store(t.cc, &t.cred));
@@ -510,7 +536,7 @@ orthrus_get_forwarded_tgt(struct orthrus_context *ctx, const char *ccname,
 		goto cleanup;
 	}
 	t.p.kdc_options = KDC_OPT_FORWARDED | KDC_OPT_FORWARDABLE;
-	TRY(client_tgs_exchange(&ctx->c, &t.p, &t.cred));
+	TRY(tgs_call_run(ctx, &t));
 	TRY(ticket_from_cred(&t.cred, out));
 cleanup:
 	tgs_call_end(&t);
@@ -529,7 +555,7 @@ orthrus_get_user2user_ticket(struct orthrus_context *ctx, const char *ccname,
 	t.p.kdc_options = KDC_OPT_ENC_TKT_IN_SKEY;
 	t.p.second_ticket = server_tgt;
 	t.p.second_ticket_len = server_tgt_len;
-	TRY(client_tgs_exchange(&ctx->c, &t.p, &t.cred));
+	TRY(tgs_call_run(ctx, &t));
 	TRY(ccache_store(t.cc, &t.cred));
 	TRY(ticket_from_cred(&t.cred, out));
 cleanup:
