@@ -99,6 +99,9 @@ struct pfile {
 	unsigned discard;            /* level from which values are dropped */
 	struct config_node *stack[CONFIG_MAX_DEPTH + 2]; /* stack[level] */
 	unsigned open_line[CONFIG_MAX_DEPTH + 2];        /* where each '{' was */
+	char *pend_tag;              /* FS_OBRACE: the tag of "NAME =" */
+	unsigned pend_line;
+	bool pend_final;
 };
 
 static uint64_t
@@ -340,6 +343,82 @@ include_line(struct parser *ps, const struct pfile *pf, unsigned line, bool dir,
 	return ret;
 }
 
+/* Open the subtree tag (a '{'): merged with one of that name before. */
+static orth_err
+subtree_open(struct parser *ps, struct pfile *pf, unsigned line, const char *tag,
+	     size_t len, bool final)
+{
+	orth_err ret = ORTH_OK;
+	struct config_node *n;
+
+	if (pf->level + 1 > CONFIG_MAX_DEPTH)
+		return fail_at(ps, pf, line, ORTH_E_CONFIG, "nested too deep", NULL);
+	pf->level++;
+	pf->open_line[pf->level] = line;
+	pf->stack[pf->level] = NULL;
+	if (pf->discard != 0)
+		return ORTH_OK;
+	TRY(subsection_get(ps, pf, line, pf->stack[pf->level - 1], tag, len, &n));
+	pf->stack[pf->level] = n;
+	/* Seen before with the final marker: its values here are dropped
+	 * until its '}'. */
+	if (n->final)
+		pf->discard = pf->level;
+	if (final)
+		n->final = true;
+cleanup:
+	return ret;
+}
+
+/* A relation tag = value, unless a final one of that name came first. */
+static orth_err
+relation_add(struct parser *ps, struct pfile *pf, unsigned line, const char *tag,
+	     size_t len, const char *value, size_t vlen, bool final)
+{
+	orth_err ret = ORTH_OK;
+	struct config_node *parent = pf->stack[pf->level], *n;
+	char *name;
+	struct slot *s;
+
+	if (pf->discard != 0)
+		return ORTH_OK;
+	name = strndup(tag, len);
+	if (name == NULL)
+		return ORTH_E_NOMEM;
+	s = slot_find(ps, parent, name, true);
+	free(name);
+	if (s != NULL && s->node != NULL)
+		return ORTH_OK;
+	TRY(node_add(pf, line, parent, tag, len, value, vlen, &n));
+	if (final) {
+		n->final = true;
+		TRY(slot_put(ps, parent, n, true));
+	}
+cleanup:
+	return ret;
+}
+
+/* The line after "NAME =": a '{' opens the subtree (the rest of the line
+ * is ignored, as MIT does); anything else makes NAME a relation with an
+ * empty value (MIT: "Missing open brace"; our kdc.conf has long written
+ * `kpasswd_listen =` for "none"), and the line is then read as usual. */
+static orth_err
+pending_resolve(struct parser *ps, struct pfile *pf, bool brace, unsigned line)
+{
+	orth_err ret;
+	char *tag = pf->pend_tag;
+
+	pf->pend_tag = NULL;
+	pf->state = FS_LINE;
+	if (brace)
+		ret = subtree_open(ps, pf, line, tag, strlen(tag), pf->pend_final);
+	else
+		ret = relation_add(ps, pf, pf->pend_line, tag, strlen(tag), "", 0,
+				   pf->pend_final);
+	free(tag);
+	return ret;
+}
+
 /* A line in a section or a subtree (MIT's parse_std_line); ls..le is the
  * line without its leading and trailing blanks, not empty. */
 static orth_err
@@ -364,7 +443,9 @@ std_line(struct parser *ps, struct pfile *pf, unsigned line, const char *ls, con
 			p++;
 		if (skip_blanks(p, le) != le)
 			return fail_at(ps, pf, line, ORTH_E_CONFIG, "bad section header", NULL);
-		TRY(subsection_get(ps, pf, line, &ps->root, ls + 1, (size_t)(rb - ls - 1), &n));
+		ret = subsection_get(ps, pf, line, &ps->root, ls + 1, (size_t)(rb - ls - 1), &n);
+		if (ret != ORTH_OK)
+			return ret;
 		pf->level = 1;
 		pf->stack[1] = n;
 		/* A section seen before with the final marker: its values
@@ -399,71 +480,41 @@ std_line(struct parser *ps, struct pfile *pf, unsigned line, const char *ls, con
 	if (star != NULL)
 		tag_end = star;
 	v = skip_blanks(eq + 1, le);
-	if (v == le || (*v == '{' && skip_blanks(v + 1, le) == le)) {
-		/* A subtree; with nothing after '=', its '{' comes next. */
-		if (v == le)
-			pf->state = FS_OBRACE;
-		if (pf->level + 1 > CONFIG_MAX_DEPTH)
-			return fail_at(ps, pf, line, ORTH_E_CONFIG, "nested too deep", NULL);
-		pf->level++;
-		pf->open_line[pf->level] = line;
-		if (pf->discard != 0) {
-			pf->stack[pf->level] = NULL;
-			return ORTH_OK;
-		}
-		TRY(subsection_get(ps, pf, line, pf->stack[pf->level - 1], ls,
-				   (size_t)(tag_end - ls), &n));
-		pf->stack[pf->level] = n;
-		if (n->final)
-			pf->discard = pf->level;
-		if (star != NULL)
-			n->final = true;
-		return ORTH_OK;
-	}
-	if (pf->discard != 0)
-		return ORTH_OK;
-	{
-		struct config_node *parent = pf->stack[pf->level];
-		char *name = strndup(ls, (size_t)(tag_end - ls));
-		const char *ve = le;
-		struct slot *s;
-		if (name == NULL)
+	if (v == le) {
+		/* "NAME =": the '{' of a subtree should start the next line
+		 * (MIT); what that line is decides (parse_text). */
+		free(pf->pend_tag);
+		pf->pend_tag = strndup(ls, (size_t)(tag_end - ls));
+		if (pf->pend_tag == NULL)
 			return ORTH_E_NOMEM;
-		s = slot_find(ps, parent, name, true);
-		free(name);
-		if (s != NULL && s->node != NULL)
-			return ORTH_OK;  /* a final relation of that name */
-		if (*v == '"') {
-			/* MIT's parse_quoted_string: to the closing quote (or
-			 * the end of the line), with \n \t \b and \X for X. */
-			char *buf = malloc((size_t)(le - v));
-			size_t o = 0;
-			const char *p;
-			if (buf == NULL)
-				return ORTH_E_NOMEM;
-			for (p = v + 1; p < le && *p != '"'; p++) {
-				if (*p == '\\' && p + 1 < le) {
-					p++;
-					buf[o++] = *p == 'n' ? '\n' : *p == 't' ? '\t' : *p == 'b' ? '\b' : *p;
-				} else {
-					buf[o++] = *p;
-				}
-			}
-			ret = node_add(pf, line, parent, ls, (size_t)(tag_end - ls), buf, o, &n);
-			free(buf);
-			if (ret != ORTH_OK)
-				return ret;
-		} else {
-			TRY(node_add(pf, line, parent, ls, (size_t)(tag_end - ls), v,
-				     (size_t)(ve - v), &n));
-		}
-		if (star != NULL) {
-			n->final = true;
-			TRY(slot_put(ps, parent, n, true));
-		}
+		pf->pend_line = line;
+		pf->pend_final = star != NULL;
+		pf->state = FS_OBRACE;
+		return ORTH_OK;
 	}
-cleanup:
-	return ret;
+	if (*v == '{' && skip_blanks(v + 1, le) == le)
+		return subtree_open(ps, pf, line, ls, (size_t)(tag_end - ls), star != NULL);
+	if (*v == '"') {
+		/* MIT's parse_quoted_string: to the closing quote (or the end
+		 * of the line), with \n \t \b and \X for X. */
+		char *buf = malloc((size_t)(le - v));
+		size_t o = 0;
+		if (buf == NULL)
+			return ORTH_E_NOMEM;
+		for (const char *p = v + 1; p < le && *p != '"'; p++) {
+			if (*p == '\\' && p + 1 < le) {
+				p++;
+				buf[o++] = *p == 'n' ? '\n' : *p == 't' ? '\t' : *p == 'b' ? '\b' : *p;
+			} else {
+				buf[o++] = *p;
+			}
+		}
+		ret = relation_add(ps, pf, line, ls, (size_t)(tag_end - ls), buf, o, star != NULL);
+		free(buf);
+		return ret;
+	}
+	return relation_add(ps, pf, line, ls, (size_t)(tag_end - ls), v, (size_t)(le - v),
+			    star != NULL);
 }
 
 /* One file's text (MIT's parse_file and parse_line). */
@@ -520,16 +571,14 @@ parse_text(struct parser *ps, struct pfile *pf, const char *text, size_t len)
 				TRY(std_line(ps, pf, line, ls, le));
 			break;
 		case FS_OBRACE:
-			if (ls == le || *ls != '{') {
-				ret = fail_at(ps, pf, line, ORTH_E_CONFIG,
-					      "expected '{' after '%s ='",
-					      pf->stack[pf->level] ? pf->stack[pf->level]->name : "");
-				goto cleanup;
-			}
-			pf->state = FS_LINE;
+			TRY(pending_resolve(ps, pf, ls < le && *ls == '{', line));
+			if (ls < le && *ls != '{')
+				TRY(std_line(ps, pf, line, ls, le));
 			break;
 		}
 	}
+	if (pf->state == FS_OBRACE)
+		TRY(pending_resolve(ps, pf, false, line));
 	if (pf->level > 1) {
 		/* MIT's parser ignores this; a lost '}' is a typo that changes
 		 * the meaning of everything after it. */
@@ -569,6 +618,7 @@ parse_buffer(struct parser *ps, const char *name, unsigned depth, const char *te
 	ret = file_intern(ps->cfg, name, &pf->name);
 	if (ret == ORTH_OK)
 		ret = parse_text(ps, pf, text, len);
+	free(pf->pend_tag);
 	free(pf);
 	return ret;
 }

@@ -12,7 +12,10 @@
  *    ending in ".conf", not starting with '.'; every file starts outside
  *    any section; all of them make one tree;
  *  - a repeated section or subtree merges with the first one;
- *  - `name =` alone on a line opens a subtree whose '{' starts the next;
+ *  - `name =` alone on a line opens a subtree whose '{' starts the next
+ *    line; if the next line is anything else, name is a relation with an
+ *    empty value (MIT refuses that; our kdc.conf has long written
+ *    `kpasswd_listen =` for "none");
  *  - '*' after a tag (`name* = ...`), a ']' or a '}' makes it final: later
  *    values of that name are ignored; a value keeps a trailing '*';
  *  - lines before the first `[section]` are ignored (a free-form header);

@@ -108,9 +108,9 @@ conf_typed(struct client_conf *c, char *err, size_t errlen)
 	c->ticket_lifetime = CLIENT_DEFAULT_LIFETIME;
 	c->renew_lifetime = 0;
 	c->forwardable = false;
-	c->udp_timeout_ms = 1000;
-	c->tcp_timeout_ms = 10000;
-	c->udp_tries = 2;
+	c->kdc_step_ms = 1000;
+	c->kdc_passes = 3;
+	c->dns_lookup_kdc = true;
 
 	if ((v = client_conf_get2(c, "libdefaults", "udp_preference_limit"))) {
 		char *end;
@@ -142,8 +142,13 @@ conf_typed(struct client_conf *c, char *err, size_t errlen)
 		orth_err_format(err, errlen, "forwardable: bad boolean '%s'", v);
 		return ORTH_E_CONFIG;
 	}
-	/* dns_lookup_kdc: only "off" is implemented; a true value is
-	 * accepted and ignored (the [realms] kdc list is always used). */
+	/* MIT: dns_lookup_kdc, else dns_fallback, else true. */
+	if ((v = client_conf_get2(c, "libdefaults", "dns_lookup_kdc")) == NULL)
+		v = client_conf_get2(c, "libdefaults", "dns_fallback");
+	if (v != NULL && config_parse_bool(v, &c->dns_lookup_kdc) != ORTH_OK) {
+		orth_err_format(err, errlen, "dns_lookup_kdc: bad boolean '%s'", v);
+		return ORTH_E_CONFIG;
+	}
 
 	memcpy(c->permitted, default_etypes, sizeof(default_etypes));
 	c->npermitted = 4;
@@ -174,7 +179,7 @@ conf_typed(struct client_conf *c, char *err, size_t errlen)
 	if ((ms = env_get("ORTHRUS_KDC_TIMEOUT_MS")) != NULL) {
 		long t = strtol(ms, NULL, 10);
 		if (t > 0 && t < 600000)
-			c->udp_timeout_ms = c->tcp_timeout_ms = (int)t;
+			c->kdc_step_ms = (int)t;
 	}
 	return ORTH_OK;
 }

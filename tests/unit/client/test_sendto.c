@@ -528,7 +528,7 @@ test_silent_first_kdc(void)
 	char hits[64];
 
 	conf_kdcs("", p1, p2);
-	EXPECT_EQ_INT(ctx.conf.udp_timeout_ms, 1000);
+	EXPECT_EQ_INT(ctx.conf.kdc_step_ms, 1000);
 	t0 = now_ms();
 	EXPECT_EQ_INT(client_sendto_kdc(&ctx, REALM, (const uint8_t *)"req", 3, &rep, &rl),
 		      ORTH_OK);
@@ -797,6 +797,106 @@ test_clockskew(void)
 	unlink(hits_path);
 }
 
+
+/*
+ * The SRV answer parser on canned messages (the same answers the fake DNS
+ * server gives, and hand-made ones): priority order, stable within a
+ * priority; the root target; other record types; compressed targets;
+ * garbage.
+ */
+static void
+test_srv_parse(void)
+{
+	uint8_t q[512], ans[1024];
+	struct client_srv srv[8];
+	size_t n = 99;
+	int ql;
+	size_t al;
+
+	dns_port_good = 1001;
+	dns_port_bad = 1002;
+	ql = res_mkquery(ns_o_query, "_kerberos._udp.dns.test", ns_c_in, ns_t_srv, NULL, 0, NULL,
+			 q, sizeof(q));
+	EXPECT(ql > 12);
+	al = ql > 12 ? dns_answer(q, (size_t)ql, ans, sizeof(ans)) : 0;
+	EXPECT_EQ_INT(client_dns_srv_parse(ans, al, srv, 8, &n), ORTH_OK);
+	EXPECT_EQ_INT(n, 2);
+	if (n == 2) {
+		EXPECT_EQ_INT(srv[0].priority, 10);
+		EXPECT_EQ_INT(srv[0].port, 1002);
+		EXPECT(strcmp(srv[0].target, "kdc-bad.dns.test") == 0);
+		EXPECT_EQ_INT(srv[1].priority, 20);
+		EXPECT_EQ_INT(srv[1].weight, 5);
+		EXPECT(strcmp(srv[1].target, "kdc-good.dns.test") == 0);
+	}
+	/* the root target */
+	ql = res_mkquery(ns_o_query, "_kerberos._udp.none.test", ns_c_in, ns_t_srv, NULL, 0, NULL,
+			 q, sizeof(q));
+	al = ql > 12 ? dns_answer(q, (size_t)ql, ans, sizeof(ans)) : 0;
+	EXPECT_EQ_INT(client_dns_srv_parse(ans, al, srv, 8, &n), ORTH_OK);
+	EXPECT(n == 1 && srv[0].target[0] == '\0');
+	/* an A answer has no SRV records */
+	ql = res_mkquery(ns_o_query, "kdc-good.dns.test", ns_c_in, ns_t_a, NULL, 0, NULL, q,
+			 sizeof(q));
+	al = ql > 12 ? dns_answer(q, (size_t)ql, ans, sizeof(ans)) : 0;
+	EXPECT_EQ_INT(client_dns_srv_parse(ans, al, srv, 8, &n), ORTH_OK);
+	EXPECT_EQ_INT(n, 0);
+	/* Hand-made: priorities 5, 1, 5, 1 in answer order, one target
+	 * compressed (a pointer to the question's name), and a cap of 3. */
+	{
+		struct writer w;
+		const struct {
+			uint16_t prio;
+			const char *target;  /* NULL: the pointer */
+		} rr[] = {{5, "a.x"}, {1, "b.x"}, {5, NULL}, {1, "d.x"}};
+		ql = res_mkquery(ns_o_query, "_kerberos._tcp.x", ns_c_in, ns_t_srv, NULL, 0, NULL,
+				 q, sizeof(q));
+		writer_init(&w, ans, sizeof(ans));
+		writer_put(&w, q, 2);
+		writer_be16(&w, 0x8180);
+		writer_be16(&w, 1);
+		writer_be16(&w, 4);
+		writer_be16(&w, 0);
+		writer_be16(&w, 0);
+		writer_put(&w, q + 12, (size_t)ql - 12);
+		for (size_t i = 0; i < 4; i++) {
+			uint8_t rd[64];
+			struct writer r;
+			writer_init(&r, rd, sizeof(rd));
+			writer_be16(&r, rr[i].prio);
+			writer_be16(&r, 0);
+			writer_be16(&r, (uint16_t)(88 + i));
+			if (rr[i].target != NULL)
+				dns_name(&r, rr[i].target);
+			else
+				writer_be16(&r, 0xc00c);
+			writer_be16(&w, 0xc00c);
+			writer_be16(&w, ns_t_srv);
+			writer_be16(&w, ns_c_in);
+			writer_be32(&w, 60);
+			writer_be16(&w, (uint16_t)r.len);
+			writer_put(&w, rd, r.len);
+		}
+		EXPECT_EQ_INT(client_dns_srv_parse(ans, w.len, srv, 8, &n), ORTH_OK);
+		EXPECT_EQ_INT(n, 4);
+		if (n == 4) {
+			EXPECT(strcmp(srv[0].target, "b.x") == 0 && srv[0].port == 89);
+			EXPECT(strcmp(srv[1].target, "d.x") == 0 && srv[1].port == 91);
+			EXPECT(strcmp(srv[2].target, "a.x") == 0 && srv[2].port == 88);
+			EXPECT(strcmp(srv[3].target, "_kerberos._tcp.x") == 0);
+		}
+		EXPECT_EQ_INT(client_dns_srv_parse(ans, w.len, srv, 3, &n), ORTH_OK);
+		EXPECT_EQ_INT(n, 3);
+		/* every truncation: refused or fewer records, never a crash */
+		for (size_t cut = 0; cut < w.len; cut++) {
+			orth_err e = client_dns_srv_parse(ans, cut, srv, 8, &n);
+			EXPECT(e == ORTH_E_MALFORMED || (e == ORTH_OK && n < 4));
+		}
+	}
+	EXPECT_EQ_INT(client_dns_srv_parse((const uint8_t *)"garbage", 7, srv, 8, &n),
+		      ORTH_E_MALFORMED);
+}
+
 int
 main(void)
 {
@@ -808,6 +908,7 @@ main(void)
 	snprintf(hits_path, sizeof(hits_path), "%s/hits", tmpdir);
 	test_svc_unavailable();
 	test_silent_first_kdc();
+	test_srv_parse();
 	test_dns_srv();
 	test_weak_s2kparams();
 	test_pw_salt();
