@@ -451,7 +451,7 @@ std_line(struct parser *ps, struct pfile *pf, unsigned line, const char *ls, con
 		/* A section seen before with the final marker: its values
 		 * here are dropped until the next section. */
 		pf->discard = n->final ? 1 : 0;
-		if (rb[1] == '*')
+		if (rb + 1 < le && rb[1] == '*')
 			n->final = true;
 		return ORTH_OK;
 	}
