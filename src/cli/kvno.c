@@ -1,5 +1,5 @@
 /*
- * kvno.c - `orthrus kvno [-e ENCTYPE] [-k KEYTAB] [-c CCACHE] SERVICE...`:
+ * kvno.c - `orthrus kvno [-q] [-e ENCTYPE] [-k KEYTAB] [-c CCACHE] SERVICE...`:
  * get a service ticket for each name and print its key version; with -k,
  * check the ticket decrypts with the keytab's key (as MIT's kvno -k).
  * MIT's -S sname (each argument is a host: sname/<canonical host>), -u,
@@ -109,6 +109,7 @@ cmd_kvno(int argc, char **argv)
 	struct keytab kt;
 	orth_err e;
 	int c, rc = 0;
+	bool quiet = false;
 
 	memset(&kt, 0, sizeof(kt));
 	memset(&other, 0, sizeof(other));
@@ -126,7 +127,7 @@ cmd_kvno(int argc, char **argv)
 			break;
 		case 'k': ktname = optarg; break;
 		case 'c': ccname = optarg; break;
-		case 'q': break;
+		case 'q': quiet = true; break;  /* MIT: no kvno lines, errors only */
 		case OPT_U2U: u2u = optarg; break;
 		case OPT_CACHED: cached_only = true; break;
 		case 'C': break;  /* the names asked for are what we keep */
@@ -242,13 +243,16 @@ cmd_kvno(int argc, char **argv)
 		}
 		free(hostsvc);
 		if (ktname == NULL) {
-			printf("%s: kvno = %u\n", t.server, t.ticket_kvno);
+			if (!quiet)
+				printf("%s: kvno = %u\n", t.server, t.ticket_kvno);
 		} else if (verify_with_keytab(&kt, &t, &why) == 0) {
-			printf("%s: kvno = %u, keytab entry valid\n", t.server,
-			       t.ticket_kvno);
+			if (!quiet)
+				printf("%s: kvno = %u, keytab entry valid\n", t.server,
+				       t.ticket_kvno);
 		} else {
-			printf("%s: kvno = %u, keytab entry invalid\n", t.server,
-			       t.ticket_kvno);
+			if (!quiet)
+				printf("%s: kvno = %u, keytab entry invalid\n", t.server,
+				       t.ticket_kvno);
 			cli_error("kvno", "%s while verifying ticket for server %s",
 				  why, t.server);
 			rc = 1;

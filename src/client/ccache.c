@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/env.h"
 #include "client/ccache.h"
 #include "client/ccache_col.h"
 #include "client/ccache_int.h"
@@ -346,77 +347,20 @@ ccache_contents_free(struct ccache_contents *c)
 
 /* ---- names ---- */
 
-/* Expand the %{...} tokens MIT allows in default_ccache_name that make
- * sense here. */
-static orth_err
-expand_name(const char *in, char **out)
-{
-	size_t cap = strlen(in) + 64, n = 0;
-	char *s = malloc(cap), num[32];
-	orth_err ret = ORTH_OK;
-
-	CHECK(s != NULL, ORTH_E_NOMEM);
-	while (*in != '\0') {
-		const char *rep = NULL, *end;
-		size_t rl;
-		if (in[0] == '%' && in[1] == '{') {
-			end = strchr(in, '}');
-			CHECK(end != NULL, ORTH_E_CONFIG);
-			if (strncmp(in, "%{uid}", 6) == 0 ||
-			    strncmp(in, "%{USERID}", 9) == 0) {
-				snprintf(num, sizeof(num), "%lu",
-					 (unsigned long)getuid());
-				rep = num;
-			} else if (strncmp(in, "%{euid}", 7) == 0) {
-				snprintf(num, sizeof(num), "%lu",
-					 (unsigned long)geteuid());
-				rep = num;
-			} else if (strncmp(in, "%{TEMP}", 7) == 0) {
-				rep = "/tmp";
-			} else {
-				CHECK(0, ORTH_E_CONFIG);
-			}
-			in = end + 1;
-		} else {
-			num[0] = *in++;
-			num[1] = '\0';
-			rep = num;
-		}
-		rl = strlen(rep);
-		if (n + rl + 1 > cap) {
-			char *t;
-			cap = 2 * (n + rl + 1);
-			t = realloc(s, cap);
-			CHECK(t != NULL, ORTH_E_NOMEM);
-			s = t;
-		}
-		memcpy(s + n, rep, rl);
-		n += rl;
-	}
-	s[n] = '\0';
-	*out = s;
-	s = NULL;
-cleanup:
-	free(s);
-	return ret;
-}
-
 orth_err
-ccache_default_name(const char *config_default, char **name_out)
+ccache_default_name(const char *config_default, char **name_out, char *err,
+		    size_t errlen)
 {
-	/* secure_getenv: a setuid program must not take its cache from the
-	 * caller's environment. */
-	const char *env = secure_getenv("KRB5CCNAME");
-	char buf[64];
+	const char *env = env_get("KRB5CCNAME");
 
-	if (env != NULL && env[0] != '\0')
-		config_default = env;
-	else if (config_default == NULL || config_default[0] == '\0') {
-		snprintf(buf, sizeof(buf), "FILE:/tmp/krb5cc_%lu",
-			 (unsigned long)getuid());
-		config_default = buf;
+	if (env != NULL && env[0] != '\0') {
+		/* MIT expands tokens only in the profile's value. */
+		*name_out = strdup(env);
+		return *name_out != NULL ? ORTH_OK : ORTH_E_NOMEM;
 	}
-	return expand_name(config_default, name_out);
+	if (config_default == NULL || config_default[0] == '\0')
+		config_default = "FILE:/tmp/krb5cc_%{uid}";
+	return env_path_expand(config_default, name_out, err, errlen);
 }
 
 orth_err

@@ -46,7 +46,8 @@ struct client_conf {
 	/* [libdefaults], parsed once */
 	const char *default_realm;        /* NULL when not set */
 	const char *default_ccache_name;
-	const char *default_keytab_name;
+	const char *default_keytab_name;  /* %{...} expanded */
+	char *keytab_name_buf;            /* its storage */
 	int64_t udp_preference_limit;
 	int64_t clockskew;
 	int64_t ticket_lifetime;
@@ -58,11 +59,14 @@ struct client_conf {
 	size_t ntkt;
 	int32_t tgs_etypes[CLIENT_MAX_ETYPES];  /* TGS-REQ etypes */
 	size_t ntgs;
-	/* Timeouts of the transport, milliseconds; tests shorten them with
-	 * ORTHRUS_KDC_TIMEOUT_MS. */
-	int udp_timeout_ms;
-	int tcp_timeout_ms;
-	int udp_tries;
+	/* dns_lookup_kdc (else dns_fallback), MIT's default true: SRV
+	 * records for a realm without `kdc` lines. */
+	bool dns_lookup_kdc;
+	/* The transport's schedule (sendto.c): kdc_step_ms for each KDC in
+	 * turn (MIT: 1 s), kdc_passes passes (MIT: 3); tests shorten the step
+	 * with ORTHRUS_KDC_TIMEOUT_MS. */
+	int kdc_step_ms;
+	int kdc_passes;
 };
 
 /*
@@ -91,7 +95,8 @@ orth_err client_conf_kdcs(const struct client_conf *c, const char *realm,
 
 /*
  * Split "host", "host:port", "[v6]:port" or a bare IPv6 address into host
- * and port (default 88).  ORTH_E_CONFIG on a bad port.
+ * and port (default 88).  ORTH_E_CONFIG on a bad port.  (A "udp/" or
+ * "tcp/" prefix is the transport's, taken off by sendto.c first.)
  */
 orth_err client_kdc_split(const char *spec, char *host, size_t hostcap,
 			  char *port, size_t portcap);
@@ -115,16 +120,40 @@ const char *client_krb_error_text(int32_t code);
 /* ---- transport ---- */
 
 /*
- * Send req to the KDCs of realm, in krb5.conf order: UDP first (unless
- * req_len > udp_preference_limit), TCP when the KDC answers
- * KRB_ERR_RESPONSE_TOO_BIG or when UDP got no answer from any KDC.
- * *resp_out is malloc'd (free()).  Errors: ORTH_E_NOTFOUND (no KDC for
- * the realm), ORTH_E_TIMEOUT / ORTH_E_NETWORK (none answered), with a
- * message in ctx.
+ * Send req to the KDCs of realm and return the first answer, as MIT's
+ * k5_sendto: the KDCs are krb5.conf's `kdc` lines (a "udp/" or "tcp/"
+ * prefix limits one to that transport), else, with dns_lookup_kdc, the
+ * SRV records _kerberos._udp.REALM and _kerberos._tcp.REALM (RFC 2782
+ * priority order).  The preferred transport is UDP (TCP when req_len >
+ * udp_preference_limit); each KDC in turn gets kdc_step_ms to answer
+ * while the ones before it stay heard, then the other transport, then
+ * passes that resend over UDP with growing waits.  A KRB-ERROR
+ * KDC_ERR_SVC_UNAVAILABLE means "ask another" (it is the answer only when
+ * no KDC gives a better one); KRB_ERR_RESPONSE_TOO_BIG over UDP moves that
+ * KDC to TCP.  *resp_out is malloc'd (free()).  Errors: ORTH_E_NOTFOUND
+ * (no KDC for the realm), ORTH_E_TIMEOUT / ORTH_E_NETWORK (none answered),
+ * with a message in ctx.
  */
 orth_err client_sendto_kdc(struct client_ctx *ctx, const char *realm,
 			   const uint8_t *req, size_t req_len,
 			   uint8_t **resp_out, size_t *resp_len_out);
+
+/* One SRV record (RFC 2782). */
+struct client_srv {
+	uint16_t priority, weight, port;
+	char target[256];                 /* "" for the root ("."): none */
+};
+
+/*
+ * The SRV records of a DNS answer (a whole message, as res_query returns
+ * it), parsed with libresolv's ns_initparse/ns_parserr/dn_expand, in
+ * priority order (lower first; answer order within a priority, as MIT's
+ * place_srv_entry, which ignores weights).  At most max; records of other
+ * types are skipped.  ORTH_E_MALFORMED when the message does not parse.
+ */
+orth_err client_dns_srv_parse(const uint8_t *msg, size_t len,
+			      struct client_srv *out, size_t max,
+			      size_t *n_out);
 
 /* ---- principals between the proto and ccache forms ---- */
 

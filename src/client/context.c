@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/env.h"
 #include "client_int.h"
 #include "client/ccache_col.h"
 #include "proto/krb5_const.h"
@@ -61,13 +62,14 @@ orthrus_default_realm(const struct orthrus_context *ctx)
 orth_err
 orthrus_default_ccache_name(const struct orthrus_context *ctx, char **out)
 {
-	return ccache_default_name(ctx->c.conf.default_ccache_name, out);
+	return ccache_default_name(ctx->c.conf.default_ccache_name, out, NULL, 0);
 }
 
 const char *
 orthrus_default_keytab_name(const struct orthrus_context *ctx)
 {
-	const char *k = getenv("KRB5_KTNAME");
+	/* MIT uses KRB5_KTNAME as it is (no %{...} expansion). */
+	const char *k = env_get("KRB5_KTNAME");
 
 	if (k != NULL && *k != '\0')
 		return k;
@@ -97,9 +99,12 @@ client_ccache_open(struct orthrus_context *ctx, const char *name,
 	char *def = NULL;
 
 	if (name == NULL) {
-		ret = ccache_default_name(ctx->c.conf.default_ccache_name, &def);
+		char why[256] = "";
+		ret = ccache_default_name(ctx->c.conf.default_ccache_name, &def, why,
+					  sizeof(why));
 		if (ret != ORTH_OK)
-			return ret;
+			return client_fail(&ctx->c, ret, "default_ccache_name: %s",
+					   why[0] ? why : orth_err_str(ret));
 		name = def;
 	}
 	ret = ccache_open(name, out);
@@ -523,6 +528,32 @@ tgt_options(const struct ccache_cred *tgt)
 			     TKT_FLG_MAY_POSTDATE | TKT_FLG_RENEWABLE);
 }
 
+/*
+ * The TGS exchange of t, then MIT's check of the reply's times
+ * (gc_via_tkt.c): the new ticket starts within clockskew (krb5.conf) of
+ * our clock corrected by the KDC offset the cache recorded; a reply from
+ * a clock further away is refused, KRB5_KDCREP_SKEW's wording.
+ */
+static orth_err
+tgs_call_run(struct orthrus_context *ctx, struct tgs_call *t)
+{
+	orth_err ret;
+	int64_t d;
+
+	TRY(client_tgs_exchange(&ctx->c, &t->p, &t->cred));
+	d = t->cred.starttime - (client_now() + t->offset);
+	if (d > ctx->c.conf.clockskew || -d > ctx->c.conf.clockskew) {
+		ccache_cred_free(&t->cred);
+		ret = client_fail(&ctx->c, ORTH_E_SKEW,
+				  "Clock skew too great in KDC reply (its ticket starts %lld s %s our clock; clockskew is %lld s)",
+				  (long long)(d < 0 ? -d : d), d < 0 ? "before" : "after",
+				  (long long)ctx->c.conf.clockskew);
+		goto cleanup;
+	}
+cleanup:
+	return ret;
+}
+
 static void
 tgs_call_end(struct tgs_call *t)
 {
@@ -571,7 +602,7 @@ service_ticket(struct orthrus_context *ctx, const char *ccname,
 		t.p.netypes = 1;
 	}
 	t.p.kdc_options = tgt_options(&t.tgt);
-	TRY(client_tgs_exchange(&ctx->c, &t.p, &t.cred));
+	TRY(tgs_call_run(ctx, &t));
 	TRY(ccache_store(t.cc, &t.cred));
 	TRY(ticket_from_cred(&t.cred, out));
 cleanup:
@@ -616,7 +647,7 @@ orthrus_renew_tgt(struct orthrus_context *ctx, const char *ccname)
 	t.p.kdc_options = KDC_OPT_RENEW |
 			  (t.tgt.flags & (TKT_FLG_FORWARDABLE | TKT_FLG_PROXIABLE |
 					  TKT_FLG_MAY_POSTDATE | TKT_FLG_RENEWABLE));
-	TRY(client_tgs_exchange(&ctx->c, &t.p, &t.cred));
+	TRY(tgs_call_run(ctx, &t));
 	TRY(ccache_initialize_with(t.cc, &t.tgt.client, t.offset, 0, &t.cred));
 cleanup:
 	tgs_call_end(&t);
@@ -637,7 +668,7 @@ orthrus_validate_tgt(struct orthrus_context *ctx, const char *ccname)
 	}
 	/* RFC 4120 §3.3.1: VALIDATE presents the invalid ticket itself. */
 	t.p.kdc_options = KDC_OPT_VALIDATE;
-	TRY(client_tgs_exchange(&ctx->c, &t.p, &t.cred));
+	TRY(tgs_call_run(ctx, &t));
 	TRY(ccache_initialize(t.cc, &t.tgt.client));
 	TRY(ccache_time_offset_set(t.cc, t.offset, 0));
 	TRY(ccache_store(t.cc, &t.cred));
@@ -660,7 +691,7 @@ orthrus_get_forwarded_tgt(struct orthrus_context *ctx, const char *ccname,
 		goto cleanup;
 	}
 	t.p.kdc_options = KDC_OPT_FORWARDED | KDC_OPT_FORWARDABLE;
-	TRY(client_tgs_exchange(&ctx->c, &t.p, &t.cred));
+	TRY(tgs_call_run(ctx, &t));
 	TRY(ticket_from_cred(&t.cred, out));
 cleanup:
 	tgs_call_end(&t);
@@ -679,7 +710,7 @@ orthrus_get_user2user_ticket(struct orthrus_context *ctx, const char *ccname,
 	t.p.kdc_options = KDC_OPT_ENC_TKT_IN_SKEY | tgt_options(&t.tgt);
 	t.p.second_ticket = server_tgt;
 	t.p.second_ticket_len = server_tgt_len;
-	TRY(client_tgs_exchange(&ctx->c, &t.p, &t.cred));
+	TRY(tgs_call_run(ctx, &t));
 	TRY(ccache_store(t.cc, &t.cred));
 	TRY(ticket_from_cred(&t.cred, out));
 cleanup:

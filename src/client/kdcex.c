@@ -389,7 +389,13 @@ kt_find(const struct client_as_params *p, int32_t e)
 	return best;
 }
 
-/* Find ETYPE-INFO2 for etype e in a METHOD-DATA, or PW-SALT. */
+/*
+ * The salt and s2kparams for etype e (0: the first allowed) from a
+ * METHOD-DATA, as MIT's client reads them: ETYPE-INFO2 (RFC 4120
+ * §5.2.7.5), else ETYPE-INFO (§5.2.7.4); then PW-SALT (§5.2.7.3), the salt
+ * itself, which overrides (MIT's get_salt) and alone is enough when the
+ * reply's enctype is known.
+ */
 static void
 find_salt(const METHOD_DATA *md, int32_t e, struct arena *a, bool *found,
 	  int32_t *etype_out, const uint8_t **salt, size_t *salt_len,
@@ -398,13 +404,14 @@ find_salt(const METHOD_DATA *md, int32_t e, struct arena *a, bool *found,
 {
 	if (md == NULL)
 		return;
-	for (size_t i = 0; i < md->len; i++) {
+	for (size_t i = 0; i < md->len && !*found; i++) {
+		const PA_DATA *pa = &md->val[i];
 		ETYPE_INFO2 info;
-		if (md->val[i].padata_type != KRB5_PADATA_ETYPE_INFO2)
+		if (pa->padata_type != KRB5_PADATA_ETYPE_INFO2)
 			continue;
 		memset(&info, 0, sizeof(info));
-		if (der_decode(&asn1_ETYPE_INFO2, md->val[i].padata_value.data,
-			       md->val[i].padata_value.len, a, &info) != ORTH_OK)
+		if (der_decode(&asn1_ETYPE_INFO2, pa->padata_value.data,
+			       pa->padata_value.len, a, &info) != ORTH_OK)
 			continue;
 		for (size_t j = 0; j < info.len; j++) {
 			const ETYPE_INFO2_ENTRY *ie = &info.val[j];
@@ -425,8 +432,47 @@ find_salt(const METHOD_DATA *md, int32_t e, struct arena *a, bool *found,
 				*params = ie->s2kparams->data;
 				*params_len = ie->s2kparams->len;
 			}
-			return;
+			break;
 		}
+	}
+	for (size_t i = 0; i < md->len && !*found; i++) {
+		const PA_DATA *pa = &md->val[i];
+		ETYPE_INFO info;
+		if (pa->padata_type != KRB5_PADATA_ETYPE_INFO)
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (der_decode(&asn1_ETYPE_INFO, pa->padata_value.data,
+			       pa->padata_value.len, a, &info) != ORTH_OK)
+			continue;
+		for (size_t j = 0; j < info.len; j++) {
+			const ETYPE_INFO_ENTRY *ie = &info.val[j];
+			bool ok = false;
+			if (e != 0 && ie->etype != e)
+				continue;
+			for (size_t k = 0; k < nallowed; k++)
+				ok |= allowed[k] == ie->etype;
+			if (!ok)
+				continue;
+			*found = true;
+			*etype_out = ie->etype;
+			if (ie->salt != NULL) {
+				*salt = ie->salt->data;
+				*salt_len = ie->salt->len;
+			}
+			break;
+		}
+	}
+	for (size_t i = 0; i < md->len; i++) {
+		const PA_DATA *pa = &md->val[i];
+		if (pa->padata_type != KRB5_PADATA_PW_SALT || (!*found && e == 0))
+			continue;
+		if (!*found) {
+			*found = true;
+			*etype_out = e;
+		}
+		*salt = pa->padata_value.data;
+		*salt_len = pa->padata_value.len;
+		break;
 	}
 }
 
@@ -468,6 +514,12 @@ reply_key_get(struct client_ctx *ctx, const struct client_as_params *p,
 	}
 	ret = crypto_string_to_key(e, p->password, strlen(p->password), salt,
 				   salt_len, params, params_len, key_out);
+	if (ret != ORTH_OK && params_len > 0 &&
+	    (ret == ORTH_E_RANGE || ret == ORTH_E_MALFORMED))
+		/* A weak or absurd iteration count: refused before any
+		 * PA-ENC-TIMESTAMP is made with it (MIT's message). */
+		return client_fail(ctx, ret,
+				   "Invalid key generation parameters from KDC");
 	if (ret != ORTH_OK)
 		return client_fail(ctx, ret, "string-to-key failed (%s)",
 				   orth_err_str(ret));

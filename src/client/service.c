@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/env.h"
 #include "client/apreq.h"
 #include "client/client_int.h"
 #include "client/gsscksum.h"
@@ -131,7 +132,7 @@ orthrus_acceptor_open(const char *keytab, const char *service,
 	struct orthrus_acceptor *acc = NULL;
 
 	if (keytab == NULL)
-		keytab = getenv("KRB5_KTNAME");
+		keytab = env_get("KRB5_KTNAME");  /* not when setuid */
 	if (keytab == NULL || *keytab == '\0')
 		keytab = "FILE:/etc/krb5.keytab";
 	if (strncmp(keytab, "FILE:", 5) == 0)
