@@ -12,18 +12,19 @@
 
 /* The longest PRF+ a key derivation here needs: an aes256 key. */
 #define CF2_MAX_SEED CRYPTO_MAX_KEY_LEN
-/* The longest pepper we pass (the peppers are constants of fast.h). */
-#define CF2_MAX_PEPPER 64
+/* The longest PRF+ input: the peppers of fast.h, and the KDC's cookie
+ * key label with a client name (KDC_LOG_NAME). */
+#define PRF_PLUS_MAX_IN 512
 
 orth_err
 proto_prf_plus(struct crypto_key *key, const uint8_t *in, size_t in_len, uint8_t *out,
 	       size_t out_len)
 {
 	orth_err ret = ORTH_OK;
-	uint8_t buf[1 + CF2_MAX_PEPPER], block[CRYPTO_MAX_PRF_LEN];
+	uint8_t buf[1 + PRF_PLUS_MAX_IN], block[CRYPTO_MAX_PRF_LEN];
 	size_t done = 0, blen = 0, n;
 
-	CHECK(in_len <= CF2_MAX_PEPPER, ORTH_E_LIMIT);
+	CHECK(in_len <= PRF_PLUS_MAX_IN, ORTH_E_LIMIT);
 	CHECK(crypto_enctype_prf_len(crypto_key_enctype(key)) > 0, ORTH_E_ENCTYPE);
 	memcpy(buf + 1, in, in_len);
 	for (unsigned i = 1; done < out_len; i++) {

@@ -33,7 +33,8 @@
 /*
  * RFC 6113 §5.1 PRF+(key, input): PRF(key, 1 || input) || PRF(key, 2 ||
  * input) || ..., the counter one octet, cut to out_len bytes (at most
- * 255 PRF blocks).  ORTH_E_ENCTYPE for a key without a PRF.
+ * 255 PRF blocks).  in_len at most 512 (ORTH_E_LIMIT).  ORTH_E_ENCTYPE
+ * for a key without a PRF.
  */
 orth_err proto_prf_plus(struct crypto_key *key, const uint8_t *in, size_t in_len,
 			uint8_t *out, size_t out_len);
