@@ -145,11 +145,6 @@ fast_open(struct kdc_ctx *ctx, struct kdc_req *r, const KrbFastArmoredReq *ar,
 		return kdc_fail(r, KDC_ERR_PREAUTH_FAILED, "KrbFastReq does not decrypt");
 	if (ret != ORTH_OK)
 		return kdc_fail(r, KDC_ERR_PREAUTH_FAILED, "KrbFastReq does not decode");
-	/* RFC 6113 §5.4.1: options 0-15 are critical; we know
-	 * hide-client-names (1).  Bit 0 is reserved: unknown as well. */
-	if (in->fast_options & KRB5_FAST_OPT_CRITICAL & ~KRB5_FAST_OPT_HIDE_CLIENT_NAMES)
-		return kdc_fail(r, KDC_ERR_UNKNOWN_CRITICAL_FAST_OPTIONS,
-				"unknown critical FAST option");
 	f->armor_key = armor;
 	f->options = in->fast_options;
 	f->nonce = in->req_body.nonce;
@@ -157,6 +152,11 @@ fast_open(struct kdc_ctx *ctx, struct kdc_req *r, const KrbFastArmoredReq *ar,
 	f->padata = &in->padata;
 	/* From here on, errors go through the tunnel. */
 	r->fast = f;
+	/* RFC 6113 §5.4.1: options 0-15 are critical; we know
+	 * hide-client-names (1).  Bit 0 is reserved: unknown as well. */
+	if (in->fast_options & KRB5_FAST_OPT_CRITICAL & ~KRB5_FAST_OPT_HIDE_CLIENT_NAMES)
+		return kdc_fail(r, KDC_ERR_UNKNOWN_CRITICAL_FAST_OPTIONS,
+				"unknown critical FAST option");
 	*out = f;
 	ret = ORTH_OK;
 cleanup:

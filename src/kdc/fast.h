@@ -45,13 +45,13 @@ struct kdc_fast {
 /*
  * An AS-REQ: when q has PA-FX-FAST, check its AP-REQ armor (a ticket for
  * krbtgt/REALM with an authenticator subkey), derive the armor key,
- * verify the checksum over the outer KDC-REQ-BODY (req_body_der, as
- * received), decrypt and decode the KrbFastReq.  *out: NULL without
- * PA-FX-FAST, else the state (also set in r->fast).  Refusals
- * (ORTH_E_KRB with r's e-text): KDC_ERR_PREAUTH_FAILED (no or unknown
- * armor, undecodable FAST), the AP-REQ's own errors (apcheck.h),
- * KRB_AP_ERR_MODIFIED (checksum), KDC_ERR_POLICY (unkeyed checksum),
- * KDC_ERR_UNKNOWN_CRITICAL_FAST_OPTIONS.
+ * verify the checksum over the outer KDC-REQ-BODY (as received), decrypt
+ * and decode the KrbFastReq.  *out: NULL without PA-FX-FAST, else the
+ * state (also set in r->fast).  Refusals (ORTH_E_KRB with r's e-text),
+ * plain: KDC_ERR_PREAUTH_FAILED (no or unknown armor, undecodable FAST or
+ * KrbFastReq), the AP-REQ's own errors (apcheck.h), KDC_ERR_POLICY (armor
+ * without subkey, unkeyed checksum), KRB_AP_ERR_MODIFIED (checksum);
+ * through the tunnel: KDC_ERR_UNKNOWN_CRITICAL_FAST_OPTIONS.
  */
 orth_err kdc_fast_as_unwrap(struct kdc_ctx *ctx, struct kdc_req *r, const KDC_REQ *q,
 			    struct kdc_fast **out);

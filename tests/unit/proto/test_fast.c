@@ -1,7 +1,13 @@
 /*
  * test_fast.c - src/proto/fast.h: KRB-FX-CF2 against MIT's known answers,
  * the PA-FX-FAST [0] wrapper with malformed bytes, the FAST response
- * sealed in the armor key, and the RFC 6806 checksum.
+ * sealed in the armor key, and the RFC 6806 checksum; the FAST types of
+ * krb5.asn1 under every truncation and byte change.
+ *
+ *   test_proto_fast                    run the checks
+ *   test_proto_fast --write-seeds DIR  also write one valid encoding of
+ *                                      each type to DIR/<fuzzer>/ (the
+ *                                      seeds of fuzz/corpus/)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +18,166 @@
 #include "proto/krb5_const.h"
 #include "proto/pname.h"
 
-static struct arena A;
+static struct arena A, B; /* B: hostile()'s, reset after each type */
+static const char *seed_dir;
+
+static void
+seed_write(const char *fuzzer, const uint8_t *buf, size_t len)
+{
+	char path[512];
+	FILE *f;
+
+	if (seed_dir == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/%s/seed.bin", seed_dir, fuzzer);
+	f = fopen(path, "wb");
+	EXPECT(f != NULL && fwrite(buf, 1, len, f) == len);
+	if (f != NULL)
+		fclose(f);
+}
+
+/*
+ * Hostile bytes for type t from a valid encoding: every truncation is
+ * refused; every single-byte change is refused or decodes to a value that
+ * re-encodes to the same bytes (asn1.h: DER in, DER out; the one
+ * leniency, a negative UInt32, re-encodes longer).  Never a crash (the
+ * sanitizer build runs this too).
+ */
+static void
+hostile(const char *fuzzer, const struct der_type *t, size_t size, const uint8_t *enc,
+	size_t len)
+{
+	_Alignas(16) uint8_t val[512];
+	uint8_t *m, *re;
+	size_t rl;
+	int bad = 0;
+
+	seed_write(fuzzer, enc, len);
+	EXPECT(size <= sizeof(val));
+	memset(val, 0, sizeof(val));
+	EXPECT(der_decode(t, enc, len, &B, val) == ORTH_OK);
+	for (size_t n = 0; n < len; n++) {
+		memset(val, 0, sizeof(val));
+		bad += der_decode(t, enc, n, &B, val) == ORTH_OK;
+	}
+	m = arena_dup(&B, enc, len + 1);
+	if (m == NULL)
+		return;
+	m[len] = 0;
+	memset(val, 0, sizeof(val));
+	bad += der_decode(t, m, len + 1, &B, val) == ORTH_OK; /* trailing */
+	for (size_t i = 0; i < len; i++) {
+		static const uint8_t flips[] = {0x01, 0x80, 0xff};
+		for (size_t f = 0; f < sizeof(flips); f++) {
+			memcpy(m, enc, len);
+			m[i] ^= flips[f];
+			memset(val, 0, sizeof(val));
+			if (der_decode(t, m, len, &B, val) != ORTH_OK)
+				continue;
+			if (der_encode_arena(t, val, &B, &re, &rl) != ORTH_OK ||
+			    (rl <= len && (rl != len || memcmp(re, m, len) != 0)))
+				bad++;
+		}
+	}
+	EXPECT_EQ_INT(bad, 0);
+	arena_reset(&B);
+}
+
+/* One valid value of each FAST type, each through hostile(). */
+static void
+test_types_hostile(void)
+{
+	static uint8_t bytes[40] = {1, 2, 3};
+	PrincipalName pn;
+	PA_DATA pa[2];
+	KrbFastReq fr;
+	KrbFastArmor arm;
+	KrbFastArmoredReq ar;
+	KrbFastResponse resp;
+	KrbFastFinished fin;
+	EncryptionKey ek;
+	OrthrusFxCookie c;
+	int32_t etypes[2] = {18, 17};
+	uint8_t *enc = NULL;
+	size_t len = 0;
+	struct der_bytes w;
+
+	EXPECT(pname_build2(&A, KRB5_NT_SRV_INST, "krbtgt", "R", &pn) == ORTH_OK);
+	pa[0].padata_type = KRB5_PADATA_ENCRYPTED_CHALLENGE;
+	pa[0].padata_value.data = bytes;
+	pa[0].padata_value.len = sizeof(bytes);
+	pa[1].padata_type = KRB5_PADATA_FX_COOKIE;
+	pa[1].padata_value.data = bytes;
+	pa[1].padata_value.len = 4;
+
+	memset(&fr, 0, sizeof(fr));
+	fr.fast_options = KRB5_FAST_OPT_HIDE_CLIENT_NAMES;
+	fr.padata.len = 2;
+	fr.padata.val = pa;
+	fr.req_body.cname = &pn;
+	fr.req_body.realm = "R";
+	fr.req_body.sname = &pn;
+	fr.req_body.till = 1700000000;
+	fr.req_body.nonce = 0x7fffffff;
+	fr.req_body.etype.len = 2;
+	fr.req_body.etype.val = etypes;
+	EXPECT(der_encode_arena(&asn1_KrbFastReq, &fr, &A, &enc, &len) == ORTH_OK);
+	hostile("krb_fast_req", &asn1_KrbFastReq, sizeof(KrbFastReq), enc, len);
+
+	memset(&ar, 0, sizeof(ar));
+	arm.armor_type = KRB5_FAST_ARMOR_AP_REQUEST;
+	arm.armor_value.data = bytes;
+	arm.armor_value.len = sizeof(bytes);
+	ar.armor = &arm;
+	ar.req_checksum.cksumtype = 16;
+	ar.req_checksum.checksum.data = bytes;
+	ar.req_checksum.checksum.len = 12;
+	ar.enc_fast_req.etype = 18;
+	ar.enc_fast_req.cipher.data = bytes;
+	ar.enc_fast_req.cipher.len = sizeof(bytes);
+	EXPECT(der_encode_arena(&asn1_KrbFastArmoredReq, &ar, &A, &enc, &len) == ORTH_OK);
+	hostile("krb_fast_armored_req", &asn1_KrbFastArmoredReq, sizeof(ar), enc, len);
+	/* and as PA-FX-FAST's value: the [0] wrapper around it */
+	EXPECT(proto_fast_req_encode(&ar, &A, &w) == ORTH_OK);
+	{
+		KrbFastArmoredReq back;
+		int bad = 0;
+		for (size_t n = 0; n < w.len; n++)
+			bad += proto_fast_req_decode(w.data, n, &A, &back) == ORTH_OK;
+		EXPECT_EQ_INT(bad, 0);
+		EXPECT(proto_fast_req_decode(w.data, w.len, &A, &back) == ORTH_OK);
+		EXPECT(back.armor != NULL && back.armor->armor_value.len == sizeof(bytes));
+	}
+
+	memset(&resp, 0, sizeof(resp));
+	memset(&fin, 0, sizeof(fin));
+	ek.keytype = 17;
+	ek.keyvalue.data = bytes;
+	ek.keyvalue.len = 16;
+	fin.timestamp = 1700000000;
+	fin.usec = 999999;
+	fin.crealm = "R";
+	fin.cname = pn;
+	fin.ticket_checksum.cksumtype = 16;
+	fin.ticket_checksum.checksum.data = bytes;
+	fin.ticket_checksum.checksum.len = 12;
+	resp.padata.len = 1;
+	resp.padata.val = pa;
+	resp.strengthen_key = &ek;
+	resp.finished = &fin;
+	resp.nonce = 12345;
+	EXPECT(der_encode_arena(&asn1_KrbFastResponse, &resp, &A, &enc, &len) == ORTH_OK);
+	hostile("krb_fast_response", &asn1_KrbFastResponse, sizeof(resp), enc, len);
+
+	memset(&c, 0, sizeof(c));
+	c.expires = 1700000600;
+	c.crealm = "R";
+	c.cname = pn;
+	c.state.len = 1;
+	c.state.val = pa;
+	EXPECT(der_encode_arena(&asn1_OrthrusFxCookie, &c, &A, &enc, &len) == ORTH_OK);
+	hostile("fx_cookie", &asn1_OrthrusFxCookie, sizeof(c), enc, len);
+}
 
 static size_t
 unhex(const char *s, uint8_t *out)
@@ -231,15 +396,20 @@ test_req_enc_pa_rep(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
-	if (crypto_init() != ORTH_OK || arena_init(&A, 1u << 22) != ORTH_OK)
+	if (argc == 3 && strcmp(argv[1], "--write-seeds") == 0)
+		seed_dir = argv[2];
+	if (crypto_init() != ORTH_OK || arena_init(&A, 1u << 22) != ORTH_OK ||
+	    arena_init(&B, 1u << 22) != ORTH_OK)
 		return 1;
+	test_types_hostile();
 	test_cf2_vectors();
 	test_cf2_mixed();
 	test_choice0();
 	test_response_seal();
 	test_req_enc_pa_rep();
 	arena_free(&A);
+	arena_free(&B);
 	return test_done("proto_fast");
 }
