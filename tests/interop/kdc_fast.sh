@@ -50,6 +50,7 @@ export LC_ALL=C TZ=UTC
 
 # capture_start DIR PORT / capture_stop
 capture_start() {
+	: >"$1/tshark.err"
 	tshark -i lo -f "port $2" -w "$1/kdc.pcap" >"$1/tshark.err" 2>&1 &
 	TSHARK_PID=$!
 	for i in $(seq 1 300); do grep -q "Capturing on" "$1/tshark.err" && return 0; sleep 0.1; done
