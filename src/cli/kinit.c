@@ -22,7 +22,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: orthrus kinit [-V] [-l lifetime] [-r renewable_life] [-f | -F]\n"
-		   "                     [-R] [-k [-t keytab]] [-c cache] [-S service] [principal]\n");
+		   "                     [-R] [-k [-t keytab]] [-c cache] [-S service]\n"
+		   "                     [-T armor_ccache] [principal]\n");
 }
 
 /*
@@ -119,7 +120,7 @@ cmd_kinit(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "Vl:r:fFRkt:c:S:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "Vl:r:fFRkt:c:S:T:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'V': verbose = true; break;
 		case 'l':
@@ -141,6 +142,7 @@ cmd_kinit(int argc, char **argv)
 		case 't': keytab = optarg; use_kt = true; break;
 		case 'c': ccname = optarg; break;
 		case 'S': o.service = optarg; break;
+		case 'T': o.armor_ccache = optarg; break; /* FAST armor, RFC 6113 */
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

@@ -145,16 +145,40 @@ struct client_as_params {
 	int64_t lifetime;                /* seconds from now */
 	int64_t renew_life;              /* 0: none */
 	int64_t start_time;              /* 0: now */
+	/* FAST (RFC 6113, `kinit -T`): the armor TGT, krbtgt/REALM of the
+	 * client's realm, and its cache's KDC time offset; NULL: no armor. */
+	const struct ccache_cred *armor_tgt;
+	int32_t armor_offset;
 };
 
 /*
- * Run the AS exchange (with PA-ENC-TIMESTAMP preauthentication when the
- * KDC asks for it) and fill *cred_out with the ticket.  *offset_out: the
- * KDC clock minus ours, seconds (from the reply's authtime).
+ * Run the AS exchange and fill *cred_out with the ticket.  Pre-
+ * authentication when the KDC asks for it: PA-ENC-TIMESTAMP, or with an
+ * armor TGT the FAST tunnel (RFC 6113 §5.4: every request armored, errors
+ * and the reply opened from it, the reply key strengthened) and
+ * encrypted challenge (§5.4.6, the KDC's answer to it checked).  Every
+ * request asks for RFC 6806's PA-REQ-ENC-PA-REP, which is verified
+ * (client_as_rep_check_enc_pa_rep).  *offset_out: the KDC clock minus
+ * ours, seconds (from the reply's authtime).  *fast_avail_out (may be
+ * NULL): the KDC said in the encrypted part that it speaks FAST (MIT's
+ * fast_avail).
  */
 orth_err client_as_exchange(struct client_ctx *ctx,
 			    const struct client_as_params *p,
-			    struct ccache_cred *cred_out, int32_t *offset_out);
+			    struct ccache_cred *cred_out, int32_t *offset_out,
+			    bool *fast_avail_out);
+
+/*
+ * RFC 6806 §11 on the encrypted part enc of an AS-REP opened with
+ * reply_key, for the AS-REQ req we sent: when its flags carry ENC-PA-REP,
+ * PA-REQ-ENC-PA-REP must verify over req (ORTH_E_INTEGRITY, with a
+ * message, otherwise: the request was changed in transit).
+ * *fast_avail_out: the encrypted padata holds PA-FX-FAST.  A reply
+ * without the flag passes (a KDC without RFC 6806).
+ */
+orth_err client_as_rep_check_enc_pa_rep(struct client_ctx *ctx, const EncKDCRepPart *enc,
+					struct crypto_key *reply_key, const uint8_t *req,
+					size_t req_len, struct arena *a, bool *fast_avail_out);
 
 /*
  * Check and decrypt an AS-REP (or KRB-ERROR) answering req_body with

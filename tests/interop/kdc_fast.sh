@@ -17,6 +17,15 @@
 #      attribute, its nearest is a KDC without its encrypted_timestamp
 #      module (no password login outside the tunnel): refused without
 #      armor, fine with it, on both;
+#   7. our own client, `orthrus kinit -T`: the same login through the
+#      tunnel with encrypted challenge (it checks the KDC's challenge,
+#      the finished checksum and RFC 6806), a cache MIT's klist reads
+#      with fast_avail, MIT's kvno on it; without armor a FAST-required
+#      principal gets a message that says so;
+#   8. a downgrade in transit (tests/interop/lib/kdcstub.py etypedown
+#      rewrites the AS-REQ's etypes 18, 17 to 17, 17, so the KDC answers
+#      in aes128): RFC 6806's checksum of the request reveals it to MIT's
+#      kinit and to ours alike;
 #   6. Heimdal 7.8's kinit --fast-armor-cache fails against both, for
 #      two reasons of Heimdal's: its outer request names the realm
 #      WELLKNOWN:ANONYMOUS (MIT's krb5kdc, serving TEST.REALM, drops it),
@@ -105,6 +114,41 @@ mit_clients() {
 		bash -c "echo wrong | KRB5CCNAME=FILE:$dir/x.cc kinit -T $armor bob"
 }
 
+# Our client; PORT the KDC's.
+orth_client() {
+	local who=$1 dir=$2
+	local armor=FILE:$dir/oarmor.cc
+	expect_ok "$who: orthrus kinit alice (the armor TGT)" bash -c "echo alice-Pa55 | '$ORTHRUS' kinit -c $armor alice"
+	klist -C -c $armor >"$dir/klist.out" 2>&1
+	expect_grep "$who: orthrus kinit recorded fast_avail (RFC 6806 verified), MIT's klist reads it" \
+		"fast_avail(krbtgt/$REALM@$REALM) = yes" "$dir/klist.out"
+	expect_ok "$who: orthrus kinit -T armor bob" bash -c "echo bob-Pa55 | '$ORTHRUS' kinit -c FILE:$dir/obob.cc -T $armor bob"
+	expect_ok "$who: MIT's kvno with the TGT our client got through the tunnel" \
+		env KRB5CCNAME=FILE:$dir/obob.cc kvno $SVC
+	expect_fail "$who: orthrus kinit -T with a wrong password" "Password incorrect" \
+		bash -c "echo wrong | '$ORTHRUS' kinit -c FILE:$dir/ox.cc -T $armor bob"
+	expect_fail "$who: orthrus kinit -T with an armor cache holding nothing" "No armor ticket in" \
+		bash -c "echo bob-Pa55 | '$ORTHRUS' kinit -c FILE:$dir/ox.cc -T FILE:$dir/nothing.cc bob"
+}
+
+# The etypedown stub between the clients and the KDC at PORT.
+downgrade() {
+	local who=$1 dir=$2 port=$3 sp pid
+	sp=$(free_port)
+	/usr/bin/python3 "$here/lib/kdcstub.py" "$sp" "$port" "$dir/stub.log" etypedown &
+	pid=$!
+	for i in $(seq 50); do grep -q ready "$dir/stub.log" 2>/dev/null && break; sleep 0.1; done
+	sed "s/127.0.0.1:$port/127.0.0.1:$sp/" "$KRB5_CONFIG" >"$dir/stub.conf"
+	expect_fail "$who: MIT kinit notices the etype downgrade in transit (RFC 6806)" \
+		"did not match expectations" \
+		env KRB5_CONFIG="$dir/stub.conf" bash -c "echo alice-Pa55 | KRB5CCNAME=FILE:$dir/d1.cc kinit alice"
+	expect_fail "$who: orthrus kinit notices the etype downgrade in transit (RFC 6806)" \
+		"modified in transit" \
+		env KRB5_CONFIG="$dir/stub.conf" bash -c "echo alice-Pa55 | '$ORTHRUS' kinit -c FILE:$dir/d2.cc alice"
+	expect_grep "$who: the stub did rewrite the requests" "^tampered" "$dir/stub.log"
+	kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+}
+
 # Heimdal; WHY: how its armored login fails against this KDC.
 heimdal_clients() {
 	local who=$1 dir=$2 why=$3 pat=$4
@@ -131,6 +175,18 @@ expect_fail "Orthrus: carol (requires-fast) without armor is refused" "preauthen
 expect_grep "Orthrus: KDC log: refused for want of armor" \
 	'AS-REQ client=carol@TEST.REALM .*error=25 reason="FAST armor required"' "$ORTH_DIR/kdc.log"
 expect_ok "Orthrus: carol with kinit -T" bash -c "echo carol-Pa55 | KRB5CCNAME=FILE:$ORTH_DIR/c.cc kinit -T FILE:$ORTH_DIR/armor.cc carol"
+# 7. our client
+orth_client Orthrus "$ORTH_DIR"
+expect_fail "Orthrus: orthrus kinit carol (requires-fast) without armor says why" "requires FAST armor" \
+	bash -c "echo carol-Pa55 | '$ORTHRUS' kinit -c FILE:$ORTH_DIR/oc.cc carol"
+expect_ok "Orthrus: orthrus kinit -T carol" \
+	bash -c "echo carol-Pa55 | '$ORTHRUS' kinit -c FILE:$ORTH_DIR/oc.cc -T FILE:$ORTH_DIR/oarmor.cc carol"
+n=$(grep -c 'AS-REQ client=bob@TEST.REALM .*ok=0 reason="encrypted-challenge, FAST armor"' "$ORTH_DIR/kdc.log" || true)
+if [ "$n" -ge 2 ]; then pass "Orthrus: KDC log: our client used encrypted challenge in FAST too"; else fail "Orthrus: KDC log shows $n FAST logins of bob"; fi
+# 8. a downgrade in transit
+downgrade Orthrus "$ORTH_DIR" "$ORTH_PORT"
+expect_grep "Orthrus: KDC log: the tampered request got an aes128 reply key" \
+	'AS-REQ client=alice@TEST.REALM .*ok=0 .*etypes=17,17,20,19' "$ORTH_DIR/kdc.log"
 # 6. Heimdal
 heimdal_clients Orthrus "$ORTH_DIR" "Heimdal 7.8 ignores the strengthen key" "Password incorrect"
 expect_grep "Orthrus: KDC log: Heimdal's armored request was answered (the failure is the client's)" \
@@ -147,6 +203,8 @@ mitkdc_addprinc carol carol-Pa55 || exit 1
 mitkdc_addprinc_randkey $SVC || exit 1
 capture_start "$MIT_DIR" "$MIT_PORT" || exit 1
 mit_clients MIT "$MIT_DIR"
+orth_client MIT "$MIT_DIR"
+downgrade MIT "$MIT_DIR" "$MIT_PORT"
 # (krb5kdc drops the request: Heimdal names the outer body's realm
 # WELLKNOWN:ANONYMOUS, which it does not serve; ours serves one realm and
 # answers, and Heimdal then fails on the strengthened reply key)
