@@ -4,7 +4,7 @@
 # ask for a default realm.
 set -eu
 PKGS="build-essential pkg-config meson ninja-build python3 libssl-dev
-liblmdb-dev lmdb-utils clang libclang-rt-14-dev krb5-user krb5-kdc
+liblmdb-dev lmdb-utils libsodium-dev clang libclang-rt-14-dev krb5-user krb5-kdc
 krb5-admin-server libkrb5-dev python3-gssapi tshark valgrind
 libkrb5-26-heimdal libkadm5clnt7-heimdal libkadm5srv8-heimdal libkafs0-heimdal
 libotp0-heimdal libsl0-heimdal libgssapi3-heimdal libhdb9-heimdal

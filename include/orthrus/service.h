@@ -18,6 +18,30 @@
  * is safe to verify from several threads at once.  Errors are orth_err
  * values (0 = success); Kerberos refusals are 1000 + the RFC 4120 §7.5.9
  * code (e.g. 1034 for a replay), orthrus_service_err_str() prints them.
+ *
+ * The replay cache (RFC 4120 §3.2.3) is shared by every process of the
+ * service's uid, like MIT's default file2 cache: the same AP-REQ is
+ * accepted once, whichever process (pre-forked workers, several daemons,
+ * inetd children) sees it first.  Where it is:
+ *   - $KRB5RCACHENAME, MIT's syntax: "dfl:" (the default below),
+ *     "FILE:/path", or "MEMORY:" (this acceptor only - no protection
+ *     against a replay to another process);
+ *   - else "dfl:": $KRB5RCACHEDIR/orthrus_<euid>.rcache, or
+ *     /var/tmp/orthrus_<euid>.rcache without KRB5RCACHEDIR (not MIT's file
+ *     name: the format differs);
+ *   - or what orthrus_acceptor_set_rcache() names.
+ * The environment is read with secure_getenv (ignored in setuid programs).
+ * The file is created 0600, owned by the service's uid; it has a fixed
+ * size (3 MiB: 131072 entries); every verification locks it (fcntl) for
+ * the time of one lookup.  A file that is a symlink, not a regular file,
+ * hard-linked or owned by another uid is refused - and with it every
+ * login (fail closed); a damaged or truncated one is rebuilt empty.  In a
+ * world-writable directory another user can create the name first: give a
+ * service its own KRB5RCACHEDIR.  Limits, whatever one client sends: a
+ * client holds at most an eighth of the cache (beyond, only its own
+ * logins are refused, KDC_ERR_SVC_UNAVAILABLE, 1029), and no remembered
+ * authenticator is ever pushed out by new ones; entries are forgotten
+ * when their clock-skew window ends (ctime + 300 s).
  */
 #ifndef ORTHRUS_SERVICE_H
 #define ORTHRUS_SERVICE_H
@@ -38,6 +62,16 @@ struct orthrus_login;
 orth_err orthrus_acceptor_open(const char *keytab, const char *service,
 			       struct orthrus_acceptor **out);
 void orthrus_acceptor_close(struct orthrus_acceptor *acc);
+
+/*
+ * Use the replay cache name says ("dfl:", "FILE:/path", "MEMORY:"; NULL:
+ * $KRB5RCACHENAME, else "dfl:") instead of the one open chose.  Call it
+ * before verifying, not while other threads verify.  Errors: 8 (a name of
+ * an unknown type, e.g. MIT's "none:"), 81 (the file cannot be used; see
+ * orthrus_acceptor_last_error()); the acceptor keeps its cache then.
+ */
+orth_err orthrus_acceptor_set_rcache(struct orthrus_acceptor *acc,
+				     const char *name);
 
 /*
  * Verify one AP-REQ (all checks of RFC 4120 §3.2.3, replay cache

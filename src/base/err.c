@@ -1,5 +1,6 @@
 #include "err.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -18,7 +19,21 @@ orth_err_class(orth_err e)
 		return ORTH_CLASS_NOTFOUND;
 	if (e < ORTH_E_NOMEM)
 		return ORTH_CLASS_POLICY;
+	if (e >= ORTH_E_PERM)
+		return ORTH_CLASS_PERMISSION;
 	return ORTH_CLASS_INTERNAL;
+}
+
+orth_err
+orth_err_from_errno(int e)
+{
+	switch (e) {
+	case ENOENT: return ORTH_E_NOTFOUND;
+	case EACCES: case EPERM: case EROFS: return ORTH_E_PERM;
+	case ENOSPC: case EDQUOT: return ORTH_E_NOSPACE;
+	case ENOMEM: return ORTH_E_NOMEM;
+	default: return ORTH_E_IO;
+	}
 }
 
 const char *
@@ -52,6 +67,7 @@ orth_err_str(orth_err e)
 	case ORTH_E_INTERNAL: return "internal error";
 	case ORTH_E_TIMEOUT: return "timed out";
 	case ORTH_E_NETWORK: return "network error";
+	case ORTH_E_PERM: return "permission denied";
 	default: break;
 	}
 	if (ORTH_ERR_IS_KRB(e))

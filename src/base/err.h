@@ -49,6 +49,8 @@ enum {
 	ORTH_E_INTERNAL,        /* broken invariant or library failure */
 	ORTH_E_TIMEOUT,         /* no answer in time */
 	ORTH_E_NETWORK,         /* socket error */
+	/* permission */
+	ORTH_E_PERM = 100,      /* the system refused access (EACCES, EPERM) */
 };
 
 /* A Kerberos protocol error (RFC 4120 §7.5.9 code 0..127) as an orth_err. */
@@ -65,9 +67,17 @@ enum orth_err_class {
 	ORTH_CLASS_POLICY,
 	ORTH_CLASS_INTERNAL,
 	ORTH_CLASS_PROTOCOL,
+	ORTH_CLASS_PERMISSION,
 };
 
 enum orth_err_class orth_err_class(orth_err e);
+
+/*
+ * The orth_err for a failed system call's errno: ENOENT ORTH_E_NOTFOUND,
+ * EACCES/EPERM/EROFS ORTH_E_PERM, ENOSPC/EDQUOT ORTH_E_NOSPACE, ENOMEM
+ * ORTH_E_NOMEM, anything else ORTH_E_IO (errno is left as it was).
+ */
+orth_err orth_err_from_errno(int e);
 
 /* A short static English description; never NULL. */
 const char *orth_err_str(orth_err e);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/config.h"
+#include "base/file.h"
 #include "client/keytab.h"
 #include "commands.h"
 #include "crypto/crypto.h"
@@ -65,7 +66,7 @@ usage(FILE *f)
 		"  ktadd --keytab FILE NAME...\n"
 		"  ktremove --keytab FILE NAME [--kvno N]\n"
 		"  ktlist --keytab FILE [--keys]\n"
-		"  dump FILE | load FILE | verify\n"
+		"  dump FILE | load FILE | verify [--rebind]\n"
 		"CONFIG: -c/--config FILE, else $ORTHRUS_CONFIG, else %s\n"
 		"TIME: never, a Unix time, YYYY-MM-DD[THH:MM[:SS]] (UTC), or +DURATION\n",
 		CONFIG_DEFAULT_PATH);
@@ -1793,7 +1794,7 @@ dump_one(void *arg, const struct db_entry *e, const uint8_t *rec, size_t len)
 static int
 do_dump(struct admin *ad, int argc, char **argv)
 {
-	char tmp[4096];
+	struct file_replace r = {0};
 	struct dump_state ds = {NULL, 0, 0};
 	const uint8_t *check;
 	size_t check_len;
@@ -1806,12 +1807,16 @@ do_dump(struct admin *ad, int argc, char **argv)
 	}
 	if (admin_setup(ad, true, false))
 		return 1;
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", argv[1], (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* The dump holds the sealed keys: a file only we can read, created
+	 * beside FILE under a name nobody can plant (base/file.h). */
+	ret = file_replace_begin(argv[1], 0600, &r);
+	fd = ret == ORTH_OK ? dup(r.fd) : -1;
 	if (fd < 0 || (ds.f = fdopen(fd, "w")) == NULL) {
-		cli_error(CMD, "dump: cannot write %s: %s", argv[1], strerror(errno));
+		cli_error(CMD, "dump: cannot write %s: %s", argv[1],
+			  ret != ORTH_OK ? orth_err_str(ret) : strerror(errno));
 		if (fd >= 0)
 			close(fd);
+		file_replace_abort(&r);
 		return 1;
 	}
 	check = db_master_check(ad->db, &check_len);
@@ -1822,14 +1827,14 @@ do_dump(struct admin *ad, int argc, char **argv)
 	if (ret == ORTH_OK)
 		ret = db_principal_iterate(ad->db, dump_one, &ds);
 	fprintf(ds.f, "end %zu %zu\n", ds.n, ds.npol);
-	if (fflush(ds.f) != 0 || fsync(fileno(ds.f)) != 0)
-		ret = ret ? ret : ORTH_E_IO;
-	if (fclose(ds.f) != 0)
-		ret = ret ? ret : ORTH_E_IO;
-	if (ret == ORTH_OK && rename(tmp, argv[1]) != 0)
-		ret = ORTH_E_IO;
+	if (fflush(ds.f) != 0 && ret == ORTH_OK)
+		ret = orth_err_from_errno(errno);
+	if (fclose(ds.f) != 0 && ret == ORTH_OK)
+		ret = orth_err_from_errno(errno);
+	if (ret == ORTH_OK)
+		ret = file_replace_commit(&r);  /* fsync, rename */
+	file_replace_abort(&r);
 	if (ret != ORTH_OK) {
-		unlink(tmp);
 		cli_error(CMD, "dump: %s: %s", argv[1], orth_err_str(ret));
 		return 1;
 	}
@@ -1917,6 +1922,7 @@ do_load(struct admin *ad, int argc, char **argv)
 		cli_error(CMD, "load: %s", err[0] ? err : orth_err_str(ret));
 		goto cleanup;
 	}
+	err[0] = '\0';
 	ret = db_txn_begin(ad->db, &t);
 	if (ret == ORTH_OK)
 		ret = db_txn_clear(t);
@@ -1942,7 +1948,7 @@ do_load(struct admin *ad, int argc, char **argv)
 				ret = ORTH_E_MALFORMED;
 				break;
 			}
-			ret = db_txn_put_raw(t, rec, (l - 6) / 2, DB_PUT_NEW);
+			ret = db_txn_put_raw(t, rec, (l - 6) / 2, DB_PUT_NEW, err, sizeof(err));
 			n++;
 		} else if (strncmp(line, "policy ", 7) == 0 && have_check && !v1) {
 			if ((l - 7) / 2 > DB_MAX_RECORD || unhex(line + 7, l - 7, rec) != 0) {
@@ -1965,7 +1971,10 @@ do_load(struct admin *ad, int argc, char **argv)
 	if (ret == ORTH_OK && !ended)
 		ret = ORTH_E_TRUNCATED;
 	if (ret != ORTH_OK) {
-		if (ret == ORTH_E_MASTERKEY)
+		if (err[0] != '\0')
+			/* a record refused: db_txn_put_raw names it and why */
+			cli_error(CMD, "load: %s:%u: %s; nothing was loaded", argv[1], lineno, err);
+		else if (ret == ORTH_E_MASTERKEY)
 			cli_error(CMD, "load: %s:%u: wrong master key: the dump was made under another "
 				  "master key than the stash %s", argv[1], lineno, ad->dbo.stash_path);
 		else if (ret == ORTH_E_NOSPACE)
@@ -1975,8 +1984,8 @@ do_load(struct admin *ad, int argc, char **argv)
 				  orth_err_str(ret));
 		goto cleanup;
 	}
-	/* Records were decoded and the check value verified; `verify`
-	 * checks that every key decrypts. */
+	/* Records were decoded and checked, every key unsealed for its
+	 * entry, and the check value verified. */
 	ret = db_txn_commit(t);
 	t = NULL;
 	if (ret != ORTH_OK) {
@@ -1999,25 +2008,51 @@ cleanup:
 	return rc;
 }
 
+/* verify: the names of entries with keys sealed before binding (db.h),
+ * the first VERIFY_NAMES of them. */
+#define VERIFY_NAMES 20
+
+static void
+verify_unbound(void *arg, const char *name, size_t nkeys)
+{
+	size_t *shown = arg;
+
+	if ((*shown)++ < VERIFY_NAMES)
+		printf("  unbound: %s (%zu key%s)\n", name, nkeys, nkeys == 1 ? "" : "s");
+}
+
 static int
 do_verify(struct admin *ad, int argc, char **argv)
 {
 	char err[512] = "";
-	size_t n = 0;
+	size_t shown = 0;
+	struct db_verify v = {.unbound = verify_unbound, .arg = &shown};
 	orth_err ret;
-	(void)argv;
-	if (argc != 1) {
-		cli_error(CMD, "verify takes no arguments");
+
+	if (argc == 2 && strcmp(argv[1], "--rebind") == 0) {
+		v.rebind = true;
+	} else if (argc != 1) {
+		cli_error(CMD, "verify takes no arguments but --rebind");
 		return 2;
 	}
-	if (admin_setup(ad, true, false))
+	if (admin_setup(ad, true, v.rebind))
 		return 1;
-	ret = db_verify(ad->db, &n, err, sizeof(err));
+	ret = db_verify(ad->db, &v, err, sizeof(err));
 	if (ret != ORTH_OK) {
 		cli_error(CMD, "verify: %s", err[0] ? err : orth_err_str(ret));
 		return 1;
 	}
-	printf("verified %zu principals: every key decrypts under the master key\n", n);
+	if (shown > VERIFY_NAMES)
+		printf("  ... and %zu more\n", shown - VERIFY_NAMES);
+	printf("verified %zu principals: every key unseals under the master key%s\n", v.count,
+	       v.unbound_entries == 0 || v.rebind ? " for its entry" : "");
+	if (v.rebind && v.unbound_entries > 0)
+		printf("rebound %zu entries (%zu keys): every key is now bound to its principal\n",
+		       v.rebound, v.unbound_keys);
+	else if (v.unbound_entries > 0)
+		printf("%zu entries (%zu keys) are not bound to their principal (sealed before "
+		       "record version 3): bind them with 'orthrus admin verify --rebind'\n",
+		       v.unbound_entries, v.unbound_keys);
 	return 0;
 }
 

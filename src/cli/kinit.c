@@ -3,8 +3,10 @@
  * service) with a password or a keytab and store it in a cache; -R
  * renews.  Options as MIT's kinit.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,31 +29,90 @@ usage(FILE *f)
 }
 
 /*
+ * While echo is off, a signal that ends or stops kinit must first give the
+ * terminal back as it was: Ctrl-C at the prompt would otherwise leave the
+ * shell without echo.  The handler uses only async-signal-safe calls.
+ */
+static const int tty_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP};
+static struct sigaction tty_old_actions[sizeof(tty_signals) / sizeof(int)];
+static struct termios tty_saved, tty_quiet;
+
+static void tty_handlers_set(void);
+
+static void
+tty_on_signal(int sig)
+{
+	int saved_errno = errno;
+	sigset_t set;
+
+	(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &tty_saved);
+	/* The default action now: end (or stop) as the signal means. */
+	(void)signal(sig, SIG_DFL);
+	(void)raise(sig);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	(void)sigprocmask(SIG_UNBLOCK, &set, NULL);
+	/* Only SIGTSTP comes back here (after SIGCONT): echo off again. */
+	tty_handlers_set();
+	(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &tty_quiet);
+	errno = saved_errno;
+}
+
+static void
+tty_handlers_set(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = tty_on_signal;
+	sa.sa_flags = SA_RESTART;  /* the read of the password goes on */
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(tty_signals) / sizeof(int); i++)
+		sigaddset(&sa.sa_mask, tty_signals[i]);
+	/* A signal the caller ignores (nohup) stays ignored. */
+	for (size_t i = 0; i < sizeof(tty_signals) / sizeof(int); i++)
+		if (tty_old_actions[i].sa_handler != SIG_IGN)
+			(void)sigaction(tty_signals[i], &sa, NULL);
+}
+
+static void
+tty_handlers_restore(void)
+{
+	for (size_t i = 0; i < sizeof(tty_signals) / sizeof(int); i++)
+		(void)sigaction(tty_signals[i], &tty_old_actions[i], NULL);
+}
+
+/*
  * The password: from the terminal without echo, or one line of stdin
  * when it is not a terminal (scripts).  buf is wiped by the caller.
  */
 static int
 read_password(const char *princ, char *buf, size_t cap)
 {
-	struct termios old, quiet;
 	bool tty = isatty(STDIN_FILENO);
 	size_t n;
 
 	if (tty) {
 		fprintf(stderr, "Password for %s: ", princ);
 		fflush(stderr);
-		if (tcgetattr(STDIN_FILENO, &old) != 0)
+		if (tcgetattr(STDIN_FILENO, &tty_saved) != 0)
 			return -1;
-		quiet = old;
-		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-		quiet.c_lflag |= ICANON;
-		if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0)
+		tty_quiet = tty_saved;
+		tty_quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+		tty_quiet.c_lflag |= ICANON;
+		for (size_t i = 0; i < sizeof(tty_signals) / sizeof(int); i++)
+			(void)sigaction(tty_signals[i], NULL, &tty_old_actions[i]);
+		tty_handlers_set();
+		if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &tty_quiet) != 0) {
+			tty_handlers_restore();
 			return -1;
+		}
 	}
 	if (fgets(buf, (int)cap, stdin) == NULL)
 		buf[0] = '\0';
 	if (tty) {
-		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &tty_saved);
+		tty_handlers_restore();
 		fputc('\n', stderr);
 	}
 	n = strlen(buf);

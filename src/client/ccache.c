@@ -1,6 +1,7 @@
 /*
  * ccache.c - credential cache handles and the operations common to all
- * cache types: each loads a snapshot, changes it and saves it whole.
+ * cache types: a read decodes a snapshot; a change is applied to the
+ * cache's contents while its back end holds it locked (see ccache.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -469,6 +470,46 @@ ccache_name_get(const struct ccache *cc)
 	return cc->name;
 }
 
+/* ---- removed entries ---- */
+
+/* MIT (1.18 and later) removes an entry in place, without moving the
+ * others: endtime 0 and authtime -1 (all ones in the file), and a config
+ * entry's realm renamed so that no implementation matches it.  A live entry
+ * with endtime 0 (a config entry) has authtime 0. */
+#define CCACHE_REMOVED_CONF_REALM "X-RMED-CONF:"
+
+bool
+ccache_cred_is_removed(const struct ccache_cred *c)
+{
+	return c->endtime == 0 && c->authtime != 0;
+}
+
+static void
+cred_mark_removed(struct ccache_cred *c)
+{
+	c->endtime = 0;
+	c->authtime = UINT32_MAX;
+	/* same length as CCACHE_CONF_REALM, so the entry keeps its size */
+	if (ccache_cred_is_config(c))
+		memcpy(c->server.realm.data, CCACHE_REMOVED_CONF_REALM,
+		       strlen(CCACHE_REMOVED_CONF_REALM));
+}
+
+/* Removed entries stay in the file; no snapshot above this file has them. */
+static void
+drop_removed(struct ccache_contents *c)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < c->ncreds; i++) {
+		if (ccache_cred_is_removed(&c->creds[i]))
+			ccache_cred_free(&c->creds[i]);
+		else
+			c->creds[j++] = c->creds[i];
+	}
+	c->ncreds = j;
+}
+
 /* ---- snapshots ---- */
 
 static orth_err
@@ -483,25 +524,107 @@ load(struct ccache *cc, struct ccache_contents *out)
 	else
 		TRY(ccache_memory_load(cc->residual, &buf, &len));
 	TRY(ccache_contents_decode(buf, len, out));
+	drop_removed(out);
 cleanup:
 	ccache_buf_free(buf, len);
 	return ret;
 }
 
+/* ---- changes ---- */
+
+/*
+ * One change, applied by edit_image to the cache's contents as they are
+ * when the back end holds the cache locked (never to an earlier snapshot:
+ * that is how a concurrent writer's update was lost).
+ */
+struct change {
+	orth_err (*apply)(struct ccache_contents *c, const struct change *ch);
+	bool need_old;  /* applies to the cache as it is: NOTFOUND if none */
+	const struct ccache_contents *whole;  /* else: the new contents */
+	const struct ccache_principal *princ, *client, *server;
+	const struct ccache_cred *cred;
+	bool has_offset;
+	int32_t sec, usec;
+	const void *value;
+	size_t len;
+};
+
 static orth_err
-save(struct ccache *cc, const struct ccache_contents *c)
+edit_image(const uint8_t *old, size_t olen, void *arg, uint8_t **new_out,
+	   size_t *nlen_out)
 {
-	uint8_t *buf = NULL;
-	size_t len = 0;
+	const struct change *ch = arg;
+	struct ccache_contents c = {0};
 	orth_err ret;
 
-	TRY(ccache_contents_encode(c, &buf, &len));
-	if (cc->type == CCACHE_TYPE_FILE)
-		TRY(ccache_file_save(cc->residual, buf, len));
-	else
-		TRY(ccache_memory_save(cc->residual, buf, len));
+	if (ch->whole != NULL)
+		return ccache_contents_encode(ch->whole, new_out, nlen_out);
+	if (ch->need_old) {
+		CHECK(old != NULL, ORTH_E_NOTFOUND);
+		TRY(ccache_contents_decode(old, olen, &c));
+	}
+	TRY(ch->apply(&c, ch));
+	TRY(ccache_contents_encode(&c, new_out, nlen_out));
 cleanup:
-	ccache_buf_free(buf, len);
+	ccache_contents_free(&c);
+	return ret;
+}
+
+/*
+ * In place: what MIT changes in place (a credential appended at the end,
+ * an entry marked removed), so MIT's readers and writers, which lock the
+ * same file, see every change.  Replace: a re-initialisation or a new
+ * header, written as a new file and renamed over the old one, as MIT's
+ * kinit does; a reader sees the old cache or the new one, never a mix.
+ */
+enum change_way { CHANGE_IN_PLACE, CHANGE_REPLACE };
+
+static orth_err
+change(struct ccache *cc, enum change_way way, struct change *ch)
+{
+	void *arg = ch;
+
+	if (cc->type == CCACHE_TYPE_MEMORY)
+		return ccache_memory_edit(cc->residual, way == CHANGE_REPLACE,
+					  edit_image, arg);
+	if (way == CHANGE_IN_PLACE)
+		return ccache_file_update(cc->residual, edit_image, arg);
+	return ccache_file_replace(cc->residual, ch->need_old, edit_image, arg);
+}
+
+orth_err
+ccache_image_fixed(const uint8_t *old, size_t olen, void *arg,
+		   uint8_t **new_out, size_t *nlen_out)
+{
+	const struct ccache_image *img = arg;
+	uint8_t *p = malloc(img->len ? img->len : 1);
+
+	(void)old;
+	(void)olen;
+	if (p == NULL)
+		return ORTH_E_NOMEM;
+	memcpy(p, img->buf, img->len);
+	*new_out = p;
+	*nlen_out = img->len;
+	return ORTH_OK;
+}
+
+/* A copy of cred at the end of c. */
+static orth_err
+contents_append(struct ccache_contents *c, const struct ccache_cred *cred)
+{
+	struct ccache_cred copy = {0}, *n;
+	orth_err ret;
+
+	CHECK(c->ncreds < CCACHE_MAX_CREDS, ORTH_E_LIMIT);
+	TRY(ccache_cred_copy(cred, &copy));
+	n = realloc(c->creds, (c->ncreds + 1) * sizeof(*n));
+	CHECK(n != NULL, ORTH_E_NOMEM);
+	c->creds = n;
+	c->creds[c->ncreds++] = copy;
+	memset(&copy, 0, sizeof(copy));
+cleanup:
+	ccache_cred_free(&copy);
 	return ret;
 }
 
@@ -514,21 +637,45 @@ ccache_read(struct ccache *cc, struct ccache_contents *out)
 orth_err
 ccache_write(struct ccache *cc, const struct ccache_contents *c)
 {
-	return save(cc, c);
+	struct change ch = {.whole = c};
+
+	return change(cc, CHANGE_REPLACE, &ch);
+}
+
+static orth_err
+apply_init(struct ccache_contents *c, const struct change *ch)
+{
+	orth_err ret;
+
+	c->version = CCACHE_VERSION_4;
+	c->has_time_offset = ch->has_offset;
+	c->time_offset_sec = ch->sec;
+	c->time_offset_usec = ch->usec;
+	TRY(ccache_principal_copy(ch->princ, &c->princ));
+	if (ch->cred != NULL)
+		TRY(contents_append(c, ch->cred));
+cleanup:
+	return ret;
 }
 
 orth_err
 ccache_initialize(struct ccache *cc, const struct ccache_principal *princ)
 {
-	struct ccache_contents c = {0};
-	orth_err ret;
+	struct change ch = {.apply = apply_init, .princ = princ};
 
-	c.version = CCACHE_VERSION_4;
-	TRY(ccache_principal_copy(princ, &c.princ));
-	TRY(save(cc, &c));
-cleanup:
-	ccache_contents_free(&c);
-	return ret;
+	return change(cc, CHANGE_REPLACE, &ch);
+}
+
+orth_err
+ccache_initialize_with(struct ccache *cc, const struct ccache_principal *princ,
+		       int32_t offset_sec, int32_t offset_usec,
+		       const struct ccache_cred *cred)
+{
+	struct change ch = {.apply = apply_init, .princ = princ,
+			    .has_offset = true, .sec = offset_sec,
+			    .usec = offset_usec, .cred = cred};
+
+	return change(cc, CHANGE_REPLACE, &ch);
 }
 
 orth_err
@@ -552,62 +699,28 @@ cleanup:
 	return ret;
 }
 
-static bool
-same_entry(const struct ccache_cred *a, const struct ccache_cred *b)
-{
-	if (ccache_cred_is_config(a) || ccache_cred_is_config(b))
-		return ccache_principal_eq(&a->server, &b->server);
-	return ccache_principal_eq(&a->client, &b->client) &&
-	       ccache_principal_eq(&a->server, &b->server);
-}
-
-/* Put a copy of cred into c: over the same entry, else at the end. */
 static orth_err
-contents_put(struct ccache_contents *c, const struct ccache_cred *cred)
+apply_store(struct ccache_contents *c, const struct change *ch)
 {
-	struct ccache_cred copy = {0}, *n;
-	orth_err ret;
-	size_t i;
-
-	TRY(ccache_cred_copy(cred, &copy));
-	for (i = 0; i < c->ncreds; i++) {
-		if (same_entry(&c->creds[i], cred)) {
-			ccache_cred_free(&c->creds[i]);
-			c->creds[i] = copy;
-			memset(&copy, 0, sizeof(copy));
-			goto cleanup;
-		}
-	}
-	CHECK(c->ncreds < CCACHE_MAX_CREDS, ORTH_E_LIMIT);
-	n = realloc(c->creds, (c->ncreds + 1) * sizeof(*n));
-	CHECK(n != NULL, ORTH_E_NOMEM);
-	c->creds = n;
-	c->creds[c->ncreds++] = copy;
-	memset(&copy, 0, sizeof(copy));
-cleanup:
-	ccache_cred_free(&copy);
-	return ret;
+	return contents_append(c, ch->cred);
 }
 
 orth_err
 ccache_store(struct ccache *cc, const struct ccache_cred *cred)
 {
-	struct ccache_contents c = {0};
-	orth_err ret;
+	struct change ch = {.apply = apply_store, .need_old = true,
+			    .cred = cred};
 
-	TRY(load(cc, &c));
-	TRY(contents_put(&c, cred));
-	TRY(save(cc, &c));
-cleanup:
-	ccache_contents_free(&c);
-	return ret;
+	/* Appended, as MIT's store does: an older ticket for the same
+	 * server stays (retrieve takes the one that lasts longest). */
+	return change(cc, CHANGE_IN_PLACE, &ch);
 }
 
 static bool
 ticket_matches(const struct ccache_cred *cr, const struct ccache_principal *client,
 	       const struct ccache_principal *server, int32_t enctype)
 {
-	return !ccache_cred_is_config(cr) &&
+	return !ccache_cred_is_config(cr) && !ccache_cred_is_removed(cr) &&
 	       ccache_principal_eq(&cr->client, client) &&
 	       ccache_principal_eq(&cr->server, server) &&
 	       (enctype == 0 || cr->enctype == enctype);
@@ -626,8 +739,7 @@ ccache_retrieve(struct ccache *cc, const struct ccache_principal *client,
 	TRY(load(cc, &c));
 	if (client == NULL)
 		client = &c.princ;
-	/* Several matches (a cache written by another program): the one
-	 * that lasts longest. */
+	/* Several matches (stores append): the one that lasts longest. */
 	for (i = 0; i < c.ncreds; i++)
 		if (ticket_matches(&c.creds[i], client, server, enctype) &&
 		    (best == NULL || c.creds[i].endtime > best->endtime))
@@ -639,29 +751,30 @@ cleanup:
 	return ret;
 }
 
+static orth_err
+apply_remove(struct ccache_contents *c, const struct change *ch)
+{
+	const struct ccache_principal *client = ch->client ? ch->client : &c->princ;
+	bool found = false;
+	size_t i;
+
+	for (i = 0; i < c->ncreds; i++) {
+		if (ticket_matches(&c->creds[i], client, ch->server, 0)) {
+			cred_mark_removed(&c->creds[i]);
+			found = true;
+		}
+	}
+	return found ? ORTH_OK : ORTH_E_NOTFOUND;
+}
+
 orth_err
 ccache_remove(struct ccache *cc, const struct ccache_principal *client,
 	      const struct ccache_principal *server)
 {
-	struct ccache_contents c = {0};
-	size_t i, j = 0;
-	orth_err ret;
+	struct change ch = {.apply = apply_remove, .need_old = true,
+			    .client = client, .server = server};
 
-	TRY(load(cc, &c));
-	if (client == NULL)
-		client = &c.princ;
-	for (i = 0; i < c.ncreds; i++) {
-		if (ticket_matches(&c.creds[i], client, server, 0))
-			ccache_cred_free(&c.creds[i]);
-		else
-			c.creds[j++] = c.creds[i];
-	}
-	CHECK(j < c.ncreds, ORTH_E_NOTFOUND);
-	c.ncreds = j;
-	TRY(save(cc, &c));
-cleanup:
-	ccache_contents_free(&c);
-	return ret;
+	return change(cc, CHANGE_IN_PLACE, &ch);
 }
 
 orth_err
@@ -679,20 +792,23 @@ cleanup:
 	return ret;
 }
 
+static orth_err
+apply_offset(struct ccache_contents *c, const struct change *ch)
+{
+	c->has_time_offset = true;
+	c->time_offset_sec = ch->sec;
+	c->time_offset_usec = ch->usec;
+	return ORTH_OK;
+}
+
 orth_err
 ccache_time_offset_set(struct ccache *cc, int32_t sec, int32_t usec)
 {
-	struct ccache_contents c = {0};
-	orth_err ret;
+	struct change ch = {.apply = apply_offset, .need_old = true,
+			    .sec = sec, .usec = usec};
 
-	TRY(load(cc, &c));
-	c.has_time_offset = true;
-	c.time_offset_sec = sec;
-	c.time_offset_usec = usec;
-	TRY(save(cc, &c));
-cleanup:
-	ccache_contents_free(&c);
-	return ret;
+	/* The header changes size: every entry moves, a new file it is. */
+	return change(cc, CHANGE_REPLACE, &ch);
 }
 
 /* krb5_ccache_conf_data/KEY[/PRINC]@X-CACHECONF: */
@@ -754,23 +870,41 @@ cleanup:
 	return ret;
 }
 
+/* MIT's krb5_cc_set_config: the entry with this name removed, the new one
+ * appended; the client is the cache's principal. */
+static orth_err
+apply_config(struct ccache_contents *c, const struct change *ch)
+{
+	struct ccache_cred cr = {0};
+	orth_err ret;
+	size_t i;
+
+	for (i = 0; i < c->ncreds; i++)
+		if (ccache_cred_is_config(&c->creds[i]) &&
+		    ccache_principal_eq(&c->creds[i].server, ch->server))
+			cred_mark_removed(&c->creds[i]);
+	TRY(ccache_principal_copy(ch->server, &cr.server));
+	TRY(ccache_principal_copy(&c->princ, &cr.client));
+	TRY(ccache_data_set(&cr.ticket, ch->value, ch->len));
+	TRY(contents_append(c, &cr));
+cleanup:
+	ccache_cred_free(&cr);
+	return ret;
+}
+
 orth_err
 ccache_config_put(struct ccache *cc, const struct ccache_principal *princ,
 		  const char *key, const void *value, size_t len)
 {
-	struct ccache_contents c = {0};
-	struct ccache_cred cr = {0};
+	struct ccache_principal server = {0};
+	struct change ch = {.apply = apply_config, .need_old = true,
+			    .server = &server, .value = value, .len = len};
 	orth_err ret;
 
-	TRY(load(cc, &c));
-	TRY(config_principal(princ, key, &cr.server));
-	TRY(ccache_principal_copy(&c.princ, &cr.client));
-	TRY(ccache_data_set(&cr.ticket, value, len));
-	TRY(contents_put(&c, &cr));
-	TRY(save(cc, &c));
+	TRY(config_principal(princ, key, &server));
+	TRY(change(cc, CHANGE_IN_PLACE, &ch));
 cleanup:
-	ccache_cred_free(&cr);
-	ccache_contents_free(&c);
+	ccache_principal_free(&server);
 	return ret;
 }
 

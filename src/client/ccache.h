@@ -18,12 +18,31 @@
  *       counted}, counted ticket, counted second_ticket
  *   counted = u32 length + bytes
  *
- * Every operation works on a whole snapshot: the file is read (bounded, at
- * most CCACHE_MAX_FILE bytes) and decoded, changed, encoded and written to a
- * temporary file (0600, O_EXCL) in the same directory, which is renamed over
- * the cache.  Readers therefore always see a complete file.  Two writers
- * racing on one cache may lose an update (no lock is taken).
- *
+ * Several processes share a FILE cache, ours and MIT's, as MIT's library
+ * shares it (lib/krb5/ccache/cc_file.c): every access holds an fcntl lock
+ * on the whole file (base/file.h), a read lock to read and a write lock to
+ * change it.  A read decodes the whole file (at most CCACHE_MAX_FILE
+ * bytes) into a snapshot.  A change is applied to the contents as they are
+ * under the write lock, never to an earlier snapshot, in one of two ways:
+ *   - in place, where MIT changes in place: store appends a credential at
+ *     the end, remove and config_put mark an entry removed where it is
+ *     (MIT 1.18+: endtime 0, authtime -1, a config entry's realm renamed
+ *     X-RMED-CONF:); the offsets of the other entries do not move, so a
+ *     reader iterating meanwhile (MIT's cursor) still finds them.  The
+ *     owner and mode of the file stay what they are.
+ *   - replace, for a re-initialisation (initialize, initialize_with,
+ *     write) and a header change (time_offset_set): the new cache is
+ *     written to a temporary file (mkostemp, O_EXCL) in the same
+ *     directory and renamed over the old one, whose write lock is held
+ *     meanwhile, as MIT's kinit (1.20+, krb5_cc_move) replaces a cache.
+ *     A reader sees the old cache or the new one; the new file gets the
+ *     old one's owner, group and mode (0600 for a new cache); when we may
+ *     not create it or give it the owner (not root), the old file is
+ *     rewritten in place under its lock instead.
+ * Removed entries are skipped by every read (they never reach a snapshot).
+ * A symlink at the cache's name is followed to read and to change in
+ * place, and replaced (not followed) by a re-initialisation, as MIT does.
+
  * Ownership: every struct filled by a function here is owned by the caller
  * and released with the matching *_free(); *_free() wipes key bytes and is
  * safe on a zeroed struct.  Input structs are only read and copied.
@@ -138,6 +157,10 @@ void ccache_cred_free(struct ccache_cred *c);
 /* True for configuration entries (server realm X-CACHECONF:). */
 bool ccache_cred_is_config(const struct ccache_cred *c);
 
+/* True for an entry removed in place (endtime 0, authtime not 0), which
+ * MIT's library and ours skip; ccache_contents_decode keeps them. */
+bool ccache_cred_is_removed(const struct ccache_cred *c);
+
 /* Copy n bytes into d (allocated len+1, NUL-terminated).  ORTH_E_NOMEM. */
 orth_err ccache_data_set(struct ccache_data *d, const void *bytes, size_t n);
 /* Wipe and free d's bytes. */
@@ -191,7 +214,8 @@ const char *ccache_name_get(const struct ccache *cc);
 /*
  * The operations below return ORTH_E_NOTFOUND when the cache does not
  * exist, a decode error (see ccache_contents_decode) when it is corrupt,
- * ORTH_E_IO on a system error (errno kept).
+ * ORTH_E_PERM when the system refuses access (EACCES, EPERM, EROFS),
+ * ORTH_E_NOSPACE, or ORTH_E_IO on another system error (errno kept).
  */
 
 /* Create or empty the cache, with princ as default principal.  The time
@@ -199,7 +223,18 @@ const char *ccache_name_get(const struct ccache *cc);
 orth_err ccache_initialize(struct ccache *cc,
 			   const struct ccache_principal *princ);
 
-/* Read the whole cache (a snapshot). */
+/*
+ * A new login in one step: the cache becomes princ, the KDC time offset
+ * (offset_sec, offset_usec) and a copy of cred (NULL: none), whatever it
+ * held.  One replacement: no other writer's change lands between the
+ * three, and no reader sees a cache without its ticket.
+ */
+orth_err ccache_initialize_with(struct ccache *cc,
+				const struct ccache_principal *princ,
+				int32_t offset_sec, int32_t offset_usec,
+				const struct ccache_cred *cred);
+
+/* Read the whole cache (a snapshot, removed entries left out). */
 orth_err ccache_read(struct ccache *cc, struct ccache_contents *out);
 
 /* Replace the whole cache with c (atomically for FILE). */
@@ -208,8 +243,8 @@ orth_err ccache_write(struct ccache *cc, const struct ccache_contents *c);
 orth_err ccache_default_principal_get(struct ccache *cc,
 				      struct ccache_principal *out);
 
-/* Store a copy of cred, replacing any entry with the same client and
- * server (config entries: the same server). */
+/* Append a copy of cred, as MIT does: an older ticket for the same
+ * client and server stays (retrieve takes the longest-lived). */
 orth_err ccache_store(struct ccache *cc, const struct ccache_cred *cred);
 
 /*
@@ -222,8 +257,8 @@ orth_err ccache_retrieve(struct ccache *cc,
 			 const struct ccache_principal *server,
 			 int32_t enctype, struct ccache_cred *out);
 
-/* Remove every ticket of client (NULL: default principal) for server.
- * ORTH_E_NOTFOUND if there was none. */
+/* Remove (mark removed, in place) every ticket of client (NULL: default
+ * principal) for server.  ORTH_E_NOTFOUND if there was none. */
 orth_err ccache_remove(struct ccache *cc,
 		       const struct ccache_principal *client,
 		       const struct ccache_principal *server);
@@ -240,7 +275,8 @@ orth_err ccache_time_offset_set(struct ccache *cc, int32_t sec, int32_t usec);
 /*
  * Config entries: server krb5_ccache_conf_data/KEY[/PRINC]@X-CACHECONF:,
  * client the default principal, value in the ticket field (MIT's
- * krb5_cc_set_config).  princ may be NULL.  get: ORTH_E_NOTFOUND if absent.
+ * krb5_cc_set_config: put marks the old entry removed and appends the new
+ * one).  princ may be NULL.  get: ORTH_E_NOTFOUND if absent.
  */
 orth_err ccache_config_get(struct ccache *cc,
 			   const struct ccache_principal *princ,

@@ -52,18 +52,19 @@ cleanup:
 }
 
 orth_err
-ccache_memory_save(const char *name, const uint8_t *buf, size_t len)
+ccache_memory_edit(const char *name, bool create, ccache_edit_fn fn, void *arg)
 {
 	struct mem_cache *m, **pp;
 	orth_err ret = ORTH_OK;
-	uint8_t *copy;
+	uint8_t *img = NULL;
+	size_t len = 0;
 
-	copy = malloc(len ? len : 1);
-	if (copy == NULL)
-		return ORTH_E_NOMEM;
-	memcpy(copy, buf, len);
+	/* The mutex is held from reading to writing: threads changing one
+	 * cache take turns, as processes do on a file's lock. */
 	pthread_mutex_lock(&mem_lock);
 	pp = mem_find(name);
+	CHECK(*pp != NULL || create, ORTH_E_NOTFOUND);
+	TRY(fn(*pp ? (*pp)->buf : NULL, *pp ? (*pp)->len : 0, arg, &img, &len));
 	if (*pp == NULL) {
 		m = calloc(1, sizeof(*m));
 		CHECK(m != NULL, ORTH_E_NOMEM);
@@ -76,13 +77,21 @@ ccache_memory_save(const char *name, const uint8_t *buf, size_t len)
 	}
 	m = *pp;
 	ccache_buf_free(m->buf, m->len);
-	m->buf = copy;
+	m->buf = img;
 	m->len = len;
-	copy = NULL;
+	img = NULL;
 cleanup:
 	pthread_mutex_unlock(&mem_lock);
-	ccache_buf_free(copy, len);
+	ccache_buf_free(img, len);
 	return ret;
+}
+
+orth_err
+ccache_memory_save(const char *name, const uint8_t *buf, size_t len)
+{
+	struct ccache_image img = {buf, len};
+
+	return ccache_memory_edit(name, true, ccache_image_fixed, &img);
 }
 
 orth_err

@@ -299,14 +299,14 @@ init_creds(struct orthrus_context *ctx, const char *client,
 
 	TRY(client_ccache_open(ctx, ccname, &cc));
 	TRY(client_princ_to_cc(&cp, &ccp));
-	ret = ccache_initialize(cc, &ccp);
+	/* One step: a kvno storing into the old cache meanwhile cannot undo
+	 * the switch to the new principal. */
+	ret = ccache_initialize_with(cc, &ccp, offset, 0, &cred);
 	if (ret != ORTH_OK) {
 		client_fail(&ctx->c, ret, "Cannot initialize cache %s (%s)",
 			    ccache_name_get(cc), orth_err_str(ret));
 		goto cleanup;
 	}
-	TRY(ccache_time_offset_set(cc, offset, 0));
-	TRY(ccache_store(cc, &cred));
 	/* RFC 6806 §11: as MIT's kinit, so that this cache, used as an
 	 * armor cache by MIT's tools, says FAST is there. */
 	if (fast_avail)
@@ -535,9 +535,7 @@ orthrus_renew_tgt(struct orthrus_context *ctx, const char *ccname)
 			  (t.tgt.flags & (TKT_FLG_FORWARDABLE | TKT_FLG_PROXIABLE |
 					  TKT_FLG_MAY_POSTDATE | TKT_FLG_RENEWABLE));
 	TRY(client_tgs_exchange(&ctx->c, &t.p, &t.cred));
-	TRY(ccache_initialize(t.cc, &t.tgt.client));
-	TRY(ccache_time_offset_set(t.cc, t.offset, 0));
-	TRY(ccache_store(t.cc, &t.cred));
+	TRY(ccache_initialize_with(t.cc, &t.tgt.client, t.offset, 0, &t.cred));
 cleanup:
 	tgs_call_end(&t);
 	return ret;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/cursor.h"
+#include "base/file.h"
 
 /* u16 length + bytes, copied NUL-terminated into a. */
 static char *
@@ -73,13 +74,17 @@ decode_entry(struct cursor *c, struct arena *a, struct keytab_entry *e)
 	return ORTH_OK;
 }
 
-orth_err
-keytab_decode(const uint8_t *buf, size_t len, struct arena *a,
-	      struct keytab_entry **entries_out, size_t *n_out, size_t *end_out)
+/* keytab_decode; *offs_out (may be NULL): each entry's record offset (its
+ * length field) in buf, in a. */
+static orth_err
+decode_image(const uint8_t *buf, size_t len, struct arena *a,
+	     struct keytab_entry **entries_out, size_t *n_out, size_t *end_out,
+	     size_t **offs_out)
 {
 	struct cursor c;
 	size_t n = 0, i = 0, end;
 	struct keytab_entry *entries = NULL;
+	size_t *offs = NULL;
 
 	/* Pass 1: the record structure and the count. */
 	cursor_init(&c, buf, len);
@@ -109,13 +114,15 @@ keytab_decode(const uint8_t *buf, size_t len, struct arena *a,
 
 	if (n > 0) {
 		entries = arena_alloc(a, n * sizeof(*entries));
-		if (entries == NULL)
+		offs = offs_out != NULL ? arena_alloc(a, n * sizeof(*offs)) : NULL;
+		if (entries == NULL || (offs_out != NULL && offs == NULL))
 			return ORTH_E_LIMIT;
 	}
 	/* Pass 2: decode each entry inside its record. */
 	cursor_init(&c, buf, len);
 	(void)cursor_be16(&c);
 	while (i < n) {
+		size_t here = len - cursor_left(&c);
 		int32_t rl = (int32_t)cursor_be32(&c);
 		struct cursor rec;
 		orth_err ret;
@@ -127,48 +134,48 @@ keytab_decode(const uint8_t *buf, size_t len, struct arena *a,
 		ret = decode_entry(&rec, a, &entries[i]);
 		if (ret != ORTH_OK)
 			return ret == ORTH_E_TRUNCATED ? ORTH_E_MALFORMED : ret;
+		if (offs != NULL)
+			offs[i] = here;
 		i++;
 	}
 	*entries_out = entries;
 	*n_out = n;
 	if (end_out != NULL)
 		*end_out = end;
+	if (offs_out != NULL)
+		*offs_out = offs;
 	return ORTH_OK;
 }
 
+orth_err
+keytab_decode(const uint8_t *buf, size_t len, struct arena *a,
+	      struct keytab_entry **entries_out, size_t *n_out, size_t *end_out)
+{
+	return decode_image(buf, len, a, entries_out, n_out, end_out, NULL);
+}
+
+static void
+buf_free(uint8_t *buf, size_t len)
+{
+	if (buf != NULL) {
+		explicit_bzero(buf, len);
+		free(buf);
+	}
+}
+
+/* The whole file under a read lock (MIT's readers take the same). */
 static orth_err
 read_file(const char *path, uint8_t **buf_out, size_t *len_out)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-	uint8_t *buf;
-	size_t got = 0;
+	orth_err ret;
+	int fd;
 
-	if (fd < 0)
-		return errno == ENOENT ? ORTH_E_NOTFOUND : ORTH_E_IO;
-	if (fstat(fd, &st) != 0 || st.st_size < 0) {
-		close(fd);
-		return ORTH_E_IO;
-	}
-	if (st.st_size > KEYTAB_MAX_FILE) {
-		close(fd);
-		return ORTH_E_LIMIT;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (buf == NULL) {
-		close(fd);
-		return ORTH_E_NOMEM;
-	}
-	while (got < (size_t)st.st_size) {
-		ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
+	ret = file_open_locked(path, O_RDONLY, &fd);
+	if (ret != ORTH_OK)
+		return ret;
+	ret = file_read_all(fd, KEYTAB_MAX_FILE, buf_out, len_out);
 	close(fd);
-	*buf_out = buf;
-	*len_out = got;
-	return ORTH_OK;
+	return ret;
 }
 
 static size_t
@@ -191,10 +198,7 @@ keytab_read(const char *path, struct keytab *kt)
 	TRY(arena_init(&kt->arena, arena_size_for(len)));
 	TRY(keytab_decode(buf, len, &kt->arena, &kt->entries, &kt->n, NULL));
 cleanup:
-	if (buf != NULL) {
-		explicit_bzero(buf, len);
-		free(buf);
-	}
+	buf_free(buf, len);
 	if (ret != ORTH_OK)
 		keytab_free(kt);
 	return ret;
@@ -250,71 +254,124 @@ keytab_entry_encode(const struct keytab_entry *e, struct writer *w)
 	return ORTH_OK;
 }
 
-/* Write the whole image beside path and rename it over path. */
+/*
+ * Open the keytab at path for a change and take its write lock, creating
+ * it when it does not exist.  As MIT's kt_file: an existing keytab is
+ * changed in place, so its owner, group and mode stay and a symlink to it
+ * is written through.  A new one (mode 0600, the version number in it)
+ * appears whole by link(2), which follows no symlink: a dangling link is
+ * ORTH_E_NOTFOUND, as for MIT.
+ */
 static orth_err
-write_atomic(const char *path, const uint8_t *buf, size_t len)
+open_for_update(const char *path, int *fd_out)
 {
-	char tmp[4096];
-	int fd;
-	bool ok;
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= sizeof(tmp))
-		return ORTH_E_LIMIT;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return ORTH_E_IO;
-	ok = write(fd, buf, len) == (ssize_t)len && fsync(fd) == 0;
-	ok = close(fd) == 0 && ok;
-	if (!ok || rename(tmp, path) != 0) {
-		int saved = errno;
-		unlink(tmp);
-		return saved == ENOSPC ? ORTH_E_NOSPACE : ORTH_E_IO;
+	static const uint8_t version[2] = {KEYTAB_VERSION >> 8, KEYTAB_VERSION & 0xff};
+	struct file_replace r = {0};
+	orth_err ret = ORTH_E_NOTFOUND;
+	int i;
+
+	for (i = 0; i < 3 && ret == ORTH_E_NOTFOUND; i++) {
+		ret = file_open_locked(path, O_RDWR, fd_out);
+		if (ret != ORTH_E_NOTFOUND)
+			break;
+		TRY(file_replace_begin(path, 0600, &r));
+		TRY(file_write_all(r.fd, version, sizeof(version)));
+		ret = file_create_commit(&r);
+		if (ret == ORTH_E_EXISTS)  /* another writer made it: use it */
+			ret = ORTH_OK;
+		TRY(ret);
+		ret = ORTH_E_NOTFOUND;
 	}
-	return ORTH_OK;
+cleanup:
+	file_replace_abort(&r);
+	return ret;
+}
+
+/* Write len zero bytes at off. */
+static orth_err
+zero_range(int fd, off_t off, size_t len)
+{
+	static const uint8_t zeros[4096];
+	orth_err ret = ORTH_OK;
+
+	while (len > 0 && ret == ORTH_OK) {
+		size_t k = len < sizeof(zeros) ? len : sizeof(zeros);
+		ret = file_pwrite_all(fd, zeros, k, off);
+		off += (off_t)k;
+		len -= k;
+	}
+	return ret;
+}
+
+/* Validate the image; its entries, their record offsets and where the data
+ * ends. */
+static orth_err
+decode_for_update(const uint8_t *buf, size_t len, struct arena *a,
+		  struct keytab_entry **ents, size_t *n, size_t *end,
+		  size_t **offs)
+{
+	orth_err ret;
+
+	*n = 0;
+	*end = 0;
+	*offs = NULL;
+	if (len == 0)
+		return ORTH_OK;
+	TRY(arena_init(a, arena_size_for(len)));
+	TRY(decode_image(buf, len, a, ents, n, end, offs));
+cleanup:
+	return ret;
 }
 
 orth_err
 keytab_append(const char *path, const struct keytab_entry *e, size_t n)
 {
 	orth_err ret = ORTH_OK;
-	uint8_t *old = NULL, *out = NULL;
-	size_t oldlen = 0, end = 2, cap;
+	uint8_t *old = NULL, *out = NULL, len0[4];
+	size_t oldlen = 0, end = 0, cap = 0, at, nents, *offs;
 	struct arena a = {0};
 	struct writer w;
 	struct keytab_entry *ents;
-	size_t nents;
+	int fd = -1;
 
-	ret = read_file(path, &old, &oldlen);
-	if (ret == ORTH_E_NOTFOUND) {
-		ret = ORTH_OK;
-		oldlen = 0;
-	}
-	TRY(ret);
-	if (oldlen > 0) {
-		/* Validate what is there: never append to something we cannot read. */
-		TRY(arena_init(&a, arena_size_for(oldlen)));
-		TRY(keytab_decode(old, oldlen, &a, &ents, &nents, &end));
-	}
-	cap = end + n * (4 + 2 + 2 + 256 + PRINCIPAL_MAX_COMPONENTS * 258 + 64 + KEYTAB_MAX_KEY) + 16;
+	TRY(open_for_update(path, &fd));
+	TRY(file_read_all(fd, KEYTAB_MAX_FILE, &old, &oldlen));
+	/* Never append to something we cannot read. */
+	TRY(decode_for_update(old, oldlen, &a, &ents, &nents, &end, &offs));
+	cap = 2 + n * (4 + 2 + 2 + 256 + PRINCIPAL_MAX_COMPONENTS * 258 + 64 +
+		       KEYTAB_MAX_KEY) + 4;
 	out = malloc(cap);
 	CHECK(out != NULL, ORTH_E_NOMEM);
 	writer_init(&w, out, cap);
-	if (oldlen > 0)
-		writer_put(&w, old, end);
-	else
+	if (oldlen == 0)
 		writer_be16(&w, KEYTAB_VERSION);
+	at = w.len;  /* the first record's length field */
 	for (size_t i = 0; i < n; i++)
 		TRY(keytab_entry_encode(&e[i], &w));
+	/* Written over a 0 length that ended the data early: a 0 after the
+	 * new records keeps what followed it out (as MIT's find_slot). */
+	if (end < oldlen)
+		writer_be32(&w, 0);
 	TRY(writer_err(&w));
-	TRY(write_atomic(path, out, w.len));
+	if (n == 0)
+		goto cleanup;
+	/*
+	 * MIT's commit protocol: the records go to the disk with the first
+	 * length still 0 (the end of the data, for every reader), then that
+	 * length is written.  A crash leaves the old keytab, never a record
+	 * cut short.  (Readers wait for the lock: none sees a part.)
+	 */
+	memcpy(len0, out + at, 4);
+	memset(out + at, 0, 4);
+	TRY(file_pwrite_all(fd, out, w.len, (off_t)end));
+	CHECK(fsync(fd) == 0, orth_err_from_errno(errno));
+	TRY(file_pwrite_all(fd, len0, 4, (off_t)(end + at)));
+	CHECK(fsync(fd) == 0, orth_err_from_errno(errno));
 cleanup:
-	if (old != NULL) {
-		explicit_bzero(old, oldlen);
-		free(old);
-	}
-	if (out != NULL) {
-		explicit_bzero(out, cap);
-		free(out);
-	}
+	if (fd >= 0)
+		close(fd);  /* unlocks */
+	buf_free(old, oldlen);
+	buf_free(out, cap);
 	arena_free(&a);
 	return ret;
 }
@@ -323,34 +380,41 @@ orth_err
 keytab_remove(const char *path, const struct principal *p, uint32_t kvno, size_t *removed_out)
 {
 	orth_err ret = ORTH_OK;
-	struct keytab kt;
-	uint8_t *out = NULL;
-	size_t cap = 0, removed = 0;
-	struct writer w;
+	uint8_t *old = NULL;
+	size_t oldlen = 0, end, nents = 0, *offs = NULL, removed = 0;
+	struct keytab_entry *ents = NULL;
+	struct arena a = {0};
+	int fd = -1;
 
-	TRY(keytab_read(path, &kt));
-	cap = KEYTAB_MAX_FILE + 16;
-	out = malloc(cap);
-	CHECK(out != NULL, ORTH_E_NOMEM);
-	writer_init(&w, out, cap);
-	writer_be16(&w, KEYTAB_VERSION);
-	for (size_t i = 0; i < kt.n; i++) {
-		const struct keytab_entry *e = &kt.entries[i];
-		if ((p == NULL || principal_equal(p, &e->princ)) && (kvno == 0 || e->kvno == kvno)) {
-			removed++;
+	TRY(file_open_locked(path, O_RDWR, &fd));
+	TRY(file_read_all(fd, KEYTAB_MAX_FILE, &old, &oldlen));
+	TRY(decode_for_update(old, oldlen, &a, &ents, &nents, &end, &offs));
+	CHECK(oldlen > 0, ORTH_E_TRUNCATED);
+	/* MIT's delete: the record becomes a hole where it is (a negative
+	 * length, then zeros over the key), nothing else moves. */
+	for (size_t i = 0; i < nents; i++) {
+		const struct keytab_entry *e = &ents[i];
+		const uint8_t *rec = old + offs[i];
+		uint32_t body = (uint32_t)rec[0] << 24 | (uint32_t)rec[1] << 16 |
+				(uint32_t)rec[2] << 8 | rec[3];
+		uint32_t neg = 0u - body;  /* a hole of body bytes */
+		uint8_t hole[4] = {(uint8_t)(neg >> 24), (uint8_t)(neg >> 16),
+				   (uint8_t)(neg >> 8), (uint8_t)neg};
+		if ((p != NULL && !principal_equal(p, &e->princ)) ||
+		    (kvno != 0 && e->kvno != kvno))
 			continue;
-		}
-		TRY(keytab_entry_encode(e, &w));
+		TRY(file_pwrite_all(fd, hole, 4, (off_t)offs[i]));
+		TRY(zero_range(fd, (off_t)offs[i] + 4, body));
+		removed++;
 	}
-	TRY(writer_err(&w));
-	TRY(write_atomic(path, out, w.len));
+	if (removed > 0)
+		CHECK(fsync(fd) == 0, orth_err_from_errno(errno));
 	if (removed_out != NULL)
 		*removed_out = removed;
 cleanup:
-	if (out != NULL) {
-		explicit_bzero(out, cap);
-		free(out);
-	}
-	keytab_free(&kt);
+	if (fd >= 0)
+		close(fd);
+	buf_free(old, oldlen);
+	arena_free(&a);
 	return ret;
 }

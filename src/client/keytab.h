@@ -63,17 +63,29 @@ void keytab_free(struct keytab *kt);
 orth_err keytab_entry_encode(const struct keytab_entry *e, struct writer *w);
 
 /*
- * Append entries to the keytab at path (created with mode 0600 when
- * missing).  The new file is written beside it and renamed over it, so a
- * crash leaves the old or the new keytab, never half of one.  An existing
- * file that does not parse is refused (ORTH_E_MALFORMED), not clobbered.
+ * Shared with other processes as MIT's kt_file shares a keytab: reads
+ * under an fcntl read lock, changes under the write lock (base/file.h),
+ * made in place, so that MIT's ktutil, kadmin and klist and ours can work
+ * on one keytab at once, an existing keytab keeps its owner, group and
+ * mode, and a symlink to it is written through.
+ */
+
+/*
+ * Append entries to the keytab at path.  A missing keytab is created
+ * (mode 0600, never through a symlink: a dangling one is ORTH_E_NOTFOUND).
+ * The records are written with the first length still 0 and that length
+ * last, as MIT commits an entry: a crash leaves the keytab as it was, a
+ * reader sees all the new entries or none.  An existing file that does not
+ * parse is refused (ORTH_E_MALFORMED), not clobbered.  Errors also
+ * ORTH_E_PERM, ORTH_E_NOSPACE, ORTH_E_IO.
  */
 orth_err keytab_append(const char *path, const struct keytab_entry *e, size_t n);
 
 /*
  * Remove the entries of principal p (all principals when NULL) with kvno
- * (all kvnos when 0), same atomic rewrite.  *removed_out (may be NULL):
- * how many.  ORTH_E_NOTFOUND when the file is missing.
+ * (all kvnos when 0): each becomes a hole where it is (negative length,
+ * key bytes zeroed), as MIT removes one.  *removed_out (may be NULL): how
+ * many.  ORTH_E_NOTFOUND when the file is missing.
  */
 orth_err keytab_remove(const char *path, const struct principal *p, uint32_t kvno,
 		       size_t *removed_out);

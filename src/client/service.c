@@ -45,7 +45,7 @@ orthrus_acceptor_open(const char *keytab, const char *service,
 		TRY(principal_parse(service, NULL, &acc->names, &acc->service));
 		acc->has_service = true;
 	}
-	TRY(rcache_new(0, &acc->rc));
+	TRY(rcache_open(NULL, &acc->rc, acc->err, sizeof(acc->err)));
 	*out = acc;
 	acc = NULL;
 cleanup:
@@ -86,6 +86,19 @@ orthrus_acceptor_verify(struct orthrus_acceptor *acc, const uint8_t *req,
 	l = NULL;
 cleanup:
 	orthrus_login_free(l);
+	return ret;
+}
+
+orth_err
+orthrus_acceptor_set_rcache(struct orthrus_acceptor *acc, const char *name)
+{
+	orth_err ret;
+	struct rcache *rc = NULL;
+
+	TRY(rcache_open(name, &rc, acc->err, sizeof(acc->err)));
+	rcache_free(acc->rc);
+	acc->rc = rc;
+cleanup:
 	return ret;
 }
 

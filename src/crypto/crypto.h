@@ -146,4 +146,20 @@ bool crypto_ct_equal(const void *a, const void *b, size_t len);
 /* Wipe memory (OPENSSL_cleanse). */
 void crypto_wipe(void *p, size_t len);
 
+/*
+ * RFC 6113 §5.1 PRF+: PRF(key, 0x01 || in) || PRF(key, 0x02 || in) || ...
+ * truncated to out_len bytes (at most 255 PRF outputs: the counter is one
+ * octet; ORTH_E_RANGE beyond).  In prfplus.c.
+ */
+orth_err crypto_prf_plus(struct crypto_key *key, const uint8_t *in,
+			 size_t in_len, uint8_t *out, size_t out_len);
+/*
+ * RFC 6113 §5.1 KRB-FX-CF2(k1, k2, pepper1, pepper2): random-to-key of
+ * PRF+(k1, pepper1) XOR PRF+(k2, pepper2), as long as k1's key-generation
+ * seed; the result has k1's enctype.  *out owned by the caller.
+ */
+orth_err crypto_key_cf2(struct crypto_key *k1, const char *pepper1,
+			struct crypto_key *k2, const char *pepper2,
+			struct crypto_key **out);
+
 #endif

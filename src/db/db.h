@@ -9,12 +9,29 @@
  * ("host/svc.example.com@EXAMPLE.COM", RFC 1964 escapes).  That string is the
  * key of the record.
  *
- * Keys at rest.  Each key is stored as the RFC 3961 encryption of its raw
- * bytes under the realm's master key with key usage DB_KU_KEY (1024, in
- * the range RFC 4120 §7.5.1 leaves to applications).  The database holds a
- * check value, the encryption of DB_CHECK_PLAINTEXT with usage
- * DB_KU_CHECK (1025), so that a wrong master key is found at open time
- * (ORTH_E_MASTERKEY), not at the first request.
+ * Keys at rest.  Each key is stored as an RFC 3961 encryption under the
+ * realm's master key (key usages from 1024, in the range RFC 4120 §7.5.1
+ * leaves to applications), bound to its place (DB_SEAL_BOUND, since
+ * record version 3): the plaintext is
+ *   u8 DB_BIND_VERSION (1) | i32 enctype | u32 kvno | u8 n | n bytes
+ *   HMAC(master key, DB_KU_KEY_NAME, principal name) | the key bytes
+ * encrypted with usage DB_KU_KEY_BOUND (1026).  A key unseals only for the
+ * principal, kvno and enctype it was sealed for: moved to another entry
+ * (two principals' keys swapped in a dump, an old key set put back as
+ * the current one), it decrypts but is refused (ORTH_E_INTEGRITY) - MIT's
+ * database, which encrypts the bare key, cannot tell.  The name is in as a
+ * keyed hash (12 to 24 bytes, the master key's checksum) so that a long
+ * name does not make the field long; nobody without the master key can
+ * make or see one.  Records before version 3 hold DB_SEAL_RAW keys: the
+ * raw bytes with usage DB_KU_KEY (1024); they are read as before, counted
+ * as unbound by db_verify, and bound (sealed again the new way) whenever
+ * their record is written (db_txn_put: a key change, an unlock, a
+ * modify...) or by db_verify with rebind.  Until then a raw key can still
+ * be moved unnoticed, as before.
+ *
+ * The database holds a check value, the encryption of DB_CHECK_PLAINTEXT
+ * with usage DB_KU_CHECK (1025), so that a wrong master key is found at
+ * open time (ORTH_E_MASTERKEY), not at the first request.
  *
  * The master key lives in the stash file (mode 0600): magic "ORTHSTSH",
  * version byte 1, enctype (4 bytes big-endian), key length (2 bytes
@@ -46,12 +63,15 @@
 #include "base/err.h"
 #include "crypto/crypto.h"
 
-#define DB_KU_KEY 1024
+#define DB_KU_KEY 1024          /* DB_SEAL_RAW keys */
 #define DB_KU_CHECK 1025
+#define DB_KU_KEY_BOUND 1026    /* DB_SEAL_BOUND keys */
+#define DB_KU_KEY_NAME 1027     /* the name's hash inside a bound key */
+#define DB_BIND_VERSION 1
 #define DB_CHECK_PLAINTEXT "orthrus master key check v1"
 #define DB_MASTER_SALT_SUFFIX "orthrus-master"
 
-#define DB_RECORD_VERSION 2       /* what db_entry_encode writes; 1 still decodes */
+#define DB_RECORD_VERSION 3       /* what db_entry_encode writes; 1, 2 still decode */
 #define DB_POLICY_VERSION 1
 #define DB_MAX_NAME 1024        /* canonical name, bytes */
 #define DB_MAX_POLICY_NAME 255  /* policy name, bytes */
@@ -112,6 +132,9 @@ orth_err db_attrs_apply(const char *list, uint32_t *attrs);
 /* "requires-preauth,ok-as-delegate" (empty string for 0) into buf. */
 void db_attrs_format(uint32_t attrs, char *buf, size_t cap);
 
+/* How a key is sealed (see "Keys at rest"). */
+enum { DB_SEAL_RAW = 0, DB_SEAL_BOUND = 1 };
+
 /* One key: its enctype, salt, s2kparams, and the key encrypted at rest. */
 struct db_key {
 	int32_t enctype;
@@ -120,8 +143,13 @@ struct db_key {
 	size_t salt_len;
 	const uint8_t *s2kparams;    /* NULL/0: the enctype's default */
 	size_t s2kparams_len;
-	const uint8_t *enc;          /* crypto_encrypt(master, DB_KU_KEY, key) */
+	const uint8_t *enc;          /* the sealed key (see "Keys at rest") */
 	size_t enc_len;
+	uint8_t seal;                /* DB_SEAL_*; 0 (raw) before version 3 */
+	uint32_t kvno;               /* the kvno it is bound to: its key set's
+				      * (set by decode and db_key_seal), or for
+				      * a history key the one it had (0 when
+				      * unknown: records before version 3) */
 };
 
 struct db_keyset {
@@ -180,20 +208,22 @@ struct db_policy {
 
 /*
  * Record format, all integers big-endian:
- *   u8 version (1 or 2)
+ *   u8 version (1, 2 or 3)
  *   u16 len + name | u32 attributes
  *   i64 max_life, max_renew, princ_expire, pw_expire, last_pw_change, mod_time
  *   u16 len + mod_by | u16 len + policy
  *   u8 nkeysets, then per key set: u32 kvno, u8 nkeys, then per key:
  *     i32 enctype, u16 salt_type, u16 len + salt, u16 len + s2kparams,
+ *     [version 3: u8 seal (DB_SEAL_RAW or DB_SEAL_BOUND)]
  *     u16 len + encrypted key
- * and in version 2 only:
+ * and since version 2:
  *   u32 fail_count | i64 last_failed, last_success
- *   u8 nhist, then per entry the fields of a key as above
+ *   u8 nhist, then per entry [version 3: u32 kvno] and a key as above
  * Nothing may follow.  Decoding is strict and bounded (limits above); a
- * version 1 record decodes with the version 2 fields zero, and encodes as
- * version 2.  Stored records keep their version until rewritten, so that
- * a dump of an older database loads byte for byte.
+ * version 1 record decodes with the version 2 fields zero, versions 1 and
+ * 2 with every key DB_SEAL_RAW and history kvnos 0; all encode as version
+ * 3.  Stored records keep their version until rewritten, so that a dump
+ * of an older database loads byte for byte.
  */
 /* Encode e into buf (cap bytes); ORTH_E_LIMIT when it does not fit or a
  * field exceeds its limit. */
@@ -311,21 +341,37 @@ struct crypto_key *db_master_key(struct db *db);
 const uint8_t *db_master_check(struct db *db, size_t *len_out);
 
 /*
- * Encrypt key under the master key into *out (salt and s2kparams copied),
- * all memory from a.
+ * Seal key under the master key for principal name (canonical text) and
+ * kvno (DB_SEAL_BOUND) into *out (salt and s2kparams copied), all memory
+ * from a.
  */
-orth_err db_key_seal(struct db *db, const struct crypto_key *key,
-		     uint16_t salt_type, const uint8_t *salt, size_t salt_len,
+orth_err db_key_seal(struct db *db, const char *name, uint32_t kvno,
+		     const struct crypto_key *key, uint16_t salt_type,
+		     const uint8_t *salt, size_t salt_len,
 		     const uint8_t *s2kparams, size_t s2kparams_len,
 		     struct arena *a, struct db_key *out);
 /*
- * The key k (from a db_entry) decrypted under the master key; *out owned
- * by the caller.  ORTH_E_MASTERKEY: does not decrypt.  Unlike
- * db_entry_key() safe from any thread, as is db_key_seal(): both work on
- * a copy of the master key.
+ * The key k of the entry named name, unsealed; *out owned by the caller.
+ * A bound key must be bound to name, k->kvno and k->enctype.
+ * ORTH_E_MASTERKEY: does not decrypt (damaged, or from a database under
+ * another master key); ORTH_E_INTEGRITY: decrypts but is sealed for
+ * another principal, kvno or enctype; ORTH_E_MALFORMED: an unknown seal.
+ * Unlike db_entry_key() safe from any thread, as is db_key_seal(): both
+ * work on a copy of the master key.
  */
-orth_err db_key_unseal(struct db *db, const struct db_key *k,
+orth_err db_key_unseal(struct db *db, const char *name, const struct db_key *k,
 		       struct crypto_key **out);
+/* A line for db_key_unseal's errors on a key ("sealed for another
+ * principal, kvno or enctype"); never NULL. */
+const char *db_key_err_str(orth_err e);
+/*
+ * Check every key of e (key sets and password history): a known enctype
+ * (ORTH_E_ENCTYPE), unseals (db_key_unseal's errors) to a key of the
+ * enctype's length.  *unbound_out (may be NULL): how many are DB_SEAL_RAW.
+ * On failure a line naming e, the key and the reason goes to err.
+ */
+orth_err db_entry_check(struct db *db, const struct db_entry *e, size_t *unbound_out,
+			char *err, size_t errlen);
 /*
  * Put ks as the newest key set of e, keeping at most keep_old older ones
  * (the oldest are dropped).  ORTH_E_RANGE when ks->kvno is not above the
@@ -343,12 +389,21 @@ void db_txn_abort(struct db_txn *t);
 orth_err db_txn_get(struct db_txn *t, const char *name, struct arena *a,
 		    struct db_entry *out);
 enum db_put_mode { DB_PUT_NEW, DB_PUT_REPLACE, DB_PUT_ANY };
-/* NEW: ORTH_E_EXISTS if present; REPLACE: ORTH_E_NOTFOUND if absent. */
+/* NEW: ORTH_E_EXISTS if present; REPLACE: ORTH_E_NOTFOUND if absent.
+ * DB_SEAL_RAW keys of e that decrypt are stored bound (see "Keys at
+ * rest"); e itself is not changed. */
 orth_err db_txn_put(struct db_txn *t, const struct db_entry *e,
 		    enum db_put_mode mode);
-/* A raw record (from a dump): decoded and checked first. */
+/*
+ * A raw record (from a dump), stored as it is after checks: it decodes, it
+ * names a principal of this database's realm ("...@REALM", the '@' not
+ * escaped), and db_entry_check passes (known enctypes, every key unseals
+ * for this entry).  Raw (unbound) keys are accepted: dumps of older
+ * databases hold them.  A line saying what is wrong, naming the entry when
+ * it decoded, goes to err (may be NULL).
+ */
 orth_err db_txn_put_raw(struct db_txn *t, const uint8_t *rec, size_t len,
-			enum db_put_mode mode);
+			enum db_put_mode mode, char *err, size_t errlen);
 /* ORTH_E_NOTFOUND when absent. */
 orth_err db_txn_delete(struct db_txn *t, const char *name);
 /* Remove every principal and every policy (for load). */
@@ -369,17 +424,35 @@ orth_err db_txn_set_check(struct db_txn *t, const uint8_t *check, size_t len);
 orth_err db_principal_put(struct db *db, const struct db_entry *e,
 			  enum db_put_mode mode);
 orth_err db_principal_delete(struct db *db, const char *name);
-/* Renames (keys and salts unchanged).  NOTFOUND / EXISTS. */
+/* Renames (salts unchanged; keys sealed again for the new name).
+ * NOTFOUND / EXISTS, and db_key_unseal's errors for a key that does not
+ * unseal for the old name. */
 orth_err db_principal_rename(struct db *db, const char *old_name,
 			     const char *new_name);
 
 /*
- * Check every record: decodes, its key equals its name, every key (and
- * every password history key) decrypts under the master key to the right
- * length, the policy it names exists; every policy record decodes.
- * *count_out: principals checked.  On failure the bad name goes to err.
+ * Check every record: decodes, its key equals its name, db_entry_check
+ * passes (every key and password history key has a known enctype and
+ * unseals for its entry), the policy it names exists; every policy record
+ * decodes.  On failure the bad name goes to err.
  */
-orth_err db_verify(struct db *db, size_t *count_out, char *err, size_t errlen);
+struct db_verify {
+	/* in */
+	bool rebind;                 /* then bind every DB_SEAL_RAW key (a
+				      * read-write db; only when all checks
+				      * passed), in transactions of
+				      * DB_REBIND_BATCH entries */
+	/* called for each entry with DB_SEAL_RAW keys (may be NULL) */
+	void (*unbound)(void *arg, const char *name, size_t nkeys);
+	void *arg;
+	/* out */
+	size_t count;                /* principals checked */
+	size_t unbound_entries;      /* entries with DB_SEAL_RAW keys */
+	size_t unbound_keys;         /* such keys */
+	size_t rebound;              /* entries rewritten with bound keys */
+};
+#define DB_REBIND_BATCH 256
+orth_err db_verify(struct db *db, struct db_verify *v, char *err, size_t errlen);
 
 /*
  * The id of the last committed write transaction (LMDB's txnid): it grows

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "base/cursor.h"
+#include "base/writer.h"
 #include "db.h"
 
 #define STASH_MAGIC "ORTHSTSH"
@@ -444,6 +445,162 @@ db_master_check(struct db *db, size_t *len_out)
 	return db->check;
 }
 
+/* ---- keys at rest (db.h) ---- */
+
+/* HMAC(mk, DB_KU_KEY_NAME, name): the name inside a bound key. */
+static orth_err
+bind_tag(struct crypto_key *mk, const char *name, uint8_t *tag, size_t *tag_len)
+{
+	int32_t ctype;
+
+	return crypto_checksum_make(mk, DB_KU_KEY_NAME, (const uint8_t *)name, strlen(name),
+				    &ctype, tag, tag_len);
+}
+
+/*
+ * The key k unsealed under mk for the entry name with kvno (k->enctype
+ * is the enctype).  A raw key (records before version 3) is only
+ * decrypted; a bound one must name this entry, kvno and enctype.
+ */
+static orth_err
+key_unseal(struct crypto_key *mk, const char *name, uint32_t kvno, const struct db_key *k,
+	   struct crypto_key **out)
+{
+	orth_err ret = ORTH_OK;
+	uint8_t plain[DB_MAX_FIELD], tag[CRYPTO_MAX_CKSUM_LEN];
+	size_t plen = 0, tag_len = 0, n;
+	struct cursor c;
+	const uint8_t *stored, *kb;
+
+	CHECK(k->enc_len <= sizeof(plain), ORTH_E_MALFORMED);
+	if (k->seal == DB_SEAL_RAW) {
+		CHECK(crypto_decrypt(mk, DB_KU_KEY, k->enc, k->enc_len, plain, &plen) == ORTH_OK,
+		      ORTH_E_MASTERKEY);
+		TRY(crypto_key_new(k->enctype, plain, plen, out));
+		goto cleanup;
+	}
+	CHECK(k->seal == DB_SEAL_BOUND, ORTH_E_MALFORMED);
+	CHECK(crypto_decrypt(mk, DB_KU_KEY_BOUND, k->enc, k->enc_len, plain, &plen) == ORTH_OK,
+	      ORTH_E_MASTERKEY);
+	TRY(bind_tag(mk, name, tag, &tag_len));
+	/* It decrypted: only we sealed it, so the fields are ours; still
+	 * read them through a cursor, and compare each. */
+	cursor_init(&c, plain, plen);
+	CHECK(cursor_u8(&c) == DB_BIND_VERSION, ORTH_E_MALFORMED);
+	CHECK((int32_t)cursor_be32(&c) == k->enctype, ORTH_E_INTEGRITY);
+	CHECK(cursor_be32(&c) == kvno, ORTH_E_INTEGRITY);
+	n = cursor_u8(&c);
+	stored = cursor_get(&c, n);
+	CHECK(stored != NULL && n == tag_len && crypto_ct_equal(stored, tag, n),
+	      ORTH_E_INTEGRITY);
+	n = cursor_left(&c);
+	kb = cursor_get(&c, n);
+	CHECK(cursor_err(&c) == ORTH_OK && kb != NULL, ORTH_E_MALFORMED);
+	TRY(crypto_key_new(k->enctype, kb, n, out));
+cleanup:
+	crypto_wipe(plain, sizeof(plain));
+	return ret;
+}
+
+/* Seal key under mk for name and kvno: *out's enc (from a), seal, kvno
+ * and enctype set; the rest of *out untouched. */
+static orth_err
+key_seal(struct crypto_key *mk, const char *name, uint32_t kvno, const struct crypto_key *key,
+	 struct arena *a, struct db_key *out)
+{
+	orth_err ret = ORTH_OK;
+	uint8_t plain[1 + 4 + 4 + 1 + CRYPTO_MAX_CKSUM_LEN + CRYPTO_MAX_KEY_LEN];
+	uint8_t tag[CRYPTO_MAX_CKSUM_LEN], *enc;
+	size_t klen, tag_len = 0, clen;
+	const uint8_t *kb = crypto_key_bytes(key, &klen);
+	struct writer w;
+
+	TRY(bind_tag(mk, name, tag, &tag_len));
+	writer_init(&w, plain, sizeof(plain));
+	writer_u8(&w, DB_BIND_VERSION);
+	writer_be32(&w, (uint32_t)crypto_key_enctype(key));
+	writer_be32(&w, kvno);
+	writer_u8(&w, (uint8_t)tag_len);
+	writer_put(&w, tag, tag_len);
+	writer_put(&w, kb, klen);
+	TRY(writer_err(&w));
+	clen = crypto_encrypt_len(crypto_key_enctype(mk), w.len);
+	enc = arena_alloc(a, clen);
+	CHECK(enc != NULL, ORTH_E_LIMIT);
+	TRY(crypto_encrypt(mk, DB_KU_KEY_BOUND, plain, w.len, enc, &clen));
+	out->enctype = crypto_key_enctype(key);
+	out->enc = enc;
+	out->enc_len = clen;
+	out->seal = DB_SEAL_BOUND;
+	out->kvno = kvno;
+cleanup:
+	crypto_wipe(plain, sizeof(plain));
+	return ret;
+}
+
+/* Each key of e (its kvno: its key set's, or its own in the history). */
+typedef orth_err (*key_visit_fn)(void *arg, struct db_key *k, uint32_t kvno, bool hist,
+				 size_t index);
+
+static orth_err
+entry_keys_visit(struct db_entry *e, key_visit_fn fn, void *arg)
+{
+	orth_err ret = ORTH_OK;
+
+	for (size_t i = 0; i < e->nkeysets; i++)
+		for (size_t j = 0; j < e->keysets[i].nkeys; j++)
+			TRY(fn(arg, &e->keysets[i].keys[j], e->keysets[i].kvno, false, j));
+	for (size_t i = 0; i < e->nhist; i++)
+		TRY(fn(arg, &e->hist[i], e->hist[i].kvno, true, i));
+cleanup:
+	return ret;
+}
+
+struct reseal {
+	struct crypto_key *mk;
+	const char *from, *to;       /* unseal for from, seal for to */
+	bool all;                    /* every key, not only the raw ones */
+	struct arena *a;
+	size_t n;                    /* keys sealed again */
+};
+
+/* Seal k again, bound to r->to.  A raw key that does not decrypt is left
+ * as it is when only raw keys are rebound (still refused where used). */
+static orth_err
+reseal_one(void *arg, struct db_key *k, uint32_t kvno, bool hist, size_t index)
+{
+	struct reseal *r = arg;
+	struct crypto_key *key = NULL;
+	orth_err ret = ORTH_OK;
+
+	(void)hist;
+	(void)index;
+	if (r->all || k->seal == DB_SEAL_RAW) {
+		ret = key_unseal(r->mk, r->from, kvno, k, &key);
+		if (ret == ORTH_OK)
+			ret = key_seal(r->mk, r->to, kvno, key, r->a, k);
+		else if (!r->all)
+			ret = ORTH_OK; /* a damaged raw key stays as it is */
+		if (ret == ORTH_OK && key != NULL)
+			r->n++;
+	}
+	crypto_key_free(key);
+	return ret;
+}
+
+static bool
+entry_has_raw(const struct db_entry *e)
+{
+	for (size_t i = 0; i < e->nkeysets; i++)
+		for (size_t j = 0; j < e->keysets[i].nkeys; j++)
+			if (e->keysets[i].keys[j].seal == DB_SEAL_RAW)
+				return true;
+	for (size_t i = 0; i < e->nhist; i++)
+		if (e->hist[i].seal == DB_SEAL_RAW)
+			return true;
+	return false;
+}
+
 /* ---- readers ---- */
 
 orth_err
@@ -563,18 +720,11 @@ db_reader_key(struct db_reader *r, const struct db_entry *e, int32_t enctype, ui
 			continue;
 		for (size_t j = 0; j < ks->nkeys; j++) {
 			const struct db_key *k = &ks->keys[j];
-			uint8_t plain[DB_MAX_FIELD];
-			size_t plen = 0;
 			orth_err ret;
 			if (k->enctype != enctype)
 				continue;
-			if (k->enc_len > sizeof(plain))
-				return ORTH_E_MALFORMED;
-			if (crypto_decrypt(r->mkey, DB_KU_KEY, k->enc, k->enc_len, plain, &plen) !=
-			    ORTH_OK)
-				return ORTH_E_MASTERKEY;
-			ret = crypto_key_new(enctype, plain, plen, key_out);
-			crypto_wipe(plain, sizeof(plain));
+			/* bound to this entry and this key set's kvno */
+			ret = key_unseal(r->mkey, e->name, ks->kvno, k, key_out);
 			if (ret != ORTH_OK)
 				return ret;
 			if (info_out != NULL)
@@ -694,64 +844,119 @@ cleanup:
 }
 
 orth_err
-db_key_seal(struct db *db, const struct crypto_key *key, uint16_t salt_type,
-	    const uint8_t *salt, size_t salt_len, const uint8_t *s2kparams,
+db_key_seal(struct db *db, const char *name, uint32_t kvno, const struct crypto_key *key,
+	    uint16_t salt_type, const uint8_t *salt, size_t salt_len, const uint8_t *s2kparams,
 	    size_t s2kparams_len, struct arena *a, struct db_key *out)
 {
-	size_t klen, clen;
-	const uint8_t *kb = crypto_key_bytes(key, &klen);
-	uint8_t *enc;
-	orth_err ret;
+	orth_err ret = ORTH_OK;
 	struct crypto_key *mk = NULL;
 
-	if (salt_len > DB_MAX_FIELD || s2kparams_len > DB_MAX_FIELD)
-		return ORTH_E_LIMIT;
-	clen = crypto_encrypt_len(crypto_key_enctype(db->mkey), klen);
-	enc = arena_alloc(a, clen);
-	if (enc == NULL)
-		return ORTH_E_LIMIT;
+	CHECK(salt_len <= DB_MAX_FIELD && s2kparams_len <= DB_MAX_FIELD, ORTH_E_LIMIT);
+	memset(out, 0, sizeof(*out));
 	/* A copy: key objects cache derived keys and are not thread-safe,
 	 * and kpasswd seals from the KDC's workers (copying only reads the
 	 * key's fixed bytes). */
-	ret = crypto_key_copy(db->mkey, &mk);
-	if (ret == ORTH_OK)
-		ret = crypto_encrypt(mk, DB_KU_KEY, kb, klen, enc, &clen);
-	crypto_key_free(mk);
-	if (ret != ORTH_OK)
-		return ret;
-	memset(out, 0, sizeof(*out));
-	out->enctype = crypto_key_enctype(key);
+	TRY(crypto_key_copy(db->mkey, &mk));
+	TRY(key_seal(mk, name, kvno, key, a, out));
 	out->salt_type = salt_type;
 	out->salt = salt_len ? arena_dup(a, salt, salt_len) : NULL;
 	out->salt_len = salt_len;
 	out->s2kparams = s2kparams_len ? arena_dup(a, s2kparams, s2kparams_len) : NULL;
 	out->s2kparams_len = s2kparams_len;
-	out->enc = enc;
-	out->enc_len = clen;
-	if ((salt_len && out->salt == NULL) || (s2kparams_len && out->s2kparams == NULL))
-		return ORTH_E_LIMIT;
-	return ORTH_OK;
+	CHECK((salt_len == 0 || out->salt != NULL) && (s2kparams_len == 0 || out->s2kparams != NULL),
+	      ORTH_E_LIMIT);
+cleanup:
+	crypto_key_free(mk);
+	return ret;
 }
 
 orth_err
-db_key_unseal(struct db *db, const struct db_key *k, struct crypto_key **out)
+db_key_unseal(struct db *db, const char *name, const struct db_key *k, struct crypto_key **out)
 {
-	uint8_t plain[DB_MAX_FIELD];
-	size_t plen = 0;
 	struct crypto_key *mk = NULL;
+	orth_err ret = crypto_key_copy(db->mkey, &mk);
+
+	if (ret == ORTH_OK)
+		ret = key_unseal(mk, name, k->kvno, k, out);
+	crypto_key_free(mk);
+	return ret;
+}
+
+const char *
+db_key_err_str(orth_err e)
+{
+	switch (e) {
+	case ORTH_E_MASTERKEY:
+		return "does not decrypt under the database's master key (damaged, or from "
+		       "another database)";
+	case ORTH_E_INTEGRITY:
+		return "sealed for another principal, kvno or enctype (moved from another entry)";
+	case ORTH_E_MALFORMED:
+		return "malformed sealed key";
+	case ORTH_E_ENCTYPE:
+		return "unknown enctype";
+	case ORTH_E_KEYSIZE:
+		return "key of the wrong length for its enctype";
+	default:
+		return orth_err_str(e);
+	}
+}
+
+struct check_state {
+	struct crypto_key *mk;
+	const char *name;
+	size_t raw;
+	char *err;
+	size_t errlen;
+};
+
+static orth_err
+check_one(struct check_state *cs, const struct db_key *k, uint32_t kvno, bool hist,
+	  size_t index)
+{
+	struct crypto_key *key = NULL;
+	orth_err ret = ORTH_OK;
+	char where[64];
+
+	if (hist)
+		snprintf(where, sizeof(where), "password history entry %zu", index + 1);
+	else
+		snprintf(where, sizeof(where), "kvno %u", (unsigned)kvno);
+	if (!crypto_enctype_supported(k->enctype)) {
+		orth_err_format(cs->err, cs->errlen, "%s: %s: unknown enctype %d", cs->name, where,
+				(int)k->enctype);
+		CHECK(0, ORTH_E_ENCTYPE);
+	}
+	ret = key_unseal(cs->mk, cs->name, kvno, k, &key);
+	if (ret != ORTH_OK) {
+		orth_err_format(cs->err, cs->errlen, "%s: %s enctype %s: key %s", cs->name, where,
+				crypto_enctype_name(k->enctype), db_key_err_str(ret));
+		goto cleanup;
+	}
+	if (k->seal == DB_SEAL_RAW)
+		cs->raw++;
+cleanup:
+	crypto_key_free(key);
+	return ret;
+}
+
+orth_err
+db_entry_check(struct db *db, const struct db_entry *e, size_t *unbound_out, char *err,
+	       size_t errlen)
+{
+	struct check_state cs = {NULL, e->name, 0, err, errlen};
 	orth_err ret;
 
-	if (k->enc_len > sizeof(plain))
-		return ORTH_E_MALFORMED;
-	ret = crypto_key_copy(db->mkey, &mk);
-	if (ret != ORTH_OK)
-		return ret;
-	if (crypto_decrypt(mk, DB_KU_KEY, k->enc, k->enc_len, plain, &plen) != ORTH_OK)
-		ret = ORTH_E_MASTERKEY;
-	else
-		ret = crypto_key_new(k->enctype, plain, plen, out);
-	crypto_wipe(plain, sizeof(plain));
-	crypto_key_free(mk);
+	TRY(crypto_key_copy(db->mkey, &cs.mk));
+	for (size_t i = 0; i < e->nkeysets; i++)
+		for (size_t j = 0; j < e->keysets[i].nkeys; j++)
+			TRY(check_one(&cs, &e->keysets[i].keys[j], e->keysets[i].kvno, false, j));
+	for (size_t i = 0; i < e->nhist; i++)
+		TRY(check_one(&cs, &e->hist[i], e->hist[i].kvno, true, i));
+cleanup:
+	crypto_key_free(cs.mk);
+	if (ret == ORTH_OK && unbound_out != NULL)
+		*unbound_out = cs.raw;
 	return ret;
 }
 
@@ -842,30 +1047,75 @@ put_record(struct db_txn *t, const char *name, const uint8_t *rec, size_t len,
 orth_err
 db_txn_put(struct db_txn *t, const struct db_entry *e, enum db_put_mode mode)
 {
-	orth_err ret;
+	orth_err ret = ORTH_OK;
 	size_t len;
 	uint8_t *buf;
+	struct db_entry *bound = NULL;
+	struct reseal r = {NULL, e->name, e->name, false, &t->scratch, 0};
 
 	arena_reset(&t->scratch);
 	buf = arena_alloc(&t->scratch, DB_MAX_RECORD);
-	if (buf == NULL)
-		return ORTH_E_NOMEM;
-	ret = db_entry_encode(e, buf, DB_MAX_RECORD, &len);
-	if (ret != ORTH_OK)
-		return ret;
-	return put_record(t, e->name, buf, len, mode);
+	CHECK(buf != NULL, ORTH_E_NOMEM);
+	if (entry_has_raw(e)) {
+		/* Keys sealed before binding are bound now, on a copy: every
+		 * write moves a database towards all-bound (db.h). */
+		bound = arena_alloc(&t->scratch, sizeof(*bound));
+		CHECK(bound != NULL, ORTH_E_NOMEM);
+		*bound = *e;
+		TRY(crypto_key_copy(t->db->mkey, &r.mk));
+		TRY(entry_keys_visit(bound, reseal_one, &r));
+		e = bound;
+	}
+	TRY(db_entry_encode(e, buf, DB_MAX_RECORD, &len));
+	ret = put_record(t, e->name, buf, len, mode);
+cleanup:
+	crypto_key_free(r.mk);
+	return ret;
+}
+
+/* name is "...@realm" with that '@' not escaped (principal_unparse's
+ * form, RFC 1964 escapes), so the record is a principal of this realm. */
+static bool
+name_in_realm(const char *name, const char *realm)
+{
+	const char *at = NULL;
+
+	for (const char *p = name; *p != '\0'; p++) {
+		if (*p == '\\') {
+			if (p[1] == '\0')
+				return false;
+			p++;
+		} else if (*p == '@') {
+			at = p;
+		}
+	}
+	return at != NULL && at != name && strcmp(at + 1, realm) == 0;
 }
 
 orth_err
-db_txn_put_raw(struct db_txn *t, const uint8_t *rec, size_t len, enum db_put_mode mode)
+db_txn_put_raw(struct db_txn *t, const uint8_t *rec, size_t len, enum db_put_mode mode,
+	       char *err, size_t errlen)
 {
 	struct db_entry e;
 	orth_err ret;
+
 	arena_reset(&t->scratch);
 	ret = db_entry_decode(rec, len, &t->scratch, &e);
-	if (ret != ORTH_OK)
-		return ret;
-	return put_record(t, e.name, rec, len, mode);
+	if (ret != ORTH_OK) {
+		orth_err_format(err, errlen, "not a principal record: %s", orth_err_str(ret));
+		goto cleanup;
+	}
+	if (!name_in_realm(e.name, t->db->realm)) {
+		orth_err_format(err, errlen, "record '%s' is not a principal of realm %s", e.name,
+				t->db->realm);
+		CHECK(0, ORTH_E_BADNAME);
+	}
+	TRY(db_entry_check(t->db, &e, NULL, err, errlen));
+	ret = put_record(t, e.name, rec, len, mode);
+	if (ret == ORTH_E_EXISTS)
+		orth_err_format(err, errlen, "%s appears twice", e.name);
+cleanup:
+	return ret;
 }
 
 orth_err
@@ -992,13 +1242,17 @@ db_principal_rename(struct db *db, const char *old_name, const char *new_name)
 	struct db_txn *t = NULL;
 	struct arena a = {0};
 	struct db_entry *e = NULL;
+	struct reseal r = {NULL, old_name, new_name, true, &a, 0};
 	orth_err ret;
 
 	TRY(arena_init(&a, 2 * DB_MAX_RECORD));
 	e = arena_alloc(&a, sizeof(*e));
 	CHECK(e != NULL, ORTH_E_NOMEM);
+	TRY(crypto_key_copy(db->mkey, &r.mk));
 	TRY(db_txn_begin(db, &t));
 	TRY(db_txn_get(t, old_name, &a, e));
+	/* Keys are bound to the name (db.h): bound again to the new one. */
+	TRY(entry_keys_visit(e, reseal_one, &r));
 	e->name = new_name;
 	TRY(db_txn_put(t, e, DB_PUT_NEW));
 	TRY(db_txn_delete(t, old_name));
@@ -1006,62 +1260,64 @@ db_principal_rename(struct db *db, const char *old_name, const char *new_name)
 	t = NULL;
 cleanup:
 	db_txn_abort(t);
+	crypto_key_free(r.mk);
 	arena_free(&a);
 	return ret;
 }
 
 struct verify_state {
 	struct db *db;
-	size_t count;
+	struct db_verify *v;
 	char *err;
 	size_t errlen;
+	char **names;                /* entries to bind (v->rebind) */
+	size_t nnames, cap;
 };
 
 static orth_err
 verify_one(void *arg, const struct db_entry *e, const uint8_t *rec, size_t len)
 {
 	struct verify_state *vs = arg;
+	size_t raw = 0;
+	orth_err ret;
+
 	(void)rec;
 	(void)len;
-	for (size_t i = 0; i < e->nhist; i++) {
-		struct crypto_key *key = NULL;
-		orth_err ret = db_key_unseal(vs->db, &e->hist[i], &key);
-		crypto_key_free(key);
-		if (ret != ORTH_OK) {
-			orth_err_format(vs->err, vs->errlen, "%s: password history entry %zu: %s",
-				e->name, i + 1, orth_err_str(ret));
-			return ret;
-		}
-	}
+	TRY(db_entry_check(vs->db, e, &raw, vs->err, vs->errlen));
 	if (e->policy[0] != '\0') {
 		struct arena a = {0};
 		struct db_policy p;
-		orth_err ret = arena_init(&a, 4096);
+		ret = arena_init(&a, 4096);
 		if (ret == ORTH_OK)
 			ret = db_policy_get(vs->db, e->policy, &a, &p);
 		arena_free(&a);
 		if (ret != ORTH_OK) {
 			orth_err_format(vs->err, vs->errlen, "%s: policy '%s': %s", e->name, e->policy,
 				ret == ORTH_E_NOTFOUND ? "does not exist" : orth_err_str(ret));
-			return ret;
+			goto cleanup;
 		}
 	}
-	for (size_t i = 0; i < e->nkeysets; i++) {
-		for (size_t j = 0; j < e->keysets[i].nkeys; j++) {
-			const struct db_key *k = &e->keysets[i].keys[j];
-			struct crypto_key *key = NULL;
-			orth_err ret = db_entry_key(vs->db, e, k->enctype, e->keysets[i].kvno, &key,
-						    NULL, NULL);
-			crypto_key_free(key);
-			if (ret != ORTH_OK) {
-				orth_err_format(vs->err, vs->errlen, "%s: kvno %u enctype %d: %s", e->name,
-					e->keysets[i].kvno, k->enctype, orth_err_str(ret));
-				return ret;
+	if (raw > 0) {
+		vs->v->unbound_entries++;
+		vs->v->unbound_keys += raw;
+		if (vs->v->unbound != NULL)
+			vs->v->unbound(vs->v->arg, e->name, raw);
+		if (vs->v->rebind) {
+			if (vs->nnames == vs->cap) {
+				size_t cap = vs->cap ? 2 * vs->cap : 64;
+				char **n = realloc(vs->names, cap * sizeof(*n));
+				CHECK(n != NULL, ORTH_E_NOMEM);
+				vs->names = n;
+				vs->cap = cap;
 			}
+			vs->names[vs->nnames] = strdup(e->name);
+			CHECK(vs->names[vs->nnames] != NULL, ORTH_E_NOMEM);
+			vs->nnames++;
 		}
 	}
-	vs->count++;
-	return ORTH_OK;
+	vs->v->count++;
+cleanup:
+	return ret;
 }
 
 static orth_err
@@ -1074,11 +1330,61 @@ verify_policy(void *arg, const struct db_policy *p, const uint8_t *rec, size_t l
 	return ORTH_OK; /* it decoded: db_policy_iterate checked the rest */
 }
 
-orth_err
-db_verify(struct db *db, size_t *count_out, char *err, size_t errlen)
+/*
+ * Rewrite the entries named: db_txn_put binds their raw keys.  In
+ * batches, so that a large database does not make one huge transaction;
+ * an entry changed or gone since the check is taken as it is now.
+ */
+static orth_err
+verify_rebind(struct verify_state *vs)
 {
-	struct verify_state vs = {db, 0, err, errlen};
-	orth_err ret = builtin_reader(db);
+	orth_err ret = ORTH_OK;
+	struct db_txn *t = NULL;
+	struct arena a = {0};
+	struct db_entry *e;
+	size_t i = 0, done = 0;
+
+	TRY(arena_init(&a, 2 * DB_MAX_RECORD));
+	while (i < vs->nnames) {
+		TRY(db_txn_begin(vs->db, &t));
+		for (done = 0; i < vs->nnames && done < DB_REBIND_BATCH; i++, done++) {
+			arena_reset(&a);
+			e = arena_alloc(&a, sizeof(*e));
+			CHECK(e != NULL, ORTH_E_NOMEM);
+			ret = db_txn_get(t, vs->names[i], &a, e);
+			if (ret == ORTH_E_NOTFOUND) {
+				ret = ORTH_OK;
+				continue;
+			}
+			TRY(ret);
+			if (!entry_has_raw(e))
+				continue;
+			TRY(db_txn_put(t, e, DB_PUT_REPLACE));
+			vs->v->rebound++;
+		}
+		ret = db_txn_commit(t);
+		t = NULL;
+		TRY(ret);
+	}
+cleanup:
+	if (ret != ORTH_OK && i < vs->nnames)
+		orth_err_format(vs->err, vs->errlen, "rebinding %s: %s", vs->names[i],
+				orth_err_str(ret));
+	db_txn_abort(t);
+	arena_free(&a);
+	return ret;
+}
+
+orth_err
+db_verify(struct db *db, struct db_verify *v, char *err, size_t errlen)
+{
+	struct verify_state vs = {db, v, err, errlen, NULL, 0, 0};
+	orth_err ret;
+
+	v->count = v->unbound_entries = v->unbound_keys = v->rebound = 0;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	ret = builtin_reader(db);
 	if (ret == ORTH_OK)
 		ret = db_policy_iterate(db, verify_policy, NULL);
 	if (ret != ORTH_OK && err != NULL)
@@ -1086,7 +1392,11 @@ db_verify(struct db *db, size_t *count_out, char *err, size_t errlen)
 	if (ret == ORTH_OK)
 		ret = db_principal_iterate(db, verify_one, &vs);
 	if (ret != ORTH_OK && err != NULL && err[0] == '\0')
-		orth_err_format(err, errlen, "record %zu: %s", vs.count + 1, orth_err_str(ret));
-	*count_out = vs.count;
+		orth_err_format(err, errlen, "record %zu: %s", v->count + 1, orth_err_str(ret));
+	if (ret == ORTH_OK && v->rebind)
+		ret = db->readwrite ? verify_rebind(&vs) : ORTH_E_INTERNAL;
+	for (size_t i = 0; i < vs.nnames; i++)
+		free(vs.names[i]);
+	free(vs.names);
 	return ret;
 }

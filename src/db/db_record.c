@@ -187,6 +187,7 @@ put_i64(struct writer *w, int64_t v)
 	writer_be32(w, (uint32_t)u);
 }
 
+/* A key as version 3 writes it (db.h). */
 static void
 put_key(struct writer *w, const struct db_key *k)
 {
@@ -194,7 +195,15 @@ put_key(struct writer *w, const struct db_key *k)
 	writer_be16(w, k->salt_type);
 	put_bytes16(w, k->salt, k->salt_len);
 	put_bytes16(w, k->s2kparams, k->s2kparams_len);
+	writer_u8(w, k->seal);
 	put_bytes16(w, k->enc, k->enc_len);
+}
+
+/* What the encoder refuses so that whatever it writes decodes. */
+static bool
+key_ok(const struct db_key *k)
+{
+	return k->seal == DB_SEAL_RAW || k->seal == DB_SEAL_BOUND;
 }
 
 orth_err
@@ -223,16 +232,24 @@ db_entry_encode(const struct db_entry *e, uint8_t *buf, size_t cap, size_t *len_
 			return ORTH_E_LIMIT;
 		writer_be32(&w, ks->kvno);
 		writer_u8(&w, (uint8_t)ks->nkeys);
-		for (size_t j = 0; j < ks->nkeys; j++)
+		for (size_t j = 0; j < ks->nkeys; j++) {
+			if (!key_ok(&ks->keys[j]))
+				return ORTH_E_RANGE;
 			put_key(&w, &ks->keys[j]);
+		}
 	}
-	/* version 2 */
+	/* since version 2 */
 	writer_be32(&w, e->fail_count);
 	put_i64(&w, e->last_failed);
 	put_i64(&w, e->last_success);
 	writer_u8(&w, (uint8_t)e->nhist);
-	for (size_t i = 0; i < e->nhist; i++)
+	for (size_t i = 0; i < e->nhist; i++) {
+		if (!key_ok(&e->hist[i]))
+			return ORTH_E_RANGE;
+		/* version 3: the kvno the key is bound to */
+		writer_be32(&w, e->hist[i].kvno);
 		put_key(&w, &e->hist[i]);
+	}
 	if (writer_err(&w) != ORTH_OK)
 		return writer_err(&w);
 	*len_out = w.len;
@@ -277,13 +294,17 @@ get_i64(struct cursor *c)
 	return (int64_t)((hi << 32) | lo);
 }
 
+/* A key of a record of version (before 3: raw, no seal byte). */
 static void
-get_key(struct cursor *c, struct db_key *k)
+get_key(struct cursor *c, uint8_t version, struct db_key *k)
 {
 	k->enctype = (int32_t)cursor_be32(c);
 	k->salt_type = cursor_be16(c);
 	k->salt = get_bytes16(c, &k->salt_len);
 	k->s2kparams = get_bytes16(c, &k->s2kparams_len);
+	k->seal = version >= 3 ? cursor_u8(c) : DB_SEAL_RAW;
+	if (!key_ok(k))
+		cursor_fail(c, ORTH_E_MALFORMED);
 	k->enc = get_bytes16(c, &k->enc_len);
 	if (k->s2kparams_len == 0)
 		k->s2kparams = NULL;
@@ -305,7 +326,7 @@ db_entry_decode(const uint8_t *buf, size_t len, struct arena *a, struct db_entry
 	memset(out, 0, sizeof(*out));
 	cursor_init(&c, copy, len);
 	version = cursor_u8(&c);
-	if (version != 1 && version != 2)
+	if (version < 1 || version > DB_RECORD_VERSION)
 		return cursor_err(&c) ? cursor_err(&c) : ORTH_E_RANGE;
 	out->name = get_str(&c, a);
 	out->attributes = cursor_be32(&c);
@@ -329,8 +350,10 @@ db_entry_decode(const uint8_t *buf, size_t len, struct arena *a, struct db_entry
 		/* newest first, strictly decreasing kvnos */
 		if (i > 0 && ks->kvno >= out->keysets[i - 1].kvno)
 			cursor_fail(&c, ORTH_E_MALFORMED);
-		for (size_t j = 0; j < ks->nkeys && cursor_err(&c) == ORTH_OK; j++)
-			get_key(&c, &ks->keys[j]);
+		for (size_t j = 0; j < ks->nkeys && cursor_err(&c) == ORTH_OK; j++) {
+			get_key(&c, version, &ks->keys[j]);
+			ks->keys[j].kvno = ks->kvno;
+		}
 	}
 	out->nkeysets = nks;
 	if (version >= 2) {
@@ -340,8 +363,11 @@ db_entry_decode(const uint8_t *buf, size_t len, struct arena *a, struct db_entry
 		nh = cursor_u8(&c);
 		if (nh > DB_MAX_HISTORY)
 			cursor_fail(&c, ORTH_E_LIMIT);
-		for (size_t i = 0; i < nh && cursor_err(&c) == ORTH_OK; i++)
-			get_key(&c, &out->hist[i]);
+		for (size_t i = 0; i < nh && cursor_err(&c) == ORTH_OK; i++) {
+			uint32_t kvno = version >= 3 ? cursor_be32(&c) : 0;
+			get_key(&c, version, &out->hist[i]);
+			out->hist[i].kvno = kvno;
+		}
 		out->nhist = nh;
 	}
 	if (cursor_end(&c) != ORTH_OK) {

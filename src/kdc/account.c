@@ -20,9 +20,12 @@ account_keyset_make(struct db *db, const struct principal *p, const char *passwo
 	uint8_t *salt;
 	size_t salt_len;
 	struct crypto_key *k = NULL;
+	char name[PRINCIPAL_MAX_TEXT + 1];
 
 	memset(ks, 0, sizeof(*ks));
 	ks->kvno = kvno;
+	/* the record's name: each key is sealed bound to it (db.h) */
+	TRY(principal_unparse(p, name, sizeof(name), NULL));
 	TRY(principal_salt(p, a, &salt, &salt_len));
 	for (size_t i = 0; i < n && i < DB_MAX_KEYS; i++) {
 		if (password != NULL)
@@ -30,7 +33,7 @@ account_keyset_make(struct db *db, const struct principal *p, const char *passwo
 						 NULL, 0, &k));
 		else
 			TRY(crypto_key_random(ets[i], &k));
-		TRY(db_key_seal(db, k, DB_SALT_NORMAL, salt, salt_len, NULL, 0, a,
+		TRY(db_key_seal(db, name, kvno, k, DB_SALT_NORMAL, salt, salt_len, NULL, 0, a,
 				&ks->keys[ks->nkeys]));
 		ks->nkeys++;
 		crypto_key_free(k);
@@ -221,8 +224,8 @@ account_enctypes_check(const struct db_policy *pol, const int32_t *ets, size_t n
  * rounds.
  */
 static orth_err
-history_match(struct db *db, const struct db_key *k, const char *pw, size_t len,
-	      struct crypto_key **last, const struct db_key **last_k, bool *match)
+history_match(struct db *db, const char *name, const struct db_key *k, const char *pw,
+	      size_t len, struct crypto_key **last, const struct db_key **last_k, bool *match)
 {
 	orth_err ret = ORTH_OK;
 	struct crypto_key *old = NULL;
@@ -244,7 +247,7 @@ history_match(struct db *db, const struct db_key *k, const char *pw, size_t len,
 					 k->s2kparams_len, last));
 		*last_k = k;
 	}
-	TRY(db_key_unseal(db, k, &old));
+	TRY(db_key_unseal(db, name, k, &old));
 	a = crypto_key_bytes(*last, &alen);
 	b = crypto_key_bytes(old, &blen);
 	*match = alen == blen && crypto_ct_equal(a, b, alen);
@@ -267,10 +270,11 @@ account_history_check(struct db *db, const struct db_policy *pol, const struct d
 		return ORTH_OK;
 	/* the current password: one key of the current key set suffices */
 	if (e->nkeysets > 0 && e->keysets[0].nkeys > 0)
-		TRY(history_match(db, &e->keysets[0].keys[0], pw, len, &last, &last_k, &match));
+		TRY(history_match(db, e->name, &e->keysets[0].keys[0], pw, len, &last, &last_k,
+				  &match));
 	older = pol->pw_history_num > 1 ? pol->pw_history_num - 1 : 0;
 	for (size_t i = 0; !match && i < e->nhist && i < older; i++)
-		TRY(history_match(db, &e->hist[i], pw, len, &last, &last_k, &match));
+		TRY(history_match(db, e->name, &e->hist[i], pw, len, &last, &last_k, &match));
 	if (match) {
 		if (pol->pw_history_num > 1)
 			why_set(why, why_len,

@@ -338,7 +338,7 @@ cookie_key(struct kdc_ctx *ctx, const PrincipalName *cname, const char *crealm, 
 	CHECK(n > 0 && (size_t)n < sizeof(label), ORTH_E_LIMIT);
 	klen = crypto_enctype_keylen(etype);
 	CHECK(klen > 0 && klen <= sizeof(bytes), ORTH_E_ENCTYPE);
-	TRY(proto_prf_plus(tk, (const uint8_t *)label, (size_t)n, bytes, klen));
+	TRY(crypto_prf_plus(tk, (const uint8_t *)label, (size_t)n, bytes, klen));
 	TRY(crypto_key_new(etype, bytes, klen, &k));
 	TRY(kdc_key_keep(ctx, k, out));
 	k = NULL;

@@ -1,5 +1,5 @@
 /*
- * fast.c - KRB-FX-CF2 and the FAST encodings shared by the KDC and the
+ * fast.c - the FAST keys and encodings shared by the KDC and the
  * client (fast.h).
  */
 #include "fast.h"
@@ -10,72 +10,18 @@
 #include "encdata.h"
 #include "krb5_const.h"
 
-/* The longest PRF+ a key derivation here needs: an aes256 key. */
-#define CF2_MAX_SEED CRYPTO_MAX_KEY_LEN
-/* The longest PRF+ input: the peppers of fast.h, and the KDC's cookie
- * key label with a client name (KDC_LOG_NAME). */
-#define PRF_PLUS_MAX_IN 512
-
-orth_err
-proto_prf_plus(struct crypto_key *key, const uint8_t *in, size_t in_len, uint8_t *out,
-	       size_t out_len)
-{
-	orth_err ret = ORTH_OK;
-	uint8_t buf[1 + PRF_PLUS_MAX_IN], block[CRYPTO_MAX_PRF_LEN];
-	size_t done = 0, blen = 0, n;
-
-	CHECK(in_len <= PRF_PLUS_MAX_IN, ORTH_E_LIMIT);
-	CHECK(crypto_enctype_prf_len(crypto_key_enctype(key)) > 0, ORTH_E_ENCTYPE);
-	memcpy(buf + 1, in, in_len);
-	for (unsigned i = 1; done < out_len; i++) {
-		CHECK(i <= 255, ORTH_E_LIMIT);
-		buf[0] = (uint8_t)i;
-		TRY(crypto_prf(key, buf, in_len + 1, block, &blen));
-		n = out_len - done < blen ? out_len - done : blen;
-		memcpy(out + done, block, n);
-		done += n;
-	}
-cleanup:
-	crypto_wipe(block, sizeof(block));
-	if (ret != ORTH_OK)
-		crypto_wipe(out, out_len);
-	return ret;
-}
-
-orth_err
-proto_fx_cf2(struct crypto_key *k1, const char *pepper1, struct crypto_key *k2,
-	     const char *pepper2, struct crypto_key **out)
-{
-	orth_err ret;
-	uint8_t a[CF2_MAX_SEED], b[CF2_MAX_SEED];
-	int32_t etype = crypto_key_enctype(k1);
-	size_t len = crypto_enctype_keylen(etype);
-
-	CHECK(len > 0 && len <= CF2_MAX_SEED, ORTH_E_ENCTYPE);
-	TRY(proto_prf_plus(k1, (const uint8_t *)pepper1, strlen(pepper1), a, len));
-	TRY(proto_prf_plus(k2, (const uint8_t *)pepper2, strlen(pepper2), b, len));
-	for (size_t i = 0; i < len; i++)
-		a[i] ^= b[i];
-	/* RFC 3962 / RFC 8009: random-to-key is the identity. */
-	TRY(crypto_key_new(etype, a, len, out));
-cleanup:
-	crypto_wipe(a, sizeof(a));
-	crypto_wipe(b, sizeof(b));
-	return ret;
-}
-
 orth_err
 proto_fast_armor_key(struct crypto_key *subkey, struct crypto_key *session,
 		     struct crypto_key **out)
 {
-	return proto_fx_cf2(subkey, FAST_PEPPER_SUBKEY, session, FAST_PEPPER_TICKET, out);
+	return crypto_key_cf2(subkey, FAST_PEPPER_SUBKEY, session, FAST_PEPPER_TICKET, out);
 }
 
 orth_err
 proto_fast_reply_key(struct crypto_key *strengthen, struct crypto_key *reply_key,
 		     struct crypto_key **out)
 {
-	return proto_fx_cf2(strengthen, FAST_PEPPER_STRENGTHEN, reply_key, FAST_PEPPER_REPLY,
+	return crypto_key_cf2(strengthen, FAST_PEPPER_STRENGTHEN, reply_key, FAST_PEPPER_REPLY,
 			    out);
 }
 
@@ -83,7 +29,7 @@ orth_err
 proto_enc_challenge_key(struct crypto_key *armor, struct crypto_key *longterm, bool kdc,
 			struct crypto_key **out)
 {
-	return proto_fx_cf2(armor, kdc ? FAST_PEPPER_KDC_CHALLENGE : FAST_PEPPER_CLIENT_CHALLENGE,
+	return crypto_key_cf2(armor, kdc ? FAST_PEPPER_KDC_CHALLENGE : FAST_PEPPER_CLIENT_CHALLENGE,
 			    longterm, FAST_PEPPER_LONGTERM, out);
 }
 

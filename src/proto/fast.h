@@ -1,6 +1,6 @@
 /*
  * fast.h - the pieces of FAST (RFC 6113) that the KDC and the client
- * share: KRB-FX-CF2 and the keys built with it (armor key, strengthened
+ * share: the keys built with KRB-FX-CF2 (src/crypto; armor key, strengthened
  * reply key, encrypted-challenge keys), the encodings of PA-FX-FAST, the
  * KrbFastResponse sealed in the armor key, the finished checksum, and the
  * RFC 6806 §11 PA-REQ-ENC-PA-REP checksum.
@@ -30,24 +30,8 @@
 #define FAST_PEPPER_KDC_CHALLENGE "kdcchallengearmor"
 #define FAST_PEPPER_LONGTERM "challengelongterm"
 
-/*
- * RFC 6113 §5.1 PRF+(key, input): PRF(key, 1 || input) || PRF(key, 2 ||
- * input) || ..., the counter one octet, cut to out_len bytes (at most
- * 255 PRF blocks).  in_len at most 512 (ORTH_E_LIMIT).  ORTH_E_ENCTYPE
- * for a key without a PRF.
- */
-orth_err proto_prf_plus(struct crypto_key *key, const uint8_t *in, size_t in_len,
-			uint8_t *out, size_t out_len);
-
-/*
- * RFC 6113 §5.1 KRB-FX-CF2(k1, k2, pepper1, pepper2): random-to-key of
- * PRF+(k1, pepper1) XOR PRF+(k2, pepper2), as long as k1's enctype's key
- * (random-to-key is the identity for the AES enctypes).  *out has k1's
- * enctype.
- */
-orth_err proto_fx_cf2(struct crypto_key *k1, const char *pepper1,
-		      struct crypto_key *k2, const char *pepper2,
-		      struct crypto_key **out);
+/* The keys below are KRB-FX-CF2 (RFC 6113 §5.1) of src/crypto
+ * (crypto_key_cf2()): each has the first key's enctype. */
 
 /* RFC 6113 §5.4.1.1: the armor key of an AP-REQ armor (subkey: the
  * authenticator's subkey, session: the ticket's session key); also the

@@ -7,7 +7,8 @@
 
 /*
  * ngroups groups of REPLAY_TABLE_GROUP slots.  A slot is free when fp is 0
- * (never used) or expires < now, so expiry needs no sweeping.  Group g is
+ * (never used) or expires < now (or implausibly far ahead, see the
+ * header), so expiry needs no sweeping.  Group g is
  * guarded by locks[g % NLOCKS].
  */
 #define NLOCKS 64
@@ -15,23 +16,19 @@
  * overflow. */
 #define TIME_BOUND ((int64_t)1 << 62)
 
-struct slot {
-	uint64_t fp;      /* 0: never used */
-	uint64_t owner;
-	int64_t expires;  /* ctime + skew: live while now <= expires */
-};
-
 struct replay_table {
-	struct slot *slots;
+	struct replay_slot *slots;
 	size_t ngroups;
 	size_t nlocks;    /* mutexes initialised (all NLOCKS once built) */
 	pthread_mutex_t locks[NLOCKS];
 };
 
 static inline bool
-slot_free(const struct slot *sl, int64_t now)
+slot_free(const struct replay_slot *sl, int64_t now)
 {
-	return sl->fp == 0 || sl->expires < now;
+	/* Beyond now + 2 * MAX_SKEW: never stored so far ahead (header). */
+	return sl->fp == 0 || sl->expires < now ||
+	       sl->expires > now + 2 * (int64_t)REPLAY_TABLE_MAX_SKEW;
 }
 
 orth_err
@@ -81,16 +78,15 @@ replay_table_capacity(const struct replay_table *t)
  * one), then the owner's cap, then the room.  A live entry is never
  * overwritten: with no free slot the insert is refused.
  */
-static orth_err
-table_probe(struct replay_table *t, const struct replay_table_key *k,
-	    int64_t skew, int64_t now, bool insert)
+orth_err
+replay_group_probe(struct replay_slot *grp, const struct replay_table_key *k,
+		   int64_t skew, int64_t now, bool insert, size_t *stored_out)
 {
-	struct slot *grp, *free_slot = NULL;
-	pthread_mutex_t *lock;
+	size_t i, mine = 0, free_i = REPLAY_TABLE_GROUP;
 	uint64_t fp;
-	size_t g, i, mine = 0;
-	orth_err ret;
 
+	if (stored_out != NULL)
+		*stored_out = REPLAY_TABLE_GROUP;
 	if (skew <= 0 || skew > REPLAY_TABLE_MAX_SKEW || now < -TIME_BOUND ||
 	    now > TIME_BOUND)
 		return ORTH_E_RANGE;
@@ -100,39 +96,57 @@ table_probe(struct replay_table *t, const struct replay_table_key *k,
 	if (k->ctime < now - skew || k->ctime > now + skew)
 		return ORTH_E_SKEW;
 	fp = k->fp != 0 ? k->fp : 1;
-	g = (size_t)(k->group % t->ngroups);
-	grp = t->slots + g * REPLAY_TABLE_GROUP;
-	lock = &t->locks[g % NLOCKS];
-
-	pthread_mutex_lock(lock);
 	for (i = 0; i < REPLAY_TABLE_GROUP; i++) {
-		struct slot *sl = &grp[i];
+		const struct replay_slot *sl = &grp[i];
 		if (slot_free(sl, now)) {
-			if (free_slot == NULL)
-				free_slot = sl;
+			if (free_i == REPLAY_TABLE_GROUP)
+				free_i = i;
 			continue;
 		}
-		if (sl->fp == fp) {
-			ret = ORTH_E_REPLAY;
-			goto unlock;
-		}
+		if (sl->fp == fp)
+			return ORTH_E_REPLAY;
 		if (sl->owner == k->owner)
 			mine++;
 	}
-	if (!insert) {
-		ret = ORTH_OK;
-	} else if (mine >= REPLAY_TABLE_OWNER_CAP) {
-		ret = ORTH_E_POLICY;
-	} else if (free_slot == NULL) {
-		ret = ORTH_E_LIMIT;
-	} else {
-		free_slot->fp = fp;
-		free_slot->owner = k->owner;
-		/* ctime >= now - skew, so this is >= now: live at least this second. */
-		free_slot->expires = k->ctime + skew;
-		ret = ORTH_OK;
-	}
-unlock:
+	if (!insert)
+		return ORTH_OK;
+	if (mine >= REPLAY_TABLE_OWNER_CAP)
+		return ORTH_E_POLICY;
+	if (free_i == REPLAY_TABLE_GROUP)
+		return ORTH_E_LIMIT;
+	grp[free_i].fp = fp;
+	grp[free_i].owner = k->owner;
+	/* ctime >= now - skew, so this is >= now: live at least this second. */
+	grp[free_i].expires = k->ctime + skew;
+	if (stored_out != NULL)
+		*stored_out = free_i;
+	return ORTH_OK;
+}
+
+size_t
+replay_group_count(const struct replay_slot *grp, int64_t now)
+{
+	size_t i, n = 0;
+
+	if (now < -TIME_BOUND || now > TIME_BOUND)
+		return 0;
+	for (i = 0; i < REPLAY_TABLE_GROUP; i++)
+		if (!slot_free(&grp[i], now))
+			n++;
+	return n;
+}
+
+static orth_err
+table_probe(struct replay_table *t, const struct replay_table_key *k,
+	    int64_t skew, int64_t now, bool insert)
+{
+	size_t g = (size_t)(k->group % t->ngroups);
+	pthread_mutex_t *lock = &t->locks[g % NLOCKS];
+	orth_err ret;
+
+	pthread_mutex_lock(lock);
+	ret = replay_group_probe(t->slots + g * REPLAY_TABLE_GROUP, k, skew, now,
+				 insert, NULL);
 	pthread_mutex_unlock(lock);
 	return ret;
 }
@@ -154,14 +168,11 @@ replay_table_get(struct replay_table *t, const struct replay_table_key *k,
 size_t
 replay_table_count(struct replay_table *t, int64_t now)
 {
-	size_t g, i, n = 0;
+	size_t g, n = 0;
 
 	for (g = 0; g < t->ngroups; g++) {
-		const struct slot *grp = t->slots + g * REPLAY_TABLE_GROUP;
 		pthread_mutex_lock(&t->locks[g % NLOCKS]);
-		for (i = 0; i < REPLAY_TABLE_GROUP; i++)
-			if (!slot_free(&grp[i], now))
-				n++;
+		n += replay_group_count(t->slots + g * REPLAY_TABLE_GROUP, now);
 		pthread_mutex_unlock(&t->locks[g % NLOCKS]);
 	}
 	return n;

@@ -60,10 +60,20 @@
  * Memory: 24 bytes per slot, fixed at replay_table_new; lookups scan one
  * group of 64 slots (1.5 KiB).  Thread safety: any thread may call any
  * function; groups are guarded by striped mutexes.
+ *
+ * replay_group_probe() is the decision on one group, for a store that
+ * keeps its groups elsewhere (the service side's file, rcache.h) under its
+ * own lock: the same verdicts, so the same guarantees.  A slot whose expiry
+ * lies more than 2 * REPLAY_TABLE_MAX_SKEW ahead of now counts as free: no
+ * entry is stored that far ahead (see Lifetime), so it is garbage (a
+ * damaged file) or the clock went back by more than that - and then the
+ * authenticator's ctime is more than the skew ahead of now and refused
+ * anyway, so forgetting it lets no replay through.
  */
 #ifndef ORTHRUS_PROTO_REPLAY_TABLE_H
 #define ORTHRUS_PROTO_REPLAY_TABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -111,6 +121,26 @@ orth_err replay_table_put(struct replay_table *t, const struct replay_table_key 
  * stored), ORTH_E_SKEW and ORTH_E_RANGE as above. */
 orth_err replay_table_get(struct replay_table *t, const struct replay_table_key *k,
 			  int64_t skew, int64_t now);
+
+/* One slot: fingerprint (0: never used), owner, expiry (ctime + skew). */
+struct replay_slot {
+	uint64_t fp;
+	uint64_t owner;
+	int64_t expires;
+};
+
+/*
+ * The verdict of replay_table_put (insert) or replay_table_get (!insert)
+ * for k on grp, its group of REPLAY_TABLE_GROUP slots, which the caller
+ * has picked (k->group modulo its number of groups) and locked.  When k is
+ * stored, *stored_out (may be NULL) is the index of the slot written,
+ * else REPLAY_TABLE_GROUP.  Same returns as replay_table_put/get.
+ */
+orth_err replay_group_probe(struct replay_slot *grp, const struct replay_table_key *k,
+			    int64_t skew, int64_t now, bool insert, size_t *stored_out);
+
+/* Live entries of one group at now (replay_table_count's rule). */
+size_t replay_group_count(const struct replay_slot *grp, int64_t now);
 
 /* Live (unexpired at now) entries: for tests and statistics. O(capacity). */
 size_t replay_table_count(struct replay_table *t, int64_t now);

@@ -1,7 +1,14 @@
-/* Tests of src/base: cursor, writer, arena, errors. */
+/* Tests of src/base: cursor, writer, arena, errors, files. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "base/arena.h"
 #include "base/cursor.h"
 #include "base/err.h"
+#include "base/file.h"
 #include "base/writer.h"
 
 #include "../test.h"
@@ -88,7 +95,115 @@ test_err(void)
 	EXPECT_EQ_INT(orth_err_class(ORTH_E_REPLAY), ORTH_CLASS_POLICY);
 	EXPECT_EQ_INT(orth_err_class(ORTH_E_NOMEM), ORTH_CLASS_INTERNAL);
 	EXPECT_EQ_INT(orth_err_class(ORTH_E_KRB(25)), ORTH_CLASS_PROTOCOL);
+	EXPECT_EQ_INT(orth_err_class(ORTH_E_PERM), ORTH_CLASS_PERMISSION);
 	EXPECT(strlen(orth_err_str(12345)) > 0);
+	/* the system's "permission denied" is no input/output error */
+	EXPECT_EQ_INT(orth_err_from_errno(EACCES), ORTH_E_PERM);
+	EXPECT_EQ_INT(orth_err_from_errno(EPERM), ORTH_E_PERM);
+	EXPECT_EQ_INT(orth_err_from_errno(ENOENT), ORTH_E_NOTFOUND);
+	EXPECT_EQ_INT(orth_err_from_errno(ENOSPC), ORTH_E_NOSPACE);
+	EXPECT_EQ_INT(orth_err_from_errno(EIO), ORTH_E_IO);
+	EXPECT(strcmp(orth_err_str(ORTH_E_PERM), "permission denied") == 0);
+}
+
+static size_t
+dir_entries(const char *dir)
+{
+	char cmd[300];
+	FILE *p;
+	size_t n = 0;
+	int ch;
+
+	snprintf(cmd, sizeof(cmd), "ls -A %s", dir);
+	p = popen(cmd, "r");
+	while (p != NULL && (ch = fgetc(p)) != EOF)
+		n += ch == '\n';
+	if (p != NULL)
+		pclose(p);
+	return n;
+}
+
+/* file.h: replacement beside the target, creation without replacing,
+ * bounded reads, locks. */
+static void
+test_file(void)
+{
+	char dir[] = "/tmp/test_file.XXXXXX", path[300], link[300], other[300];
+	struct file_replace r = {0};
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	struct stat st;
+	int fd;
+
+	EXPECT(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/f", dir);
+	snprintf(link, sizeof(link), "%s/l", dir);
+	snprintf(other, sizeof(other), "%s/other", dir);
+	fd = fcntl(0, F_GETFD);
+	file_replace_abort(&r);  /* a zeroed one: nothing (fd 0 stays open) */
+	EXPECT_EQ_INT(fcntl(0, F_GETFD), fd);
+
+	/* a new file, mode as asked whatever the umask */
+	umask(077);
+	EXPECT_EQ_INT(file_replace_begin(path, 0640, &r), ORTH_OK);
+	EXPECT(strncmp(r.tmp, path, strlen(path)) == 0 && strlen(r.tmp) > strlen(path) + 4);
+	EXPECT_EQ_INT(file_write_all(r.fd, "one", 3), ORTH_OK);
+	EXPECT_EQ_INT(file_replace_commit(&r), ORTH_OK);
+	EXPECT(r.tmp == NULL && r.fd == -1);
+	umask(022);
+	EXPECT(stat(path, &st) == 0 && (st.st_mode & 0777) == 0640 && st.st_size == 3);
+	EXPECT_EQ_INT(dir_entries(dir), 1);
+
+	/* abort leaves the target and no temporary file */
+	EXPECT_EQ_INT(file_replace_begin(path, 0600, &r), ORTH_OK);
+	EXPECT_EQ_INT(file_write_all(r.fd, "two!", 4), ORTH_OK);
+	file_replace_abort(&r);
+	EXPECT(stat(path, &st) == 0 && st.st_size == 3);
+	EXPECT_EQ_INT(dir_entries(dir), 1);
+
+	/* a symlink at the target is replaced, never written through */
+	fd = open(other, O_WRONLY | O_CREAT, 0600);
+	EXPECT(fd >= 0 && write(fd, "keep", 4) == 4);
+	close(fd);
+	EXPECT_EQ_INT(symlink(other, link), 0);
+	EXPECT_EQ_INT(file_replace_begin(link, 0600, &r), ORTH_OK);
+	EXPECT_EQ_INT(file_write_all(r.fd, "new", 3), ORTH_OK);
+	EXPECT_EQ_INT(file_replace_commit(&r), ORTH_OK);
+	EXPECT(lstat(link, &st) == 0 && S_ISREG(st.st_mode));
+	EXPECT(stat(other, &st) == 0 && st.st_size == 4);
+
+	/* create: never over an existing file or a (dangling) symlink */
+	EXPECT_EQ_INT(file_replace_begin(path, 0600, &r), ORTH_OK);
+	EXPECT_EQ_INT(file_create_commit(&r), ORTH_E_EXISTS);
+	EXPECT(stat(path, &st) == 0 && st.st_size == 3);
+	unlink(link);
+	EXPECT_EQ_INT(symlink("/nonexistent/x", link), 0);
+	EXPECT_EQ_INT(file_replace_begin(link, 0600, &r), ORTH_OK);
+	EXPECT_EQ_INT(file_create_commit(&r), ORTH_E_EXISTS);
+	EXPECT(lstat(link, &st) == 0 && S_ISLNK(st.st_mode));
+	unlink(link);
+	EXPECT_EQ_INT(file_replace_begin(link, 0600, &r), ORTH_OK);
+	EXPECT_EQ_INT(file_create_commit(&r), ORTH_OK);
+	EXPECT(lstat(link, &st) == 0 && S_ISREG(st.st_mode));
+	EXPECT_EQ_INT(dir_entries(dir), 3);
+
+	/* bounded reads; locks on a regular file only */
+	EXPECT_EQ_INT(file_open_locked(path, O_RDONLY, &fd), ORTH_OK);
+	EXPECT_EQ_INT(file_read_all(fd, 3, &buf, &len), ORTH_OK);
+	EXPECT(len == 3 && memcmp(buf, "one", 3) == 0);
+	free(buf);
+	lseek(fd, 0, SEEK_SET);
+	EXPECT_EQ_INT(file_read_all(fd, 2, &buf, &len), ORTH_E_LIMIT);
+	close(fd);
+	EXPECT_EQ_INT(file_open_locked(dir, O_RDONLY, &fd), ORTH_E_IO);
+	EXPECT_EQ_INT(file_open_locked("/nonexistent/x", O_RDONLY, &fd), ORTH_E_NOTFOUND);
+	chmod(path, 0);
+	if (geteuid() != 0)
+		EXPECT_EQ_INT(file_open_locked(path, O_RDWR, &fd), ORTH_E_PERM);
+	unlink(path);
+	unlink(link);
+	unlink(other);
+	EXPECT_EQ_INT(rmdir(dir), 0);
 }
 
 int
@@ -98,5 +213,6 @@ main(void)
 	test_writer();
 	test_arena();
 	test_err();
+	test_file();
 	return test_done("base");
 }

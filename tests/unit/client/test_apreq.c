@@ -7,6 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../test.h"
@@ -593,6 +597,332 @@ test_rcache_flood(void)
 	rcache_free(rc);
 }
 
+/*
+ * The file store across processes (issue 14 defect 6): a client flooding
+ * one process is held to its quota in the file, and the other clients,
+ * verified at the same time in another process, are all accepted; what
+ * one process stored is a replay in the other.
+ */
+#define FILE_SLOTS 1024
+#define FILE_FLOOD 4096
+#define FILE_OTHERS 100
+
+static int
+flood_child(const char *path, int go_fd)
+{
+	struct rcache *rc = NULL;
+	struct rcache_key k = {"mallory@R", "s@R", NOW, 0, (const uint8_t *)"m", 1};
+	size_t i, ok = 0, quota = 0;
+	orth_err e;
+	char c;
+
+	if (rcache_file_open(path, FILE_SLOTS, &rc, NULL, 0) != ORTH_OK)
+		return 10;
+	if (read(go_fd, &c, 1) != 1)
+		return 11;
+	for (i = 0; i < FILE_FLOOD; i++) {
+		k.cusec = (int32_t)i;
+		e = rcache_put(rc, &k, 300, NOW);
+		if (e == ORTH_OK)
+			ok++;
+		else if (e == ORTH_E_POLICY)
+			quota++;
+	}
+	rcache_free(rc);
+	/* at most 8 of each of the 16 groups; the rest refused as its own */
+	return ok <= FILE_SLOTS / 8 && ok + quota == FILE_FLOOD ? 0 : 12;
+}
+
+static int
+others_child(const char *path, int go_fd)
+{
+	struct rcache *rc = NULL;
+	struct rcache_key k = {NULL, "s@R", NOW, 0, (const uint8_t *)"o", 1};
+	char name[32], c;
+	size_t i, ok = 0;
+
+	if (rcache_file_open(path, FILE_SLOTS, &rc, NULL, 0) != ORTH_OK)
+		return 10;
+	if (read(go_fd, &c, 1) != 1)
+		return 11;
+	for (i = 0; i < FILE_OTHERS; i++) {
+		snprintf(name, sizeof(name), "user%zu@R", i);
+		k.client = name;
+		k.cusec = (int32_t)i;
+		if (rcache_put(rc, &k, 300, NOW) == ORTH_OK)
+			ok++;
+		usleep(100);
+	}
+	rcache_free(rc);
+	return ok == FILE_OTHERS ? 0 : 20;
+}
+
+static void
+test_rcache_file_processes(void)
+{
+	char dir[] = "/tmp/test_rcache.XXXXXX", path[64];
+	struct rcache *rc = NULL;
+	struct rcache_key k = {"mallory@R", "s@R", NOW, 0, (const uint8_t *)"m", 1};
+	struct stat st;
+	int go[2], status[2], i;
+	pid_t pid[2];
+	size_t n;
+
+	EXPECT(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/rc", dir);
+	EXPECT(rcache_file_open(path, FILE_SLOTS, &rc, NULL, 0) == ORTH_OK);
+	if (rc == NULL)
+		return;
+	EXPECT(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600 && st.st_uid == geteuid());
+	EXPECT_EQ_INT(st.st_size, 64 + FILE_SLOTS * 24);
+	EXPECT(pipe(go) == 0);
+	for (i = 0; i < 2; i++) {
+		pid[i] = fork();
+		if (pid[i] == 0) {
+			close(go[1]);
+			_exit(i == 0 ? flood_child(path, go[0]) : others_child(path, go[0]));
+		}
+	}
+	close(go[0]);
+	EXPECT(write(go[1], "gg", 2) == 2);
+	close(go[1]);
+	for (i = 0; i < 2; i++) {
+		EXPECT(waitpid(pid[i], &status[i], 0) == pid[i]);
+		EXPECT(WIFEXITED(status[i]));
+		EXPECT_EQ_INT(WEXITSTATUS(status[i]), 0);
+	}
+	/* This process sees both: the flooder's first is a replay, and the
+	 * flooder is still over its quota here. */
+	n = rcache_count(rc, NOW);
+	fprintf(stderr, "rcache file: %zu live entries after the flood\n", n);
+	EXPECT(n > FILE_OTHERS && n <= FILE_OTHERS + FILE_SLOTS / 8);
+	k.cusec = 0;
+	EXPECT_EQ_INT(rcache_put(rc, &k, 300, NOW), ORTH_E_REPLAY);
+	k.client = "user7@R";
+	k.tag = (const uint8_t *)"o";
+	k.cusec = 7;
+	EXPECT_EQ_INT(rcache_put(rc, &k, 300, NOW), ORTH_E_REPLAY);
+	/* Forgotten after the skew window, in the file too. */
+	EXPECT_EQ_INT(rcache_count(rc, NOW + 301), 0);
+	EXPECT_EQ_INT(rcache_put(rc, &k, 300, NOW + 301), ORTH_E_SKEW);
+	rcache_free(rc);
+	unlink(path);
+	rmdir(dir);
+}
+
+/*
+ * Two acceptors of one process on one file (each its own cache handle),
+ * from threads at once: the file lock must exclude them too (POSIX record
+ * locks belong to the process and would not).  Each authenticator is
+ * accepted by exactly one of them.
+ */
+#define THREADS 8
+#define THREAD_KEYS 200
+
+struct thread_arg {
+	const char *path;
+	pthread_barrier_t *go;
+	size_t ok;
+	orth_err err;
+};
+
+static void *
+thread_put(void *p)
+{
+	struct thread_arg *ta = p;
+	struct rcache *rc = NULL;
+	struct rcache_key k = {"a@R", "s@R", NOW, 0, (const uint8_t *)"t", 1};
+	orth_err e;
+
+	ta->err = rcache_file_open(ta->path, 4096, &rc, NULL, 0);
+	pthread_barrier_wait(ta->go);
+	for (int i = 0; rc != NULL && i < THREAD_KEYS; i++) {
+		/* 200 distinct clients, one authenticator each */
+		char name[16];
+		snprintf(name, sizeof(name), "c%d@R", i);
+		k.client = name;
+		e = rcache_put(rc, &k, 300, NOW);
+		if (e == ORTH_OK)
+			ta->ok++;
+		else if (e != ORTH_E_REPLAY)
+			ta->err = e;
+	}
+	rcache_free(rc);
+	return NULL;
+}
+
+static void
+test_rcache_file_threads(void)
+{
+	char dir[] = "/tmp/test_rcache.XXXXXX", path[64];
+	pthread_t th[THREADS];
+	struct thread_arg ta[THREADS];
+	pthread_barrier_t go;
+	size_t ok = 0;
+
+	EXPECT(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/rc", dir);
+	EXPECT(pthread_barrier_init(&go, NULL, THREADS) == 0);
+	for (int i = 0; i < THREADS; i++) {
+		ta[i] = (struct thread_arg){path, &go, 0, ORTH_OK};
+		EXPECT(pthread_create(&th[i], NULL, thread_put, &ta[i]) == 0);
+	}
+	for (int i = 0; i < THREADS; i++) {
+		EXPECT(pthread_join(th[i], NULL) == 0);
+		EXPECT_EQ_INT(ta[i].err, ORTH_OK);
+		ok += ta[i].ok;
+	}
+	EXPECT_EQ_INT(ok, THREAD_KEYS);
+	pthread_barrier_destroy(&go);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* Overwrite len bytes at off of path. */
+static void
+file_poke(const char *path, off_t off, const void *b, size_t len)
+{
+	int fd = open(path, O_WRONLY);
+
+	EXPECT(fd >= 0);
+	if (fd < 0)
+		return;
+	EXPECT(pwrite(fd, b, len, off) == (ssize_t)len);
+	close(fd);
+}
+
+/*
+ * A damaged file is never trusted for a size: truncated, a bad magic, a
+ * header claiming 2^32 groups, garbage slots - each is rebuilt (or its
+ * garbage ignored), no crash, the cache works after.  A file that is not
+ * ours or not a plain file is refused.
+ */
+static void
+test_rcache_file_hostile(void)
+{
+	char dir[] = "/tmp/test_rcache.XXXXXX", path[64], other[80], err[256];
+	struct rcache *rc = NULL, *rc2 = NULL;
+	struct rcache_key k = {"a@R", "s@R", NOW, 0, (const uint8_t *)"x", 1};
+	uint8_t junk[64 * 24];
+	struct stat st;
+	size_t i, stored;
+	int fd;
+
+	EXPECT(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/rc", dir);
+	EXPECT(rcache_file_open(path, 64, &rc, err, sizeof(err)) == ORTH_OK);
+	if (rc == NULL)
+		return;
+	EXPECT_EQ_INT(rcache_put(rc, &k, 300, NOW), ORTH_OK);
+	EXPECT_EQ_INT(rcache_put(rc, &k, 300, NOW), ORTH_E_REPLAY);
+	/* truncated in the middle of the slots: rebuilt empty */
+	EXPECT(truncate(path, 1000) == 0);
+	EXPECT_EQ_INT(rcache_count(rc, NOW), 0);
+	EXPECT(stat(path, &st) == 0 && st.st_size == 64 + 64 * 24);
+	EXPECT_EQ_INT(rcache_put(rc, &k, 300, NOW), ORTH_OK);
+	/* shorter than a header */
+	EXPECT(truncate(path, 10) == 0);
+	EXPECT_EQ_INT(rcache_put(rc, &k, 300, NOW), ORTH_OK);
+	/* a bad magic */
+	file_poke(path, 0, "XXXX", 4);
+	EXPECT_EQ_INT(rcache_put(rc, &k, 300, NOW), ORTH_OK);
+	EXPECT_EQ_INT(rcache_put(rc, &k, 300, NOW), ORTH_E_REPLAY);
+	/* a header that claims 2^32 - 1 groups, or one more than there are */
+	file_poke(path, 12, "\xff\xff\xff\xff", 4);
+	EXPECT_EQ_INT(rcache_put(rc, &k, 300, NOW), ORTH_OK);
+	file_poke(path, 12, "\x00\x00\x00\x02", 4);
+	EXPECT_EQ_INT(rcache_put(rc, &k, 300, NOW), ORTH_OK);
+	EXPECT(stat(path, &st) == 0 && st.st_size == 64 + 64 * 24);
+	/* another process's key (the file rebuilt elsewhere): followed */
+	EXPECT(rcache_file_open(path, 64, &rc2, NULL, 0) == ORTH_OK);
+	EXPECT_EQ_INT(rcache_put(rc2, &k, 300, NOW), ORTH_E_REPLAY);
+	file_poke(path, 20, "\x01\x02\x03\x04", 4);
+	EXPECT_EQ_INT(rcache_put(rc2, &k, 300, NOW), ORTH_OK);
+	EXPECT_EQ_INT(rcache_put(rc, &k, 300, NOW), ORTH_E_REPLAY);
+	rcache_free(rc2);
+	rc2 = NULL;
+	/* garbage slots with expiries far ahead cannot pin the group: a
+	 * client still gets its 8 */
+	for (i = 0; i < 64; i++) {
+		uint64_t far = (uint64_t)NOW + 10 * 86400;
+		memset(junk + i * 24, 0x5a, 16);
+		for (int b = 0; b < 8; b++)
+			junk[i * 24 + 16 + b] = (uint8_t)(far >> (8 * b));
+	}
+	file_poke(path, 64, junk, sizeof(junk));
+	k.client = "b@R";
+	for (i = 0, stored = 0; i < 20; i++) {
+		k.cusec = (int32_t)(100 + i);
+		if (rcache_put(rc, &k, 300, NOW) == ORTH_OK)
+			stored++;
+	}
+	EXPECT_EQ_INT(stored, 8);
+	/* random garbage: whatever it says, no crash, and no live garbage
+	 * beyond the plausible */
+	srand(11);
+	for (i = 0; i < sizeof(junk); i++)
+		junk[i] = (uint8_t)rand();
+	file_poke(path, 64, junk, sizeof(junk));
+	k.client = "c@R";
+	EXPECT_EQ_INT(rcache_put(rc, &k, 300, NOW), ORTH_OK);
+	EXPECT(rcache_count(rc, NOW) <= 2);
+	rcache_free(rc);
+	rc = NULL;
+
+	/* refused: a symlink, a directory, a second link, another owner */
+	snprintf(other, sizeof(other), "%s/link", dir);
+	EXPECT(symlink(path, other) == 0);
+	EXPECT_EQ_INT(rcache_file_open(other, 64, &rc, err, sizeof(err)), ORTH_E_IO);
+	EXPECT(strstr(err, "symlink") != NULL);
+	unlink(other);
+	EXPECT_EQ_INT(rcache_file_open(dir, 64, &rc, err, sizeof(err)), ORTH_E_IO);
+	EXPECT(link(path, other) == 0);
+	EXPECT_EQ_INT(rcache_file_open(path, 64, &rc, err, sizeof(err)), ORTH_E_IO);
+	EXPECT(strstr(err, "links") != NULL);
+	unlink(other);
+	/* a group-readable file of ours is made private again */
+	EXPECT(chmod(path, 0644) == 0);
+	EXPECT(rcache_file_open(path, 64, &rc, err, sizeof(err)) == ORTH_OK);
+	EXPECT(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+	rcache_free(rc);
+	rc = NULL;
+	if (geteuid() == 0) {
+		EXPECT(chown(path, 1, 1) == 0);
+		EXPECT_EQ_INT(rcache_file_open(path, 64, &rc, err, sizeof(err)), ORTH_E_IO);
+		EXPECT(strstr(err, "owned by uid 1") != NULL);
+	}
+	/* a missing directory */
+	EXPECT_EQ_INT(rcache_file_open("/nonexistent/rc", 64, &rc, err, sizeof(err)), ORTH_E_IO);
+	EXPECT(rc == NULL);
+	/* names */
+	EXPECT_EQ_INT(rcache_open("none:", &rc, err, sizeof(err)), ORTH_E_CONFIG);
+	EXPECT_EQ_INT(rcache_open("file2:/tmp/x", &rc, err, sizeof(err)), ORTH_E_CONFIG);
+	EXPECT(rcache_open("MEMORY:", &rc, err, sizeof(err)) == ORTH_OK);
+	rcache_free(rc);
+	rc = NULL;
+	snprintf(other, sizeof(other), "FILE:%s/named", dir);
+	EXPECT(rcache_open(other, &rc, err, sizeof(err)) == ORTH_OK);
+	rcache_free(rc);
+	rc = NULL;
+	snprintf(other, sizeof(other), "%s/named", dir);
+	EXPECT(unlink(other) == 0);
+	EXPECT(setenv("KRB5RCACHEDIR", dir, 1) == 0);
+	EXPECT(setenv("KRB5RCACHENAME", "dfl:", 1) == 0);
+	EXPECT(rcache_open(NULL, &rc, err, sizeof(err)) == ORTH_OK);
+	rcache_free(rc);
+	rc = NULL;
+	snprintf(other, sizeof(other), "%s/orthrus_%ld.rcache", dir, (long)geteuid());
+	EXPECT(unlink(other) == 0);
+	unsetenv("KRB5RCACHENAME");
+	unsetenv("KRB5RCACHEDIR");
+	fd = open(path, O_RDONLY);
+	EXPECT(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+	EXPECT(rmdir(dir) == 0);
+}
+
 /* Hostile bytes: every truncation, every single-byte flip, garbage. */
 static void
 test_hostile(void)
@@ -668,6 +998,8 @@ test_public(void)
 	int32_t et;
 
 	EXPECT(mkdtemp(dir) != NULL);
+	/* the shared replay cache goes there, not to /var/tmp */
+	EXPECT(setenv("KRB5RCACHEDIR", dir, 1) == 0);
 	snprintf(path, sizeof(path), "%s/kt", dir);
 	EXPECT(keytab_append(path, kt, 3) == ORTH_OK);
 	EXPECT(orthrus_acceptor_open(path, "HTTP/other.example.org@" REALM, &acc) == ORTH_OK);
@@ -700,9 +1032,120 @@ test_public(void)
 		      "request is a replay") == 0);
 	orthrus_acceptor_close(acc);
 	EXPECT_EQ_INT(orthrus_acceptor_open("/nonexistent/kt", NULL, &acc), ORTH_E_NOTFOUND);
+	/* the cache is chosen by name too */
+	EXPECT(orthrus_acceptor_open(path, NULL, &acc) == ORTH_OK);
+	EXPECT_EQ_INT(orthrus_acceptor_set_rcache(acc, "none:"), ORTH_E_CONFIG);
+	EXPECT(strstr(orthrus_acceptor_last_error(acc), "unknown type") != NULL);
+	EXPECT(orthrus_acceptor_set_rcache(acc, "MEMORY:") == ORTH_OK);
+	EXPECT_EQ_INT(orthrus_acceptor_verify(acc, req, req_len, &login), ORTH_OK);
+	orthrus_login_free(login);
+	EXPECT_EQ_INT(orthrus_acceptor_verify(acc, req, req_len, &login),
+		      ORTH_E_KRB(KRB_AP_ERR_REPEAT));
+	orthrus_acceptor_close(acc);
 	apreq_state_free(&st);
 	unlink(path);
-	rmdir(dir);
+	snprintf(path, sizeof(path), "%s/orthrus_%ld.rcache", dir, (long)geteuid());
+	EXPECT(unlink(path) == 0);
+	EXPECT(rmdir(dir) == 0);
+	unsetenv("KRB5RCACHEDIR");
+}
+
+/*
+ * Issue 14 defect 6: the replay cache of orthrus_acceptor is shared by the
+ * processes of a service.  NPROC processes (forked from one that opened
+ * its acceptor first, and as many that open their own) verify the same
+ * AP-REQ at the same moment: exactly one accepts, every other gets
+ * KRB_AP_ERR_REPEAT.  The cache lives in $KRB5RCACHEDIR (a temporary
+ * directory here).
+ */
+#define NPROC 6
+
+static int
+child_verify(struct orthrus_acceptor *acc, const char *kt_path, int go_fd,
+	     const uint8_t *req, size_t len)
+{
+	struct orthrus_login *login = NULL;
+	orth_err e;
+	char c;
+
+	if (acc == NULL && orthrus_acceptor_open(kt_path, NULL, &acc) != ORTH_OK)
+		return 3;
+	if (read(go_fd, &c, 1) != 1)
+		return 4;
+	e = orthrus_acceptor_verify(acc, req, len, &login);
+	orthrus_login_free(login);
+	orthrus_acceptor_close(acc);
+	if (e == ORTH_OK)
+		return 0;
+	return e == ORTH_E_KRB(KRB_AP_ERR_REPEAT) ? 1 : 2;
+}
+
+static void
+test_public_shared(void)
+{
+	char dir[] = "/tmp/test_apreq_rc.XXXXXX", path[64];
+	struct tkt_spec s = good_spec();
+	struct apreq_opts o = {0};
+	struct orthrus_acceptor *acc = NULL;
+	uint8_t *req;
+	size_t req_len;
+	int32_t usec;
+	int round, i, go[2], st, accepted, replays, other;
+	pid_t pids[NPROC];
+
+	EXPECT(mkdtemp(dir) != NULL);
+	EXPECT(setenv("KRB5RCACHEDIR", dir, 1) == 0);
+	snprintf(path, sizeof(path), "%s/kt", dir);
+	EXPECT(keytab_append(path, kt, 3) == ORTH_OK);
+	s.authtime = 0;
+	s.endtime = 0x7fffffff;
+	for (round = 0; round < 2; round++) {
+		/* round 0: one acceptor opened before fork; round 1: each
+		 * process opens its own */
+		if (round == 0)
+			EXPECT(orthrus_acceptor_open(path, NULL, &acc) == ORTH_OK);
+		proto_now(&o.now, &usec);
+		make_req(&s, &alice, &o, &req, &req_len, NULL);
+		EXPECT(pipe(go) == 0);
+		for (i = 0; i < NPROC; i++) {
+			pids[i] = fork();
+			if (pids[i] == 0) {
+				close(go[1]);
+				_exit(child_verify(acc, path, go[0], req, req_len));
+			}
+		}
+		close(go[0]);
+		/* all at once */
+		for (i = 0; i < NPROC; i++)
+			EXPECT(write(go[1], "g", 1) == 1);
+		close(go[1]);
+		accepted = replays = other = 0;
+		for (i = 0; i < NPROC; i++) {
+			EXPECT(waitpid(pids[i], &st, 0) == pids[i]);
+			if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+				accepted++;
+			else if (WIFEXITED(st) && WEXITSTATUS(st) == 1)
+				replays++;
+			else
+				other++;
+		}
+		fprintf(stderr, "shared rcache, round %d: %d accepted, %d replays, %d other\n",
+			round, accepted, replays, other);
+		EXPECT_EQ_INT(accepted, 1);
+		EXPECT_EQ_INT(replays, NPROC - 1);
+		EXPECT_EQ_INT(other, 0);
+		orthrus_acceptor_close(acc);
+		acc = NULL;
+		arena_reset(&A);
+	}
+	unlink(path);
+	{
+		/* whatever the cache left in the directory */
+		char cmd[128];
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		EXPECT(system(cmd) == 0);
+	}
+	unsetenv("KRB5RCACHEDIR");
 }
 
 static void
@@ -740,8 +1183,12 @@ main(void)
 	test_replay();
 	test_rcache_limits();
 	test_rcache_flood();
+	test_rcache_file_processes();
+	test_rcache_file_threads();
+	test_rcache_file_hostile();
 	test_errstr();
 	test_public();
+	test_public_shared();
 	test_hostile();
 	arena_free(&A);
 	arena_free(&P);

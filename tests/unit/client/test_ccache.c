@@ -1,8 +1,10 @@
 /* Tests of src/client/ccache: the FILE format, FILE and MEMORY caches. */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/writer.h"
@@ -547,15 +549,22 @@ exercise(const char *name)
 		ccache_contents_free(&s2);
 	}
 
-	/* Replace on store: same client and server, new ticket. */
+	/* Store appends, as MIT's does: a second ticket for the same client
+	 * and server (another enctype, shorter life) goes at the end; an
+	 * unqualified lookup takes the longest-lived, by enctype each. */
 	c4 = make_cred("alice", "HTTP/www.example.com", 18, 9);
 	EXPECT_EQ_INT(ccache_store(cc, &c4), ORTH_OK);
 	EXPECT_EQ_INT(ccache_read(cc, &snap), ORTH_OK);
-	EXPECT_EQ_INT(snap.ncreds, 5);
-	if (snap.ncreds == 5)
-		EXPECT(cred_eq(&snap.creds[2], &c4));
+	EXPECT_EQ_INT(snap.ncreds, 6);
+	if (snap.ncreds == 6) {
+		EXPECT(cred_eq(&snap.creds[2], &c2));
+		EXPECT(cred_eq(&snap.creds[5], &c4));
+	}
 	ccache_contents_free(&snap);
 	EXPECT_EQ_INT(ccache_retrieve(cc, NULL, &http, 0, &out), ORTH_OK);
+	EXPECT(cred_eq(&out, &c2));
+	ccache_cred_free(&out);
+	EXPECT_EQ_INT(ccache_retrieve(cc, NULL, &http, 18, &out), ORTH_OK);
 	EXPECT(cred_eq(&out, &c4));
 	ccache_cred_free(&out);
 
@@ -566,7 +575,7 @@ exercise(const char *name)
 		EXPECT(!ccache_cred_is_config(cp));
 		n++;
 	}
-	EXPECT_EQ_INT(n, 3);
+	EXPECT_EQ_INT(n, 4);
 	ccache_iter_end(it);
 
 	/* Remove. */
@@ -720,6 +729,367 @@ test_encode_ranges(void)
 	ccache_contents_free(&c);
 }
 
+/* ---- one FILE cache, several processes (issue 14, defect 1) ---- */
+
+/* Wait up to ms for pid; its exit status, or -1 (then it is killed) when
+ * it is still running: a hang fails the check instead of the run. */
+static int
+wait_child(pid_t pid, int ms)
+{
+	int st = 0;
+
+	for (int i = 0; i < ms / 10; i++) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+		if (r == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		if (r < 0)
+			return -2;  /* reaped already (by a check that failed) */
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+/* Lock the whole file as MIT's krb5_lock_file does: an OFD lock (1.20 on
+ * Linux) or a process-wide POSIX lock (older MIT, other systems). */
+static int
+lock_whole(int fd, short type, bool ofd)
+{
+	struct flock fl;
+
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = type;
+	fl.l_whence = SEEK_SET;
+	return fcntl(fd, ofd ? F_OFD_SETLKW : F_SETLKW, &fl);
+}
+
+/* The bytes cred takes in a version 4 file (what MIT appends). */
+static uint8_t *
+cred_bytes(const struct ccache_cred *cr, size_t *len_out)
+{
+	struct ccache_contents c = {0};
+	uint8_t *a = NULL, *b = NULL, *out;
+	size_t alen = 0, blen = 0;
+
+	c.princ = princ("alice");
+	ccache_contents_encode(&c, &a, &alen);
+	c.ncreds = 1;
+	c.creds = (struct ccache_cred *)cr;
+	ccache_contents_encode(&c, &b, &blen);
+	c.ncreds = 0;
+	c.creds = NULL;
+	ccache_contents_free(&c);
+	out = malloc(blen - alen);
+	memcpy(out, b + alen, blen - alen);
+	*len_out = blen - alen;
+	ccache_buf_free(a, alen);
+	ccache_buf_free(b, blen);
+	return out;
+}
+
+static size_t
+count_tickets(struct ccache *cc)
+{
+	struct ccache_contents c = {0};
+	size_t n = 0;
+
+	if (ccache_read(cc, &c) == ORTH_OK)
+		for (size_t i = 0; i < c.ncreds; i++)
+			n += !ccache_cred_is_config(&c.creds[i]);
+	ccache_contents_free(&c);
+	return n;
+}
+
+static void
+fresh_cache(struct ccache *cc, const char *who)
+{
+	struct ccache_principal p = princ(who);
+	struct ccache_cred tgt = make_cred(who, "krbtgt/EXAMPLE.COM", 18, 1);
+
+	EXPECT_EQ_INT(ccache_initialize(cc, &p), ORTH_OK);
+	EXPECT_EQ_INT(ccache_store(cc, &tgt), ORTH_OK);
+	ccache_cred_free(&tgt);
+	ccache_principal_free(&p);
+}
+
+/* ccache_lock_mit: our store and read wait for a lock MIT's tools hold,
+ * and what MIT appends meanwhile survives our store. */
+static void
+test_lock_mit(void)
+{
+	char name[300], *path = path_in_tmp("cc_lock");
+	struct ccache *cc = NULL;
+
+	snprintf(name, sizeof(name), "FILE:%s", path);
+	EXPECT_EQ_INT(ccache_open(name, &cc), ORTH_OK);
+	for (int ofd = 0; ofd < 2 && cc != NULL; ofd++) {
+		struct ccache_cred ours = make_cred("alice", "host/ours", 18, 2);
+		struct ccache_cred mit = make_cred("alice", "host/mit", 18, 3);
+		struct ccache_contents snap = {0};
+		size_t len;
+		uint8_t *img = cred_bytes(&mit, &len);
+		pid_t pid;
+		int fd;
+
+		fprintf(stderr, "-- lock held by MIT (%s lock)\n", ofd ? "OFD" : "POSIX");
+		fresh_cache(cc, "alice");
+		fd = open(path, O_RDWR | O_APPEND);
+		EXPECT(fd >= 0 && lock_whole(fd, F_WRLCK, ofd) == 0);
+		pid = fork();
+		if (pid == 0)
+			_exit(ccache_store(cc, &ours) == ORTH_OK ? 0 : 1);
+		usleep(300000);
+		EXPECT_EQ_INT(waitpid(pid, NULL, WNOHANG), 0);  /* store waits */
+		/* MIT's store meanwhile: append under its lock. */
+		EXPECT(write(fd, img, len) == (ssize_t)len);
+		lock_whole(fd, F_UNLCK, ofd);
+		close(fd);
+		EXPECT_EQ_INT(wait_child(pid, 5000), 0);
+		EXPECT_EQ_INT(count_tickets(cc), 3);  /* tgt, MIT's, ours */
+		if (ccache_read(cc, &snap) == ORTH_OK && snap.ncreds == 3) {
+			EXPECT(cred_eq(&snap.creds[1], &mit));
+			EXPECT(cred_eq(&snap.creds[2], &ours));
+		}
+		ccache_contents_free(&snap);
+
+		/* A reader waits for a writer too (no half-written cache). */
+		fd = open(path, O_RDWR);
+		EXPECT(fd >= 0 && lock_whole(fd, F_WRLCK, ofd) == 0);
+		pid = fork();
+		if (pid == 0)
+			_exit(count_tickets(cc) == 3 ? 0 : 1);
+		usleep(300000);
+		EXPECT_EQ_INT(waitpid(pid, NULL, WNOHANG), 0);  /* read waits */
+		lock_whole(fd, F_UNLCK, ofd);
+		close(fd);
+		EXPECT_EQ_INT(wait_child(pid, 5000), 0);
+
+		/* And a writer waits for MIT's reader (read lock). */
+		fd = open(path, O_RDONLY);
+		EXPECT(fd >= 0 && lock_whole(fd, F_RDLCK, ofd) == 0);
+		pid = fork();
+		if (pid == 0)
+			_exit(ccache_store(cc, &ours) == ORTH_OK ? 0 : 1);
+		usleep(300000);
+		EXPECT_EQ_INT(waitpid(pid, NULL, WNOHANG), 0);
+		lock_whole(fd, F_UNLCK, ofd);
+		close(fd);
+		EXPECT_EQ_INT(wait_child(pid, 5000), 0);
+		free(img);
+		ccache_cred_free(&ours);
+		ccache_cred_free(&mit);
+	}
+	ccache_close(cc);
+	unlink(path);
+}
+
+/* ccache_parallel_stores: 12 processes store 10 tickets each at once;
+ * all 120 land. */
+static void
+test_parallel_stores(void)
+{
+	char name[300], *path = path_in_tmp("cc_par");
+	struct ccache *cc = NULL;
+	pid_t pids[12];
+
+	snprintf(name, sizeof(name), "FILE:%s", path);
+	EXPECT_EQ_INT(ccache_open(name, &cc), ORTH_OK);
+	if (cc == NULL)
+		return;
+	fresh_cache(cc, "alice");
+	for (int w = 0; w < 12; w++) {
+		pids[w] = fork();
+		if (pids[w] == 0) {
+			int bad = 0;
+			for (int k = 0; k < 10; k++) {
+				char svc[64];
+				struct ccache_cred c;
+				snprintf(svc, sizeof(svc), "host/w%d-%d", w, k);
+				c = make_cred("alice", svc, 18, k + 1);
+				bad += ccache_store(cc, &c) != ORTH_OK;
+				ccache_cred_free(&c);
+			}
+			_exit(bad);
+		}
+	}
+	for (int w = 0; w < 12; w++)
+		EXPECT_EQ_INT(wait_child(pids[w], 60000), 0);
+	EXPECT_EQ_INT(count_tickets(cc), 1 + 12 * 10);
+	ccache_close(cc);
+	unlink(path);
+}
+
+/* ccache_reinit_race: a re-initialisation (kinit bob) while four
+ * processes store into alice's cache: the cache names bob afterwards,
+ * every time. */
+static void
+test_reinit_race(void)
+{
+	char name[300], *path = path_in_tmp("cc_reinit");
+	struct ccache_principal bob = princ("bob");
+	struct ccache *cc = NULL;
+	int switched = 0;
+
+	snprintf(name, sizeof(name), "FILE:%s", path);
+	EXPECT_EQ_INT(ccache_open(name, &cc), ORTH_OK);
+	for (int run = 0; run < 20 && cc != NULL; run++) {
+		struct ccache_contents c = {0};
+		struct ccache_principal p = {0};
+		pid_t pids[4];
+
+		fresh_cache(cc, "alice");
+		for (int w = 0; w < 4; w++) {
+			pids[w] = fork();
+			if (pids[w] == 0) {
+				for (int k = 0; k < 8; k++) {
+					char svc[64];
+					struct ccache_cred cr;
+					snprintf(svc, sizeof(svc), "host/r%d-%d", w, k);
+					cr = make_cred("alice", svc, 18, k + 1);
+					(void)ccache_store(cc, &cr);
+					ccache_cred_free(&cr);
+				}
+				_exit(0);
+			}
+		}
+		usleep((useconds_t)(run % 5) * 2000);
+		c.princ = bob;
+		EXPECT_EQ_INT(ccache_write(cc, &c), ORTH_OK);
+		for (int w = 0; w < 4; w++)
+			EXPECT_EQ_INT(wait_child(pids[w], 60000), 0);
+		if (ccache_default_principal_get(cc, &p) == ORTH_OK &&
+		    ccache_principal_eq(&p, &bob))
+			switched++;
+		ccache_principal_free(&p);
+	}
+	EXPECT_EQ_INT(switched, 20);
+	ccache_close(cc);
+	ccache_principal_free(&bob);
+	unlink(path);
+}
+
+/* ccache_keeps_owner_mode: a store and a re-initialisation keep the
+ * file's mode (and, as root, a user's ownership). */
+static void
+test_owner_mode(void)
+{
+	char name[300], *path = path_in_tmp("cc_mode");
+	struct ccache_principal bob = princ("bob");
+	struct ccache_cred c = make_cred("alice", "host/x", 18, 4);
+	struct ccache *cc = NULL;
+	struct stat st;
+
+	snprintf(name, sizeof(name), "FILE:%s", path);
+	EXPECT_EQ_INT(ccache_open(name, &cc), ORTH_OK);
+	if (cc == NULL)
+		return;
+	fresh_cache(cc, "alice");
+	EXPECT_EQ_INT(chmod(path, 0640), 0);
+	if (geteuid() == 0)
+		EXPECT_EQ_INT(chown(path, 65534, 65534), 0);
+	EXPECT_EQ_INT(ccache_store(cc, &c), ORTH_OK);
+	EXPECT(stat(path, &st) == 0 && (st.st_mode & 0777) == 0640);
+	EXPECT_EQ_INT(ccache_initialize(cc, &bob), ORTH_OK);
+	EXPECT(stat(path, &st) == 0 && (st.st_mode & 0777) == 0640);
+	if (geteuid() == 0) {
+		pid_t pid;
+		/* root's kvno or kinit on a user's cache */
+		EXPECT(st.st_uid == 65534 && st.st_gid == 65534);
+		/* A user re-initialising a cache it may write but not own, in
+		 * a directory it may not write: rewritten in place, still
+		 * root's. */
+		EXPECT_EQ_INT(chown(path, 0, 0), 0);
+		EXPECT_EQ_INT(chmod(path, 0666), 0);
+		EXPECT_EQ_INT(chmod(tmpdir, 0755), 0);
+		pid = fork();
+		if (pid == 0) {
+			struct ccache_principal p = {0};
+			if (setgid(65534) != 0 || setuid(65534) != 0)
+				_exit(100);
+			fresh_cache(cc, "alice");
+			_exit(ccache_default_principal_get(cc, &p) != ORTH_OK ||
+			      strcmp((char *)p.comps[0].data, "alice") != 0);
+		}
+		EXPECT_EQ_INT(wait_child(pid, 10000), 0);
+		EXPECT(stat(path, &st) == 0 && st.st_uid == 0 && (st.st_mode & 0777) == 0666);
+		EXPECT_EQ_INT(count_tickets(cc), 1);
+		chmod(tmpdir, 0700);
+	} else {
+		fprintf(stderr, "(not root: the owner part needs root; "
+				"client_concurrency checks it)\n");
+	}
+	ccache_close(cc);
+	ccache_cred_free(&c);
+	ccache_principal_free(&bob);
+	unlink(path);
+}
+
+/* ccache_eacces: the system's "permission denied" is ORTH_E_PERM, not an
+ * input/output error (as an unprivileged user: root reads everything). */
+static void
+test_eacces(void)
+{
+	char name[300], dir[300], *path = path_in_tmp("cc_root");
+	struct ccache *cc = NULL;
+	pid_t pid;
+
+	snprintf(name, sizeof(name), "FILE:%s", path);
+	snprintf(dir, sizeof(dir), "%s/closed", tmpdir);
+	EXPECT_EQ_INT(ccache_open(name, &cc), ORTH_OK);
+	if (cc == NULL)
+		return;
+	fresh_cache(cc, "alice");
+	EXPECT_EQ_INT(chmod(path, 0600), 0);
+	EXPECT_EQ_INT(chmod(tmpdir, 0755), 0);
+	EXPECT_EQ_INT(mkdir(dir, 0755), 0);
+	pid = fork();
+	if (pid == 0) {
+		struct ccache_contents snap = {0};
+		struct ccache_principal p = princ("alice");
+		struct ccache_cred c = make_cred("alice", "host/y", 18, 5);
+		struct ccache *other = NULL;
+		char oname[320];
+		int bad = 0;
+		if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+			_exit(100);
+		if (geteuid() != 0)
+			chmod(path, 0600);
+		bad += strcmp(orth_err_str(ccache_read(cc, &snap)), "permission denied") != 0;
+		bad += strcmp(orth_err_str(ccache_store(cc, &c)), "permission denied") != 0;
+		snprintf(oname, sizeof(oname), "FILE:%s/cc", dir);
+		ccache_open(oname, &other);
+		bad += strcmp(orth_err_str(ccache_initialize(other, &p)), "permission denied") != 0;
+		_exit(bad);
+	}
+	EXPECT_EQ_INT(wait_child(pid, 10000), 0);
+	chmod(tmpdir, 0700);
+	rmdir(dir);
+	ccache_close(cc);
+	unlink(path);
+}
+
+/* A FIFO planted at a cache's name does not hang a reader. */
+static void
+test_fifo(void)
+{
+	char name[300], *path = path_in_tmp("cc_fifo");
+	struct ccache *cc = NULL;
+	pid_t pid;
+
+	snprintf(name, sizeof(name), "FILE:%s", path);
+	EXPECT_EQ_INT(mkfifo(path, 0600), 0);
+	EXPECT_EQ_INT(ccache_open(name, &cc), ORTH_OK);
+	pid = fork();
+	if (pid == 0) {
+		struct ccache_contents snap = {0};
+		_exit(ccache_read(cc, &snap) == ORTH_E_IO ? 0 : 1);
+	}
+	EXPECT_EQ_INT(wait_child(pid, 5000), 0);
+	ccache_close(cc);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -738,6 +1108,12 @@ main(void)
 	exercise("MEMORY:one");
 	test_file_specifics();
 	test_encode_ranges();
+	test_lock_mit();
+	test_parallel_stores();
+	test_reinit_race();
+	test_owner_mode();
+	test_eacces();
+	test_fifo();
 	rmdir(tmpdir);
 	return test_done("ccache");
 }

@@ -2,11 +2,13 @@
  * path (reader + arena, key decryption), write transactions, policies,
  * errors. */
 #include <lmdb.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "base/writer.h"
 #include "db/db.h"
 #include "../test.h"
 
@@ -57,6 +59,7 @@ test_policies(const char *dir)
 	struct db_entry *e = calloc(1, sizeof(*e)), *g = calloc(1, sizeof(*g));
 	struct db_keyset ks;
 	struct crypto_key *k = NULL, *out = NULL;
+	struct db_verify v = {0};
 	size_t n = 0;
 	uint64_t txn0;
 
@@ -97,8 +100,8 @@ test_policies(const char *dir)
 	memset(&ks, 0, sizeof(ks));
 	ks.kvno = 1;
 	ks.nkeys = 1;
-	EXPECT_EQ_INT(db_key_seal(db, k, DB_SALT_NORMAL, (const uint8_t *)"EX.COMann", 9, NULL, 0,
-				  &a, &ks.keys[0]),
+	EXPECT_EQ_INT(db_key_seal(db, "ann@EX.COM", 1, k, DB_SALT_NORMAL,
+				  (const uint8_t *)"EX.COMann", 9, NULL, 0, &a, &ks.keys[0]),
 		      ORTH_OK);
 	e->name = "ann@EX.COM";
 	e->mod_by = "";
@@ -116,7 +119,7 @@ test_policies(const char *dir)
 	EXPECT_EQ_INT(g->nhist, 1);
 	/* history keys unseal like any key (from any thread: a copy of the
 	 * master key) */
-	EXPECT_EQ_INT(db_key_unseal(db, &g->hist[0], &out), ORTH_OK);
+	EXPECT_EQ_INT(db_key_unseal(db, "ann@EX.COM", &g->hist[0], &out), ORTH_OK);
 	{
 		size_t kl, ol;
 		const uint8_t *kb = crypto_key_bytes(k, &kl), *ob = crypto_key_bytes(out, &ol);
@@ -124,8 +127,9 @@ test_policies(const char *dir)
 	}
 	crypto_key_free(out);
 	out = NULL;
-	EXPECT_EQ_INT(db_verify(db, &n, err, sizeof(err)), ORTH_OK);
-	EXPECT_EQ_INT(n, 1);
+	EXPECT_EQ_INT(db_verify(db, &v, err, sizeof(err)), ORTH_OK);
+	EXPECT_EQ_INT(v.count, 1);
+	EXPECT_EQ_INT(v.unbound_entries, 0);
 	/* a read transaction changes nothing: the counter stays */
 	EXPECT_EQ_INT(db_last_txnid(db), txn0 + 1);
 
@@ -134,7 +138,7 @@ test_policies(const char *dir)
 	e->policy = "gone";
 	EXPECT_EQ_INT(db_principal_put(db, e, DB_PUT_REPLACE), ORTH_OK);
 	err[0] = '\0';
-	EXPECT_EQ_INT(db_verify(db, &n, err, sizeof(err)), ORTH_E_NOTFOUND);
+	EXPECT_EQ_INT(db_verify(db, &v, err, sizeof(err)), ORTH_E_NOTFOUND);
 	EXPECT(strstr(err, "ann@EX.COM") != NULL && strstr(err, "gone") != NULL);
 	e->policy = "strict";
 	{
@@ -144,9 +148,9 @@ test_policies(const char *dir)
 		e->hist[0].enc = bad;
 		EXPECT_EQ_INT(db_principal_put(db, e, DB_PUT_REPLACE), ORTH_OK);
 		err[0] = '\0';
-		EXPECT_EQ_INT(db_verify(db, &n, err, sizeof(err)), ORTH_E_MASTERKEY);
+		EXPECT_EQ_INT(db_verify(db, &v, err, sizeof(err)), ORTH_E_MASTERKEY);
 		EXPECT(strstr(err, "history") != NULL);
-		EXPECT_EQ_INT(db_key_unseal(db, &e->hist[0], &out), ORTH_E_MASTERKEY);
+		EXPECT_EQ_INT(db_key_unseal(db, "ann@EX.COM", &e->hist[0], &out), ORTH_E_MASTERKEY);
 		e->hist[0] = ks.keys[0];
 	}
 	EXPECT_EQ_INT(db_principal_put(db, e, DB_PUT_REPLACE), ORTH_OK);
@@ -200,6 +204,369 @@ test_policies(const char *dir)
 	free(g);
 }
 
+/* A key of enctype 18 made random, sealed for name and kvno into *out. */
+static struct crypto_key *
+bound_key(struct db *db, const char *name, uint32_t kvno, struct arena *a, struct db_key *out)
+{
+	struct crypto_key *k = NULL;
+
+	EXPECT_EQ_INT(crypto_key_random(18, &k), ORTH_OK);
+	EXPECT_EQ_INT(db_key_seal(db, name, kvno, k, DB_SALT_NORMAL, (const uint8_t *)name,
+				  strlen(name), NULL, 0, a, out),
+		      ORTH_OK);
+	EXPECT_EQ_INT(out->seal, DB_SEAL_BOUND);
+	EXPECT_EQ_INT(out->kvno, kvno);
+	return k;
+}
+
+/* A key sealed the way of records before version 3 (raw, DB_KU_KEY). */
+static struct crypto_key *
+raw_key(struct db *db, const char *salt, struct arena *a, struct db_key *out)
+{
+	struct crypto_key *k = NULL;
+	size_t kl, clen = 0;
+	const uint8_t *kb;
+	uint8_t *enc = arena_alloc(a, 128);
+
+	EXPECT_EQ_INT(crypto_key_random(18, &k), ORTH_OK);
+	kb = crypto_key_bytes(k, &kl);
+	EXPECT_EQ_INT(crypto_encrypt(db_master_key(db), DB_KU_KEY, kb, kl, enc, &clen), ORTH_OK);
+	memset(out, 0, sizeof(*out));
+	*out = (struct db_key){18, DB_SALT_NORMAL, (const uint8_t *)salt, strlen(salt), NULL, 0,
+			       enc, clen, DB_SEAL_RAW, 0};
+	return k;
+}
+
+static bool
+same_key(const struct crypto_key *a, const struct crypto_key *b)
+{
+	size_t al, bl;
+	const uint8_t *ab = crypto_key_bytes(a, &al), *bb = crypto_key_bytes(b, &bl);
+
+	return al == bl && memcmp(ab, bb, al) == 0;
+}
+
+/* A version 2 record of e, as the code before binding wrote it (raw keys:
+ * no seal byte, no history kvno; test_db_record.c checks this encoding
+ * against a seed the version 2 code wrote). */
+static void
+v2_put16(struct writer *w, const void *p, size_t n)
+{
+	writer_be16(w, (uint16_t)n);
+	writer_put(w, p, n);
+}
+
+static void
+v2_i64(struct writer *w, int64_t v)
+{
+	writer_be32(w, (uint32_t)((uint64_t)v >> 32));
+	writer_be32(w, (uint32_t)v);
+}
+
+static void
+v2_key(struct writer *w, const struct db_key *k)
+{
+	writer_be32(w, (uint32_t)k->enctype);
+	writer_be16(w, k->salt_type);
+	v2_put16(w, k->salt, k->salt_len);
+	v2_put16(w, k->s2kparams, k->s2kparams_len);
+	v2_put16(w, k->enc, k->enc_len);
+}
+
+static size_t
+encode_v2(const struct db_entry *e, uint8_t *buf, size_t cap)
+{
+	struct writer w;
+
+	writer_init(&w, buf, cap);
+	writer_u8(&w, 2);
+	v2_put16(&w, e->name, strlen(e->name));
+	writer_be32(&w, e->attributes);
+	v2_i64(&w, e->max_life);
+	v2_i64(&w, e->max_renew);
+	v2_i64(&w, e->princ_expire);
+	v2_i64(&w, e->pw_expire);
+	v2_i64(&w, e->last_pw_change);
+	v2_i64(&w, e->mod_time);
+	v2_put16(&w, e->mod_by, strlen(e->mod_by));
+	v2_put16(&w, e->policy, strlen(e->policy));
+	writer_u8(&w, (uint8_t)e->nkeysets);
+	for (size_t i = 0; i < e->nkeysets; i++) {
+		writer_be32(&w, e->keysets[i].kvno);
+		writer_u8(&w, (uint8_t)e->keysets[i].nkeys);
+		for (size_t j = 0; j < e->keysets[i].nkeys; j++)
+			v2_key(&w, &e->keysets[i].keys[j]);
+	}
+	writer_be32(&w, e->fail_count);
+	v2_i64(&w, e->last_failed);
+	v2_i64(&w, e->last_success);
+	writer_u8(&w, (uint8_t)e->nhist);
+	for (size_t i = 0; i < e->nhist; i++)
+		v2_key(&w, &e->hist[i]);
+	EXPECT_EQ_INT(writer_err(&w), ORTH_OK);
+	return w.len;
+}
+
+static void
+unbound_seen(void *arg, const char *name, size_t nkeys)
+{
+	char *seen = arg;
+	size_t n = strlen(seen);
+
+	snprintf(seen + n, 256 - n, "%s:%zu ", name, nkeys);
+}
+
+/*
+ * Issue 14 defect 9: keys at rest bound to their principal, kvno and
+ * enctype.  Swapped between two entries, moved to another kvno or
+ * history, relabelled with another enctype: the key decrypts but is
+ * refused, and verify names the entry.  Records of version 2 (raw keys)
+ * still work, verify names them, and rebinding (verify, or any write)
+ * binds them.  The load path (db_txn_put_raw) refuses what is not a
+ * principal of the realm, unknown enctypes and keys that do not unseal.
+ */
+static void
+test_binding(const char *dir)
+{
+	char path[256], stash[256], err[512] = "", seen[256] = "";
+	struct db_options o;
+	struct db *db = NULL;
+	struct db_txn *t = NULL;
+	struct arena a;
+	struct db_entry *al = calloc(1, sizeof(*al)), *bo = calloc(1, sizeof(*bo));
+	struct db_entry *g = calloc(1, sizeof(*g));
+	struct db_keyset ks;
+	struct db_key tmp;
+	struct crypto_key *ka = NULL, *kb = NULL, *kh = NULL, *out = NULL;
+	struct db_verify v = {0};
+	uint8_t rec[8192];
+	size_t len;
+
+	EXPECT_EQ_INT(arena_init(&a, 1 << 20), ORTH_OK);
+	snprintf(path, sizeof(path), "%s/bind.mdb", dir);
+	snprintf(stash, sizeof(stash), "%s/bindstash", dir);
+	o = (struct db_options){path, stash, "EX.COM", 0, true};
+	EXPECT_EQ_INT(db_create(&o, 18, NULL, false, &db, err, sizeof(err)), ORTH_OK);
+
+	/* alice and bob, one bound key each; alice has a history key */
+	memset(&ks, 0, sizeof(ks));
+	ks.kvno = 1;
+	ks.nkeys = 1;
+	ka = bound_key(db, "alice@EX.COM", 1, &a, &ks.keys[0]);
+	al->name = "alice@EX.COM";
+	al->mod_by = al->policy = "";
+	EXPECT_EQ_INT(db_entry_add_keyset(al, &ks, 0), ORTH_OK);
+	kh = bound_key(db, "alice@EX.COM", 0, &a, &al->hist[0]);
+	al->nhist = 1;
+	ks.kvno = 4;
+	kb = bound_key(db, "bob@EX.COM", 4, &a, &ks.keys[0]);
+	bo->name = "bob@EX.COM";
+	bo->mod_by = bo->policy = "";
+	EXPECT_EQ_INT(db_entry_add_keyset(bo, &ks, 0), ORTH_OK);
+	EXPECT_EQ_INT(db_principal_put(db, al, DB_PUT_NEW), ORTH_OK);
+	EXPECT_EQ_INT(db_principal_put(db, bo, DB_PUT_NEW), ORTH_OK);
+	EXPECT_EQ_INT(db_verify(db, &v, err, sizeof(err)), ORTH_OK);
+	EXPECT_EQ_INT(v.count, 2);
+	EXPECT_EQ_INT(v.unbound_entries, 0);
+	EXPECT_EQ_INT(db_principal_get(db, "alice@EX.COM", &a, g), ORTH_OK);
+	EXPECT_EQ_INT(db_entry_key(db, g, 18, 0, &out, NULL, NULL), ORTH_OK);
+	EXPECT(out != NULL && same_key(out, ka));
+	crypto_key_free(out);
+	out = NULL;
+	EXPECT_EQ_INT(db_key_unseal(db, "alice@EX.COM", &g->hist[0], &out), ORTH_OK);
+	EXPECT(out != NULL && same_key(out, kh));
+	crypto_key_free(out);
+	out = NULL;
+
+	/* the attack: swap the two current keys (enctype, salt, key) */
+	tmp = al->keysets[0].keys[0];
+	al->keysets[0].keys[0] = bo->keysets[0].keys[0];
+	al->keysets[0].keys[0].kvno = 1;
+	bo->keysets[0].keys[0] = tmp;
+	EXPECT_EQ_INT(db_principal_put(db, al, DB_PUT_REPLACE), ORTH_OK);
+	EXPECT_EQ_INT(db_principal_put(db, bo, DB_PUT_REPLACE), ORTH_OK);
+	EXPECT_EQ_INT(db_principal_get(db, "alice@EX.COM", &a, g), ORTH_OK);
+	EXPECT_EQ_INT(db_entry_key(db, g, 18, 0, &out, NULL, NULL), ORTH_E_INTEGRITY);
+	EXPECT(out == NULL);
+	err[0] = '\0';
+	EXPECT_EQ_INT(db_verify(db, &v, err, sizeof(err)), ORTH_E_INTEGRITY);
+	EXPECT(strstr(err, "alice@EX.COM: kvno 1 enctype aes256-cts-hmac-sha1-96") != NULL);
+	EXPECT(strstr(err, "another principal") != NULL);
+	EXPECT(strstr(err, "stash") == NULL);
+	/* a rename does not launder it */
+	EXPECT_EQ_INT(db_principal_rename(db, "alice@EX.COM", "eve@EX.COM"), ORTH_E_INTEGRITY);
+	EXPECT_EQ_INT(db_principal_get(db, "eve@EX.COM", &a, g), ORTH_E_NOTFOUND);
+	bo->keysets[0].keys[0] = al->keysets[0].keys[0];
+	bo->keysets[0].keys[0].kvno = 4;
+	al->keysets[0].keys[0] = tmp;
+	EXPECT_EQ_INT(db_principal_put(db, al, DB_PUT_REPLACE), ORTH_OK);
+	EXPECT_EQ_INT(db_principal_put(db, bo, DB_PUT_REPLACE), ORTH_OK);
+	EXPECT_EQ_INT(db_verify(db, &v, err, sizeof(err)), ORTH_OK);
+
+	/* the same key put back under another kvno, or labelled with
+	 * another enctype of its length */
+	EXPECT_EQ_INT(db_principal_get(db, "alice@EX.COM", &a, g), ORTH_OK);
+	ks = g->keysets[0];
+	ks.kvno = 2;
+	EXPECT_EQ_INT(db_entry_add_keyset(g, &ks, 1), ORTH_OK);
+	EXPECT_EQ_INT(db_entry_key(db, g, 18, 2, &out, NULL, NULL), ORTH_E_INTEGRITY);
+	EXPECT_EQ_INT(db_entry_key(db, g, 18, 1, &out, NULL, NULL), ORTH_OK);
+	crypto_key_free(out);
+	out = NULL;
+	EXPECT_EQ_INT(db_principal_get(db, "alice@EX.COM", &a, g), ORTH_OK);
+	g->keysets[0].keys[0].enctype = 20; /* aes256-sha384: 32 bytes too */
+	EXPECT_EQ_INT(db_entry_key(db, g, 20, 0, &out, NULL, NULL), ORTH_E_INTEGRITY);
+	/* a history key moved to bob */
+	EXPECT_EQ_INT(db_principal_get(db, "bob@EX.COM", &a, g), ORTH_OK);
+	g->hist[0] = al->hist[0];
+	g->nhist = 1;
+	EXPECT_EQ_INT(db_principal_put(db, g, DB_PUT_REPLACE), ORTH_OK);
+	err[0] = '\0';
+	EXPECT_EQ_INT(db_verify(db, &v, err, sizeof(err)), ORTH_E_INTEGRITY);
+	EXPECT(strstr(err, "bob@EX.COM: password history entry 1") != NULL);
+	EXPECT_EQ_INT(db_principal_put(db, bo, DB_PUT_REPLACE), ORTH_OK);
+
+	/* the load path: the swapped record, an unknown enctype, another
+	 * realm's name, garbage, a duplicate */
+	tmp = al->keysets[0].keys[0];
+	al->keysets[0].keys[0] = bo->keysets[0].keys[0];
+	EXPECT_EQ_INT(db_entry_encode(al, rec, sizeof(rec), &len), ORTH_OK);
+	al->keysets[0].keys[0] = tmp;
+	EXPECT_EQ_INT(db_txn_begin(db, &t), ORTH_OK);
+	EXPECT_EQ_INT(db_txn_clear(t), ORTH_OK);
+	err[0] = '\0';
+	EXPECT_EQ_INT(db_txn_put_raw(t, rec, len, DB_PUT_NEW, err, sizeof(err)), ORTH_E_INTEGRITY);
+	EXPECT(strstr(err, "alice@EX.COM") != NULL && strstr(err, "another principal") != NULL);
+	al->keysets[0].keys[0].enctype = 99;
+	EXPECT_EQ_INT(db_entry_encode(al, rec, sizeof(rec), &len), ORTH_OK);
+	EXPECT_EQ_INT(db_txn_put_raw(t, rec, len, DB_PUT_NEW, err, sizeof(err)), ORTH_E_ENCTYPE);
+	EXPECT(strstr(err, "alice@EX.COM: kvno 1: unknown enctype 99") != NULL);
+	al->keysets[0].keys[0].enctype = 18;
+	al->name = "alice@OTHER.COM";
+	EXPECT_EQ_INT(db_entry_encode(al, rec, sizeof(rec), &len), ORTH_OK);
+	EXPECT_EQ_INT(db_txn_put_raw(t, rec, len, DB_PUT_NEW, err, sizeof(err)), ORTH_E_BADNAME);
+	EXPECT(strstr(err, "not a principal of realm EX.COM") != NULL);
+	al->name = "alice\\@EX.COM"; /* an escaped '@': no realm at all */
+	EXPECT_EQ_INT(db_entry_encode(al, rec, sizeof(rec), &len), ORTH_OK);
+	EXPECT_EQ_INT(db_txn_put_raw(t, rec, len, DB_PUT_NEW, err, sizeof(err)), ORTH_E_BADNAME);
+	al->name = "alice@EX.COM";
+	EXPECT_EQ_INT(db_txn_put_raw(t, (const uint8_t *)"\x01\x00", 2, DB_PUT_NEW, err, sizeof(err)),
+		      ORTH_E_TRUNCATED);
+	EXPECT(strstr(err, "not a principal record") != NULL);
+	EXPECT_EQ_INT(db_entry_encode(al, rec, sizeof(rec), &len), ORTH_OK);
+	EXPECT_EQ_INT(db_txn_put_raw(t, rec, len, DB_PUT_NEW, err, sizeof(err)), ORTH_OK);
+	EXPECT_EQ_INT(db_txn_put_raw(t, rec, len, DB_PUT_NEW, err, sizeof(err)), ORTH_E_EXISTS);
+	EXPECT(strstr(err, "appears twice") != NULL);
+	db_txn_abort(t);
+	t = NULL;
+
+	/* version 2 records: raw keys, history without kvno */
+	{
+		struct db_entry *c = calloc(1, sizeof(*c));
+		struct crypto_key *kc = NULL, *kch = NULL;
+
+		memset(&ks, 0, sizeof(ks));
+		ks.kvno = 3;
+		ks.nkeys = 1;
+		kc = raw_key(db, "EX.COMcarol", &a, &ks.keys[0]);
+		c->name = "carol@EX.COM";
+		c->mod_by = c->policy = "";
+		EXPECT_EQ_INT(db_entry_add_keyset(c, &ks, 0), ORTH_OK);
+		kch = raw_key(db, "EX.COMcarol", &a, &c->hist[0]);
+		c->nhist = 1;
+		len = encode_v2(c, rec, sizeof(rec));
+		EXPECT_EQ_INT(rec[0], 2);
+		/* the load path takes it as it is */
+		EXPECT_EQ_INT(db_txn_begin(db, &t), ORTH_OK);
+		EXPECT_EQ_INT(db_txn_put_raw(t, rec, len, DB_PUT_NEW, err, sizeof(err)), ORTH_OK);
+		EXPECT_EQ_INT(db_txn_commit(t), ORTH_OK);
+		t = NULL;
+		/* read as before */
+		EXPECT_EQ_INT(db_principal_get(db, "carol@EX.COM", &a, g), ORTH_OK);
+		EXPECT_EQ_INT(g->keysets[0].keys[0].seal, DB_SEAL_RAW);
+		EXPECT_EQ_INT(db_entry_key(db, g, 18, 0, &out, NULL, NULL), ORTH_OK);
+		EXPECT(out != NULL && same_key(out, kc));
+		crypto_key_free(out);
+		out = NULL;
+		EXPECT_EQ_INT(db_key_unseal(db, "carol@EX.COM", &g->hist[0], &out), ORTH_OK);
+		EXPECT(out != NULL && same_key(out, kch));
+		crypto_key_free(out);
+		out = NULL;
+		/* verify names it */
+		v = (struct db_verify){.unbound = unbound_seen, .arg = seen};
+		EXPECT_EQ_INT(db_verify(db, &v, err, sizeof(err)), ORTH_OK);
+		EXPECT_EQ_INT(v.unbound_entries, 1);
+		EXPECT_EQ_INT(v.unbound_keys, 2);
+		EXPECT(strcmp(seen, "carol@EX.COM:2 ") == 0);
+		/* rebinding binds key set and history, same keys */
+		v = (struct db_verify){.rebind = true};
+		EXPECT_EQ_INT(db_verify(db, &v, err, sizeof(err)), ORTH_OK);
+		EXPECT_EQ_INT(v.rebound, 1);
+		EXPECT_EQ_INT(db_principal_get(db, "carol@EX.COM", &a, g), ORTH_OK);
+		EXPECT_EQ_INT(g->keysets[0].keys[0].seal, DB_SEAL_BOUND);
+		EXPECT_EQ_INT(g->hist[0].seal, DB_SEAL_BOUND);
+		EXPECT_EQ_INT(db_entry_key(db, g, 18, 0, &out, NULL, NULL), ORTH_OK);
+		EXPECT(out != NULL && same_key(out, kc));
+		crypto_key_free(out);
+		out = NULL;
+		EXPECT_EQ_INT(db_key_unseal(db, "carol@EX.COM", &g->hist[0], &out), ORTH_OK);
+		EXPECT(out != NULL && same_key(out, kch));
+		crypto_key_free(out);
+		out = NULL;
+		v = (struct db_verify){0};
+		EXPECT_EQ_INT(db_verify(db, &v, err, sizeof(err)), ORTH_OK);
+		EXPECT_EQ_INT(v.unbound_entries, 0);
+		/* any write binds too: dave, version 2, gets an attribute */
+		c->name = "dave@EX.COM";
+		len = encode_v2(c, rec, sizeof(rec));
+		EXPECT_EQ_INT(db_txn_begin(db, &t), ORTH_OK);
+		EXPECT_EQ_INT(db_txn_put_raw(t, rec, len, DB_PUT_NEW, err, sizeof(err)), ORTH_OK);
+		EXPECT_EQ_INT(db_txn_commit(t), ORTH_OK);
+		t = NULL;
+		EXPECT_EQ_INT(db_principal_get(db, "dave@EX.COM", &a, g), ORTH_OK);
+		g->attributes |= DB_ATTR_REQUIRES_PREAUTH;
+		EXPECT_EQ_INT(db_principal_put(db, g, DB_PUT_REPLACE), ORTH_OK);
+		EXPECT_EQ_INT(g->keysets[0].keys[0].seal, DB_SEAL_RAW); /* the caller's copy */
+		EXPECT_EQ_INT(db_principal_get(db, "dave@EX.COM", &a, g), ORTH_OK);
+		EXPECT_EQ_INT(g->keysets[0].keys[0].seal, DB_SEAL_BOUND);
+		EXPECT_EQ_INT(db_entry_key(db, g, 18, 0, &out, NULL, NULL), ORTH_OK);
+		EXPECT(out != NULL && same_key(out, kc));
+		crypto_key_free(out);
+		out = NULL;
+		/* a raw key that does not decrypt stays as it is, and refused */
+		{
+			uint8_t bad[128];
+			memcpy(bad, c->keysets[0].keys[0].enc, c->keysets[0].keys[0].enc_len);
+			bad[20] ^= 1;
+			c->keysets[0].keys[0].enc = bad;
+			c->name = "erin@EX.COM";
+			EXPECT_EQ_INT(db_principal_put(db, c, DB_PUT_NEW), ORTH_OK);
+			EXPECT_EQ_INT(db_principal_get(db, "erin@EX.COM", &a, g), ORTH_OK);
+			EXPECT_EQ_INT(g->keysets[0].keys[0].seal, DB_SEAL_RAW);
+			EXPECT_EQ_INT(g->hist[0].seal, DB_SEAL_BOUND);
+			EXPECT_EQ_INT(db_entry_key(db, g, 18, 0, &out, NULL, NULL), ORTH_E_MASTERKEY);
+			err[0] = '\0';
+			EXPECT_EQ_INT(db_verify(db, &v, err, sizeof(err)), ORTH_E_MASTERKEY);
+			EXPECT(strstr(err, "erin@EX.COM: kvno 3") != NULL &&
+			       strstr(err, "does not decrypt") != NULL);
+		}
+		crypto_key_free(kc);
+		crypto_key_free(kch);
+		free(c);
+	}
+
+	db_close(db);
+	crypto_key_free(ka);
+	crypto_key_free(kb);
+	crypto_key_free(kh);
+	db_remove_files(path);
+	unlink(stash);
+	arena_free(&a);
+	free(al);
+	free(bo);
+	free(g);
+}
+
 int
 main(void)
 {
@@ -214,7 +581,6 @@ main(void)
 	struct db_keyset ks;
 	struct db_txn *t = NULL;
 	uint32_t kvno = 0;
-	size_t n = 0;
 	const uint8_t *kb, *ob;
 	size_t kl, ol;
 
@@ -235,8 +601,8 @@ main(void)
 	memset(&ks, 0, sizeof(ks));
 	ks.kvno = 5;
 	ks.nkeys = 1;
-	EXPECT_EQ_INT(db_key_seal(db, k, DB_SALT_NORMAL, (const uint8_t *)"EX.COMbob", 9, NULL, 0,
-				  &a, &ks.keys[0]),
+	EXPECT_EQ_INT(db_key_seal(db, "bob@EX.COM", 5, k, DB_SALT_NORMAL,
+				  (const uint8_t *)"EX.COMbob", 9, NULL, 0, &a, &ks.keys[0]),
 		      ORTH_OK);
 	e->name = "bob@EX.COM";
 	e->mod_by = "";
@@ -285,8 +651,18 @@ main(void)
 	EXPECT_EQ_INT(db_principal_get(db, "rob@EX.COM", &a, g), ORTH_OK);
 	EXPECT(strcmp(g->name, "rob@EX.COM") == 0);
 	EXPECT_EQ_INT(db_principal_rename(db, "bob@EX.COM", "x@EX.COM"), ORTH_E_NOTFOUND);
-	EXPECT_EQ_INT(db_verify(db, &n, err, sizeof(err)), ORTH_OK);
-	EXPECT_EQ_INT(n, 1);
+	/* the rename sealed the keys again for the new name */
+	EXPECT_EQ_INT(db_principal_get(db, "rob@EX.COM", &a, g), ORTH_OK);
+	EXPECT_EQ_INT(db_entry_key(db, g, 18, 0, &out, NULL, NULL), ORTH_OK);
+	ob = out ? crypto_key_bytes(out, &ol) : NULL;
+	EXPECT(ob != NULL && kl == ol && memcmp(kb, ob, kl) == 0);
+	crypto_key_free(out);
+	out = NULL;
+	{
+		struct db_verify v = {0};
+		EXPECT_EQ_INT(db_verify(db, &v, err, sizeof(err)), ORTH_OK);
+		EXPECT_EQ_INT(v.count, 1);
+	}
 	EXPECT_EQ_INT(db_principal_delete(db, "rob@EX.COM"), ORTH_OK);
 	EXPECT_EQ_INT(db_principal_delete(db, "rob@EX.COM"), ORTH_E_NOTFOUND);
 	db_reader_close(r);
@@ -321,6 +697,7 @@ main(void)
 	db_remove_files(path);
 	unlink(stash);
 	test_policies(dir);
+	test_binding(dir);
 	rmdir(dir);
 	arena_free(&a);
 	free(e);

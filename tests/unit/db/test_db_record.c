@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/writer.h"
 #include "db/db.h"
 #include "../test.h"
 
@@ -35,11 +36,14 @@ fill(struct db_entry *e)
 	e->nkeysets = 2;
 	e->keysets[0].kvno = 3;
 	e->keysets[0].nkeys = 2;
-	e->keysets[0].keys[0] = (struct db_key){18, DB_SALT_NORMAL, salt, 11, s2k, 4, enc1, 16};
-	e->keysets[0].keys[1] = (struct db_key){17, DB_SALT_NORMAL, salt, 11, NULL, 0, enc1, 8};
+	e->keysets[0].keys[0] =
+		(struct db_key){18, DB_SALT_NORMAL, salt, 11, s2k, 4, enc1, 16, DB_SEAL_BOUND, 3};
+	e->keysets[0].keys[1] =
+		(struct db_key){17, DB_SALT_NORMAL, salt, 11, NULL, 0, enc1, 8, DB_SEAL_RAW, 3};
 	e->keysets[1].kvno = 2;
 	e->keysets[1].nkeys = 1;
-	e->keysets[1].keys[0] = (struct db_key){20, DB_SALT_SPECIAL, salt, 3, NULL, 0, enc1, 12};
+	e->keysets[1].keys[0] =
+		(struct db_key){20, DB_SALT_SPECIAL, salt, 3, NULL, 0, enc1, 12, DB_SEAL_BOUND, 2};
 }
 
 static const char *seed_dir;
@@ -61,21 +65,87 @@ seed_write(const char *sub, const char *name, const uint8_t *b, size_t len)
 	fclose(f);
 }
 
-/* The version 1 encoding of e (no lockout state, no history), written by
- * hand as the code before version 2 did: old databases hold these. */
-static size_t
-encode_v1(const struct db_entry *e, uint8_t *buf, size_t cap)
+/*
+ * e as versions 1 and 2 wrote it (no seal byte, no history kvno; version 1
+ * without the lockout state and history), by hand as the code before
+ * version 3 did: old databases and dumps hold these.
+ */
+static void
+legacy_put16(struct writer *w, const void *p, size_t n)
 {
-	uint8_t tmp[4096];
-	size_t len = 0, tail;
+	writer_be16(w, (uint16_t)n);
+	writer_put(w, p, n);
+}
 
-	EXPECT_EQ_INT(db_entry_encode(e, tmp, sizeof(tmp), &len), ORTH_OK);
-	/* version 2 appends u32 + 2 x i64 + u8 (+ history) */
-	tail = 4 + 8 + 8 + 1;
-	EXPECT(e->nhist == 0 && len > tail && len - tail <= cap);
-	memcpy(buf, tmp, len - tail);
-	buf[0] = 1;
-	return len - tail;
+static void
+legacy_i64(struct writer *w, int64_t v)
+{
+	writer_be32(w, (uint32_t)((uint64_t)v >> 32));
+	writer_be32(w, (uint32_t)v);
+}
+
+static void
+legacy_key(struct writer *w, const struct db_key *k)
+{
+	writer_be32(w, (uint32_t)k->enctype);
+	writer_be16(w, k->salt_type);
+	legacy_put16(w, k->salt, k->salt_len);
+	legacy_put16(w, k->s2kparams, k->s2kparams_len);
+	legacy_put16(w, k->enc, k->enc_len);
+}
+
+static size_t
+encode_legacy(const struct db_entry *e, uint8_t version, uint8_t *buf, size_t cap)
+{
+	struct writer w;
+
+	writer_init(&w, buf, cap);
+	writer_u8(&w, version);
+	legacy_put16(&w, e->name, strlen(e->name));
+	writer_be32(&w, e->attributes);
+	legacy_i64(&w, e->max_life);
+	legacy_i64(&w, e->max_renew);
+	legacy_i64(&w, e->princ_expire);
+	legacy_i64(&w, e->pw_expire);
+	legacy_i64(&w, e->last_pw_change);
+	legacy_i64(&w, e->mod_time);
+	legacy_put16(&w, e->mod_by, strlen(e->mod_by));
+	legacy_put16(&w, e->policy, strlen(e->policy));
+	writer_u8(&w, (uint8_t)e->nkeysets);
+	for (size_t i = 0; i < e->nkeysets; i++) {
+		writer_be32(&w, e->keysets[i].kvno);
+		writer_u8(&w, (uint8_t)e->keysets[i].nkeys);
+		for (size_t j = 0; j < e->keysets[i].nkeys; j++)
+			legacy_key(&w, &e->keysets[i].keys[j]);
+	}
+	if (version >= 2) {
+		writer_be32(&w, e->fail_count);
+		legacy_i64(&w, e->last_failed);
+		legacy_i64(&w, e->last_success);
+		writer_u8(&w, (uint8_t)e->nhist);
+		for (size_t i = 0; i < e->nhist; i++)
+			legacy_key(&w, &e->hist[i]);
+	}
+	EXPECT_EQ_INT(writer_err(&w), ORTH_OK);
+	return w.len;
+}
+
+/* The committed fuzz seed of that name (made by the code of its version),
+ * into buf; 0 when absent. */
+static size_t
+seed_read(const char *name, uint8_t *buf, size_t cap)
+{
+	char path[1024];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/fuzz/corpus/db_record/%s", SRCDIR, name);
+	f = fopen(path, "rb");
+	if (f == NULL)
+		return 0;
+	n = fread(buf, 1, cap, f);
+	fclose(f);
+	return n;
 }
 
 static void
@@ -96,24 +166,24 @@ fill_policy(struct db_policy *p)
 	p->allowed_enctypes[1] = 20;
 }
 
-/* Version 2: the lockout state and the password history; version 1
- * records still decode. */
+/* Version 3: seals and history kvnos; the lockout state and the password
+ * history (since version 2); version 1 and 2 records still decode. */
 static void
-test_v2(struct arena *a)
+test_versions(struct arena *a)
 {
 	struct db_entry *e = calloc(1, sizeof(*e)), *d = calloc(1, sizeof(*d));
-	uint8_t buf[8192], buf2[8192];
-	size_t len = 0, len2 = 0;
+	uint8_t buf[8192], buf2[8192], old[8192];
+	size_t len = 0, len2 = 0, old_len;
 
 	fill(e);
 	e->fail_count = 4;
 	e->last_failed = 1800000000;
 	e->last_success = -1;
 	e->nhist = 2;
-	e->hist[0] = (struct db_key){18, DB_SALT_NORMAL, salt, 11, NULL, 0, enc1, 16};
-	e->hist[1] = (struct db_key){17, DB_SALT_SPECIAL, salt, 5, s2k, 4, enc1, 7};
+	e->hist[0] = (struct db_key){18, DB_SALT_NORMAL, salt, 11, NULL, 0, enc1, 16, DB_SEAL_BOUND, 7};
+	e->hist[1] = (struct db_key){17, DB_SALT_SPECIAL, salt, 5, s2k, 4, enc1, 7, DB_SEAL_RAW, 0};
 	EXPECT_EQ_INT(db_entry_encode(e, buf, sizeof(buf), &len), ORTH_OK);
-	EXPECT_EQ_INT(buf[0], 2);
+	EXPECT_EQ_INT(buf[0], 3);
 	arena_reset(a);
 	EXPECT_EQ_INT(db_entry_decode(buf, len, a, d), ORTH_OK);
 	EXPECT_EQ_INT(d->fail_count, 4);
@@ -125,9 +195,17 @@ test_v2(struct arena *a)
 	EXPECT_EQ_INT(d->hist[1].s2kparams_len, 4);
 	EXPECT(d->hist[0].s2kparams == NULL);
 	EXPECT_MEM(d->hist[1].enc, enc1, 7);
+	/* seals and the kvnos keys are bound to */
+	EXPECT_EQ_INT(d->hist[0].seal, DB_SEAL_BOUND);
+	EXPECT_EQ_INT(d->hist[0].kvno, 7);
+	EXPECT_EQ_INT(d->hist[1].seal, DB_SEAL_RAW);
+	EXPECT_EQ_INT(d->keysets[0].keys[0].seal, DB_SEAL_BOUND);
+	EXPECT_EQ_INT(d->keysets[0].keys[1].seal, DB_SEAL_RAW);
+	EXPECT_EQ_INT(d->keysets[0].keys[1].kvno, 3);
+	EXPECT_EQ_INT(d->keysets[1].keys[0].kvno, 2);
 	EXPECT_EQ_INT(db_entry_encode(d, buf2, sizeof(buf2), &len2), ORTH_OK);
 	EXPECT(len2 == len && memcmp(buf, buf2, len) == 0);
-	seed_write("db_record", "v2_lockout_history", buf, len);
+	seed_write("db_record", "v3_seals_history", buf, len);
 	/* every truncation fails; so does a byte more */
 	for (size_t cut = 0; cut < len; cut++) {
 		arena_reset(a);
@@ -141,28 +219,76 @@ test_v2(struct arena *a)
 	e->nhist = 2;
 	EXPECT_EQ_INT(db_entry_encode(e, buf, sizeof(buf), &len), ORTH_OK);
 	{
-		/* nhist: the byte before the two history entries */
-		size_t at = len - (4 + 2 + 2 + 11 + 2 + 0 + 2 + 16) - (4 + 2 + 2 + 5 + 2 + 4 + 2 + 7) - 1;
+		/* nhist: the byte before the two history entries (kvno, key
+		 * with its seal byte) */
+		size_t at = len - (4 + 4 + 2 + 2 + 11 + 2 + 0 + 1 + 2 + 16) -
+			    (4 + 4 + 2 + 2 + 5 + 2 + 4 + 1 + 2 + 7) - 1;
 		EXPECT_EQ_INT(buf[at], 2);
 		buf[at] = DB_MAX_HISTORY + 1;
 		arena_reset(a);
 		EXPECT_EQ_INT(db_entry_decode(buf, len, a, d), ORTH_E_LIMIT);
+		buf[at] = 2;
+		/* an unknown seal: refused by the decoder and the encoder */
+		EXPECT_EQ_INT(buf[len - 2 - 7 - 1], DB_SEAL_RAW);
+		buf[len - 2 - 7 - 1] = 2;
+		arena_reset(a);
+		EXPECT_EQ_INT(db_entry_decode(buf, len, a, d), ORTH_E_MALFORMED);
+		e->hist[1].seal = 2;
+		EXPECT_EQ_INT(db_entry_encode(e, buf, sizeof(buf), &len2), ORTH_E_RANGE);
+		e->hist[1].seal = DB_SEAL_RAW;
 	}
+
+	/* a version 2 record (what the code before binding stored): decodes
+	 * with raw keys and history kvnos 0, encodes as version 3 */
+	old_len = encode_legacy(e, 2, old, sizeof(old));
+	{
+		/* the same bytes as the seed the version 2 code wrote */
+		uint8_t seed[8192];
+		size_t seed_len = seed_read("v2_lockout_history", seed, sizeof(seed));
+		EXPECT(seed_len == old_len && memcmp(seed, old, old_len) == 0);
+	}
+	arena_reset(a);
+	EXPECT_EQ_INT(db_entry_decode(old, old_len, a, d), ORTH_OK);
+	EXPECT_EQ_INT(d->fail_count, 4);
+	EXPECT_EQ_INT(d->nhist, 2);
+	EXPECT_EQ_INT(d->hist[0].seal, DB_SEAL_RAW);
+	EXPECT_EQ_INT(d->hist[0].kvno, 0);
+	EXPECT_EQ_INT(d->keysets[0].keys[0].seal, DB_SEAL_RAW);
+	EXPECT_EQ_INT(d->keysets[0].keys[0].kvno, 3);
+	EXPECT_MEM(d->hist[1].enc, enc1, 7);
+	EXPECT_EQ_INT(db_entry_encode(d, buf2, sizeof(buf2), &len2), ORTH_OK);
+	EXPECT_EQ_INT(buf2[0], 3);
+	/* one seal byte per key (3 + 2) and a kvno per history entry (2) */
+	EXPECT_EQ_INT(len2, old_len + 5 + 2 * 4);
+	/* a version 2 record read as version 3 (and the reverse) fails */
+	old[0] = 3;
+	arena_reset(a);
+	EXPECT(db_entry_decode(old, old_len, a, d) != ORTH_OK);
+	buf2[0] = 2;
+	arena_reset(a);
+	EXPECT(db_entry_decode(buf2, len2, a, d) != ORTH_OK);
+
 	/* a version 1 record: decodes with zero lockout state and history,
-	 * encodes as version 2 with the same fields */
+	 * encodes as version 3 with the same fields */
 	fill(e);
-	len = encode_v1(e, buf, sizeof(buf));
-	seed_write("db_record", "v1_two_keysets", buf, len);
+	len = encode_legacy(e, 1, buf, sizeof(buf));
+	{
+		uint8_t seed[8192];
+		size_t seed_len = seed_read("v1_two_keysets", seed, sizeof(seed));
+		EXPECT(seed_len == len && memcmp(seed, buf, len) == 0);
+	}
 	arena_reset(a);
 	EXPECT_EQ_INT(db_entry_decode(buf, len, a, d), ORTH_OK);
 	EXPECT_EQ_INT(d->fail_count, 0);
 	EXPECT_EQ_INT(d->last_failed, 0);
 	EXPECT_EQ_INT(d->nhist, 0);
 	EXPECT_EQ_INT(d->keysets[1].kvno, 2);
+	EXPECT_EQ_INT(d->keysets[1].keys[0].seal, DB_SEAL_RAW);
 	EXPECT_EQ_INT(db_entry_encode(d, buf2, sizeof(buf2), &len2), ORTH_OK);
-	EXPECT_EQ_INT(buf2[0], 2);
-	EXPECT(len2 == len + 21 && memcmp(buf + 1, buf2 + 1, len - 1) == 0);
+	EXPECT_EQ_INT(buf2[0], 3);
+	EXPECT_EQ_INT(len2, len + 3 + 21);
 	/* a version 1 record with the version 2 fields after it: trailing */
+	len2 = encode_legacy(d, 2, buf2, sizeof(buf2));
 	buf2[0] = 1;
 	arena_reset(a);
 	EXPECT_EQ_INT(db_entry_decode(buf2, len2, a, d), ORTH_E_TRAILING);
@@ -170,7 +296,7 @@ test_v2(struct arena *a)
 	buf2[0] = 2;
 	arena_reset(a);
 	EXPECT_EQ_INT(db_entry_decode(buf2, len, a, d), ORTH_E_TRUNCATED);
-	buf2[0] = 3;
+	buf2[0] = 4;
 	EXPECT_EQ_INT(db_entry_decode(buf2, len2, a, d), ORTH_E_RANGE);
 	free(e);
 	free(d);
@@ -418,7 +544,7 @@ main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "--write-seeds") == 0)
 		seed_dir = argv[2];
-	test_v2(&a);
+	test_versions(&a);
 	test_policy(&a);
 
 	arena_free(&a);

@@ -1,9 +1,12 @@
 /* test_keytab.c - MIT keytab v2 (src/client/keytab.c): round trips and
  * hostile files. */
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "client/keytab.h"
@@ -22,6 +25,188 @@ make_entry(struct keytab_entry *e, const char *name, uint32_t kvno, int32_t et,
 	e->enctype = et;
 	e->key = key;
 	e->key_len = klen;
+}
+
+/* ---- one keytab, several processes (issue 14, defect 4) ---- */
+
+static int
+wait_child(pid_t pid, int ms)
+{
+	int st = 0;
+
+	for (int i = 0; i < ms / 10; i++) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+		if (r == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		if (r < 0)
+			return -2;  /* reaped already (by a check that failed) */
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+static size_t
+count_entries(const char *path)
+{
+	struct keytab kt;
+	size_t n = 0;
+
+	if (keytab_read(path, &kt) == ORTH_OK)
+		n = kt.n;
+	keytab_free(&kt);
+	return n;
+}
+
+/* keytab_parallel_append: 12 processes append 5 entries each at once. */
+static void
+test_parallel_append(const char *dir)
+{
+	char path[256];
+	static const uint8_t key[32];
+	pid_t pids[12];
+
+	snprintf(path, sizeof(path), "%s/par.kt", dir);
+	for (int w = 0; w < 12; w++) {
+		pids[w] = fork();
+		if (pids[w] == 0) {
+			int bad = 0;
+			for (int k = 0; k < 5; k++) {
+				char name[64];
+				struct keytab_entry e;
+				snprintf(name, sizeof(name), "host/w%d-%d", w, k);
+				make_entry(&e, name, 1, 18, key, 32);
+				bad += keytab_append(path, &e, 1) != ORTH_OK;
+			}
+			_exit(bad);
+		}
+	}
+	for (int w = 0; w < 12; w++)
+		EXPECT_EQ_INT(wait_child(pids[w], 60000), 0);
+	EXPECT_EQ_INT(count_entries(path), 60);
+	unlink(path);
+}
+
+/* keytab_lock_mit: our append waits for a lock MIT's ktutil or kadmin
+ * holds (POSIX or OFD), and what MIT appends meanwhile survives. */
+static void
+test_lock_mit(const char *dir)
+{
+	char path[256];
+	static const uint8_t key[32];
+
+	snprintf(path, sizeof(path), "%s/lock.kt", dir);
+	for (int ofd = 0; ofd < 2; ofd++) {
+		struct keytab_entry e, mit;
+		struct flock fl;
+		uint8_t rec[512];
+		struct writer w;
+		pid_t pid;
+		int fd;
+
+		make_entry(&e, "host/first", 1, 18, key, 32);
+		EXPECT_EQ_INT(keytab_append(path, &e, 1), ORTH_OK);
+		make_entry(&mit, "host/mit", 1, 18, key, 32);
+		writer_init(&w, rec, sizeof(rec));
+		EXPECT_EQ_INT(keytab_entry_encode(&mit, &w), ORTH_OK);
+		fd = open(path, O_RDWR | O_APPEND);
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		EXPECT(fd >= 0 && fcntl(fd, ofd ? F_OFD_SETLKW : F_SETLKW, &fl) == 0);
+		pid = fork();
+		if (pid == 0) {
+			make_entry(&e, "host/ours", 1, 18, key, 32);
+			_exit(keytab_append(path, &e, 1) == ORTH_OK ? 0 : 1);
+		}
+		usleep(300000);
+		EXPECT_EQ_INT(waitpid(pid, NULL, WNOHANG), 0);  /* it waits */
+		EXPECT(write(fd, rec, w.len) == (ssize_t)w.len);
+		fl.l_type = F_UNLCK;
+		fcntl(fd, ofd ? F_OFD_SETLKW : F_SETLKW, &fl);
+		close(fd);
+		EXPECT_EQ_INT(wait_child(pid, 5000), 0);
+		EXPECT_EQ_INT(count_entries(path), 3);
+		unlink(path);
+	}
+}
+
+/* keytab_keeps_mode_group_symlink: an update changes the keytab in place:
+ * mode, owner and group stay; a symlink is written through, and a
+ * dangling one creates nothing (as MIT). */
+static void
+test_in_place(const char *dir)
+{
+	char path[256], link[256], dangling[256], target[256];
+	static const uint8_t key[32];
+	struct keytab_entry e[2];
+	size_t removed = 0;
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/mode.kt", dir);
+	make_entry(&e[0], "host/a", 1, 18, key, 32);
+	make_entry(&e[1], "host/b", 1, 18, key, 32);
+	EXPECT_EQ_INT(keytab_append(path, &e[0], 1), ORTH_OK);
+	EXPECT_EQ_INT(chmod(path, 0640), 0);
+	if (geteuid() == 0)
+		EXPECT_EQ_INT(chown(path, 0, 1), 0);  /* root:daemon */
+	EXPECT_EQ_INT(keytab_append(path, &e[1], 1), ORTH_OK);
+	EXPECT(stat(path, &st) == 0 && (st.st_mode & 0777) == 0640);
+	if (geteuid() == 0)
+		EXPECT(st.st_uid == 0 && st.st_gid == 1);
+	EXPECT_EQ_INT(keytab_remove(path, &e[0].princ, 0, &removed), ORTH_OK);
+	EXPECT_EQ_INT(removed, 1);
+	EXPECT(stat(path, &st) == 0 && (st.st_mode & 0777) == 0640);
+	if (geteuid() == 0)
+		EXPECT(st.st_uid == 0 && st.st_gid == 1);
+	EXPECT_EQ_INT(count_entries(path), 1);
+
+	snprintf(link, sizeof(link), "%s/link.kt", dir);
+	EXPECT_EQ_INT(symlink(path, link), 0);
+	EXPECT_EQ_INT(keytab_append(link, &e[0], 1), ORTH_OK);
+	EXPECT(lstat(link, &st) == 0 && S_ISLNK(st.st_mode));
+	EXPECT_EQ_INT(count_entries(path), 2);
+	EXPECT_EQ_INT(keytab_remove(link, &e[1].princ, 0, &removed), ORTH_OK);
+	EXPECT(lstat(link, &st) == 0 && S_ISLNK(st.st_mode));
+	EXPECT_EQ_INT(count_entries(path), 1);
+
+	snprintf(dangling, sizeof(dangling), "%s/dangling.kt", dir);
+	snprintf(target, sizeof(target), "%s/nowhere.kt", dir);
+	EXPECT_EQ_INT(symlink(target, dangling), 0);
+	EXPECT_EQ_INT(keytab_append(dangling, &e[0], 1), ORTH_E_NOTFOUND);
+	EXPECT(lstat(dangling, &st) == 0 && S_ISLNK(st.st_mode));
+	EXPECT(stat(target, &st) != 0);
+	unlink(dangling);
+	unlink(link);
+	unlink(path);
+}
+
+/* keytab_eacces: a keytab we may not write is a permission error. */
+static void
+test_eacces(const char *dir)
+{
+	char path[256];
+	static const uint8_t key[32];
+	struct keytab_entry e;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/root.kt", dir);
+	make_entry(&e, "host/a", 1, 18, key, 32);
+	EXPECT_EQ_INT(keytab_append(path, &e, 1), ORTH_OK);
+	EXPECT_EQ_INT(chmod(dir, 0755), 0);
+	EXPECT_EQ_INT(chmod(path, 0644), 0);
+	pid = fork();
+	if (pid == 0) {
+		if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+			_exit(100);
+		if (geteuid() != 0)
+			chmod(path, 0444);
+		_exit(strcmp(orth_err_str(keytab_append(path, &e, 1)),
+			     "permission denied") != 0);
+	}
+	EXPECT_EQ_INT(wait_child(pid, 10000), 0);
+	chmod(dir, 0700);
+	unlink(path);
 }
 
 int
@@ -167,6 +352,10 @@ main(void)
 		EXPECT(stat(path, &st) == 0 && st.st_size == 12);
 	}
 	unlink(path);
+	test_parallel_append(dir);
+	test_lock_mit(dir);
+	test_in_place(dir);
+	test_eacces(dir);
 	rmdir(dir);
 	arena_free(&A);
 	return test_done("keytab");

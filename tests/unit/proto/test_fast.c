@@ -1,5 +1,6 @@
 /*
- * test_fast.c - src/proto/fast.h: KRB-FX-CF2 against MIT's known answers,
+ * test_fast.c - src/proto/fast.h: KRB-FX-CF2 (crypto_key_cf2) against
+ * MIT's known answers,
  * the PA-FX-FAST [0] wrapper with malformed bytes, the FAST response
  * sealed in the armor key, and the RFC 6806 checksum; the FAST types of
  * krb5.asn1 under every truncation and byte change.
@@ -227,7 +228,7 @@ test_cf2_vectors(void)
 		const uint8_t *got;
 
 		EXPECT(k1 != NULL && k2 != NULL);
-		EXPECT(proto_fx_cf2(k1, "a", k2, "b", &out) == ORTH_OK);
+		EXPECT(crypto_key_cf2(k1, "a", k2, "b", &out) == ORTH_OK);
 		if (out != NULL) {
 			got = crypto_key_bytes(out, &gl);
 			EXPECT_EQ_INT(crypto_key_enctype(out), v[i].enctype);
@@ -247,12 +248,12 @@ test_cf2_mixed(void)
 	struct crypto_key *k1 = s2k(17, "key1"), *k2 = s2k(20, "key2"), *out = NULL, *out2 = NULL;
 	size_t len = 0;
 
-	EXPECT(proto_fx_cf2(k1, "a", k2, "b", &out) == ORTH_OK);
+	EXPECT(crypto_key_cf2(k1, "a", k2, "b", &out) == ORTH_OK);
 	EXPECT(out != NULL && crypto_key_enctype(out) == 17);
 	if (out != NULL)
 		(void)crypto_key_bytes(out, &len);
 	EXPECT_EQ_INT(len, 16);
-	EXPECT(proto_fx_cf2(k2, "a", k1, "b", &out2) == ORTH_OK);
+	EXPECT(crypto_key_cf2(k2, "a", k1, "b", &out2) == ORTH_OK);
 	EXPECT(out2 != NULL && crypto_key_enctype(out2) == 20);
 	crypto_key_free(out);
 	crypto_key_free(out2);

@@ -1,0 +1,80 @@
+/*
+ * prfplus.c - PRF+ and KRB-FX-CF2 (RFC 6113 §5.1) over the RFC 3961 PRF of
+ * crypto.c: the key derivations that FAST (armor keys) and SPAKE (RFC 9588
+ * §6, K'[n]) are built from.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "crypto.h"
+
+/* RFC 6113 §5.1: the counter is one octet, so at most 255 PRF outputs. */
+#define PRF_PLUS_MAX_BLOCKS 255
+
+orth_err
+crypto_prf_plus(struct crypto_key *key, const uint8_t *in, size_t in_len,
+		uint8_t *out, size_t out_len)
+{
+	uint8_t block[CRYPTO_MAX_PRF_LEN];
+	uint8_t *input = NULL;
+	size_t prf_len, block_len = 0, done = 0, n;
+	unsigned counter;
+	orth_err ret = ORTH_OK;
+
+	CHECK(key != NULL && (out != NULL || out_len == 0), ORTH_E_INTERNAL);
+	CHECK(in != NULL || in_len == 0, ORTH_E_INTERNAL);
+	prf_len = crypto_enctype_prf_len(crypto_key_enctype(key));
+	CHECK(prf_len != 0, ORTH_E_ENCTYPE);
+	CHECK(out_len <= PRF_PLUS_MAX_BLOCKS * prf_len, ORTH_E_RANGE);
+	CHECK(in_len < SIZE_MAX, ORTH_E_RANGE);
+	CHECK((input = malloc(in_len + 1)) != NULL, ORTH_E_NOMEM);
+	if (in_len > 0)
+		memcpy(input + 1, in, in_len);
+	for (counter = 1; done < out_len; counter++) {
+		input[0] = (uint8_t)counter;
+		TRY(crypto_prf(key, input, in_len + 1, block, &block_len));
+		n = out_len - done < block_len ? out_len - done : block_len;
+		memcpy(out + done, block, n);
+		done += n;
+	}
+cleanup:
+	crypto_wipe(block, sizeof(block));
+	if (input != NULL) {
+		crypto_wipe(input, in_len + 1);
+		free(input);
+	}
+	/* No partial output: what was written is wiped. */
+	if (ret != ORTH_OK && done > 0)
+		crypto_wipe(out, done);
+	return ret;
+}
+
+orth_err
+crypto_key_cf2(struct crypto_key *k1, const char *pepper1, struct crypto_key *k2,
+	       const char *pepper2, struct crypto_key **out)
+{
+	uint8_t a[CRYPTO_MAX_KEY_LEN], b[CRYPTO_MAX_KEY_LEN];
+	int32_t enctype;
+	size_t len;
+	orth_err ret;
+
+	CHECK(k1 != NULL && k2 != NULL && pepper1 != NULL && pepper2 != NULL &&
+		      out != NULL,
+	      ORTH_E_INTERNAL);
+	enctype = crypto_key_enctype(k1);
+	/* For the AES enctypes the key-generation seed is the key itself
+	 * (RFC 3962 §6, RFC 8009 §5: random-to-key is the identity). */
+	len = crypto_enctype_keylen(enctype);
+	CHECK(len != 0 && len <= sizeof(a), ORTH_E_ENCTYPE);
+	TRY(crypto_prf_plus(k1, (const uint8_t *)pepper1, strlen(pepper1), a,
+			    len));
+	TRY(crypto_prf_plus(k2, (const uint8_t *)pepper2, strlen(pepper2), b,
+			    len));
+	for (size_t i = 0; i < len; i++)
+		a[i] ^= b[i];
+	TRY(crypto_key_new(enctype, a, len, out));
+cleanup:
+	crypto_wipe(a, sizeof(a));
+	crypto_wipe(b, sizeof(b));
+	return ret;
+}
