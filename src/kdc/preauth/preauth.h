@@ -12,8 +12,9 @@
  * What the driver (preauth.c) decides, so that no mechanism has to:
  *   - FAST required (the client's requires-fast attribute or the realm's
  *     requires_fast) and no armor: KDC_ERR_PREAUTH_REQUIRED whose
- *     METHOD-DATA offers PA-FX-FAST alone (what Windows answers, MS-KILE
- *     §3.3.5.7.x; a client holding an armor upgrades, MIT's does);
+ *     METHOD-DATA offers PA-FX-FAST alone (RFC 6113 has no error of its
+ *     own for it; this is what Windows KDCs answer, MS-KILE, and a client
+ *     holding an armor upgrades, MIT's does);
  *   - which mechanism runs: the first PA-DATA of the request (the inner
  *     one under FAST) whose type a usable mechanism of the table has; a
  *     mechanism marked KDC_PA_FAST_ONLY is usable only inside the tunnel;
