@@ -217,11 +217,15 @@ struct client_tgs_req {
 	KDC_REQ_BODY body;               /* what was asked */
 	struct crypto_key *subkey;       /* the authenticator subkey (owned) */
 	struct crypto_key *session_key;  /* the TGT session key (owned) */
+	/* The FAST armor key (RFC 6113 §5.4.1.1 implicit armor) the request
+	 * went through the tunnel with (owned); NULL: not armored. */
+	struct crypto_key *armor_key;
 };
 
 /* Build the TGS-REQ (PA-TGS-REQ AP-REQ with a checksum over the body,
- * usage 6, authenticator usage 7 with a fresh subkey).  *out:
- * client_tgs_req_free(). */
+ * usage 6, authenticator usage 7 with a fresh subkey), armored with the
+ * TGS's implicit FAST armor as MIT's library does (RFC 6113 §5.4.1.1).
+ * *out: client_tgs_req_free(). */
 orth_err client_tgs_req_build(struct client_ctx *ctx,
 			      const struct client_tgs_params *p,
 			      struct arena *a, struct client_tgs_req *out);
@@ -229,7 +233,9 @@ void client_tgs_req_free(struct client_tgs_req *r);
 
 /*
  * Check and decrypt a TGS-REP (usage 9 with the subkey, else 8 with the
- * session key) answering r: the nonce, and the service name and realm of
+ * session key; both strengthened when the reply came through the FAST
+ * tunnel, whose finished checksum must verify; an error through the
+ * tunnel is read from inside) answering r: the nonce, and the service name and realm of
  * the encrypted part and of the ticket must equal the request's
  * (CVE-2017-11103: the unencrypted ticket is not to be trusted), the
  * client the TGT's.  ORTH_E_POLICY with a message otherwise.

@@ -1105,6 +1105,7 @@ client_tgs_req_free(struct client_tgs_req *r)
 {
 	crypto_key_free(r->subkey);
 	crypto_key_free(r->session_key);
+	crypto_key_free(r->armor_key);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -1130,16 +1131,22 @@ client_tgs_req_build(struct client_ctx *ctx, const struct client_tgs_params *p,
 	size_t kl;
 	METHOD_DATA *md;
 	PA_DATA *pa;
+	KrbFastReq fr;
+	KrbFastArmoredReq ar;
+	uint8_t fck[CRYPTO_MAX_CKSUM_LEN];
+	size_t fckl = 0;
 
 	memset(&r, 0, sizeof(r));
 	memset(&req, 0, sizeof(req));
 	memset(&ap, 0, sizeof(ap));
 	memset(&auth, 0, sizeof(auth));
+	memset(&fr, 0, sizeof(fr));
+	memset(&ar, 0, sizeof(ar));
 	TRY(crypto_init());
 	sname = arena_alloc(a, sizeof(*sname));
 	rtime = arena_alloc(a, sizeof(*rtime));
 	md = arena_alloc(a, sizeof(*md));
-	pa = arena_alloc(a, sizeof(*pa));
+	pa = arena_alloc(a, 2 * sizeof(*pa));
 	CHECK(sname && rtime && md && pa, ORTH_E_LIMIT);
 	TRY(crypto_key_new(p->tgt->enctype, p->tgt->key.data, p->tgt->key.len,
 			   &r.session_key));
@@ -1204,10 +1211,24 @@ client_tgs_req_build(struct client_ctx *ctx, const struct client_tgs_params *p,
 	TRY(proto_seal(r.session_key, KU_TGS_REQ_AUTH, &asn1_Authenticator, &auth,
 		       a, &ap.authenticator));
 	TRY(der_encode_arena(&asn1_AP_REQ, &ap, a, &apder, &ap_len));
-	pa->padata_type = KRB5_PADATA_TGS_REQ;
-	pa->padata_value.data = apder;
-	pa->padata_value.len = ap_len;
-	md->len = 1;
+	pa[0].padata_type = KRB5_PADATA_TGS_REQ;
+	pa[0].padata_value.data = apder;
+	pa[0].padata_value.len = ap_len;
+	/* RFC 6113 §5.4.1.1, §5.4.2: every TGS-REQ through the tunnel, as
+	 * MIT's library sends them: the implicit armor KRB-FX-CF2(subkey,
+	 * TGT session key), the checksum over the AP-REQ (usage 50), the
+	 * body inside (usage 51).  A KDC without FAST ignores the padata
+	 * (RFC 4120 §5.2.7) and answers plainly. */
+	TRY(proto_fast_armor_key(r.subkey, r.session_key, &r.armor_key));
+	fr.req_body = r.body;
+	TRY(crypto_checksum_make(r.armor_key, KU_FAST_REQ_CHKSUM, apder, ap_len,
+				 &ar.req_checksum.cksumtype, fck, &fckl));
+	ar.req_checksum.checksum.data = fck;
+	ar.req_checksum.checksum.len = fckl;
+	TRY(proto_seal(r.armor_key, KU_FAST_ENC, &asn1_KrbFastReq, &fr, a, &ar.enc_fast_req));
+	pa[1].padata_type = KRB5_PADATA_FX_FAST;
+	TRY(proto_fast_req_encode(&ar, a, &pa[1].padata_value));
+	md->len = 2;
 	md->val = pa;
 	req.pvno = KRB5_PVNO;
 	req.msg_type = KRB5_MSG_TGS_REQ;
@@ -1236,14 +1257,35 @@ client_tgs_rep_process(struct client_ctx *ctx,
 	char cstr[PRINCIPAL_MAX_TEXT + 1], sstr[PRINCIPAL_MAX_TEXT + 1];
 	int tag = der_peek_application_tag(rep, rep_len);
 	struct ccache_cred c;
+	struct client_fast view;
+	struct crypto_key *strengthen = NULL, *sub2 = NULL, *ses2 = NULL;
 
 	memset(&c, 0, sizeof(c));
+	memset(&view, 0, sizeof(view));
+	view.key = r->armor_key;
 	TRY(client_princ_from_cc(&p->tgt->client, a, &client));
 	TRY(pname_from_principal(&client, a, &tgt_cname));
 	TRY(principal_unparse(&client, cstr, sizeof(cstr), NULL));
 	TRY(principal_unparse(p->server, sstr, sizeof(sstr), NULL));
-	if (tag == KRB5_MSG_ERROR)
-		return krb_error_fail(ctx, rep, rep_len, a, cstr, sstr, NULL);
+	if (tag == KRB5_MSG_ERROR) {
+		KRB_ERROR *e = NULL, *inner = NULL;
+		METHOD_DATA *epa = NULL;
+		uint8_t *ib = NULL;
+		size_t il = 0;
+		orth_err fe;
+
+		ret = krb_error_fail(ctx, rep, rep_len, a, cstr, sstr, &e);
+		if (e == NULL || r->armor_key == NULL)
+			goto cleanup;
+		/* RFC 6113 §5.4.3: the real error is inside the tunnel. */
+		fe = fast_error_open(ctx, &view, r->body.nonce, e, a, &inner, &epa);
+		if (fe == ORTH_OK &&
+		    der_encode_arena(&asn1_KRB_ERROR, inner, a, &ib, &il) == ORTH_OK)
+			ret = krb_error_fail(ctx, ib, il, a, cstr, sstr, NULL);
+		else if (fe != ORTH_OK && fe != ORTH_E_NOTFOUND)
+			ret = fe;
+		goto cleanup;
+	}
 	if (tag != KRB5_MSG_TGS_REP)
 		return client_fail(ctx, ORTH_E_MALFORMED,
 				   "KDC reply is not a TGS-REP (tag %d)", tag);
@@ -1252,16 +1294,29 @@ client_tgs_rep_process(struct client_ctx *ctx,
 	if (ret != ORTH_OK)
 		return client_fail(ctx, ret, "TGS-REP did not decode (%s)",
 				   orth_err_str(ret));
+	/* RFC 6113 §5.4.3: a reply through the tunnel (nonce, finished
+	 * checksum over the ticket) has its key strengthened.  A plain one
+	 * comes from a KDC without FAST; one with its PA-FX-FAST stripped
+	 * does not decrypt under the unstrengthened keys. */
+	if (r->armor_key != NULL && proto_padata_find(tr.padata, KRB5_PADATA_FX_FAST) != NULL) {
+		TRY(fast_rep_open(ctx, &view, r->body.nonce, &tr, a, &strengthen));
+		if (strengthen != NULL) {
+			TRY(proto_fast_reply_key(strengthen, r->subkey, &sub2));
+			TRY(proto_fast_reply_key(strengthen, r->session_key, &ses2));
+		}
+	}
 	/* RFC 4120 §5.4.2: usage 9 under the subkey we sent; some KDCs
 	 * use the session key (usage 8). */
-	ret = decrypt_enc_part(r->subkey, KU_TGS_REP_ENC_PART_SUBKEY, &tr.enc_part,
-			       a, &enc);
+	ret = decrypt_enc_part(sub2 != NULL ? sub2 : r->subkey, KU_TGS_REP_ENC_PART_SUBKEY,
+			       &tr.enc_part, a, &enc);
 	if (ret != ORTH_OK)
-		ret = decrypt_enc_part(r->session_key, KU_TGS_REP_ENC_PART_SESSKEY,
-				       &tr.enc_part, a, &enc);
-	if (ret != ORTH_OK)
-		return client_fail(ctx, ret, "TGS-REP for '%s' did not decrypt (%s)",
-				   sstr, orth_err_str(ret));
+		ret = decrypt_enc_part(ses2 != NULL ? ses2 : r->session_key,
+				       KU_TGS_REP_ENC_PART_SESSKEY, &tr.enc_part, a, &enc);
+	if (ret != ORTH_OK) {
+		ret = client_fail(ctx, ret, "TGS-REP for '%s' did not decrypt (%s)", sstr,
+				  orth_err_str(ret));
+		goto cleanup;
+	}
 	TRY(check_reply(ctx, &r->body, &tgt_cname, client.realm, &tr, &enc));
 	TRY(cred_from_reply(&tr, &enc, a, &c));
 	if (p->kdc_options & KDC_OPT_ENC_TKT_IN_SKEY) {
@@ -1273,6 +1328,9 @@ client_tgs_rep_process(struct client_ctx *ctx,
 	*cred_out = c;
 	memset(&c, 0, sizeof(c));
 cleanup:
+	crypto_key_free(strengthen);
+	crypto_key_free(sub2);
+	crypto_key_free(ses2);
 	ccache_cred_free(&c);
 	return ret;
 }

@@ -20,8 +20,9 @@
 #   7. our own client, `orthrus kinit -T`: the same login through the
 #      tunnel with encrypted challenge (it checks the KDC's challenge,
 #      the finished checksum and RFC 6806), a cache MIT's klist reads
-#      with fast_avail, MIT's kvno on it; without armor a FAST-required
-#      principal gets a message that says so;
+#      with fast_avail, MIT's kvno on it, our kvno's TGS-REQ armored as
+#      MIT's; without armor a FAST-required principal gets a message
+#      that says so;
 #   8. a downgrade in transit (tests/interop/lib/kdcstub.py etypedown
 #      rewrites the AS-REQ's etypes 18, 17 to 17, 17, so the KDC answers
 #      in aes128): RFC 6806's checksum of the request reveals it to MIT's
@@ -42,6 +43,7 @@ here=$(dirname "$0")
 
 REALM=TEST.REALM
 SVC=host/svc.test.realm
+SVC2=host/other.test.realm
 H=${HEIMDAL_DIR:-/opt/heimdal-clients}/usr/bin
 [ -x "$H/kinit.heimdal" ] || H=/usr/bin
 TSHARK_PID=
@@ -125,6 +127,9 @@ orth_client() {
 	expect_ok "$who: orthrus kinit -T armor bob" bash -c "echo bob-Pa55 | '$ORTHRUS' kinit -c FILE:$dir/obob.cc -T $armor bob"
 	expect_ok "$who: MIT's kvno with the TGT our client got through the tunnel" \
 		env KRB5CCNAME=FILE:$dir/obob.cc kvno $SVC
+	# our TGS-REQs are armored (the TGS's implicit armor): the reply
+	# comes through the tunnel with a strengthened key
+	expect_ok "$who: orthrus kvno (FAST TGS-REQ)" "$ORTHRUS" kvno -c FILE:$dir/obob.cc $SVC2
 	expect_fail "$who: orthrus kinit -T with a wrong password" "Password incorrect" \
 		bash -c "echo wrong | '$ORTHRUS' kinit -c FILE:$dir/ox.cc -T $armor bob"
 	expect_fail "$who: orthrus kinit -T with an armor cache holding nothing" "No armor ticket in" \
@@ -163,6 +168,7 @@ echo 'alice-Pa55' | orth_admin add alice --password-stdin --requires-preauth >/d
 echo 'bob-Pa55' | orth_admin add bob --password-stdin --requires-preauth >/dev/null || exit 1
 echo 'carol-Pa55' | orth_admin add carol --password-stdin --requires-preauth --attr requires-fast >/dev/null || exit 1
 orth_admin add $SVC --random-key >/dev/null || exit 1
+orth_admin add $SVC2 --random-key >/dev/null || exit 1
 capture_start "$ORTH_DIR" "$ORTH_PORT" || exit 1
 mit_clients Orthrus "$ORTH_DIR"
 expect_grep "Orthrus: KDC log: bob logged in with encrypted challenge in FAST" \
@@ -181,6 +187,8 @@ expect_fail "Orthrus: orthrus kinit carol (requires-fast) without armor says why
 	bash -c "echo carol-Pa55 | '$ORTHRUS' kinit -c FILE:$ORTH_DIR/oc.cc carol"
 expect_ok "Orthrus: orthrus kinit -T carol" \
 	bash -c "echo carol-Pa55 | '$ORTHRUS' kinit -c FILE:$ORTH_DIR/oc.cc -T FILE:$ORTH_DIR/oarmor.cc carol"
+expect_grep "Orthrus: KDC log: our kvno's TGS-REQ came armored" \
+	"TGS-REQ client=bob@TEST.REALM service=$SVC2@TEST.REALM ok=0 reason=\"FAST armor\"" "$ORTH_DIR/kdc.log"
 n=$(grep -c 'AS-REQ client=bob@TEST.REALM .*ok=0 reason="encrypted-challenge, FAST armor"' "$ORTH_DIR/kdc.log" || true)
 if [ "$n" -ge 2 ]; then pass "Orthrus: KDC log: our client used encrypted challenge in FAST too"; else fail "Orthrus: KDC log shows $n FAST logins of bob"; fi
 # 8. a downgrade in transit
@@ -201,6 +209,7 @@ mitkdc_addprinc alice alice-Pa55 || exit 1
 mitkdc_addprinc bob bob-Pa55 || exit 1
 mitkdc_addprinc carol carol-Pa55 || exit 1
 mitkdc_addprinc_randkey $SVC || exit 1
+mitkdc_addprinc_randkey $SVC2 || exit 1
 capture_start "$MIT_DIR" "$MIT_PORT" || exit 1
 mit_clients MIT "$MIT_DIR"
 orth_client MIT "$MIT_DIR"

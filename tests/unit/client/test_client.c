@@ -283,8 +283,11 @@ test_tgs(void)
 	EXPECT_EQ_INT(client_tgs_req_build(&ctx, &p, &a, &r), ORTH_OK);
 	memset(&req, 0, sizeof(req));
 	EXPECT_EQ_INT(der_decode(&asn1_TGS_REQ, r.der, r.der_len, &a, &req), ORTH_OK);
-	EXPECT(req.padata != NULL && req.padata->len == 1 &&
-	       req.padata->val[0].padata_type == KRB5_PADATA_TGS_REQ);
+	/* PA-TGS-REQ, then PA-FX-FAST: armored as MIT's library armors
+	 * every TGS-REQ (checked below). */
+	EXPECT(req.padata != NULL && req.padata->len == 2 &&
+	       req.padata->val[0].padata_type == KRB5_PADATA_TGS_REQ &&
+	       req.padata->val[1].padata_type == KRB5_PADATA_FX_FAST);
 	memset(&ap, 0, sizeof(ap));
 	memset(&au, 0, sizeof(au));
 	EXPECT_EQ_INT(der_decode(&asn1_AP_REQ, req.padata->val[0].padata_value.data,
@@ -299,6 +302,38 @@ test_tgs(void)
 						     req.req_body._raw.len,
 						     au.cksum->checksum.data,
 						     au.cksum->checksum.len), ORTH_OK);
+	/* RFC 6113 §5.4.1.1 implicit armor: no armor field, the checksum
+	 * over the AP-REQ under KRB-FX-CF2(subkey, session key), the inner
+	 * body the outer one. */
+	if (req.padata != NULL && req.padata->len == 2 && au.subkey != NULL) {
+		KrbFastArmoredReq ar;
+		KrbFastReq fr;
+		struct crypto_key *sub = NULL, *armor = NULL;
+		memset(&fr, 0, sizeof(fr));
+		EXPECT_EQ_INT(proto_fast_req_decode(req.padata->val[1].padata_value.data,
+						    req.padata->val[1].padata_value.len, &a, &ar),
+			      ORTH_OK);
+		EXPECT(ar.armor == NULL);
+		EXPECT_EQ_INT(crypto_key_new(au.subkey->keytype, au.subkey->keyvalue.data,
+					     au.subkey->keyvalue.len, &sub),
+			      ORTH_OK);
+		EXPECT_EQ_INT(proto_fast_armor_key(sub, sk, &armor), ORTH_OK);
+		EXPECT_EQ_INT(crypto_checksum_verify(armor, KU_FAST_REQ_CHKSUM,
+						     ar.req_checksum.cksumtype,
+						     req.padata->val[0].padata_value.data,
+						     req.padata->val[0].padata_value.len,
+						     ar.req_checksum.checksum.data,
+						     ar.req_checksum.checksum.len),
+			      ORTH_OK);
+		EXPECT_EQ_INT(proto_unseal(armor, KU_FAST_ENC, &ar.enc_fast_req, &asn1_KrbFastReq,
+					   &a, &fr),
+			      ORTH_OK);
+		EXPECT(fr.req_body._raw.len == req.req_body._raw.len &&
+		       memcmp(fr.req_body._raw.data, req.req_body._raw.data,
+			      req.req_body._raw.len) == 0);
+		crypto_key_free(sub);
+		crypto_key_free(armor);
+	}
 	EXPECT(strcmp(au.crealm, REALM) == 0);
 	EXPECT(req.req_body.sname && pname_equal(req.req_body.sname, r.body.sname));
 
