@@ -85,13 +85,19 @@ struct orthrus_init_opts {
 	 * first '@' belongs to the name, a second one starts the realm;
 	 * implies canonicalize. */
 	int enterprise;
+	/* FAST (RFC 6113), `kinit -T`: a cache whose TGT for the client's
+	 * realm armors the exchange (encrypted challenge inside it, the
+	 * reply key strengthened: nothing a listener can test passwords
+	 * against).  NULL: no armor. */
+	const char *armor_ccache;
 };
 
 /*
  * Get initial credentials for client (a name; the default realm is added
  * when it has none) and store them in ccache (NULL: the default), which
  * is reinitialized with client as its principal.  The KDC's clock offset
- * goes into the cache header.
+ * goes into the cache header; when the KDC said (RFC 6806) that it speaks
+ * FAST, a fast_avail config entry too, as MIT's kinit writes it.
  */
 orth_err orthrus_get_init_creds_password(struct orthrus_context *ctx,
 					 const char *client,

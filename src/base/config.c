@@ -1039,6 +1039,8 @@ load_realm(const struct config_node *rn,
 			r->kpasswd_listen_set = true;
 		} else if (strcmp(n->name, "acl_file") == 0) {
 			r->acl_file = v;
+		} else if (strcmp(n->name, "requires_fast") == 0) {
+			bad = config_parse_bool(v, &r->requires_fast) != ORTH_OK;
 		} else if (strcmp(n->name, "kdc") == 0 || strcmp(n->name, "admin_server") == 0 ||
 			   strcmp(n->name, "kdc_ports") == 0 || strcmp(n->name, "kdc_tcp_ports") == 0 ||
 			   strcmp(n->name, "kpasswd_server") == 0) {

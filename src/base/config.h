@@ -154,6 +154,10 @@ struct kdc_config_realm {
 	size_t n_kpasswd_listen;
 	bool kpasswd_listen_set;
 	const char *acl_file;          /* MIT kadm5.acl syntax; NULL: none */
+	/* requires_fast: every AS exchange of the realm must be FAST-armored
+	 * (RFC 6113), as the requires-fast attribute asks for one principal
+	 * (src/kdc/preauth/preauth.h); MIT has no such relation. */
+	bool requires_fast;
 	char default_paths[2][512];    /* storage for the defaults above */
 };
 

@@ -31,7 +31,8 @@ usage(FILE *f)
 {
 	fprintf(f, "Usage: orthrus kinit [-V] [-l lifetime] [-s start_time] [-r renewable_life]\n"
 		   "\t[-f | -F] [-p | -P] [-A] [-C] [-E] [-v] [-R]\n"
-		   "\t[-k [-t keytab_file]] [-c cachename] [-S service_name] [principal]\n"
+		   "\t[-k [-t keytab_file]] [-c cachename] [-S service_name] [-T armor_ccache]\n"
+		   "\t[principal]\n"
 		   "    options:\n"
 		   "\t-V verbose\n"
 		   "\t-l lifetime\n"
@@ -49,7 +50,8 @@ usage(FILE *f)
 		   "\t-k use keytab\n"
 		   "\t-t filename of keytab to use\n"
 		   "\t-c Kerberos 5 cache name\n"
-		   "\t-S service\n");
+		   "\t-S service\n"
+		   "\t-T armor credential cache (FAST, RFC 6113)\n");
 }
 
 /*
@@ -276,7 +278,7 @@ parse_args(int argc, char **argv, struct kinit_opts *k)
 	int c, errs = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "Vl:s:r:fFpPAaCEnvRkit:c:S:h",
+	while ((c = getopt_long(argc, argv, "Vl:s:r:fFpPAaCEnvRkit:c:S:T:h",
 				longopts, NULL)) != -1) {
 		switch (c) {
 		case 'V': k->verbose = true; break;
@@ -335,6 +337,7 @@ parse_args(int argc, char **argv, struct kinit_opts *k)
 			k->ccname = optarg;
 			break;
 		case 'S': k->o.service = optarg; break;
+		case 'T': k->o.armor_ccache = optarg; break;  /* FAST, RFC 6113 */
 		case 'h': usage(stdout); return -1;
 		default: errs++; break;
 		}

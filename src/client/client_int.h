@@ -174,16 +174,40 @@ struct client_as_params {
 	int64_t lifetime;                /* seconds from now */
 	int64_t renew_life;              /* 0: none */
 	int64_t start_time;              /* 0: now */
+	/* FAST (RFC 6113, `kinit -T`): the armor TGT, krbtgt/REALM of the
+	 * client's realm, and its cache's KDC time offset; NULL: no armor. */
+	const struct ccache_cred *armor_tgt;
+	int32_t armor_offset;
 };
 
 /*
- * Run the AS exchange (with PA-ENC-TIMESTAMP preauthentication when the
- * KDC asks for it) and fill *cred_out with the ticket.  *offset_out: the
- * KDC clock minus ours, seconds (from the reply's authtime).
+ * Run the AS exchange and fill *cred_out with the ticket.  Pre-
+ * authentication when the KDC asks for it: PA-ENC-TIMESTAMP, or with an
+ * armor TGT the FAST tunnel (RFC 6113 §5.4: every request armored, errors
+ * and the reply opened from it, the reply key strengthened) and
+ * encrypted challenge (§5.4.6, the KDC's answer to it checked).  Every
+ * request asks for RFC 6806's PA-REQ-ENC-PA-REP, which is verified
+ * (client_as_rep_check_enc_pa_rep).  *offset_out: the KDC clock minus
+ * ours, seconds (from the reply's authtime).  *fast_avail_out (may be
+ * NULL): the KDC said in the encrypted part that it speaks FAST (MIT's
+ * fast_avail).
  */
 orth_err client_as_exchange(struct client_ctx *ctx,
 			    const struct client_as_params *p,
-			    struct ccache_cred *cred_out, int32_t *offset_out);
+			    struct ccache_cred *cred_out, int32_t *offset_out,
+			    bool *fast_avail_out);
+
+/*
+ * RFC 6806 §11 on the encrypted part enc of an AS-REP opened with
+ * reply_key, for the AS-REQ req we sent: when its flags carry ENC-PA-REP,
+ * PA-REQ-ENC-PA-REP must verify over req (ORTH_E_INTEGRITY, with a
+ * message, otherwise: the request was changed in transit).
+ * *fast_avail_out: the encrypted padata holds PA-FX-FAST.  A reply
+ * without the flag passes (a KDC without RFC 6806).
+ */
+orth_err client_as_rep_check_enc_pa_rep(struct client_ctx *ctx, const EncKDCRepPart *enc,
+					struct crypto_key *reply_key, const uint8_t *req,
+					size_t req_len, struct arena *a, bool *fast_avail_out);
 
 /*
  * Check and decrypt an AS-REP (or KRB-ERROR) answering req_body with
@@ -222,11 +246,15 @@ struct client_tgs_req {
 	KDC_REQ_BODY body;               /* what was asked */
 	struct crypto_key *subkey;       /* the authenticator subkey (owned) */
 	struct crypto_key *session_key;  /* the TGT session key (owned) */
+	/* The FAST armor key (RFC 6113 §5.4.1.1 implicit armor) the request
+	 * went through the tunnel with (owned); NULL: not armored. */
+	struct crypto_key *armor_key;
 };
 
 /* Build the TGS-REQ (PA-TGS-REQ AP-REQ with a checksum over the body,
- * usage 6, authenticator usage 7 with a fresh subkey).  *out:
- * client_tgs_req_free(). */
+ * usage 6, authenticator usage 7 with a fresh subkey), armored with the
+ * TGS's implicit FAST armor as MIT's library does (RFC 6113 §5.4.1.1).
+ * *out: client_tgs_req_free(). */
 orth_err client_tgs_req_build(struct client_ctx *ctx,
 			      const struct client_tgs_params *p,
 			      struct arena *a, struct client_tgs_req *out);
@@ -234,7 +262,9 @@ void client_tgs_req_free(struct client_tgs_req *r);
 
 /*
  * Check and decrypt a TGS-REP (usage 9 with the subkey, else 8 with the
- * session key) answering r: the nonce, and the service name and realm of
+ * session key; both strengthened when the reply came through the FAST
+ * tunnel, whose finished checksum must verify; an error through the
+ * tunnel is read from inside) answering r: the nonce, and the service name and realm of
  * the encrypted part and of the ticket must equal the request's
  * (CVE-2017-11103: the unencrypted ticket is not to be trusted), the
  * client the TGT's.  ORTH_E_POLICY with a message otherwise.

@@ -277,6 +277,44 @@ kdc_default_options(struct orthrus_context *ctx)
 							     : KDC_OPT_RENEWABLE_OK;
 }
 
+/*
+ * The armor of `kinit -T` (RFC 6113 §5.4.1.1): the TGT of the cache name
+ * for realm (the realm we log into: the armor is an AP-REQ to its TGS),
+ * still valid; *offset_out its cache's KDC time offset.  *cc_out stays
+ * open for the caller (ccache_close()).
+ */
+static orth_err
+armor_get(struct orthrus_context *ctx, const char *name, const char *realm,
+	  struct ccache **cc_out, struct ccache_cred *tgt_out, int32_t *offset_out)
+{
+	orth_err ret;
+	int32_t usec;
+
+	*offset_out = 0;
+	TRY(client_ccache_open(ctx, name, cc_out));
+	ret = client_tgt_get(ctx, *cc_out, tgt_out, NULL);
+	if (ret != ORTH_OK) {
+		char why[sizeof(ctx->c.msg)];
+		snprintf(why, sizeof(why), "%s",
+			 ctx->c.msg_code == ret ? ctx->c.msg : orth_err_str(ret));
+		client_fail(&ctx->c, ret, "No armor ticket in %s (%s)", name, why);
+		goto cleanup;
+	}
+	if (tgt_out->server.realm.len != strlen(realm) ||
+	    memcmp(tgt_out->server.realm.data, realm, tgt_out->server.realm.len) != 0) {
+		ret = client_fail(&ctx->c, ORTH_E_NOTFOUND,
+				  "The armor cache %s holds no TGT of realm %s", name, realm);
+		goto cleanup;
+	}
+	if (ccache_time_offset_get(*cc_out, offset_out, &usec) != ORTH_OK)
+		*offset_out = 0;
+	if (tgt_out->endtime <= client_now() + *offset_out)
+		ret = client_fail(&ctx->c, ORTH_E_EXPIRED, "The armor ticket in %s has expired",
+				  name);
+cleanup:
+	return ret;
+}
+
 static orth_err
 init_creds(struct orthrus_context *ctx, const char *client,
 	   const char *password, const char *keytab,
@@ -294,9 +332,13 @@ init_creds(struct orthrus_context *ctx, const char *client,
 	int32_t offset = 0;
 	int64_t renew;
 	int fwd;
+	struct ccache *acc = NULL;
+	struct ccache_cred armor;
+	bool fast_avail = false;
 
 	memset(&p, 0, sizeof(p));
 	memset(&cred, 0, sizeof(cred));
+	memset(&armor, 0, sizeof(armor));
 	memset(&ccp, 0, sizeof(ccp));
 	memset(&kt, 0, sizeof(kt));
 	ctx->c.msg[0] = '\0';
@@ -347,7 +389,11 @@ init_creds(struct orthrus_context *ctx, const char *client,
 	if (opts->canonicalize || opts->enterprise)
 		p.kdc_options |= KDC_OPT_CANONICALIZE;
 	p.kdc_options |= kdc_default_options(ctx);
-	TRY(client_as_exchange(&ctx->c, &p, &cred, &offset));
+	if (opts->armor_ccache != NULL)
+		TRY(armor_get(ctx, opts->armor_ccache, cp.realm, &acc, &armor, &p.armor_offset));
+	if (acc != NULL)
+		p.armor_tgt = &armor;
+	TRY(client_as_exchange(&ctx->c, &p, &cred, &offset, &fast_avail));
 
 	TRY(client_ccache_open(ctx, ccname, &cc));
 	/* With canonicalization the cache is the name the KDC answered. */
@@ -363,8 +409,14 @@ init_creds(struct orthrus_context *ctx, const char *client,
 			    ccache_name_get(cc), orth_err_str(ret));
 		goto cleanup;
 	}
+	/* RFC 6806 §11: as MIT's kinit, so that this cache, used as an
+	 * armor cache by MIT's tools, says FAST is there. */
+	if (fast_avail)
+		TRY(ccache_config_put(cc, &cred.server, "fast_avail", "yes", 3));
 cleanup:
 	ccache_close(cc);
+	ccache_close(acc);
+	ccache_cred_free(&armor);
 	ccache_cred_free(&cred);
 	ccache_principal_free(&ccp);
 	keytab_free(&kt);

@@ -166,7 +166,9 @@ sed "s/127.0.0.1:$MIT_PORT/127.0.0.1:$SP/" "$BASE_CONF" >"$D/swap.conf"
 export KRB5_CONFIG=$D/swap.conf
 expect_ok "kinit through the forging stub" okinit FILE:$D/swap.cc alice-Pa55 alice
 expect_ok "first service ticket (its ticket is saved by the stub)" O kvno -c FILE:$D/swap.cc host/other.client.test
-expect_fail "TGS-REP with another service's ticket refused" "did not match expectations" \
+# (our TGS-REQs are FAST-armored, so the FAST finished checksum over the
+# ticket catches the swap before the names are compared)
+expect_fail "TGS-REP with another service's ticket refused" "did not match expectations\|ticket modified" \
 	O kvno -c FILE:$D/swap.cc host/$e.client.test
 O klist -c FILE:$D/swap.cc >"$D/klist.out" 2>&1
 expect_ok "nothing stored for the forged reply" not grep -q "host/$e.client.test" "$D/klist.out"

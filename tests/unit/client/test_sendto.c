@@ -31,6 +31,7 @@
 #include "orthrus/client.h"
 #include "proto/encdata.h"
 #include "proto/krb5_const.h"
+#include "proto/padata.h"
 #include "proto/krberr.h"
 #include "proto/pname.h"
 
@@ -176,7 +177,7 @@ as_weak_s2k(const KDC_REQ *req, struct arena *a, uint8_t *out, size_t cap)
 	static uint8_t one[4] = {0, 0, 0, 1};
 	struct der_bytes params = {one, 4}, ed;
 
-	if (req->padata != NULL && req->padata->len > 0) {
+	if (proto_padata_find(req->padata, KRB5_PADATA_ENC_TIMESTAMP) != NULL) {
 		hit('T');  /* a PA-ENC-TIMESTAMP under the weak key */
 		return krb_error(KDC_ERR_PREAUTH_FAILED, NULL, out, cap);
 	}
@@ -647,7 +648,7 @@ test_weak_s2kparams(void)
 	as_params(&a, &alice, &p);
 	conf_kdcs("", port, 0);
 	memset(&cred, 0, sizeof(cred));
-	EXPECT(client_as_exchange(&ctx, &p, &cred, &off) != ORTH_OK);
+	EXPECT(client_as_exchange(&ctx, &p, &cred, &off, NULL) != ORTH_OK);
 	EXPECT(strstr(ctx.msg, "Invalid key generation parameters from KDC") != NULL);
 	if (strstr(ctx.msg, "Invalid key generation parameters from KDC") == NULL)
 		fprintf(stderr, "  message: %s\n", ctx.msg);
@@ -678,7 +679,7 @@ test_pw_salt(void)
 	as_params(&a, &alice, &p);
 	conf_kdcs("", port, 0);
 	memset(&cred, 0, sizeof(cred));
-	EXPECT_EQ_INT(client_as_exchange(&ctx, &p, &cred, &off), ORTH_OK);
+	EXPECT_EQ_INT(client_as_exchange(&ctx, &p, &cred, &off, NULL), ORTH_OK);
 	if (cred.ticket.data == NULL)
 		fprintf(stderr, "  message: %s\n", ctx.msg);
 	EXPECT_EQ_INT(cred.enctype, 18);
