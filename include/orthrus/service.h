@@ -49,6 +49,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Every function declared in this header is the API of liborthrus.so,
+ * which hides all other symbols (the library is built with
+ * -fvisibility=hidden): the push below exports them, whatever is added. */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef int32_t orth_err;
 
 struct orthrus_acceptor;
@@ -99,5 +109,12 @@ orth_err orthrus_login_aprep(struct orthrus_login *login, uint8_t **out,
 void orthrus_login_free(struct orthrus_login *login);
 
 const char *orthrus_service_err_str(orth_err e);
+
+#ifdef __cplusplus
+}
+#endif
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #endif
