@@ -487,7 +487,14 @@ for line in open(unit):
             allowed |= names
     elif line.startswith("RestrictAddressFamilies="):
         families |= set(line.split("=", 1)[1].split())
-used, socks, writes = set(), set(), set()
+used, socks, writes, looked = set(), set(), set(), set()
+PATH_CALLS = {"open", "openat", "openat2", "creat", "stat", "lstat",
+              "newfstatat", "statx", "access", "faccessat", "faccessat2",
+              "readlink", "readlinkat", "execve", "chdir", "opendir"}
+# What the unit hides: ProcSubset=pid (only processes under /proc),
+# ProtectHome=, PrivateDevices= (pseudo devices only).
+HIDDEN = re.compile(r"^(/proc/(?!self(/|$)|thread-self(/|$)|[0-9]+(/|$))|/home(/|$)|/root(/|$)|"
+                    r"/run/user(/|$)|/dev/(?!(null|zero|full|random|urandom|tty|ptmx|pts/.*|shm/.*|log|std(in|out|err)|fd/.*)$))")
 WRITE_FLAGS = re.compile(r"O_(WRONLY|RDWR|CREAT|TRUNC|APPEND)")
 for line in open(log):
     m = re.match(r"^\d+\s+([a-z_0-9]+)\((.*)", line)
@@ -506,6 +513,8 @@ for line in open(log):
                       "renameat", "renameat2", "link", "linkat", "symlink",
                       "symlinkat", "truncate", "chmod", "fchmodat") and paths:
             writes.update(paths)
+        if call in PATH_CALLS and paths:
+            looked.update(p for p in paths if p.startswith("/"))
     m = re.match(r"^\d+\s+<\.\.\. ([a-z_0-9]+) resumed>", line)
     if m:
         used.add(m.group(1))
@@ -515,18 +524,21 @@ bad = sorted(used - allowed)
 badfam = sorted(socks - families)
 badw = sorted(w for w in writes
               if not (w + "/").startswith(state.rstrip("/") + "/") and w != "/dev/null")
-print("%d distinct system calls traced, %d allowed by the unit; %d files written, all in the state directory"
-      % (len(used), len(allowed), len(writes)))
+print("%d distinct system calls traced, %d allowed by the unit; %d files written, %d paths looked up"
+      % (len(used), len(allowed), len(writes), len(looked)))
 if bad:
     print("outside SystemCallFilter: " + " ".join(bad))
 if badfam:
     print("socket families outside RestrictAddressFamilies: " + " ".join(badfam))
 if badw:
     print("written outside the state directory (ProtectSystem=strict): " + " ".join(badw))
+badr = sorted(p for p in looked if HIDDEN.match(p))
+if badr:
+    print("looked up where the unit hides (ProcSubset, ProtectHome, PrivateDevices): " + " ".join(badr))
 if len(used) < 30 or not writes:
     print("too few system calls traced: the trace is incomplete")
     sys.exit(1)
-sys.exit(1 if bad or badfam or badw else 0)
+sys.exit(1 if bad or badfam or badw or badr else 0)
 PY
 	if [ $? -eq 0 ]; then
 		pass "every system call of the KDC is allowed by the unit: $(head -1 "$CHECK_OUT")"
