@@ -1,6 +1,8 @@
 # Thin wrappers around Meson + Ninja.  `make run` and `make check` are the
 # two commands of the README; both install missing Debian packages first.
 PREFIX ?= /usr/local
+# /etc whatever the prefix: the commands read /etc/orthrus/kdc.conf.
+SYSCONFDIR ?= /etc
 DESTDIR ?=
 BUILD := build
 ASAN := build-asan
@@ -21,7 +23,7 @@ deps:
 WERROR := -Dwerror=true
 
 $(BUILD)/build.ninja:
-	meson setup $(BUILD) --buildtype=release --prefix=$(PREFIX)
+	meson setup $(BUILD) --buildtype=release --prefix=$(PREFIX) --sysconfdir=$(SYSCONFDIR)
 
 build: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
@@ -75,10 +77,11 @@ bench: deps build
 
 # The command, liborthrus.so (+ headers, orthrus.pc), the manual, an
 # example /etc/orthrus/kdc.conf (kept when one exists) and
-# orthrus-kdc.service.  Into the live system (no DESTDIR, as root): the
+# orthrus-kdc.service.  sysconfdir is given again with the prefix: meson
+# resets it to PREFIX/etc when the prefix is set.  Into the live system (no DESTDIR, as root): the
 # linker cache is refreshed so that applications find liborthrus.so.0.
 install: $(BUILD)/build.ninja
-	meson configure $(BUILD) -Dprefix=$(PREFIX)
+	meson configure $(BUILD) -Dprefix=$(PREFIX) -Dsysconfdir=$(SYSCONFDIR)
 	ninja -C $(BUILD)
 	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]; then ldconfig; fi
