@@ -114,10 +114,10 @@ S=$STAGE
 BIN=$S$BINDIR/orthrus
 expect_ok "orthrus installed in $BINDIR and runs" "$BIN" --version
 expect_grep "orthrus --version" "orthrus $VERSION" "$CHECK_OUT"
-# hardened ELF FILE: PIE (executables), BIND_NOW + GNU_RELRO (full
-# RELRO), a stack that is not executable, the stack protector, and in
-# optimised builds without sanitizers the checked (_chk) libc calls of
-# _FORTIFY_SOURCE.
+# hardened FILE exe|lib: PIE (executables), BIND_NOW + GNU_RELRO (full
+# RELRO), no executable stack, no text relocations, the stack protector,
+# and in optimised builds without sanitizers the checked (_chk) libc calls
+# of _FORTIFY_SOURCE.
 hardened() {
 	local f=$1 what=$2 bad=0
 	readelf -dW "$f" >"$S/dyn.txt" 2>&1
