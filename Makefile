@@ -1,6 +1,8 @@
 # Thin wrappers around Meson + Ninja.  `make run` and `make check` are the
 # two commands of the README; both install missing Debian packages first.
 PREFIX ?= /usr/local
+# /etc whatever the prefix: the commands read /etc/orthrus/kdc.conf.
+SYSCONFDIR ?= /etc
 DESTDIR ?=
 BUILD := build
 ASAN := build-asan
@@ -14,18 +16,24 @@ all: build
 deps:
 	@sh tools/deps.sh
 
+# -Werror only where we choose the compiler: `make check` (what CI runs)
+# builds with werror=true; a user's `make` and `make install` do not (the
+# meson default is werror=false), so that a newer compiler's new warning
+# does not break their build.
+WERROR := -Dwerror=true
+
 $(BUILD)/build.ninja:
-	meson setup $(BUILD) --buildtype=release --prefix=$(PREFIX)
+	meson setup $(BUILD) --buildtype=release --prefix=$(PREFIX) --sysconfdir=$(SYSCONFDIR)
 
 build: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
 $(ASAN)/build.ninja:
-	meson setup $(ASAN) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+	meson setup $(ASAN) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false $(WERROR)
 
 $(FUZZ)/build.ninja:
 	CC=clang meson setup $(FUZZ) --buildtype=debugoptimized -Dfuzz=true \
-	  -Db_sanitize=address,undefined -Db_lundef=false -Dinterop=false
+	  -Db_sanitize=address,undefined -Db_lundef=false -Dinterop=false $(WERROR)
 
 run: deps build
 	@sh tools/demo.sh $(BUILD)/orthrus
@@ -40,10 +48,13 @@ check: deps
 	@python3 tools/summarize.py $(BUILD)/meson-logs/testlog.json \
 	  $(ASAN)/meson-logs/testlog.json $(FUZZ)/meson-logs/testlog.json
 
-test-release: build
+test-release: $(BUILD)/build.ninja
+	meson configure $(BUILD) $(WERROR)
+	ninja -C $(BUILD)
 	meson test -C $(BUILD) --print-errorlogs --num-processes 2
 
 test-asan: $(ASAN)/build.ninja
+	meson configure $(ASAN) $(WERROR)
 	ninja -C $(ASAN)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  meson test -C $(ASAN) --print-errorlogs --num-processes 2
@@ -51,6 +62,7 @@ test-asan: $(ASAN)/build.ninja
 # The replay of the committed corpora (fuzz/replay.sh), same sanitizer
 # options as test-asan: every finding aborts, leaks included.
 test-fuzz: $(FUZZ)/build.ninja
+	meson configure $(FUZZ) $(WERROR)
 	ninja -C $(FUZZ)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  meson test -C $(FUZZ) --print-errorlogs --suite fuzz --num-processes 2
@@ -63,10 +75,16 @@ fuzz: deps $(FUZZ)/build.ninja
 bench: deps build
 	@sh bench/run.sh $(BUILD)
 
-install: build
-	meson configure $(BUILD) -Dprefix=$(PREFIX)
+# The command, liborthrus.so (+ headers, orthrus.pc), the manual, an
+# example /etc/orthrus/kdc.conf (kept when one exists) and
+# orthrus-kdc.service.  sysconfdir is given again with the prefix: meson
+# resets it to PREFIX/etc when the prefix is set.  Into the live system (no DESTDIR, as root): the
+# linker cache is refreshed so that applications find liborthrus.so.0.
+install: $(BUILD)/build.ninja
+	meson configure $(BUILD) -Dprefix=$(PREFIX) -Dsysconfdir=$(SYSCONFDIR)
 	ninja -C $(BUILD)
 	DESTDIR=$(DESTDIR) meson install -C $(BUILD) --no-rebuild
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ]; then ldconfig; fi
 
 clean:
 	rm -rf $(BUILD) $(ASAN) $(FUZZ)

@@ -19,6 +19,8 @@
 #include "proto/krb5_const.h"
 #include "proto/pname.h"
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 static struct client_ctx ctx;
 static struct arena keep;
 static struct ccache_cred tgt;

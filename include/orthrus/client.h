@@ -29,6 +29,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Every function declared in this header is the API of liborthrus.so,
+ * which hides all other symbols (the library is built with
+ * -fvisibility=hidden): the push below exports them, whatever is added. */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef int32_t orth_err;
 
 struct orthrus_context;
@@ -168,5 +178,12 @@ orth_err orthrus_get_user2user_ticket(struct orthrus_context *ctx,
 				      const uint8_t *server_tgt,
 				      size_t server_tgt_len,
 				      struct orthrus_ticket *out);
+
+#ifdef __cplusplus
+}
+#endif
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #endif

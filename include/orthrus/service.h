@@ -64,6 +64,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Every function declared in this header is the API of liborthrus.so,
+ * which hides all other symbols (the library is built with
+ * -fvisibility=hidden): the push below exports them, whatever is added. */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
+#endif
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef int32_t orth_err;
 
 struct orthrus_acceptor;
@@ -168,5 +178,12 @@ orth_err orthrus_verify_init_creds(struct orthrus_context *ctx,
 				   const char *keytab, int nofail);
 
 const char *orthrus_service_err_str(orth_err e);
+
+#ifdef __cplusplus
+}
+#endif
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #endif
