@@ -161,12 +161,16 @@ slot_put(struct parser *ps, const struct config_node *parent, struct config_node
 	return ORTH_OK;
 }
 
-static orth_err
+static orth_err __attribute__((format(printf, 5, 6)))
 fail_at(struct parser *ps, const struct pfile *pf, unsigned line, orth_err e,
-	const char *fmt, const char *arg)
+	const char *fmt, ...)
 {
 	char what[256];
-	snprintf(what, sizeof(what), fmt, arg != NULL ? arg : "");
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
 	orth_err_format(ps->err, ps->errlen, "%s:%u: %s", pf->name, line, what);
 	return e;
 }
@@ -331,7 +335,7 @@ include_line(struct parser *ps, const struct pfile *pf, unsigned line, bool dir,
 			       "%s needs an absolute path", dir ? "includedir" : "include");
 	if (pf->depth + 1 > CONFIG_MAX_INCLUDE_DEPTH)
 		return fail_at(ps, pf, line, ORTH_E_CONFIG,
-			       "include nested too deep (a loop?)", NULL);
+			       "include nested too deep (a loop?)");
 	path = strndup(ls, (size_t)(le - ls));
 	if (path == NULL)
 		return ORTH_E_NOMEM;
@@ -352,7 +356,7 @@ subtree_open(struct parser *ps, struct pfile *pf, unsigned line, const char *tag
 	struct config_node *n;
 
 	if (pf->level + 1 > CONFIG_MAX_DEPTH)
-		return fail_at(ps, pf, line, ORTH_E_CONFIG, "nested too deep", NULL);
+		return fail_at(ps, pf, line, ORTH_E_CONFIG, "nested too deep");
 	pf->level++;
 	pf->open_line[pf->level] = line;
 	pf->stack[pf->level] = NULL;
@@ -435,14 +439,14 @@ std_line(struct parser *ps, struct pfile *pf, unsigned line, const char *ls, con
 		const char *p;
 		if (pf->level > 1)
 			return fail_at(ps, pf, line, ORTH_E_CONFIG,
-				       "section header inside '{' (missing '}')", NULL);
+				       "section header inside '{' (missing '}')");
 		if (rb == NULL)
-			return fail_at(ps, pf, line, ORTH_E_CONFIG, "bad section header", NULL);
+			return fail_at(ps, pf, line, ORTH_E_CONFIG, "bad section header");
 		p = rb + 1;
 		if (p < le && *p == '*')
 			p++;
 		if (skip_blanks(p, le) != le)
-			return fail_at(ps, pf, line, ORTH_E_CONFIG, "bad section header", NULL);
+			return fail_at(ps, pf, line, ORTH_E_CONFIG, "bad section header");
 		ret = subsection_get(ps, pf, line, &ps->root, ls + 1, (size_t)(rb - ls - 1), &n);
 		if (ret != ORTH_OK)
 			return ret;
@@ -457,7 +461,7 @@ std_line(struct parser *ps, struct pfile *pf, unsigned line, const char *ls, con
 	}
 	if (*ls == '}') {
 		if (pf->level < 2)
-			return fail_at(ps, pf, line, ORTH_E_CONFIG, "'}' without '{'", NULL);
+			return fail_at(ps, pf, line, ORTH_E_CONFIG, "'}' without '{'");
 		if (ls + 1 < le && ls[1] == '*' && pf->discard == 0)
 			pf->stack[pf->level]->final = true;
 		pf->level--;
@@ -468,14 +472,14 @@ std_line(struct parser *ps, struct pfile *pf, unsigned line, const char *ls, con
 	/* A relation or a subtree: TAG = VALUE, TAG = {, TAG = */
 	eq = memchr(ls, '=', (size_t)(le - ls));
 	if (eq == NULL)
-		return fail_at(ps, pf, line, ORTH_E_CONFIG, "expected 'name = value'", NULL);
+		return fail_at(ps, pf, line, ORTH_E_CONFIG, "expected 'name = value'");
 	if (eq == ls)
-		return fail_at(ps, pf, line, ORTH_E_CONFIG, "bad relation name", NULL);
+		return fail_at(ps, pf, line, ORTH_E_CONFIG, "bad relation name");
 	tag_end = ls;
 	while (tag_end < eq && !isspace((unsigned char)*tag_end))
 		tag_end++;
 	if (skip_blanks(tag_end, eq) != eq)
-		return fail_at(ps, pf, line, ORTH_E_CONFIG, "bad relation name", NULL);
+		return fail_at(ps, pf, line, ORTH_E_CONFIG, "bad relation name");
 	star = memchr(ls, '*', (size_t)(tag_end - ls));
 	if (star != NULL)
 		tag_end = star;
@@ -536,7 +540,7 @@ parse_text(struct parser *ps, struct pfile *pf, const char *text, size_t len)
 		le = eol;
 		p = eol < endall ? eol + 1 : endall;
 		if (memchr(raw, '\0', (size_t)(le - raw)) != NULL) {
-			ret = fail_at(ps, pf, line, ORTH_E_CONFIG, "NUL byte in line", NULL);
+			ret = fail_at(ps, pf, line, ORTH_E_CONFIG, "NUL byte in line");
 			goto cleanup;
 		}
 		while (le > raw && isspace((unsigned char)le[-1]))
@@ -558,7 +562,7 @@ parse_text(struct parser *ps, struct pfile *pf, const char *text, size_t len)
 			if (le - raw > 6 && strncmp(raw, "module", 6) == 0 &&
 			    isspace((unsigned char)raw[6])) {
 				ret = fail_at(ps, pf, line, ORTH_E_CONFIG,
-					      "profile modules are not supported", NULL);
+					      "profile modules are not supported");
 				goto cleanup;
 			}
 			if (raw == le || *raw != '[')
@@ -690,7 +694,7 @@ parse_path(struct parser *ps, const struct pfile *from, unsigned line, const cha
 	size_t len = 0;
 
 	if (from != NULL && ++ps->nincluded > CONFIG_MAX_INCLUDES)
-		return fail_at(ps, from, line, ORTH_E_CONFIG, "too many included files", NULL);
+		return fail_at(ps, from, line, ORTH_E_CONFIG, "too many included files");
 	TRY(read_file(ps, from, line, path, &buf, &len));
 	TRY(parse_buffer(ps, path, depth, buf, len));
 cleanup:

@@ -379,7 +379,7 @@ export KRB5CCNAME=FILE:$ORTH_DIR/ccache
 orth_admin init </dev/null >/dev/null || { fail "orthrus admin init"; check_done; exit 1; }
 echo 'Install-Pa55' | orth_admin add alice --password-stdin --requires-preauth >/dev/null || fail "add alice"
 orth_admin add host/app.install.test --random-key >/dev/null || fail "add host/app.install.test"
-orth_admin ktadd --keytab "$D/app.kt" host/app.install.test >/dev/null || fail "ktadd"
+orth_admin ktadd --norandkey --keytab "$D/app.kt" host/app.install.test >/dev/null || fail "ktadd"
 if [ ${#AS_UNIT[@]} -gt 0 ]; then
 	chmod 0755 "$STAGE"
 	chown -R 65534:65534 "$D"
