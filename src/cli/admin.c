@@ -17,6 +17,7 @@
 
 #include "base/config.h"
 #include "base/file.h"
+#include "admin.h"
 #include "client/keytab.h"
 #include "commands.h"
 #include "crypto/crypto.h"
@@ -30,16 +31,6 @@
 #define CMD "admin"
 #define ARENA_SIZE (4u << 20)
 #define MAX_PASSWORD 1024
-
-struct admin {
-	const char *config_path;
-	struct config *cfg;
-	struct kdc_config *kc;
-	const struct kdc_config_realm *realm;
-	struct db_options dbo;
-	struct db *db;
-	struct arena a;
-};
 
 static void
 usage(FILE *f)
@@ -68,6 +59,8 @@ usage(FILE *f)
 		"  ktremove --keytab FILE NAME [--kvno N]\n"
 		"  ktlist --keytab FILE [--keys]\n"
 		"  dump FILE | load FILE | verify [--rebind]\n"
+		"  import-mit DUMPFILE --mit-stash STASH [--dry-run] [--verbose]\n"
+		"      (an MIT realm from kdb5_util dump and its stash: keys, policies, lockout)\n"
 		"CONFIG: -c/--config FILE, else $ORTHRUS_CONFIG, else %s\n"
 		"TIME: never, a Unix time, YYYY-MM-DD[THH:MM[:SS]] (UTC), or +DURATION\n",
 		CONFIG_DEFAULT_PATH);
@@ -175,7 +168,7 @@ mod_by(void)
 
 /* ---- setup ---- */
 
-static int
+int
 admin_setup(struct admin *ad, bool need_db, bool readwrite)
 {
 	char err[512] = "";
@@ -221,7 +214,7 @@ admin_setup(struct admin *ad, bool need_db, bool readwrite)
 	return 0;
 }
 
-static void
+void
 admin_free(struct admin *ad)
 {
 	db_close(ad->db);
@@ -1989,6 +1982,8 @@ cmd_admin(int argc, char **argv)
 		rc = do_load(&ad, nargs, args);
 	else if (strcmp(args[0], "verify") == 0)
 		rc = do_verify(&ad, nargs, args);
+	else if (strcmp(args[0], "import-mit") == 0)
+		rc = admin_import_mit(&ad, nargs, args);
 	else {
 		cli_error(CMD, "unknown command '%s' (try 'orthrus admin --help')", args[0]);
 		rc = 2;
