@@ -261,13 +261,9 @@ stash_read(struct imp *im)
 	char b[32];
 
 	fd = open(im->stash_path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		cli_error(CMD, "import-mit: cannot read the MIT stash %s: %s", im->stash_path,
-			  strerror(errno));
-		return 1;
-	}
-	ret = file_read_all(fd, STASH_MAX, &buf, &len);
-	close(fd);
+	ret = fd < 0 ? orth_err_from_errno(errno) : file_read_all(fd, STASH_MAX, &buf, &len);
+	if (fd >= 0)
+		close(fd);
 	if (ret != ORTH_OK) {
 		cli_error(CMD, "import-mit: cannot read the MIT stash %s: %s", im->stash_path,
 			  orth_err_str(ret));
@@ -359,17 +355,16 @@ next_line(struct imp *im, size_t *len)
 {
 	orth_err ret = db_line_read(im->f, im->line, MITDUMP_MAX_LINE, len);
 
-	if (ret == ORTH_OK || ret == ORTH_E_NOTFOUND) {
-		if (ret == ORTH_OK)
-			im->lineno++;
-		return ret;
+	if (ret == ORTH_OK) {
+		im->lineno++;
+	} else if (ret != ORTH_E_NOTFOUND) {
+		progress_end(&im->prog);
+		cli_error(CMD, "import-mit: %s:%u: %s; nothing was imported", im->dump_path,
+			  im->lineno + 1,
+			  ret == ORTH_E_TRUNCATED ? "the last line is cut (the dump is incomplete)"
+			  : ret == ORTH_E_LIMIT   ? "a line too long or holding a NUL"
+						  : strerror(errno));
 	}
-	progress_end(&im->prog);
-	cli_error(CMD, "import-mit: %s:%u: %s; nothing was imported", im->dump_path,
-		  im->lineno + 1,
-		  ret == ORTH_E_TRUNCATED ? "the last line is cut (the dump is incomplete)"
-		  : ret == ORTH_E_LIMIT   ? "a line too long or holding a NUL"
-					  : strerror(errno));
 	return ret;
 }
 
@@ -378,15 +373,18 @@ header_read(struct imp *im)
 {
 	size_t len = 0;
 	char err[256] = "";
+	int rc = 0;
 
 	if (next_line(im, &len) != ORTH_OK ||
 	    mitdump_header_parse(im->line, len, &im->version, err, sizeof(err)) != ORTH_OK) {
 		cli_error(CMD, "import-mit: %s: %s", im->dump_path,
 			  err[0] ? err : "empty or unreadable");
-		return 1;
+		rc = 1;
+	} else {
+		im->body = ftell(im->f);
+		rc = im->body < 0;
 	}
-	im->body = ftell(im->f);
-	return im->body < 0;
+	return rc;
 }
 
 /* ---- policies ---- */
@@ -462,7 +460,7 @@ policy_convert(struct imp *im, const struct mit_policy *mp)
 	if (!ok) {
 		note_add(&im->skipped, "policy %.60s: a name Orthrus does not take (1 to %d "
 			 "printable characters)", mp->name, DB_MAX_POLICY_NAME);
-		return;
+		goto cleanup;
 	}
 	memset(&p, 0, sizeof(p));
 	p.name = arena_strndup(&im->pa, mp->name, n);
@@ -486,17 +484,21 @@ policy_convert(struct imp *im, const struct mit_policy *mp)
 		note_add(&im->notes, "policy %s: %zu tl-data not imported", mp->name, mp->ntl);
 	if (p.name == NULL || db_policy_encode(&p, rec, sizeof(rec), &rec_len) != ORTH_OK) {
 		note_add(&im->skipped, "policy %s: does not make a valid Orthrus policy", mp->name);
-		return;
+		goto cleanup;
 	}
 	if (im->npols == im->cap_pols) {
 		size_t cap = im->cap_pols ? 2 * im->cap_pols : 16;
 		struct db_policy *v = realloc(im->pols, cap * sizeof(*v));
-		if (v == NULL)
-			return;
+		if (v == NULL) {
+			note_add(&im->skipped, "policy %s: out of memory", mp->name);
+			goto cleanup;
+		}
 		im->pols = v;
 		im->cap_pols = cap;
 	}
 	im->pols[im->npols++] = p;
+cleanup:
+	return;
 }
 
 static bool
@@ -517,46 +519,46 @@ km_verify(struct imp *im, const struct mit_princ *p)
 	 * under itself): one of them must unseal to a key of the stash. */
 	for (size_t i = 0; i < p->nkeys && !im->mkey_verified; i++) {
 		struct crypto_key *k = NULL;
-		if (unseal_any(im->mkeys, im->nmkeys, p->keys[i].kvno, &p->keys[i], &k) == ORTH_OK) {
-			size_t kl, ml;
-			const uint8_t *kb = crypto_key_bytes(k, &kl);
-			for (size_t j = 0; j < im->nmkeys; j++) {
-				const uint8_t *mb = crypto_key_bytes(im->mkeys[j].key, &ml);
-				if (kl == ml && crypto_ct_equal(kb, mb, kl))
-					im->mkey_verified = true;
-			}
+		size_t kl = 0, ml = 0;
+		const uint8_t *kb, *mb;
+
+		if (unseal_any(im->mkeys, im->nmkeys, p->keys[i].kvno, &p->keys[i], &k) != ORTH_OK)
+			continue;
+		kb = crypto_key_bytes(k, &kl);
+		for (size_t j = 0; j < im->nmkeys; j++) {
+			mb = crypto_key_bytes(im->mkeys[j].key, &ml);
+			if (kl == ml && crypto_ct_equal(kb, mb, kl))
+				im->mkey_verified = true;
 		}
 		crypto_key_free(k);
 	}
-	if (!im->mkey_verified) {
+	if (!im->mkey_verified)
 		cli_error(CMD, "import-mit: the stash %s does not hold this dump's master key (K/M's "
 			  "keys do not unseal with it): give the stash of the realm that was dumped",
 			  im->stash_path);
-		return 1;
-	}
-	return 0;
+	return !im->mkey_verified;
 }
 
 static int
 hist_keys_read(struct imp *im, const struct mit_princ *p)
 {
 	uint32_t mkvno = princ_mkvno(im, p);
+	orth_err ret = ORTH_OK;
 
 	for (size_t i = 0; i < p->nkeys && im->nhkeys < MAX_HIST_KEYS; i++) {
 		struct crypto_key *k = NULL;
-		orth_err ret = unseal_any(im->mkeys, im->nmkeys, mkvno, &p->keys[i], &k);
-		if (ret == ORTH_E_MASTERKEY) {
-			cli_error(CMD, "import-mit: %s:%u: the keys of %s do not unseal with the "
-				  "stash's master key; nothing was imported", im->dump_path, im->lineno,
-				  p->name);
-			return 1;
+		ret = unseal_any(im->mkeys, im->nmkeys, mkvno, &p->keys[i], &k);
+		if (ret == ORTH_E_MASTERKEY)
+			break;
+		if (ret == ORTH_OK) {
+			im->hkeys[im->nhkeys].key = k;
+			im->hkeys[im->nhkeys++].kvno = p->keys[i].kvno;
 		}
-		if (ret != ORTH_OK)
-			continue;
-		im->hkeys[im->nhkeys].key = k;
-		im->hkeys[im->nhkeys++].kvno = p->keys[i].kvno;
 	}
-	return 0;
+	if (ret == ORTH_E_MASTERKEY)
+		cli_error(CMD, "import-mit: %s:%u: the keys of %s do not unseal with the stash's "
+			  "master key; nothing was imported", im->dump_path, im->lineno, p->name);
+	return ret == ORTH_E_MASTERKEY;
 }
 
 static int
@@ -581,21 +583,18 @@ pass_one(struct imp *im)
 			progress_end(&im->prog);
 			cli_error(CMD, "import-mit: %s:%u: %s; nothing was imported", im->dump_path,
 				  im->lineno, err);
-			return 1;
-		}
-		if (kind == MITDUMP_POLICY) {
+			rc = 1;
+		} else if (kind == MITDUMP_POLICY) {
 			im->npol_read++;
 			policy_convert(im, &pol);
+		} else if (strncmp(p.name, "K/M@", 4) == 0 &&
+			   strcmp(p.name + 4, im->ad->realm->name) != 0) {
+			progress_end(&im->prog);
+			cli_error(CMD, "import-mit: %s is a dump of realm %s, the database is of realm "
+				  "%s", im->dump_path, p.name + 4, im->ad->realm->name);
+			rc = 1;
 		} else {
 			im->nprinc_read++;
-			if (strncmp(p.name, "K/M@", 4) == 0 &&
-			    strcmp(p.name + 4, im->ad->realm->name) != 0) {
-				progress_end(&im->prog);
-				cli_error(CMD, "import-mit: %s is a dump of realm %s, the database is "
-					  "of realm %s", im->dump_path, p.name + 4,
-					  im->ad->realm->name);
-				return 1;
-			}
 			if (strcmp(p.name, im->km_name) == 0)
 				rc = km_verify(im, &p);
 			else if (strcmp(p.name, im->hist_name) == 0)
@@ -621,6 +620,7 @@ key_salt(struct imp *im, const struct principal *pr, const struct mit_key_data *
 	int16_t st = kd->ver >= 2 ? kd->type[1] : MIT_SALT_NORMAL;
 	uint8_t *salt = NULL;
 	size_t len = 0, rlen = strlen(pr->realm);
+	bool ok = false;
 
 	switch (st) {
 	case MIT_SALT_NORMAL:
@@ -628,36 +628,38 @@ key_salt(struct imp *im, const struct principal *pr, const struct mit_key_data *
 	case MIT_SALT_ONLYREALM:
 		/* RFC 4120 §4: realm || components; MIT's norealm is the
 		 * components alone, onlyrealm the realm alone */
-		if (principal_salt(pr, &im->la, &salt, &len) != ORTH_OK || len < rlen)
-			return false;
+		ok = principal_salt(pr, &im->la, &salt, &len) == ORTH_OK && len >= rlen;
 		*type_out = st == MIT_SALT_NORMAL ? DB_SALT_NORMAL
 			    : st == MIT_SALT_NOREALM ? DB_SALT_NOREALM
 						     : DB_SALT_ONLYREALM;
 		*salt_out = st == MIT_SALT_NOREALM ? salt + rlen : salt;
 		*len_out = st == MIT_SALT_NORMAL ? len : st == MIT_SALT_NOREALM ? len - rlen : rlen;
-		return true;
+		if (!ok)
+			*why = "a salt that cannot be made from its name";
+		break;
 	case MIT_SALT_V4:
 		/* the empty salt, sent as such in ETYPE-INFO2 */
 		*type_out = DB_SALT_SPECIAL;
 		*salt_out = NULL;
 		*len_out = 0;
-		return true;
+		ok = true;
+		break;
 	case MIT_SALT_SPECIAL:
-		if (kd->length[1] > DB_MAX_FIELD) {
-			*why = "a special salt longer than Orthrus keeps";
-			return false;
-		}
 		*type_out = DB_SALT_SPECIAL;
 		*salt_out = kd->contents[1];
 		*len_out = kd->length[1];
-		return true;
+		ok = kd->length[1] <= DB_MAX_FIELD;
+		if (!ok)
+			*why = "a special salt longer than Orthrus keeps";
+		break;
 	case MIT_SALT_AFS3:
 		*why = "the AFS3 salt (single-DES AFS string-to-key)";
-		return false;
+		break;
 	default:
 		*why = "an unknown salt type";
-		return false;
+		break;
 	}
+	return ok;
 }
 
 /* Put key k (kvno) into e's key sets, newest first, at most DB_MAX_KEYSETS
@@ -667,29 +669,32 @@ keyset_add(struct db_entry *e, const struct db_key *k, bool *dup)
 {
 	size_t i;
 	struct db_keyset *ks;
+	bool room = true;
 
 	*dup = false;
 	for (i = 0; i < e->nkeysets && e->keysets[i].kvno > k->kvno; i++)
 		;
 	if (i == e->nkeysets || e->keysets[i].kvno != k->kvno) {
-		if (e->nkeysets == DB_MAX_KEYSETS && i == e->nkeysets)
-			return false; /* older than every kept set */
-		if (e->nkeysets == DB_MAX_KEYSETS)
-			e->nkeysets--; /* the oldest goes */
-		memmove(&e->keysets[i + 1], &e->keysets[i],
-			(e->nkeysets - i) * sizeof(e->keysets[0]));
-		memset(&e->keysets[i], 0, sizeof(e->keysets[i]));
-		e->keysets[i].kvno = k->kvno;
-		e->nkeysets++;
+		room = e->nkeysets < DB_MAX_KEYSETS || i < e->nkeysets;
+		if (room && e->nkeysets == DB_MAX_KEYSETS)
+			e->nkeysets--; /* the oldest goes, older than k */
+		if (room) {
+			memmove(&e->keysets[i + 1], &e->keysets[i],
+				(e->nkeysets - i) * sizeof(e->keysets[0]));
+			memset(&e->keysets[i], 0, sizeof(e->keysets[i]));
+			e->keysets[i].kvno = k->kvno;
+			e->nkeysets++;
+		}
 	}
-	ks = &e->keysets[i];
-	for (size_t j = 0; j < ks->nkeys; j++)
-		if (ks->keys[j].enctype == k->enctype)
-			*dup = true;
-	if (*dup || ks->nkeys == DB_MAX_KEYS)
-		return false;
-	ks->keys[ks->nkeys++] = *k;
-	return true;
+	if (room) {
+		ks = &e->keysets[i];
+		for (size_t j = 0; j < ks->nkeys; j++)
+			*dup |= ks->keys[j].enctype == k->enctype;
+		room = !*dup && ks->nkeys < DB_MAX_KEYS;
+		if (room)
+			ks->keys[ks->nkeys++] = *k;
+	}
+	return room;
 }
 
 /* Unseal MIT's key kd and seal it again under our master key for name.
@@ -810,15 +815,19 @@ princ_convert(struct imp *im, struct db_txn *t, const struct mit_princ *p, struc
 	size_t usable = 0, supported = 0;
 	struct db_policy pol;
 
+	int rc = 0;
+
 	if (name == NULL || principal_parse(p->name, NULL, &im->la, &pr) != ORTH_OK ||
 	    principal_unparse(&pr, name, DB_MAX_NAME + 1, NULL) != ORTH_OK) {
 		note_add(&im->skipped, "%.200s: a name Orthrus does not take", p->name);
-		return -1;
+		rc = -1;
+		goto cleanup;
 	}
 	if (strcmp(pr.realm, im->ad->realm->name) != 0) {
 		note_add(&im->skipped, "%s: a principal of realm %s (MIT keeps cross-realm keys "
 			 "so; Orthrus serves its own realm only)", name, pr.realm);
-		return -1;
+		rc = -1;
+		goto cleanup;
 	}
 	memset(e, 0, sizeof(*e));
 	e->name = name;
@@ -899,7 +908,8 @@ princ_convert(struct imp *im, struct db_txn *t, const struct mit_princ *p, struc
 				  et_name(kd->type[0], b, sizeof(b)), name,
 				  ret == ORTH_E_MASTERKEY ? "does not unseal with the stash's master key"
 							  : orth_err_str(ret));
-			return 1;
+			rc = 1;
+			goto cleanup;
 		}
 		if (!keyset_add(e, &k, &dup)) {
 			note_add(&im->notes, "%s: key kvno %u %s not imported (%s)", name,
@@ -911,21 +921,30 @@ princ_convert(struct imp *im, struct db_txn *t, const struct mit_princ *p, struc
 		et_add(im->kept, kd->type[0]);
 		usable++;
 	}
+	/* key sets beyond DB_MAX_KEYSETS: the oldest were dropped */
+	for (size_t i = 0, kvnos = 0; i < p->nkeys; i++) {
+		bool first = crypto_enctype_supported(p->keys[i].type[0]);
+		for (size_t j = 0; first && j < i; j++)
+			first = !(p->keys[j].kvno == p->keys[i].kvno &&
+				  crypto_enctype_supported(p->keys[j].type[0]));
+		kvnos += first;
+		if (i + 1 == p->nkeys && kvnos > e->nkeysets && e->nkeysets == DB_MAX_KEYSETS)
+			note_add(&im->notes, "%s: %zu older key sets not imported (Orthrus keeps "
+				 "%d)", name, kvnos - e->nkeysets, DB_MAX_KEYSETS);
+	}
 	if (p->nkeys > 0 && usable == 0)
 		note_add(&im->keyless, "%s (%s)", name,
 			 supported == 0 ? "only keys of unsupported enctypes" : "no key could be kept");
 	tl_notes(im, p, name);
-	return 0;
+cleanup:
+	return rc;
 }
 
+/* The converted policies into t: 0, or 1 (reported). */
 static int
-pass_two(struct imp *im, struct db_txn *t)
+policies_put(struct imp *im, struct db_txn *t)
 {
-	size_t len = 0;
 	orth_err ret = ORTH_OK;
-	struct db_entry *e = NULL, *old = NULL;
-	char err[256];
-	int rc = 0;
 
 	/* the policies first: principals name them */
 	for (size_t i = 0; i < im->npols && ret == ORTH_OK; i++) {
@@ -935,71 +954,95 @@ pass_two(struct imp *im, struct db_txn *t)
 			note_add(&im->replaced, "policy %s", im->pols[i].name);
 		ret = db_txn_policy_put(t, &im->pols[i], DB_PUT_ANY);
 	}
-	if (ret != ORTH_OK) {
+	if (ret != ORTH_OK)
 		cli_error(CMD, "import-mit: cannot store the policies: %s; nothing was imported",
 			  orth_err_str(ret));
-		return 1;
-	}
-	if (fseek(im->f, im->body, SEEK_SET) != 0)
-		return 1;
-	im->lineno = 1;
-	progress_start(&im->prog, im->f, "import-mit: importing");
-	while (rc == 0 && (ret = next_line(im, &len)) == ORTH_OK) {
-		enum mitdump_kind kind;
-		struct mit_princ p;
-		struct mit_policy pol;
-		int r;
+	return ret != ORTH_OK;
+}
 
-		progress_update(&im->prog, im->f, im->nprinc);
-		arena_reset(&im->la);
-		ret = mitdump_line_parse(im->line, len, im->version, &im->la, &kind, &p, &pol, err,
-					 sizeof(err));
-		if (ret != ORTH_OK || kind != MITDUMP_PRINC)
-			continue; /* read in the first pass */
-		if (strcmp(p.name, im->km_name) == 0) {
-			note_add(&im->skipped, "%s: MIT's master key (Orthrus keeps its own, in its "
-				 "stash)", p.name);
-			continue;
-		}
-		if (strcmp(p.name, im->hist_name) == 0) {
-			note_add(&im->skipped, "%s: MIT's password history key (it served to read "
-				 "the histories)", p.name);
-			continue;
-		}
-		e = arena_alloc(&im->la, sizeof(*e));
-		old = arena_alloc(&im->la, sizeof(*old));
-		if (e == NULL || old == NULL) {
-			rc = 1;
-			break;
-		}
-		r = princ_convert(im, t, &p, e);
-		if (r < 0)
-			continue;
-		if (r > 0) {
-			rc = 1;
-			break;
-		}
-		if (db_txn_get(t, e->name, &im->la, old) == ORTH_OK)
-			note_add(&im->replaced, "%s", e->name);
-		ret = db_txn_put(t, e, DB_PUT_ANY);
-		if (ret != ORTH_OK) {
-			progress_end(&im->prog);
-			if (ret == ORTH_E_NOSPACE)
-				cli_error(CMD, "import-mit: database full (LMDB map size or disk); "
-					  "nothing was imported");
-			else
-				cli_error(CMD, "import-mit: %s:%u: cannot store %s: %s; nothing was "
-					  "imported", im->dump_path, im->lineno, e->name,
-					  orth_err_str(ret));
-			rc = 1;
-			break;
-		}
-		im->nprinc++;
+/* One line of the second pass, im->line: a principal converted and put
+ * into t, or skipped (noted).  0, or 1 for a fatal error (reported). */
+static int
+princ_import(struct imp *im, struct db_txn *t, size_t len)
+{
+	enum mitdump_kind kind;
+	struct mit_princ p;
+	struct mit_policy pol;
+	struct db_entry *e, *old;
+	char err[256];
+	orth_err ret;
+	int rc = 0;
+
+	arena_reset(&im->la);
+	if (mitdump_line_parse(im->line, len, im->version, &im->la, &kind, &p, &pol, err,
+			       sizeof(err)) != ORTH_OK ||
+	    kind != MITDUMP_PRINC)
+		goto cleanup; /* policies: read in the first pass */
+	if (strcmp(p.name, im->km_name) == 0) {
+		note_add(&im->skipped, "%s: MIT's master key (Orthrus keeps its own, in its stash)",
+			 p.name);
+		goto cleanup;
 	}
-	progress_update(&im->prog, im->f, im->nprinc);
-	progress_end(&im->prog);
-	if (rc == 0 && ret != ORTH_E_NOTFOUND)
+	if (strcmp(p.name, im->hist_name) == 0) {
+		note_add(&im->skipped, "%s: MIT's password history key (it served to read the "
+			 "histories)", p.name);
+		goto cleanup;
+	}
+	e = arena_alloc(&im->la, sizeof(*e));
+	old = arena_alloc(&im->la, sizeof(*old));
+	if (e == NULL || old == NULL) {
+		cli_error(CMD, "import-mit: %s:%u: out of memory", im->dump_path, im->lineno);
 		rc = 1;
+		goto cleanup;
+	}
+	rc = princ_convert(im, t, &p, e);
+	if (rc != 0) {
+		rc = rc > 0; /* -1: skipped */
+		goto cleanup;
+	}
+	if (db_txn_get(t, e->name, &im->la, old) == ORTH_OK)
+		note_add(&im->replaced, "%s", e->name);
+	ret = db_txn_put(t, e, DB_PUT_ANY);
+	if (ret != ORTH_OK) {
+		progress_end(&im->prog);
+		if (ret == ORTH_E_NOSPACE)
+			cli_error(CMD, "import-mit: database full (LMDB map size or disk); nothing "
+				  "was imported");
+		else
+			cli_error(CMD, "import-mit: %s:%u: cannot store %s: %s; nothing was "
+				  "imported", im->dump_path, im->lineno, e->name, orth_err_str(ret));
+		rc = 1;
+		goto cleanup;
+	}
+	im->nprinc++;
+cleanup:
+	return rc;
+}
+
+static int
+pass_two(struct imp *im, struct db_txn *t)
+{
+	size_t len = 0;
+	orth_err ret = ORTH_OK;
+	int rc = policies_put(im, t);
+
+	if (rc == 0 && fseek(im->f, im->body, SEEK_SET) != 0) {
+		cli_error(CMD, "import-mit: cannot read %s again: %s", im->dump_path,
+			  strerror(errno));
+		rc = 1;
+	}
+	if (rc == 0) {
+		im->lineno = 1;
+		progress_start(&im->prog, im->f, "import-mit: importing");
+		while (rc == 0 && (ret = next_line(im, &len)) == ORTH_OK) {
+			progress_update(&im->prog, im->f, im->nprinc);
+			rc = princ_import(im, t, len);
+		}
+		progress_update(&im->prog, im->f, im->nprinc);
+		progress_end(&im->prog);
+		if (rc == 0 && ret != ORTH_E_NOTFOUND)
+			rc = 1;
+	}
 	return rc;
 }
 
@@ -1065,6 +1108,30 @@ summary_print(const struct imp *im)
 
 /* ---- the command ---- */
 
+static void
+imp_free(struct imp *im)
+{
+	if (im == NULL)
+		return;
+	if (im->f != NULL)
+		fclose(im->f);
+	for (size_t i = 0; i < im->nmkeys; i++)
+		crypto_key_free(im->mkeys[i].key);
+	for (size_t i = 0; i < im->nhkeys; i++)
+		crypto_key_free(im->hkeys[i].key);
+	free((char *)im->km_name);
+	free((char *)im->hist_name);
+	free(im->line);
+	free(im->pols);
+	arena_free(&im->la);
+	arena_free(&im->pa);
+	notes_free(&im->skipped);
+	notes_free(&im->keyless);
+	notes_free(&im->replaced);
+	notes_free(&im->notes);
+	free(im);
+}
+
 int
 admin_import_mit(struct admin *ad, int argc, char **argv)
 {
@@ -1074,7 +1141,7 @@ admin_import_mit(struct admin *ad, int argc, char **argv)
 	int rc = 1;
 
 	if (im == NULL)
-		return 1;
+		goto cleanup;
 	im->ad = ad;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--mit-stash") == 0 && i + 1 < argc)
@@ -1145,22 +1212,6 @@ admin_import_mit(struct admin *ad, int argc, char **argv)
 	rc = 0;
 cleanup:
 	db_txn_abort(t);
-	if (im->f != NULL)
-		fclose(im->f);
-	for (size_t i = 0; i < im->nmkeys; i++)
-		crypto_key_free(im->mkeys[i].key);
-	for (size_t i = 0; i < im->nhkeys; i++)
-		crypto_key_free(im->hkeys[i].key);
-	free((char *)im->km_name);
-	free((char *)im->hist_name);
-	free(im->line);
-	free(im->pols);
-	arena_free(&im->la);
-	arena_free(&im->pa);
-	notes_free(&im->skipped);
-	notes_free(&im->keyless);
-	notes_free(&im->replaced);
-	notes_free(&im->notes);
-	free(im);
+	imp_free(im);
 	return rc;
 }

@@ -284,15 +284,15 @@ put_fields(struct writer *w, const struct field *t, size_t n, const void *s)
 orth_err
 db_dump_entry_format(const struct db_entry *e, struct writer *w)
 {
-	if (e->nkeysets > DB_MAX_KEYSETS || e->nhist > DB_MAX_HISTORY)
-		return ORTH_E_LIMIT;
+	orth_err ret = ORTH_OK;
+
+	CHECK(e->nkeysets <= DB_MAX_KEYSETS && e->nhist <= DB_MAX_HISTORY, ORTH_E_LIMIT);
 	put_s(w, "principal ");
 	put_esc(w, (const uint8_t *)e->name, e->name != NULL ? strlen(e->name) : 0);
 	put_fields(w, princ_fields, NFIELDS(princ_fields), e);
 	for (size_t i = 0; i < e->nkeysets; i++) {
 		const struct db_keyset *ks = &e->keysets[i];
-		if (ks->nkeys == 0 || ks->nkeys > DB_MAX_KEYS)
-			return ORTH_E_RANGE;
+		CHECK(ks->nkeys > 0 && ks->nkeys <= DB_MAX_KEYS, ORTH_E_RANGE);
 		for (size_t j = 0; j < ks->nkeys; j++) {
 			/* a key set's keys carry its kvno */
 			struct db_key k = ks->keys[j];
@@ -305,18 +305,23 @@ db_dump_entry_format(const struct db_entry *e, struct writer *w)
 		put_s(w, " hist");
 		put_fields(w, key_fields, NFIELDS(key_fields), &e->hist[i]);
 	}
-	return writer_err(w);
+	ret = writer_err(w);
+cleanup:
+	return ret;
 }
 
 orth_err
 db_dump_policy_format(const struct db_policy *p, struct writer *w)
 {
-	if (p->name == NULL || p->n_allowed > DB_MAX_KEYS)
-		return ORTH_E_LIMIT;
+	orth_err ret = ORTH_OK;
+
+	CHECK(p->name != NULL && p->n_allowed <= DB_MAX_KEYS, ORTH_E_LIMIT);
 	put_s(w, "policy ");
 	put_esc(w, (const uint8_t *)p->name, strlen(p->name));
 	put_fields(w, policy_fields, NFIELDS(policy_fields), p);
-	return writer_err(w);
+	ret = writer_err(w);
+cleanup:
+	return ret;
 }
 
 /* ---- parsing ---- */
@@ -384,57 +389,56 @@ hexval(char c)
 static orth_err
 unesc(const struct tok *t, struct arena *a, uint8_t **out, size_t *len_out)
 {
+	orth_err ret = ORTH_OK;
 	uint8_t *b = arena_alloc(a, t->n + 1);
 	size_t n = 0;
 
-	if (b == NULL)
-		return ORTH_E_LIMIT;
+	CHECK(b != NULL, ORTH_E_LIMIT);
 	for (size_t i = 0; i < t->n; i++) {
 		unsigned char c = (unsigned char)t->p[i];
 		if (c == '%') {
 			int hi = i + 2 < t->n ? hexval(t->p[i + 1]) : -1;
 			int lo = hi >= 0 ? hexval(t->p[i + 2]) : -1;
-			if (lo < 0)
-				return ORTH_E_MALFORMED;
+			CHECK(lo >= 0, ORTH_E_MALFORMED);
 			b[n++] = (uint8_t)(hi << 4 | lo);
 			i += 2;
-		} else if (c > ' ' && c < 0x7f) {
-			b[n++] = c;
 		} else {
-			return ORTH_E_MALFORMED;
+			CHECK(c > ' ' && c < 0x7f, ORTH_E_MALFORMED);
+			b[n++] = c;
 		}
 	}
 	b[n] = '\0';
 	*out = b;
 	*len_out = n;
-	return ORTH_OK;
+cleanup:
+	return ret;
 }
 
 static orth_err
 unhex(const struct tok *t, struct arena *a, uint8_t **out, size_t *len_out)
 {
-	uint8_t *b;
+	orth_err ret = ORTH_OK;
+	uint8_t *b = NULL;
 
-	if (t->n % 2 != 0)
-		return ORTH_E_MALFORMED;
+	CHECK(t->n % 2 == 0, ORTH_E_MALFORMED);
 	b = arena_alloc(a, t->n / 2 + 1);
-	if (b == NULL)
-		return ORTH_E_LIMIT;
+	CHECK(b != NULL, ORTH_E_LIMIT);
 	for (size_t i = 0; i < t->n / 2; i++) {
 		int hi = hexval(t->p[2 * i]), lo = hexval(t->p[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return ORTH_E_MALFORMED;
+		CHECK(hi >= 0 && lo >= 0, ORTH_E_MALFORMED);
 		b[i] = (uint8_t)(hi << 4 | lo);
 	}
 	*out = b;
 	*len_out = t->n / 2;
-	return ORTH_OK;
+cleanup:
+	return ret;
 }
 
 /* A decimal number, '-' allowed when min < 0, within [min, max]. */
 static orth_err
 parse_num(const struct tok *t, int64_t min, int64_t max, int64_t *out)
 {
+	orth_err ret = ORTH_OK;
 	size_t i = 0;
 	bool neg = false;
 	uint64_t v = 0, lim;
@@ -443,19 +447,17 @@ parse_num(const struct tok *t, int64_t min, int64_t max, int64_t *out)
 		neg = true;
 		i = 1;
 	}
-	if (i == t->n || t->n - i > 20)
-		return ORTH_E_MALFORMED;
+	CHECK(i < t->n && t->n - i <= 20, ORTH_E_MALFORMED);
 	lim = neg ? (uint64_t)(-(min + 1)) + 1 : (uint64_t)max;
 	for (; i < t->n; i++) {
 		uint64_t d = (uint64_t)(t->p[i] - '0');
-		if (t->p[i] < '0' || t->p[i] > '9')
-			return ORTH_E_MALFORMED;
-		if (d > lim || v > (lim - d) / 10)
-			return ORTH_E_RANGE;
+		CHECK(t->p[i] >= '0' && t->p[i] <= '9', ORTH_E_MALFORMED);
+		CHECK(d <= lim && v <= (lim - d) / 10, ORTH_E_RANGE);
 		v = v * 10 + d;
 	}
 	*out = neg ? (v == 0 ? 0 : -(int64_t)(v - 1) - 1) : (int64_t)v;
-	return ORTH_OK;
+cleanup:
+	return ret;
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date. */
@@ -479,29 +481,28 @@ parse_iso(const struct tok *t, int64_t *out)
 {
 	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
 	static const unsigned mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	orth_err ret = ORTH_OK;
 	unsigned v[6] = {0};
 	size_t k = 0;
 	bool leap;
 
-	if (t->n != sizeof(shape) - 1)
-		return ORTH_E_MALFORMED;
+	CHECK(t->n == sizeof(shape) - 1, ORTH_E_MALFORMED);
 	for (size_t i = 0; i < t->n; i++) {
 		if (shape[i] == 'd') {
-			if (t->p[i] < '0' || t->p[i] > '9')
-				return ORTH_E_MALFORMED;
+			CHECK(t->p[i] >= '0' && t->p[i] <= '9', ORTH_E_MALFORMED);
 			v[k] = v[k] * 10 + (unsigned)(t->p[i] - '0');
-		} else if (t->p[i] != shape[i]) {
-			return ORTH_E_MALFORMED;
 		} else {
+			CHECK(t->p[i] == shape[i], ORTH_E_MALFORMED);
 			k++;
 		}
 	}
 	leap = (v[0] % 4 == 0 && v[0] % 100 != 0) || v[0] % 400 == 0;
-	if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > mdays[v[1] - 1] ||
-	    (v[1] == 2 && v[2] == 29 && !leap) || v[3] > 23 || v[4] > 59 || v[5] > 59)
-		return ORTH_E_RANGE;
+	CHECK(v[1] >= 1 && v[1] <= 12 && v[2] >= 1 && v[2] <= mdays[v[1] - 1] &&
+	      !(v[1] == 2 && v[2] == 29 && !leap) && v[3] <= 23 && v[4] <= 59 && v[5] <= 59,
+	      ORTH_E_RANGE);
 	*out = days_from_civil(v[0], v[1], v[2]) * 86400 + v[3] * 3600 + v[4] * 60 + v[5];
-	return ORTH_OK;
+cleanup:
+	return ret;
 }
 
 static orth_err
@@ -519,92 +520,83 @@ parse_time(const struct tok *t, int64_t *out)
 static orth_err
 parse_attrs(const struct tok *t, uint32_t *out)
 {
+	orth_err ret = ORTH_OK;
 	uint32_t v = 0;
 	size_t i = 0;
+	bool last = tok_is(t, "none");
 
-	if (tok_is(t, "none")) {
-		*out = 0;
-		return ORTH_OK;
-	}
-	while (i <= t->n) {
+	while (!last) {
 		const char *c = memchr(t->p + i, ',', t->n - i);
 		size_t n = c != NULL ? (size_t)(c - (t->p + i)) : t->n - i;
-		char word[40];
+		char word[40], *end = word;
+		unsigned long x = 0;
 		uint32_t bit;
 
-		if (n == 0 || n >= sizeof(word))
-			return ORTH_E_MALFORMED;
+		CHECK(n > 0 && n < sizeof(word), ORTH_E_MALFORMED);
 		memcpy(word, t->p + i, n);
 		word[n] = '\0';
 		if (n > 2 && word[0] == '0' && word[1] == 'x') {
-			char *end;
-			unsigned long x;
 			errno = 0;
-			x = strtoul(word + 2, &end, 16);
-			if (*end != '\0' || errno != 0 || x == 0 || x > UINT32_MAX ||
-			    !isxdigit((unsigned char)word[2]))
-				return ORTH_E_MALFORMED;
+			if (isxdigit((unsigned char)word[2]))
+				x = strtoul(word + 2, &end, 16);
+			CHECK(x != 0 && *end == '\0' && errno == 0 && x <= UINT32_MAX,
+			      ORTH_E_MALFORMED);
 			bit = (uint32_t)x;
 		} else {
 			bit = db_attr_from_name(word);
-			if (bit == 0)
-				return ORTH_E_MALFORMED;
+			CHECK(bit != 0, ORTH_E_MALFORMED);
 		}
 		v |= bit;
 		i += n + 1;
-		if (c == NULL)
-			break;
+		last = c == NULL;
 	}
 	*out = v;
-	return ORTH_OK;
+cleanup:
+	return ret;
 }
 
 static orth_err
 parse_enctype(const struct tok *t, int32_t *out)
 {
+	orth_err ret = ORTH_OK;
 	char word[64];
 	int64_t v;
 	int32_t et;
 
 	if (parse_num(t, INT32_MIN, INT32_MAX, &v) == ORTH_OK) {
-		*out = (int32_t)v;
-		return ORTH_OK;
+		et = (int32_t)v;
+	} else {
+		CHECK(t->n > 0 && t->n < sizeof(word), ORTH_E_MALFORMED);
+		memcpy(word, t->p, t->n);
+		word[t->n] = '\0';
+		et = crypto_enctype_from_name(word);
+		CHECK(et >= 0, ORTH_E_MALFORMED);
 	}
-	if (t->n == 0 || t->n >= sizeof(word))
-		return ORTH_E_MALFORMED;
-	memcpy(word, t->p, t->n);
-	word[t->n] = '\0';
-	et = crypto_enctype_from_name(word);
-	if (et < 0)
-		return ORTH_E_MALFORMED;
 	*out = et;
-	return ORTH_OK;
+cleanup:
+	return ret;
 }
 
 static orth_err
 parse_enctypes(const struct tok *t, struct db_policy *p)
 {
+	orth_err ret = ORTH_OK;
 	size_t i = 0;
+	bool last = tok_is(t, "any");
 
 	p->n_allowed = 0;
-	if (tok_is(t, "any"))
-		return ORTH_OK;
-	while (i <= t->n) {
+	while (!last) {
 		const char *c = memchr(t->p + i, ',', t->n - i);
 		struct tok one = {t->p + i, c != NULL ? (size_t)(c - (t->p + i)) : t->n - i};
-		orth_err ret;
 
-		if (p->n_allowed == DB_MAX_KEYS)
-			return ORTH_E_LIMIT;
-		ret = parse_enctype(&one, &p->allowed_enctypes[p->n_allowed]);
-		if (ret != ORTH_OK)
-			return ret;
+		CHECK(p->n_allowed < DB_MAX_KEYS, ORTH_E_LIMIT);
+		TRY(parse_enctype(&one, &p->allowed_enctypes[p->n_allowed]));
 		p->n_allowed++;
 		i += one.n + 1;
-		if (c == NULL)
-			break;
+		last = c == NULL;
 	}
-	return ORTH_OK;
+cleanup:
+	return ret;
 }
 
 static orth_err
@@ -705,25 +697,25 @@ static orth_err
 parse_fields(struct line *l, const struct field *t, size_t n, struct arena *a, void *s,
 	     const char *what, struct tok *stop, bool *more)
 {
+	orth_err ret = ORTH_OK;
 	uint32_t seen = 0;
 	struct tok tk;
 	bool bad = false;
 
 	*more = false;
-	while (tok_next(l, &tk, &bad)) {
+	while (!*more && tok_next(l, &tk, &bad)) {
 		const char *eq = memchr(tk.p, '=', tk.n);
 		struct tok name, val;
 		size_t i;
-		orth_err ret;
 
 		if (bad) {
 			orth_err_format(l->err, l->errlen, "%s: an empty field (two spaces?)", what);
-			return ORTH_E_MALFORMED;
+			CHECK(0, ORTH_E_MALFORMED);
 		}
 		if (eq == NULL) {
 			*stop = tk;
 			*more = true;
-			break;
+			continue;
 		}
 		name = (struct tok){tk.p, (size_t)(eq - tk.p)};
 		val = (struct tok){eq + 1, tk.n - name.n - 1};
@@ -732,12 +724,12 @@ parse_fields(struct line *l, const struct field *t, size_t n, struct arena *a, v
 		if (i == n) {
 			orth_err_format(l->err, l->errlen, "%s: unknown field '%.*s'", what,
 					(int)(name.n > 40 ? 40 : name.n), name.p);
-			return ORTH_E_MALFORMED;
+			CHECK(0, ORTH_E_MALFORMED);
 		}
 		if (seen & (1u << i)) {
 			orth_err_format(l->err, l->errlen, "%s: field %s twice", what,
 					field_name(&t[i]));
-			return ORTH_E_MALFORMED;
+			CHECK(0, ORTH_E_MALFORMED);
 		}
 		seen |= 1u << i;
 		ret = parse_value(&t[i], &val, a, s);
@@ -747,21 +739,22 @@ parse_fields(struct line *l, const struct field *t, size_t n, struct arena *a, v
 					ret == ORTH_E_RANGE ? "out of range"
 					: ret == ORTH_E_LIMIT ? "too long"
 							      : "not a valid value");
-			return ret;
+			goto cleanup;
 		}
 	}
-	if (l->trail) {
+	if (!*more && l->trail) {
 		orth_err_format(l->err, l->errlen, "%s: a space at the end of the line", what);
-		return ORTH_E_MALFORMED;
+		CHECK(0, ORTH_E_MALFORMED);
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (!(seen & (1u << i)) && !t[i].optional) {
 			orth_err_format(l->err, l->errlen, "%s: field %s missing", what,
 					field_name(&t[i]));
-			return ORTH_E_TRUNCATED;
+			CHECK(0, ORTH_E_TRUNCATED);
 		}
 	}
-	return ORTH_OK;
+cleanup:
+	return ret;
 }
 
 /* "KIND NAME": the escaped name into a. */
@@ -769,6 +762,7 @@ static orth_err
 parse_head(struct line *l, const char *kind, struct arena *a, const char **name_out,
 	   size_t max)
 {
+	orth_err ret = ORTH_OK;
 	struct tok tk;
 	bool bad = false;
 	uint8_t *b = NULL;
@@ -776,15 +770,16 @@ parse_head(struct line *l, const char *kind, struct arena *a, const char **name_
 
 	if (!tok_next(l, &tk, &bad) || bad || !tok_is(&tk, kind)) {
 		orth_err_format(l->err, l->errlen, "not a %s line", kind);
-		return ORTH_E_MALFORMED;
+		CHECK(0, ORTH_E_MALFORMED);
 	}
-	if (!tok_next(l, &tk, &bad) || bad || l->trail || unesc(&tk, a, &b, &n) != ORTH_OK || n == 0 ||
+	if (!tok_next(l, &tk, &bad) || bad || unesc(&tk, a, &b, &n) != ORTH_OK || n == 0 ||
 	    memchr(b, '\0', n) != NULL || n > max) {
 		orth_err_format(l->err, l->errlen, "%s: a bad or missing name", kind);
-		return ORTH_E_MALFORMED;
+		CHECK(0, ORTH_E_MALFORMED);
 	}
 	*name_out = (const char *)b;
-	return ORTH_OK;
+cleanup:
+	return ret;
 }
 
 orth_err
@@ -974,23 +969,23 @@ cleanup:
 orth_err
 db_line_read(FILE *f, char *buf, size_t cap, size_t *len_out)
 {
+	orth_err ret = ORTH_OK;
 	size_t n = 0;
 	int c;
 
 	while ((c = getc(f)) != EOF && c != '\n') {
-		if (n + 1 >= cap || c == '\0') {
-			/* the rest of the line is not read: the caller stops */
-			return ORTH_E_LIMIT;
-		}
+		/* too long or a NUL: the rest of the line is not read, the
+		 * caller stops */
+		CHECK(n + 1 < cap && c != '\0', ORTH_E_LIMIT);
 		buf[n++] = (char)c;
 	}
-	if (ferror(f))
-		return ORTH_E_IO;
-	if (c == EOF)
-		return n == 0 ? ORTH_E_NOTFOUND : ORTH_E_TRUNCATED;
+	CHECK(!ferror(f), ORTH_E_IO);
+	CHECK(c != EOF || n > 0, ORTH_E_NOTFOUND);
+	CHECK(c != EOF, ORTH_E_TRUNCATED);
 	buf[n] = '\0';
 	*len_out = n;
-	return ORTH_OK;
+cleanup:
+	return ret;
 }
 
 orth_err

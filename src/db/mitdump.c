@@ -136,41 +136,84 @@ mitdump_header_parse(const char *line, size_t len, unsigned *version_out, char *
 	static const char cur[] = "kdb5_util load_dump version ";
 	static const char *const old[] = {"kdb5_util load_dump version 4", "kdb5_edit load_dump",
 					  "OpenV*Secure", "iprop"};
+	orth_err ret = ORTH_E_MALFORMED;
 
 	if (len == sizeof(cur) && memcmp(line, cur, sizeof(cur) - 1) == 0 &&
 	    line[len - 1] >= '5' && line[len - 1] <= '7') {
 		*version_out = (unsigned)(line[len - 1] - '0');
-		return ORTH_OK;
+		ret = ORTH_OK;
 	}
-	for (size_t i = 0; i < sizeof(old) / sizeof(old[0]); i++) {
-		if (len >= strlen(old[i]) && memcmp(line, old[i], strlen(old[i])) == 0) {
-			orth_err_format(err, errlen,
-					"an MIT dump in an old or special format ('%.*s'): dump "
-					"the database again with kdb5_util dump and no options",
-					(int)(len > 40 ? 40 : len), line);
-			return ORTH_E_RANGE;
-		}
-	}
-	orth_err_format(err, errlen, "not a kdb5_util dump (the first line should be "
-		       "'kdb5_util load_dump version 7')");
-	return ORTH_E_MALFORMED;
+	for (size_t i = 0; ret != ORTH_OK && i < sizeof(old) / sizeof(old[0]); i++)
+		if (len >= strlen(old[i]) && memcmp(line, old[i], strlen(old[i])) == 0)
+			ret = ORTH_E_RANGE;
+	if (ret == ORTH_E_RANGE)
+		orth_err_format(err, errlen,
+				"an MIT dump in an old or special format ('%.*s'): dump the "
+				"database again with kdb5_util dump and no options",
+				(int)(len > 40 ? 40 : len), line);
+	else if (ret != ORTH_OK)
+		orth_err_format(err, errlen, "not a kdb5_util dump (the first line should be "
+			       "'kdb5_util load_dump version 7')");
+	return ret;
 }
 
 /* ---- principal lines ---- */
 
-static orth_err
-fail(char *err, size_t errlen, orth_err e, const char *what)
+/* Within a parser: say why and leave with ORTH_E_MALFORMED. */
+#define BAD(what)                                                                           \
+	do {                                                                                \
+		why = (what);                                                               \
+		CHECK(0, ORTH_E_MALFORMED);                                                 \
+	} while (0)
+
+/* Read one tl-data (type, length, contents) into *tl. */
+static bool
+tl_read(struct tabs *t, struct arena *a, struct mit_tl *tl)
 {
-	orth_err_format(err, errlen, "%s", what);
-	return e;
+	struct tok tk;
+	int64_t v;
+
+	if (!tab_next(t, &tk) || !num_in(&tk, INT16_MIN, INT16_MAX, &v))
+		return false;
+	tl->type = (int16_t)v;
+	if (!tab_next(t, &tk) || !num_in(&tk, 0, UINT16_MAX, &v))
+		return false;
+	tl->len = (size_t)v;
+	return tab_next(t, &tk) && octets(&tk, tl->len, a, &tl->data);
+}
+
+/* Read one key-data (version, kvno, then per element type, length,
+ * contents) into *kd. */
+static bool
+key_read(struct tabs *t, struct arena *a, struct mit_key_data *kd)
+{
+	struct tok tk;
+	int64_t v;
+	bool ok;
+
+	ok = tab_next(t, &tk) && num_in(&tk, 1, 2, &v);
+	kd->ver = ok ? (uint16_t)v : 0;
+	ok = ok && tab_next(t, &tk) && num_in(&tk, 0, UINT16_MAX, &v);
+	kd->kvno = ok ? (uint16_t)v : 0;
+	for (size_t j = 0; ok && j < kd->ver; j++) {
+		ok = tab_next(t, &tk) && num_in(&tk, INT16_MIN, INT16_MAX, &v);
+		kd->type[j] = ok ? (int16_t)v : 0;
+		ok = ok && tab_next(t, &tk) && num_in(&tk, 0, UINT16_MAX, &v);
+		kd->length[j] = ok ? (size_t)v : 0;
+		ok = ok && tab_next(t, &tk) && octets(&tk, kd->length[j], a, &kd->contents[j]);
+	}
+	return ok;
 }
 
 static orth_err
 princ_parse(struct tabs *t, struct arena *a, struct mit_princ *p, char *err, size_t errlen)
 {
-	struct tok tk;
-	int64_t base, namelen, ntl, nkeys, elen, v;
+	orth_err ret = ORTH_OK;
+	const char *why = NULL;
+	struct tok tk, ed;
+	int64_t base, namelen, ntl, nkeys, elen;
 	uint32_t f[8];
+	const uint8_t *edata;
 	char *name;
 
 	memset(p, 0, sizeof(*p));
@@ -179,21 +222,19 @@ princ_parse(struct tabs *t, struct arena *a, struct mit_princ *p, char *err, siz
 	    !num_in(&tk, 0, MITDUMP_MAX_TL, &ntl) || !tab_next(t, &tk) ||
 	    !num_in(&tk, 0, MITDUMP_MAX_KEYS, &nkeys) || !tab_next(t, &tk) ||
 	    !num_in(&tk, 0, UINT16_MAX, &elen))
-		return fail(err, errlen, ORTH_E_MALFORMED,
-			    "princ: bad counts (or more tl-data or keys than we read)");
-	(void)base;
+		BAD("princ: bad counts (or more tl-data or keys than we read)");
 	/* the name, by its length: it may hold spaces */
 	if (t->done || t->left < (size_t)namelen + 1 || t->p[namelen] != '\t')
-		return fail(err, errlen, ORTH_E_MALFORMED, "princ: the name does not have its length");
+		BAD("princ: the name does not have its length");
 	name = arena_strndup(a, t->p, (size_t)namelen);
 	if (name == NULL || strlen(name) != (size_t)namelen)
-		return fail(err, errlen, ORTH_E_MALFORMED, "princ: a NUL in the name");
+		BAD("princ: a NUL in the name");
 	p->name = name;
 	t->p += namelen + 1;
 	t->left -= (size_t)namelen + 1;
 	for (size_t i = 0; i < 8; i++)
 		if (!tab_next(t, &tk) || !num32(&tk, &f[i]))
-			return fail(err, errlen, ORTH_E_MALFORMED, "princ: bad attributes or times");
+			BAD("princ: bad attributes or times");
 	p->attributes = f[0];
 	p->max_life = (int32_t)f[1];
 	p->max_renew = (int32_t)f[2];
@@ -207,48 +248,25 @@ princ_parse(struct tabs *t, struct arena *a, struct mit_princ *p, char *err, siz
 	p->tl = arena_alloc(a, (p->ntl + 1) * sizeof(*p->tl));
 	p->nkeys = (size_t)nkeys;
 	p->keys = arena_alloc(a, (p->nkeys + 1) * sizeof(*p->keys));
-	if (p->tl == NULL || p->keys == NULL)
-		return fail(err, errlen, ORTH_E_LIMIT, "princ: too large");
-	for (size_t i = 0; i < p->ntl; i++) {
-		struct mit_tl *tl = &p->tl[i];
-		if (!tab_next(t, &tk) || !num_in(&tk, INT16_MIN, INT16_MAX, &v))
-			return fail(err, errlen, ORTH_E_MALFORMED, "princ: bad tl-data type");
-		tl->type = (int16_t)v;
-		if (!tab_next(t, &tk) || !num_in(&tk, 0, UINT16_MAX, &v) || !tab_next(t, &tk) ||
-		    !octets(&tk, (size_t)v, a, &tl->data))
-			return fail(err, errlen, ORTH_E_MALFORMED, "princ: bad tl-data");
-		tl->len = (size_t)v;
-	}
-	for (size_t i = 0; i < p->nkeys; i++) {
-		struct mit_key_data *kd = &p->keys[i];
-		if (!tab_next(t, &tk) || !num_in(&tk, 1, 2, &v))
-			return fail(err, errlen, ORTH_E_MALFORMED, "princ: bad key-data version");
-		kd->ver = (uint16_t)v;
-		if (!tab_next(t, &tk) || !num_in(&tk, 0, UINT16_MAX, &v))
-			return fail(err, errlen, ORTH_E_MALFORMED, "princ: bad kvno");
-		kd->kvno = (uint16_t)v;
-		for (size_t j = 0; j < kd->ver; j++) {
-			if (!tab_next(t, &tk) || !num_in(&tk, INT16_MIN, INT16_MAX, &v))
-				return fail(err, errlen, ORTH_E_MALFORMED, "princ: bad key type");
-			kd->type[j] = (int16_t)v;
-			if (!tab_next(t, &tk) || !num_in(&tk, 0, UINT16_MAX, &v) ||
-			    !tab_next(t, &tk) || !octets(&tk, (size_t)v, a, &kd->contents[j]))
-				return fail(err, errlen, ORTH_E_MALFORMED, "princ: bad key data");
-			kd->length[j] = (size_t)v;
-		}
-	}
+	CHECK(p->tl != NULL && p->keys != NULL, ORTH_E_LIMIT);
+	memset(p->keys, 0, (p->nkeys + 1) * sizeof(*p->keys));
+	for (size_t i = 0; i < p->ntl; i++)
+		if (!tl_read(t, a, &p->tl[i]))
+			BAD("princ: bad tl-data");
+	for (size_t i = 0; i < p->nkeys; i++)
+		if (!key_read(t, a, &p->keys[i]))
+			BAD("princ: bad key-data");
 	/* e-data, then ';' and nothing after */
 	if (!tab_next(t, &tk) || tk.n == 0 || tk.p[tk.n - 1] != ';' || !t->done)
-		return fail(err, errlen, ORTH_E_MALFORMED,
-			    "princ: the record does not end with its e-data and ';'");
-	{
-		struct tok ed = {tk.p, tk.n - 1};
-		const uint8_t *e;
-		if (!octets(&ed, (size_t)elen, a, &e))
-			return fail(err, errlen, ORTH_E_MALFORMED, "princ: bad e-data");
-		p->e_len = (size_t)elen;
-	}
-	return ORTH_OK;
+		BAD("princ: the record does not end with its e-data and ';'");
+	ed = (struct tok){tk.p, tk.n - 1};
+	if (!octets(&ed, (size_t)elen, a, &edata))
+		BAD("princ: bad e-data");
+	p->e_len = (size_t)elen;
+cleanup:
+	if (ret != ORTH_OK)
+		orth_err_format(err, errlen, "%s", why != NULL ? why : "princ: too large");
+	return ret;
 }
 
 /* ---- policy lines ---- */
@@ -257,71 +275,64 @@ static orth_err
 policy_parse(struct tabs *t, unsigned version, struct arena *a, struct mit_policy *pol,
 	     char *err, size_t errlen)
 {
-	struct tok tk[16];
+	orth_err ret = ORTH_OK;
+	const char *why = NULL;
+	struct tok tk[15];
 	size_t n = 0;
-	uint32_t f[14];
+	uint32_t f[14] = {0};
 	int64_t ntl;
-	struct tabs rest;
+	struct mit_tl tl;
 
 	memset(pol, 0, sizeof(*pol));
 	while (n < 15 && tab_next(t, &tk[n]))
 		n++;
-	rest = *t;
 	/* 7 fields (version 5), 10 (version 6, and in 7 too), 15 and the
 	 * tl-data (version 7) */
 	if (!(n == 7 || (n == 10 && version >= 6) || (n == 15 && version >= 7)) ||
 	    (n < 15 && !t->done))
-		return fail(err, errlen, ORTH_E_MALFORMED, "policy: not the fields of a policy line");
-	if (tk[0].n == 0 || tk[0].n > 1023)
-		return fail(err, errlen, ORTH_E_MALFORMED, "policy: a bad name");
+		BAD("policy: not the fields of a policy line");
+	if (tk[0].n == 0 || tk[0].n > 1023 || memchr(tk[0].p, ' ', tk[0].n) != NULL)
+		BAD("policy: a bad name");
 	pol->name = arena_strndup(a, tk[0].p, tk[0].n);
-	if (pol->name == NULL || strlen(pol->name) != tk[0].n || memchr(tk[0].p, ' ', tk[0].n))
-		return fail(err, errlen, ORTH_E_MALFORMED, "policy: a bad name");
-	for (size_t i = 1; i < n; i++) {
-		if (i == 13)
-			continue; /* allowed_keysalts */
-		if (!num32(&tk[i], &f[i - 1]))
-			return fail(err, errlen, ORTH_E_MALFORMED, "policy: a bad number");
-	}
+	CHECK(pol->name != NULL, ORTH_E_LIMIT);
+	if (strlen(pol->name) != tk[0].n)
+		BAD("policy: a bad name");
+	for (size_t i = 1; i < n; i++)
+		if (i != 13 && !num32(&tk[i], &f[i - 1])) /* 13: allowed_keysalts */
+			BAD("policy: a bad number");
 	pol->pw_min_life = f[0];
 	pol->pw_max_life = f[1];
 	pol->pw_min_length = f[2];
 	pol->pw_min_classes = f[3];
 	pol->pw_history_num = f[4];
 	/* f[5]: the reference count, unused since 1.11 */
-	if (n >= 10) {
-		pol->pw_max_fail = f[6];
-		pol->pw_failcnt_interval = f[7];
-		pol->pw_lockout_duration = f[8];
-	}
+	pol->pw_max_fail = f[6];
+	pol->pw_failcnt_interval = f[7];
+	pol->pw_lockout_duration = f[8];
 	if (n < 15)
-		return ORTH_OK;
+		goto cleanup;
 	pol->attributes = f[9];
 	pol->max_life = f[10];
 	pol->max_renew = f[11];
 	if (tk[13].n == 0 || tk[13].n > 512)
-		return fail(err, errlen, ORTH_E_MALFORMED, "policy: bad allowed_keysalts");
+		BAD("policy: bad allowed_keysalts");
 	if (!tok_is(&tk[13], "-")) {
 		pol->allowed_keysalts = arena_strndup(a, tk[13].p, tk[13].n);
-		if (pol->allowed_keysalts == NULL)
-			return fail(err, errlen, ORTH_E_LIMIT, "policy: too large");
+		CHECK(pol->allowed_keysalts != NULL, ORTH_E_LIMIT);
 	}
 	if (!num_in(&tk[14], 0, MITDUMP_MAX_TL, &ntl))
-		return fail(err, errlen, ORTH_E_MALFORMED, "policy: bad tl-data count");
+		BAD("policy: bad tl-data count");
 	pol->ntl = (size_t)ntl;
 	/* the tl-data: read, checked, not kept (none is defined for policies) */
-	for (size_t i = 0; i < pol->ntl; i++) {
-		struct tok a1, a2, a3;
-		int64_t v;
-		const uint8_t *d;
-		if (!tab_next(&rest, &a1) || !num_in(&a1, INT16_MIN, INT16_MAX, &v) ||
-		    !tab_next(&rest, &a2) || !num_in(&a2, 0, UINT16_MAX, &v) ||
-		    !tab_next(&rest, &a3) || !octets(&a3, (size_t)v, a, &d))
-			return fail(err, errlen, ORTH_E_MALFORMED, "policy: bad tl-data");
-	}
-	if (!rest.done)
-		return fail(err, errlen, ORTH_E_MALFORMED, "policy: fields after the tl-data");
-	return ORTH_OK;
+	for (size_t i = 0; i < pol->ntl; i++)
+		if (!tl_read(t, a, &tl))
+			BAD("policy: bad tl-data");
+	if (!t->done)
+		BAD("policy: fields after the tl-data");
+cleanup:
+	if (ret != ORTH_OK)
+		orth_err_format(err, errlen, "%s", why != NULL ? why : "policy: too large");
+	return ret;
 }
 
 orth_err
@@ -330,19 +341,20 @@ mitdump_line_parse(const char *line, size_t len, unsigned version, struct arena 
 		   char *err, size_t errlen)
 {
 	struct tabs t = {line, len, false};
-	struct tok tk;
+	struct tok tk = {NULL, 0};
+	orth_err ret = ORTH_E_MALFORMED;
+	bool more = tab_next(&t, &tk) && !t.done;
 
-	if (!tab_next(&t, &tk) || t.done)
-		return fail(err, errlen, ORTH_E_MALFORMED, "not a princ or policy line");
-	if (tok_is(&tk, "princ")) {
+	if (more && tok_is(&tk, "princ")) {
 		*kind_out = MITDUMP_PRINC;
-		return princ_parse(&t, a, p, err, errlen);
-	}
-	if (tok_is(&tk, "policy")) {
+		ret = princ_parse(&t, a, p, err, errlen);
+	} else if (more && tok_is(&tk, "policy")) {
 		*kind_out = MITDUMP_POLICY;
-		return policy_parse(&t, version, a, pol, err, errlen);
+		ret = policy_parse(&t, version, a, pol, err, errlen);
+	} else {
+		orth_err_format(err, errlen, "not a princ or policy line");
 	}
-	return fail(err, errlen, ORTH_E_MALFORMED, "not a princ or policy line");
+	return ret;
 }
 
 /* ---- tl-data ---- */
@@ -470,55 +482,47 @@ xdr_key_data(struct cursor *c, struct arena *a, struct mit_key_data *kd)
 orth_err
 mitdump_kadm_decode(const uint8_t *buf, size_t len, struct arena *a, struct mit_kadm *out)
 {
+	orth_err ret = ORTH_OK;
 	struct cursor c;
 	struct mit_kadm k;
 	const uint8_t *pol;
-	size_t n;
-	uint32_t nhist;
+	size_t n = 0;
 
 	memset(&k, 0, sizeof(k));
 	cursor_init(&c, buf, len);
-	if (cursor_be32(&c) != OSA_ADB_PRINC_VERSION_1)
-		return cursor_err(&c) ? cursor_err(&c) : ORTH_E_RANGE;
+	CHECK(cursor_be32(&c) == OSA_ADB_PRINC_VERSION_1, ORTH_E_RANGE);
 	/* xdr_nullstring: 0 for none, else the string with its NUL */
 	pol = xdr_opaque(&c, &n);
 	if (cursor_err(&c) == ORTH_OK && n > 0) {
-		if (pol[n - 1] != '\0' || memchr(pol, '\0', n - 1) != NULL || n > 1024)
-			return ORTH_E_MALFORMED;
+		CHECK(pol[n - 1] == '\0' && memchr(pol, '\0', n - 1) == NULL && n <= 1024,
+		      ORTH_E_MALFORMED);
 		k.policy = arena_strndup(a, (const char *)pol, n - 1);
-		if (k.policy == NULL)
-			return ORTH_E_LIMIT;
+		CHECK(k.policy != NULL, ORTH_E_LIMIT);
 	}
 	k.aux_attributes = cursor_be32(&c);
 	k.old_key_next = cursor_be32(&c);
 	k.hist_kvno = cursor_be32(&c);
-	nhist = cursor_be32(&c);
-	if (nhist > MITDUMP_MAX_HIST)
-		return cursor_err(&c) ? cursor_err(&c) : ORTH_E_LIMIT;
-	k.nhist = nhist;
+	k.nhist = cursor_be32(&c);
+	CHECK(k.nhist <= MITDUMP_MAX_HIST, ORTH_E_LIMIT);
 	k.hist = arena_alloc(a, (k.nhist + 1) * sizeof(*k.hist));
-	if (k.hist == NULL)
-		return ORTH_E_LIMIT;
+	CHECK(k.hist != NULL, ORTH_E_LIMIT);
 	for (size_t i = 0; i < k.nhist && cursor_err(&c) == ORTH_OK; i++) {
-		uint32_t nk = cursor_be32(&c);
-		if (nk > MITDUMP_MAX_HIST_KEYS) {
-			cursor_fail(&c, ORTH_E_LIMIT);
-			break;
-		}
+		size_t nk = cursor_be32(&c);
+		CHECK(nk <= MITDUMP_MAX_HIST_KEYS, ORTH_E_LIMIT);
 		k.hist[i].nkeys = nk;
 		k.hist[i].keys = arena_alloc(a, (nk + 1) * sizeof(*k.hist[i].keys));
-		if (k.hist[i].keys == NULL) {
-			cursor_fail(&c, ORTH_E_LIMIT);
-			break;
-		}
+		CHECK(k.hist[i].keys != NULL, ORTH_E_LIMIT);
 		memset(k.hist[i].keys, 0, (nk + 1) * sizeof(*k.hist[i].keys));
 		for (size_t j = 0; j < nk && cursor_err(&c) == ORTH_OK; j++)
 			xdr_key_data(&c, a, &k.hist[i].keys[j]);
 	}
-	if (cursor_end(&c) != ORTH_OK)
-		return cursor_err(&c);
+	TRY(cursor_end(&c));
 	*out = k;
-	return ORTH_OK;
+cleanup:
+	/* a short buffer shows as the cursor's error, whatever check saw it */
+	if (ret != ORTH_OK && cursor_err(&c) != ORTH_OK)
+		ret = cursor_err(&c);
+	return ret;
 }
 
 /* ---- keys ---- */
@@ -574,11 +578,11 @@ orth_err
 mitdump_stash_legacy_decode(const uint8_t *buf, size_t len, int32_t *enctype_out,
 			    struct crypto_key **out)
 {
-	uint32_t klen;
-	int32_t et;
+	orth_err ret = ORTH_OK;
+	uint32_t klen = 0;
+	int32_t et = 0;
 
-	if (len < 6)
-		return ORTH_E_MALFORMED;
+	CHECK(len >= 6, ORTH_E_MALFORMED);
 	/* host order of the writer: little-endian (x86, ARM) first */
 	et = buf[0] | buf[1] << 8;
 	klen = (uint32_t)buf[2] | (uint32_t)buf[3] << 8 | (uint32_t)buf[4] << 16 |
@@ -588,10 +592,10 @@ mitdump_stash_legacy_decode(const uint8_t *buf, size_t len, int32_t *enctype_out
 		klen = (uint32_t)buf[2] << 24 | (uint32_t)buf[3] << 16 | (uint32_t)buf[4] << 8 |
 		       buf[5];
 	}
-	if (klen != len - 6 || klen == 0)
-		return ORTH_E_MALFORMED;
+	CHECK(klen == len - 6 && klen != 0, ORTH_E_MALFORMED);
 	*enctype_out = et;
-	if (!crypto_enctype_supported(et))
-		return ORTH_E_ENCTYPE;
-	return crypto_key_new(et, buf + 6, klen, out);
+	CHECK(crypto_enctype_supported(et), ORTH_E_ENCTYPE);
+	ret = crypto_key_new(et, buf + 6, klen, out);
+cleanup:
+	return ret;
 }

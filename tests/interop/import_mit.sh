@@ -39,6 +39,7 @@ mk "addprinc -pw carol-Pa55 -maxlife 4h -maxrenewlife 2d -expire 2031-01-01 -pwe
 mk "addprinc -pw Dave-pass1 -policy strict dave"
 mk "addprinc -pw erin-Pa55 -e arcfour-hmac:normal,camellia256-cts-cmac:normal erin"
 mk "addprinc -pw frank-Pa55 -e aes256-cts-hmac-sha1-96:onlyrealm,aes128-cts-hmac-sha1-96:norealm frank"
+mk "addprinc -pw judy-Pa55 -e aes256-cts-hmac-sha1-96:special judy"
 mk "addprinc -pw gina-Pa55 -allow_tix gina"
 mk "addprinc -pw hank-Pa55 -policy aesonly hank"
 mk "addprinc -randkey +ok_as_delegate -allow_forwardable host/srv.migrate.test"
@@ -77,7 +78,7 @@ expect_fail "import-mit without the stash" "need DUMPFILE" orth_admin import-mit
 expect_ok "import-mit" orth_admin import-mit "$T/mit.dump" --mit-stash "$T/mit.stash"
 cp "$CHECK_OUT" "$T/summary"
 cat "$T/summary" | sed 's/^/    | /'
-expect_grep "summary: principals and policies" "^imported 12 principals and 2 policies from .* (MIT dump version 7) into realm $REALM$" "$T/summary"
+expect_grep "summary: principals and policies" "^imported 13 principals and 2 policies from .* (MIT dump version 7) into realm $REALM$" "$T/summary"
 expect_grep "summary: the master key verified" "^master key: aes256-cts-hmac-sha1-96 kvno 1, verified against K/M$" "$T/summary"
 expect_grep "summary: the unsupported enctypes and their keys" "^keys not imported, of enctypes Orthrus does not support: .*camellia256-cts-cmac [0-9]" "$T/summary"
 expect_grep "summary: RC4 too" "^keys not imported, .*arcfour-hmac [0-9]" "$T/summary"
@@ -109,6 +110,8 @@ expect_grep "gina: disabled" "^Attributes: .*disallow-all-tix" "$T/gina"
 orth_admin get frank >"$T/frank"
 expect_grep "frank: onlyrealm salt" "^Key: kvno 1, aes256-cts-hmac-sha1-96, salt onlyrealm \"$REALM\"$" "$T/frank"
 expect_grep "frank: norealm salt" "^Key: kvno 1, aes128-cts-hmac-sha1-96, salt norealm \"frank\"$" "$T/frank"
+orth_admin get judy >"$T/judy"
+expect_grep "judy: the special salt" "^Key: kvno 1, aes256-cts-hmac-sha1-96, salt special \"" "$T/judy"
 orth_admin get dave >"$T/dave"
 expect_grep "dave: the failures counted by MIT" "^Failed password attempts: 3$" "$T/dave"
 expect_grep "dave: locked" "^Lock: locked" "$T/dave"
@@ -129,6 +132,7 @@ expect_ok "kinit bob (AES-SHA1 and AES-SHA2 keys only)" k bob bob-Pa55
 expect_ok "kinit carol" k carol carol-Pa55
 expect_ok "kinit frank (onlyrealm and norealm salts)" k frank frank-Pa55
 expect_ok "kinit hank" k hank hank-Pa55
+expect_ok "kinit judy (a special salt, MIT's random one)" k judy judy-Pa55
 expect_fail "kinit erin: no supported key" "not found\|KDC has no support\|no support for encryption type\|Key table entry not found\|not found in Kerberos database\|encryption type" k erin erin-Pa55
 expect_fail "kinit gina (disabled at MIT) refused" "revoked" k gina gina-Pa55
 expect_fail "kinit dave (locked at MIT) refused with his password" "revoked" k dave Dave-pass1
@@ -193,7 +197,33 @@ sed "s/$REALM/MIGRATE.TEXT/g" "$T/mit.dump" >"$T/other.dump"
 expect_fail "a dump of another realm" "a dump of realm MIGRATE.TEXT, the database is of realm $REALM" \
 	orth_admin import-mit "$T/other.dump" --mit-stash "$T/mit.stash"
 
-# 5. the progress bar: on a terminal only
+# 5. A realm with a triple-DES master key (what old MIT realms have) is
+# refused, with the way out; after MIT's own re-keying (add_mkey,
+# use_mkey, update_princ_encryption) the stash holds both master keys, the
+# principals say which seals them (MKVNO), and the import goes through.
+MIT_DIR=$(mktemp -d /tmp/mitkdc.XXXXXX)
+mitkdc_write_conf $REALM 1
+sed -i 's/master_key_type = aes256-cts-hmac-sha1-96/master_key_type = des3-cbc-sha1/' "$MIT_DIR/kdc.conf"
+mit() { env KRB5_CONFIG="$MIT_DIR/krb5.conf" KRB5_KDC_PROFILE="$MIT_DIR/kdc.conf" "$@"; }
+mit "$MITKDC_SBIN/kdb5_util" -r $REALM create -s -P des3-master >/dev/null 2>&1 || { fail "kdb5_util create (des3)"; exit 1; }
+mit "$MITKDC_SBIN/kadmin.local" -r $REALM -q "addprinc -pw zed-Pa55 zed" >/dev/null 2>&1
+mit "$MITKDC_SBIN/kdb5_util" -r $REALM dump "$T/des3.dump"
+expect_fail "a triple-DES master key is refused, with the way out" \
+	"MIT's master key is des3-cbc-sha1, which Orthrus does not support: give the MIT realm an AES master key first" \
+	orth_admin import-mit "$T/des3.dump" --mit-stash "$MIT_DIR/stash"
+mit /usr/bin/python3 "$here/lib/ptydrive.py" "master key:" new-aes-master "verify:" new-aes-master -- \
+	"$MITKDC_SBIN/kdb5_util" -r $REALM add_mkey -e aes256-cts-hmac-sha1-96 -s >/dev/null 2>&1
+mit "$MITKDC_SBIN/kdb5_util" -r $REALM use_mkey 2 >/dev/null 2>&1
+mit "$MITKDC_SBIN/kdb5_util" -r $REALM update_princ_encryption -f >/dev/null 2>&1
+mit "$MITKDC_SBIN/kdb5_util" -r $REALM dump "$T/rekeyed.dump"
+expect_grep "MIT: zed re-sealed under master key 2" "^princ	.*	zed@$REALM	.*	8	2	0200	" "$T/rekeyed.dump"
+expect_ok "the re-keyed realm imports" orth_admin import-mit "$T/rekeyed.dump" --mit-stash "$MIT_DIR/stash"
+expect_grep "with MIT's master key 2" "^master key: aes256-cts-hmac-sha1-96 kvno 2, verified against K/M$" "$CHECK_OUT"
+expect_ok "kinit zed" k zed zed-Pa55
+rm -rf "$MIT_DIR"
+MIT_DIR=
+
+# 6. the progress bar: on a terminal only
 orth_admin import-mit "$T/mit.dump" --mit-stash "$T/mit.stash" --dry-run 2>"$T/err" >/dev/null
 [ -s "$T/err" ] && fail "output on stderr when it is not a terminal: $(cat "$T/err")" ||
 	pass "no progress bar when stderr is not a terminal"
