@@ -6,10 +6,13 @@
  * The realm is the one of the MIT captures in tests/vectors/mit/ (made by
  * tools/capture-mit-vectors.sh): TEST.REALM, "user" with password "userpw"
  * and requires-preauth, and a service host/svc.test; plus a client without
- * requires-preauth ("alice") and a user-to-user server.  The clock is fixed
+ * requires-preauth ("alice"), a user-to-user server and a client that
+ * requires FAST ("fastuser").  The clock is fixed
  * at the captures' time so that their PA-ENC-TIMESTAMP is within the skew
  * and the AS exchange runs to the end.  The krbtgt key comes from a fixed
- * password (kdc_fixture.h), so seeds holding tickets it issued decrypt.
+ * password (kdc_fixture.h), so seeds holding tickets it issued decrypt:
+ * the FAST seeds of `test_kdc_fast --write-seeds` carry alice's TGT as
+ * armor, and cookies sealed under a key derived from the krbtgt key.
  *
  * Oracles besides the sanitizers: a reply is an AS-REP, TGS-REP or
  * KRB-ERROR that decodes; the same datagram sent again is answered from
@@ -49,6 +52,8 @@ setup(void)
 	    kdc_fixture_add(&fx, "host/svc.test", "svc-fuzz-key", 0) != ORTH_OK ||
 	    kdc_fixture_add(&fx, "alice", "alicepw", DB_ATTR_DISALLOW_FORWARDABLE) != ORTH_OK ||
 	    kdc_fixture_add(&fx, "u2u", "u2upw", DB_ATTR_DISALLOW_SVR) != ORTH_OK ||
+	    kdc_fixture_add(&fx, "fastuser", "fastpw",
+			    DB_ATTR_REQUIRES_PREAUTH | DB_ATTR_REQUIRES_FAST) != ORTH_OK ||
 	    arena_init(&check_arena, 1u << 20) != ORTH_OK)
 		abort();
 }

@@ -51,6 +51,17 @@ orth_err orthrus_default_ccache_name(const struct orthrus_context *ctx,
  * FILE:/etc/krb5.keytab); valid while ctx lives. */
 const char *orthrus_default_keytab_name(const struct orthrus_context *ctx);
 
+/*
+ * "service/host@REALM" as MIT's krb5_sname_to_principal builds it: service
+ * NULL is "host", host NULL this machine (gethostname); the host is
+ * canonicalized as [libdefaults] dns_canonicalize_hostname and rdns say
+ * (default true, forward then reverse lookup), lowercased; the realm is
+ * [domain_realm]'s for it, else the default realm.  *out is malloc'd.
+ */
+orth_err orthrus_host_service_name(struct orthrus_context *ctx,
+				   const char *service, const char *host,
+				   char **out);
+
 /* A printable message for e: the detailed one of the last failure in
  * ctx when it was e, else a generic text.  Never NULL; valid until the
  * next call on ctx. */
@@ -62,13 +73,31 @@ struct orthrus_init_opts {
 	int64_t renew_life;     /* seconds; 0: renew_lifetime; -1: none */
 	int forwardable;        /* 1 yes, -1 no, 0: krb5.conf forwardable */
 	const char *service;    /* NULL: krbtgt/REALM@REALM */
+	int proxiable;          /* 1 yes, -1 no, 0: krb5.conf proxiable */
+	/* Seconds from now: a postdated ticket (RFC 4120 §2.4, options
+	 * ALLOW-POSTDATE and POSTDATED), invalid until orthrus_validate_tgt();
+	 * lifetimes count from that start.  0: now. */
+	int64_t start_time;
+	/* Ask the KDC to canonicalize the client name (KDC option
+	 * CANONICALIZE); the cache is initialised with the name it returns. */
+	int canonicalize;
+	/* client is an enterprise name (RFC 6806 §5, NT-ENTERPRISE): its
+	 * first '@' belongs to the name, a second one starts the realm;
+	 * implies canonicalize. */
+	int enterprise;
+	/* FAST (RFC 6113), `kinit -T`: a cache whose TGT for the client's
+	 * realm armors the exchange (encrypted challenge inside it, the
+	 * reply key strengthened: nothing a listener can test passwords
+	 * against).  NULL: no armor. */
+	const char *armor_ccache;
 };
 
 /*
  * Get initial credentials for client (a name; the default realm is added
  * when it has none) and store them in ccache (NULL: the default), which
  * is reinitialized with client as its principal.  The KDC's clock offset
- * goes into the cache header.
+ * goes into the cache header; when the KDC said (RFC 6806) that it speaks
+ * FAST, a fast_avail config entry too, as MIT's kinit writes it.
  */
 orth_err orthrus_get_init_creds_password(struct orthrus_context *ctx,
 					 const char *client,
@@ -101,15 +130,30 @@ void orthrus_ticket_free(struct orthrus_ticket *t);
  * A ticket for service (a name; without a realm the client's) using the
  * TGT in ccache (NULL: default).  A still valid ticket in the cache is
  * returned without asking the KDC; a new one is stored there.  enctype:
- * the session key enctype wanted, 0 for any.
+ * the session key enctype wanted, 0 for any.  The request asks for the
+ * TGT's forwardable, proxiable, may-postdate and renewable flags (as MIT's
+ * client does), so a service ticket from a forwardable, renewable TGT is
+ * forwardable and renewable when the KDC allows it.
  */
 orth_err orthrus_get_service_ticket(struct orthrus_context *ctx,
 				    const char *ccache, const char *service,
 				    int32_t enctype, struct orthrus_ticket *out);
 
+/* The same from the cache alone, the KDC not asked (MIT's kvno
+ * --cached-only): ORTH_E_NOTFOUND when ccache holds no unexpired ticket
+ * for service. */
+orth_err orthrus_get_cached_ticket(struct orthrus_context *ctx,
+				   const char *ccache, const char *service,
+				   int32_t enctype, struct orthrus_ticket *out);
+
 /* Renew the TGT in ccache (KDC option RENEW) and store the new one in
  * its place (the cache is reinitialized, as MIT's kinit -R does). */
 orth_err orthrus_renew_tgt(struct orthrus_context *ctx, const char *ccache);
+
+/* Validate the postdated TGT in ccache once its start time has come (KDC
+ * option VALIDATE, RFC 4120 §3.3.1) and store the valid one in its place
+ * (the cache is reinitialized, as MIT's kinit -v does). */
+orth_err orthrus_validate_tgt(struct orthrus_context *ctx, const char *ccache);
 
 /* A forwarded TGT (options FORWARDED, FORWARDABLE) from the forwardable
  * TGT in ccache, not stored. */

@@ -3,11 +3,29 @@
  * view of the KDC's settings.
  *
  * The file is a tree: sections (`[name]`) hold relations `name = value` and
- * subtrees `name = { ... }`, which nest.  Comments start with '#' or ';' at
- * the beginning of a line (after blanks).  A `*` right after a closing brace
- * or a value (MIT's "final" marker) is accepted and ignored.  Values keep
- * their inner blanks; surrounding blanks are trimmed; a value in double
- * quotes keeps its blanks and knows \" \\ \n \t.
+ * subtrees `name = { ... }`, which nest.  What MIT's profile library
+ * (util/profile/prof_parse.c) reads is read the same way, for krb5.conf
+ * files as distributions ship them:
+ *  - `include /path` and `includedir /dir/` at the start of a line (the
+ *    first line of RHEL/Fedora's /etc/krb5.conf); includedir takes, in name
+ *    order, the files named with letters, digits, '-' and '_' only or
+ *    ending in ".conf", not starting with '.'; every file starts outside
+ *    any section; all of them make one tree;
+ *  - a repeated section or subtree merges with the first one;
+ *  - `name =` alone on a line opens a subtree whose '{' starts the next
+ *    line; if the next line is anything else, name is a relation with an
+ *    empty value (MIT refuses that; our kdc.conf has long written
+ *    `kpasswd_listen =` for "none");
+ *  - '*' after a tag (`name* = ...`), a ']' or a '}' makes it final: later
+ *    values of that name are ignored; a value keeps a trailing '*';
+ *  - lines before the first `[section]` are ignored (a free-form header);
+ *    comments are lines starting (after blanks) with '#' or ';';
+ *  - values keep their inner blanks, surrounding blanks are trimmed; a value
+ *    in double quotes runs to the closing quote and knows \n \t \b and
+ *    \X for X.
+ * Errors name FILE:LINE, the included file's when it is there.  Stricter
+ * than MIT, on purpose: a missing '}' at the end of a file, a relative
+ * include path, a NUL byte, include loops and the limits below.
  *
  * Both the KDC (kdc.conf) and the client (krb5.conf) use the generic tree;
  * kdc_config_load() gives the KDC's typed view.  Nothing here knows
@@ -27,8 +45,11 @@
 #define CONFIG_DEFAULT_PATH "/etc/orthrus/kdc.conf"
 
 /* Limits on hostile or absurd files. */
-#define CONFIG_MAX_FILE (1024 * 1024)
-#define CONFIG_MAX_DEPTH 8
+#define CONFIG_MAX_FILE (1024 * 1024)         /* bytes of one file */
+#define CONFIG_MAX_TOTAL (4 * 1024 * 1024)    /* bytes of all files */
+#define CONFIG_MAX_DEPTH 8                    /* section and '{' levels */
+#define CONFIG_MAX_INCLUDE_DEPTH 8            /* include in include ... */
+#define CONFIG_MAX_INCLUDES 256               /* files besides the first */
 
 /*
  * A node: a section (depth 0, value NULL), a subtree (value NULL) or a
@@ -37,25 +58,34 @@
 struct config_node {
 	char *name;
 	char *value;                 /* NULL for sections and subtrees */
-	unsigned line;               /* line of the name in the file */
+	const char *file;            /* the file it is in (included or not) */
+	unsigned line;               /* line of the name in that file */
+	bool final;                  /* marked with '*' */
 	struct config_node *child;   /* first child (sections/subtrees) */
+	struct config_node *last_child;
 	struct config_node *next;    /* next sibling */
 };
 
 struct config {
 	char *path;                  /* the file name, for messages */
 	struct config_node *root;    /* first section */
+	char **files;                /* every file read; nodes' file point here */
+	size_t nfiles;
 };
 
 /*
- * Parse the file at path.  On a syntax error returns ORTH_E_CONFIG and puts
- * "FILE:LINE: what" into err (if errlen > 0); a missing or unreadable file
- * is ORTH_E_IO (or ORTH_E_NOTFOUND when it does not exist) with a message.
+ * Parse the file at path and the files it includes.  On a syntax error
+ * returns ORTH_E_CONFIG and puts "FILE:LINE: what" into err (if errlen >
+ * 0); so is an included file that cannot be read (and too many or too
+ * deeply nested includes); a missing or unreadable first file is
+ * ORTH_E_IO (or ORTH_E_NOTFOUND when it does not exist) with a message.
  * *out owned by the caller: config_free().
  */
 orth_err config_parse_file(const char *path, struct config **out, char *err,
 			   size_t errlen);
-/* The same over text in memory; name is used in messages. */
+/* The same over text in memory; name is used in messages.  Include
+ * directives are refused there (ORTH_E_CONFIG): text from memory (tests,
+ * the fuzzer) does not reach into the file system. */
 orth_err config_parse_string(const char *text, size_t len, const char *name,
 			     struct config **out, char *err, size_t errlen);
 /* Frees the tree; NULL is fine. */
@@ -63,7 +93,8 @@ void config_free(struct config *cfg);
 
 /*
  * The path of the config file a command uses: opt (from -c) if not NULL,
- * else $ORTHRUS_CONFIG if set and not empty, else CONFIG_DEFAULT_PATH.
+ * else $ORTHRUS_CONFIG if set and not empty (and the program is not
+ * setuid: env_get()), else CONFIG_DEFAULT_PATH.
  */
 const char *config_path_choose(const char *opt);
 
@@ -123,6 +154,10 @@ struct kdc_config_realm {
 	size_t n_kpasswd_listen;
 	bool kpasswd_listen_set;
 	const char *acl_file;          /* MIT kadm5.acl syntax; NULL: none */
+	/* requires_fast: every AS exchange of the realm must be FAST-armored
+	 * (RFC 6113), as the requires-fast attribute asks for one principal
+	 * (src/kdc/preauth/preauth.h); MIT has no such relation. */
+	bool requires_fast;
 	char default_paths[2][512];    /* storage for the defaults above */
 };
 

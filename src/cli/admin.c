@@ -55,7 +55,9 @@ usage(FILE *f)
 		"      [--history N] [--maxfailure N] [--failurecountinterval D] [--lockoutduration D]\n"
 		"      [--allowedkeysalts LIST | --allowedkeysalts none]\n"
 		"  policy delete P | policy get P [--json] | policy list [GLOB] [--json]\n"
-		"  ktadd --keytab FILE NAME...\n"
+		"  ktadd --keytab FILE [--norandkey] [--enctypes LIST] [--keep-old | --discard-old] NAME...\n"
+		"      (as MIT's ktadd: new random keys first, kvno + 1, then exported;\n"
+		"      --norandkey exports the current keys unchanged)\n"
 		"  ktremove --keytab FILE NAME [--kvno N]\n"
 		"  ktlist --keytab FILE [--keys]\n"
 		"  dump FILE | load FILE | verify [--rebind]\n"
@@ -463,6 +465,7 @@ do_init(struct admin *ad, int argc, char **argv)
 
 struct princ_opts {
 	bool password_stdin, random_key, json, keys, keep_old, discard_old, clear_policy;
+	bool norandkey;           /* ktadd: export the current keys */
 	int set_preauth;          /* 1 set, -1 clear, 0 unchanged */
 	const char *attrs[16];
 	size_t nattrs;
@@ -502,6 +505,8 @@ parse_opts(int argc, char **argv, struct princ_opts *o)
 			o->keys = true;
 		else if (strcmp(a, "--keep-old") == 0)
 			o->keep_old = true;
+		else if (strcmp(a, "--norandkey") == 0 || strcmp(a, "-norandkey") == 0)
+			o->norandkey = true;
 		else if (strcmp(a, "--discard-old") == 0)
 			o->discard_old = true;
 		else if (strcmp(a, "--clear-policy") == 0)
@@ -747,6 +752,51 @@ out:
 	return rc;
 }
 
+/*
+ * New random keys for e (kvno + 1), in enctypes ets (none given: the
+ * policy's allowed ones, else those e has, else the realm's), old key sets
+ * kept as o and the realm say.  0, or 1 with the reason printed; *ret
+ * the error of the key making.
+ */
+static int
+randkey_apply(struct admin *ad, const struct princ_opts *o, const struct principal *p,
+	      const char *name, struct db_entry *e, const struct db_policy *pol,
+	      int32_t *ets, size_t nets, orth_err *ret)
+{
+	struct db_keyset ks;
+	char why[ACCOUNT_WHY_MAX] = "";
+	uint32_t kvno = e->nkeysets ? e->keysets[0].kvno + 1 : 1;
+	unsigned keep = ad->realm->keep_old_keys;
+
+	if (o->keep_old)
+		keep = DB_MAX_KEYSETS - 1;
+	if (o->discard_old)
+		keep = 0;
+	if (nets == 0 && pol != NULL && pol->n_allowed > 0) {
+		nets = pol->n_allowed;
+		memcpy(ets, pol->allowed_enctypes, nets * sizeof(ets[0]));
+	}
+	if (nets == 0) {
+		/* default: the enctypes the principal has now, else the realm's */
+		for (size_t i = 0; e->nkeysets && i < e->keysets[0].nkeys; i++)
+			ets[nets++] = e->keysets[0].keys[i].enctype;
+		if (nets == 0) {
+			nets = ad->realm->n_enctypes < DB_MAX_KEYS ? ad->realm->n_enctypes
+								   : DB_MAX_KEYS;
+			memcpy(ets, ad->realm->supported_enctypes, nets * sizeof(ets[0]));
+		}
+	}
+	*ret = account_enctypes_check(pol, ets, nets, why, sizeof(why));
+	if (*ret != ORTH_OK) {
+		cli_error(CMD, "randkey %s: %s", name, why);
+		return 1;
+	}
+	*ret = account_keyset_make(ad->db, p, NULL, 0, ets, nets, kvno, &ad->a, &ks);
+	if (*ret == ORTH_OK)
+		*ret = db_entry_add_keyset(e, &ks, keep);
+	return 0;
+}
+
 /* Read-modify-write of one principal in one write transaction. */
 enum change { CH_MODIFY, CH_RANDKEY };
 
@@ -756,7 +806,7 @@ do_change(struct admin *ad, int argc, char **argv, enum change what)
 	static const char *const names[] = {"modify", "randkey"};
 	struct princ_opts o;
 	struct principal p;
-	char name[DB_MAX_NAME + 8], why[ACCOUNT_WHY_MAX] = "";
+	char name[DB_MAX_NAME + 8];
 	struct db_entry *e;
 	struct db_txn *t = NULL;
 	struct db_policy polbuf, *pol = NULL;
@@ -797,38 +847,9 @@ do_change(struct admin *ad, int argc, char **argv, enum change what)
 		if (pol != NULL && e->last_pw_change != 0)
 			e->pw_expire = account_pw_expire(pol, e->last_pw_change);
 	}
-	if (ret == ORTH_OK && what == CH_RANDKEY) {
-		struct db_keyset ks;
-		uint32_t kvno = e->nkeysets ? e->keysets[0].kvno + 1 : 1;
-		unsigned keep = ad->realm->keep_old_keys;
-		if (o.keep_old)
-			keep = DB_MAX_KEYSETS - 1;
-		if (o.discard_old)
-			keep = 0;
-		if (nets == 0 && pol != NULL && pol->n_allowed > 0) {
-			nets = pol->n_allowed;
-			memcpy(ets, pol->allowed_enctypes, nets * sizeof(ets[0]));
-		}
-		if (nets == 0) {
-			/* default: the enctypes the principal has now, else the realm's */
-			for (size_t i = 0; e->nkeysets && i < e->keysets[0].nkeys; i++)
-				ets[nets++] = e->keysets[0].keys[i].enctype;
-			if (nets == 0) {
-				nets = ad->realm->n_enctypes < DB_MAX_KEYS ? ad->realm->n_enctypes
-									   : DB_MAX_KEYS;
-				memcpy(ets, ad->realm->supported_enctypes, nets * sizeof(ets[0]));
-			}
-		}
-		ret = account_enctypes_check(pol, ets, nets, why, sizeof(why));
-		if (ret != ORTH_OK) {
-			cli_error(CMD, "randkey %s: %s", name, why);
-			rc = 1;
-			goto out;
-		}
-		ret = account_keyset_make(ad->db, &p, NULL, 0, ets, nets, kvno, &ad->a, &ks);
-		if (ret == ORTH_OK)
-			ret = db_entry_add_keyset(e, &ks, keep);
-	}
+	if (ret == ORTH_OK && what == CH_RANDKEY &&
+	    (rc = randkey_apply(ad, &o, &p, name, e, pol, ets, nets, &ret)) != 0)
+		goto out;
 	if (ret == ORTH_OK)
 		ret = db_txn_put(t, e, DB_PUT_REPLACE);
 	if (ret == ORTH_OK) {
@@ -1216,6 +1237,43 @@ do_list(struct admin *ad, int argc, char **argv)
 	return 0;
 }
 
+/* ktadd's key change: randkey of one principal, as randkey does it. */
+static int
+ktadd_randkey(struct admin *ad, const struct princ_opts *o, const char *text,
+	      const int32_t *ets_in, size_t nets)
+{
+	struct principal p;
+	char name[DB_MAX_NAME + 8];
+	struct db_entry *e = arena_alloc(&ad->a, sizeof(*e));
+	struct db_txn *t = NULL;
+	struct db_policy polbuf, *pol = NULL;
+	int32_t ets[DB_MAX_KEYS];
+	orth_err ret;
+	int rc = 0;
+
+	if (e == NULL || canon_name(ad, text, &p, name, sizeof(name)))
+		return 1;
+	memcpy(ets, ets_in, nets * sizeof(ets[0]));
+	ret = db_txn_begin(ad->db, &t);
+	if (ret == ORTH_OK)
+		ret = db_txn_get(t, name, &ad->a, e);
+	if (ret == ORTH_OK && (rc = policy_of(ad, t, e, false, "ktadd", &polbuf, &pol)) != 0)
+		goto out;
+	if (ret == ORTH_OK && (rc = randkey_apply(ad, o, &p, name, e, pol, ets, nets, &ret)) != 0)
+		goto out;
+	if (ret == ORTH_OK)
+		ret = db_txn_put(t, e, DB_PUT_REPLACE);
+	if (ret == ORTH_OK) {
+		ret = db_txn_commit(t);
+		t = NULL;
+	}
+	if (ret != ORTH_OK)
+		rc = db_fail("ktadd", name, ret);
+out:
+	db_txn_abort(t);
+	return rc;
+}
+
 static int
 do_ktadd(struct admin *ad, int argc, char **argv)
 {
@@ -1225,6 +1283,8 @@ do_ktadd(struct admin *ad, int argc, char **argv)
 	size_t n = 0, nkeys = 0;
 	orth_err ret = ORTH_OK;
 	uint32_t now = (uint32_t)time(NULL);
+	int32_t ets[DB_MAX_KEYS];
+	size_t nets = 0;
 	int rc = parse_opts(argc, argv, &o);
 	if (rc)
 		return rc;
@@ -1232,11 +1292,24 @@ do_ktadd(struct admin *ad, int argc, char **argv)
 		cli_error(CMD, "ktadd: need --keytab FILE and at least one NAME");
 		return 2;
 	}
-	if (admin_setup(ad, true, false))
+	if (o.norandkey && (o.enctypes != NULL || o.keep_old || o.discard_old)) {
+		cli_error(CMD, "ktadd: --norandkey keeps the keys; --enctypes, --keep-old "
+			  "and --discard-old apply to new ones");
+		return 2;
+	}
+	if (o.enctypes != NULL && (rc = parse_enctypes(o.enctypes, ets, &nets)) != 0)
+		return rc;
+	if (admin_setup(ad, true, !o.norandkey))
 		return 1;
 	ents = arena_alloc(&ad->a, sizeof(*ents) * 64 * DB_MAX_KEYS);
 	if (ents == NULL)
 		return 1;
+	/* MIT's ktadd: new random keys first (each principal in its own
+	 * transaction), unless --norandkey; then the newest keys go out. */
+	for (size_t i = 0; !o.norandkey && i < o.nnames && rc == 0; i++)
+		rc = ktadd_randkey(ad, &o, o.names[i], ets, nets);
+	if (rc != 0)
+		return rc;
 	for (size_t i = 0; i < o.nnames && ret == ORTH_OK; i++) {
 		struct principal p;
 		char name[DB_MAX_NAME + 8];
@@ -1255,7 +1328,7 @@ do_ktadd(struct admin *ad, int argc, char **argv)
 			rc = 1;
 			break;
 		}
-		/* the current keys only: no key change (unlike MIT's ktadd) */
+		/* the newest key set only */
 		for (size_t j = 0; j < e->keysets[0].nkeys; j++) {
 			const struct db_key *k = &e->keysets[0].keys[j];
 			ret = db_entry_key(ad->db, e, k->enctype, e->keysets[0].kvno, &keys[nkeys],

@@ -1,7 +1,13 @@
 /*
- * kvno.c - `orthrus kvno [-e ENCTYPE] [-k KEYTAB] [-c CCACHE] SERVICE...`:
+ * kvno.c - `orthrus kvno [-q] [-e ENCTYPE] [-k KEYTAB] [-c CCACHE] SERVICE...`:
  * get a service ticket for each name and print its key version; with -k,
  * check the ticket decrypts with the keytab's key (as MIT's kvno -k).
+ * MIT's -S sname (each argument is a host: sname/<canonical host>), -u,
+ * -C, --cached-only (the cache alone, the KDC not asked), --no-store is
+ * not offered.  Protocol transition and constrained delegation (-U, -I,
+ * -F, -P: S4U2Self/S4U2Proxy) are refused with a reason: neither the
+ * Orthrus client nor its KDC implements them.  Usage errors exit 1, as
+ * MIT's kvno.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -21,8 +27,8 @@
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: orthrus kvno [-e etype] [-k keytab] [-c ccache] [--u2u ccache]\n"
-		   "                    service1 service2 ...\n");
+	fprintf(f, "usage: orthrus kvno [-c ccache] [-e etype] [-k keytab] [-q] [-u | -S sname]\n"
+		   "\t[--u2u ccache] [--cached-only] service1 service2 ...\n");
 }
 
 /*
@@ -73,24 +79,43 @@ out:
 	return rc;
 }
 
+/* Whether a principal name has an unescaped '@'. */
+static bool
+has_realm(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' && s[1] != '\0')
+			s++;
+		else if (*s == '@')
+			return true;
+	}
+	return false;
+}
+
 int
 cmd_kvno(int argc, char **argv)
 {
 	struct orthrus_context *ctx = NULL;
+	enum { OPT_U2U = 256, OPT_CACHED };
 	static const struct option longopts[] = {
-		{"u2u", required_argument, NULL, 'U'},
+		{"u2u", required_argument, NULL, OPT_U2U},
+		{"cached-only", no_argument, NULL, OPT_CACHED},
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
-	const char *ccname = NULL, *ktname = NULL, *u2u = NULL;
+	const char *ccname = NULL, *ktname = NULL, *u2u = NULL, *sname = NULL;
+	const char *s4u = NULL;
+	bool cached_only = false, unknown = false, proxy = false;
 	struct ccache_cred other;
 	int32_t etype = 0;
 	struct keytab kt;
 	orth_err e;
 	int c, rc = 0;
+	bool quiet = false;
 
 	memset(&kt, 0, sizeof(kt));
 	memset(&other, 0, sizeof(other));
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "e:k:c:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "e:k:c:quCS:I:U:F:Ph", longopts,
+				NULL)) != -1) {
 		switch (c) {
 		case 'e':
 			etype = crypto_enctype_from_name(optarg);
@@ -102,15 +127,47 @@ cmd_kvno(int argc, char **argv)
 			break;
 		case 'k': ktname = optarg; break;
 		case 'c': ccname = optarg; break;
-		case 'q': break;
-		case 'U': u2u = optarg; break;
+		case 'q': quiet = true; break;  /* MIT: no kvno lines, errors only */
+		case OPT_U2U: u2u = optarg; break;
+		case OPT_CACHED: cached_only = true; break;
+		case 'C': break;  /* the names asked for are what we keep */
+		case 'u':
+		case 'S':
+			if ((c == 'u' && sname != NULL) || (c == 'S' && unknown)) {
+				fprintf(stderr, "Options -u and -S are mutually exclusive\n");
+				usage(stderr);
+				return 1;
+			}
+			if (c == 'u')
+				unknown = true;
+			else
+				sname = optarg;
+			break;
+		case 'I':
+		case 'U':
+		case 'F': s4u = optarg; break;
+		case 'P': proxy = true; break;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		default: usage(stderr); return 1;
 		}
+	}
+	if (u2u != NULL && s4u != NULL) {
+		fprintf(stderr, "Options --u2u and -I|-U|-F are mutually exclusive\n");
+		usage(stderr);
+		return 1;
+	}
+	if (proxy && s4u == NULL) {
+		fprintf(stderr, "Option -P (constrained delegation) requires option -I|-U|-F (protocol transition)\n");
+		usage(stderr);
+		return 1;
 	}
 	if (optind >= argc) {
 		usage(stderr);
-		return 2;
+		return 1;
+	}
+	if (s4u != NULL) {
+		cli_error("kvno", "protocol transition and constrained delegation (S4U2Self, S4U2Proxy: -I, -U, -F, -P) are not supported by the Orthrus client or KDC");
+		return 1;
 	}
 	e = orthrus_context_new(NULL, &ctx);
 	if (e != ORTH_OK) {
@@ -144,30 +201,58 @@ cmd_kvno(int argc, char **argv)
 	}
 	for (int i = optind; i < argc; i++) {
 		struct orthrus_ticket t;
-		const char *why;
+		const char *why, *name = argv[i];
+		char *hostsvc = NULL;
 		memset(&t, 0, sizeof(t));
+		/* -S: the argument is a host (MIT's krb5_sname_to_principal). */
+		if (sname != NULL) {
+			e = orthrus_host_service_name(ctx, sname, argv[i], &hostsvc);
+			if (e != ORTH_OK) {
+				cli_error("kvno", "%s while parsing principal name %s",
+					  orthrus_error_message(ctx, e), argv[i]);
+				rc = 1;
+				continue;
+			}
+			name = hostsvc;
+		} else if (!has_realm(name) && orthrus_default_realm(ctx) != NULL) {
+			/* MIT names the service in the default realm. */
+			size_t n = strlen(name) + strlen(orthrus_default_realm(ctx)) + 2;
+			hostsvc = malloc(n);
+			if (hostsvc != NULL) {
+				snprintf(hostsvc, n, "%s@%s", name,
+					 orthrus_default_realm(ctx));
+				name = hostsvc;
+			}
+		}
 		if (u2u != NULL)
-			e = orthrus_get_user2user_ticket(ctx, ccname, argv[i],
+			e = orthrus_get_user2user_ticket(ctx, ccname, name,
 							 other.ticket.data,
 							 other.ticket.len, &t);
+		else if (cached_only)
+			e = orthrus_get_cached_ticket(ctx, ccname, name, etype, &t);
 		else
-			e = orthrus_get_service_ticket(ctx, ccname, argv[i], etype, &t);
+			e = orthrus_get_service_ticket(ctx, ccname, name, etype, &t);
 		if (e != ORTH_OK) {
 			const char *m = orthrus_error_message(ctx, e);
 			cli_error("kvno", "%s%s%s", m,
 				  strstr(m, " while ") ? "" : " while getting credentials for ",
-				  strstr(m, " while ") ? "" : argv[i]);
+				  strstr(m, " while ") ? "" : name);
+			free(hostsvc);
 			rc = 1;
 			continue;
 		}
+		free(hostsvc);
 		if (ktname == NULL) {
-			printf("%s: kvno = %u\n", t.server, t.ticket_kvno);
+			if (!quiet)
+				printf("%s: kvno = %u\n", t.server, t.ticket_kvno);
 		} else if (verify_with_keytab(&kt, &t, &why) == 0) {
-			printf("%s: kvno = %u, keytab entry valid\n", t.server,
-			       t.ticket_kvno);
+			if (!quiet)
+				printf("%s: kvno = %u, keytab entry valid\n", t.server,
+				       t.ticket_kvno);
 		} else {
-			printf("%s: kvno = %u, keytab entry invalid\n", t.server,
-			       t.ticket_kvno);
+			if (!quiet)
+				printf("%s: kvno = %u, keytab entry invalid\n", t.server,
+				       t.ticket_kvno);
 			cli_error("kvno", "%s while verifying ticket for server %s",
 				  why, t.server);
 			rc = 1;

@@ -18,6 +18,8 @@ static const struct command commands[] = {
 	{"klist", cmd_klist, "list cached tickets or keytab entries"},
 	{"kvno", cmd_kvno, "get service tickets and print key versions"},
 	{"kdestroy", cmd_kdestroy, "destroy a credential cache"},
+	{"kswitch", cmd_kswitch, "switch the primary cache of a collection"},
+	{"ktutil", cmd_ktutil, "list, add, remove and merge keytab entries"},
 	{"string2key", cmd_string2key, "derive a key from a password"},
 	{"version", cmd_version, "print the version"},
 };

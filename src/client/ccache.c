@@ -8,8 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/env.h"
 #include "client/ccache.h"
+#include "client/ccache_col.h"
 #include "client/ccache_int.h"
+#include "client/ccache_keyring.h"
 #include "proto/krb5_const.h"
 
 /* ---- counted bytes ---- */
@@ -344,77 +347,20 @@ ccache_contents_free(struct ccache_contents *c)
 
 /* ---- names ---- */
 
-/* Expand the %{...} tokens MIT allows in default_ccache_name that make
- * sense here. */
-static orth_err
-expand_name(const char *in, char **out)
-{
-	size_t cap = strlen(in) + 64, n = 0;
-	char *s = malloc(cap), num[32];
-	orth_err ret = ORTH_OK;
-
-	CHECK(s != NULL, ORTH_E_NOMEM);
-	while (*in != '\0') {
-		const char *rep = NULL, *end;
-		size_t rl;
-		if (in[0] == '%' && in[1] == '{') {
-			end = strchr(in, '}');
-			CHECK(end != NULL, ORTH_E_CONFIG);
-			if (strncmp(in, "%{uid}", 6) == 0 ||
-			    strncmp(in, "%{USERID}", 9) == 0) {
-				snprintf(num, sizeof(num), "%lu",
-					 (unsigned long)getuid());
-				rep = num;
-			} else if (strncmp(in, "%{euid}", 7) == 0) {
-				snprintf(num, sizeof(num), "%lu",
-					 (unsigned long)geteuid());
-				rep = num;
-			} else if (strncmp(in, "%{TEMP}", 7) == 0) {
-				rep = "/tmp";
-			} else {
-				CHECK(0, ORTH_E_CONFIG);
-			}
-			in = end + 1;
-		} else {
-			num[0] = *in++;
-			num[1] = '\0';
-			rep = num;
-		}
-		rl = strlen(rep);
-		if (n + rl + 1 > cap) {
-			char *t;
-			cap = 2 * (n + rl + 1);
-			t = realloc(s, cap);
-			CHECK(t != NULL, ORTH_E_NOMEM);
-			s = t;
-		}
-		memcpy(s + n, rep, rl);
-		n += rl;
-	}
-	s[n] = '\0';
-	*out = s;
-	s = NULL;
-cleanup:
-	free(s);
-	return ret;
-}
-
 orth_err
-ccache_default_name(const char *config_default, char **name_out)
+ccache_default_name(const char *config_default, char **name_out, char *err,
+		    size_t errlen)
 {
-	/* secure_getenv: a setuid program must not take its cache from the
-	 * caller's environment. */
-	const char *env = secure_getenv("KRB5CCNAME");
-	char buf[64];
+	const char *env = env_get("KRB5CCNAME");
 
-	if (env != NULL && env[0] != '\0')
-		config_default = env;
-	else if (config_default == NULL || config_default[0] == '\0') {
-		snprintf(buf, sizeof(buf), "FILE:/tmp/krb5cc_%lu",
-			 (unsigned long)getuid());
-		config_default = buf;
+	if (env != NULL && env[0] != '\0') {
+		/* MIT expands tokens only in the profile's value. */
+		*name_out = strdup(env);
+		return *name_out != NULL ? ORTH_OK : ORTH_E_NOMEM;
 	}
-	return expand_name(config_default, name_out);
+	if (config_default == NULL || config_default[0] == '\0')
+		config_default = "FILE:/tmp/krb5cc_%{uid}";
+	return env_path_expand(config_default, name_out, err, errlen);
 }
 
 orth_err
@@ -427,6 +373,7 @@ ccache_open(const char *name, struct ccache **cc_out)
 	orth_err ret = ORTH_OK;
 	size_t n;
 
+	ccache_col_error_clear();
 	/* MIT: no type prefix (or a path starting with '/') means FILE. */
 	if (name[0] == '/' || colon == NULL) {
 		res = name;
@@ -437,7 +384,8 @@ ccache_open(const char *name, struct ccache **cc_out)
 		type = CCACHE_TYPE_MEMORY;
 		prefix = "MEMORY:";
 	} else {
-		CHECK(0, ORTH_E_USAGE);  /* DIR:, KEYRING:, KCM:, ... */
+		/* DIR:, KEYRING:, KCM: and unknown types (ccache_col.h). */
+		return ccache_col_open(name, cc_out);
 	}
 	CHECK(res[0] != '\0', ORTH_E_USAGE);
 	cc = calloc(1, sizeof(*cc));
@@ -521,6 +469,8 @@ load(struct ccache *cc, struct ccache_contents *out)
 
 	if (cc->type == CCACHE_TYPE_FILE)
 		TRY(ccache_file_load(cc->residual, &buf, &len));
+	else if (cc->type == CCACHE_TYPE_KEYRING)
+		TRY(ccache_keyring_load(cc->residual, &buf, &len));
 	else
 		TRY(ccache_memory_load(cc->residual, &buf, &len));
 	TRY(ccache_contents_decode(buf, len, out));
@@ -579,11 +529,33 @@ cleanup:
  */
 enum change_way { CHANGE_IN_PLACE, CHANGE_REPLACE };
 
+/* KEYRING: the kernel keyring has no file to lock (MIT's keyring cache
+ * takes no lock either): read, change, write back. */
+static orth_err
+keyring_edit(const char *residual, ccache_edit_fn fn, void *arg)
+{
+	uint8_t *old = NULL, *nw = NULL;
+	size_t olen = 0, nlen = 0;
+	orth_err ret = ccache_keyring_load(residual, &old, &olen);
+
+	if (ret == ORTH_E_NOTFOUND)
+		ret = ORTH_OK;
+	TRY(ret);
+	TRY(fn(old, olen, arg, &nw, &nlen));
+	TRY(ccache_keyring_save(residual, nw, nlen));
+cleanup:
+	ccache_buf_free(old, olen);
+	ccache_buf_free(nw, nlen);
+	return ret;
+}
+
 static orth_err
 change(struct ccache *cc, enum change_way way, struct change *ch)
 {
 	void *arg = ch;
 
+	if (cc->type == CCACHE_TYPE_KEYRING)
+		return keyring_edit(cc->residual, edit_image, arg);
 	if (cc->type == CCACHE_TYPE_MEMORY)
 		return ccache_memory_edit(cc->residual, way == CHANGE_REPLACE,
 					  edit_image, arg);
@@ -683,6 +655,8 @@ ccache_destroy(struct ccache *cc)
 {
 	if (cc->type == CCACHE_TYPE_FILE)
 		return ccache_file_destroy(cc->residual);
+	if (cc->type == CCACHE_TYPE_KEYRING)
+		return ccache_keyring_destroy(cc->residual);
 	return ccache_memory_destroy(cc->residual);
 }
 

@@ -1,17 +1,20 @@
 /*
- * ccache.h - credential caches: MIT's FILE format (version 4, read also 3)
- * and process-local MEMORY caches.
+ * ccache.h - credential caches: MIT's FILE format (versions 1 to 4, each
+ * written back in its own version; new caches are version 4) and
+ * process-local MEMORY caches.
  *
  * A cache holds a default principal, an optional KDC time offset and a list
  * of credentials.  Some credentials are configuration entries (server realm
  * "X-CACHECONF:", e.g. krb5_ccache_conf_data/fast_avail/...): they are kept
  * and rewritten like any other entry but never match a ticket lookup.
  *
- * FILE layout (all integers big-endian; MIT's ccache_file_format):
- *   u16 version (0x0504; 0x0503 read only)
+ * FILE layout (integers big-endian from version 3 on, host order in 1 and
+ * 2; MIT's ccache_file_format):
+ *   u16 version (0x0501 .. 0x0504, always big-endian)
  *   v4: u16 header_len, header_len bytes of {u16 tag, u16 len, len bytes};
  *       tag 1 = KDC time offset {s32 seconds, s32 microseconds}
  *   principal: u32 name_type, u32 ncomps, counted realm, ncomps counted
+ *       (version 1: no name_type, and ncomps counts the realm too)
  *   credential*: client, server, keyblock {u16 enctype, [v3: u16 again],
  *       counted key}, u32 authtime/starttime/endtime/renew_till, u8 is_skey,
  *       u32 flags, u32 naddrs {u16 type, counted}, u32 nauthdata {u16 type,
@@ -62,6 +65,8 @@
 #define CCACHE_MAX_LIST 256u           /* addresses or authdata per cred */
 #define CCACHE_MAX_CREDS 65536u        /* credentials per cache */
 
+#define CCACHE_VERSION_1 0x0501
+#define CCACHE_VERSION_2 0x0502
 #define CCACHE_VERSION_3 0x0503
 #define CCACHE_VERSION_4 0x0504
 #define CCACHE_TAG_DELTATIME 1
@@ -113,7 +118,7 @@ struct ccache_cred {
 
 /* A whole cache, as decoded from (or to be encoded into) a FILE. */
 struct ccache_contents {
-	uint16_t version;           /* as read; always written as 0x0504 */
+	uint16_t version;           /* as read, and written so (0: 0x0504) */
 	bool has_time_offset;
 	int32_t time_offset_sec;    /* KDC time minus local time */
 	int32_t time_offset_usec;
@@ -169,7 +174,7 @@ void ccache_data_free(struct ccache_data *d);
 /* ---- the FILE format ---- */
 
 /*
- * Decode a FILE cache image (version 3 or 4).  Every length is checked
+ * Decode a FILE cache image (versions 1 to 4).  Every length is checked
  * against the bytes left; counts are capped by CCACHE_MAX_*.
  * Errors: ORTH_E_MALFORMED (bad version or tag), ORTH_E_TRUNCATED,
  * ORTH_E_LIMIT, ORTH_E_NOMEM.  *out is set only on success.
@@ -178,7 +183,9 @@ orth_err ccache_contents_decode(const uint8_t *buf, size_t len,
 				struct ccache_contents *out);
 
 /*
- * Encode as version 4 (the time-offset tag only when has_time_offset).
+ * Encode in c->version (0: version 4); the header, and so the time
+ * offset (only when has_time_offset) and other tags, exist in version 4
+ * only.
  * *buf_out is malloc'd and holds keys: release with ccache_buf_free().
  * Errors: ORTH_E_RANGE (negative time, or a count or length over the
  * format's range or the CCACHE_MAX_* caps), ORTH_E_LIMIT (image over
@@ -193,17 +200,22 @@ void ccache_contents_free(struct ccache_contents *c);
 /* ---- cache handles ---- */
 
 /*
- * The default cache name: $KRB5CCNAME if set and not empty, else
- * config_default (krb5.conf's default_ccache_name, may be NULL) with
- * %{uid} expanded, else "FILE:/tmp/krb5cc_<uid>".  *name_out is malloc'd.
+ * The default cache name, as MIT's krb5_cc_default_name: $KRB5CCNAME as it
+ * is if set and not empty (not in a setuid program: env_get()), else
+ * config_default (krb5.conf's default_ccache_name, may be NULL) with its
+ * %{...} tokens expanded (base/env.h), else "FILE:/tmp/krb5cc_%{uid}".
+ * *name_out is malloc'd.  ORTH_E_CONFIG (an unknown token, named in err).
  */
-orth_err ccache_default_name(const char *config_default, char **name_out);
+orth_err ccache_default_name(const char *config_default, char **name_out,
+			     char *err, size_t errlen);
 
 /*
  * Open a cache by name: "FILE:/path", "/path" or "path" (FILE), or
- * "MEMORY:name".  Nothing is read or created yet.  Release with
- * ccache_close().  Errors: ORTH_E_USAGE (unknown type or empty residual),
- * ORTH_E_NOMEM.
+ * "MEMORY:name"; "DIR:..." and "KEYRING:..." caches of a collection
+ * (ccache_col.h, which also explains KCM:'s refusal).  Nothing is read or
+ * created yet (a DIR: directory and a KEYRING: collection are, as MIT's
+ * resolve does).  Release with ccache_close().  Errors: ORTH_E_USAGE
+ * (unknown type or empty residual), ORTH_E_NOMEM, the collection's.
  */
 orth_err ccache_open(const char *name, struct ccache **cc_out);
 void ccache_close(struct ccache *cc);

@@ -12,6 +12,7 @@
 enum ccache_type {
 	CCACHE_TYPE_FILE,
 	CCACHE_TYPE_MEMORY,
+	CCACHE_TYPE_KEYRING,    /* ccache_keyring.h */
 };
 
 struct ccache {

@@ -46,7 +46,8 @@ struct client_conf {
 	/* [libdefaults], parsed once */
 	const char *default_realm;        /* NULL when not set */
 	const char *default_ccache_name;
-	const char *default_keytab_name;
+	const char *default_keytab_name;  /* %{...} expanded */
+	char *keytab_name_buf;            /* its storage */
 	int64_t udp_preference_limit;
 	int64_t clockskew;
 	int64_t ticket_lifetime;
@@ -58,11 +59,14 @@ struct client_conf {
 	size_t ntkt;
 	int32_t tgs_etypes[CLIENT_MAX_ETYPES];  /* TGS-REQ etypes */
 	size_t ntgs;
-	/* Timeouts of the transport, milliseconds; tests shorten them with
-	 * ORTHRUS_KDC_TIMEOUT_MS. */
-	int udp_timeout_ms;
-	int tcp_timeout_ms;
-	int udp_tries;
+	/* dns_lookup_kdc (else dns_fallback), MIT's default true: SRV
+	 * records for a realm without `kdc` lines. */
+	bool dns_lookup_kdc;
+	/* The transport's schedule (sendto.c): kdc_step_ms for each KDC in
+	 * turn (MIT: 1 s), kdc_passes passes (MIT: 3); tests shorten the step
+	 * with ORTHRUS_KDC_TIMEOUT_MS. */
+	int kdc_step_ms;
+	int kdc_passes;
 };
 
 /*
@@ -91,7 +95,8 @@ orth_err client_conf_kdcs(const struct client_conf *c, const char *realm,
 
 /*
  * Split "host", "host:port", "[v6]:port" or a bare IPv6 address into host
- * and port (default 88).  ORTH_E_CONFIG on a bad port.
+ * and port (default 88).  ORTH_E_CONFIG on a bad port.  (A "udp/" or
+ * "tcp/" prefix is the transport's, taken off by sendto.c first.)
  */
 orth_err client_kdc_split(const char *spec, char *host, size_t hostcap,
 			  char *port, size_t portcap);
@@ -115,16 +120,40 @@ const char *client_krb_error_text(int32_t code);
 /* ---- transport ---- */
 
 /*
- * Send req to the KDCs of realm, in krb5.conf order: UDP first (unless
- * req_len > udp_preference_limit), TCP when the KDC answers
- * KRB_ERR_RESPONSE_TOO_BIG or when UDP got no answer from any KDC.
- * *resp_out is malloc'd (free()).  Errors: ORTH_E_NOTFOUND (no KDC for
- * the realm), ORTH_E_TIMEOUT / ORTH_E_NETWORK (none answered), with a
- * message in ctx.
+ * Send req to the KDCs of realm and return the first answer, as MIT's
+ * k5_sendto: the KDCs are krb5.conf's `kdc` lines (a "udp/" or "tcp/"
+ * prefix limits one to that transport), else, with dns_lookup_kdc, the
+ * SRV records _kerberos._udp.REALM and _kerberos._tcp.REALM (RFC 2782
+ * priority order).  The preferred transport is UDP (TCP when req_len >
+ * udp_preference_limit); each KDC in turn gets kdc_step_ms to answer
+ * while the ones before it stay heard, then the other transport, then
+ * passes that resend over UDP with growing waits.  A KRB-ERROR
+ * KDC_ERR_SVC_UNAVAILABLE means "ask another" (it is the answer only when
+ * no KDC gives a better one); KRB_ERR_RESPONSE_TOO_BIG over UDP moves that
+ * KDC to TCP.  *resp_out is malloc'd (free()).  Errors: ORTH_E_NOTFOUND
+ * (no KDC for the realm), ORTH_E_TIMEOUT / ORTH_E_NETWORK (none answered),
+ * with a message in ctx.
  */
 orth_err client_sendto_kdc(struct client_ctx *ctx, const char *realm,
 			   const uint8_t *req, size_t req_len,
 			   uint8_t **resp_out, size_t *resp_len_out);
+
+/* One SRV record (RFC 2782). */
+struct client_srv {
+	uint16_t priority, weight, port;
+	char target[256];                 /* "" for the root ("."): none */
+};
+
+/*
+ * The SRV records of a DNS answer (a whole message, as res_query returns
+ * it), parsed with libresolv's ns_initparse/ns_parserr/dn_expand, in
+ * priority order (lower first; answer order within a priority, as MIT's
+ * place_srv_entry, which ignores weights).  At most max; records of other
+ * types are skipped.  ORTH_E_MALFORMED when the message does not parse.
+ */
+orth_err client_dns_srv_parse(const uint8_t *msg, size_t len,
+			      struct client_srv *out, size_t max,
+			      size_t *n_out);
 
 /* ---- principals between the proto and ccache forms ---- */
 
@@ -145,16 +174,40 @@ struct client_as_params {
 	int64_t lifetime;                /* seconds from now */
 	int64_t renew_life;              /* 0: none */
 	int64_t start_time;              /* 0: now */
+	/* FAST (RFC 6113, `kinit -T`): the armor TGT, krbtgt/REALM of the
+	 * client's realm, and its cache's KDC time offset; NULL: no armor. */
+	const struct ccache_cred *armor_tgt;
+	int32_t armor_offset;
 };
 
 /*
- * Run the AS exchange (with PA-ENC-TIMESTAMP preauthentication when the
- * KDC asks for it) and fill *cred_out with the ticket.  *offset_out: the
- * KDC clock minus ours, seconds (from the reply's authtime).
+ * Run the AS exchange and fill *cred_out with the ticket.  Pre-
+ * authentication when the KDC asks for it: PA-ENC-TIMESTAMP, or with an
+ * armor TGT the FAST tunnel (RFC 6113 §5.4: every request armored, errors
+ * and the reply opened from it, the reply key strengthened) and
+ * encrypted challenge (§5.4.6, the KDC's answer to it checked).  Every
+ * request asks for RFC 6806's PA-REQ-ENC-PA-REP, which is verified
+ * (client_as_rep_check_enc_pa_rep).  *offset_out: the KDC clock minus
+ * ours, seconds (from the reply's authtime).  *fast_avail_out (may be
+ * NULL): the KDC said in the encrypted part that it speaks FAST (MIT's
+ * fast_avail).
  */
 orth_err client_as_exchange(struct client_ctx *ctx,
 			    const struct client_as_params *p,
-			    struct ccache_cred *cred_out, int32_t *offset_out);
+			    struct ccache_cred *cred_out, int32_t *offset_out,
+			    bool *fast_avail_out);
+
+/*
+ * RFC 6806 §11 on the encrypted part enc of an AS-REP opened with
+ * reply_key, for the AS-REQ req we sent: when its flags carry ENC-PA-REP,
+ * PA-REQ-ENC-PA-REP must verify over req (ORTH_E_INTEGRITY, with a
+ * message, otherwise: the request was changed in transit).
+ * *fast_avail_out: the encrypted padata holds PA-FX-FAST.  A reply
+ * without the flag passes (a KDC without RFC 6806).
+ */
+orth_err client_as_rep_check_enc_pa_rep(struct client_ctx *ctx, const EncKDCRepPart *enc,
+					struct crypto_key *reply_key, const uint8_t *req,
+					size_t req_len, struct arena *a, bool *fast_avail_out);
 
 /*
  * Check and decrypt an AS-REP (or KRB-ERROR) answering req_body with
@@ -193,11 +246,15 @@ struct client_tgs_req {
 	KDC_REQ_BODY body;               /* what was asked */
 	struct crypto_key *subkey;       /* the authenticator subkey (owned) */
 	struct crypto_key *session_key;  /* the TGT session key (owned) */
+	/* The FAST armor key (RFC 6113 §5.4.1.1 implicit armor) the request
+	 * went through the tunnel with (owned); NULL: not armored. */
+	struct crypto_key *armor_key;
 };
 
 /* Build the TGS-REQ (PA-TGS-REQ AP-REQ with a checksum over the body,
- * usage 6, authenticator usage 7 with a fresh subkey).  *out:
- * client_tgs_req_free(). */
+ * usage 6, authenticator usage 7 with a fresh subkey), armored with the
+ * TGS's implicit FAST armor as MIT's library does (RFC 6113 §5.4.1.1).
+ * *out: client_tgs_req_free(). */
 orth_err client_tgs_req_build(struct client_ctx *ctx,
 			      const struct client_tgs_params *p,
 			      struct arena *a, struct client_tgs_req *out);
@@ -205,7 +262,9 @@ void client_tgs_req_free(struct client_tgs_req *r);
 
 /*
  * Check and decrypt a TGS-REP (usage 9 with the subkey, else 8 with the
- * session key) answering r: the nonce, and the service name and realm of
+ * session key; both strengthened when the reply came through the FAST
+ * tunnel, whose finished checksum must verify; an error through the
+ * tunnel is read from inside) answering r: the nonce, and the service name and realm of
  * the encrypted part and of the ticket must equal the request's
  * (CVE-2017-11103: the unencrypted ticket is not to be trusted), the
  * client the TGT's.  ORTH_E_POLICY with a message otherwise.

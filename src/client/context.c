@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/env.h"
 #include "client_int.h"
+#include "client/ccache_col.h"
 #include "proto/krb5_const.h"
 
 #define CTX_ARENA (256u * 1024)
@@ -60,13 +62,14 @@ orthrus_default_realm(const struct orthrus_context *ctx)
 orth_err
 orthrus_default_ccache_name(const struct orthrus_context *ctx, char **out)
 {
-	return ccache_default_name(ctx->c.conf.default_ccache_name, out);
+	return ccache_default_name(ctx->c.conf.default_ccache_name, out, NULL, 0);
 }
 
 const char *
 orthrus_default_keytab_name(const struct orthrus_context *ctx)
 {
-	const char *k = getenv("KRB5_KTNAME");
+	/* MIT uses KRB5_KTNAME as it is (no %{...} expansion). */
+	const char *k = env_get("KRB5_KTNAME");
 
 	if (k != NULL && *k != '\0')
 		return k;
@@ -96,13 +99,18 @@ client_ccache_open(struct orthrus_context *ctx, const char *name,
 	char *def = NULL;
 
 	if (name == NULL) {
-		ret = ccache_default_name(ctx->c.conf.default_ccache_name, &def);
+		char why[256] = "";
+		ret = ccache_default_name(ctx->c.conf.default_ccache_name, &def, why,
+					  sizeof(why));
 		if (ret != ORTH_OK)
-			return ret;
+			return client_fail(&ctx->c, ret, "default_ccache_name: %s",
+					   why[0] ? why : orth_err_str(ret));
 		name = def;
 	}
 	ret = ccache_open(name, out);
-	if (ret != ORTH_OK)
+	if (ret != ORTH_OK && ccache_col_error()[0] != '\0')
+		client_fail(&ctx->c, ret, "%s", ccache_col_error());
+	else if (ret != ORTH_OK)
 		client_fail(&ctx->c, ret, "Unknown credential cache type in '%s'",
 			    name);
 	free(def);
@@ -193,6 +201,120 @@ parse_name(struct orthrus_context *ctx, const char *name, const char *realm,
 	return ret;
 }
 
+/*
+ * An enterprise name (RFC 6806 §5): one component holding everything up
+ * to a second '@' (the first one is part of the name, '/' is no
+ * separator), the realm after it or the default one; NT-ENTERPRISE.
+ */
+static orth_err
+parse_enterprise(struct orthrus_context *ctx, const char *name,
+		 struct arena *a, struct principal *out)
+{
+	char buf[PRINCIPAL_MAX_TEXT + 1];
+	size_t n = 0;
+	bool first_at = true;
+	orth_err ret;
+
+	for (const char *s = name; *s != '\0'; s++) {
+		bool quote = (*s == '/') || (*s == '@' && first_at);
+		if (*s == '\\' && s[1] != '\0') {
+			if (n + 2 >= sizeof(buf)) {
+				n = sizeof(buf);
+				break;
+			}
+			buf[n++] = *s++;
+			buf[n++] = *s;
+			continue;
+		}
+		if (*s == '@')
+			first_at = false;
+		if (n + (quote ? 2 : 1) >= sizeof(buf)) {
+			n = sizeof(buf);
+			break;
+		}
+		if (quote)
+			buf[n++] = '\\';
+		buf[n++] = *s;
+	}
+	if (n >= sizeof(buf))
+		return client_fail(&ctx->c, ORTH_E_BADNAME,
+				   "Principal name '%s' is too long", name);
+	buf[n] = '\0';
+	ret = parse_name(ctx, buf, ctx->c.conf.default_realm, a, out);
+	if (ret == ORTH_OK)
+		out->name_type = KRB5_NT_ENTERPRISE;
+	return ret;
+}
+
+/* A [libdefaults] boolean the typed configuration does not keep. */
+static bool
+conf_bool(struct orthrus_context *ctx, const char *name)
+{
+	const char *v = client_conf_get2(&ctx->c.conf, "libdefaults", name);
+	bool b = false;
+
+	return v != NULL && config_parse_bool(v, &b) == ORTH_OK && b;
+}
+
+/*
+ * [libdefaults] kdc_default_options, MIT's: KDC options every initial
+ * request carries; by default RENEWABLE-OK (RFC 4120 §2.3: a ticket
+ * asked for longer than the KDC allows comes back renewable to the end
+ * asked for, instead of shorter).
+ */
+static uint32_t
+kdc_default_options(struct orthrus_context *ctx)
+{
+	const char *v = client_conf_get2(&ctx->c.conf, "libdefaults",
+					 "kdc_default_options");
+	char *end;
+	unsigned long n;
+
+	if (v == NULL)
+		return KDC_OPT_RENEWABLE_OK;
+	n = strtoul(v, &end, 0);
+	return *v != '\0' && *end == '\0' && n <= UINT32_MAX ? (uint32_t)n
+							     : KDC_OPT_RENEWABLE_OK;
+}
+
+/*
+ * The armor of `kinit -T` (RFC 6113 §5.4.1.1): the TGT of the cache name
+ * for realm (the realm we log into: the armor is an AP-REQ to its TGS),
+ * still valid; *offset_out its cache's KDC time offset.  *cc_out stays
+ * open for the caller (ccache_close()).
+ */
+static orth_err
+armor_get(struct orthrus_context *ctx, const char *name, const char *realm,
+	  struct ccache **cc_out, struct ccache_cred *tgt_out, int32_t *offset_out)
+{
+	orth_err ret;
+	int32_t usec;
+
+	*offset_out = 0;
+	TRY(client_ccache_open(ctx, name, cc_out));
+	ret = client_tgt_get(ctx, *cc_out, tgt_out, NULL);
+	if (ret != ORTH_OK) {
+		char why[sizeof(ctx->c.msg)];
+		snprintf(why, sizeof(why), "%s",
+			 ctx->c.msg_code == ret ? ctx->c.msg : orth_err_str(ret));
+		client_fail(&ctx->c, ret, "No armor ticket in %s (%s)", name, why);
+		goto cleanup;
+	}
+	if (tgt_out->server.realm.len != strlen(realm) ||
+	    memcmp(tgt_out->server.realm.data, realm, tgt_out->server.realm.len) != 0) {
+		ret = client_fail(&ctx->c, ORTH_E_NOTFOUND,
+				  "The armor cache %s holds no TGT of realm %s", name, realm);
+		goto cleanup;
+	}
+	if (ccache_time_offset_get(*cc_out, offset_out, &usec) != ORTH_OK)
+		*offset_out = 0;
+	if (tgt_out->endtime <= client_now() + *offset_out)
+		ret = client_fail(&ctx->c, ORTH_E_EXPIRED, "The armor ticket in %s has expired",
+				  name);
+cleanup:
+	return ret;
+}
+
 static orth_err
 init_creds(struct orthrus_context *ctx, const char *client,
 	   const char *password, const char *keytab,
@@ -210,16 +332,23 @@ init_creds(struct orthrus_context *ctx, const char *client,
 	int32_t offset = 0;
 	int64_t renew;
 	int fwd;
+	struct ccache *acc = NULL;
+	struct ccache_cred armor;
+	bool fast_avail = false;
 
 	memset(&p, 0, sizeof(p));
 	memset(&cred, 0, sizeof(cred));
+	memset(&armor, 0, sizeof(armor));
 	memset(&ccp, 0, sizeof(ccp));
 	memset(&kt, 0, sizeof(kt));
 	ctx->c.msg[0] = '\0';
 	if (opts == NULL)
 		opts = &no_opts;
 	TRY(arena_init(&a, CTX_ARENA));
-	TRY(parse_name(ctx, client, ctx->c.conf.default_realm, &a, &cp));
+	if (opts->enterprise)
+		TRY(parse_enterprise(ctx, client, &a, &cp));
+	else
+		TRY(parse_name(ctx, client, ctx->c.conf.default_realm, &a, &cp));
 	p.client = &cp;
 	if (opts->service != NULL) {
 		TRY(parse_name(ctx, opts->service, cp.realm, &a, &sp));
@@ -249,10 +378,29 @@ init_creds(struct orthrus_context *ctx, const char *client,
 				     : (ctx->c.conf.forwardable ? 1 : -1);
 	if (fwd > 0)
 		p.kdc_options |= KDC_OPT_FORWARDABLE;
-	TRY(client_as_exchange(&ctx->c, &p, &cred, &offset));
+	if (opts->proxiable > 0 ||
+	    (opts->proxiable == 0 && conf_bool(ctx, "proxiable")))
+		p.kdc_options |= KDC_OPT_PROXIABLE;
+	if (opts->start_time > 0) {
+		/* RFC 4120 §2.4: a postdated ticket, valid from start. */
+		p.kdc_options |= KDC_OPT_ALLOW_POSTDATE | KDC_OPT_POSTDATED;
+		p.start_time = client_now() + opts->start_time;
+	}
+	if (opts->canonicalize || opts->enterprise)
+		p.kdc_options |= KDC_OPT_CANONICALIZE;
+	p.kdc_options |= kdc_default_options(ctx);
+	if (opts->armor_ccache != NULL)
+		TRY(armor_get(ctx, opts->armor_ccache, cp.realm, &acc, &armor, &p.armor_offset));
+	if (acc != NULL)
+		p.armor_tgt = &armor;
+	TRY(client_as_exchange(&ctx->c, &p, &cred, &offset, &fast_avail));
 
 	TRY(client_ccache_open(ctx, ccname, &cc));
-	TRY(client_princ_to_cc(&cp, &ccp));
+	/* With canonicalization the cache is the name the KDC answered. */
+	if (p.kdc_options & KDC_OPT_CANONICALIZE)
+		TRY(ccache_principal_copy(&cred.client, &ccp));
+	else
+		TRY(client_princ_to_cc(&cp, &ccp));
 	/* One step: a kvno storing into the old cache meanwhile cannot undo
 	 * the switch to the new principal. */
 	ret = ccache_initialize_with(cc, &ccp, offset, 0, &cred);
@@ -261,8 +409,14 @@ init_creds(struct orthrus_context *ctx, const char *client,
 			    ccache_name_get(cc), orth_err_str(ret));
 		goto cleanup;
 	}
+	/* RFC 6806 §11: as MIT's kinit, so that this cache, used as an
+	 * armor cache by MIT's tools, says FAST is there. */
+	if (fast_avail)
+		TRY(ccache_config_put(cc, &cred.server, "fast_avail", "yes", 3));
 cleanup:
 	ccache_close(cc);
+	ccache_close(acc);
+	ccache_cred_free(&armor);
 	ccache_cred_free(&cred);
 	ccache_principal_free(&ccp);
 	keytab_free(&kt);
@@ -413,6 +567,45 @@ cleanup:
 	return ret;
 }
 
+/*
+ * The KDC options a TGS request derives from the TGT, as MIT's client
+ * asks (its KDC_TKT_COMMON_MASK): forwardable, proxiable, may-postdate
+ * and renewable; the flag bits are the option bits (RFC 4120 §5.3/§5.4.1).
+ * The KDC grants what the TGT and its policy allow.
+ */
+static uint32_t
+tgt_options(const struct ccache_cred *tgt)
+{
+	return tgt->flags & (TKT_FLG_FORWARDABLE | TKT_FLG_PROXIABLE |
+			     TKT_FLG_MAY_POSTDATE | TKT_FLG_RENEWABLE);
+}
+
+/*
+ * The TGS exchange of t, then MIT's check of the reply's times
+ * (gc_via_tkt.c): the new ticket starts within clockskew (krb5.conf) of
+ * our clock corrected by the KDC offset the cache recorded; a reply from
+ * a clock further away is refused, KRB5_KDCREP_SKEW's wording.
+ */
+static orth_err
+tgs_call_run(struct orthrus_context *ctx, struct tgs_call *t)
+{
+	orth_err ret;
+	int64_t d;
+
+	TRY(client_tgs_exchange(&ctx->c, &t->p, &t->cred));
+	d = t->cred.starttime - (client_now() + t->offset);
+	if (d > ctx->c.conf.clockskew || -d > ctx->c.conf.clockskew) {
+		ccache_cred_free(&t->cred);
+		ret = client_fail(&ctx->c, ORTH_E_SKEW,
+				  "Clock skew too great in KDC reply (its ticket starts %lld s %s our clock; clockskew is %lld s)",
+				  (long long)(d < 0 ? -d : d), d < 0 ? "before" : "after",
+				  (long long)ctx->c.conf.clockskew);
+		goto cleanup;
+	}
+cleanup:
+	return ret;
+}
+
 static void
 tgs_call_end(struct tgs_call *t)
 {
@@ -423,10 +616,10 @@ tgs_call_end(struct tgs_call *t)
 	arena_free(&t->a);
 }
 
-orth_err
-orthrus_get_service_ticket(struct orthrus_context *ctx, const char *ccname,
-			   const char *service, int32_t enctype,
-			   struct orthrus_ticket *out)
+static orth_err
+service_ticket(struct orthrus_context *ctx, const char *ccname,
+	       const char *service, int32_t enctype, bool cached_only,
+	       struct orthrus_ticket *out)
 {
 	orth_err ret;
 	struct tgs_call t;
@@ -443,6 +636,13 @@ orthrus_get_service_ticket(struct orthrus_context *ctx, const char *ccname,
 		}
 		ccache_cred_free(&t.cred);
 	}
+	if (cached_only) {
+		const char *n = ccache_name_get(t.cc);
+		ret = client_fail(&ctx->c, ORTH_E_NOTFOUND,
+				  "Matching credential not found (filename: %s)",
+				  strncmp(n, "FILE:", 5) == 0 ? n + 5 : n);
+		goto cleanup;
+	}
 	if (strcmp(t.sp.realm, t.realm) != 0) {
 		ret = client_fail(&ctx->c, ORTH_E_NOTFOUND,
 				  "Cross-realm service '%s' is not supported",
@@ -453,13 +653,30 @@ orthrus_get_service_ticket(struct orthrus_context *ctx, const char *ccname,
 		t.p.etypes = &enctype;
 		t.p.netypes = 1;
 	}
-	TRY(client_tgs_exchange(&ctx->c, &t.p, &t.cred));
+	t.p.kdc_options = tgt_options(&t.tgt);
+	TRY(tgs_call_run(ctx, &t));
 	TRY(ccache_store(t.cc, &t.cred));
 	TRY(ticket_from_cred(&t.cred, out));
 cleanup:
 	ccache_principal_free(&sp_cc);
 	tgs_call_end(&t);
 	return ret;
+}
+
+orth_err
+orthrus_get_service_ticket(struct orthrus_context *ctx, const char *ccname,
+			   const char *service, int32_t enctype,
+			   struct orthrus_ticket *out)
+{
+	return service_ticket(ctx, ccname, service, enctype, false, out);
+}
+
+orth_err
+orthrus_get_cached_ticket(struct orthrus_context *ctx, const char *ccname,
+			  const char *service, int32_t enctype,
+			  struct orthrus_ticket *out)
+{
+	return service_ticket(ctx, ccname, service, enctype, true, out);
 }
 
 orth_err
@@ -482,8 +699,31 @@ orthrus_renew_tgt(struct orthrus_context *ctx, const char *ccname)
 	t.p.kdc_options = KDC_OPT_RENEW |
 			  (t.tgt.flags & (TKT_FLG_FORWARDABLE | TKT_FLG_PROXIABLE |
 					  TKT_FLG_MAY_POSTDATE | TKT_FLG_RENEWABLE));
-	TRY(client_tgs_exchange(&ctx->c, &t.p, &t.cred));
+	TRY(tgs_call_run(ctx, &t));
 	TRY(ccache_initialize_with(t.cc, &t.tgt.client, t.offset, 0, &t.cred));
+cleanup:
+	tgs_call_end(&t);
+	return ret;
+}
+
+orth_err
+orthrus_validate_tgt(struct orthrus_context *ctx, const char *ccname)
+{
+	orth_err ret;
+	struct tgs_call t;
+
+	TRY(tgs_call_begin(ctx, ccname, NULL, false, &t));
+	if (!(t.tgt.flags & TKT_FLG_INVALID)) {
+		ret = client_fail(&ctx->c, ORTH_E_KRB(KDC_ERR_BADOPTION),
+				  "KDC can't fulfill requested option (the ticket is not postdated)");
+		goto cleanup;
+	}
+	/* RFC 4120 §3.3.1: VALIDATE presents the invalid ticket itself. */
+	t.p.kdc_options = KDC_OPT_VALIDATE;
+	TRY(tgs_call_run(ctx, &t));
+	TRY(ccache_initialize(t.cc, &t.tgt.client));
+	TRY(ccache_time_offset_set(t.cc, t.offset, 0));
+	TRY(ccache_store(t.cc, &t.cred));
 cleanup:
 	tgs_call_end(&t);
 	return ret;
@@ -503,7 +743,7 @@ orthrus_get_forwarded_tgt(struct orthrus_context *ctx, const char *ccname,
 		goto cleanup;
 	}
 	t.p.kdc_options = KDC_OPT_FORWARDED | KDC_OPT_FORWARDABLE;
-	TRY(client_tgs_exchange(&ctx->c, &t.p, &t.cred));
+	TRY(tgs_call_run(ctx, &t));
 	TRY(ticket_from_cred(&t.cred, out));
 cleanup:
 	tgs_call_end(&t);
@@ -519,10 +759,10 @@ orthrus_get_user2user_ticket(struct orthrus_context *ctx, const char *ccname,
 	struct tgs_call t;
 
 	TRY(tgs_call_begin(ctx, ccname, server, false, &t));
-	t.p.kdc_options = KDC_OPT_ENC_TKT_IN_SKEY;
+	t.p.kdc_options = KDC_OPT_ENC_TKT_IN_SKEY | tgt_options(&t.tgt);
 	t.p.second_ticket = server_tgt;
 	t.p.second_ticket_len = server_tgt_len;
-	TRY(client_tgs_exchange(&ctx->c, &t.p, &t.cred));
+	TRY(tgs_call_run(ctx, &t));
 	TRY(ccache_store(t.cc, &t.cred));
 	TRY(ticket_from_cred(&t.cred, out));
 cleanup:

@@ -1,7 +1,8 @@
 /*
  * kdcex.c - the AS exchange (RFC 4120 §3.1, PA-ENC-TIMESTAMP §5.2.7.2,
- * ETYPE-INFO2 §5.2.7.5) and the TGS exchange (§3.3), and the checks of
- * their replies.
+ * ETYPE-INFO2 §5.2.7.5; FAST armor with an armor TGT and encrypted
+ * challenge, RFC 6113 §5.4; RFC 6806 §11's check of the request) and the
+ * TGS exchange (§3.3), and the checks of their replies.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,8 +11,10 @@
 
 #include "client_int.h"
 #include "proto/encdata.h"
+#include "proto/fast.h"
 #include "proto/krb5_const.h"
 #include "proto/krberr.h"
+#include "proto/padata.h"
 #include "proto/pname.h"
 
 #define EX_ARENA (1u << 20)
@@ -95,6 +98,10 @@ client_krb_error_text(int32_t code)
 	case 60: return "Generic error (see e-text)";
 	case 61: return "Field is too long for this implementation";
 	case 68: return "Wrong realm";
+	case 90: return "Pre-authentication has expired (the KDC's cookie is too old)";
+	case 91: return "More pre-authentication data is required";
+	case 92: return "The KDC cannot accommodate the requested pre-authentication set";
+	case 93: return "An unknown critical FAST option was requested";
 	default: return NULL;
 	}
 }
@@ -316,11 +323,15 @@ check_reply(struct client_ctx *ctx, const KDC_REQ_BODY *req,
 			   enc->key.keytype);
 }
 
-orth_err
-client_as_rep_process(struct client_ctx *ctx, const KDC_REQ_BODY *req_body,
-		      struct crypto_key *reply_key, const uint8_t *rep,
-		      size_t rep_len, struct arena *a,
-		      struct ccache_cred *cred_out)
+/*
+ * Open an AS-REP answering req_body with reply_key; *enc_out (may be
+ * NULL) its encrypted part (arena).  fast: the reply as the FAST tunnel
+ * showed it (client name from the finished part), or NULL.
+ */
+static orth_err
+as_rep_open(struct client_ctx *ctx, const KDC_REQ_BODY *req_body, struct crypto_key *reply_key,
+	    const uint8_t *rep, size_t rep_len, struct arena *a, struct ccache_cred *cred_out,
+	    EncKDCRepPart *enc_out, const KDC_REP *fast)
 {
 	orth_err ret;
 	KDC_REP r;
@@ -340,6 +351,10 @@ client_as_rep_process(struct client_ctx *ctx, const KDC_REQ_BODY *req_body,
 	if (ret != ORTH_OK)
 		return client_fail(ctx, ret, "AS-REP did not decode (%s)",
 				   orth_err_str(ret));
+	if (fast != NULL) {
+		r.crealm = fast->crealm;
+		r.cname = fast->cname;
+	}
 	ret = decrypt_enc_part(reply_key, KU_AS_REP_ENC_PART, &r.enc_part, a, &enc);
 	if (ret == ORTH_E_INTEGRITY)
 		return client_fail(ctx, ret,
@@ -348,10 +363,28 @@ client_as_rep_process(struct client_ctx *ctx, const KDC_REQ_BODY *req_body,
 	if (ret != ORTH_OK)
 		return client_fail(ctx, ret, "AS-REP for '%s' did not decrypt (%s)",
 				   cname, orth_err_str(ret));
-	TRY(check_reply(ctx, req_body, req_body->cname, req_body->realm, &r, &enc));
+	/* RFC 6806 §5/§7: asked to canonicalize, the KDC may name the client
+	 * differently (the reply decrypted in the client's key), as MIT's
+	 * client accepts. */
+	if (req_body->kdc_options & KDC_OPT_CANONICALIZE)
+		TRY(check_reply(ctx, req_body, &r.cname, r.crealm, &r, &enc));
+	else
+		TRY(check_reply(ctx, req_body, req_body->cname, req_body->realm,
+				&r, &enc));
 	TRY(cred_from_reply(&r, &enc, a, cred_out));
+	if (enc_out != NULL)
+		*enc_out = enc;
 cleanup:
 	return ret;
+}
+
+orth_err
+client_as_rep_process(struct client_ctx *ctx, const KDC_REQ_BODY *req_body,
+		      struct crypto_key *reply_key, const uint8_t *rep,
+		      size_t rep_len, struct arena *a,
+		      struct ccache_cred *cred_out)
+{
+	return as_rep_open(ctx, req_body, reply_key, rep, rep_len, a, cred_out, NULL, NULL);
 }
 
 /* ---- AS exchange ---- */
@@ -382,7 +415,13 @@ kt_find(const struct client_as_params *p, int32_t e)
 	return best;
 }
 
-/* Find ETYPE-INFO2 for etype e in a METHOD-DATA, or PW-SALT. */
+/*
+ * The salt and s2kparams for etype e (0: the first allowed) from a
+ * METHOD-DATA, as MIT's client reads them: ETYPE-INFO2 (RFC 4120
+ * §5.2.7.5), else ETYPE-INFO (§5.2.7.4); then PW-SALT (§5.2.7.3), the salt
+ * itself, which overrides (MIT's get_salt) and alone is enough when the
+ * reply's enctype is known.
+ */
 static void
 find_salt(const METHOD_DATA *md, int32_t e, struct arena *a, bool *found,
 	  int32_t *etype_out, const uint8_t **salt, size_t *salt_len,
@@ -391,13 +430,14 @@ find_salt(const METHOD_DATA *md, int32_t e, struct arena *a, bool *found,
 {
 	if (md == NULL)
 		return;
-	for (size_t i = 0; i < md->len; i++) {
+	for (size_t i = 0; i < md->len && !*found; i++) {
+		const PA_DATA *pa = &md->val[i];
 		ETYPE_INFO2 info;
-		if (md->val[i].padata_type != KRB5_PADATA_ETYPE_INFO2)
+		if (pa->padata_type != KRB5_PADATA_ETYPE_INFO2)
 			continue;
 		memset(&info, 0, sizeof(info));
-		if (der_decode(&asn1_ETYPE_INFO2, md->val[i].padata_value.data,
-			       md->val[i].padata_value.len, a, &info) != ORTH_OK)
+		if (der_decode(&asn1_ETYPE_INFO2, pa->padata_value.data,
+			       pa->padata_value.len, a, &info) != ORTH_OK)
 			continue;
 		for (size_t j = 0; j < info.len; j++) {
 			const ETYPE_INFO2_ENTRY *ie = &info.val[j];
@@ -418,8 +458,47 @@ find_salt(const METHOD_DATA *md, int32_t e, struct arena *a, bool *found,
 				*params = ie->s2kparams->data;
 				*params_len = ie->s2kparams->len;
 			}
-			return;
+			break;
 		}
+	}
+	for (size_t i = 0; i < md->len && !*found; i++) {
+		const PA_DATA *pa = &md->val[i];
+		ETYPE_INFO info;
+		if (pa->padata_type != KRB5_PADATA_ETYPE_INFO)
+			continue;
+		memset(&info, 0, sizeof(info));
+		if (der_decode(&asn1_ETYPE_INFO, pa->padata_value.data,
+			       pa->padata_value.len, a, &info) != ORTH_OK)
+			continue;
+		for (size_t j = 0; j < info.len; j++) {
+			const ETYPE_INFO_ENTRY *ie = &info.val[j];
+			bool ok = false;
+			if (e != 0 && ie->etype != e)
+				continue;
+			for (size_t k = 0; k < nallowed; k++)
+				ok |= allowed[k] == ie->etype;
+			if (!ok)
+				continue;
+			*found = true;
+			*etype_out = ie->etype;
+			if (ie->salt != NULL) {
+				*salt = ie->salt->data;
+				*salt_len = ie->salt->len;
+			}
+			break;
+		}
+	}
+	for (size_t i = 0; i < md->len; i++) {
+		const PA_DATA *pa = &md->val[i];
+		if (pa->padata_type != KRB5_PADATA_PW_SALT || (!*found && e == 0))
+			continue;
+		if (!*found) {
+			*found = true;
+			*etype_out = e;
+		}
+		*salt = pa->padata_value.data;
+		*salt_len = pa->padata_value.len;
+		break;
 	}
 }
 
@@ -461,28 +540,326 @@ reply_key_get(struct client_ctx *ctx, const struct client_as_params *p,
 	}
 	ret = crypto_string_to_key(e, p->password, strlen(p->password), salt,
 				   salt_len, params, params_len, key_out);
+	if (ret != ORTH_OK && params_len > 0 &&
+	    (ret == ORTH_E_RANGE || ret == ORTH_E_MALFORMED))
+		/* A weak or absurd iteration count: refused before any
+		 * PA-ENC-TIMESTAMP is made with it (MIT's message). */
+		return client_fail(ctx, ret,
+				   "Invalid key generation parameters from KDC");
 	if (ret != ORTH_OK)
 		return client_fail(ctx, ret, "string-to-key failed (%s)",
 				   orth_err_str(ret));
 	return ORTH_OK;
 }
 
-/* One AS-REQ: the request (nonce fresh), PA-ENC-TIMESTAMP when key is set. */
+/* ---- FAST (RFC 6113 §5.4), the client's side ---- */
+
+/* One login's armor: MIT's client sends the same one in every round. */
+struct client_fast {
+	KrbFastArmor armor;           /* the AP-REQ armor (arena) */
+	struct crypto_key *key;       /* the armor key (owned) */
+};
+
+/*
+ * RFC 6113 §5.4.1.1: an AP-REQ with the armor TGT and a fresh subkey (its
+ * authenticator at our time + offset, usage 11); the armor key is
+ * KRB-FX-CF2(subkey, the TGT's session key, "subkeyarmor", "ticketarmor").
+ */
+static orth_err
+fast_armor_make(struct client_ctx *ctx, const struct ccache_cred *tgt, int32_t offset,
+		struct arena *a, struct client_fast *f)
+{
+	orth_err ret;
+	struct crypto_key *session = NULL, *subkey = NULL;
+	struct principal client;
+	Authenticator au;
+	AP_REQ ap;
+	EncryptionKey ek;
+	const uint8_t *kb;
+	size_t kl;
+	int64_t s;
+	int32_t usec;
+
+	memset(&au, 0, sizeof(au));
+	memset(&ap, 0, sizeof(ap));
+	ret = crypto_key_new(tgt->enctype, tgt->key.data, tgt->key.len, &session);
+	if (ret != ORTH_OK) {
+		client_fail(ctx, ret, "The armor ticket's session key is unusable (%s)",
+			    orth_err_str(ret));
+		goto cleanup;
+	}
+	TRY(crypto_key_random(tgt->enctype, &subkey));
+	TRY(client_princ_from_cc(&tgt->client, a, &client));
+	TRY(pname_from_principal(&client, a, &au.cname));
+	kb = crypto_key_bytes(subkey, &kl);
+	ek.keytype = crypto_key_enctype(subkey);
+	ek.keyvalue.data = (uint8_t *)kb;
+	ek.keyvalue.len = kl;
+	au.authenticator_vno = KRB5_PVNO;
+	au.crealm = client.realm;
+	proto_now(&s, &usec);
+	au.ctime = s + offset;
+	au.cusec = usec;
+	au.subkey = &ek;
+	ap.pvno = KRB5_PVNO;
+	ap.msg_type = KRB5_MSG_AP_REQ;
+	TRY(der_decode(&asn1_Ticket, tgt->ticket.data, tgt->ticket.len, a, &ap.ticket));
+	TRY(proto_seal(session, KU_AP_REQ_AUTH, &asn1_Authenticator, &au, a, &ap.authenticator));
+	f->armor.armor_type = KRB5_FAST_ARMOR_AP_REQUEST;
+	TRY(der_encode_arena(&asn1_AP_REQ, &ap, a, &f->armor.armor_value.data,
+			     &f->armor.armor_value.len));
+	TRY(proto_fast_armor_key(subkey, session, &f->key));
+cleanup:
+	crypto_key_free(session);
+	crypto_key_free(subkey);
+	return ret;
+}
+
+/*
+ * RFC 6113 §5.4.2: req as an armored AS-REQ: the KrbFastReq (req's body
+ * and padata) sealed in the armor key (usage 51), the checksum over the
+ * outer body (usage 50), and PA-FX-FAST the only outer padata.
+ */
+static orth_err
+fast_wrap(const struct client_fast *f, const KDC_REQ *req, struct arena *a, uint8_t **der,
+	  size_t *der_len)
+{
+	orth_err ret;
+	KrbFastReq fr;
+	KrbFastArmoredReq ar;
+	KDC_REQ outer = *req;
+	METHOD_DATA *md;
+	PA_DATA *pa;
+	uint8_t *body = NULL, ck[CRYPTO_MAX_CKSUM_LEN];
+	size_t blen = 0, ckl = 0;
+
+	memset(&fr, 0, sizeof(fr));
+	memset(&ar, 0, sizeof(ar));
+	md = arena_alloc(a, sizeof(*md));
+	pa = arena_alloc(a, sizeof(*pa));
+	CHECK(md != NULL && pa != NULL, ORTH_E_LIMIT);
+	if (req->padata != NULL)
+		fr.padata = *req->padata;
+	fr.req_body = req->req_body;
+	TRY(der_encode_arena(&asn1_KDC_REQ_BODY, &req->req_body, a, &body, &blen));
+	TRY(crypto_checksum_make(f->key, KU_FAST_REQ_CHKSUM, body, blen,
+				 &ar.req_checksum.cksumtype, ck, &ckl));
+	ar.req_checksum.checksum.data = ck;
+	ar.req_checksum.checksum.len = ckl;
+	ar.armor = (KrbFastArmor *)&f->armor;
+	TRY(proto_seal(f->key, KU_FAST_ENC, &asn1_KrbFastReq, &fr, a, &ar.enc_fast_req));
+	pa->padata_type = KRB5_PADATA_FX_FAST;
+	TRY(proto_fast_req_encode(&ar, a, &pa->padata_value));
+	md->len = 1;
+	md->val = pa;
+	outer.padata = md;
+	TRY(der_encode_arena(&asn1_AS_REQ, &outer, a, der, der_len));
+cleanup:
+	return ret;
+}
+
+/* The KrbFastResponse in md's PA-FX-FAST, opened and checked against the
+ * request's nonce (memory from a). */
+static orth_err
+fast_response_get(struct client_ctx *ctx, const struct client_fast *f, uint32_t nonce,
+		  const METHOD_DATA *md, struct arena *a, KrbFastResponse **out)
+{
+	orth_err ret;
+	const PA_DATA *fx = proto_padata_find(md, KRB5_PADATA_FX_FAST);
+	KrbFastResponse *r = arena_alloc(a, sizeof(*r));
+
+	CHECK(r != NULL, ORTH_E_LIMIT);
+	/* MIT's client too: an armored request answered outside the tunnel
+	 * is the KDC's fatal word, or a forgery; nothing to go on with. */
+	if (fx == NULL)
+		return client_fail(ctx, ORTH_E_POLICY,
+				   "The KDC answered the armored request outside the FAST tunnel");
+	ret = proto_fast_response_open(f->key, fx->padata_value.data, fx->padata_value.len, a, r);
+	if (ret != ORTH_OK)
+		return client_fail(ctx, ret, "FAST reply does not open under the armor key (%s)",
+				   orth_err_str(ret));
+	if (r->nonce != nonce)
+		return client_fail(ctx, ORTH_E_POLICY,
+				   "KDC reply did not match expectations (FAST nonce)");
+	*out = r;
+cleanup:
+	return ret;
+}
+
+/*
+ * RFC 6113 §5.4.3: a KRB-ERROR answering an armored request carries the
+ * real error as PA-FX-ERROR in a KrbFastResponse, with its padata.
+ * *inner_out: that error; *padata_out: the rest (hints, cookie), in a.
+ */
+static orth_err
+fast_error_open(struct client_ctx *ctx, const struct client_fast *f, uint32_t nonce,
+		const KRB_ERROR *e, struct arena *a, KRB_ERROR **inner_out,
+		METHOD_DATA **padata_out)
+{
+	orth_err ret;
+	METHOD_DATA md;
+	KrbFastResponse *r = NULL;
+	KRB_ERROR *inner;
+	const PA_DATA *fe;
+
+	memset(&md, 0, sizeof(md));
+	inner = arena_alloc(a, sizeof(*inner));
+	CHECK(inner != NULL, ORTH_E_LIMIT);
+	if (e->e_data == NULL ||
+	    der_decode(&asn1_METHOD_DATA, e->e_data->data, e->e_data->len, a, &md) != ORTH_OK ||
+	    proto_padata_find(&md, KRB5_PADATA_FX_FAST) == NULL)
+		return ORTH_E_NOTFOUND; /* a plain error: before the tunnel */
+	TRY(fast_response_get(ctx, f, nonce, &md, a, &r));
+	fe = proto_padata_find(&r->padata, KRB5_PADATA_FX_ERROR);
+	if (fe == NULL || der_decode(&asn1_KRB_ERROR, fe->padata_value.data,
+				     fe->padata_value.len, a, inner) != ORTH_OK)
+		return client_fail(ctx, ORTH_E_MALFORMED,
+				   "FAST error without a usable PA-FX-ERROR");
+	*inner_out = inner;
+	*padata_out = &r->padata;
+cleanup:
+	return ret;
+}
+
+/*
+ * RFC 6113 §5.4.3: the AS-REP of an armored request: its KrbFastResponse
+ * (nonce, the finished checksum over the ticket as received, the client
+ * it names) replaces rep's padata; *strengthen_out its strengthen key
+ * (owned; NULL when the KDC sent none, as Heimdal's KDCs do).
+ */
+static orth_err
+fast_rep_open(struct client_ctx *ctx, const struct client_fast *f, uint32_t nonce, KDC_REP *rep,
+	      struct arena *a, struct crypto_key **strengthen_out)
+{
+	orth_err ret;
+	KrbFastResponse *r = NULL;
+	const KrbFastFinished *fin;
+
+	*strengthen_out = NULL;
+	if (rep->padata == NULL)
+		return client_fail(ctx, ORTH_E_POLICY,
+				   "The KDC answered the armored request outside the FAST tunnel");
+	TRY(fast_response_get(ctx, f, nonce, rep->padata, a, &r));
+	fin = r->finished;
+	if (fin == NULL)
+		return client_fail(ctx, ORTH_E_POLICY, "FAST reply without its finished part");
+	ret = crypto_checksum_verify(f->key, KU_FAST_FINISHED, fin->ticket_checksum.cksumtype,
+				     rep->ticket._raw.data, rep->ticket._raw.len,
+				     fin->ticket_checksum.checksum.data,
+				     fin->ticket_checksum.checksum.len);
+	if (ret != ORTH_OK)
+		return client_fail(ctx, ORTH_E_INTEGRITY,
+				   "FAST reply: the ticket checksum does not verify (ticket modified)");
+	/* RFC 6113 §5.4.3: the finished part names the client (outside the
+	 * tunnel the name may be hidden). */
+	rep->crealm = fin->crealm;
+	rep->cname = fin->cname;
+	rep->padata = &r->padata;
+	if (r->strengthen_key != NULL) {
+		ret = crypto_key_new(r->strengthen_key->keytype, r->strengthen_key->keyvalue.data,
+				     r->strengthen_key->keyvalue.len, strengthen_out);
+		if (ret != ORTH_OK)
+			return client_fail(ctx, ret, "FAST reply: unusable strengthen key (%s)",
+					   orth_err_str(ret));
+	}
+cleanup:
+	return ret;
+}
+
+/* RFC 6113 §5.4.6: the KDC's PA-ENCRYPTED-CHALLENGE in the reply must
+ * open under the KDC challenge key (usage 55): the KDC knew our key. */
+static orth_err
+enc_challenge_check(struct client_ctx *ctx, const struct client_fast *f,
+		    struct crypto_key *longterm, const METHOD_DATA *md, struct arena *a)
+{
+	orth_err ret;
+	const PA_DATA *pa = proto_padata_find(md, KRB5_PADATA_ENCRYPTED_CHALLENGE);
+	struct crypto_key *kk = NULL;
+	EncryptedData ed;
+	PA_ENC_TS_ENC ts;
+
+	memset(&ed, 0, sizeof(ed));
+	memset(&ts, 0, sizeof(ts));
+	if (pa == NULL) {
+		ret = client_fail(ctx, ORTH_E_POLICY,
+				  "The KDC did not answer the encrypted challenge");
+		goto cleanup;
+	}
+	TRY(proto_enc_challenge_key(f->key, longterm, true, &kk));
+	if (der_decode(&asn1_EncryptedChallenge, pa->padata_value.data, pa->padata_value.len, a,
+		       &ed) != ORTH_OK ||
+	    proto_unseal(kk, KU_ENC_CHALLENGE_KDC, &ed, &asn1_PA_ENC_TS_ENC, a, &ts) != ORTH_OK)
+		ret = client_fail(ctx, ORTH_E_INTEGRITY,
+				  "The KDC's encrypted challenge does not verify");
+cleanup:
+	crypto_key_free(kk);
+	return ret;
+}
+
+/* ---- AS exchange ---- */
+
+/* The padata of one AS-REQ. */
+struct as_padata {
+	int32_t mech;                 /* KRB5_PADATA_ENC_TIMESTAMP, _ENCRYPTED_CHALLENGE, 0 */
+	struct crypto_key *key;       /* the client's long-term key for mech */
+	const PA_DATA *cookie;        /* PA-FX-COOKIE to return, or NULL */
+};
+
+/* The client's time in key (PA-ENC-TIMESTAMP, RFC 4120 §5.2.7.2, usage
+ * 1) or in the client challenge key (RFC 6113 §5.4.6, usage 54). */
+static orth_err
+timestamp_padata(const struct client_fast *f, const struct as_padata *pd, int32_t offset,
+		 struct arena *a, PA_DATA *out)
+{
+	orth_err ret;
+	PA_ENC_TS_ENC ts;
+	int32_t *usec = arena_alloc(a, sizeof(*usec));
+	EncryptedData ed;
+	struct crypto_key *chk = NULL;
+	int64_t s;
+
+	CHECK(usec != NULL, ORTH_E_LIMIT);
+	proto_now(&s, usec);
+	ts.patimestamp = s + offset;
+	ts.pausec = usec;
+	if (pd->mech == KRB5_PADATA_ENCRYPTED_CHALLENGE) {
+		TRY(proto_enc_challenge_key(f->key, pd->key, false, &chk));
+		TRY(proto_seal(chk, KU_ENC_CHALLENGE_CLIENT, &asn1_PA_ENC_TS_ENC, &ts, a, &ed));
+	} else {
+		TRY(proto_seal(pd->key, KU_AS_REQ_PA_ENC_TS, &asn1_PA_ENC_TS_ENC, &ts, a, &ed));
+	}
+	out->padata_type = pd->mech;
+	TRY(der_encode_arena(&asn1_EncryptedData, &ed, a, &out->padata_value.data,
+			     &out->padata_value.len));
+cleanup:
+	crypto_key_free(chk);
+	return ret;
+}
+
+/*
+ * One AS-REQ (nonce fresh): pd's mechanism padata, the cookie to return,
+ * and an empty PA-REQ-ENC-PA-REP (RFC 6806 §11: the KDC answers with a
+ * checksum of this request, which we verify); armored when f is set.
+ */
 static orth_err
 as_req_build(struct client_ctx *ctx, const struct client_as_params *p,
-	     const int32_t *etypes, size_t ne, int32_t offset,
-	     struct crypto_key *pa_key, struct arena *a, KDC_REQ *req,
-	     uint8_t **der, size_t *der_len)
+	     const int32_t *etypes, size_t ne, int32_t offset, const struct as_padata *pd,
+	     const struct client_fast *f, struct arena *a, KDC_REQ *req, uint8_t **der,
+	     size_t *der_len)
 {
 	orth_err ret;
 	PrincipalName *cname, *sname;
 	int64_t now = client_now() + offset;
 	int64_t *rtime;
+	METHOD_DATA *md;
+	PA_DATA *pa;
 
 	cname = arena_alloc(a, sizeof(*cname));
 	sname = arena_alloc(a, sizeof(*sname));
 	rtime = arena_alloc(a, sizeof(*rtime));
-	CHECK(cname && sname && rtime, ORTH_E_LIMIT);
+	md = arena_alloc(a, sizeof(*md));
+	pa = arena_alloc(a, 3 * sizeof(*pa));
+	CHECK(cname && sname && rtime && md && pa, ORTH_E_LIMIT);
 	TRY(pname_from_principal(p->client, a, cname));
 	if (p->server != NULL)
 		TRY(pname_from_principal(p->server, a, sname));
@@ -496,10 +873,15 @@ as_req_build(struct client_ctx *ctx, const struct client_as_params *p,
 	req->req_body.cname = cname;
 	req->req_body.realm = p->client->realm;
 	req->req_body.sname = sname;
+	/* A postdated ticket's lifetimes count from its start (as MIT's). */
+	if (p->start_time > 0) {
+		int64_t *from = arena_alloc(a, sizeof(*from));
+		CHECK(from != NULL, ORTH_E_LIMIT);
+		*from = now = p->start_time + offset;
+		req->req_body.from = from;
+	}
 	req->req_body.till =
 		now + (p->lifetime > 0 ? p->lifetime : ctx->conf.ticket_lifetime);
-	if (p->start_time > 0)
-		req->req_body.from = (int64_t *)&p->start_time;
 	if (p->kdc_options & KDC_OPT_RENEWABLE) {
 		*rtime = now + p->renew_life;
 		req->req_body.rtime = rtime;
@@ -507,38 +889,65 @@ as_req_build(struct client_ctx *ctx, const struct client_as_params *p,
 	req->req_body.nonce = fresh_nonce();
 	req->req_body.etype.len = ne;
 	req->req_body.etype.val = (int32_t *)etypes;
-	if (pa_key != NULL) {
-		/* RFC 4120 §5.2.7.2: PA-ENC-TIMESTAMP, key usage 1. */
-		PA_ENC_TS_ENC ts;
-		int32_t *usec = arena_alloc(a, sizeof(*usec));
-		EncryptedData ed;
-		METHOD_DATA *md = arena_alloc(a, sizeof(*md));
-		PA_DATA *pa = arena_alloc(a, sizeof(*pa));
-		int64_t s;
-		uint8_t *v = NULL;
-		size_t vl = 0;
-		CHECK(usec && md && pa, ORTH_E_LIMIT);
-		proto_now(&s, usec);
-		ts.patimestamp = s + offset;
-		ts.pausec = usec;
-		TRY(proto_seal(pa_key, KU_AS_REQ_PA_ENC_TS, &asn1_PA_ENC_TS_ENC, &ts,
-			       a, &ed));
-		TRY(der_encode_arena(&asn1_PA_ENC_TIMESTAMP, &ed, a, &v, &vl));
-		pa->padata_type = KRB5_PADATA_ENC_TIMESTAMP;
-		pa->padata_value.data = v;
-		pa->padata_value.len = vl;
-		md->len = 1;
-		md->val = pa;
-		req->padata = md;
-	}
-	TRY(der_encode_arena(&asn1_AS_REQ, req, a, der, der_len));
+	md->len = 0;
+	md->val = pa;
+	if (pd->mech != 0)
+		TRY(timestamp_padata(f, pd, offset, a, &pa[md->len++]));
+	if (pd->cookie != NULL)
+		pa[md->len++] = *pd->cookie;
+	memset(&pa[md->len], 0, sizeof(*pa));
+	pa[md->len++].padata_type = KRB5_PADATA_REQ_ENC_PA_REP;
+	req->padata = md;
+	if (f != NULL)
+		TRY(fast_wrap(f, req, a, der, der_len));
+	else
+		TRY(der_encode_arena(&asn1_AS_REQ, req, a, der, der_len));
 cleanup:
 	return ret;
 }
 
+/* A copy of md (PA-DATA shallow: the values stay where they are). */
+static METHOD_DATA *
+md_copy(struct arena *a, const METHOD_DATA *md)
+{
+	METHOD_DATA *c = arena_alloc(a, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	c->len = md->len;
+	c->val = arena_dup(a, md->val, md->len ? md->len * sizeof(*md->val) : 1);
+	return c->val != NULL ? c : NULL;
+}
+
+/*
+ * RFC 6806 §11: with ENC-PA-REP in the reply's flags, PA-REQ-ENC-PA-REP
+ * must be the checksum, under the reply key, of the request we sent: a
+ * request changed on its way (a stripped or added padata, another etype
+ * list: a downgrade) does not verify.  *fast_avail_out: the KDC said, in
+ * the encrypted part, that it speaks FAST.
+ */
+orth_err
+client_as_rep_check_enc_pa_rep(struct client_ctx *ctx, const EncKDCRepPart *enc,
+			       struct crypto_key *reply_key, const uint8_t *req, size_t req_len,
+			       struct arena *a, bool *fast_avail_out)
+{
+	const PA_DATA *pa;
+
+	*fast_avail_out = false;
+	if (!(enc->flags & TKT_FLG_ENC_PA_REP))
+		return ORTH_OK;
+	pa = proto_padata_find(enc->encrypted_pa_data, KRB5_PADATA_REQ_ENC_PA_REP);
+	if (pa == NULL || proto_req_enc_pa_rep_verify(reply_key, req, req_len, &pa->padata_value,
+						      a) != ORTH_OK)
+		return client_fail(ctx, ORTH_E_INTEGRITY,
+				   "KDC reply did not match the request sent (RFC 6806 checksum): the exchange was modified in transit");
+	*fast_avail_out = proto_padata_find(enc->encrypted_pa_data, KRB5_PADATA_FX_FAST) != NULL;
+	return ORTH_OK;
+}
+
 orth_err
 client_as_exchange(struct client_ctx *ctx, const struct client_as_params *p,
-		   struct ccache_cred *cred_out, int32_t *offset_out)
+		   struct ccache_cred *cred_out, int32_t *offset_out, bool *fast_avail_out)
 {
 	orth_err ret;
 	struct arena a = {0}, ha = {0};
@@ -546,13 +955,20 @@ client_as_exchange(struct client_ctx *ctx, const struct client_as_params *p,
 	int32_t etypes[CLIENT_MAX_ETYPES];
 	size_t ne = 0;
 	int32_t offset = 0;
-	struct crypto_key *key = NULL;
+	struct crypto_key *key = NULL, *strengthen = NULL, *rkey = NULL;
 	uint8_t *der = NULL, *resp = NULL;
 	size_t der_len = 0, resp_len = 0;
 	char cstr[PRINCIPAL_MAX_TEXT + 1], sstr[PRINCIPAL_MAX_TEXT + 1];
 	bool skew_retry = false;
 	METHOD_DATA *hint = NULL;   /* the PREAUTH_REQUIRED e-data, in ha */
+	struct client_fast fast, *f = NULL;
+	struct as_padata pd;
+	EncKDCRepPart enc;
 
+	memset(&fast, 0, sizeof(fast));
+	memset(&pd, 0, sizeof(pd));
+	if (fast_avail_out != NULL)
+		*fast_avail_out = false;
 	TRY(crypto_init());
 	TRY(arena_init(&a, EX_ARENA));
 	TRY(arena_init(&ha, EX_ARENA / 4));
@@ -572,18 +988,39 @@ client_as_exchange(struct client_ctx *ctx, const struct client_as_params *p,
 				  "Keytab contains no suitable keys for %s", cstr);
 		goto cleanup;
 	}
+	/* RFC 6113: the same armor in every round of this login (in ha,
+	 * which outlives the rounds). */
+	if (p->armor_tgt != NULL) {
+		TRY(fast_armor_make(ctx, p->armor_tgt, p->armor_offset, &ha, &fast));
+		f = &fast;
+	}
 
 	for (int round = 0; round < 4; round++) {
-		KRB_ERROR *kerr = NULL;
+		KRB_ERROR *kerr = NULL, *inner = NULL;
+		METHOD_DATA *epa = NULL;
 		AS_REP peek;
 		arena_reset(&a);
+		pd.mech = 0;
 		if (hint != NULL) {
+			/* Inside the tunnel encrypted challenge, the
+			 * mechanism of RFC 6113 §5.4.6; the timestamp when
+			 * the KDC offers nothing else. */
+			bool ec = f != NULL &&
+				  proto_padata_find(hint, KRB5_PADATA_ENCRYPTED_CHALLENGE) != NULL;
+			if (!ec && f != NULL &&
+			    proto_padata_find(hint, KRB5_PADATA_ENC_TIMESTAMP) == NULL) {
+				ret = client_fail(ctx, ORTH_E_KRB(KDC_ERR_PREAUTH_FAILED),
+						  "The KDC offers no pre-authentication mechanism we speak for '%s'",
+						  cstr);
+				goto cleanup;
+			}
 			crypto_key_free(key);
 			key = NULL;
 			TRY(reply_key_get(ctx, p, hint, NULL, 0, etypes, ne, &a, &key));
+			pd.mech = ec ? KRB5_PADATA_ENCRYPTED_CHALLENGE : KRB5_PADATA_ENC_TIMESTAMP;
+			pd.key = key;
 		}
-		TRY(as_req_build(ctx, p, etypes, ne, offset, hint ? key : NULL, &a,
-				 &req, &der, &der_len));
+		TRY(as_req_build(ctx, p, etypes, ne, offset, &pd, f, &a, &req, &der, &der_len));
 		free(resp);
 		resp = NULL;
 		TRY(client_sendto_kdc(ctx, p->client->realm, der, der_len, &resp,
@@ -593,19 +1030,57 @@ client_as_exchange(struct client_ctx *ctx, const struct client_as_params *p,
 					     &kerr);
 			if (kerr == NULL)
 				goto cleanup;
+			if (f != NULL) {
+				/* RFC 6113 §5.4.3: the real error is inside. */
+				orth_err fe = fast_error_open(ctx, f, req.req_body.nonce, kerr, &ha,
+							      &inner, &epa);
+				if (fe == ORTH_OK) {
+					uint8_t *ib = NULL;
+					size_t il = 0;
+					kerr = inner;
+					/* the message from the inner error */
+					if (der_encode_arena(&asn1_KRB_ERROR, inner, &a, &ib, &il) ==
+					    ORTH_OK)
+						ret = krb_error_fail(ctx, ib, il, &a, cstr, sstr,
+								     NULL);
+				} else if (fe != ORTH_E_NOTFOUND) {
+					ret = fe;
+					goto cleanup;
+				} else {
+					/* before the tunnel (a refused armor):
+					 * fatal, as MIT's client has it */
+					goto cleanup;
+				}
+			}
 			if (kerr->error_code == KDC_ERR_PREAUTH_REQUIRED &&
 			    hint == NULL) {
 				/* RFC 4120 §5.2.7.5: ETYPE-INFO2 in e-data. */
-				hint = arena_alloc(&ha, sizeof(*hint));
-				CHECK(hint != NULL, ORTH_E_LIMIT);
-				if (kerr->e_data == NULL ||
-				    der_decode(&asn1_METHOD_DATA, kerr->e_data->data,
-					       kerr->e_data->len, &ha,
-					       hint) != ORTH_OK) {
-					ret = client_fail(ctx, ret,
-							  "Preauthentication required but the KDC sent no usable hints");
+				if (f == NULL) {
+					epa = arena_alloc(&ha, sizeof(*epa));
+					CHECK(epa != NULL, ORTH_E_LIMIT);
+					if (kerr->e_data == NULL ||
+					    der_decode(&asn1_METHOD_DATA, kerr->e_data->data,
+						       kerr->e_data->len, &ha, epa) != ORTH_OK)
+						epa = NULL;
+				}
+				if (epa == NULL ||
+				    proto_padata_find(epa, KRB5_PADATA_ETYPE_INFO2) == NULL) {
+					/* RFC 6113 §5.4.2: a KDC that offers FAST
+					 * alone requires it. */
+					if (epa != NULL && f == NULL &&
+					    proto_padata_find(epa, KRB5_PADATA_FX_FAST) != NULL)
+						ret = client_fail(ctx, ret,
+								  "The KDC requires FAST armor for '%s' (kinit -T with an armor cache)",
+								  cstr);
+					else
+						ret = client_fail(ctx, ret,
+								  "Preauthentication required but the KDC sent no usable hints");
 					goto cleanup;
 				}
+				hint = md_copy(&ha, epa);
+				CHECK(hint != NULL, ORTH_E_LIMIT);
+				/* RFC 6113 §5.2: return the KDC's cookie. */
+				pd.cookie = proto_padata_find(hint, KRB5_PADATA_FX_COOKIE);
 				continue;
 			}
 			if (kerr->error_code == KRB_AP_ERR_SKEW && !skew_retry) {
@@ -631,6 +1106,8 @@ client_as_exchange(struct client_ctx *ctx, const struct client_as_params *p,
 					  orth_err_str(ret));
 			goto cleanup;
 		}
+		if (f != NULL)
+			TRY(fast_rep_open(ctx, f, req.req_body.nonce, &peek, &a, &strengthen));
 		if (key == NULL || crypto_key_enctype(key) != peek.enc_part.etype ||
 		    peek.padata != NULL) {
 			bool ok = false;
@@ -647,8 +1124,24 @@ client_as_exchange(struct client_ctx *ctx, const struct client_as_params *p,
 			TRY(reply_key_get(ctx, p, peek.padata, hint, peek.enc_part.etype,
 					  etypes, ne, &a, &key));
 		}
-		TRY(client_as_rep_process(ctx, &req.req_body, key, resp, resp_len,
-					  &a, cred_out));
+		if (pd.mech == KRB5_PADATA_ENCRYPTED_CHALLENGE)
+			TRY(enc_challenge_check(ctx, f, key, peek.padata, &a));
+		/* RFC 6113 §5.4.3: the reply key, strengthened. */
+		if (strengthen != NULL)
+			TRY(proto_fast_reply_key(strengthen, key, &rkey));
+		TRY(as_rep_open(ctx, &req.req_body, rkey != NULL ? rkey : key, resp, resp_len,
+				&a, cred_out, &enc, f != NULL ? &peek : NULL));
+		{
+			bool avail = false;
+			ret = client_as_rep_check_enc_pa_rep(ctx, &enc, rkey != NULL ? rkey : key, der,
+							     der_len, &a, &avail);
+			if (ret != ORTH_OK) {
+				ccache_cred_free(cred_out);
+				goto cleanup;
+			}
+			if (fast_avail_out != NULL)
+				*fast_avail_out = avail;
+		}
 		/* The KDC's clock: authtime is its "now" (RFC 4120 §5.4.2). */
 		if (offset_out != NULL)
 			*offset_out = (int32_t)(cred_out->authtime - client_now());
@@ -660,6 +1153,9 @@ client_as_exchange(struct client_ctx *ctx, const struct client_as_params *p,
 			  cstr);
 cleanup:
 	crypto_key_free(key);
+	crypto_key_free(strengthen);
+	crypto_key_free(rkey);
+	crypto_key_free(fast.key);
 	free(resp);
 	arena_free(&a);
 	arena_free(&ha);
@@ -673,6 +1169,7 @@ client_tgs_req_free(struct client_tgs_req *r)
 {
 	crypto_key_free(r->subkey);
 	crypto_key_free(r->session_key);
+	crypto_key_free(r->armor_key);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -698,16 +1195,22 @@ client_tgs_req_build(struct client_ctx *ctx, const struct client_tgs_params *p,
 	size_t kl;
 	METHOD_DATA *md;
 	PA_DATA *pa;
+	KrbFastReq fr;
+	KrbFastArmoredReq ar;
+	uint8_t fck[CRYPTO_MAX_CKSUM_LEN];
+	size_t fckl = 0;
 
 	memset(&r, 0, sizeof(r));
 	memset(&req, 0, sizeof(req));
 	memset(&ap, 0, sizeof(ap));
 	memset(&auth, 0, sizeof(auth));
+	memset(&fr, 0, sizeof(fr));
+	memset(&ar, 0, sizeof(ar));
 	TRY(crypto_init());
 	sname = arena_alloc(a, sizeof(*sname));
 	rtime = arena_alloc(a, sizeof(*rtime));
 	md = arena_alloc(a, sizeof(*md));
-	pa = arena_alloc(a, sizeof(*pa));
+	pa = arena_alloc(a, 2 * sizeof(*pa));
 	CHECK(sname && rtime && md && pa, ORTH_E_LIMIT);
 	TRY(crypto_key_new(p->tgt->enctype, p->tgt->key.data, p->tgt->key.len,
 			   &r.session_key));
@@ -772,10 +1275,24 @@ client_tgs_req_build(struct client_ctx *ctx, const struct client_tgs_params *p,
 	TRY(proto_seal(r.session_key, KU_TGS_REQ_AUTH, &asn1_Authenticator, &auth,
 		       a, &ap.authenticator));
 	TRY(der_encode_arena(&asn1_AP_REQ, &ap, a, &apder, &ap_len));
-	pa->padata_type = KRB5_PADATA_TGS_REQ;
-	pa->padata_value.data = apder;
-	pa->padata_value.len = ap_len;
-	md->len = 1;
+	pa[0].padata_type = KRB5_PADATA_TGS_REQ;
+	pa[0].padata_value.data = apder;
+	pa[0].padata_value.len = ap_len;
+	/* RFC 6113 §5.4.1.1, §5.4.2: every TGS-REQ through the tunnel, as
+	 * MIT's library sends them: the implicit armor KRB-FX-CF2(subkey,
+	 * TGT session key), the checksum over the AP-REQ (usage 50), the
+	 * body inside (usage 51).  A KDC without FAST ignores the padata
+	 * (RFC 4120 §5.2.7) and answers plainly. */
+	TRY(proto_fast_armor_key(r.subkey, r.session_key, &r.armor_key));
+	fr.req_body = r.body;
+	TRY(crypto_checksum_make(r.armor_key, KU_FAST_REQ_CHKSUM, apder, ap_len,
+				 &ar.req_checksum.cksumtype, fck, &fckl));
+	ar.req_checksum.checksum.data = fck;
+	ar.req_checksum.checksum.len = fckl;
+	TRY(proto_seal(r.armor_key, KU_FAST_ENC, &asn1_KrbFastReq, &fr, a, &ar.enc_fast_req));
+	pa[1].padata_type = KRB5_PADATA_FX_FAST;
+	TRY(proto_fast_req_encode(&ar, a, &pa[1].padata_value));
+	md->len = 2;
 	md->val = pa;
 	req.pvno = KRB5_PVNO;
 	req.msg_type = KRB5_MSG_TGS_REQ;
@@ -804,14 +1321,35 @@ client_tgs_rep_process(struct client_ctx *ctx,
 	char cstr[PRINCIPAL_MAX_TEXT + 1], sstr[PRINCIPAL_MAX_TEXT + 1];
 	int tag = der_peek_application_tag(rep, rep_len);
 	struct ccache_cred c;
+	struct client_fast view;
+	struct crypto_key *strengthen = NULL, *sub2 = NULL, *ses2 = NULL;
 
 	memset(&c, 0, sizeof(c));
+	memset(&view, 0, sizeof(view));
+	view.key = r->armor_key;
 	TRY(client_princ_from_cc(&p->tgt->client, a, &client));
 	TRY(pname_from_principal(&client, a, &tgt_cname));
 	TRY(principal_unparse(&client, cstr, sizeof(cstr), NULL));
 	TRY(principal_unparse(p->server, sstr, sizeof(sstr), NULL));
-	if (tag == KRB5_MSG_ERROR)
-		return krb_error_fail(ctx, rep, rep_len, a, cstr, sstr, NULL);
+	if (tag == KRB5_MSG_ERROR) {
+		KRB_ERROR *e = NULL, *inner = NULL;
+		METHOD_DATA *epa = NULL;
+		uint8_t *ib = NULL;
+		size_t il = 0;
+		orth_err fe;
+
+		ret = krb_error_fail(ctx, rep, rep_len, a, cstr, sstr, &e);
+		if (e == NULL || r->armor_key == NULL)
+			goto cleanup;
+		/* RFC 6113 §5.4.3: the real error is inside the tunnel. */
+		fe = fast_error_open(ctx, &view, r->body.nonce, e, a, &inner, &epa);
+		if (fe == ORTH_OK &&
+		    der_encode_arena(&asn1_KRB_ERROR, inner, a, &ib, &il) == ORTH_OK)
+			ret = krb_error_fail(ctx, ib, il, a, cstr, sstr, NULL);
+		else if (fe != ORTH_OK && fe != ORTH_E_NOTFOUND)
+			ret = fe;
+		goto cleanup;
+	}
 	if (tag != KRB5_MSG_TGS_REP)
 		return client_fail(ctx, ORTH_E_MALFORMED,
 				   "KDC reply is not a TGS-REP (tag %d)", tag);
@@ -820,16 +1358,29 @@ client_tgs_rep_process(struct client_ctx *ctx,
 	if (ret != ORTH_OK)
 		return client_fail(ctx, ret, "TGS-REP did not decode (%s)",
 				   orth_err_str(ret));
+	/* RFC 6113 §5.4.3: a reply through the tunnel (nonce, finished
+	 * checksum over the ticket) has its key strengthened.  A plain one
+	 * comes from a KDC without FAST; one with its PA-FX-FAST stripped
+	 * does not decrypt under the unstrengthened keys. */
+	if (r->armor_key != NULL && proto_padata_find(tr.padata, KRB5_PADATA_FX_FAST) != NULL) {
+		TRY(fast_rep_open(ctx, &view, r->body.nonce, &tr, a, &strengthen));
+		if (strengthen != NULL) {
+			TRY(proto_fast_reply_key(strengthen, r->subkey, &sub2));
+			TRY(proto_fast_reply_key(strengthen, r->session_key, &ses2));
+		}
+	}
 	/* RFC 4120 §5.4.2: usage 9 under the subkey we sent; some KDCs
 	 * use the session key (usage 8). */
-	ret = decrypt_enc_part(r->subkey, KU_TGS_REP_ENC_PART_SUBKEY, &tr.enc_part,
-			       a, &enc);
+	ret = decrypt_enc_part(sub2 != NULL ? sub2 : r->subkey, KU_TGS_REP_ENC_PART_SUBKEY,
+			       &tr.enc_part, a, &enc);
 	if (ret != ORTH_OK)
-		ret = decrypt_enc_part(r->session_key, KU_TGS_REP_ENC_PART_SESSKEY,
-				       &tr.enc_part, a, &enc);
-	if (ret != ORTH_OK)
-		return client_fail(ctx, ret, "TGS-REP for '%s' did not decrypt (%s)",
-				   sstr, orth_err_str(ret));
+		ret = decrypt_enc_part(ses2 != NULL ? ses2 : r->session_key,
+				       KU_TGS_REP_ENC_PART_SESSKEY, &tr.enc_part, a, &enc);
+	if (ret != ORTH_OK) {
+		ret = client_fail(ctx, ret, "TGS-REP for '%s' did not decrypt (%s)", sstr,
+				  orth_err_str(ret));
+		goto cleanup;
+	}
 	TRY(check_reply(ctx, &r->body, &tgt_cname, client.realm, &tr, &enc));
 	TRY(cred_from_reply(&tr, &enc, a, &c));
 	if (p->kdc_options & KDC_OPT_ENC_TKT_IN_SKEY) {
@@ -841,6 +1392,9 @@ client_tgs_rep_process(struct client_ctx *ctx,
 	*cred_out = c;
 	memset(&c, 0, sizeof(c));
 cleanup:
+	crypto_key_free(strengthen);
+	crypto_key_free(sub2);
+	crypto_key_free(ses2);
 	ccache_cred_free(&c);
 	return ret;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/env.h"
 #include "client_int.h"
 
 /* MIT's default enctype order (aes256-sha1, aes128-sha1, aes256-sha384,
@@ -92,16 +93,24 @@ conf_typed(struct client_conf *c, char *err, size_t errlen)
 	c->default_realm = client_conf_get2(c, "libdefaults", "default_realm");
 	c->default_ccache_name =
 		client_conf_get2(c, "libdefaults", "default_ccache_name");
-	c->default_keytab_name =
-		client_conf_get2(c, "libdefaults", "default_keytab_name");
+	if ((v = client_conf_get2(c, "libdefaults", "default_keytab_name")) != NULL) {
+		/* MIT expands its tokens (ktdefname.c); done once here so
+		 * the name can be handed out as a plain string. */
+		char why[256] = "";
+		if (env_path_expand(v, &c->keytab_name_buf, why, sizeof(why)) != ORTH_OK) {
+			orth_err_format(err, errlen, "default_keytab_name: %s", why);
+			return ORTH_E_CONFIG;
+		}
+		c->default_keytab_name = c->keytab_name_buf;
+	}
 	c->udp_preference_limit = CLIENT_DEFAULT_UDP_LIMIT;
 	c->clockskew = CLIENT_DEFAULT_SKEW;
 	c->ticket_lifetime = CLIENT_DEFAULT_LIFETIME;
 	c->renew_lifetime = 0;
 	c->forwardable = false;
-	c->udp_timeout_ms = 1000;
-	c->tcp_timeout_ms = 10000;
-	c->udp_tries = 2;
+	c->kdc_step_ms = 1000;
+	c->kdc_passes = 3;
+	c->dns_lookup_kdc = true;
 
 	if ((v = client_conf_get2(c, "libdefaults", "udp_preference_limit"))) {
 		char *end;
@@ -133,8 +142,13 @@ conf_typed(struct client_conf *c, char *err, size_t errlen)
 		orth_err_format(err, errlen, "forwardable: bad boolean '%s'", v);
 		return ORTH_E_CONFIG;
 	}
-	/* dns_lookup_kdc: only "off" is implemented; a true value is
-	 * accepted and ignored (the [realms] kdc list is always used). */
+	/* MIT: dns_lookup_kdc, else dns_fallback, else true. */
+	if ((v = client_conf_get2(c, "libdefaults", "dns_lookup_kdc")) == NULL)
+		v = client_conf_get2(c, "libdefaults", "dns_fallback");
+	if (v != NULL && config_parse_bool(v, &c->dns_lookup_kdc) != ORTH_OK) {
+		orth_err_format(err, errlen, "dns_lookup_kdc: bad boolean '%s'", v);
+		return ORTH_E_CONFIG;
+	}
 
 	memcpy(c->permitted, default_etypes, sizeof(default_etypes));
 	c->npermitted = 4;
@@ -162,10 +176,10 @@ conf_typed(struct client_conf *c, char *err, size_t errlen)
 		orth_err_format(err, errlen, "no default enctype is permitted");
 		return ORTH_E_CONFIG;
 	}
-	if ((ms = getenv("ORTHRUS_KDC_TIMEOUT_MS")) != NULL) {
+	if ((ms = env_get("ORTHRUS_KDC_TIMEOUT_MS")) != NULL) {
 		long t = strtol(ms, NULL, 10);
 		if (t > 0 && t < 600000)
-			c->udp_timeout_ms = c->tcp_timeout_ms = (int)t;
+			c->kdc_step_ms = (int)t;
 	}
 	return ORTH_OK;
 }
@@ -179,7 +193,7 @@ client_conf_load(const char *paths, struct client_conf *out, char *err,
 
 	memset(out, 0, sizeof(*out));
 	if (paths == NULL)
-		paths = getenv("KRB5_CONFIG");
+		paths = env_get("KRB5_CONFIG");
 	if (paths == NULL || *paths == '\0')
 		paths = "/etc/krb5.conf";
 	list = strdup(paths);
@@ -230,6 +244,7 @@ client_conf_free(struct client_conf *c)
 {
 	for (size_t i = 0; i < c->nfiles; i++)
 		config_free(c->files[i]);
+	free(c->keytab_name_buf);
 	memset(c, 0, sizeof(*c));
 }
 

@@ -644,6 +644,16 @@ crypto_string_to_key(int32_t enctype, const char *password,
 			return ORTH_E_MALFORMED;
 		iter = (uint32_t)params[0] << 24 | (uint32_t)params[1] << 16 |
 		       (uint32_t)params[2] << 8 | params[3];
+		/* s2kparams come from a KDC, so from anyone on the path: a
+		 * count below the enctype's default (RFC 3962 §4: 4096; RFC
+		 * 8009 §4: 32768) would weaken the key the client then uses
+		 * for PA-ENC-TIMESTAMP (RFC 3962 §8).  MIT refuses it, and
+		 * counts of 2^24 and more, as KRB5_ERR_BAD_S2K_PARAMS
+		 * (s2k_pbkdf2.c); crypto_string_to_key_iter stays free for
+		 * the RFC vectors and `string2key --iterations`. */
+		if (iter < crypto_enctype_default_iterations(enctype) ||
+		    iter >= S2K_MAX_ITERATIONS)
+			return ORTH_E_RANGE;
 	}
 	return crypto_string_to_key_iter(enctype, password, password_len, salt,
 					 salt_len, iter, out);
@@ -935,5 +945,22 @@ crypto_test_cts(int enc, const uint8_t *k, size_t klen, const uint8_t *in,
 	TRY(cts_run(cctx, enc ? 1 : 0, in, len, out));
 cleanup:
 	EVP_CIPHER_CTX_free(cctx);
+	return ret;
+}
+
+orth_err
+crypto_md5(const void *in, size_t len, uint8_t out[16])
+{
+	unsigned int n = 0;
+	orth_err ret;
+	EVP_MD *md = NULL;
+
+	TRY(crypto_init());
+	md = EVP_MD_fetch(NULL, "MD5", NULL);
+	CHECK(md != NULL, ORTH_E_INTERNAL);
+	CHECK(EVP_Digest(len ? in : "", len, out, &n, md, NULL) == 1 && n == 16,
+	      ORTH_E_INTERNAL);
+cleanup:
+	EVP_MD_free(md);
 	return ret;
 }

@@ -74,15 +74,15 @@ orth_err crypto_key_new(int32_t enctype, const uint8_t *bytes, size_t len,
 orth_err crypto_key_random(int32_t enctype, struct crypto_key **out);
 /*
  * RFC 3961 string-to-key.  params: s2kparams (4-byte big-endian iteration
- * count) or NULL/0 for the default; an iteration count of 0 or above
- * 16,777,216 is refused (ORTH_E_RANGE) so hostile ETYPE-INFO2 cannot stall
- * a client.
+ * count) or NULL/0 for the default.  As MIT, a count below the enctype's
+ * default (a downgrade of the password hash) or of 2^24 and more (a stall)
+ * is refused: ORTH_E_RANGE; params not 4 bytes long: ORTH_E_MALFORMED.
  */
 orth_err crypto_string_to_key(int32_t enctype, const char *password,
 			      size_t password_len, const uint8_t *salt,
 			      size_t salt_len, const uint8_t *params,
 			      size_t params_len, struct crypto_key **out);
-/* Same as above with an explicit iteration count. */
+/* Same as above with an explicit iteration count, 1 .. 2^24. */
 orth_err crypto_string_to_key_iter(int32_t enctype, const char *password,
 				   size_t password_len, const uint8_t *salt,
 				   size_t salt_len, uint32_t iterations,
@@ -139,6 +139,11 @@ orth_err crypto_prf(struct crypto_key *key, const uint8_t *in, size_t in_len,
 
 /* Cryptographically random bytes. */
 orth_err crypto_random_bytes(void *buf, size_t len);
+
+/* MD5 (RFC 1321) of in: only for the channel-bindings hash RFC 4121
+ * §4.1.1.2 fixes, never for keys or MACs.  ORTH_E_INTERNAL when the
+ * library has no MD5 (FIPS mode). */
+orth_err crypto_md5(const void *in, size_t len, uint8_t out[16]);
 
 /* Constant-time comparison: true when equal. */
 bool crypto_ct_equal(const void *a, const void *b, size_t len);

@@ -101,6 +101,10 @@ enum {
 	DB_ATTR_OK_TO_AUTH_AS_DELEGATE = 0x00200000,
 	DB_ATTR_NO_AUTH_DATA_REQUIRED = 0x00400000,
 	DB_ATTR_LOCKDOWN_KEYS = 0x00800000,
+	/* Orthrus's own, far above MIT's bits: the AS exchange must be FAST
+	 * armored (RFC 6113; src/kdc/preauth/preauth.h).  MIT has no such
+	 * attribute (it requires FAST by client configuration only). */
+	DB_ATTR_REQUIRES_FAST = 0x40000000,
 };
 
 /* MIT's salt types (kdb.h KRB5_KDB_SALTTYPE_*); the salt itself is always

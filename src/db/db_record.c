@@ -31,6 +31,7 @@ static const struct {
 	{DB_ATTR_OK_TO_AUTH_AS_DELEGATE, "ok-to-auth-as-delegate"},
 	{DB_ATTR_NO_AUTH_DATA_REQUIRED, "no-auth-data-required"},
 	{DB_ATTR_LOCKDOWN_KEYS, "lockdown-keys"},
+	{DB_ATTR_REQUIRES_FAST, "requires-fast"},
 };
 
 /* MIT kdc.conf default_principal_flags words: '+word' allows, '-word'

@@ -1,78 +1,31 @@
 /*
- * as.c - the AS exchange, RFC 4120 §3.1: client and server lookup, policy,
- * pre-authentication with PA-ENC-TIMESTAMP (§5.2.7.2), and the AS-REP.
+ * as.c - the AS exchange, RFC 4120 §3.1: the FAST tunnel (fast.h, RFC
+ * 6113) unwrapped first, client and server lookup, their attributes,
+ * pre-authentication (the mechanisms of preauth/preauth.h), policy, and
+ * the AS-REP (reply.c; RFC 6806 §11 encrypted padata when asked for).
  */
+#include <stdio.h>
 #include <string.h>
 
+#include "kdc/fast.h"
+#include "kdc/preauth/preauth.h"
 #include "kdc_int.h"
 #include "lockout.h"
-#include "proto/encdata.h"
 #include "proto/padata.h"
-#include "proto/pname.h"
 
-/* RFC 4120 §5.2.7.5: one ETYPE-INFO2 entry for key info of etype.  The
- * salt is always sent (MIT clients otherwise guess the default salt);
- * s2kparams only when they are not the enctype's default. */
-static orth_err
-etype_info2(struct kdc_ctx *ctx, const struct db_key *info, int32_t etype,
-	    PA_DATA *out)
+/* The log line's reason for a ticket issued: how the client proved
+ * itself (the administrator's view of FAST and the mechanism used). */
+static const char *
+as_how(struct kdc_ctx *ctx, const struct kdc_fast *fast, const struct kdc_preauth_result *res)
 {
-	orth_err ret;
-	ETYPE_INFO2 ei = {0};
-	ETYPE_INFO2_ENTRY *ent;
-	uint8_t *buf = NULL;
-	size_t len = 0;
+	char *s = arena_alloc(&ctx->a, 80);
 
-	ent = arena_alloc(&ctx->a, sizeof(*ent));
-	CHECK(ent != NULL, ORTH_E_LIMIT);
-	ent->etype = etype;
-	ent->salt = arena_strndup(&ctx->a, (const char *)info->salt, info->salt_len);
-	CHECK(ent->salt != NULL, ORTH_E_LIMIT);
-	if (info->s2kparams_len > 0) {
-		bool dflt = info->s2kparams_len == 4 &&
-			    (((uint32_t)info->s2kparams[0] << 24) |
-			     ((uint32_t)info->s2kparams[1] << 16) |
-			     ((uint32_t)info->s2kparams[2] << 8) | info->s2kparams[3]) ==
-				    crypto_enctype_default_iterations(etype);
-		if (!dflt) {
-			ent->s2kparams = arena_alloc(&ctx->a, sizeof(*ent->s2kparams));
-			CHECK(ent->s2kparams != NULL, ORTH_E_LIMIT);
-			ent->s2kparams->data = (uint8_t *)info->s2kparams;
-			ent->s2kparams->len = info->s2kparams_len;
-		}
-	}
-	ei.len = 1;
-	ei.val = ent;
-	TRY(der_encode_arena(&asn1_ETYPE_INFO2, &ei, &ctx->a, &buf, &len));
-	out->padata_type = KRB5_PADATA_ETYPE_INFO2;
-	out->padata_value.data = buf;
-	out->padata_value.len = len;
-cleanup:
-	return ret;
-}
-
-/* KDC_ERR_PREAUTH_REQUIRED's e-data: METHOD-DATA with PA-ETYPE-INFO2 and
- * an empty PA-ENC-TIMESTAMP (RFC 4120 §5.2.7). */
-static orth_err
-preauth_edata(struct kdc_ctx *ctx, struct kdc_req *r, const struct db_key *info,
-	      int32_t etype)
-{
-	orth_err ret;
-	METHOD_DATA md;
-	PA_DATA *pa;
-	struct der_bytes *ed;
-
-	pa = arena_alloc(&ctx->a, 2 * sizeof(*pa));
-	ed = arena_alloc(&ctx->a, sizeof(*ed));
-	CHECK(pa != NULL && ed != NULL, ORTH_E_LIMIT);
-	TRY(etype_info2(ctx, info, etype, &pa[0]));
-	pa[1].padata_type = KRB5_PADATA_ENC_TIMESTAMP;
-	md.len = 2;
-	md.val = pa;
-	TRY(der_encode_arena(&asn1_METHOD_DATA, &md, &ctx->a, &ed->data, &ed->len));
-	r->e_data = ed;
-cleanup:
-	return ret;
+	if (s == NULL)
+		return NULL;
+	snprintf(s, 80, "%s%s%s", res->mech != NULL ? res->mech : "no pre-authentication",
+		 fast != NULL ? ", FAST armor" : "",
+		 kdc_fast_hide_client(fast) ? ", client name hidden" : "");
+	return s;
 }
 
 orth_err
@@ -82,14 +35,16 @@ kdc_as(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	orth_err ret;
 	struct arena *a = &ctx->a;
 	AS_REQ q;
-	KDC_REQ_BODY *b;
+	const KDC_REQ_BODY *b;
+	const METHOD_DATA *padata;
+	struct kdc_fast *fast = NULL;
 	struct db_entry *client, *server;
-	const PA_DATA *pa;
 	const struct db_key *cinfo = NULL;
 	struct crypto_key *ckey = NULL, *skey, *session;
 	uint32_t skvno = 0;
 	int32_t ce, se, te;
-	bool preauth = false;
+	struct kdc_preauth_req pq;
+	struct kdc_preauth_result pres;
 	struct policy_limits lim;
 	struct policy_req preq;
 	struct policy_out pol;
@@ -97,15 +52,21 @@ kdc_as(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	struct kdc_reply rp;
 	PA_DATA *outpa;
 	METHOD_DATA outmd;
+	size_t n = 0;
 
 	memset(&q, 0, sizeof(q));
 	if (der_decode(&asn1_AS_REQ, req, len, a, &q) != ORTH_OK)
 		return kdc_fail_undecodable(r, "malformed AS-REQ");
-	b = &q.req_body;
-	r->sname = b->sname;
-	kdc_log_etypes(r, b);
+	r->sname = q.req_body.sname;
+	kdc_log_etypes(r, &q.req_body);
 	if (q.pvno != KRB5_PVNO)
 		return kdc_fail(r, KDC_ERR_BAD_PVNO, "protocol version is not 5");
+	/* RFC 6113 §5.4.2: under FAST the inner request is the request. */
+	TRY(kdc_fast_as_unwrap(ctx, r, &q, &fast));
+	b = fast != NULL ? fast->body : &q.req_body;
+	padata = fast != NULL ? fast->padata : q.padata;
+	r->sname = b->sname;
+	kdc_log_etypes(r, b);
 	client = arena_alloc(a, sizeof(*client));
 	server = arena_alloc(a, sizeof(*server));
 	CHECK(client != NULL && server != NULL, ORTH_E_LIMIT);
@@ -159,49 +120,29 @@ kdc_as(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 		return kdc_fail(r, KDC_ERR_ETYPE_NOSUPP, "no requested enctype for the client's keys");
 	if (!kdc_etypes_pick(ctx, server, b->etype.val, b->etype.len, &se, &te))
 		return kdc_fail(r, KDC_ERR_ETYPE_NOSUPP, "no requested enctype for the server's keys");
+	TRY(kdc_key_get(ctx, client, ce, 0, &ckey, &cinfo, NULL));
 
-	/* Unknown padata types (PAC-REQUEST, FAST, REQ-ENC-PA-REP, ...) are
-	 * ignored: RFC 4120 §5.2.7 and we offer no FAST. */
-	pa = proto_padata_find(q.padata, KRB5_PADATA_ENC_TIMESTAMP);
-	if (pa != NULL) {
-		PA_ENC_TIMESTAMP ed;
-		PA_ENC_TS_ENC ts;
-		int64_t d;
-
-		memset(&ed, 0, sizeof(ed));
-		memset(&ts, 0, sizeof(ts));
-		if (der_decode(&asn1_PA_ENC_TIMESTAMP, pa->padata_value.data,
-			       pa->padata_value.len, a, &ed) != ORTH_OK)
-			return kdc_fail(r, KDC_ERR_PREAUTH_FAILED, "malformed PA-ENC-TIMESTAMP");
-		/* Only the current key set (kvno 0): a key set kept after a
-		 * password change must not let the old password in. */
-		if (!kdc_etype_ok(ctx, ed.etype) ||
-		    kdc_key_get(ctx, client, ed.etype, 0, &ckey, &cinfo, NULL) != ORTH_OK)
-			return kdc_fail(r, KDC_ERR_ETYPE_NOSUPP, "PA-ENC-TIMESTAMP enctype not available");
-		if (proto_unseal(ckey, KU_AS_REQ_PA_ENC_TS, &ed, &asn1_PA_ENC_TS_ENC, a,
-				 &ts) != ORTH_OK) {
-			/* RFC 4120 §5.2.7.2: a wrong key (password).  No
-			 * e-data: MIT clients would retry with it. */
-			return kdc_lockout_failed(ctx, r, client);
-		}
-		d = ts.patimestamp - r->now;
-		if (d > ctx->skew || d < -ctx->skew)
-			return kdc_fail(r, KRB_AP_ERR_SKEW, "PA-ENC-TIMESTAMP outside the clock skew");
-		preauth = true;
-		ce = ed.etype;
-		kdc_lockout_succeeded(ctx, r, client);
-	} else {
-		TRY(kdc_key_get(ctx, client, ce, 0, &ckey, &cinfo, NULL));
-		if (client->attributes & DB_ATTR_REQUIRES_PREAUTH) {
-			TRY(preauth_edata(ctx, r, cinfo, ce));
-			return kdc_fail(r, KDC_ERR_PREAUTH_REQUIRED, "pre-authentication required");
-		}
-	}
+	/* Pre-authentication: the table decides (preauth.h).  Padata types
+	 * it does not know (PAC-REQUEST, AS-FRESHNESS, ...) are ignored:
+	 * RFC 4120 §5.2.7. */
+	memset(&pq, 0, sizeof(pq));
+	pq.ctx = ctx;
+	pq.r = r;
+	pq.body = b;
+	pq.body_der = &b->_raw;
+	pq.padata = padata;
+	pq.client = client;
+	pq.etype = ce;
+	pq.key_info = cinfo;
+	pq.armor_key = fast != NULL ? fast->armor_key : NULL;
+	TRY(kdc_preauth_run(&pq, (client->attributes & DB_ATTR_REQUIRES_FAST) ||
+					 ctx->sh->realm->requires_fast,
+			    &pres));
 
 	kdc_limits_fill(ctx, r->now, client, server, &lim);
 	lim.server_is_tgs = kdc_is_tgs_name(b->sname, b->realm);
 	kdc_req_fill(b, &preq);
-	ret = policy_as(&preq, &lim, preauth, &pol);
+	ret = policy_as(&preq, &lim, pres.preauth, &pol);
 	if (ret != ORTH_OK)
 		return kdc_fail(r, proto_err_to_krb(ret), kdc_policy_why(ret));
 
@@ -210,7 +151,7 @@ kdc_as(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	kdc_log_chosen(r, se);
 
 	memset(&et, 0, sizeof(et));
-	et.flags = pol.flags;
+	et.flags = pol.flags | pres.ticket_flags;
 	kdc_key_to_wire(session, &et.key);
 	et.crealm = b->realm;
 	et.cname = *b->cname;
@@ -221,13 +162,28 @@ kdc_as(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	et.renew_till = pol.has_renew_till ? &pol.renew_till : NULL;
 	et.caddr = b->addresses;
 
-	outpa = arena_alloc(a, sizeof(*outpa));
+	memset(&rp, 0, sizeof(rp));
+	/* RFC 6806 §11: the client asks for the checksum of its request in
+	 * the encrypted part; the ENC-PA-REP flag says it is there (MIT's
+	 * client fails a reply with the flag and without the checksum). */
+	if (proto_padata_find(padata, KRB5_PADATA_REQ_ENC_PA_REP) != NULL) {
+		et.flags |= TKT_FLG_ENC_PA_REP;
+		rp.req_der = req;
+		rp.req_der_len = len;
+	}
+
+	/* The reply's padata: ETYPE-INFO2 for the reply key (unless a
+	 * mechanism replaced it), then the mechanism's own. */
+	outpa = arena_alloc(a, (1 + pres.padata.len) * sizeof(*outpa));
 	CHECK(outpa != NULL, ORTH_E_LIMIT);
-	TRY(etype_info2(ctx, cinfo, ce, outpa));
-	outmd.len = 1;
+	if (pres.reply_key_info != NULL)
+		TRY(kdc_preauth_etype_info2(ctx, pres.reply_key_info,
+					    crypto_key_enctype(pres.reply_key), &outpa[n++]));
+	for (size_t i = 0; i < pres.padata.len; i++)
+		outpa[n++] = pres.padata.val[i];
+	outmd.len = n;
 	outmd.val = outpa;
 
-	memset(&rp, 0, sizeof(rp));
 	rp.msg_type = KRB5_MSG_AS_REP;
 	rp.ticket = &et;
 	rp.ticket_key = skey;
@@ -235,12 +191,17 @@ kdc_as(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	rp.ticket_kvno = skvno;
 	rp.srealm = b->realm;
 	rp.sname = b->sname;
-	rp.reply_key = ckey;
+	rp.reply_key = pres.reply_key;
 	rp.reply_usage = KU_AS_REP_ENC_PART;
 	rp.nonce = b->nonce;
 	rp.key_expiration = client->pw_expire != 0 ? &client->pw_expire : NULL;
-	rp.padata = &outmd;
+	rp.padata = n > 0 ? &outmd : NULL;
+	rp.fast = fast;
+	rp.now = r->now;
+	rp.usec = r->usec;
 	ret = kdc_reply_encode(ctx, &rp, w);
+	if (ret == ORTH_OK)
+		r->e_text = as_how(ctx, fast, &pres);
 cleanup:
 	return ret;
 }

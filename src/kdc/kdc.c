@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "kdc/fast.h"
 #include "proto/krberr.h"
 #include "proto/pname.h"
 
@@ -161,8 +162,8 @@ cleanup:
 	return ret;
 }
 
-static orth_err
-tmp_keep(struct kdc_ctx *ctx, struct crypto_key *k, struct crypto_key **out)
+orth_err
+kdc_key_keep(struct kdc_ctx *ctx, struct crypto_key *k, struct crypto_key **out)
 {
 	if (ctx->ntmp >= KDC_TMP_KEYS) {
 		crypto_key_free(k);
@@ -185,7 +186,7 @@ kdc_key_from_wire(struct kdc_ctx *ctx, const EncryptionKey *ek,
 	ret = crypto_key_new(ek->keytype, ek->keyvalue.data, ek->keyvalue.len, &k);
 	if (ret != ORTH_OK)
 		return ret;
-	return tmp_keep(ctx, k, out);
+	return kdc_key_keep(ctx, k, out);
 }
 
 orth_err
@@ -196,7 +197,7 @@ kdc_key_random(struct kdc_ctx *ctx, int32_t enctype, struct crypto_key **out)
 
 	if (ret != ORTH_OK)
 		return ret;
-	return tmp_keep(ctx, k, out);
+	return kdc_key_keep(ctx, k, out);
 }
 
 void
@@ -418,6 +419,16 @@ error_write(struct kdc_ctx *ctx, struct kdc_req *r, int32_t code,
 	e.e_data = r->e_data;
 	e.stime = r->now;
 	e.susec = r->usec;
+	if (r->fast != NULL) {
+		/* RFC 6113 §5.4.3: through the tunnel (fast.h). */
+		TRY(kdc_fast_error_wrap(ctx, r, r->e_padata, &e));
+	} else if (r->e_padata != NULL) {
+		struct der_bytes *ed = arena_alloc(&ctx->a, sizeof(*ed));
+		CHECK(ed != NULL, ORTH_E_LIMIT);
+		TRY(der_encode_arena(&asn1_METHOD_DATA, r->e_padata, &ctx->a, &ed->data,
+				     &ed->len));
+		e.e_data = ed;
+	}
 	TRY(proto_krb_error_encode(&e, &ctx->a, w));
 	ret = writer_err(w);
 cleanup:

@@ -13,7 +13,9 @@
 #include "proto/krb5_const.h"
 #include "proto/krberr.h"
 
-#define KDC_TMP_KEYS 8           /* per-request keys (session, subkey...) */
+/* Per-request keys: session, subkey, and with FAST the armor key, the
+ * strengthen key, the strengthened reply key, challenge and cookie keys. */
+#define KDC_TMP_KEYS 16
 #define KDC_LOG_NAME 256
 
 /* A decrypted long-term key, found again by the bytes it was decrypted
@@ -40,6 +42,13 @@ struct kdc_req {
 	const PrincipalName *cname;
 	const char *crealm;
 	struct der_bytes *e_data;
+	/* e-data as METHOD-DATA (PREAUTH_REQUIRED's hints, a mechanism's
+	 * padata): encoded by the error writer, inside the FAST tunnel when
+	 * there is one; e_data is used when this is NULL. */
+	METHOD_DATA *e_padata;
+	/* The FAST state once the armored request opened (fast.h): from
+	 * then on errors go through the tunnel. */
+	struct kdc_fast *fast;
 	bool undecodable;            /* the KDC-REQ itself did not decode */
 };
 
@@ -77,6 +86,9 @@ orth_err kdc_key_get(struct kdc_ctx *ctx, const struct db_entry *e,
 /* A key from an EncryptionKey (freed at the end of the request). */
 orth_err kdc_key_from_wire(struct kdc_ctx *ctx, const EncryptionKey *ek,
 			   struct crypto_key **out);
+/* Keep k until the end of the request (then freed); *out = k.  On
+ * ORTH_E_LIMIT k is freed at once. */
+orth_err kdc_key_keep(struct kdc_ctx *ctx, struct crypto_key *k, struct crypto_key **out);
 /* A fresh random session key (freed at the end of the request). */
 orth_err kdc_key_random(struct kdc_ctx *ctx, int32_t enctype,
 			struct crypto_key **out);
@@ -138,6 +150,16 @@ struct kdc_reply {
 	uint32_t nonce;
 	const int64_t *key_expiration;    /* AS only, may be NULL */
 	METHOD_DATA *padata;              /* AS-REP's PA-ETYPE-INFO2, or NULL */
+	/* FAST (fast.h): the reply goes through the tunnel, padata inside
+	 * the KrbFastResponse, the reply key strengthened; NULL: none. */
+	const struct kdc_fast *fast;
+	int64_t now;                      /* KrbFastFinished's time */
+	int32_t usec;
+	/* RFC 6806 §11: the AS-REQ as received when it asked for
+	 * PA-REQ-ENC-PA-REP (the ticket's flags carry ENC-PA-REP then);
+	 * NULL: no encrypted padata. */
+	const uint8_t *req_der;
+	size_t req_der_len;
 };
 
 /* Seal the ticket and EncKDCRepPart and encode the KDC-REP into w. */

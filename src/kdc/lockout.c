@@ -4,6 +4,7 @@
  */
 #include "lockout.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "base/log.h"
@@ -161,12 +162,14 @@ cleanup:
 }
 
 orth_err
-kdc_lockout_failed(struct kdc_ctx *ctx, struct kdc_req *r, const struct db_entry *client)
+kdc_lockout_failed(struct kdc_ctx *ctx, struct kdc_req *r, const struct db_entry *client,
+		   const char *what)
 {
 	orth_err ret;
 	struct db_policy pol;
 	bool have = false, locked = false;
-	const char *why = "PA-ENC-TIMESTAMP does not decrypt";
+	const char *why = what, *tail = NULL;
+	char *buf;
 
 	ret = policy_load(ctx, client, &pol, &have);
 	if (ret == ORTH_OK && have && pol.pw_max_fail > 0)
@@ -176,9 +179,17 @@ kdc_lockout_failed(struct kdc_ctx *ctx, struct kdc_req *r, const struct db_entry
 		 * administrator learns that the count was not kept. */
 		log_msg(LOG_LVL_ERR, "lockout: failed pre-authentication of %s not counted: %s",
 			client->name, orth_err_str(ret));
-		why = "PA-ENC-TIMESTAMP does not decrypt (failure not counted: database error)";
+		tail = " (failure not counted: database error)";
 	} else if (locked)
-		why = "PA-ENC-TIMESTAMP does not decrypt; client now locked out";
+		tail = "; client now locked out";
+	if (tail != NULL) {
+		size_t n = strlen(what) + strlen(tail) + 1;
+		buf = arena_alloc(&ctx->a, n);
+		if (buf != NULL) {
+			snprintf(buf, n, "%s%s", what, tail);
+			why = buf;
+		}
+	}
 	return kdc_fail(r, KDC_ERR_PREAUTH_FAILED, why);
 }
 

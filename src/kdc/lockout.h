@@ -9,7 +9,7 @@
  *   - a principal is locked when its policy sets max_fail, fail_count has
  *     reached it, and lockout_duration has not passed since the last
  *     failure (lockout_duration 0: until `orthrus admin unlock`);
- *   - a failed PA-ENC-TIMESTAMP (wrong key) counts one, unless the
+ *   - a failed pre-authentication (wrong key) counts one, unless the
  *     principal is locked already; the count restarts first when
  *     failcnt_interval has passed since the last failure, or when a
  *     lockout has run out (MIT keeps the old count then, so one more
@@ -70,12 +70,14 @@ bool lockout_unlock(struct db_entry *e);
  * is locked; db errors.  Reads the policy only when the client has a
  * count, so most requests pay nothing.
  *
- * kdc_lockout_failed: PA-ENC-TIMESTAMP did not decrypt.  Counts it (a
- * write transaction) and returns ORTH_E_KRB(KDC_ERR_PREAUTH_FAILED) with
- * the e-text (saying when this failure locked the client, or that a
+ * kdc_lockout_failed: a pre-authentication mechanism found the key wrong
+ * (src/kdc/preauth/ calls it for each: PA-ENC-TIMESTAMP, encrypted
+ * challenge, ...); what: why, the e-text.  Counts it (a write
+ * transaction) and returns ORTH_E_KRB(KDC_ERR_PREAUTH_FAILED) with the
+ * e-text (what, plus when this failure locked the client, or that a
  * database error kept it from being counted: the reply is the same).
  *
- * kdc_lockout_succeeded: PA-ENC-TIMESTAMP verified.  Resets a non-zero
+ * kdc_lockout_succeeded: a mechanism verified the key.  Resets a non-zero
  * count (a write transaction); writes nothing otherwise.  A database error
  * is logged, the request goes on.
  */
@@ -84,7 +86,7 @@ struct kdc_req;
 orth_err kdc_lockout_check(struct kdc_ctx *ctx, struct kdc_req *r,
 			   const struct db_entry *client);
 orth_err kdc_lockout_failed(struct kdc_ctx *ctx, struct kdc_req *r,
-			    const struct db_entry *client);
+			    const struct db_entry *client, const char *what);
 void kdc_lockout_succeeded(struct kdc_ctx *ctx, struct kdc_req *r,
 			   const struct db_entry *client);
 

@@ -1,12 +1,14 @@
 /*
  * tgs.c - the TGS exchange, RFC 4120 §3.3: the AP-REQ in PA-TGS-REQ
- * (TGT, authenticator, keyed body checksum, replay), the server lookup,
+ * (TGT, authenticator, keyed body checksum, replay), the FAST tunnel
+ * with the TGS's implicit armor (fast.h, RFC 6113), the server lookup,
  * the attributes of server and client, the client's authorization data
  * (authz.c), flags and lifetimes (policy.c), user-to-user, and the TGS-REP.
  */
 #include <string.h>
 
 #include "authz.h"
+#include "kdc/fast.h"
 #include "kdc_int.h"
 #include "proto/encdata.h"
 #include "proto/padata.h"
@@ -124,7 +126,8 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	struct arena *a = &ctx->a;
 	const char *realm = ctx->sh->realm->name;
 	TGS_REQ q;
-	KDC_REQ_BODY *b;
+	const KDC_REQ_BODY *b;
+	struct kdc_fast *fast = NULL;
 	const PA_DATA *pa;
 	AP_REQ ap;
 	Authenticator au;
@@ -225,6 +228,23 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 
 	if (au.subkey != NULL && kdc_key_from_wire(ctx, au.subkey, &subkey) != ORTH_OK)
 		return kdc_fail(r, KDC_ERR_ETYPE_NOSUPP, "authenticator subkey enctype not supported");
+
+	/* RFC 6113 §5.4.2: a FAST TGS-REQ (MIT's library armors every one)
+	 * carries the request inside the tunnel; the outer body only had
+	 * to match the authenticator's checksum.  What was decided on the
+	 * outer options is decided again on the inner ones. */
+	TRY(kdc_fast_tgs_unwrap(ctx, r, &q, &pa->padata_value, subkey, session, &fast));
+	if (fast != NULL) {
+		b = fast->body;
+		opts = b->kdc_options;
+		r->sname = b->sname;
+		kdc_log_etypes(r, b);
+		if (b->sname != NULL)
+			(void)pname_unparse(b->sname, b->realm, r->service, sizeof(r->service));
+		if (!is_tgt && !(opts & (KDC_OPT_RENEW | KDC_OPT_VALIDATE)))
+			return kdc_fail(r, KRB_AP_ERR_NOT_US, "ticket is not a TGT of this realm");
+		TRY(ticket_times_check(ctx, r, tp, (opts & KDC_OPT_VALIDATE) != 0, false));
+	}
 	replykey = subkey != NULL ? subkey : session;
 	if (b->enc_authorization_data != NULL) {
 		reqad = arena_alloc(a, sizeof(*reqad));
@@ -375,7 +395,13 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	rp.reply_key = replykey;
 	rp.reply_usage = subkey ? KU_TGS_REP_ENC_PART_SUBKEY : KU_TGS_REP_ENC_PART_SESSKEY;
 	rp.nonce = b->nonce;
+	rp.fast = fast;
+	rp.now = r->now;
+	rp.usec = r->usec;
 	ret = kdc_reply_encode(ctx, &rp, w);
+	if (ret == ORTH_OK && fast != NULL)
+		r->e_text = kdc_fast_hide_client(fast) ? "FAST armor, client name hidden"
+						       : "FAST armor";
 cleanup:
 	return ret;
 }

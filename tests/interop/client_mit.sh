@@ -166,7 +166,9 @@ sed "s/127.0.0.1:$MIT_PORT/127.0.0.1:$SP/" "$BASE_CONF" >"$D/swap.conf"
 export KRB5_CONFIG=$D/swap.conf
 expect_ok "kinit through the forging stub" okinit FILE:$D/swap.cc alice-Pa55 alice
 expect_ok "first service ticket (its ticket is saved by the stub)" O kvno -c FILE:$D/swap.cc host/other.client.test
-expect_fail "TGS-REP with another service's ticket refused" "did not match expectations" \
+# (our TGS-REQs are FAST-armored, so the FAST finished checksum over the
+# ticket catches the swap before the names are compared)
+expect_fail "TGS-REP with another service's ticket refused" "did not match expectations\|ticket modified" \
 	O kvno -c FILE:$D/swap.cc host/$e.client.test
 O klist -c FILE:$D/swap.cc >"$D/klist.out" 2>&1
 expect_ok "nothing stored for the forged reply" not grep -q "host/$e.client.test" "$D/klist.out"
@@ -200,7 +202,9 @@ O klist -f -c "$cc" >"$D/klist.out"
 expect_grep "renewed TGT still renewable" "Flags: FR" "$D/klist.out"
 expect_grep "renewed TGT: renew until" "renew until" "$D/klist.out"
 expect_ok "MIT klist reads the renewed cache" klist -c "$cc"
-expect_ok "kinit -F" okinit "$cc" alice-Pa55 -F alice
+# -l 1h: within the KDC's max_life, so RENEWABLE-OK (MIT's default
+# kdc_default_options, ours too) does not make the TGT renewable.
+expect_ok "kinit -F" okinit "$cc" alice-Pa55 -F -l 1h alice
 O klist -f -c "$cc" >"$D/klist.out"
 expect_ok "not forwardable with -F" not grep -q "Flags: F" "$D/klist.out"
 expect_fail "kinit -R of a non-renewable TGT" "renew" O kinit -R -c "$cc"
@@ -209,7 +213,9 @@ O klist -c "$cc" >"$D/klist.out"
 expect_grep "-S: the ticket is for the service" "host/other.client.test@$REALM" "$D/klist.out"
 expect_ok "kdestroy" O kdestroy -c "$cc"
 expect_ok "the cache is gone" not test -e "$D/opt.cc"
-expect_fail "kdestroy of no cache" "No credentials cache found" O kdestroy -c "$cc"
+# MIT's kdestroy: a missing cache is reported, exit status 0.
+expect_ok "kdestroy of no cache exits 0 (as MIT's)" O kdestroy -c "$cc"
+expect_grep "kdestroy of no cache says so" "No credentials cache found" "$CHECK_OUT"
 expect_ok "default cache from KRB5CCNAME" okinit "$KRB5CCNAME" alice-Pa55 alice
 expect_ok "klist of the default cache" O klist
 expect_grep "Ticket cache: $KRB5CCNAME" "Ticket cache: $KRB5CCNAME" "$CHECK_OUT"

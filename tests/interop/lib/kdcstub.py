@@ -13,6 +13,9 @@ MODE:
             Lyre forgery, CVE-2017-11103)
   toobig    answer every UDP request with KRB_ERR_RESPONSE_TOO_BIG (52);
             relay TCP
+  etypedown relay, but rewrite the etype list of each AS-REQ that starts
+            18, 17 to 17, 17 on its way to the KDC (a downgrade in transit
+            that RFC 6806's checksum of the request must reveal)
 
 Writes "ready" to LOG when listening; one line per request ("udp"/"tcp").
 """
@@ -117,6 +120,16 @@ def forge(rep):
     return swap_ticket(rep) if mode == "swap" else rep
 
 
+def tamper(req):
+    """etypedown: INTEGER 18, INTEGER 17 -> 17, 17 in an AS-REQ."""
+    if mode != "etypedown" or not req or req[0] != 0x6A:
+        return req
+    out = req.replace(b"\x02\x01\x12\x02\x01\x11", b"\x02\x01\x11\x02\x01\x11", 1)
+    if out != req:
+        log("tampered")
+    return out
+
+
 def udp_loop(sock):
     while True:
         data, peer = sock.recvfrom(65536)
@@ -125,7 +138,7 @@ def udp_loop(sock):
             if mode == "toobig":
                 sock.sendto(too_big(), peer)
                 continue
-            sock.sendto(forge(relay_udp(data)), peer)
+            sock.sendto(forge(relay_udp(tamper(data))), peer)
         except OSError:
             pass
 
@@ -146,7 +159,7 @@ def tcp_conn(c):
                 return
             data += b
         log("tcp")
-        rep = forge(relay_tcp(data))
+        rep = forge(relay_tcp(tamper(data)))
         c.sendall(struct.pack(">I", len(rep)) + rep)
     finally:
         c.close()

@@ -1,5 +1,6 @@
 /* Tests of src/client/ccache: the FILE format, FILE and MEMORY caches. */
 #include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,7 +190,7 @@ static void
 test_names(void)
 {
 	struct ccache *cc = NULL;
-	char *name = NULL, expect[64];
+	char *name = NULL, expect[64], err[256];
 
 	EXPECT_EQ_INT(ccache_open("/tmp/x", &cc), ORTH_OK);
 	EXPECT(strcmp(ccache_name_get(cc), "FILE:/tmp/x") == 0);
@@ -204,27 +205,64 @@ test_names(void)
 	EXPECT(strcmp(ccache_name_get(cc), "MEMORY:m") == 0);
 	ccache_close(cc);
 	cc = NULL;
-	EXPECT_EQ_INT(ccache_open("KEYRING:persistent:0", &cc), ORTH_E_USAGE);
+	/* KEYRING: is supported (ccache_keyring.h); its unknown anchors and
+	 * KCM: are not (no keyring is touched for either). */
+	EXPECT_EQ_INT(ccache_open("KEYRING:nosuch:x:y", &cc), ORTH_E_USAGE);
+	EXPECT(cc == NULL);
+	EXPECT_EQ_INT(ccache_open("KCM:", &cc), ORTH_E_USAGE);
+	EXPECT(cc == NULL);
 	EXPECT_EQ_INT(ccache_open("MEMORY:", &cc), ORTH_E_USAGE);
 	EXPECT_EQ_INT(ccache_open("FILE:", &cc), ORTH_E_USAGE);
 	EXPECT(cc == NULL);
 
 	setenv("KRB5CCNAME", "MEMORY:env", 1);
-	EXPECT_EQ_INT(ccache_default_name("FILE:/ignored", &name), ORTH_OK);
+	EXPECT_EQ_INT(ccache_default_name("FILE:/ignored", &name, err, sizeof(err)), ORTH_OK);
 	EXPECT(strcmp(name, "MEMORY:env") == 0);
 	free(name);
 	unsetenv("KRB5CCNAME");
-	EXPECT_EQ_INT(ccache_default_name("FILE:%{TEMP}/cc_%{uid}", &name), ORTH_OK);
+	EXPECT_EQ_INT(ccache_default_name("FILE:%{TEMP}/cc_%{uid}", &name, err, sizeof(err)), ORTH_OK);
 	snprintf(expect, sizeof(expect), "FILE:/tmp/cc_%lu", (unsigned long)getuid());
 	EXPECT(strcmp(name, expect) == 0);
 	free(name);
-	EXPECT_EQ_INT(ccache_default_name(NULL, &name), ORTH_OK);
+	EXPECT_EQ_INT(ccache_default_name(NULL, &name, err, sizeof(err)), ORTH_OK);
 	snprintf(expect, sizeof(expect), "FILE:/tmp/krb5cc_%lu", (unsigned long)getuid());
 	EXPECT(strcmp(name, expect) == 0);
 	free(name);
 	name = NULL;
-	EXPECT_EQ_INT(ccache_default_name("FILE:%{bogus}", &name), ORTH_E_CONFIG);
+	EXPECT_EQ_INT(ccache_default_name("FILE:%{bogus}", &name, err, sizeof(err)), ORTH_E_CONFIG);
 	EXPECT(name == NULL);
+	/* the error names the token */
+	EXPECT(strstr(err, "%{bogus}") != NULL);
+	EXPECT_EQ_INT(ccache_default_name("FILE:/x/%{uid", &name, err, sizeof(err)), ORTH_E_CONFIG);
+	EXPECT(strstr(err, "without '}'") != NULL);
+
+	/* Issue 14, defect 11: MIT's tokens (lib/krb5/os/expand_path.c). */
+	{
+		struct passwd *pw = getpwuid(geteuid());
+		snprintf(expect, sizeof(expect), "FILE:/x/%lu/%lu/%s/-",
+			 (unsigned long)getuid(), (unsigned long)geteuid(),
+			 pw ? pw->pw_name : "?");
+		EXPECT_EQ_INT(ccache_default_name("FILE:/x/%{USERID}/%{euid}/%{username}/%{null}-%{null}",
+						  &name, err, sizeof(err)),
+			      ORTH_OK);
+		EXPECT(name != NULL && strcmp(name, expect) == 0);
+		free(name);
+		name = NULL;
+		setenv("TMPDIR", "/var/tmp", 1);
+		EXPECT_EQ_INT(ccache_default_name("DIR:%{TEMP}/cc", &name, err, sizeof(err)), ORTH_OK);
+		EXPECT(name != NULL && strcmp(name, "DIR:/var/tmp/cc") == 0);
+		unsetenv("TMPDIR");
+		free(name);
+		name = NULL;
+	}
+	/* KRB5CCNAME is used as it is: MIT expands only the profile's
+	 * default_ccache_name (krb5_cc_default_name). */
+	setenv("KRB5CCNAME", "FILE:/tmp/literal_%{uid}", 1);
+	EXPECT_EQ_INT(ccache_default_name("FILE:/ignored", &name, err, sizeof(err)), ORTH_OK);
+	EXPECT(name != NULL && strcmp(name, "FILE:/tmp/literal_%{uid}") == 0);
+	free(name);
+	name = NULL;
+	unsetenv("KRB5CCNAME");
 }
 
 /* ---- a fixed v4 image, byte for byte ---- */
@@ -296,8 +334,7 @@ test_fixed_image(void)
 	EXPECT(out != NULL && memcmp(out, v4_image, sizeof(v4_image)) == 0);
 	ccache_buf_free(out, len);
 
-	/* Version 3: no header, the enctype repeated in the keyblock; it is
-	 * written back as version 4 with the same credentials. */
+	/* Version 3: no header, the enctype repeated in the keyblock. */
 	{
 		uint8_t v3[sizeof(v4_image) + 2];
 		struct ccache_contents c3 = {0};
@@ -317,10 +354,15 @@ test_fixed_image(void)
 		EXPECT_EQ_INT(c3.ncreds, 1);
 		if (c3.ncreds == 1)
 			EXPECT(cred_eq(&c3.creds[0], &c.creds[0]));
-		EXPECT_EQ_INT(ccache_contents_encode(&c3, &out, &len), ORTH_OK);
-		EXPECT_EQ_INT(len, sizeof(v4_image) - 12);
-		EXPECT(out != NULL && out[1] == 4 && out[3] == 0);
-		ccache_buf_free(out, len);
+		/* Written back in its own version, byte for byte (MIT keeps
+		 * a cache's version when it adds to it). */
+		{
+			size_t v3len = len;
+			EXPECT_EQ_INT(ccache_contents_encode(&c3, &out, &len), ORTH_OK);
+			EXPECT_EQ_INT(len, v3len);
+			EXPECT(out != NULL && len == v3len && memcmp(out, v3, v3len) == 0);
+			ccache_buf_free(out, len);
+		}
 		/* The v4 decoder would misread it: v3 is not v4 without a
 		 * header. */
 		v3[1] = 4;
@@ -330,6 +372,228 @@ test_fixed_image(void)
 					      &c3) != ORTH_OK);
 	}
 	ccache_contents_free(&c);
+}
+
+
+/* ---- versions 1 to 4 (MIT's ccmarshal.c) ---- */
+
+/* The content of v4_image in the layout of version v: versions 1 and 2 in
+ * host byte order, version 1 without name types and with the realm in the
+ * component count, version 3 with the enctype twice, only version 4 with
+ * the header. */
+struct image {
+	uint8_t b[512];
+	size_t n;
+	int v;
+};
+
+static void
+img16(struct image *m, uint16_t x)
+{
+	if (m->v < 3) {
+		memcpy(m->b + m->n, &x, 2);
+	} else {
+		m->b[m->n] = (uint8_t)(x >> 8);
+		m->b[m->n + 1] = (uint8_t)x;
+	}
+	m->n += 2;
+}
+
+static void
+img32(struct image *m, uint32_t x)
+{
+	if (m->v < 3) {
+		memcpy(m->b + m->n, &x, 4);
+	} else {
+		for (int i = 0; i < 4; i++)
+			m->b[m->n + (size_t)i] = (uint8_t)(x >> (24 - 8 * i));
+	}
+	m->n += 4;
+}
+
+static void
+img_data(struct image *m, const void *p, uint32_t len)
+{
+	img32(m, len);
+	memcpy(m->b + m->n, p, len);
+	m->n += len;
+}
+
+static void
+img_princ(struct image *m, uint32_t type, uint32_t n, const char *c1, const char *c2)
+{
+	if (m->v != 1)
+		img32(m, type);
+	img32(m, n + (m->v == 1));
+	img_data(m, "R", 1);
+	img_data(m, c1, (uint32_t)strlen(c1));
+	if (n == 2)
+		img_data(m, c2, (uint32_t)strlen(c2));
+}
+
+static void
+image_build(int v, struct image *m)
+{
+	static const uint8_t key[16] = {0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11,
+					0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x11};
+	memset(m, 0, sizeof(*m));
+	m->v = v;
+	m->b[0] = 5;
+	m->b[1] = (uint8_t)v;
+	m->n = 2;
+	if (v == 4) {
+		memcpy(m->b + 2, v4_image + 2, 14);
+		m->n = 16;
+	}
+	img_princ(m, 1, 1, "a", NULL);
+	img_princ(m, 1, 1, "a", NULL);
+	img_princ(m, 2, 2, "krbtgt", "R");
+	img16(m, 0x11);
+	if (v == 3)
+		img16(m, 0x11);
+	img_data(m, key, 16);
+	img32(m, 1);
+	img32(m, 2);
+	img32(m, 0x80000000u);
+	img32(m, 0xffffffffu);
+	m->b[m->n++] = 0;
+	img32(m, 0x40e00000u);
+	img32(m, 0);
+	img32(m, 1);
+	img16(m, 1);
+	img_data(m, "ad", 2);
+	img_data(m, "TKT", 3);
+	img_data(m, "", 0);
+}
+
+/*
+ * Issue 14, defect 11: MIT reads versions 1 to 4 and writes what
+ * ccache_type says (`ccache_type = 2` still works): a version 1-3 cache is
+ * read, and written back in its own version, not refused as malformed or
+ * turned into version 4.
+ */
+static void
+test_old_versions(void)
+{
+	struct ccache_contents ref = {0};
+	struct image m;
+
+	image_build(4, &m);
+	EXPECT(m.n == sizeof(v4_image) && memcmp(m.b, v4_image, m.n) == 0);
+	EXPECT_EQ_INT(ccache_contents_decode(v4_image, sizeof(v4_image), &ref), ORTH_OK);
+	for (int v = 1; v <= 3; v++) {
+		struct ccache_contents c = {0};
+		uint8_t *out = NULL;
+		size_t len = 0;
+
+		image_build(v, &m);
+		EXPECT_EQ_INT(ccache_contents_decode(m.b, m.n, &c), ORTH_OK);
+		EXPECT_EQ_INT(c.version, 0x0500 + v);
+		EXPECT(!c.has_time_offset);
+		EXPECT_EQ_INT(c.ncreds, 1);
+		if (c.ncreds == 1 && ref.ncreds == 1) {
+			struct ccache_cred want = {0};
+			EXPECT_EQ_INT(ccache_cred_copy(&ref.creds[0], &want), ORTH_OK);
+			if (v == 1)  /* no name types in version 1 */
+				want.client.name_type = want.server.name_type = 0;
+			EXPECT(cred_eq(&c.creds[0], &want));
+			ccache_cred_free(&want);
+		}
+		EXPECT(ccache_principal_eq(&c.princ, &ref.princ));
+		EXPECT_EQ_INT(ccache_contents_encode(&c, &out, &len), ORTH_OK);
+		EXPECT(out != NULL && len == m.n && memcmp(out, m.b, m.n) == 0);
+		if (out == NULL || len != m.n || memcmp(out, m.b, m.n) != 0)
+			fprintf(stderr, "  version %d not written back as read\n", v);
+		ccache_buf_free(out, len);
+		ccache_contents_free(&c);
+		/* Every truncation but at the credential boundary fails. */
+		for (size_t i = 0; i < m.n; i++) {
+			orth_err e = ccache_contents_decode(m.b, i, &c);
+			if (e == ORTH_OK && c.ncreds == 1) {
+				EXPECT(!"a truncated old-version cache was read whole");
+			}
+			ccache_contents_free(&c);
+		}
+	}
+	/* Version 1 counts the realm: a count of 0 is malformed. */
+	{
+		struct image z = {.v = 1};
+		struct ccache_contents c = {0};
+		z.b[0] = 5;
+		z.b[1] = 1;
+		z.n = 2;
+		img32(&z, 0);
+		img_data(&z, "R", 1);
+		EXPECT(ccache_contents_decode(z.b, z.n, &c) != ORTH_OK);
+		ccache_contents_free(&c);
+	}
+	/* A FILE cache of version 2 gets a new ticket and stays version 2. */
+	{
+		char name[300];
+		struct ccache *cc = NULL;
+		struct ccache_contents c = {0};
+		struct ccache_cred cred = {0};
+		size_t len = 0;
+		uint8_t *buf;
+
+		image_build(2, &m);
+		write_file(path_in_tmp("v2"), m.b, m.n);
+		snprintf(name, sizeof(name), "FILE:%s", path_in_tmp("v2"));
+		EXPECT_EQ_INT(ccache_open(name, &cc), ORTH_OK);
+		EXPECT_EQ_INT(ccache_cred_copy(&ref.creds[0], &cred), ORTH_OK);
+		ccache_data_free(&cred.server.comps[0]);
+		EXPECT_EQ_INT(ccache_data_set(&cred.server.comps[0], "host", 4), ORTH_OK);
+		EXPECT_EQ_INT(ccache_store(cc, &cred), ORTH_OK);
+		buf = read_file(path_in_tmp("v2"), &len);
+		EXPECT(len > m.n && buf[0] == 5 && buf[1] == 2);
+		EXPECT(len > m.n && memcmp(buf, m.b, m.n) == 0);  /* appended */
+		EXPECT_EQ_INT(ccache_read(cc, &c), ORTH_OK);
+		EXPECT_EQ_INT(c.version, 0x0502);
+		EXPECT_EQ_INT(c.ncreds, 2);
+		free(buf);
+		ccache_contents_free(&c);
+		ccache_cred_free(&cred);
+		ccache_close(cc);
+		unlink(path_in_tmp("v2"));
+	}
+	ccache_contents_free(&ref);
+}
+
+
+/*
+ * Issue 14, defect 11: `kvno -e aes128-cts SERVICE` after a ticket with an
+ * aes256 session key adds a ticket; the aes256 one stays (MIT's cache
+ * holds both and klist shows both).
+ */
+static void
+test_store_enctypes(void)
+{
+	struct ccache *cc = NULL;
+	struct ccache_principal me = princ("alice@R"), svc = princ("host/x@R");
+	struct ccache_cred a = make_cred("alice@R", "host/x@R", 18, 1);
+	struct ccache_cred b = make_cred("alice@R", "host/x@R", 17, 2);
+	struct ccache_cred got = {0};
+	struct ccache_contents c = {0};
+
+	EXPECT_EQ_INT(ccache_open("MEMORY:enctypes", &cc), ORTH_OK);
+	EXPECT_EQ_INT(ccache_initialize(cc, &me), ORTH_OK);
+	EXPECT_EQ_INT(ccache_store(cc, &a), ORTH_OK);
+	EXPECT_EQ_INT(ccache_store(cc, &b), ORTH_OK);
+	EXPECT_EQ_INT(ccache_read(cc, &c), ORTH_OK);
+	EXPECT_EQ_INT(c.ncreds, 2);
+	ccache_contents_free(&c);
+	EXPECT_EQ_INT(ccache_retrieve(cc, &me, &svc, 18, &got), ORTH_OK);
+	EXPECT(got.key.len == 32 && cred_eq(&got, &a));
+	ccache_cred_free(&got);
+	EXPECT_EQ_INT(ccache_retrieve(cc, &me, &svc, 17, &got), ORTH_OK);
+	EXPECT(got.key.len == 16 && cred_eq(&got, &b));
+	ccache_cred_free(&got);
+	EXPECT_EQ_INT(ccache_destroy(cc), ORTH_OK);
+	ccache_close(cc);
+	ccache_cred_free(&a);
+	ccache_cred_free(&b);
+	ccache_principal_free(&me);
+	ccache_principal_free(&svc);
 }
 
 /* ---- hostile images ---- */
@@ -374,8 +638,8 @@ test_malformed(void)
 	}
 
 	/* Bad versions. */
-	static const uint16_t versions[] = {0x0501, 0x0502, 0x0505, 0x0000,
-					    0x0405, 0xffff};
+	static const uint16_t versions[] = {0x0500, 0x0505, 0x0000, 0x0405,
+					    0x0105, 0xffff};
 	for (i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
 		memcpy(b, v4_image, sizeof(v4_image));
 		b[0] = (uint8_t)(versions[i] >> 8);
@@ -1102,6 +1366,8 @@ main(void)
 	test_principals();
 	test_names();
 	test_fixed_image();
+	test_old_versions();
+	test_store_enctypes();
 	test_malformed();
 	snprintf(name, sizeof(name), "FILE:%s", path_in_tmp("cc1"));
 	exercise(name);

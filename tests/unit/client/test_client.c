@@ -11,6 +11,7 @@
 #include "../test.h"
 #include "client/client_int.h"
 #include "proto/encdata.h"
+#include "proto/fast.h"
 #include "proto/krb5_const.h"
 #include "proto/krberr.h"
 #include "proto/pname.h"
@@ -282,8 +283,11 @@ test_tgs(void)
 	EXPECT_EQ_INT(client_tgs_req_build(&ctx, &p, &a, &r), ORTH_OK);
 	memset(&req, 0, sizeof(req));
 	EXPECT_EQ_INT(der_decode(&asn1_TGS_REQ, r.der, r.der_len, &a, &req), ORTH_OK);
-	EXPECT(req.padata != NULL && req.padata->len == 1 &&
-	       req.padata->val[0].padata_type == KRB5_PADATA_TGS_REQ);
+	/* PA-TGS-REQ, then PA-FX-FAST: armored as MIT's library armors
+	 * every TGS-REQ (checked below). */
+	EXPECT(req.padata != NULL && req.padata->len == 2 &&
+	       req.padata->val[0].padata_type == KRB5_PADATA_TGS_REQ &&
+	       req.padata->val[1].padata_type == KRB5_PADATA_FX_FAST);
 	memset(&ap, 0, sizeof(ap));
 	memset(&au, 0, sizeof(au));
 	EXPECT_EQ_INT(der_decode(&asn1_AP_REQ, req.padata->val[0].padata_value.data,
@@ -298,6 +302,38 @@ test_tgs(void)
 						     req.req_body._raw.len,
 						     au.cksum->checksum.data,
 						     au.cksum->checksum.len), ORTH_OK);
+	/* RFC 6113 §5.4.1.1 implicit armor: no armor field, the checksum
+	 * over the AP-REQ under KRB-FX-CF2(subkey, session key), the inner
+	 * body the outer one. */
+	if (req.padata != NULL && req.padata->len == 2 && au.subkey != NULL) {
+		KrbFastArmoredReq ar;
+		KrbFastReq fr;
+		struct crypto_key *sub = NULL, *armor = NULL;
+		memset(&fr, 0, sizeof(fr));
+		EXPECT_EQ_INT(proto_fast_req_decode(req.padata->val[1].padata_value.data,
+						    req.padata->val[1].padata_value.len, &a, &ar),
+			      ORTH_OK);
+		EXPECT(ar.armor == NULL);
+		EXPECT_EQ_INT(crypto_key_new(au.subkey->keytype, au.subkey->keyvalue.data,
+					     au.subkey->keyvalue.len, &sub),
+			      ORTH_OK);
+		EXPECT_EQ_INT(proto_fast_armor_key(sub, sk, &armor), ORTH_OK);
+		EXPECT_EQ_INT(crypto_checksum_verify(armor, KU_FAST_REQ_CHKSUM,
+						     ar.req_checksum.cksumtype,
+						     req.padata->val[0].padata_value.data,
+						     req.padata->val[0].padata_value.len,
+						     ar.req_checksum.checksum.data,
+						     ar.req_checksum.checksum.len),
+			      ORTH_OK);
+		EXPECT_EQ_INT(proto_unseal(armor, KU_FAST_ENC, &ar.enc_fast_req, &asn1_KrbFastReq,
+					   &a, &fr),
+			      ORTH_OK);
+		EXPECT(fr.req_body._raw.len == req.req_body._raw.len &&
+		       memcmp(fr.req_body._raw.data, req.req_body._raw.data,
+			      req.req_body._raw.len) == 0);
+		crypto_key_free(sub);
+		crypto_key_free(armor);
+	}
 	EXPECT(strcmp(au.crealm, REALM) == 0);
 	EXPECT(req.req_body.sname && pname_equal(req.req_body.sname, r.body.sname));
 
@@ -519,6 +555,68 @@ test_as(void)
 	arena_free(&a);
 }
 
+/*
+ * RFC 6806 §11 on the client: a reply whose encrypted part carries the
+ * ENC-PA-REP flag must hold the checksum of the very request we sent.  A
+ * request changed on its way (here: its etype list, a downgrade) is
+ * refused; a reply without the flag passes (a KDC without RFC 6806); the
+ * flag without the checksum is refused.
+ */
+static void
+test_enc_pa_rep(void)
+{
+	struct arena a = {0};
+	struct crypto_key *key = NULL;
+	EncKDCRepPart enc;
+	METHOD_DATA md;
+	PA_DATA pa[2];
+	uint8_t sent[] = {0x6a, 0x10, 2, 1, 18, 2, 1, 17, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+	uint8_t seen[sizeof(sent)];
+	bool avail = true;
+
+	EXPECT_EQ_INT(arena_init(&a, 1 << 20), ORTH_OK);
+	EXPECT_EQ_INT(crypto_key_random(18, &key), ORTH_OK);
+	memcpy(seen, sent, sizeof(sent));
+	seen[4] = 17; /* what the KDC got: 17, 17 */
+	memset(&enc, 0, sizeof(enc));
+	memset(pa, 0, sizeof(pa));
+	pa[0].padata_type = KRB5_PADATA_REQ_ENC_PA_REP;
+	EXPECT_EQ_INT(proto_req_enc_pa_rep_make(key, seen, sizeof(seen), &a, &pa[0].padata_value),
+		      ORTH_OK);
+	pa[1].padata_type = KRB5_PADATA_FX_FAST;
+	md.len = 2;
+	md.val = pa;
+	enc.flags = TKT_FLG_ENC_PA_REP;
+	enc.encrypted_pa_data = &md;
+	EXPECT_EQ_INT(client_as_rep_check_enc_pa_rep(&ctx, &enc, key, sent, sizeof(sent), &a,
+						     &avail),
+		      ORTH_E_INTEGRITY);
+	EXPECT(strstr(ctx.msg, "modified in transit") != NULL);
+	EXPECT(!avail);
+	/* the request as sent: fine, and FAST is there */
+	EXPECT_EQ_INT(client_as_rep_check_enc_pa_rep(&ctx, &enc, key, seen, sizeof(seen), &a,
+						     &avail),
+		      ORTH_OK);
+	EXPECT(avail);
+	/* the flag without the checksum */
+	md.len = 0;
+	EXPECT_EQ_INT(client_as_rep_check_enc_pa_rep(&ctx, &enc, key, seen, sizeof(seen), &a,
+						     &avail),
+		      ORTH_E_INTEGRITY);
+	enc.encrypted_pa_data = NULL;
+	EXPECT_EQ_INT(client_as_rep_check_enc_pa_rep(&ctx, &enc, key, seen, sizeof(seen), &a,
+						     &avail),
+		      ORTH_E_INTEGRITY);
+	/* no flag: a KDC without RFC 6806 */
+	enc.flags = 0;
+	EXPECT_EQ_INT(client_as_rep_check_enc_pa_rep(&ctx, &enc, key, sent, sizeof(sent), &a,
+						     &avail),
+		      ORTH_OK);
+	EXPECT(!avail);
+	crypto_key_free(key);
+	arena_free(&a);
+}
+
 int
 main(void)
 {
@@ -529,5 +627,6 @@ main(void)
 	test_kdc_split();
 	test_tgs();
 	test_as();
+	test_enc_pa_rep();
 	return test_done("client");
 }

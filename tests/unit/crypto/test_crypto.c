@@ -119,9 +119,18 @@ test_rfc3962_s2k(void)
 			size_t wlen = unhex(w, want, sizeof(want)), klen = 0;
 			struct crypto_key *k = NULL, *k2 = NULL;
 
+			/* The RFC's counts (1 to 1200) are below the default
+			 * 4096: as s2kparams from a KDC they are refused (a
+			 * downgrade, MIT's KRB5_ERR_BAD_S2K_PARAMS); the
+			 * explicit-count entry point computes them. */
 			EXPECT_EQ_INT(crypto_string_to_key(et, (char *)pass,
 							   plen, salt, slen,
-							   params, 4, &k),
+							   params, 4, &k2),
+				      ORTH_E_RANGE);
+			EXPECT(k2 == NULL);
+			EXPECT_EQ_INT(crypto_string_to_key_iter(
+					      et, (char *)pass, plen, salt,
+					      slen, rfc3962_s2k[i].iter, &k),
 				      ORTH_OK);
 			if (k == NULL)
 				continue;
@@ -131,17 +140,49 @@ test_rfc3962_s2k(void)
 				fprintf(stderr, "RFC 3962 %s %d bits\n",
 					rfc3962_s2k[i].name, big ? 256 : 128);
 			EXPECT_MEM(kb, want, wlen);
-			/* The explicit-count entry point agrees. */
-			EXPECT_EQ_INT(crypto_string_to_key_iter(
-					      et, (char *)pass, plen, salt,
-					      slen, rfc3962_s2k[i].iter, &k2),
-				      ORTH_OK);
-			if (k2 != NULL)
-				EXPECT_MEM(crypto_key_bytes(k2, &klen), want,
-					   wlen);
 			crypto_key_free(k);
 			crypto_key_free(k2);
 		}
+	}
+}
+
+/*
+ * Issue 14, defect 2: s2kparams below the enctype's default count are a
+ * downgrade of the password hash (a man in the middle then gets a
+ * PA-ENC-TIMESTAMP under a 1-iteration key).  MIT refuses any count below
+ * the default (s2k_pbkdf2.c: 4096 for aes-sha1, RFC 3962 §4; 32768 for
+ * aes-sha2, RFC 8009 §4); counts of 2^24 and above: test_s2k_negative.
+ */
+static void
+test_s2k_weak_params(void)
+{
+	const int32_t ets[] = {17, 18, 19, 20};
+	const uint8_t salt[] = "EXAMPLE.COMuser";
+
+	for (size_t e = 0; e < 4; e++) {
+		uint32_t def = crypto_enctype_default_iterations(ets[e]);
+		const uint32_t counts[] = {1, 2, def / 2, def - 1, def, def + 1};
+		struct crypto_key *dflt = NULL;
+
+		EXPECT_EQ_INT(def, ets[e] <= 18 ? 4096 : 32768);
+		EXPECT_EQ_INT(crypto_string_to_key(ets[e], "pw", 2, salt, 15, NULL, 0, &dflt),
+			      ORTH_OK);
+		for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+			uint8_t p[4] = {(uint8_t)(counts[i] >> 24), (uint8_t)(counts[i] >> 16),
+					(uint8_t)(counts[i] >> 8), (uint8_t)counts[i]};
+			struct crypto_key *k = NULL;
+			bool ok = counts[i] >= def;
+			EXPECT_EQ_INT(crypto_string_to_key(ets[e], "pw", 2, salt, 15, p, 4, &k),
+				      ok ? ORTH_OK : ORTH_E_RANGE);
+			EXPECT(ok == (k != NULL));
+			if (k != NULL && dflt != NULL && counts[i] == def) {
+				size_t l1, l2;
+				const uint8_t *b1 = crypto_key_bytes(k, &l1), *b2 = crypto_key_bytes(dflt, &l2);
+				EXPECT(l1 == l2 && memcmp(b1, b2, l1) == 0);
+			}
+			crypto_key_free(k);
+		}
+		crypto_key_free(dflt);
 	}
 }
 
@@ -787,6 +828,7 @@ main(void)
 	test_tamper();
 	test_checksum_negative();
 	test_s2k_negative();
+	test_s2k_weak_params();
 	test_keys_and_names();
 	test_cache();
 	test_fork_confounders();
