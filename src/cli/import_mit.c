@@ -814,7 +814,6 @@ princ_convert(struct imp *im, struct db_txn *t, const struct mit_princ *p, struc
 	const struct mit_tl *tl;
 	size_t usable = 0, supported = 0;
 	struct db_policy pol;
-
 	int rc = 0;
 
 	if (name == NULL || principal_parse(p->name, NULL, &im->la, &pr) != ORTH_OK ||
