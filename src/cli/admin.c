@@ -17,10 +17,12 @@
 
 #include "base/config.h"
 #include "base/file.h"
+#include "admin.h"
 #include "client/keytab.h"
 #include "commands.h"
 #include "crypto/crypto.h"
 #include "db/db.h"
+#include "db/dump.h"
 #include "kdc/account.h"
 #include "kdc/lockout.h"
 #include "proto/krb5_const.h"
@@ -29,16 +31,6 @@
 #define CMD "admin"
 #define ARENA_SIZE (4u << 20)
 #define MAX_PASSWORD 1024
-
-struct admin {
-	const char *config_path;
-	struct config *cfg;
-	struct kdc_config *kc;
-	const struct kdc_config_realm *realm;
-	struct db_options dbo;
-	struct db *db;
-	struct arena a;
-};
 
 static void
 usage(FILE *f)
@@ -69,6 +61,8 @@ usage(FILE *f)
 		"  ktremove --keytab FILE NAME [--kvno N]\n"
 		"  ktlist --keytab FILE [--keys]\n"
 		"  dump FILE | load FILE | verify [--rebind]\n"
+		"  import-mit DUMPFILE --mit-stash STASH [--dry-run] [--verbose]\n"
+		"      (an MIT realm from kdb5_util dump and its stash: keys, policies, lockout)\n"
 		"CONFIG: -c/--config FILE, else $ORTHRUS_CONFIG, else %s\n"
 		"TIME: never, a Unix time, YYYY-MM-DD[THH:MM[:SS]] (UTC), or +DURATION\n",
 		CONFIG_DEFAULT_PATH);
@@ -176,7 +170,7 @@ mod_by(void)
 
 /* ---- setup ---- */
 
-static int
+int
 admin_setup(struct admin *ad, bool need_db, bool readwrite)
 {
 	char err[512] = "";
@@ -222,7 +216,7 @@ admin_setup(struct admin *ad, bool need_db, bool readwrite)
 	return 0;
 }
 
-static void
+void
 admin_free(struct admin *ad)
 {
 	db_close(ad->db);
@@ -1822,56 +1816,17 @@ do_policy(struct admin *ad, int argc, char **argv)
 
 /* ---- dump / load ---- */
 /*
- * Dump format, text, one item per line:
- *   orthrus-dump 2
- *   realm REALM
- *   check HEX             (the master key check value)
- *   policy HEX            (one raw record per policy, in name order)
- *   princ HEX             (one raw record per principal, in name order)
- *   end PRINCIPALS POLICIES
- * Version 1 (still loaded) had no policies and ended "end PRINCIPALS".
- * Keys stay encrypted under the master key; the file is mode 0600.
+ * The dump is src/db/dump.h's text format (docs/DUMP.md): one line per
+ * principal and policy with named fields.  Keys stay sealed under the
+ * master key; the file is mode 0600.
  */
-#define DUMP_MAGIC "orthrus-dump 2"
-#define DUMP_MAGIC_V1 "orthrus-dump 1"
-
-struct dump_state {
-	FILE *f;
-	size_t n, npol;
-};
-
-static orth_err
-dump_policy(void *arg, const struct db_policy *p, const uint8_t *rec, size_t len)
-{
-	struct dump_state *ds = arg;
-	(void)p;
-	fputs("policy ", ds->f);
-	hex(ds->f, rec, len);
-	fputc('\n', ds->f);
-	ds->npol++;
-	return ferror(ds->f) ? ORTH_E_IO : ORTH_OK;
-}
-
-static orth_err
-dump_one(void *arg, const struct db_entry *e, const uint8_t *rec, size_t len)
-{
-	struct dump_state *ds = arg;
-	(void)e;
-	fputs("princ ", ds->f);
-	hex(ds->f, rec, len);
-	fputc('\n', ds->f);
-	ds->n++;
-	return ferror(ds->f) ? ORTH_E_IO : ORTH_OK;
-}
-
 static int
 do_dump(struct admin *ad, int argc, char **argv)
 {
 	struct file_replace r = {0};
-	struct dump_state ds = {NULL, 0, 0};
-	const uint8_t *check;
-	size_t check_len;
+	struct db_dump_info info;
 	orth_err ret;
+	FILE *f = NULL;
 	int fd;
 
 	if (argc != 2) {
@@ -1884,7 +1839,7 @@ do_dump(struct admin *ad, int argc, char **argv)
 	 * beside FILE under a name nobody can plant (base/file.h). */
 	ret = file_replace_begin(argv[1], 0600, &r);
 	fd = ret == ORTH_OK ? dup(r.fd) : -1;
-	if (fd < 0 || (ds.f = fdopen(fd, "w")) == NULL) {
+	if (fd < 0 || (f = fdopen(fd, "w")) == NULL) {
 		cli_error(CMD, "dump: cannot write %s: %s", argv[1],
 			  ret != ORTH_OK ? orth_err_str(ret) : strerror(errno));
 		if (fd >= 0)
@@ -1892,17 +1847,10 @@ do_dump(struct admin *ad, int argc, char **argv)
 		file_replace_abort(&r);
 		return 1;
 	}
-	check = db_master_check(ad->db, &check_len);
-	fprintf(ds.f, "%s\nrealm %s\ncheck ", DUMP_MAGIC, db_realm(ad->db));
-	hex(ds.f, check, check_len);
-	fputc('\n', ds.f);
-	ret = db_policy_iterate(ad->db, dump_policy, &ds);
-	if (ret == ORTH_OK)
-		ret = db_principal_iterate(ad->db, dump_one, &ds);
-	fprintf(ds.f, "end %zu %zu\n", ds.n, ds.npol);
-	if (fflush(ds.f) != 0 && ret == ORTH_OK)
+	ret = db_dump_write(ad->db, f, &info);
+	if (fflush(f) != 0 && ret == ORTH_OK)
 		ret = orth_err_from_errno(errno);
-	if (fclose(ds.f) != 0 && ret == ORTH_OK)
+	if (fclose(f) != 0 && ret == ORTH_OK)
 		ret = orth_err_from_errno(errno);
 	if (ret == ORTH_OK)
 		ret = file_replace_commit(&r);  /* fsync, rename */
@@ -1911,24 +1859,8 @@ do_dump(struct admin *ad, int argc, char **argv)
 		cli_error(CMD, "dump: %s: %s", argv[1], orth_err_str(ret));
 		return 1;
 	}
-	printf("dumped %zu principals and %zu policies to %s\n", ds.n, ds.npol, argv[1]);
-	return 0;
-}
-
-static int
-unhex(const char *s, size_t n, uint8_t *out)
-{
-	if (n % 2)
-		return -1;
-	for (size_t i = 0; i < n / 2; i++) {
-		int hi, lo;
-		char c = s[2 * i], d = s[2 * i + 1];
-		hi = isdigit((unsigned char)c) ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-		lo = isdigit((unsigned char)d) ? d - '0' : (d >= 'a' && d <= 'f') ? d - 'a' + 10 : -1;
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
+	printf("dumped %zu principals and %zu policies to %s\n", info.nprinc, info.npol,
+	       argv[1]);
 	return 0;
 }
 
@@ -1936,15 +1868,9 @@ static int
 do_load(struct admin *ad, int argc, char **argv)
 {
 	FILE *f = NULL;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	unsigned lineno = 0;
-	uint8_t *rec = NULL, check[DB_MAX_FIELD];
-	size_t check_len = 0, n = 0, npol = 0;
-	bool have_check = false, ended = false, created = false, v1;
-	struct db_txn *t = NULL;
-	orth_err ret = ORTH_OK;
+	struct db_dump_info info;
+	bool created = false;
+	orth_err ret;
 	char err[512] = "";
 	int rc = 1;
 	struct stat st;
@@ -1960,25 +1886,17 @@ do_load(struct admin *ad, int argc, char **argv)
 		cli_error(CMD, "load: cannot read %s: %s", argv[1], strerror(errno));
 		return 1;
 	}
-	rec = malloc(DB_MAX_RECORD);
-	if (rec == NULL)
-		goto cleanup;
 	/* header first, so a wrong file is refused before anything changes */
-	if ((len = getline(&line, &cap, f)) < 0 ||
-	    (strcmp(line, DUMP_MAGIC "\n") != 0 && strcmp(line, DUMP_MAGIC_V1 "\n") != 0)) {
-		cli_error(CMD, "load: %s is not an Orthrus dump (version 1 or 2)", argv[1]);
+	ret = db_dump_read_header(f, &info, err, sizeof(err));
+	if (ret != ORTH_OK) {
+		if (info.line == 1)
+			cli_error(CMD, "load: %s is %s", argv[1], err);
+		else
+			cli_error(CMD, "load: %s:%u: %s", argv[1], info.line, err);
 		goto cleanup;
 	}
-	v1 = strcmp(line, DUMP_MAGIC_V1 "\n") == 0;
-	lineno = 1;
-	if ((len = getline(&line, &cap, f)) < 0 || strncmp(line, "realm ", 6) != 0) {
-		cli_error(CMD, "load: %s:2: expected 'realm'", argv[1]);
-		goto cleanup;
-	}
-	lineno = 2;
-	line[strcspn(line, "\n")] = '\0';
-	if (strcmp(line + 6, ad->realm->name) != 0) {
-		cli_error(CMD, "load: %s is a dump of realm %s, not %s", argv[1], line + 6,
+	if (strcmp(info.realm, ad->realm->name) != 0) {
+		cli_error(CMD, "load: %s is a dump of realm %s, not %s", argv[1], info.realm,
 			  ad->realm->name);
 		goto cleanup;
 	}
@@ -1996,88 +1914,27 @@ do_load(struct admin *ad, int argc, char **argv)
 		goto cleanup;
 	}
 	err[0] = '\0';
-	ret = db_txn_begin(ad->db, &t);
-	if (ret == ORTH_OK)
-		ret = db_txn_clear(t);
-	while (ret == ORTH_OK && (len = getline(&line, &cap, f)) >= 0) {
-		size_t l = (size_t)len;
-		lineno++;
-		if (ended) {
-			ret = ORTH_E_TRAILING;
-			break;
-		}
-		if (l > 0 && line[l - 1] == '\n')
-			line[--l] = '\0';
-		if (strncmp(line, "check ", 6) == 0 && !have_check) {
-			if ((l - 6) / 2 > sizeof(check) || unhex(line + 6, l - 6, check) != 0) {
-				ret = ORTH_E_MALFORMED;
-				break;
-			}
-			check_len = (l - 6) / 2;
-			have_check = true;
-			ret = db_txn_set_check(t, check, check_len);
-		} else if (strncmp(line, "princ ", 6) == 0 && have_check) {
-			if ((l - 6) / 2 > DB_MAX_RECORD || unhex(line + 6, l - 6, rec) != 0) {
-				ret = ORTH_E_MALFORMED;
-				break;
-			}
-			ret = db_txn_put_raw(t, rec, (l - 6) / 2, DB_PUT_NEW, err, sizeof(err));
-			n++;
-		} else if (strncmp(line, "policy ", 7) == 0 && have_check && !v1) {
-			if ((l - 7) / 2 > DB_MAX_RECORD || unhex(line + 7, l - 7, rec) != 0) {
-				ret = ORTH_E_MALFORMED;
-				break;
-			}
-			ret = db_txn_policy_put_raw(t, rec, (l - 7) / 2, DB_PUT_NEW);
-			npol++;
-		} else if (strncmp(line, "end ", 4) == 0) {
-			char *e;
-			unsigned long long k = strtoull(line + 4, &e, 10), kp = 0;
-			if (!v1 && *e == ' ')
-				kp = strtoull(e + 1, &e, 10);
-			if (*e != '\0' || k != n || kp != npol)
-				ret = ORTH_E_TRUNCATED;
-			ended = true;
-		} else
-			ret = ORTH_E_MALFORMED;
-	}
-	if (ret == ORTH_OK && !ended)
-		ret = ORTH_E_TRUNCATED;
-	if (ret != ORTH_OK) {
-		if (err[0] != '\0')
-			/* a record refused: db_txn_put_raw names it and why */
-			cli_error(CMD, "load: %s:%u: %s; nothing was loaded", argv[1], lineno, err);
-		else if (ret == ORTH_E_MASTERKEY)
-			cli_error(CMD, "load: %s:%u: wrong master key: the dump was made under another "
-				  "master key than the stash %s", argv[1], lineno, ad->dbo.stash_path);
-		else if (ret == ORTH_E_NOSPACE)
-			cli_error(CMD, "load: database full (LMDB map size or disk); nothing was loaded");
-		else
-			cli_error(CMD, "load: %s:%u: %s; nothing was loaded", argv[1], lineno,
-				  orth_err_str(ret));
+	ret = db_dump_load(ad->db, f, &info, err, sizeof(err));
+	if (ret == ORTH_E_MASTERKEY)
+		cli_error(CMD, "load: %s:%u: wrong master key: the dump was made under another "
+			  "master key than the stash %s", argv[1], info.line, ad->dbo.stash_path);
+	else if (ret == ORTH_E_NOSPACE)
+		cli_error(CMD, "load: database full (LMDB map size or disk); nothing was loaded");
+	else if (ret != ORTH_OK)
+		cli_error(CMD, "load: %s:%u: %s; nothing was loaded", argv[1], info.line,
+			  err[0] ? err : orth_err_str(ret));
+	if (ret != ORTH_OK)
 		goto cleanup;
-	}
-	/* Records were decoded and checked, every key unsealed for its
-	 * entry, and the check value verified. */
-	ret = db_txn_commit(t);
-	t = NULL;
-	if (ret != ORTH_OK) {
-		cli_error(CMD, "load: commit failed: %s; nothing was loaded", orth_err_str(ret));
-		goto cleanup;
-	}
-	printf("loaded %zu principals and %zu policies from %s\n", n, npol, argv[1]);
+	printf("loaded %zu principals and %zu policies from %s\n", info.nprinc, info.npol,
+	       argv[1]);
 	rc = 0;
 cleanup:
-	db_txn_abort(t);
 	if (rc != 0 && created) {
 		db_close(ad->db);
 		ad->db = NULL;
 		db_remove_files(ad->dbo.path);
 	}
-	free(line);
-	free(rec);
-	if (f != NULL)
-		fclose(f);
+	fclose(f);
 	return rc;
 }
 
@@ -2198,6 +2055,8 @@ cmd_admin(int argc, char **argv)
 		rc = do_load(&ad, nargs, args);
 	else if (strcmp(args[0], "verify") == 0)
 		rc = do_verify(&ad, nargs, args);
+	else if (strcmp(args[0], "import-mit") == 0)
+		rc = admin_import_mit(&ad, nargs, args);
 	else {
 		cli_error(CMD, "unknown command '%s' (try 'orthrus admin --help')", args[0]);
 		rc = 2;

@@ -222,8 +222,9 @@ struct db_policy {
  * Nothing may follow.  Decoding is strict and bounded (limits above); a
  * version 1 record decodes with the version 2 fields zero, versions 1 and
  * 2 with every key DB_SEAL_RAW and history kvnos 0; all encode as version
- * 3.  Stored records keep their version until rewritten, so that a dump
- * of an older database loads byte for byte.
+ * 3.  Stored records keep their version until rewritten.  The text dump
+ * (dump.h) holds fields, not records: a load writes records of the
+ * current version (keys keep their seal, raw or bound).
  */
 /* Encode e into buf (cap bytes); ORTH_E_LIMIT when it does not fit or a
  * field exceeds its limit. */

@@ -110,7 +110,10 @@ expect_grep "unlock says so" "nothing to unlock" "$CHECK_OUT"
 
 # 7. dump / load / verify carry policies
 expect_ok "dump" adm dump "$T/d1"
-expect_grep "dump is version 2" "^orthrus-dump 2$" "$T/d1"
+expect_grep "dump is version 3" "^orthrus-dump 3$" "$T/d1"
+expect_grep "a policy line names its fields" \
+	"^policy strict pw_max_life=7776000 pw_min_life=7200 pw_min_length=12 pw_min_classes=3 pw_history_num=3 pw_max_fail=5 pw_failcnt_interval=300 pw_lockout_duration=600 allowed_enctypes=any$" "$T/d1"
+expect_grep "a principal line names its policy" "^principal $A .* policy=strict " "$T/d1"
 [ "$(grep -c '^policy ' "$T/d1")" -eq 2 ] && pass "dump has the two policies" || fail "policies in dump: $(grep -c '^policy ' "$T/d1")"
 # principals: the three added here and those `admin init` makes (krbtgt,
 # kadmin/changepw, kadmin/admin)
@@ -132,11 +135,10 @@ grep -v '^policy ' "$T/d1" | sed "s/^end $NP 2$/end $NP 0/" >"$T/d3"
 expect_ok "load without the policies" adm load "$T/d3"
 expect_fail "verify: a principal names a missing policy" "$A: policy 'strict': does not exist" adm verify
 expect_grep "get says the policy is missing" "^Policy: strict (does not exist)$" <(adm get alice)
-# version 1 dumps (no policies, "end N") still load
-grep -v '^policy ' "$T/d1" | sed "s/^orthrus-dump 2$/orthrus-dump 1/; s/^end $NP 2$/end $NP/" >"$T/v1"
-expect_ok "a version 1 dump loads" adm load "$T/v1"
 sed "s/^end $NP 2$/end $NP 1/" "$T/d1" >"$T/badcount"
 expect_fail "a wrong policy count is refused" "nothing was loaded" adm load "$T/badcount"
-sed 's/^policy 01/policy 09/' "$T/d1" >"$T/badpol"
-expect_fail "a policy record of an unknown version is refused" "nothing was loaded" adm load "$T/badpol"
+sed 's/^\(policy strict\) /\1 pw_colour=blue /' "$T/d1" >"$T/badpol"
+expect_fail "a policy line with an unknown field is refused" "unknown field 'pw_colour'; nothing was loaded" adm load "$T/badpol"
+sed 's/^\(policy strict .*\) pw_min_classes=3 /\1 pw_min_classes=6 /' "$T/d1" >"$T/badpol2"
+expect_fail "a policy line out of range is refused" "policy strict: a value out of range; nothing was loaded" adm load "$T/badpol2"
 check_done

@@ -10,8 +10,11 @@ tests.
                                         uses to check a password)
   dumpedit.py versions DUMP             print "NAME VERSION" per principal
 
-The record format is src/db/db.h's (versions 1 to 3); this parser follows
-it and writes a record back in the version it read.
+DUMP is either format: the text of version 3 (src/db/dump.h, one
+"principal NAME field=value ... key ... key ..." line per principal) or the
+hex records of versions 1 and 2 (src/db/db.h's record format, versions 1
+to 3; a record is written back in the version it was read).  `versions`
+reads hex dumps only: text dumps have no record version.
 """
 import struct
 import sys
@@ -92,6 +95,49 @@ def read_dump(path):
         return f.read().split("\n")
 
 
+def text_swap(lines, want):
+    """Swap the current key sets ("key" groups of the highest kvno) of two
+    principal lines of a version 3 dump; each keeps its own kvno."""
+    found = {}
+    for i, line in enumerate(lines):
+        toks = line.split(" ")
+        if len(toks) > 1 and toks[0] == "principal" and toks[1] in want:
+            found[toks[1]] = i
+    if len(found) != 2:
+        sys.stderr.write("dumpedit: %s not both in the dump\n" % (want,))
+        return None
+
+    def split(line):
+        # head tokens, then groups: [["key", "kvno=2", ...], ...]
+        toks = line.split(" ")
+        head, groups = [], []
+        for t in toks:
+            if t in ("key", "hist"):
+                groups.append([t])
+            elif groups:
+                groups[-1].append(t)
+            else:
+                head.append(t)
+        return head, groups
+
+    def kvno(g):
+        return next(t for t in g if t.startswith("kvno="))
+
+    parts = {n: split(lines[i]) for n, i in found.items()}
+    cur = {}
+    for n, (head, groups) in parts.items():
+        top = kvno(groups[0])
+        cur[n] = (top, [g for g in groups if g[0] == "key" and kvno(g) == top])
+    a, b = want
+    for me, other in ((a, b), (b, a)):
+        head, groups = parts[me]
+        top = cur[me][0]
+        mine = [[t if not t.startswith("kvno=") else top for t in g] for g in cur[other][1]]
+        rest = [g for g in groups if not (g[0] == "key" and kvno(g) == top)]
+        lines[found[me]] = " ".join(head + [t for g in mine + rest for t in g])
+    return lines
+
+
 def main():
     if len(sys.argv) >= 3 and sys.argv[1] == "versions":
         for line in read_dump(sys.argv[2]):
@@ -104,6 +150,12 @@ def main():
         return 2
     lines = read_dump(sys.argv[2])
     want = (sys.argv[3], sys.argv[4])
+    if lines[0] == "orthrus-dump 3":
+        lines = text_swap(lines, want)
+        if lines is None:
+            return 1
+        sys.stdout.write("\n".join(lines))
+        return 0
     found = {}
     for i, line in enumerate(lines):
         if line.startswith("princ "):
