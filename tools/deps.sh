@@ -8,6 +8,7 @@ liblmdb-dev lmdb-utils libsodium-dev clang libclang-rt-14-dev krb5-user krb5-kdc
 krb5-admin-server libkrb5-dev python3-gssapi tshark valgrind
 libkrb5-26-heimdal libkadm5clnt7-heimdal libkadm5srv8-heimdal libkafs0-heimdal
 libotp0-heimdal libsl0-heimdal libgssapi3-heimdal libhdb9-heimdal
+libmicrohttpd-dev prometheus faketime
 libheimntlm0-heimdal libedit2"
 # Heimdal's clients (tests/interop/kdc_heimdal_clients.sh) are unpacked, not
 # installed: Debian's heimdal-clients conflicts with krb5-user and would
