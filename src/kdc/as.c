@@ -185,6 +185,7 @@ kdc_as(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 			return kdc_lockout_failed(ctx, r, client);
 		}
 		d = ts.patimestamp - r->now;
+		kdc_req_skew_set(r, d);
 		if (d > ctx->skew || d < -ctx->skew)
 			return kdc_fail(r, KRB_AP_ERR_SKEW, "PA-ENC-TIMESTAMP outside the clock skew");
 		preauth = true;
