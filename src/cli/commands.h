@@ -14,6 +14,7 @@ int cmd_kinit(int argc, char **argv);
 int cmd_klist(int argc, char **argv);
 int cmd_kvno(int argc, char **argv);
 int cmd_kdestroy(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
 
 /* One-line error to stderr, prefixed with "orthrus <cmd>: ". */
 void cli_error(const char *cmd, const char *fmt, ...)

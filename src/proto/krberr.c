@@ -1,5 +1,6 @@
 #include "krberr.h"
 
+#include <string.h>
 #include <time.h>
 
 #include "krb5_const.h"
@@ -132,6 +133,15 @@ const char *
 proto_krb_err_text(int32_t code)
 {
 	return proto_err_text(PROTO_ERR_KRB, code);
+}
+
+int32_t
+proto_krb_err_code(const char *name)
+{
+	for (size_t i = 0; name != NULL && i < sizeof(err_table) / sizeof(err_table[0]); i++)
+		if (err_table[i].space == PROTO_ERR_KRB && strcmp(err_table[i].name, name) == 0)
+			return err_table[i].code;
+	return -1;
 }
 
 const char *

@@ -57,6 +57,9 @@ const char *proto_err_text(enum proto_err_space space, int32_t code);
 /* The same for the KRB-ERROR space, the common case. */
 const char *proto_krb_err_name(int32_t code);
 const char *proto_krb_err_text(int32_t code);
+/* The KRB-ERROR code named name ("KRB_AP_ERR_SKEW": 37); -1 when no
+ * code has that name (reading a log back). */
+int32_t proto_krb_err_code(const char *name);
 
 /*
  * Any orth_err in words: the table's text for ORTH_E_KRB(n) when n is in

@@ -52,6 +52,9 @@ test_err_table(void)
 	EXPECT(strcmp(proto_krb_err_name(KDC_ERR_PREAUTH_FAILED), "KDC_ERR_PREAUTH_FAILED") == 0);
 	EXPECT(strcmp(proto_krb_err_name(KRB_AP_ERR_SKEW), "KRB_AP_ERR_SKEW") == 0);
 	EXPECT(strcmp(proto_krb_err_text(KDC_ERR_KEY_EXPIRED), "Password has expired") == 0);
+	EXPECT_EQ_INT(proto_krb_err_code("KRB_AP_ERR_SKEW"), KRB_AP_ERR_SKEW);
+	EXPECT_EQ_INT(proto_krb_err_code("KRB5_KPASSWD_MALFORMED"), -1);
+	EXPECT_EQ_INT(proto_krb_err_code("nonsense"), -1);
 	EXPECT(proto_krb_err_name(30) == NULL && proto_krb_err_name(-1) == NULL &&
 	       proto_krb_err_name(1000) == NULL);
 	for (int32_t c = KPASSWD_SUCCESS; c <= KPASSWD_INITIAL_FLAG_NEEDED; c++) {
