@@ -449,13 +449,14 @@ read_number(const char **pp, bool frac, int64_t *out)
 	const char *p = *pp;
 	bool neg = false;
 	int64_t v = 0, f = 0;
-	int digits = 0, fd = 0;
+	int digits = 0, fd = 0, maxd = frac ? 12 : 18;
 
 	if (*p == '-') {
 		neg = true;
 		p++;
 	}
-	while (*p >= '0' && *p <= '9' && digits < 18) {
+	/* at most 10^18 either way: no overflow, even scaled to microseconds */
+	while (*p >= '0' && *p <= '9' && digits < maxd) {
 		v = v * 10 + (*p++ - '0');
 		digits++;
 	}
@@ -543,6 +544,8 @@ parse_json(const char *p, struct store *s, struct log_request *out)
 		if (*p++ != ':')
 			return ORTH_E_MALFORMED;
 		p = skip_ws(p);
+		/* "type" makes it a request record, even when null */
+		have_type |= strcmp(key, "type") == 0;
 		if (*p == '"') {
 			const char *v;
 			p++;
@@ -552,7 +555,6 @@ parse_json(const char *p, struct store *s, struct log_request *out)
 			if (v == NULL)
 				return ORTH_E_LIMIT;
 			field_set(out, key, v, true, 0);
-			have_type |= strcmp(key, "type") == 0;
 		} else if (strncmp(p, "null", 4) == 0) {
 			p += 4;
 		} else if (strncmp(p, "true", 4) == 0) {
@@ -562,7 +564,7 @@ parse_json(const char *p, struct store *s, struct log_request *out)
 		} else {
 			int64_t v;
 			bool is_time = strcmp(key, "time") == 0;
-			if (!read_number(&p, is_time, &v))
+			if (!read_number(&p, is_time, &v) || (is_time && v < 0))
 				return ORTH_E_MALFORMED;
 			if (is_time)
 				out->time_usec = v;
@@ -725,7 +727,9 @@ parse_iso_time(const char *p, int64_t *usec_out)
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
 	t = timegm(&tm);
-	if (t == (time_t)-1)
+	/* before 1970 (or not a time at all): no time, rather than one
+	 * that prints back as nonsense */
+	if (t == (time_t)-1 || (int64_t)t - off < 0 || (int64_t)t - off > (int64_t)1 << 40)
 		return false;
 	*usec_out = ((int64_t)t - off) * 1000000 + frac;
 	return true;

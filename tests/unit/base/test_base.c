@@ -313,6 +313,17 @@ test_log(void)
 					sizeof(store), &b), ORTH_E_MALFORMED);
 	EXPECT_EQ_INT(log_request_parse("a b c client=x service=y reason=\"unterminated", store,
 					sizeof(store), &b), ORTH_E_MALFORMED);
+	/* found by fuzz_log_line: a time before 1970 is no time (it would
+	 * print back as nonsense); a JSON record whose type is null is still
+	 * a record, as the text format's "-" is */
+	EXPECT_EQ_INT(log_request_parse("1013-12-02T24:45:23Z x: a b c client=d ok usec=1", store,
+					sizeof(store), &b), ORTH_OK);
+	EXPECT_EQ_INT(b.time_usec, 0);
+	EXPECT_EQ_INT(log_request_parse("{\"time\":-1,\"type\":\"AS-REQ\"}", store, sizeof(store),
+					&b), ORTH_E_MALFORMED);
+	EXPECT_EQ_INT(log_request_parse("{\"type\":null,\"result\":\"ok\"}", store,
+					sizeof(store), &b), ORTH_OK);
+	EXPECT(b.msg_type == NULL && strcmp(b.result, "ok") == 0);
 	/* a line cut short by a small buffer stays one line */
 	EXPECT(log_request_format(&r, false, small, sizeof(small)) == sizeof(small) - 1);
 	EXPECT(strlen(small) == sizeof(small) - 1);
