@@ -11,7 +11,8 @@
  *   ACL read, database checked, sockets bound (KDC, kpasswd, metrics)
  *   detach (unless --foreground), pidfile          one process from here
  *   $NOTIFY_SOCKET connected, database opened, workers' contexts
- *   privileges dropped (privs.h)                   nothing opened after
+ *   privileges dropped (privs.h), or the           nothing opened after
+ *   capabilities of a non-root start given up
  *   metrics thread started                         threads after the drop
  *   READY=1 to the service manager                 the ports answer now
  *   serve until SIGTERM; STOPPING=1
@@ -365,6 +366,15 @@ cmd_kdc(int argc, char **argv)
 		log_msg(LOG_LVL_INFO, "running as user %s (uid %lu), group %s (gid %lu), "
 			"no capabilities", privs.user, (unsigned long)privs.uid, privs.group,
 			(unsigned long)privs.gid);
+	} else if (geteuid() != 0) {
+		/* started unprivileged, perhaps with a capability to bind
+		 * port 88 (systemd's AmbientCapabilities=): not needed now */
+		if (kdc_privs_shed(err, sizeof(err)) != ORTH_OK) {
+			log_msg(LOG_LVL_ERR, "%s", err);
+			goto out;
+		}
+		log_msg(LOG_LVL_INFO, "running as uid %lu, no capabilities",
+			(unsigned long)geteuid());
 	}
 	if (metrics_fd >= 0) {
 		for (long i = 0; i < workers; i++)

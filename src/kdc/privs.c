@@ -119,13 +119,36 @@ bounding_clear(void)
 	return true;
 }
 
+/* No capability in the effective, permitted, inheritable or ambient set,
+ * and no_new_privs; NULL when so, else what is left. */
+static const char *
+caps_check(void)
+{
+	struct __user_cap_data_struct data[2];
+
+	memset(data, 0, sizeof(data));
+	if (cap_get(data) != 0)
+		return "cannot read the capability sets";
+	for (int i = 0; i < 2; i++)
+		if (data[i].effective || data[i].permitted || data[i].inheritable)
+			return "capabilities left in the effective, permitted or inheritable set";
+	for (int c = 0; c < CAP_NUM_MAX; c++) {
+		if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) < 0)
+			break;
+		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, c, 0, 0) > 0)
+			return "capabilities left in the ambient set";
+	}
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
+		return "no_new_privs is not set";
+	return NULL;
+}
+
 /* The check after the drop: nothing left to regain root with. */
 static const char *
 drop_check(const struct kdc_privs *p)
 {
 	uid_t ru, eu, su;
 	gid_t rg, eg, sg, groups[4];
-	struct __user_cap_data_struct data[2];
 	int n;
 
 	if (getresuid(&ru, &eu, &su) != 0 || ru != p->uid || eu != p->uid || su != p->uid)
@@ -138,24 +161,14 @@ drop_check(const struct kdc_privs *p)
 	/* both must fail: the saved ids are gone and so is CAP_SETUID */
 	if (setuid(0) == 0 || setgid(0) == 0 || seteuid(0) == 0)
 		return "root could be regained";
-	memset(data, 0, sizeof(data));
-	if (cap_get(data) != 0)
-		return "cannot read the capability sets";
-	for (int i = 0; i < 2; i++)
-		if (data[i].effective || data[i].permitted || data[i].inheritable)
-			return "capabilities left in the effective, permitted or inheritable set";
 	for (int c = 0; c < CAP_NUM_MAX; c++) {
 		int r = prctl(PR_CAPBSET_READ, c, 0, 0, 0);
 		if (r < 0)
 			break;
 		if (r != 0)
 			return "capabilities left in the bounding set";
-		if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, c, 0, 0) > 0)
-			return "capabilities left in the ambient set";
 	}
-	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
-		return "no_new_privs is not set";
-	return NULL;
+	return caps_check();
 }
 
 orth_err
@@ -206,6 +219,36 @@ kdc_privs_drop(const struct kdc_privs *p, char *err, size_t errlen)
 	if (why != NULL) {
 		orth_err_format(err, errlen, "dropping privileges to %s:%s: %s (%s)", p->user,
 			p->group, why, strerror(errno));
+		return ORTH_E_INTERNAL;
+	}
+	return ORTH_OK;
+}
+
+orth_err
+kdc_privs_shed(char *err, size_t errlen)
+{
+	struct __user_cap_data_struct none[2];
+	const char *why = NULL;
+
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
+		why = "cannot clear the ambient capabilities";
+	if (why == NULL) {
+		/* without CAP_SETPCAP the bounding set stays: no_new_privs and
+		 * an empty permitted set leave nothing to take from it */
+		for (int c = 0; c < CAP_NUM_MAX; c++)
+			if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) < 0 ||
+			    prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0)
+				break;
+		memset(none, 0, sizeof(none));
+		if (cap_set(none) != 0)
+			why = "cannot empty the capability sets";
+		else if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+			why = "cannot set no_new_privs";
+		else
+			why = caps_check();
+	}
+	if (why != NULL) {
+		orth_err_format(err, errlen, "giving up capabilities: %s", why);
 		return ORTH_E_INTERNAL;
 	}
 	return ORTH_OK;

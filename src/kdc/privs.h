@@ -56,4 +56,15 @@ orth_err kdc_privs_resolve(const char *user, const char *group, struct kdc_privs
  */
 orth_err kdc_privs_drop(const struct kdc_privs *p, char *err, size_t errlen);
 
+/*
+ * For a KDC started as its own unprivileged user with capabilities to
+ * bind with (systemd's User= and AmbientCapabilities=CAP_NET_BIND_SERVICE):
+ * once bound, give every one of them up: the ambient set cleared, the
+ * bounding set emptied as far as CAP_SETPCAP allows, the inheritable,
+ * permitted and effective sets emptied, no_new_privs set (so the bounding
+ * set left can never be used).  Then checks the sets are empty.  Same
+ * threading rule as kdc_privs_drop().  ORTH_E_INTERNAL with err.
+ */
+orth_err kdc_privs_shed(char *err, size_t errlen);
+
 #endif

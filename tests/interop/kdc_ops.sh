@@ -5,7 +5,9 @@
 #    capability in any set, in every thread (/proc/PID/task/*/status), and
 #    keeps serving MIT's kinit, kvno and kpasswd: database reads and
 #    writes (a lockout count, a password change) go through what it opened
-#    before the drop; configuration errors reach the terminal;
+#    before the drop; configuration errors reach the terminal; started
+#    as nobody with CAP_NET_BIND_SERVICE (a unit's User= and
+#    AmbientCapabilities=), it binds a port below 1024, then gives it up;
 #  - readiness: READY=1 (with STATUS= and MAINPID=) on $NOTIFY_SOCKET, and
 #    the port answers the moment it arrives; STOPPING=1 on SIGTERM; a
 #    socket in a directory only root can reach still works (it is
@@ -241,9 +243,18 @@ expect_grep "log: the retransmission says what it was answered (not ok)" \
 	"error=KDC_ERR_PREAUTH_REQUIRED reason=\"retransmission: cached reply\"" \
 	"$ORTH_DIR/kdc.log"
 
-# 3. SIGTERM: STOPPING=1, exit 0 (orthkdc_stop checks how it ended)
-cp "$ORTH_DIR/kdc.log" "$NDIR/kdc.log"
-orthkdc_stop
+# 3. SIGTERM: STOPPING=1, exit 0, no sanitizer report
+kill "$PID"
+wait "$PID"
+st=$?
+ORTH_KDC_PID=
+[ "$st" -eq 0 ] && pass "the dropped KDC exited 0 on SIGTERM" || fail "the dropped KDC exited $st"
+if grep -qE "(Address|Leak|UndefinedBehavior|Memory|Thread)Sanitizer|runtime error: " "$ORTH_DIR/kdc.log"; then
+	fail "sanitizer report in the KDC log"
+	grep -vE ' (udp|tcp) [A-Z-]+-REQ ' "$ORTH_DIR/kdc.log" | tail -40 >&2
+else
+	pass "no sanitizer report in the log"
+fi
 wait "$NPID"
 nst=$?
 NPID=
@@ -251,5 +262,63 @@ NPID=
 expect_grep "STOPPING=1 with a status" "^msg: STOPPING=1 | STATUS=stopping" "$NDIR/notify.out"
 [ "$(grep -c '^msg: READY=1' "$NDIR/notify.out")" -eq 1 ] && pass "READY=1 once" ||
 	fail "READY=1 $(grep -c '^msg: READY=1' "$NDIR/notify.out") times"
+
+# 4. started as the unprivileged user itself with a capability to bind a
+# port below 1024 (a unit's User= and AmbientCapabilities=
+# CAP_NET_BIND_SERVICE): it binds, then gives the capability up
+R=$PUB/realm
+mkdir "$R"
+cp "$ORTH_DIR"/principal.mdb* "$ORTH_DIR/stash" "$R/"
+chown -R nobody:nogroup "$R"
+chmod 700 "$R"
+LOW=$(/usr/bin/python3 - <<'PY'
+import socket
+for port in range(700, 1000):
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        t.bind(("127.0.0.1", port))
+        u.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        t.close()
+        u.close()
+    print(port)
+    break
+PY
+)
+sed -e "s|^\(\s*kdc_listen = \).*|\1127.0.0.1:$LOW|" -e "s|^\(\s*kdc_tcp_listen = \).*|\1127.0.0.1:$LOW|" \
+	-e "s|$ORTH_DIR/principal.mdb|$R/principal.mdb|" -e "s|$ORTH_DIR/stash|$R/stash|" \
+	-e "/^\s*\(user\|group\|metrics_listen\) =/d" -e "s|^\(\s*kpasswd_listen\) = .*|\1 =|" \
+	"$ORTHRUS_CONFIG" >"$PUB/kdc.conf"
+chmod 644 "$PUB/kdc.conf"
+sed "s|kdc = 127.0.0.1:$ORTH_PORT|kdc = 127.0.0.1:$LOW|" "$KRB5_CONFIG" >"$PUB/krb5.conf"
+setpriv --reuid="$UID_NOBODY" --regid="$GID_NOGROUP" --clear-groups \
+	--inh-caps=+net_bind_service --ambient-caps=+net_bind_service -- \
+	"$ORTHRUS" kdc -c "$PUB/kdc.conf" --foreground 2>"$PUB/kdc.log" &
+LPID=$!
+if wait_tcp_port "$LOW" "$LPID"; then
+	pass "bound port $LOW as nobody with CAP_NET_BIND_SERVICE"
+	expect_grep "log: no capabilities kept" "running as uid $UID_NOBODY, no capabilities" "$PUB/kdc.log"
+	for t in /proc/$LPID/task/*; do
+		cp "$t/status" "$PUB/status" 2>/dev/null || continue
+		for cap in CapInh CapPrm CapEff CapAmb; do
+			expect_grep "thread ${t##*/}: $cap empty after binding" "^$cap:	0000000000000000\$" "$PUB/status"
+		done
+		expect_grep "thread ${t##*/}: no_new_privs" "^NoNewPrivs:	1\$" "$PUB/status"
+	done
+	expect_ok "kinit alice from it" env KRB5_CONFIG="$PUB/krb5.conf" bash -c "echo alice-Pa55 | kinit alice"
+	kill "$LPID"
+	wait "$LPID"
+	st=$?
+	[ "$st" -eq 0 ] && pass "it exited 0 on SIGTERM" || fail "it exited $st"
+else
+	fail "no KDC on port $LOW as nobody"
+	cat "$PUB/kdc.log" >&2
+fi
+if grep -qE "(Address|Leak|UndefinedBehavior|Memory|Thread)Sanitizer|runtime error: " "$PUB/kdc.log"; then
+	fail "sanitizer report in its log"
+fi
 
 check_done
