@@ -143,9 +143,20 @@ caps_check(void)
 	return NULL;
 }
 
-/* The check after the drop: nothing left to regain root with. */
+/* Is cap in the effective set? */
+static bool
+cap_effective(int cap)
+{
+	struct __user_cap_data_struct data[2];
+
+	memset(data, 0, sizeof(data));
+	return cap_get(data) == 0 && (data[cap / 32].effective & (1u << (cap % 32))) != 0;
+}
+
+/* The check after the drop: nothing left to regain root with.  bounding:
+ * the bounding set must be empty too (it was ours to empty). */
 static const char *
-drop_check(const struct kdc_privs *p)
+drop_check(const struct kdc_privs *p, bool bounding)
 {
 	uid_t ru, eu, su;
 	gid_t rg, eg, sg, groups[4];
@@ -161,7 +172,7 @@ drop_check(const struct kdc_privs *p)
 	/* both must fail: the saved ids are gone and so is CAP_SETUID */
 	if (setuid(0) == 0 || setgid(0) == 0 || seteuid(0) == 0)
 		return "root could be regained";
-	for (int c = 0; c < CAP_NUM_MAX; c++) {
+	for (int c = 0; bounding && c < CAP_NUM_MAX; c++) {
 		int r = prctl(PR_CAPBSET_READ, c, 0, 0, 0);
 		if (r < 0)
 			break;
@@ -176,6 +187,10 @@ kdc_privs_drop(const struct kdc_privs *p, char *err, size_t errlen)
 {
 	struct __user_cap_data_struct none[2];
 	const char *why = NULL;
+	/* Without CAP_SETPCAP (a unit's CapabilityBoundingSet= may leave it
+	 * out) the bounding set stays as it is: with the permitted set
+	 * empty and no_new_privs, nothing can be taken from it. */
+	bool bounding = cap_effective(CAP_SETPCAP);
 
 	if (geteuid() != 0) {
 		orth_err_format(err, errlen, "user = %s: only root can become another user "
@@ -186,7 +201,7 @@ kdc_privs_drop(const struct kdc_privs *p, char *err, size_t errlen)
 	 * bounding set and the ambient set cannot be emptied after. */
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
 		why = "cannot clear the ambient capabilities";
-	else if (!bounding_clear())
+	else if (bounding && !bounding_clear())
 		why = "cannot empty the capability bounding set";
 	/* keep-caps off (the default, but inherited from whoever started
 	 * us): the uid change then empties permitted and effective */
@@ -208,7 +223,7 @@ kdc_privs_drop(const struct kdc_privs *p, char *err, size_t errlen)
 		else if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 			why = "cannot set no_new_privs";
 		else {
-			why = drop_check(p);
+			why = drop_check(p, bounding);
 			if (why != NULL) {
 				orth_err_format(err, errlen, "dropping privileges to %s:%s: %s",
 						p->user, p->group, why);

@@ -45,8 +45,8 @@ orth_err kdc_privs_resolve(const char *user, const char *group, struct kdc_privs
  * Become p's uid and gid for good, from root: the supplementary groups
  * become p->gid alone; real, effective and saved gid then uid are set;
  * no capability is left in any set (effective, permitted, inheritable,
- * ambient, and the bounding set, so nothing can come back through an
- * exec either) and no_new_privs is set.  Then it checks: every uid and
+ * ambient, and the bounding set when CAP_SETPCAP allows, so nothing can
+ * come back through an exec either) and no_new_privs is set.  Then it checks: every uid and
  * gid is p's, setuid(0) and setgid(0) fail, every capability set is
  * empty.  Call it from the process's only thread (the bounding set is
  * per thread; set*id is made process-wide by the C library, but start

@@ -298,7 +298,18 @@ setpriv --reuid="$UID_NOBODY" --regid="$GID_NOGROUP" --clear-groups \
 	--inh-caps=+net_bind_service --ambient-caps=+net_bind_service -- \
 	"$ORTHRUS" kdc -c "$PUB/kdc.conf" --foreground 2>"$PUB/kdc.log" &
 LPID=$!
-if wait_tcp_port "$LOW" "$LPID"; then
+# serving: the line comes after the capabilities are given up (the port
+# accepts connections as soon as it listens, before that)
+serving() { # serving LOG PID
+	local i
+	for i in $(seq 1 100); do
+		grep -q "serving realm" "$1" 2>/dev/null && return 0
+		kill -0 "$2" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+if wait_tcp_port "$LOW" "$LPID" && serving "$PUB/kdc.log" "$LPID"; then
 	pass "bound port $LOW as nobody with CAP_NET_BIND_SERVICE"
 	expect_grep "log: no capabilities kept" "running as uid $UID_NOBODY, no capabilities" "$PUB/kdc.log"
 	for t in /proc/$LPID/task/*; do
@@ -320,5 +331,33 @@ fi
 if grep -qE "(Address|Leak|UndefinedBehavior|Memory|Thread)Sanitizer|runtime error: " "$PUB/kdc.log"; then
 	fail "sanitizer report in its log"
 fi
+
+# 5. root under a unit's narrower CapabilityBoundingSet=: without
+# CAP_SETPCAP the bounding set cannot be emptied, and need not be (the
+# other sets are empty and no_new_privs is set); without CAP_SETUID there
+# is no drop, and the KDC refuses to serve
+sed 's/^\[kdcdefaults\]$/&\n\tuser = nobody\n\tgroup = nogroup/' "$PUB/kdc.conf" >"$PUB/kdc-user.conf"
+setpriv --bounding-set=-setpcap -- "$ORTHRUS" kdc -c "$PUB/kdc-user.conf" --foreground \
+	2>"$PUB/kdc5.log" &
+LPID=$!
+if wait_tcp_port "$LOW" "$LPID" && serving "$PUB/kdc5.log" "$LPID"; then
+	expect_grep "no CAP_SETPCAP: still dropped to nobody" "running as user nobody" "$PUB/kdc5.log"
+	cp "/proc/$LPID/status" "$PUB/status"
+	expect_grep "no CAP_SETPCAP: uids are nobody's" \
+		"^Uid:	$UID_NOBODY	$UID_NOBODY	$UID_NOBODY	$UID_NOBODY\$" "$PUB/status"
+	for cap in CapInh CapPrm CapEff CapAmb; do
+		expect_grep "no CAP_SETPCAP: $cap empty" "^$cap:	0000000000000000\$" "$PUB/status"
+	done
+	expect_grep "no CAP_SETPCAP: no_new_privs" "^NoNewPrivs:	1\$" "$PUB/status"
+	kill "$LPID"
+	wait "$LPID"
+	st=$?
+	[ "$st" -eq 0 ] && pass "it exited 0 on SIGTERM" || fail "it exited $st"
+else
+	fail "no KDC under a bounding set without CAP_SETPCAP"
+	cat "$PUB/kdc5.log" >&2
+fi
+expect_fail "no CAP_SETUID: no drop, no service" "dropping privileges to nobody:nogroup: setresuid failed" \
+	timeout 20 setpriv --bounding-set=-setuid -- "$ORTHRUS" kdc -c "$PUB/kdc-user.conf" --foreground
 
 check_done
