@@ -65,6 +65,8 @@ struct cause {
 struct scan {
 	const char *who;        /* the principal, canonical */
 	int64_t since;          /* microseconds */
+	const char *source;     /* what was read, for the summary */
+	unsigned records;       /* request records read, anyone's */
 	unsigned seen, refused, ok;
 	int64_t last_ok;        /* microseconds, 0: none seen */
 	struct cause causes[MAX_CAUSES];
@@ -326,15 +328,17 @@ scan_stream(struct scan *sc, FILE *f)
 	struct log_request r;
 
 	while (getline(&line, &cap, f) > 0)
-		if (log_request_parse(line, store, sizeof(store), &r) == ORTH_OK)
+		if (log_request_parse(line, store, sizeof(store), &r) == ORTH_OK) {
+			sc->records++;
 			record_take(sc, &r);
+		}
 	free(line);
 }
 
 /*
  * The journal: `journalctl -t orthrus-kdc -t orthrus -o short-iso --since
- * @T`, read through a pipe.  false when journalctl is missing or fails
- * before printing a line (no journal here).
+ * @T`, read through a pipe.  false when it holds no KDC request at all
+ * (no journalctl, no journal, or a KDC logging elsewhere).
  */
 static bool
 scan_journal(struct scan *sc)
@@ -368,11 +372,10 @@ scan_journal(struct scan *sc)
 		waitpid(pid, &st, 0);
 		return false;
 	}
-	unsigned before = sc->seen;
 	scan_stream(sc, f);
 	fclose(f);
 	waitpid(pid, &st, 0);
-	return (WIFEXITED(st) && WEXITSTATUS(st) == 0) || sc->seen > before;
+	return sc->records > 0;
 }
 
 /* ---- the database ---- */
@@ -841,10 +844,13 @@ cmd_explain(int argc, char **argv)
 			cli_error(CMD, "%s: %s", logfile, strerror(errno));
 			goto out;
 		}
+		sc->source = f == stdin ? "standard input" : logfile;
 		scan_stream(sc, f);
 		if (f != stdin)
 			fclose(f);
-	} else if (!scan_journal(sc)) {
+	} else if (scan_journal(sc)) {
+		sc->source = "the journal";
+	} else {
 		static const char *const files[] = {"/var/log/syslog", "/var/log/daemon.log",
 						    "/var/log/messages"};
 		bool any = false;
@@ -855,6 +861,7 @@ cmd_explain(int argc, char **argv)
 			any = true;
 			scan_stream(sc, f);
 			fclose(f);
+			sc->source = files[i];
 		}
 		if (!any) {
 			cli_error(CMD, "no journal and no syslog file to read: name the KDC's log "
@@ -866,7 +873,7 @@ cmd_explain(int argc, char **argv)
 
 	printf("%s: ", who);
 	if (sc->seen == 0) {
-		printf("no request since %s in the log.\n", when(sc->since, t1, sizeof(t1)));
+		printf("no request since %s in %s.\n", when(sc->since, t1, sizeof(t1)), sc->source);
 		rc = 0;
 		goto out;
 	}

@@ -125,13 +125,28 @@ explain okuser >"$ORTH_DIR/ok.out" 2>&1
 expect_grep "okuser: nothing refused" "^Nothing was refused.$" "$ORTH_DIR/ok.out"
 expect_grep "okuser: its PREAUTH_REQUIRED round is no refusal" ", 0 refused" "$ORTH_DIR/ok.out"
 explain alice --since 2099-01-01 >"$ORTH_DIR/none.out" 2>&1
-expect_grep "--since in the future: no request" "no request since 2099-01-01 00:00:00 UTC" "$ORTH_DIR/none.out"
+expect_grep "--since in the future: no request" "no request since 2099-01-01 00:00:00 UTC in $LOG" "$ORTH_DIR/none.out"
 explain alice --since 1h >"$ORTH_DIR/1h.out" 2>&1
 expect_grep "--since 1h keeps the last hour" "3 times, KDC_ERR_PREAUTH_FAILED" "$ORTH_DIR/1h.out"
 expect_fail "a bad --since" "want YYYY-MM-DD" explain alice --since yesterday
 expect_fail "a missing log" "No such file" "$ORTHRUS" explain alice --log "$ORTH_DIR/nope.log"
 
-# 8. the same from a text log, read from stdin
+# 8. no --log: the journal (a stand-in journalctl printing the JSON lines
+# as `journalctl -o short-iso` shows what a KDC logged to syslog)
+mkdir -p "$ORTH_DIR/bin"
+{
+	echo '#!/bin/bash'
+	echo "echo \"\$*\" >'$ORTH_DIR/journalctl.args'"
+	echo "sed 's/^/2026-12-02T04:45:23+0000 kdc.example orthrus-kdc[4242]: /' '$LOG'"
+} >"$ORTH_DIR/bin/journalctl"
+chmod 755 "$ORTH_DIR/bin/journalctl"
+PATH=$ORTH_DIR/bin:$PATH "$ORTHRUS" explain carol >"$ORTH_DIR/journal.out" 2>&1
+expect_grep "journal: asked for the KDC's lines since the window" \
+	"-o short-iso -t orthrus-kdc -t orthrus --since @[0-9]*" "$ORTH_DIR/journalctl.args"
+expect_grep "journal: the cause, read through its prefix" \
+	"^\* the account is disabled (disallow-all-tix)" "$ORTH_DIR/journal.out"
+
+# 9. the same from a text log, read from stdin
 orthkdc_stop_keep() {
 	kill "$ORTH_KDC_PID"
 	wait "$ORTH_KDC_PID"
