@@ -187,6 +187,8 @@ kdc_privs_drop(const struct kdc_privs *p, char *err, size_t errlen)
 {
 	struct __user_cap_data_struct none[2];
 	const char *why = NULL;
+	int e = 0;
+	orth_err ret = ORTH_OK;
 	/* Without CAP_SETPCAP (a unit's CapabilityBoundingSet= may leave it
 	 * out) the bounding set stays as it is: with the permitted set
 	 * empty and no_new_privs, nothing can be taken from it. */
@@ -195,8 +197,10 @@ kdc_privs_drop(const struct kdc_privs *p, char *err, size_t errlen)
 	if (geteuid() != 0) {
 		orth_err_format(err, errlen, "user = %s: only root can become another user "
 			"(started as uid %lu)", p->user, (unsigned long)geteuid());
-		return ORTH_E_PERM;
+		ret = ORTH_E_PERM;
+		goto cleanup;
 	}
+	memset(none, 0, sizeof(none));
 	/* Capabilities first, while CAP_SETPCAP is still there: the
 	 * bounding set and the ambient set cannot be emptied after. */
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
@@ -215,28 +219,27 @@ kdc_privs_drop(const struct kdc_privs *p, char *err, size_t errlen)
 		why = "setresgid failed";
 	else if (setresuid(p->uid, p->uid, p->uid) != 0)
 		why = "setresuid failed";
-	if (why == NULL) {
-		/* the inheritable set survives a uid change: empty it */
-		memset(none, 0, sizeof(none));
-		if (cap_set(none) != 0)
-			why = "cannot empty the capability sets";
-		else if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-			why = "cannot set no_new_privs";
-		else {
-			why = drop_check(p, bounding);
-			if (why != NULL) {
-				orth_err_format(err, errlen, "dropping privileges to %s:%s: %s",
-						p->user, p->group, why);
-				return ORTH_E_INTERNAL;
-			}
-		}
+	/* the inheritable set survives a uid change: empty it */
+	else if (cap_set(none) != 0)
+		why = "cannot empty the capability sets";
+	else if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		why = "cannot set no_new_privs";
+	if (why != NULL) {
+		e = errno;
+	} else {
+		why = drop_check(p, bounding);
 	}
 	if (why != NULL) {
-		orth_err_format(err, errlen, "dropping privileges to %s:%s: %s (%s)", p->user,
-			p->group, why, strerror(errno));
-		return ORTH_E_INTERNAL;
+		if (e != 0)
+			orth_err_format(err, errlen, "dropping privileges to %s:%s: %s (%s)",
+					p->user, p->group, why, strerror(e));
+		else
+			orth_err_format(err, errlen, "dropping privileges to %s:%s: %s", p->user,
+					p->group, why);
+		ret = ORTH_E_INTERNAL;
 	}
-	return ORTH_OK;
+cleanup:
+	return ret;
 }
 
 orth_err
