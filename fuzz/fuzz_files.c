@@ -1,7 +1,9 @@
 /*
  * fuzz_files.c - libFuzzer harnesses for the decoders of files and text
  * that are not DER: keytab, principal-database record, policy record,
- * profile config, principal names.  One is chosen at build time with -DFUZZ_<NAME>.
+ * profile config, principal names, the KDC's log lines (what `orthrus
+ * explain` reads, maybe from a syslog file anyone can write to).  One is
+ * chosen at build time with -DFUZZ_<NAME>.
  * Where an encoder exists, what decodes must re-encode to the same bytes.
  */
 #include <stdint.h>
@@ -10,6 +12,7 @@
 
 #include "base/arena.h"
 #include "base/config.h"
+#include "base/log.h"
 #include "base/writer.h"
 #include "client/keytab.h"
 #include "db/db.h"
@@ -101,8 +104,75 @@ one(const uint8_t *data, size_t size)
 	    (principal_parse(buf, NULL, &a, &q) != ORTH_OK || !principal_equal(&p, &q)))
 		abort();
 }
+#elif defined(FUZZ_LOG_LINE)
+/* A positional field of the text format (peer, transport, type) that it
+ * can carry: the KDC writes only such; a JSON line may hold anything. */
+static bool
+positional_ok(const char *s)
+{
+	if (s == NULL || *s == '\0' || strcmp(s, "-") == 0)
+		return false;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f || *s == '"' ||
+		    *s == '\\' || *s == '=' || *s == '{')
+			return false;
+	return true;
+}
+
+static bool
+short_enough(const struct log_request *r)
+{
+	const char *f[] = {r->peer, r->transport, r->msg_type, r->client,
+			   r->service, r->result, r->reason, r->etypes};
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (f[i] != NULL && strlen(f[i]) > 64)
+			return false;
+	return true;
+}
+
+static bool
+same(const char *x, const char *y)
+{
+	return (x == NULL && y == NULL) || (x != NULL && y != NULL && strcmp(x, y) == 0);
+}
+
+/* Whatever parses prints again, in both formats, and the print reads back
+ * as the same record (fields the format carries; values short enough not
+ * to be cut). */
+static void
+one(const uint8_t *data, size_t size)
+{
+	char *text = arena_strndup(&a, (const char *)data, size);
+	char *store = arena_alloc(&a, 4096), *store2 = arena_alloc(&a, 8192);
+	char *line = arena_alloc(&a, 4096);
+	struct log_request r, b;
+
+	if (text == NULL || store == NULL || store2 == NULL || line == NULL ||
+	    log_request_parse(text, store, 4096, &r) != ORTH_OK || !short_enough(&r))
+		return;
+	for (int json = 0; json < 2; json++) {
+		if (!json && !(positional_ok(r.peer) && positional_ok(r.transport) &&
+			       positional_ok(r.msg_type)))
+			continue;
+		log_request_format(&r, json, line, 4096);
+		if (log_request_parse(line, store2, 8192, &b) != ORTH_OK)
+			abort();
+		if (!same(r.peer, b.peer) || !same(r.transport, b.transport) ||
+		    !same(r.msg_type, b.msg_type) || !same(r.client, b.client) ||
+		    !same(r.service, b.service) || !same(r.result, b.result) ||
+		    !same(r.etypes, b.etypes) || r.has_skew != b.has_skew ||
+		    r.skew != b.skew || r.usec != b.usec)
+			abort();
+		/* the text format's reason "-" is its missing value */
+		if (!same(r.reason, b.reason) && !(!json && r.reason != NULL &&
+						  strcmp(r.reason, "-") == 0 && b.reason == NULL))
+			abort();
+		if (json && (r.code != b.code || (r.time_usec != 0 && r.time_usec != b.time_usec)))
+			abort();
+	}
+}
 #else
-#error "build with -DFUZZ_KEYTAB, -DFUZZ_DB_RECORD, -DFUZZ_DB_POLICY, -DFUZZ_CONFIG or -DFUZZ_PRINCIPAL"
+#error "build with -DFUZZ_KEYTAB, -DFUZZ_DB_RECORD, -DFUZZ_DB_POLICY, -DFUZZ_CONFIG, -DFUZZ_PRINCIPAL or -DFUZZ_LOG_LINE"
 #endif
 
 int

@@ -9,7 +9,8 @@ krb5-admin-server libkrb5-dev python3-gssapi tshark valgrind
 libkrb5-26-heimdal libkadm5clnt7-heimdal libkadm5srv8-heimdal libkafs0-heimdal
 libotp0-heimdal libsl0-heimdal libgssapi3-heimdal libhdb9-heimdal
 libheimntlm0-heimdal libedit2
-man-db groff-base systemd strace"
+man-db groff-base systemd strace
+libmicrohttpd-dev prometheus faketime"
 # Heimdal's clients (tests/interop/kdc_heimdal_clients.sh) are unpacked, not
 # installed: Debian's heimdal-clients conflicts with krb5-user and would
 # remove MIT's tools.  Their libraries above are ordinary packages.

@@ -1096,6 +1096,12 @@ kdc_config_load(const struct config *cfg, int32_t (*enctype_from_name)(const cha
 							&out->n_kpasswd_listen, err, errlen))
 						return ORTH_E_CONFIG;
 					out->kpasswd_listen_set = true;
+				} else if (is_relation(n) && strcmp(n->name, "user") == 0) {
+					out->user = n->value;
+				} else if (is_relation(n) && strcmp(n->name, "group") == 0) {
+					out->group = n->value;
+				} else if (is_relation(n) && strcmp(n->name, "metrics_listen") == 0) {
+					out->metrics_listen = n->value[0] != '\0' ? n->value : NULL;
 				} else if (strcmp(n->name, "kdc_ports") == 0 ||
 					   strcmp(n->name, "kdc_tcp_ports") == 0) {
 					/* MIT relations, subsumed by kdc_listen */

@@ -170,6 +170,14 @@ struct kdc_config {
 	char kpasswd_listen[KDC_CONFIG_MAX_LISTEN][64]; /* kpasswd_listen */
 	size_t n_kpasswd_listen;
 	bool kpasswd_listen_set;
+	/* [kdcdefaults] user / group: who `orthrus kdc` started as root
+	 * becomes once its sockets are bound (group: default the user's
+	 * primary group).  NULL: it stays who it was started as. */
+	const char *user;
+	const char *group;
+	/* [kdcdefaults] metrics_listen: "127.0.0.1:9188", the Prometheus
+	 * endpoint (kdc/metrics.h).  NULL: none. */
+	const char *metrics_listen;
 	const char *default_realm;   /* [libdefaults] default_realm or the only realm */
 	struct kdc_config_realm realms[KDC_CONFIG_MAX_REALMS];
 	size_t n_realms;

@@ -16,6 +16,7 @@ int cmd_kvno(int argc, char **argv);
 int cmd_kdestroy(int argc, char **argv);
 int cmd_kswitch(int argc, char **argv);
 int cmd_ktutil(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
 
 /* One-line error to stderr, prefixed with "orthrus <cmd>: ". */
 void cli_error(const char *cmd, const char *fmt, ...)

@@ -5,10 +5,22 @@
  * listener first (errors reach the terminal), checks the database and the
  * ACL file, detaches unless --foreground, then runs one worker per CPU (up
  * to KDC_MAX_WORKERS), each with its own struct kdc_ctx.
+ *
+ * The order of the start, and why:
+ *   config, [kdcdefaults] user/group looked up     errors on the terminal
+ *   ACL read, database checked, sockets bound (KDC, kpasswd, metrics)
+ *   detach (unless --foreground), pidfile          one process from here
+ *   $NOTIFY_SOCKET connected, database opened, workers' contexts
+ *   privileges dropped (privs.h), or the           nothing opened after
+ *   capabilities of a non-root start given up
+ *   metrics thread started                         threads after the drop
+ *   READY=1 to the service manager                 the ports answer now
+ *   serve until SIGTERM; STOPPING=1
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/config.h"
@@ -18,6 +30,9 @@
 #include "db/db.h"
 #include "kdc/acl.h"
 #include "kdc/kdc.h"
+#include "kdc/metrics.h"
+#include "kdc/notify.h"
+#include "kdc/privs.h"
 
 #define CMD "kdc"
 #define KDC_MAX_WORKERS 8
@@ -96,6 +111,51 @@ kpasswd_listeners(const struct kdc_config_realm *realm, const struct kdc_config 
 	return 0;
 }
 
+/* [kdcdefaults] user/group: looked up now, so that a typo is said on the
+ * terminal; *drop false when the KDC stays who it is. */
+static int
+privs_plan(const struct kdc_config *kc, struct kdc_privs *p, bool *drop)
+{
+	char err[256];
+
+	*drop = false;
+	if (kc->user == NULL && kc->group == NULL) {
+		if (geteuid() == 0)
+			fprintf(stderr, "orthrus %s: warning: serving as root: set user = (and "
+				"group =) in [kdcdefaults] to drop privileges after binding\n", CMD);
+		return 0;
+	}
+	if (kc->user == NULL) {
+		cli_error(CMD, "group = %s without user =: name the user to become", kc->group);
+		return 1;
+	}
+	if (kdc_privs_resolve(kc->user, kc->group, p, err, sizeof(err)) != ORTH_OK) {
+		cli_error(CMD, "%s", err);
+		return 1;
+	}
+	if (geteuid() != 0) {
+		/* already that user (a test, or a manager that dropped for us) */
+		if (geteuid() == p->uid && getegid() == p->gid)
+			return 0;
+		cli_error(CMD, "user = %s: only root can become another user (started as "
+			  "uid %lu)", p->user, (unsigned long)geteuid());
+		return 1;
+	}
+	*drop = true;
+	return 0;
+}
+
+/* The service manager's STATUS= line with the state (READY=1, ...). */
+static void
+notify(int fd, const char *state, const char *status)
+{
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), "%s\nSTATUS=%s\nMAINPID=%ld", state, status, (long)getpid());
+	if (kdc_notify_send(fd, msg) != ORTH_OK)
+		log_msg(LOG_LVL_WARN, "cannot notify the service manager ($NOTIFY_SOCKET)");
+}
+
 int
 cmd_kdc(int argc, char **argv)
 {
@@ -120,7 +180,13 @@ cmd_kdc(int argc, char **argv)
 	size_t nkudp = 0, nktcp = 0;
 	bool kpw_default = false;
 	struct kdc_acl *acl = NULL;
-	int pidfd = -1, rc = 1;
+	int pidfd = -1, rc = 1, metrics_fd = -1, notify_fd = -1;
+	struct kdc_privs privs;
+	bool drop = false;
+	struct kdc_metrics_server *msrv = NULL;
+	struct kdc_metrics_view mv = {0};
+	const struct kdc_metrics *mw[KDC_MAX_WORKERS];
+	char status[256];
 	orth_err ret;
 
 	for (int i = 1; i < argc; i++) {
@@ -165,6 +231,8 @@ cmd_kdc(int argc, char **argv)
 		cli_error(CMD, "%s: no realm", conf);
 		goto out;
 	}
+	if (privs_plan(kc, &privs, &drop) != 0)
+		goto out;
 	/* The realm's own listeners, else [kdcdefaults], else port 88 on
 	 * every IPv4 and IPv6 address. */
 	if (realm->n_listen > 0)
@@ -249,6 +317,11 @@ cmd_kdc(int argc, char **argv)
 				   : "cannot listen (see the log above)");
 		goto out;
 	}
+	if (kc->metrics_listen != NULL &&
+	    kdc_metrics_listen(kc->metrics_listen, &metrics_fd, err, sizeof(err)) != ORTH_OK) {
+		cli_error(CMD, "%s", err);
+		goto out;
+	}
 	if (!foreground && kdc_daemonize() != ORTH_OK) {
 		cli_error(CMD, "cannot detach");
 		goto out;
@@ -257,6 +330,9 @@ cmd_kdc(int argc, char **argv)
 		log_msg(LOG_LVL_ERR, "cannot write pidfile %s (another KDC running?)", pidfile);
 		goto out;
 	}
+	if (kdc_notify_open(&notify_fd) != ORTH_OK)
+		log_msg(LOG_LVL_WARN, "NOTIFY_SOCKET is set but cannot be reached: the service "
+			"manager will not hear that the KDC is ready");
 	/* LMDB environments must not cross a fork: open it here. */
 	ret = db_open(&dbo, &db, err, sizeof(err));
 	if (ret != ORTH_OK) {
@@ -281,19 +357,69 @@ cmd_kdc(int argc, char **argv)
 		}
 		vctx[i] = ctxs[i];
 	}
-	log_msg(LOG_LVL_INFO, "serving realm %s with %ld workers%s", realm->name, workers,
-		nc.n_kpasswd_udp + nc.n_kpasswd_tcp > 0 ? ", kpasswd on" : "");
+	/* Everything is open: from here on nothing needs root. */
+	if (drop) {
+		if (kdc_privs_drop(&privs, err, sizeof(err)) != ORTH_OK) {
+			log_msg(LOG_LVL_ERR, "%s", err);
+			goto out;
+		}
+		log_msg(LOG_LVL_INFO, "running as user %s (uid %lu), group %s (gid %lu), "
+			"no capabilities", privs.user, (unsigned long)privs.uid, privs.group,
+			(unsigned long)privs.gid);
+	} else if (geteuid() != 0) {
+		/* started unprivileged, perhaps with a capability to bind
+		 * port 88 (systemd's AmbientCapabilities=): not needed now */
+		if (kdc_privs_shed(err, sizeof(err)) != ORTH_OK) {
+			log_msg(LOG_LVL_ERR, "%s", err);
+			goto out;
+		}
+		log_msg(LOG_LVL_INFO, "running as uid %lu, no capabilities",
+			(unsigned long)geteuid());
+	}
+	if (metrics_fd >= 0) {
+		for (long i = 0; i < workers; i++)
+			mw[i] = kdc_ctx_metrics(ctxs[i]);
+		mv.workers = mw;
+		mv.n_workers = (size_t)workers;
+		mv.realm = realm->name;
+		mv.start_time = (int64_t)time(NULL);
+		mv.replay = sh.replay;
+		mv.lookaside = sh.lookaside;
+		mv.lookaside_max_entries = KDC_LOOKASIDE_DEFAULT_ENTRIES;
+		mv.lookaside_max_bytes = KDC_LOOKASIDE_DEFAULT_BYTES;
+		ret = kdc_metrics_server_start(metrics_fd, &mv, &msrv);
+		metrics_fd = -1;
+		if (ret != ORTH_OK) {
+			log_msg(LOG_LVL_ERR, "cannot start the metrics endpoint on %s",
+				kc->metrics_listen);
+			goto out;
+		}
+		log_msg(LOG_LVL_INFO, "metrics on http://%s/metrics", kc->metrics_listen);
+	}
+	snprintf(status, sizeof(status), "serving realm %s with %ld workers%s", realm->name,
+		 workers, nc.n_kpasswd_udp + nc.n_kpasswd_tcp > 0 ? ", kpasswd on" : "");
+	log_msg(LOG_LVL_INFO, "%s", status);
 	for (size_t i = 0; i < nc.n_kpasswd_udp + nc.n_kpasswd_tcp; i++)
 		log_msg(LOG_LVL_INFO, "kpasswd listening on %s %s",
 			i < nc.n_kpasswd_udp ? "udp" : "tcp",
 			i < nc.n_kpasswd_udp ? kudp[i] : ktcp[i - nc.n_kpasswd_udp]);
-	if (kdc_net_run(net, kdc_dispatch, vctx) != ORTH_OK) {
+	/* The sockets are bound and listening: a request sent from now on
+	 * is answered once the loop below reads it. */
+	notify(notify_fd, "READY=1", status);
+	ret = kdc_net_run(net, kdc_dispatch, vctx);
+	notify(notify_fd, "STOPPING=1", "stopping");
+	if (ret != ORTH_OK) {
 		log_msg(LOG_LVL_ERR, "network loop failed");
 		goto out;
 	}
 	log_msg(LOG_LVL_INFO, "stopped");
 	rc = 0;
 out:
+	/* the scrape thread reads the workers' counters: stopped first */
+	kdc_metrics_server_stop(msrv);
+	if (metrics_fd >= 0)
+		close(metrics_fd);
+	kdc_notify_close(notify_fd);
 	for (size_t i = 0; i < KDC_MAX_WORKERS; i++)
 		kdc_ctx_free(ctxs[i]);
 	kdc_replay_free(sh.replay);

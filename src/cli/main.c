@@ -14,6 +14,7 @@ struct command {
 static const struct command commands[] = {
 	{"kdc", cmd_kdc, "run the Key Distribution Center"},
 	{"admin", cmd_admin, "manage the principal database (local)"},
+	{"explain", cmd_explain, "say why a principal's requests were refused"},
 	{"kinit", cmd_kinit, "obtain and cache a ticket-granting ticket"},
 	{"klist", cmd_klist, "list cached tickets or keytab entries"},
 	{"kvno", cmd_kvno, "get service tickets and print key versions"},

@@ -113,10 +113,6 @@ struct client_ctx {
 orth_err client_fail(struct client_ctx *ctx, orth_err ret, const char *fmt,
 		     ...) __attribute__((format(printf, 3, 4)));
 
-/* RFC 4120 §7.5.9 meaning of a KRB-ERROR code, MIT's wording where it
- * has one; "KDC error N" for unknown codes.  Never NULL. */
-const char *client_krb_error_text(int32_t code);
-
 /* ---- transport ---- */
 
 /*

@@ -9,6 +9,7 @@
 #include "client_int.h"
 #include "client/ccache_col.h"
 #include "proto/krb5_const.h"
+#include "proto/krberr.h"
 
 #define CTX_ARENA (256u * 1024)
 
@@ -83,12 +84,7 @@ orthrus_error_message(struct orthrus_context *ctx, orth_err e)
 {
 	if (ctx != NULL && ctx->c.msg_code == e && ctx->c.msg[0] != '\0')
 		return ctx->c.msg;
-	if (ORTH_ERR_IS_KRB(e)) {
-		const char *t = client_krb_error_text(ORTH_ERR_KRB_CODE(e));
-		if (t != NULL)
-			return t;
-	}
-	return orth_err_str(e);
+	return proto_err_str(e);
 }
 
 orth_err

@@ -42,70 +42,6 @@ client_now(void)
 	return s;
 }
 
-const char *
-client_krb_error_text(int32_t code)
-{
-	/* Wording after MIT's krb5 error table so scripts find the same
-	 * words; codes RFC 4120 §7.5.9. */
-	switch (code) {
-	case 1: return "Client's entry in database has expired";
-	case 2: return "Server's entry in database has expired";
-	case 3: return "Requested protocol version not supported";
-	case 6: return "Client not found in Kerberos database";
-	case 7: return "Server not found in Kerberos database";
-	case 8: return "Principal has multiple entries in Kerberos database";
-	case 9: return "Client or server has a null key";
-	case 10: return "Ticket is ineligible for postdating";
-	case 11: return "Requested effective lifetime is negative or too short";
-	case 12: return "KDC policy rejects request";
-	case 13: return "KDC can't fulfill requested option";
-	case 14: return "KDC has no support for encryption type";
-	case 15: return "KDC has no support for checksum type";
-	case 16: return "KDC has no support for padata type";
-	case 17: return "KDC has no support for transited type";
-	case 18: return "Client's credentials have been revoked";
-	case 19: return "Credentials for server have been revoked";
-	case 20: return "TGT has been revoked";
-	case 21: return "Client not yet valid - try again later";
-	case 22: return "Server not yet valid - try again later";
-	case 23: return "Password has expired";
-	case 24: return "Preauthentication failed";
-	case 25: return "Additional pre-authentication required";
-	case 26: return "Requested server and ticket don't match";
-	case 27: return "Server principal valid for user2user only";
-	case 28: return "KDC policy rejects transited path";
-	case 29: return "A service is not available that is required to process the request";
-	case 31: return "Decrypt integrity check failed";
-	case 32: return "Ticket expired";
-	case 33: return "Ticket not yet valid";
-	case 34: return "Request is a replay";
-	case 35: return "The ticket isn't for us";
-	case 36: return "Ticket/authenticator don't match";
-	case 37: return "Clock skew too great";
-	case 38: return "Incorrect net address";
-	case 39: return "Protocol version mismatch";
-	case 40: return "Invalid message type";
-	case 41: return "Message stream modified";
-	case 42: return "Message out of order";
-	case 44: return "Key version is not available";
-	case 45: return "Service key not available";
-	case 46: return "Mutual authentication failed";
-	case 47: return "Incorrect message direction";
-	case 48: return "Alternative authentication method required";
-	case 49: return "Incorrect sequence number in message";
-	case 50: return "Inappropriate type of checksum in message";
-	case 52: return "Response too big for UDP, retry with TCP";
-	case 60: return "Generic error (see e-text)";
-	case 61: return "Field is too long for this implementation";
-	case 68: return "Wrong realm";
-	case 90: return "Pre-authentication has expired (the KDC's cookie is too old)";
-	case 91: return "More pre-authentication data is required";
-	case 92: return "The KDC cannot accommodate the requested pre-authentication set";
-	case 93: return "An unknown critical FAST option was requested";
-	default: return NULL;
-	}
-}
-
 /* ---- principals ---- */
 
 orth_err
@@ -188,7 +124,7 @@ krb_error_fail(struct client_ctx *ctx, const uint8_t *buf, size_t len,
 		*err_out = e;
 	ret = e->error_code > 0 && e->error_code < 1000 ? ORTH_E_KRB(e->error_code)
 							 : ORTH_E_KRB(KRB_ERR_GENERIC);
-	text = client_krb_error_text(e->error_code);
+	text = proto_krb_err_text(e->error_code);
 	switch (e->error_code) {
 	case KDC_ERR_C_PRINCIPAL_UNKNOWN:
 		return client_fail(ctx, ret,

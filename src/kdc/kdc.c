@@ -46,6 +46,12 @@ cleanup:
 	return ret;
 }
 
+const struct kdc_metrics *
+kdc_ctx_metrics(const struct kdc_ctx *ctx)
+{
+	return &ctx->metrics;
+}
+
 void
 kdc_ctx_free(struct kdc_ctx *ctx)
 {
@@ -134,7 +140,10 @@ kdc_key_get(struct kdc_ctx *ctx, const struct db_entry *e,
 		    (victim->key != NULL && (s->key == NULL || s->used < victim->used)))
 			victim = s;
 	}
-	TRY(db_reader_key(ctx->rd, e, enctype, found_kvno, &key, NULL, NULL));
+	ret = db_reader_key(ctx->rd, e, enctype, found_kvno, &key, NULL, NULL);
+	if (ret != ORTH_OK)
+		kdc_counter_inc(&ctx->metrics.db_errors);
+	TRY(ret);
 	if (victim == NULL || info->enc_len > sizeof(victim->enc)) {
 		/* every slot held by this request, or a stored key longer than
 		 * any valid one: keep it for the request only */
@@ -221,6 +230,8 @@ kdc_entry_get(struct kdc_ctx *ctx, const PrincipalName *pn, const char *realm,
 	name_out[0] = '\0';
 	TRY(pname_unparse(pn, realm, name_out, KDC_LOG_NAME));
 	ret = db_reader_get(ctx->rd, name_out, &ctx->a, e);
+	if (ret != ORTH_OK && ret != ORTH_E_NOTFOUND)
+		kdc_counter_inc(&ctx->metrics.db_errors);
 	if (ret == ORTH_E_MALFORMED || ret == ORTH_E_TRUNCATED)
 		ret = ORTH_E_INTERNAL;
 cleanup:
@@ -480,6 +491,38 @@ request_process(struct kdc_ctx *ctx, struct kdc_req *r, int tag, bool udp,
 	return ret;
 }
 
+/* The error code of a cached reply that is a KRB-ERROR, else 0. */
+static int32_t
+cached_error_code(struct kdc_ctx *ctx, const struct writer *reply)
+{
+	KRB_ERROR e;
+
+	memset(&e, 0, sizeof(e));
+	if (der_peek_application_tag(reply->buf, reply->len) != KRB5_MSG_ERROR ||
+	    der_decode(&asn1_KRB_ERROR, reply->buf, reply->len, &ctx->a, &e) != ORTH_OK)
+		return 0;
+	return e.error_code;
+}
+
+/* The log's and the metrics' name of a result: ok, dropped, or the
+ * error's name from krberr.h's table (buf for a code not in it). */
+static const char *
+result_name(bool kpasswd, int32_t code, char *buf, size_t cap)
+{
+	enum proto_err_space sp = kpasswd ? PROTO_ERR_KPASSWD : PROTO_ERR_KRB;
+	const char *n;
+
+	if (code == 0)
+		return LOG_RESULT_OK;
+	if (code < 0)
+		return LOG_RESULT_DROPPED;
+	n = proto_err_name(sp, code);
+	if (n != NULL)
+		return n;
+	snprintf(buf, cap, "%s_%d", kpasswd ? "KRB5_KPASSWD" : "KRB_ERROR", (int)code);
+	return buf;
+}
+
 orth_err
 kdc_handle(struct kdc_ctx *ctx, const struct kdc_request_info *info,
 	   const uint8_t *req, size_t req_len, struct writer *reply)
@@ -491,12 +534,14 @@ kdc_handle(struct kdc_ctx *ctx, const struct kdc_request_info *info,
 	int32_t code = 0;
 	int tag = -1;
 	bool udp = info->transport == KDC_TRANSPORT_UDP;
+	bool kpasswd = info->service == KDC_SERVICE_KPASSWD;
+	char result_buf[32];
 
 	memset(&r, 0, sizeof(r));
 	ctx->serial++;
 	kdc_clock(ctx, &r.now, &r.usec);
 	r.msg_type = "?";
-	if (info->service == KDC_SERVICE_KPASSWD) {
+	if (kpasswd) {
 		ret = kdc_kpasswd(ctx, &r, info, req, req_len, reply, &code);
 		if (reply->len > 0 && info->max_reply != 0 && reply->len > info->max_reply) {
 			/* Our answers are small (kpasswd.h's text limit);
@@ -533,6 +578,8 @@ kdc_handle(struct kdc_ctx *ctx, const struct kdc_request_info *info,
 		 * too big): the reply sent the first time, not a second
 		 * processing that would find the authenticator replayed. */
 		r.e_text = "retransmission: cached reply";
+		code = cached_error_code(ctx, reply);
+		kdc_counter_inc(&ctx->metrics.reply_cache_hits);
 	} else {
 		ret = request_process(ctx, &r, tag, udp, req, req_len, reply, &code);
 		if (r.undecodable && udp) {
@@ -556,16 +603,22 @@ kdc_handle(struct kdc_ctx *ctx, const struct kdc_request_info *info,
 			reply->len = 0;
 	}
 log:
+	/* The one record of the request: its log line and its counts. */
 	lr.peer = info->peer_str;
 	lr.transport = udp ? "udp" : "tcp";
 	lr.msg_type = r.msg_type;
 	lr.client = r.client[0] ? r.client : NULL;
 	lr.service = r.service[0] ? r.service : NULL;
-	lr.error_code = code;
+	lr.result = result_name(kpasswd, code, result_buf, sizeof(result_buf));
+	lr.code = code;
 	lr.reason = r.e_text;
 	lr.etypes = r.etypes[0] ? r.etypes : NULL;
+	lr.has_skew = r.has_skew;
+	lr.skew = r.skew;
 	lr.usec = (long)(mono_usec() - t0);
 	log_request(&lr);
+	kdc_metrics_count(&ctx->metrics, kdc_metrics_type_of(r.msg_type), info->transport,
+			  kdc_metrics_result_of(code, kpasswd), (uint64_t)lr.usec);
 	for (size_t i = 0; i < ctx->ntmp; i++)
 		crypto_key_free(ctx->tmp[i]);
 	ctx->ntmp = 0;

@@ -84,6 +84,10 @@ orth_err kdc_handle(struct kdc_ctx *ctx, const struct kdc_request_info *info,
 orth_err kdc_dispatch(void *ctx, const struct kdc_request_info *info,
 		      const uint8_t *req, size_t req_len, struct writer *reply);
 
+/* ctx's counters, for a scrape (metrics.h: read with relaxed loads while
+ * the worker runs). */
+const struct kdc_metrics *kdc_ctx_metrics(const struct kdc_ctx *ctx);
+
 /* The request info of a test, fuzzer or benchmark without a socket: the
  * transport t with its default reply limit, peer for the log. */
 void kdc_request_info_local(struct kdc_request_info *info, enum kdc_transport t,

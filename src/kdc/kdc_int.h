@@ -9,6 +9,7 @@
 #include "asn1/asn1.h"
 #include "crypto/crypto.h"
 #include "kdc/kdc.h"
+#include "kdc/metrics.h"
 #include "kdc/policy.h"
 #include "proto/krb5_const.h"
 #include "proto/krberr.h"
@@ -50,7 +51,20 @@ struct kdc_req {
 	 * then on errors go through the tunnel. */
 	struct kdc_fast *fast;
 	bool undecodable;            /* the KDC-REQ itself did not decode */
+	/* The client's clock minus ours, in seconds, when the request
+	 * carried a time we checked (PA-ENC-TIMESTAMP, the TGS
+	 * authenticator): the log says how far off a refused client is. */
+	bool has_skew;
+	int64_t skew;
 };
+
+/* Note the skew d of r's client (see struct kdc_req). */
+static inline void
+kdc_req_skew_set(struct kdc_req *r, int64_t d)
+{
+	r->has_skew = true;
+	r->skew = d;
+}
 
 struct kdc_ctx {
 	const struct kdc_shared *sh;
@@ -61,6 +75,7 @@ struct kdc_ctx {
 	struct kdc_keycache_slot cache[KDC_KEYCACHE_SLOTS];
 	struct crypto_key *tmp[KDC_TMP_KEYS];
 	size_t ntmp;
+	struct kdc_metrics metrics;  /* this worker's counters (metrics.h) */
 };
 
 /* Record why a request is refused; returns ORTH_E_KRB(code). */

@@ -194,6 +194,7 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	if (strcmp(au.crealm, tp->crealm) != 0 || !pname_equal(&au.cname, &tp->cname))
 		return kdc_fail(r, KRB_AP_ERR_BADMATCH, "authenticator client is not the ticket's");
 	d = au.ctime - r->now;
+	kdc_req_skew_set(r, d);
 	if (d > ctx->skew || d < -ctx->skew)
 		return kdc_fail(r, KRB_AP_ERR_SKEW, "authenticator outside the clock skew");
 	/* RFC 4120 §7.5.1 usage 6: the body must carry a keyed checksum. */

@@ -330,31 +330,5 @@ cleanup:
 const char *
 apreq_err_str(orth_err e)
 {
-	if (!ORTH_ERR_IS_KRB(e))
-		return orth_err_str(e);
-	switch (ORTH_ERR_KRB_CODE(e)) {
-	case KRB_AP_ERR_BAD_INTEGRITY: return "integrity check on decrypted field failed (tampered, or wrong key)";
-	case KRB_AP_ERR_TKT_EXPIRED: return "ticket expired";
-	case KRB_AP_ERR_TKT_NYV: return "ticket not yet valid";
-	case KRB_AP_ERR_REPEAT: return "request is a replay";
-	case KRB_AP_ERR_NOT_US: return "the ticket is not for us";
-	case KRB_AP_ERR_BADMATCH: return "ticket and authenticator do not match";
-	case KRB_AP_ERR_SKEW: return "clock skew too great";
-	case KRB_AP_ERR_BADADDR: return "incorrect net address";
-	case KRB_AP_ERR_BADVERSION: return "protocol version mismatch";
-	case KRB_AP_ERR_MSG_TYPE: return "invalid message type";
-	case KRB_AP_ERR_MODIFIED: return "message stream modified";
-	case KRB_AP_ERR_BADORDER: return "message out of order";
-	case KRB_AP_ERR_BADKEYVER: return "specified version of key is not available";
-	case KRB_AP_ERR_NOKEY: return "service key not available";
-	case KRB_AP_ERR_MUT_FAIL: return "mutual authentication failed";
-	case KRB_AP_ERR_BADDIRECTION: return "incorrect message direction";
-	case KRB_AP_ERR_METHOD: return "alternative authentication method required";
-	case KRB_AP_ERR_BADSEQ: return "incorrect sequence number in message";
-	case KRB_AP_ERR_INAPP_CKSUM: return "inappropriate type of checksum in message";
-	case KDC_ERR_SVC_UNAVAILABLE: return "service unavailable (replay cache full, or the client over its quota)";
-	case KRB_AP_PATH_NOT_ACCEPTED: return "transited path not accepted";
-	case KRB_ERR_GENERIC: return "generic error";
-	default: return orth_err_str(e);
-	}
+	return proto_err_str(e);
 }

@@ -160,8 +160,8 @@ orth_err aprep_encode(struct apreq_result *r, struct crypto_key *subkey,
 		      const uint32_t *seq_number, struct arena *a,
 		      uint8_t **out, size_t *out_len);
 
-/* A printable message for e: the RFC 4120 meaning of a KRB_AP_ERR_* code
- * (e.g. "ticket expired"), else orth_err_str(e).  Never NULL. */
+/* A printable message for e: proto_err_str() (krberr.h's table: "Ticket
+ * expired" for KRB_AP_ERR_TKT_EXPIRED), else orth_err_str(e).  Never NULL. */
 const char *apreq_err_str(orth_err e);
 
 #endif

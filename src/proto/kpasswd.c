@@ -198,19 +198,3 @@ kpasswd_result_decode(const uint8_t *buf, size_t len, uint16_t *code_out,
 	*text_out = cursor_get(&c, cursor_left(&c));
 	return ORTH_OK;
 }
-
-const char *
-kpasswd_result_name(uint16_t code)
-{
-	switch (code) {
-	case KPASSWD_SUCCESS: return "SUCCESS";
-	case KPASSWD_MALFORMED: return "MALFORMED";
-	case KPASSWD_HARDERROR: return "HARDERROR";
-	case KPASSWD_AUTHERROR: return "AUTHERROR";
-	case KPASSWD_SOFTERROR: return "SOFTERROR";
-	case KPASSWD_ACCESSDENIED: return "ACCESSDENIED";
-	case KPASSWD_BAD_VERSION: return "BAD_VERSION";
-	case KPASSWD_INITIAL_FLAG_NEEDED: return "INITIAL_FLAG_NEEDED";
-	default: return "?";
-	}
-}

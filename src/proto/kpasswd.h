@@ -126,7 +126,7 @@ orth_err kpasswd_result_encode(uint16_t code, const char *text, size_t text_len,
 orth_err kpasswd_result_decode(const uint8_t *buf, size_t len, uint16_t *code_out,
 			       const uint8_t **text_out, size_t *text_len_out);
 
-/* "SUCCESS", "MALFORMED", ... "INITIAL_FLAG_NEEDED"; "?" for others. */
-const char *kpasswd_result_name(uint16_t code);
+/* The names and texts of the result codes: krberr.h's table
+ * (PROTO_ERR_KPASSWD). */
 
 #endif

@@ -32,17 +32,17 @@ add crash crash-Pa55 many
 k() { echo "$2" | kinit "$1"; }
 # field NAME KEY: a value of `orthrus admin get NAME --json`
 field() { orth_admin get "$1" --json | python3 -c "import json,sys; print(json.load(sys.stdin)['$2'])"; }
-logged() { grep -c "client=$1@$REALM .*error=24 " "${2:-$LOG}" || true; }
+logged() { grep -c "client=$1@$REALM .*error=KDC_ERR_PREAUTH_FAILED " "${2:-$LOG}" || true; }
 
 # 1. three wrong passwords lock carol, the right one is refused then
 for i in 1 2 3; do
 	expect_fail "wrong password $i: Password incorrect" "Password incorrect" k carol "wrong-$i"
 done
 expect_grep "KDC log: the third failure says it locked" \
-	"client=carol@$REALM .*error=24 reason=\"PA-ENC-TIMESTAMP does not decrypt; client now locked out\"" "$LOG"
+	"client=carol@$REALM .*error=KDC_ERR_PREAUTH_FAILED reason=\"PA-ENC-TIMESTAMP does not decrypt; client now locked out\"" "$LOG"
 expect_fail "the right password while locked: revoked" "revoked" k carol carol-Pa55
 expect_grep "KDC log: the lock is the reason, KDC_ERR_CLIENT_REVOKED" \
-	"client=carol@$REALM .*error=18 reason=\"client is locked out (too many failed pre-authentications)\"" "$LOG"
+	"client=carol@$REALM .*error=KDC_ERR_CLIENT_REVOKED reason=\"client is locked out (too many failed pre-authentications)\"" "$LOG"
 orth_admin get carol >"$ORTH_DIR/get"
 expect_grep "admin get: 3 failed attempts" "^Failed password attempts: 3$" "$ORTH_DIR/get"
 expect_grep "admin get: last failure" "^Last failed authentication: 20" "$ORTH_DIR/get"

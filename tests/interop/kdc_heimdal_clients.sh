@@ -34,7 +34,7 @@ hklist() { "$H/heimtools" klist "$@"; }
 
 # 1. kinit with pre-authentication, klist, kgetcred, the ticket decrypts
 expect_ok "kinit.heimdal alice (preauth)" hk
-n25=$(grep -c "client=alice@$REALM.*error=25" "$ORTH_DIR/kdc.log" || true)
+n25=$(grep -c "client=alice@$REALM.*error=KDC_ERR_PREAUTH_REQUIRED" "$ORTH_DIR/kdc.log" || true)
 [ "$n25" -ge 1 ] && pass "Heimdal went through PREAUTH_REQUIRED" || fail "no PREAUTH_REQUIRED round"
 hklist -v >"$ORTH_DIR/klist.out" 2>&1
 expect_grep "heimtools klist shows the TGT" "Server: krbtgt/$REALM@$REALM" "$ORTH_DIR/klist.out"
@@ -48,7 +48,7 @@ expect_ok "the Heimdal-fetched ticket decrypts under the service key (MIT kvno -
 expect_fail "kinit.heimdal with a wrong password" "Password incorrect" bash -c "echo wrong | '$H/kinit.heimdal' --password-file=STDIN alice"
 expect_fail "kgetcred of an unknown service" "server not found" "$H/kgetcred" host/nowhere.test.realm
 expect_grep "KDC log: unknown service refused with 7 (S_PRINCIPAL_UNKNOWN)" \
-	"service=host/nowhere.test.realm@$REALM.*error=7 " "$ORTH_DIR/kdc.log"
+	"service=host/nowhere.test.realm@$REALM.*error=KDC_ERR_S_PRINCIPAL_UNKNOWN " "$ORTH_DIR/kdc.log"
 
 # 2. renewable TGT, renewal
 "$H/kdestroy.heimdal" >/dev/null 2>&1

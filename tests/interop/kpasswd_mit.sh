@@ -50,7 +50,7 @@ expect_grep "upgrade: nothing to add" "up to date" "$CHECK_OUT"
 expect_ok "MIT kpasswd alice" $PTY "Password for alice@" alice-Pa55 "Enter new password" alice-N3w \
 	"Enter it again" alice-N3w -- kpasswd alice
 expect_grep "MIT kpasswd: Password changed" "Password changed" "$CHECK_OUT"
-expect_grep "log: KPASSWD alice ok" "KPASSWD client=alice@$REALM service=alice@$REALM ok=0" "$LOG"
+expect_grep "log: KPASSWD alice ok" "KPASSWD client=alice@$REALM service=alice@$REALM ok reason=" "$LOG"
 if k alice alice-Pa55; then fail "old password still accepted"; else pass "old password refused by kinit"; fi
 if k alice alice-N3w; then pass "new password accepted by kinit"; else fail "new password refused"; fi
 klist >"$ORTH_DIR/klist.out" 2>&1
@@ -83,9 +83,9 @@ expect_ok "MIT kinit's expired-password flow" $PTY "Password for bob@" bob-Pa55 
 expect_grep "kinit said the password expired" "Password expired" "$CHECK_OUT"
 klist >"$ORTH_DIR/klist.out" 2>&1
 expect_grep "kinit got bob's TGT after the change" "krbtgt/$REALM@$REALM" "$ORTH_DIR/klist.out"
-expect_grep "log: the AS refused bob with KEY_EXPIRED" "client=bob@$REALM service=krbtgt/$REALM@$REALM error=23" "$LOG"
-expect_grep "log: bob got a kadmin/changepw ticket" "client=bob@$REALM service=kadmin/changepw@$REALM ok=0" "$LOG"
-expect_grep "log: KPASSWD bob ok" "KPASSWD client=bob@$REALM service=bob@$REALM ok=0" "$LOG"
+expect_grep "log: the AS refused bob with KEY_EXPIRED" "client=bob@$REALM service=krbtgt/$REALM@$REALM error=KDC_ERR_KEY_EXPIRED" "$LOG"
+expect_grep "log: bob got a kadmin/changepw ticket" "client=bob@$REALM service=kadmin/changepw@$REALM ok reason=" "$LOG"
+expect_grep "log: KPASSWD bob ok" "KPASSWD client=bob@$REALM service=bob@$REALM ok reason=" "$LOG"
 orth_admin get bob >"$ORTH_DIR/get.out" 2>&1
 expect_grep "bob's password no longer expires" "Password expires: never" "$ORTH_DIR/get.out"
 if k bob bob-Pa55; then fail "bob's old password still accepted"; else pass "bob's old password refused"; fi
@@ -97,7 +97,7 @@ if [ -x "$H/kpasswd.heimdal" ]; then
 		"Verify" carol-H31m -- "$H/kpasswd.heimdal" carol
 	expect_grep "Heimdal kpasswd: Success" "Success" "$CHECK_OUT"
 	expect_grep "log: KPASSWD-SET carol ok (Heimdal tries UDP first)" \
-		"udp KPASSWD-SET client=carol@$REALM service=carol@$REALM ok=0" "$LOG"
+		"udp KPASSWD-SET client=carol@$REALM service=carol@$REALM ok reason=" "$LOG"
 	if k carol carol-Pa55; then fail "carol's old password still accepted"; else pass "carol's old password refused"; fi
 	if k carol carol-H31m; then pass "carol's new password accepted by MIT kinit"; else fail "carol's new password refused"; fi
 
@@ -111,7 +111,7 @@ if [ -x "$H/kpasswd.heimdal" ]; then
 	# Heimdal's tool turns the ACCESSDENIED result into EPERM
 	expect_grep "set-password without the ACL right refused" "Operation not permitted" "$ORTH_DIR/set.out"
 	expect_grep "log: the refusal with its reason" \
-		"KPASSWD-SET client=admin@$REALM service=dave@$REALM error=5 reason=\"set-password without the ACL's 'c' right" "$LOG"
+		"KPASSWD-SET client=admin@$REALM service=dave@$REALM error=KRB5_KPASSWD_ACCESSDENIED reason=\"set-password without the ACL's 'c' right" "$LOG"
 	if k dave dave-Stolen; then fail "dave's password was set without the right"; else pass "dave's password unchanged"; fi
 	if k dave dave-Pa55; then pass "dave's own password still works"; else fail "dave's password changed"; fi
 else
@@ -136,7 +136,7 @@ R=$($POKE udp $KP 7e03300100) || R="poke failed"
 R=$($POKE big $KP 1048576) || R="poke failed"
 case "$R" in "error 61, closed") pass "1 MiB password over TCP: KRB_ERR_FIELD_TOOLONG, connection closed";;
 	*) fail "1 MiB password over TCP: $R";; esac
-expect_grep "log: the refused length" "tcp KPASSWD client=- service=- error=1 reason=\"request length refused\"" "$LOG"
+expect_grep "log: the refused length" "tcp KPASSWD client=- service=- error=KRB5_KPASSWD_MALFORMED reason=\"request length refused\"" "$LOG"
 expect_grep "log: the reply not answered" "reason=\"shaped like a kpasswd reply: not answered\"" "$LOG"
 if kill -0 "$ORTH_KDC_PID" 2>/dev/null; then pass "KDC still running"; else fail "KDC died"; fi
 expect_ok "MIT kpasswd after the hostile traffic" $PTY "Password for alice@" alice-N3w \

@@ -119,6 +119,7 @@ encchal_verify(const struct kdc_preauth_req *q, const PA_DATA *pa, const struct 
 		return ORTH_OK;
 	}
 	d = ts.patimestamp - q->r->now;
+	kdc_req_skew_set(q->r, d);  /* for the log line and `orthrus explain` */
 	if (d > ctx->skew || d < -ctx->skew) {
 		out->error = KRB_AP_ERR_SKEW;
 		out->why = "encrypted challenge outside the clock skew";

@@ -5,7 +5,9 @@
 #                            service on another; exports KRB5_CONFIG,
 #                            ORTHRUS_CONFIG, ORTH_DIR, ORTH_PORT,
 #                            ORTH_KPASSWD_PORT.  ORTH_ACL (a file): the
-#                            realm's acl_file.
+#                            realm's acl_file.  ORTH_KDCDEFAULTS: more
+#                            lines for [kdcdefaults] (user =, ...);
+#                            ORTH_KDC_ARGS: more arguments for the KDC.
 #   orth_admin ARGS...       `orthrus admin -c $ORTHRUS_CONFIG ARGS...`
 #   orthkdc_stop             stop the KDC by PID (SIGTERM), check how it
 #                            ended, remove the temp dir
@@ -42,6 +44,7 @@ orthkdc_write_conf() {
 [kdcdefaults]
 	kdc_listen = 127.0.0.1:$port
 	kdc_tcp_listen = 127.0.0.1:$port
+${ORTH_KDCDEFAULTS:-}
 
 [realms]
 	$realm = {
@@ -92,8 +95,9 @@ orthkdc_start() {
 
 # Start (or restart) the daemon on the existing realm.
 orthkdc_run() {
+	# shellcheck disable=SC2086
 	"$ORTHRUS" kdc -c "$ORTHRUS_CONFIG" --foreground \
-		--pidfile "$ORTH_DIR/kdc.pid" 2>"$ORTH_DIR/kdc.log" &
+		--pidfile "$ORTH_DIR/kdc.pid" ${ORTH_KDC_ARGS:-} 2>"$ORTH_DIR/kdc.log" &
 	ORTH_KDC_PID=$!
 	declare -F check_at_done >/dev/null && check_at_done orthkdc_stop
 	wait_tcp_port "$ORTH_PORT" "$ORTH_KDC_PID" && return 0

@@ -9,6 +9,7 @@
 #include "base/cursor.h"
 #include "base/err.h"
 #include "base/file.h"
+#include "base/log.h"
 #include "base/writer.h"
 
 #include "../test.h"
@@ -206,6 +207,128 @@ test_file(void)
 	EXPECT_EQ_INT(rmdir(dir), 0);
 }
 
+/* Both request-line formats name the result, escape what could forge a
+ * field, and read back into the same record. */
+static void
+log_roundtrip(const struct log_request *r, bool json, const char *prefix)
+{
+	char line[4096], full[4200], store[4096];
+	struct log_request b;
+
+	log_request_format(r, json, line, sizeof(line));
+	snprintf(full, sizeof(full), "%s%s", prefix, line);
+	EXPECT_EQ_INT(log_request_parse(full, store, sizeof(store), &b), ORTH_OK);
+#define SAME(f) EXPECT((r->f == NULL && b.f == NULL) || (r->f != NULL && b.f != NULL && strcmp(r->f, b.f) == 0))
+	SAME(peer);
+	SAME(transport);
+	SAME(msg_type);
+	SAME(client);
+	SAME(service);
+	SAME(result);
+	SAME(reason);
+	SAME(etypes);
+#undef SAME
+	EXPECT_EQ_INT(b.has_skew, r->has_skew);
+	EXPECT_EQ_INT(b.skew, r->skew);
+	EXPECT_EQ_INT(b.usec, r->usec);
+	if (json) {
+		EXPECT_EQ_INT(b.time_usec, r->time_usec);
+		EXPECT_EQ_INT(b.code, r->code);
+	}
+}
+
+static void
+test_log(void)
+{
+	struct log_request r = {0}, b;
+	char line[4096], store[4096], small[16];
+
+	r.time_usec = 1767225600123456LL;
+	r.peer = "127.0.0.1:5000";
+	r.transport = "udp";
+	r.msg_type = "AS-REQ";
+	r.client = "alice@EX.COM";
+	r.service = "krbtgt/EX.COM@EX.COM";
+	r.result = "KDC_ERR_PREAUTH_FAILED";
+	r.code = 24;
+	r.reason = "PA-ENC-TIMESTAMP does not decrypt";
+	r.etypes = "18,17";
+	r.usec = 321;
+	log_request_format(&r, false, line, sizeof(line));
+	EXPECT(strcmp(line, "127.0.0.1:5000 udp AS-REQ client=alice@EX.COM "
+			    "service=krbtgt/EX.COM@EX.COM error=KDC_ERR_PREAUTH_FAILED "
+			    "reason=\"PA-ENC-TIMESTAMP does not decrypt\" etypes=18,17 usec=321") == 0);
+	log_roundtrip(&r, false, "");
+	log_roundtrip(&r, false, "2026-01-01T00:00:00Z orthrus-kdc: ");
+	log_roundtrip(&r, true, "");
+	log_roundtrip(&r, true, "2026-01-01T00:00:00+0000 host orthrus-kdc[42]: ");
+	EXPECT_EQ_INT(log_request_parse("2026-01-01T00:00:01Z orthrus-kdc: 127.0.0.1:5000 udp "
+					"AS-REQ client=a@R service=b@R ok reason=\"-\" etypes=- usec=1",
+					store, sizeof(store), &b), ORTH_OK);
+	EXPECT_EQ_INT(b.time_usec, 1767225601000000LL);
+	EXPECT(strcmp(b.result, "ok") == 0 && b.code == 0 && b.etypes == NULL);
+	EXPECT_EQ_INT(log_request_parse("2026-01-01T01:00:01+01:00 x: 1.2.3.4:5 tcp TGS-REQ "
+					"client=a@R service=b@R dropped reason=\"x\" usec=1",
+					store, sizeof(store), &b), ORTH_OK);
+	EXPECT_EQ_INT(b.time_usec, 1767225601000000LL);
+	EXPECT(strcmp(b.result, "dropped") == 0 && b.code == -1);
+
+	/* success, a skew, absent names */
+	r.result = LOG_RESULT_OK;
+	r.code = 0;
+	r.has_skew = true;
+	r.skew = -412;
+	r.client = NULL;
+	r.reason = NULL;
+	log_request_format(&r, false, line, sizeof(line));
+	EXPECT(strstr(line, " client=- ") != NULL && strstr(line, " ok reason=") != NULL &&
+	       strstr(line, " skew=-412 usec=321") != NULL);
+	log_roundtrip(&r, false, "");
+	log_roundtrip(&r, true, "");
+	log_request_format(&r, true, line, sizeof(line));
+	EXPECT(strstr(line, "\"client\":null") != NULL && strstr(line, "\"result\":\"ok\"") != NULL &&
+	       strstr(line, "\"skew\":-412") != NULL && strstr(line, "\"time\":1767225600.123456") != NULL);
+
+	/* a hostile name: blanks, quotes, '=', a newline, a fake field */
+	r.client = "x service=evil ok\n2026 fake\"line\\";
+	r.service = "-";
+	r.reason = "a \"quoted\" reason";
+	log_request_format(&r, false, line, sizeof(line));
+	EXPECT(strchr(line, '\n') == NULL);
+	EXPECT(strstr(line, "client=\"x service=evil ok\\u000a2026 fake\\\"line\\\\\" ") != NULL);
+	EXPECT(strstr(line, "service=\"-\"") != NULL);
+	log_roundtrip(&r, false, "");
+	log_roundtrip(&r, true, "");
+
+	/* not request lines; a store too small; broken lines */
+	EXPECT_EQ_INT(log_request_parse("2026-01-01T00:00:00Z orthrus-kdc: serving realm R",
+					store, sizeof(store), &b), ORTH_E_NOTFOUND);
+	EXPECT_EQ_INT(log_request_parse("{\"level\":2,\"msg\":\"serving realm R\"}", store,
+					sizeof(store), &b), ORTH_E_NOTFOUND);
+	log_request_format(&r, true, line, sizeof(line));
+	EXPECT_EQ_INT(log_request_parse(line, small, sizeof(small), &b), ORTH_E_LIMIT);
+	EXPECT_EQ_INT(log_request_parse("{\"type\":\"AS-REQ\",\"client\":\"a", store,
+					sizeof(store), &b), ORTH_E_MALFORMED);
+	EXPECT_EQ_INT(log_request_parse("{\"type\":\"AS-REQ\",\"x\":\"\\q\"}", store,
+					sizeof(store), &b), ORTH_E_MALFORMED);
+	EXPECT_EQ_INT(log_request_parse("a b c client=x service=y reason=\"unterminated", store,
+					sizeof(store), &b), ORTH_E_MALFORMED);
+	/* found by fuzz_log_line: a time before 1970 is no time (it would
+	 * print back as nonsense); a JSON record whose type is null is still
+	 * a record, as the text format's "-" is */
+	EXPECT_EQ_INT(log_request_parse("1013-12-02T24:45:23Z x: a b c client=d ok usec=1", store,
+					sizeof(store), &b), ORTH_OK);
+	EXPECT_EQ_INT(b.time_usec, 0);
+	EXPECT_EQ_INT(log_request_parse("{\"time\":-1,\"type\":\"AS-REQ\"}", store, sizeof(store),
+					&b), ORTH_E_MALFORMED);
+	EXPECT_EQ_INT(log_request_parse("{\"type\":null,\"result\":\"ok\"}", store,
+					sizeof(store), &b), ORTH_OK);
+	EXPECT(b.msg_type == NULL && strcmp(b.result, "ok") == 0);
+	/* a line cut short by a small buffer stays one line */
+	EXPECT(log_request_format(&r, false, small, sizeof(small)) == sizeof(small) - 1);
+	EXPECT(strlen(small) == sizeof(small) - 1);
+}
+
 int
 main(void)
 {
@@ -214,5 +337,6 @@ main(void)
 	test_arena();
 	test_err();
 	test_file();
+	test_log();
 	return test_done("base");
 }

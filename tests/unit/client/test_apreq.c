@@ -1029,7 +1029,7 @@ test_public(void)
 	EXPECT_EQ_INT(orthrus_acceptor_verify(acc, req, req_len, &login),
 		      ORTH_E_KRB(KRB_AP_ERR_REPEAT));
 	EXPECT(strcmp(orthrus_service_err_str(ORTH_E_KRB(KRB_AP_ERR_REPEAT)),
-		      "request is a replay") == 0);
+		      "Request is a replay") == 0);
 	orthrus_acceptor_close(acc);
 	EXPECT_EQ_INT(orthrus_acceptor_open("/nonexistent/kt", NULL, &acc), ORTH_E_NOTFOUND);
 	/* the cache is chosen by name too */
@@ -1151,8 +1151,8 @@ test_public_shared(void)
 static void
 test_errstr(void)
 {
-	EXPECT(strcmp(apreq_err_str(ORTH_E_KRB(KRB_AP_ERR_REPEAT)), "request is a replay") == 0);
-	EXPECT(strcmp(apreq_err_str(ORTH_E_KRB(KRB_AP_ERR_TKT_EXPIRED)), "ticket expired") == 0);
+	EXPECT(strcmp(apreq_err_str(ORTH_E_KRB(KRB_AP_ERR_REPEAT)), "Request is a replay") == 0);
+	EXPECT(strcmp(apreq_err_str(ORTH_E_KRB(KRB_AP_ERR_TKT_EXPIRED)), "Ticket expired") == 0);
 	EXPECT(strcmp(apreq_err_str(ORTH_E_MALFORMED), "malformed input") == 0);
 	EXPECT(apreq_err_str(ORTH_E_KRB(99)) != NULL);
 	EXPECT_EQ_INT(proto_err_to_krb(ORTH_E_KRB(KRB_AP_ERR_NOT_US)), 35);

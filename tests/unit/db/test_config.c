@@ -481,6 +481,25 @@ main(void)
 	EXPECT(strcmp(config_path_choose(NULL), "/env.conf") == 0);
 	unsetenv("ORTHRUS_CONFIG");
 	EXPECT(strcmp(config_path_choose(NULL), CONFIG_DEFAULT_PATH) == 0);
+
+	/* [kdcdefaults] user, group, metrics_listen (empty: off) */
+	{
+		static const char ops[] = "[kdcdefaults]\n\tuser = orthrus\n\tgroup = kdc\n"
+					  "\tmetrics_listen = 127.0.0.1:9188\n"
+					  "[realms]\n\tEX.COM = {\n\t}\n";
+		static const char off[] = "[kdcdefaults]\n\tmetrics_listen =\n"
+					  "[realms]\n\tEX.COM = {\n\t}\n";
+		EXPECT_EQ_INT(parse(ops, &cfg, err, sizeof(err)), ORTH_OK);
+		EXPECT_EQ_INT(kdc_config_load(cfg, fake_enctype, kc, err, sizeof(err)), ORTH_OK);
+		EXPECT(kc->user != NULL && strcmp(kc->user, "orthrus") == 0);
+		EXPECT(kc->group != NULL && strcmp(kc->group, "kdc") == 0);
+		EXPECT(kc->metrics_listen != NULL && strcmp(kc->metrics_listen, "127.0.0.1:9188") == 0);
+		config_free(cfg);
+		EXPECT_EQ_INT(parse(off, &cfg, err, sizeof(err)), ORTH_OK);
+		EXPECT_EQ_INT(kdc_config_load(cfg, fake_enctype, kc, err, sizeof(err)), ORTH_OK);
+		EXPECT(kc->user == NULL && kc->group == NULL && kc->metrics_listen == NULL);
+		config_free(cfg);
+	}
 	free(kc);
 	return test_done("config");
 }

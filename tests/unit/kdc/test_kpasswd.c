@@ -24,6 +24,7 @@
 #include "kdc_fixture.h"
 #include "proto/kpasswd.h"
 #include "proto/krb5_const.h"
+#include "proto/krberr.h"
 #include "proto/pname.h"
 #include "proto/principal.h"
 #include "proto/priv.h"
@@ -716,7 +717,8 @@ test_messages(void)
 	EXPECT(kpasswd_result_decode(out, out_len, &code, &text, &tlen) == ORTH_OK);
 	EXPECT(code == KPASSWD_SOFTERROR && tlen == 9 && memcmp(text, "too short", 9) == 0);
 	EXPECT(kpasswd_result_decode(out, 1, &code, &text, &tlen) == ORTH_E_TRUNCATED);
-	EXPECT(strcmp(kpasswd_result_name(KPASSWD_INITIAL_FLAG_NEEDED), "INITIAL_FLAG_NEEDED") == 0);
+	EXPECT(strcmp(proto_err_name(PROTO_ERR_KPASSWD, KPASSWD_INITIAL_FLAG_NEEDED),
+		      "KRB5_KPASSWD_INITIAL_FLAG_NEEDED") == 0);
 }
 
 static void

@@ -1,11 +1,75 @@
-/* test_proto.c - principal names (RFC 1964 §2.1.1) and default salts. */
+/* test_proto.c - principal names (RFC 1964 §2.1.1), default salts, and
+ * the table of error names and texts (krberr.h). */
 #include <string.h>
 
+#include "proto/kpasswd.h"
 #include "proto/krb5_const.h"
+#include "proto/krberr.h"
 #include "proto/principal.h"
 #include "../test.h"
 
 static struct arena A;
+
+/* Every code of krb5_const.h and kpasswd.h has a name and a text, names
+ * are the RFC's and unique in their space, unknown codes have none. */
+static void
+test_err_table(void)
+{
+	static const int32_t krb[] = {
+		KDC_ERR_NONE, KDC_ERR_NAME_EXP, KDC_ERR_SERVICE_EXP, KDC_ERR_BAD_PVNO,
+		KDC_ERR_C_OLD_MAST_KVNO, KDC_ERR_S_OLD_MAST_KVNO,
+		KDC_ERR_C_PRINCIPAL_UNKNOWN, KDC_ERR_S_PRINCIPAL_UNKNOWN,
+		KDC_ERR_PRINCIPAL_NOT_UNIQUE, KDC_ERR_NULL_KEY, KDC_ERR_CANNOT_POSTDATE,
+		KDC_ERR_NEVER_VALID, KDC_ERR_POLICY, KDC_ERR_BADOPTION, KDC_ERR_ETYPE_NOSUPP,
+		KDC_ERR_SUMTYPE_NOSUPP, KDC_ERR_PADATA_TYPE_NOSUPP, KDC_ERR_TRTYPE_NOSUPP,
+		KDC_ERR_CLIENT_REVOKED, KDC_ERR_SERVICE_REVOKED, KDC_ERR_TGT_REVOKED,
+		KDC_ERR_CLIENT_NOTYET, KDC_ERR_SERVICE_NOTYET, KDC_ERR_KEY_EXPIRED,
+		KDC_ERR_PREAUTH_FAILED, KDC_ERR_PREAUTH_REQUIRED, KDC_ERR_SERVER_NOMATCH,
+		KDC_ERR_MUST_USE_USER2USER, KDC_ERR_PATH_NOT_ACCEPTED, KDC_ERR_SVC_UNAVAILABLE,
+		KRB_AP_ERR_BAD_INTEGRITY, KRB_AP_ERR_TKT_EXPIRED, KRB_AP_ERR_TKT_NYV,
+		KRB_AP_ERR_REPEAT, KRB_AP_ERR_NOT_US, KRB_AP_ERR_BADMATCH, KRB_AP_ERR_SKEW,
+		KRB_AP_ERR_BADADDR, KRB_AP_ERR_BADVERSION, KRB_AP_ERR_MSG_TYPE,
+		KRB_AP_ERR_MODIFIED, KRB_AP_ERR_BADORDER, KRB_AP_ERR_BADKEYVER,
+		KRB_AP_ERR_NOKEY, KRB_AP_ERR_MUT_FAIL, KRB_AP_ERR_BADDIRECTION,
+		KRB_AP_ERR_METHOD, KRB_AP_ERR_BADSEQ, KRB_AP_ERR_INAPP_CKSUM,
+		KRB_AP_PATH_NOT_ACCEPTED, KRB_ERR_RESPONSE_TOO_BIG, KRB_ERR_GENERIC,
+		KRB_ERR_FIELD_TOOLONG, KDC_ERR_WRONG_REALM,
+	};
+	const char *seen[128] = {0};
+
+	for (size_t i = 0; i < sizeof(krb) / sizeof(krb[0]); i++) {
+		const char *n = proto_krb_err_name(krb[i]);
+		EXPECT(n != NULL && proto_krb_err_text(krb[i]) != NULL);
+		if (n == NULL) {
+			fprintf(stderr, "  code %d has no name\n", (int)krb[i]);
+			continue;
+		}
+		EXPECT(strncmp(n, "KDC_ERR_", 8) == 0 || strncmp(n, "KRB_", 4) == 0);
+		for (size_t j = 0; j < i; j++)
+			EXPECT(seen[j] == NULL || strcmp(seen[j], n) != 0);
+		seen[i] = n;
+	}
+	EXPECT(strcmp(proto_krb_err_name(KDC_ERR_PREAUTH_FAILED), "KDC_ERR_PREAUTH_FAILED") == 0);
+	EXPECT(strcmp(proto_krb_err_name(KRB_AP_ERR_SKEW), "KRB_AP_ERR_SKEW") == 0);
+	EXPECT(strcmp(proto_krb_err_text(KDC_ERR_KEY_EXPIRED), "Password has expired") == 0);
+	EXPECT_EQ_INT(proto_krb_err_code("KRB_AP_ERR_SKEW"), KRB_AP_ERR_SKEW);
+	EXPECT_EQ_INT(proto_krb_err_code("KRB5_KPASSWD_MALFORMED"), -1);
+	EXPECT_EQ_INT(proto_krb_err_code("nonsense"), -1);
+	EXPECT(proto_krb_err_name(30) == NULL && proto_krb_err_name(-1) == NULL &&
+	       proto_krb_err_name(1000) == NULL);
+	for (int32_t c = KPASSWD_SUCCESS; c <= KPASSWD_INITIAL_FLAG_NEEDED; c++) {
+		const char *n = proto_err_name(PROTO_ERR_KPASSWD, c);
+		EXPECT(n != NULL && strncmp(n, "KRB5_KPASSWD_", 13) == 0 &&
+		       proto_err_text(PROTO_ERR_KPASSWD, c) != NULL);
+	}
+	EXPECT(strcmp(proto_err_name(PROTO_ERR_KPASSWD, KPASSWD_ACCESSDENIED),
+		      "KRB5_KPASSWD_ACCESSDENIED") == 0);
+	EXPECT(proto_err_name(PROTO_ERR_KPASSWD, 8) == NULL);
+	/* proto_err_str: the table for Kerberos codes, orth_err_str otherwise */
+	EXPECT(strcmp(proto_err_str(ORTH_E_KRB(KRB_AP_ERR_SKEW)), "Clock skew too great") == 0);
+	EXPECT(strcmp(proto_err_str(ORTH_E_MALFORMED), orth_err_str(ORTH_E_MALFORMED)) == 0);
+	EXPECT(strcmp(proto_err_str(ORTH_E_KRB(99)), orth_err_str(ORTH_E_KRB(99))) == 0);
+}
 
 static void
 roundtrip(const char *text, const char *expect_unparsed, size_t ncomp,
@@ -40,6 +104,7 @@ main(void)
 	};
 
 	EXPECT_EQ_INT(arena_init(&A, 1 << 16), ORTH_OK);
+	test_err_table();
 
 	roundtrip("alice", "alice@DEF.REALM", 1, "DEF.REALM");
 	roundtrip("alice@EX.COM", "alice@EX.COM", 1, "EX.COM");
