@@ -172,14 +172,14 @@ orth_admin add $SVC2 --random-key >/dev/null || exit 1
 capture_start "$ORTH_DIR" "$ORTH_PORT" || exit 1
 mit_clients Orthrus "$ORTH_DIR"
 expect_grep "Orthrus: KDC log: bob logged in with encrypted challenge in FAST" \
-	'AS-REQ client=bob@TEST.REALM .*ok=0 reason="encrypted-challenge, FAST armor"' "$ORTH_DIR/kdc.log"
+	'AS-REQ client=bob@TEST.REALM .*ok reason="encrypted-challenge, FAST armor"' "$ORTH_DIR/kdc.log"
 expect_grep "Orthrus: KDC log: the TGS-REQ came armored" \
-	"TGS-REQ client=bob@TEST.REALM service=$SVC@TEST.REALM ok=0 reason=\"FAST armor\"" "$ORTH_DIR/kdc.log"
+	"TGS-REQ client=bob@TEST.REALM service=$SVC@TEST.REALM ok reason=\"FAST armor\"" "$ORTH_DIR/kdc.log"
 # 5. FAST required
 expect_fail "Orthrus: carol (requires-fast) without armor is refused" "preauthentication failure\|Preauthentication failed" \
 	bash -c "echo carol-Pa55 | KRB5CCNAME=FILE:$ORTH_DIR/c.cc kinit carol"
 expect_grep "Orthrus: KDC log: refused for want of armor" \
-	'AS-REQ client=carol@TEST.REALM .*error=25 reason="FAST armor required"' "$ORTH_DIR/kdc.log"
+	'AS-REQ client=carol@TEST.REALM .*error=KDC_ERR_PREAUTH_REQUIRED reason="FAST armor required"' "$ORTH_DIR/kdc.log"
 expect_ok "Orthrus: carol with kinit -T" bash -c "echo carol-Pa55 | KRB5CCNAME=FILE:$ORTH_DIR/c.cc kinit -T FILE:$ORTH_DIR/armor.cc carol"
 # 7. our client
 orth_client Orthrus "$ORTH_DIR"
@@ -188,17 +188,17 @@ expect_fail "Orthrus: orthrus kinit carol (requires-fast) without armor says why
 expect_ok "Orthrus: orthrus kinit -T carol" \
 	bash -c "echo carol-Pa55 | '$ORTHRUS' kinit -c FILE:$ORTH_DIR/oc.cc -T FILE:$ORTH_DIR/oarmor.cc carol"
 expect_grep "Orthrus: KDC log: our kvno's TGS-REQ came armored" \
-	"TGS-REQ client=bob@TEST.REALM service=$SVC2@TEST.REALM ok=0 reason=\"FAST armor\"" "$ORTH_DIR/kdc.log"
-n=$(grep -c 'AS-REQ client=bob@TEST.REALM .*ok=0 reason="encrypted-challenge, FAST armor"' "$ORTH_DIR/kdc.log" || true)
+	"TGS-REQ client=bob@TEST.REALM service=$SVC2@TEST.REALM ok reason=\"FAST armor\"" "$ORTH_DIR/kdc.log"
+n=$(grep -c 'AS-REQ client=bob@TEST.REALM .*ok reason="encrypted-challenge, FAST armor"' "$ORTH_DIR/kdc.log" || true)
 if [ "$n" -ge 2 ]; then pass "Orthrus: KDC log: our client used encrypted challenge in FAST too"; else fail "Orthrus: KDC log shows $n FAST logins of bob"; fi
 # 8. a downgrade in transit
 downgrade Orthrus "$ORTH_DIR" "$ORTH_PORT"
 expect_grep "Orthrus: KDC log: the tampered request got an aes128 reply key" \
-	'AS-REQ client=alice@TEST.REALM .*ok=0 .*etypes=17,17,20,19' "$ORTH_DIR/kdc.log"
+	'AS-REQ client=alice@TEST.REALM .*ok .*etypes=17,17,20,19' "$ORTH_DIR/kdc.log"
 # 6. Heimdal
 heimdal_clients Orthrus "$ORTH_DIR" "Heimdal 7.8 ignores the strengthen key" "Password incorrect"
 expect_grep "Orthrus: KDC log: Heimdal's armored request was answered (the failure is the client's)" \
-	'AS-REQ client=bob@TEST.REALM .*ok=0 reason="encrypted-timestamp, FAST armor, client name hidden"' "$ORTH_DIR/kdc.log"
+	'AS-REQ client=bob@TEST.REALM .*ok reason="encrypted-timestamp, FAST armor, client name hidden"' "$ORTH_DIR/kdc.log"
 capture_stop
 capture_check Orthrus "$ORTH_DIR" "$ORTH_PORT"
 orthkdc_stop
