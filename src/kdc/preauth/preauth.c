@@ -14,6 +14,7 @@
 /* The table, in the order of the hints: the stronger first, since MIT's
  * client tries the KDC's hints in the order sent. */
 static const struct kdc_preauth_mech *const mechs[] = {
+	&kdc_preauth_spake,
 	&kdc_preauth_enc_challenge,
 	&kdc_preauth_enc_timestamp,
 };
