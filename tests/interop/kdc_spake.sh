@@ -39,7 +39,9 @@ capture_start() {
 	: >"$1/tshark-$3.err"
 	tshark -i lo -f "port $2" -w "$1/$3.pcap" >"$1/tshark-$3.err" 2>&1 &
 	TSHARK_PID=$!
-	for i in $(seq 1 300); do grep -q "Capturing on" "$1/tshark-$3.err" && return 0; sleep 0.1; done
+	# dumpcap says "Capturing on" a moment before its filter is live:
+	# without the pause the first request of a short capture is lost
+	for i in $(seq 1 300); do grep -q "Capturing on" "$1/tshark-$3.err" && { sleep 1; return 0; }; sleep 0.1; done
 	fail "tshark is not capturing on lo"; sed 's/^/    /' "$1/tshark-$3.err" >&2
 	return 1
 }
@@ -155,6 +157,7 @@ printf '\n[libdefaults]\n\tspake_preauth_groups = edwards25519 P-256\n' >>"$MIT_
 MIT_KDC_PID=$!
 wait_tcp_port "$MIT_PORT" "$MIT_KDC_PID" || fail "MIT: krb5kdc did not restart"
 spake_checks MIT "$MIT_DIR" "$MIT_PORT"
+[ -n "${SPAKE_KEEP:-}" ] && cp -r "$MIT_DIR" "$SPAKE_KEEP"
 mitkdc_stop
 
 check_done
