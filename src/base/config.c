@@ -1045,6 +1045,8 @@ load_realm(const struct config_node *rn,
 			r->acl_file = v;
 		} else if (strcmp(n->name, "requires_fast") == 0) {
 			bad = config_parse_bool(v, &r->requires_fast) != ORTH_OK;
+		} else if (strcmp(n->name, "spake_preauth_groups") == 0) {
+			r->spake_preauth_groups = v;
 		} else if (strcmp(n->name, "kdc") == 0 || strcmp(n->name, "admin_server") == 0 ||
 			   strcmp(n->name, "kdc_ports") == 0 || strcmp(n->name, "kdc_tcp_ports") == 0 ||
 			   strcmp(n->name, "kpasswd_server") == 0) {
@@ -1102,6 +1104,9 @@ kdc_config_load(const struct config *cfg, int32_t (*enctype_from_name)(const cha
 					out->group = n->value;
 				} else if (is_relation(n) && strcmp(n->name, "metrics_listen") == 0) {
 					out->metrics_listen = n->value[0] != '\0' ? n->value : NULL;
+				} else if (strcmp(n->name, "spake_preauth_groups") == 0 &&
+					   n->value != NULL) {
+					out->spake_preauth_groups = n->value;
 				} else if (strcmp(n->name, "kdc_ports") == 0 ||
 					   strcmp(n->name, "kdc_tcp_ports") == 0) {
 					/* MIT relations, subsumed by kdc_listen */
@@ -1137,6 +1142,9 @@ kdc_config_load(const struct config *cfg, int32_t (*enctype_from_name)(const cha
 	}
 	if (out->default_realm == NULL && out->n_realms == 1)
 		out->default_realm = out->realms[0].name;
+	for (size_t i = 0; i < out->n_realms; i++)
+		if (out->realms[i].spake_preauth_groups == NULL)
+			out->realms[i].spake_preauth_groups = out->spake_preauth_groups;
 	return ORTH_OK;
 }
 

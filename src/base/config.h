@@ -158,6 +158,10 @@ struct kdc_config_realm {
 	 * (RFC 6113), as the requires-fast attribute asks for one principal
 	 * (src/kdc/preauth/preauth.h); MIT has no such relation. */
 	bool requires_fast;
+	/* spake_preauth_groups (MIT's relation, RFC 9588 groups): the raw
+	 * list, parsed by the KDC (kdc/preauth/spake.c); "" turns SPAKE
+	 * off; NULL: not set here nor in [kdcdefaults], the default. */
+	const char *spake_preauth_groups;
 	char default_paths[2][512];    /* storage for the defaults above */
 };
 
@@ -179,6 +183,7 @@ struct kdc_config {
 	 * endpoint (kdc/metrics.h).  NULL: none. */
 	const char *metrics_listen;
 	const char *default_realm;   /* [libdefaults] default_realm or the only realm */
+	const char *spake_preauth_groups; /* [kdcdefaults]; realms inherit it */
 	struct kdc_config_realm realms[KDC_CONFIG_MAX_REALMS];
 	size_t n_realms;
 };

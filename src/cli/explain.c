@@ -266,6 +266,16 @@ pending_close(struct scan *sc)
 	sc->pending = false;
 }
 
+/* A round of pre-authentication the client is expected to follow up
+ * (RFC 6113 §5.2: MORE_PREAUTH_DATA_REQUIRED for SPAKE's challenge and
+ * FAST's multi-round mechanisms), not a refusal in itself. */
+static bool
+preauth_round(const char *result)
+{
+	return strcmp(result, "KDC_ERR_PREAUTH_REQUIRED") == 0 ||
+	       strcmp(result, "KDC_ERR_MORE_PREAUTH_DATA_REQUIRED") == 0;
+}
+
 static void
 record_take(struct scan *sc, const struct log_request *r)
 {
@@ -281,7 +291,7 @@ record_take(struct scan *sc, const struct log_request *r)
 	if (sc->pending && as &&
 	    (r->time_usec == 0 || sc->pend.last == 0 ||
 	     r->time_usec - sc->pend.last <= (int64_t)FOLLOW_UP_SECS * 1000000)) {
-		bool again = strcmp(r->result, "KDC_ERR_PREAUTH_REQUIRED") == 0;
+		bool again = preauth_round(r->result);
 		if (again)
 			pending_close(sc);
 		else
@@ -306,7 +316,7 @@ record_take(struct scan *sc, const struct log_request *r)
 	}
 	if (strcmp(r->result, LOG_RESULT_DROPPED) == 0)
 		return;
-	if (strcmp(r->result, "KDC_ERR_PREAUTH_REQUIRED") == 0 &&
+	if (preauth_round(r->result) &&
 	    (r->reason == NULL || strstr(r->reason, "hardware") == NULL)) {
 		memset(&sc->pend, 0, sizeof(sc->pend));
 		copy(sc->pend.reason, sizeof(sc->pend.reason), r->reason);

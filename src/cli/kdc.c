@@ -33,6 +33,7 @@
 #include "kdc/metrics.h"
 #include "kdc/notify.h"
 #include "kdc/privs.h"
+#include "proto/spake.h"
 
 #define CMD "kdc"
 #define KDC_MAX_WORKERS 8
@@ -266,6 +267,17 @@ cmd_kdc(int argc, char **argv)
 	    kdc_acl_load(realm->acl_file, realm->name, &acl, err, sizeof(err)) != ORTH_OK) {
 		cli_error(CMD, "%s", err);
 		goto out;
+	}
+	/* spake_preauth_groups: an unknown group name stops the KDC here
+	 * rather than turning SPAKE off in silence (kdc/preauth/spake.c). */
+	if (realm->spake_preauth_groups != NULL) {
+		int32_t groups[SPAKE_MAX_GROUPS];
+		size_t ngroups = 0;
+		if (spake_groups_parse(realm->spake_preauth_groups, groups, SPAKE_MAX_GROUPS,
+				       &ngroups, err, sizeof(err)) != ORTH_OK) {
+			cli_error(CMD, "spake_preauth_groups: %s", err);
+			goto out;
+		}
 	}
 	if (workers <= 0) {
 		workers = sysconf(_SC_NPROCESSORS_ONLN);

@@ -144,8 +144,11 @@ downgrade() {
 	pid=$!
 	for i in $(seq 50); do grep -q ready "$dir/stub.log" 2>/dev/null && break; sleep 0.1; done
 	sed "s/127.0.0.1:$port/127.0.0.1:$sp/" "$KRB5_CONFIG" >"$dir/stub.conf"
-	expect_fail "$who: MIT kinit notices the etype downgrade in transit (RFC 6806)" \
-		"did not match expectations" \
+	# Against a KDC offering SPAKE (Orthrus by default) MIT's kinit logs
+	# in with it, and SPAKE binds the request body into K'[1] (RFC 9588
+	# §7): the tampered body makes the KDC refuse the response first.
+	expect_fail "$who: MIT kinit notices the etype downgrade in transit (RFC 6806, or SPAKE's transcript)" \
+		"did not match expectations\|Password incorrect" \
 		env KRB5_CONFIG="$dir/stub.conf" bash -c "echo alice-Pa55 | KRB5CCNAME=FILE:$dir/d1.cc kinit alice"
 	expect_fail "$who: orthrus kinit notices the etype downgrade in transit (RFC 6806)" \
 		"modified in transit" \

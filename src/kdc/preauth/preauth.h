@@ -141,6 +141,7 @@ struct kdc_preauth_mech {
 /* The table's entries (one file each). */
 extern const struct kdc_preauth_mech kdc_preauth_enc_timestamp;
 extern const struct kdc_preauth_mech kdc_preauth_enc_challenge;
+extern const struct kdc_preauth_mech kdc_preauth_spake;
 
 /* The outcome for the AS-REP. */
 struct kdc_preauth_result {

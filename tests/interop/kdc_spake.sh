@@ -1,0 +1,163 @@
+#!/bin/bash
+# SPAKE pre-authentication (RFC 9588) with MIT's kinit: issue 12's "Must
+# show" for SPAKE.  Every check runs against the Orthrus KDC (SPAKE on by
+# default) and against MIT's own krb5kdc with spake_preauth_groups set
+# (the reference: a difference is ours), each under a tshark capture that
+# Wireshark's Kerberos dissector must read without a malformed frame.
+#
+#   1. a default kinit logs in with SPAKE in edwards25519 (group 1, MIT's
+#      client default): the capture shows PA-SPAKE (151) and no
+#      PA-ENC-TIMESTAMP (2) in the AS-REQs, the challenge names group 1,
+#      MIT's cache records pa_type 151; the KDC log names the mechanism;
+#   2. a client configured with spake_preauth_groups = P-256 logs in in
+#      P-256 (group 2);
+#   3. a wrong password is refused (and, Orthrus, counted: the log says
+#      why);
+#   4. a realm with `spake_preauth_groups =` (empty) does not offer SPAKE:
+#      the same kinit falls back to the encrypted timestamp (pa_type 2).
+set -u
+here=$(dirname "$0")
+. "$here/lib/check.sh"
+. "$here/lib/orthkdc.sh"
+. "$here/lib/mitkdc.sh"
+
+REALM=TEST.REALM
+TSHARK_PID=
+cleanup() {
+	[ -n "$TSHARK_PID" ] && kill "$TSHARK_PID" 2>/dev/null
+	orthkdc_stop
+	mitkdc_stop
+	rm -f "$CHECK_OUT"
+}
+trap cleanup EXIT
+command -v tshark >/dev/null 2>&1 || { fail "tshark not installed (make deps installs it)"; check_done; exit 1; }
+mitkdc_available || { fail "MIT KDC programs not installed (make deps installs them)"; check_done; exit 1; }
+export LC_ALL=C TZ=UTC
+
+# capture_start DIR PORT NAME / capture_stop
+capture_start() {
+	: >"$1/tshark-$3.err"
+	tshark -i lo -f "port $2" -w "$1/$3.pcap" >"$1/tshark-$3.err" 2>&1 &
+	TSHARK_PID=$!
+	# dumpcap says "Capturing on" a moment before its filter is live:
+	# without the pause the first request of a short capture is lost
+	for i in $(seq 1 300); do grep -q "Capturing on" "$1/tshark-$3.err" && { sleep 1; return 0; }; sleep 0.1; done
+	fail "tshark is not capturing on lo"; sed 's/^/    /' "$1/tshark-$3.err" >&2
+	return 1
+}
+capture_stop() {
+	sleep 0.5
+	[ -n "$TSHARK_PID" ] && kill "$TSHARK_PID" 2>/dev/null && wait "$TSHARK_PID" 2>/dev/null
+	TSHARK_PID=
+}
+
+# capture_check WHO DIR PORT NAME: no malformed frame; DIR/NAME.pa holds
+# one line per AS-REQ (its padata types), DIR/NAME.groups the SPAKE
+# groups named anywhere (support lists, challenges).
+capture_check() {
+	local who=$1 dir=$2 port=$3 name=$4 d bad
+	d="-d udp.port==$port,kerberos -d tcp.port==$port,kerberos"
+	bad=$(tshark -r "$dir/$name.pcap" $d -Y "_ws.malformed || _ws.expert.severity >= error" 2>/dev/null)
+	if [ -z "$bad" ]; then pass "$who: $name: tshark finds no malformed or error-level frame"; else fail "$who: $name: tshark complains"; echo "$bad" | head -20 >&2; fi
+	tshark -r "$dir/$name.pcap" $d -Y "kerberos.msg_type == 10" -T fields -e kerberos.padata_type \
+		2>/dev/null >"$dir/$name.pa"
+	tshark -r "$dir/$name.pcap" $d -Y "kerberos.msg_type == 30 && kerberos.group" \
+		-T fields -e kerberos.group 2>/dev/null >"$dir/$name.groups"
+}
+# has_pa FILE TYPE: how many AS-REQs carry TYPE
+has_pa() {
+	awk -v t="$2" '$0 ~ "(^|,)" t "(,|$)"' "$1" | wc -l
+}
+
+# The checks of one KDC (WHO) on PORT; DIR for caches and captures.
+spake_checks() {
+	local who=$1 dir=$2 port=$3 n
+	sed '/^\[libdefaults\]/a\	spake_preauth_groups = P-256' "$KRB5_CONFIG" >"$dir/p256.conf"
+
+	# 1. the default: edwards25519
+	capture_start "$dir" "$port" ed25519 || return 1
+	expect_ok "$who: default kinit alice" bash -c "echo alice-Pa55 | KRB5_TRACE=$dir/ed.trace KRB5CCNAME=FILE:$dir/ed.cc kinit alice"
+	capture_stop
+	klist -C -c "FILE:$dir/ed.cc" >"$dir/ed.klist" 2>&1
+	expect_grep "$who: MIT's cache records pa_type 151 (SPAKE)" "pa_type(krbtgt/$REALM@$REALM) = 151" "$dir/ed.klist"
+	expect_grep "$who: MIT's trace: SPAKE challenge in edwards25519" "Sending SPAKE response\|SPAKE challenge.*group 1\|edwards25519" "$dir/ed.trace"
+	capture_check "$who" "$dir" "$port" ed25519
+	n=$(has_pa "$dir/ed25519.pa" 151)
+	if [ "$n" -ge 2 ]; then pass "$who: capture: AS-REQs with PA-SPAKE (151): $n (support, response)"; else fail "$who: capture: $n AS-REQs with PA-SPAKE"; cat "$dir/ed25519.pa" >&2; fi
+	n=$(has_pa "$dir/ed25519.pa" 2)
+	if [ "$n" -eq 0 ]; then pass "$who: capture: no PA-ENC-TIMESTAMP (2) in any AS-REQ"; else fail "$who: capture: $n AS-REQs with PA-ENC-TIMESTAMP"; cat "$dir/ed25519.pa" >&2; fi
+	if grep -qx 1 "$dir/ed25519.groups"; then pass "$who: capture: the challenge is in edwards25519 (group 1)"; else fail "$who: capture: no edwards25519 challenge"; cat "$dir/ed25519.groups" >&2; fi
+
+	# 2. the client asks for P-256
+	capture_start "$dir" "$port" p256 || return 1
+	expect_ok "$who: kinit alice with spake_preauth_groups = P-256" \
+		bash -c "echo alice-Pa55 | KRB5_CONFIG=$dir/p256.conf KRB5CCNAME=FILE:$dir/p.cc kinit alice"
+	capture_stop
+	klist -C -c "FILE:$dir/p.cc" >"$dir/p.klist" 2>&1
+	expect_grep "$who: P-256: MIT's cache records pa_type 151" "pa_type(krbtgt/$REALM@$REALM) = 151" "$dir/p.klist"
+	capture_check "$who" "$dir" "$port" p256
+	n=$(has_pa "$dir/p256.pa" 151)
+	if [ "$n" -ge 2 ]; then pass "$who: P-256: AS-REQs with PA-SPAKE (151): $n"; else fail "$who: P-256: $n AS-REQs with PA-SPAKE"; fi
+	n=$(has_pa "$dir/p256.pa" 2)
+	if [ "$n" -eq 0 ]; then pass "$who: P-256: no PA-ENC-TIMESTAMP (2)"; else fail "$who: P-256: $n AS-REQs with PA-ENC-TIMESTAMP"; fi
+	if grep -qx 2 "$dir/p256.groups" && ! grep -qx 1 "$dir/p256.groups"; then pass "$who: P-256: the challenge is in P-256 (group 2)"; else fail "$who: P-256: groups seen: $(tr '\n' ' ' <"$dir/p256.groups")"; fi
+
+	# 3. a wrong password
+	capture_start "$dir" "$port" wrong || return 1
+	expect_fail "$who: kinit with a wrong password is refused" "Password incorrect\|Preauthentication failed" \
+		bash -c "echo wrong | KRB5_TRACE=$dir/wrong.trace KRB5CCNAME=FILE:$dir/w.cc kinit bob"
+	capture_stop
+	capture_check "$who" "$dir" "$port" wrong
+	n=$(has_pa "$dir/wrong.pa" 151)
+	if [ "$n" -ge 2 ]; then pass "$who: wrong password: tried with SPAKE ($n AS-REQs with 151)"; else fail "$who: wrong password: $n AS-REQs with PA-SPAKE"; fi
+	expect_ok "$who: the right password still works after" bash -c "echo bob-Pa55 | KRB5CCNAME=FILE:$dir/b.cc kinit bob"
+}
+
+# ---- Orthrus ----
+orthkdc_start $REALM || exit 1
+echo 'alice-Pa55' | orth_admin add alice --password-stdin --requires-preauth >/dev/null || exit 1
+echo 'bob-Pa55' | orth_admin add bob --password-stdin --requires-preauth >/dev/null || exit 1
+spake_checks Orthrus "$ORTH_DIR" "$ORTH_PORT"
+expect_grep "Orthrus: KDC log: alice logged in with SPAKE" \
+	'AS-REQ client=alice@TEST.REALM .*ok reason="spake' "$ORTH_DIR/kdc.log"
+expect_grep "Orthrus: KDC log: the support message got a challenge" \
+	'AS-REQ client=alice@TEST.REALM .*error=KDC_ERR_MORE_PREAUTH_DATA_REQUIRED reason="SPAKE challenge' "$ORTH_DIR/kdc.log"
+expect_grep "Orthrus: KDC log: the wrong password failed SPAKE" \
+	'AS-REQ client=bob@TEST.REALM .*error=KDC_ERR_PREAUTH_FAILED reason="SPAKE response does not decrypt' "$ORTH_DIR/kdc.log"
+# 4. SPAKE turned off in the realm: encrypted timestamp
+kill "$ORTH_KDC_PID" 2>/dev/null; wait "$ORTH_KDC_PID" 2>/dev/null
+sed -i '/supported_enctypes/a\		spake_preauth_groups =' "$ORTH_DIR/kdc.conf"
+orthkdc_run || exit 1
+capture_start "$ORTH_DIR" "$ORTH_PORT" off || exit 1
+expect_ok "Orthrus: spake_preauth_groups empty: kinit alice" \
+	bash -c "echo alice-Pa55 | KRB5CCNAME=FILE:$ORTH_DIR/off.cc kinit alice"
+capture_stop
+klist -C -c "FILE:$ORTH_DIR/off.cc" >"$ORTH_DIR/off.klist" 2>&1
+expect_grep "Orthrus: SPAKE off: MIT's cache records pa_type 2 (encrypted timestamp)" \
+	"pa_type(krbtgt/$REALM@$REALM) = 2" "$ORTH_DIR/off.klist"
+capture_check Orthrus "$ORTH_DIR" "$ORTH_PORT" off
+n=$(has_pa "$ORTH_DIR/off.pa" 151)
+if [ "$n" -eq 0 ]; then pass "Orthrus: SPAKE off: no PA-SPAKE in the AS-REQs"; else fail "Orthrus: SPAKE off: $n AS-REQs with PA-SPAKE"; fi
+# an unknown group stops the KDC at start-up
+kill "$ORTH_KDC_PID" 2>/dev/null; wait "$ORTH_KDC_PID" 2>/dev/null
+ORTH_KDC_PID=
+sed -i 's/spake_preauth_groups =.*/spake_preauth_groups = edwards25519 P-999/' "$ORTH_DIR/kdc.conf"
+expect_fail "Orthrus: an unknown group in spake_preauth_groups stops the KDC" "P-999" \
+	"$ORTHRUS" kdc -c "$ORTHRUS_CONFIG" --foreground --pidfile "$ORTH_DIR/kdc2.pid"
+orthkdc_stop
+
+# ---- MIT's krb5kdc, the reference ----
+mitkdc_start $REALM || exit 1
+mitkdc_addprinc alice alice-Pa55 || exit 1
+mitkdc_addprinc bob bob-Pa55 || exit 1
+kill "$MIT_KDC_PID" 2>/dev/null; wait "$MIT_KDC_PID" 2>/dev/null
+# MIT's KDC reads the relation from [libdefaults] of its profile
+printf '\n[libdefaults]\n\tspake_preauth_groups = edwards25519 P-256\n' >>"$MIT_DIR/kdc.conf"
+"$MITKDC_SBIN/krb5kdc" -n -r $REALM >>"$MIT_DIR/krb5kdc.out" 2>&1 &
+MIT_KDC_PID=$!
+wait_tcp_port "$MIT_PORT" "$MIT_KDC_PID" || fail "MIT: krb5kdc did not restart"
+spake_checks MIT "$MIT_DIR" "$MIT_PORT"
+[ -n "${SPAKE_KEEP:-}" ] && cp -r "$MIT_DIR" "$SPAKE_KEEP"
+mitkdc_stop
+
+check_done
