@@ -39,7 +39,7 @@ for i in 1 2 3; do
 	expect_fail "wrong password $i: Password incorrect" "Password incorrect" k carol "wrong-$i"
 done
 expect_grep "KDC log: the third failure says it locked" \
-	"client=carol@$REALM .*error=KDC_ERR_PREAUTH_FAILED reason=\"PA-ENC-TIMESTAMP does not decrypt; client now locked out\"" "$LOG"
+	"client=carol@$REALM .*error=KDC_ERR_PREAUTH_FAILED reason=\"[^\"]* does not decrypt; client now locked out\"" "$LOG"
 expect_fail "the right password while locked: revoked" "revoked" k carol carol-Pa55
 expect_grep "KDC log: the lock is the reason, KDC_ERR_CLIENT_REVOKED" \
 	"client=carol@$REALM .*error=KDC_ERR_CLIENT_REVOKED reason=\"client is locked out (too many failed pre-authentications)\"" "$LOG"

@@ -99,7 +99,7 @@ orth_admin get erin >"$ORTH_DIR/get.out" 2>&1
 expect_grep "the old key set is kept" "Key: kvno 1, aes256-cts-hmac-sha1-96" "$ORTH_DIR/get.out"
 expect_fail "old password after set-password --enctypes 20" "$BADPW" k erin old-Pa55
 expect_grep "KDC log: old password refused with 24" \
-	'client=erin@TEST.REALM.*error=KDC_ERR_PREAUTH_FAILED reason="PA-ENC-TIMESTAMP does not decrypt"' "$ORTH_DIR/kdc.log"
+	'client=erin@TEST.REALM.*error=KDC_ERR_PREAUTH_FAILED reason="[^"]* does not decrypt"' "$ORTH_DIR/kdc.log"
 expect_ok "new password" k erin new-Pa55
 
 # 4. delete + add under the same kvno 1 with a new password, the KDC
@@ -111,8 +111,9 @@ orth_admin delete frank >/dev/null || exit 1
 add frank second-Pa55 --requires-preauth
 expect_ok "new password right after delete + add" k frank second-Pa55
 expect_fail "old password right after delete + add" "$BADPW" k frank first-Pa55
+# (MIT's kinit answers with SPAKE, on by default, or the timestamp)
 expect_eq "KDC log: frank's last request" \
-	'error=KDC_ERR_PREAUTH_FAILED reason="PA-ENC-TIMESTAMP does not decrypt"' \
+	'error=KDC_ERR_PREAUTH_FAILED reason="SPAKE response does not decrypt"' \
 	"$(grep -F 'client=frank@' "$ORTH_DIR/kdc.log" | tail -1 | grep -o 'error=KDC_ERR_PREAUTH_FAILED reason="[^"]*"')"
 
 check_done
