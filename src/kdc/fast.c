@@ -16,47 +16,6 @@
 
 /* ---- the armor ---- */
 
-/* apreq_ticket_fn over the database: the armor ticket is for our krbtgt
- * (apreq_check compares before it calls), opened with the krbtgt key of
- * the ticket's enctype and kvno. */
-static orth_err
-armor_ticket_decrypt(void *arg, const Ticket *t, const struct principal *server,
-		     const char *server_name, struct arena *a, EncTicketPart *out,
-		     uint32_t *kvno_out, int32_t *enctype_out, char *errbuf, size_t errcap)
-{
-	struct kdc_ctx *ctx = arg;
-	struct db_entry *e;
-	struct crypto_key *key;
-	uint32_t kvno = t->enc_part.kvno != NULL ? *t->enc_part.kvno : 0, found = 0;
-	orth_err ret;
-
-	(void)server;
-	if (errbuf == NULL)
-		errcap = 0;
-	e = arena_alloc(a, sizeof(*e));
-	if (e == NULL)
-		return ORTH_E_LIMIT;
-	ret = db_reader_get(ctx->rd, server_name, a, e);
-	if (ret != ORTH_OK) {
-		snprintf(errbuf, errcap, "%s: %s", server_name, orth_err_str(ret));
-		return ORTH_E_KRB(ret == ORTH_E_NOTFOUND ? KRB_AP_ERR_NOKEY
-							 : KDC_ERR_SVC_UNAVAILABLE);
-	}
-	if (kdc_key_get(ctx, e, t->enc_part.etype, kvno, &key, NULL, &found) != ORTH_OK) {
-		snprintf(errbuf, errcap, "no key of %s for kvno %u enctype %d", server_name,
-			 (unsigned)kvno, (int)t->enc_part.etype);
-		return ORTH_E_KRB(kvno != 0 ? KRB_AP_ERR_BADKEYVER : KRB_AP_ERR_NOKEY);
-	}
-	memset(out, 0, sizeof(*out));
-	if (proto_unseal(key, KU_TICKET, &t->enc_part, &asn1_EncTicketPart, a, out) != ORTH_OK) {
-		snprintf(errbuf, errcap, "armor ticket does not decrypt");
-		return ORTH_E_KRB(KRB_AP_ERR_BAD_INTEGRITY);
-	}
-	*kvno_out = found;
-	*enctype_out = t->enc_part.etype;
-	return ORTH_OK;
-}
-
 /*
  * RFC 6113 §5.4.1.1 FX_FAST_ARMOR_AP_REQUEST: an AP-REQ for krbtgt/REALM
  * with a subkey; the armor key is KRB-FX-CF2(subkey, ticket session key,
@@ -83,7 +42,7 @@ armor_ap_request(struct kdc_ctx *ctx, struct kdc_req *r, const KrbFastArmor *arm
 	CHECK(detail != NULL, ORTH_E_LIMIT);
 	TRY(principal_build(a, realm, KRB5_NT_SRV_INST, 2, comps, &tgs));
 	memset(&p, 0, sizeof(p));
-	p.ticket_decrypt = armor_ticket_decrypt;
+	p.ticket_decrypt = kdc_ticket_decrypt;
 	p.ticket_arg = ctx;
 	p.server = &tgs;
 	p.skew = (int32_t)ctx->skew;

@@ -11,6 +11,7 @@
 
 #include "base/log.h"
 #include "kdc/fast.h"
+#include "proto/encdata.h"
 #include "proto/krberr.h"
 #include "proto/pname.h"
 
@@ -169,6 +170,58 @@ found:
 cleanup:
 	crypto_key_free(key);
 	return ret;
+}
+
+/*
+ * The apreq_ticket_fn (proto/apcheck.h) of every server the KDC itself is
+ * (krbtgt for FAST armor, kadmin/changepw for kpasswd): the server's key
+ * of the ticket's enctype and kvno from the database, through the
+ * worker's key cache.  arg: the struct kdc_ctx.
+ */
+orth_err
+kdc_ticket_decrypt(void *arg, const Ticket *t, const struct principal *server,
+		   const char *server_name, struct arena *a, EncTicketPart *out,
+		   uint32_t *kvno_out, int32_t *enctype_out, char *errbuf, size_t errcap)
+{
+	struct kdc_ctx *ctx = arg;
+	struct db_entry *e;
+	struct crypto_key *key;
+	uint32_t kvno = t->enc_part.kvno != NULL ? *t->enc_part.kvno : 0, found = 0;
+	orth_err ret;
+
+	(void)server;
+	if (errbuf == NULL)
+		errcap = 0;
+	e = arena_alloc(a, sizeof(*e));
+	if (e == NULL)
+		return ORTH_E_LIMIT;
+	ret = db_reader_get(ctx->rd, server_name, a, e);
+	if (ret == ORTH_E_NOTFOUND) {
+		snprintf(errbuf, errcap, "%s is not in the database", server_name);
+		return ORTH_E_KRB(KRB_AP_ERR_NOKEY);
+	}
+	if (ret != ORTH_OK) {
+		snprintf(errbuf, errcap, "database error on %s: %s", server_name,
+			 orth_err_str(ret));
+		return ORTH_E_KRB(KDC_ERR_SVC_UNAVAILABLE);
+	}
+	if (kdc_key_get(ctx, e, t->enc_part.etype, kvno, &key, NULL, &found) != ORTH_OK) {
+		/* another key version of that enctype exists: the ticket's is gone */
+		bool other_kvno = kvno != 0 &&
+				  kdc_key_get(ctx, e, t->enc_part.etype, 0, &key, NULL, NULL) ==
+					  ORTH_OK;
+		snprintf(errbuf, errcap, "no key of %s for kvno %u enctype %d", server_name,
+			 (unsigned)kvno, (int)t->enc_part.etype);
+		return ORTH_E_KRB(other_kvno ? KRB_AP_ERR_BADKEYVER : KRB_AP_ERR_NOKEY);
+	}
+	memset(out, 0, sizeof(*out));
+	if (proto_unseal(key, KU_TICKET, &t->enc_part, &asn1_EncTicketPart, a, out) != ORTH_OK) {
+		snprintf(errbuf, errcap, "ticket for %s does not decrypt", server_name);
+		return ORTH_E_KRB(KRB_AP_ERR_BAD_INTEGRITY);
+	}
+	*kvno_out = found;
+	*enctype_out = t->enc_part.etype;
+	return ORTH_OK;
 }
 
 orth_err

@@ -13,6 +13,7 @@
 #include "kdc/policy.h"
 #include "proto/krb5_const.h"
 #include "proto/krberr.h"
+#include "proto/principal.h"
 
 /* Per-request keys: session, subkey, and with FAST the armor key, the
  * strengthen key, the strengthened reply key, challenge and cookie keys. */
@@ -97,6 +98,13 @@ orth_err kdc_fail_undecodable(struct kdc_req *r, const char *why);
 orth_err kdc_key_get(struct kdc_ctx *ctx, const struct db_entry *e,
 		     int32_t enctype, uint32_t kvno, struct crypto_key **key_out,
 		     const struct db_key **info_out, uint32_t *kvno_out);
+
+/* apreq_ticket_fn (proto/apcheck.h) for tickets to the KDC's own
+ * principals (FAST armor, kpasswd): arg is the struct kdc_ctx. */
+orth_err kdc_ticket_decrypt(void *arg, const Ticket *t, const struct principal *server,
+			    const char *server_name, struct arena *a, EncTicketPart *out,
+			    uint32_t *kvno_out, int32_t *enctype_out, char *errbuf,
+			    size_t errcap);
 
 /* A key from an EncryptionKey (freed at the end of the request). */
 orth_err kdc_key_from_wire(struct kdc_ctx *ctx, const EncryptionKey *ek,

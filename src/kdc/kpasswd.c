@@ -61,60 +61,6 @@
 #include "proto/pname.h"
 #include "proto/priv.h"
 
-/* What the key source callback needs. */
-struct kpw_keys {
-	struct kdc_ctx *ctx;
-};
-
-/* apreq_ticket_fn over the database: kadmin/changepw's key of the
- * ticket's enctype and kvno. */
-static orth_err
-kpw_ticket_decrypt(void *arg, const Ticket *t, const struct principal *server,
-		   const char *server_name, struct arena *a, EncTicketPart *out,
-		   uint32_t *kvno_out, int32_t *enctype_out, char *errbuf, size_t errcap)
-{
-	struct kpw_keys *k = arg;
-	struct db_entry *e;
-	struct crypto_key *key;
-	uint32_t kvno = t->enc_part.kvno != NULL ? *t->enc_part.kvno : 0, found = 0;
-	orth_err ret;
-
-	(void)server;
-	if (errbuf == NULL)
-		errcap = 0;
-	e = arena_alloc(a, sizeof(*e));
-	if (e == NULL)
-		return ORTH_E_LIMIT;
-	ret = db_reader_get(k->ctx->rd, server_name, a, e);
-	if (ret == ORTH_E_NOTFOUND) {
-		snprintf(errbuf, errcap, "%s is not in the database (orthrus admin upgrade)",
-			 server_name);
-		return ORTH_E_KRB(KRB_AP_ERR_NOKEY);
-	}
-	if (ret != ORTH_OK) {
-		snprintf(errbuf, errcap, "database error on %s: %s", server_name,
-			 orth_err_str(ret));
-		return ORTH_E_KRB(KDC_ERR_SVC_UNAVAILABLE);
-	}
-	ret = kdc_key_get(k->ctx, e, t->enc_part.etype, kvno, &key, NULL, &found);
-	if (ret != ORTH_OK) {
-		bool other_kvno = kvno != 0 &&
-				  kdc_key_get(k->ctx, e, t->enc_part.etype, 0, &key, NULL,
-					      NULL) == ORTH_OK;
-		snprintf(errbuf, errcap, "no key of %s for kvno %u enctype %d", server_name,
-			 (unsigned)kvno, (int)t->enc_part.etype);
-		return ORTH_E_KRB(other_kvno ? KRB_AP_ERR_BADKEYVER : KRB_AP_ERR_NOKEY);
-	}
-	memset(out, 0, sizeof(*out));
-	if (proto_unseal(key, KU_TICKET, &t->enc_part, &asn1_EncTicketPart, a, out) != ORTH_OK) {
-		snprintf(errbuf, errcap, "ticket for %s does not decrypt", server_name);
-		return ORTH_E_KRB(KRB_AP_ERR_BAD_INTEGRITY);
-	}
-	*kvno_out = found;
-	*enctype_out = t->enc_part.etype;
-	return ORTH_OK;
-}
-
 /* apreq_replay_fn over the KDC's replay cache (its skew is the KDC's). */
 static orth_err
 kpw_replay_put(void *arg, const struct apreq_replay_id *id, int64_t skew, int64_t now)
@@ -416,7 +362,6 @@ kdc_kpasswd(struct kdc_ctx *ctx, struct kdc_req *r, const struct kdc_request_inf
 	struct kpasswd_frame f;
 	struct principal changepw;
 	struct apreq_result res;
-	struct kpw_keys keys = {.ctx = ctx};
 	struct apreq_check_params p;
 	struct kpw k = {.ctx = ctx, .r = r, .f = &f, .res = &res};
 	char detail[256] = "";
@@ -466,8 +411,8 @@ kdc_kpasswd(struct kdc_ctx *ctx, struct kdc_req *r, const struct kdc_request_inf
 	/* 2. The AP-REQ for kadmin/changepw@REALM. */
 	memset(&p, 0, sizeof(p));
 	TRY(principal_build(a, ctx->sh->realm->name, KRB5_NT_SRV_INST, 2, comps, &changepw));
-	p.ticket_decrypt = kpw_ticket_decrypt;
-	p.ticket_arg = &keys;
+	p.ticket_decrypt = kdc_ticket_decrypt;
+	p.ticket_arg = ctx;
 	p.replay_put = kpw_replay_put;
 	p.replay_arg = ctx;
 	p.server = &changepw;
