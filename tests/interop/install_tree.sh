@@ -402,7 +402,7 @@ else
 	"${AS_UNIT[@]}" "$BIN" kdc -c "$ORTHRUS_CONFIG" --foreground 2>"$D/kdc.log" &
 	KDC_PID=$!
 fi
-if wait_tcp_port "$ORTH_PORT" "$KDC_PID"; then
+if wait_tcp_port "$ORTH_PORT" "$KDC_PID" && wait_kdc_serving "$D/kdc.log" "$KDC_PID"; then
 	pass "the installed orthrus serves a realm on port $ORTH_PORT"
 else
 	fail "the installed KDC did not start"; sed 's/^/    /' "$D/kdc.log" >&2

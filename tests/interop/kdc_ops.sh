@@ -298,18 +298,7 @@ setpriv --reuid="$UID_NOBODY" --regid="$GID_NOGROUP" --clear-groups \
 	--inh-caps=+net_bind_service --ambient-caps=+net_bind_service -- \
 	"$ORTHRUS" kdc -c "$PUB/kdc.conf" --foreground 2>"$PUB/kdc.log" &
 LPID=$!
-# serving: the line comes after the capabilities are given up (the port
-# accepts connections as soon as it listens, before that)
-serving() { # serving LOG PID
-	local i
-	for i in $(seq 1 100); do
-		grep -q "serving realm" "$1" 2>/dev/null && return 0
-		kill -0 "$2" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-if wait_tcp_port "$LOW" "$LPID" && serving "$PUB/kdc.log" "$LPID"; then
+if wait_tcp_port "$LOW" "$LPID" && wait_kdc_serving "$PUB/kdc.log" "$LPID"; then
 	pass "bound port $LOW as nobody with CAP_NET_BIND_SERVICE"
 	expect_grep "log: no capabilities kept" "running as uid $UID_NOBODY, no capabilities" "$PUB/kdc.log"
 	for t in /proc/$LPID/task/*; do
@@ -340,7 +329,7 @@ sed 's/^\[kdcdefaults\]$/&\n\tuser = nobody\n\tgroup = nogroup/' "$PUB/kdc.conf"
 setpriv --bounding-set=-setpcap -- "$ORTHRUS" kdc -c "$PUB/kdc-user.conf" --foreground \
 	2>"$PUB/kdc5.log" &
 LPID=$!
-if wait_tcp_port "$LOW" "$LPID" && serving "$PUB/kdc5.log" "$LPID"; then
+if wait_tcp_port "$LOW" "$LPID" && wait_kdc_serving "$PUB/kdc5.log" "$LPID"; then
 	expect_grep "no CAP_SETPCAP: still dropped to nobody" "running as user nobody" "$PUB/kdc5.log"
 	cp "/proc/$LPID/status" "$PUB/status"
 	expect_grep "no CAP_SETPCAP: uids are nobody's" \

@@ -24,6 +24,20 @@ else:
 PY
 }
 
+# wait_kdc_serving LOG PID: wait (up to ~10 s) until the KDC of process
+# PID, logging to LOG, says it is serving.  The line comes after it has
+# given up root or its capabilities; its port accepts connections as soon
+# as it listens, before that.
+wait_kdc_serving() {
+	local log=$1 pid=$2 i
+	for i in $(seq 1 100); do
+		grep -q "serving realm" "$log" 2>/dev/null && return 0
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	return 1
+}
+
 # wait_tcp_port PORT PID: wait (up to ~10 s) until 127.0.0.1:PORT accepts
 # TCP connections; fails early when process PID has died.
 wait_tcp_port() {

@@ -100,7 +100,8 @@ orthkdc_run() {
 		--pidfile "$ORTH_DIR/kdc.pid" ${ORTH_KDC_ARGS:-} 2>"$ORTH_DIR/kdc.log" &
 	ORTH_KDC_PID=$!
 	declare -F check_at_done >/dev/null && check_at_done orthkdc_stop
-	wait_tcp_port "$ORTH_PORT" "$ORTH_KDC_PID" && return 0
+	wait_tcp_port "$ORTH_PORT" "$ORTH_KDC_PID" &&
+		wait_kdc_serving "$ORTH_DIR/kdc.log" "$ORTH_KDC_PID" && return 0
 	echo "orthkdc: KDC did not start" >&2
 	cat "$ORTH_DIR/kdc.log" >&2
 	return 1
