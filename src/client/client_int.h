@@ -28,6 +28,7 @@
 
 #define CLIENT_MAX_CONF_FILES 8
 #define CLIENT_MAX_ETYPES 8
+#define CLIENT_MAX_SPAKE_GROUPS 8          /* SPAKE_MAX_GROUPS */
 #define CLIENT_MAX_KDCS 8
 #define CLIENT_DEFAULT_UDP_LIMIT 1465     /* MIT's default */
 #define CLIENT_DEFAULT_SKEW 300
@@ -59,6 +60,11 @@ struct client_conf {
 	size_t ntkt;
 	int32_t tgs_etypes[CLIENT_MAX_ETYPES];  /* TGS-REQ etypes */
 	size_t ntgs;
+	/* spake_preauth_groups (MIT's relation): the SPAKE groups (RFC 9588)
+	 * our client accepts, in preference order; default edwards25519 then
+	 * P-256; empty: SPAKE off, the KDC's other mechanisms are used. */
+	int32_t spake_groups[CLIENT_MAX_SPAKE_GROUPS];
+	size_t nspake;
 	/* dns_lookup_kdc (else dns_fallback), MIT's default true: SRV
 	 * records for a realm without `kdc` lines. */
 	bool dns_lookup_kdc;

@@ -16,6 +16,7 @@
 #include "proto/krberr.h"
 #include "proto/padata.h"
 #include "proto/pname.h"
+#include "proto/spake.h"
 
 #define EX_ARENA (1u << 20)
 
@@ -736,10 +737,47 @@ cleanup:
 
 /* The padata of one AS-REQ. */
 struct as_padata {
-	int32_t mech;                 /* KRB5_PADATA_ENC_TIMESTAMP, _ENCRYPTED_CHALLENGE, 0 */
-	struct crypto_key *key;       /* the client's long-term key for mech */
+	int32_t mech;                 /* KRB5_PADATA_ENC_TIMESTAMP, _ENCRYPTED_CHALLENGE,
+				       * _SPAKE, 0 */
+	struct crypto_key *key;       /* the client's long-term key for mech (SPAKE:
+				       * may be NULL before the challenge) */
 	const PA_DATA *cookie;        /* PA-FX-COOKIE to return, or NULL */
+	/* SPAKE (RFC 9588): the KDC's PA-SPAKE this request answers, the
+	 * exchange's state, and K'[0] when the answer is a response
+	 * (as_req_build sets it; the caller frees it). */
+	const PA_DATA *spake_in;
+	struct spake_client_state *spake;
+	struct crypto_key *spake_reply_key;
 };
+
+/*
+ * RFC 9588 §4: our answer to the KDC's PA-SPAKE, made for the request
+ * body it will travel with (body: its DER, the inner body inside FAST,
+ * which is the same).  Whatever the KDC sent that we refuse (a point that
+ * is not one, the identity, small order, no SF-NONE) is a refusal before
+ * anything is sent.
+ */
+static orth_err
+spake_padata(struct client_ctx *ctx, struct as_padata *pd, const uint8_t *body, size_t body_len,
+	     struct arena *a, PA_DATA *out)
+{
+	orth_err ret;
+	struct spake_client_reply r;
+
+	memset(&r, 0, sizeof(r));
+	ret = spake_client_process(pd->spake, ctx->conf.spake_groups, ctx->conf.nspake, pd->key,
+				   pd->spake_in->padata_value.data, pd->spake_in->padata_value.len,
+				   body, body_len, a, &r);
+	if (ret != ORTH_OK)
+		return client_fail(ctx, ret, "The KDC's SPAKE message is refused (%s)",
+				   orth_err_str(ret));
+	out->padata_type = KRB5_PADATA_SPAKE;
+	out->padata_value.data = r.msg;
+	out->padata_value.len = r.msg_len;
+	crypto_key_free(pd->spake_reply_key);
+	pd->spake_reply_key = r.reply_key;
+	return ORTH_OK;
+}
 
 /* The client's time in key (PA-ENC-TIMESTAMP, RFC 4120 §5.2.7.2, usage
  * 1) or in the client challenge key (RFC 6113 §5.4.6, usage 54). */
@@ -779,7 +817,7 @@ cleanup:
  */
 static orth_err
 as_req_build(struct client_ctx *ctx, const struct client_as_params *p,
-	     const int32_t *etypes, size_t ne, int32_t offset, const struct as_padata *pd,
+	     const int32_t *etypes, size_t ne, int32_t offset, struct as_padata *pd,
 	     const struct client_fast *f, struct arena *a, KDC_REQ *req, uint8_t **der,
 	     size_t *der_len)
 {
@@ -794,7 +832,7 @@ as_req_build(struct client_ctx *ctx, const struct client_as_params *p,
 	sname = arena_alloc(a, sizeof(*sname));
 	rtime = arena_alloc(a, sizeof(*rtime));
 	md = arena_alloc(a, sizeof(*md));
-	pa = arena_alloc(a, 3 * sizeof(*pa));
+	pa = arena_alloc(a, 4 * sizeof(*pa));
 	CHECK(cname && sname && rtime && md && pa, ORTH_E_LIMIT);
 	TRY(pname_from_principal(p->client, a, cname));
 	if (p->server != NULL)
@@ -827,8 +865,14 @@ as_req_build(struct client_ctx *ctx, const struct client_as_params *p,
 	req->req_body.etype.val = (int32_t *)etypes;
 	md->len = 0;
 	md->val = pa;
-	if (pd->mech != 0)
+	if (pd->mech == KRB5_PADATA_SPAKE) {
+		uint8_t *body = NULL;
+		size_t blen = 0;
+		TRY(der_encode_arena(&asn1_KDC_REQ_BODY, &req->req_body, a, &body, &blen));
+		TRY(spake_padata(ctx, pd, body, blen, a, &pa[md->len++]));
+	} else if (pd->mech != 0) {
 		TRY(timestamp_padata(f, pd, offset, a, &pa[md->len++]));
+	}
 	if (pd->cookie != NULL)
 		pa[md->len++] = *pd->cookie;
 	memset(&pa[md->len], 0, sizeof(*pa));
@@ -840,6 +884,19 @@ as_req_build(struct client_ctx *ctx, const struct client_as_params *p,
 		TRY(der_encode_arena(&asn1_AS_REQ, req, a, der, der_len));
 cleanup:
 	return ret;
+}
+
+/* The METHOD-DATA of an unarmored KRB-ERROR's e-data (RFC 4120 §5.2.7.5)
+ * in a, or NULL when it has none that decodes (or a is full). */
+static METHOD_DATA *
+error_method_data(const KRB_ERROR *e, struct arena *a)
+{
+	METHOD_DATA *md = arena_alloc(a, sizeof(*md));
+
+	if (md == NULL || e->e_data == NULL ||
+	    der_decode(&asn1_METHOD_DATA, e->e_data->data, e->e_data->len, a, md) != ORTH_OK)
+		return NULL;
+	return md;
 }
 
 /* A copy of md (PA-DATA shallow: the values stay where they are). */
@@ -900,9 +957,12 @@ client_as_exchange(struct client_ctx *ctx, const struct client_as_params *p,
 	struct client_fast fast, *f = NULL;
 	struct as_padata pd;
 	EncKDCRepPart enc;
+	struct spake_client_state spake;
+	bool spake_off = ctx->conf.nspake == 0;
 
 	memset(&fast, 0, sizeof(fast));
 	memset(&pd, 0, sizeof(pd));
+	memset(&spake, 0, sizeof(spake));
 	if (fast_avail_out != NULL)
 		*fast_avail_out = false;
 	TRY(crypto_init());
@@ -931,13 +991,25 @@ client_as_exchange(struct client_ctx *ctx, const struct client_as_params *p,
 		f = &fast;
 	}
 
-	for (int round = 0; round < 4; round++) {
+	/* Rounds: the plain request, SPAKE's support and response (or one
+	 * timestamp), a retry at the KDC's time, a fallback from SPAKE. */
+	for (int round = 0; round < 6; round++) {
 		KRB_ERROR *kerr = NULL, *inner = NULL;
 		METHOD_DATA *epa = NULL;
 		AS_REP peek;
 		arena_reset(&a);
 		pd.mech = 0;
-		if (hint != NULL) {
+		if (hint != NULL && pd.spake_in != NULL) {
+			/* RFC 9588 §1: SPAKE first, as MIT's client has it:
+			 * unlike a timestamp, nothing it sends lets an
+			 * eavesdropper test passwords offline. */
+			crypto_key_free(key);
+			key = NULL;
+			TRY(reply_key_get(ctx, p, hint, NULL, 0, etypes, ne, &a, &key));
+			pd.mech = KRB5_PADATA_SPAKE;
+			pd.key = key;
+			pd.spake = &spake;
+		} else if (hint != NULL) {
 			/* Inside the tunnel encrypted challenge, the
 			 * mechanism of RFC 6113 §5.4.6; the timestamp when
 			 * the KDC offers nothing else. */
@@ -991,14 +1063,8 @@ client_as_exchange(struct client_ctx *ctx, const struct client_as_params *p,
 			if (kerr->error_code == KDC_ERR_PREAUTH_REQUIRED &&
 			    hint == NULL) {
 				/* RFC 4120 §5.2.7.5: ETYPE-INFO2 in e-data. */
-				if (f == NULL) {
-					epa = arena_alloc(&ha, sizeof(*epa));
-					CHECK(epa != NULL, ORTH_E_LIMIT);
-					if (kerr->e_data == NULL ||
-					    der_decode(&asn1_METHOD_DATA, kerr->e_data->data,
-						       kerr->e_data->len, &ha, epa) != ORTH_OK)
-						epa = NULL;
-				}
+				if (f == NULL)
+					epa = error_method_data(kerr, &ha);
 				if (epa == NULL ||
 				    proto_padata_find(epa, KRB5_PADATA_ETYPE_INFO2) == NULL) {
 					/* RFC 6113 §5.4.2: a KDC that offers FAST
@@ -1016,6 +1082,38 @@ client_as_exchange(struct client_ctx *ctx, const struct client_as_params *p,
 				hint = md_copy(&ha, epa);
 				CHECK(hint != NULL, ORTH_E_LIMIT);
 				/* RFC 6113 §5.2: return the KDC's cookie. */
+				pd.cookie = proto_padata_find(hint, KRB5_PADATA_FX_COOKIE);
+				if (!spake_off)
+					pd.spake_in = proto_padata_find(hint, KRB5_PADATA_SPAKE);
+				continue;
+			}
+			if (kerr->error_code == KDC_ERR_MORE_PREAUTH_DATA_REQUIRED &&
+			    pd.mech == KRB5_PADATA_SPAKE) {
+				/* RFC 9588 §4.2: the challenge, with the
+				 * cookie that keeps the KDC's state (RFC 6113
+				 * §5.2: the latest cookie goes back). */
+				const PA_DATA *c;
+				if (f == NULL)
+					epa = error_method_data(kerr, &ha);
+				pd.spake_in = proto_padata_find(epa, KRB5_PADATA_SPAKE);
+				if (pd.spake_in == NULL) {
+					ret = client_fail(ctx, ORTH_E_KRB(KDC_ERR_PREAUTH_FAILED),
+							  "The KDC asked for more pre-authentication but sent no SPAKE challenge");
+					goto cleanup;
+				}
+				if ((c = proto_padata_find(epa, KRB5_PADATA_FX_COOKIE)) != NULL)
+					pd.cookie = c;
+				continue;
+			}
+			if (kerr->error_code == KDC_ERR_PREAUTH_FAILED &&
+			    pd.mech == KRB5_PADATA_SPAKE && !spake.responded) {
+				/* Our support message refused (no group in
+				 * common): the KDC's other mechanisms, as
+				 * MIT's client falls back.  Nothing is lost
+				 * to a forger: the first PREAUTH_REQUIRED
+				 * was as easy to strip of SPAKE. */
+				spake_off = true;
+				pd.spake_in = NULL;
 				pd.cookie = proto_padata_find(hint, KRB5_PADATA_FX_COOKIE);
 				continue;
 			}
@@ -1044,8 +1142,20 @@ client_as_exchange(struct client_ctx *ctx, const struct client_as_params *p,
 		}
 		if (f != NULL)
 			TRY(fast_rep_open(ctx, f, req.req_body.nonce, &peek, &a, &strengthen));
-		if (key == NULL || crypto_key_enctype(key) != peek.enc_part.etype ||
-		    peek.padata != NULL) {
+		if (pd.mech == KRB5_PADATA_SPAKE && pd.spake_reply_key != NULL) {
+			/* RFC 9588 §4.5: K'[0] replaces the reply key; the
+			 * long-term key never opens this reply. */
+			if (crypto_key_enctype(pd.spake_reply_key) != peek.enc_part.etype) {
+				ret = client_fail(ctx, ORTH_E_ENCTYPE,
+						  "KDC replied with enctype %d, not the SPAKE challenge's",
+						  peek.enc_part.etype);
+				goto cleanup;
+			}
+			crypto_key_free(key);
+			key = pd.spake_reply_key;
+			pd.spake_reply_key = NULL;
+		} else if (key == NULL || crypto_key_enctype(key) != peek.enc_part.etype ||
+			   peek.padata != NULL) {
 			bool ok = false;
 			for (size_t i = 0; i < ne; i++)
 				ok |= etypes[i] == peek.enc_part.etype;
@@ -1089,6 +1199,7 @@ client_as_exchange(struct client_ctx *ctx, const struct client_as_params *p,
 			  cstr);
 cleanup:
 	crypto_key_free(key);
+	crypto_key_free(pd.spake_reply_key);
 	crypto_key_free(strengthen);
 	crypto_key_free(rkey);
 	crypto_key_free(fast.key);

@@ -6,6 +6,9 @@
 
 #include "base/env.h"
 #include "client_int.h"
+#include "proto/spake.h"
+
+_Static_assert(CLIENT_MAX_SPAKE_GROUPS == SPAKE_MAX_GROUPS, "one cap for SPAKE group lists");
 
 /* MIT's default enctype order (aes256-sha1, aes128-sha1, aes256-sha384,
  * aes128-sha256); DES, 3DES and RC4 are not implemented here. */
@@ -66,6 +69,36 @@ parse_etypes(const char *name, const char *s, int32_t *out, size_t *n_out,
 		return ORTH_E_CONFIG;
 	}
 	*n_out = k;
+	return ORTH_OK;
+}
+
+/*
+ * spake_preauth_groups as MIT's client reads it: group names separated by
+ * blanks or commas, in preference order; a name it does not know is
+ * skipped (as unknown enctypes are), so a list naming only groups we lack
+ * turns SPAKE off rather than every login.
+ */
+static orth_err
+parse_spake_groups(const char *s, struct client_conf *c, char *err, size_t errlen)
+{
+	char items[32][64];
+	size_t n = 0, k = 0;
+
+	if (config_split_list(s, items, 32, &n) != ORTH_OK) {
+		orth_err_format(err, errlen, "spake_preauth_groups: list too long");
+		return ORTH_E_CONFIG;
+	}
+	for (size_t i = 0; i < n && k < CLIENT_MAX_SPAKE_GROUPS; i++) {
+		int32_t g = spake_group_from_name(items[i]);
+		bool dup = false;
+		if (g == 0 || !spake_group_supported(g))
+			continue;
+		for (size_t m = 0; m < k; m++)
+			dup |= c->spake_groups[m] == g;
+		if (!dup)
+			c->spake_groups[k++] = g;
+	}
+	c->nspake = k;
 	return ORTH_OK;
 }
 
@@ -172,6 +205,12 @@ conf_typed(struct client_conf *c, char *err, size_t errlen)
 			return ORTH_E_CONFIG;
 		filter_permitted(c, c->tgs_etypes, &c->ntgs);
 	}
+	c->spake_groups[0] = SPAKE_GROUP_EDWARDS25519;
+	c->spake_groups[1] = SPAKE_GROUP_P256;
+	c->nspake = 2;
+	if ((v = client_conf_get2(c, "libdefaults", "spake_preauth_groups")) &&
+	    parse_spake_groups(v, c, err, errlen) != ORTH_OK)
+		return ORTH_E_CONFIG;
 	if (c->ntkt == 0 || c->ntgs == 0) {
 		orth_err_format(err, errlen, "no default enctype is permitted");
 		return ORTH_E_CONFIG;

@@ -19,6 +19,9 @@
 #      and no PA-ENC-TIMESTAMP;
 #   6. spake_preauth_groups empty on the client: SPAKE off, the
 #      encrypted timestamp (pa 2) as before;
+#   8. (Orthrus, through tests/interop/lib/kdcstub.py) a hostile KDC's
+#      challenge whose T is the identity, a point of order 8 or not on
+#      the curve is refused: kinit fails and sends no response;
 #   7. (MIT's KDC with P-256 only, our client with edwards25519 only) no
 #      group in common: the KDC refuses the support message and our
 #      client falls back to the KDC's other mechanism, as MIT's does.
@@ -173,6 +176,24 @@ orth_admin ktadd --keytab "$ORTH_DIR/bob.keytab" --norandkey bob >/dev/null ||
 	fail "Orthrus: orthrus admin ktadd bob"
 client_checks Orthrus "$ORTH_DIR" "$ORTH_PORT" "$ORTH_DIR/kdc.log" \
 	'AS-REQ client=bob@TEST.REALM .*ok reason="spake, FAST armor'
+# 8. hostile challenges
+for bad in identity order8 offcurve; do
+	sp=$(free_port)
+	: >"$ORTH_DIR/stub-$bad.log"
+	/usr/bin/python3 "$here/lib/kdcstub.py" "$sp" "$ORTH_PORT" "$ORTH_DIR/stub-$bad.log" spake-$bad &
+	pid=$!
+	for i in $(seq 50); do grep -q ready "$ORTH_DIR/stub-$bad.log" 2>/dev/null && break; sleep 0.1; done
+	sed "s/127.0.0.1:$ORTH_PORT/127.0.0.1:$sp/" "$KRB5_CONFIG" >"$ORTH_DIR/stub.conf"
+	expect_fail "Orthrus: a challenge with T = $bad is refused" "SPAKE message is refused" \
+		env KRB5_CONFIG="$ORTH_DIR/stub.conf" bash -c "echo alice-Pa55 | '$ORTHRUS' kinit -c FILE:$ORTH_DIR/bad.cc alice"
+	kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
+	n=$(grep -c '^udp\|^tcp' "$ORTH_DIR/stub-$bad.log" || true)
+	if grep -q "bad challenge" "$ORTH_DIR/stub-$bad.log" && [ "$n" -eq 2 ]; then
+		pass "Orthrus: T = $bad: the stub sent it, no response followed (2 requests)"
+	else
+		fail "Orthrus: T = $bad: $n requests"; cat "$ORTH_DIR/stub-$bad.log" >&2
+	fi
+done
 n=$(grep -c 'AS-REQ client=alice@TEST.REALM .*ok reason="spake' "$ORTH_DIR/kdc.log" || true)
 if [ "$n" -ge 2 ]; then pass "Orthrus: KDC log: alice logged in with SPAKE ($n)"; else fail "Orthrus: KDC log: $n SPAKE logins of alice"; fi
 expect_grep "Orthrus: KDC log: the wrong password failed SPAKE" \

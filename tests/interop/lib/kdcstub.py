@@ -16,6 +16,11 @@ MODE:
   etypedown relay, but rewrite the etype list of each AS-REQ that starts
             18, 17 to 17, 17 on its way to the KDC (a downgrade in transit
             that RFC 6806's checksum of the request must reveal)
+  spake-identity, spake-order8, spake-offcurve
+            relay, but replace T in each edwards25519 SPAKE challenge
+            (RFC 9588 §4.2) of a KRB-ERROR with the identity, a point of
+            order 8, or y = 2 (not on the curve): a hostile KDC's
+            challenge, which a client must refuse before it answers
 
 Writes "ready" to LOG when listening; one line per request ("udp"/"tcp").
 """
@@ -116,7 +121,28 @@ def too_big():
     return t(0x7E, t(0x30, body))
 
 
+# SPAKEChallenge's group 1 and the header of T, a 32-byte OCTET STRING
+SPAKE_T = b"\xa0\x03\x02\x01\x01\xa1\x22\x04\x20"
+SPAKE_BAD = {
+    "spake-identity": b"\x01" + bytes(31),
+    "spake-order8": bytes.fromhex(
+        "26E8958FC2B227B045C3F489F2EF98F0D5DFAC05D3C63339B13802886D53FC05"),
+    "spake-offcurve": b"\x02" + bytes(31),
+}
+
+
+def bad_challenge(rep):
+    i = rep.find(SPAKE_T) if rep and rep[0] == 0x7E else -1
+    if i < 0:
+        return rep
+    i += len(SPAKE_T)
+    log("bad challenge")
+    return rep[:i] + SPAKE_BAD[mode] + rep[i + 32:]
+
+
 def forge(rep):
+    if mode in SPAKE_BAD:
+        return bad_challenge(rep)
     return swap_ticket(rep) if mode == "swap" else rep
 
 

@@ -89,6 +89,38 @@ test_conf(void)
 		      ORTH_E_CONFIG);
 }
 
+/* spake_preauth_groups in [libdefaults]: our groups in preference order;
+ * default edwards25519 then P-256; unknown names skipped; empty: off. */
+static void
+test_conf_spake(void)
+{
+	static const struct {
+		const char *text;
+		size_t n;
+		int32_t g0, g1;
+	} cases[] = {
+		{"[libdefaults]\n", 2, 1, 2},
+		{"[libdefaults]\n spake_preauth_groups = P-256\n", 1, 2, 0},
+		{"[libdefaults]\n spake_preauth_groups = p-256, EDWARDS25519 P-256\n", 2, 2, 1},
+		{"[libdefaults]\n spake_preauth_groups = P-521 edwards25519\n", 1, 1, 0},
+		{"[libdefaults]\n spake_preauth_groups = P-521\n", 0, 0, 0},
+		{"[libdefaults]\n spake_preauth_groups =\n", 0, 0, 0},
+	};
+	struct client_conf c;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		EXPECT_EQ_INT(client_conf_load_string(cases[i].text, &c, err, sizeof(err)),
+			      ORTH_OK);
+		EXPECT_EQ_INT(c.nspake, cases[i].n);
+		if (cases[i].n > 0)
+			EXPECT_EQ_INT(c.spake_groups[0], cases[i].g0);
+		if (cases[i].n > 1)
+			EXPECT_EQ_INT(c.spake_groups[1], cases[i].g1);
+		client_conf_free(&c);
+	}
+}
+
 /* KRB5_CONFIG lists: in order, first value wins, missing files skipped. */
 static void
 test_conf_files(void)
@@ -623,6 +655,7 @@ main(void)
 	if (crypto_init() != ORTH_OK)
 		return 1;
 	test_conf();
+	test_conf_spake();
 	test_conf_files();
 	test_kdc_split();
 	test_tgs();
