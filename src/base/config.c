@@ -1045,6 +1045,8 @@ load_realm(const struct config_node *rn,
 			r->acl_file = v;
 		} else if (strcmp(n->name, "requires_fast") == 0) {
 			bad = config_parse_bool(v, &r->requires_fast) != ORTH_OK;
+		} else if (strcmp(n->name, "disable_encrypted_timestamp") == 0) {
+			bad = config_parse_bool(v, &r->disable_encrypted_timestamp) != ORTH_OK;
 		} else if (strcmp(n->name, "spake_preauth_groups") == 0) {
 			r->spake_preauth_groups = v;
 		} else if (strcmp(n->name, "kdc") == 0 || strcmp(n->name, "admin_server") == 0 ||

@@ -158,6 +158,10 @@ struct kdc_config_realm {
 	 * (RFC 6113), as the requires-fast attribute asks for one principal
 	 * (src/kdc/preauth/preauth.h); MIT has no such relation. */
 	bool requires_fast;
+	/* disable_encrypted_timestamp: PA-ENC-TIMESTAMP neither offered nor
+	 * accepted (src/kdc/preauth/encts.c); MIT's name, a krb5.conf
+	 * client relation there. */
+	bool disable_encrypted_timestamp;
 	/* spake_preauth_groups (MIT's relation, RFC 9588 groups): the raw
 	 * list, parsed by the KDC (kdc/preauth/spake.c); "" turns SPAKE
 	 * off; NULL: not set here nor in [kdcdefaults], the default. */

@@ -160,6 +160,45 @@ spake_login(const char *client, const char *pw, int32_t group, const char *prefi
 	return code;
 }
 
+/*
+ * The realm's disable_encrypted_timestamp: PREAUTH_REQUIRED offers SPAKE
+ * and no PA-ENC-TIMESTAMP; a request that carries a good one anyway is
+ * not pre-authenticated by it: KDC_ERR_PREAUTH_REQUIRED again, with the
+ * hints (RFC 4120 §3.1.2: a padata type the KDC does not take is
+ * ignored), as MIT's KDC answers without its encrypted_timestamp module.
+ * Unset, the same request gets its AS-REP.
+ */
+static void
+test_disable_encts(void)
+{
+	struct crypto_key *k = NULL;
+	const METHOD_DATA *md;
+	uint8_t *buf;
+	size_t len;
+
+	EXPECT(kdc_fixture_client_key(&fx, &A, "user", "userpw", 18, &k) == ORTH_OK);
+	fx.realm.disable_encrypted_timestamp = true;
+	EXPECT(kdc_fixture_as_req(&fx, &A, "user", TGS, 0, 18, 0, NULL, &buf, &len) == ORTH_OK);
+	send_req(NULL, buf, len);
+	EXPECT_EQ_INT(reply_get(&md), KDC_ERR_PREAUTH_REQUIRED);
+	EXPECT(proto_padata_find(md, KRB5_PADATA_SPAKE) != NULL);
+	EXPECT(proto_padata_find(md, KRB5_PADATA_ETYPE_INFO2) != NULL);
+	EXPECT(proto_padata_find(md, KRB5_PADATA_ENC_TIMESTAMP) == NULL);
+	EXPECT(kdc_fixture_as_req(&fx, &A, "user", TGS, 0, 18, 0, k, &buf, &len) == ORTH_OK);
+	send_req(NULL, buf, len);
+	EXPECT_EQ_INT(reply_get(&md), KDC_ERR_PREAUTH_REQUIRED);
+	EXPECT(proto_padata_find(md, KRB5_PADATA_ENC_TIMESTAMP) == NULL);
+	/* SPAKE still logs in */
+	EXPECT_EQ_INT(spake_login("user", "userpw", SPAKE_GROUP_EDWARDS25519, "as-spake-noencts",
+				  false),
+		      0);
+	fx.realm.disable_encrypted_timestamp = false;
+	EXPECT(kdc_fixture_as_req(&fx, &A, "user", TGS, 0, 18, 0, k, &buf, &len) == ORTH_OK);
+	send_req(NULL, buf, len);
+	EXPECT_EQ_INT(reply_get(&md), 0);
+	crypto_key_free(k);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -185,6 +224,7 @@ main(int argc, char **argv)
 	EXPECT_EQ_INT(spake_login("user", "userpw", SPAKE_GROUP_EDWARDS25519, "as-spake-nocookie",
 				  true),
 		      KDC_ERR_PREAUTH_FAILED);
+	test_disable_encts();
 	arena_free(&A);
 	kdc_fixture_close(&fx);
 	return test_done("kdc_spake");
