@@ -14,7 +14,12 @@
 #   3. a wrong password is refused (and, Orthrus, counted: the log says
 #      why);
 #   4. a realm with `spake_preauth_groups =` (empty) does not offer SPAKE:
-#      the same kinit falls back to the encrypted timestamp (pa_type 2).
+#      the same kinit falls back to the encrypted timestamp (pa_type 2);
+#   5. (Orthrus) a realm with disable_encrypted_timestamp = true offers no
+#      PA-ENC-TIMESTAMP (the capture's KRB-ERRORs) and takes none: MIT's
+#      kinit logs in with SPAKE; a client that sends a timestamp anyway
+#      (ours with SPAKE off) gets PREAUTH_REQUIRED again, the log says
+#      why; MIT's kinit with SPAKE off has no mechanism left.
 set -u
 here=$(dirname "$0")
 . "$here/lib/check.sh"
@@ -138,6 +143,39 @@ expect_grep "Orthrus: SPAKE off: MIT's cache records pa_type 2 (encrypted timest
 capture_check Orthrus "$ORTH_DIR" "$ORTH_PORT" off
 n=$(has_pa "$ORTH_DIR/off.pa" 151)
 if [ "$n" -eq 0 ]; then pass "Orthrus: SPAKE off: no PA-SPAKE in the AS-REQs"; else fail "Orthrus: SPAKE off: $n AS-REQs with PA-SPAKE"; fi
+# 5. disable_encrypted_timestamp
+kill "$ORTH_KDC_PID" 2>/dev/null; wait "$ORTH_KDC_PID" 2>/dev/null
+sed -i 's/spake_preauth_groups =.*/spake_preauth_groups = edwards25519 P-256/' "$ORTH_DIR/kdc.conf"
+sed -i '/supported_enctypes/a\		disable_encrypted_timestamp = true' "$ORTH_DIR/kdc.conf"
+orthkdc_run || exit 1
+sed '/^\[libdefaults\]/a\	spake_preauth_groups =' "$KRB5_CONFIG" >"$ORTH_DIR/nospake.conf"
+# MIT's profile has no empty value: its client module turned off instead
+{ cat "$KRB5_CONFIG"; printf '\n[plugins]\n\tclpreauth = {\n\t\tdisable = spake\n\t}\n'; } >"$ORTH_DIR/mitnospake.conf"
+capture_start "$ORTH_DIR" "$ORTH_PORT" noencts || exit 1
+expect_ok "Orthrus: disable_encrypted_timestamp: MIT kinit alice (SPAKE)" \
+	bash -c "echo alice-Pa55 | KRB5CCNAME=FILE:$ORTH_DIR/ne.cc kinit alice"
+expect_fail "Orthrus: disable_encrypted_timestamp: a PA-ENC-TIMESTAMP (orthrus kinit, SPAKE off) is not taken" \
+	"pre-authentication required" \
+	bash -c "echo alice-Pa55 | KRB5_CONFIG=$ORTH_DIR/nospake.conf '$ORTHRUS' kinit -c FILE:$ORTH_DIR/ne2.cc alice"
+expect_fail "Orthrus: disable_encrypted_timestamp: MIT kinit with SPAKE off has no mechanism left" \
+	"[Pp]reauthentication\|pre-authentication" \
+	bash -c "echo alice-Pa55 | KRB5_CONFIG=$ORTH_DIR/mitnospake.conf KRB5CCNAME=FILE:$ORTH_DIR/ne3.cc kinit alice"
+capture_stop
+klist -C -c "FILE:$ORTH_DIR/ne.cc" >"$ORTH_DIR/ne.klist" 2>&1
+expect_grep "Orthrus: disable_encrypted_timestamp: MIT's cache records pa_type 151" \
+	"pa_type(krbtgt/$REALM@$REALM) = 151" "$ORTH_DIR/ne.klist"
+capture_check Orthrus "$ORTH_DIR" "$ORTH_PORT" noencts
+d="-d udp.port==$ORTH_PORT,kerberos -d tcp.port==$ORTH_PORT,kerberos"
+tshark -r "$ORTH_DIR/noencts.pcap" $d -Y "kerberos.msg_type == 30" -T fields -e kerberos.padata_type \
+	2>/dev/null >"$ORTH_DIR/noencts.errpa"
+n=$(has_pa "$ORTH_DIR/noencts.errpa" 151)
+m=$(has_pa "$ORTH_DIR/noencts.errpa" 2)
+if [ "$n" -ge 1 ] && [ "$m" -eq 0 ]; then pass "Orthrus: disable_encrypted_timestamp: the KDC offers SPAKE, never PA-ENC-TIMESTAMP"; else fail "Orthrus: disable_encrypted_timestamp: KRB-ERRORs offering 151: $n, 2: $m"; cat "$ORTH_DIR/noencts.errpa" >&2; fi
+n=$(has_pa "$ORTH_DIR/noencts.pa" 2)
+if [ "$n" -ge 1 ]; then pass "Orthrus: disable_encrypted_timestamp: the capture has the AS-REQ with PA-ENC-TIMESTAMP ($n)"; else fail "Orthrus: disable_encrypted_timestamp: no AS-REQ with PA-ENC-TIMESTAMP"; fi
+expect_grep "Orthrus: KDC log: the timestamp was not taken, and why" \
+	'AS-REQ client=alice@TEST.REALM .*error=KDC_ERR_PREAUTH_REQUIRED reason="encrypted-timestamp is disabled in this realm"' "$ORTH_DIR/kdc.log"
+if grep -q 'ok reason="encrypted-timestamp' "$ORTH_DIR/kdc.log"; then fail "Orthrus: disable_encrypted_timestamp: a login with the timestamp went through"; else pass "Orthrus: disable_encrypted_timestamp: no login with the timestamp"; fi
 # an unknown group stops the KDC at start-up
 kill "$ORTH_KDC_PID" 2>/dev/null; wait "$ORTH_KDC_PID" 2>/dev/null
 ORTH_KDC_PID=

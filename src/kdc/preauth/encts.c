@@ -5,7 +5,10 @@
  * Outside FAST anyone who records the exchange can test passwords
  * against it offline; inside FAST the armor key hides it, but encrypted
  * challenge (encchal.c) is the tunnel's own mechanism, so this one is
- * not offered there (still accepted, as MIT's KDC does).
+ * not offered there (still accepted, as MIT's KDC does).  A realm with
+ * disable_encrypted_timestamp has it off altogether: with SPAKE and FAST
+ * left, no exchange of its clients can be attacked offline, and an active
+ * attacker cannot talk one into sending a timestamp the KDC would take.
  */
 #include <string.h>
 
@@ -65,10 +68,17 @@ encts_verify(const struct kdc_preauth_req *q, const PA_DATA *pa, const struct de
 	return ORTH_OK;
 }
 
+static bool
+encts_enabled(const struct kdc_preauth_req *q)
+{
+	return !q->ctx->sh->realm->disable_encrypted_timestamp;
+}
+
 const struct kdc_preauth_mech kdc_preauth_enc_timestamp = {
 	.name = "encrypted-timestamp",
 	.pa_type = KRB5_PADATA_ENC_TIMESTAMP,
 	.flags = KDC_PA_NOT_IN_FAST,
 	.offer = NULL,
 	.verify = encts_verify,
+	.enabled = encts_enabled,
 };

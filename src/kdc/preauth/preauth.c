@@ -76,11 +76,13 @@ cleanup:
 	return ret;
 }
 
-/* Can m run for this request?  Inside FAST every mechanism can; outside
- * only those that do not need the tunnel. */
+/* Can m run for this request?  Inside FAST every mechanism the realm
+ * has on can; outside only those that do not need the tunnel. */
 static bool
 mech_usable(const struct kdc_preauth_mech *m, const struct kdc_preauth_req *q)
 {
+	if (m->enabled != NULL && !m->enabled(q))
+		return false;
 	return !(m->flags & KDC_PA_FAST_ONLY) || q->armor_key != NULL;
 }
 
@@ -123,9 +125,10 @@ cookie_append(const struct kdc_preauth_req *q, METHOD_DATA *md, const PA_DATA *s
 				    &md->val[md->len++]);
 }
 
-/* KDC_ERR_PREAUTH_REQUIRED with the hints (preauth.h). */
+/* KDC_ERR_PREAUTH_REQUIRED with the hints (preauth.h); why: the e-text
+ * and log reason. */
 static orth_err
-hints_send(const struct kdc_preauth_req *q)
+hints_send(const struct kdc_preauth_req *q, const char *why)
 {
 	orth_err ret;
 	struct kdc_ctx *ctx = q->ctx;
@@ -159,7 +162,7 @@ hints_send(const struct kdc_preauth_req *q)
 	CHECK(md != NULL, ORTH_E_LIMIT);
 	TRY(cookie_append(q, md, state, ns));
 	q->r->e_padata = md;
-	ret = kdc_fail(q->r, KDC_ERR_PREAUTH_REQUIRED, "pre-authentication required");
+	ret = kdc_fail(q->r, KDC_ERR_PREAUTH_REQUIRED, why);
 cleanup:
 	return ret;
 }
@@ -238,7 +241,7 @@ kdc_preauth_run(const struct kdc_preauth_req *q, bool requires_fast,
 	struct kdc_ctx *ctx = q->ctx;
 	struct kdc_req *r = q->r;
 	const METHOD_DATA *cookie = NULL;
-	const struct kdc_preauth_mech *m = NULL;
+	const struct kdc_preauth_mech *m = NULL, *off = NULL;
 	const PA_DATA *pa = NULL;
 	struct kdc_preauth_out out;
 
@@ -253,19 +256,31 @@ kdc_preauth_run(const struct kdc_preauth_req *q, bool requires_fast,
 	 * another client's or an expired one is refused here. */
 	TRY(kdc_fast_cookie_open(ctx, r, q->padata, q->body->cname, q->body->realm, &cookie));
 	for (size_t i = 0; q->padata != NULL && i < q->padata->len && m == NULL; i++)
-		for (size_t j = 0; j < NMECHS && m == NULL; j++)
-			if (mechs[j]->pa_type == q->padata->val[i].padata_type &&
-			    mech_usable(mechs[j], q)) {
+		for (size_t j = 0; j < NMECHS && m == NULL; j++) {
+			if (mechs[j]->pa_type != q->padata->val[i].padata_type)
+				continue;
+			if (mech_usable(mechs[j], q)) {
 				m = mechs[j];
 				pa = &q->padata->val[i];
+			} else if (mechs[j]->enabled != NULL && !mechs[j]->enabled(q)) {
+				off = mechs[j];
 			}
+		}
 	if (m != NULL) {
 		memset(&out, 0, sizeof(out));
 		TRY(m->verify(q, pa, state_find(cookie, m->pa_type), &out));
 		return verdict_apply(q, m, &out, res);
 	}
-	if (q->client->attributes & DB_ATTR_REQUIRES_PREAUTH)
-		return hints_send(q);
+	if (q->client->attributes & DB_ATTR_REQUIRES_PREAUTH) {
+		char buf[96];
+		const char *why = NULL;
+		/* the reason for the log and `orthrus explain` */
+		if (off != NULL) {
+			snprintf(buf, sizeof(buf), "%s is disabled in this realm", off->name);
+			why = arena_strndup(&ctx->a, buf, strlen(buf));
+		}
+		return hints_send(q, why != NULL ? why : "pre-authentication required");
+	}
 	/* RFC 4120 §3.1.2: no pre-authentication asked for nor given. */
 	TRY(kdc_key_get(ctx, q->client, q->etype, 0, &res->reply_key, NULL, NULL));
 	res->reply_key_info = q->key_info;

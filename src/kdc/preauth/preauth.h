@@ -17,7 +17,9 @@
  *     holding an armor upgrades, MIT's does);
  *   - which mechanism runs: the first PA-DATA of the request (the inner
  *     one under FAST) whose type a usable mechanism of the table has; a
- *     mechanism marked KDC_PA_FAST_ONLY is usable only inside the tunnel;
+ *     mechanism marked KDC_PA_FAST_ONLY is usable only inside the tunnel,
+ *     one the realm turned off (its enabled callback) nowhere: a request
+ *     carrying only such padata is a request without pre-authentication;
  *   - the PA-FX-COOKIE: opened before the mechanism runs (a cookie from
  *     another client or an expired one is refused, fast.h), the
  *     mechanism's own state handed to it, its new state sealed into the
@@ -133,6 +135,12 @@ struct kdc_preauth_mech {
 	 */
 	orth_err (*verify)(const struct kdc_preauth_req *q, const PA_DATA *pa,
 			   const struct der_bytes *state, struct kdc_preauth_out *out);
+	/*
+	 * False when the realm has turned the mechanism off: then it is
+	 * neither offered nor run, its padata ignored as a type the KDC
+	 * does not take (RFC 4120 §3.1.2).  NULL: always on.
+	 */
+	bool (*enabled)(const struct kdc_preauth_req *q);
 };
 
 #define KDC_PA_FAST_ONLY 0x1   /* usable (and offered) only inside FAST */
