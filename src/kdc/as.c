@@ -197,6 +197,7 @@ kdc_as(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	rp.key_expiration = client->pw_expire != 0 ? &client->pw_expire : NULL;
 	rp.padata = n > 0 ? &outmd : NULL;
 	rp.fast = fast;
+	rp.unstrengthened = pres.unstrengthened;
 	rp.now = r->now;
 	rp.usec = r->usec;
 	ret = kdc_reply_encode(ctx, &rp, w);

@@ -174,8 +174,10 @@ struct kdc_reply {
 	const int64_t *key_expiration;    /* AS only, may be NULL */
 	METHOD_DATA *padata;              /* AS-REP's PA-ETYPE-INFO2, or NULL */
 	/* FAST (fast.h): the reply goes through the tunnel, padata inside
-	 * the KrbFastResponse, the reply key strengthened; NULL: none. */
+	 * the KrbFastResponse, the reply key strengthened (unless
+	 * unstrengthened: kdc/preauth/encts.c); NULL: none. */
 	const struct kdc_fast *fast;
+	bool unstrengthened;
 	int64_t now;                      /* KrbFastFinished's time */
 	int32_t usec;
 	/* RFC 6806 §11: the AS-REQ as received when it asked for

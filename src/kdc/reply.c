@@ -16,9 +16,10 @@
 /*
  * RFC 6113 §5.4.3: the KrbFastResponse of a reply with ticket (DER,
  * for the finished checksum) and client cname@crealm: the padata, a fresh
- * strengthen key of the reply key's enctype, the finished part, the
- * request's nonce.  *padata_out: METHOD-DATA { PA-FX-FAST }, and
- * *reply_key_out the strengthened reply key (request-owned).
+ * strengthen key of the reply key's enctype (none when
+ * rp->unstrengthened), the finished part, the request's nonce.
+ * *padata_out: METHOD-DATA { PA-FX-FAST }, and *reply_key_out the
+ * strengthened reply key (request-owned), or rp's.
  */
 static orth_err
 fast_reply(struct kdc_ctx *ctx, const struct kdc_reply *rp, const uint8_t *ticket,
@@ -27,20 +28,25 @@ fast_reply(struct kdc_ctx *ctx, const struct kdc_reply *rp, const uint8_t *ticke
 {
 	orth_err ret;
 	struct arena *a = &ctx->a;
-	struct crypto_key *strengthen, *k = NULL;
+	struct crypto_key *strengthen = NULL, *k = NULL;
 	KrbFastResponse resp;
 	KrbFastFinished fin;
 	EncryptionKey sk;
 	METHOD_DATA *md;
 	PA_DATA *fx;
 
+	memset(&resp, 0, sizeof(resp));
 	md = arena_alloc(a, sizeof(*md));
 	fx = arena_alloc(a, sizeof(*fx));
 	CHECK(md != NULL && fx != NULL, ORTH_E_LIMIT);
-	TRY(kdc_key_random(ctx, crypto_key_enctype(rp->reply_key), &strengthen));
-	TRY(proto_fast_reply_key(strengthen, rp->reply_key, &k));
-	TRY(kdc_key_keep(ctx, k, reply_key_out));
-	k = NULL;
+	if (!rp->unstrengthened) {
+		TRY(kdc_key_random(ctx, crypto_key_enctype(rp->reply_key), &strengthen));
+		TRY(proto_fast_reply_key(strengthen, rp->reply_key, &k));
+		TRY(kdc_key_keep(ctx, k, reply_key_out));
+		k = NULL;
+		kdc_key_to_wire(strengthen, &sk);
+		resp.strengthen_key = &sk;
+	}
 	memset(&fin, 0, sizeof(fin));
 	fin.timestamp = rp->now;
 	fin.usec = rp->usec;
@@ -48,11 +54,8 @@ fast_reply(struct kdc_ctx *ctx, const struct kdc_reply *rp, const uint8_t *ticke
 	fin.cname = *cname;
 	TRY(proto_fast_ticket_checksum(rp->fast->armor_key, ticket, ticket_len, a,
 				       &fin.ticket_checksum));
-	memset(&resp, 0, sizeof(resp));
 	if (rp->padata != NULL)
 		resp.padata = *rp->padata;
-	kdc_key_to_wire(strengthen, &sk);
-	resp.strengthen_key = &sk;
 	resp.finished = &fin;
 	resp.nonce = rp->fast->nonce;
 	fx->padata_type = KRB5_PADATA_FX_FAST;

@@ -5,7 +5,15 @@
  * Outside FAST anyone who records the exchange can test passwords
  * against it offline; inside FAST the armor key hides it, but encrypted
  * challenge (encchal.c) is the tunnel's own mechanism, so this one is
- * not offered there (still accepted, as MIT's KDC does).  A realm with
+ * not offered there (still accepted, as MIT's KDC does).  Heimdal's
+ * client is the one that sends it there (Heimdal 7.8's kinit
+ * --fast-armor-cache), and it ignores the strengthen key, opening the
+ * AS-REP with its long-term key: so the reply to this mechanism carries
+ * none (RFC 6113 §5.4.3: the field is optional for AS).  Nobody else
+ * loses it: MIT's client and ours never send a timestamp in the tunnel
+ * (it is not offered there), and what a client sent there is sealed
+ * under the armor key, out of an attacker's reach.  Such a reply is an
+ * offline target, as the same client's login without FAST is.  A realm with
  * disable_encrypted_timestamp has it off altogether: with SPAKE and FAST
  * left, no exchange of its clients can be attacked offline, and an active
  * attacker cannot talk one into sending a timestamp the KDC would take.
@@ -77,7 +85,7 @@ encts_enabled(const struct kdc_preauth_req *q)
 const struct kdc_preauth_mech kdc_preauth_enc_timestamp = {
 	.name = "encrypted-timestamp",
 	.pa_type = KRB5_PADATA_ENC_TIMESTAMP,
-	.flags = KDC_PA_NOT_IN_FAST,
+	.flags = KDC_PA_NOT_IN_FAST | KDC_PA_FAST_UNSTRENGTHENED,
 	.offer = NULL,
 	.verify = encts_verify,
 	.enabled = encts_enabled,

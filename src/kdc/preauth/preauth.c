@@ -201,6 +201,7 @@ verdict_apply(const struct kdc_preauth_req *q, const struct kdc_preauth_mech *m,
 		res->reply_key = out->reply_key;
 		res->reply_key_info = out->reply_key_replaced ? NULL : out->reply_key_info;
 		res->ticket_flags = out->ticket_flags;
+		res->unstrengthened = (m->flags & KDC_PA_FAST_UNSTRENGTHENED) != 0;
 		if (md != NULL)
 			res->padata = *md;
 		break;

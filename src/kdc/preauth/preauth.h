@@ -145,6 +145,9 @@ struct kdc_preauth_mech {
 
 #define KDC_PA_FAST_ONLY 0x1   /* usable (and offered) only inside FAST */
 #define KDC_PA_NOT_IN_FAST 0x2 /* not offered inside FAST (still accepted) */
+/* Inside FAST, the AS-REP after this mechanism has no strengthen key
+ * (RFC 6113 §5.4.3: optional for AS): see encts.c. */
+#define KDC_PA_FAST_UNSTRENGTHENED 0x4
 
 /* The table's entries (one file each). */
 extern const struct kdc_preauth_mech kdc_preauth_enc_timestamp;
@@ -159,6 +162,7 @@ struct kdc_preauth_result {
 	const struct db_key *reply_key_info; /* for ETYPE-INFO2; NULL: none */
 	uint32_t ticket_flags;
 	METHOD_DATA padata;           /* the mechanism's reply padata (arena) */
+	bool unstrengthened;          /* KDC_PA_FAST_UNSTRENGTHENED mechanism */
 };
 
 /*
