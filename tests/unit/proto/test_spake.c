@@ -1024,29 +1024,43 @@ check_refusals(void)
 			"A30D300BA003020112A2040402CAFE",
 			"A0093007A005300302010100",
 		};
-		uint8_t ident[32] = {1}, good_t[32];
+		uint8_t ident[32] = {1}, good_t[32], order8[32], y2[32] = {2};
+		uint8_t p_ident[1] = {0}, p_x1[33] = {2}, p_big[33];
 		struct {
 			const char *why;
+			int32_t group;
 			const uint8_t *t;
 			size_t tlen;
 			int32_t factor;
 		} chs[] = {
-			{"no SF-NONE", good_t, 32, 2},
-			{"T is the identity", ident, 32, SPAKE_SF_NONE},
-			{"T is 31 bytes", good_t, 31, SPAKE_SF_NONE},
+			{"no SF-NONE", 1, good_t, 32, 2},
+			{"T is the identity", 1, ident, 32, SPAKE_SF_NONE},
+			{"T is 31 bytes", 1, good_t, 31, SPAKE_SF_NONE},
+			/* RFC 9588 §5: a point of small order, or no point */
+			{"T of order 8", 1, order8, 32, SPAKE_SF_NONE},
+			{"T with y = 2, not on the curve", 1, y2, 32, SPAKE_SF_NONE},
+			{"P-256: T the identity (00)", 2, p_ident, 1, SPAKE_SF_NONE},
+			{"P-256: T with x = 1, not on the curve", 2, p_x1, 33, SPAKE_SF_NONE},
+			{"P-256: T with x >= p", 2, p_big, 33, SPAKE_SF_NONE},
 		};
-		uint8_t *msgs[8];
-		size_t lens[8], nmsg = 0;
+		static const int32_t both_c[] = {1, 2};
+		uint8_t *msgs[16];
+		size_t lens[16], nmsg = 0;
 
 		/* A T that is a point: the vector's. */
 		unhex("9E9311D985C1355E022D7C3C694AD8D6F7AD6D647B68A90B0FE4699281"
 		      "8002DA",
 		      good_t, 32);
+		unhex("26E8958FC2B227B045C3F489F2EF98F0D5DFAC05D3C63339B13802886D53FC05",
+		      order8, 32);
+		p_x1[32] = 1;
+		memset(p_big, 0xff, sizeof(p_big));
+		p_big[0] = 3;
 		for (size_t i = 0; i < sizeof(chs) / sizeof(chs[0]); i++) {
 			SPAKESecondFactor f = {.type = chs[i].factor};
 			memset(&m, 0, sizeof(m));
 			m.kind = SPAKE_MSG_CHALLENGE;
-			m.u.challenge.group = 1;
+			m.u.challenge.group = chs[i].group;
 			m.u.challenge.pubkey.data = (uint8_t *)chs[i].t;
 			m.u.challenge.pubkey.len = chs[i].tlen;
 			m.u.challenge.factors.len = 1;
@@ -1065,7 +1079,7 @@ check_refusals(void)
 		for (size_t i = 0; i < nmsg; i++) {
 			memset(&cs, 0, sizeof(cs));
 			memset(&cr, 0, sizeof(cr));
-			EXPECT_EQ_INT(spake_client_process(&cs, ed, 1, k, msgs[i],
+			EXPECT_EQ_INT(spake_client_process(&cs, both_c, 2, k, msgs[i],
 							   lens[i], body2,
 							   sizeof(body2), &A,
 							   &cr),
@@ -1258,6 +1272,33 @@ check_fixture(const char *dir)
 	len = unhex("A30D300BA003020112A2040402CAFE", buf, sizeof(buf));
 	write_seed(dir, "encdata.bin", buf, len);
 	write_seed(dir, "offer-empty.bin", buf, 0);
+	/* hostile challenges the client must refuse (RFC 9588 §5): T the
+	 * identity, of order 8, not on the curve */
+	{
+		static const struct {
+			const char *name, *t;
+		} bad[] = {
+			{"challenge-identity.bin",
+			 "0100000000000000000000000000000000000000000000000000000000000000"},
+			{"challenge-order8.bin",
+			 "26E8958FC2B227B045C3F489F2EF98F0D5DFAC05D3C63339B13802886D53FC05"},
+			{"challenge-offcurve.bin",
+			 "0200000000000000000000000000000000000000000000000000000000000000"},
+		};
+		SPAKESecondFactor f = {.type = SPAKE_SF_NONE};
+		uint8_t t[32];
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			memset(&m, 0, sizeof(m));
+			m.kind = SPAKE_MSG_CHALLENGE;
+			m.u.challenge.group = 1;
+			m.u.challenge.pubkey.data = t;
+			m.u.challenge.pubkey.len = unhex(bad[i].t, t, sizeof(t));
+			m.u.challenge.factors.len = 1;
+			m.u.challenge.factors.val = &f;
+			EXPECT_EQ_INT(spake_msg_encode(&m, &A, &msg, &len), ORTH_OK);
+			write_seed(dir, bad[i].name, msg, len);
+		}
+	}
 	crypto_key_free(ik);
 }
 
