@@ -91,6 +91,11 @@ void client_conf_free(struct client_conf *c);
 const char *client_conf_get2(const struct client_conf *c, const char *sect,
 			     const char *name);
 
+/* First value of relation name in [realms] realm over the files, or
+ * NULL. */
+const char *client_conf_realm_get(const struct client_conf *c, const char *realm,
+				  const char *name);
+
 /*
  * The `kdc` entries of [realms] REALM (file order, from the first file that
  * lists any).  Each is copied into kdcs[i] (host[:port] as written).

@@ -958,7 +958,7 @@ client_as_exchange(struct client_ctx *ctx, const struct client_as_params *p,
 	struct as_padata pd;
 	EncKDCRepPart enc;
 	struct spake_client_state spake;
-	bool spake_off = ctx->conf.nspake == 0;
+	bool spake_off = ctx->conf.nspake == 0, no_encts = false;
 
 	memset(&fast, 0, sizeof(fast));
 	memset(&pd, 0, sizeof(pd));
@@ -991,6 +991,15 @@ client_as_exchange(struct client_ctx *ctx, const struct client_as_params *p,
 		f = &fast;
 	}
 
+	/* MIT's krb5.conf relation: never a timestamp for this realm, so that
+	 * an active attacker who strips SPAKE from the KDC's hints gets no
+	 * offline target either. */
+	{
+		const char *v = client_conf_realm_get(&ctx->conf, p->client->realm,
+						      "disable_encrypted_timestamp");
+		if (v != NULL && config_parse_bool(v, &no_encts) != ORTH_OK)
+			no_encts = false;
+	}
 	/* Rounds: the plain request, SPAKE's support and response (or one
 	 * timestamp), a retry at the KDC's time, a fallback from SPAKE. */
 	for (int round = 0; round < 6; round++) {
@@ -1015,6 +1024,12 @@ client_as_exchange(struct client_ctx *ctx, const struct client_as_params *p,
 			 * the KDC offers nothing else. */
 			bool ec = f != NULL &&
 				  proto_padata_find(hint, KRB5_PADATA_ENCRYPTED_CHALLENGE) != NULL;
+			if (!ec && no_encts) {
+				ret = client_fail(ctx, ORTH_E_KRB(KDC_ERR_PREAUTH_FAILED),
+						  "Encrypted timestamp is disabled for realm %s, and the KDC offers no other mechanism we speak for '%s'",
+						  p->client->realm, cstr);
+				goto cleanup;
+			}
 			if (!ec && f != NULL &&
 			    proto_padata_find(hint, KRB5_PADATA_ENC_TIMESTAMP) == NULL) {
 				ret = client_fail(ctx, ORTH_E_KRB(KDC_ERR_PREAUTH_FAILED),

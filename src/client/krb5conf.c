@@ -26,6 +26,17 @@ client_conf_get2(const struct client_conf *c, const char *sect,
 	return NULL;
 }
 
+const char *
+client_conf_realm_get(const struct client_conf *c, const char *realm, const char *name)
+{
+	for (size_t i = 0; i < c->nfiles; i++) {
+		const char *v = config_get(c->files[i], "realms", realm, name, NULL);
+		if (v != NULL)
+			return v;
+	}
+	return NULL;
+}
+
 /*
  * An enctype list as MIT reads it: names or numbers separated by blanks
  * or commas; "DEFAULT" expands to the default list; names we do not

@@ -22,6 +22,9 @@
 #   8. (Orthrus, through tests/interop/lib/kdcstub.py) a hostile KDC's
 #      challenge whose T is the identity, a point of order 8 or not on
 #      the curve is refused: kinit fails and sends no response;
+#   9. (Orthrus) disable_encrypted_timestamp in the client's [realms]
+#      (MIT's relation): SPAKE as before; with SPAKE off too, kinit
+#      refuses before it sends any timestamp;
 #   7. (MIT's KDC with P-256 only, our client with edwards25519 only) no
 #      group in common: the KDC refuses the support message and our
 #      client falls back to the KDC's other mechanism, as MIT's does.
@@ -194,6 +197,20 @@ for bad in identity order8 offcurve; do
 		fail "Orthrus: T = $bad: $n requests"; cat "$ORTH_DIR/stub-$bad.log" >&2
 	fi
 done
+# 9. the client's disable_encrypted_timestamp
+sed "/kdc = 127.0.0.1:$ORTH_PORT/a\		disable_encrypted_timestamp = true" "$KRB5_CONFIG" >"$ORTH_DIR/noencts.conf"
+sed '/^\[libdefaults\]/a\	spake_preauth_groups =' "$ORTH_DIR/noencts.conf" >"$ORTH_DIR/noencts-nospake.conf"
+capture_start "$ORTH_DIR" "$ORTH_PORT" noencts || exit 1
+expect_ok "Orthrus: client disable_encrypted_timestamp: orthrus kinit alice (SPAKE)" \
+	bash -c "echo alice-Pa55 | KRB5_CONFIG=$ORTH_DIR/noencts.conf '$ORTHRUS' kinit -c FILE:$ORTH_DIR/ne.cc alice"
+expect_fail "Orthrus: client disable_encrypted_timestamp and SPAKE off: refused, no timestamp sent" \
+	"Encrypted timestamp is disabled" \
+	bash -c "echo alice-Pa55 | KRB5_CONFIG=$ORTH_DIR/noencts-nospake.conf '$ORTHRUS' kinit -c FILE:$ORTH_DIR/ne2.cc alice"
+capture_stop
+capture_check Orthrus "$ORTH_DIR" "$ORTH_PORT" noencts
+n=$(has_pa "$ORTH_DIR/noencts.pa" 2)
+m=$(has_pa "$ORTH_DIR/noencts.pa" 151)
+if [ "$n" -eq 0 ] && [ "$m" -ge 2 ]; then pass "Orthrus: client disable_encrypted_timestamp: SPAKE ($m AS-REQs), never PA-ENC-TIMESTAMP"; else fail "Orthrus: client disable_encrypted_timestamp: $m AS-REQs with 151, $n with 2"; fi
 n=$(grep -c 'AS-REQ client=alice@TEST.REALM .*ok reason="spake' "$ORTH_DIR/kdc.log" || true)
 if [ "$n" -ge 2 ]; then pass "Orthrus: KDC log: alice logged in with SPAKE ($n)"; else fail "Orthrus: KDC log: $n SPAKE logins of alice"; fi
 expect_grep "Orthrus: KDC log: the wrong password failed SPAKE" \

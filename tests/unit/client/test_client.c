@@ -108,7 +108,18 @@ test_conf_spake(void)
 	};
 	struct client_conf c;
 	char err[256];
+	const char *v;
 
+	/* [realms] relations: the realm's own, first file wins */
+	EXPECT_EQ_INT(client_conf_load_string("[realms]\n A.ORG = {\n  disable_encrypted_timestamp = true\n }\n"
+					      " B.ORG = {\n  kdc = x\n }\n",
+					      &c, err, sizeof(err)),
+		      ORTH_OK);
+	v = client_conf_realm_get(&c, "A.ORG", "disable_encrypted_timestamp");
+	EXPECT(v != NULL && strcmp(v, "true") == 0);
+	EXPECT(client_conf_realm_get(&c, "B.ORG", "disable_encrypted_timestamp") == NULL);
+	EXPECT(client_conf_realm_get(&c, "C.ORG", "kdc") == NULL);
+	client_conf_free(&c);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		EXPECT_EQ_INT(client_conf_load_string(cases[i].text, &c, err, sizeof(err)),
 			      ORTH_OK);
