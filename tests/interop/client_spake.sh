@@ -19,13 +19,13 @@
 #      and no PA-ENC-TIMESTAMP;
 #   6. spake_preauth_groups empty on the client: SPAKE off, the
 #      encrypted timestamp (pa 2) as before;
-#   8. (Orthrus, through tests/interop/lib/kdcstub.py) a hostile KDC's
+#   7. (Orthrus, through tests/interop/lib/kdcstub.py) a hostile KDC's
 #      challenge whose T is the identity, a point of order 8 or not on
 #      the curve is refused: kinit fails and sends no response;
-#   9. (Orthrus) disable_encrypted_timestamp in the client's [realms]
+#   8. (Orthrus) disable_encrypted_timestamp in the client's [realms]
 #      (MIT's relation): SPAKE as before; with SPAKE off too, kinit
 #      refuses before it sends any timestamp;
-#   7. (MIT's KDC with P-256 only, our client with edwards25519 only) no
+#   9. (MIT's KDC with P-256 only, our client with edwards25519 only) no
 #      group in common: the KDC refuses the support message and our
 #      client falls back to the KDC's other mechanism, as MIT's does.
 set -u
@@ -33,6 +33,7 @@ here=$(dirname "$0")
 . "$here/lib/check.sh"
 . "$here/lib/orthkdc.sh"
 . "$here/lib/mitkdc.sh"
+. "$here/lib/capture.sh"
 
 REALM=TEST.REALM
 SVC=host/svc.test.realm
@@ -48,47 +49,12 @@ command -v tshark >/dev/null 2>&1 || { fail "tshark not installed (make deps ins
 mitkdc_available || { fail "MIT KDC programs not installed (make deps installs them)"; check_done; exit 1; }
 export LC_ALL=C TZ=UTC
 
-# capture_start DIR PORT NAME / capture_stop
-capture_start() {
-	: >"$1/tshark-$3.err"
-	tshark -i lo -f "port $2" -w "$1/$3.pcap" >"$1/tshark-$3.err" 2>&1 &
-	TSHARK_PID=$!
-	# dumpcap says "Capturing on" a moment before its filter is live
-	for i in $(seq 1 300); do grep -q "Capturing on" "$1/tshark-$3.err" && { sleep 1; return 0; }; sleep 0.1; done
-	fail "tshark is not capturing on lo"; sed 's/^/    /' "$1/tshark-$3.err" >&2
-	return 1
-}
-capture_stop() {
-	sleep 0.5
-	[ -n "$TSHARK_PID" ] && kill "$TSHARK_PID" 2>/dev/null && wait "$TSHARK_PID" 2>/dev/null
-	TSHARK_PID=
-}
-
-# capture_check WHO DIR PORT NAME: no malformed frame; DIR/NAME.pa holds
-# one line per AS-REQ (its padata types), DIR/NAME.groups the SPAKE
-# groups of the KRB-ERRORs (the challenges).
-capture_check() {
-	local who=$1 dir=$2 port=$3 name=$4 d bad
-	d="-d udp.port==$port,kerberos -d tcp.port==$port,kerberos"
-	bad=$(tshark -r "$dir/$name.pcap" $d -Y "_ws.malformed || _ws.expert.severity >= error" 2>/dev/null)
-	if [ -z "$bad" ]; then pass "$who: $name: tshark finds no malformed or error-level frame"; else fail "$who: $name: tshark complains"; echo "$bad" | head -20 >&2; fi
-	tshark -r "$dir/$name.pcap" $d -Y "kerberos.msg_type == 10" -T fields -e kerberos.padata_type \
-		2>/dev/null >"$dir/$name.pa"
-	tshark -r "$dir/$name.pcap" $d -Y "kerberos.msg_type == 30 && kerberos.group" \
-		-T fields -e kerberos.group 2>/dev/null >"$dir/$name.groups"
-}
-# has_pa FILE TYPE: how many AS-REQs carry TYPE
-has_pa() {
-	awk -v t="$2" '$0 ~ "(^|,)" t "(,|$)"' "$1" | wc -l
-}
 # spake_seen WHO DIR NAME GROUP: the AS-REQs of capture NAME used SPAKE
 # (support and response), never the timestamp, in GROUP.
 spake_seen() {
-	local who=$1 dir=$2 name=$3 group=$4 n
-	n=$(has_pa "$dir/$name.pa" 151)
-	if [ "$n" -ge 2 ]; then pass "$who: $name: AS-REQs with PA-SPAKE (151): $n (support, response)"; else fail "$who: $name: $n AS-REQs with PA-SPAKE"; cat "$dir/$name.pa" >&2; fi
-	n=$(has_pa "$dir/$name.pa" 2)
-	if [ "$n" -eq 0 ]; then pass "$who: $name: no PA-ENC-TIMESTAMP (2) in any AS-REQ"; else fail "$who: $name: $n AS-REQs with PA-ENC-TIMESTAMP"; cat "$dir/$name.pa" >&2; fi
+	local who=$1 dir=$2 name=$3 group=$4
+	pa_expect "$who: $name: AS-REQs with PA-SPAKE (support, response)" "$dir/$name.pa" 151 -ge 2
+	pa_expect "$who: $name: no PA-ENC-TIMESTAMP in any AS-REQ" "$dir/$name.pa" 2 -eq 0
 	if grep -qx "$group" "$dir/$name.groups" && ! grep -qvx "$group" "$dir/$name.groups"; then
 		pass "$who: $name: the challenge is in group $group"
 	else
@@ -99,47 +65,40 @@ spake_seen() {
 # The checks of one KDC (WHO) on PORT; DIR for caches and captures; LOG
 # the KDC's log and SPAKEFAST what it says of SPAKE inside FAST.
 client_checks() {
-	local who=$1 dir=$2 port=$3 log=$4 spakefast=$5 n from
+	local who=$1 dir=$2 port=$3 log=$4 spakefast=$5 from
+	local cap="$who $dir $port"
 	sed '/^\[libdefaults\]/a\	spake_preauth_groups = P-256' "$KRB5_CONFIG" >"$dir/p256.conf"
 	sed '/^\[libdefaults\]/a\	spake_preauth_groups =' "$KRB5_CONFIG" >"$dir/off.conf"
 
 	# 1. the default: edwards25519
-	capture_start "$dir" "$port" ed25519 || return 1
-	expect_ok "$who: orthrus kinit alice" bash -c "echo alice-Pa55 | '$ORTHRUS' kinit -c FILE:$dir/ed.cc alice"
-	capture_stop
-	capture_check "$who" "$dir" "$port" ed25519
+	# shellcheck disable=SC2086
+	captured $cap ed25519 expect_ok "$who: orthrus kinit alice" \
+		bash -c "echo alice-Pa55 | '$ORTHRUS' kinit -c FILE:$dir/ed.cc alice"
 	spake_seen "$who" "$dir" ed25519 1
-	expect_ok "$who: MIT's kvno with the TGT got through SPAKE" env KRB5CCNAME=FILE:$dir/ed.cc kvno $SVC
+	expect_ok "$who: MIT's kvno with the TGT got through SPAKE" env KRB5CCNAME="FILE:$dir/ed.cc" kvno $SVC
 
 	# 2. the client asks for P-256
-	capture_start "$dir" "$port" p256 || return 1
-	expect_ok "$who: orthrus kinit alice with spake_preauth_groups = P-256" \
+	# shellcheck disable=SC2086
+	captured $cap p256 expect_ok "$who: orthrus kinit alice with spake_preauth_groups = P-256" \
 		bash -c "echo alice-Pa55 | KRB5_CONFIG=$dir/p256.conf '$ORTHRUS' kinit -c FILE:$dir/p.cc alice"
-	capture_stop
-	capture_check "$who" "$dir" "$port" p256
 	spake_seen "$who" "$dir" p256 2
-	expect_ok "$who: MIT's klist reads the P-256 cache" klist -c FILE:$dir/p.cc
+	expect_ok "$who: MIT's klist reads the P-256 cache" klist -c "FILE:$dir/p.cc"
 
 	# 3. a wrong password
-	capture_start "$dir" "$port" wrong || return 1
-	expect_fail "$who: orthrus kinit with a wrong password is refused" "Password incorrect" \
-		bash -c "echo wrong | '$ORTHRUS' kinit -c FILE:$dir/w.cc bob"
-	capture_stop
-	capture_check "$who" "$dir" "$port" wrong
-	n=$(has_pa "$dir/wrong.pa" 151)
-	if [ "$n" -ge 2 ]; then pass "$who: wrong password: tried with SPAKE ($n AS-REQs with 151)"; else fail "$who: wrong password: $n AS-REQs with PA-SPAKE"; fi
-	n=$(has_pa "$dir/wrong.pa" 2)
-	if [ "$n" -eq 0 ]; then pass "$who: wrong password: no PA-ENC-TIMESTAMP"; else fail "$who: wrong password: $n AS-REQs with PA-ENC-TIMESTAMP"; fi
+	# shellcheck disable=SC2086
+	captured $cap wrong expect_fail "$who: orthrus kinit with a wrong password is refused" \
+		"Password incorrect" bash -c "echo wrong | '$ORTHRUS' kinit -c FILE:$dir/w.cc bob"
+	pa_expect "$who: wrong password: tried with SPAKE" "$dir/wrong.pa" 151 -ge 2
+	pa_expect "$who: wrong password: no PA-ENC-TIMESTAMP" "$dir/wrong.pa" 2 -eq 0
 
 	# 4. a keytab
-	capture_start "$dir" "$port" keytab || return 1
-	expect_ok "$who: orthrus kinit -k -t keytab bob" "$ORTHRUS" kinit -k -t "$dir/bob.keytab" -c FILE:$dir/k.cc bob
-	capture_stop
-	capture_check "$who" "$dir" "$port" keytab
+	# shellcheck disable=SC2086
+	captured $cap keytab expect_ok "$who: orthrus kinit -k -t keytab bob" \
+		"$ORTHRUS" kinit -k -t "$dir/bob.keytab" -c "FILE:$dir/k.cc" bob
 	spake_seen "$who" "$dir" keytab 1
 
 	# 5. through the FAST tunnel: SPAKE inside (the capture sees only
-	# PA-FX-FAST outside; the KDC's log or trace says which mechanism)
+	# PA-FX-FAST outside; the KDC's log says which mechanism)
 	from=$(($(wc -l <"$log") + 1))
 	capture_start "$dir" "$port" fast || return 1
 	expect_ok "$who: orthrus kinit -T armor bob (SPAKE inside FAST)" \
@@ -148,26 +107,20 @@ client_checks() {
 		bash -c "echo wrong | '$ORTHRUS' kinit -c FILE:$dir/fx.cc -T FILE:$dir/ed.cc bob"
 	capture_stop
 	capture_check "$who" "$dir" "$port" fast
-	n=$(has_pa "$dir/fast.pa" 136)
 	# three rounds each (plain, support, response): encrypted
 	# challenge would take two
-	if [ "$n" -ge 6 ]; then pass "$who: FAST: armored AS-REQs (PA-FX-FAST, 136): $n"; else fail "$who: FAST: $n armored AS-REQs"; cat "$dir/fast.pa" >&2; fi
+	pa_expect "$who: FAST: armored AS-REQs (PA-FX-FAST), three rounds a login" "$dir/fast.pa" 136 -ge 6
+	pa_expect "$who: FAST: no PA-ENC-TIMESTAMP" "$dir/fast.pa" 2 -eq 0
 	tail -n +"$from" "$log" >"$dir/fast.log"
 	expect_grep "$who: FAST: the KDC's log shows SPAKE inside the tunnel" "$spakefast" "$dir/fast.log"
-	n=$(has_pa "$dir/fast.pa" 2)
-	if [ "$n" -eq 0 ]; then pass "$who: FAST: no PA-ENC-TIMESTAMP"; else fail "$who: FAST: $n AS-REQs with PA-ENC-TIMESTAMP"; fi
-	expect_ok "$who: MIT's kvno with the TGT got through FAST and SPAKE" env KRB5CCNAME=FILE:$dir/f.cc kvno $SVC
+	expect_ok "$who: MIT's kvno with the TGT got through FAST and SPAKE" env KRB5CCNAME="FILE:$dir/f.cc" kvno $SVC
 
 	# 6. SPAKE off on the client: the encrypted timestamp
-	capture_start "$dir" "$port" off || return 1
-	expect_ok "$who: orthrus kinit alice with spake_preauth_groups empty" \
+	# shellcheck disable=SC2086
+	captured $cap off expect_ok "$who: orthrus kinit alice with spake_preauth_groups empty" \
 		bash -c "echo alice-Pa55 | KRB5_CONFIG=$dir/off.conf '$ORTHRUS' kinit -c FILE:$dir/o.cc alice"
-	capture_stop
-	capture_check "$who" "$dir" "$port" off
-	n=$(has_pa "$dir/off.pa" 151)
-	if [ "$n" -eq 0 ]; then pass "$who: SPAKE off: no PA-SPAKE"; else fail "$who: SPAKE off: $n AS-REQs with PA-SPAKE"; fi
-	n=$(has_pa "$dir/off.pa" 2)
-	if [ "$n" -ge 1 ]; then pass "$who: SPAKE off: the encrypted timestamp"; else fail "$who: SPAKE off: no PA-ENC-TIMESTAMP"; fi
+	pa_expect "$who: SPAKE off: no PA-SPAKE" "$dir/off.pa" 151 -eq 0
+	pa_expect "$who: SPAKE off: the encrypted timestamp" "$dir/off.pa" 2 -ge 1
 }
 
 # ---- Orthrus ----
@@ -179,7 +132,7 @@ orth_admin ktadd --keytab "$ORTH_DIR/bob.keytab" --norandkey bob >/dev/null ||
 	fail "Orthrus: orthrus admin ktadd bob"
 client_checks Orthrus "$ORTH_DIR" "$ORTH_PORT" "$ORTH_DIR/kdc.log" \
 	'AS-REQ client=bob@TEST.REALM .*ok reason="spake, FAST armor'
-# 8. hostile challenges
+# 7. hostile challenges
 for bad in identity order8 offcurve; do
 	sp=$(free_port)
 	: >"$ORTH_DIR/stub-$bad.log"
@@ -197,7 +150,7 @@ for bad in identity order8 offcurve; do
 		fail "Orthrus: T = $bad: $n requests"; cat "$ORTH_DIR/stub-$bad.log" >&2
 	fi
 done
-# 9. the client's disable_encrypted_timestamp
+# 8. the client's disable_encrypted_timestamp
 sed "/kdc = 127.0.0.1:$ORTH_PORT/a\		disable_encrypted_timestamp = true" "$KRB5_CONFIG" >"$ORTH_DIR/noencts.conf"
 sed '/^\[libdefaults\]/a\	spake_preauth_groups =' "$ORTH_DIR/noencts.conf" >"$ORTH_DIR/noencts-nospake.conf"
 capture_start "$ORTH_DIR" "$ORTH_PORT" noencts || exit 1
@@ -208,9 +161,8 @@ expect_fail "Orthrus: client disable_encrypted_timestamp and SPAKE off: refused,
 	bash -c "echo alice-Pa55 | KRB5_CONFIG=$ORTH_DIR/noencts-nospake.conf '$ORTHRUS' kinit -c FILE:$ORTH_DIR/ne2.cc alice"
 capture_stop
 capture_check Orthrus "$ORTH_DIR" "$ORTH_PORT" noencts
-n=$(has_pa "$ORTH_DIR/noencts.pa" 2)
-m=$(has_pa "$ORTH_DIR/noencts.pa" 151)
-if [ "$n" -eq 0 ] && [ "$m" -ge 2 ]; then pass "Orthrus: client disable_encrypted_timestamp: SPAKE ($m AS-REQs), never PA-ENC-TIMESTAMP"; else fail "Orthrus: client disable_encrypted_timestamp: $m AS-REQs with 151, $n with 2"; fi
+pa_expect "Orthrus: client disable_encrypted_timestamp: SPAKE" "$ORTH_DIR/noencts.pa" 151 -ge 2
+pa_expect "Orthrus: client disable_encrypted_timestamp: never PA-ENC-TIMESTAMP" "$ORTH_DIR/noencts.pa" 2 -eq 0
 n=$(grep -c 'AS-REQ client=alice@TEST.REALM .*ok reason="spake' "$ORTH_DIR/kdc.log" || true)
 if [ "$n" -ge 2 ]; then pass "Orthrus: KDC log: alice logged in with SPAKE ($n)"; else fail "Orthrus: KDC log: $n SPAKE logins of alice"; fi
 expect_grep "Orthrus: KDC log: the wrong password failed SPAKE" \
@@ -237,17 +189,13 @@ mitkdc_restart_with() {
 mitkdc_restart_with "edwards25519 P-256"
 client_checks MIT "$MIT_DIR" "$MIT_PORT" "$MIT_DIR/kdc.log" \
 	'preauth (spake) verify failure: More preauthentication data is required'
-# 7. no group in common: fall back
+# 9. no group in common: fall back
 mitkdc_restart_with "P-256"
 sed '/^\[libdefaults\]/a\	spake_preauth_groups = edwards25519' "$KRB5_CONFIG" >"$MIT_DIR/ed.conf"
-capture_start "$MIT_DIR" "$MIT_PORT" fallback || exit 1
-expect_ok "MIT: P-256 KDC, edwards25519 client: orthrus kinit falls back" \
+captured MIT "$MIT_DIR" "$MIT_PORT" fallback expect_ok "MIT: P-256 KDC, edwards25519 client: orthrus kinit falls back" \
 	bash -c "echo alice-Pa55 | KRB5_CONFIG=$MIT_DIR/ed.conf '$ORTHRUS' kinit -c FILE:$MIT_DIR/fb.cc alice"
-capture_stop
-capture_check MIT "$MIT_DIR" "$MIT_PORT" fallback
-n=$(has_pa "$MIT_DIR/fallback.pa" 151)
-m=$(has_pa "$MIT_DIR/fallback.pa" 2)
-if [ "$n" -eq 1 ] && [ "$m" -eq 1 ]; then pass "MIT: fallback: one support message, then the encrypted timestamp"; else fail "MIT: fallback: $n AS-REQs with PA-SPAKE, $m with PA-ENC-TIMESTAMP"; cat "$MIT_DIR/fallback.pa" >&2; fi
+pa_expect "MIT: fallback: one support message" "$MIT_DIR/fallback.pa" 151 -eq 1
+pa_expect "MIT: fallback: then the encrypted timestamp" "$MIT_DIR/fallback.pa" 2 -eq 1
 mitkdc_stop
 
 check_done

@@ -48,6 +48,7 @@ here=$(dirname "$0")
 . "$here/lib/check.sh"
 . "$here/lib/orthkdc.sh"
 . "$here/lib/mitkdc.sh"
+. "$here/lib/capture.sh"
 
 REALM=TEST.REALM
 SVC=host/svc.test.realm
@@ -67,30 +68,14 @@ command -v tshark >/dev/null 2>&1 || { fail "tshark not installed (make deps ins
 mitkdc_available || { fail "MIT KDC programs not installed (make deps installs them)"; check_done; exit 1; }
 export LC_ALL=C TZ=UTC
 
-# capture_start DIR PORT / capture_stop
-capture_start() {
-	: >"$1/tshark.err"
-	tshark -i lo -f "port $2" -w "$1/kdc.pcap" >"$1/tshark.err" 2>&1 &
-	TSHARK_PID=$!
-	for i in $(seq 1 300); do grep -q "Capturing on" "$1/tshark.err" && return 0; sleep 0.1; done
-	fail "tshark is not capturing on lo"; sed 's/^/    /' "$1/tshark.err" >&2
-	return 1
-}
-capture_stop() {
-	sleep 0.5
-	[ -n "$TSHARK_PID" ] && kill "$TSHARK_PID" 2>/dev/null && wait "$TSHARK_PID" 2>/dev/null
-	TSHARK_PID=
-}
-
 # What Wireshark reads in the capture of one run (WHO: "Orthrus" or "MIT").
-capture_check() {
-	local who=$1 dir=$2 port=$3 d bad rows
-	d="-d udp.port==$port,kerberos -d tcp.port==$port,kerberos"
-	bad=$(tshark -r "$dir/kdc.pcap" $d -Y "_ws.malformed || _ws.expert.severity >= error" 2>/dev/null)
-	if [ -z "$bad" ]; then pass "$who: tshark finds no malformed or error-level frame"; else fail "$who: tshark complains"; echo "$bad" | head -20 >&2; fi
+fast_capture_check() {
+	local who=$1 dir=$2 port=$3 rows
+	capture_malformed "$who" "$dir" "$port" kdc
 	# one line per request: its message types (the first is the
 	# request's, an armor AP-REQ adds 14), then its padata types
-	tshark -r "$dir/kdc.pcap" $d -Y "kerberos.msg_type == 10 || kerberos.msg_type == 12" \
+	# shellcheck disable=SC2046
+	tshark -r "$dir/kdc.pcap" $(capture_decode "$port") -Y "kerberos.msg_type == 10 || kerberos.msg_type == 12" \
 		-T fields -e kerberos.msg_type -e kerberos.padata_type 2>/dev/null |
 		awk '{ split($1, m, ","); print m[1], $2 }' >"$dir/pa.txt"
 	rows=$(awk '$1 == 10 && $2 ~ /(^|,)136(,|$)/' "$dir/pa.txt" | wc -l)
@@ -192,7 +177,7 @@ echo 'bob-Pa55' | orth_admin add bob --password-stdin --requires-preauth >/dev/n
 echo 'carol-Pa55' | orth_admin add carol --password-stdin --requires-preauth --attr requires-fast >/dev/null || exit 1
 orth_admin add $SVC --random-key >/dev/null || exit 1
 orth_admin add $SVC2 --random-key >/dev/null || exit 1
-capture_start "$ORTH_DIR" "$ORTH_PORT" || exit 1
+capture_start "$ORTH_DIR" "$ORTH_PORT" kdc || exit 1
 mit_clients Orthrus "$ORTH_DIR"
 expect_grep "Orthrus: KDC log: bob logged in with encrypted challenge in FAST" \
 	'AS-REQ client=bob@TEST.REALM .*ok reason="encrypted-challenge, FAST armor"' "$ORTH_DIR/kdc.log"
@@ -223,7 +208,7 @@ heimdal_clients Orthrus "$ORTH_DIR" "" ""
 expect_grep "Orthrus: KDC log: Heimdal logged in through FAST with the encrypted timestamp" \
 	'AS-REQ client=bob@TEST.REALM .*ok reason="encrypted-timestamp, FAST armor, client name hidden"' "$ORTH_DIR/kdc.log"
 capture_stop
-capture_check Orthrus "$ORTH_DIR" "$ORTH_PORT"
+fast_capture_check Orthrus "$ORTH_DIR" "$ORTH_PORT"
 orthkdc_stop
 
 # ---- MIT's krb5kdc, the reference ----
@@ -233,7 +218,7 @@ mitkdc_addprinc bob bob-Pa55 || exit 1
 mitkdc_addprinc carol carol-Pa55 || exit 1
 mitkdc_addprinc_randkey $SVC || exit 1
 mitkdc_addprinc_randkey $SVC2 || exit 1
-capture_start "$MIT_DIR" "$MIT_PORT" || exit 1
+capture_start "$MIT_DIR" "$MIT_PORT" kdc || exit 1
 mit_clients MIT "$MIT_DIR"
 orth_client MIT "$MIT_DIR"
 downgrade MIT "$MIT_DIR" "$MIT_PORT"
@@ -253,7 +238,7 @@ expect_fail "MIT: carol without armor is refused (no encrypted_timestamp)" "prea
 	bash -c "echo carol-Pa55 | KRB5CCNAME=FILE:$MIT_DIR/c.cc kinit carol"
 expect_ok "MIT: carol with kinit -T" bash -c "echo carol-Pa55 | KRB5CCNAME=FILE:$MIT_DIR/c.cc kinit -T FILE:$MIT_DIR/armor.cc carol"
 capture_stop
-capture_check MIT "$MIT_DIR" "$MIT_PORT"
+fast_capture_check MIT "$MIT_DIR" "$MIT_PORT"
 mitkdc_stop
 
 check_done

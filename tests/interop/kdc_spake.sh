@@ -25,6 +25,7 @@ here=$(dirname "$0")
 . "$here/lib/check.sh"
 . "$here/lib/orthkdc.sh"
 . "$here/lib/mitkdc.sh"
+. "$here/lib/capture.sh"
 
 REALM=TEST.REALM
 TSHARK_PID=
@@ -38,41 +39,6 @@ trap cleanup EXIT
 command -v tshark >/dev/null 2>&1 || { fail "tshark not installed (make deps installs it)"; check_done; exit 1; }
 mitkdc_available || { fail "MIT KDC programs not installed (make deps installs them)"; check_done; exit 1; }
 export LC_ALL=C TZ=UTC
-
-# capture_start DIR PORT NAME / capture_stop
-capture_start() {
-	: >"$1/tshark-$3.err"
-	tshark -i lo -f "port $2" -w "$1/$3.pcap" >"$1/tshark-$3.err" 2>&1 &
-	TSHARK_PID=$!
-	# dumpcap says "Capturing on" a moment before its filter is live:
-	# without the pause the first request of a short capture is lost
-	for i in $(seq 1 300); do grep -q "Capturing on" "$1/tshark-$3.err" && { sleep 1; return 0; }; sleep 0.1; done
-	fail "tshark is not capturing on lo"; sed 's/^/    /' "$1/tshark-$3.err" >&2
-	return 1
-}
-capture_stop() {
-	sleep 0.5
-	[ -n "$TSHARK_PID" ] && kill "$TSHARK_PID" 2>/dev/null && wait "$TSHARK_PID" 2>/dev/null
-	TSHARK_PID=
-}
-
-# capture_check WHO DIR PORT NAME: no malformed frame; DIR/NAME.pa holds
-# one line per AS-REQ (its padata types), DIR/NAME.groups the SPAKE
-# groups named anywhere (support lists, challenges).
-capture_check() {
-	local who=$1 dir=$2 port=$3 name=$4 d bad
-	d="-d udp.port==$port,kerberos -d tcp.port==$port,kerberos"
-	bad=$(tshark -r "$dir/$name.pcap" $d -Y "_ws.malformed || _ws.expert.severity >= error" 2>/dev/null)
-	if [ -z "$bad" ]; then pass "$who: $name: tshark finds no malformed or error-level frame"; else fail "$who: $name: tshark complains"; echo "$bad" | head -20 >&2; fi
-	tshark -r "$dir/$name.pcap" $d -Y "kerberos.msg_type == 10" -T fields -e kerberos.padata_type \
-		2>/dev/null >"$dir/$name.pa"
-	tshark -r "$dir/$name.pcap" $d -Y "kerberos.msg_type == 30 && kerberos.group" \
-		-T fields -e kerberos.group 2>/dev/null >"$dir/$name.groups"
-}
-# has_pa FILE TYPE: how many AS-REQs carry TYPE
-has_pa() {
-	awk -v t="$2" '$0 ~ "(^|,)" t "(,|$)"' "$1" | wc -l
-}
 
 # The checks of one KDC (WHO) on PORT; DIR for caches and captures.
 spake_checks() {
@@ -165,8 +131,8 @@ klist -C -c "FILE:$ORTH_DIR/ne.cc" >"$ORTH_DIR/ne.klist" 2>&1
 expect_grep "Orthrus: disable_encrypted_timestamp: MIT's cache records pa_type 151" \
 	"pa_type(krbtgt/$REALM@$REALM) = 151" "$ORTH_DIR/ne.klist"
 capture_check Orthrus "$ORTH_DIR" "$ORTH_PORT" noencts
-d="-d udp.port==$ORTH_PORT,kerberos -d tcp.port==$ORTH_PORT,kerberos"
-tshark -r "$ORTH_DIR/noencts.pcap" $d -Y "kerberos.msg_type == 30" -T fields -e kerberos.padata_type \
+# shellcheck disable=SC2046
+tshark -r "$ORTH_DIR/noencts.pcap" $(capture_decode "$ORTH_PORT") -Y "kerberos.msg_type == 30" -T fields -e kerberos.padata_type \
 	2>/dev/null >"$ORTH_DIR/noencts.errpa"
 n=$(has_pa "$ORTH_DIR/noencts.errpa" 151)
 m=$(has_pa "$ORTH_DIR/noencts.errpa" 2)
