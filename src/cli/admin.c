@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "base/config.h"
+#include "kdc/kdc_config.h"
 #include "base/file.h"
 #include "admin.h"
 #include "client/keytab.h"

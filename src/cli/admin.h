@@ -9,8 +9,8 @@
 #include <stdbool.h>
 
 #include "base/arena.h"
-#include "base/config.h"
 #include "db/db.h"
+#include "kdc/kdc_config.h"
 
 struct admin {
 	const char *config_path;
