@@ -73,8 +73,8 @@ orth_err orthrus_host_service_name(struct orthrus_context *ctx,
 				   char **out);
 
 /* A printable message for e: the detailed one of the last failure in
- * ctx when it was e, else a generic text.  Never NULL; valid until the
- * next call on ctx. */
+ * ctx when it was e, else a generic text (ctx NULL: always).  Never NULL;
+ * valid until the next call on ctx. */
 const char *orthrus_error_message(struct orthrus_context *ctx, orth_err e);
 
 /* Options of an initial ticket request; zeroed means krb5.conf defaults. */

@@ -296,5 +296,29 @@ const char *client_keytab_path(struct orthrus_context *ctx, const char *name);
 orth_err client_tgt_get(struct orthrus_context *ctx, struct ccache *cc,
 			struct ccache_cred *tgt_out,
 			struct ccache_principal *client_out);
+/* A credential as include/orthrus/client.h's ticket (decoding the
+ * ticket for its enctype and kvno).  *out: orthrus_ticket_free(). */
+struct orthrus_ticket;
+orth_err client_ticket_from_cred(const struct ccache_cred *c,
+				 struct orthrus_ticket *out);
+
+/*
+ * The handles of include/orthrus/base.h, ccache.h and keytab.h.  A
+ * principal and a credential are the cache's own structs (one member), so
+ * that a credential of a cache's snapshot gives out views of its names
+ * without copies.
+ */
+struct orthrus_principal {
+	struct ccache_principal p;
+};
+struct orthrus_cred {
+	struct ccache_cred c;
+};
+/* Record the message of a failure of the public API in ctx (NULL: none):
+ * the collection's words (ccache_col_error()) when it left some, else the
+ * code's text; returns ret. */
+orth_err client_api_fail(struct orthrus_context *ctx, orth_err ret);
+/* The view of p as a public principal (valid while p is). */
+const struct orthrus_principal *client_principal_view(const struct ccache_principal *p);
 
 #endif

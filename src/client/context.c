@@ -454,8 +454,8 @@ orthrus_ticket_free(struct orthrus_ticket *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static orth_err
-ticket_from_cred(const struct ccache_cred *c, struct orthrus_ticket *out)
+orth_err
+client_ticket_from_cred(const struct ccache_cred *c, struct orthrus_ticket *out)
 {
 	orth_err ret;
 	struct orthrus_ticket t;
@@ -627,7 +627,7 @@ service_ticket(struct orthrus_context *ctx, const char *ccname,
 	/* A cached ticket still valid is used as is. */
 	if (ccache_retrieve(t.cc, &t.tgt.client, &sp_cc, enctype, &t.cred) == ORTH_OK) {
 		if (t.cred.endtime > client_now() + t.offset && !t.cred.is_skey) {
-			TRY(ticket_from_cred(&t.cred, out));
+			TRY(client_ticket_from_cred(&t.cred, out));
 			goto cleanup;
 		}
 		ccache_cred_free(&t.cred);
@@ -652,7 +652,7 @@ service_ticket(struct orthrus_context *ctx, const char *ccname,
 	t.p.kdc_options = tgt_options(&t.tgt);
 	TRY(tgs_call_run(ctx, &t));
 	TRY(ccache_store(t.cc, &t.cred));
-	TRY(ticket_from_cred(&t.cred, out));
+	TRY(client_ticket_from_cred(&t.cred, out));
 cleanup:
 	ccache_principal_free(&sp_cc);
 	tgs_call_end(&t);
@@ -740,7 +740,7 @@ orthrus_get_forwarded_tgt(struct orthrus_context *ctx, const char *ccname,
 	}
 	t.p.kdc_options = KDC_OPT_FORWARDED | KDC_OPT_FORWARDABLE;
 	TRY(tgs_call_run(ctx, &t));
-	TRY(ticket_from_cred(&t.cred, out));
+	TRY(client_ticket_from_cred(&t.cred, out));
 cleanup:
 	tgs_call_end(&t);
 	return ret;
@@ -760,7 +760,7 @@ orthrus_get_user2user_ticket(struct orthrus_context *ctx, const char *ccname,
 	t.p.second_ticket_len = server_tgt_len;
 	TRY(tgs_call_run(ctx, &t));
 	TRY(ccache_store(t.cc, &t.cred));
-	TRY(ticket_from_cred(&t.cred, out));
+	TRY(client_ticket_from_cred(&t.cred, out));
 cleanup:
 	tgs_call_end(&t);
 	return ret;
