@@ -52,7 +52,7 @@ struct out {
 static void
 put(struct out *o, const void *p, size_t n)
 {
-	if (o->n + n <= sizeof(o->b)) {
+	if (n > 0 && o->n + n <= sizeof(o->b)) {
 		memcpy(o->b + o->n, p, n);
 		o->n += n;
 	}
