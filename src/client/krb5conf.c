@@ -9,7 +9,6 @@
 
 /* MIT's default enctype order (aes256-sha1, aes128-sha1, aes256-sha384,
  * aes128-sha256); DES, 3DES and RC4 are not implemented here. */
-static const int32_t default_etypes[] = {18, 17, 20, 19};
 
 const char *
 client_conf_get2(const struct client_conf *c, const char *sect,
@@ -43,12 +42,12 @@ parse_etypes(const char *name, const char *s, int32_t *out, size_t *n_out,
 	for (size_t i = 0; i < n; i++) {
 		int32_t e;
 		if (strcasecmp(items[i], "DEFAULT") == 0) {
-			for (size_t j = 0; j < 4; j++) {
+			for (size_t j = 0; j < CRYPTO_DEFAULT_ENCTYPES_N; j++) {
 				bool dup = false;
 				for (size_t m = 0; m < k; m++)
-					dup |= out[m] == default_etypes[j];
+					dup |= out[m] == crypto_default_enctypes[j];
 				if (!dup && k < CLIENT_MAX_ETYPES)
-					out[k++] = default_etypes[j];
+					out[k++] = crypto_default_enctypes[j];
 			}
 			continue;
 		}
@@ -150,8 +149,8 @@ conf_typed(struct client_conf *c, char *err, size_t errlen)
 		return ORTH_E_CONFIG;
 	}
 
-	memcpy(c->permitted, default_etypes, sizeof(default_etypes));
-	c->npermitted = 4;
+	memcpy(c->permitted, crypto_default_enctypes, sizeof(crypto_default_enctypes));
+	c->npermitted = CRYPTO_DEFAULT_ENCTYPES_N;
 	if ((v = client_conf_get2(c, "libdefaults", "permitted_enctypes")))
 		if (parse_etypes("permitted_enctypes", v, c->permitted,
 				 &c->npermitted, err, errlen) != ORTH_OK)

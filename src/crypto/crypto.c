@@ -177,6 +177,11 @@ enctype_get(int32_t enctype)
 	return NULL;
 }
 
+const int32_t crypto_default_enctypes[CRYPTO_DEFAULT_ENCTYPES_N] = {
+	ENCTYPE_AES256_CTS_HMAC_SHA1_96, ENCTYPE_AES128_CTS_HMAC_SHA1_96,
+	ENCTYPE_AES256_CTS_HMAC_SHA384_192, ENCTYPE_AES128_CTS_HMAC_SHA256_128,
+};
+
 bool
 crypto_enctype_supported(int32_t enctype)
 {

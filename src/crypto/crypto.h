@@ -50,6 +50,14 @@ struct crypto_key;
 
 orth_err crypto_init(void);
 
+/*
+ * The one default enctype list, MIT's order: 18 17 20 19.  What kdc.conf's
+ * supported_enctypes and krb5.conf's permitted_enctypes are when not set,
+ * and what "DEFAULT" in a krb5.conf list stands for.
+ */
+#define CRYPTO_DEFAULT_ENCTYPES_N 4
+extern const int32_t crypto_default_enctypes[CRYPTO_DEFAULT_ENCTYPES_N];
+
 /* Enctype facts; unknown enctypes give false / 0 / NULL / -1. */
 bool crypto_enctype_supported(int32_t enctype);
 size_t crypto_enctype_keylen(int32_t enctype);
