@@ -353,6 +353,16 @@ kdc_fixture_tgs_req(struct kdc_fixture *f, struct arena *a,
 					 len_out);
 }
 
+static kdc_fixture_padata_fn tgs_padata_fn;
+static void *tgs_padata_arg;
+
+void
+kdc_fixture_set_tgs_padata(kdc_fixture_padata_fn fn, void *arg)
+{
+	tgs_padata_fn = fn;
+	tgs_padata_arg = arg;
+}
+
 orth_err
 kdc_fixture_tgs_req_authz(struct kdc_fixture *f, struct arena *a,
 			  const struct kdc_fixture_cred *tgt, const char *service,
@@ -370,8 +380,8 @@ kdc_fixture_tgs_req_authz(struct kdc_fixture *f, struct arena *a,
 	AP_REQ ap;
 	Authenticator au;
 	Checksum cks;
-	PA_DATA pa;
-	METHOD_DATA md;
+	PA_DATA *pa;
+	METHOD_DATA md, extra = {0};
 	struct KDC_REQ_BODY_additional_tickets tk;
 	EncryptedData *ead;
 
@@ -419,10 +429,17 @@ kdc_fixture_tgs_req_authz(struct kdc_fixture *f, struct arena *a,
 	ap.msg_type = KRB5_MSG_AP_REQ;
 	ap.ticket = tgt->ticket;
 	TRY(proto_seal(tgt->key, KU_TGS_REQ_AUTH, &asn1_Authenticator, &au, a, &ap.authenticator));
-	pa.padata_type = KRB5_PADATA_TGS_REQ;
-	TRY(der_encode_arena(&asn1_AP_REQ, &ap, a, &pa.padata_value.data, &pa.padata_value.len));
-	md.len = 1;
-	md.val = &pa;
+	if (tgs_padata_fn != NULL)
+		TRY(tgs_padata_fn(tgs_padata_arg, a, b, tgt, &extra));
+	pa = arena_alloc(a, (1 + extra.len) * sizeof(*pa));
+	CHECK(pa != NULL, ORTH_E_LIMIT);
+	pa[0].padata_type = KRB5_PADATA_TGS_REQ;
+	TRY(der_encode_arena(&asn1_AP_REQ, &ap, a, &pa[0].padata_value.data,
+			     &pa[0].padata_value.len));
+	if (extra.len > 0)
+		memcpy(pa + 1, extra.val, extra.len * sizeof(*pa));
+	md.len = 1 + extra.len;
+	md.val = pa;
 	q.padata = &md;
 	TRY(der_encode_arena(&asn1_TGS_REQ, &q, a, out, len_out));
 cleanup:

@@ -145,6 +145,16 @@ orth_err kdc_fixture_tgs_req_authz(struct kdc_fixture *f, struct arena *a,
 				   const AuthorizationData *authz, uint8_t **out,
 				   size_t *len_out);
 
+/*
+ * Padata the TGS-REQs built next carry after their PA-TGS-REQ (MS-SFU's
+ * S4U padata, hostile padata): fn fills *out (memory from a) for the body
+ * b (its nonce is set) and the TGT; fn NULL: none (the default).  A
+ * failure of fn fails the request's building.
+ */
+typedef orth_err (*kdc_fixture_padata_fn)(void *arg, struct arena *a, const KDC_REQ_BODY *b,
+					  const struct kdc_fixture_cred *tgt, METHOD_DATA *out);
+void kdc_fixture_set_tgs_padata(kdc_fixture_padata_fn fn, void *arg);
+
 /* A ticket the fixture makes itself (a forged or aged one, for tests). */
 struct kdc_fixture_ticket_spec {
 	const char *client, *server;  /* parsed in the fixture's realm */
