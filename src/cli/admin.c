@@ -45,6 +45,7 @@ usage(FILE *f)
 		"  modify NAME [--attr [-]ATTR]... [--requires-preauth | --no-requires-preauth]\n"
 		"      [--max-life D] [--max-renew D] [--expires TIME] [--pw-expires TIME]\n"
 		"      [--policy P | --clear-policy]\n"
+		"      [--allowed-to-delegate-to [-]SERVICE]... [--clear-allowed-to-delegate-to]\n"
 		"  delete NAME | rename OLD NEW\n"
 		"  get NAME [--json] [--keys]      (--keys prints the secret key bytes)\n"
 		"  list [GLOB] [--json]\n"
@@ -477,6 +478,9 @@ struct princ_opts {
 	uint32_t kvno;
 	const char *names[64];
 	size_t nnames;
+	const char *deleg[16];    /* --allowed-to-delegate-to (admin_deleg.c) */
+	size_t ndeleg;
+	bool clear_deleg;
 };
 
 /* Parse the options shared by the principal commands. 0, or exit status. */
@@ -515,7 +519,16 @@ parse_opts(int argc, char **argv, struct princ_opts *o)
 			o->set_preauth = 1;
 		else if (strcmp(a, "--no-requires-preauth") == 0)
 			o->set_preauth = -1;
-		else if (strcmp(a, "--attr") == 0) {
+		else if (strcmp(a, "--clear-allowed-to-delegate-to") == 0)
+			o->clear_deleg = true;
+		else if (strcmp(a, "--allowed-to-delegate-to") == 0) {
+			NEEDV();
+			if (o->ndeleg >= 16) {
+				cli_error(CMD, "too many --allowed-to-delegate-to");
+				return 2;
+			}
+			o->deleg[o->ndeleg++] = v;
+		} else if (strcmp(a, "--attr") == 0) {
 			NEEDV();
 			if (o->nattrs >= 16) {
 				cli_error(CMD, "too many --attr");
@@ -679,6 +692,10 @@ do_add(struct admin *ad, int argc, char **argv)
 		cli_error(CMD, "add: need one NAME and one of --password-stdin or --random-key");
 		return 2;
 	}
+	if (o.ndeleg > 0 || o.clear_deleg) {
+		cli_error(CMD, "add: set delegation targets with modify");
+		return 2;
+	}
 	if (o.enctypes != NULL && (rc = parse_enctypes(o.enctypes, ets, &nets)) != 0)
 		return rc;
 	if (admin_setup(ad, true, true) || canon_name(ad, o.names[0], &p, name, sizeof(name)))
@@ -836,6 +853,9 @@ do_change(struct admin *ad, int argc, char **argv, enum change what)
 	if (ret == ORTH_OK)
 		ret = db_txn_get(t, name, &ad->a, e);
 	if (ret == ORTH_OK && (rc = apply_common(&o, e)) != 0)
+		goto out;
+	if (ret == ORTH_OK &&
+	    (rc = admin_deleg_apply(ad, o.deleg, o.ndeleg, o.clear_deleg, e)) != 0)
 		goto out;
 	if (ret == ORTH_OK &&
 	    (rc = policy_of(ad, t, e, o.policy != NULL, names[what], &polbuf, &pol)) != 0)
@@ -1082,7 +1102,12 @@ print_entry(struct admin *ad, const struct db_entry *e, bool json, bool keys, bo
 		       "\"locked\":%s,\"locked_until\":%lld,\"history_keys\":%zu",
 		       e->fail_count, (long long)e->last_failed, (long long)e->last_success,
 		       locked ? "true" : "false", (long long)until, e->nhist);
-		printf(",\"keys\":[");
+		printf(",\"allowed_to_delegate_to\":[");
+		for (size_t i = 0; i < e->ndeleg; i++) {
+			printf("%s", i ? "," : "");
+			json_str(stdout, e->deleg[i], strlen(e->deleg[i]));
+		}
+		printf("],\"keys\":[");
 	} else {
 		printf("Principal: %s\nAttributes: %s\nMax life: %lld\nMax renewable life: %lld\n"
 		       "Expires: %s\nPassword expires: %s\nLast password change: %s\n"
@@ -1094,6 +1119,7 @@ print_entry(struct admin *ad, const struct db_entry *e, bool json, bool keys, bo
 		       (long long)e->max_renew, t1, t2, t3, e->policy[0] ? e->policy : "(none)",
 		       e->policy[0] && !have_pol ? " (does not exist)" : "", t4, e->mod_by,
 		       e->fail_count, t5, t6, lock, e->nhist, e->nkeysets);
+		admin_deleg_print(e);
 	}
 	for (size_t i = 0; i < e->nkeysets; i++) {
 		const struct db_keyset *ks = &e->keysets[i];

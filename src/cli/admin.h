@@ -32,4 +32,15 @@ void admin_free(struct admin *ad);
  * [--verbose]` (import_mit.c). */
 int admin_import_mit(struct admin *ad, int argc, char **argv);
 
+/*
+ * A principal's delegation targets (admin_deleg.c): with clear the list is
+ * emptied first, then each of ops ("NAME" adds, "-NAME" removes) applied to
+ * e (names canonical in the realm, copies in ad->a).  0, or an exit status
+ * after a message.
+ */
+int admin_deleg_apply(struct admin *ad, const char *const *ops, size_t nops, bool clear,
+		      struct db_entry *e);
+/* "Allowed to delegate to: a, b" (get's text form). */
+void admin_deleg_print(const struct db_entry *e);
+
 #endif
