@@ -15,41 +15,8 @@
 #include "kdc_int.h"
 #include "proto/padata.h"
 #include "proto/pname.h"
+#include "proto/s4u.h"
 #include "s4u.h"
-
-/* The bytes PA-FOR-USER's checksum covers (MS-SFU §2.2.1): the name type,
- * 4 bytes little-endian, the components, the realm and auth-package, each
- * without separator or length. */
-static orth_err
-for_user_data(struct arena *a, const PA_FOR_USER *fu, uint8_t **out, size_t *len_out)
-{
-	size_t n = 4, at = 0;
-	uint8_t *p;
-	uint32_t t = (uint32_t)fu->userName.name_type;
-
-	for (size_t i = 0; i < fu->userName.name_string.len; i++)
-		n += strlen(fu->userName.name_string.val[i]);
-	n += strlen(fu->userRealm) + strlen(fu->auth_package);
-	p = arena_alloc(a, n);
-	if (p == NULL)
-		return ORTH_E_LIMIT;
-	p[0] = (uint8_t)t;
-	p[1] = (uint8_t)(t >> 8);
-	p[2] = (uint8_t)(t >> 16);
-	p[3] = (uint8_t)(t >> 24);
-	at = 4;
-	for (size_t i = 0; i < fu->userName.name_string.len; i++) {
-		size_t k = strlen(fu->userName.name_string.val[i]);
-		memcpy(p + at, fu->userName.name_string.val[i], k);
-		at += k;
-	}
-	memcpy(p + at, fu->userRealm, strlen(fu->userRealm));
-	at += strlen(fu->userRealm);
-	memcpy(p + at, fu->auth_package, strlen(fu->auth_package));
-	*out = p;
-	*len_out = n;
-	return ORTH_OK;
-}
 
 /* PA-S4U-X509-USER: the checksum over the user id as received, under the
  * subkey or else the session key (usage 26), the request's nonce. */
@@ -97,8 +64,7 @@ for_user_open(struct kdc_ctx *ctx, struct kdc_req *r, const PA_DATA *pa,
 {
 	orth_err ret;
 	PA_FOR_USER *fu = arena_alloc(&ctx->a, sizeof(*fu));
-	uint8_t *data = NULL, ck[16];
-	size_t len = 0;
+	uint8_t ck[16];
 
 	if (fu == NULL)
 		return ORTH_E_LIMIT;
@@ -108,10 +74,10 @@ for_user_open(struct kdc_ctx *ctx, struct kdc_req *r, const PA_DATA *pa,
 		return kdc_fail(r, KRB_ERR_GENERIC, "malformed PA-FOR-USER");
 	if (fu->cksum.cksumtype != CRYPTO_CKSUMTYPE_HMAC_MD5)
 		return kdc_fail(r, KRB_AP_ERR_INAPP_CKSUM, "PA-FOR-USER checksum is not HMAC-MD5");
-	TRY(for_user_data(&ctx->a, fu, &data, &len));
-	ret = crypto_checksum_hmac_md5(session, KU_APP_DATA_CKSUM, data, len, ck);
-	if (ret != ORTH_OK)
+	ret = proto_for_user_checksum(session, fu, &ctx->a, ck);
+	if (ret == ORTH_E_INTERNAL)
 		return kdc_fail(r, KRB_AP_ERR_INAPP_CKSUM, "no HMAC-MD5 here (FIPS mode?)");
+	TRY(ret);
 	if (fu->cksum.checksum.len != sizeof(ck) ||
 	    !crypto_ct_equal(ck, fu->cksum.checksum.data, sizeof(ck)))
 		return kdc_fail(r, KRB_AP_ERR_MODIFIED, "PA-FOR-USER checksum does not verify");

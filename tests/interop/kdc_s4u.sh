@@ -70,6 +70,29 @@ expect_fail "MIT kvno -U for an unknown user" "not found in Kerberos database" \
 	kvno -U nobody $SVC
 expect_fail "MIT kvno -U -P to a TGS" "KDC policy rejects request" \
 	kvno -U alice -P krbtgt/$REALM
+
+# our kvno -U / -P, the same cache (MIT's entries there are reused: kvno
+# finds the S4U2Self ticket cached)
+expect_ok "orthrus kvno -U: S4U2Self" "$ORTHRUS" kvno -U alice $SVC
+expect_ok "orthrus kvno -U -P -k: the delegated ticket decrypts under the target's key" \
+	"$ORTHRUS" kvno -k "$ORTH_DIR/back.keytab" -U alice -P $BACK
+export KRB5CCNAME=FILE:$ORTH_DIR/svc-orth.cc
+expect_ok "orthrus kinit -k the service" "$ORTHRUS" kinit -f -k -t "$ORTH_DIR/svc.keytab" $SVC
+"$ORTHRUS" kvno -U alice $SVC >"$ORTH_DIR/kvno.out" 2>&1
+expect_grep "orthrus kvno -U from the KDC prints the kvno" "^$SVC@$REALM: kvno = 1\$" "$ORTH_DIR/kvno.out"
+expect_ok "orthrus kvno -U -P from the KDC" \
+	"$ORTHRUS" kvno -k "$ORTH_DIR/back.keytab" -U alice -P $BACK
+klist -f >"$ORTH_DIR/klist.out" 2>&1
+expect_grep "MIT's klist reads our S4U2Proxy ticket" "for client alice@$REALM" "$ORTH_DIR/klist.out"
+expect_fail "orthrus kvno -U for another service" "client and server principal names must match" \
+	"$ORTHRUS" kvno -U alice $BACK
+expect_fail "orthrus kvno -U -P to an unlisted target" "KDC can't fulfill requested option" \
+	"$ORTHRUS" kvno -U alice -P $OTHER
+expect_fail "orthrus kvno -U for an unknown user" "not found" \
+	"$ORTHRUS" kvno -U nobody $SVC
+expect_fail "orthrus kvno -P without -U" "requires option -I|-U|-F" \
+	"$ORTHRUS" kvno -P $BACK
+export KRB5CCNAME=FILE:$ORTH_DIR/svc.cc
 grep -c "S4U2Self\|S4U2Proxy" "$ORTH_DIR/kdc.log" >/dev/null &&
 	pass "KDC log names S4U2Self/S4U2Proxy" || fail "KDC log does not name S4U"
 
@@ -114,6 +137,18 @@ if mitkdc_start $REALM; then
 	fi
 	expect_fail "MIT KDC: MIT kvno -U -P refused without a delegation list (DB2)" \
 		"KDC can't fulfill requested option" kvno -U alice -P $BACK
+	export KRB5CCNAME=FILE:$MIT_DIR/svc-orth.cc
+	expect_ok "MIT KDC: orthrus kinit -k the service" \
+		"$ORTHRUS" kinit -f -k -t "$MIT_DIR/svc.keytab" $SVC
+	expect_ok "MIT KDC: orthrus kvno -U" "$ORTHRUS" kvno -k "$MIT_DIR/svc.keytab" -U alice $SVC
+	klist -f >"$MIT_DIR/klist.out" 2>&1
+	if grep -A1 "$SVC@$REALM" "$MIT_DIR/klist.out" | grep -q "for client alice@$REALM.*Flags: [A-Za-z]*F"; then
+		pass "MIT KDC: our S4U2Self ticket is alice's and forwardable"
+	else
+		fail "MIT KDC: our S4U2Self ticket"; sed 's/^/    /' "$MIT_DIR/klist.out" >&2
+	fi
+	expect_fail "MIT KDC: orthrus kvno -U -P refused without a delegation list (DB2)" \
+		"KDC can't fulfill requested option" "$ORTHRUS" kvno -U alice -P $BACK
 	mitkdc_stop
 else
 	fail "MIT KDC did not start"
