@@ -152,6 +152,29 @@ cleanup:
 }
 
 orth_err
+kdc_fixture_deleg_set(struct kdc_fixture *f, const char *name, const char *target)
+{
+	orth_err ret = ORTH_OK;
+	struct principal p;
+	struct db_entry e;
+	char text[DB_MAX_NAME + 1], *t = NULL;
+
+	arena_reset(&f->a);
+	TRY(principal_parse(target, f->realm.name, &f->a, &p));
+	TRY(principal_unparse(&p, text, sizeof(text), NULL));
+	t = arena_strndup(&f->a, text, strlen(text));
+	CHECK(t != NULL, ORTH_E_LIMIT);
+	TRY(principal_parse(name, f->realm.name, &f->a, &p));
+	TRY(principal_unparse(&p, text, sizeof(text), NULL));
+	TRY(db_principal_get(f->db, text, &f->a, &e));
+	e.ndeleg = 1;
+	e.deleg[0] = t;
+	TRY(db_principal_put(f->db, &e, DB_PUT_REPLACE));
+cleanup:
+	return ret;
+}
+
+orth_err
 kdc_fixture_open(struct kdc_fixture *f, const char *realm, int64_t fixed_now)
 {
 	orth_err ret = ORTH_OK;

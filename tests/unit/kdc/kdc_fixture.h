@@ -78,6 +78,11 @@ void kdc_fixture_seed_write(const char *dir, const char *name, const uint8_t *re
 int kdc_fixture_reply_code(struct arena *a, const uint8_t *rep, size_t n,
 			   struct der_bytes **ed_out);
 
+/* Let principal name delegate to target (both parsed in the fixture's
+ * realm) alone: its allowed-to-delegate-to list (`orthrus admin modify
+ * --allowed-to-delegate-to`).  ORTH_E_NOTFOUND, parse and db errors. */
+orth_err kdc_fixture_deleg_set(struct kdc_fixture *f, const char *name, const char *target);
+
 /* Remove principal name (`orthrus admin delete`).  ORTH_E_NOTFOUND. */
 orth_err kdc_fixture_delete(struct kdc_fixture *f, const char *name);
 

@@ -10,8 +10,11 @@
  * foreign evidence.
  *
  *   test_kdc_s4u                      run the checks
- *   test_kdc_s4u --write-seeds DIR    also write the S4U requests to DIR
- *                                     (seeds of fuzz/corpus/kdc_dispatch)
+ *   test_kdc_s4u --write-seeds DIR    also write seeds under DIR (the
+ *                                     corpus root, fuzz/corpus): the S4U
+ *                                     requests in kdc_dispatch/, the padata
+ *                                     values in pa_for_user/ and
+ *                                     pa_s4u_x509_user/
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +35,8 @@ static struct kdc_fixture fx;
 static struct arena A;
 static uint8_t rep[1 << 16];
 static const char *seed_dir;
+static char seed_kdc[512], seed_fu[512], seed_x509[512];
+static const char *seed_name;   /* the padata of the request being built */
 
 /* What the padata hook adds (kdc_fixture_set_tgs_padata). */
 enum { SEND_NONE = 0, SEND_X509 = 1, SEND_FOR_USER = 2, SEND_BOTH = 3 };
@@ -103,6 +108,10 @@ s4u_padata(void *arg, struct arena *a, const KDC_REQ_BODY *b, const struct kdc_f
 		} else {
 			TRY(der_encode_arena(&asn1_PA_S4U_X509_USER, &x, a,
 					     &pa[n].padata_value.data, &pa[n].padata_value.len));
+			if (seed_dir != NULL && seed_name != NULL)
+				kdc_fixture_seed_write(seed_x509, seed_name,
+						       pa[n].padata_value.data,
+						       pa[n].padata_value.len);
 		}
 		n++;
 	}
@@ -140,6 +149,10 @@ s4u_padata(void *arg, struct arena *a, const KDC_REQ_BODY *b, const struct kdc_f
 		} else {
 			TRY(der_encode_arena(&asn1_PA_FOR_USER, &fu, a, &pa[n].padata_value.data,
 					     &pa[n].padata_value.len));
+			if (seed_dir != NULL && seed_name != NULL)
+				kdc_fixture_seed_write(seed_fu, seed_name,
+						       pa[n].padata_value.data,
+						       pa[n].padata_value.len);
 		}
 		n++;
 	}
@@ -186,10 +199,13 @@ tgs(const char *seed, const struct kdc_fixture_cred *tgt, const char *svc, uint3
 
 	memset(cred, 0, sizeof(*cred));
 	kdc_fixture_set_tgs_padata(s4u_padata, NULL);
+	seed_name = seed;
 	if (kdc_fixture_tgs_req(&fx, &A, tgt, svc, opts, 0, second, &req, &len) != ORTH_OK)
 		return -2;
+	seed_name = NULL;
 	kdc_fixture_set_tgs_padata(NULL, NULL);
-	kdc_fixture_seed_write(seed_dir, seed, req, len);
+	if (seed_dir != NULL)
+		kdc_fixture_seed_write(seed_kdc, seed, req, len);
 	n = kdc_fixture_send(&fx, NULL, req, len, rep, sizeof(rep));
 	if (n_out != NULL)
 		*n_out = n;
@@ -427,20 +443,6 @@ test_s4u2proxy(const struct kdc_fixture_cred *svc, const struct kdc_fixture_cred
 	crypto_key_free(plain.key);
 }
 
-/* svc's delegation targets (`orthrus admin modify --allowed-to-delegate-to`). */
-static void
-deleg_set(const char *name, const char *target)
-{
-	struct db_entry e;
-	char full[256];
-
-	snprintf(full, sizeof(full), "%s@%s", name, REALM);
-	EXPECT_EQ_INT(db_principal_get(fx.db, full, &fx.a, &e), ORTH_OK);
-	e.ndeleg = 1;
-	e.deleg[0] = target;
-	EXPECT_EQ_INT(db_principal_put(fx.db, &e, DB_PUT_REPLACE), ORTH_OK);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -457,14 +459,18 @@ main(int argc, char **argv)
 		{"host/c.test", NULL, 0},
 	};
 
-	if (argc == 3 && strcmp(argv[1], "--write-seeds") == 0)
+	if (argc == 3 && strcmp(argv[1], "--write-seeds") == 0) {
 		seed_dir = argv[2];
+		snprintf(seed_kdc, sizeof(seed_kdc), "%s/kdc_dispatch", seed_dir);
+		snprintf(seed_fu, sizeof(seed_fu), "%s/pa_for_user", seed_dir);
+		snprintf(seed_x509, sizeof(seed_x509), "%s/pa_s4u_x509_user", seed_dir);
+	}
 	EXPECT_EQ_INT(arena_init(&A, 1 << 22), ORTH_OK);
 	EXPECT_EQ_INT(kdc_fixture_open(&fx, REALM, T0), ORTH_OK);
 	for (size_t i = 0; i < sizeof(princs) / sizeof(princs[0]); i++)
 		EXPECT_EQ_INT(kdc_fixture_add(&fx, princs[i].name, princs[i].pw, princs[i].attrs),
 			      ORTH_OK);
-	deleg_set(SVC, "host/b.test@" REALM);
+	EXPECT_EQ_INT(kdc_fixture_deleg_set(&fx, SVC, "host/b.test"), ORTH_OK);
 	EXPECT_EQ_INT(as(SVC, "svcpw", KDC_OPT_FORWARDABLE, &svc), 0);
 	EXPECT_EQ_INT(as(SVC2, "svc2pw", KDC_OPT_FORWARDABLE, &svc2), 0);
 	EXPECT_EQ_INT(as("alice", "alicepw", KDC_OPT_FORWARDABLE, &alice), 0);
