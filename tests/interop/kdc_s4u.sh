@@ -40,6 +40,14 @@ d=json.load(open('$ORTH_DIR/get.json'))
 sys.exit(d['allowed_to_delegate_to']!=['$BACK@$REALM'])"
 expect_fail "a target outside the realm is refused" "not in realm" \
 	orth_admin modify $SVC --allowed-to-delegate-to host/x@ELSEWHERE
+expect_fail "add takes no delegation targets" "with modify" \
+	orth_admin add host/new.test --random-key --allowed-to-delegate-to $BACK
+# dump and load carry the list
+expect_ok "admin dump" orth_admin dump "$ORTH_DIR/realm.dump"
+expect_grep "the dump holds the list" "^principal $SVC@$REALM .* deleg=$BACK@$REALM" "$ORTH_DIR/realm.dump"
+expect_ok "admin load" orth_admin load "$ORTH_DIR/realm.dump"
+orth_admin get $SVC >"$ORTH_DIR/get.out" 2>&1
+expect_grep "the list survives dump and load" "Allowed to delegate to: $BACK@$REALM\$" "$ORTH_DIR/get.out"
 orth_admin ktadd --norandkey --keytab "$ORTH_DIR/svc.keytab" $SVC >/dev/null || exit 1
 orth_admin ktadd --norandkey --keytab "$ORTH_DIR/plain.keytab" $PLAIN >/dev/null || exit 1
 orth_admin ktadd --norandkey --keytab "$ORTH_DIR/back.keytab" $BACK >/dev/null || exit 1
