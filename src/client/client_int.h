@@ -50,6 +50,7 @@ struct client_conf {
 	char *keytab_name_buf;            /* its storage */
 	int64_t udp_preference_limit;
 	int64_t clockskew;
+	uint16_t ccache_version;          /* ccache_type: new FILE caches' */
 	int64_t ticket_lifetime;
 	int64_t renew_lifetime;           /* 0: not renewable by default */
 	bool forwardable;

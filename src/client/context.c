@@ -104,6 +104,8 @@ client_ccache_open(struct orthrus_context *ctx, const char *name,
 		name = def;
 	}
 	ret = ccache_open(name, out);
+	if (ret == ORTH_OK)
+		ccache_new_version_set(*out, ctx->c.conf.ccache_version);
 	if (ret != ORTH_OK && ccache_col_error()[0] != '\0')
 		client_fail(&ctx->c, ret, "%s", ccache_col_error());
 	else if (ret != ORTH_OK)
