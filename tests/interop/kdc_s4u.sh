@@ -2,21 +2,24 @@
 # S4U2Self and S4U2Proxy (MS-SFU; issue 14): MIT's `kvno -U` and
 # `kvno -U -P`, with the service's credentials from `kinit -k` of its
 # keytab, against the Orthrus KDC; the same against MIT's own krb5kdc as the
-# reference.  MIT's database (DB2) has no delegation list (only its LDAP
-# module reads krbAllowedToDelegateTo), so MIT's KDC refuses every
-# S4U2Proxy here: the reference shows S4U2Self and the refusal.
+# reference, and our `orthrus kvno -U [-P]` against both.  MIT's DB2
+# database has no delegation list (only its LDAP module reads
+# krbAllowedToDelegateTo): MIT's KDC over DB2 refuses every S4U2Proxy, so
+# the reference for S4U2Proxy is MIT's KDC over LDAP (its own slapd,
+# lib/mitkdc_ldap.sh).
 set -u
 here=$(dirname "$0")
 . "$here/lib/check.sh"
 . "$here/lib/orthkdc.sh"
 . "$here/lib/mitkdc.sh"
+. "$here/lib/mitkdc_ldap.sh"
 
 REALM=TEST.REALM
 SVC=svc/s4u.test           # ok_to_auth_as_delegate, may delegate to $BACK
 PLAIN=svc/plain.test       # neither
 BACK=host/back.test
 OTHER=host/other.test
-trap 'orthkdc_stop; mitkdc_stop 2>/dev/null; rm -f "$CHECK_OUT"' EXIT
+trap 'orthkdc_stop; mitkdc_ldap_stop 2>/dev/null; rm -f "$CHECK_OUT"' EXIT
 
 # ---- against Orthrus ----
 orthkdc_start $REALM || exit 1
@@ -160,6 +163,42 @@ if mitkdc_start $REALM; then
 	mitkdc_stop
 else
 	fail "MIT KDC did not start"
+fi
+
+# ---- the reference for S4U2Proxy: MIT's krb5kdc over LDAP ----
+if mitkdc_ldap_start $REALM; then
+	mitkdc_addprinc alice alice-Pa55 || fail "MIT/LDAP addprinc alice"
+	for p in $SVC $BACK $OTHER; do
+		mitkdc_addprinc_randkey $p || fail "MIT/LDAP addprinc $p"
+	done
+	mitkdc_kadmin "modprinc +ok_to_auth_as_delegate $SVC" || fail "MIT/LDAP modprinc"
+	mitkdc_ldap_deleg "$SVC@$REALM" "$BACK@$REALM" || fail "MIT/LDAP krbAllowedToDelegateTo"
+	mitkdc_ktadd "$MIT_DIR/svc.keytab" $SVC || fail "MIT/LDAP ktadd"
+	mitkdc_ktadd "$MIT_DIR/back.keytab" $BACK || fail "MIT/LDAP ktadd"
+	export KRB5CCNAME=FILE:$MIT_DIR/svc.cc
+	expect_ok "MIT/LDAP: kinit -k the service" kinit -f -k -t "$MIT_DIR/svc.keytab" $SVC
+	expect_ok "MIT/LDAP: MIT kvno -U -P to the listed target (reference)" \
+		kvno -k "$MIT_DIR/svc.keytab" -U alice -P --out-cache "$MIT_DIR/ab.cc" $BACK
+	expect_ok "MIT/LDAP: the delegated ticket decrypts under the target's key" \
+		env KRB5CCNAME="FILE:$MIT_DIR/ab.cc" kvno --cached-only -k "$MIT_DIR/back.keytab" $BACK
+	expect_fail "MIT/LDAP: MIT kvno -U -P to an unlisted target (reference)" \
+		"KDC can't fulfill requested option" kvno -U alice -P $OTHER
+	export KRB5CCNAME=FILE:$MIT_DIR/svc-orth.cc
+	expect_ok "MIT/LDAP: orthrus kinit -k the service" \
+		"$ORTHRUS" kinit -f -k -t "$MIT_DIR/svc.keytab" $SVC
+	expect_ok "MIT/LDAP: orthrus kvno -U -P -k to the listed target" \
+		"$ORTHRUS" kvno -k "$MIT_DIR/back.keytab" -U alice -P $BACK
+	klist >"$MIT_DIR/klist.out" 2>&1
+	expect_grep "MIT/LDAP: MIT's klist shows our delegated ticket" \
+		"for client alice@$REALM" "$MIT_DIR/klist.out"
+	expect_fail "MIT/LDAP: orthrus kvno -U -P to an unlisted target" \
+		"KDC can't fulfill requested option" "$ORTHRUS" kvno -U alice -P $OTHER
+	grep -q "CONSTRAINED-DELEGATION s4u-client=alice@$REALM" "$MIT_DIR/kdc.log" &&
+		pass "MIT/LDAP: MIT's KDC logged the constrained delegation" ||
+		fail "MIT/LDAP: no CONSTRAINED-DELEGATION in MIT's KDC log"
+	mitkdc_ldap_stop
+else
+	fail "MIT's KDC over LDAP did not start"
 fi
 
 check_done
