@@ -21,6 +21,12 @@ BACK=host/back.test
 OTHER=host/other.test
 trap 'orthkdc_stop; mitkdc_ldap_stop 2>/dev/null; rm -f "$CHECK_OUT"' EXIT
 
+# forwardable KLIST_OUT SERVICE: MIT's `klist -f` shows the ticket to
+# SERVICE forwardable
+forwardable() {
+	grep -A1 "$2@$REALM" "$1" | grep -q "Flags: [A-Za-z]*F"
+}
+
 # ---- against Orthrus ----
 orthkdc_start $REALM || exit 1
 echo 'alice-Pa55' | orth_admin add alice --password-stdin --requires-preauth >/dev/null || exit 1
@@ -62,7 +68,7 @@ expect_ok "MIT kvno -U: S4U2Self" kvno -U alice $SVC
 klist -f >"$ORTH_DIR/klist.out" 2>&1
 expect_grep "the S4U2Self ticket names alice as client of the service" \
 	"$SVC@$REALM" "$ORTH_DIR/klist.out"
-if grep -A1 "$SVC@$REALM" "$ORTH_DIR/klist.out" | grep -q "Flags: [A-Za-z]*F"; then
+if forwardable "$ORTH_DIR/klist.out" $SVC; then
 	pass "S4U2Self ticket is forwardable (ok_to_auth_as_delegate)"
 else
 	fail "S4U2Self ticket not forwardable"; sed 's/^/    /' "$ORTH_DIR/klist.out" >&2
@@ -112,7 +118,7 @@ export KRB5CCNAME=FILE:$ORTH_DIR/plain.cc
 expect_ok "kinit -k the plain service" kinit -f -k -t "$ORTH_DIR/plain.keytab" $PLAIN
 expect_ok "MIT kvno -U for the plain service" kvno -U alice $PLAIN
 klist -f >"$ORTH_DIR/klist.out" 2>&1
-if grep -A1 "$PLAIN@$REALM" "$ORTH_DIR/klist.out" | grep -q "Flags: [A-Za-z]*F"; then
+if forwardable "$ORTH_DIR/klist.out" $PLAIN; then
 	fail "S4U2Self ticket of the plain service is forwardable"
 	sed 's/^/    /' "$ORTH_DIR/klist.out" >&2
 else
@@ -141,7 +147,7 @@ if mitkdc_start $REALM; then
 	expect_ok "MIT KDC: kinit -k the service" kinit -f -k -t "$MIT_DIR/svc.keytab" $SVC
 	expect_ok "MIT KDC: MIT kvno -U (reference)" kvno -U alice $SVC
 	klist -f >"$MIT_DIR/klist.out" 2>&1
-	if grep -A1 "$SVC@$REALM" "$MIT_DIR/klist.out" | grep -q "Flags: [A-Za-z]*F"; then
+	if forwardable "$MIT_DIR/klist.out" $SVC; then
 		pass "MIT KDC: S4U2Self ticket forwardable with ok_to_auth_as_delegate (reference)"
 	else
 		fail "MIT KDC: S4U2Self ticket not forwardable"

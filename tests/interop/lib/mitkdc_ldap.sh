@@ -88,12 +88,7 @@ CONF
 		ldap_servers = ldap://127.0.0.1:$LDAP_PORT
 	}
 CONF
-	export KRB5_CONFIG=$MIT_DIR/krb5.conf
-	export KRB5_KDC_PROFILE=$MIT_DIR/kdc.conf
-	export KRB5CCNAME=FILE:$MIT_DIR/ccache
-	export KRB5_KTNAME=FILE:$MIT_DIR/default.keytab
-	unset KRB5_CLIENT_KTNAME KRB5RCACHENAME
-	export KRB5RCACHEDIR=$MIT_DIR
+	mitkdc_env
 	local master
 	master=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
 	{
@@ -109,13 +104,7 @@ CONF
 		cat "$MIT_DIR/create.log" >&2
 		return 1
 	}
-	"$MITKDC_SBIN/krb5kdc" -n -r "$realm" >"$MIT_DIR/krb5kdc.out" 2>&1 &
-	MIT_KDC_PID=$!
-	export MIT_KDC_PID
-	wait_tcp_port "$MIT_PORT" "$MIT_KDC_PID" && return 0
-	echo "mitkdc_ldap: krb5kdc did not start on port $MIT_PORT" >&2
-	cat "$MIT_DIR/krb5kdc.out" "$MIT_DIR/kdc.log" >&2 2>/dev/null
-	return 1
+	mitkdc_run "$realm"
 }
 
 mitkdc_ldap_deleg() {
@@ -126,7 +115,6 @@ mitkdc_ldap_deleg() {
 }
 
 mitkdc_ldap_stop() {
-	local keep=${MIT_DIR:-}
 	if [ -n "${MIT_KDC_PID:-}" ]; then
 		kill "$MIT_KDC_PID" 2>/dev/null
 		wait "$MIT_KDC_PID" 2>/dev/null
@@ -137,8 +125,5 @@ mitkdc_ldap_stop() {
 		wait "$LDAP_PID" 2>/dev/null
 		LDAP_PID=
 	fi
-	if [ -n "$keep" ] && [ -d "$keep" ] && [ -z "${KEEP_TMP:-}" ]; then
-		rm -rf "$keep"
-	fi
-	MIT_DIR=
+	mitkdc_stop
 }

@@ -151,6 +151,21 @@ cleanup:
 	return ret;
 }
 
+int
+kdc_fixture_exchange(struct kdc_fixture *f, struct arena *a, const uint8_t *req, size_t len,
+		     struct crypto_key *key, uint8_t *rep, size_t cap, struct kdc_fixture_cred *cred,
+		     size_t *n_out)
+{
+	size_t n = kdc_fixture_send(f, NULL, req, len, rep, cap);
+	int code = kdc_fixture_reply_code(a, rep, n, NULL);
+
+	if (n_out != NULL)
+		*n_out = n;
+	if (code == 0 && kdc_fixture_rep_open(a, rep, n, key, cred) != ORTH_OK)
+		code = -3;
+	return code;
+}
+
 orth_err
 kdc_fixture_deleg_set(struct kdc_fixture *f, const char *name, const char *target)
 {

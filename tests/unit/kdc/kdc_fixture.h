@@ -200,4 +200,14 @@ orth_err kdc_fixture_corrupt(struct kdc_fixture *f, const char *name);
 orth_err kdc_fixture_rep_open(struct arena *a, const uint8_t *rep, size_t len,
 			      struct crypto_key *key, struct kdc_fixture_cred *out);
 
+/*
+ * One exchange: req to kdc_handle() (TCP), the reply into rep (cap bytes,
+ * its length in *n_out, may be NULL); returns its KRB-ERROR code, 0 for a
+ * KDC-REP (then opened under key into *cred, as kdc_fixture_rep_open; -3
+ * when it does not open), -1 for anything else.
+ */
+int kdc_fixture_exchange(struct kdc_fixture *f, struct arena *a, const uint8_t *req, size_t len,
+			 struct crypto_key *key, uint8_t *rep, size_t cap,
+			 struct kdc_fixture_cred *cred, size_t *n_out);
+
 #endif

@@ -168,21 +168,14 @@ static int
 as(const char *client, const char *pw, uint32_t opts, struct kdc_fixture_cred *cred)
 {
 	uint8_t *req;
-	size_t len, n;
+	size_t len;
 	struct crypto_key *k = NULL;
-	int code;
+	int code = -2;
 
 	memset(cred, 0, sizeof(*cred));
-	if (kdc_fixture_client_key(&fx, &A, client, pw, 18, &k) != ORTH_OK)
-		return -2;
-	if (kdc_fixture_as_req(&fx, &A, client, TGS, opts, 0, 0, k, &req, &len) != ORTH_OK) {
-		crypto_key_free(k);
-		return -2;
-	}
-	n = kdc_fixture_send(&fx, NULL, req, len, rep, sizeof(rep));
-	code = kdc_fixture_reply_code(&A, rep, n, NULL);
-	if (code == 0 && kdc_fixture_rep_open(&A, rep, n, k, cred) != ORTH_OK)
-		code = -3;
+	if (kdc_fixture_client_key(&fx, &A, client, pw, 18, &k) == ORTH_OK &&
+	    kdc_fixture_as_req(&fx, &A, client, TGS, opts, 0, 0, k, &req, &len) == ORTH_OK)
+		code = kdc_fixture_exchange(&fx, &A, req, len, k, rep, sizeof(rep), cred, NULL);
 	crypto_key_free(k);
 	return code;
 }
@@ -194,8 +187,7 @@ tgs(const char *seed, const struct kdc_fixture_cred *tgt, const char *svc, uint3
     const Ticket *second, struct kdc_fixture_cred *cred, size_t *n_out)
 {
 	uint8_t *req;
-	size_t len, n;
-	int code;
+	size_t len;
 
 	memset(cred, 0, sizeof(*cred));
 	kdc_fixture_set_tgs_padata(s4u_padata, NULL);
@@ -206,13 +198,7 @@ tgs(const char *seed, const struct kdc_fixture_cred *tgt, const char *svc, uint3
 	kdc_fixture_set_tgs_padata(NULL, NULL);
 	if (seed_dir != NULL)
 		kdc_fixture_seed_write(seed_kdc, seed, req, len);
-	n = kdc_fixture_send(&fx, NULL, req, len, rep, sizeof(rep));
-	if (n_out != NULL)
-		*n_out = n;
-	code = kdc_fixture_reply_code(&A, rep, n, NULL);
-	if (code == 0 && kdc_fixture_rep_open(&A, rep, n, tgt->key, cred) != ORTH_OK)
-		code = -3;
-	return code;
+	return kdc_fixture_exchange(&fx, &A, req, len, tgt->key, rep, sizeof(rep), cred, n_out);
 }
 
 static void
