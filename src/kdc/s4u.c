@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "kdc_int.h"
+#include "lockout.h"
 #include "proto/padata.h"
 #include "proto/pname.h"
 #include "proto/s4u.h"
@@ -147,13 +148,14 @@ kdc_s4u_self_check(struct kdc_ctx *ctx, struct kdc_req *r, uint32_t opts,
 		return kdc_fail(r, KDC_ERR_C_PRINCIPAL_UNKNOWN, "S4U2Self user not found");
 	if (ret != ORTH_OK)
 		return kdc_fail(r, KDC_ERR_SVC_UNAVAILABLE, "database error on the S4U2Self user");
-	/* The user's own AS checks, as MIT's validate_as_request(); its
-	 * password's expiry does not count (this is no password login). */
+	/* The user's own AS checks (as.c; MIT's validate_as_request()),
+	 * lockout included; its password's expiry does not count (this is
+	 * no password login). */
 	if (s->entry->attributes & DB_ATTR_DISALLOW_ALL_TIX)
 		return kdc_fail(r, KDC_ERR_CLIENT_REVOKED, "S4U2Self user is locked");
 	if (s->entry->princ_expire != 0 && s->entry->princ_expire <= r->now)
-		return kdc_fail(r, KDC_ERR_NAME_EXP, "S4U2Self user has expired");
-	return ORTH_OK;
+		return kdc_fail(r, KDC_ERR_CLIENT_REVOKED, "S4U2Self user has expired");
+	return kdc_lockout_check(ctx, r, s->entry);
 }
 
 uint32_t

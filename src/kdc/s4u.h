@@ -35,7 +35,8 @@ orth_err kdc_s4u_self_get(struct kdc_ctx *ctx, struct kdc_req *r, const METHOD_D
  * realm) have a ticket to server for s's user?  Sets s->entry.
  * KRB_AP_ERR_BADMATCH (server is not the TGT's client), KDC_ERR_BADOPTION,
  * KDC_ERR_POLICY (cross-realm), KDC_ERR_C_PRINCIPAL_UNKNOWN,
- * KDC_ERR_CLIENT_REVOKED, KDC_ERR_NAME_EXP.
+ * KDC_ERR_CLIENT_REVOKED (locked, locked out or expired, as in the AS
+ * exchange).
  */
 orth_err kdc_s4u_self_check(struct kdc_ctx *ctx, struct kdc_req *r, uint32_t opts,
 			    const struct db_entry *tgt_client, const struct db_entry *server,

@@ -99,6 +99,31 @@ authz_join(struct arena *a, const AuthorizationData *x, const AuthorizationData 
 	return ORTH_OK;
 }
 
+/* The entry of a local client of a presented ticket (the TGT's, or
+ * S4U2Proxy's evidence's), into *out (arena): it must still exist and be
+ * allowed tickets; a database error fails closed. */
+static orth_err
+client_entry_get(struct kdc_ctx *ctx, struct kdc_req *r, const PrincipalName *cn,
+		 const char *crealm, struct db_entry **out)
+{
+	orth_err ret;
+	char name[KDC_LOG_NAME];
+	struct db_entry *e = arena_alloc(&ctx->a, sizeof(*e));
+
+	if (e == NULL)
+		return ORTH_E_LIMIT;
+	ret = kdc_entry_get(ctx, cn, crealm, e, name);
+	if (ret == ORTH_E_NOTFOUND)
+		return kdc_fail(r, KDC_ERR_C_PRINCIPAL_UNKNOWN, "client no longer exists");
+	if (ret != ORTH_OK)
+		return kdc_fail(r, KDC_ERR_SVC_UNAVAILABLE, "database error on the client");
+	if ((e->attributes & DB_ATTR_DISALLOW_ALL_TIX) ||
+	    (e->princ_expire != 0 && e->princ_expire <= r->now))
+		return kdc_fail(r, KDC_ERR_CLIENT_REVOKED, "client is locked or expired");
+	*out = e;
+	return ORTH_OK;
+}
+
 /* The KRB-ERROR for a replay-cache verdict; ORTH_OK passes through. */
 static orth_err
 replay_refuse(struct kdc_req *r, orth_err verdict)
@@ -140,7 +165,7 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	METHOD_DATA *reppa = NULL;
 	struct crypto_key *session, *subkey = NULL, *replykey, *tkey, *newkey;
 	uint32_t tkvno = 0, opts;
-	char tgsname[KDC_LOG_NAME], cname[KDC_LOG_NAME];
+	char tgsname[KDC_LOG_NAME];
 	const char *why;
 	int64_t d, tstart;
 	bool is_tgt, u2u;
@@ -308,18 +333,8 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	/* A local client still has to exist and be allowed tickets: a
 	 * deleted one is refused (as Heimdal's KDC), not renewed up to
 	 * renew-till; a database error fails closed. */
-	if (strcmp(tp->crealm, realm) == 0) {
-		client = arena_alloc(a, sizeof(*client));
-		CHECK(client != NULL, ORTH_E_LIMIT);
-		ret = kdc_entry_get(ctx, &tp->cname, tp->crealm, client, cname);
-		if (ret == ORTH_E_NOTFOUND)
-			return kdc_fail(r, KDC_ERR_C_PRINCIPAL_UNKNOWN, "client no longer exists");
-		if (ret != ORTH_OK)
-			return kdc_fail(r, KDC_ERR_SVC_UNAVAILABLE, "database error on the client");
-		if ((client->attributes & DB_ATTR_DISALLOW_ALL_TIX) ||
-		    (client->princ_expire != 0 && client->princ_expire <= r->now))
-			return kdc_fail(r, KDC_ERR_CLIENT_REVOKED, "client is locked or expired");
-	}
+	if (strcmp(tp->crealm, realm) == 0)
+		TRY(client_entry_get(ctx, r, &tp->cname, tp->crealm, &client));
 
 	/* MS-SFU: the new ticket's client is the user the service names
 	 * (S4U2Self) or the evidence ticket's (S4U2Proxy); its entry, when
@@ -344,22 +359,10 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 		TRY(ticket_times_check(ctx, r, ev, false, true));
 		TRY(kdc_s4u_proxy_check(r, opts, client, evsrv, ev, server,
 					kdc_is_tgs_name(b->sname, b->realm)));
+		/* the user, like the TGT's client, still allowed tickets */
 		subject = NULL;
-		if (strcmp(ev->crealm, realm) == 0) {
-			subject = arena_alloc(a, sizeof(*subject));
-			CHECK(subject != NULL, ORTH_E_LIMIT);
-			ret = kdc_entry_get(ctx, &ev->cname, ev->crealm, subject, cname);
-			if (ret == ORTH_E_NOTFOUND)
-				return kdc_fail(r, KDC_ERR_C_PRINCIPAL_UNKNOWN,
-						"S4U2Proxy user no longer exists");
-			if (ret != ORTH_OK)
-				return kdc_fail(r, KDC_ERR_SVC_UNAVAILABLE,
-						"database error on the S4U2Proxy user");
-			if ((subject->attributes & DB_ATTR_DISALLOW_ALL_TIX) ||
-			    (subject->princ_expire != 0 && subject->princ_expire <= r->now))
-				return kdc_fail(r, KDC_ERR_CLIENT_REVOKED,
-						"S4U2Proxy user is locked or expired");
-		}
+		if (strcmp(ev->crealm, realm) == 0)
+			TRY(client_entry_get(ctx, r, &ev->cname, ev->crealm, &subject));
 		TRY(authz_join(a, ev->authorization_data, reqad, &authz));
 	}
 

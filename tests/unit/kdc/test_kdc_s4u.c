@@ -419,6 +419,17 @@ test_s4u2proxy(const struct kdc_fixture_cred *svc, const struct kdc_fixture_cred
 	crypto_key_free(c.key);
 	crypto_key_free(plain.key);
 
+	/* the user deleted since the evidence was issued */
+	spec(SEND_BOTH, "bob");
+	EXPECT_EQ_INT(tgs(NULL, svc, SVC, KDC_OPT_FORWARDABLE, NULL, &plain, NULL), 0);
+	EXPECT(plain.flags & TKT_FLG_FORWARDABLE);
+	EXPECT_EQ_INT(kdc_fixture_delete(&fx, "bob"), ORTH_OK);
+	spec(SEND_NONE, NULL);
+	EXPECT_EQ_INT(tgs("s4u2proxy-user-gone", svc, "host/b.test", KDC_OPT_CNAME_IN_ADDL_TKT,
+			  &plain.ticket, &c, NULL),
+		      KDC_ERR_C_PRINCIPAL_UNKNOWN);
+	crypto_key_free(plain.key);
+
 	/* a service without a list may not delegate, even with a
 	 * forwardable evidence ticket */
 	EXPECT_EQ_INT(tgs(NULL, alice, SVC2, KDC_OPT_FORWARDABLE, NULL, &plain, NULL), 0);
@@ -438,6 +449,7 @@ main(int argc, char **argv)
 		uint32_t attrs;
 	} princs[] = {
 		{"alice", "alicepw", 0},
+		{"bob", "bobpw", 0},
 		{"locked", "lockedpw", DB_ATTR_DISALLOW_ALL_TIX},
 		{SVC, "svcpw", DB_ATTR_OK_TO_AUTH_AS_DELEGATE},
 		{SVC2, "svc2pw", 0},
