@@ -30,7 +30,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: orthrus kvno [-c ccache] [-e etype] [-k keytab] [-q] [-u | -S sname]\n"
-		   "\t[--u2u ccache] [--cached-only] service1 service2 ...\n");
+		   "\t[--u2u ccache | -U for_user [-P]] [--cached-only] service1 service2 ...\n");
 }
 
 /*
@@ -268,9 +268,11 @@ cmd_kvno(int argc, char **argv)
 			e = orthrus_get_service_ticket(ctx, ccname, name, etype, &t);
 		if (e != ORTH_OK) {
 			const char *m = orthrus_error_message(ctx, e);
-			cli_error("kvno", "%s%s%s", m,
-				  strstr(m, " while ") ? "" : " while getting credentials for ",
-				  strstr(m, " while ") ? "" : name);
+			if (e != ORTH_E_USAGE)  /* s4u_ticket() said why */
+				cli_error("kvno", "%s%s%s", m,
+					  strstr(m, " while ") ? ""
+							       : " while getting credentials for ",
+					  strstr(m, " while ") ? "" : name);
 			free(hostsvc);
 			rc = 1;
 			continue;
