@@ -7,8 +7,9 @@
  * user's name).  What MIT's krb5kdc 1.20 does, without the parts we do not
  * have: no PAC is issued or checked (MIT requires one in the TGT and the
  * evidence ticket; ours carry none), no resource-based delegation (MIT's
- * fallback when the list below does not allow it), and nothing
- * cross-realm (refused with KDC_ERR_POLICY).
+ * fallback when the service's allowed-to-delegate-to list does not allow
+ * the target), no lookup by certificate, and nothing cross-realm (refused
+ * with KDC_ERR_POLICY).
  */
 #include <string.h>
 
