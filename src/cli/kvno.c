@@ -4,10 +4,12 @@
  * check the ticket decrypts with the keytab's key (as MIT's kvno -k).
  * MIT's -S sname (each argument is a host: sname/<canonical host>), -u,
  * -C, --cached-only (the cache alone, the KDC not asked), --no-store is
- * not offered.  Protocol transition and constrained delegation (-U, -I,
- * -F, -P: S4U2Self/S4U2Proxy) are refused with a reason: neither the
- * Orthrus client nor its KDC implements them.  Usage errors exit 1, as
- * MIT's kvno.
+ * not offered.  -U USER: protocol transition (S4U2Self), a ticket to the
+ * cache's own principal for USER, which must then be the one service
+ * named; with -P, constrained delegation (S4U2Proxy) with that ticket to
+ * each service named (MIT's semantics; -k checks the delegated ticket, MIT
+ * the S4U2Self one).  -I (enterprise names) and -F (certificates) are
+ * refused with a reason.  Usage errors exit 1, as MIT's kvno.
  */
 #include <getopt.h>
 #include <stdbool.h>
@@ -26,7 +28,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: orthrus kvno [-c ccache] [-e etype] [-k keytab] [-q] [-u | -S sname]\n"
-		   "\t[--u2u ccache] [--cached-only] service1 service2 ...\n");
+		   "\t[--u2u ccache | -U for_user [-P]] [--cached-only] service1 service2 ...\n");
 }
 
 /*
@@ -61,6 +63,32 @@ has_realm(const char *s)
 	return false;
 }
 
+/* -U user [-P]: S4U2Self, then with proxy S4U2Proxy to name; without,
+ * name must be the cache's principal (MIT: "client and server principal
+ * names must match"). */
+static orth_err
+s4u_ticket(struct orthrus_context *ctx, const char *ccname, const char *user, const char *name,
+	   bool proxy, struct orthrus_ticket *out)
+{
+	orth_err e;
+	struct orthrus_ticket self;
+
+	memset(&self, 0, sizeof(self));
+	e = orthrus_get_s4u2self_ticket(ctx, ccname, user, &self);
+	if (e == ORTHRUS_OK && !proxy && strcmp(self.server, name) != 0) {
+		cli_error("kvno", "client and server principal names must match (%s, %s)",
+			  self.server, name);
+		e = ORTHRUS_E_USAGE;
+	} else if (e == ORTHRUS_OK && !proxy) {
+		*out = self;
+		return ORTHRUS_OK;
+	} else if (e == ORTHRUS_OK) {
+		e = orthrus_get_s4u2proxy_ticket(ctx, ccname, &self, name, out);
+	}
+	orthrus_ticket_free(&self);
+	return e;
+}
+
 int
 cmd_kvno(int argc, char **argv)
 {
@@ -73,6 +101,7 @@ cmd_kvno(int argc, char **argv)
 	const char *ccname = NULL, *ktname = NULL, *u2u = NULL, *sname = NULL;
 	const char *s4u = NULL;
 	bool cached_only = false, unknown = false, proxy = false;
+	char s4u_by = 0;
 	struct orthrus_ticket other;
 	int32_t etype = 0;
 	struct orthrus_keytab *kt = NULL;
@@ -113,7 +142,10 @@ cmd_kvno(int argc, char **argv)
 			break;
 		case 'I':
 		case 'U':
-		case 'F': s4u = optarg; break;
+		case 'F':
+			s4u = optarg;
+			s4u_by = (char)c;
+			break;
 		case 'P': proxy = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 1;
@@ -133,8 +165,8 @@ cmd_kvno(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
-	if (s4u != NULL) {
-		cli_error("kvno", "protocol transition and constrained delegation (S4U2Self, S4U2Proxy: -I, -U, -F, -P) are not supported by the Orthrus client or KDC");
+	if (s4u != NULL && s4u_by != 'U') {
+		cli_error("kvno", "S4U2Self for an enterprise name or a certificate (-I, -F) is not supported by the Orthrus client");
 		return 1;
 	}
 	e = orthrus_context_new(NULL, &ctx);
@@ -202,15 +234,19 @@ cmd_kvno(int argc, char **argv)
 			e = orthrus_get_user2user_ticket(ctx, ccname, name,
 							 other.ticket,
 							 other.ticket_len, &t);
+		else if (s4u != NULL)
+			e = s4u_ticket(ctx, ccname, s4u, name, proxy, &t);
 		else if (cached_only)
 			e = orthrus_get_cached_ticket(ctx, ccname, name, etype, &t);
 		else
 			e = orthrus_get_service_ticket(ctx, ccname, name, etype, &t);
 		if (e != ORTHRUS_OK) {
 			const char *m = orthrus_error_message(ctx, e);
-			cli_error("kvno", "%s%s%s", m,
-				  strstr(m, " while ") ? "" : " while getting credentials for ",
-				  strstr(m, " while ") ? "" : name);
+			if (e != ORTHRUS_E_USAGE)  /* s4u_ticket() said why */
+				cli_error("kvno", "%s%s%s", m,
+					  strstr(m, " while ") ? ""
+							       : " while getting credentials for ",
+					  strstr(m, " while ") ? "" : name);
 			free(hostsvc);
 			rc = 1;
 			continue;

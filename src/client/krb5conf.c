@@ -121,6 +121,15 @@ conf_typed(struct client_conf *c, char *err, size_t errlen)
 		/* MIT caps it at 32700 (the largest UDP request it sends). */
 		c->udp_preference_limit = n > 32700 ? 32700 : n;
 	}
+	/* MIT: the FILE format of caches it creates, 1 to 4 (default 4). */
+	c->ccache_version = CCACHE_VERSION_4;
+	if ((v = client_conf_get2(c, "libdefaults", "ccache_type"))) {
+		if (v[0] < '1' || v[0] > '4' || v[1] != '\0') {
+			orth_err_format(err, errlen, "ccache_type: bad value '%s' (1 to 4)", v);
+			return ORTH_E_CONFIG;
+		}
+		c->ccache_version = (uint16_t)(0x0500 + (v[0] - '0'));
+	}
 	if ((v = client_conf_get2(c, "libdefaults", "clockskew")) &&
 	    config_parse_duration(v, &c->clockskew) != ORTH_OK) {
 		orth_err_format(err, errlen, "clockskew: bad duration '%s'", v);

@@ -165,7 +165,7 @@ nm -D --defined-only "$LIB" | awk '$2 == "T" { print $3 }' | sed 's/@.*//' | sor
 nm -D --defined-only "$LIB" | awk '$2 != "T" && $2 != "A" { print }' >"$S/other.txt"
 # The size of the API, counted by hand: a function added to (or lost from)
 # a header without this number changing is a change nobody meant.
-API_FUNCTIONS=94
+API_FUNCTIONS=96
 if [ "$(wc -l <"$S/api.txt")" -eq "$API_FUNCTIONS" ]; then
 	pass "the public headers declare the $API_FUNCTIONS functions expected"
 else
