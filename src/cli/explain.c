@@ -705,6 +705,16 @@ explain_cause(const struct cause *c, struct facts *fx, const char *who, int64_t 
 			       (long long)s, c->skew > 0 ? "ahead of" : "behind", KDC_REPLAY_DEFAULT_SKEW);
 		printf("  What to do: the client's clock is wrong: set it right (NTP); MIT clients "
 		       "can also follow the KDC's time (kdc_timesync = true, the default).\n");
+	} else if (strcmp(c->result, GAVE_UP) == 0 && strstr(c->reason, "disabled in this realm") != NULL) {
+		/* kdc/preauth/preauth.c: the padata of a mechanism the realm
+		 * turned off is ignored, so the answer is PREAUTH_REQUIRED. */
+		printf("pre-authenticated with a mechanism this realm has turned off");
+		say_tail(c, "KDC_ERR_PREAUTH_REQUIRED", c->reason);
+		printf("  The realm sets disable_encrypted_timestamp: the client's PA-ENC-TIMESTAMP "
+		       "counts as none.  It needs SPAKE (MIT's kinit 1.17 and later, orthrus kinit) or "
+		       "encrypted challenge inside FAST (kinit -T).\n");
+		printf("  What to do: use such a client; turning the timestamp back on lets every "
+		       "recorded login be attacked offline.\n");
 	} else if (strcmp(c->result, GAVE_UP) == 0) {
 		printf("asked for pre-authentication and never answered");
 		if (c->service[0] != '\0' && strncmp(c->service, "krbtgt/", 7) != 0)

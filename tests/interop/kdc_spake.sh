@@ -141,6 +141,9 @@ n=$(has_pa "$ORTH_DIR/noencts.pa" 2)
 if [ "$n" -ge 1 ]; then pass "Orthrus: disable_encrypted_timestamp: the capture has the AS-REQ with PA-ENC-TIMESTAMP ($n)"; else fail "Orthrus: disable_encrypted_timestamp: no AS-REQ with PA-ENC-TIMESTAMP"; fi
 expect_grep "Orthrus: KDC log: the timestamp was not taken, and why" \
 	'AS-REQ client=alice@TEST.REALM .*error=KDC_ERR_PREAUTH_REQUIRED reason="encrypted-timestamp is disabled in this realm"' "$ORTH_DIR/kdc.log"
+"$ORTHRUS" explain alice --log "$ORTH_DIR/kdc.log" >"$ORTH_DIR/explain.out" 2>&1
+expect_grep "Orthrus: orthrus explain names the mechanism turned off" \
+	"^\* pre-authenticated with a mechanism this realm has turned off" "$ORTH_DIR/explain.out"
 if grep -q 'ok reason="encrypted-timestamp' "$ORTH_DIR/kdc.log"; then fail "Orthrus: disable_encrypted_timestamp: a login with the timestamp went through"; else pass "Orthrus: disable_encrypted_timestamp: no login with the timestamp"; fi
 # an unknown group stops the KDC at start-up
 kill "$ORTH_KDC_PID" 2>/dev/null; wait "$ORTH_KDC_PID" 2>/dev/null
