@@ -739,8 +739,8 @@ cleanup:
 struct as_padata {
 	int32_t mech;                 /* KRB5_PADATA_ENC_TIMESTAMP, _ENCRYPTED_CHALLENGE,
 				       * _SPAKE, 0 */
-	struct crypto_key *key;       /* the client's long-term key for mech (SPAKE:
-				       * may be NULL before the challenge) */
+	struct crypto_key *key;       /* the client's long-term key for mech (SPAKE's
+				       * initial reply key) */
 	const PA_DATA *cookie;        /* PA-FX-COOKIE to return, or NULL */
 	/* SPAKE (RFC 9588): the KDC's PA-SPAKE this request answers, the
 	 * exchange's state, and K'[0] when the answer is a response
