@@ -27,7 +27,11 @@
 #      refuses before it sends any timestamp;
 #   9. (MIT's KDC with P-256 only, our client with edwards25519 only) no
 #      group in common: the KDC refuses the support message and our
-#      client falls back to the KDC's other mechanism, as MIT's does.
+#      client falls back to the KDC's other mechanism, as MIT's does;
+#  10. (MIT's KDC with spake_preauth_kdc_challenge) an optimistic
+#      challenge in PREAUTH_REQUIRED (RFC 9588 §4.6) is answered at once:
+#      one AS-REQ with PA-SPAKE, the response; in a group our client does
+#      not take, our support message first.
 set -u
 here=$(dirname "$0")
 . "$here/lib/check.sh"
@@ -177,9 +181,13 @@ mitkdc_addprinc alice alice-Pa55 || exit 1
 mitkdc_addprinc bob bob-Pa55 || exit 1
 mitkdc_addprinc_randkey $SVC || exit 1
 mitkdc_ktadd "$MIT_DIR/bob.keytab" bob || exit 1
+# mitkdc_restart_with GROUPS [OPTIMISTIC_GROUP]
 mitkdc_restart_with() {
 	kill "$MIT_KDC_PID" 2>/dev/null; wait "$MIT_KDC_PID" 2>/dev/null
 	sed -i '/^\[libdefaults\]/,$d' "$MIT_DIR/kdc.conf"
+	sed -i '/spake_preauth_kdc_challenge/d' "$MIT_DIR/kdc.conf"
+	[ -n "${2:-}" ] &&
+		sed -i "/^\[kdcdefaults\]/a\\	spake_preauth_kdc_challenge = $2" "$MIT_DIR/kdc.conf"
 	# MIT's KDC reads the relation from [libdefaults] of its profile
 	printf '[libdefaults]\n\tspake_preauth_groups = %s\n' "$1" >>"$MIT_DIR/kdc.conf"
 	"$MITKDC_SBIN/krb5kdc" -n -r $REALM >>"$MIT_DIR/krb5kdc.out" 2>&1 &
@@ -196,6 +204,16 @@ captured MIT "$MIT_DIR" "$MIT_PORT" fallback expect_ok "MIT: P-256 KDC, edwards2
 	bash -c "echo alice-Pa55 | KRB5_CONFIG=$MIT_DIR/ed.conf '$ORTHRUS' kinit -c FILE:$MIT_DIR/fb.cc alice"
 pa_expect "MIT: fallback: one support message" "$MIT_DIR/fallback.pa" 151 -eq 1
 pa_expect "MIT: fallback: then the encrypted timestamp" "$MIT_DIR/fallback.pa" 2 -eq 1
+# 10. optimistic challenges
+mitkdc_restart_with "edwards25519 P-256" edwards25519
+captured MIT "$MIT_DIR" "$MIT_PORT" optimistic expect_ok "MIT: optimistic edwards25519 challenge: orthrus kinit" \
+	bash -c "echo alice-Pa55 | '$ORTHRUS' kinit -c FILE:$MIT_DIR/op.cc alice"
+pa_expect "MIT: optimistic challenge: answered at once (one AS-REQ with PA-SPAKE)" "$MIT_DIR/optimistic.pa" 151 -eq 1
+pa_expect "MIT: optimistic challenge: no PA-ENC-TIMESTAMP" "$MIT_DIR/optimistic.pa" 2 -eq 0
+sed '/^\[libdefaults\]/a\	spake_preauth_groups = P-256' "$KRB5_CONFIG" >"$MIT_DIR/p256only.conf"
+captured MIT "$MIT_DIR" "$MIT_PORT" optimistic2 expect_ok "MIT: optimistic edwards25519 challenge, P-256 client: orthrus kinit" \
+	bash -c "echo alice-Pa55 | KRB5_CONFIG=$MIT_DIR/p256only.conf '$ORTHRUS' kinit -c FILE:$MIT_DIR/op2.cc alice"
+pa_expect "MIT: optimistic challenge in another group: support, then response" "$MIT_DIR/optimistic2.pa" 151 -eq 2
 mitkdc_stop
 
 check_done
