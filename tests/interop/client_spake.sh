@@ -142,7 +142,7 @@ for bad in identity order8 offcurve; do
 	: >"$ORTH_DIR/stub-$bad.log"
 	/usr/bin/python3 "$here/lib/kdcstub.py" "$sp" "$ORTH_PORT" "$ORTH_DIR/stub-$bad.log" spake-$bad &
 	pid=$!
-	for i in $(seq 50); do grep -q ready "$ORTH_DIR/stub-$bad.log" 2>/dev/null && break; sleep 0.1; done
+	for _ in $(seq 50); do grep -q ready "$ORTH_DIR/stub-$bad.log" 2>/dev/null && break; sleep 0.1; done
 	sed "s/127.0.0.1:$ORTH_PORT/127.0.0.1:$sp/" "$KRB5_CONFIG" >"$ORTH_DIR/stub.conf"
 	expect_fail "Orthrus: a challenge with T = $bad is refused" "SPAKE message is refused" \
 		env KRB5_CONFIG="$ORTH_DIR/stub.conf" bash -c "echo alice-Pa55 | '$ORTHRUS' kinit -c FILE:$ORTH_DIR/bad.cc alice"
