@@ -41,17 +41,7 @@ here=$(dirname "$0")
 
 REALM=TEST.REALM
 SVC=host/svc.test.realm
-TSHARK_PID=
-cleanup() {
-	[ -n "$TSHARK_PID" ] && kill "$TSHARK_PID" 2>/dev/null
-	orthkdc_stop
-	mitkdc_stop
-	rm -f "$CHECK_OUT"
-}
-trap cleanup EXIT
-command -v tshark >/dev/null 2>&1 || { fail "tshark not installed (make deps installs it)"; check_done; exit 1; }
-mitkdc_available || { fail "MIT KDC programs not installed (make deps installs them)"; check_done; exit 1; }
-export LC_ALL=C TZ=UTC
+capture_prologue
 
 # spake_seen WHO DIR NAME GROUP: the AS-REQs of capture NAME used SPAKE
 # (support and response), never the timestamp, in GROUP.

@@ -55,18 +55,8 @@ SVC=host/svc.test.realm
 SVC2=host/other.test.realm
 H=${HEIMDAL_DIR:-/opt/heimdal-clients}/usr/bin
 [ -x "$H/kinit.heimdal" ] || H=/usr/bin
-TSHARK_PID=
-cleanup() {
-	[ -n "$TSHARK_PID" ] && kill "$TSHARK_PID" 2>/dev/null
-	orthkdc_stop
-	mitkdc_stop
-	rm -f "$CHECK_OUT"
-}
-trap cleanup EXIT
-command -v tshark >/dev/null 2>&1 || { fail "tshark not installed (make deps installs it)"; check_done; exit 1; }
+capture_prologue
 [ -x "$H/kinit.heimdal" ] || { fail "Heimdal clients not found (tools/deps.sh unpacks them)"; check_done; exit 1; }
-mitkdc_available || { fail "MIT KDC programs not installed (make deps installs them)"; check_done; exit 1; }
-export LC_ALL=C TZ=UTC
 
 # What Wireshark reads in the capture of one run (WHO: "Orthrus" or "MIT").
 fast_capture_check() {
@@ -135,7 +125,7 @@ downgrade() {
 	sp=$(free_port)
 	/usr/bin/python3 "$here/lib/kdcstub.py" "$sp" "$port" "$dir/stub.log" etypedown &
 	pid=$!
-	for i in $(seq 50); do grep -q ready "$dir/stub.log" 2>/dev/null && break; sleep 0.1; done
+	for _ in $(seq 50); do grep -q ready "$dir/stub.log" 2>/dev/null && break; sleep 0.1; done
 	sed "s/127.0.0.1:$port/127.0.0.1:$sp/" "$KRB5_CONFIG" >"$dir/stub.conf"
 	# Against a KDC offering SPAKE (Orthrus by default) MIT's kinit logs
 	# in with it, and SPAKE binds the request body into K'[1] (RFC 9588

@@ -28,17 +28,7 @@ here=$(dirname "$0")
 . "$here/lib/capture.sh"
 
 REALM=TEST.REALM
-TSHARK_PID=
-cleanup() {
-	[ -n "$TSHARK_PID" ] && kill "$TSHARK_PID" 2>/dev/null
-	orthkdc_stop
-	mitkdc_stop
-	rm -f "$CHECK_OUT"
-}
-trap cleanup EXIT
-command -v tshark >/dev/null 2>&1 || { fail "tshark not installed (make deps installs it)"; check_done; exit 1; }
-mitkdc_available || { fail "MIT KDC programs not installed (make deps installs them)"; check_done; exit 1; }
-export LC_ALL=C TZ=UTC
+capture_prologue
 
 # The checks of one KDC (WHO) on PORT; DIR for caches and captures.
 spake_checks() {

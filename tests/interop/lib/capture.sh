@@ -1,8 +1,12 @@
 # shellcheck shell=bash
 # capture.sh - tshark captures of the Kerberos exchanges of an interop test
-# on loopback (sourced by bash, after check.sh).  Set TSHARK_PID= first and
-# call capture_stop from the EXIT trap.
+# on loopback (sourced by bash, after check.sh, orthkdc.sh and mitkdc.sh).
 #
+#   capture_prologue              for a test of Orthrus's KDC and MIT's: the
+#                                 EXIT trap stops the capture and both KDCs;
+#                                 tshark and MIT's KDC programs must be
+#                                 installed (make deps does): a failure, not
+#                                 a skip, otherwise
 #   capture_start DIR PORT NAME   capture port PORT into DIR/NAME.pcap
 #   capture_stop                  stop it (by PID)
 #   capture_malformed WHO DIR PORT NAME
@@ -19,6 +23,14 @@
 #   has_pa FILE TYPE              how many lines of FILE list padata TYPE
 #   pa_expect WHAT FILE TYPE OP N a check: has_pa FILE TYPE is OP (test's
 #                                 -eq, -ge ...) N
+
+capture_prologue() {
+	TSHARK_PID=
+	trap 'capture_stop; orthkdc_stop; mitkdc_stop; rm -f "$CHECK_OUT"' EXIT
+	command -v tshark >/dev/null 2>&1 || { fail "tshark not installed (make deps installs it)"; check_done; exit 1; }
+	mitkdc_available || { fail "MIT KDC programs not installed (make deps installs them)"; check_done; exit 1; }
+	export LC_ALL=C TZ=UTC
+}
 
 capture_start() {
 	: >"$1/tshark-$3.err"
