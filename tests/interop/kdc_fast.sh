@@ -158,6 +158,8 @@ heimdal_clients() {
 	"$H/heimtools" klist -v -c "FILE:$dir/h2.cc" >"$dir/h2.klist" 2>&1
 	expect_grep "$who: Heimdal's cache holds the TGT, pre-authenticated" "Ticket flags: .*pre-authent" "$dir/h2.klist"
 	expect_ok "$who: MIT's kvno with the TGT Heimdal got through FAST" env KRB5CCNAME=FILE:$dir/h2.cc kvno $SVC
+	expect_fail "$who: Heimdal kinit --fast-armor-cache with a wrong password" "Password incorrect\|[Pp]reauthentication failed" \
+		bash -c "echo wrong | $H/kinit.heimdal --password-file=STDIN -c FILE:$dir/h3.cc --fast-armor-cache=FILE:$dir/armor.cc bob"
 }
 
 # ---- Orthrus ----
