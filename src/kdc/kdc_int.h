@@ -20,13 +20,19 @@
 #define KDC_TMP_KEYS 16
 #define KDC_LOG_NAME 256
 
+/* The longest stored key the cache keeps: a DB_SEAL_BOUND one (db.h), the
+ * encryption of version, enctype, kvno and tag length (10 bytes), the
+ * name's tag and the key.  A raw (DB_SEAL_RAW) key is shorter.  Sized for
+ * the bound form: with room for raw keys only, no key written since record
+ * version 3 was ever cached. */
+#define KDC_SEALED_KEY_MAX (CRYPTO_MAX_OVERHEAD + 10 + CRYPTO_MAX_CKSUM_LEN + CRYPTO_MAX_KEY_LEN)
+
 /* A decrypted long-term key, found again by the bytes it was decrypted
- * from (the db's encrypted key: at most the longest key plus the
- * encryption's overhead). */
+ * from (the db's encrypted key). */
 struct kdc_keycache_slot {
 	int32_t enctype;
 	size_t enc_len;
-	uint8_t enc[CRYPTO_MAX_KEY_LEN + CRYPTO_MAX_OVERHEAD];
+	uint8_t enc[KDC_SEALED_KEY_MAX];
 	struct crypto_key *key;      /* NULL: empty slot */
 	uint64_t used;               /* last request that used it */
 };
