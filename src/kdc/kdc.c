@@ -192,7 +192,7 @@ kdc_ticket_decrypt(void *arg, const Ticket *t, const struct principal *server,
 	(void)server;
 	if (errbuf == NULL)
 		errcap = 0;
-	e = arena_alloc(a, sizeof(*e));
+	e = kdc_entry_new(ctx);
 	if (e == NULL)
 		return ORTH_E_LIMIT;
 	ret = db_reader_get(ctx->rd, server_name, a, e);
@@ -222,6 +222,14 @@ kdc_ticket_decrypt(void *arg, const Ticket *t, const struct principal *server,
 	*kvno_out = found;
 	*enctype_out = t->enc_part.etype;
 	return ORTH_OK;
+}
+
+struct db_entry *
+kdc_entry_new(struct kdc_ctx *ctx)
+{
+	if (ctx->nent < KDC_ENTRY_SLOTS)
+		return &ctx->ent[ctx->nent++];
+	return arena_alloc(&ctx->a, sizeof(struct db_entry));
 }
 
 orth_err
@@ -675,6 +683,7 @@ log:
 	for (size_t i = 0; i < ctx->ntmp; i++)
 		crypto_key_free(ctx->tmp[i]);
 	ctx->ntmp = 0;
+	ctx->nent = 0;
 	arena_reset(&ctx->a);
 	return ret;
 }

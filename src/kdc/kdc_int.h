@@ -18,6 +18,9 @@
 /* Per-request keys: session, subkey, and with FAST the armor key, the
  * strengthen key, the strengthened reply key, challenge and cookie keys. */
 #define KDC_TMP_KEYS 16
+/* Database entries a request can hold outside the arena (a TGS-REQ with
+ * FAST and u2u needs six; more come from the arena). */
+#define KDC_ENTRY_SLOTS 8
 #define KDC_LOG_NAME 256
 
 /* The longest stored key the cache keeps: a DB_SEAL_BOUND one (db.h), the
@@ -82,6 +85,12 @@ struct kdc_ctx {
 	struct kdc_keycache_slot cache[KDC_KEYCACHE_SLOTS];
 	struct crypto_key *tmp[KDC_TMP_KEYS];
 	size_t ntmp;
+	/* Entries (8 KB each, mostly fixed arrays) kept out of the arena:
+	 * they hold names, attributes and pointers into the arena (the keys
+	 * in them are sealed under the master key), nothing to wipe, and
+	 * the arena wipes all it handed out at every reset. */
+	struct db_entry ent[KDC_ENTRY_SLOTS];
+	size_t nent;
 	struct kdc_metrics metrics;  /* this worker's counters (metrics.h) */
 };
 
@@ -111,6 +120,10 @@ orth_err kdc_ticket_decrypt(void *arg, const Ticket *t, const struct principal *
 			    const char *server_name, struct arena *a, EncTicketPart *out,
 			    uint32_t *kvno_out, int32_t *enctype_out, char *errbuf,
 			    size_t errcap);
+
+/* Room for one database entry, valid until the end of the request (only
+ * what a lookup fills may be read), or NULL when the arena is full. */
+struct db_entry *kdc_entry_new(struct kdc_ctx *ctx);
 
 /* A key from an EncryptionKey (freed at the end of the request). */
 orth_err kdc_key_from_wire(struct kdc_ctx *ctx, const EncryptionKey *ek,

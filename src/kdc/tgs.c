@@ -168,8 +168,8 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 		return kdc_fail(r, KRB_ERR_GENERIC, "malformed AP-REQ in PA-TGS-REQ");
 	if (ap.pvno != KRB5_PVNO)
 		return kdc_fail(r, KRB_AP_ERR_BADVERSION, "AP-REQ version is not 5");
-	tgsent = arena_alloc(a, sizeof(*tgsent));
-	server = arena_alloc(a, sizeof(*server));
+	tgsent = kdc_entry_new(ctx);
+	server = kdc_entry_new(ctx);
 	/* tp outlives this function: r->cname points into it */
 	tp = arena_alloc(a, sizeof(*tp));
 	CHECK(tgsent != NULL && server != NULL && tp != NULL, ORTH_E_LIMIT);
@@ -304,7 +304,7 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	 * deleted one is refused (as Heimdal's KDC), not renewed up to
 	 * renew-till; a database error fails closed. */
 	if (strcmp(tp->crealm, realm) == 0) {
-		client = arena_alloc(a, sizeof(*client));
+		client = kdc_entry_new(ctx);
 		CHECK(client != NULL, ORTH_E_LIMIT);
 		ret = kdc_entry_get(ctx, &tp->cname, tp->crealm, client, cname);
 		if (ret == ORTH_E_NOTFOUND)
@@ -327,7 +327,7 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 		at = &b->additional_tickets->val[0];
 		if (!kdc_is_tgs_name(&at->sname, realm))
 			return kdc_fail(r, KDC_ERR_BADOPTION, "additional ticket is not a TGT");
-		atsrv = arena_alloc(a, sizeof(*atsrv));
+		atsrv = kdc_entry_new(ctx);
 		CHECK(atsrv != NULL, ORTH_E_LIMIT);
 		TRY(ticket_open(ctx, r, at, atsrv, &atp));
 		TRY(ticket_times_check(ctx, r, &atp, false, true));
