@@ -379,13 +379,12 @@ ecb_key(const struct enctype_info *et, EVP_CIPHER_CTX **cctx, const uint8_t *k)
  * Copies of in, each rotated right by 13 bits more than the one before,
  * are laid end to end up to lcm(inlen, outlen) bytes; that string is cut
  * into outlen-byte pieces added with one's-complement (end-around carry)
- * addition, big-endian.  Works byte by byte: byte j of the string is byte
- * (j mod inlen) of copy j / inlen.
+ * addition, big-endian.  Works byte by byte, one copy at a time.
  */
 static void
 nfold(const uint8_t *in, size_t inlen, uint8_t *out, size_t outlen)
 {
-	size_t a = inlen, b = outlen, lcm;
+	size_t a = inlen, b = outlen, lcm, nbits = inlen * 8, r = 0, o = 0;
 	unsigned sum[CRYPTO_MAX_PRF_LEN] = {0};
 	unsigned carry = 0;
 
@@ -395,20 +394,26 @@ nfold(const uint8_t *in, size_t inlen, uint8_t *out, size_t outlen)
 		b = t;
 	}
 	lcm = inlen / a * outlen;
-	for (size_t j = 0; j < lcm; j++) {
-		size_t copy = j / inlen, pos = j % inlen;
-		/* Rotated right by r bits: byte pos takes its high bits
-		 * from the byte r/8 earlier, shifted right by r%8, and its
-		 * low bits from the one before that. */
-		size_t r = 13 * copy % (inlen * 8);
-		size_t hi = (pos + inlen * 8 - r / 8) % inlen;
-		size_t lo = (hi + inlen - 1) % inlen;
+	for (size_t j = 0; j < lcm; j += inlen) {
+		/* This copy is rotated right by r bits: its byte pos takes
+		 * its high bits from byte hi = pos - r/8 (mod inlen) shifted
+		 * right by r%8, its low bits from the byte before hi. */
 		unsigned sh = (unsigned)(r % 8);
-		uint8_t v = (uint8_t)(in[hi] >> sh);
+		size_t hi = (inlen - r / 8) % inlen;
+		size_t lo = (hi + inlen - 1) % inlen;
 
-		if (sh != 0)
-			v |= (uint8_t)(in[lo] << (8 - sh));
-		sum[j % outlen] += v;
+		for (size_t pos = 0; pos < inlen; pos++) {
+			unsigned v = in[hi] >> sh;
+
+			if (sh != 0)
+				v |= (unsigned)(in[lo] << (8 - sh)) & 0xff;
+			sum[o] += v;
+			o = o + 1 == outlen ? 0 : o + 1;
+			lo = hi;
+			hi = hi + 1 == inlen ? 0 : hi + 1;
+		}
+		for (r += 13; r >= nbits;)
+			r -= nbits;
 	}
 	/* The pieces were summed per byte position; now propagate the
 	 * carries from the last byte up, and around, until none is left. */
