@@ -435,6 +435,34 @@ nfold(const uint8_t *in, size_t inlen, uint8_t *out, size_t outlen)
  * to keylen bytes; random-to-key is the identity (RFC 3962 §6).  ecb is
  * keyed with base.
  */
+/*
+ * The n-fold of a usage constant (usage | kind, 5 bytes) to one block,
+ * from a small per-thread table: a request derives keys for a handful of
+ * usages, and folding costs more than the two AES blocks that follow.
+ * The constants are public: nothing secret is kept.
+ */
+#define NFOLD_CACHE 16
+static _Thread_local struct {
+	uint64_t tag; /* 1 << 40 | the constant; 0: empty */
+	uint8_t block[AES_BLOCK];
+} nfold_cache[NFOLD_CACHE];
+
+static void
+nfold_usage(const uint8_t constant[5], uint8_t *block)
+{
+	uint64_t tag = (uint64_t)1 << 40;
+	size_t i;
+
+	for (i = 0; i < 5; i++)
+		tag |= (uint64_t)constant[i] << (8 * (4 - i));
+	i = (size_t)((tag ^ tag >> 8 ^ tag >> 13) % NFOLD_CACHE);
+	if (nfold_cache[i].tag != tag) {
+		nfold(constant, 5, nfold_cache[i].block, AES_BLOCK);
+		nfold_cache[i].tag = tag;
+	}
+	memcpy(block, nfold_cache[i].block, AES_BLOCK);
+}
+
 static orth_err
 dk_aes(const struct enctype_info *et, EVP_CIPHER_CTX *ecb,
        const uint8_t *constant, size_t clen, uint8_t *out)
@@ -443,7 +471,10 @@ dk_aes(const struct enctype_info *et, EVP_CIPHER_CTX *ecb,
 	const uint8_t *prev = block;
 	int outl = 0;
 
-	nfold(constant, clen, block, AES_BLOCK);
+	if (clen == 5)
+		nfold_usage(constant, block);
+	else
+		nfold(constant, clen, block, AES_BLOCK);
 	for (size_t n = 0; n < et->keylen; n += AES_BLOCK) {
 		if (EVP_EncryptUpdate(ecb, out + n, &outl, prev, AES_BLOCK) != 1 ||
 		    outl != AES_BLOCK)
