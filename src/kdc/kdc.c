@@ -39,6 +39,7 @@ kdc_ctx_new(const struct kdc_shared *sh, struct kdc_ctx **out)
 	ctx->sh = sh;
 	ctx->skew = sh->skew > 0 ? sh->skew : KDC_REPLAY_DEFAULT_SKEW;
 	TRY(arena_init(&ctx->a, KDC_ARENA_SIZE));
+	TRY(siphash_key_random(&ctx->sesskey_hash));
 	TRY(db_reader_open(sh->db, &ctx->rd));
 	*out = ctx;
 	ctx = NULL;
@@ -62,6 +63,9 @@ kdc_ctx_free(struct kdc_ctx *ctx)
 		crypto_key_free(ctx->cache[i].key);
 	for (size_t i = 0; i < ctx->ntmp; i++)
 		crypto_key_free(ctx->tmp[i]);
+	for (size_t i = 0; i < KDC_SESSKEY_SETS * KDC_SESSKEY_WAYS; i++)
+		crypto_key_free(ctx->sesskey[i].key);
+	crypto_wipe(&ctx->sesskey_hash, sizeof(ctx->sesskey_hash));
 	db_reader_close(ctx->rd);
 	arena_free(&ctx->a);
 	free(ctx);
@@ -257,6 +261,54 @@ kdc_key_from_wire(struct kdc_ctx *ctx, const EncryptionKey *ek,
 	if (ret != ORTH_OK)
 		return ret;
 	return kdc_key_keep(ctx, k, out);
+}
+
+orth_err
+kdc_session_key_get(struct kdc_ctx *ctx, const EncryptionKey *ek, struct crypto_key **out)
+{
+	orth_err ret = ORTH_OK;
+	struct kdc_sesskey_slot *set, *victim = NULL;
+	struct crypto_key *k = NULL;
+	const uint8_t *kb;
+	size_t klen = 0;
+	uint64_t h;
+
+	if (!crypto_enctype_supported(ek->keytype))
+		return ORTH_E_ENCTYPE;
+	if (ek->keyvalue.len != crypto_enctype_keylen(ek->keytype))
+		return ORTH_E_KEYSIZE;
+	h = siphash24(&ctx->sesskey_hash, ek->keyvalue.data, ek->keyvalue.len);
+	set = &ctx->sesskey[(h % KDC_SESSKEY_SETS) * KDC_SESSKEY_WAYS];
+	for (size_t i = 0; i < KDC_SESSKEY_WAYS; i++) {
+		struct kdc_sesskey_slot *s = &set[i];
+
+		if (s->key != NULL && crypto_key_enctype(s->key) == ek->keytype) {
+			kb = crypto_key_bytes(s->key, &klen);
+			if (crypto_ct_equal(kb, ek->keyvalue.data, klen)) {
+				s->used = ctx->serial;
+				*out = s->key;
+				goto cleanup;
+			}
+		}
+		/* an empty way, else the least recently used one that this
+		 * request does not hold */
+		if (s->key != NULL && s->used == ctx->serial)
+			continue;
+		if (victim == NULL ||
+		    (victim->key != NULL && (s->key == NULL || s->used < victim->used)))
+			victim = s;
+	}
+	if (victim == NULL) {
+		ret = kdc_key_from_wire(ctx, ek, out);
+		goto cleanup;
+	}
+	TRY(crypto_key_new(ek->keytype, ek->keyvalue.data, ek->keyvalue.len, &k));
+	crypto_key_free(victim->key);
+	victim->key = k;
+	victim->used = ctx->serial;
+	*out = k;
+cleanup:
+	return ret;
 }
 
 orth_err

@@ -11,6 +11,7 @@
 #include "kdc/kdc.h"
 #include "kdc/metrics.h"
 #include "kdc/policy.h"
+#include "kdc/siphash.h"
 #include "proto/krb5_const.h"
 #include "proto/krberr.h"
 #include "proto/principal.h"
@@ -37,6 +38,23 @@ struct kdc_keycache_slot {
 	size_t enc_len;
 	uint8_t enc[KDC_SEALED_KEY_MAX];
 	struct crypto_key *key;      /* NULL: empty slot */
+	uint64_t used;               /* last request that used it */
+};
+
+/*
+ * Session keys of the tickets presented to the KDC (TGTs), across
+ * requests: a client sends every TGS-REQ of a TGT's life with the same
+ * session key, so its derived keys (usage 7 for the authenticator, 6 for
+ * the body checksum) are made once, not per request.  Set-associative:
+ * the set from a keyed hash of the key bytes (the key bytes never index
+ * anything directly), least recently used out within the set; an evicted
+ * key is wiped (crypto_key_free).  Bounded: at most SETS * WAYS keys.
+ */
+#define KDC_SESSKEY_SETS 64
+#define KDC_SESSKEY_WAYS 4
+
+struct kdc_sesskey_slot {
+	struct crypto_key *key;      /* NULL: empty */
 	uint64_t used;               /* last request that used it */
 };
 
@@ -91,6 +109,8 @@ struct kdc_ctx {
 	 * the arena wipes all it handed out at every reset. */
 	struct db_entry ent[KDC_ENTRY_SLOTS];
 	size_t nent;
+	struct kdc_sesskey_slot sesskey[KDC_SESSKEY_SETS * KDC_SESSKEY_WAYS];
+	struct siphash_key sesskey_hash;
 	struct kdc_metrics metrics;  /* this worker's counters (metrics.h) */
 };
 
@@ -128,6 +148,14 @@ struct db_entry *kdc_entry_new(struct kdc_ctx *ctx);
 /* A key from an EncryptionKey (freed at the end of the request). */
 orth_err kdc_key_from_wire(struct kdc_ctx *ctx, const EncryptionKey *ek,
 			   struct crypto_key **out);
+/*
+ * The key of a ticket's EncryptionKey (a TGT's session key) from the
+ * worker's session-key cache, or made and cached.  *out is borrowed: valid
+ * until the end of the request.  ORTH_E_ENCTYPE, ORTH_E_KEYSIZE as
+ * crypto_key_new.
+ */
+orth_err kdc_session_key_get(struct kdc_ctx *ctx, const EncryptionKey *ek,
+			     struct crypto_key **out);
 /* Keep k until the end of the request (then freed); *out = k.  On
  * ORTH_E_LIMIT k is freed at once. */
 orth_err kdc_key_keep(struct kdc_ctx *ctx, struct crypto_key *k, struct crypto_key **out);

@@ -184,7 +184,7 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	r->cname = &tp->cname;
 	r->crealm = tp->crealm;
 	(void)pname_unparse(&tp->cname, tp->crealm, r->client, sizeof(r->client));
-	if (kdc_key_from_wire(ctx, &tp->key, &session) != ORTH_OK)
+	if (kdc_session_key_get(ctx, &tp->key, &session) != ORTH_OK)
 		return kdc_fail(r, KRB_AP_ERR_BAD_INTEGRITY, "ticket session key unusable");
 	if (proto_unseal(session, KU_TGS_REQ_AUTH, &ap.authenticator, &asn1_Authenticator, a,
 			 &au) != ORTH_OK)
