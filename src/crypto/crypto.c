@@ -144,19 +144,29 @@ conf_pool_atfork_child(void)
 	conf_pool.filled = false;
 }
 
+/* n (at most CONF_POOL) bytes from the pool; also what random keys are
+ * made of (RFC 3961 random-to-key over the same DRBG output). */
 static orth_err
-confounder_get(uint8_t *out)
+pool_get(uint8_t *out, size_t n)
 {
-	if (!conf_pool.filled || conf_pool.used + CONF_LEN > CONF_POOL) {
+	if (n > CONF_POOL)
+		return ORTH_E_INTERNAL;
+	if (!conf_pool.filled || conf_pool.used + n > CONF_POOL) {
 		if (RAND_bytes(conf_pool.buf, CONF_POOL) != 1)
 			return ORTH_E_INTERNAL;
 		conf_pool.used = 0;
 		conf_pool.filled = true;
 	}
-	memcpy(out, conf_pool.buf + conf_pool.used, CONF_LEN);
-	OPENSSL_cleanse(conf_pool.buf + conf_pool.used, CONF_LEN);
-	conf_pool.used += CONF_LEN;
+	memcpy(out, conf_pool.buf + conf_pool.used, n);
+	OPENSSL_cleanse(conf_pool.buf + conf_pool.used, n);
+	conf_pool.used += n;
 	return ORTH_OK;
+}
+
+static orth_err
+confounder_get(uint8_t *out)
+{
+	return pool_get(out, CONF_LEN);
 }
 
 /* A template HMAC context for digest name, or NULL. */
@@ -734,8 +744,11 @@ crypto_key_random(int32_t enctype, struct crypto_key **out)
 	orth_err ret;
 
 	CHECK(len != 0, ORTH_E_ENCTYPE);
-	/* RFC 3962 §6 / RFC 8009 §5: random-to-key is the identity. */
-	TRY(crypto_random_bytes(k, len));
+	TRY(crypto_init());
+	/* RFC 3962 §6 / RFC 8009 §5: random-to-key is the identity.  From
+	 * the per-thread pool: a session key per request, and one RAND_bytes
+	 * call costs more than the key's whole use. */
+	TRY(pool_get(k, len));
 	TRY(crypto_key_new(enctype, k, len, out));
 cleanup:
 	crypto_wipe(k, sizeof(k));
@@ -756,17 +769,22 @@ crypto_key_free(struct crypto_key *key)
 {
 	if (key == NULL)
 		return;
+	/* The secrets in a key object: its bytes, each slot's Ke, and the
+	 * key schedules and HMAC states inside the EVP contexts, which their
+	 * free functions cleanse.  Nothing else is secret (usages, flags,
+	 * pointers), so only those are wiped. */
 	for (size_t i = 0; i < DK_SLOTS; i++) {
 		struct dk_slot *s = &key->slot[i];
-		/* The EVP free functions cleanse their key schedules. */
 		EVP_CIPHER_CTX_free(s->enc);
 		EVP_CIPHER_CTX_free(s->dec);
 		EVP_MAC_CTX_free(s->ki);
 		EVP_MAC_CTX_free(s->kc);
+		if (s->flags != 0)
+			crypto_wipe(s->ke, sizeof(s->ke));
 	}
 	EVP_CIPHER_CTX_free(key->base_ecb);
 	EVP_MAC_CTX_free(key->base_mac);
-	OPENSSL_cleanse(key, sizeof(*key));
+	crypto_wipe(key->bytes, sizeof(key->bytes));
 	free(key);
 }
 
