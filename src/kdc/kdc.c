@@ -60,7 +60,7 @@ kdc_ctx_free(struct kdc_ctx *ctx)
 	if (ctx == NULL)
 		return;
 	for (size_t i = 0; i < KDC_KEYCACHE_SLOTS; i++)
-		crypto_key_free(ctx->cache[i].key);
+		crypto_key_free(ctx->cache[i].k.key);
 	for (size_t i = 0; i < ctx->ntmp; i++)
 		crypto_key_free(ctx->tmp[i]);
 	for (size_t i = 0; i < KDC_SESSKEY_SETS * KDC_SESSKEY_WAYS; i++)
@@ -105,8 +105,22 @@ static bool
 keycache_match(const struct kdc_keycache_slot *s, int32_t enctype,
 	       const struct db_key *info)
 {
-	return s->key != NULL && s->enctype == enctype && s->enc_len == info->enc_len &&
+	return s->k.key != NULL && s->enctype == enctype && s->enc_len == info->enc_len &&
 	       memcmp(s->enc, info->enc, info->enc_len) == 0;
+}
+
+/*
+ * Of the key caches' slots: is s a better one to replace than victim (NULL:
+ * none yet)?  An empty slot, else the least recently used one that this
+ * request does not hold (its keys are borrowed until the end).
+ */
+static bool
+key_slot_evicts(const struct kdc_ctx *ctx, const struct kdc_key_slot *s,
+		const struct kdc_key_slot *victim)
+{
+	if (s->key != NULL && s->used == ctx->serial)
+		return false;
+	return victim == NULL || (victim->key != NULL && (s->key == NULL || s->used < victim->used));
 }
 
 /*
@@ -133,16 +147,11 @@ kdc_key_get(struct kdc_ctx *ctx, const struct db_entry *e,
 	for (size_t i = 0; i < KDC_KEYCACHE_SLOTS; i++) {
 		s = &ctx->cache[i];
 		if (keycache_match(s, enctype, info)) {
-			s->used = ctx->serial;
-			*key_out = s->key;
+			s->k.used = ctx->serial;
+			*key_out = s->k.key;
 			goto found;
 		}
-		/* an empty slot, else the least recently used one that this
-		 * request does not hold (its keys are borrowed until the end) */
-		if (s->key != NULL && s->used == ctx->serial)
-			continue;
-		if (victim == NULL ||
-		    (victim->key != NULL && (s->key == NULL || s->used < victim->used)))
+		if (key_slot_evicts(ctx, &s->k, victim != NULL ? &victim->k : NULL))
 			victim = s;
 	}
 	ret = db_reader_key(ctx->rd, e, enctype, found_kvno, &key, NULL, NULL);
@@ -158,12 +167,12 @@ kdc_key_get(struct kdc_ctx *ctx, const struct db_entry *e,
 		key = NULL;
 		goto found;
 	}
-	crypto_key_free(victim->key);
+	crypto_key_free(victim->k.key);
 	memcpy(victim->enc, info->enc, info->enc_len);
 	victim->enc_len = info->enc_len;
 	victim->enctype = enctype;
-	victim->key = key;
-	victim->used = ctx->serial;
+	victim->k.key = key;
+	victim->k.used = ctx->serial;
 	*key_out = key;
 	key = NULL;
 found:
@@ -267,7 +276,7 @@ orth_err
 kdc_session_key_get(struct kdc_ctx *ctx, const EncryptionKey *ek, struct crypto_key **out)
 {
 	orth_err ret = ORTH_OK;
-	struct kdc_sesskey_slot *set, *victim = NULL;
+	struct kdc_key_slot *set, *victim = NULL;
 	struct crypto_key *k = NULL;
 	const uint8_t *kb;
 	size_t klen = 0;
@@ -280,7 +289,7 @@ kdc_session_key_get(struct kdc_ctx *ctx, const EncryptionKey *ek, struct crypto_
 	h = siphash24(&ctx->sesskey_hash, ek->keyvalue.data, ek->keyvalue.len);
 	set = &ctx->sesskey[(h % KDC_SESSKEY_SETS) * KDC_SESSKEY_WAYS];
 	for (size_t i = 0; i < KDC_SESSKEY_WAYS; i++) {
-		struct kdc_sesskey_slot *s = &set[i];
+		struct kdc_key_slot *s = &set[i];
 
 		if (s->key != NULL && crypto_key_enctype(s->key) == ek->keytype) {
 			kb = crypto_key_bytes(s->key, &klen);
@@ -290,12 +299,7 @@ kdc_session_key_get(struct kdc_ctx *ctx, const EncryptionKey *ek, struct crypto_
 				goto cleanup;
 			}
 		}
-		/* an empty way, else the least recently used one that this
-		 * request does not hold */
-		if (s->key != NULL && s->used == ctx->serial)
-			continue;
-		if (victim == NULL ||
-		    (victim->key != NULL && (s->key == NULL || s->used < victim->used)))
+		if (key_slot_evicts(ctx, s, victim))
 			victim = s;
 	}
 	if (victim == NULL) {

@@ -31,14 +31,19 @@
  * version 3 was ever cached. */
 #define KDC_SEALED_KEY_MAX (CRYPTO_MAX_OVERHEAD + 10 + CRYPTO_MAX_CKSUM_LEN + CRYPTO_MAX_KEY_LEN)
 
+/* A slot of the worker's key caches (long-term keys, session keys). */
+struct kdc_key_slot {
+	struct crypto_key *key;      /* NULL: empty slot */
+	uint64_t used;               /* last request that used it */
+};
+
 /* A decrypted long-term key, found again by the bytes it was decrypted
  * from (the db's encrypted key). */
 struct kdc_keycache_slot {
+	struct kdc_key_slot k;
 	int32_t enctype;
 	size_t enc_len;
 	uint8_t enc[KDC_SEALED_KEY_MAX];
-	struct crypto_key *key;      /* NULL: empty slot */
-	uint64_t used;               /* last request that used it */
 };
 
 /*
@@ -52,11 +57,6 @@ struct kdc_keycache_slot {
  */
 #define KDC_SESSKEY_SETS 64
 #define KDC_SESSKEY_WAYS 4
-
-struct kdc_sesskey_slot {
-	struct crypto_key *key;      /* NULL: empty */
-	uint64_t used;               /* last request that used it */
-};
 
 /* One request: what the log line and the KRB-ERROR need. */
 struct kdc_req {
@@ -109,7 +109,7 @@ struct kdc_ctx {
 	 * the arena wipes all it handed out at every reset. */
 	struct db_entry ent[KDC_ENTRY_SLOTS];
 	size_t nent;
-	struct kdc_sesskey_slot sesskey[KDC_SESSKEY_SETS * KDC_SESSKEY_WAYS];
+	struct kdc_key_slot sesskey[KDC_SESSKEY_SETS * KDC_SESSKEY_WAYS];
 	struct siphash_key sesskey_hash;
 	struct kdc_metrics metrics;  /* this worker's counters (metrics.h) */
 };
