@@ -10,7 +10,8 @@ libkrb5-26-heimdal libkadm5clnt7-heimdal libkadm5srv8-heimdal libkafs0-heimdal
 libotp0-heimdal libsl0-heimdal libgssapi3-heimdal libhdb9-heimdal
 libheimntlm0-heimdal libedit2
 man-db groff-base systemd strace
-libmicrohttpd-dev prometheus faketime"
+libmicrohttpd-dev prometheus faketime
+slapd ldap-utils krb5-kdc-ldap"
 # Heimdal's clients (tests/interop/kdc_heimdal_clients.sh) are unpacked, not
 # installed: Debian's heimdal-clients conflicts with krb5-user and would
 # remove MIT's tools.  Their libraries above are ordinary packages.

@@ -1,0 +1,396 @@
+/*
+ * net_tcp.c - the TCP side of a worker (RFC 4120 §7.2.2): accepting,
+ * reading length-prefixed requests, sending framed replies, the
+ * connection cap and the idle timeout.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "net_int.h"
+
+#define TCP_BURST 16        /* requests per wakeup per connection */
+
+static void
+lru_unlink(struct worker *w, struct conn *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		w->lru_head = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	else
+		w->lru_tail = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void
+lru_append(struct worker *w, struct conn *c)
+{
+	c->next = NULL;
+	c->prev = w->lru_tail;
+	if (w->lru_tail != NULL)
+		w->lru_tail->next = c;
+	else
+		w->lru_head = c;
+	w->lru_tail = c;
+}
+
+/* Every open connection is on the list; activity moves it to the tail. */
+static void
+lru_touch(struct worker *w, struct conn *c, uint64_t now)
+{
+	c->last_ms = now;
+	if (w->lru_tail == c)
+		return;
+	lru_unlink(w, c);
+	lru_append(w, c);
+}
+
+void
+net_tcp_conn_close(struct worker *w, struct conn *c)
+{
+	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	c->fd = -1;
+	free(c->req);
+	c->req = NULL;
+	free(c->out);
+	c->out = NULL;
+	lru_unlink(w, c);
+	c->state = CONN_FREE;
+	c->gen++;
+	c->free_next = w->free_list;
+	w->free_list = c;
+	w->nconns--;
+}
+
+static int
+conn_watch(struct worker *w, struct conn *c, uint32_t events)
+{
+	struct epoll_event ev = {.events = events,
+	    .data.u64 = TAG(EV_CONN, c->gen, (uint32_t)(c - w->conns))};
+
+	return epoll_ctl(w->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* After the last byte of a reply: read the next request, or wind down. */
+static void
+conn_reply_done(struct worker *w, struct conn *c)
+{
+	if (c->close_after_write) {
+		/* Half-close so the peer sees EOF after our KRB-ERROR, then
+		 * discard what it still sends: closing with unread input
+		 * would send a RST that may destroy the error in flight. */
+		shutdown(c->fd, SHUT_WR);
+		c->state = CONN_DRAIN;
+	} else {
+		c->state = CONN_READ;
+	}
+	if (conn_watch(w, c, EPOLLIN) != 0)
+		net_tcp_conn_close(w, c);
+}
+
+/*
+ * Sends len bytes from buf (which the caller reuses afterwards): what the
+ * socket does not take now is copied and sent on EPOLLOUT.
+ * Returns false if the connection was closed.
+ */
+static bool
+conn_send(struct worker *w, struct conn *c, const uint8_t *buf, size_t len, uint64_t now)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = send(c->fd, buf + off, len - off, MSG_NOSIGNAL);
+		if (n > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		net_tcp_conn_close(w, c);
+		return false;
+	}
+	lru_touch(w, c, now);
+	if (off == len) {
+		conn_reply_done(w, c);
+		return c->state != CONN_FREE;
+	}
+	c->out = malloc(len - off);
+	if (c->out == NULL) {
+		net_tcp_conn_close(w, c);
+		return false;
+	}
+	memcpy(c->out, buf + off, len - off);
+	c->out_len = len - off;
+	c->out_off = 0;
+	c->state = CONN_WRITE;
+	if (conn_watch(w, c, EPOLLOUT) != 0) {
+		net_tcp_conn_close(w, c);
+		return false;
+	}
+	return true;
+}
+
+static void
+conn_flush(struct worker *w, struct conn *c, uint64_t now)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+		    MSG_NOSIGNAL);
+		if (n > 0) {
+			c->out_off += (size_t)n;
+			lru_touch(w, c, now);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		net_tcp_conn_close(w, c);
+		return;
+	}
+	free(c->out);
+	c->out = NULL;
+	conn_reply_done(w, c);
+}
+
+/* Frame what is in w->reply_buf + 4 (len bytes) and send it. */
+static bool
+conn_send_framed(struct worker *w, struct conn *c, size_t len, uint64_t now)
+{
+	w->reply_buf[0] = (uint8_t)(len >> 24);
+	w->reply_buf[1] = (uint8_t)(len >> 16);
+	w->reply_buf[2] = (uint8_t)(len >> 8);
+	w->reply_buf[3] = (uint8_t)len;
+	return conn_send(w, c, w->reply_buf, len + 4, now);
+}
+
+/*
+ * Hands the request buffered on c (or, when too_long, the refusal of its
+ * length: RFC 4120 §7.2.2) to dispatch and sends the reply.  Returns false
+ * when c was closed or is being closed.
+ */
+static bool
+conn_process(struct worker *w, struct conn *c, bool too_long, uint64_t now)
+{
+	struct writer out;
+	orth_err ret;
+
+	writer_init(&out, w->reply_buf + 4, w->net->cfg.tcp_max_reply);
+	c->info.max_reply = w->net->cfg.tcp_max_reply;
+	c->info.too_long = too_long;
+	ret = w->dispatch(w->ctx, &c->info, too_long ? NULL : c->req,
+	    too_long ? 0 : c->req_len, &out);
+	if (ret != ORTH_OK)
+		log_msg(LOG_LVL_DEBUG, "tcp %s: dispatch: %s", c->info.peer_str,
+		    orth_err_str(ret));
+	if (c->req != NULL)
+		explicit_bzero(c->req, c->req_len);
+	free(c->req);
+	c->req = NULL;
+	c->req_len = c->req_got = 0;
+	c->hdr_got = 0;
+	if (writer_err(&out) != ORTH_OK || out.len == 0) {
+		if (writer_err(&out) != ORTH_OK)
+			log_msg(LOG_LVL_WARN, "tcp %s: reply over %zu bytes dropped",
+			    c->info.peer_str, w->net->cfg.tcp_max_reply);
+		net_tcp_conn_close(w, c);
+		return false;
+	}
+	c->close_after_write = too_long;
+	return conn_send_framed(w, c, out.len, now);
+}
+
+static void
+conn_read(struct worker *w, struct conn *c, uint64_t now)
+{
+	int served = 0;
+
+	while (c->state == CONN_READ && served < TCP_BURST) {
+		ssize_t n;
+		if (c->hdr_got < 4)
+			n = read(c->fd, c->hdr + c->hdr_got, 4 - c->hdr_got);
+		else
+			n = read(c->fd, c->req + c->req_got, c->req_len - c->req_got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			/* EOF (possibly mid-message) or error */
+			net_tcp_conn_close(w, c);
+			return;
+		}
+		lru_touch(w, c, now);
+		if (c->hdr_got < 4) {
+			c->hdr_got += (size_t)n;
+			if (c->hdr_got < 4)
+				continue;
+			uint32_t len = (uint32_t)c->hdr[0] << 24 | (uint32_t)c->hdr[1] << 16 |
+			    (uint32_t)c->hdr[2] << 8 | c->hdr[3];
+			if ((len & 0x80000000u) != 0 || len > w->net->cfg.tcp_max_msg) {
+				log_msg(LOG_LVL_INFO, "tcp %s: length 0x%08x refused",
+				    c->info.peer_str, len);
+				(void)conn_process(w, c, true, now);
+				return;
+			}
+			c->req_len = len;
+			c->req_got = 0;
+			c->req = malloc(len ? len : 1);
+			if (c->req == NULL) {
+				net_tcp_conn_close(w, c);
+				return;
+			}
+		} else {
+			c->req_got += (size_t)n;
+		}
+		if (c->hdr_got == 4 && c->req_got == c->req_len) {
+			served++;
+			if (!conn_process(w, c, false, now))
+				return;
+		}
+	}
+}
+
+static void
+conn_drain(struct worker *w, struct conn *c, uint64_t now)
+{
+	uint8_t sink[4096];
+
+	for (;;) {
+		ssize_t n = read(c->fd, sink, sizeof(sink));
+		if (n > 0) {
+			lru_touch(w, c, now);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		net_tcp_conn_close(w, c);
+		return;
+	}
+}
+
+void
+net_tcp_conn_event(struct worker *w, struct conn *c, uint32_t events, uint64_t now)
+{
+	if ((events & EPOLLERR) != 0) {
+		net_tcp_conn_close(w, c);
+		return;
+	}
+	switch (c->state) {
+	case CONN_WRITE:
+		if ((events & (EPOLLOUT | EPOLLHUP)) != 0)
+			conn_flush(w, c, now);
+		break;
+	case CONN_READ:
+		if ((events & (EPOLLIN | EPOLLHUP)) != 0)
+			conn_read(w, c, now);
+		break;
+	case CONN_DRAIN:
+		if ((events & (EPOLLIN | EPOLLHUP)) != 0)
+			conn_drain(w, c, now);
+		break;
+	case CONN_FREE:
+		break;
+	}
+}
+
+void
+net_tcp_accept(struct worker *w, int lfd, enum kdc_service svc, uint64_t now)
+{
+	for (;;) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		struct conn *c;
+		struct epoll_event ev;
+		int fd = accept4(lfd, (struct sockaddr *)&ss, &len,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if ((errno == EMFILE || errno == ENFILE) && w->lru_head != NULL) {
+				/* Out of descriptors: give up the stalest
+				 * connection rather than spin on the listener. */
+				net_tcp_conn_close(w, w->lru_head);
+				continue;
+			}
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				log_msg(LOG_LVL_WARN, "accept: %s", strerror(errno));
+			return;
+		}
+		if (w->nconns >= w->net->cfg.tcp_max_conns) {
+			/* At most one line a second: a flood must not flood the log. */
+			w->evicted++;
+			if (now - w->evict_log_ms >= 1000 || w->evict_log_ms == 0) {
+				log_msg(LOG_LVL_WARN, "tcp: at the cap of %zu connections: "
+				    "closed %zu least recently active (latest %s)",
+				    w->nconns, w->evicted, w->lru_head->info.peer_str);
+				w->evict_log_ms = now;
+				w->evicted = 0;
+			}
+			net_tcp_conn_close(w, w->lru_head);
+		}
+		c = w->free_list;
+		w->free_list = c->free_next;
+		w->nconns++;
+		c->fd = fd;
+		c->state = CONN_READ;
+		c->hdr_got = 0;
+		c->req = NULL;
+		c->req_len = c->req_got = 0;
+		c->out = NULL;
+		c->out_len = c->out_off = 0;
+		c->close_after_write = false;
+		c->prev = c->next = NULL;
+		memset(&c->info, 0, sizeof(c->info));
+		c->info.transport = KDC_TRANSPORT_TCP;
+		c->info.service = svc;
+		c->info.transport_str = "tcp";
+		c->info.local_len = sizeof(c->info.local);
+		if (getsockname(fd, (struct sockaddr *)&c->info.local,
+		    &c->info.local_len) != 0)
+			c->info.local_len = 0;
+		c->info.worker = w->id;
+		c->info.peer = ss;
+		c->info.peer_len = len;
+		net_peer_format(&ss, c->info.peer_str, sizeof(c->info.peer_str));
+		c->last_ms = now;
+		lru_append(w, c);
+		ev.events = EPOLLIN;
+		ev.data.u64 = TAG(EV_CONN, c->gen, (uint32_t)(c - w->conns));
+		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+			log_msg(LOG_LVL_WARN, "epoll_ctl: %s", strerror(errno));
+			net_tcp_conn_close(w, c);
+		}
+	}
+}
+
+/* Closes connections idle for tcp_idle_ms; returns ms until the next
+ * deadline, or -1 when there is no connection. */
+int
+net_tcp_sweep(struct worker *w, uint64_t now)
+{
+	uint64_t idle = w->net->cfg.tcp_idle_ms;
+
+	while (w->lru_head != NULL && now - w->lru_head->last_ms >= idle) {
+		log_msg(LOG_LVL_DEBUG, "tcp %s: idle, closed", w->lru_head->info.peer_str);
+		net_tcp_conn_close(w, w->lru_head);
+	}
+	if (w->lru_head == NULL)
+		return -1;
+	/* wake at most once a minute with long timeouts: no int overflow */
+	idle = w->lru_head->last_ms + idle - now;
+	return idle > 60000 ? 60000 : (int)idle + 1;
+}
+
