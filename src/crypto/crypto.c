@@ -117,6 +117,9 @@ struct crypto_key {
 	 * RFC 3962 enctypes (DK), HMAC for RFC 8009 (KDF-HMAC-SHA2). */
 	EVP_CIPHER_CTX *base_ecb;
 	EVP_MAC_CTX *base_mac;
+	/* RFC 3962 PRF: AES-ECB keyed with DK(key, "prf"), made at the first
+	 * PRF (PRF+ and KRB-FX-CF2 call it several times per key). */
+	EVP_CIPHER_CTX *prf_ecb;
 	uint64_t clock;
 	unsigned long derivations; /* for tests of the cache */
 	struct dk_slot slot[DK_SLOTS];
@@ -544,21 +547,32 @@ derive_from_key(struct crypto_key *key, const uint8_t *label, size_t llen,
 		size_t outlen)
 {
 	const struct enctype_info *et = key->et;
+	EVP_MAC_CTX *mac = NULL;
+	EVP_CIPHER_CTX *ecb = NULL;
 	orth_err ret;
 
 	CHECK(et->sha2 || outlen == et->keylen, ORTH_E_INTERNAL);
 	key->derivations++;
+	/* The keyed context is kept only once keying succeeded. */
 	if (et->sha2) {
-		if (key->base_mac == NULL)
-			TRY(mac_key(et, &key->base_mac, key->bytes, et->keylen));
+		if (key->base_mac == NULL) {
+			TRY(mac_key(et, &mac, key->bytes, et->keylen));
+			key->base_mac = mac;
+			mac = NULL;
+		}
 		TRY(kdf_hmac_sha2(key->base_mac, label, llen, context, ctxlen,
 				  out, outlen));
 	} else {
-		if (key->base_ecb == NULL)
-			TRY(ecb_key(et, &key->base_ecb, key->bytes));
+		if (key->base_ecb == NULL) {
+			TRY(ecb_key(et, &ecb, key->bytes));
+			key->base_ecb = ecb;
+			ecb = NULL;
+		}
 		TRY(dk_aes(et, key->base_ecb, label, llen, out));
 	}
 cleanup:
+	EVP_MAC_CTX_free(mac);
+	EVP_CIPHER_CTX_free(ecb);
 	return ret;
 }
 
@@ -789,6 +803,7 @@ crypto_key_free(struct crypto_key *key)
 	}
 	EVP_CIPHER_CTX_free(key->base_ecb);
 	EVP_MAC_CTX_free(key->base_mac);
+	EVP_CIPHER_CTX_free(key->prf_ecb);
 	crypto_wipe(key->bytes, sizeof(key->bytes));
 	free(key);
 }
@@ -1049,8 +1064,9 @@ crypto_prf(struct crypto_key *key, const uint8_t *in, size_t in_len,
 	static const uint8_t prf_label[] = "prf";
 	const struct enctype_info *et;
 	uint8_t tmp[EVP_MAX_MD_SIZE], dk[CRYPTO_MAX_KEY_LEN];
-	EVP_CIPHER_CTX *cctx = NULL;
+	EVP_CIPHER_CTX *prf = NULL;
 	unsigned int hlen = 0;
+	int outl = 0;
 	orth_err ret;
 
 	TRY(crypto_init());
@@ -1062,18 +1078,27 @@ crypto_prf(struct crypto_key *key, const uint8_t *in, size_t in_len,
 		TRY(derive_from_key(key, prf_label, sizeof(prf_label) - 1, in,
 				    in_len, out, et->prflen));
 	} else {
-		/* RFC 3962 §4: E(DK(key, "prf"), truncate16(SHA-1(input))). */
+		/* RFC 3962 §4: E(DK(key, "prf"), truncate16(SHA-1(input))),
+		 * one block from the zero IV: one ECB block. */
 		CHECK(EVP_Digest(in_len ? in : prf_label, in_len, tmp, &hlen,
 				 alg.sha1, NULL) == 1,
 		      ORTH_E_INTERNAL);
-		TRY(derive_from_key(key, prf_label, sizeof(prf_label) - 1, NULL,
-				    0, dk, et->keylen));
-		TRY(cts_key(et, &cctx, dk, 1));
-		TRY(cts_run(cctx, 1, tmp, AES_BLOCK, out));
+		if (key->prf_ecb == NULL) {
+			TRY(derive_from_key(key, prf_label,
+					    sizeof(prf_label) - 1, NULL, 0, dk,
+					    et->keylen));
+			TRY(ecb_key(et, &prf, dk));
+			key->prf_ecb = prf;
+			prf = NULL;
+		}
+		CHECK(EVP_EncryptUpdate(key->prf_ecb, out, &outl, tmp,
+					AES_BLOCK) == 1 &&
+		      outl == AES_BLOCK,
+		      ORTH_E_INTERNAL);
 	}
 	*out_len = et->prflen;
 cleanup:
-	EVP_CIPHER_CTX_free(cctx);
+	EVP_CIPHER_CTX_free(prf);
 	crypto_wipe(tmp, sizeof(tmp));
 	crypto_wipe(dk, sizeof(dk));
 	return ret;
