@@ -5,7 +5,7 @@
  * project's own DER and crypto code, cheap per request, so that it is not
  * the bottleneck (its own CPU time is printed too).
  *
- *   kdc_load --kdc HOST:PORT --realm REALM [--mode as|as-preauth|tgs]
+ *   kdc_load --kdc HOST:PORT --realm REALM [--mode as|as-preauth|tgs|echo]
  *            [--transport udp|tcp] [--inflight N] [--duration S]
  *            [--principals N] [--prefix NAME] [--password PW]
  *            [--service NAME] [--check-every K] [--count N]
@@ -25,6 +25,8 @@
  *              distinct per client, a checksum over the body with usage 6,
  *              a fresh random subkey, sealed with usage 7), as MIT's
  *              library sends them (RFC 4120 §3.3.1).
+ *  echo        AS-REQs as in `as` to a server that is no KDC (udp_echo):
+ *              any reply counts; the kernel's floor.
  * In flight: one slot per request in flight.  UDP: a connected socket per
  * slot; silent for 1 s = a timeout, new socket.  TCP: a new connection per
  * request (as MIT's and Heimdal's libraries do), the 4-byte length prefix
@@ -68,7 +70,7 @@
 #define MAX_MSG 8192
 #define MAX_SAMPLES (1u << 22)
 
-enum mode { MODE_AS, MODE_AS_PREAUTH, MODE_TGS };
+enum mode { MODE_AS, MODE_AS_PREAUTH, MODE_TGS, MODE_ECHO };
 
 struct client {
 	char name[64];
@@ -339,6 +341,8 @@ reply_check(struct slot *s, const uint8_t *buf, size_t len, bool decrypt, bool k
 	struct crypto_key *k;
 	orth_err e;
 
+	if (opt.mode == MODE_ECHO)
+		return 1;
 	if (tag == KRB5_MSG_ERROR) {
 		KRB_ERROR ke;
 		memset(&ke, 0, sizeof(ke));
@@ -608,7 +612,8 @@ run(void)
 	printf("mode=%s transport=%s inflight=%u replies=%lu seconds=%.3f rate=%.0f "
 	       "p50_us=%u p99_us=%u bad=%lu timeouts=%lu checked=%lu first_error=%d "
 	       "loader_cpu_us=%.2f\n",
-	    opt.mode == MODE_AS ? "as" : opt.mode == MODE_AS_PREAUTH ? "as-preauth" : "tgs",
+	    opt.mode == MODE_AS ? "as" : opt.mode == MODE_AS_PREAUTH ? "as-preauth" :
+	    opt.mode == MODE_TGS ? "tgs" : "echo",
 	    opt.tcp ? "tcp" : "udp", k, n_valid, t, (double)n_valid / t,
 	    n_samples ? samples[n_samples / 2] : 0,
 	    n_samples ? samples[(size_t)((double)n_samples * 0.99)] : 0, n_bad, n_timeout,
@@ -675,7 +680,7 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: kdc_load --kdc HOST:PORT --realm REALM [--mode as|as-preauth|tgs]\n"
+	    "usage: kdc_load --kdc HOST:PORT --realm REALM [--mode as|as-preauth|tgs|echo]\n"
 	    "       [--transport udp|tcp] [--inflight N] [--duration S] [--principals N]\n"
 	    "       [--prefix NAME] [--password PW] [--service NAME] [--check-every K]\n"
 	    "       [--count N]\n"
@@ -707,6 +712,8 @@ main(int argc, char **argv)
 				opt.mode = MODE_AS_PREAUTH;
 			else if (strcmp(optarg, "tgs") == 0)
 				opt.mode = MODE_TGS;
+			else if (strcmp(optarg, "echo") == 0)
+				opt.mode = MODE_ECHO;
 			else
 				usage();
 			break;
