@@ -519,16 +519,27 @@ slots_run_once(unsigned k, bool keep)
 		die("the KDC does not answer");
 }
 
-/* tgs: a TGT for every client, inflight at a time. */
+/* tgs: a TGT for every client, inflight at a time, over UDP whatever
+ * the transport of the load. */
 static void
 tgts_get(void)
 {
+	bool tcp = opt.tcp;
+
+	opt.tcp = false;
+	for (unsigned i = 0; i < opt.inflight; i++)
+		slots[i].fd = socket_open();
 	for (size_t c = 0; c < opt.principals; c += opt.inflight) {
 		unsigned k = 0;
 		for (size_t i = c; i < opt.principals && k < opt.inflight; i++, k++)
 			slot_send(&slots[k], i, true);
 		slots_run_once(k, true);
 	}
+	for (unsigned i = 0; i < opt.inflight; i++) {
+		close(slots[i].fd);
+		slots[i].fd = tcp ? -1 : socket_open();
+	}
+	opt.tcp = tcp;
 	n_sent = 0;
 }
 
@@ -632,7 +643,7 @@ run(void)
  * each time, so its two derivations (Ke, Ki of usage 9) are part of the
  * floor, as RFC 3961 §5.3 makes them unavoidable.
  */
-static void
+static __attribute__((noinline)) void
 floor_crypto(unsigned long n)
 {
 	enum { TKT = 260, AUTH = 150, BODY = 110, REP = 250 };
@@ -773,10 +784,11 @@ main(int argc, char **argv)
 		must(crypto_string_to_key(ETYPE, opt.password, strlen(opt.password),
 		    (const uint8_t *)salt, (size_t)sl, NULL, 0, &c->key), "string2key");
 	}
-	for (unsigned i = 0; i < opt.inflight; i++)
-		slots[i].fd = opt.tcp ? -1 : socket_open();
 	if (opt.mode == MODE_TGS)
 		tgts_get();
+	else
+		for (unsigned i = 0; i < opt.inflight; i++)
+			slots[i].fd = opt.tcp ? -1 : socket_open();
 	run();
 	for (unsigned i = 0; i < opt.inflight; i++) {
 		if (slots[i].fd >= 0)

@@ -196,7 +196,7 @@ def main():
                 vals.append(str(r["p99"] if r and r["p99"] else 0))
             f.write(f'"{req} {tr} {loader}" ' + " ".join(vals) + "\n")
     gp = f"""
-set terminal pngcairo size 1100,800 font ",10"
+set terminal pngcairo size 1100,800 font ",10" noenhanced
 set output "{png}"
 set multiplot layout 2,1 title "KDCs on loopback: Orthrus, MIT krb5kdc, Heimdal (aes256-cts-hmac-sha1-96)"
 set style data histograms

@@ -12,7 +12,8 @@
 # fails (a reply that does not decrypt, no reply) or a KDC does not start.
 #
 # The loads (bench/kdc_load.c, bench/mit_load.c):
-#   tgs udp/tcp   kdc_load, BENCH_INFLIGHT (64) in flight, TGS-REQs with
+#   tgs udp/tcp   kdc_load, BENCH_INFLIGHT (64; TCP: BENCH_TCP_INFLIGHT, 16)
+#                 in flight, TGS-REQs with
 #                 fresh authenticators and subkeys over BENCH_PRINCIPALS
 #                 (100) clients holding real TGTs
 #   tgs libkrb5   mit_load: 2 processes, 1 request in flight each, every
@@ -20,7 +21,9 @@
 #   as-preauth    kdc_load, AS-REQ with PA-ENC-TIMESTAMP (one exchange)
 #   as            kdc_load, AS-REQ without pre-authentication
 # BENCH_SECONDS (5) per row; BENCH_CALLGRIND=0 skips the instruction
-# counts; BENCH_OUT (bench/) where RESULTS.md and results.png go.
+# counts; BENCH_OUT (bench/) where RESULTS.md and results.png go;
+# BENCH_KEEP=DIR keeps the callgrind files there (callgrind_annotate);
+# BENCH_NOTE a sentence for RESULTS.md (e.g. that the machine was shared).
 # --smoke (what `make check` runs): Orthrus and the floors only, a fraction
 # of a second per row, a few clients, no callgrind, output into a
 # temporary directory; it checks that the table is complete and every
@@ -42,6 +45,9 @@ SVC=bench/svc
 SECS=${BENCH_SECONDS:-5}
 NPRINC=${BENCH_PRINCIPALS:-100}
 INFL=${BENCH_INFLIGHT:-64}
+# TCP: a connection per request; MIT's krb5kdc listens with a backlog of 5
+# and drops connections beyond it (1 s retries), so fewer in flight.
+TCP_INFL=${BENCH_TCP_INFLIGHT:-16}
 CG=${BENCH_CALLGRIND:-1}
 CG_COUNT=${BENCH_CALLGRIND_COUNT:-300}
 OUT=${BENCH_OUT:-$top/bench}
@@ -49,7 +55,7 @@ HEIMDAL_KDC=${HEIMDAL_KDC:-/opt/heimdal-kdc/usr/lib/heimdal-servers/kdc}
 HEIMDAL_KADMIN=${HEIMDAL_KADMIN:-/opt/heimdal-clients/usr/bin/kadmin.heimdal}
 TMP=$(mktemp -d /tmp/orthbench.XXXXXX)
 if [ $smoke -eq 1 ]; then
-	SECS=0.4 NPRINC=3 INFL=4 CG=0 OUT=$TMP/out
+	SECS=0.4 NPRINC=3 INFL=4 TCP_INFL=4 CG=0 OUT=$TMP/out
 	mkdir -p "$OUT"
 fi
 CLK_TCK=$(getconf CLK_TCK)
@@ -127,7 +133,7 @@ loads() {
 	local base=(--kdc "127.0.0.1:$port" --realm "$REALM" --principals "$NPRINC"
 		--password "$PW" --service "$SVC" --duration "$SECS")
 	row "$kdc" tgs udp kdc_load "$pids" -- "$LOAD" "${base[@]}" --mode tgs --inflight "$INFL"
-	row "$kdc" tgs tcp kdc_load "$pids" -- "$LOAD" "${base[@]}" --mode tgs --transport tcp --inflight "$INFL"
+	row "$kdc" tgs tcp kdc_load "$pids" -- "$LOAD" "${base[@]}" --mode tgs --transport tcp --inflight "$TCP_INFL"
 	row "$kdc" tgs udp libkrb5 "$pids" -- "$MITLOAD" --realm "$REALM" --mode tgs --procs 2 \
 		--principals "$NPRINC" --password "$PW" --service "$SVC" --duration "$SECS"
 	row "$kdc" as-preauth udp kdc_load "$pids" -- "$LOAD" "${base[@]}" --mode as-preauth --inflight "$INFL"
@@ -136,30 +142,37 @@ loads() {
 
 # callgrind_count NAME PORT PID: instructions per TGS-REQ and per AS
 # exchange with PA-ENC-TIMESTAMP of the KDC running under callgrind as PID
-# (counters zeroed after a warm-up, dumped after CG_COUNT requests, one in
-# flight so that none is left over).
+# and its children (Heimdal's kdc forks its workers): counters zeroed
+# after a warm-up, dumped after CG_COUNT requests, one in flight so that
+# none is left over.
 callgrind_count() {
-	local name=$1 port=$2 pid=$3 mode n f total
+	local name=$1 port=$2 pid=$3 mode p f total n
 	local base=(--kdc "127.0.0.1:$port" --realm "$REALM" --principals "$NPRINC"
 		--password "$PW" --service "$SVC" --duration 600 --inflight 1)
 	for mode in tgs as-preauth; do
 		"$LOAD" "${base[@]}" --mode "$mode" --count 20 >/dev/null 2>&1
-		callgrind_control -z "$pid" >/dev/null 2>&1
+		local pids=("$pid" $(pgrep -P "$pid"))
+		for p in "${pids[@]}"; do callgrind_control -z "$p" >/dev/null 2>&1; done
 		if ! "$LOAD" "${base[@]}" --mode "$mode" --count "$CG_COUNT" >"$TMP/cg.out" 2>&1; then
 			say "callgrind $name $mode: load failed: $(cat "$TMP/cg.out")"
 			rc=1
 			continue
 		fi
-		n=$(ls "$TMP"/cg."$pid"* 2>/dev/null | wc -l)
-		callgrind_control -d "$pid" >/dev/null 2>&1
-		for _ in $(seq 1 100); do
-			[ "$(ls "$TMP"/cg."$pid"* 2>/dev/null | wc -l)" -gt "$n" ] && break
-			sleep 0.2
+		total=0
+		for p in "${pids[@]}"; do
+			n=$(ls "$TMP"/cg."$p".* 2>/dev/null | wc -l)
+			callgrind_control -d "$p" >/dev/null 2>&1
+			for _ in $(seq 1 100); do
+				[ "$(ls "$TMP"/cg."$p".* 2>/dev/null | wc -l)" -gt "$n" ] && break
+				sleep 0.2
+			done
+			f=$(ls "$TMP"/cg."$p".* 2>/dev/null | sort -t. -k3 -n | tail -1)
+			t=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$f" 2>/dev/null)
+			[ -n "$t" ] || t=$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$f" 2>/dev/null)
+			total=$((total + ${t:-0}))
+			[ -n "${BENCH_KEEP:-}" ] && cp "$f" "$BENCH_KEEP/callgrind.$name.$mode.$p"
 		done
-		f=$(ls -t "$TMP"/cg."$pid"* 2>/dev/null | head -1)
-		total=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$f" 2>/dev/null)
-		[ -n "$total" ] || total=$(sed -n 's/^summary: *\([0-9]*\).*/\1/p' "$f" 2>/dev/null)
-		if [ -z "$total" ]; then
+		if [ "$total" -eq 0 ]; then
 			say "callgrind $name $mode: no count"
 			continue
 		fi
@@ -168,7 +181,7 @@ callgrind_count() {
 	done
 }
 
-valgrind_cmd=(valgrind --tool=callgrind --vgdb=yes "--callgrind-out-file=$TMP/cg.%p")
+valgrind_cmd=(valgrind --tool=callgrind --vgdb=yes --trace-children=yes "--callgrind-out-file=$TMP/cg.%p")
 
 # ---- Orthrus ----
 orth_setup() {
