@@ -329,6 +329,76 @@ test_log(void)
 	EXPECT(strlen(small) == sizeof(small) - 1);
 }
 
+/* The bytes of fd (a file) from its start, into buf; their count. */
+static size_t
+log_file_text(int fd, char *buf, size_t cap)
+{
+	ssize_t n = pread(fd, buf, cap - 1, 0);
+
+	buf[n > 0 ? n : 0] = '\0';
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* log_buffer_*: a thread's lines wait in its buffer until a flush, which
+ * writes them whole; the interval, a full buffer and close flush too. */
+static void
+test_log_buffer(void)
+{
+	char path[] = "/tmp/orth_test_log.XXXXXX", buf[8192];
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+	size_t n;
+
+	EXPECT(fd >= 0 && saved >= 0);
+	unlink(path);
+	fflush(stderr);
+	dup2(fd, STDERR_FILENO);
+	log_open("t", false, true); /* JSON: no time stamp to match */
+
+	log_msg(LOG_LVL_INFO, "unbuffered");
+	log_file_text(fd, buf, sizeof(buf));
+	EXPECT(strstr(buf, "unbuffered") != NULL);
+	EXPECT_EQ_INT(log_buffer_open(256), ORTH_OK);
+	EXPECT_EQ_INT(log_buffer_open(256), ORTH_E_INTERNAL); /* one per thread */
+	n = log_file_text(fd, buf, sizeof(buf));
+	log_msg(LOG_LVL_INFO, "one");
+	log_msg(LOG_LVL_INFO, "two");
+	EXPECT(log_file_text(fd, buf, sizeof(buf)) == n);        /* nothing written */
+	EXPECT(log_buffer_due(60000) > 0);                       /* not due yet */
+	EXPECT(log_file_text(fd, buf, sizeof(buf)) == n);
+	EXPECT(log_buffer_due(0) == -1);                         /* due: flushed */
+	log_file_text(fd, buf, sizeof(buf));
+	EXPECT(strstr(buf, "\"one\"}\n{\"level\":2,\"msg\":\"two\"}\n") != NULL);
+	EXPECT(log_buffer_due(0) == -1);                         /* empty */
+	/* a full buffer is written before the line that does not fit */
+	n = log_file_text(fd, buf, sizeof(buf));
+	for (int i = 0; i < 20; i++)
+		log_msg(LOG_LVL_INFO, "line %02d", i);
+	EXPECT(log_file_text(fd, buf, sizeof(buf)) > n);
+	EXPECT(strstr(buf, "line 19") == NULL);
+	log_buffer_flush();
+	log_file_text(fd, buf, sizeof(buf));
+	EXPECT(strstr(buf, "\"line 18\"}\n{\"level\":2,\"msg\":\"line 19\"}\n") != NULL);
+	/* a line longer than the buffer goes out alone, in order */
+	log_msg(LOG_LVL_INFO, "short");
+	memset(buf, 'x', 400);
+	buf[400] = '\0';
+	log_msg(LOG_LVL_INFO, "%s", buf);
+	log_msg(LOG_LVL_INFO, "after");
+	log_buffer_close();                                      /* flushes */
+	log_file_text(fd, buf, sizeof(buf));
+	EXPECT(strstr(buf, "\"short\"}\n{\"level\":2,\"msg\":\"xxx") != NULL);
+	EXPECT(strstr(buf, "xxx\"}\n{\"level\":2,\"msg\":\"after\"}\n") != NULL);
+	log_msg(LOG_LVL_INFO, "unbuffered again");
+	log_file_text(fd, buf, sizeof(buf));
+	EXPECT(strstr(buf, "unbuffered again") != NULL);
+
+	log_open("orthrus", false, false);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -338,5 +408,6 @@ main(void)
 	test_err();
 	test_file();
 	test_log();
+	test_log_buffer();
 	return test_done("base");
 }
