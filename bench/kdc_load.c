@@ -59,6 +59,7 @@
 #include <unistd.h>
 
 #include "asn1/asn1.h"
+#include "bench_util.h"
 #include "base/arena.h"
 #include "crypto/crypto.h"
 #include "proto/encdata.h"
@@ -114,24 +115,6 @@ static uint32_t *samples;
 static size_t n_samples;
 static unsigned long n_sent, n_valid, n_bad, n_timeout, n_checked;
 static int first_error = -1;
-
-static double
-now_sec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double
-cpu_sec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static _Noreturn void
 die(const char *what)
@@ -218,30 +201,37 @@ req_store(struct slot *s, const uint8_t *der, size_t len)
 	s->req_len = len + off;
 }
 
+/* The KDC-REQ of slot s, msg_type, for service sn (RFC 4120 §5.4.1: till
+ * is required; 8 h, like kinit), our one enctype. */
+static void
+req_init(KDC_REQ *q, struct slot *s, int32_t msg_type, PrincipalName *sn)
+{
+	int32_t *et = arena_must(sizeof(*et));
+
+	*et = ETYPE;
+	memset(q, 0, sizeof(*q));
+	q->pvno = KRB5_PVNO;
+	q->msg_type = msg_type;
+	q->req_body.realm = (char *)opt.realm;
+	q->req_body.sname = sn;
+	q->req_body.till = (int64_t)time(NULL) + 8 * 3600;
+	q->req_body.nonce = s->nonce;
+	q->req_body.etype.len = 1;
+	q->req_body.etype.val = et;
+}
+
 static void
 as_req_build(struct slot *s, struct client *c, bool preauth)
 {
 	AS_REQ q;
 	PrincipalName *cn = arena_must(sizeof(*cn)), *sn = arena_must(sizeof(*sn));
-	int32_t *et = arena_must(sizeof(*et));
 	uint8_t *der;
 	size_t len;
 
-	memset(&q, 0, sizeof(q));
 	name_set(cn, KRB5_NT_PRINCIPAL, c->name, NULL);
 	name_set(sn, KRB5_NT_SRV_INST, "krbtgt", (char *)opt.realm);
-	*et = ETYPE;
-	q.pvno = KRB5_PVNO;
-	q.msg_type = KRB5_MSG_AS_REQ;
-	q.req_body.kdc_options = 0;
+	req_init(&q, s, KRB5_MSG_AS_REQ, sn);
 	q.req_body.cname = cn;
-	q.req_body.realm = (char *)opt.realm;
-	q.req_body.sname = sn;
-	/* RFC 4120 §5.4.1: till is required; 8 h, like kinit */
-	q.req_body.till = (int64_t)time(NULL) + 8 * 3600;
-	q.req_body.nonce = s->nonce;
-	q.req_body.etype.len = 1;
-	q.req_body.etype.val = et;
 	if (preauth) {
 		METHOD_DATA *md = arena_must(sizeof(*md));
 		md->val = arena_must(sizeof(PA_DATA));
@@ -262,7 +252,6 @@ tgs_req_build(struct slot *s, struct client *c)
 	Checksum ck;
 	EncryptionKey sk;
 	PrincipalName *sn = arena_must(sizeof(*sn));
-	int32_t *et = arena_must(sizeof(*et));
 	METHOD_DATA *md = arena_must(sizeof(*md));
 	uint8_t cks[CRYPTO_MAX_CKSUM_LEN], *body, *apder, *der;
 	size_t cks_len, body_len, ap_len, len, kl;
@@ -274,16 +263,7 @@ tgs_req_build(struct slot *s, struct client *c)
 	if (slash != NULL)
 		*slash++ = '\0';
 	name_set(sn, slash != NULL ? KRB5_NT_SRV_INST : KRB5_NT_PRINCIPAL, svc, slash);
-	*et = ETYPE;
-	memset(&q, 0, sizeof(q));
-	q.pvno = KRB5_PVNO;
-	q.msg_type = KRB5_MSG_TGS_REQ;
-	q.req_body.realm = (char *)opt.realm;
-	q.req_body.sname = sn;
-	q.req_body.till = (int64_t)time(NULL) + 8 * 3600;
-	q.req_body.nonce = s->nonce;
-	q.req_body.etype.len = 1;
-	q.req_body.etype.val = et;
+	req_init(&q, s, KRB5_MSG_TGS_REQ, sn);
 	must(der_encode_arena(&asn1_KDC_REQ_BODY, &q.req_body, &a, &body, &body_len),
 	    "encode the body");
 
@@ -428,7 +408,7 @@ slot_send(struct slot *s, size_t ci, bool preauth)
 		as_req_build(s, c, preauth || opt.mode == MODE_AS_PREAUTH);
 	s->rgot = 0;
 	s->busy = true;
-	s->sent = now_sec();
+	s->sent = bench_now();
 	if (opt.tcp) {
 		if (s->fd >= 0)
 			close(s->fd);
@@ -490,9 +470,9 @@ slots_run_once(unsigned k, bool keep)
 {
 	struct pollfd pfd[MAX_INFLIGHT];
 	unsigned left = k;
-	double end = now_sec() + 5;
+	double end = bench_now() + 5;
 
-	while (left > 0 && now_sec() < end) {
+	while (left > 0 && bench_now() < end) {
 		for (unsigned i = 0; i < k; i++) {
 			pfd[i].fd = slots[i].busy ? slots[i].fd : -1;
 			pfd[i].events = opt.tcp && slots[i].connecting ? POLLOUT : POLLIN;
@@ -543,14 +523,6 @@ tgts_get(void)
 	n_sent = 0;
 }
 
-static int
-cmp_u32(const void *x, const void *y)
-{
-	uint32_t p = *(const uint32_t *)x, q = *(const uint32_t *)y;
-
-	return p < q ? -1 : p > q;
-}
-
 static void
 run(void)
 {
@@ -562,10 +534,10 @@ run(void)
 	for (unsigned i = 0; i < k; i++)
 		slot_send(&slots[i], SIZE_MAX, false);
 	n_sent = k;
-	t0 = now_sec();
-	c0 = cpu_sec();
+	t0 = bench_now();
+	c0 = bench_cpu();
 	end = t0 + opt.duration;
-	while ((t = now_sec()) < end && (opt.count == 0 || n_valid + n_bad < opt.count)) {
+	while ((t = bench_now()) < end && (opt.count == 0 || n_valid + n_bad < opt.count)) {
 		int r;
 		for (unsigned i = 0; i < k; i++) {
 			pfd[i].fd = slots[i].fd;
@@ -575,7 +547,7 @@ run(void)
 		r = poll(pfd, k, 10);
 		if (r < 0 && errno != EINTR)
 			die_errno("poll");
-		t = now_sec();
+		t = bench_now();
 		for (unsigned i = 0; i < k && r > 0; i++) {
 			struct slot *s = &slots[i];
 			ssize_t n;
@@ -617,9 +589,9 @@ run(void)
 			}
 		}
 	}
-	t = now_sec() - t0;
-	c0 = cpu_sec() - c0;
-	qsort(samples, n_samples, sizeof(*samples), cmp_u32);
+	t = bench_now() - t0;
+	c0 = bench_cpu() - c0;
+	qsort(samples, n_samples, sizeof(*samples), bench_u32_cmp);
 	printf("mode=%s transport=%s inflight=%u replies=%lu seconds=%.3f rate=%.0f "
 	       "p50_us=%u p99_us=%u bad=%lu timeouts=%lu checked=%lu first_error=%d "
 	       "loader_cpu_us=%.2f\n",
@@ -665,7 +637,7 @@ floor_crypto(unsigned long n)
 	must(crypto_encrypt(sess, KU_TGS_REQ_AUTH, plain, AUTH, c_auth, &l_auth), "encrypt");
 	must(crypto_checksum_make(sess, KU_TGS_REQ_AUTH_CKSUM, plain, BODY, &ct, cks, &cl),
 	    "checksum");
-	c0 = cpu_sec();
+	c0 = bench_cpu();
 	for (unsigned long i = 0; i < n; i++) {
 		struct crypto_key *k;
 		if (crypto_decrypt(krbtgt, KU_TICKET, c_tkt, l_tkt, tmp, &l) != ORTH_OK ||
@@ -679,7 +651,7 @@ floor_crypto(unsigned long n)
 		must(crypto_encrypt(k, KU_TGS_REP_ENC_PART_SUBKEY, plain, REP, out, &l), "encrypt");
 		crypto_key_free(k);
 	}
-	c0 = cpu_sec() - c0;
+	c0 = bench_cpu() - c0;
 	printf("floor_us=%.3f iterations=%lu\n", c0 * 1e6 / (double)n, n);
 	crypto_key_free(krbtgt);
 	crypto_key_free(svc);

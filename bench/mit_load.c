@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
+
 #define MAX_PROCS 64
 #define MAX_SAMPLES (1u << 20)
 
@@ -39,15 +41,6 @@ static struct {
 	unsigned procs, principals;
 	double duration;
 } opt = {NULL, "user", "bench-Pa55", "bench/svc", true, 2, 10, 5};
-
-static double
-now_sec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static _Noreturn void
 fail(krb5_context ctx, krb5_error_code e, const char *what)
@@ -91,8 +84,8 @@ child(unsigned id, FILE *out)
 		    (e = krb5_cc_store_cred(ctx, cc, &tgt)) != 0)
 			fail(ctx, e, "store the TGT");
 	}
-	end = now_sec() + opt.duration;
-	while ((t = now_sec()) < end) {
+	end = bench_now() + opt.duration;
+	while ((t = bench_now()) < end) {
 		double t1;
 		uint32_t us;
 		if (opt.tgs) {
@@ -110,7 +103,7 @@ child(unsigned id, FILE *out)
 			if (e == 0)
 				krb5_free_cred_contents(ctx, &c);
 		}
-		t1 = now_sec();
+		t1 = bench_now();
 		if (e != 0) {
 			if (bad++ == 0)
 				fprintf(stderr, "mit_load: %s\n", krb5_get_error_message(ctx, e));
@@ -128,14 +121,6 @@ child(unsigned id, FILE *out)
 	krb5_free_principal(ctx, me);
 	krb5_free_principal(ctx, svc);
 	krb5_free_context(ctx);
-}
-
-static int
-cmp_u32(const void *x, const void *y)
-{
-	uint32_t p = *(const uint32_t *)x, q = *(const uint32_t *)y;
-
-	return p < q ? -1 : p > q;
 }
 
 int
@@ -173,7 +158,7 @@ main(int argc, char **argv)
 	if (samples == NULL)
 		return 1;
 	fflush(stdout);
-	t0 = now_sec();
+	t0 = bench_now();
 	for (unsigned i = 0; i < opt.procs; i++) {
 		files[i] = tmpfile();
 		counts[i] = tmpfile();
@@ -211,8 +196,8 @@ main(int argc, char **argv)
 		fclose(files[i]);
 		fclose(counts[i]);
 	}
-	dt = now_sec() - t0;
-	qsort(samples, n, sizeof(*samples), cmp_u32);
+	dt = bench_now() - t0;
+	qsort(samples, n, sizeof(*samples), bench_u32_cmp);
 	printf("mode=%s transport=udp inflight=%u replies=%lu seconds=%.3f rate=%.0f "
 	       "p50_us=%u p99_us=%u bad=%lu timeouts=0 checked=%lu first_error=-1 "
 	       "loader_cpu_us=0\n",

@@ -180,21 +180,16 @@ def main():
     dat = os.path.join(a.out, "results.dat")
     shown = [k for k in KDCS if any(kk == k for kk, *_ in rows)]
     with open(dat, "w") as f:
-        f.write("load " + " ".join(f'"{k}"' for k in shown) + "\n")
-        for req, tr, loader in LOADS:
-            vals = []
-            for k in shown:
-                r = rows.get((k, req, tr, loader))
-                vals.append(str(r["rate"] if r and r["rate"] else 0))
-            f.write(f'"{req} {tr} {loader}" ' + " ".join(vals) + "\n")
-        f.write("\n\n")
-        f.write("load " + " ".join(f'"{k}"' for k in shown) + "\n")
-        for req, tr, loader in LOADS:
-            vals = []
-            for k in shown:
-                r = rows.get((k, req, tr, loader))
-                vals.append(str(r["p99"] if r and r["p99"] else 0))
-            f.write(f'"{req} {tr} {loader}" ' + " ".join(vals) + "\n")
+        for i, key in enumerate(("rate", "p99")):  # gnuplot index 0, 1
+            if i > 0:
+                f.write("\n\n")
+            f.write("load " + " ".join(f'"{k}"' for k in shown) + "\n")
+            for req, tr, loader in LOADS:
+                vals = []
+                for k in shown:
+                    r = rows.get((k, req, tr, loader))
+                    vals.append(str(r[key] if r and r[key] else 0))
+                f.write(f'"{req} {tr} {loader}" ' + " ".join(vals) + "\n")
     gp = f"""
 set terminal pngcairo size 1100,800 font ",10" noenhanced
 set output "{png}"
