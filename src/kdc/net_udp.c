@@ -102,6 +102,7 @@ struct udp_batch {
 	struct mmsghdr in[UDP_BATCH], out[UDP_BATCH];
 	struct iovec in_iov[UDP_BATCH], out_iov[UDP_BATCH];
 	union cmsg_space cin[UDP_BATCH], cout[UDP_BATCH];
+	struct sockaddr_storage peer[UDP_BATCH]; /* of in[i] */
 	struct kdc_request_info info[UDP_BATCH]; /* of in[i]; out[j] names its own */
 	const char *out_peer[UDP_BATCH];         /* for the send error's line */
 	uint8_t *req;    /* UDP_BATCH * (KDC_NET_UDP_MAX + 1) */
@@ -119,6 +120,18 @@ net_udp_batch_new(const struct kdc_net_config *cfg, struct udp_batch **out)
 	b->req = malloc((size_t)UDP_BATCH * (KDC_NET_UDP_MAX + 1));
 	b->reply = malloc((size_t)UDP_BATCH * cfg->udp_max_reply);
 	CHECK(b->req != NULL && b->reply != NULL, ORTH_E_NOMEM);
+	/* What stays the same from one read to the next; net_udp_serve
+	 * resets only what the kernel writes back. */
+	for (unsigned i = 0; i < UDP_BATCH; i++) {
+		struct msghdr *mh = &b->in[i].msg_hdr;
+		b->in_iov[i].iov_base = b->req + (size_t)i * (KDC_NET_UDP_MAX + 1);
+		b->in_iov[i].iov_len = KDC_NET_UDP_MAX + 1;
+		b->out_iov[i].iov_base = b->reply + (size_t)i * cfg->udp_max_reply;
+		mh->msg_name = &b->peer[i];
+		mh->msg_iov = &b->in_iov[i];
+		mh->msg_iovlen = 1;
+		mh->msg_control = b->cin[i].buf;
+	}
 	*out = b;
 	b = NULL;
 cleanup:
@@ -151,6 +164,8 @@ udp_answer(struct worker *w, struct udp_batch *b, unsigned i, enum kdc_service s
 
 	if ((mh->msg_flags & MSG_TRUNC) != 0 || b->in[i].msg_len > KDC_NET_UDP_MAX)
 		return;
+	memset(info, 0, sizeof(*info));
+	memcpy(&info->peer, &b->peer[i], sizeof(info->peer));
 	info->transport = KDC_TRANSPORT_UDP;
 	info->service = svc;
 	info->transport_str = "udp";
@@ -228,18 +243,9 @@ net_udp_serve(struct worker *w, int fd, enum kdc_service svc, uint16_t port)
 
 	while (served < UDP_BURST) {
 		for (i = 0; i < UDP_BATCH; i++) {
-			struct msghdr *mh = &b->in[i].msg_hdr;
-			memset(&b->info[i], 0, sizeof(b->info[i]));
-			b->in_iov[i].iov_base = b->req + (size_t)i * (KDC_NET_UDP_MAX + 1);
-			b->in_iov[i].iov_len = KDC_NET_UDP_MAX + 1;
-			b->out_iov[i].iov_base = b->reply + (size_t)i * w->net->cfg.udp_max_reply;
-			memset(mh, 0, sizeof(*mh));
-			mh->msg_name = &b->info[i].peer;
-			mh->msg_namelen = sizeof(b->info[i].peer);
-			mh->msg_iov = &b->in_iov[i];
-			mh->msg_iovlen = 1;
-			mh->msg_control = b->cin[i].buf;
-			mh->msg_controllen = sizeof(b->cin[i].buf);
+			b->in[i].msg_hdr.msg_namelen = sizeof(b->peer[i]);
+			b->in[i].msg_hdr.msg_controllen = sizeof(b->cin[i].buf);
+			b->in[i].msg_hdr.msg_flags = 0;
 		}
 		got = recvmmsg(fd, b->in, UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (got < 0) {
