@@ -26,11 +26,11 @@
 #include <unistd.h>
 
 #include "base/arena.h"
-#include "base/config.h"
 #include "base/log.h"
 #include "commands.h"
 #include "crypto/crypto.h"
 #include "db/db.h"
+#include "kdc/kdc_config.h"
 #include "kdc/lockout.h"
 #include "kdc/replay.h"
 #include "proto/krb5_const.h"

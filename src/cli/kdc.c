@@ -23,13 +23,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "base/config.h"
 #include "base/log.h"
 #include "commands.h"
 #include "crypto/crypto.h"
 #include "db/db.h"
 #include "kdc/acl.h"
 #include "kdc/kdc.h"
+#include "kdc/kdc_config.h"
 #include "kdc/metrics.h"
 #include "kdc/notify.h"
 #include "kdc/privs.h"

@@ -37,8 +37,8 @@
 #include <stdint.h>
 
 #include "base/arena.h"
-#include "base/config.h"
 #include "db/db.h"
+#include "kdc/kdc_config.h"
 #include "proto/principal.h"
 
 #define ACCOUNT_MAX_PASSWORD 1024    /* bytes; longer ones are refused */

@@ -25,8 +25,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "base/config.h"
 #include "db/db.h"
+#include "kdc/kdc_config.h"
 #include "kdc/lookaside.h"
 #include "kdc/net.h"
 #include "kdc/replay.h"

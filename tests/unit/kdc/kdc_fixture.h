@@ -18,10 +18,10 @@
 
 #include "asn1/asn1.h"
 #include "base/arena.h"
-#include "base/config.h"
 #include "db/db.h"
 #include "crypto/crypto.h"
 #include "kdc/kdc.h"
+#include "kdc/kdc_config.h"
 
 struct kdc_fixture {
 	char dir[64];                 /* the temporary directory */

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "../test.h"
-#include "base/config.h"
+#include "kdc/kdc_config.h"
 #include "client/apreq.h"
 #include "kdc/acl.h"
 #include "kdc_fixture.h"

@@ -1,4 +1,4 @@
-/* test_config.c - the profile parser (src/base/config.c) and the KDC view. */
+/* test_config.c - the profile parser (src/base/config.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,18 +33,6 @@ static const char good[] =
 	"\tOTHER.ORG = {\n"
 	"\t\tmax_life* = 10:00:00\n"
 	"\t}*\n";
-
-static int32_t
-fake_enctype(const char *name)
-{
-	if (strcmp(name, "aes256-cts") == 0 || strcmp(name, "aes256-cts-hmac-sha1-96") == 0)
-		return 18;
-	if (strcmp(name, "aes128-cts-hmac-sha1-96") == 0)
-		return 17;
-	if (strcmp(name, "19") == 0)
-		return 19;
-	return -1;
-}
 
 static orth_err
 parse(const char *text, struct config **cfg, char *err, size_t errlen)
@@ -208,7 +196,6 @@ test_includes(void)
 	char dir[] = "/tmp/test_config.XXXXXX";
 	char sub[600], main_path[600], text[2048], err[512] = "";
 	struct config *cfg = NULL;
-	struct kdc_config *kc = calloc(1, sizeof(*kc));
 
 	EXPECT(mkdtemp(dir) != NULL);
 	snprintf(sub, sizeof(sub), "%s/krb5.conf.d", dir);
@@ -261,9 +248,8 @@ test_includes(void)
 			if (strcmp(n->name, "kdc") == 0 && k < 3)
 				EXPECT(strcmp(n->value, want[k++]) == 0);
 		EXPECT_EQ_INT(k, 3);
-		/* the KDC's view reads the merged tree; a node names its file */
-		EXPECT_EQ_INT(kdc_config_load(cfg, fake_enctype, kc, err, sizeof(err)), ORTH_OK);
-		EXPECT_EQ_INT(kc->n_realms, 1);
+		/* the merged tree holds one realm; a node names its file */
+		EXPECT(r != NULL && r->next == NULL);
 		EXPECT(r != NULL && r->child != NULL && r->child->file != NULL &&
 		       strstr(r->child->file, "realm-a.conf") != NULL);
 	}
@@ -327,14 +313,12 @@ test_includes(void)
 		}
 		rmdir(dir);
 	}
-	free(kc);
 }
 
 int
 main(void)
 {
 	struct config *cfg = NULL;
-	struct kdc_config *kc = calloc(1, sizeof(*kc));
 	char err[256];
 	int64_t d;
 	bool b;
@@ -389,65 +373,6 @@ main(void)
 		EXPECT(v != NULL && strcmp(v, "10:00:00") == 0);
 	}
 
-	/* the typed view; the unknown relation is warned about with file:line */
-	{
-		char tmpl[] = "/tmp/cfgwarn.XXXXXX";
-		int fd = mkstemp(tmpl), saved = dup(2);
-		char buf[1024] = "";
-		FILE *f;
-		dup2(fd, 2);
-		EXPECT_EQ_INT(kdc_config_load(cfg, fake_enctype, kc, err, sizeof(err)), ORTH_OK);
-		fflush(stderr);
-		dup2(saved, 2);
-		close(saved);
-		f = fdopen(fd, "r");
-		rewind(f);
-		n = fread(buf, 1, sizeof(buf) - 1, f);
-		buf[n] = '\0';
-		fclose(f);
-		unlink(tmpl);
-		EXPECT(strstr(buf, "t.conf:17:") != NULL);
-		EXPECT(strstr(buf, "frobnicate") != NULL);
-		EXPECT(strstr(buf, "t.conf:18:") != NULL); /* unknown subtree */
-	}
-	EXPECT(strcmp(kc->default_realm, "EX.COM") == 0);
-	EXPECT_EQ_INT(kc->n_listen, 2);
-	EXPECT(strcmp(kc->listen[1], "[::1]:8888") == 0);
-	EXPECT_EQ_INT(kc->n_tcp_listen, 1);
-	EXPECT_EQ_INT(kc->n_realms, 2);
-	{
-		const struct kdc_config_realm *r = kdc_config_realm(kc, NULL);
-		EXPECT(r != NULL && strcmp(r->name, "EX.COM") == 0);
-		if (r != NULL) {
-			EXPECT_EQ_INT(r->max_life, 37800);
-			EXPECT_EQ_INT(r->max_renewable_life, 7 * 86400);
-			EXPECT_EQ_INT(r->n_enctypes, 3);
-			EXPECT_EQ_INT(r->supported_enctypes[0], 18);
-			EXPECT_EQ_INT(r->supported_enctypes[2], 19);
-			EXPECT(strcmp(r->database_name, "/tmp/x.mdb") == 0);
-			EXPECT(strcmp(r->default_principal_flags, "+preauth") == 0);
-			EXPECT_EQ_INT(r->keep_old_keys, 3);
-		}
-		r = kdc_config_realm(kc, "OTHER.ORG");
-		EXPECT(r != NULL && r->max_life == 36000);
-		EXPECT(r != NULL && r->n_enctypes == 4); /* default list */
-		EXPECT(r != NULL && strcmp(r->database_name, "/var/lib/orthrus/OTHER.ORG.mdb") == 0);
-		EXPECT(kdc_config_realm(kc, "NONE") == NULL);
-	}
-	config_free(cfg);
-	cfg = NULL;
-
-	/* bad values are errors naming the line */
-	EXPECT_EQ_INT(parse("[realms]\nR = {\n max_life = forever\n}\n", &cfg, err, sizeof(err)),
-		      ORTH_OK);
-	EXPECT_EQ_INT(kdc_config_load(cfg, fake_enctype, kc, err, sizeof(err)), ORTH_E_CONFIG);
-	EXPECT(strstr(err, "t.conf:3:") != NULL);
-	config_free(cfg);
-	EXPECT_EQ_INT(parse("[realms]\nR = {\n supported_enctypes = des-cbc-crc\n}\n", &cfg, err,
-			    sizeof(err)),
-		      ORTH_OK);
-	EXPECT_EQ_INT(kdc_config_load(cfg, fake_enctype, kc, err, sizeof(err)), ORTH_E_CONFIG);
-	EXPECT(strstr(err, "des-cbc-crc") != NULL);
 	config_free(cfg);
 	cfg = NULL;
 
@@ -482,24 +407,5 @@ main(void)
 	unsetenv("ORTHRUS_CONFIG");
 	EXPECT(strcmp(config_path_choose(NULL), CONFIG_DEFAULT_PATH) == 0);
 
-	/* [kdcdefaults] user, group, metrics_listen (empty: off) */
-	{
-		static const char ops[] = "[kdcdefaults]\n\tuser = orthrus\n\tgroup = kdc\n"
-					  "\tmetrics_listen = 127.0.0.1:9188\n"
-					  "[realms]\n\tEX.COM = {\n\t}\n";
-		static const char off[] = "[kdcdefaults]\n\tmetrics_listen =\n"
-					  "[realms]\n\tEX.COM = {\n\t}\n";
-		EXPECT_EQ_INT(parse(ops, &cfg, err, sizeof(err)), ORTH_OK);
-		EXPECT_EQ_INT(kdc_config_load(cfg, fake_enctype, kc, err, sizeof(err)), ORTH_OK);
-		EXPECT(kc->user != NULL && strcmp(kc->user, "orthrus") == 0);
-		EXPECT(kc->group != NULL && strcmp(kc->group, "kdc") == 0);
-		EXPECT(kc->metrics_listen != NULL && strcmp(kc->metrics_listen, "127.0.0.1:9188") == 0);
-		config_free(cfg);
-		EXPECT_EQ_INT(parse(off, &cfg, err, sizeof(err)), ORTH_OK);
-		EXPECT_EQ_INT(kdc_config_load(cfg, fake_enctype, kc, err, sizeof(err)), ORTH_OK);
-		EXPECT(kc->user == NULL && kc->group == NULL && kc->metrics_listen == NULL);
-		config_free(cfg);
-	}
-	free(kc);
 	return test_done("config");
 }

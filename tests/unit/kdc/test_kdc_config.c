@@ -1,0 +1,148 @@
+/* test_kdc_config.c - the KDC's typed view of kdc.conf (src/kdc/kdc_config.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kdc/kdc_config.h"
+#include "../test.h"
+
+static const char good[] =
+	"# a comment\n"
+	"; another\n"
+	"[kdcdefaults]\n"
+	"\tkdc_listen = 127.0.0.1:8888, [::1]:8888\n"
+	"\tkdc_tcp_listen = 127.0.0.1:8888\n"
+	"\n"
+	"[libdefaults]\n"
+	"\tdefault_realm = EX.COM\n"
+	"[realms]\n"
+	"\tEX.COM = {\n"
+	"\t\tdatabase_name = /tmp/x.mdb\n"
+	"\t\tkey_stash_file = /tmp/x.stash\n"
+	"\t\tmax_life = 10h 30m\n"
+	"\t\tmax_renewable_life = 7d\n"
+	"\t\tsupported_enctypes = aes256-cts:normal aes128-cts-hmac-sha1-96:normal,19\n"
+	"\t\tdefault_principal_flags = +preauth\n"
+	"\t\tfrobnicate = yes\n"
+	"\t\tsub = {\n"
+	"\t\t\tdeep = \"quoted  value\\tx\"\n"
+	"\t\t}\n"
+	"\t}\n"
+	"\tOTHER.ORG = {\n"
+	"\t\tmax_life* = 10:00:00\n"
+	"\t}*\n";
+
+static int32_t
+fake_enctype(const char *name)
+{
+	if (strcmp(name, "aes256-cts") == 0 || strcmp(name, "aes256-cts-hmac-sha1-96") == 0)
+		return 18;
+	if (strcmp(name, "aes128-cts-hmac-sha1-96") == 0)
+		return 17;
+	if (strcmp(name, "19") == 0)
+		return 19;
+	return -1;
+}
+
+static orth_err
+parse(const char *text, struct config **cfg, char *err, size_t errlen)
+{
+	return config_parse_string(text, strlen(text), "t.conf", cfg, err, errlen);
+}
+
+int
+main(void)
+{
+	struct config *cfg = NULL;
+	struct kdc_config *kc = calloc(1, sizeof(*kc));
+	char err[256];
+	size_t n;
+
+	EXPECT(kc != NULL);
+	EXPECT_EQ_INT(parse(good, &cfg, err, sizeof(err)), ORTH_OK);
+	if (cfg == NULL || kc == NULL)
+		return test_done("kdc_config");
+	/* the typed view; the unknown relation is warned about with file:line */
+	{
+		char tmpl[] = "/tmp/cfgwarn.XXXXXX";
+		int fd = mkstemp(tmpl), saved = dup(2);
+		char buf[1024] = "";
+		FILE *f;
+		dup2(fd, 2);
+		EXPECT_EQ_INT(kdc_config_load(cfg, fake_enctype, kc, err, sizeof(err)), ORTH_OK);
+		fflush(stderr);
+		dup2(saved, 2);
+		close(saved);
+		f = fdopen(fd, "r");
+		rewind(f);
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		buf[n] = '\0';
+		fclose(f);
+		unlink(tmpl);
+		EXPECT(strstr(buf, "t.conf:17:") != NULL);
+		EXPECT(strstr(buf, "frobnicate") != NULL);
+		EXPECT(strstr(buf, "t.conf:18:") != NULL); /* unknown subtree */
+	}
+	EXPECT(strcmp(kc->default_realm, "EX.COM") == 0);
+	EXPECT_EQ_INT(kc->n_listen, 2);
+	EXPECT(strcmp(kc->listen[1], "[::1]:8888") == 0);
+	EXPECT_EQ_INT(kc->n_tcp_listen, 1);
+	EXPECT_EQ_INT(kc->n_realms, 2);
+	{
+		const struct kdc_config_realm *r = kdc_config_realm(kc, NULL);
+		EXPECT(r != NULL && strcmp(r->name, "EX.COM") == 0);
+		if (r != NULL) {
+			EXPECT_EQ_INT(r->max_life, 37800);
+			EXPECT_EQ_INT(r->max_renewable_life, 7 * 86400);
+			EXPECT_EQ_INT(r->n_enctypes, 3);
+			EXPECT_EQ_INT(r->supported_enctypes[0], 18);
+			EXPECT_EQ_INT(r->supported_enctypes[2], 19);
+			EXPECT(strcmp(r->database_name, "/tmp/x.mdb") == 0);
+			EXPECT(strcmp(r->default_principal_flags, "+preauth") == 0);
+			EXPECT_EQ_INT(r->keep_old_keys, 3);
+		}
+		r = kdc_config_realm(kc, "OTHER.ORG");
+		EXPECT(r != NULL && r->max_life == 36000);
+		EXPECT(r != NULL && r->n_enctypes == 4); /* default list */
+		EXPECT(r != NULL && strcmp(r->database_name, "/var/lib/orthrus/OTHER.ORG.mdb") == 0);
+		EXPECT(kdc_config_realm(kc, "NONE") == NULL);
+	}
+	config_free(cfg);
+	cfg = NULL;
+
+	/* bad values are errors naming the line */
+	EXPECT_EQ_INT(parse("[realms]\nR = {\n max_life = forever\n}\n", &cfg, err, sizeof(err)),
+		      ORTH_OK);
+	EXPECT_EQ_INT(kdc_config_load(cfg, fake_enctype, kc, err, sizeof(err)), ORTH_E_CONFIG);
+	EXPECT(strstr(err, "t.conf:3:") != NULL);
+	config_free(cfg);
+	EXPECT_EQ_INT(parse("[realms]\nR = {\n supported_enctypes = des-cbc-crc\n}\n", &cfg, err,
+			    sizeof(err)),
+		      ORTH_OK);
+	EXPECT_EQ_INT(kdc_config_load(cfg, fake_enctype, kc, err, sizeof(err)), ORTH_E_CONFIG);
+	EXPECT(strstr(err, "des-cbc-crc") != NULL);
+	config_free(cfg);
+	cfg = NULL;
+
+	/* [kdcdefaults] user, group, metrics_listen (empty: off) */
+	{
+		static const char ops[] = "[kdcdefaults]\n\tuser = orthrus\n\tgroup = kdc\n"
+					  "\tmetrics_listen = 127.0.0.1:9188\n"
+					  "[realms]\n\tEX.COM = {\n\t}\n";
+		static const char off[] = "[kdcdefaults]\n\tmetrics_listen =\n"
+					  "[realms]\n\tEX.COM = {\n\t}\n";
+		EXPECT_EQ_INT(parse(ops, &cfg, err, sizeof(err)), ORTH_OK);
+		EXPECT_EQ_INT(kdc_config_load(cfg, fake_enctype, kc, err, sizeof(err)), ORTH_OK);
+		EXPECT(kc->user != NULL && strcmp(kc->user, "orthrus") == 0);
+		EXPECT(kc->group != NULL && strcmp(kc->group, "kdc") == 0);
+		EXPECT(kc->metrics_listen != NULL && strcmp(kc->metrics_listen, "127.0.0.1:9188") == 0);
+		config_free(cfg);
+		EXPECT_EQ_INT(parse(off, &cfg, err, sizeof(err)), ORTH_OK);
+		EXPECT_EQ_INT(kdc_config_load(cfg, fake_enctype, kc, err, sizeof(err)), ORTH_OK);
+		EXPECT(kc->user == NULL && kc->group == NULL && kc->metrics_listen == NULL);
+		config_free(cfg);
+	}
+	free(kc);
+	return test_done("kdc_config");
+}
