@@ -20,8 +20,11 @@
 #                 request a krb5_get_credentials() of MIT's library
 #   as-preauth    kdc_load, AS-REQ with PA-ENC-TIMESTAMP (one exchange)
 #   as            kdc_load, AS-REQ without pre-authentication
+#   scale         the TGS load again at 1,000 and BENCH_SCALE (10^6)
+#                 principals (orthrus admin bulk-add; 0: not run)
 # BENCH_SECONDS (5) per row; BENCH_CALLGRIND=0 skips the instruction
-# counts; BENCH_OUT (bench/) where RESULTS.md and results.png go;
+# counts; BENCH_KDCS (orthrus mit heimdal) which KDCs; BENCH_OUT (bench/)
+# where RESULTS.md and results.png go;
 # BENCH_KEEP=DIR keeps the callgrind files there (callgrind_annotate);
 # BENCH_NOTE a sentence for RESULTS.md (e.g. that the machine was shared).
 # --smoke (what `make check` runs): Orthrus and the floors only, a fraction
@@ -50,12 +53,14 @@ INFL=${BENCH_INFLIGHT:-64}
 TCP_INFL=${BENCH_TCP_INFLIGHT:-16}
 CG=${BENCH_CALLGRIND:-1}
 CG_COUNT=${BENCH_CALLGRIND_COUNT:-300}
+SCALE=${BENCH_SCALE:-1000000}
+KDCS=" ${BENCH_KDCS:-orthrus mit heimdal} "
 OUT=${BENCH_OUT:-$top/bench}
 HEIMDAL_KDC=${HEIMDAL_KDC:-/opt/heimdal-kdc/usr/lib/heimdal-servers/kdc}
 HEIMDAL_KADMIN=${HEIMDAL_KADMIN:-/opt/heimdal-clients/usr/bin/kadmin.heimdal}
 TMP=$(mktemp -d /tmp/orthbench.XXXXXX)
 if [ $smoke -eq 1 ]; then
-	SECS=0.4 NPRINC=3 INFL=4 TCP_INFL=4 CG=0 OUT=$TMP/out
+	SECS=0.4 NPRINC=3 INFL=4 TCP_INFL=4 CG=0 SCALE=0 OUT=$TMP/out KDCS=" orthrus "
 	mkdir -p "$OUT"
 fi
 CLK_TCK=$(getconf CLK_TCK)
@@ -193,9 +198,35 @@ orth_setup() {
 	done
 	orth_admin add "$SVC" --random-key >/dev/null
 }
-say "Orthrus: $NPRINC principals"
-if orth_setup; then
+# scale_row N: the TGS load again once the realm holds N principals (the
+# others made by `orthrus admin bulk-add`, random keys); the KDC is
+# restarted around the bulk load with a map size for them.
+scale_row() {
+	local have
+	have=$(orth_admin list | wc -l)
+	kill "$ORTH_KDC_PID"
+	wait "$ORTH_KDC_PID" 2>/dev/null
+	grep -q database_map_size "$ORTHRUS_CONFIG" ||
+		sed -i 's|^\(\t*\)max_life = 10h|\1max_life = 10h\n\1database_map_size = 4294967296|' "$ORTHRUS_CONFIG"
+	if [ "$1" -gt "$have" ]; then
+		local t0=$SECONDS
+		orth_admin bulk-add filler $(($1 - have)) --start "$have" >/dev/null || { rc=1; return; }
+		say "bulk-add of $(($1 - have)) principals: $((SECONDS - t0)) s"
+		echo "$(($1 - have)) $((SECONDS - t0))" >>"$TMP/bulk.txt"
+	fi
+	ORTH_KDC_ARGS="--log-flush-ms ${BENCH_LOG_FLUSH_MS:-1000}" orthkdc_run >/dev/null || { rc=1; return; }
+	row orthrus tgs udp "scale $1" "$ORTH_KDC_PID" -- "$LOAD" --kdc "127.0.0.1:$ORTH_PORT" \
+		--realm "$REALM" --principals "$NPRINC" --password "$PW" --service "$SVC" \
+		--duration "$SECS" --mode tgs --inflight "$INFL"
+}
+if [[ $KDCS != *" orthrus "* ]]; then
+	:
+elif say "Orthrus: $NPRINC principals"; orth_setup; then
 	loads orthrus "$ORTH_PORT" "$ORTH_KDC_PID"
+	if [ "$SCALE" -gt 0 ]; then
+		scale_row 1000
+		scale_row "$SCALE"
+	fi
 	if [ "$CG" = 1 ]; then
 		kill "$ORTH_KDC_PID"
 		wait "$ORTH_KDC_PID" 2>/dev/null
@@ -238,7 +269,7 @@ if [ "$CG" = 1 ]; then
 fi
 say "floor: the cryptography of one TGS-REQ ${FLOOR_US} us, ${FLOOR_INSTR:-?} instructions"
 
-if [ $smoke -eq 0 ]; then
+if [[ $KDCS == *" mit "* ]]; then
 	# ---- MIT ----
 	mit_setup() {
 		local i
@@ -278,7 +309,9 @@ if [ $smoke -eq 0 ]; then
 	else
 		say "MIT krb5kdc did not start"; rc=1
 	fi
+fi
 
+if [[ $KDCS == *" heimdal "* ]]; then
 	# ---- Heimdal ----
 	heimdal_setup() {
 		local i
@@ -351,6 +384,7 @@ fi
 [ -f "$TMP/instr.tsv" ] || : >"$TMP/instr.tsv"
 python3 "$top/bench/report.py" --rows "$ROWS" --instr "$TMP/instr.tsv" \
 	--floor-us "$FLOOR_US" --floor-instr "${FLOOR_INSTR:-}" --out "$OUT" \
+	--bulk "$(cat "$TMP/bulk.txt" 2>/dev/null | tail -1)" \
 	--seconds "$SECS" --principals "$NPRINC" --inflight "$INFL" \
 	$([ $smoke -eq 1 ] && echo --smoke) || rc=1
 exit $rc
