@@ -8,7 +8,8 @@
 # after the start), the floors (the cryptography of one TGS-REQ alone, a
 # trivial UDP echo server's CPU under the same load) and the ratio to MIT
 # in each row.  Writes bench/RESULTS.md and bench/results.png (gnuplot).
-# Not a test: nothing here asserts a speed; it exits non-zero when a load
+# First the in-process benchmarks (bench_codec, bench_kdc), printed as they
+# are.  Not a test: nothing here asserts a speed; it exits non-zero when a load
 # fails (a reply that does not decrypt, no reply) or a KDC does not start.
 #
 # The loads (bench/kdc_load.c, bench/mit_load.c):
@@ -189,6 +190,13 @@ callgrind_count() {
 }
 
 valgrind_cmd=(valgrind --tool=callgrind --vgdb=yes --trace-children=yes "--callgrind-out-file=$TMP/cg.%p")
+
+# ---- in process (not in the table): the codec and kdc_handle() alone ----
+if [ $smoke -eq 0 ]; then
+	say "in process: bench_codec, bench_kdc"
+	"$build/bench/bench_codec" "$top/tests/vectors" || rc=1
+	"$build/bench/bench_kdc" -t 1 || rc=1
+fi
 
 # ---- Orthrus ----
 orth_setup() {
