@@ -25,8 +25,9 @@ import sys
 # name-string is rejected (min count 1) although the module says SEQUENCE OF.
 NONEMPTY_FIELDS = {("PrincipalName", "name-string")}
 # Types that keep the exact bytes of their TLV (asn1.h: checksums cover the
-# KDC-REQ-BODY; a ccache stores the ticket as received).
-RAW_TYPES = {"KDC-REQ-BODY", "Ticket"}
+# KDC-REQ-BODY and MS-SFU's S4UUserID; a ccache stores the ticket as
+# received).
+RAW_TYPES = {"KDC-REQ-BODY", "Ticket", "S4UUserID"}
 
 TOKEN_RE = re.compile(r"""
     (?P<ws>\s+)

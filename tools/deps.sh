@@ -10,7 +10,8 @@ libkrb5-26-heimdal libkadm5clnt7-heimdal libkadm5srv8-heimdal libkafs0-heimdal
 libotp0-heimdal libsl0-heimdal libgssapi3-heimdal libhdb9-heimdal
 libheimntlm0-heimdal libedit2
 man-db groff-base systemd strace
-libmicrohttpd-dev prometheus faketime libkdc2-heimdal gnuplot-nox"
+libmicrohttpd-dev prometheus faketime
+slapd ldap-utils krb5-kdc-ldap libkdc2-heimdal gnuplot-nox"
 # Heimdal's clients (tests/interop/kdc_heimdal_clients.sh) and its KDC
 # (bench/run.sh) are unpacked, not installed: Debian's heimdal-clients and
 # heimdal-kdc conflict with krb5-user/krb5-kdc and would remove MIT's.

@@ -1,7 +1,8 @@
 /*
  * orthrus/client.h - get Kerberos 5 tickets from an application: initial
  * credentials (password or keytab, RFC 4120 §3.1), service tickets
- * (§3.3), renewal, forwarded TGTs and user-to-user tickets, kept in a
+ * (§3.3), renewal, forwarded TGTs, user-to-user tickets and MS-SFU's
+ * S4U2Self and S4U2Proxy, kept in a
  * credential cache (MIT's FILE v4 format, or MEMORY:).
  *
  *   struct orthrus_context *ctx;
@@ -73,8 +74,8 @@ orth_err orthrus_host_service_name(struct orthrus_context *ctx,
 				   char **out);
 
 /* A printable message for e: the detailed one of the last failure in
- * ctx when it was e, else a generic text.  Never NULL; valid until the
- * next call on ctx. */
+ * ctx when it was e, else a generic text (ctx NULL: always).  Never NULL;
+ * valid until the next call on ctx. */
 const char *orthrus_error_message(struct orthrus_context *ctx, orth_err e);
 
 /* Options of an initial ticket request; zeroed means krb5.conf defaults. */
@@ -178,6 +179,34 @@ orth_err orthrus_get_user2user_ticket(struct orthrus_context *ctx,
 				      const uint8_t *server_tgt,
 				      size_t server_tgt_len,
 				      struct orthrus_ticket *out);
+
+/*
+ * S4U2Self, "protocol transition" (MS-SFU §3.1.5.1; MIT's
+ * krb5_get_credentials_for_user, `kvno -U`): a ticket to the cache's own
+ * principal (a service, whose TGT is in ccache, NULL: default) for user (a
+ * name; without a realm the service's), who takes no part.  The KDC must
+ * allow it; the ticket is forwardable, so usable for
+ * orthrus_get_s4u2proxy_ticket(), when the TGT is and the service has
+ * ok_to_auth_as_delegate.  The KDC's signed answer (PA-S4U-X509-USER) is
+ * checked when it sends one.  A valid ticket in the cache is returned;
+ * a new one is stored there.  Cross-realm users are not supported.
+ */
+orth_err orthrus_get_s4u2self_ticket(struct orthrus_context *ctx, const char *ccache,
+				     const char *user, struct orthrus_ticket *out);
+
+/*
+ * S4U2Proxy, constrained delegation (MS-SFU §3.1.5.2; MIT's
+ * krb5_get_credentials_for_proxy, `kvno -U -P`): a ticket to service for
+ * the client of evidence, a forwardable ticket to the cache's principal
+ * (from orthrus_get_s4u2self_ticket(), or one a user presented, with its
+ * client name), using the TGT in ccache (NULL: default).  The KDC must list
+ * service among those the cache's principal may delegate to.  A valid
+ * ticket in the cache is returned; a new one is stored there, with the
+ * evidence as its second ticket.
+ */
+orth_err orthrus_get_s4u2proxy_ticket(struct orthrus_context *ctx, const char *ccache,
+				      const struct orthrus_ticket *evidence,
+				      const char *service, struct orthrus_ticket *out);
 
 #ifdef __cplusplus
 }

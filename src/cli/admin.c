@@ -42,6 +42,7 @@ usage(FILE *f)
 		"  modify NAME [--attr [-]ATTR]... [--requires-preauth | --no-requires-preauth]\n"
 		"      [--max-life D] [--max-renew D] [--expires TIME] [--pw-expires TIME]\n"
 		"      [--policy P | --clear-policy]\n"
+		"      [--allowed-to-delegate-to [-]SERVICE]... [--clear-allowed-to-delegate-to]\n"
 		"  delete NAME | rename OLD NEW\n"
 		"  get NAME [--json] [--keys]      (--keys prints the secret key bytes)\n"
 		"  list [GLOB] [--json]\n"
@@ -498,7 +499,16 @@ admin_opts_parse(int argc, char **argv, struct princ_opts *o)
 			o->set_preauth = 1;
 		else if (strcmp(a, "--no-requires-preauth") == 0)
 			o->set_preauth = -1;
-		else if (strcmp(a, "--attr") == 0) {
+		else if (strcmp(a, "--clear-allowed-to-delegate-to") == 0)
+			o->clear_deleg = true;
+		else if (strcmp(a, "--allowed-to-delegate-to") == 0) {
+			NEEDV();
+			if (o->ndeleg >= 16) {
+				cli_error(CMD, "too many --allowed-to-delegate-to");
+				return 2;
+			}
+			o->deleg[o->ndeleg++] = v;
+		} else if (strcmp(a, "--attr") == 0) {
 			NEEDV();
 			if (o->nattrs >= 16) {
 				cli_error(CMD, "too many --attr");

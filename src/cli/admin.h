@@ -57,6 +57,9 @@ struct princ_opts {
 	uint32_t kvno;
 	const char *names[64];
 	size_t nnames;
+	const char *deleg[16];    /* --allowed-to-delegate-to (admin_deleg.c) */
+	size_t ndeleg;
+	bool clear_deleg;
 };
 
 /* Parse argv[1..] into *o.  0, or the exit status (message printed). */
@@ -135,5 +138,16 @@ int admin_bulk_add(struct admin *ad, int argc, char **argv);
 /* import_mit.c: `import-mit DUMPFILE --mit-stash STASH [--dry-run]
  * [--verbose]` */
 int admin_import_mit(struct admin *ad, int argc, char **argv);
+
+/*
+ * A principal's delegation targets (admin_deleg.c): with clear the list is
+ * emptied first, then each of ops ("NAME" adds, "-NAME" removes) applied to
+ * e (names canonical in the realm, copies in ad->a).  0, or an exit status
+ * after a message.
+ */
+int admin_deleg_apply(struct admin *ad, const char *const *ops, size_t nops, bool clear,
+		      struct db_entry *e);
+/* "Allowed to delegate to: a, b" (get's text form). */
+void admin_deleg_print(const struct db_entry *e);
 
 #endif

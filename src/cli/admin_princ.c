@@ -96,6 +96,10 @@ admin_add(struct admin *ad, int argc, char **argv)
 		cli_error(CMD, "add: need one NAME and one of --password-stdin or --random-key");
 		return 2;
 	}
+	if (o.ndeleg > 0 || o.clear_deleg) {
+		cli_error(CMD, "add: set delegation targets with modify");
+		return 2;
+	}
 	if (o.enctypes != NULL && (rc = admin_enctypes_parse(o.enctypes, ets, &nets)) != 0)
 		return rc;
 	if (admin_setup(ad, true, true) || admin_name_canon(ad, o.names[0], &p, name, sizeof(name)))
@@ -208,6 +212,9 @@ do_change(struct admin *ad, int argc, char **argv, enum change what)
 	if (ret == ORTH_OK)
 		ret = db_txn_get(t, name, &ad->a, e);
 	if (ret == ORTH_OK && (rc = apply_common(&o, e)) != 0)
+		goto out;
+	if (ret == ORTH_OK &&
+	    (rc = admin_deleg_apply(ad, o.deleg, o.ndeleg, o.clear_deleg, e)) != 0)
 		goto out;
 	if (ret == ORTH_OK &&
 	    (rc = admin_policy_of(ad, t, e, o.policy != NULL, names[what], &polbuf, &pol)) != 0)
@@ -406,7 +413,12 @@ print_entry(struct admin *ad, const struct db_entry *e, bool json, bool keys, bo
 		       "\"locked\":%s,\"locked_until\":%lld,\"history_keys\":%zu",
 		       e->fail_count, (long long)e->last_failed, (long long)e->last_success,
 		       locked ? "true" : "false", (long long)until, e->nhist);
-		printf(",\"keys\":[");
+		printf(",\"allowed_to_delegate_to\":[");
+		for (size_t i = 0; i < e->ndeleg; i++) {
+			printf("%s", i ? "," : "");
+			admin_json_print(stdout, e->deleg[i], strlen(e->deleg[i]));
+		}
+		printf("],\"keys\":[");
 	} else {
 		printf("Principal: %s\nAttributes: %s\nMax life: %lld\nMax renewable life: %lld\n"
 		       "Expires: %s\nPassword expires: %s\nLast password change: %s\n"
@@ -418,6 +430,7 @@ print_entry(struct admin *ad, const struct db_entry *e, bool json, bool keys, bo
 		       (long long)e->max_renew, t1, t2, t3, e->policy[0] ? e->policy : "(none)",
 		       e->policy[0] && !have_pol ? " (does not exist)" : "", t4, e->mod_by,
 		       e->fail_count, t5, t6, lock, e->nhist, e->nkeysets);
+		admin_deleg_print(e);
 	}
 	for (size_t i = 0; i < e->nkeysets; i++) {
 		const struct db_keyset *ks = &e->keysets[i];

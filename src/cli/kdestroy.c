@@ -1,22 +1,22 @@
 /*
  * kdestroy.c - `orthrus kdestroy [-A] [-q] [-c cache] [-p principal]`:
  * overwrite, then unlink, with MIT's options and exit codes:
- *   -A  every cache of the collection (DIR:, ccache_col.h);
+ *   -A  every cache of the collection (DIR:, KEYRING:);
  *   -p  the collection's cache of that principal;
  *   a missing cache is reported and is no failure (exit 0), as MIT's;
  *   without -q, a warning when other caches of the collection remain.
  * Usage errors exit 2.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "client/ccache.h"
-#include "client/ccache_col.h"
-#include "client/client_int.h"
+#include <orthrus/ccache.h>
+#include <orthrus/client.h>
+
 #include "commands.h"
-#include "orthrus/client.h"
 
 static int
 usage(FILE *f, int rc)
@@ -31,30 +31,41 @@ usage(FILE *f, int rc)
 
 /* kdestroy -A: each cache of the collection; missing ones are fine. */
 static int
-destroy_all(const char *defname)
+destroy_all(struct orthrus_context *ctx, const char *defname)
 {
-	struct ccache_col col = {0};
+	struct orthrus_collection_iter *it = NULL;
+	struct orthrus_ccache *cc = NULL;
 	orth_err e;
 
-	e = ccache_col_list(defname, &col);
-	if (e != ORTH_OK) {
+	e = orthrus_collection_iter_begin(ctx, defname, &it);
+	if (e != ORTHRUS_OK) {
 		cli_error("kdestroy", "%s while listing credential caches",
-			  ccache_col_error()[0] ? ccache_col_error()
-						: orth_err_str(e));
+			  orthrus_error_message(ctx, e));
 		return 1;
 	}
-	for (size_t i = 0; i < col.n; i++) {
-		struct ccache *cc = NULL;
-		if (ccache_open(col.names[i], &cc) == ORTH_OK) {
-			e = ccache_destroy(cc);
-			if (e != ORTH_OK && e != ORTH_E_NOTFOUND)
-				cli_error("kdestroy", "%s while destroying cache %s",
-					  orth_err_str(e), col.names[i]);
-		}
-		ccache_close(cc);
+	while (orthrus_collection_iter_next(it, &cc) == ORTHRUS_OK) {
+		e = orthrus_ccache_destroy(ctx, cc);
+		if (e != ORTHRUS_OK && e != ORTHRUS_E_NOTFOUND)
+			cli_error("kdestroy", "%s while destroying cache %s",
+				  orthrus_error_message(ctx, e), orthrus_ccache_name(cc));
+		orthrus_ccache_close(cc);
 	}
-	ccache_col_free(&col);
+	orthrus_collection_iter_end(it);
 	return 0;
+}
+
+/* Whether the collection of defname still holds a cache. */
+static bool
+others_left(struct orthrus_context *ctx, const char *defname)
+{
+	struct orthrus_collection_iter *it = NULL;
+	struct orthrus_ccache *cc = NULL;
+	bool any = orthrus_collection_iter_begin(ctx, defname, &it) == ORTHRUS_OK &&
+		   orthrus_collection_iter_next(it, &cc) == ORTHRUS_OK;
+
+	orthrus_ccache_close(cc);
+	orthrus_collection_iter_end(it);
+	return any;
 }
 
 int
@@ -63,8 +74,8 @@ cmd_kdestroy(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	struct orthrus_context *ctx = NULL;
-	struct ccache *cc = NULL;
-	struct ccache_principal p = {0};
+	struct orthrus_ccache *cc = NULL;
+	struct orthrus_principal *p = NULL;
 	const char *ccname = NULL, *pname = NULL;
 	char *defname = NULL;
 	bool all = false, quiet = false;
@@ -110,63 +121,57 @@ cmd_kdestroy(int argc, char **argv)
 	if (errs)
 		return usage(stderr, 2);
 	e = orthrus_context_new(NULL, &ctx);
-	if (e != ORTH_OK) {
+	if (e != ORTHRUS_OK) {
 		cli_error("kdestroy", "cannot read krb5.conf: %s", orthrus_context_error());
 		return 1;
 	}
 	/* -c names the default cache (and with it the collection). */
 	if (ccname != NULL)
 		defname = strdup(ccname);
-	else if (orthrus_default_ccache_name(ctx, &defname) != ORTH_OK)
+	else if (orthrus_default_ccache_name(ctx, &defname) != ORTHRUS_OK)
 		defname = NULL;
 	if (defname == NULL) {
 		cli_error("kdestroy", "cannot name the default cache");
 		goto out;
 	}
 	if (all) {
-		rc = destroy_all(defname);
+		rc = destroy_all(ctx, defname);
 		goto out;
 	}
 	if (pname != NULL) {
-		e = ccache_principal_parse(pname, orthrus_default_realm(ctx), &p);
-		if (e == ORTH_OK)
-			e = ccache_col_match(defname, &p, &cc);
-		if (e != ORTH_OK) {
+		e = orthrus_principal_parse(ctx, pname, &p);
+		if (e == ORTHRUS_OK)
+			e = orthrus_ccache_match(ctx, defname, p, &cc);
+		if (e != ORTHRUS_OK) {
 			cli_error("kdestroy", "%s while finding cache for %s",
-				  e == ORTH_E_NOTFOUND ? "Matching credential not found"
-						       : orth_err_str(e),
-				  pname);
+				  orthrus_error_message(ctx, e), pname);
 			goto out;
 		}
 	} else {
-		e = client_ccache_open(ctx, defname, &cc);
-		if (e != ORTH_OK) {
+		e = orthrus_ccache_resolve(ctx, defname, &cc);
+		if (e != ORTHRUS_OK) {
 			cli_error("kdestroy", "%s while resolving ccache",
 				  orthrus_error_message(ctx, e));
 			goto out;
 		}
 	}
-	e = ccache_destroy(cc);
-	if (e == ORTH_E_NOTFOUND) {
+	e = orthrus_ccache_destroy(ctx, cc);
+	if (e == ORTHRUS_E_NOTFOUND) {
 		/* Nothing to destroy is no failure (MIT's exit status 0). */
 		cli_error("kdestroy", "No credentials cache found while destroying cache");
-	} else if (e != ORTH_OK) {
-		cli_error("kdestroy", "%s while destroying cache %s", orth_err_str(e),
-			  ccache_name_get(cc));
+	} else if (e != ORTHRUS_OK) {
+		cli_error("kdestroy", "%s while destroying cache %s",
+			  orthrus_error_message(ctx, e), orthrus_ccache_name(cc));
 		fprintf(stderr, "Ticket cache NOT destroyed!\n");
 		goto out;
 	}
-	if (!quiet && pname == NULL) {
-		struct ccache_col col = {0};
-		if (ccache_col_list(defname, &col) == ORTH_OK && col.n > 0)
-			fprintf(stderr, "Other credential caches present, use -A to destroy all\n");
-		ccache_col_free(&col);
-	}
+	if (!quiet && pname == NULL && others_left(ctx, defname))
+		fprintf(stderr, "Other credential caches present, use -A to destroy all\n");
 	rc = 0;
 out:
 	free(defname);
-	ccache_principal_free(&p);
-	ccache_close(cc);
+	orthrus_principal_free(p);
+	orthrus_ccache_close(cc);
 	orthrus_context_free(ctx);
 	return rc;
 }

@@ -12,19 +12,18 @@
 #include <getopt.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
 #include <unistd.h>
 
-#include "base/config.h"
-#include "client/ccache.h"
-#include "client/client_int.h"
+#include <orthrus/base.h>
+#include <orthrus/ccache.h>
+#include <orthrus/client.h>
+
 #include "commands.h"
-#include "crypto/crypto.h"
-#include "orthrus/client.h"
-#include "client/ccache_col.h"
 
 static void
 usage(FILE *f)
@@ -152,7 +151,7 @@ read_password(const char *princ, char *buf, size_t cap)
 static int
 parse_life(const char *s, int64_t *out)
 {
-	return config_parse_duration(s, out) == ORTH_OK && *out > 0 ? 0 : -1;
+	return orthrus_duration_parse(s, out) == ORTHRUS_OK && *out > 0 ? 0 : -1;
 }
 
 struct kinit_opts {
@@ -174,36 +173,35 @@ static int
 choose(struct orthrus_context *ctx, const struct kinit_opts *k, char *buf,
        size_t cap, char **cc_out, bool *switch_out)
 {
-	struct ccache *cc = NULL, *found = NULL;
-	struct ccache_principal p = {0}, me = {0};
+	struct orthrus_ccache *cc = NULL, *found = NULL;
+	struct orthrus_principal *p = NULL, *me = NULL;
 	char *defname = NULL, *s = NULL;
-	bool def_has_princ = false;
+	const char *name;
+	orth_err e;
 	int rc = -1;
 
 	*cc_out = NULL;
 	*switch_out = false;
-	if (k->ccname == NULL) {
-		if (orthrus_default_ccache_name(ctx, &defname) != ORTH_OK) {
-			cli_error("kinit", "while getting default ccache");
-			goto out;
-		}
-		if (client_ccache_open(ctx, defname, &cc) == ORTH_OK &&
-		    ccache_default_principal_get(cc, &p) == ORTH_OK)
-			def_has_princ = true;
-	} else if (client_ccache_open(ctx, k->ccname, &cc) == ORTH_OK &&
-		   ccache_default_principal_get(cc, &p) == ORTH_OK) {
-		def_has_princ = true;
+	if (k->ccname == NULL &&
+	    orthrus_default_ccache_name(ctx, &defname) != ORTHRUS_OK) {
+		cli_error("kinit", "while getting default ccache");
+		goto out;
 	}
+	if (orthrus_ccache_resolve(ctx, k->ccname != NULL ? k->ccname : defname,
+				   &cc) != ORTHRUS_OK)
+		cc = NULL;
+	else if (orthrus_ccache_principal(ctx, cc, &p) != ORTHRUS_OK)
+		p = NULL;
 	if (k->princ != NULL) {
 		snprintf(buf, cap, "%s", k->princ);
 	} else if (k->use_kt) {
-		if (orthrus_host_service_name(ctx, "host", NULL, &s) != ORTH_OK) {
+		if (orthrus_host_service_name(ctx, "host", NULL, &s) != ORTHRUS_OK) {
 			cli_error("kinit", "%s when creating default server principal name",
-				  orthrus_error_message(ctx, ORTH_E_CONFIG));
+				  orthrus_error_message(ctx, ORTHRUS_E_CONFIG));
 			goto out;
 		}
 		snprintf(buf, cap, "%s", s);
-	} else if (def_has_princ && ccache_principal_unparse(&p, &s) == ORTH_OK) {
+	} else if (p != NULL && orthrus_principal_unparse(p, &s) == ORTHRUS_OK) {
 		snprintf(buf, cap, "%s", s);
 	} else {
 		struct passwd *pw = getpwuid(getuid());
@@ -215,36 +213,38 @@ choose(struct orthrus_context *ctx, const struct kinit_opts *k, char *buf,
 	}
 	if (k->ccname != NULL) {
 		*cc_out = strdup(k->ccname);
-	} else if (ccache_col_switchable(defname) && !k->renew && !k->validate &&
-		   ccache_principal_parse(buf, orthrus_default_realm(ctx), &me) ==
-			   ORTH_OK &&
-		   !(def_has_princ && ccache_principal_eq(&p, &me))) {
+	} else if (orthrus_ccache_supports_switch(ctx, defname) && !k->renew &&
+		   !k->validate && orthrus_principal_parse(ctx, buf, &me) == ORTHRUS_OK &&
+		   !(p != NULL && orthrus_principal_equal(p, me))) {
 		/* MIT: the principal's own cache of the collection. */
-		if (ccache_col_match(defname, &me, &found) == ORTH_OK) {
+		if (orthrus_ccache_match(ctx, defname, me, &found) == ORTHRUS_OK) {
+			name = orthrus_ccache_name(found);
 			if (k->verbose)
 				fprintf(stderr, "Using existing cache: %s\n",
-					strchr(ccache_name_get(found), ':') + 1);
-			*cc_out = strdup(ccache_name_get(found));
+					strchr(name, ':') + 1);
+			*cc_out = strdup(name);
 			*switch_out = true;
-		} else if (def_has_princ) {
-			if (ccache_col_new_unique(defname, &found) != ORTH_OK) {
+		} else if (p != NULL) {
+			e = orthrus_ccache_new_unique(ctx, defname, &found);
+			if (e != ORTHRUS_OK) {
 				cli_error("kinit", "%s while generating new ccache",
-					  ccache_col_error());
+					  orthrus_error_message(ctx, e));
 				goto out;
 			}
+			name = orthrus_ccache_name(found);
 			if (k->verbose)
 				fprintf(stderr, "Using new cache: %s\n",
-					strchr(ccache_name_get(found), ':') + 1);
-			*cc_out = strdup(ccache_name_get(found));
+					strchr(name, ':') + 1);
+			*cc_out = strdup(name);
 			*switch_out = true;
 		}
 	}
 	if (*cc_out == NULL && k->ccname == NULL) {
+		name = cc != NULL ? orthrus_ccache_name(cc) : defname;
 		if (k->verbose)
 			fprintf(stderr, "Using default cache: %s\n",
-				cc != NULL ? strchr(ccache_name_get(cc), ':') + 1
-					   : defname);
-		*cc_out = strdup(cc != NULL ? ccache_name_get(cc) : defname);
+				cc != NULL ? strchr(name, ':') + 1 : name);
+		*cc_out = strdup(name);
 	} else if (k->ccname != NULL && k->verbose) {
 		fprintf(stderr, "Using specified cache: %s\n", k->ccname);
 	}
@@ -254,10 +254,10 @@ choose(struct orthrus_context *ctx, const struct kinit_opts *k, char *buf,
 out:
 	free(s);
 	free(defname);
-	ccache_principal_free(&p);
-	ccache_principal_free(&me);
-	ccache_close(cc);
-	ccache_close(found);
+	orthrus_principal_free(p);
+	orthrus_principal_free(me);
+	orthrus_ccache_close(cc);
+	orthrus_ccache_close(found);
 	return rc;
 }
 
@@ -389,23 +389,23 @@ cmd_kinit(int argc, char **argv)
 		return rc < 0 ? 0 : rc;
 	rc = 1;
 	e = orthrus_context_new(NULL, &ctx);
-	if (e != ORTH_OK) {
+	if (e != ORTHRUS_OK) {
 		cli_error("kinit", "cannot read krb5.conf: %s", orthrus_context_error());
 		return 1;
 	}
 	if (choose(ctx, &k, name, sizeof(name), &ccout, &do_switch) != 0)
 		goto out;
 	if (k.verbose) {
-		struct ccache_principal vp = {0};
+		struct orthrus_principal *vp = NULL;
 		char *vs = NULL;
 		if (!k.o.enterprise &&
-		    ccache_principal_parse(name, orthrus_default_realm(ctx), &vp) == ORTH_OK &&
-		    ccache_principal_unparse(&vp, &vs) == ORTH_OK)
+		    orthrus_principal_parse(ctx, name, &vp) == ORTHRUS_OK &&
+		    orthrus_principal_unparse(vp, &vs) == ORTHRUS_OK)
 			fprintf(stderr, "Using principal: %s\n", vs);
 		else
 			fprintf(stderr, "Using principal: %s\n", name);
 		free(vs);
-		ccache_principal_free(&vp);
+		orthrus_principal_free(vp);
 	}
 	if (k.renew || k.validate) {
 		doing = k.renew ? "renewing credentials" : "validating credentials";
@@ -427,24 +427,23 @@ cmd_kinit(int argc, char **argv)
 			goto out;
 		}
 		e = orthrus_get_init_creds_password(ctx, name, pw, &k.o, ccout);
-		crypto_wipe(pw, sizeof(pw));
+		explicit_bzero(pw, sizeof(pw));
 	}
-	if (e != ORTH_OK) {
+	if (e != ORTHRUS_OK) {
 		const char *m = orthrus_error_message(ctx, e);
 		cli_error("kinit", "%s%s%s", m, strstr(m, " while ") ? "" : " while ",
 			  strstr(m, " while ") ? "" : doing);
 		goto out;
 	}
 	if (do_switch) {
-		struct ccache *cc = NULL;
-		e = client_ccache_open(ctx, ccout, &cc);
-		if (e == ORTH_OK)
-			e = ccache_col_switch(cc);
-		ccache_close(cc);
-		if (e != ORTH_OK) {
+		struct orthrus_ccache *cc = NULL;
+		e = orthrus_ccache_resolve(ctx, ccout, &cc);
+		if (e == ORTHRUS_OK)
+			e = orthrus_ccache_switch(ctx, cc);
+		orthrus_ccache_close(cc);
+		if (e != ORTHRUS_OK) {
 			cli_error("kinit", "%s while switching to new ccache",
-				  ccache_col_error()[0] ? ccache_col_error()
-							: orth_err_str(e));
+				  orthrus_error_message(ctx, e));
 			goto out;
 		}
 	}

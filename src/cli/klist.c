@@ -13,22 +13,20 @@
 #include <getopt.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 
-#include "asn1/asn1.h"
-#include "client/ccache.h"
-#include "client/ccache_col.h"
-#include "client/client_int.h"
-#include "client/keytab.h"
+#include <orthrus/base.h>
+#include <orthrus/ccache.h>
+#include <orthrus/client.h>
+#include <orthrus/keytab.h>
+
 #include "commands.h"
-#include "crypto/crypto.h"
-#include "orthrus/client.h"
-#include "proto/krb5_const.h"
-#include "proto/pname.h"
 
 /* RFC 4120 §7.5.3 address types as MIT's klist shows them. */
 #define ADDRTYPE_INET 2
@@ -84,31 +82,11 @@ print_time(const struct klist_opts *o, int64_t t)
 static const char *
 etype_name(int32_t e, char *buf, size_t cap)
 {
-	const char *n = crypto_enctype_name(e);
+	const char *n = orthrus_enctype_name(e);
 	if (n != NULL)
 		return n;
 	snprintf(buf, cap, "etype %d", e);
 	return buf;
-}
-
-/* RFC 4120 §5.3 flags as MIT's klist letters. */
-static void
-fmt_flags(uint32_t f, char *out)
-{
-	static const struct { uint32_t bit; char c; } tab[] = {
-		{TKT_FLG_FORWARDABLE, 'F'}, {TKT_FLG_FORWARDED, 'f'},
-		{TKT_FLG_PROXIABLE, 'P'}, {TKT_FLG_PROXY, 'p'},
-		{TKT_FLG_MAY_POSTDATE, 'D'}, {TKT_FLG_POSTDATED, 'd'},
-		{TKT_FLG_INVALID, 'i'}, {TKT_FLG_RENEWABLE, 'R'},
-		{TKT_FLG_INITIAL, 'I'}, {TKT_FLG_HW_AUTH, 'H'},
-		{TKT_FLG_PRE_AUTH, 'A'}, {TKT_FLG_TRANSIT_POLICY_CHECKED, 'T'},
-		{TKT_FLG_OK_AS_DELEGATE, 'O'}, {TKT_FLG_ANONYMOUS, 'a'},
-	};
-	size_t k = 0;
-	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
-		if (f & tab[i].bit)
-			out[k++] = tab[i].c;
-	out[k] = '\0';
 }
 
 /* "\t" before the first extra field of a line, ", " before the others. */
@@ -121,10 +99,10 @@ sep(int extra)
 /* A config entry's value, printable bytes as they are, others \ooo,
  * wrapped after column 72 (MIT's print_config_data). */
 static void
-print_config_data(int col, const struct ccache_data *d)
+print_config_data(int col, const uint8_t *data, size_t len)
 {
-	for (size_t i = 0; i < d->len; i++) {
-		uint8_t b = d->data[i];
+	for (size_t i = 0; i < len; i++) {
+		uint8_t b = data[i];
 		while (col < 8) {
 			putchar(' ');
 			col++;
@@ -145,7 +123,7 @@ print_config_data(int col, const struct ccache_data *d)
 }
 
 static void
-print_addr(const struct ccache_tagged *t, bool numeric)
+print_addr(int32_t type, const uint8_t *data, size_t len, bool numeric)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -153,35 +131,35 @@ print_addr(const struct ccache_tagged *t, bool numeric)
 	int err;
 
 	memset(&ss, 0, sizeof(ss));
-	if (t->type == ADDRTYPE_INET && t->data.len == 4) {
+	if (type == ADDRTYPE_INET && len == 4) {
 		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
 		s4->sin_family = AF_INET;
-		memcpy(&s4->sin_addr, t->data.data, 4);
+		memcpy(&s4->sin_addr, data, 4);
 		sl = sizeof(*s4);
-	} else if (t->type == ADDRTYPE_INET6 && t->data.len == 16) {
+	} else if (type == ADDRTYPE_INET6 && len == 16) {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
 		s6->sin6_family = AF_INET6;
-		memcpy(&s6->sin6_addr, t->data.data, 16);
+		memcpy(&s6->sin6_addr, data, 16);
 		sl = sizeof(*s6);
-	} else if (t->type == ADDRTYPE_NETBIOS && t->data.len == 16) {
-		for (size_t i = 0; i < 15 && t->data.data[i] != '\0' &&
-				   t->data.data[i] != ' ';
+	} else if (type == ADDRTYPE_NETBIOS && len == 16) {
+		for (size_t i = 0; i < 15 && data[i] != '\0' &&
+				   data[i] != ' ';
 		     i++)
-			putchar(t->data.data[i]);
+			putchar(data[i]);
 		return;
-	} else if (t->type == ADDRTYPE_INET || t->type == ADDRTYPE_INET6 ||
-		   t->type == ADDRTYPE_NETBIOS) {
-		printf("broken address (type %d length %zu)", t->type,
-		       t->data.len);
+	} else if (type == ADDRTYPE_INET || type == ADDRTYPE_INET6 ||
+		   type == ADDRTYPE_NETBIOS) {
+		printf("broken address (type %d length %zu)", type,
+		       len);
 		return;
 	} else {
-		printf("unknown addrtype %d", t->type);
+		printf("unknown addrtype %d", type);
 		return;
 	}
 	err = getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), NULL,
 			  0, numeric ? NI_NUMERICHOST : 0);
 	if (err != 0)
-		printf("unprintable address (type %d, error %d %s)", t->type,
+		printf("unprintable address (type %d, error %d %s)", type,
 		       err, gai_strerror(err));
 	else
 		printf("%s", host);
@@ -189,38 +167,39 @@ print_addr(const struct ccache_tagged *t, bool numeric)
 
 /* One credential in MIT's layout (its show_credential). */
 static void
-show_cred(const struct klist_opts *o, const struct ccache_cred *c,
+show_cred(const struct klist_opts *o, const struct orthrus_cred *c,
 	  const char *defname)
 {
-	bool is_config = ccache_cred_is_config(c);
-	char *cname = NULL, *sname = NULL, fl[32], b1[32], b2[32];
-	struct arena a = {0};
-	Ticket t;
+	const struct orthrus_principal *server = orthrus_cred_server(c);
+	bool is_config = orthrus_cred_is_config(c);
+	char *cname = NULL, *sname = NULL, *tname = NULL, fl[32], b1[32], b2[32];
+	struct orthrus_cred_times tm;
+	int32_t tkt_etype = 0;
 	bool have_tkt = false;
 	int extra = 0, ccol = 0;
 
-	memset(&t, 0, sizeof(t));
-	if (ccache_principal_unparse(&c->client, &cname) != ORTH_OK ||
-	    ccache_principal_unparse(&c->server, &sname) != ORTH_OK)
+	if (orthrus_principal_unparse(orthrus_cred_client(c), &cname) != ORTHRUS_OK ||
+	    orthrus_principal_unparse(server, &sname) != ORTHRUS_OK)
 		goto out;
-	if (!is_config && arena_init(&a, 64 * 1024) == ORTH_OK &&
-	    der_decode(&asn1_Ticket, c->ticket.data, c->ticket.len, &a, &t) ==
-		    ORTH_OK)
+	orthrus_cred_times(c, &tm);
+	if (!is_config &&
+	    orthrus_cred_ticket_info(c, &tkt_etype, NULL, &tname) == ORTHRUS_OK)
 		have_tkt = true;
 	if (!is_config) {
-		print_time(o, c->starttime ? c->starttime : c->authtime);
+		print_time(o, tm.starttime ? tm.starttime : tm.authtime);
 		fputs("  ", stdout);
-		print_time(o, c->endtime);
+		print_time(o, tm.endtime);
 		printf("  %s\n", sname);
 	} else {
 		/* config: fast_avail(krbtgt/R@R) = yes */
 		fputs("config: ", stdout);
 		ccol = 8;
-		for (uint32_t i = 1; i < c->server.ncomps; i++)
-			ccol += printf("%s%.*s%s", i > 1 ? "(" : "",
-				       (int)c->server.comps[i].len,
-				       (const char *)c->server.comps[i].data,
+		for (size_t i = 1; i < orthrus_principal_component_count(server); i++) {
+			size_t len;
+			const char *comp = orthrus_principal_component(server, i, &len);
+			ccol += printf("%s%.*s%s", i > 1 ? "(" : "", (int)len, comp,
 				       i > 1 ? ")" : "");
+		}
 		fputs(" = ", stdout);
 		ccol += 3;
 	}
@@ -228,16 +207,19 @@ show_cred(const struct klist_opts *o, const struct ccache_cred *c,
 		printf("\tfor client %s", cname);
 		extra++;
 	}
-	if (is_config)
-		print_config_data(ccol, &c->ticket);
-	if (c->renew_till != 0) {
+	if (is_config) {
+		size_t len;
+		const uint8_t *v = orthrus_cred_ticket(c, &len);
+		print_config_data(ccol, v, len);
+	}
+	if (tm.renew_till != 0) {
 		sep(extra);
 		fputs("renew until ", stdout);
-		print_time(o, c->renew_till);
+		print_time(o, tm.renew_till);
 		extra += 2;
 	}
 	if (o->show_flags) {
-		fmt_flags(c->flags, fl);
+		orthrus_ticket_flags_format(orthrus_cred_flags(c), fl, sizeof(fl));
 		if (fl[0] != '\0') {
 			sep(extra);
 			printf("Flags: %s", fl);
@@ -251,43 +233,46 @@ show_cred(const struct klist_opts *o, const struct ccache_cred *c,
 	if (o->show_etype && have_tkt) {
 		sep(extra);
 		printf("Etype (skey, tkt): %s, ",
-		       etype_name(c->enctype, b1, sizeof(b1)));
-		printf("%s ", etype_name(t.enc_part.etype, b2, sizeof(b2)));
+		       etype_name(orthrus_cred_session_enctype(c), b1, sizeof(b1)));
+		printf("%s ", etype_name(tkt_etype, b2, sizeof(b2)));
 		extra++;
 	}
 	/* MIT's cache reader always yields an authdata list, maybe empty. */
 	if (o->show_adtype) {
 		sep(extra);
 		printf("AD types: ");
-		for (uint32_t i = 0; i < c->nauthdata; i++)
-			printf("%s%d", i ? ", " : "", c->authdata[i].type);
+		for (size_t i = 0; i < orthrus_cred_authdata_count(c); i++) {
+			int32_t type = 0;
+			(void)orthrus_cred_authdata(c, i, &type, NULL);
+			printf("%s%d", i ? ", " : "", type);
+		}
 		extra++;
 	}
 	if (extra)
 		putchar('\n');
 	if (o->show_addrs) {
-		if (c->naddrs == 0) {
+		size_t n = orthrus_cred_address_count(c);
+		if (n == 0) {
 			printf("\tAddresses: (none)\n");
 		} else {
 			printf("\tAddresses: ");
-			for (uint32_t i = 0; i < c->naddrs; i++) {
+			for (size_t i = 0; i < n; i++) {
+				int32_t type = 0;
+				size_t len = 0;
+				const uint8_t *a = orthrus_cred_address(c, i, &type, &len);
 				if (i)
 					printf(", ");
-				print_addr(&c->addrs[i], o->no_resolve);
+				print_addr(type, a, len, o->no_resolve);
 			}
 			printf("\n");
 		}
 	}
 	/* The ticket's own server when the entry is cached under another
 	 * name (referrals). */
-	if (have_tkt) {
-		char tn[PRINCIPAL_MAX_TEXT + 1];
-		if (pname_unparse(&t.sname, t.realm, tn, sizeof(tn)) == ORTH_OK &&
-		    strcmp(tn, sname) != 0)
-			printf("\tTicket server: %s\n", tn);
-	}
+	if (have_tkt && strcmp(tname, sname) != 0)
+		printf("\tTicket server: %s\n", tname);
 out:
-	arena_free(&a);
+	free(tname);
 	free(cname);
 	free(sname);
 }
@@ -304,59 +289,68 @@ file_residual(const char *name)
 
 /* Print the error for a cache that cannot be read, as MIT's klist does. */
 static void
-cache_error(struct ccache *cc, orth_err e)
+cache_error(struct orthrus_context *ctx, struct orthrus_ccache *cc, orth_err e)
 {
-	if (e == ORTH_E_NOTFOUND && strncmp(ccache_name_get(cc), "KEYRING:", 8) == 0)
-		cli_error("klist", "Credentials cache keyring '%s' not found",
-			  ccache_name_get(cc) + 8);
-	else if (e == ORTH_E_NOTFOUND)
+	const char *name = orthrus_ccache_name(cc);
+
+	if (e == ORTHRUS_E_NOTFOUND && strncmp(name, "KEYRING:", 8) == 0)
+		cli_error("klist", "Credentials cache keyring '%s' not found", name + 8);
+	else if (e == ORTHRUS_E_NOTFOUND)
 		cli_error("klist", "No credentials cache found (filename: %s)",
-			  file_residual(ccache_name_get(cc)));
+			  file_residual(name));
 	else
-		cli_error("klist", "%s while reading cache %s", orth_err_str(e),
-			  ccache_name_get(cc));
+		cli_error("klist", "%s while reading cache %s",
+			  orthrus_error_message(ctx, e), name);
 }
 
 /* Show one cache; 0 when it could be shown. */
 static int
-show_cache(const struct klist_opts *o, struct ccache *cc)
+show_cache(struct orthrus_context *ctx, const struct klist_opts *o,
+	   struct orthrus_ccache *cc)
 {
-	struct ccache_contents cts;
+	struct orthrus_principal *p = NULL;
+	struct orthrus_ccache_iter *it = NULL;
+	const struct orthrus_cred *c;
 	char *defname = NULL;
 	orth_err e;
 	int rc = 1;
 
-	memset(&cts, 0, sizeof(cts));
-	e = ccache_read(cc, &cts);
-	if (e != ORTH_OK) {
-		cache_error(cc, e);
+	e = orthrus_ccache_principal(ctx, cc, &p);
+	if (e == ORTHRUS_OK)
+		e = orthrus_ccache_iter_begin(ctx, cc, &it);
+	if (e != ORTHRUS_OK) {
+		cache_error(ctx, cc, e);
 		goto out;
 	}
-	if (ccache_principal_unparse(&cts.princ, &defname) != ORTH_OK)
+	if (orthrus_principal_unparse(p, &defname) != ORTHRUS_OK)
 		goto out;
 	printf("Ticket cache: %s\nDefault principal: %s\n\n",
-	       ccache_name_get(cc), defname);
+	       orthrus_ccache_name(cc), defname);
 	printf("%-*s  %-*s  %s\n", o->width, "Valid starting", o->width,
 	       "Expires", "Service principal");
-	for (size_t i = 0; i < cts.ncreds; i++)
-		if (o->show_config || !ccache_cred_is_config(&cts.creds[i]))
-			show_cred(o, &cts.creds[i], defname);
+	while (orthrus_ccache_iter_next(it, &c) == ORTHRUS_OK)
+		if (o->show_config || !orthrus_cred_is_config(c))
+			show_cred(o, c, defname);
 	rc = 0;
 out:
 	free(defname);
-	ccache_contents_free(&cts);
+	orthrus_ccache_iter_end(it);
+	orthrus_principal_free(p);
 	return rc;
 }
 
-/* krbtgt/REALM@REALM of the cache principal's realm. */
+/* krbtgt/REALM@REALM of realm. */
 static bool
-is_local_tgt(const struct ccache_principal *s, const struct ccache_data *realm)
+is_local_tgt(const struct orthrus_principal *s, const char *realm)
 {
-	return s->ncomps == 2 && s->realm.len == realm->len &&
-	       memcmp(s->realm.data, realm->data, realm->len) == 0 &&
-	       s->comps[0].len == 6 && memcmp(s->comps[0].data, "krbtgt", 6) == 0 &&
-	       s->comps[1].len == realm->len &&
-	       memcmp(s->comps[1].data, realm->data, realm->len) == 0;
+	size_t l0 = 0, l1 = 0;
+	const char *c0 = orthrus_principal_component(s, 0, &l0);
+	const char *c1 = orthrus_principal_component(s, 1, &l1);
+
+	return orthrus_principal_component_count(s) == 2 &&
+	       strcmp(orthrus_principal_realm(s), realm) == 0 && l0 == 6 &&
+	       memcmp(c0, "krbtgt", 6) == 0 && l1 == strlen(realm) &&
+	       memcmp(c1, realm, l1) == 0;
 }
 
 /*
@@ -364,93 +358,104 @@ is_local_tgt(const struct ccache_principal *s, const struct ccache_data *realm)
  * has not expired; without one, some ticket has not (MIT's check_ccache).
  */
 static int
-check_cache(const struct klist_opts *o, struct ccache *cc)
+check_cache(struct orthrus_context *ctx, const struct klist_opts *o,
+	    struct orthrus_ccache *cc)
 {
-	struct ccache_contents cts;
+	struct orthrus_principal *p = NULL;
+	struct orthrus_ccache_iter *it = NULL;
+	const struct orthrus_cred *c;
 	bool tgt = false, cur_tgt = false, cur = false;
+	int rc = 1;
 
-	memset(&cts, 0, sizeof(cts));
-	if (ccache_read(cc, &cts) != ORTH_OK)
-		return 1;
-	for (size_t i = 0; i < cts.ncreds; i++) {
-		const struct ccache_cred *c = &cts.creds[i];
-		if (is_local_tgt(&c->server, &cts.princ.realm)) {
+	if (orthrus_ccache_principal(ctx, cc, &p) != ORTHRUS_OK ||
+	    orthrus_ccache_iter_begin(ctx, cc, &it) != ORTHRUS_OK)
+		goto out;
+	while (orthrus_ccache_iter_next(it, &c) == ORTHRUS_OK) {
+		struct orthrus_cred_times tm;
+		orthrus_cred_times(c, &tm);
+		if (is_local_tgt(orthrus_cred_server(c), orthrus_principal_realm(p))) {
 			tgt = true;
-			cur_tgt |= c->endtime > o->now;
-		} else if (!ccache_cred_is_config(c) && c->endtime > o->now) {
+			cur_tgt |= tm.endtime > o->now;
+		} else if (!orthrus_cred_is_config(c) && tm.endtime > o->now) {
 			cur = true;
 		}
 	}
-	ccache_contents_free(&cts);
-	return tgt ? !cur_tgt : !cur;
+	rc = tgt ? !cur_tgt : !cur;
+out:
+	orthrus_ccache_iter_end(it);
+	orthrus_principal_free(p);
+	return rc;
+}
+
+/* The walk over the collection of defname; NULL with the error printed
+ * (unless -s). */
+static struct orthrus_collection_iter *
+collection_begin(struct orthrus_context *ctx, const struct klist_opts *o,
+		 const char *defname)
+{
+	struct orthrus_collection_iter *it = NULL;
+	orth_err e = orthrus_collection_iter_begin(ctx, defname, &it);
+
+	if (e != ORTHRUS_OK && !o->status_only)
+		cli_error("klist", "%s while listing ccache collection",
+			  orthrus_error_message(ctx, e));
+	return e == ORTHRUS_OK ? it : NULL;
 }
 
 /* klist -l: one line per cache of the collection. */
 static int
-list_collection(const struct klist_opts *o, const char *defname)
+list_collection(struct orthrus_context *ctx, const struct klist_opts *o,
+		const char *defname)
 {
-	struct ccache_col col = {0};
-	orth_err e;
+	struct orthrus_collection_iter *it = collection_begin(ctx, o, defname);
+	struct orthrus_ccache *cc = NULL;
 	int rc = 1;
 
-	e = ccache_col_list(defname, &col);
-	if (e != ORTH_OK) {
-		if (!o->status_only)
-			cli_error("klist", "%s while listing ccache collection",
-				  ccache_col_error()[0] ? ccache_col_error()
-							: orth_err_str(e));
+	if (it == NULL)
 		return 1;
-	}
 	printf("%-30s %s\n", "Principal name", "Cache name");
 	printf("%-30s %s\n", "--------------", "----------");
-	for (size_t i = 0; i < col.n; i++) {
-		struct ccache *cc = NULL;
-		struct ccache_principal p = {0};
+	while (orthrus_collection_iter_next(it, &cc) == ORTHRUS_OK) {
+		struct orthrus_principal *p = NULL;
 		char *pn = NULL;
-		if (ccache_open(col.names[i], &cc) == ORTH_OK &&
-		    ccache_default_principal_get(cc, &p) == ORTH_OK &&
-		    ccache_principal_unparse(&p, &pn) == ORTH_OK) {
-			printf("%-30.30s %s", pn, ccache_name_get(cc));
-			if (check_cache(o, cc) != 0)
+		if (orthrus_ccache_principal(ctx, cc, &p) == ORTHRUS_OK &&
+		    orthrus_principal_unparse(p, &pn) == ORTHRUS_OK) {
+			printf("%-30.30s %s", pn, orthrus_ccache_name(cc));
+			if (check_cache(ctx, o, cc) != 0)
 				printf(" (Expired)");
 			printf("\n");
 			rc = 0;
 		}
 		free(pn);
-		ccache_principal_free(&p);
-		ccache_close(cc);
+		orthrus_principal_free(p);
+		orthrus_ccache_close(cc);
 	}
-	ccache_col_free(&col);
+	orthrus_collection_iter_end(it);
 	return rc;
 }
 
 /* klist -A: every cache of the collection (-s: their status). */
 static int
-show_collection(const struct klist_opts *o, const char *defname)
+show_collection(struct orthrus_context *ctx, const struct klist_opts *o,
+		const char *defname)
 {
-	struct ccache_col col = {0};
-	orth_err e;
+	struct orthrus_collection_iter *it = collection_begin(ctx, o, defname);
+	struct orthrus_ccache *cc = NULL;
+	bool first = true;
 	int rc = 1;
 
-	e = ccache_col_list(defname, &col);
-	if (e != ORTH_OK) {
-		if (!o->status_only)
-			cli_error("klist", "%s while listing ccache collection",
-				  ccache_col_error()[0] ? ccache_col_error()
-							: orth_err_str(e));
+	if (it == NULL)
 		return 1;
-	}
-	for (size_t i = 0; i < col.n; i++) {
-		struct ccache *cc = NULL;
-		int st = 1;
-		if (!o->status_only && i > 0)
+	while (orthrus_collection_iter_next(it, &cc) == ORTHRUS_OK) {
+		int st;
+		if (!o->status_only && !first)
 			printf("\n");
-		if (ccache_open(col.names[i], &cc) == ORTH_OK)
-			st = o->status_only ? check_cache(o, cc) : show_cache(o, cc);
+		first = false;
+		st = o->status_only ? check_cache(ctx, o, cc) : show_cache(ctx, o, cc);
 		rc = st && rc;
-		ccache_close(cc);
+		orthrus_ccache_close(cc);
 	}
-	ccache_col_free(&col);
+	orthrus_collection_iter_end(it);
 	return rc;
 }
 
@@ -458,24 +463,29 @@ static int
 list_keytab(struct orthrus_context *ctx, const struct klist_opts *o,
 	    const char *name)
 {
-	struct keytab kt;
-	const char *path;
+	struct orthrus_keytab *kt = NULL;
+	struct orthrus_keytab_iter *it = NULL;
+	const struct orthrus_keytab_entry *k;
 	orth_err e;
+	int rc = 1;
 
-	memset(&kt, 0, sizeof(kt));
-	if (name == NULL)
-		name = orthrus_default_keytab_name(ctx);
-	path = client_keytab_path(ctx, name);
-	printf("Keytab name: FILE:%s\n", path);
-	e = keytab_read(path, &kt);
-	if (e == ORTH_E_NOTFOUND) {
-		cli_error("klist", "Key table file '%s' not found while starting keytab scan",
-			  path);
+	e = orthrus_keytab_resolve(ctx, name, &kt);
+	if (e != ORTHRUS_OK) {
+		cli_error("klist", "%s while starting keytab scan",
+			  orthrus_error_message(ctx, e));
 		return 1;
 	}
-	if (e != ORTH_OK) {
-		cli_error("klist", "%s while starting keytab scan", orth_err_str(e));
-		return 1;
+	printf("Keytab name: FILE:%s\n", orthrus_keytab_path(kt));
+	e = orthrus_keytab_iter_begin(ctx, kt, &it);
+	if (e == ORTHRUS_E_NOTFOUND) {
+		cli_error("klist", "Key table file '%s' not found while starting keytab scan",
+			  orthrus_keytab_path(kt));
+		goto out;
+	}
+	if (e != ORTHRUS_OK) {
+		cli_error("klist", "%s while starting keytab scan",
+			  orthrus_error_message(ctx, e));
+		goto out;
 	}
 	if (o->show_time) {
 		printf("KVNO %-*s Principal\n", o->width, "Timestamp");
@@ -490,29 +500,35 @@ list_keytab(struct orthrus_context *ctx, const struct klist_opts *o,
 		printf("KVNO Principal\n");
 		printf("---- --------------------------------------------------------------------------\n");
 	}
-	for (size_t i = 0; i < kt.n; i++) {
-		const struct keytab_entry *k = &kt.entries[i];
-		char pn[PRINCIPAL_MAX_TEXT + 1], b[32];
-		if (principal_unparse(&k->princ, pn, sizeof(pn), NULL) != ORTH_OK)
-			snprintf(pn, sizeof(pn), "?");
-		printf("%4u ", k->kvno);
+	while (orthrus_keytab_iter_next(it, &k) == ORTHRUS_OK) {
+		char *pn = NULL, b[32];
+		if (orthrus_principal_unparse(orthrus_keytab_entry_principal(k), &pn) !=
+		    ORTHRUS_OK)
+			pn = NULL;
+		printf("%4u ", orthrus_keytab_entry_kvno(k));
 		if (o->show_time) {
-			print_time(o, k->timestamp);
+			print_time(o, orthrus_keytab_entry_timestamp(k));
 			printf(" ");
 		}
-		printf("%s", pn);
+		printf("%s", pn != NULL ? pn : "?");
+		free(pn);
 		if (o->show_etype)
-			printf(" (%s) ", etype_name(k->enctype, b, sizeof(b)));
+			printf(" (%s) ", etype_name(orthrus_keytab_entry_enctype(k), b, sizeof(b)));
 		if (o->show_keys) {
+			size_t klen;
+			const uint8_t *key = orthrus_keytab_entry_key(k, &klen);
 			printf(" (0x");
-			for (size_t j = 0; j < k->key_len; j++)
-				printf("%02x", k->key[j]);
+			for (size_t j = 0; j < klen; j++)
+				printf("%02x", key[j]);
 			printf(")");
 		}
 		printf("\n");
 	}
-	keytab_free(&kt);
-	return 0;
+	rc = 0;
+out:
+	orthrus_keytab_iter_end(it);
+	orthrus_keytab_close(kt);
+	return rc;
 }
 
 /* The cache alone (no -l/-A). */
@@ -520,18 +536,18 @@ static int
 one_cache(struct orthrus_context *ctx, const struct klist_opts *o,
 	  const char *name)
 {
-	struct ccache *cc = NULL;
+	struct orthrus_ccache *cc = NULL;
 	orth_err e;
 	int rc;
 
-	e = client_ccache_open(ctx, name, &cc);
-	if (e != ORTH_OK) {
+	e = orthrus_ccache_resolve(ctx, name, &cc);
+	if (e != ORTHRUS_OK) {
 		if (!o->status_only)
 			cli_error("klist", "%s", orthrus_error_message(ctx, e));
 		return 1;
 	}
-	rc = o->status_only ? check_cache(o, cc) : show_cache(o, cc);
-	ccache_close(cc);
+	rc = o->status_only ? check_cache(ctx, o, cc) : show_cache(ctx, o, cc);
+	orthrus_ccache_close(cc);
 	return rc;
 }
 
@@ -607,7 +623,7 @@ cmd_klist(int argc, char **argv)
 		return 0;
 	}
 	name = optind < argc ? argv[optind] : NULL;
-	o.now = client_now();
+	o.now = (int64_t)time(NULL);
 	{
 		/* MIT sizes the columns to the width of a formatted time. */
 		time_t tt = (time_t)o.now;
@@ -618,7 +634,7 @@ cmd_klist(int argc, char **argv)
 				  : 15;
 	}
 	e = orthrus_context_new(NULL, &ctx);
-	if (e != ORTH_OK) {
+	if (e != ORTHRUS_OK) {
 		cli_error("klist", "cannot read krb5.conf: %s", orthrus_context_error());
 		return 1;
 	}
@@ -626,13 +642,13 @@ cmd_klist(int argc, char **argv)
 		rc = list_keytab(ctx, &o, name);
 	} else if (list_all || show_all) {
 		if (name == NULL &&
-		    orthrus_default_ccache_name(ctx, &defname) != ORTH_OK) {
+		    orthrus_default_ccache_name(ctx, &defname) != ORTHRUS_OK) {
 			cli_error("klist", "cannot name the default cache");
 			rc = 1;
 		} else if (list_all) {
-			rc = list_collection(&o, name ? name : defname);
+			rc = list_collection(ctx, &o, name ? name : defname);
 		} else {
-			rc = show_collection(&o, name ? name : defname);
+			rc = show_collection(ctx, &o, name ? name : defname);
 		}
 	} else {
 		rc = one_cache(ctx, &o, name);

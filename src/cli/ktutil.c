@@ -20,6 +20,8 @@
  */
 #include <ctype.h>
 #include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,15 +29,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "client/client_int.h"
-#include "client/keytab.h"
+#include <orthrus/base.h>
+#include <orthrus/client.h>
+#include <orthrus/keytab.h>
+
 #include "commands.h"
-#include "crypto/crypto.h"
-#include "orthrus/client.h"
 
 #define CMD "ktutil"
 #define KTUTIL_MAX_ETYPES 16
 #define KTUTIL_MAX_SECRET 1024
+#define KTUTIL_MAX_KEY 64
 
 static void
 usage(FILE *f)
@@ -55,35 +58,30 @@ usage(FILE *f)
 static const char *
 etype_name(int32_t e, char *buf, size_t cap)
 {
-	const char *n = crypto_enctype_name(e);
+	const char *n = orthrus_enctype_name(e);
 	if (n != NULL)
 		return n;
 	snprintf(buf, cap, "etype %d", e);
 	return buf;
 }
 
-static const char *
-kt_path(const char *name)
-{
-	if (strncmp(name, "FILE:", 5) == 0)
-		return name + 5;
-	if (strncmp(name, "WRFILE:", 7) == 0)
-		return name + 7;
-	return name;
-}
-
+/* Open the keytab name and walk it: 0, or 1 with the reason printed
+ * (MIT's words for a missing file).  *kt and *it: the caller closes. */
 static int
-kt_read(const char *name, struct keytab *kt)
+kt_walk(const char *name, struct orthrus_keytab **kt, struct orthrus_keytab_iter **it)
 {
-	orth_err e = keytab_read(kt_path(name), kt);
+	orth_err e = orthrus_keytab_resolve(NULL, name, kt);
 
-	if (e == ORTH_OK)
+	*it = NULL;
+	if (e == ORTHRUS_OK)
+		e = orthrus_keytab_iter_begin(NULL, *kt, it);
+	if (e == ORTHRUS_OK)
 		return 0;
-	if (e == ORTH_E_NOTFOUND)
-		cli_error(CMD, "Key table file '%s' not found", kt_path(name));
+	if (e == ORTHRUS_E_NOTFOUND && *kt != NULL)
+		cli_error(CMD, "Key table file '%s' not found", orthrus_keytab_path(*kt));
 	else
-		cli_error(CMD, "%s while reading keytab %s", orth_err_str(e),
-			  kt_path(name));
+		cli_error(CMD, "%s while reading keytab %s", orthrus_error_message(NULL, e),
+			  *kt != NULL ? orthrus_keytab_path(*kt) : name);
 	return 1;
 }
 
@@ -92,8 +90,11 @@ static int
 do_list(int argc, char **argv)
 {
 	bool show_time = false, show_keys = false, show_etype = false;
-	struct keytab kt;
-	int c;
+	struct orthrus_keytab *kt = NULL;
+	struct orthrus_keytab_iter *it = NULL;
+	const struct orthrus_keytab_entry *k;
+	size_t slot = 0;
+	int c, rc = 1;
 
 	optind = 1;
 	while ((c = getopt(argc, argv, "tke")) != -1) {
@@ -108,8 +109,8 @@ do_list(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (kt_read(argv[optind], &kt) != 0)
-		return 1;
+	if (kt_walk(argv[optind], &kt, &it) != 0)
+		goto out;
 	if (show_time) {
 		printf("slot KVNO Timestamp         Principal\n");
 		printf("---- ---- ----------------- ---------------------------------------------------\n");
@@ -117,33 +118,40 @@ do_list(int argc, char **argv)
 		printf("slot KVNO Principal\n");
 		printf("---- ---- ---------------------------------------------------------------------\n");
 	}
-	for (size_t i = 0; i < kt.n; i++) {
-		const struct keytab_entry *k = &kt.entries[i];
-		char pn[PRINCIPAL_MAX_TEXT + 1], b[32];
-		if (principal_unparse(&k->princ, pn, sizeof(pn), NULL) != ORTH_OK)
-			snprintf(pn, sizeof(pn), "?");
-		printf("%4zu %4u ", i + 1, k->kvno);
+	while (orthrus_keytab_iter_next(it, &k) == ORTHRUS_OK) {
+		char *pn = NULL, b[32];
+		const uint8_t *key;
+		size_t klen;
+		if (orthrus_principal_unparse(orthrus_keytab_entry_principal(k), &pn) !=
+		    ORTHRUS_OK)
+			pn = NULL;
+		printf("%4zu %4u ", ++slot, orthrus_keytab_entry_kvno(k));
 		if (show_time) {
-			time_t tt = (time_t)k->timestamp;
+			time_t tt = (time_t)orthrus_keytab_entry_timestamp(k);
 			struct tm tm;
 			char ts[64] = "";
 			if (localtime_r(&tt, &tm) != NULL)
 				strftime(ts, sizeof(ts), "%x %X", &tm);
 			printf("%s ", ts);
 		}
-		printf("%40s", pn);
+		printf("%40s", pn != NULL ? pn : "?");
+		free(pn);
 		if (show_etype)
-			printf(" (%s) ", etype_name(k->enctype, b, sizeof(b)));
+			printf(" (%s) ", etype_name(orthrus_keytab_entry_enctype(k), b, sizeof(b)));
 		if (show_keys) {
+			key = orthrus_keytab_entry_key(k, &klen);
 			printf(" (0x");
-			for (size_t j = 0; j < k->key_len; j++)
-				printf("%02x", k->key[j]);
+			for (size_t j = 0; j < klen; j++)
+				printf("%02x", key[j]);
 			printf(")");
 		}
 		printf("\n");
 	}
-	keytab_free(&kt);
-	return 0;
+	rc = 0;
+out:
+	orthrus_keytab_iter_end(it);
+	orthrus_keytab_close(kt);
+	return rc;
 }
 
 /* One line of stdin (no echo on a terminal) into buf; 0 on success. */
@@ -217,17 +225,16 @@ parse_etypes(struct orthrus_context *ctx, const char *list, int32_t *out,
 	size_t n = 0;
 
 	if (list == NULL) {
-		const struct client_conf *c = &ctx->c.conf;
-		for (size_t i = 0; i < c->npermitted && n < KTUTIL_MAX_ETYPES; i++)
-			out[n++] = c->permitted[i];
+		if (orthrus_permitted_enctypes(ctx, out, KTUTIL_MAX_ETYPES, &n) != ORTHRUS_OK)
+			n = 0;
 		*n_out = n;
 		return n > 0 ? 0 : 1;
 	}
 	snprintf(buf, sizeof(buf), "%s", list);
 	for (tok = strtok_r(buf, ", \t", &save); tok != NULL;
 	     tok = strtok_r(NULL, ", \t", &save)) {
-		int32_t e = crypto_enctype_from_name(tok);
-		if (e <= 0 || !crypto_enctype_supported(e)) {
+		int32_t e = orthrus_enctype_from_name(tok);
+		if (e == 0) {
 			cli_error(CMD, "Encryption type %s not supported", tok);
 			return 2;
 		}
@@ -252,20 +259,16 @@ do_add(struct orthrus_context *ctx, int argc, char **argv)
 	const char *pname = NULL, *elist = NULL, *salt = NULL;
 	bool use_key = false;
 	long kvno = -1;
-	char *end, secret[KTUTIL_MAX_SECRET], prompt[PRINCIPAL_MAX_TEXT + 32];
+	char *end, secret[KTUTIL_MAX_SECRET], prompt[1100];
 	int32_t ets[KTUTIL_MAX_ETYPES];
-	struct crypto_key *keys[KTUTIL_MAX_ETYPES] = {0};
-	struct keytab_entry ents[KTUTIL_MAX_ETYPES];
-	uint8_t keybuf[CRYPTO_MAX_KEY_LEN];
+	struct orthrus_keytab_entry *ents[KTUTIL_MAX_ETYPES] = {0};
+	struct orthrus_keytab *kt = NULL;
+	uint8_t keybuf[KTUTIL_MAX_KEY];
 	size_t nets = 0;
-	struct arena a = {0};
-	struct principal p;
-	uint8_t *dsalt = NULL;
-	size_t dsalt_len = 0;
+	struct orthrus_principal *p = NULL;
 	orth_err e;
 	int c, rc = 1;
 
-	memset(ents, 0, sizeof(ents));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:k:e:s:", longopts, NULL)) != -1) {
 		switch (c) {
@@ -295,8 +298,7 @@ do_add(struct orthrus_context *ctx, int argc, char **argv)
 		cli_error(CMD, "add --key-stdin: name exactly one enctype with -e");
 		return 2;
 	}
-	if (arena_init(&a, 16 * 1024) != ORTH_OK ||
-	    principal_parse(pname, orthrus_default_realm(ctx), &a, &p) != ORTH_OK) {
+	if (orthrus_principal_parse(ctx, pname, &p) != ORTHRUS_OK) {
 		cli_error(CMD, "Malformed principal name '%s'", pname);
 		goto out;
 	}
@@ -307,47 +309,43 @@ do_add(struct orthrus_context *ctx, int argc, char **argv)
 		cli_error(CMD, "cannot read the %s", use_key ? "key" : "password");
 		goto out;
 	}
-	if (salt == NULL && !use_key &&
-	    principal_salt(&p, &a, &dsalt, &dsalt_len) != ORTH_OK)
-		goto out;
 	for (size_t i = 0; i < nets; i++) {
 		if (use_key) {
-			size_t kl = crypto_enctype_keylen(ets[i]);
-			if (parse_hex_key(secret, keybuf, kl) != 0) {
+			size_t kl = orthrus_enctype_key_length(ets[i]);
+			if (kl > sizeof(keybuf) || parse_hex_key(secret, keybuf, kl) != 0) {
 				cli_error(CMD, "the key is not %zu bytes of hex", kl);
 				goto out;
 			}
-			e = crypto_key_new(ets[i], keybuf, kl, &keys[i]);
-			crypto_wipe(keybuf, sizeof(keybuf));
+			e = orthrus_keytab_entry_new(p, (uint32_t)kvno, ets[i], keybuf, kl,
+						     &ents[i]);
+			explicit_bzero(keybuf, sizeof(keybuf));
 		} else {
-			e = crypto_string_to_key(
-				ets[i], secret, strlen(secret),
-				salt ? (const uint8_t *)salt : dsalt,
-				salt ? strlen(salt) : dsalt_len, NULL, 0, &keys[i]);
+			e = orthrus_keytab_entry_from_password(p, (uint32_t)kvno, ets[i], secret,
+							       salt, &ents[i]);
 		}
-		if (e != ORTH_OK) {
+		if (e != ORTHRUS_OK) {
 			cli_error(CMD, "cannot make the %s key: %s",
-				  crypto_enctype_name(ets[i]), orth_err_str(e));
+				  orthrus_enctype_name(ets[i]), orthrus_error_message(NULL, e));
 			goto out;
 		}
-		ents[i].princ = p;
-		ents[i].timestamp = (uint32_t)time(NULL);
-		ents[i].kvno = (uint32_t)kvno;
-		ents[i].enctype = ets[i];
-		ents[i].key = crypto_key_bytes(keys[i], &ents[i].key_len);
 	}
-	e = keytab_append(kt_path(argv[optind]), ents, nets);
-	if (e != ORTH_OK) {
-		cli_error(CMD, "cannot write keytab %s: %s", kt_path(argv[optind]),
-			  orth_err_str(e));
+	e = orthrus_keytab_resolve(ctx, argv[optind], &kt);
+	if (e == ORTHRUS_OK)
+		e = orthrus_keytab_add(ctx, kt,
+				       (const struct orthrus_keytab_entry *const *)ents, nets);
+	if (e != ORTHRUS_OK) {
+		cli_error(CMD, "cannot write keytab %s: %s",
+			  kt != NULL ? orthrus_keytab_path(kt) : argv[optind],
+			  orthrus_error_message(ctx, e));
 		goto out;
 	}
 	rc = 0;
 out:
-	crypto_wipe(secret, sizeof(secret));
+	explicit_bzero(secret, sizeof(secret));
 	for (size_t i = 0; i < nets; i++)
-		crypto_key_free(keys[i]);
-	arena_free(&a);
+		orthrus_keytab_entry_free(ents[i]);
+	orthrus_keytab_close(kt);
+	orthrus_principal_free(p);
 	return rc;
 }
 
@@ -356,8 +354,8 @@ do_remove(struct orthrus_context *ctx, int argc, char **argv)
 {
 	const char *pname = NULL;
 	long kvno = 0;
-	struct arena a = {0};
-	struct principal p;
+	struct orthrus_principal *p = NULL;
+	struct orthrus_keytab *kt = NULL;
 	size_t removed = 0;
 	char *end;
 	orth_err e;
@@ -381,98 +379,118 @@ do_remove(struct orthrus_context *ctx, int argc, char **argv)
 		cli_error(CMD, "remove: need -p PRINC and one KEYTAB");
 		return 2;
 	}
-	if (arena_init(&a, 16 * 1024) != ORTH_OK ||
-	    principal_parse(pname, orthrus_default_realm(ctx), &a, &p) != ORTH_OK) {
+	if (orthrus_principal_parse(ctx, pname, &p) != ORTHRUS_OK) {
 		cli_error(CMD, "Malformed principal name '%s'", pname);
 		goto out;
 	}
-	e = keytab_remove(kt_path(argv[optind]), &p, (uint32_t)kvno, &removed);
-	if (e == ORTH_E_NOTFOUND) {
-		cli_error(CMD, "Key table file '%s' not found", kt_path(argv[optind]));
+	e = orthrus_keytab_resolve(ctx, argv[optind], &kt);
+	if (e == ORTHRUS_OK)
+		e = orthrus_keytab_remove(ctx, kt, p, (uint32_t)kvno, &removed);
+	if (e == ORTHRUS_E_NOTFOUND) {
+		cli_error(CMD, "Key table file '%s' not found", orthrus_keytab_path(kt));
 		goto out;
 	}
-	if (e != ORTH_OK) {
-		cli_error(CMD, "cannot write keytab %s: %s", kt_path(argv[optind]),
-			  orth_err_str(e));
+	if (e != ORTHRUS_OK) {
+		cli_error(CMD, "cannot write keytab %s: %s",
+			  kt != NULL ? orthrus_keytab_path(kt) : argv[optind],
+			  orthrus_error_message(ctx, e));
 		goto out;
 	}
 	if (removed == 0) {
 		cli_error(CMD, "no entry of %s%s in %s", pname, kvno ? " with that kvno" : "",
-			  kt_path(argv[optind]));
+			  orthrus_keytab_path(kt));
 		goto out;
 	}
 	printf("removed %zu entries\n", removed);
 	rc = 0;
 out:
-	arena_free(&a);
+	orthrus_keytab_close(kt);
+	orthrus_principal_free(p);
 	return rc;
 }
 
-static bool
-same_entry(const struct keytab_entry *a, const struct keytab_entry *b)
+/* Append k to the list *v (n used, *cap allocated); -1 without memory. */
+static int
+entries_push(const struct orthrus_keytab_entry ***v, size_t *n, size_t *cap,
+	     const struct orthrus_keytab_entry *k)
 {
-	return a->kvno == b->kvno && a->enctype == b->enctype &&
-	       a->key_len == b->key_len && principal_equal(&a->princ, &b->princ) &&
-	       crypto_ct_equal(a->key, b->key, a->key_len);
+	if (*n == *cap) {
+		size_t c = *cap ? 2 * *cap : 64;
+		const struct orthrus_keytab_entry **nv = realloc(*v, c * sizeof(**v));
+		if (nv == NULL)
+			return -1;
+		*v = nv;
+		*cap = c;
+	}
+	(*v)[(*n)++] = k;
+	return 0;
+}
+
+/* Whether list v[n] holds an entry equal to k. */
+static bool
+entries_have(const struct orthrus_keytab_entry *const *v, size_t n,
+	     const struct orthrus_keytab_entry *k)
+{
+	for (size_t i = 0; i < n; i++)
+		if (orthrus_keytab_entry_equal(k, v[i]))
+			return true;
+	return false;
 }
 
 /* merge SRC... DST: MIT's "rkt SRC ... wkt DST" without the repeats. */
 static int
 do_merge(int argc, char **argv)
 {
-	struct keytab dst, src[16];
-	struct keytab_entry *add = NULL;
-	size_t nsrc = (size_t)argc - 2, nadd = 0, total = 0;
-	const char *dpath;
+	struct orthrus_keytab *dst = NULL, *src[16] = {0};
+	struct orthrus_keytab_iter *dit = NULL, *sit[16] = {0};
+	const struct orthrus_keytab_entry **have = NULL, **add = NULL, *k;
+	size_t nsrc = (size_t)argc - 2, nhave = 0, chave = 0, nadd = 0, cadd = 0;
 	orth_err e;
 	int rc = 1;
 
-	memset(&dst, 0, sizeof(dst));
-	memset(src, 0, sizeof(src));
 	if (argc < 3 || nsrc > sizeof(src) / sizeof(src[0])) {
 		cli_error(CMD, "merge: need 1 to 16 SRC keytabs and a DST");
 		return 2;
 	}
-	dpath = kt_path(argv[argc - 1]);
-	e = keytab_read(dpath, &dst);
-	if (e != ORTH_OK && e != ORTH_E_NOTFOUND) {
-		cli_error(CMD, "%s while reading keytab %s", orth_err_str(e), dpath);
-		return 1;
-	}
-	for (size_t i = 0; i < nsrc; i++) {
-		if (kt_read(argv[1 + i], &src[i]) != 0)
-			goto out;
-		total += src[i].n;
-	}
-	add = calloc(total ? total : 1, sizeof(*add));
-	if (add == NULL)
+	/* A missing DST is an empty one; any other failure stops. */
+	e = orthrus_keytab_resolve(NULL, argv[argc - 1], &dst);
+	if (e == ORTHRUS_OK)
+		e = orthrus_keytab_iter_begin(NULL, dst, &dit);
+	if (e != ORTHRUS_OK && e != ORTHRUS_E_NOTFOUND) {
+		cli_error(CMD, "%s while reading keytab %s", orthrus_error_message(NULL, e),
+			  dst != NULL ? orthrus_keytab_path(dst) : argv[argc - 1]);
 		goto out;
-	for (size_t i = 0; i < nsrc; i++)
-		for (size_t j = 0; j < src[i].n; j++) {
-			const struct keytab_entry *k = &src[i].entries[j];
-			bool dup = false;
-			for (size_t d = 0; d < dst.n && !dup; d++)
-				dup = same_entry(k, &dst.entries[d]);
-			for (size_t d = 0; d < nadd && !dup; d++)
-				dup = same_entry(k, &add[d]);
-			if (!dup)
-				add[nadd++] = *k;
-		}
+	}
+	while (dit != NULL && orthrus_keytab_iter_next(dit, &k) == ORTHRUS_OK)
+		if (entries_push(&have, &nhave, &chave, k) != 0)
+			goto out;
+	for (size_t i = 0; i < nsrc; i++) {
+		if (kt_walk(argv[1 + i], &src[i], &sit[i]) != 0)
+			goto out;
+		while (orthrus_keytab_iter_next(sit[i], &k) == ORTHRUS_OK)
+			if (!entries_have(have, nhave, k) && !entries_have(add, nadd, k) &&
+			    entries_push(&add, &nadd, &cadd, k) != 0)
+				goto out;
+	}
 	if (nadd > 0) {
-		e = keytab_append(dpath, add, nadd);
-		if (e != ORTH_OK) {
-			cli_error(CMD, "cannot write keytab %s: %s", dpath,
-				  orth_err_str(e));
+		e = orthrus_keytab_add(NULL, dst, add, nadd);
+		if (e != ORTHRUS_OK) {
+			cli_error(CMD, "cannot write keytab %s: %s", orthrus_keytab_path(dst),
+				  orthrus_error_message(NULL, e));
 			goto out;
 		}
 	}
-	printf("merged %zu entries into %s\n", nadd, dpath);
+	printf("merged %zu entries into %s\n", nadd, orthrus_keytab_path(dst));
 	rc = 0;
 out:
 	free(add);
-	keytab_free(&dst);
-	for (size_t i = 0; i < nsrc; i++)
-		keytab_free(&src[i]);
+	free(have);
+	orthrus_keytab_iter_end(dit);
+	orthrus_keytab_close(dst);
+	for (size_t i = 0; i < nsrc && i < sizeof(src) / sizeof(src[0]); i++) {
+		orthrus_keytab_iter_end(sit[i]);
+		orthrus_keytab_close(src[i]);
+	}
 	return rc;
 }
 
@@ -502,7 +520,7 @@ cmd_ktutil(int argc, char **argv)
 		return 2;
 	}
 	e = orthrus_context_new(NULL, &ctx);
-	if (e != ORTH_OK) {
+	if (e != ORTHRUS_OK) {
 		cli_error(CMD, "cannot read krb5.conf: %s", orthrus_context_error());
 		return 1;
 	}

@@ -4,79 +4,50 @@
  * check the ticket decrypts with the keytab's key (as MIT's kvno -k).
  * MIT's -S sname (each argument is a host: sname/<canonical host>), -u,
  * -C, --cached-only (the cache alone, the KDC not asked), --no-store is
- * not offered.  Protocol transition and constrained delegation (-U, -I,
- * -F, -P: S4U2Self/S4U2Proxy) are refused with a reason: neither the
- * Orthrus client nor its KDC implements them.  Usage errors exit 1, as
- * MIT's kvno.
+ * not offered.  -U USER: protocol transition (S4U2Self), a ticket to the
+ * cache's own principal for USER, which must then be the one service
+ * named; with -P, constrained delegation (S4U2Proxy) with that ticket to
+ * each service named (MIT's semantics; -k checks the delegated ticket, MIT
+ * the S4U2Self one).  -I (enterprise names) and -F (certificates) are
+ * refused with a reason.  Usage errors exit 1, as MIT's kvno.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "asn1/asn1.h"
-#include "client/client_int.h"
-#include "client/keytab.h"
+#include <orthrus/base.h>
+#include <orthrus/ccache.h>
+#include <orthrus/client.h>
+#include <orthrus/keytab.h>
+
 #include "commands.h"
-#include "crypto/crypto.h"
-#include "orthrus/client.h"
-#include "proto/encdata.h"
-#include "proto/krb5_const.h"
-#include "proto/pname.h"
 
 static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: orthrus kvno [-c ccache] [-e etype] [-k keytab] [-q] [-u | -S sname]\n"
-		   "\t[--u2u ccache] [--cached-only] service1 service2 ...\n");
+		   "\t[--u2u ccache | -U for_user [-P]] [--cached-only] service1 service2 ...\n");
 }
 
 /*
- * RFC 4120 §5.3: the ticket's enc-part decrypts (usage 2) with the keytab
- * key of its service, kvno and enctype, and decodes as EncTicketPart.  The
- * full verification of an AP-REQ is src/client/apreq.c's.
+ * MIT's kvno -k: the ticket decrypts with the keytab's key of its service
+ * (orthrus_keytab_ticket_decrypt()); 0, or -1 with MIT's words in *why.
  */
 static int
-verify_with_keytab(const struct keytab *kt, const struct orthrus_ticket *t,
-		   const char **why)
+verify_with_keytab(struct orthrus_context *ctx, struct orthrus_keytab *kt,
+		   const struct orthrus_ticket *t, const char **why)
 {
-	struct arena a = {0};
-	Ticket tk;
-	EncTicketPart etp;
-	struct principal sp;
-	struct crypto_key *key = NULL;
-	int rc = -1;
+	orth_err e = orthrus_keytab_ticket_decrypt(ctx, kt, t->ticket, t->ticket_len);
 
-	memset(&tk, 0, sizeof(tk));
-	memset(&etp, 0, sizeof(etp));
-	*why = "Ticket does not decode";
-	if (arena_init(&a, 256 * 1024) != ORTH_OK ||
-	    der_decode(&asn1_Ticket, t->ticket, t->ticket_len, &a, &tk) != ORTH_OK ||
-	    pname_to_principal(&tk.sname, tk.realm, &a, &sp) != ORTH_OK)
-		goto out;
-	*why = "No key table entry found for the service";
-	for (size_t i = 0; i < kt->n; i++) {
-		const struct keytab_entry *k = &kt->entries[i];
-		if (!principal_equal(&k->princ, &sp) ||
-		    k->enctype != tk.enc_part.etype ||
-		    (tk.enc_part.kvno != NULL && *tk.enc_part.kvno != k->kvno))
-			continue;
-		crypto_key_free(key);
-		key = NULL;
-		if (crypto_key_new(k->enctype, k->key, k->key_len, &key) != ORTH_OK)
-			continue;
-		memset(&etp, 0, sizeof(etp));
-		if (proto_unseal(key, KU_TICKET, &tk.enc_part, &asn1_EncTicketPart,
-				 &a, &etp) == ORTH_OK) {
-			rc = 0;
-			goto out;
-		}
-		*why = "Decrypt integrity check failed";
-	}
-out:
-	crypto_key_free(key);
-	arena_free(&a);
-	return rc;
+	if (e == ORTHRUS_OK)
+		return 0;
+	*why = e == ORTHRUS_E_INTEGRITY ? "Decrypt integrity check failed"
+	       : e == ORTHRUS_E_NOTFOUND ? "No key table entry found for the service"
+	       : e == ORTHRUS_E_MALFORMED ? "Ticket does not decode"
+					  : orthrus_error_message(ctx, e);
+	return -1;
 }
 
 /* Whether a principal name has an unescaped '@'. */
@@ -92,6 +63,32 @@ has_realm(const char *s)
 	return false;
 }
 
+/* -U user [-P]: S4U2Self, then with proxy S4U2Proxy to name; without,
+ * name must be the cache's principal (MIT: "client and server principal
+ * names must match"). */
+static orth_err
+s4u_ticket(struct orthrus_context *ctx, const char *ccname, const char *user, const char *name,
+	   bool proxy, struct orthrus_ticket *out)
+{
+	orth_err e;
+	struct orthrus_ticket self;
+
+	memset(&self, 0, sizeof(self));
+	e = orthrus_get_s4u2self_ticket(ctx, ccname, user, &self);
+	if (e == ORTHRUS_OK && !proxy && strcmp(self.server, name) != 0) {
+		cli_error("kvno", "client and server principal names must match (%s, %s)",
+			  self.server, name);
+		e = ORTHRUS_E_USAGE;
+	} else if (e == ORTHRUS_OK && !proxy) {
+		*out = self;
+		return ORTHRUS_OK;
+	} else if (e == ORTHRUS_OK) {
+		e = orthrus_get_s4u2proxy_ticket(ctx, ccname, &self, name, out);
+	}
+	orthrus_ticket_free(&self);
+	return e;
+}
+
 int
 cmd_kvno(int argc, char **argv)
 {
@@ -104,22 +101,22 @@ cmd_kvno(int argc, char **argv)
 	const char *ccname = NULL, *ktname = NULL, *u2u = NULL, *sname = NULL;
 	const char *s4u = NULL;
 	bool cached_only = false, unknown = false, proxy = false;
-	struct ccache_cred other;
+	char s4u_by = 0;
+	struct orthrus_ticket other;
 	int32_t etype = 0;
-	struct keytab kt;
+	struct orthrus_keytab *kt = NULL;
 	orth_err e;
 	int c, rc = 0;
 	bool quiet = false;
 
-	memset(&kt, 0, sizeof(kt));
 	memset(&other, 0, sizeof(other));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "e:k:c:quCS:I:U:F:Ph", longopts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'e':
-			etype = crypto_enctype_from_name(optarg);
-			if (etype <= 0 || !crypto_enctype_supported(etype)) {
+			etype = orthrus_enctype_from_name(optarg);
+			if (etype == 0) {
 				cli_error("kvno", "Encryption type %s not supported",
 					  optarg);
 				return 2;
@@ -145,7 +142,10 @@ cmd_kvno(int argc, char **argv)
 			break;
 		case 'I':
 		case 'U':
-		case 'F': s4u = optarg; break;
+		case 'F':
+			s4u = optarg;
+			s4u_by = (char)c;
+			break;
 		case 'P': proxy = true; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 1;
@@ -165,36 +165,42 @@ cmd_kvno(int argc, char **argv)
 		usage(stderr);
 		return 1;
 	}
-	if (s4u != NULL) {
-		cli_error("kvno", "protocol transition and constrained delegation (S4U2Self, S4U2Proxy: -I, -U, -F, -P) are not supported by the Orthrus client or KDC");
+	if (s4u != NULL && s4u_by != 'U') {
+		cli_error("kvno", "S4U2Self for an enterprise name or a certificate (-I, -F) is not supported by the Orthrus client");
 		return 1;
 	}
 	e = orthrus_context_new(NULL, &ctx);
-	if (e != ORTH_OK) {
+	if (e != ORTHRUS_OK) {
 		cli_error("kvno", "cannot read krb5.conf: %s", orthrus_context_error());
 		return 1;
 	}
 	if (ktname != NULL) {
-		const char *path = client_keytab_path(ctx, ktname);
-		e = keytab_read(path, &kt);
-		if (e != ORTH_OK) {
+		/* read once now: an unreadable keytab fails before any request */
+		struct orthrus_keytab_iter *kit = NULL;
+		e = orthrus_keytab_resolve(ctx, ktname, &kt);
+		if (e == ORTHRUS_OK)
+			e = orthrus_keytab_iter_begin(ctx, kt, &kit);
+		orthrus_keytab_iter_end(kit);
+		if (e != ORTHRUS_OK) {
 			cli_error("kvno", "%s while reading keytab %s",
-				  orth_err_str(e), path);
+				  orthrus_error_message(ctx, e),
+				  kt != NULL ? orthrus_keytab_path(kt) : ktname);
+			orthrus_keytab_close(kt);
 			orthrus_context_free(ctx);
 			return 1;
 		}
 	}
 	if (u2u != NULL) {
 		/* RFC 4120 §2.9.2: the other party's TGT from its cache. */
-		struct ccache *occ = NULL;
-		e = client_ccache_open(ctx, u2u, &occ);
-		if (e == ORTH_OK)
-			e = client_tgt_get(ctx, occ, &other, NULL);
-		ccache_close(occ);
-		if (e != ORTH_OK) {
+		struct orthrus_ccache *occ = NULL;
+		e = orthrus_ccache_resolve(ctx, u2u, &occ);
+		if (e == ORTHRUS_OK)
+			e = orthrus_ccache_tgt(ctx, occ, &other);
+		orthrus_ccache_close(occ);
+		if (e != ORTHRUS_OK) {
 			cli_error("kvno", "%s while getting the TGT of %s",
 				  orthrus_error_message(ctx, e), u2u);
-			keytab_free(&kt);
+			orthrus_keytab_close(kt);
 			orthrus_context_free(ctx);
 			return 1;
 		}
@@ -207,7 +213,7 @@ cmd_kvno(int argc, char **argv)
 		/* -S: the argument is a host (MIT's krb5_sname_to_principal). */
 		if (sname != NULL) {
 			e = orthrus_host_service_name(ctx, sname, argv[i], &hostsvc);
-			if (e != ORTH_OK) {
+			if (e != ORTHRUS_OK) {
 				cli_error("kvno", "%s while parsing principal name %s",
 					  orthrus_error_message(ctx, e), argv[i]);
 				rc = 1;
@@ -226,17 +232,21 @@ cmd_kvno(int argc, char **argv)
 		}
 		if (u2u != NULL)
 			e = orthrus_get_user2user_ticket(ctx, ccname, name,
-							 other.ticket.data,
-							 other.ticket.len, &t);
+							 other.ticket,
+							 other.ticket_len, &t);
+		else if (s4u != NULL)
+			e = s4u_ticket(ctx, ccname, s4u, name, proxy, &t);
 		else if (cached_only)
 			e = orthrus_get_cached_ticket(ctx, ccname, name, etype, &t);
 		else
 			e = orthrus_get_service_ticket(ctx, ccname, name, etype, &t);
-		if (e != ORTH_OK) {
+		if (e != ORTHRUS_OK) {
 			const char *m = orthrus_error_message(ctx, e);
-			cli_error("kvno", "%s%s%s", m,
-				  strstr(m, " while ") ? "" : " while getting credentials for ",
-				  strstr(m, " while ") ? "" : name);
+			if (e != ORTHRUS_E_USAGE)  /* s4u_ticket() said why */
+				cli_error("kvno", "%s%s%s", m,
+					  strstr(m, " while ") ? ""
+							       : " while getting credentials for ",
+					  strstr(m, " while ") ? "" : name);
 			free(hostsvc);
 			rc = 1;
 			continue;
@@ -245,7 +255,7 @@ cmd_kvno(int argc, char **argv)
 		if (ktname == NULL) {
 			if (!quiet)
 				printf("%s: kvno = %u\n", t.server, t.ticket_kvno);
-		} else if (verify_with_keytab(&kt, &t, &why) == 0) {
+		} else if (verify_with_keytab(ctx, kt, &t, &why) == 0) {
 			if (!quiet)
 				printf("%s: kvno = %u, keytab entry valid\n", t.server,
 				       t.ticket_kvno);
@@ -259,8 +269,8 @@ cmd_kvno(int argc, char **argv)
 		}
 		orthrus_ticket_free(&t);
 	}
-	ccache_cred_free(&other);
-	keytab_free(&kt);
+	orthrus_ticket_free(&other);
+	orthrus_keytab_close(kt);
 	orthrus_context_free(ctx);
 	return rc;
 }

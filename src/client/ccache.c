@@ -497,6 +497,7 @@ struct change {
 	int32_t sec, usec;
 	const void *value;
 	size_t len;
+	uint16_t version;  /* apply_init's; 0: version 4 */
 };
 
 static orth_err
@@ -619,7 +620,7 @@ apply_init(struct ccache_contents *c, const struct change *ch)
 {
 	orth_err ret;
 
-	c->version = CCACHE_VERSION_4;
+	c->version = ch->version != 0 ? ch->version : CCACHE_VERSION_4;
 	c->has_time_offset = ch->has_offset;
 	c->time_offset_sec = ch->sec;
 	c->time_offset_usec = ch->usec;
@@ -630,10 +631,25 @@ cleanup:
 	return ret;
 }
 
+void
+ccache_new_version_set(struct ccache *cc, uint16_t version)
+{
+	if (version >= CCACHE_VERSION_1 && version <= CCACHE_VERSION_4)
+		cc->new_version = version;
+}
+
+/* The version a new login writes: ccache_new_version_set()'s for FILE. */
+static uint16_t
+init_version(const struct ccache *cc)
+{
+	return cc->type == CCACHE_TYPE_FILE ? cc->new_version : 0;
+}
+
 orth_err
 ccache_initialize(struct ccache *cc, const struct ccache_principal *princ)
 {
-	struct change ch = {.apply = apply_init, .princ = princ};
+	struct change ch = {.apply = apply_init, .princ = princ,
+			    .version = init_version(cc)};
 
 	return change(cc, CHANGE_REPLACE, &ch);
 }
@@ -645,7 +661,7 @@ ccache_initialize_with(struct ccache *cc, const struct ccache_principal *princ,
 {
 	struct change ch = {.apply = apply_init, .princ = princ,
 			    .has_offset = true, .sec = offset_sec,
-			    .usec = offset_usec, .cred = cred};
+			    .usec = offset_usec, .cred = cred, .version = init_version(cc)};
 
 	return change(cc, CHANGE_REPLACE, &ch);
 }

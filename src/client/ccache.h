@@ -220,6 +220,15 @@ orth_err ccache_default_name(const char *config_default, char **name_out,
 orth_err ccache_open(const char *name, struct ccache **cc_out);
 void ccache_close(struct ccache *cc);
 
+/*
+ * The FILE format version ccache_initialize() and ccache_initialize_with()
+ * write from then on (CCACHE_VERSION_1 .. _4; MIT's krb5.conf ccache_type
+ * 1 to 4, for old readers): a new login starts a cache in it; adding to an
+ * existing cache keeps that cache's version.  0, and caches other than
+ * FILE (MEMORY:, KEYRING:), stay with version 4.
+ */
+void ccache_new_version_set(struct ccache *cc, uint16_t version);
+
 /* "FILE:/path" or "MEMORY:name"; valid until ccache_close(). */
 const char *ccache_name_get(const struct ccache *cc);
 

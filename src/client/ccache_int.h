@@ -19,6 +19,7 @@ struct ccache {
 	enum ccache_type type;
 	char *name;            /* "TYPE:residual", owned */
 	const char *residual;  /* points into name */
+	uint16_t new_version;  /* ccache_new_version_set(); 0: version 4 */
 };
 
 /*

@@ -50,6 +50,7 @@ struct client_conf {
 	char *keytab_name_buf;            /* its storage */
 	int64_t udp_preference_limit;
 	int64_t clockskew;
+	uint16_t ccache_version;          /* ccache_type: new FILE caches' */
 	int64_t ticket_lifetime;
 	int64_t renew_lifetime;           /* 0: not renewable by default */
 	bool forwardable;
@@ -233,6 +234,14 @@ struct client_tgs_params {
 	const uint8_t *second_ticket;
 	size_t second_ticket_len;
 	int32_t time_offset;             /* KDC clock minus ours */
+	/* MS-SFU S4U2Self: the user the ticket is for (PA-FOR-USER and
+	 * PA-S4U-X509-USER in the request, the reply's client; the KDC's
+	 * PA-S4U-X509-USER checked when it sends one); NULL: none. */
+	const struct principal *s4u_user;
+	/* S4U2Proxy (KDC option CNAME-IN-ADDL-TKT, second_ticket the
+	 * evidence): the reply's client, the evidence ticket's; NULL: the
+	 * TGT's client as always. */
+	const struct principal *want_client;
 };
 
 /* The state of one TGS request, what the reply must answer. */
@@ -271,6 +280,25 @@ orth_err client_tgs_rep_process(struct client_ctx *ctx,
 				const uint8_t *rep, size_t rep_len,
 				struct arena *a, struct ccache_cred *cred_out);
 
+/*
+ * S4U2Self (s4u.c): the padata of a request for user's ticket, nonce the
+ * body's: PA-S4U-X509-USER (use-reply-key-usage, checksum under subkey)
+ * and, unless MD5 is missing, PA-FOR-USER (under session).  out has room
+ * for 2; *n_out set.  Memory from a.
+ */
+orth_err client_s4u_padata(const struct principal *user, struct crypto_key *session,
+			   struct crypto_key *subkey, uint32_t nonce, struct arena *a,
+			   PA_DATA *out, size_t *n_out);
+/*
+ * The KDC's PA-S4U-X509-USER in a reply's padata (as the FAST tunnel
+ * gave it), when there is one: its nonce, its checksum under subkey (usage
+ * 27 with the option, else 26) and user.  ORTH_E_POLICY, ORTH_E_INTEGRITY,
+ * ORTH_E_MALFORMED with a message in ctx.
+ */
+orth_err client_s4u_reply_check(struct client_ctx *ctx, const struct principal *user,
+				struct crypto_key *subkey, uint32_t nonce,
+				const METHOD_DATA *padata, struct arena *a);
+
 /* Build, send, process. */
 orth_err client_tgs_exchange(struct client_ctx *ctx,
 			     const struct client_tgs_params *p,
@@ -296,5 +324,29 @@ const char *client_keytab_path(struct orthrus_context *ctx, const char *name);
 orth_err client_tgt_get(struct orthrus_context *ctx, struct ccache *cc,
 			struct ccache_cred *tgt_out,
 			struct ccache_principal *client_out);
+/* A credential as include/orthrus/client.h's ticket (decoding the
+ * ticket for its enctype and kvno).  *out: orthrus_ticket_free(). */
+struct orthrus_ticket;
+orth_err client_ticket_from_cred(const struct ccache_cred *c,
+				 struct orthrus_ticket *out);
+
+/*
+ * The handles of include/orthrus/base.h, ccache.h and keytab.h.  A
+ * principal and a credential are the cache's own structs (one member), so
+ * that a credential of a cache's snapshot gives out views of its names
+ * without copies.
+ */
+struct orthrus_principal {
+	struct ccache_principal p;
+};
+struct orthrus_cred {
+	struct ccache_cred c;
+};
+/* Record the message of a failure of the public API in ctx (NULL: none):
+ * the collection's words (ccache_col_error()) when it left some, else the
+ * code's text; returns ret. */
+orth_err client_api_fail(struct orthrus_context *ctx, orth_err ret);
+/* The view of p as a public principal (valid while p is). */
+const struct orthrus_principal *client_principal_view(const struct ccache_principal *p);
 
 #endif

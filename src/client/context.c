@@ -104,6 +104,8 @@ client_ccache_open(struct orthrus_context *ctx, const char *name,
 		name = def;
 	}
 	ret = ccache_open(name, out);
+	if (ret == ORTH_OK)
+		ccache_new_version_set(*out, ctx->c.conf.ccache_version);
 	if (ret != ORTH_OK && ccache_col_error()[0] != '\0')
 		client_fail(&ctx->c, ret, "%s", ccache_col_error());
 	else if (ret != ORTH_OK)
@@ -454,8 +456,8 @@ orthrus_ticket_free(struct orthrus_ticket *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static orth_err
-ticket_from_cred(const struct ccache_cred *c, struct orthrus_ticket *out)
+orth_err
+client_ticket_from_cred(const struct ccache_cred *c, struct orthrus_ticket *out)
 {
 	orth_err ret;
 	struct orthrus_ticket t;
@@ -627,7 +629,7 @@ service_ticket(struct orthrus_context *ctx, const char *ccname,
 	/* A cached ticket still valid is used as is. */
 	if (ccache_retrieve(t.cc, &t.tgt.client, &sp_cc, enctype, &t.cred) == ORTH_OK) {
 		if (t.cred.endtime > client_now() + t.offset && !t.cred.is_skey) {
-			TRY(ticket_from_cred(&t.cred, out));
+			TRY(client_ticket_from_cred(&t.cred, out));
 			goto cleanup;
 		}
 		ccache_cred_free(&t.cred);
@@ -652,7 +654,7 @@ service_ticket(struct orthrus_context *ctx, const char *ccname,
 	t.p.kdc_options = tgt_options(&t.tgt);
 	TRY(tgs_call_run(ctx, &t));
 	TRY(ccache_store(t.cc, &t.cred));
-	TRY(ticket_from_cred(&t.cred, out));
+	TRY(client_ticket_from_cred(&t.cred, out));
 cleanup:
 	ccache_principal_free(&sp_cc);
 	tgs_call_end(&t);
@@ -740,7 +742,7 @@ orthrus_get_forwarded_tgt(struct orthrus_context *ctx, const char *ccname,
 	}
 	t.p.kdc_options = KDC_OPT_FORWARDED | KDC_OPT_FORWARDABLE;
 	TRY(tgs_call_run(ctx, &t));
-	TRY(ticket_from_cred(&t.cred, out));
+	TRY(client_ticket_from_cred(&t.cred, out));
 cleanup:
 	tgs_call_end(&t);
 	return ret;
@@ -760,7 +762,93 @@ orthrus_get_user2user_ticket(struct orthrus_context *ctx, const char *ccname,
 	t.p.second_ticket_len = server_tgt_len;
 	TRY(tgs_call_run(ctx, &t));
 	TRY(ccache_store(t.cc, &t.cred));
-	TRY(ticket_from_cred(&t.cred, out));
+	TRY(client_ticket_from_cred(&t.cred, out));
+cleanup:
+	tgs_call_end(&t);
+	return ret;
+}
+
+/*
+ * A ticket for client to the server of t: from the cache when one there
+ * is still valid, else from the KDC with t's parameters, then stored.
+ */
+static orth_err
+s4u_ticket_get(struct orthrus_context *ctx, struct tgs_call *t, const struct principal *client,
+	       struct orthrus_ticket *out)
+{
+	orth_err ret;
+	struct ccache_principal cp, sp;
+
+	memset(&cp, 0, sizeof(cp));
+	memset(&sp, 0, sizeof(sp));
+	TRY(client_princ_to_cc(client, &cp));
+	TRY(client_princ_to_cc(&t->sp, &sp));
+	if (ccache_retrieve(t->cc, &cp, &sp, 0, &t->cred) == ORTH_OK) {
+		if (t->cred.endtime > client_now() + t->offset && !t->cred.is_skey) {
+			TRY(client_ticket_from_cred(&t->cred, out));
+			goto cleanup;
+		}
+		ccache_cred_free(&t->cred);
+	}
+	TRY(tgs_call_run(ctx, t));
+	TRY(ccache_store(t->cc, &t->cred));
+	TRY(client_ticket_from_cred(&t->cred, out));
+cleanup:
+	ccache_principal_free(&cp);
+	ccache_principal_free(&sp);
+	return ret;
+}
+
+orth_err
+orthrus_get_s4u2self_ticket(struct orthrus_context *ctx, const char *ccname, const char *user,
+			    struct orthrus_ticket *out)
+{
+	orth_err ret;
+	struct tgs_call t;
+	struct principal up;
+
+	TRY(tgs_call_begin(ctx, ccname, NULL, false, &t));
+	/* MS-SFU §3.1.5.1.1: the ticket is to the service itself. */
+	TRY(client_princ_from_cc(&t.tgt.client, &t.a, &t.sp));
+	TRY(parse_name(ctx, user, t.realm, &t.a, &up));
+	if (strcmp(up.realm, t.realm) != 0) {
+		ret = client_fail(&ctx->c, ORTH_E_NOTFOUND,
+				  "Cross-realm S4U2Self for '%s' is not supported", user);
+		goto cleanup;
+	}
+	t.p.s4u_user = &up;
+	t.p.kdc_options = tgt_options(&t.tgt);
+	TRY(s4u_ticket_get(ctx, &t, &up, out));
+cleanup:
+	tgs_call_end(&t);
+	return ret;
+}
+
+orth_err
+orthrus_get_s4u2proxy_ticket(struct orthrus_context *ctx, const char *ccname,
+			     const struct orthrus_ticket *evidence, const char *service,
+			     struct orthrus_ticket *out)
+{
+	orth_err ret;
+	struct tgs_call t;
+	struct principal up;
+
+	TRY(tgs_call_begin(ctx, ccname, service, false, &t));
+	CHECK(evidence != NULL && evidence->client != NULL && evidence->ticket != NULL,
+	      ORTH_E_INTERNAL);
+	TRY(parse_name(ctx, evidence->client, t.realm, &t.a, &up));
+	if (strcmp(t.sp.realm, t.realm) != 0) {
+		ret = client_fail(&ctx->c, ORTH_E_NOTFOUND,
+				  "Cross-realm S4U2Proxy to '%s' is not supported", service);
+		goto cleanup;
+	}
+	/* MS-SFU §3.1.5.2.1: option cname-in-addl-tkt, the evidence as the
+	 * additional ticket; the reply's client is the evidence's. */
+	t.p.want_client = &up;
+	t.p.second_ticket = evidence->ticket;
+	t.p.second_ticket_len = evidence->ticket_len;
+	t.p.kdc_options = KDC_OPT_CNAME_IN_ADDL_TKT | tgt_options(&t.tgt);
+	TRY(s4u_ticket_get(ctx, &t, &up, out));
 cleanup:
 	tgs_call_end(&t);
 	return ret;

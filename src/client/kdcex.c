@@ -1134,7 +1134,7 @@ client_tgs_req_build(struct client_ctx *ctx, const struct client_tgs_params *p,
 	KrbFastReq fr;
 	KrbFastArmoredReq ar;
 	uint8_t fck[CRYPTO_MAX_CKSUM_LEN];
-	size_t fckl = 0;
+	size_t fckl = 0, ns4u = 0;
 
 	memset(&r, 0, sizeof(r));
 	memset(&req, 0, sizeof(req));
@@ -1146,7 +1146,7 @@ client_tgs_req_build(struct client_ctx *ctx, const struct client_tgs_params *p,
 	sname = arena_alloc(a, sizeof(*sname));
 	rtime = arena_alloc(a, sizeof(*rtime));
 	md = arena_alloc(a, sizeof(*md));
-	pa = arena_alloc(a, 2 * sizeof(*pa));
+	pa = arena_alloc(a, 4 * sizeof(*pa));
 	CHECK(sname && rtime && md && pa, ORTH_E_LIMIT);
 	TRY(crypto_key_new(p->tgt->enctype, p->tgt->key.data, p->tgt->key.len,
 			   &r.session_key));
@@ -1221,6 +1221,14 @@ client_tgs_req_build(struct client_ctx *ctx, const struct client_tgs_params *p,
 	 * (RFC 4120 §5.2.7) and answers plainly. */
 	TRY(proto_fast_armor_key(r.subkey, r.session_key, &r.armor_key));
 	fr.req_body = r.body;
+	/* MS-SFU S4U2Self: inside the tunnel, where a FAST KDC reads the
+	 * padata (RFC 6113 §5.4.2), and outside for a KDC without FAST. */
+	if (p->s4u_user != NULL) {
+		TRY(client_s4u_padata(p->s4u_user, r.session_key, r.subkey, r.body.nonce, a, pa + 2,
+				      &ns4u));
+		fr.padata.len = ns4u;
+		fr.padata.val = pa + 2;
+	}
 	TRY(crypto_checksum_make(r.armor_key, KU_FAST_REQ_CHKSUM, apder, ap_len,
 				 &ar.req_checksum.cksumtype, fck, &fckl));
 	ar.req_checksum.checksum.data = fck;
@@ -1228,7 +1236,7 @@ client_tgs_req_build(struct client_ctx *ctx, const struct client_tgs_params *p,
 	TRY(proto_seal(r.armor_key, KU_FAST_ENC, &asn1_KrbFastReq, &fr, a, &ar.enc_fast_req));
 	pa[1].padata_type = KRB5_PADATA_FX_FAST;
 	TRY(proto_fast_req_encode(&ar, a, &pa[1].padata_value));
-	md->len = 2;
+	md->len = 2 + ns4u;
 	md->val = pa;
 	req.pvno = KRB5_PVNO;
 	req.msg_type = KRB5_MSG_TGS_REQ;
@@ -1264,8 +1272,13 @@ client_tgs_rep_process(struct client_ctx *ctx,
 	memset(&view, 0, sizeof(view));
 	view.key = r->armor_key;
 	TRY(client_princ_from_cc(&p->tgt->client, a, &client));
-	TRY(pname_from_principal(&client, a, &tgt_cname));
 	TRY(principal_unparse(&client, cstr, sizeof(cstr), NULL));
+	/* The reply's client: the TGT's, or with S4U the user's. */
+	if (p->s4u_user != NULL)
+		client = *p->s4u_user;
+	else if (p->want_client != NULL)
+		client = *p->want_client;
+	TRY(pname_from_principal(&client, a, &tgt_cname));
 	TRY(principal_unparse(p->server, sstr, sizeof(sstr), NULL));
 	if (tag == KRB5_MSG_ERROR) {
 		KRB_ERROR *e = NULL, *inner = NULL;
@@ -1318,9 +1331,14 @@ client_tgs_rep_process(struct client_ctx *ctx,
 		goto cleanup;
 	}
 	TRY(check_reply(ctx, &r->body, &tgt_cname, client.realm, &tr, &enc));
+	if (p->s4u_user != NULL)
+		TRY(client_s4u_reply_check(ctx, p->s4u_user, r->subkey, r->body.nonce, tr.padata,
+					   a));
 	TRY(cred_from_reply(&tr, &enc, a, &c));
-	if (p->kdc_options & KDC_OPT_ENC_TKT_IN_SKEY) {
-		c.is_skey = true;
+	/* The other party's TGT (user-to-user) or the evidence ticket
+	 * (S4U2Proxy) goes with the ticket, as MIT's cache keeps them. */
+	if (p->kdc_options & (KDC_OPT_ENC_TKT_IN_SKEY | KDC_OPT_CNAME_IN_ADDL_TKT)) {
+		c.is_skey = (p->kdc_options & KDC_OPT_ENC_TKT_IN_SKEY) != 0;
 		if (p->second_ticket != NULL)
 			TRY(ccache_data_set(&c.second_ticket, p->second_ticket,
 					    p->second_ticket_len));

@@ -9,7 +9,6 @@
 
 /* MIT's default enctype order (aes256-sha1, aes128-sha1, aes256-sha384,
  * aes128-sha256); DES, 3DES and RC4 are not implemented here. */
-static const int32_t default_etypes[] = {18, 17, 20, 19};
 
 const char *
 client_conf_get2(const struct client_conf *c, const char *sect,
@@ -43,12 +42,12 @@ parse_etypes(const char *name, const char *s, int32_t *out, size_t *n_out,
 	for (size_t i = 0; i < n; i++) {
 		int32_t e;
 		if (strcasecmp(items[i], "DEFAULT") == 0) {
-			for (size_t j = 0; j < 4; j++) {
+			for (size_t j = 0; j < CRYPTO_DEFAULT_ENCTYPES_N; j++) {
 				bool dup = false;
 				for (size_t m = 0; m < k; m++)
-					dup |= out[m] == default_etypes[j];
+					dup |= out[m] == crypto_default_enctypes[j];
 				if (!dup && k < CLIENT_MAX_ETYPES)
-					out[k++] = default_etypes[j];
+					out[k++] = crypto_default_enctypes[j];
 			}
 			continue;
 		}
@@ -122,6 +121,15 @@ conf_typed(struct client_conf *c, char *err, size_t errlen)
 		/* MIT caps it at 32700 (the largest UDP request it sends). */
 		c->udp_preference_limit = n > 32700 ? 32700 : n;
 	}
+	/* MIT: the FILE format of caches it creates, 1 to 4 (default 4). */
+	c->ccache_version = CCACHE_VERSION_4;
+	if ((v = client_conf_get2(c, "libdefaults", "ccache_type"))) {
+		if (v[0] < '1' || v[0] > '4' || v[1] != '\0') {
+			orth_err_format(err, errlen, "ccache_type: bad value '%s' (1 to 4)", v);
+			return ORTH_E_CONFIG;
+		}
+		c->ccache_version = (uint16_t)(0x0500 + (v[0] - '0'));
+	}
 	if ((v = client_conf_get2(c, "libdefaults", "clockskew")) &&
 	    config_parse_duration(v, &c->clockskew) != ORTH_OK) {
 		orth_err_format(err, errlen, "clockskew: bad duration '%s'", v);
@@ -150,8 +158,8 @@ conf_typed(struct client_conf *c, char *err, size_t errlen)
 		return ORTH_E_CONFIG;
 	}
 
-	memcpy(c->permitted, default_etypes, sizeof(default_etypes));
-	c->npermitted = 4;
+	memcpy(c->permitted, crypto_default_enctypes, sizeof(crypto_default_enctypes));
+	c->npermitted = CRYPTO_DEFAULT_ENCTYPES_N;
 	if ((v = client_conf_get2(c, "libdefaults", "permitted_enctypes")))
 		if (parse_etypes("permitted_enctypes", v, c->permitted,
 				 &c->npermitted, err, errlen) != ORTH_OK)

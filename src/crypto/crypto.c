@@ -177,6 +177,11 @@ enctype_get(int32_t enctype)
 	return NULL;
 }
 
+const int32_t crypto_default_enctypes[CRYPTO_DEFAULT_ENCTYPES_N] = {
+	ENCTYPE_AES256_CTS_HMAC_SHA1_96, ENCTYPE_AES128_CTS_HMAC_SHA1_96,
+	ENCTYPE_AES256_CTS_HMAC_SHA384_192, ENCTYPE_AES128_CTS_HMAC_SHA256_128,
+};
+
 bool
 crypto_enctype_supported(int32_t enctype)
 {
@@ -962,5 +967,47 @@ crypto_md5(const void *in, size_t len, uint8_t out[16])
 	      ORTH_E_INTERNAL);
 cleanup:
 	EVP_MD_free(md);
+	return ret;
+}
+
+orth_err
+crypto_checksum_hmac_md5(const struct crypto_key *key, int32_t usage, const uint8_t *data,
+			 size_t len, uint8_t out[16])
+{
+	/* RFC 4757 §4: Ksign = HMAC(K, "signaturekey" with its NUL); the
+	 * checksum is HMAC(Ksign, MD5(usage, 4 bytes little-endian | data)).
+	 * Usage 17 (the only one MS-SFU uses) needs no RFC 4757 §3
+	 * translation. */
+	static const char sig[] = "signaturekey";
+	uint8_t ksign[16], tmp[16], u[4];
+	size_t n = 0;
+	orth_err ret;
+	EVP_MD_CTX *md = NULL;
+	EVP_MD *md5 = NULL;
+
+	TRY(crypto_init());
+	CHECK(key != NULL && (data != NULL || len == 0), ORTH_E_INTERNAL);
+	u[0] = (uint8_t)usage;
+	u[1] = (uint8_t)((uint32_t)usage >> 8);
+	u[2] = (uint8_t)((uint32_t)usage >> 16);
+	u[3] = (uint8_t)((uint32_t)usage >> 24);
+	md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+	md = EVP_MD_CTX_new();
+	CHECK(md5 != NULL && md != NULL, ORTH_E_INTERNAL);
+	CHECK(EVP_DigestInit_ex(md, md5, NULL) == 1 && EVP_DigestUpdate(md, u, 4) == 1 &&
+		      (len == 0 || EVP_DigestUpdate(md, data, len) == 1) &&
+		      EVP_DigestFinal_ex(md, tmp, NULL) == 1,
+	      ORTH_E_INTERNAL);
+	CHECK(EVP_Q_mac(NULL, "HMAC", NULL, "MD5", NULL, key->bytes, key->et->keylen, (const uint8_t *)sig,
+			sizeof(sig), ksign, sizeof(ksign), &n) != NULL && n == 16,
+	      ORTH_E_INTERNAL);
+	CHECK(EVP_Q_mac(NULL, "HMAC", NULL, "MD5", NULL, ksign, sizeof(ksign), tmp, sizeof(tmp),
+			out, 16, &n) != NULL && n == 16,
+	      ORTH_E_INTERNAL);
+cleanup:
+	crypto_wipe(ksign, sizeof(ksign));
+	crypto_wipe(tmp, sizeof(tmp));
+	EVP_MD_CTX_free(md);
+	EVP_MD_free(md5);
 	return ret;
 }

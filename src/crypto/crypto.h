@@ -50,6 +50,14 @@ struct crypto_key;
 
 orth_err crypto_init(void);
 
+/*
+ * The one default enctype list, MIT's order: 18 17 20 19.  What kdc.conf's
+ * supported_enctypes and krb5.conf's permitted_enctypes are when not set,
+ * and what "DEFAULT" in a krb5.conf list stands for.
+ */
+#define CRYPTO_DEFAULT_ENCTYPES_N 4
+extern const int32_t crypto_default_enctypes[CRYPTO_DEFAULT_ENCTYPES_N];
+
 /* Enctype facts; unknown enctypes give false / 0 / NULL / -1. */
 bool crypto_enctype_supported(int32_t enctype);
 size_t crypto_enctype_keylen(int32_t enctype);
@@ -144,6 +152,17 @@ orth_err crypto_random_bytes(void *buf, size_t len);
  * §4.1.1.2 fixes, never for keys or MACs.  ORTH_E_INTERNAL when the
  * library has no MD5 (FIPS mode). */
 orth_err crypto_md5(const void *in, size_t len, uint8_t out[16]);
+
+/*
+ * RFC 4757 §4's keyed HMAC-MD5 checksum (KERB_CHECKSUM_HMAC_MD5, type
+ * CRYPTO_CKSUMTYPE_HMAC_MD5), keyed with key's bytes whatever its
+ * enctype: MS-SFU §2.2.1 fixes it for PA-FOR-USER, and nothing else may
+ * use it.  out: 16 bytes.  ORTH_E_INTERNAL when the library has no MD5
+ * (FIPS mode).
+ */
+#define CRYPTO_CKSUMTYPE_HMAC_MD5 (-138)
+orth_err crypto_checksum_hmac_md5(const struct crypto_key *key, int32_t usage,
+				  const uint8_t *data, size_t len, uint8_t out[16]);
 
 /* Constant-time comparison: true when equal. */
 bool crypto_ct_equal(const void *a, const void *b, size_t len);

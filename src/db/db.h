@@ -71,7 +71,7 @@
 #define DB_CHECK_PLAINTEXT "orthrus master key check v1"
 #define DB_MASTER_SALT_SUFFIX "orthrus-master"
 
-#define DB_RECORD_VERSION 3       /* what db_entry_encode writes; 1, 2 still decode */
+#define DB_RECORD_VERSION 4       /* what db_entry_encode writes; 1 to 3 still decode */
 #define DB_POLICY_VERSION 1
 #define DB_MAX_NAME 1024        /* canonical name, bytes */
 #define DB_MAX_POLICY_NAME 255  /* policy name, bytes */
@@ -79,6 +79,7 @@
 #define DB_MAX_KEYSETS 12       /* newest + up to 11 old ones */
 #define DB_MAX_KEYS 8           /* keys (enctypes) per key set */
 #define DB_MAX_FIELD 1024       /* salt, s2kparams, encrypted key, strings */
+#define DB_MAX_DELEG 32         /* allowed-to-delegate-to names per principal */
 #define DB_MAX_RECORD 65536
 #define DB_DEFAULT_KEEP_OLD 3
 #define DB_DEFAULT_MAP_SIZE ((uint64_t)256 << 20)
@@ -182,6 +183,12 @@ struct db_entry {
 	 * passwords. */
 	size_t nhist;
 	struct db_key hist[DB_MAX_HISTORY];
+	/* Since record version 4.  Constrained delegation (S4U2Proxy, MS-SFU
+	 * §3.2.5.2, kdc/s4u.c): the services this principal may get tickets
+	 * to on behalf of a user, canonical names; MIT's LDAP attribute
+	 * krbAllowedToDelegateTo (MIT's own database has no such list). */
+	size_t ndeleg;
+	const char *deleg[DB_MAX_DELEG];
 };
 
 /*
@@ -208,7 +215,7 @@ struct db_policy {
 
 /*
  * Record format, all integers big-endian:
- *   u8 version (1, 2 or 3)
+ *   u8 version (1 to 4)
  *   u16 len + name | u32 attributes
  *   i64 max_life, max_renew, princ_expire, pw_expire, last_pw_change, mod_time
  *   u16 len + mod_by | u16 len + policy
@@ -219,10 +226,12 @@ struct db_policy {
  * and since version 2:
  *   u32 fail_count | i64 last_failed, last_success
  *   u8 nhist, then per entry [version 3: u32 kvno] and a key as above
+ * and since version 4:
+ *   u8 ndeleg, then per name u16 len + name (allowed to delegate to)
  * Nothing may follow.  Decoding is strict and bounded (limits above); a
  * version 1 record decodes with the version 2 fields zero, versions 1 and
- * 2 with every key DB_SEAL_RAW and history kvnos 0; all encode as version
- * 3.  Stored records keep their version until rewritten.  The text dump
+ * 2 with every key DB_SEAL_RAW and history kvnos 0, versions before 4
+ * with no delegation targets; all encode as version 4.  Stored records keep their version until rewritten.  The text dump
  * (dump.h) holds fields, not records: a load writes records of the
  * current version (keys keep their seal, raw or bound).
  */

@@ -212,7 +212,8 @@ db_entry_encode(const struct db_entry *e, uint8_t *buf, size_t cap, size_t *len_
 	struct writer w;
 	writer_init(&w, buf, cap);
 	if (e->name == NULL || e->name[0] == '\0' || strlen(e->name) > DB_MAX_NAME ||
-	    e->nkeysets > DB_MAX_KEYSETS || e->nhist > DB_MAX_HISTORY)
+	    e->nkeysets > DB_MAX_KEYSETS || e->nhist > DB_MAX_HISTORY ||
+	    e->ndeleg > DB_MAX_DELEG)
 		return ORTH_E_LIMIT;
 	writer_u8(&w, DB_RECORD_VERSION);
 	put_str(&w, e->name);
@@ -249,6 +250,14 @@ db_entry_encode(const struct db_entry *e, uint8_t *buf, size_t cap, size_t *len_
 		/* version 3: the kvno the key is bound to */
 		writer_be32(&w, e->hist[i].kvno);
 		put_key(&w, &e->hist[i]);
+	}
+	/* since version 4 */
+	writer_u8(&w, (uint8_t)e->ndeleg);
+	for (size_t i = 0; i < e->ndeleg; i++) {
+		if (e->deleg[i] == NULL || e->deleg[i][0] == '\0' ||
+		    strlen(e->deleg[i]) > DB_MAX_NAME)
+			return ORTH_E_RANGE;
+		put_str(&w, e->deleg[i]);
 	}
 	if (writer_err(&w) != ORTH_OK)
 		return writer_err(&w);
@@ -369,6 +378,17 @@ db_entry_decode(const uint8_t *buf, size_t len, struct arena *a, struct db_entry
 			out->hist[i].kvno = kvno;
 		}
 		out->nhist = nh;
+	}
+	if (version >= 4) {
+		size_t nd = cursor_u8(&c);
+		if (nd > DB_MAX_DELEG)
+			cursor_fail(&c, ORTH_E_LIMIT);
+		for (size_t i = 0; i < nd && cursor_err(&c) == ORTH_OK; i++) {
+			out->deleg[i] = get_str(&c, a);
+			if (out->deleg[i] != NULL && out->deleg[i][0] == '\0')
+				cursor_fail(&c, ORTH_E_MALFORMED);
+		}
+		out->ndeleg = nd;
 	}
 	if (cursor_end(&c) != ORTH_OK) {
 		orth_err e = cursor_err(&c);

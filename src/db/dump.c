@@ -28,6 +28,8 @@ enum ftype {
 	F_ESC,       /* const uint8_t * + size_t, escaped bytes */
 	F_HEX,       /* const uint8_t * + size_t, hex */
 	F_ENCTYPES,  /* a policy's allowed enctypes: any | name,name */
+	F_NAMES,     /* a principal's delegation targets: name,name (each
+		      * escaped, ',' too) */
 };
 
 struct field {
@@ -55,6 +57,9 @@ static const struct field princ_fields[] = {
 	FLD(db_entry, fail_count, F_U32),
 	FLD(db_entry, last_failed, F_TIME),
 	FLD(db_entry, last_success, F_TIME),
+	/* since record version 4; left out when empty, so that older
+	 * dumps load and dumps without it stay as they were */
+	FLDB(db_entry, deleg, ndeleg, F_NAMES, true),
 };
 
 /* A key's ("key" and "hist" groups). */
@@ -116,19 +121,25 @@ put_fmt_i64(struct writer *w, int64_t v)
 	writer_put(w, b, (size_t)n);
 }
 
-/* Bytes as dump.h says: outside '!'..'~', and '%', as %XX. */
+/* Bytes as dump.h says: outside '!'..'~', and '%' (and also), as %XX. */
 static void
-put_esc(struct writer *w, const uint8_t *p, size_t n)
+put_esc_also(struct writer *w, const uint8_t *p, size_t n, char also)
 {
 	static const char hexd[] = "0123456789abcdef";
 	for (size_t i = 0; i < n; i++) {
-		if (p[i] > ' ' && p[i] < 0x7f && p[i] != '%') {
+		if (p[i] > ' ' && p[i] < 0x7f && p[i] != '%' && p[i] != (uint8_t)also) {
 			writer_u8(w, p[i]);
 		} else {
 			uint8_t e[3] = {'%', (uint8_t)hexd[p[i] >> 4], (uint8_t)hexd[p[i] & 15]};
 			writer_put(w, e, 3);
 		}
 	}
+}
+
+static void
+put_esc(struct writer *w, const uint8_t *p, size_t n)
+{
+	put_esc_also(w, p, n, '%');
 }
 
 static void
@@ -243,6 +254,15 @@ put_value(struct writer *w, const struct field *f, const void *s)
 			put_esc(w, p, n);
 		else
 			put_hex(w, p, n);
+		break;
+	}
+	case F_NAMES: {
+		const struct db_entry *e = s;
+		for (size_t i = 0; i < e->ndeleg && i < DB_MAX_DELEG; i++) {
+			if (i > 0)
+				writer_u8(w, ',');
+			put_esc_also(w, (const uint8_t *)e->deleg[i], strlen(e->deleg[i]), ',');
+		}
 		break;
 	}
 	case F_ENCTYPES: {
@@ -599,6 +619,35 @@ cleanup:
 	return ret;
 }
 
+/* F_NAMES: "name,name", each escaped; none empty, at most DB_MAX_DELEG. */
+static orth_err
+parse_names(const struct tok *v, struct arena *a, struct db_entry *e)
+{
+	orth_err ret = ORTH_OK;
+	struct tok rest = *v;
+
+	e->ndeleg = 0;
+	while (rest.n > 0) {
+		const char *c = memchr(rest.p, ',', rest.n);
+		struct tok one = {rest.p, c != NULL ? (size_t)(c - rest.p) : rest.n};
+		uint8_t *b = NULL;
+		size_t n = 0;
+
+		CHECK(e->ndeleg < DB_MAX_DELEG, ORTH_E_LIMIT);
+		TRY(unesc(&one, a, &b, &n));
+		CHECK(n > 0 && n <= DB_MAX_NAME && memchr(b, '\0', n) == NULL, ORTH_E_MALFORMED);
+		e->deleg[e->ndeleg++] = (const char *)b;
+		rest.p += one.n;
+		rest.n -= one.n;
+		if (c != NULL) {
+			rest.p++;
+			rest.n--;
+			CHECK(rest.n > 0, ORTH_E_MALFORMED);
+		}
+	}
+cleanup:
+	return ret;
+}
 static orth_err
 parse_value(const struct field *f, const struct tok *v, struct arena *a, void *s)
 {
@@ -683,6 +732,9 @@ parse_value(const struct field *f, const struct tok *v, struct arena *a, void *s
 	}
 	case F_ENCTYPES:
 		ret = parse_enctypes(v, s);
+		break;
+	case F_NAMES:
+		ret = parse_names(v, a, s);
 		break;
 	}
 	return ret;

@@ -24,8 +24,8 @@
  * "princ HEX" / "policy HEX", db.h's record formats; version 1 without
  * policies and with "end PRINCIPALS").
  *
- * Parsing is strict: every field of a line once (s2kparams may be left out
- * when empty), no unknown field, no empty key set, kvnos of key sets
+ * Parsing is strict: every field of a line once (s2kparams and deleg, the
+ * delegation targets, may be left out when empty), no unknown field, no empty key set, kvnos of key sets
  * strictly decreasing, every limit of db.h; a line that parses encodes as
  * a record (db_entry_encode).
  */

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crypto/crypto.h"
+
 static void
 warn_unknown(const struct config_node *n, const char *where)
 {
@@ -42,7 +44,6 @@ load_realm(const struct config_node *rn,
 	   int32_t (*etfn)(const char *), struct kdc_config_realm *r, char *err,
 	   size_t errlen)
 {
-	static const int32_t default_enctypes[] = {18, 17, 20, 19};
 	const struct config_node *n;
 	bool have_enctypes = false;
 
@@ -149,8 +150,9 @@ load_realm(const struct config_node *rn,
 		}
 	}
 	if (!have_enctypes) {
-		memcpy(r->supported_enctypes, default_enctypes, sizeof(default_enctypes));
-		r->n_enctypes = 4;
+		memcpy(r->supported_enctypes, crypto_default_enctypes,
+		       sizeof(crypto_default_enctypes));
+		r->n_enctypes = CRYPTO_DEFAULT_ENCTYPES_N;
 	}
 	if (r->database_name == NULL || r->key_stash_file == NULL) {
 		snprintf(r->default_paths[0], sizeof(r->default_paths[0]),

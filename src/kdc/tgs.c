@@ -3,7 +3,8 @@
  * (TGT, authenticator, keyed body checksum, replay), the FAST tunnel
  * with the TGS's implicit armor (fast.h, RFC 6113), the server lookup,
  * the attributes of server and client, the client's authorization data
- * (authz.c), flags and lifetimes (policy.c), user-to-user, and the TGS-REP.
+ * (authz.c), flags and lifetimes (policy.c), user-to-user, MS-SFU's
+ * S4U2Self and S4U2Proxy (s4u.c), and the TGS-REP.
  */
 #include <string.h>
 
@@ -13,6 +14,7 @@
 #include "proto/encdata.h"
 #include "proto/padata.h"
 #include "proto/pname.h"
+#include "s4u.h"
 
 /* Decrypt a ticket issued by this realm's TGS (or, for RENEW/VALIDATE, by
  * us for any local server): the server's key of the ticket's kvno. */
@@ -97,6 +99,31 @@ authz_join(struct arena *a, const AuthorizationData *x, const AuthorizationData 
 	return ORTH_OK;
 }
 
+/* The entry of a local client of a presented ticket (the TGT's, or
+ * S4U2Proxy's evidence's), into *out (arena): it must still exist and be
+ * allowed tickets; a database error fails closed. */
+static orth_err
+client_entry_get(struct kdc_ctx *ctx, struct kdc_req *r, const PrincipalName *cn,
+		 const char *crealm, struct db_entry **out)
+{
+	orth_err ret;
+	char name[KDC_LOG_NAME];
+	struct db_entry *e = arena_alloc(&ctx->a, sizeof(*e));
+
+	if (e == NULL)
+		return ORTH_E_LIMIT;
+	ret = kdc_entry_get(ctx, cn, crealm, e, name);
+	if (ret == ORTH_E_NOTFOUND)
+		return kdc_fail(r, KDC_ERR_C_PRINCIPAL_UNKNOWN, "client no longer exists");
+	if (ret != ORTH_OK)
+		return kdc_fail(r, KDC_ERR_SVC_UNAVAILABLE, "database error on the client");
+	if ((e->attributes & DB_ATTR_DISALLOW_ALL_TIX) ||
+	    (e->princ_expire != 0 && e->princ_expire <= r->now))
+		return kdc_fail(r, KDC_ERR_CLIENT_REVOKED, "client is locked or expired");
+	*out = e;
+	return ORTH_OK;
+}
+
 /* The KRB-ERROR for a replay-cache verdict; ORTH_OK passes through. */
 static orth_err
 replay_refuse(struct kdc_req *r, orth_err verdict)
@@ -132,10 +159,13 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	AP_REQ ap;
 	Authenticator au;
 	EncTicketPart *tp, et;
-	struct db_entry *tgsent, *server, *client = NULL;
+	struct db_entry *tgsent, *server, *client = NULL, *subject;
+	struct kdc_s4u_self *s4u = NULL;
+	EncTicketPart *ev = NULL;        /* S4U2Proxy's evidence ticket */
+	METHOD_DATA *reppa = NULL;
 	struct crypto_key *session, *subkey = NULL, *replykey, *tkey, *newkey;
 	uint32_t tkvno = 0, opts;
-	char tgsname[KDC_LOG_NAME], cname[KDC_LOG_NAME];
+	char tgsname[KDC_LOG_NAME];
 	const char *why;
 	int64_t d, tstart;
 	bool is_tgt, u2u;
@@ -303,17 +333,37 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	/* A local client still has to exist and be allowed tickets: a
 	 * deleted one is refused (as Heimdal's KDC), not renewed up to
 	 * renew-till; a database error fails closed. */
-	if (strcmp(tp->crealm, realm) == 0) {
-		client = arena_alloc(a, sizeof(*client));
-		CHECK(client != NULL, ORTH_E_LIMIT);
-		ret = kdc_entry_get(ctx, &tp->cname, tp->crealm, client, cname);
-		if (ret == ORTH_E_NOTFOUND)
-			return kdc_fail(r, KDC_ERR_C_PRINCIPAL_UNKNOWN, "client no longer exists");
-		if (ret != ORTH_OK)
-			return kdc_fail(r, KDC_ERR_SVC_UNAVAILABLE, "database error on the client");
-		if ((client->attributes & DB_ATTR_DISALLOW_ALL_TIX) ||
-		    (client->princ_expire != 0 && client->princ_expire <= r->now))
-			return kdc_fail(r, KDC_ERR_CLIENT_REVOKED, "client is locked or expired");
+	if (strcmp(tp->crealm, realm) == 0)
+		TRY(client_entry_get(ctx, r, &tp->cname, tp->crealm, &client));
+
+	/* MS-SFU: the new ticket's client is the user the service names
+	 * (S4U2Self) or the evidence ticket's (S4U2Proxy); its entry, when
+	 * local, sets the limits. */
+	subject = client;
+	TRY(kdc_s4u_self_get(ctx, r, fast != NULL ? fast->padata : q.padata, b, session, subkey,
+			     &s4u));
+	if (s4u != NULL) {
+		TRY(kdc_s4u_self_check(ctx, r, opts, client, server, s4u));
+		subject = s4u->entry;
+		/* The TGT's authorization data is the service's, not the
+		 * user's: only what the request carries. */
+		authz = reqad;
+	} else if (opts & KDC_OPT_CNAME_IN_ADDL_TKT) {
+		struct db_entry *evsrv = arena_alloc(a, sizeof(*evsrv));
+
+		ev = arena_alloc(a, sizeof(*ev));
+		CHECK(evsrv != NULL && ev != NULL, ORTH_E_LIMIT);
+		if (b->additional_tickets == NULL || b->additional_tickets->len == 0)
+			return kdc_fail(r, KDC_ERR_BADOPTION, "CNAME-IN-ADDL-TKT without a ticket");
+		TRY(ticket_open(ctx, r, &b->additional_tickets->val[0], evsrv, ev));
+		TRY(ticket_times_check(ctx, r, ev, false, true));
+		TRY(kdc_s4u_proxy_check(r, opts, client, evsrv, ev, server,
+					kdc_is_tgs_name(b->sname, b->realm)));
+		/* the user, like the TGT's client, still allowed tickets */
+		subject = NULL;
+		if (strcmp(ev->crealm, realm) == 0)
+			TRY(client_entry_get(ctx, r, &ev->cname, ev->crealm, &subject));
+		TRY(authz_join(a, ev->authorization_data, reqad, &authz));
 	}
 
 	se = kdc_etype_choose(ctx, server, b->etype.val, b->etype.len);
@@ -354,7 +404,7 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	}
 	kdc_log_chosen(r, se);
 
-	kdc_limits_fill(ctx, r->now, client, server, &lim);
+	kdc_limits_fill(ctx, r->now, subject, server, &lim);
 	lim.server_is_tgs = kdc_is_tgs_name(b->sname, b->realm);
 	kdc_req_fill(b, &preq);
 	memset(&ptgt, 0, sizeof(ptgt));
@@ -365,18 +415,40 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	ptgt.endtime = tp->endtime;
 	ptgt.has_renew_till = tp->renew_till != NULL;
 	ptgt.renew_till = tp->renew_till ? *tp->renew_till : 0;
+	if (ev != NULL) {
+		/* The delegated ticket does not outlive the evidence. */
+		if (ev->endtime < ptgt.endtime)
+			ptgt.endtime = ev->endtime;
+		if (ev->renew_till == NULL) {
+			ptgt.has_renew_till = false;
+			ptgt.flags &= ~TKT_FLG_RENEWABLE;
+		} else if (*ev->renew_till < ptgt.renew_till) {
+			ptgt.renew_till = *ev->renew_till;
+		}
+	}
 	ret = policy_tgs(&preq, &lim, &ptgt, &pol);
 	if (ret != ORTH_OK)
 		return kdc_fail(r, proto_err_to_krb(ret), kdc_policy_why(ret));
 
 	TRY(kdc_key_random(ctx, se, &newkey));
 	memset(&et, 0, sizeof(et));
-	et.flags = pol.flags;
+	et.flags = s4u != NULL ? kdc_s4u_self_flags(server, pol.flags) : pol.flags;
 	kdc_key_to_wire(newkey, &et.key);
 	et.crealm = tp->crealm;
 	et.cname = tp->cname;
 	et.transited = tp->transited;
 	et.authtime = pol.authtime;
+	if (s4u != NULL) {
+		et.crealm = (char *)s4u->realm;
+		et.cname = *s4u->user;
+		TRY(kdc_s4u_self_reply(ctx, s4u, replykey, &reppa));
+	} else if (ev != NULL) {
+		/* MIT: the evidence ticket's client, authtime, path. */
+		et.crealm = ev->crealm;
+		et.cname = ev->cname;
+		et.transited = ev->transited;
+		et.authtime = ev->authtime;
+	}
 	et.starttime = pol.has_starttime ? &pol.starttime : NULL;
 	et.endtime = pol.endtime;
 	et.renew_till = pol.has_renew_till ? &pol.renew_till : NULL;
@@ -396,6 +468,7 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	rp.reply_key = replykey;
 	rp.reply_usage = subkey ? KU_TGS_REP_ENC_PART_SUBKEY : KU_TGS_REP_ENC_PART_SESSKEY;
 	rp.nonce = b->nonce;
+	rp.padata = reppa;
 	rp.fast = fast;
 	rp.now = r->now;
 	rp.usec = r->usec;
@@ -403,6 +476,8 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	if (ret == ORTH_OK && fast != NULL)
 		r->e_text = kdc_fast_hide_client(fast) ? "FAST armor, client name hidden"
 						       : "FAST armor";
+	else if (ret == ORTH_OK && (s4u != NULL || ev != NULL))
+		r->e_text = s4u != NULL ? "S4U2Self" : "S4U2Proxy";
 cleanup:
 	return ret;
 }

@@ -38,6 +38,8 @@ enum {
 	KRB5_PADATA_ETYPE_INFO = 11,
 	KRB5_PADATA_ETYPE_INFO2 = 19,
 	KRB5_PADATA_PAC_REQUEST = 128,
+	KRB5_PADATA_FOR_USER = 129,       /* MS-SFU §2.2.1 */
+	KRB5_PADATA_S4U_X509_USER = 130,  /* MS-SFU §2.2.2 */
 	KRB5_PADATA_FX_COOKIE = 133,
 	KRB5_PADATA_FX_FAST = 136,
 	KRB5_PADATA_FX_ERROR = 137,
@@ -58,6 +60,8 @@ enum {
 #define KDC_OPT_ALLOW_POSTDATE KRB5_FLAG(5)
 #define KDC_OPT_POSTDATED KRB5_FLAG(6)
 #define KDC_OPT_RENEWABLE KRB5_FLAG(8)
+/* MS-SFU §2.2.3: S4U2Proxy, the client is the additional ticket's */
+#define KDC_OPT_CNAME_IN_ADDL_TKT KRB5_FLAG(14)
 #define KDC_OPT_CANONICALIZE KRB5_FLAG(15)
 #define KDC_OPT_DISABLE_TRANSITED_CHECK KRB5_FLAG(26)
 #define KDC_OPT_RENEWABLE_OK KRB5_FLAG(27)
@@ -103,10 +107,15 @@ enum {
 	KU_KRB_PRIV_ENC_PART = 13,
 	KU_KRB_CRED_ENC_PART = 14,
 	KU_KRB_SAFE_CKSUM = 15,
+	KU_APP_DATA_CKSUM = 17,  /* MS-SFU §2.2.1: PA-FOR-USER's checksum */
 	KU_GSS_ACCEPTOR_SEAL = 22,
 	KU_GSS_ACCEPTOR_SIGN = 23,
 	KU_GSS_INITIATOR_SEAL = 24,
 	KU_GSS_INITIATOR_SIGN = 25,
+	/* MS-SFU §2.2.2: PA-S4U-X509-USER's checksum, from the client and
+	 * (with the use-reply-key-usage option) from the KDC */
+	KU_PA_S4U_X509_USER_REQUEST = 26,
+	KU_PA_S4U_X509_USER_REPLY = 27,
 	/* RFC 6113 §5.4 (FAST) and §5.4.6 (encrypted challenge) */
 	KU_FAST_REQ_CHKSUM = 50,
 	KU_FAST_ENC = 51,
@@ -117,6 +126,10 @@ enum {
 	/* RFC 6806 §11: the PA-REQ-ENC-PA-REP checksum over the AS-REQ */
 	KU_AS_REQ = 56,
 };
+
+/* MS-SFU §2.2.2: S4UUserID options */
+#define KRB5_S4U_OPT_CHECK_LOGON_HOURS KRB5_FLAG(1)
+#define KRB5_S4U_OPT_USE_REPLY_KEY_USAGE KRB5_FLAG(2)
 
 /* RFC 6113 §5.4.1: armor types and FastOptions (bits 0-15 critical) */
 enum { KRB5_FAST_ARMOR_AP_REQUEST = 1 };

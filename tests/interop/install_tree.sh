@@ -159,10 +159,18 @@ for h in "$SRCDIR"/include/orthrus/*.h; do
 		fail "header orthrus/$n not installed in $INCLUDEDIR/orthrus"
 	fi
 done
-cat "$S$INCLUDEDIR"/orthrus/*.h | cc -E -P -x c - 2>/dev/null |
+cat "$S$INCLUDEDIR"/orthrus/*.h | cc -E -P -I"$S$INCLUDEDIR" -x c - 2>/dev/null |
 	grep -oE '\borthrus_[a-z0-9_]+[[:space:]]*\(' | sed 's/[[:space:]]*($//' | sort -u >"$S/api.txt"
 nm -D --defined-only "$LIB" | awk '$2 == "T" { print $3 }' | sed 's/@.*//' | sort -u >"$S/exports.txt"
 nm -D --defined-only "$LIB" | awk '$2 != "T" && $2 != "A" { print }' >"$S/other.txt"
+# The size of the API, counted by hand: a function added to (or lost from)
+# a header without this number changing is a change nobody meant.
+API_FUNCTIONS=96
+if [ "$(wc -l <"$S/api.txt")" -eq "$API_FUNCTIONS" ]; then
+	pass "the public headers declare the $API_FUNCTIONS functions expected"
+else
+	fail "the public headers declare $(wc -l <"$S/api.txt") functions, not $API_FUNCTIONS (update API_FUNCTIONS with the API)"
+fi
 if [ "$(wc -l <"$S/api.txt")" -ge 20 ] && cmp -s "$S/api.txt" "$S/exports.txt" && [ ! -s "$S/other.txt" ]; then
 	pass "liborthrus exports exactly the $(wc -l <"$S/api.txt") functions of include/orthrus/*.h"
 else
@@ -227,6 +235,17 @@ for page in "$S$MANDIR"/man*/*; do
 done
 [ "$npages" -ge 10 ] && pass "$npages man pages installed" || fail "only $npages man pages installed"
 expect_ok "man finds orthrus(1) in the staged tree" man -w orthrus
+# liborthrus(3) names every function of the API.
+LC_ALL=C.UTF-8 MANWIDTH=200 man -l "$S$MANDIR/man3/liborthrus.3" 2>/dev/null >"$S/lib3.txt"
+undocf=""
+while read -r f; do
+	grep -qE "(^|[^a-z_])$f([^a-z_0-9]|$)" "$S/lib3.txt" || undocf="$undocf $f"
+done <"$S/api.txt"
+if [ -s "$S/api.txt" ] && [ -z "$undocf" ]; then
+	pass "liborthrus(3) names all $(wc -l <"$S/api.txt") functions of the API"
+else
+	fail "liborthrus(3) lacks:${undocf:- (no API read)}"
+fi
 # One page per subcommand that `orthrus --help` lists (but version).
 cmds=$("$BIN" --help | awk '/^commands:/ { on = 1; next } on && !NF { exit } on { print $1 }')
 [ -n "$cmds" ] || fail "orthrus --help lists no commands"

@@ -86,13 +86,9 @@ CONF
 CONF
 }
 
-mitkdc_start() {
-	local realm=$1 i
-	mitkdc_available || { echo "mitkdc: MIT KDC programs not installed" >&2; return 1; }
-	MIT_DIR=$(mktemp -d /tmp/mitkdc.XXXXXX) || return 1
-	MIT_REALM=$realm
-	MIT_PORT=$(free_port) || return 1
-	mitkdc_write_conf "$realm" "$MIT_PORT"
+# The environment MIT's programs read, all of it in $MIT_DIR (also for
+# lib/mitkdc_ldap.sh).
+mitkdc_env() {
 	export MIT_DIR MIT_PORT MIT_REALM
 	export KRB5_CONFIG=$MIT_DIR/krb5.conf
 	export KRB5_KDC_PROFILE=$MIT_DIR/kdc.conf
@@ -101,6 +97,27 @@ mitkdc_start() {
 	# MIT programs must not fall back to anything outside the temp dir.
 	unset KRB5_CLIENT_KTNAME KRB5RCACHENAME
 	export KRB5RCACHEDIR=$MIT_DIR
+}
+
+# mitkdc_run REALM: krb5kdc -n in the background until its port answers.
+mitkdc_run() {
+	"$MITKDC_SBIN/krb5kdc" -n -r "$1" >"$MIT_DIR/krb5kdc.out" 2>&1 &
+	MIT_KDC_PID=$!
+	export MIT_KDC_PID
+	wait_tcp_port "$MIT_PORT" "$MIT_KDC_PID" && return 0
+	echo "mitkdc: krb5kdc did not start on port $MIT_PORT" >&2
+	cat "$MIT_DIR/krb5kdc.out" "$MIT_DIR/kdc.log" >&2 2>/dev/null
+	return 1
+}
+
+mitkdc_start() {
+	local realm=$1 i
+	mitkdc_available || { echo "mitkdc: MIT KDC programs not installed" >&2; return 1; }
+	MIT_DIR=$(mktemp -d /tmp/mitkdc.XXXXXX) || return 1
+	MIT_REALM=$realm
+	MIT_PORT=$(free_port) || return 1
+	mitkdc_write_conf "$realm" "$MIT_PORT"
+	mitkdc_env
 	local master
 	master=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
 	"$MITKDC_SBIN/kdb5_util" -r "$realm" create -s -P "$master" \
@@ -109,13 +126,7 @@ mitkdc_start() {
 		cat "$MIT_DIR/create.log" >&2
 		return 1
 	}
-	"$MITKDC_SBIN/krb5kdc" -n -r "$realm" >"$MIT_DIR/krb5kdc.out" 2>&1 &
-	MIT_KDC_PID=$!
-	export MIT_KDC_PID
-	wait_tcp_port "$MIT_PORT" "$MIT_KDC_PID" && return 0
-	echo "mitkdc: krb5kdc did not start on port $MIT_PORT" >&2
-	cat "$MIT_DIR/krb5kdc.out" "$MIT_DIR/kdc.log" >&2 2>/dev/null
-	return 1
+	mitkdc_run "$realm"
 }
 
 mitkdc_kadmin() {

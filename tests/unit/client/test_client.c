@@ -15,6 +15,7 @@
 #include "proto/krb5_const.h"
 #include "proto/krberr.h"
 #include "proto/pname.h"
+#include "proto/s4u.h"
 
 static void
 test_conf(void)
@@ -617,6 +618,121 @@ test_enc_pa_rep(void)
 	arena_free(&a);
 }
 
+/* ---- S4U2Self (client/s4u.c) ---- */
+
+/* A KDC's PA-S4U-X509-USER for user with nonce, options, checksum under
+ * key with usage (bad: flip a byte) as one PA-DATA in md. */
+static void
+s4u_reply_make(struct arena *a, const struct principal *user, uint32_t nonce, bool reply_opt,
+	       struct crypto_key *key, int32_t usage, bool bad, METHOD_DATA *md)
+{
+	PA_S4U_X509_USER x;
+	PA_DATA *pa = arena_alloc(a, sizeof(*pa));
+	PrincipalName *pn = arena_alloc(a, sizeof(*pn));
+	uint32_t *opts = arena_alloc(a, sizeof(*opts));
+	uint8_t *id = NULL, ck[CRYPTO_MAX_CKSUM_LEN];
+	size_t id_len = 0, ck_len = 0;
+
+	memset(&x, 0, sizeof(x));
+	EXPECT_EQ_INT(pname_from_principal(user, a, pn), ORTH_OK);
+	x.user_id.nonce = nonce;
+	x.user_id.cname = pn;
+	x.user_id.crealm = user->realm;
+	*opts = KRB5_S4U_OPT_USE_REPLY_KEY_USAGE;
+	x.user_id.options = reply_opt ? opts : NULL;
+	EXPECT_EQ_INT(der_encode_arena(&asn1_S4UUserID, &x.user_id, a, &id, &id_len), ORTH_OK);
+	EXPECT_EQ_INT(crypto_checksum_make(key, usage, id, id_len, &x.checksum.cksumtype, ck,
+					   &ck_len),
+		      ORTH_OK);
+	if (bad)
+		ck[0] ^= 0x80;
+	x.checksum.checksum.data = ck;
+	x.checksum.checksum.len = ck_len;
+	pa->padata_type = KRB5_PADATA_S4U_X509_USER;
+	EXPECT_EQ_INT(der_encode_arena(&asn1_PA_S4U_X509_USER, &x, a, &pa->padata_value.data,
+				       &pa->padata_value.len),
+		      ORTH_OK);
+	md->len = 1;
+	md->val = pa;
+}
+
+/* The request's padata (MIT's shape: PA-S4U-X509-USER with
+ * use-reply-key-usage under the subkey, PA-FOR-USER under the session
+ * key), and the check of the KDC's answer, hostile ones refused. */
+static void
+test_s4u(void)
+{
+	struct arena a = {0};
+	struct crypto_key *session = NULL, *subkey = NULL;
+	struct principal user, other;
+	PA_DATA pa[2];
+	size_t n = 0;
+	PA_S4U_X509_USER x;
+	PA_FOR_USER fu;
+	METHOD_DATA md;
+	uint8_t ck[16];
+	static const uint8_t junk[] = {0x30, 0x03, 0x02, 0x01, 0x05};
+
+	EXPECT_EQ_INT(arena_init(&a, 1 << 20), ORTH_OK);
+	EXPECT_EQ_INT(crypto_key_random(18, &session), ORTH_OK);
+	EXPECT_EQ_INT(crypto_key_random(17, &subkey), ORTH_OK);
+	EXPECT_EQ_INT(principal_parse("alice", REALM, &a, &user), ORTH_OK);
+	EXPECT_EQ_INT(principal_parse("mallory", REALM, &a, &other), ORTH_OK);
+
+	EXPECT_EQ_INT(client_s4u_padata(&user, session, subkey, 4242, &a, pa, &n), ORTH_OK);
+	EXPECT_EQ_INT(n, 2);
+	EXPECT_EQ_INT(pa[0].padata_type, KRB5_PADATA_S4U_X509_USER);
+	memset(&x, 0, sizeof(x));
+	EXPECT_EQ_INT(der_decode(&asn1_PA_S4U_X509_USER, pa[0].padata_value.data,
+				 pa[0].padata_value.len, &a, &x),
+		      ORTH_OK);
+	EXPECT_EQ_INT(x.user_id.nonce, 4242);
+	EXPECT(x.user_id.options != NULL &&
+	       *x.user_id.options == KRB5_S4U_OPT_USE_REPLY_KEY_USAGE);
+	EXPECT_EQ_INT(crypto_checksum_verify(subkey, KU_PA_S4U_X509_USER_REQUEST,
+					     x.checksum.cksumtype, x.user_id._raw.data,
+					     x.user_id._raw.len, x.checksum.checksum.data,
+					     x.checksum.checksum.len),
+		      ORTH_OK);
+	EXPECT_EQ_INT(pa[1].padata_type, KRB5_PADATA_FOR_USER);
+	memset(&fu, 0, sizeof(fu));
+	EXPECT_EQ_INT(der_decode(&asn1_PA_FOR_USER, pa[1].padata_value.data,
+				 pa[1].padata_value.len, &a, &fu),
+		      ORTH_OK);
+	EXPECT(strcmp(fu.auth_package, "Kerberos") == 0 && strcmp(fu.userRealm, REALM) == 0);
+	EXPECT_EQ_INT(fu.cksum.cksumtype, CRYPTO_CKSUMTYPE_HMAC_MD5);
+	EXPECT_EQ_INT(proto_for_user_checksum(session, &fu, &a, ck), ORTH_OK);
+	EXPECT(fu.cksum.checksum.len == 16 && memcmp(ck, fu.cksum.checksum.data, 16) == 0);
+
+	/* the KDC's answers */
+	EXPECT_EQ_INT(client_s4u_reply_check(&ctx, &user, subkey, 4242, NULL, &a), ORTH_OK);
+	s4u_reply_make(&a, &user, 4242, true, subkey, KU_PA_S4U_X509_USER_REPLY, false, &md);
+	EXPECT_EQ_INT(client_s4u_reply_check(&ctx, &user, subkey, 4242, &md, &a), ORTH_OK);
+	s4u_reply_make(&a, &user, 4242, false, subkey, KU_PA_S4U_X509_USER_REQUEST, false, &md);
+	EXPECT_EQ_INT(client_s4u_reply_check(&ctx, &user, subkey, 4242, &md, &a), ORTH_OK);
+	/* the option says 27, the checksum is 26's: refused */
+	s4u_reply_make(&a, &user, 4242, true, subkey, KU_PA_S4U_X509_USER_REQUEST, false, &md);
+	EXPECT_EQ_INT(client_s4u_reply_check(&ctx, &user, subkey, 4242, &md, &a),
+		      ORTH_E_INTEGRITY);
+	s4u_reply_make(&a, &user, 4242, true, subkey, KU_PA_S4U_X509_USER_REPLY, true, &md);
+	EXPECT_EQ_INT(client_s4u_reply_check(&ctx, &user, subkey, 4242, &md, &a),
+		      ORTH_E_INTEGRITY);
+	s4u_reply_make(&a, &user, 4242, true, session, KU_PA_S4U_X509_USER_REPLY, false, &md);
+	EXPECT(client_s4u_reply_check(&ctx, &user, subkey, 4242, &md, &a) != ORTH_OK);
+	s4u_reply_make(&a, &user, 4243, true, subkey, KU_PA_S4U_X509_USER_REPLY, false, &md);
+	EXPECT_EQ_INT(client_s4u_reply_check(&ctx, &user, subkey, 4242, &md, &a), ORTH_E_POLICY);
+	s4u_reply_make(&a, &other, 4242, true, subkey, KU_PA_S4U_X509_USER_REPLY, false, &md);
+	EXPECT_EQ_INT(client_s4u_reply_check(&ctx, &user, subkey, 4242, &md, &a), ORTH_E_POLICY);
+	EXPECT(strstr(ctx.msg, "S4U2Self user") != NULL);
+	md.val->padata_value.data = (uint8_t *)junk;
+	md.val->padata_value.len = sizeof(junk);
+	EXPECT_EQ_INT(client_s4u_reply_check(&ctx, &user, subkey, 4242, &md, &a),
+		      ORTH_E_MALFORMED);
+	crypto_key_free(session);
+	crypto_key_free(subkey);
+	arena_free(&a);
+}
+
 int
 main(void)
 {
@@ -628,5 +744,6 @@ main(void)
 	test_tgs();
 	test_as();
 	test_enc_pa_rep();
+	test_s4u();
 	return test_done("client");
 }

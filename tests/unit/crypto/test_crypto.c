@@ -814,6 +814,30 @@ test_fork_confounders(void)
 	crypto_key_free(k);
 }
 
+/* RFC 4757 §4 HMAC-MD5 (MS-SFU's PA-FOR-USER checksum) keyed with an
+ * aes256 key's bytes, usage 17, over PA-FOR-USER's data for alice@PLAY.REALM
+ * (name type 1): the value computed independently (Python's hmac and
+ * hashlib, from the RFC's formula). */
+static void
+test_hmac_md5(void)
+{
+	static const uint8_t want[16] = {0x7a, 0xb8, 0x7f, 0xf7, 0x0d, 0x45, 0xe2, 0xa4,
+					 0xd8, 0xad, 0x77, 0x28, 0x2e, 0xb1, 0x0d, 0x98};
+	static const uint8_t data[] = "\x01\x00\x00\x00"
+				     "alicePLAY.REALMKerberos";
+	uint8_t kb[32], out[16];
+	struct crypto_key *k = NULL;
+
+	for (size_t i = 0; i < sizeof(kb); i++)
+		kb[i] = (uint8_t)(i + 1);
+	EXPECT_EQ_INT(crypto_key_new(ENCTYPE_AES256_CTS_HMAC_SHA1_96, kb, sizeof(kb), &k), ORTH_OK);
+	EXPECT_EQ_INT(crypto_checksum_hmac_md5(k, 17, data, sizeof(data) - 1, out), ORTH_OK);
+	EXPECT_MEM(out, want, 16);
+	EXPECT_EQ_INT(crypto_checksum_hmac_md5(k, 26, data, sizeof(data) - 1, out), ORTH_OK);
+	EXPECT(memcmp(out, want, 16) != 0);
+	crypto_key_free(k);
+}
+
 int
 main(void)
 {
@@ -827,6 +851,7 @@ main(void)
 	test_roundtrip();
 	test_tamper();
 	test_checksum_negative();
+	test_hmac_md5();
 	test_s2k_negative();
 	test_s2k_weak_params();
 	test_keys_and_names();

@@ -107,6 +107,13 @@ parse(const char *line, struct arena *a, struct db_entry *e, char *err)
 	return db_dump_entry_parse(line, strlen(line), a, e, err, 256);
 }
 
+static orth_err
+parse_n(const char *line, size_t len, struct arena *a, struct db_entry *e, char *err)
+{
+	err[0] = '\0';
+	return db_dump_entry_parse(line, len, a, e, err, 256);
+}
+
 static void
 test_entry_vectors(struct arena *a)
 {
@@ -168,6 +175,58 @@ test_entry_vectors(struct arena *a)
 	fill(e);
 	writer_init(&w, buf, 100);
 	EXPECT_EQ_INT(db_dump_entry_format(e, &w), ORTH_E_LIMIT);
+	free(e);
+	free(d);
+}
+
+/* The delegation targets (record version 4): written after last_success
+ * as one escaped comma list, ',' in a name as %2c; left out when empty (so
+ * alice_line above is what the version 3 code wrote); refused when empty,
+ * with an empty name or over the limit. */
+static void
+test_deleg(struct arena *a)
+{
+	static char buf[DB_DUMP_MAX_LINE], line[8192];
+	struct db_entry *e = calloc(1, sizeof(*e)), *d = calloc(1, sizeof(*d));
+	struct writer w;
+	char err[256];
+	size_t n;
+
+	fill(e);
+	e->nkeysets = 0;
+	e->nhist = 0;
+	e->ndeleg = 2;
+	e->deleg[0] = "host/b.test@EX.COM";
+	e->deleg[1] = "odd,name@EX.COM";
+	writer_init(&w, buf, sizeof(buf));
+	EXPECT_EQ_INT(db_dump_entry_format(e, &w), ORTH_OK);
+	buf[w.len] = '\0';
+	EXPECT(strstr(buf, " last_success=never deleg=host/b.test@EX.COM,odd%2cname@EX.COM") !=
+	       NULL);
+	seed_write(buf);
+	EXPECT_EQ_INT(parse(buf, a, d, err), ORTH_OK);
+	EXPECT(same_entry(e, d));
+	EXPECT(d->ndeleg == 2 && strcmp(d->deleg[1], "odd,name@EX.COM") == 0);
+	/* empty, as an empty s2kparams: no targets */
+	n = (size_t)(strstr(buf, " deleg=") - buf);
+	snprintf(line, sizeof(line), "%.*s deleg=", (int)n, buf);
+	EXPECT_EQ_INT(parse(line, a, d, err), ORTH_OK);
+	EXPECT_EQ_INT(d->ndeleg, 0);
+	/* refused: an empty name, too many */
+	snprintf(line, sizeof(line), "%.*s deleg=a@EX.COM,,b@EX.COM", (int)n, buf);
+	EXPECT_EQ_INT(parse(line, a, d, err), ORTH_E_MALFORMED);
+	snprintf(line, sizeof(line), "%.*s deleg=a@EX.COM,", (int)n, buf);
+	EXPECT_EQ_INT(parse(line, a, d, err), ORTH_E_MALFORMED);
+	EXPECT(strstr(err, "deleg") != NULL);
+	writer_init(&w, line, sizeof(line));
+	writer_put(&w, buf, n);
+	writer_put(&w, " deleg=", 7);
+	for (int i = 0; i <= DB_MAX_DELEG; i++) {
+		char one[32];
+		int k = snprintf(one, sizeof(one), "%sh/%d@EX.COM", i ? "," : "", i);
+		writer_put(&w, one, (size_t)k);
+	}
+	EXPECT_EQ_INT(parse_n(line, w.len, a, d, err), ORTH_E_LIMIT);
 	free(e);
 	free(d);
 }
@@ -626,6 +685,8 @@ main(int argc, char **argv)
 	EXPECT_EQ_INT(arena_init(&a, 1 << 22), ORTH_OK);
 	EXPECT(mkdtemp(dir) != NULL);
 	test_entry_vectors(&a);
+	arena_reset(&a);
+	test_deleg(&a);
 	arena_reset(&a);
 	test_entry_refused(&a);
 	arena_reset(&a);

@@ -183,7 +183,7 @@ test_versions(struct arena *a)
 	e->hist[0] = (struct db_key){18, DB_SALT_NORMAL, salt, 11, NULL, 0, enc1, 16, DB_SEAL_BOUND, 7};
 	e->hist[1] = (struct db_key){17, DB_SALT_SPECIAL, salt, 5, s2k, 4, enc1, 7, DB_SEAL_RAW, 0};
 	EXPECT_EQ_INT(db_entry_encode(e, buf, sizeof(buf), &len), ORTH_OK);
-	EXPECT_EQ_INT(buf[0], 3);
+	EXPECT_EQ_INT(buf[0], 4);
 	arena_reset(a);
 	EXPECT_EQ_INT(db_entry_decode(buf, len, a, d), ORTH_OK);
 	EXPECT_EQ_INT(d->fail_count, 4);
@@ -205,7 +205,19 @@ test_versions(struct arena *a)
 	EXPECT_EQ_INT(d->keysets[1].keys[0].kvno, 2);
 	EXPECT_EQ_INT(db_entry_encode(d, buf2, sizeof(buf2), &len2), ORTH_OK);
 	EXPECT(len2 == len && memcmp(buf, buf2, len) == 0);
-	seed_write("db_record", "v3_seals_history", buf, len);
+	seed_write("db_record", "v4_seals_history", buf, len);
+	{
+		/* the version 3 record of the same entry: the same bytes
+		 * without the delegation targets' count (0); and the seed
+		 * the version 3 code wrote still decodes */
+		uint8_t v3[8192];
+		size_t v3_len = seed_read("v3_seals_history", v3, sizeof(v3));
+		EXPECT(v3_len == len - 1 && memcmp(v3 + 1, buf + 1, v3_len - 1) == 0 && v3[0] == 3);
+		arena_reset(a);
+		EXPECT_EQ_INT(db_entry_decode(v3, v3_len, a, d), ORTH_OK);
+		EXPECT_EQ_INT(d->ndeleg, 0);
+		EXPECT_EQ_INT(d->nhist, 2);
+	}
 	/* every truncation fails; so does a byte more */
 	for (size_t cut = 0; cut < len; cut++) {
 		arena_reset(a);
@@ -221,7 +233,7 @@ test_versions(struct arena *a)
 	{
 		/* nhist: the byte before the two history entries (kvno, key
 		 * with its seal byte) */
-		size_t at = len - (4 + 4 + 2 + 2 + 11 + 2 + 0 + 1 + 2 + 16) -
+		size_t at = len - 1 - (4 + 4 + 2 + 2 + 11 + 2 + 0 + 1 + 2 + 16) -
 			    (4 + 4 + 2 + 2 + 5 + 2 + 4 + 1 + 2 + 7) - 1;
 		EXPECT_EQ_INT(buf[at], 2);
 		buf[at] = DB_MAX_HISTORY + 1;
@@ -229,8 +241,8 @@ test_versions(struct arena *a)
 		EXPECT_EQ_INT(db_entry_decode(buf, len, a, d), ORTH_E_LIMIT);
 		buf[at] = 2;
 		/* an unknown seal: refused by the decoder and the encoder */
-		EXPECT_EQ_INT(buf[len - 2 - 7 - 1], DB_SEAL_RAW);
-		buf[len - 2 - 7 - 1] = 2;
+		EXPECT_EQ_INT(buf[len - 1 - 2 - 7 - 1], DB_SEAL_RAW);
+		buf[len - 1 - 2 - 7 - 1] = 2;
 		arena_reset(a);
 		EXPECT_EQ_INT(db_entry_decode(buf, len, a, d), ORTH_E_MALFORMED);
 		e->hist[1].seal = 2;
@@ -257,9 +269,10 @@ test_versions(struct arena *a)
 	EXPECT_EQ_INT(d->keysets[0].keys[0].kvno, 3);
 	EXPECT_MEM(d->hist[1].enc, enc1, 7);
 	EXPECT_EQ_INT(db_entry_encode(d, buf2, sizeof(buf2), &len2), ORTH_OK);
-	EXPECT_EQ_INT(buf2[0], 3);
-	/* one seal byte per key (3 + 2) and a kvno per history entry (2) */
-	EXPECT_EQ_INT(len2, old_len + 5 + 2 * 4);
+	EXPECT_EQ_INT(buf2[0], 4);
+	/* one seal byte per key (3 + 2), a kvno per history entry (2), the
+	 * delegation targets' count */
+	EXPECT_EQ_INT(len2, old_len + 5 + 2 * 4 + 1);
 	/* a version 2 record read as version 3 (and the reverse) fails */
 	old[0] = 3;
 	arena_reset(a);
@@ -285,8 +298,8 @@ test_versions(struct arena *a)
 	EXPECT_EQ_INT(d->keysets[1].kvno, 2);
 	EXPECT_EQ_INT(d->keysets[1].keys[0].seal, DB_SEAL_RAW);
 	EXPECT_EQ_INT(db_entry_encode(d, buf2, sizeof(buf2), &len2), ORTH_OK);
-	EXPECT_EQ_INT(buf2[0], 3);
-	EXPECT_EQ_INT(len2, len + 3 + 21);
+	EXPECT_EQ_INT(buf2[0], 4);
+	EXPECT_EQ_INT(len2, len + 3 + 21 + 1);
 	/* a version 1 record with the version 2 fields after it: trailing */
 	len2 = encode_legacy(d, 2, buf2, sizeof(buf2));
 	buf2[0] = 1;
@@ -296,8 +309,48 @@ test_versions(struct arena *a)
 	buf2[0] = 2;
 	arena_reset(a);
 	EXPECT_EQ_INT(db_entry_decode(buf2, len, a, d), ORTH_E_TRUNCATED);
-	buf2[0] = 4;
+	buf2[0] = 5;
 	EXPECT_EQ_INT(db_entry_decode(buf2, len2, a, d), ORTH_E_RANGE);
+	free(e);
+	free(d);
+}
+
+/* Version 4: the delegation targets (krbAllowedToDelegateTo) round trip;
+ * too many, an empty name, a count past the end are refused. */
+static void
+test_deleg(struct arena *a)
+{
+	struct db_entry *e = calloc(1, sizeof(*e)), *d = calloc(1, sizeof(*d));
+	uint8_t buf[8192];
+	size_t len = 0;
+
+	fill(e);
+	e->ndeleg = 2;
+	e->deleg[0] = "host/a.test@TEST.REALM";
+	e->deleg[1] = "HTTP/b.test@TEST.REALM";
+	EXPECT_EQ_INT(db_entry_encode(e, buf, sizeof(buf), &len), ORTH_OK);
+	seed_write("db_record", "v4_deleg", buf, len);
+	arena_reset(a);
+	EXPECT_EQ_INT(db_entry_decode(buf, len, a, d), ORTH_OK);
+	EXPECT_EQ_INT(d->ndeleg, 2);
+	EXPECT(strcmp(d->deleg[1], "HTTP/b.test@TEST.REALM") == 0);
+	for (size_t cut = 0; cut < len; cut++) {
+		arena_reset(a);
+		EXPECT(db_entry_decode(buf, cut, a, d) != ORTH_OK);
+	}
+	/* the count byte: the one before the two names */
+	EXPECT_EQ_INT(buf[len - 2 * (2 + 22) - 1], 2);
+	buf[len - 2 * (2 + 22) - 1] = DB_MAX_DELEG + 1;
+	arena_reset(a);
+	EXPECT_EQ_INT(db_entry_decode(buf, len, a, d), ORTH_E_LIMIT);
+	buf[len - 2 * (2 + 22) - 1] = 3;
+	arena_reset(a);
+	EXPECT_EQ_INT(db_entry_decode(buf, len, a, d), ORTH_E_TRUNCATED);
+	e->ndeleg = DB_MAX_DELEG + 1;
+	EXPECT_EQ_INT(db_entry_encode(e, buf, sizeof(buf), &len), ORTH_E_LIMIT);
+	e->ndeleg = 1;
+	e->deleg[0] = "";
+	EXPECT_EQ_INT(db_entry_encode(e, buf, sizeof(buf), &len), ORTH_E_RANGE);
 	free(e);
 	free(d);
 }
@@ -545,6 +598,7 @@ main(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "--write-seeds") == 0)
 		seed_dir = argv[2];
 	test_versions(&a);
+	test_deleg(&a);
 	test_policy(&a);
 
 	arena_free(&a);

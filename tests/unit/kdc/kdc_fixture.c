@@ -151,6 +151,44 @@ cleanup:
 	return ret;
 }
 
+int
+kdc_fixture_exchange(struct kdc_fixture *f, struct arena *a, const uint8_t *req, size_t len,
+		     struct crypto_key *key, uint8_t *rep, size_t cap, struct kdc_fixture_cred *cred,
+		     size_t *n_out)
+{
+	size_t n = kdc_fixture_send(f, NULL, req, len, rep, cap);
+	int code = kdc_fixture_reply_code(a, rep, n, NULL);
+
+	if (n_out != NULL)
+		*n_out = n;
+	if (code == 0 && kdc_fixture_rep_open(a, rep, n, key, cred) != ORTH_OK)
+		code = -3;
+	return code;
+}
+
+orth_err
+kdc_fixture_deleg_set(struct kdc_fixture *f, const char *name, const char *target)
+{
+	orth_err ret = ORTH_OK;
+	struct principal p;
+	struct db_entry e;
+	char text[DB_MAX_NAME + 1], *t = NULL;
+
+	arena_reset(&f->a);
+	TRY(principal_parse(target, f->realm.name, &f->a, &p));
+	TRY(principal_unparse(&p, text, sizeof(text), NULL));
+	t = arena_strndup(&f->a, text, strlen(text));
+	CHECK(t != NULL, ORTH_E_LIMIT);
+	TRY(principal_parse(name, f->realm.name, &f->a, &p));
+	TRY(principal_unparse(&p, text, sizeof(text), NULL));
+	TRY(db_principal_get(f->db, text, &f->a, &e));
+	e.ndeleg = 1;
+	e.deleg[0] = t;
+	TRY(db_principal_put(f->db, &e, DB_PUT_REPLACE));
+cleanup:
+	return ret;
+}
+
 orth_err
 kdc_fixture_open(struct kdc_fixture *f, const char *realm, int64_t fixed_now)
 {
@@ -353,6 +391,16 @@ kdc_fixture_tgs_req(struct kdc_fixture *f, struct arena *a,
 					 len_out);
 }
 
+static kdc_fixture_padata_fn tgs_padata_fn;
+static void *tgs_padata_arg;
+
+void
+kdc_fixture_set_tgs_padata(kdc_fixture_padata_fn fn, void *arg)
+{
+	tgs_padata_fn = fn;
+	tgs_padata_arg = arg;
+}
+
 orth_err
 kdc_fixture_tgs_req_authz(struct kdc_fixture *f, struct arena *a,
 			  const struct kdc_fixture_cred *tgt, const char *service,
@@ -370,8 +418,8 @@ kdc_fixture_tgs_req_authz(struct kdc_fixture *f, struct arena *a,
 	AP_REQ ap;
 	Authenticator au;
 	Checksum cks;
-	PA_DATA pa;
-	METHOD_DATA md;
+	PA_DATA *pa;
+	METHOD_DATA md, extra = {0};
 	struct KDC_REQ_BODY_additional_tickets tk;
 	EncryptedData *ead;
 
@@ -419,10 +467,17 @@ kdc_fixture_tgs_req_authz(struct kdc_fixture *f, struct arena *a,
 	ap.msg_type = KRB5_MSG_AP_REQ;
 	ap.ticket = tgt->ticket;
 	TRY(proto_seal(tgt->key, KU_TGS_REQ_AUTH, &asn1_Authenticator, &au, a, &ap.authenticator));
-	pa.padata_type = KRB5_PADATA_TGS_REQ;
-	TRY(der_encode_arena(&asn1_AP_REQ, &ap, a, &pa.padata_value.data, &pa.padata_value.len));
-	md.len = 1;
-	md.val = &pa;
+	if (tgs_padata_fn != NULL)
+		TRY(tgs_padata_fn(tgs_padata_arg, a, b, tgt, &extra));
+	pa = arena_alloc(a, (1 + extra.len) * sizeof(*pa));
+	CHECK(pa != NULL, ORTH_E_LIMIT);
+	pa[0].padata_type = KRB5_PADATA_TGS_REQ;
+	TRY(der_encode_arena(&asn1_AP_REQ, &ap, a, &pa[0].padata_value.data,
+			     &pa[0].padata_value.len));
+	if (extra.len > 0)
+		memcpy(pa + 1, extra.val, extra.len * sizeof(*pa));
+	md.len = 1 + extra.len;
+	md.val = pa;
 	q.padata = &md;
 	TRY(der_encode_arena(&asn1_TGS_REQ, &q, a, out, len_out));
 cleanup:

@@ -78,6 +78,11 @@ void kdc_fixture_seed_write(const char *dir, const char *name, const uint8_t *re
 int kdc_fixture_reply_code(struct arena *a, const uint8_t *rep, size_t n,
 			   struct der_bytes **ed_out);
 
+/* Let principal name delegate to target (both parsed in the fixture's
+ * realm) alone: its allowed-to-delegate-to list (`orthrus admin modify
+ * --allowed-to-delegate-to`).  ORTH_E_NOTFOUND, parse and db errors. */
+orth_err kdc_fixture_deleg_set(struct kdc_fixture *f, const char *name, const char *target);
+
 /* Remove principal name (`orthrus admin delete`).  ORTH_E_NOTFOUND. */
 orth_err kdc_fixture_delete(struct kdc_fixture *f, const char *name);
 
@@ -145,6 +150,16 @@ orth_err kdc_fixture_tgs_req_authz(struct kdc_fixture *f, struct arena *a,
 				   const AuthorizationData *authz, uint8_t **out,
 				   size_t *len_out);
 
+/*
+ * Padata the TGS-REQs built next carry after their PA-TGS-REQ (MS-SFU's
+ * S4U padata, hostile padata): fn fills *out (memory from a) for the body
+ * b (its nonce is set) and the TGT; fn NULL: none (the default).  A
+ * failure of fn fails the request's building.
+ */
+typedef orth_err (*kdc_fixture_padata_fn)(void *arg, struct arena *a, const KDC_REQ_BODY *b,
+					  const struct kdc_fixture_cred *tgt, METHOD_DATA *out);
+void kdc_fixture_set_tgs_padata(kdc_fixture_padata_fn fn, void *arg);
+
 /* A ticket the fixture makes itself (a forged or aged one, for tests). */
 struct kdc_fixture_ticket_spec {
 	const char *client, *server;  /* parsed in the fixture's realm */
@@ -184,5 +199,15 @@ orth_err kdc_fixture_corrupt(struct kdc_fixture *f, const char *name);
  */
 orth_err kdc_fixture_rep_open(struct arena *a, const uint8_t *rep, size_t len,
 			      struct crypto_key *key, struct kdc_fixture_cred *out);
+
+/*
+ * One exchange: req to kdc_handle() (TCP), the reply into rep (cap bytes,
+ * its length in *n_out, may be NULL); returns its KRB-ERROR code, 0 for a
+ * KDC-REP (then opened under key into *cred, as kdc_fixture_rep_open; -3
+ * when it does not open), -1 for anything else.
+ */
+int kdc_fixture_exchange(struct kdc_fixture *f, struct arena *a, const uint8_t *req, size_t len,
+			 struct crypto_key *key, uint8_t *rep, size_t cap,
+			 struct kdc_fixture_cred *cred, size_t *n_out);
 
 #endif
