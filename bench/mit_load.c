@@ -141,7 +141,11 @@ main(int argc, char **argv)
 	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (o) {
 		case 'r': opt.realm = optarg; break;
-		case 'm': opt.tgs = strcmp(optarg, "as") != 0; break;
+		case 'm':
+			if (strcmp(optarg, "as") != 0 && strcmp(optarg, "tgs") != 0)
+				goto usage;
+			opt.tgs = strcmp(optarg, "tgs") == 0;
+			break;
 		case 'P': opt.procs = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'd': opt.duration = strtod(optarg, NULL); break;
 		case 'p': opt.principals = (unsigned)strtoul(optarg, NULL, 10); break;
