@@ -61,6 +61,7 @@ def main():
     ap.add_argument("--principals", default="")
     ap.add_argument("--inflight", default="")
     ap.add_argument("--bulk", default="")
+    ap.add_argument("--rss", default="")
     ap.add_argument("--smoke", action="store_true")
     a = ap.parse_args()
 
@@ -186,6 +187,13 @@ def main():
         n, sec = a.bulk.split()
         target(f"bulk loader: {int(n):,} principals in under a minute", float(sec), 60,
                lambda v: f"{v:.0f} s")
+    if a.rss:
+        n, r0, r1, r2 = (int(x) for x in a.rss.split())
+        target(f"RSS flat over {n:,} TGS-REQs after warm-up ({r0:,} KiB, {r1:,} KiB "
+               f"half way, {r2:,} KiB at the end): the second half grows at most 2%",
+               r2 / r1, 1.02, lambda v: f"{v:.3f}x")
+    else:
+        target("RSS flat over 10^7 TGS-REQs after warm-up", None, 0, fmt)
     for w, v, s in targets:
         print(f"target: {w}: {v} ({s})")
 

@@ -23,6 +23,8 @@
 #   as            kdc_load, AS-REQ without pre-authentication
 #   scale         the TGS load again at 1,000 and BENCH_SCALE (10^6)
 #                 principals (orthrus admin bulk-add; 0: not run)
+#   rss           the KDC's RSS after a warm-up and after BENCH_RSS_COUNT
+#                 (10^7; 0: not run) more TGS-REQs
 # BENCH_SECONDS (5) per row; BENCH_CALLGRIND=0 skips the instruction
 # counts; BENCH_KDCS (orthrus mit heimdal) which KDCs; BENCH_OUT (bench/)
 # where RESULTS.md and results.png go;
@@ -55,13 +57,14 @@ TCP_INFL=${BENCH_TCP_INFLIGHT:-16}
 CG=${BENCH_CALLGRIND:-1}
 CG_COUNT=${BENCH_CALLGRIND_COUNT:-300}
 SCALE=${BENCH_SCALE:-1000000}
+RSS_COUNT=${BENCH_RSS_COUNT:-10000000}
 KDCS=" ${BENCH_KDCS:-orthrus mit heimdal} "
 OUT=${BENCH_OUT:-$top/bench}
 HEIMDAL_KDC=${HEIMDAL_KDC:-/opt/heimdal-kdc/usr/lib/heimdal-servers/kdc}
 HEIMDAL_KADMIN=${HEIMDAL_KADMIN:-/opt/heimdal-clients/usr/bin/kadmin.heimdal}
 TMP=$(mktemp -d /tmp/orthbench.XXXXXX)
 if [ $smoke -eq 1 ]; then
-	SECS=0.4 NPRINC=3 INFL=4 TCP_INFL=4 CG=0 SCALE=0 OUT=$TMP/out KDCS=" orthrus "
+	SECS=0.4 NPRINC=3 INFL=4 TCP_INFL=4 CG=0 SCALE=0 RSS_COUNT=0 OUT=$TMP/out KDCS=" orthrus "
 	mkdir -p "$OUT"
 fi
 CLK_TCK=$(getconf CLK_TCK)
@@ -208,6 +211,23 @@ orth_setup() {
 	done
 	orth_admin add "$SVC" --random-key >/dev/null
 }
+# rss_row: the KDC's resident memory after a warm-up of 100,000 TGS-REQs,
+# after RSS_COUNT/2 more and after RSS_COUNT (issue 9: flat over 10^7).  The
+# caches (replay, lookaside) fill up to their caps in the first half; the
+# second half must not grow.
+rss_row() {
+	local r0 r1 r2 base=(--kdc "127.0.0.1:$ORTH_PORT" --realm "$REALM" --principals "$NPRINC"
+		--password "$PW" --service "$SVC" --duration 100000 --mode tgs --inflight "$INFL")
+	"$LOAD" "${base[@]}" --count 100000 >/dev/null || { rc=1; return; }
+	r0=$(awk '/^VmRSS:/ { print $2 }' "/proc/$ORTH_KDC_PID/status")
+	"$LOAD" "${base[@]}" --count $((RSS_COUNT / 2)) >/dev/null || { rc=1; return; }
+	r1=$(awk '/^VmRSS:/ { print $2 }' "/proc/$ORTH_KDC_PID/status")
+	"$LOAD" "${base[@]}" --count $((RSS_COUNT / 2)) >/dev/null || { rc=1; return; }
+	r2=$(awk '/^VmRSS:/ { print $2 }' "/proc/$ORTH_KDC_PID/status")
+	say "RSS after warm-up ${r0} KiB, after $((RSS_COUNT / 2)) TGS-REQs ${r1} KiB, after $RSS_COUNT ${r2} KiB"
+	echo "$RSS_COUNT $r0 $r1 $r2" >"$TMP/rss.txt"
+}
+
 # scale_row N: the TGS load again once the realm holds N principals (the
 # others made by `orthrus admin bulk-add`, random keys); the KDC is
 # restarted around the bulk load with a map size for them.
@@ -237,6 +257,7 @@ elif say "Orthrus: $NPRINC principals"; orth_setup; then
 		scale_row 1000
 		scale_row "$SCALE"
 	fi
+	[ "$RSS_COUNT" -gt 0 ] && rss_row
 	if [ "$CG" = 1 ]; then
 		kill "$ORTH_KDC_PID"
 		wait "$ORTH_KDC_PID" 2>/dev/null
@@ -395,6 +416,7 @@ fi
 python3 "$top/bench/report.py" --rows "$ROWS" --instr "$TMP/instr.tsv" \
 	--floor-us "$FLOOR_US" --floor-instr "${FLOOR_INSTR:-}" --out "$OUT" \
 	--bulk "$(cat "$TMP/bulk.txt" 2>/dev/null | tail -1)" \
+	--rss "$(cat "$TMP/rss.txt" 2>/dev/null)" \
 	--seconds "$SECS" --principals "$NPRINC" --inflight "$INFL" \
 	$([ $smoke -eq 1 ] && echo --smoke) || rc=1
 exit $rc
