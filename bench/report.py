@@ -231,7 +231,8 @@ set style fill solid 0.8 border -1
 set boxwidth 0.9
 set key top right
 set grid ytics
-set xtics nomirror
+set xtics nomirror rotate by -20
+set bmargin 5
 set ylabel "replies/s"
 plot for [i=2:{len(shown) + 1}] "{dat}" index 0 using i:xtic(1) title columnheader(i)
 set ylabel "p99 latency (us)"
