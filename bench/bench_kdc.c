@@ -1,13 +1,24 @@
 /*
  * bench_kdc.c - what one request costs through the whole KDC request path,
  * in process: kdc_handle() over the fixture realm (tests/unit/kdc), no
- * network.  Four cases:
+ * network.  Five cases, each counted per exchange:
  *
  *   as-nopreauth      AS-REQ for a principal without requires-preauth
- *   as-preauth        AS-REQ with PA-ENC-TIMESTAMP (RFC 4120 §5.2.7.2)
- *   tgs               TGS-REQ for a service with a TGT from an AS exchange
- *   preauth-required  AS-REQ without padata for a requires-preauth
- *                     principal: the KDC_ERR_PREAUTH_REQUIRED error path
+ *   as-preauth        the whole exchange of a client that pre-authenticates
+ *                     with PA-ENC-TIMESTAMP (RFC 4120 §5.2.7.2), two
+ *                     requests: the AS-REQ without padata answered with
+ *                     KDC_ERR_PREAUTH_REQUIRED (its hints offer SPAKE too,
+ *                     as the realm's default spake_preauth_groups says;
+ *                     MIT's kinit would then take SPAKE, RFC 9588: this
+ *                     bench measures encrypted timestamp), then the AS-REQ
+ *                     with PA-ENC-TIMESTAMP
+ *   as-enc-timestamp  the second of those requests alone
+ *   tgs               TGS-REQ for a service with a TGT from an AS exchange,
+ *                     with a fresh authenticator subkey in every request as
+ *                     MIT's clients send (so the reply is sealed in a key
+ *                     the KDC has never seen, usage 9)
+ *   preauth-required  the first of the as-preauth requests alone: the
+ *                     KDC_ERR_PREAUTH_REQUIRED error path
  *
  * Every request is distinct (new nonce; new authenticator or timestamp,
  * each with its own confounder), built in a batch before the clock starts:
@@ -21,7 +32,7 @@
  *
  *   bench_kdc [-t SECONDS] [-n COUNT] [-c CASE]
  *     -t  time each case for at least SECONDS (default 1)
- *     -n  exactly COUNT timed requests per case instead (for callgrind:
+ *     -n  exactly COUNT timed exchanges per case instead (for callgrind:
  *         bench/callgrind.sh counts instructions inside bench_batch_run)
  *     -c  only this case
  *
@@ -43,11 +54,21 @@
 #define REPLAY_SLOTS (1u << 18)
 #define ETYPE 18              /* aes256-cts-hmac-sha1-96, as in the load test */
 
-enum bench_case { C_AS_NOPREAUTH, C_AS_PREAUTH, C_TGS, C_PREAUTH_REQUIRED, C_COUNT };
+enum bench_case {
+	C_AS_NOPREAUTH,
+	C_AS_PREAUTH,
+	C_AS_ENC_TS,
+	C_TGS,
+	C_PREAUTH_REQUIRED,
+	C_COUNT
+};
 
 static const char *const case_names[C_COUNT] = {
-	"as-nopreauth", "as-preauth", "tgs", "preauth-required",
+	"as-nopreauth", "as-preauth", "as-enc-timestamp", "tgs", "preauth-required",
 };
+/* Requests per exchange (at most MAX_PER). */
+#define MAX_PER 2
+static const int case_requests[C_COUNT] = {1, 2, 1, 1, 1};
 
 static struct kdc_fixture fx;
 static struct arena build_a, check_a, tgt_a;
@@ -55,6 +76,9 @@ static struct crypto_key *bench_key, *user_key;
 static struct kdc_fixture_cred tgt;
 static size_t replay_used;
 static uint8_t rep[1 << 16];
+/* The TGS case's subkeys, one per request of the batch (the last one
+ * opens the reply). */
+static struct crypto_key *subkeys[BATCH];
 /* As over TCP: no lookaside in the fixture, no UDP size limit. */
 static struct kdc_request_info bench_info;
 static int saved_stderr = -1, devnull = -1;
@@ -88,26 +112,44 @@ quiet(bool on)
 		dup2(saved_stderr, 2);
 }
 
-/* One request of case c into build_a. */
+/* Exchange i of case c into build_a: case_requests[c] requests from
+ * req[0], each with the message type its reply must have in want[]. */
 static void
-build_one(enum bench_case c, uint8_t **req, size_t *len)
+build_one(enum bench_case c, size_t i, uint8_t **req, size_t *len, int *want)
 {
 	orth_err ret = ORTH_OK;
 
 	switch (c) {
 	case C_AS_NOPREAUTH:
+		want[0] = KRB5_MSG_AS_REP;
 		ret = kdc_fixture_as_req(&fx, &build_a, "bench", "krbtgt/" REALM, 0, ETYPE, 0,
 					 NULL, req, len);
 		break;
 	case C_AS_PREAUTH:
+		want[0] = KRB5_MSG_ERROR;
+		want[1] = KRB5_MSG_AS_REP;
+		ret = kdc_fixture_as_req(&fx, &build_a, "user", "krbtgt/" REALM, 0, ETYPE, 0,
+					 NULL, &req[0], &len[0]);
+		if (ret == ORTH_OK)
+			ret = kdc_fixture_as_req(&fx, &build_a, "user", "krbtgt/" REALM, 0, ETYPE,
+						 0, user_key, &req[1], &len[1]);
+		break;
+	case C_AS_ENC_TS:
+		want[0] = KRB5_MSG_AS_REP;
 		ret = kdc_fixture_as_req(&fx, &build_a, "user", "krbtgt/" REALM, 0, ETYPE, 0,
 					 user_key, req, len);
 		break;
 	case C_TGS:
-		ret = kdc_fixture_tgs_req(&fx, &build_a, &tgt, "host/svc.bench", 0, ETYPE, NULL,
-					  req, len);
+		want[0] = KRB5_MSG_TGS_REP;
+		crypto_key_free(subkeys[i]);
+		subkeys[i] = NULL;
+		ret = crypto_key_random(ETYPE, &subkeys[i]);
+		if (ret == ORTH_OK)
+			ret = kdc_fixture_tgs_req_subkey(&fx, &build_a, &tgt, "host/svc.bench", 0,
+							 ETYPE, subkeys[i], req, len);
 		break;
 	case C_PREAUTH_REQUIRED:
+		want[0] = KRB5_MSG_ERROR;
 		ret = kdc_fixture_as_req(&fx, &build_a, "user", "krbtgt/" REALM, 0, ETYPE, 0,
 					 NULL, req, len);
 		break;
@@ -121,11 +163,11 @@ build_one(enum bench_case c, uint8_t **req, size_t *len)
 /*
  * The timed part, kept out of line so that callgrind can count it alone
  * (--toggle-collect=bench_batch_run*, as GCC may clone it).  Returns the number of replies whose
- * message type is not want_tag; *last_len: the length of the last reply
+ * message type is not want[i]; *last_len: the length of the last reply
  * (left in rep).
  */
 __attribute__((noinline)) static size_t
-bench_batch_run(uint8_t *const *reqs, const size_t *lens, size_t n, int want_tag,
+bench_batch_run(uint8_t *const *reqs, const size_t *lens, size_t n, const int *want,
 		size_t *last_len)
 {
 	size_t bad = 0;
@@ -136,7 +178,7 @@ bench_batch_run(uint8_t *const *reqs, const size_t *lens, size_t n, int want_tag
 
 		writer_init(&w, rep, sizeof(rep));
 		(void)kdc_handle(fx.ctx, &bench_info, reqs[i], lens[i], &w);
-		if (writer_err(&w) != ORTH_OK || der_peek_application_tag(rep, w.len) != want_tag)
+		if (writer_err(&w) != ORTH_OK || der_peek_application_tag(rep, w.len) != want[i])
 			bad++;
 		*last_len = w.len;
 	}
@@ -157,9 +199,10 @@ handle_one(const uint8_t *req, size_t len)
 	return writer_err(&w) == ORTH_OK ? w.len : 0;
 }
 
-/* The last reply of a batch, opened and checked in full. */
+/* The last reply of a batch (of its exchange last_i), opened and checked in
+ * full. */
 static void
-check_reply(enum bench_case c, size_t len)
+check_reply(enum bench_case c, size_t len, size_t last_i)
 {
 	struct kdc_fixture_cred out;
 	orth_err ret;
@@ -170,10 +213,11 @@ check_reply(enum bench_case c, size_t len)
 		ret = kdc_fixture_rep_open(&check_a, rep, len, bench_key, &out);
 		break;
 	case C_AS_PREAUTH:
+	case C_AS_ENC_TS:
 		ret = kdc_fixture_rep_open(&check_a, rep, len, user_key, &out);
 		break;
 	case C_TGS:
-		ret = kdc_fixture_rep_open(&check_a, rep, len, tgt.key, &out);
+		ret = kdc_fixture_rep_open_subkey(&check_a, rep, len, subkeys[last_i], &out);
 		break;
 	default:
 		ret = kdc_fixture_rep_open(&check_a, rep, len, NULL, &out);
@@ -205,24 +249,26 @@ replay_make_room(size_t n)
 static void
 bench_case_run(enum bench_case c, double min_time, long count)
 {
-	static uint8_t *reqs[BATCH];
-	static size_t lens[BATCH];
-	int want = c == C_TGS ? KRB5_MSG_TGS_REP
-			      : c == C_PREAUTH_REQUIRED ? KRB5_MSG_ERROR : KRB5_MSG_AS_REP;
+	static uint8_t *reqs[BATCH * MAX_PER];
+	static size_t lens[BATCH * MAX_PER];
+	static int want[BATCH * MAX_PER];
+	const size_t per = (size_t)case_requests[c];
 	double spent = 0;
 	long done = 0;
-	size_t last;
+	size_t last = 0;
 
 	/* warm-up (db reader, key cache), not counted: exactly `count` timed
-	 * requests go through bench_batch_run */
+	 * exchanges go through bench_batch_run */
 	arena_reset(&build_a);
-	build_one(c, &reqs[0], &lens[0]);
+	build_one(c, 0, reqs, lens, want);
 	replay_make_room(1);
-	last = handle_one(reqs[0], lens[0]);
+	for (size_t j = 0; j < per; j++) {
+		last = handle_one(reqs[j], lens[j]);
+		if (der_peek_application_tag(rep, last) != want[j])
+			die(case_names[c]);
+	}
 	replay_used++;
-	if (der_peek_application_tag(rep, last) != want)
-		die(case_names[c]);
-	check_reply(c, last);
+	check_reply(c, last, 0);
 
 	while (count > 0 ? done < count : spent < min_time) {
 		size_t n = BATCH;
@@ -230,24 +276,25 @@ bench_case_run(enum bench_case c, double min_time, long count)
 			n = (size_t)(count - done);
 		arena_reset(&build_a);
 		for (size_t i = 0; i < n; i++)
-			build_one(c, &reqs[i], &lens[i]);
+			build_one(c, i, &reqs[i * per], &lens[i * per], &want[i * per]);
 		replay_make_room(n);
 		quiet(true);
 		double t0 = now_sec();
-		size_t bad = bench_batch_run(reqs, lens, n, want, &last);
+		size_t bad = bench_batch_run(reqs, lens, n * per, want, &last);
 		spent += now_sec() - t0;
 		quiet(false);
 		replay_used += n;
 		done += (long)n;
 		if (bad != 0) {
 			fprintf(stderr, "bench_kdc: %s: %zu of %zu replies of the wrong type\n",
-				case_names[c], bad, n);
+				case_names[c], bad, n * per);
 			exit(1);
 		}
-		check_reply(c, last);
+		check_reply(c, last, n - 1);
 	}
-	printf("kdc %-17s %9.0f req/s %8.2f us/req  (%ld requests)\n", case_names[c],
-	       (double)done / spent, spent / (double)done * 1e6, done);
+	printf("kdc %-17s %9.0f exch/s %8.2f us/exch  (%ld exchanges, %zu request%s each)\n",
+	       case_names[c], (double)done / spent, spent / (double)done * 1e6, done, per,
+	       per == 1 ? "" : "s");
 }
 
 static void
@@ -300,7 +347,8 @@ main(int argc, char **argv)
 				if (strcmp(optarg, case_names[i]) == 0)
 					only = i;
 			if (only < 0)
-				die("unknown case (as-nopreauth as-preauth tgs preauth-required)");
+				die("unknown case (as-nopreauth as-preauth as-enc-timestamp tgs "
+				    "preauth-required)");
 			break;
 		default:
 			fprintf(stderr, "usage: bench_kdc [-t SECONDS] [-n COUNT] [-c CASE]\n");
@@ -318,6 +366,8 @@ main(int argc, char **argv)
 	crypto_key_free(bench_key);
 	crypto_key_free(user_key);
 	crypto_key_free(tgt.key);
+	for (size_t i = 0; i < BATCH; i++)
+		crypto_key_free(subkeys[i]);
 	kdc_fixture_close(&fx);
 	arena_free(&build_a);
 	arena_free(&check_a);

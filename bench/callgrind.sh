@@ -1,8 +1,9 @@
 #!/bin/sh
-# bench/callgrind.sh BUILD [COUNT]: instructions per request through
-# kdc_handle(), counted by callgrind inside bench_batch_run only (request
-# building, warm-up and checks are outside it).  Repeatable where the
-# timings of bench_kdc are not.  Not run by `make bench` (slow).
+# bench/callgrind.sh BUILD [COUNT]: instructions per exchange through
+# kdc_handle() (as-preauth: its two requests), counted by callgrind inside
+# bench_batch_run only (request building, warm-up and checks are outside
+# it).  Repeatable where the timings of bench_kdc are not.  Not run by
+# `make bench` (slow).
 #   CALLGRIND_KEEP=DIR  keep the callgrind.out.* files there
 #                       (callgrind_annotate them to see where the cost is)
 set -eu
@@ -13,8 +14,8 @@ command -v valgrind >/dev/null 2>&1 || { echo "callgrind.sh: valgrind not instal
 [ -x "$bin" ] || { echo "callgrind.sh: no $bin" >&2; exit 1; }
 dir=$(mktemp -d /tmp/orthcg.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
-printf '%-18s %14s\n' "request" "instr/request"
-for c in as-nopreauth as-preauth tgs preauth-required; do
+printf '%-18s %14s\n' "exchange" "instr/exchange"
+for c in as-nopreauth as-preauth as-enc-timestamp tgs preauth-required; do
 	valgrind --tool=callgrind --collect-atstart=no --toggle-collect='bench_batch_run*' \
 		--callgrind-out-file="$dir/callgrind.out.$c" \
 		"$bin" -n "$count" -c "$c" >"$dir/$c.out" 2>"$dir/$c.err" || {

@@ -757,24 +757,21 @@ orth_err
 der_encode_arena(const struct der_type *t, const void *val, struct arena *a,
 		 uint8_t **out_buf, size_t *out_len)
 {
-	struct bw b = {NULL, 0, SIZE_MAX, ORTH_OK};
+	struct bw b = {NULL, 0, 0, ORTH_OK};
 	uint8_t *buf;
-	size_t n;
 
-	enc_value(&b, t, val); /* measure */
-	if (b.err != ORTH_OK)
+	/* One pass, backwards into the arena's free space, then moved down
+	 * to an allocation: no measuring pass. */
+	b.end = arena_top(a, &b.cap);
+	enc_value(&b, t, val);
+	if (b.err != ORTH_OK) {
+		arena_top_drop(a, b.pos);
 		return b.err;
-	n = b.pos;
-	buf = arena_alloc(a, n ? n : 1);
+	}
+	buf = arena_top_take(a, b.pos);
 	if (buf == NULL)
 		return ORTH_E_LIMIT;
-	b.end = buf + n;
-	b.pos = 0;
-	b.cap = n;
-	enc_value(&b, t, val);
-	if (b.err != ORTH_OK)
-		return b.err;
 	*out_buf = buf;
-	*out_len = n;
+	*out_len = b.pos;
 	return ORTH_OK;
 }

@@ -69,6 +69,52 @@ arena_strndup(struct arena *a, const char *s, size_t n)
 	return p;
 }
 
+/* Where the next allocation starts (16-byte aligned), or cap. */
+static size_t
+arena_next(const struct arena *a)
+{
+	size_t start = (a->used + 15) & ~(size_t)15;
+
+	return start < a->used || start > a->cap ? a->cap : start;
+}
+
+uint8_t *
+arena_top(struct arena *a, size_t *avail_out)
+{
+	*avail_out = a->cap - arena_next(a);
+	return a->base + a->cap;
+}
+
+void
+arena_top_drop(struct arena *a, size_t n)
+{
+	if (n > a->cap - arena_next(a))
+		n = a->cap - arena_next(a);
+	/* It may be an encoding of keys: wiped, not just zeroed. */
+	explicit_bzero(a->base + a->cap - n, n);
+}
+
+void *
+arena_top_take(struct arena *a, size_t n)
+{
+	size_t start = arena_next(a), clear;
+	uint8_t *p;
+
+	if (n == 0)
+		return arena_alloc(a, 1);
+	if (n > a->cap - start) {
+		arena_top_drop(a, n);
+		return NULL;
+	}
+	p = arena_alloc(a, n);
+	/* The copy may overlap the source when the free space is less than
+	 * 2n: then only the part above the copy is left to clear. */
+	memmove(p, a->base + a->cap - n, n);
+	clear = start + n > a->cap - n ? a->cap - (start + n) : n;
+	explicit_bzero(a->base + a->cap - clear, clear);
+	return p;
+}
+
 void
 arena_reset(struct arena *a)
 {

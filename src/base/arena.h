@@ -36,6 +36,23 @@ void *arena_dup(struct arena *a, const void *data, size_t n);
 /* A NUL-terminated copy of n bytes of s, or NULL. */
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 
+/*
+ * The free space as scratch for a writer that fills it from its end (the
+ * DER encoder writes backwards): returns the end of the arena; up to
+ * *avail_out bytes below it may be written.  Then exactly one of
+ * arena_top_take (keep what was written) or arena_top_drop (a failed
+ * writer), with the number of bytes written, before any other call on a.
+ */
+uint8_t *arena_top(struct arena *a, size_t *avail_out);
+
+/* The n bytes written below arena_top() as an allocation (NULL when n
+ * exceeds the free space, which is then wiped as by arena_top_drop); the
+ * free space is zero again. */
+void *arena_top_take(struct arena *a, size_t n);
+
+/* Wipe the n bytes written below arena_top(). */
+void arena_top_drop(struct arena *a, size_t n);
+
 /* Wipes what was used and makes the whole capacity available again. */
 void arena_reset(struct arena *a);
 

@@ -3,7 +3,12 @@
  * RFC 3962 (17, 18) and RFC 8009 (19, 20) over OpenSSL 3 EVP.
  *
  * Every EVP algorithm is fetched once (crypto_init) and shared read-only by
- * all threads.  A struct crypto_key keeps a small LRU cache of per-usage
+ * all threads, and so are HMAC templates with their digest set: a new HMAC
+ * context is a copy of one, never a lookup by name.  Key derivation is
+ * built here from those (RFC 3961 §5.1 DK: n-fold and AES block
+ * encryptions; RFC 8009 §3: one HMAC), not with OpenSSL's KDF objects,
+ * which look their parameters up by name on every call.  A key keeps the
+ * context keyed with its own bytes that its derivations run on.  A struct crypto_key keeps a small LRU cache of per-usage
  * derived keys; each cache slot holds cipher contexts keyed with Ke and MAC
  * contexts keyed with Ki / Kc, so a cache hit costs no derivation, no key
  * schedule and no allocation: the cipher context only gets a fresh IV and
@@ -47,21 +52,24 @@ struct enctype_info {
 	int32_t cksumtype;
 	uint32_t default_iter;
 	bool sha2;          /* RFC 8009 rather than RFC 3962 */
-	const char *digest; /* HMAC digest name */
-	const char *cbc;    /* plain CBC name, for KRB5KDF */
+	const char *digest; /* HMAC digest name (PBKDF2) */
+	int md;             /* MD_*: its HMAC template */
 };
+
+/* The digests of the HMACs: index into alg.mac_tmpl. */
+enum { MD_SHA1, MD_SHA256, MD_SHA384, MD_COUNT };
 
 static const struct enctype_info enctypes[] = {
 	{ENCTYPE_AES128_CTS_HMAC_SHA1_96, "aes128-cts-hmac-sha1-96", 16, 16, 12,
-	 16, CKSUMTYPE_HMAC_SHA1_96_AES128, 4096, false, "SHA1", "AES-128-CBC"},
+	 16, CKSUMTYPE_HMAC_SHA1_96_AES128, 4096, false, "SHA1", MD_SHA1},
 	{ENCTYPE_AES256_CTS_HMAC_SHA1_96, "aes256-cts-hmac-sha1-96", 32, 32, 12,
-	 16, CKSUMTYPE_HMAC_SHA1_96_AES256, 4096, false, "SHA1", "AES-256-CBC"},
+	 16, CKSUMTYPE_HMAC_SHA1_96_AES256, 4096, false, "SHA1", MD_SHA1},
 	{ENCTYPE_AES128_CTS_HMAC_SHA256_128, "aes128-cts-hmac-sha256-128", 16,
 	 16, 16, 32, CKSUMTYPE_HMAC_SHA256_128_AES128, 32768, true, "SHA256",
-	 NULL},
+	 MD_SHA256},
 	{ENCTYPE_AES256_CTS_HMAC_SHA384_192, "aes256-cts-hmac-sha384-192", 32,
 	 24, 24, 48, CKSUMTYPE_HMAC_SHA384_192_AES256, 32768, true, "SHA384",
-	 NULL},
+	 MD_SHA384},
 };
 #define N_ENCTYPES (sizeof(enctypes) / sizeof(enctypes[0]))
 
@@ -80,10 +88,13 @@ static const struct {
 
 /* Algorithms fetched once per process; read-only afterwards. */
 static struct {
-	EVP_CIPHER *cts128, *cts256;
-	EVP_KDF *krb5kdf, *kbkdf, *pbkdf2;
+	EVP_CIPHER *cts128, *cts256, *ecb128, *ecb256;
+	EVP_KDF *pbkdf2;
 	EVP_MAC *hmac;
 	EVP_MD *sha1;
+	/* HMAC contexts with the digest set and no key: only ever copied
+	 * (EVP_MAC_CTX_dup reads its source), so shared by all threads. */
+	EVP_MAC_CTX *mac_tmpl[MD_COUNT];
 } alg;
 static pthread_once_t alg_once = PTHREAD_ONCE_INIT;
 static orth_err alg_err = ORTH_E_INTERNAL;
@@ -102,6 +113,13 @@ struct dk_slot {
 struct crypto_key {
 	const struct enctype_info *et;
 	uint8_t bytes[CRYPTO_MAX_KEY_LEN];
+	/* Keyed with bytes, made at the first derivation: AES-ECB for the
+	 * RFC 3962 enctypes (DK), HMAC for RFC 8009 (KDF-HMAC-SHA2). */
+	EVP_CIPHER_CTX *base_ecb;
+	EVP_MAC_CTX *base_mac;
+	/* RFC 3962 PRF: AES-ECB keyed with DK(key, "prf"), made at the first
+	 * PRF (PRF+ and KRB-FX-CF2 call it several times per key). */
+	EVP_CIPHER_CTX *prf_ecb;
 	uint64_t clock;
 	unsigned long derivations; /* for tests of the cache */
 	struct dk_slot slot[DK_SLOTS];
@@ -129,32 +147,66 @@ conf_pool_atfork_child(void)
 	conf_pool.filled = false;
 }
 
+/* n (at most CONF_POOL) bytes from the pool; also what random keys are
+ * made of (RFC 3961 random-to-key over the same DRBG output). */
 static orth_err
-confounder_get(uint8_t *out)
+pool_get(uint8_t *out, size_t n)
 {
-	if (!conf_pool.filled || conf_pool.used + CONF_LEN > CONF_POOL) {
+	if (n > CONF_POOL)
+		return ORTH_E_INTERNAL;
+	if (!conf_pool.filled || conf_pool.used + n > CONF_POOL) {
 		if (RAND_bytes(conf_pool.buf, CONF_POOL) != 1)
 			return ORTH_E_INTERNAL;
 		conf_pool.used = 0;
 		conf_pool.filled = true;
 	}
-	memcpy(out, conf_pool.buf + conf_pool.used, CONF_LEN);
-	OPENSSL_cleanse(conf_pool.buf + conf_pool.used, CONF_LEN);
-	conf_pool.used += CONF_LEN;
+	memcpy(out, conf_pool.buf + conf_pool.used, n);
+	OPENSSL_cleanse(conf_pool.buf + conf_pool.used, n);
+	conf_pool.used += n;
 	return ORTH_OK;
+}
+
+static orth_err
+confounder_get(uint8_t *out)
+{
+	return pool_get(out, CONF_LEN);
+}
+
+/* A template HMAC context for digest name, or NULL. */
+static EVP_MAC_CTX *
+mac_tmpl_new(const char *name)
+{
+	EVP_MAC_CTX *m = EVP_MAC_CTX_new(alg.hmac);
+	OSSL_PARAM p[2];
+
+	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+						(char *)name, 0);
+	p[1] = OSSL_PARAM_construct_end();
+	if (m != NULL && EVP_MAC_CTX_set_params(m, p) != 1) {
+		EVP_MAC_CTX_free(m);
+		m = NULL;
+	}
+	return m;
 }
 
 static void
 init_once(void)
 {
+	static const char *const md_names[MD_COUNT] = {"SHA1", "SHA256",
+						       "SHA384"};
+	bool ok = true;
+
 	alg.cts128 = EVP_CIPHER_fetch(NULL, "AES-128-CBC-CTS", NULL);
 	alg.cts256 = EVP_CIPHER_fetch(NULL, "AES-256-CBC-CTS", NULL);
-	alg.krb5kdf = EVP_KDF_fetch(NULL, "KRB5KDF", NULL);
-	alg.kbkdf = EVP_KDF_fetch(NULL, "KBKDF", NULL);
+	alg.ecb128 = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
+	alg.ecb256 = EVP_CIPHER_fetch(NULL, "AES-256-ECB", NULL);
 	alg.pbkdf2 = EVP_KDF_fetch(NULL, "PBKDF2", NULL);
 	alg.hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	alg.sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
-	if (alg.cts128 && alg.cts256 && alg.krb5kdf && alg.kbkdf &&
+	for (int i = 0; i < MD_COUNT && alg.hmac != NULL; i++)
+		ok = (alg.mac_tmpl[i] = mac_tmpl_new(md_names[i])) != NULL &&
+		     ok;
+	if (ok && alg.cts128 && alg.cts256 && alg.ecb128 && alg.ecb256 &&
 	    alg.pbkdf2 && alg.hmac && alg.sha1 &&
 	    pthread_atfork(NULL, NULL, conf_pool_atfork_child) == 0)
 		alg_err = ORTH_OK;
@@ -311,61 +363,216 @@ cleanup:
 
 /* ---- key derivation ---------------------------------------------------- */
 
-/* RFC 3961 §5.1 DK(base, constant) for the RFC 3962 enctypes (KRB5KDF). */
+/*
+ * Key an HMAC context: made on first use as a copy of its digest's
+ * template, re-keyed afterwards.  EVP_MAC_init keeps the inner and outer
+ * states of the key, so every later HMAC with it starts from them.
+ */
 static orth_err
-dk_krb5kdf(const struct enctype_info *et, const uint8_t *base,
-	   const uint8_t *constant, size_t clen, uint8_t *out)
+mac_key(const struct enctype_info *et, EVP_MAC_CTX **mctx, const uint8_t *k,
+	size_t klen)
 {
-	orth_err ret = ORTH_OK;
-	EVP_KDF_CTX *kctx = NULL;
-	OSSL_PARAM p[4];
+	if (*mctx == NULL && (*mctx = EVP_MAC_CTX_dup(alg.mac_tmpl[et->md])) == NULL)
+		return ORTH_E_NOMEM;
+	if (EVP_MAC_init(*mctx, k, klen, NULL) != 1)
+		return ORTH_E_INTERNAL;
+	return ORTH_OK;
+}
 
-	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_CIPHER,
-						(char *)et->cbc, 0);
-	p[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
-						 (void *)base, et->keylen);
-	p[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_CONSTANT,
-						 (void *)constant, clen);
-	p[3] = OSSL_PARAM_construct_end();
-	CHECK((kctx = EVP_KDF_CTX_new(alg.krb5kdf)) != NULL, ORTH_E_NOMEM);
-	CHECK(EVP_KDF_derive(kctx, out, et->keylen, p) == 1, ORTH_E_INTERNAL);
-cleanup:
-	EVP_KDF_CTX_free(kctx);
-	return ret;
+/* Key an AES-ECB context (no padding) for DK's block encryptions. */
+static orth_err
+ecb_key(const struct enctype_info *et, EVP_CIPHER_CTX **cctx, const uint8_t *k)
+{
+	if (*cctx == NULL && (*cctx = EVP_CIPHER_CTX_new()) == NULL)
+		return ORTH_E_NOMEM;
+	if (EVP_EncryptInit_ex2(*cctx, et->keylen == 16 ? alg.ecb128 : alg.ecb256,
+				k, NULL, NULL) != 1 ||
+	    EVP_CIPHER_CTX_set_padding(*cctx, 0) != 1)
+		return ORTH_E_INTERNAL;
+	return ORTH_OK;
+}
+
+/*
+ * RFC 3961 §5.1 n-fold: in (inlen bytes) stretched to out (outlen bytes).
+ * Copies of in, each rotated right by 13 bits more than the one before,
+ * are laid end to end up to lcm(inlen, outlen) bytes; that string is cut
+ * into outlen-byte pieces added with one's-complement (end-around carry)
+ * addition, big-endian.  Works byte by byte, one copy at a time.
+ */
+static void
+nfold(const uint8_t *in, size_t inlen, uint8_t *out, size_t outlen)
+{
+	size_t a = inlen, b = outlen, lcm, nbits = inlen * 8, r = 0, o = 0;
+	unsigned sum[CRYPTO_MAX_PRF_LEN] = {0};
+	unsigned carry = 0;
+
+	while (b != 0) {
+		size_t t = a % b;
+		a = b;
+		b = t;
+	}
+	lcm = inlen / a * outlen;
+	for (size_t j = 0; j < lcm; j += inlen) {
+		/* This copy is rotated right by r bits: its byte pos takes
+		 * its high bits from byte hi = pos - r/8 (mod inlen) shifted
+		 * right by r%8, its low bits from the byte before hi. */
+		unsigned sh = (unsigned)(r % 8);
+		size_t hi = (inlen - r / 8) % inlen;
+		size_t lo = (hi + inlen - 1) % inlen;
+
+		for (size_t pos = 0; pos < inlen; pos++) {
+			unsigned v = in[hi] >> sh;
+
+			if (sh != 0)
+				v |= (unsigned)(in[lo] << (8 - sh)) & 0xff;
+			sum[o] += v;
+			o = o + 1 == outlen ? 0 : o + 1;
+			lo = hi;
+			hi = hi + 1 == inlen ? 0 : hi + 1;
+		}
+		for (r += 13; r >= nbits;)
+			r -= nbits;
+	}
+	/* The pieces were summed per byte position; now propagate the
+	 * carries from the last byte up, and around, until none is left. */
+	do {
+		for (size_t i = outlen; i-- > 0;) {
+			sum[i] += carry;
+			carry = sum[i] >> 8;
+			sum[i] &= 0xff;
+		}
+	} while (carry != 0);
+	for (size_t i = 0; i < outlen; i++)
+		out[i] = (uint8_t)sum[i];
+}
+
+/*
+ * RFC 3961 §5.1 DK(base, constant) for the RFC 3962 enctypes: the
+ * constant n-folded to one block, encrypted under base again and again
+ * (one block from the zero IV is one ECB block), the blocks concatenated
+ * to keylen bytes; random-to-key is the identity (RFC 3962 §6).  ecb is
+ * keyed with base.
+ */
+/*
+ * The n-fold of a usage constant (usage | kind, 5 bytes) to one block,
+ * from a small per-thread table: a request derives keys for a handful of
+ * usages, and folding costs more than the two AES blocks that follow.
+ * The constants are public: nothing secret is kept.
+ */
+#define NFOLD_CACHE 16
+static _Thread_local struct {
+	uint64_t tag; /* 1 << 40 | the constant; 0: empty */
+	uint8_t block[AES_BLOCK];
+} nfold_cache[NFOLD_CACHE];
+
+static void
+nfold_usage(const uint8_t constant[5], uint8_t *block)
+{
+	uint64_t tag = (uint64_t)1 << 40;
+	size_t i;
+
+	for (i = 0; i < 5; i++)
+		tag |= (uint64_t)constant[i] << (8 * (4 - i));
+	i = (size_t)((tag ^ tag >> 8 ^ tag >> 13) % NFOLD_CACHE);
+	if (nfold_cache[i].tag != tag) {
+		nfold(constant, 5, nfold_cache[i].block, AES_BLOCK);
+		nfold_cache[i].tag = tag;
+	}
+	memcpy(block, nfold_cache[i].block, AES_BLOCK);
+}
+
+static orth_err
+dk_aes(const struct enctype_info *et, EVP_CIPHER_CTX *ecb,
+       const uint8_t *constant, size_t clen, uint8_t *out)
+{
+	uint8_t block[AES_BLOCK];
+	const uint8_t *prev = block;
+	int outl = 0;
+
+	if (clen == 5)
+		nfold_usage(constant, block);
+	else
+		nfold(constant, clen, block, AES_BLOCK);
+	for (size_t n = 0; n < et->keylen; n += AES_BLOCK) {
+		if (EVP_EncryptUpdate(ecb, out + n, &outl, prev, AES_BLOCK) != 1 ||
+		    outl != AES_BLOCK)
+			return ORTH_E_INTERNAL;
+		prev = out + n;
+	}
+	return ORTH_OK;
 }
 
 /*
  * RFC 8009 §3 KDF-HMAC-SHA2(key, label, [context,] k): SP 800-108 counter
- * mode, K1 = HMAC(key, 0x00000001 | label | 0x00 | context | k) truncated.
+ * mode with one block, as k never exceeds the hash:
+ * HMAC(key, 0x00000001 | label | 0x00 | context | k in bits) truncated.
+ * mac is keyed with the base key.
  */
 static orth_err
-kdf_hmac_sha2(const struct enctype_info *et, const uint8_t *base,
-	      const uint8_t *label, size_t llen, const uint8_t *context,
-	      size_t ctxlen, uint8_t *out, size_t outlen)
+kdf_hmac_sha2(EVP_MAC_CTX *mac, const uint8_t *label, size_t llen,
+	      const uint8_t *context, size_t ctxlen, uint8_t *out,
+	      size_t outlen)
 {
+	static const uint8_t one[5] = {0, 0, 0, 1, 0};
+	uint8_t full[EVP_MAX_MD_SIZE], bits[4];
+	size_t flen = 0;
 	orth_err ret = ORTH_OK;
-	EVP_KDF_CTX *kctx = NULL;
-	OSSL_PARAM p[7];
-	size_t n = 0;
 
-	p[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_MODE,
-						  "counter", 0);
-	p[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_MAC, "HMAC",
-						  0);
-	p[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST,
-						  (char *)et->digest, 0);
-	p[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY,
-						   (void *)base, et->keylen);
-	p[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
-						   (void *)label, llen);
-	if (ctxlen > 0)
-		p[n++] = OSSL_PARAM_construct_octet_string(
-			OSSL_KDF_PARAM_INFO, (void *)context, ctxlen);
-	p[n] = OSSL_PARAM_construct_end();
-	CHECK((kctx = EVP_KDF_CTX_new(alg.kbkdf)) != NULL, ORTH_E_NOMEM);
-	CHECK(EVP_KDF_derive(kctx, out, outlen, p) == 1, ORTH_E_INTERNAL);
+	bits[0] = (uint8_t)(outlen * 8 >> 24);
+	bits[1] = (uint8_t)(outlen * 8 >> 16);
+	bits[2] = (uint8_t)(outlen * 8 >> 8);
+	bits[3] = (uint8_t)(outlen * 8);
+	CHECK(EVP_MAC_init(mac, NULL, 0, NULL) == 1 &&
+	      EVP_MAC_update(mac, one, 4) == 1 &&
+	      EVP_MAC_update(mac, label, llen) == 1 &&
+	      EVP_MAC_update(mac, one + 4, 1) == 1 &&
+	      (ctxlen == 0 || EVP_MAC_update(mac, context, ctxlen) == 1) &&
+	      EVP_MAC_update(mac, bits, 4) == 1 &&
+	      EVP_MAC_final(mac, full, &flen, sizeof(full)) == 1,
+	      ORTH_E_INTERNAL);
+	CHECK(flen >= outlen, ORTH_E_INTERNAL);
+	memcpy(out, full, outlen);
 cleanup:
-	EVP_KDF_CTX_free(kctx);
+	crypto_wipe(full, sizeof(full));
+	return ret;
+}
+
+/*
+ * DK / KDF-HMAC-SHA2 from a key's own bytes: label (the usage constant,
+ * "prf"), with the context keyed with those bytes made once per key.
+ */
+static orth_err
+derive_from_key(struct crypto_key *key, const uint8_t *label, size_t llen,
+		const uint8_t *context, size_t ctxlen, uint8_t *out,
+		size_t outlen)
+{
+	const struct enctype_info *et = key->et;
+	EVP_MAC_CTX *mac = NULL;
+	EVP_CIPHER_CTX *ecb = NULL;
+	orth_err ret;
+
+	CHECK(et->sha2 || outlen == et->keylen, ORTH_E_INTERNAL);
+	key->derivations++;
+	/* The keyed context is kept only once keying succeeded. */
+	if (et->sha2) {
+		if (key->base_mac == NULL) {
+			TRY(mac_key(et, &mac, key->bytes, et->keylen));
+			key->base_mac = mac;
+			mac = NULL;
+		}
+		TRY(kdf_hmac_sha2(key->base_mac, label, llen, context, ctxlen,
+				  out, outlen));
+	} else {
+		if (key->base_ecb == NULL) {
+			TRY(ecb_key(et, &ecb, key->bytes));
+			key->base_ecb = ecb;
+			ecb = NULL;
+		}
+		TRY(dk_aes(et, key->base_ecb, label, llen, out));
+	}
+cleanup:
+	EVP_MAC_CTX_free(mac);
+	EVP_CIPHER_CTX_free(ecb);
 	return ret;
 }
 
@@ -377,42 +584,16 @@ derive_usage(struct crypto_key *key, uint32_t usage, uint8_t kind,
 	const struct enctype_info *et = key->et;
 	uint8_t constant[5] = {(uint8_t)(usage >> 24), (uint8_t)(usage >> 16),
 			       (uint8_t)(usage >> 8), (uint8_t)usage, kind};
+	/* RFC 3961 §5.3 / RFC 8009 §5: Ke is keylen long; Ki and Kc are
+	 * kilen (RFC 3962: the key length; DK's output is keylen). */
 	size_t len = kind == DK_KE ? et->keylen : et->kilen;
 	orth_err ret;
 
-	key->derivations++;
-	if (et->sha2)
-		ret = kdf_hmac_sha2(et, key->bytes, constant, sizeof(constant),
-				    NULL, 0, out, len);
-	else
-		ret = dk_krb5kdf(et, key->bytes, constant, sizeof(constant),
-				 out);
+	ret = derive_from_key(key, constant, sizeof(constant), NULL, 0, out,
+			      len);
 	if (ret == ORTH_OK)
 		*out_len = len;
 	return ret;
-}
-
-/* Key an HMAC context (allocated on first use, re-keyed afterwards). */
-static orth_err
-mac_key(const struct enctype_info *et, EVP_MAC_CTX **mctx, const uint8_t *k,
-	size_t klen)
-{
-	OSSL_PARAM p[2];
-
-	/* The digest is set (fetched by name) once, when the context is
-	 * made: a slot's contexts always serve the same enctype. */
-	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-						(char *)et->digest, 0);
-	p[1] = OSSL_PARAM_construct_end();
-	if (*mctx == NULL) {
-		if ((*mctx = EVP_MAC_CTX_new(alg.hmac)) == NULL)
-			return ORTH_E_NOMEM;
-		if (EVP_MAC_CTX_set_params(*mctx, p) != 1)
-			return ORTH_E_INTERNAL;
-	}
-	if (EVP_MAC_init(*mctx, k, klen, NULL) != 1)
-		return ORTH_E_INTERNAL;
-	return ORTH_OK;
 }
 
 /*
@@ -582,8 +763,11 @@ crypto_key_random(int32_t enctype, struct crypto_key **out)
 	orth_err ret;
 
 	CHECK(len != 0, ORTH_E_ENCTYPE);
-	/* RFC 3962 §6 / RFC 8009 §5: random-to-key is the identity. */
-	TRY(crypto_random_bytes(k, len));
+	TRY(crypto_init());
+	/* RFC 3962 §6 / RFC 8009 §5: random-to-key is the identity.  From
+	 * the per-thread pool: a session key per request, and one RAND_bytes
+	 * call costs more than the key's whole use. */
+	TRY(pool_get(k, len));
 	TRY(crypto_key_new(enctype, k, len, out));
 cleanup:
 	crypto_wipe(k, sizeof(k));
@@ -604,15 +788,23 @@ crypto_key_free(struct crypto_key *key)
 {
 	if (key == NULL)
 		return;
+	/* The secrets in a key object: its bytes, each slot's Ke, and the
+	 * key schedules and HMAC states inside the EVP contexts, which their
+	 * free functions cleanse.  Nothing else is secret (usages, flags,
+	 * pointers), so only those are wiped. */
 	for (size_t i = 0; i < DK_SLOTS; i++) {
 		struct dk_slot *s = &key->slot[i];
-		/* The EVP free functions cleanse their key schedules. */
 		EVP_CIPHER_CTX_free(s->enc);
 		EVP_CIPHER_CTX_free(s->dec);
 		EVP_MAC_CTX_free(s->ki);
 		EVP_MAC_CTX_free(s->kc);
+		if (s->flags != 0)
+			crypto_wipe(s->ke, sizeof(s->ke));
 	}
-	OPENSSL_cleanse(key, sizeof(*key));
+	EVP_CIPHER_CTX_free(key->base_ecb);
+	EVP_MAC_CTX_free(key->base_mac);
+	EVP_CIPHER_CTX_free(key->prf_ecb);
+	crypto_wipe(key->bytes, sizeof(key->bytes));
 	free(key);
 }
 
@@ -673,6 +865,7 @@ crypto_string_to_key_iter(int32_t enctype, const char *password,
 	const struct enctype_info *et = enctype_get(enctype);
 	static const uint8_t kerberos[] = "kerberos";
 	uint8_t tkey[CRYPTO_MAX_KEY_LEN], key[CRYPTO_MAX_KEY_LEN];
+	struct crypto_key *tk = NULL;
 	uint8_t *saltp = NULL;
 	size_t saltp_len = 0;
 	EVP_KDF_CTX *kctx = NULL;
@@ -716,13 +909,12 @@ crypto_string_to_key_iter(int32_t enctype, const char *password,
 
 	/* RFC 3962 §4: key = DK(tkey, "kerberos"); RFC 8009 §4 likewise
 	 * with KDF-HMAC-SHA2(tkey, "kerberos", keylength). */
-	if (et->sha2)
-		TRY(kdf_hmac_sha2(et, tkey, kerberos, sizeof(kerberos) - 1,
-				  NULL, 0, key, et->keylen));
-	else
-		TRY(dk_krb5kdf(et, tkey, kerberos, sizeof(kerberos) - 1, key));
+	TRY(crypto_key_new(enctype, tkey, et->keylen, &tk));
+	TRY(derive_from_key(tk, kerberos, sizeof(kerberos) - 1, NULL, 0, key,
+			    et->keylen));
 	TRY(crypto_key_new(enctype, key, et->keylen, out));
 cleanup:
+	crypto_key_free(tk);
 	EVP_KDF_CTX_free(kctx);
 	free(saltp);
 	crypto_wipe(tkey, sizeof(tkey));
@@ -872,8 +1064,9 @@ crypto_prf(struct crypto_key *key, const uint8_t *in, size_t in_len,
 	static const uint8_t prf_label[] = "prf";
 	const struct enctype_info *et;
 	uint8_t tmp[EVP_MAX_MD_SIZE], dk[CRYPTO_MAX_KEY_LEN];
-	EVP_CIPHER_CTX *cctx = NULL;
+	EVP_CIPHER_CTX *prf = NULL;
 	unsigned int hlen = 0;
+	int outl = 0;
 	orth_err ret;
 
 	TRY(crypto_init());
@@ -882,22 +1075,30 @@ crypto_prf(struct crypto_key *key, const uint8_t *in, size_t in_len,
 	et = key->et;
 	if (et->sha2) {
 		/* RFC 8009 §5: PRF = KDF-HMAC-SHA2(key, "prf", input, 256|384). */
-		TRY(kdf_hmac_sha2(et, key->bytes, prf_label,
-				  sizeof(prf_label) - 1, in, in_len, out,
-				  et->prflen));
+		TRY(derive_from_key(key, prf_label, sizeof(prf_label) - 1, in,
+				    in_len, out, et->prflen));
 	} else {
-		/* RFC 3962 §4: E(DK(key, "prf"), truncate16(SHA-1(input))). */
+		/* RFC 3962 §4: E(DK(key, "prf"), truncate16(SHA-1(input))),
+		 * one block from the zero IV: one ECB block. */
 		CHECK(EVP_Digest(in_len ? in : prf_label, in_len, tmp, &hlen,
 				 alg.sha1, NULL) == 1,
 		      ORTH_E_INTERNAL);
-		TRY(dk_krb5kdf(et, key->bytes, prf_label, sizeof(prf_label) - 1,
-			       dk));
-		TRY(cts_key(et, &cctx, dk, 1));
-		TRY(cts_run(cctx, 1, tmp, AES_BLOCK, out));
+		if (key->prf_ecb == NULL) {
+			TRY(derive_from_key(key, prf_label,
+					    sizeof(prf_label) - 1, NULL, 0, dk,
+					    et->keylen));
+			TRY(ecb_key(et, &prf, dk));
+			key->prf_ecb = prf;
+			prf = NULL;
+		}
+		CHECK(EVP_EncryptUpdate(key->prf_ecb, out, &outl, tmp,
+					AES_BLOCK) == 1 &&
+		      outl == AES_BLOCK,
+		      ORTH_E_INTERNAL);
 	}
 	*out_len = et->prflen;
 cleanup:
-	EVP_CIPHER_CTX_free(cctx);
+	EVP_CIPHER_CTX_free(prf);
 	crypto_wipe(tmp, sizeof(tmp));
 	crypto_wipe(dk, sizeof(dk));
 	return ret;
@@ -926,6 +1127,17 @@ crypto_test_derive(struct crypto_key *key, int32_t usage, uint8_t kind,
 	TRY(derive_usage(key, (uint32_t)usage, kind, out, out_len));
 cleanup:
 	return ret;
+}
+
+orth_err
+crypto_test_nfold(const uint8_t *in, size_t in_len, uint8_t *out,
+		  size_t out_len)
+{
+	if (in == NULL || in_len == 0 || out_len == 0 ||
+	    out_len > CRYPTO_MAX_PRF_LEN)
+		return ORTH_E_INTERNAL;
+	nfold(in, in_len, out, out_len);
+	return ORTH_OK;
 }
 
 unsigned long

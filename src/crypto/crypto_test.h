@@ -20,6 +20,10 @@ orth_err crypto_test_derive(struct crypto_key *key, int32_t usage,
 			    uint8_t kind, uint8_t *out, size_t *out_len);
 /* How many derivations this key object has run (to test its cache). */
 unsigned long crypto_test_derivations(const struct crypto_key *key);
+/* RFC 3961 §5.1 n-fold of in to out_len bytes (1 .. CRYPTO_MAX_PRF_LEN);
+ * in_len >= 1. */
+orth_err crypto_test_nfold(const uint8_t *in, size_t in_len, uint8_t *out,
+			   size_t out_len);
 /* Raw AES-CTS (CS3) from the zero IV with a 16- or 32-byte key; len >= 16. */
 orth_err crypto_test_cts(int enc, const uint8_t *k, size_t klen,
 			 const uint8_t *in, size_t len, uint8_t *out);

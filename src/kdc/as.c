@@ -67,8 +67,8 @@ kdc_as(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	padata = fast != NULL ? fast->padata : q.padata;
 	r->sname = b->sname;
 	kdc_log_etypes(r, b);
-	client = arena_alloc(a, sizeof(*client));
-	server = arena_alloc(a, sizeof(*server));
+	client = kdc_entry_new(ctx);
+	server = kdc_entry_new(ctx);
 	CHECK(client != NULL && server != NULL, ORTH_E_LIMIT);
 	if (b->cname == NULL)
 		return kdc_fail(r, KDC_ERR_C_PRINCIPAL_UNKNOWN, "no client name");

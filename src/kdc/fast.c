@@ -284,7 +284,7 @@ cookie_key(struct kdc_ctx *ctx, const PrincipalName *cname, const char *crealm, 
 	size_t klen;
 	int n;
 
-	tgs = arena_alloc(&ctx->a, sizeof(*tgs));
+	tgs = kdc_entry_new(ctx);
 	CHECK(tgs != NULL, ORTH_E_LIMIT);
 	TRY(pname_build2(&ctx->a, KRB5_NT_SRV_INST, "krbtgt", realm, &tgsname));
 	TRY(kdc_entry_get(ctx, &tgsname, realm, tgs, name));

@@ -39,6 +39,7 @@ kdc_ctx_new(const struct kdc_shared *sh, struct kdc_ctx **out)
 	ctx->sh = sh;
 	ctx->skew = sh->skew > 0 ? sh->skew : KDC_REPLAY_DEFAULT_SKEW;
 	TRY(arena_init(&ctx->a, KDC_ARENA_SIZE));
+	TRY(siphash_key_random(&ctx->sesskey_hash));
 	TRY(db_reader_open(sh->db, &ctx->rd));
 	*out = ctx;
 	ctx = NULL;
@@ -59,9 +60,12 @@ kdc_ctx_free(struct kdc_ctx *ctx)
 	if (ctx == NULL)
 		return;
 	for (size_t i = 0; i < KDC_KEYCACHE_SLOTS; i++)
-		crypto_key_free(ctx->cache[i].key);
+		crypto_key_free(ctx->cache[i].k.key);
 	for (size_t i = 0; i < ctx->ntmp; i++)
 		crypto_key_free(ctx->tmp[i]);
+	for (size_t i = 0; i < KDC_SESSKEY_SETS * KDC_SESSKEY_WAYS; i++)
+		crypto_key_free(ctx->sesskey[i].key);
+	crypto_wipe(&ctx->sesskey_hash, sizeof(ctx->sesskey_hash));
 	db_reader_close(ctx->rd);
 	arena_free(&ctx->a);
 	free(ctx);
@@ -101,8 +105,22 @@ static bool
 keycache_match(const struct kdc_keycache_slot *s, int32_t enctype,
 	       const struct db_key *info)
 {
-	return s->key != NULL && s->enctype == enctype && s->enc_len == info->enc_len &&
+	return s->k.key != NULL && s->enctype == enctype && s->enc_len == info->enc_len &&
 	       memcmp(s->enc, info->enc, info->enc_len) == 0;
+}
+
+/*
+ * Of the key caches' slots: is s a better one to replace than victim (NULL:
+ * none yet)?  An empty slot, else the least recently used one that this
+ * request does not hold (its keys are borrowed until the end).
+ */
+static bool
+key_slot_evicts(const struct kdc_ctx *ctx, const struct kdc_key_slot *s,
+		const struct kdc_key_slot *victim)
+{
+	if (s->key != NULL && s->used == ctx->serial)
+		return false;
+	return victim == NULL || (victim->key != NULL && (s->key == NULL || s->used < victim->used));
 }
 
 /*
@@ -129,16 +147,11 @@ kdc_key_get(struct kdc_ctx *ctx, const struct db_entry *e,
 	for (size_t i = 0; i < KDC_KEYCACHE_SLOTS; i++) {
 		s = &ctx->cache[i];
 		if (keycache_match(s, enctype, info)) {
-			s->used = ctx->serial;
-			*key_out = s->key;
+			s->k.used = ctx->serial;
+			*key_out = s->k.key;
 			goto found;
 		}
-		/* an empty slot, else the least recently used one that this
-		 * request does not hold (its keys are borrowed until the end) */
-		if (s->key != NULL && s->used == ctx->serial)
-			continue;
-		if (victim == NULL ||
-		    (victim->key != NULL && (s->key == NULL || s->used < victim->used)))
+		if (key_slot_evicts(ctx, &s->k, victim != NULL ? &victim->k : NULL))
 			victim = s;
 	}
 	ret = db_reader_key(ctx->rd, e, enctype, found_kvno, &key, NULL, NULL);
@@ -154,12 +167,12 @@ kdc_key_get(struct kdc_ctx *ctx, const struct db_entry *e,
 		key = NULL;
 		goto found;
 	}
-	crypto_key_free(victim->key);
+	crypto_key_free(victim->k.key);
 	memcpy(victim->enc, info->enc, info->enc_len);
 	victim->enc_len = info->enc_len;
 	victim->enctype = enctype;
-	victim->key = key;
-	victim->used = ctx->serial;
+	victim->k.key = key;
+	victim->k.used = ctx->serial;
 	*key_out = key;
 	key = NULL;
 found:
@@ -192,7 +205,7 @@ kdc_ticket_decrypt(void *arg, const Ticket *t, const struct principal *server,
 	(void)server;
 	if (errbuf == NULL)
 		errcap = 0;
-	e = arena_alloc(a, sizeof(*e));
+	e = kdc_entry_new(ctx);
 	if (e == NULL)
 		return ORTH_E_LIMIT;
 	ret = db_reader_get(ctx->rd, server_name, a, e);
@@ -224,6 +237,14 @@ kdc_ticket_decrypt(void *arg, const Ticket *t, const struct principal *server,
 	return ORTH_OK;
 }
 
+struct db_entry *
+kdc_entry_new(struct kdc_ctx *ctx)
+{
+	if (ctx->nent < KDC_ENTRY_SLOTS)
+		return &ctx->ent[ctx->nent++];
+	return arena_alloc(&ctx->a, sizeof(struct db_entry));
+}
+
 orth_err
 kdc_key_keep(struct kdc_ctx *ctx, struct crypto_key *k, struct crypto_key **out)
 {
@@ -249,6 +270,49 @@ kdc_key_from_wire(struct kdc_ctx *ctx, const EncryptionKey *ek,
 	if (ret != ORTH_OK)
 		return ret;
 	return kdc_key_keep(ctx, k, out);
+}
+
+orth_err
+kdc_session_key_get(struct kdc_ctx *ctx, const EncryptionKey *ek, struct crypto_key **out)
+{
+	orth_err ret = ORTH_OK;
+	struct kdc_key_slot *set, *victim = NULL;
+	struct crypto_key *k = NULL;
+	const uint8_t *kb;
+	size_t klen = 0;
+	uint64_t h;
+
+	if (!crypto_enctype_supported(ek->keytype))
+		return ORTH_E_ENCTYPE;
+	if (ek->keyvalue.len != crypto_enctype_keylen(ek->keytype))
+		return ORTH_E_KEYSIZE;
+	h = siphash24(&ctx->sesskey_hash, ek->keyvalue.data, ek->keyvalue.len);
+	set = &ctx->sesskey[(h % KDC_SESSKEY_SETS) * KDC_SESSKEY_WAYS];
+	for (size_t i = 0; i < KDC_SESSKEY_WAYS; i++) {
+		struct kdc_key_slot *s = &set[i];
+
+		if (s->key != NULL && crypto_key_enctype(s->key) == ek->keytype) {
+			kb = crypto_key_bytes(s->key, &klen);
+			if (crypto_ct_equal(kb, ek->keyvalue.data, klen)) {
+				s->used = ctx->serial;
+				*out = s->key;
+				goto cleanup;
+			}
+		}
+		if (key_slot_evicts(ctx, s, victim))
+			victim = s;
+	}
+	if (victim == NULL) {
+		ret = kdc_key_from_wire(ctx, ek, out);
+		goto cleanup;
+	}
+	TRY(crypto_key_new(ek->keytype, ek->keyvalue.data, ek->keyvalue.len, &k));
+	crypto_key_free(victim->key);
+	victim->key = k;
+	victim->used = ctx->serial;
+	*out = k;
+cleanup:
+	return ret;
 }
 
 orth_err
@@ -675,6 +739,7 @@ log:
 	for (size_t i = 0; i < ctx->ntmp; i++)
 		crypto_key_free(ctx->tmp[i]);
 	ctx->ntmp = 0;
+	ctx->nent = 0;
 	arena_reset(&ctx->a);
 	return ret;
 }

@@ -11,6 +11,7 @@
 #include "kdc/kdc.h"
 #include "kdc/metrics.h"
 #include "kdc/policy.h"
+#include "kdc/siphash.h"
 #include "proto/krb5_const.h"
 #include "proto/krberr.h"
 #include "proto/principal.h"
@@ -18,18 +19,44 @@
 /* Per-request keys: session, subkey, and with FAST the armor key, the
  * strengthen key, the strengthened reply key, challenge and cookie keys. */
 #define KDC_TMP_KEYS 16
+/* Database entries a request can hold outside the arena (a TGS-REQ with
+ * FAST and u2u needs six; more come from the arena). */
+#define KDC_ENTRY_SLOTS 8
 #define KDC_LOG_NAME 256
 
-/* A decrypted long-term key, found again by the bytes it was decrypted
- * from (the db's encrypted key: at most the longest key plus the
- * encryption's overhead). */
-struct kdc_keycache_slot {
-	int32_t enctype;
-	size_t enc_len;
-	uint8_t enc[CRYPTO_MAX_KEY_LEN + CRYPTO_MAX_OVERHEAD];
+/* The longest stored key the cache keeps: a DB_SEAL_BOUND one (db.h), the
+ * encryption of version, enctype, kvno and tag length (10 bytes), the
+ * name's tag and the key.  A raw (DB_SEAL_RAW) key is shorter.  Sized for
+ * the bound form: with room for raw keys only, no key written since record
+ * version 3 was ever cached. */
+#define KDC_SEALED_KEY_MAX (CRYPTO_MAX_OVERHEAD + 10 + CRYPTO_MAX_CKSUM_LEN + CRYPTO_MAX_KEY_LEN)
+
+/* A slot of the worker's key caches (long-term keys, session keys). */
+struct kdc_key_slot {
 	struct crypto_key *key;      /* NULL: empty slot */
 	uint64_t used;               /* last request that used it */
 };
+
+/* A decrypted long-term key, found again by the bytes it was decrypted
+ * from (the db's encrypted key). */
+struct kdc_keycache_slot {
+	struct kdc_key_slot k;
+	int32_t enctype;
+	size_t enc_len;
+	uint8_t enc[KDC_SEALED_KEY_MAX];
+};
+
+/*
+ * Session keys of the tickets presented to the KDC (TGTs), across
+ * requests: a client sends every TGS-REQ of a TGT's life with the same
+ * session key, so its derived keys (usage 7 for the authenticator, 6 for
+ * the body checksum) are made once, not per request.  Set-associative:
+ * the set from a keyed hash of the key bytes (the key bytes never index
+ * anything directly), least recently used out within the set; an evicted
+ * key is wiped (crypto_key_free).  Bounded: at most SETS * WAYS keys.
+ */
+#define KDC_SESSKEY_SETS 64
+#define KDC_SESSKEY_WAYS 4
 
 /* One request: what the log line and the KRB-ERROR need. */
 struct kdc_req {
@@ -76,6 +103,14 @@ struct kdc_ctx {
 	struct kdc_keycache_slot cache[KDC_KEYCACHE_SLOTS];
 	struct crypto_key *tmp[KDC_TMP_KEYS];
 	size_t ntmp;
+	/* Entries (8 KB each, mostly fixed arrays) kept out of the arena:
+	 * they hold names, attributes and pointers into the arena (the keys
+	 * in them are sealed under the master key), nothing to wipe, and
+	 * the arena wipes all it handed out at every reset. */
+	struct db_entry ent[KDC_ENTRY_SLOTS];
+	size_t nent;
+	struct kdc_key_slot sesskey[KDC_SESSKEY_SETS * KDC_SESSKEY_WAYS];
+	struct siphash_key sesskey_hash;
 	struct kdc_metrics metrics;  /* this worker's counters (metrics.h) */
 };
 
@@ -106,9 +141,21 @@ orth_err kdc_ticket_decrypt(void *arg, const Ticket *t, const struct principal *
 			    uint32_t *kvno_out, int32_t *enctype_out, char *errbuf,
 			    size_t errcap);
 
+/* Room for one database entry, valid until the end of the request (only
+ * what a lookup fills may be read), or NULL when the arena is full. */
+struct db_entry *kdc_entry_new(struct kdc_ctx *ctx);
+
 /* A key from an EncryptionKey (freed at the end of the request). */
 orth_err kdc_key_from_wire(struct kdc_ctx *ctx, const EncryptionKey *ek,
 			   struct crypto_key **out);
+/*
+ * The key of a ticket's EncryptionKey (a TGT's session key) from the
+ * worker's session-key cache, or made and cached.  *out is borrowed: valid
+ * until the end of the request.  ORTH_E_ENCTYPE, ORTH_E_KEYSIZE as
+ * crypto_key_new.
+ */
+orth_err kdc_session_key_get(struct kdc_ctx *ctx, const EncryptionKey *ek,
+			     struct crypto_key **out);
 /* Keep k until the end of the request (then freed); *out = k.  On
  * ORTH_E_LIMIT k is freed at once. */
 orth_err kdc_key_keep(struct kdc_ctx *ctx, struct crypto_key *k, struct crypto_key **out);

@@ -118,7 +118,7 @@ lockout_write(struct kdc_ctx *ctx, const char *name, enum lockout_event ev, int6
 	bool have_pol = false, changed;
 
 	*locked_out = false;
-	e = arena_alloc(&ctx->a, sizeof(*e));
+	e = kdc_entry_new(ctx);
 	CHECK(e != NULL, ORTH_E_LIMIT);
 	TRY(db_txn_begin(ctx->sh->db, &t));
 	TRY(db_txn_get(t, name, &ctx->a, e));

@@ -86,6 +86,56 @@ test_arena(void)
 	arena_free(&a);
 }
 
+/* Is [from, to) of the arena's backing store zero? */
+static bool
+arena_zero(const struct arena *a, size_t from, size_t to)
+{
+	int z = 1;
+
+	for (size_t i = from; i < to; i++)
+		z &= a->base[i] == 0;
+	return z;
+}
+
+/* arena_top: a backwards writer's scratch, taken (apart from the new
+ * allocation or overlapping it) or dropped; the free space is zero after
+ * each, so later allocations still come zeroed. */
+static void
+test_arena_top(void)
+{
+	struct arena a;
+	size_t avail = 0;
+	uint8_t *end, *p;
+
+	EXPECT_EQ_INT(arena_init(&a, 128), ORTH_OK);
+	EXPECT(arena_alloc(&a, 10) != NULL);
+	end = arena_top(&a, &avail);
+	EXPECT(end == a.base + 128 && avail == 112);
+	memset(end - 20, 0x5a, 20);          /* no overlap with the copy */
+	p = arena_top_take(&a, 20);
+	EXPECT(p == a.base + 16 && p[0] == 0x5a && p[19] == 0x5a);
+	EXPECT(a.used == 36 && arena_zero(&a, 36, 128));
+	end = arena_top(&a, &avail);
+	EXPECT(avail == 80);
+	memset(end - 70, 0x6b, 70);          /* the copy overlaps the source */
+	p = arena_top_take(&a, 70);
+	EXPECT(p == a.base + 48 && p[0] == 0x6b && p[69] == 0x6b);
+	EXPECT(arena_zero(&a, 118, 128));
+	end = arena_top(&a, &avail);
+	EXPECT(avail == 128 - 128);
+	EXPECT(arena_top_take(&a, 1) == NULL);
+	arena_reset(&a);
+	end = arena_top(&a, &avail);
+	memset(end - 30, 0x7c, 30);
+	arena_top_drop(&a, 30);
+	EXPECT(arena_zero(&a, 0, 128));
+	/* more than the free space: refused, and what is there wiped */
+	memset(end - 128, 0x7c, 128);
+	EXPECT(arena_top_take(&a, 129) == NULL);
+	EXPECT(a.used == 0 && arena_zero(&a, 0, 128));
+	arena_free(&a);
+}
+
 static void
 test_err(void)
 {
@@ -405,6 +455,7 @@ main(void)
 	test_cursor();
 	test_writer();
 	test_arena();
+	test_arena_top();
 	test_err();
 	test_file();
 	test_log();

@@ -88,6 +88,47 @@ static const struct {
 	 "4b6d9839f84406df1f09cc166db4b83c571848b784a3d6bdc346589a3e393f9e"},
 };
 
+/* RFC 3961 appendix A.1: n-fold of text to bits/8 bytes. */
+static const struct {
+	const char *in;
+	size_t bits;
+	const char *want;
+} rfc3961_nfold[] = {
+	{"012345", 64, "be072631276b1955"},
+	{"password", 56, "78a07b6caf85fa"},
+	{"Rough Consensus, and Running Code", 64, "bb6ed30870b7f0e0"},
+	{"password", 168, "59e4a8ca7c0385c3c37b3f6d2000247cb6e6bd5b3e"},
+	{"MASSACHVSETTS INSTITVTE OF TECHNOLOGY", 192,
+	 "db3b0d8f0b061e603282b308a50841229ad798fab9540c1b"},
+	{"Q", 168, "518a54a215a8452a518a54a215a8452a518a54a215"},
+	{"ba", 168, "fb25d531ae8974499f52fd92ea9857c4ba24cf297e"},
+	{"kerberos", 64, "6b65726265726f73"},
+	{"kerberos", 128, "6b65726265726f737b9b5b2b93132b93"},
+	{"kerberos", 168, "8372c236344e5f1550cd0747e15d62ca7a5a3bcea4"},
+	{"kerberos", 256,
+	 "6b65726265726f737b9b5b2b93132b935c9bdcdad95c9899c4cae4dee6d6cae4"},
+};
+
+static void
+test_rfc3961_nfold(void)
+{
+	for (size_t i = 0; i < sizeof(rfc3961_nfold) / sizeof(rfc3961_nfold[0]); i++) {
+		uint8_t want[64], got[64];
+		size_t wlen = unhex(rfc3961_nfold[i].want, want, sizeof(want));
+		const char *in = rfc3961_nfold[i].in;
+
+		EXPECT_EQ_INT(wlen, rfc3961_nfold[i].bits / 8);
+		EXPECT_EQ_INT(crypto_test_nfold((const uint8_t *)in, strlen(in), got, wlen),
+			      ORTH_OK);
+		EXPECT(memcmp(got, want, wlen) == 0);
+	}
+	/* negative: nothing to fold, or more than the largest output */
+	uint8_t out[64];
+	EXPECT(crypto_test_nfold((const uint8_t *)"x", 0, out, 16) != ORTH_OK);
+	EXPECT(crypto_test_nfold((const uint8_t *)"x", 1, out, CRYPTO_MAX_PRF_LEN + 1) !=
+	       ORTH_OK);
+}
+
 static void
 test_rfc3962_s2k(void)
 {
@@ -842,6 +883,7 @@ int
 main(void)
 {
 	EXPECT_EQ_INT(crypto_init(), ORTH_OK);
+	test_rfc3961_nfold();
 	test_rfc3962_s2k();
 	test_rfc3962_cts();
 	test_rfc8009_s2k();

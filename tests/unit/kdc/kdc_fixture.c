@@ -401,11 +401,11 @@ kdc_fixture_set_tgs_padata(kdc_fixture_padata_fn fn, void *arg)
 	tgs_padata_arg = arg;
 }
 
-orth_err
-kdc_fixture_tgs_req_authz(struct kdc_fixture *f, struct arena *a,
-			  const struct kdc_fixture_cred *tgt, const char *service,
-			  uint32_t options, int32_t etype, const Ticket *second,
-			  const AuthorizationData *authz, uint8_t **out, size_t *len_out)
+static orth_err
+tgs_req_make(struct kdc_fixture *f, struct arena *a, const struct kdc_fixture_cred *tgt,
+	     const char *service, uint32_t options, int32_t etype, const Ticket *second,
+	     const AuthorizationData *authz, const struct crypto_key *subkey, uint8_t **out,
+	     size_t *len_out)
 {
 	orth_err ret;
 	TGS_REQ q;
@@ -463,6 +463,16 @@ kdc_fixture_tgs_req_authz(struct kdc_fixture *f, struct arena *a,
 	au.cksum = &cks;
 	au.ctime = now;
 	au.cusec = (int32_t)(++fixture_counter % 1000000);
+	if (subkey != NULL) {
+		EncryptionKey *sk = arena_alloc(a, sizeof(*sk));
+		size_t sk_len;
+
+		CHECK(sk != NULL, ORTH_E_LIMIT);
+		sk->keytype = crypto_key_enctype(subkey);
+		sk->keyvalue.data = (uint8_t *)crypto_key_bytes(subkey, &sk_len);
+		sk->keyvalue.len = sk_len;
+		au.subkey = sk;
+	}
 	ap.pvno = KRB5_PVNO;
 	ap.msg_type = KRB5_MSG_AP_REQ;
 	ap.ticket = tgt->ticket;
@@ -485,8 +495,28 @@ cleanup:
 }
 
 orth_err
-kdc_fixture_rep_open(struct arena *a, const uint8_t *rep, size_t len, struct crypto_key *key,
-		     struct kdc_fixture_cred *out)
+kdc_fixture_tgs_req_authz(struct kdc_fixture *f, struct arena *a,
+			  const struct kdc_fixture_cred *tgt, const char *service,
+			  uint32_t options, int32_t etype, const Ticket *second,
+			  const AuthorizationData *authz, uint8_t **out, size_t *len_out)
+{
+	return tgs_req_make(f, a, tgt, service, options, etype, second, authz, NULL, out,
+			    len_out);
+}
+
+orth_err
+kdc_fixture_tgs_req_subkey(struct kdc_fixture *f, struct arena *a,
+			   const struct kdc_fixture_cred *tgt, const char *service,
+			   uint32_t options, int32_t etype, const struct crypto_key *subkey,
+			   uint8_t **out, size_t *len_out)
+{
+	return tgs_req_make(f, a, tgt, service, options, etype, NULL, NULL, subkey, out,
+			    len_out);
+}
+
+static orth_err
+rep_open(struct arena *a, const uint8_t *rep, size_t len, struct crypto_key *key,
+	 int32_t tgs_usage, struct kdc_fixture_cred *out)
 {
 	orth_err ret;
 	int tag = der_peek_application_tag(rep, len);
@@ -507,8 +537,7 @@ kdc_fixture_rep_open(struct arena *a, const uint8_t *rep, size_t len, struct cry
 		TRY(proto_unseal(key, KU_AS_REP_ENC_PART, &r.enc_part, &asn1_EncASRepPart, a, &ep));
 	} else if (tag == KRB5_MSG_TGS_REP) {
 		TRY(der_decode(&asn1_TGS_REP, rep, len, a, &r));
-		TRY(proto_unseal(key, KU_TGS_REP_ENC_PART_SESSKEY, &r.enc_part, &asn1_EncTGSRepPart,
-				 a, &ep));
+		TRY(proto_unseal(key, tgs_usage, &r.enc_part, &asn1_EncTGSRepPart, a, &ep));
 	} else {
 		return ORTH_E_MALFORMED;
 	}
@@ -522,6 +551,20 @@ kdc_fixture_rep_open(struct arena *a, const uint8_t *rep, size_t len, struct cry
 	out->renew_till = ep.renew_till != NULL ? *ep.renew_till : 0;
 cleanup:
 	return ret;
+}
+
+orth_err
+kdc_fixture_rep_open(struct arena *a, const uint8_t *rep, size_t len, struct crypto_key *key,
+		     struct kdc_fixture_cred *out)
+{
+	return rep_open(a, rep, len, key, KU_TGS_REP_ENC_PART_SESSKEY, out);
+}
+
+orth_err
+kdc_fixture_rep_open_subkey(struct arena *a, const uint8_t *rep, size_t len,
+			    struct crypto_key *subkey, struct kdc_fixture_cred *out)
+{
+	return rep_open(a, rep, len, subkey, KU_TGS_REP_ENC_PART_SUBKEY, out);
 }
 
 /* name parsed in f's realm, unparsed into buf (DB_MAX_NAME + 1 bytes). */

@@ -160,6 +160,17 @@ typedef orth_err (*kdc_fixture_padata_fn)(void *arg, struct arena *a, const KDC_
 					  const struct kdc_fixture_cred *tgt, METHOD_DATA *out);
 void kdc_fixture_set_tgs_padata(kdc_fixture_padata_fn fn, void *arg);
 
+/*
+ * kdc_fixture_tgs_req with an authenticator subkey, as MIT's clients
+ * always send (the reply is then sealed in it, usage 9: open it with
+ * kdc_fixture_rep_open_subkey).
+ */
+orth_err kdc_fixture_tgs_req_subkey(struct kdc_fixture *f, struct arena *a,
+				    const struct kdc_fixture_cred *tgt, const char *service,
+				    uint32_t options, int32_t etype,
+				    const struct crypto_key *subkey, uint8_t **out,
+				    size_t *len_out);
+
 /* A ticket the fixture makes itself (a forged or aged one, for tests). */
 struct kdc_fixture_ticket_spec {
 	const char *client, *server;  /* parsed in the fixture's realm */
@@ -199,6 +210,9 @@ orth_err kdc_fixture_corrupt(struct kdc_fixture *f, const char *name);
  */
 orth_err kdc_fixture_rep_open(struct arena *a, const uint8_t *rep, size_t len,
 			      struct crypto_key *key, struct kdc_fixture_cred *out);
+/* The same for a TGS-REP sealed in the authenticator subkey (usage 9). */
+orth_err kdc_fixture_rep_open_subkey(struct arena *a, const uint8_t *rep, size_t len,
+				     struct crypto_key *subkey, struct kdc_fixture_cred *out);
 
 /*
  * One exchange: req to kdc_handle() (TCP), the reply into rep (cap bytes,

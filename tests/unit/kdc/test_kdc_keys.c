@@ -8,6 +8,13 @@
  *   cache_change   the worker's key cache sees a key replaced under the
  *                  same kvno (delete + add) at the next request
  *   cache_many     more principals than cache slots
+ *   cache_bound    a key sealed bound to its entry (every key written
+ *                  since record version 3) is kept in the worker's cache:
+ *                  the next request finds the same key object
+ *   session_cache  a TGT's session key is kept across requests: the same
+ *                  bytes give the same key object, other bytes or another
+ *                  enctype another; more keys than the cache holds still
+ *                  each give their own
  *   ticket_etype   the ticket is sealed in the server's strongest key; the
  *                  client's etype list picks only the session key
  *   renewable      RENEWABLE is honoured when renew-till is not after the
@@ -23,6 +30,7 @@
 
 #include "../test.h"
 #include "kdc_fixture.h"
+#include "kdc/kdc_int.h"
 #include "proto/encdata.h"
 #include "proto/krb5_const.h"
 #include "proto/padata.h"
@@ -305,6 +313,77 @@ test_cache_many(void)
 }
 
 /*
+ * The cache used to hold only keys whose stored form fits 72 bytes: a
+ * bound aes256 key is 82 (16 confounder + 54 + 12 MAC), so every request
+ * decrypted the krbtgt and service keys again and derived their usage keys
+ * anew.  Two lookups in two requests must give the same key object.
+ */
+static void
+test_cache_bound(void)
+{
+	struct db_entry e;
+	struct crypto_key *k1 = NULL, *k2 = NULL, *k3 = NULL;
+
+	EXPECT_EQ_INT(db_principal_get(fx.db, "host/keys.test@TEST.REALM", &A, &e), ORTH_OK);
+	EXPECT(e.nkeysets > 0 && e.keysets[0].nkeys > 0 &&
+	       e.keysets[0].keys[0].seal == DB_SEAL_BOUND);
+	fx.ctx->serial++;
+	EXPECT_EQ_INT(kdc_key_get(fx.ctx, &e, 18, 0, &k1, NULL, NULL), ORTH_OK);
+	fx.ctx->serial++;
+	EXPECT_EQ_INT(kdc_key_get(fx.ctx, &e, 18, 0, &k2, NULL, NULL), ORTH_OK);
+	EXPECT(k1 != NULL && k1 == k2);
+	/* another enctype of the same entry is another key */
+	EXPECT_EQ_INT(kdc_key_get(fx.ctx, &e, 17, 0, &k3, NULL, NULL), ORTH_OK);
+	EXPECT(k3 != NULL && k3 != k1);
+	EXPECT_EQ_INT(crypto_key_enctype(k3), 17);
+}
+
+static void
+test_session_cache(void)
+{
+	uint8_t b1[32], b2[32];
+	EncryptionKey e1 = {18, {b1, 32}}, e2 = {18, {b2, 32}}, e3 = {17, {b1, 16}};
+	EncryptionKey bad = {18, {b1, 16}};
+	struct crypto_key *k1 = NULL, *k1b = NULL, *k2 = NULL, *k3 = NULL, *k = NULL;
+	size_t len = 0;
+	int wrong = 0;
+
+	memset(b1, 0x11, sizeof(b1));
+	memset(b2, 0x11, sizeof(b2));
+	b2[31] = 0x12; /* differs in the last byte only */
+	fx.ctx->serial++;
+	EXPECT_EQ_INT(kdc_session_key_get(fx.ctx, &e1, &k1), ORTH_OK);
+	fx.ctx->serial++;
+	EXPECT_EQ_INT(kdc_session_key_get(fx.ctx, &e1, &k1b), ORTH_OK);
+	EXPECT(k1 != NULL && k1 == k1b);
+	EXPECT_EQ_INT(kdc_session_key_get(fx.ctx, &e2, &k2), ORTH_OK);
+	EXPECT(k2 != NULL && k2 != k1);
+	EXPECT(k2 != NULL && memcmp(crypto_key_bytes(k2, &len), b2, 32) == 0);
+	EXPECT_EQ_INT(kdc_session_key_get(fx.ctx, &e3, &k3), ORTH_OK);
+	EXPECT(k3 != NULL && k3 != k1 && crypto_key_enctype(k3) == 17);
+	/* negative: a key of the wrong length for its enctype, an unknown
+	 * enctype */
+	EXPECT(kdc_session_key_get(fx.ctx, &bad, &k) != ORTH_OK);
+	bad.keytype = 23;
+	EXPECT(kdc_session_key_get(fx.ctx, &bad, &k) != ORTH_OK);
+	/* many more keys than slots, over many requests: each lookup gives
+	 * a key with the bytes asked for */
+	for (unsigned i = 0; i < 3 * KDC_SESSKEY_SETS * KDC_SESSKEY_WAYS; i++) {
+		uint8_t b[32];
+		EncryptionKey e = {18, {b, 32}};
+
+		memset(b, 0, sizeof(b));
+		memcpy(b, &i, sizeof(i));
+		fx.ctx->serial++;
+		k = NULL;
+		if (kdc_session_key_get(fx.ctx, &e, &k) != ORTH_OK || k == NULL ||
+		    memcmp(crypto_key_bytes(k, &len), b, 32) != 0)
+			wrong++;
+	}
+	EXPECT_EQ_INT(wrong, 0);
+}
+
+/*
  * Defect 12: a client listing aes128 first gets an aes128 session key, but
  * the ticket is sealed in the server's strongest key (the realm's order:
  * 18, 17, 20, 19), as MIT's KDC does.
@@ -452,6 +531,10 @@ main(void)
 	test_cache_change();
 	arena_reset(&A);
 	test_cache_many();
+	arena_reset(&A);
+	test_cache_bound();
+	arena_reset(&A);
+	test_session_cache();
 	arena_reset(&A);
 	test_ticket_etype();
 	arena_reset(&A);
