@@ -89,7 +89,8 @@ struct kdc_net {
 };
 
 /* net_addr.c */
-/* ss as "ip:port" / "[ip6]:port" into buf (cap bytes); "?" if neither. */
+/* ss as "ip:port" / "[ip6]:port" into buf (cap bytes, at least 22 for an
+ * IPv4 peer, else empty); "?" if neither. */
 void net_peer_format(const struct sockaddr_storage *ss, char *buf, size_t cap);
 /* Replaces the port of ss (host order in). */
 void net_addr_set_port(struct sockaddr_storage *ss, uint16_t port);

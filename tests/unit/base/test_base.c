@@ -379,6 +379,44 @@ test_log(void)
 	EXPECT(strlen(small) == sizeof(small) - 1);
 }
 
+/* The escaping of a field copies runs and cuts at a whole escape; the
+ * numbers are written without printf. */
+static void
+test_log_fields(void)
+{
+	static char name[700], line[4096];
+	struct log_request r = {0};
+	char *p;
+
+	memset(name, 'a', 511);
+	name[511] = '"';               /* its escape (2 bytes) passes the cap */
+	name[512] = '\0';
+	r.client = name;
+	r.peer = "1.2.3.4:88";
+	r.has_skew = true;
+	r.skew = -5;
+	r.usec = 0;
+	log_request_format(&r, false, line, sizeof(line));
+	p = strstr(line, "client=\"");
+	EXPECT(p != NULL && strspn(p + 8, "a") == 511 && p[8 + 511] == '"' &&
+	    p[8 + 512] == ' ');
+	EXPECT(strstr(line, " skew=-5 usec=0") != NULL);
+	name[0] = 'x';
+	name[1] = '\x01';
+	name[2] = '\\';
+	name[3] = '\0';
+	r.skew = 1234567890123;
+	r.usec = 42;
+	log_request_format(&r, false, line, sizeof(line));
+	EXPECT(strstr(line, "client=\"x\\u0001\\\\\" ") != NULL);
+	EXPECT(strstr(line, " skew=1234567890123 usec=42") != NULL);
+	memset(name, 'b', 600);        /* plain runs are capped too */
+	name[600] = '\0';
+	log_request_format(&r, false, line, sizeof(line));
+	p = strstr(line, "client=");
+	EXPECT(p != NULL && strspn(p + 7, "b") == 512 && p[7 + 512] == ' ');
+}
+
 /* The bytes of fd (a file) from its start, into buf; their count. */
 static size_t
 log_file_text(int fd, char *buf, size_t cap)
@@ -459,6 +497,7 @@ main(void)
 	test_err();
 	test_file();
 	test_log();
+	test_log_fields();
 	test_log_buffer();
 	return test_done("base");
 }
