@@ -73,7 +73,7 @@ fuzz: deps $(FUZZ)/build.ninja
 	@sh fuzz/run.sh $(FUZZ) $(FUZZ_SECONDS)
 
 bench: deps build
-	@sh bench/run.sh $(BUILD)
+	@bash bench/run.sh $(BUILD)
 
 # The command, liborthrus.so (+ headers, orthrus.pc), the manual, an
 # example /etc/orthrus/kdc.conf (kept when one exists) and

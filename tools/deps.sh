@@ -11,48 +11,53 @@ libotp0-heimdal libsl0-heimdal libgssapi3-heimdal libhdb9-heimdal
 libheimntlm0-heimdal libedit2
 man-db groff-base systemd strace
 libmicrohttpd-dev prometheus faketime
-slapd ldap-utils krb5-kdc-ldap"
-# Heimdal's clients (tests/interop/kdc_heimdal_clients.sh) are unpacked, not
-# installed: Debian's heimdal-clients conflicts with krb5-user and would
-# remove MIT's tools.  Their libraries above are ordinary packages.
+slapd ldap-utils krb5-kdc-ldap libkdc2-heimdal gnuplot-nox"
+# Heimdal's clients (tests/interop/kdc_heimdal_clients.sh) and its KDC
+# (bench/run.sh) are unpacked, not installed: Debian's heimdal-clients and
+# heimdal-kdc conflict with krb5-user/krb5-kdc and would remove MIT's.
+# Their libraries above are ordinary packages.
 HEIMDAL_DIR=${HEIMDAL_DIR:-/opt/heimdal-clients}
-HEIMDAL_TOOLS="kinit.heimdal heimtools kgetcred kdestroy.heimdal"
-heimdal_present() {
-	for t in $HEIMDAL_TOOLS; do
-		[ -x "$HEIMDAL_DIR/usr/bin/$t" ] || return 1
+HEIMDAL_TOOLS="usr/bin/kinit.heimdal usr/bin/heimtools usr/bin/kgetcred usr/bin/kdestroy.heimdal"
+HEIMDAL_KDC_DIR=${HEIMDAL_KDC_DIR:-/opt/heimdal-kdc}
+HEIMDAL_KDC_TOOLS="usr/lib/heimdal-servers/kdc"
+present() { # present DIR FILES
+	for t in $2; do
+		[ -x "$1/$t" ] || return 1
 	done
 }
 # A failure here is not fatal to `make deps` (everything else still works),
-# but it is loud: tests/interop/kdc_heimdal_clients.sh then fails, it never
-# skips.
-heimdal_fail() {
+# but it is loud: what needs the package then fails, it never skips.
+unpack_fail() {
 	echo "make deps: ERROR: $1" >&2
-	echo "make deps: ERROR: Heimdal's clients are not in $HEIMDAL_DIR/usr/bin:" \
-		"tests/interop/kdc_heimdal_clients.sh will FAIL" >&2
-	[ -n "${2:-}" ] && [ -s "$2" ] && sed 's/^/    /' "$2" >&2
+	echo "make deps: ERROR: $2 is not in $3: $4 will FAIL" >&2
+	[ -n "${5:-}" ] && [ -s "$5" ] && sed 's/^/    /' "$5" >&2
 	return 0
 }
-heimdal_unpack() {
-	heimdal_present && return 0
-	echo "make deps: unpacking heimdal-clients into $HEIMDAL_DIR" >&2
+unpack() { # unpack PACKAGE DIR FILES USER
+	present "$2" "$3" && return 0
+	echo "make deps: unpacking $1 into $2" >&2
 	tmp=$(mktemp -d)
 	chmod 755 "$tmp"
 	# A fresh machine may have no package lists yet: update once and retry.
-	if ! (cd "$tmp" && apt-get download heimdal-clients) >"$tmp/log" 2>&1; then
+	if ! (cd "$tmp" && apt-get download "$1") >"$tmp/log" 2>&1; then
 		$SUDO apt-get update -q >"$tmp/log" 2>&1 || true
-		if ! (cd "$tmp" && apt-get download heimdal-clients) >>"$tmp/log" 2>&1; then
-			heimdal_fail "apt-get download heimdal-clients failed" "$tmp/log"
+		if ! (cd "$tmp" && apt-get download "$1") >>"$tmp/log" 2>&1; then
+			unpack_fail "apt-get download $1 failed" "$1" "$2" "$4" "$tmp/log"
 			rm -rf "$tmp"
 			return 0
 		fi
 	fi
-	if ! { $SUDO mkdir -p "$HEIMDAL_DIR" &&
-		$SUDO dpkg-deb -x "$tmp"/heimdal-clients_*.deb "$HEIMDAL_DIR"; } >"$tmp/log" 2>&1; then
-		heimdal_fail "dpkg-deb -x of heimdal-clients into $HEIMDAL_DIR failed" "$tmp/log"
-	elif ! heimdal_present; then
-		heimdal_fail "the heimdal-clients package lacks one of: $HEIMDAL_TOOLS"
+	if ! { $SUDO mkdir -p "$2" &&
+		$SUDO dpkg-deb -x "$tmp"/"$1"_*.deb "$2"; } >"$tmp/log" 2>&1; then
+		unpack_fail "dpkg-deb -x of $1 into $2 failed" "$1" "$2" "$4" "$tmp/log"
+	elif ! present "$2" "$3"; then
+		unpack_fail "the $1 package lacks one of: $3" "$1" "$2" "$4"
 	fi
 	rm -rf "$tmp"
+}
+heimdal_unpack() {
+	unpack heimdal-clients "$HEIMDAL_DIR" "$HEIMDAL_TOOLS" tests/interop/kdc_heimdal_clients.sh
+	unpack heimdal-kdc "$HEIMDAL_KDC_DIR" "$HEIMDAL_KDC_TOOLS" "make bench"
 }
 
 missing=""

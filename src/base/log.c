@@ -1,6 +1,8 @@
 #include "log.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +10,7 @@
 #include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "writer.h"
 
@@ -84,29 +87,6 @@ syslog_prio(enum log_level lvl)
 	}
 }
 
-static void
-emit(enum log_level lvl, const char *line)
-{
-	if (sink.syslog) {
-		syslog(syslog_prio(lvl), "%s", line);
-		return;
-	}
-	if (sink.journal) {
-		fprintf(stderr, "<%d>%s\n", syslog_prio(lvl), line);
-		return;
-	}
-	char ts[32];
-	struct timespec now;
-	struct tm tm;
-	clock_gettime(CLOCK_REALTIME, &now);
-	gmtime_r(&now.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (sink.json)
-		fprintf(stderr, "%s\n", line);
-	else
-		fprintf(stderr, "%s %s: %s\n", ts, sink.ident, line);
-}
-
 /* ---- formatting ---- */
 
 static void
@@ -131,11 +111,178 @@ put_fmt(struct writer *w, const char *fmt, ...)
 		writer_put(w, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
+/*
+ * Buffered lines (log_buffer_open): each thread that asks for it keeps its
+ * own buffer, so that the request path takes no lock and makes no system
+ * call to log; a flush writes the whole buffer with one write(2).  The
+ * lock below is taken only around that write (and around each line of an
+ * unbuffered thread), so that lines of several threads never interleave
+ * inside a line on a pipe or journald's stream socket.
+ */
+struct log_buffer {
+	char *buf;
+	size_t cap, len;
+	uint64_t first_ms; /* CLOCK_MONOTONIC of the oldest unwritten line */
+};
+static _Thread_local struct log_buffer *tls_buf;
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The time stamp of stderr lines, formatted again only when the second
+ * changes (strftime per line was a visible share of a served request). */
+static _Thread_local struct {
+	time_t sec;
+	char text[24];
+} tls_stamp;
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+stderr_write(const char *p, size_t len)
+{
+	pthread_mutex_lock(&write_lock);
+	while (len > 0) {
+		ssize_t n = write(STDERR_FILENO, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* nowhere to report it: the line is lost */
+		p += n;
+		len -= (size_t)n;
+	}
+	pthread_mutex_unlock(&write_lock);
+}
+
+/* The prefix of a stderr line: "<prio>" for journald, the time and the
+ * program name for a terminal or a file, nothing for JSON. */
+static void
+put_prefix(struct writer *w, enum log_level lvl)
+{
+	if (sink.journal) {
+		put_fmt(w, "<%d>", syslog_prio(lvl));
+	} else if (!sink.json) {
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (tls_stamp.text[0] == '\0' || now.tv_sec != tls_stamp.sec) {
+			struct tm tm;
+			gmtime_r(&now.tv_sec, &tm);
+			strftime(tls_stamp.text, sizeof(tls_stamp.text), "%Y-%m-%dT%H:%M:%SZ",
+				 &tm);
+			tls_stamp.sec = now.tv_sec;
+		}
+		put_str(w, tls_stamp.text);
+		put_str(w, " ");
+		put_str(w, sink.ident);
+		put_str(w, ": ");
+	}
+}
+
+static void
+emit(enum log_level lvl, const char *line)
+{
+	char tmp[LOG_LINE_MAX + 128];
+	struct log_buffer *b = tls_buf;
+	struct writer w;
+
+	if (sink.syslog) {
+		syslog(syslog_prio(lvl), "%s", line);
+		return;
+	}
+	writer_init(&w, tmp, sizeof(tmp) - 1);
+	put_prefix(&w, lvl);
+	put_str(&w, line);
+	/* a line is at most LOG_LINE_MAX: with its prefix it always fits */
+	tmp[w.len++] = '\n';
+	if (b == NULL) {
+		stderr_write(tmp, w.len);
+		return;
+	}
+	if (w.len > b->cap - b->len)
+		log_buffer_flush();
+	if (w.len > b->cap) {
+		stderr_write(tmp, w.len);
+		return;
+	}
+	if (b->len == 0)
+		b->first_ms = mono_ms();
+	memcpy(b->buf + b->len, tmp, w.len);
+	b->len += w.len;
+}
+
+orth_err
+log_buffer_open(size_t cap)
+{
+	struct log_buffer *b;
+
+	if (tls_buf != NULL || cap == 0)
+		return ORTH_E_INTERNAL;
+	b = calloc(1, sizeof(*b));
+	if (b == NULL)
+		return ORTH_E_NOMEM;
+	b->buf = malloc(cap);
+	if (b->buf == NULL) {
+		free(b);
+		return ORTH_E_NOMEM;
+	}
+	b->cap = cap;
+	tls_buf = b;
+	return ORTH_OK;
+}
+
+void
+log_buffer_flush(void)
+{
+	struct log_buffer *b = tls_buf;
+
+	if (b == NULL || b->len == 0)
+		return;
+	stderr_write(b->buf, b->len);
+	b->len = 0;
+}
+
+int
+log_buffer_due(unsigned interval_ms)
+{
+	struct log_buffer *b = tls_buf;
+	uint64_t age;
+
+	if (b == NULL || b->len == 0)
+		return -1;
+	age = mono_ms() - b->first_ms;
+	if (age >= interval_ms) {
+		log_buffer_flush();
+		return -1;
+	}
+	return (int)(interval_ms - age);
+}
+
+void
+log_buffer_close(void)
+{
+	struct log_buffer *b = tls_buf;
+
+	if (b == NULL)
+		return;
+	log_buffer_flush();
+	tls_buf = NULL;
+	free(b->buf);
+	free(b);
+}
+
 /* s as the body of a JSON string (RFC 8259 §7), at most LOG_FIELD_MAX
- * bytes: cut at a whole escape, never in the middle of one. */
+ * bytes: cut at a whole escape, never in the middle of one.  Runs of
+ * characters that need no escape are copied at once (names are such runs:
+ * this is on the path of every request). */
 static void
 put_escaped(struct writer *w, const char *s)
 {
+	const char *run = s;
 	size_t out = 0;
 
 	for (; *s != '\0'; s++) {
@@ -143,21 +290,44 @@ put_escaped(struct writer *w, const char *s)
 		char esc[8];
 		size_t n;
 
+		if (ch != '"' && ch != '\\' && ch >= 0x20 && ch != 0x7f) {
+			if (out + 1 > LOG_FIELD_MAX)
+				break;
+			out++;
+			continue;
+		}
+		writer_put(w, run, (size_t)(s - run));
+		run = s;
 		if (ch == '"' || ch == '\\') {
 			esc[0] = '\\';
 			esc[1] = (char)ch;
 			n = 2;
-		} else if (ch < 0x20 || ch == 0x7f) {
-			n = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", ch);
 		} else {
-			esc[0] = (char)ch;
-			n = 1;
+			n = (size_t)snprintf(esc, sizeof(esc), "\\u%04x", ch);
 		}
 		if (out + n > LOG_FIELD_MAX)
 			break;
 		writer_put(w, esc, n);
 		out += n;
+		run = s + 1;
 	}
+	writer_put(w, run, (size_t)(s - run));
+}
+
+/* A decimal integer without printf (every request line has two). */
+static void
+put_int(struct writer *w, int64_t v)
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	writer_put(w, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 static void
@@ -270,9 +440,12 @@ log_request_format(const struct log_request *r, bool json, char *buf, size_t cap
 		put_escaped(&w, r->reason != NULL ? r->reason : "-");
 		put_str(&w, "\" etypes=");
 		put_text_val(&w, r->etypes);
-		if (r->has_skew)
-			put_fmt(&w, " skew=%lld", (long long)r->skew);
-		put_fmt(&w, " usec=%ld", r->usec);
+		if (r->has_skew) {
+			put_str(&w, " skew=");
+			put_int(&w, r->skew);
+		}
+		put_str(&w, " usec=");
+		put_int(&w, r->usec);
 	}
 	/* A line too long for the buffer keeps what fitted (each field is
 	 * capped, so only an absurdly small buffer gets here). */

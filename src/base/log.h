@@ -41,6 +41,25 @@ void log_open(const char *ident, bool to_syslog, bool json);
 void log_reopen(void);
 void log_close(void);
 
+/*
+ * Buffered lines, for the KDC's workers: from log_buffer_open() until
+ * log_buffer_close(), the lines the calling thread logs to stderr are kept
+ * in a buffer of cap bytes of its own (no lock, no system call per line)
+ * and written by one write(2) when the buffer is full, when
+ * log_buffer_flush() or log_buffer_close() is called, or when
+ * log_buffer_due() finds the oldest line old enough.  Whole lines only:
+ * lines of several threads never mix inside a line.  Syslog lines are
+ * never buffered (syslog(3) is per message).  A line is lost if the
+ * process dies before its flush: the caller bounds the delay.
+ * log_buffer_open: ORTH_E_NOMEM, ORTH_E_INTERNAL (cap 0, or already open).
+ */
+orth_err log_buffer_open(size_t cap);
+void log_buffer_flush(void);
+/* Flushes when the oldest buffered line is interval_ms old; returns the
+ * ms until that is due, -1 when nothing is buffered (or no buffer). */
+int log_buffer_due(unsigned interval_ms);
+void log_buffer_close(void);
+
 void log_msg(enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

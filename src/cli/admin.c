@@ -61,6 +61,8 @@ usage(FILE *f)
 		"  dump FILE | load FILE | verify [--rebind]\n"
 		"  import-mit DUMPFILE --mit-stash STASH [--dry-run] [--verbose]\n"
 		"      (an MIT realm from kdb5_util dump and its stash: keys, policies, lockout)\n"
+		"  bulk-add PREFIX COUNT [--start N] [--batch N]\n"
+		"      (PREFIX<N>.. with random keys, many to a transaction: large test realms)\n"
 		"CONFIG: -c/--config FILE, else $ORTHRUS_CONFIG, else %s\n"
 		"TIME: never, a Unix time, YYYY-MM-DD[THH:MM[:SS]] (UTC), or +DURATION\n",
 		CONFIG_DEFAULT_PATH);
@@ -672,6 +674,7 @@ static const struct {
 	{"load", admin_load},
 	{"verify", admin_verify},
 	{"import-mit", admin_import_mit},
+	{"bulk-add", admin_bulk_add},
 };
 
 int

@@ -2,8 +2,8 @@
  * admin.h - what the files of `orthrus admin` share: the command's state,
  * its setup and common option parsing (admin.c), and the commands, one
  * file a job: principals (admin_princ.c), keys and keytabs (admin_keys.c),
- * policies (admin_policy.c), dump and load (admin_dump.c), the import of an
- * MIT realm (import_mit.c).
+ * policies (admin_policy.c), dump and load (admin_dump.c), many principals
+ * at once (admin_bulk.c), the import of an MIT realm (import_mit.c).
  *
  * A command takes the arguments after `admin` (argv[0] is its name) and
  * returns the exit status: 0 success, 1 failure, 2 bad arguments; its
@@ -133,6 +133,8 @@ int admin_policy(struct admin *ad, int argc, char **argv);
 /* admin_dump.c: */
 int admin_dump(struct admin *ad, int argc, char **argv);
 int admin_load(struct admin *ad, int argc, char **argv);
+/* admin_bulk.c: `bulk-add PREFIX COUNT [--start N] [--batch N]` */
+int admin_bulk_add(struct admin *ad, int argc, char **argv);
 /* import_mit.c: `import-mit DUMPFILE --mit-stash STASH [--dry-run]
  * [--verbose]` */
 int admin_import_mit(struct admin *ad, int argc, char **argv);

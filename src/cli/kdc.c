@@ -42,7 +42,7 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: orthrus kdc [-c CONFIG] [--foreground] [--pidfile FILE] [--log-json]\n"
-		   "       [--workers N]\n"
+		   "       [--workers N] [--log-flush-ms MS]\n"
 		   "CONFIG: -c/--config FILE, else $ORTHRUS_CONFIG, else %s\n",
 		CONFIG_DEFAULT_PATH);
 }
@@ -162,7 +162,7 @@ cmd_kdc(int argc, char **argv)
 {
 	const char *conf = NULL, *pidfile = NULL;
 	bool foreground = false, json = false;
-	long workers = 0;
+	long workers = 0, log_flush_ms = KDC_NET_DEFAULT_LOG_FLUSH_MS;
 	char err[512] = "";
 	struct config *cfg = NULL;
 	struct kdc_config *kc = NULL;
@@ -202,6 +202,10 @@ cmd_kdc(int argc, char **argv)
 			json = true;
 		else if (strcmp(a, "--workers") == 0 && i + 1 < argc)
 			workers = strtol(argv[++i], NULL, 10);
+		else if (strcmp(a, "--log-flush-ms") == 0 && i + 1 < argc &&
+			 (log_flush_ms = strtol(argv[i + 1], NULL, 10)) >= 0 &&
+			 log_flush_ms <= 60000)
+			i++;
 		else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			usage(stdout);
 			return 0;
@@ -310,6 +314,7 @@ cmd_kdc(int argc, char **argv)
 	nc.tcp_addrs = tcp;
 	nc.n_tcp = ntcp;
 	nc.workers = (unsigned)workers;
+	nc.log_flush_ms = (unsigned)log_flush_ms;
 	nc.kpasswd_udp_addrs = kudp;
 	nc.n_kpasswd_udp = nkudp;
 	nc.kpasswd_tcp_addrs = ktcp;

@@ -22,16 +22,38 @@ struct entry {
 	uint8_t data[];                  /* req then reply */
 };
 
-struct kdc_lookaside {
+/*
+ * The workers share the cache, so that a retransmission that reaches
+ * another worker (a retry over TCP) is still recognised; to keep them from
+ * meeting on one lock for every request, it is cut into shards by the
+ * request's hash, each with its own lock, table, FIFO and share of the
+ * caps.  A request always maps to the same shard.  Small caps (the unit
+ * tests') keep one shard, so that they stay exact.
+ */
+#define LOOKASIDE_SHARDS 16
+#define LOOKASIDE_SHARD_MIN_ENTRIES 256 /* per shard, else fewer shards */
+
+struct shard {
 	pthread_mutex_t lock;
-	struct siphash_key key;
 	struct entry **buckets;
 	size_t nbuckets;                 /* power of two */
 	struct entry *head, *tail;       /* oldest, newest */
 	size_t nentries, nbytes;
 	size_t max_entries, max_bytes;
+} __attribute__((aligned(64)));      /* no false sharing between shards */
+
+struct kdc_lookaside {
+	struct siphash_key key;
 	int64_t window;
+	size_t nshards;
+	struct shard shards[LOOKASIDE_SHARDS];
 };
+
+static struct shard *
+shard_of(struct kdc_lookaside *la, uint64_t h)
+{
+	return &la->shards[(h >> 32) % la->nshards];
+}
 
 orth_err
 kdc_lookaside_new(int64_t window, size_t max_entries, size_t max_bytes,
@@ -39,27 +61,35 @@ kdc_lookaside_new(int64_t window, size_t max_entries, size_t max_bytes,
 {
 	orth_err ret = ORTH_OK;
 	struct kdc_lookaside *la = NULL;
+	size_t i;
 
 	CHECK(window >= 0, ORTH_E_RANGE);
-	la = calloc(1, sizeof(*la));
+	/* the shards' alignment: not what calloc promises */
+	la = aligned_alloc(_Alignof(struct kdc_lookaside), sizeof(*la));
 	CHECK(la != NULL, ORTH_E_NOMEM);
+	memset(la, 0, sizeof(*la));
 	la->window = window ? window : KDC_LOOKASIDE_DEFAULT_WINDOW;
-	la->max_entries = max_entries ? max_entries : KDC_LOOKASIDE_DEFAULT_ENTRIES;
-	la->max_bytes = max_bytes ? max_bytes : KDC_LOOKASIDE_DEFAULT_BYTES;
-	la->nbuckets = 16;
-	while (la->nbuckets < la->max_entries && la->nbuckets < ((size_t)1 << 24))
-		la->nbuckets <<= 1;
-	la->buckets = calloc(la->nbuckets, sizeof(*la->buckets));
-	CHECK(la->buckets != NULL, ORTH_E_NOMEM);
+	max_entries = max_entries ? max_entries : KDC_LOOKASIDE_DEFAULT_ENTRIES;
+	max_bytes = max_bytes ? max_bytes : KDC_LOOKASIDE_DEFAULT_BYTES;
+	la->nshards = LOOKASIDE_SHARDS;
+	while (la->nshards > 1 && max_entries / la->nshards < LOOKASIDE_SHARD_MIN_ENTRIES)
+		la->nshards /= 2;
+	for (i = 0; i < la->nshards; i++) {
+		struct shard *sh = &la->shards[i];
+		sh->max_entries = max_entries / la->nshards;
+		sh->max_bytes = max_bytes / la->nshards;
+		sh->nbuckets = 16;
+		while (sh->nbuckets < sh->max_entries && sh->nbuckets < ((size_t)1 << 24))
+			sh->nbuckets <<= 1;
+		sh->buckets = calloc(sh->nbuckets, sizeof(*sh->buckets));
+		CHECK(sh->buckets != NULL, ORTH_E_NOMEM);
+		pthread_mutex_init(&sh->lock, NULL);
+	}
 	TRY(siphash_key_random(&la->key));
-	pthread_mutex_init(&la->lock, NULL);
 	*la_out = la;
 	la = NULL;
 cleanup:
-	if (la != NULL) {
-		free(la->buckets);
-		free(la);
-	}
+	kdc_lookaside_free(la);
 	return ret;
 }
 
@@ -67,22 +97,28 @@ void
 kdc_lookaside_free(struct kdc_lookaside *la)
 {
 	struct entry *e, *next;
+	size_t i;
 
 	if (la == NULL)
 		return;
-	for (e = la->head; e != NULL; e = next) {
-		next = e->fnext;
-		free(e);
+	for (i = 0; i < la->nshards; i++) {
+		struct shard *sh = &la->shards[i];
+		if (sh->buckets == NULL)
+			continue; /* a new() that failed half way */
+		for (e = sh->head; e != NULL; e = next) {
+			next = e->fnext;
+			free(e);
+		}
+		pthread_mutex_destroy(&sh->lock);
+		free(sh->buckets);
 	}
-	pthread_mutex_destroy(&la->lock);
-	free(la->buckets);
 	free(la);
 }
 
 static void
-entry_unlink(struct kdc_lookaside *la, struct entry *e)
+entry_unlink(struct shard *sh, struct entry *e)
 {
-	struct entry **pp = &la->buckets[e->hash & (la->nbuckets - 1)];
+	struct entry **pp = &sh->buckets[e->hash & (sh->nbuckets - 1)];
 
 	while (*pp != e)
 		pp = &(*pp)->hnext;
@@ -90,22 +126,22 @@ entry_unlink(struct kdc_lookaside *la, struct entry *e)
 	if (e->fprev != NULL)
 		e->fprev->fnext = e->fnext;
 	else
-		la->head = e->fnext;
+		sh->head = e->fnext;
 	if (e->fnext != NULL)
 		e->fnext->fprev = e->fprev;
 	else
-		la->tail = e->fprev;
-	la->nentries--;
-	la->nbytes -= e->req_len + e->reply_len;
+		sh->tail = e->fprev;
+	sh->nentries--;
+	sh->nbytes -= e->req_len + e->reply_len;
 	free(e);
 }
 
 static struct entry *
-entry_find(struct kdc_lookaside *la, uint64_t h, const uint8_t *req, size_t req_len)
+entry_find(struct shard *sh, uint64_t h, const uint8_t *req, size_t req_len)
 {
 	struct entry *e;
 
-	for (e = la->buckets[h & (la->nbuckets - 1)]; e != NULL; e = e->hnext)
+	for (e = sh->buckets[h & (sh->nbuckets - 1)]; e != NULL; e = e->hnext)
 		if (e->hash == h && e->req_len == req_len &&
 		    memcmp(e->data, req, req_len) == 0)
 			return e;
@@ -119,17 +155,19 @@ kdc_lookaside_get(struct kdc_lookaside *la, const uint8_t *req, size_t req_len,
 	orth_err ret = ORTH_E_NOTFOUND;
 	uint64_t h;
 	struct entry *e;
+	struct shard *sh;
 
 	if (req_len == 0)
 		return ORTH_E_NOTFOUND;
 	h = siphash24(&la->key, req, req_len);
-	pthread_mutex_lock(&la->lock);
-	e = entry_find(la, h, req, req_len);
+	sh = shard_of(la, h);
+	pthread_mutex_lock(&sh->lock);
+	e = entry_find(sh, h, req, req_len);
 	if (e != NULL && now < e->expires) {
 		writer_put(reply, e->data + e->req_len, e->reply_len);
 		ret = writer_err(reply) == ORTH_OK ? ORTH_OK : ORTH_E_LIMIT;
 	}
-	pthread_mutex_unlock(&la->lock);
+	pthread_mutex_unlock(&sh->lock);
 	return ret;
 }
 
@@ -140,14 +178,18 @@ kdc_lookaside_put(struct kdc_lookaside *la, const uint8_t *req, size_t req_len,
 	orth_err ret = ORTH_OK;
 	uint64_t h;
 	struct entry *e, *old;
+	struct shard *sh;
 	size_t size = req_len + reply_len;
 
-	if (req_len == 0 || size < req_len || size > la->max_bytes)
+	if (req_len == 0 || size < req_len)
+		return ORTH_E_LIMIT;
+	h = siphash24(&la->key, req, req_len);
+	sh = shard_of(la, h);
+	if (size > sh->max_bytes)
 		return ORTH_E_LIMIT;
 	e = malloc(sizeof(*e) + size);
 	if (e == NULL)
 		return ORTH_E_NOMEM;
-	h = siphash24(&la->key, req, req_len);
 	e->hash = h;
 	e->expires = now + la->window;
 	e->req_len = req_len;
@@ -156,38 +198,44 @@ kdc_lookaside_put(struct kdc_lookaside *la, const uint8_t *req, size_t req_len,
 	if (reply_len != 0)
 		memcpy(e->data + req_len, reply, reply_len);
 
-	pthread_mutex_lock(&la->lock);
-	old = entry_find(la, h, req, req_len);
+	pthread_mutex_lock(&sh->lock);
+	old = entry_find(sh, h, req, req_len);
 	if (old != NULL)
-		entry_unlink(la, old);
+		entry_unlink(sh, old);
 	/* Expired first, then oldest until both caps hold with the new entry. */
-	while (la->head != NULL && la->head->expires <= now)
-		entry_unlink(la, la->head);
-	while (la->head != NULL && (la->nentries + 1 > la->max_entries ||
-	    la->nbytes + size > la->max_bytes))
-		entry_unlink(la, la->head);
-	e->hnext = la->buckets[h & (la->nbuckets - 1)];
-	la->buckets[h & (la->nbuckets - 1)] = e;
+	while (sh->head != NULL && sh->head->expires <= now)
+		entry_unlink(sh, sh->head);
+	while (sh->head != NULL && (sh->nentries + 1 > sh->max_entries ||
+	    sh->nbytes + size > sh->max_bytes))
+		entry_unlink(sh, sh->head);
+	e->hnext = sh->buckets[h & (sh->nbuckets - 1)];
+	sh->buckets[h & (sh->nbuckets - 1)] = e;
 	e->fnext = NULL;
-	e->fprev = la->tail;
-	if (la->tail != NULL)
-		la->tail->fnext = e;
+	e->fprev = sh->tail;
+	if (sh->tail != NULL)
+		sh->tail->fnext = e;
 	else
-		la->head = e;
-	la->tail = e;
-	la->nentries++;
-	la->nbytes += size;
-	pthread_mutex_unlock(&la->lock);
+		sh->head = e;
+	sh->tail = e;
+	sh->nentries++;
+	sh->nbytes += size;
+	pthread_mutex_unlock(&sh->lock);
 	return ret;
 }
 
 void
 kdc_lookaside_stats(struct kdc_lookaside *la, size_t *entries_out, size_t *bytes_out)
 {
-	pthread_mutex_lock(&la->lock);
+	size_t i, entries = 0, bytes = 0;
+
+	for (i = 0; i < la->nshards; i++) {
+		pthread_mutex_lock(&la->shards[i].lock);
+		entries += la->shards[i].nentries;
+		bytes += la->shards[i].nbytes;
+		pthread_mutex_unlock(&la->shards[i].lock);
+	}
 	if (entries_out != NULL)
-		*entries_out = la->nentries;
+		*entries_out = entries;
 	if (bytes_out != NULL)
-		*bytes_out = la->nbytes;
-	pthread_mutex_unlock(&la->lock);
+		*bytes_out = bytes;
 }

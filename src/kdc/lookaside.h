@@ -19,20 +19,24 @@
  * after the lookaside entry is gone, a retransmitted TGS-REQ is a replay.
  *
  * Bounded memory: at most max_entries entries and max_bytes of request +
- * reply bytes.  When a put would exceed either cap the oldest entries are
+ * reply bytes, shared out evenly over the shards (see below).  When a put
+ * would exceed either cap of its shard the shard's oldest entries are
  * evicted (FIFO = expiry order, all entries share one window).  Evicting is
  * safe here: the lookaside is an optimisation for honest retransmits, not a
  * security control; losing an entry costs at worst a KRB_AP_ERR_REPEAT for
- * one retransmitted TGS-REQ.  A single entry bigger than max_bytes is not
- * stored.
+ * one retransmitted TGS-REQ.  A single entry bigger than its shard's share
+ * of max_bytes is not stored.
  *
  * Lookup: a keyed SipHash of the request bytes picks a bucket; a hit is
  * confirmed by comparing the full bytes, so a hash collision can never serve
  * someone else's reply.
  *
- * Thread safety: one cache may be shared by all workers (one mutex).
- * Replies are copied out under the lock, so no pointer into the cache ever
- * escapes (another worker may evict the entry at any time).
+ * Thread safety: one cache may be shared by all workers.  It is cut into
+ * up to 16 shards by the request's hash, each with its own mutex, so that
+ * workers rarely take the same lock (one shard when max_entries is below
+ * 512, so that small caps stay exact).  Replies are copied out under the
+ * lock, so no pointer into the cache ever escapes (another worker may
+ * evict the entry at any time).
  */
 #ifndef ORTHRUS_KDC_LOOKASIDE_H
 #define ORTHRUS_KDC_LOOKASIDE_H

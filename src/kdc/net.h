@@ -59,7 +59,9 @@
  *  - replies leave from the address the request came to (IP_PKTINFO /
  *    IPV6_RECVPKTINFO), so a wildcard listener on a multi-homed host answers
  *    from the right source.
- * Memory per worker: one 64 KiB datagram buffer and one reply buffer; per
+ * Memory per worker: 16 datagram buffers of 64 KiB (one recvmmsg(2) batch;
+ * the pages the kernel never writes stay untouched), 16 reply slots of
+ * udp_max_reply, one reply writer of tcp_max_reply; per
  * TCP connection, at most tcp_max_msg of request plus one reply while
  * either is in flight (allocated on demand, freed after use).
  *
@@ -92,6 +94,8 @@
 #define KDC_NET_DEFAULT_TCP_MAX_CONNS 1024
 #define KDC_NET_DEFAULT_TCP_IDLE_MS 30000
 #define KDC_NET_PEER_STRLEN 64            /* "[v6addr]:port" + NUL fits */
+#define KDC_NET_DEFAULT_LOG_FLUSH_MS 1000
+#define KDC_NET_LOG_BUFFER (64u * 1024)   /* per worker, when buffered */
 
 enum kdc_transport { KDC_TRANSPORT_UDP, KDC_TRANSPORT_TCP };
 
@@ -157,6 +161,14 @@ struct kdc_net_config {
 	size_t tcp_max_reply;          /* reply writer capacity (TCP and UDP) */
 	size_t tcp_max_conns;          /* per worker */
 	unsigned tcp_idle_ms;          /* idle connection timeout */
+	/* 0: each log line of a worker is written as it is logged (before
+	 * the reply it is about is sent).  Else each worker buffers its lines
+	 * (log_buffer_open, KDC_NET_LOG_BUFFER bytes) and writes them when
+	 * the buffer is full, when the oldest is log_flush_ms old, on SIGHUP
+	 * (worker 0's) and when the loop returns: no system call per request
+	 * for the log, at the price of lines up to log_flush_ms late (and
+	 * lost if the process is killed). */
+	unsigned log_flush_ms;
 	bool signals;                  /* handle SIGTERM/SIGINT/SIGHUP */
 	void (*reopen)(void);          /* on SIGHUP; NULL = log_reopen */
 };

@@ -130,15 +130,43 @@ kdc_net_addr_port_default(const char *s, uint16_t port, char *buf, size_t cap)
 	return addr_port_text(s, port, false, buf, cap);
 }
 
+/* v in decimal at p; returns the end. */
+static char *
+put_dec(char *p, unsigned v)
+{
+	char tmp[8], *q = tmp + sizeof(tmp);
+
+	do {
+		*--q = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	while (q < tmp + sizeof(tmp))
+		*p++ = *q++;
+	return p;
+}
+
 void
 net_peer_format(const struct sockaddr_storage *ss, char *buf, size_t cap)
 {
 	char a[INET6_ADDRSTRLEN];
 
 	if (ss->ss_family == AF_INET) {
+		/* Every UDP request has its peer formatted for the log line:
+		 * no inet_ntop and snprintf for the common case. */
 		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
-		inet_ntop(AF_INET, &sin->sin_addr, a, sizeof(a));
-		snprintf(buf, cap, "%s:%u", a, ntohs(sin->sin_port));
+		const uint8_t *o = (const uint8_t *)&sin->sin_addr;
+		char *p = buf;
+		if (cap < sizeof("255.255.255.255:65535")) {
+			if (cap > 0)
+				buf[0] = '\0';
+			return;
+		}
+		for (int i = 0; i < 4; i++) {
+			p = put_dec(p, o[i]);
+			*p++ = i < 3 ? '.' : ':';
+		}
+		p = put_dec(p, ntohs(sin->sin_port));
+		*p = '\0';
 	} else if (ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
 		inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof(a));

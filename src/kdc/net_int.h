@@ -63,8 +63,8 @@ struct worker {
 	struct conn *free_list;
 	struct conn *lru_head, *lru_tail;
 	size_t nconns;
-	uint8_t *udp_buf;    /* KDC_NET_UDP_MAX + 1 */
-	uint8_t *reply_buf;  /* 4 + tcp_max_reply */
+	struct udp_batch *udp; /* net_udp.c's buffers */
+	uint8_t *reply_buf;  /* 4 + tcp_max_reply: every dispatch writes here */
 	orth_err result;
 	pthread_t thread;
 	bool started;
@@ -89,7 +89,8 @@ struct kdc_net {
 };
 
 /* net_addr.c */
-/* ss as "ip:port" / "[ip6]:port" into buf (cap bytes); "?" if neither. */
+/* ss as "ip:port" / "[ip6]:port" into buf (cap bytes, at least 22 for an
+ * IPv4 peer, else empty); "?" if neither. */
 void net_peer_format(const struct sockaddr_storage *ss, char *buf, size_t cap);
 /* Replaces the port of ss (host order in). */
 void net_addr_set_port(struct sockaddr_storage *ss, uint16_t port);
@@ -106,6 +107,10 @@ void net_tcp_conn_close(struct worker *w, struct conn *c);
 int net_tcp_sweep(struct worker *w, uint64_t now);
 
 /* net_udp.c */
+struct udp_batch;
+/* A worker's UDP buffers (cfg: udp_max_reply); ORTH_E_NOMEM. */
+orth_err net_udp_batch_new(const struct kdc_net_config *cfg, struct udp_batch **out);
+void net_udp_batch_free(struct udp_batch *b);
 /* Serves the datagrams waiting on fd (a listener of service svc bound to
  * port), at most a burst of them: the other sockets get their turn. */
 void net_udp_serve(struct worker *w, int fd, enum kdc_service svc, uint16_t port);

@@ -38,6 +38,7 @@ handle_signals(struct worker *w)
 			break;
 		if (si.ssi_signo == SIGHUP) {
 			log_msg(LOG_LVL_INFO, "SIGHUP: reopening logs");
+			log_buffer_flush();
 			if (w->net->cfg.reopen != NULL)
 				w->net->cfg.reopen();
 			else
@@ -72,8 +73,8 @@ worker_release(struct worker *w)
 	w->epfd = -1;
 	free(w->conns);
 	w->conns = NULL;
-	free(w->udp_buf);
-	w->udp_buf = NULL;
+	net_udp_batch_free(w->udp);
+	w->udp = NULL;
 	free(w->reply_buf);
 	w->reply_buf = NULL;
 }
@@ -90,10 +91,11 @@ worker_loop(struct worker *w)
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	CHECK(w->epfd >= 0, ORTH_E_NETWORK);
 	w->conns = calloc(nconn, sizeof(*w->conns));
-	w->udp_buf = malloc(KDC_NET_UDP_MAX + 1);
 	w->reply_buf = malloc(4 + net->cfg.tcp_max_reply);
-	CHECK(w->conns != NULL && w->udp_buf != NULL && w->reply_buf != NULL,
-	    ORTH_E_NOMEM);
+	CHECK(w->conns != NULL && w->reply_buf != NULL, ORTH_E_NOMEM);
+	TRY(net_udp_batch_new(&net->cfg, &w->udp));
+	if (net->cfg.log_flush_ms > 0)
+		TRY(log_buffer_open(KDC_NET_LOG_BUFFER));
 	for (i = nconn; i-- > 0;) {
 		w->conns[i].fd = -1;
 		w->conns[i].state = CONN_FREE;
@@ -152,8 +154,14 @@ worker_loop(struct worker *w)
 			}
 		}
 		timeout = net_tcp_sweep(w, mono_ms());
+		if (net->cfg.log_flush_ms > 0) {
+			int due = log_buffer_due(net->cfg.log_flush_ms);
+			if (due >= 0 && (timeout < 0 || due < timeout))
+				timeout = due;
+		}
 	}
 cleanup:
+	log_buffer_close();
 	worker_release(w);
 	return ret;
 }

@@ -23,6 +23,7 @@ kdc_net_config_default(struct kdc_net_config *cfg)
 	cfg->tcp_max_reply = KDC_NET_DEFAULT_TCP_MAX_REPLY;
 	cfg->tcp_max_conns = KDC_NET_DEFAULT_TCP_MAX_CONNS;
 	cfg->tcp_idle_ms = KDC_NET_DEFAULT_TCP_IDLE_MS;
+	cfg->log_flush_ms = KDC_NET_DEFAULT_LOG_FLUSH_MS;
 	cfg->signals = true;
 	cfg->reopen = NULL;
 }

@@ -54,7 +54,8 @@ lru_touch(struct worker *w, struct conn *c, uint64_t now)
 void
 net_tcp_conn_close(struct worker *w, struct conn *c)
 {
-	epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	/* close(2) takes the descriptor out of the epoll set (it is never
+	 * duplicated): no EPOLL_CTL_DEL. */
 	close(c->fd);
 	c->fd = -1;
 	free(c->req);
@@ -78,9 +79,12 @@ conn_watch(struct worker *w, struct conn *c, uint32_t events)
 	return epoll_ctl(w->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
-/* After the last byte of a reply: read the next request, or wind down. */
+/* After the last byte of a reply: read the next request, or wind down.
+ * was_waiting: the reply waited for EPOLLOUT; otherwise the connection is
+ * still watched for EPOLLIN, which is what both next states want (no
+ * epoll_ctl per request). */
 static void
-conn_reply_done(struct worker *w, struct conn *c)
+conn_reply_done(struct worker *w, struct conn *c, bool was_waiting)
 {
 	if (c->close_after_write) {
 		/* Half-close so the peer sees EOF after our KRB-ERROR, then
@@ -91,7 +95,7 @@ conn_reply_done(struct worker *w, struct conn *c)
 	} else {
 		c->state = CONN_READ;
 	}
-	if (conn_watch(w, c, EPOLLIN) != 0)
+	if (was_waiting && conn_watch(w, c, EPOLLIN) != 0)
 		net_tcp_conn_close(w, c);
 }
 
@@ -120,7 +124,7 @@ conn_send(struct worker *w, struct conn *c, const uint8_t *buf, size_t len, uint
 	}
 	lru_touch(w, c, now);
 	if (off == len) {
-		conn_reply_done(w, c);
+		conn_reply_done(w, c, false);
 		return c->state != CONN_FREE;
 	}
 	c->out = malloc(len - off);
@@ -159,7 +163,7 @@ conn_flush(struct worker *w, struct conn *c, uint64_t now)
 	}
 	free(c->out);
 	c->out = NULL;
-	conn_reply_done(w, c);
+	conn_reply_done(w, c, true);
 }
 
 /* Frame what is in w->reply_buf + 4 (len bytes) and send it. */

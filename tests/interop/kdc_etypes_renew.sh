@@ -28,7 +28,7 @@ orthkdc_start $REALM || exit 1
 # One worker: the key cache checks of part 4 must meet the worker that
 # cached the old key.
 kill "$ORTH_KDC_PID" && wait "$ORTH_KDC_PID" 2>/dev/null
-"$ORTHRUS" kdc -c "$ORTHRUS_CONFIG" --foreground --workers 1 \
+"$ORTHRUS" kdc -c "$ORTHRUS_CONFIG" --foreground --workers 1 --log-flush-ms 0 \
 	--pidfile "$ORTH_DIR/kdc.pid" 2>"$ORTH_DIR/kdc.log" &
 ORTH_KDC_PID=$!
 wait_tcp_port "$ORTH_PORT" "$ORTH_KDC_PID" || { cat "$ORTH_DIR/kdc.log" >&2; exit 1; }

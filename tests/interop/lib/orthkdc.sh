@@ -93,10 +93,13 @@ orthkdc_start() {
 	orthkdc_run
 }
 
-# Start (or restart) the daemon on the existing realm.
+# Start (or restart) the daemon on the existing realm.  Its log lines are
+# written before the replies they are about (--log-flush-ms 0), so that a
+# test may grep the log as soon as its client returns; ORTH_KDC_ARGS may
+# ask for buffering again.
 orthkdc_run() {
 	# shellcheck disable=SC2086
-	"$ORTHRUS" kdc -c "$ORTHRUS_CONFIG" --foreground \
+	"$ORTHRUS" kdc -c "$ORTHRUS_CONFIG" --foreground --log-flush-ms 0 \
 		--pidfile "$ORTH_DIR/kdc.pid" ${ORTH_KDC_ARGS:-} 2>"$ORTH_DIR/kdc.log" &
 	ORTH_KDC_PID=$!
 	declare -F check_at_done >/dev/null && check_at_done orthkdc_stop

@@ -379,6 +379,114 @@ test_log(void)
 	EXPECT(strlen(small) == sizeof(small) - 1);
 }
 
+/* The escaping of a field copies runs and cuts at a whole escape; the
+ * numbers are written without printf. */
+static void
+test_log_fields(void)
+{
+	static char name[700], line[4096];
+	struct log_request r = {0};
+	char *p;
+
+	memset(name, 'a', 511);
+	name[511] = '"';               /* its escape (2 bytes) passes the cap */
+	name[512] = '\0';
+	r.client = name;
+	r.peer = "1.2.3.4:88";
+	r.has_skew = true;
+	r.skew = -5;
+	r.usec = 0;
+	log_request_format(&r, false, line, sizeof(line));
+	p = strstr(line, "client=\"");
+	EXPECT(p != NULL && strspn(p + 8, "a") == 511 && p[8 + 511] == '"' &&
+	    p[8 + 512] == ' ');
+	EXPECT(strstr(line, " skew=-5 usec=0") != NULL);
+	name[0] = 'x';
+	name[1] = '\x01';
+	name[2] = '\\';
+	name[3] = '\0';
+	r.skew = 1234567890123;
+	r.usec = 42;
+	log_request_format(&r, false, line, sizeof(line));
+	EXPECT(strstr(line, "client=\"x\\u0001\\\\\" ") != NULL);
+	EXPECT(strstr(line, " skew=1234567890123 usec=42") != NULL);
+	memset(name, 'b', 600);        /* plain runs are capped too */
+	name[600] = '\0';
+	log_request_format(&r, false, line, sizeof(line));
+	p = strstr(line, "client=");
+	EXPECT(p != NULL && strspn(p + 7, "b") == 512 && p[7 + 512] == ' ');
+}
+
+/* The bytes of fd (a file) from its start, into buf; their count. */
+static size_t
+log_file_text(int fd, char *buf, size_t cap)
+{
+	ssize_t n = pread(fd, buf, cap - 1, 0);
+
+	buf[n > 0 ? n : 0] = '\0';
+	return n > 0 ? (size_t)n : 0;
+}
+
+/* log_buffer_*: a thread's lines wait in its buffer until a flush, which
+ * writes them whole; the interval, a full buffer and close flush too. */
+static void
+test_log_buffer(void)
+{
+	char path[] = "/tmp/orth_test_log.XXXXXX", buf[8192];
+	int fd = mkstemp(path), saved = dup(STDERR_FILENO);
+	size_t n;
+
+	EXPECT(fd >= 0 && saved >= 0);
+	unlink(path);
+	fflush(stderr);
+	dup2(fd, STDERR_FILENO);
+	log_open("t", false, true); /* JSON: no time stamp to match */
+
+	log_msg(LOG_LVL_INFO, "unbuffered");
+	log_file_text(fd, buf, sizeof(buf));
+	EXPECT(strstr(buf, "unbuffered") != NULL);
+	EXPECT_EQ_INT(log_buffer_open(256), ORTH_OK);
+	EXPECT_EQ_INT(log_buffer_open(256), ORTH_E_INTERNAL); /* one per thread */
+	n = log_file_text(fd, buf, sizeof(buf));
+	log_msg(LOG_LVL_INFO, "one");
+	log_msg(LOG_LVL_INFO, "two");
+	EXPECT(log_file_text(fd, buf, sizeof(buf)) == n);        /* nothing written */
+	EXPECT(log_buffer_due(60000) > 0);                       /* not due yet */
+	EXPECT(log_file_text(fd, buf, sizeof(buf)) == n);
+	EXPECT(log_buffer_due(0) == -1);                         /* due: flushed */
+	log_file_text(fd, buf, sizeof(buf));
+	EXPECT(strstr(buf, "\"one\"}\n{\"level\":2,\"msg\":\"two\"}\n") != NULL);
+	EXPECT(log_buffer_due(0) == -1);                         /* empty */
+	/* a full buffer is written before the line that does not fit */
+	n = log_file_text(fd, buf, sizeof(buf));
+	for (int i = 0; i < 20; i++)
+		log_msg(LOG_LVL_INFO, "line %02d", i);
+	EXPECT(log_file_text(fd, buf, sizeof(buf)) > n);
+	EXPECT(strstr(buf, "line 19") == NULL);
+	log_buffer_flush();
+	log_file_text(fd, buf, sizeof(buf));
+	EXPECT(strstr(buf, "\"line 18\"}\n{\"level\":2,\"msg\":\"line 19\"}\n") != NULL);
+	/* a line longer than the buffer goes out alone, in order */
+	log_msg(LOG_LVL_INFO, "short");
+	memset(buf, 'x', 400);
+	buf[400] = '\0';
+	log_msg(LOG_LVL_INFO, "%s", buf);
+	log_msg(LOG_LVL_INFO, "after");
+	log_buffer_close();                                      /* flushes */
+	log_file_text(fd, buf, sizeof(buf));
+	EXPECT(strstr(buf, "\"short\"}\n{\"level\":2,\"msg\":\"xxx") != NULL);
+	EXPECT(strstr(buf, "xxx\"}\n{\"level\":2,\"msg\":\"after\"}\n") != NULL);
+	log_msg(LOG_LVL_INFO, "unbuffered again");
+	log_file_text(fd, buf, sizeof(buf));
+	EXPECT(strstr(buf, "unbuffered again") != NULL);
+
+	log_open("orthrus", false, false);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -389,5 +497,7 @@ main(void)
 	test_err();
 	test_file();
 	test_log();
+	test_log_fields();
+	test_log_buffer();
 	return test_done("base");
 }

@@ -422,6 +422,49 @@ test_lookaside(void)
 	kdc_lookaside_free(NULL);
 }
 
+/* The default caps: shards by hash, each request always in its own; every
+ * recent request is found, the total stays under the cap. */
+static void
+test_lookaside_shards(void)
+{
+	struct kdc_lookaside *la = NULL;
+	uint8_t buf[64];
+	struct writer w;
+	const int64_t now = 1700000000;
+	size_t n, b;
+	uint32_t i, found = 0;
+
+	EXPECT_EQ_INT(kdc_lookaside_new(60, 4096, 0, &la), ORTH_OK);
+	if (la == NULL)
+		return;
+	for (i = 0; i < 3000; i++)
+		EXPECT_EQ_INT(kdc_lookaside_put(la, (const uint8_t *)&i, sizeof(i),
+		    (const uint8_t *)&i, sizeof(i), now), ORTH_OK);
+	kdc_lookaside_stats(la, &n, &b);
+	EXPECT_EQ_INT(n, 3000);
+	EXPECT_EQ_INT(b, 3000 * 2 * sizeof(i));
+	for (i = 0; i < 3000; i++) {
+		writer_init(&w, buf, sizeof(buf));
+		if (kdc_lookaside_get(la, (const uint8_t *)&i, sizeof(i), now, &w) == ORTH_OK &&
+		    w.len == sizeof(i) && memcmp(buf, &i, sizeof(i)) == 0)
+			found++;
+	}
+	EXPECT_EQ_INT(found, 3000);
+	/* Past the cap: each shard drops its oldest; the newest stay. */
+	for (i = 3000; i < 20000; i++)
+		(void)kdc_lookaside_put(la, (const uint8_t *)&i, sizeof(i), (const uint8_t *)&i,
+		    sizeof(i), now);
+	kdc_lookaside_stats(la, &n, &b);
+	EXPECT(n <= 4096 && n > 3000);
+	for (found = 0, i = 19900; i < 20000; i++) {
+		writer_init(&w, buf, sizeof(buf));
+		if (kdc_lookaside_get(la, (const uint8_t *)&i, sizeof(i), now, &w) == ORTH_OK)
+			found++;
+	}
+	EXPECT_EQ_INT(found, 100);
+	kdc_lookaside_free(la);
+}
+
 int
 main(void)
 {
@@ -430,5 +473,6 @@ main(void)
 	test_replay_flood();
 	test_replay_threads();
 	test_lookaside();
+	test_lookaside_shards();
 	return test_done("kdc caches");
 }

@@ -426,9 +426,13 @@ test_udp_tcp(void)
 	n = udp_ask(s.udp_port, "PEER", 4, buf, sizeof(buf) - 1);
 	EXPECT(n > 0);
 	if (n > 0) {
+		unsigned port = 0;
+		char tr[8] = "";
 		buf[n] = '\0';
-		EXPECT(strncmp((char *)buf, "127.0.0.1:", 10) == 0);
-		EXPECT(strstr((char *)buf, "/udp") != NULL);
+		/* the peer as net_peer_format writes it: "a.b.c.d:port" */
+		EXPECT(sscanf((char *)buf, "127.0.0.1:%u/%7s", &port, tr) == 2);
+		EXPECT(port > 0 && port < 65536 && strcmp(tr, "udp") == 0);
+		EXPECT(strspn((char *)buf, "0123456789.:") == strlen((char *)buf) - 4);
 	}
 	/* UDP reply over 1465 bytes -> RESPONSE_TOO_BIG: the dispatch sees
 	 * the UDP limit in info->max_reply */
