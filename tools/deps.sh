@@ -10,7 +10,8 @@ libkrb5-26-heimdal libkadm5clnt7-heimdal libkadm5srv8-heimdal libkafs0-heimdal
 libotp0-heimdal libsl0-heimdal libgssapi3-heimdal libhdb9-heimdal
 libheimntlm0-heimdal libedit2
 man-db groff-base systemd strace
-libmicrohttpd-dev prometheus faketime"
+libmicrohttpd-dev prometheus faketime
+slapd ldap-utils krb5-kdc-ldap libldap-dev"
 # Heimdal's clients (tests/interop/kdc_heimdal_clients.sh) are unpacked, not
 # installed: Debian's heimdal-clients conflicts with krb5-user and would
 # remove MIT's tools.  Their libraries above are ordinary packages.
@@ -71,6 +72,10 @@ echo "make deps: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 # tshark asks whether non-root users may capture; answer no.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections 2>/dev/null || true
+# slapd: no system directory (the tests start their own slapd processes,
+# tests/interop/lib/slapd.sh); without this its postinst makes one and
+# starts it on port 389.
+echo "slapd slapd/no_configuration boolean true" | $SUDO debconf-set-selections 2>/dev/null || true
 $SUDO apt-get update -q
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -q --no-install-recommends $missing
