@@ -69,10 +69,13 @@ test_load(void)
 	EXPECT_EQ_INT(lc.timeout, 3);
 	EXPECT(strcmp(lc.kdc_id, "kdc1.ex.com") == 0);
 	EXPECT(!lc.require_starttls);
+	config_free(cfg);
 	EXPECT_EQ_INT(load(good, "LOCAL.COM", &lc, &cfg, err, sizeof(err)), ORTH_OK);
 	EXPECT(!lc.enabled);
+	config_free(cfg);
 	EXPECT_EQ_INT(load(good, "MIT.COM", &lc, &cfg, err, sizeof(err)), ORTH_OK);
 	EXPECT(!lc.enabled);
+	config_free(cfg);
 	EXPECT_EQ_INT(load(good, "NONE.COM", &lc, &cfg, err, sizeof(err)), ORTH_OK);
 	EXPECT(!lc.enabled);
 	config_free(cfg);
