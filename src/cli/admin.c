@@ -63,6 +63,8 @@ usage(FILE *f)
 		"  dump FILE | load FILE | verify [--rebind]\n"
 		"  import-mit DUMPFILE --mit-stash STASH [--dry-run] [--verbose]\n"
 		"      (an MIT realm from kdb5_util dump and its stash: keys, policies, lockout)\n"
+		"  migrate --to ldap [--quiet]\n"
+		"      (copy the realm into the directory of its database_module)\n"
 		"CONFIG: -c/--config FILE, else $ORTHRUS_CONFIG, else %s\n"
 		"TIME: never, a Unix time, YYYY-MM-DD[THH:MM[:SS]] (UTC), or +DURATION\n",
 		CONFIG_DEFAULT_PATH);
@@ -2057,6 +2059,8 @@ cmd_admin(int argc, char **argv)
 		rc = do_verify(&ad, nargs, args);
 	else if (strcmp(args[0], "import-mit") == 0)
 		rc = admin_import_mit(&ad, nargs, args);
+	else if (strcmp(args[0], "migrate") == 0)
+		rc = admin_migrate(&ad, nargs, args);
 	else {
 		cli_error(CMD, "unknown command '%s' (try 'orthrus admin --help')", args[0]);
 		rc = 2;

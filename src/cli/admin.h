@@ -32,4 +32,7 @@ void admin_free(struct admin *ad);
  * [--verbose]` (import_mit.c). */
 int admin_import_mit(struct admin *ad, int argc, char **argv);
 
+/* `orthrus admin migrate --to ldap [--quiet]` (admin_migrate.c). */
+int admin_migrate(struct admin *ad, int argc, char **argv);
+
 #endif

@@ -456,6 +456,29 @@ struct db_verify {
 orth_err db_verify(struct db *db, struct db_verify *v, char *err, size_t errlen);
 
 /*
+ * A replica's own state (src/db/ldap_sync.h: the directory's sync cookie,
+ * the entryUUID of each replicated entry), kept beside the records so
+ * that it commits with them.  Keys must start with DB_META_SYNC_PREFIX
+ * ("sync:"; the database's own metadata is not reachable, ORTH_E_RANGE)
+ * and be at most DB_MAX_NAME bytes; values at most DB_MAX_RECORD.
+ * get: *val_out points into a; ORTH_E_NOTFOUND when absent.  delete of an
+ * absent key is ORTH_E_NOTFOUND.  db_txn_meta_clear removes every "sync:"
+ * key (a full reload).
+ */
+#define DB_META_SYNC_PREFIX "sync:"
+orth_err db_txn_meta_get(struct db_txn *t, const char *key, struct arena *a,
+			 const uint8_t **val_out, size_t *len_out);
+orth_err db_txn_meta_put(struct db_txn *t, const char *key, const void *val, size_t len);
+orth_err db_txn_meta_delete(struct db_txn *t, const char *key);
+orth_err db_txn_meta_clear(struct db_txn *t);
+/* Every "sync:" key starting with prefix, in key order; a non-zero return
+ * of fn stops and is returned.  fn must not write through t. */
+typedef orth_err (*db_meta_iterate_fn)(void *arg, const char *key, size_t key_len,
+				       const uint8_t *val, size_t len);
+orth_err db_txn_meta_iterate(struct db_txn *t, const char *prefix, db_meta_iterate_fn fn,
+			     void *arg);
+
+/*
  * The id of the last committed write transaction (LMDB's txnid): it grows
  * by one with every commit, so tests can tell whether something was
  * written.

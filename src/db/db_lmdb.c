@@ -1181,6 +1181,103 @@ db_txn_policy_delete(struct db_txn *t, const char *name)
 	return map_mdb(mdb_del(t->txn, t->db->pol, &k, NULL));
 }
 
+/* ---- the replica's sync state (db.h) ---- */
+
+static bool
+meta_key_ok(const char *key, MDB_val *k)
+{
+	size_t n = strlen(key);
+	k->mv_data = (void *)(uintptr_t)key;
+	k->mv_size = n;
+	return n > strlen(DB_META_SYNC_PREFIX) && n <= DB_MAX_NAME &&
+	       strncmp(key, DB_META_SYNC_PREFIX, strlen(DB_META_SYNC_PREFIX)) == 0;
+}
+
+orth_err
+db_txn_meta_get(struct db_txn *t, const char *key, struct arena *a, const uint8_t **val_out,
+		size_t *len_out)
+{
+	orth_err ret = ORTH_OK;
+	MDB_val k, v;
+	const uint8_t *copy;
+
+	CHECK(meta_key_ok(key, &k), ORTH_E_RANGE);
+	TRY(map_mdb(mdb_get(t->txn, t->db->meta, &k, &v)));
+	copy = arena_dup(a, v.mv_data, v.mv_size);
+	CHECK(copy != NULL || v.mv_size == 0, ORTH_E_LIMIT);
+	*val_out = copy;
+	*len_out = v.mv_size;
+cleanup:
+	return ret;
+}
+
+orth_err
+db_txn_meta_put(struct db_txn *t, const char *key, const void *val, size_t len)
+{
+	MDB_val k, v = {len, (void *)(uintptr_t)val};
+
+	if (!meta_key_ok(key, &k) || len > DB_MAX_RECORD)
+		return ORTH_E_RANGE;
+	return map_mdb(mdb_put(t->txn, t->db->meta, &k, &v, 0));
+}
+
+orth_err
+db_txn_meta_delete(struct db_txn *t, const char *key)
+{
+	MDB_val k;
+
+	if (!meta_key_ok(key, &k))
+		return ORTH_E_RANGE;
+	return map_mdb(mdb_del(t->txn, t->db->meta, &k, NULL));
+}
+
+orth_err
+db_txn_meta_clear(struct db_txn *t)
+{
+	orth_err ret = ORTH_OK;
+	MDB_cursor *c = NULL;
+	MDB_val k = {strlen(DB_META_SYNC_PREFIX), (void *)(uintptr_t)DB_META_SYNC_PREFIX}, v;
+	int rc;
+
+	TRY(map_mdb(mdb_cursor_open(t->txn, t->db->meta, &c)));
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < strlen(DB_META_SYNC_PREFIX) ||
+		    memcmp(k.mv_data, DB_META_SYNC_PREFIX, strlen(DB_META_SYNC_PREFIX)) != 0)
+			break;
+		TRY(map_mdb(mdb_cursor_del(c, 0)));
+	}
+	CHECK(rc == 0 || rc == MDB_NOTFOUND, map_mdb(rc));
+cleanup:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	return ret;
+}
+
+orth_err
+db_txn_meta_iterate(struct db_txn *t, const char *prefix, db_meta_iterate_fn fn, void *arg)
+{
+	orth_err ret = ORTH_OK;
+	MDB_cursor *c = NULL;
+	size_t plen = strlen(prefix);
+	MDB_val k = {plen, (void *)(uintptr_t)prefix}, v;
+	int rc;
+
+	CHECK(meta_key_ok(prefix, &k), ORTH_E_RANGE);
+	TRY(map_mdb(mdb_cursor_open(t->txn, t->db->meta, &c)));
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+			break;
+		TRY(fn(arg, k.mv_data, k.mv_size, v.mv_data, v.mv_size));
+	}
+	CHECK(rc == 0 || rc == MDB_NOTFOUND, map_mdb(rc));
+cleanup:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	return ret;
+}
+
 orth_err
 db_txn_set_check(struct db_txn *t, const uint8_t *check, size_t len)
 {

@@ -1,0 +1,186 @@
+/*
+ * admin_migrate.c - `orthrus admin migrate --to ldap [--quiet]`: copy the
+ * realm's LMDB database (policies, then principals) into the directory
+ * its database_module names (src/db/ldap_config.h), with a progress bar
+ * on a terminal.  An entry already in the directory is overwritten (a
+ * migration may be run again after a failure).  Keys are written sealed
+ * and bound as in the database (db.h "Keys at rest"); a key still raw
+ * (a record from before version 3) is bound on the way.
+ *
+ * Once the realm's KDCs follow the directory, their LMDB database is the
+ * replica: `migrate --to lmdb` is what each KDC's sync does (a full load
+ * when it has no cookie), so there is no separate command for it yet.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "admin.h"
+#include "commands.h"
+#include "db/ldap_config.h"
+#include "db/ldap_dir.h"
+#include "db/ldap_entry.h"
+
+#define CMD "admin migrate"
+
+struct migrate {
+	struct admin *ad;
+	struct ldap_config lc;
+	struct ldap_dir *dir;
+	struct arena a;
+	size_t done, total;
+	bool bar;
+	char err[1024];
+};
+
+static orth_err
+count_one(void *arg, const struct db_entry *e, const uint8_t *rec, size_t len)
+{
+	(void)e, (void)rec, (void)len;
+	((struct migrate *)arg)->total++;
+	return ORTH_OK;
+}
+
+static void
+progress(struct migrate *m)
+{
+	char bar[41];
+	size_t fill;
+
+	if (!m->bar || (m->done % 64 != 0 && m->done != m->total))
+		return;
+	fill = m->total > 0 ? m->done * 40 / m->total : 40;
+	memset(bar, '#', fill);
+	memset(bar + fill, '.', 40 - fill);
+	bar[40] = '\0';
+	fprintf(stderr, "\r[%s] %zu/%zu principals", bar, m->done, m->total);
+	if (m->done == m->total)
+		fputc('\n', stderr);
+}
+
+/* A raw key of e sealed again, bound to e's name and kvno. */
+static orth_err
+key_bind(struct migrate *m, const char *name, struct db_key *k)
+{
+	orth_err ret = ORTH_OK;
+	struct crypto_key *key = NULL;
+
+	if (k->seal == DB_SEAL_BOUND)
+		return ORTH_OK;
+	TRY(db_key_unseal(m->ad->db, name, k, &key));
+	TRY(db_key_seal(m->ad->db, name, k->kvno, key, k->salt_type, k->salt, k->salt_len,
+			k->s2kparams, k->s2kparams_len, &m->a, k));
+cleanup:
+	crypto_key_free(key);
+	return ret;
+}
+
+static orth_err
+put_principal(void *arg, const struct db_entry *e0, const uint8_t *rec, size_t len)
+{
+	struct migrate *m = arg;
+	orth_err ret = ORTH_OK;
+	struct db_entry e = *e0;
+	struct ldap_dentry d;
+
+	(void)rec, (void)len;
+	arena_reset(&m->a);
+	for (size_t i = 0; i < e.nkeysets; i++)
+		for (size_t j = 0; j < e.keysets[i].nkeys; j++) {
+			e.keysets[i].keys[j].kvno = e.keysets[i].kvno;
+			TRY(key_bind(m, e.name, &e.keysets[i].keys[j]));
+		}
+	for (size_t i = 0; i < e.nhist; i++)
+		TRY(key_bind(m, e.name, &e.hist[i]));
+	TRY(ldap_entry_encode(&e, m->lc.realm_dn, m->lc.realm_dn, &m->a, &d));
+	TRY(ldap_dir_put(m->dir, &d, m->err, sizeof(m->err)));
+	m->done++;
+	progress(m);
+cleanup:
+	if (ret != ORTH_OK && m->err[0] == '\0')
+		snprintf(m->err, sizeof(m->err), "%s: %s", e.name, orth_err_str(ret));
+	return ret;
+}
+
+static orth_err
+put_policy(void *arg, const struct db_policy *p, const uint8_t *rec, size_t len)
+{
+	struct migrate *m = arg;
+	orth_err ret = ORTH_OK;
+	struct ldap_dentry d;
+
+	(void)rec, (void)len;
+	arena_reset(&m->a);
+	TRY(ldap_policy_encode(p, m->lc.realm_dn, &m->a, &d));
+	TRY(ldap_dir_put(m->dir, &d, m->err, sizeof(m->err)));
+cleanup:
+	if (ret != ORTH_OK && m->err[0] == '\0')
+		snprintf(m->err, sizeof(m->err), "policy %s: %s", p->name, orth_err_str(ret));
+	return ret;
+}
+
+int
+admin_migrate(struct admin *ad, int argc, char **argv)
+{
+	struct migrate m;
+	const char *to = NULL;
+	bool quiet = false;
+	int rc = 1;
+
+	memset(&m, 0, sizeof(m));
+	m.ad = ad;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--to") == 0 && i + 1 < argc)
+			to = argv[++i];
+		else if (strcmp(argv[i], "--quiet") == 0)
+			quiet = true;
+		else {
+			cli_error(CMD, "usage: orthrus admin migrate --to ldap [--quiet]");
+			return 2;
+		}
+	}
+	if (to == NULL || strcmp(to, "ldap") != 0) {
+		cli_error(CMD, "only --to ldap is known (a KDC's sync loads its LMDB replica "
+			       "from the directory)");
+		return 2;
+	}
+	if (admin_setup(ad, true, false) != 0)
+		return 1;
+	if (ldap_config_load(ad->cfg, ad->realm->name, &m.lc, m.err, sizeof(m.err)) != ORTH_OK) {
+		cli_error(CMD, "%s", m.err);
+		return 1;
+	}
+	if (!m.lc.enabled) {
+		cli_error(CMD, "realm %s has no directory: set database_module to a [dbmodules] "
+			       "entry with db_library = kldap", ad->realm->name);
+		return 1;
+	}
+	if (arena_init(&m.a, 4u << 20) != ORTH_OK ||
+	    db_principal_iterate(ad->db, count_one, &m) != ORTH_OK) {
+		cli_error(CMD, "cannot read the database");
+		goto out;
+	}
+	m.bar = !quiet && isatty(STDERR_FILENO);
+	if (ldap_dir_open(&m.lc, 0, &m.dir, m.err, sizeof(m.err)) != ORTH_OK ||
+	    ldap_dir_realm_ensure(m.dir, m.lc.realm_dn, ad->realm->name, m.err, sizeof(m.err)) !=
+		    ORTH_OK) {
+		cli_error(CMD, "%s", m.err);
+		goto out;
+	}
+	m.err[0] = '\0';
+	if (db_policy_iterate(ad->db, put_policy, &m) != ORTH_OK ||
+	    db_principal_iterate(ad->db, put_principal, &m) != ORTH_OK) {
+		if (m.bar)
+			fputc('\n', stderr);
+		cli_error(CMD, "%s (%zu of %zu principals written)", m.err, m.done, m.total);
+		goto out;
+	}
+	if (!quiet)
+		printf("migrated %zu principals of realm %s to %s\n", m.done, ad->realm->name,
+		       m.lc.realm_dn);
+	rc = 0;
+out:
+	ldap_dir_close(m.dir);
+	arena_free(&m.a);
+	return rc;
+}

@@ -1,0 +1,490 @@
+/*
+ * ldap_replica.c - the sync thread that keeps a KDC's LMDB replica of the
+ * directory (see ldap_replica.h).
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "base/log.h"
+#include "ldap_dir.h"
+#include "ldap_entry.h"
+#include "ldap_replica.h"
+
+#define KEY_COOKIE DB_META_SYNC_PREFIX "cookie"
+#define KEY_UUID DB_META_SYNC_PREFIX "u:"   /* + 32 hex digits */
+#define MAX_COOKIE 4096
+
+struct ldap_replica {
+	struct db *db;
+	struct ldap_config lc;
+	pthread_t thread;
+	volatile bool stop;
+	/* the state of the current sync session */
+	struct db_txn *txn;          /* open while a batch is applied */
+	struct arena a;              /* per change */
+	uint8_t cookie[MAX_COOKIE];  /* as last committed */
+	size_t cookie_len;
+	uint8_t (*seen)[16];         /* UUIDs named in this refresh */
+	size_t nseen, capseen;
+	size_t changes, refused;     /* in this session */
+	bool resumed;
+	struct timespec began;
+	time_t last_commit;          /* Unix time of the last applied batch */
+};
+
+static void
+uuid_key(const uint8_t uuid[16], char *buf, size_t cap)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = strlen(KEY_UUID);
+
+	memcpy(buf, KEY_UUID, n);
+	for (size_t i = 0; i < 16 && n + 2 < cap; i++) {
+		buf[n++] = hex[uuid[i] >> 4];
+		buf[n++] = hex[uuid[i] & 15];
+	}
+	buf[n] = '\0';
+}
+
+static orth_err
+txn_ensure(struct ldap_replica *r)
+{
+	if (r->txn != NULL)
+		return ORTH_OK;
+	return db_txn_begin(r->db, &r->txn);
+}
+
+/*
+ * The record a UUID stands for ("p:<principal>" or "o:<policy>"), deleted
+ * with its mapping, unless the mapping is keep (the entry's record as it
+ * is being written again: a change, not a rename); absent mappings are
+ * fine.
+ */
+static orth_err
+forget(struct ldap_replica *r, const uint8_t uuid[16], const char *keep)
+{
+	orth_err ret = ORTH_OK;
+	char key[64], *name = NULL;
+	const uint8_t *val = NULL;
+	size_t len = 0;
+
+	uuid_key(uuid, key, sizeof(key));
+	ret = db_txn_meta_get(r->txn, key, &r->a, &val, &len);
+	if (ret == ORTH_E_NOTFOUND) {
+		ret = ORTH_OK;
+		goto cleanup;
+	}
+	TRY(ret);
+	CHECK(len > 2, ORTH_E_MALFORMED);
+	if (keep != NULL && len == strlen(keep) && memcmp(val, keep, len) == 0)
+		goto cleanup;
+	name = arena_strndup(&r->a, (const char *)val + 2, len - 2);
+	CHECK(name != NULL, ORTH_E_LIMIT);
+	ret = val[0] == 'o' ? db_txn_policy_delete(r->txn, name) : db_txn_delete(r->txn, name);
+	if (ret == ORTH_E_NOTFOUND)
+		ret = ORTH_OK;
+	TRY(ret);
+	TRY(db_txn_meta_delete(r->txn, key));
+	r->changes++;
+cleanup:
+	return ret;
+}
+
+static bool
+has_class(const struct ldap_dentry *d, const char *oc)
+{
+	for (size_t i = 0; i < d->nattrs; i++)
+		if (strcasecmp(d->attrs[i].name, "objectClass") == 0)
+			for (size_t j = 0; j < d->attrs[i].nvals; j++)
+				if (d->attrs[i].vals[j].len == strlen(oc) &&
+				    strncasecmp((const char *)d->attrs[i].vals[j].data, oc,
+						strlen(oc)) == 0)
+					return true;
+	return false;
+}
+
+/* "...@REALM", the '@' not escaped. */
+static bool
+in_realm(const char *name, const char *realm)
+{
+	size_t n = strlen(name), rl = strlen(realm);
+	return n > rl + 1 && name[n - rl - 1] == '@' && strcmp(name + n - rl, realm) == 0 &&
+	       (n - rl - 1 == 0 || name[n - rl - 2] != '\\');
+}
+
+/* Decode, check and write one entry; why gets the reason of a refusal. */
+static orth_err
+entry_apply(struct ldap_replica *r, const uint8_t uuid[16], const struct ldap_dentry *d,
+	    char *why, size_t whylen)
+{
+	orth_err ret = ORTH_OK;
+	char key[64];
+	char *map = NULL;
+	const char *name;
+	bool policy = has_class(d, "krbPwdPolicy");
+	struct db_entry e;
+	struct db_policy p;
+	struct ldap_failures f;
+
+	if (policy) {
+		TRY(ldap_policy_decode(d, &r->a, &p, why, whylen));
+		name = p.name;
+	} else {
+		TRY(ldap_entry_decode(d, &r->a, &e, &f, why, whylen));
+		if (!in_realm(e.name, db_realm(r->db))) {
+			snprintf(why, whylen, "%s is not a principal of realm %s", e.name,
+				 db_realm(r->db));
+			CHECK(0, ORTH_E_BADNAME);
+		}
+		TRY(db_entry_check(r->db, &e, NULL, why, whylen));
+		name = e.name;
+	}
+	map = arena_alloc(&r->a, strlen(name) + 3);
+	CHECK(map != NULL, ORTH_E_LIMIT);
+	map[0] = policy ? 'o' : 'p';
+	map[1] = ':';
+	memcpy(map + 2, name, strlen(name) + 1);
+	/* A renamed entry keeps its UUID: drop the old name first. */
+	TRY(forget(r, uuid, map));
+	if (policy) {
+		TRY(db_txn_policy_put(r->txn, &p, DB_PUT_ANY));
+	} else {
+		struct db_policy pol;
+		if (e.policy[0] != '\0' &&
+		    db_txn_policy_get(r->txn, e.policy, &r->a, &pol) == ORTH_OK)
+			ldap_failures_fold(&f, pol.pw_failcnt_interval, &e);
+		TRY(db_txn_put(r->txn, &e, DB_PUT_ANY));
+	}
+	uuid_key(uuid, key, sizeof(key));
+	TRY(db_txn_meta_put(r->txn, key, map, strlen(map)));
+cleanup:
+	return ret;
+}
+
+static orth_err
+seen_add(struct ldap_replica *r, const uint8_t uuid[16])
+{
+	if (r->nseen == r->capseen) {
+		size_t cap = r->capseen ? 2 * r->capseen : 1024;
+		uint8_t(*p)[16] = realloc(r->seen, cap * 16);
+		if (p == NULL)
+			return ORTH_E_NOMEM;
+		r->seen = p;
+		r->capseen = cap;
+	}
+	memcpy(r->seen[r->nseen++], uuid, 16);
+	return ORTH_OK;
+}
+
+static orth_err
+on_change(void *arg, const uint8_t uuid[16], enum dir_sync_kind kind,
+	  const struct ldap_dentry *d)
+{
+	struct ldap_replica *r = arg;
+	orth_err ret = ORTH_OK;
+	char why[512] = "";
+
+	arena_reset(&r->a);
+	if (kind == DIR_SYNC_PRESENT)
+		return seen_add(r, uuid);
+	TRY(txn_ensure(r));
+	if (kind == DIR_SYNC_GONE) {
+		TRY(forget(r, uuid, NULL));
+		goto cleanup;
+	}
+	TRY(seen_add(r, uuid));
+	ret = entry_apply(r, uuid, d, why, sizeof(why));
+	if (ret == ORTH_OK) {
+		r->changes++;
+	} else if (ret != ORTH_E_NOSPACE && ret != ORTH_E_IO && ret != ORTH_E_NOMEM &&
+		   ret != ORTH_E_INTERNAL) {
+		/* Hostile or broken data: this entry only. */
+		log_msg(LOG_LVL_WARN, "directory: entry %s refused: %s", d->dn,
+			why[0] ? why : orth_err_str(ret));
+		r->refused++;
+		ret = ORTH_OK;
+	}
+cleanup:
+	return ret;
+}
+
+static orth_err
+on_uuid_set(void *arg, const uint8_t (*uuids)[16], size_t n, bool gone)
+{
+	struct ldap_replica *r = arg;
+	orth_err ret = ORTH_OK;
+
+	if (gone)
+		TRY(txn_ensure(r));
+	for (size_t i = 0; i < n; i++) {
+		arena_reset(&r->a);
+		TRY(gone ? forget(r, uuids[i], NULL) : seen_add(r, uuids[i]));
+	}
+cleanup:
+	return ret;
+}
+
+static int
+uuid_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 16);
+}
+
+struct sweep {
+	struct ldap_replica *r;
+	uint8_t (*gone)[16];
+	size_t n, cap;
+};
+
+static int
+hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Collect the mapped UUIDs not seen in this refresh. */
+static orth_err
+sweep_one(void *arg, const char *key, size_t key_len, const uint8_t *val, size_t len)
+{
+	struct sweep *s = arg;
+	size_t pl = strlen(KEY_UUID);
+	uint8_t u[16];
+
+	(void)val;
+	(void)len;
+	if (key_len != pl + 32)
+		return ORTH_OK;
+	for (size_t i = 0; i < 16; i++) {
+		int hi = hexval(key[pl + 2 * i]), lo = hexval(key[pl + 2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return ORTH_OK;
+		u[i] = (uint8_t)(hi * 16 + lo);
+	}
+	if (bsearch(u, s->r->seen, s->r->nseen, 16, uuid_cmp) != NULL)
+		return ORTH_OK;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 256;
+		uint8_t(*p)[16] = realloc(s->gone, cap * 16);
+		if (p == NULL)
+			return ORTH_E_NOMEM;
+		s->gone = p;
+		s->cap = cap;
+	}
+	memcpy(s->gone[s->n++], u, 16);
+	return ORTH_OK;
+}
+
+static orth_err
+on_refresh_done(void *arg, bool present)
+{
+	struct ldap_replica *r = arg;
+	orth_err ret = ORTH_OK;
+	struct sweep s = {r, NULL, 0, 0};
+	struct timespec now;
+	double ms;
+
+	if (present) {
+		/* RFC 4533 §3.3.1: after a present phase, what was not named
+		 * is gone. */
+		TRY(txn_ensure(r));
+		qsort(r->seen, r->nseen, 16, uuid_cmp);
+		TRY(db_txn_meta_iterate(r->txn, KEY_UUID, sweep_one, &s));
+		for (size_t i = 0; i < s.n; i++) {
+			arena_reset(&r->a);
+			TRY(forget(r, s.gone[i], NULL));
+		}
+	}
+	/* Applied before it is said: the log line is what tests (and
+	 * operators) wait for.  The cookie follows with the batch's end. */
+	if (r->txn != NULL) {
+		ret = db_txn_commit(r->txn);
+		r->txn = NULL;
+		TRY(ret);
+		r->last_commit = time(NULL);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (double)(now.tv_sec - r->began.tv_sec) * 1e3 +
+	     (double)(now.tv_nsec - r->began.tv_nsec) / 1e6;
+	log_msg(LOG_LVL_INFO,
+		"directory: refresh done (%s): %zu changes applied, %zu entries refused, "
+		"in %.0f ms",
+		r->resumed ? "resumed from the sync cookie, no reload" : "full load", r->changes,
+		r->refused, ms);
+	r->nseen = 0;
+cleanup:
+	free(s.gone);
+	return ret;
+}
+
+static orth_err
+on_batch_end(void *arg, const uint8_t *cookie, size_t cookie_len)
+{
+	struct ldap_replica *r = arg;
+	orth_err ret = ORTH_OK;
+	bool new_cookie = cookie_len > 0 && cookie_len <= MAX_COOKIE &&
+			  (cookie_len != r->cookie_len || memcmp(cookie, r->cookie, cookie_len) != 0);
+
+	if (r->txn == NULL && !new_cookie)
+		goto cleanup;
+	TRY(txn_ensure(r));
+	if (new_cookie)
+		TRY(db_txn_meta_put(r->txn, KEY_COOKIE, cookie, cookie_len));
+	ret = db_txn_commit(r->txn);
+	r->txn = NULL;
+	TRY(ret);
+	if (new_cookie) {
+		memcpy(r->cookie, cookie, cookie_len);
+		r->cookie_len = cookie_len;
+	}
+	r->last_commit = time(NULL);
+cleanup:
+	return ret;
+}
+
+static const struct ldap_dir_sync_ops sync_ops = {
+	on_change, on_uuid_set, on_refresh_done, on_batch_end,
+};
+
+/* The stored cookie into r (none: a full load, the replica cleared in the
+ * session's first transaction). */
+static orth_err
+session_begin(struct ldap_replica *r)
+{
+	orth_err ret = ORTH_OK;
+	const uint8_t *c = NULL;
+	size_t len = 0;
+
+	arena_reset(&r->a);
+	r->changes = r->refused = 0;
+	r->nseen = 0;
+	clock_gettime(CLOCK_MONOTONIC, &r->began);
+	TRY(txn_ensure(r));
+	ret = db_txn_meta_get(r->txn, KEY_COOKIE, &r->a, &c, &len);
+	if (ret == ORTH_OK && len > 0 && len <= MAX_COOKIE) {
+		memcpy(r->cookie, c, len);
+		r->cookie_len = len;
+		r->resumed = true;
+		db_txn_abort(r->txn);
+		r->txn = NULL;
+		goto cleanup;
+	}
+	r->cookie_len = 0;
+	r->resumed = false;
+	TRY(db_txn_clear(r->txn));
+	TRY(db_txn_meta_clear(r->txn));
+	ret = ORTH_OK; /* the transaction stays open for the first batch */
+cleanup:
+	if (ret != ORTH_OK) {
+		db_txn_abort(r->txn);
+		r->txn = NULL;
+	}
+	return ret;
+}
+
+static void
+sleep_unless_stopped(struct ldap_replica *r, int secs)
+{
+	for (int i = 0; i < secs * 10 && !r->stop; i++)
+		nanosleep(&(struct timespec){0, 100000000}, NULL);
+}
+
+static void *
+replica_main(void *arg)
+{
+	struct ldap_replica *r = arg;
+	sigset_t all;
+	size_t server = 0;
+	time_t lost = 0, last_said = 0;
+	char err[1024];
+
+	/* Signals are the network loop's (SIGTERM stops the KDC). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	while (!r->stop) {
+		struct ldap_dir *d = NULL;
+		orth_err ret = ldap_dir_open(&r->lc, server, &d, err, sizeof(err));
+		time_t now = time(NULL);
+
+		if (ret != ORTH_OK) {
+			if (lost == 0)
+				lost = now;
+			if (last_said == 0 || now - last_said >= LDAP_REPLICA_BEHIND_LOG) {
+				char asof[32] = "never synced";
+				struct tm tm;
+				if (r->last_commit != 0 && gmtime_r(&r->last_commit, &tm) != NULL)
+					strftime(asof, sizeof(asof), "%Y-%m-%dT%H:%M:%SZ", &tm);
+				log_msg(LOG_LVL_WARN,
+					"directory unreachable for %lld s: serving from the "
+					"replica as of %s, possibly behind (%s)",
+					(long long)(now - lost), asof, err);
+				last_said = now;
+			}
+			sleep_unless_stopped(r, LDAP_REPLICA_RETRY);
+			continue;
+		}
+		server = ldap_dir_server(d);
+		ret = session_begin(r);
+		if (ret == ORTH_OK) {
+			log_msg(LOG_LVL_INFO, "directory: following %s (%s)",
+				r->lc.servers[server],
+				r->resumed ? "resuming from the sync cookie" :
+					     "no sync cookie: full load");
+			lost = last_said = 0;
+			ret = ldap_dir_sync(d, r->lc.realm_dn, r->resumed ? r->cookie : NULL,
+					    r->resumed ? r->cookie_len : 0, &sync_ops, r, &r->stop);
+		}
+		db_txn_abort(r->txn);
+		r->txn = NULL;
+		ldap_dir_close(d);
+		if (r->stop)
+			break;
+		log_msg(LOG_LVL_WARN,
+			"directory: lost %s (%s): serving from the replica, trying the next "
+			"server",
+			r->lc.servers[server], orth_err_str(ret));
+		lost = time(NULL);
+		last_said = lost;
+		server = (server + 1) % r->lc.n_servers;
+		sleep_unless_stopped(r, LDAP_REPLICA_RETRY);
+	}
+	return NULL;
+}
+
+orth_err
+ldap_replica_start(struct db *db, const struct ldap_config *lc, struct ldap_replica **out)
+{
+	orth_err ret = ORTH_OK;
+	struct ldap_replica *r = calloc(1, sizeof(*r));
+
+	CHECK(r != NULL, ORTH_E_NOMEM);
+	r->db = db;
+	r->lc = *lc;
+	TRY(arena_init(&r->a, 4u << 20));
+	CHECK(pthread_create(&r->thread, NULL, replica_main, r) == 0, ORTH_E_INTERNAL);
+	*out = r;
+	r = NULL;
+cleanup:
+	if (r != NULL) {
+		arena_free(&r->a);
+		free(r);
+	}
+	return ret;
+}
+
+void
+ldap_replica_stop(struct ldap_replica *r)
+{
+	if (r == NULL)
+		return;
+	r->stop = true;
+	pthread_join(r->thread, NULL);
+	db_txn_abort(r->txn);
+	arena_free(&r->a);
+	free(r->seen);
+	free(r);
+}

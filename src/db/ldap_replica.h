@@ -1,0 +1,49 @@
+/*
+ * ldap_replica.h - a KDC's local LMDB replica of the directory: a thread
+ * that follows the directory by RFC 4533 content synchronisation
+ * (refreshAndPersist, ldap_dir.h) and applies every change to the realm's
+ * LMDB database, which the request path reads as it always does.
+ *
+ * Resuming.  The sync cookie is stored in the LMDB database in the same
+ * transaction as the changes it covers (db.h "sync:" keys), with the
+ * entryUUID -> name map that deletes need.  A restarted KDC sends its
+ * cookie and receives only what changed since ("resuming from the sync
+ * cookie" in the log); without a cookie the replica is cleared and loaded
+ * whole ("full load").
+ *
+ * Failover.  The servers of ldap_servers are tried in order, each for at
+ * most ldap_timeout; a lost connection moves on to the next server, a
+ * second later.  While no server answers the KDC keeps serving from the
+ * replica and says so in its log: at the loss, then every
+ * LDAP_REPLICA_BEHIND_LOG seconds ("directory unreachable for N s:
+ * serving from the replica as of TIME").
+ *
+ * Untrusted entries.  An entry that does not decode (ldap_entry.h), names
+ * a principal of another realm, or has a key that does not unseal under
+ * this realm's master key for that entry, is refused alone: logged with
+ * its DN and the reason, not applied (a replicated copy from before
+ * stays), and the sync goes on.
+ */
+#ifndef ORTHRUS_DB_LDAP_REPLICA_H
+#define ORTHRUS_DB_LDAP_REPLICA_H
+
+#include "base/err.h"
+#include "db.h"
+#include "ldap_config.h"
+
+#define LDAP_REPLICA_BEHIND_LOG 10    /* seconds between "unreachable" lines */
+#define LDAP_REPLICA_RETRY 1          /* seconds between connection rounds */
+
+struct ldap_replica;
+
+/*
+ * Start following the directory of lc into db (open read-write; used by
+ * the thread with its own transactions, so db's other users must not hold
+ * a write transaction for long).  lc is copied.  *out: ldap_replica_stop.
+ */
+orth_err ldap_replica_start(struct db *db, const struct ldap_config *lc,
+			    struct ldap_replica **out);
+/* Stop the thread (within about a second) and free r; NULL is fine. */
+void ldap_replica_stop(struct ldap_replica *r);
+
+#endif

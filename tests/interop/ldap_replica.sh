@@ -1,0 +1,222 @@
+#!/bin/bash
+# Two Orthrus KDCs serving one realm from an OpenLDAP directory (issue 11),
+# MIT's kinit as the client.  One set-up for every scenario: two slapd
+# providers in multi-provider replication (lib/slapd.sh), an admin host
+# whose LMDB realm is copied into the directory (`orthrus admin migrate
+# --to ldap`), KDC 1 following provider 1 first and KDC 2 provider 2,
+# each serving from its own LMDB replica.
+#   1. a principal written through provider 1 is served by KDC 2 within 2 s
+#   2. kill -9 of provider 1: both KDCs serve; KDC 1 follows provider 2;
+#      writes through provider 2 reach both; provider 1, restarted, catches
+#      up
+#   3. the directory stopped: both KDCs serve every existing principal and
+#      say in their log that they are behind
+#   4. KDC 1 restarted while the directory is down serves from its
+#      replica; when the directory is back it resumes from its cookie (the
+#      log says so; no full load)
+#   5. a hostile entry in the directory is refused alone (logged), the
+#      sync goes on
+set -u
+here=$(dirname "$0")
+. "$here/lib/check.sh"
+. "$here/lib/slapd.sh"
+
+REALM=LDAP.TEST
+MASTER=master-Pa55word
+CHECK_OUT=$(mktemp)
+W=$(mktemp -d /tmp/orthldap.XXXXXX)
+declare -a KDC_PID KDC_PORT
+trap 'kdc_stop 1; kdc_stop 2; slapd_stop; [ -n "${KEEP_TMP:-}" ] || rm -rf "$W"; rm -f "$CHECK_OUT"' EXIT
+export LC_ALL=C TZ=UTC
+
+slapd_start 2 || exit 1
+
+# conf DIR FIRST SECOND [PORT]: a kdc.conf for the realm in DIR whose
+# database is the replica of the directory at providers FIRST, SECOND.
+conf() {
+	local dir=$1 a=$2 b=$3 port=${4:-88}
+	mkdir -p "$dir"
+	cat >"$dir/kdc.conf" <<CONF
+[kdcdefaults]
+	kdc_listen = 127.0.0.1:$port
+	kdc_tcp_listen = 127.0.0.1:$port
+[realms]
+	$REALM = {
+		database_name = $dir/replica.mdb
+		key_stash_file = $dir/stash
+		database_module = openldap
+		kpasswd_listen =
+		max_life = 10h
+	}
+[dbmodules]
+	openldap = {
+		db_library = kldap
+		ldap_servers = ${SLAPD_URI[$a]} ${SLAPD_URI[$b]}
+		ldap_kerberos_container_dn = $SLAPD_CONTAINER_DN
+		ldap_kdc_dn = $SLAPD_KDC_DN
+		ldap_service_password_file = $SLAPD_KDC_PWFILE
+		ldap_timeout = 2s
+		ldap_kdc_id = kdc-$(basename "$dir")
+	}
+CONF
+	cat >"$dir/krb5.conf" <<CONF
+[libdefaults]
+	default_realm = $REALM
+	dns_lookup_kdc = false
+	rdns = false
+[realms]
+	$REALM = {
+		kdc = 127.0.0.1:$port
+	}
+CONF
+	echo "$MASTER" | "$ORTHRUS" admin -c "$dir/kdc.conf" init --master-password-stdin \
+		>/dev/null 2>"$dir/init.err" || { cat "$dir/init.err" >&2; return 1; }
+}
+
+adm() { "$ORTHRUS" admin -c "$W/admin/kdc.conf" "$@"; }
+
+kdc_start() { # kdc_start N
+	local n=$1 dir=$W/kdc$1
+	"$ORTHRUS" kdc -c "$dir/kdc.conf" --foreground --pidfile "$dir/kdc.pid" \
+		2>>"$dir/kdc.log" &
+	KDC_PID[$n]=$!
+	wait_tcp_port "${KDC_PORT[$n]}" "${KDC_PID[$n]}" &&
+		wait_kdc_serving "$dir/kdc.log" "${KDC_PID[$n]}"
+}
+
+kdc_stop() { # kdc_stop N: SIGTERM, exit 0, no sanitizer report
+	local n=$1 pid=${KDC_PID[$1]:-} st i
+	[ -n "$pid" ] || return 0
+	KDC_PID[$n]=
+	kill "$pid" 2>/dev/null
+	for ((i = 0; i < 300; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid"
+	st=$?
+	[ "$st" -eq 0 ] && pass "KDC $n exited 0 on SIGTERM" || fail "KDC $n exited with $st"
+	if grep -qE "(Address|Leak|UndefinedBehavior)Sanitizer|runtime error: " "$W/kdc$n/kdc.log"; then
+		fail "sanitizer report in KDC $n's log"
+		sed 's/^/    /' "$W/kdc$n/kdc.log" >&2
+	fi
+}
+
+# wait_log N PATTERN [SECS]: until KDC N's log has PATTERN
+wait_log() {
+	local n=$1 pat=$2 secs=${3:-10} i
+	for ((i = 0; i < secs * 10; i++)); do
+		grep -q -- "$pat" "$W/kdc$n/kdc.log" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# k N NAME PASSWORD: MIT's kinit against KDC N
+k() {
+	KRB5_CONFIG=$W/kdc$1/krb5.conf KRB5CCNAME=FILE:$W/cc.$1.$2 kinit "$2@$REALM" <<<"$3"
+}
+
+# within SECS CMD...: CMD succeeds within SECS seconds
+within() {
+	local secs=$1 i
+	shift
+	for ((i = 0; i < secs * 10; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	"$@"
+}
+
+KDC_PORT[1]=$(free_port)
+KDC_PORT[2]=$(free_port)
+conf "$W/admin" 1 2 || exit 1
+conf "$W/kdc1" 1 2 "${KDC_PORT[1]}" || exit 1
+conf "$W/kdc2" 2 1 "${KDC_PORT[2]}" || exit 1
+
+for u in alice bob; do
+	echo "$u-Pa55" | adm add "$u" --password-stdin --requires-preauth >/dev/null || exit 1
+done
+expect_ok "migrate the admin host's realm into the directory" adm migrate --to ldap --quiet
+expect_ok "KDC 1 starts" kdc_start 1
+expect_ok "KDC 2 starts" kdc_start 2
+expect_ok "KDC 1 loads the directory (full load)" wait_log 1 "refresh done (full load)"
+expect_ok "KDC 2 loads the directory (full load)" wait_log 2 "refresh done (full load)"
+expect_grep "KDC 1 follows provider 1" "following ${SLAPD_URI[1]}" "$W/kdc1/kdc.log"
+expect_grep "KDC 2 follows provider 2" "following ${SLAPD_URI[2]}" "$W/kdc2/kdc.log"
+expect_ok "kinit alice at KDC 1" k 1 alice alice-Pa55
+expect_ok "kinit bob at KDC 2" k 2 bob bob-Pa55
+expect_fail "a wrong password is refused at KDC 2" "Password incorrect" k 2 bob wrong
+
+# 1. a principal added through provider 1 (the admin host writes there
+# first) is served by KDC 2 within 2 s.
+echo carol-Pa55 | adm add carol --password-stdin --requires-preauth >/dev/null
+expect_ok "migrate carol through provider 1" adm migrate --to ldap --quiet
+expect_ok "1: carol served by KDC 2 within 2 s" within 2 k 2 carol carol-Pa55
+expect_ok "1: carol served by KDC 1" within 2 k 1 carol carol-Pa55
+
+# 5. hostile directory data: one entry refused, logged, the rest synced.
+slapd_add 1 <<LDIF
+dn: krbPrincipalName=mallory@$REALM,cn=$REALM,$SLAPD_CONTAINER_DN
+objectClass: krbPrincipal
+objectClass: krbPrincipalAux
+objectClass: krbTicketPolicyAux
+krbPrincipalName: mallory@$REALM
+krbMaxTicketLife: 99999999999999
+krbPrincipalKey:: MAA=
+LDIF
+expect_ok "5: the hostile entry is refused and logged by KDC 2" \
+	wait_log 2 "entry krbPrincipalName=mallory@$REALM.* refused" 3
+echo dave-Pa55 | adm add dave --password-stdin >/dev/null
+adm migrate --to ldap --quiet >/dev/null
+expect_ok "5: the sync goes on after it" within 2 k 2 dave dave-Pa55
+
+# 2. kill -9 of provider 1: KDC 1 fails over to provider 2, both serve;
+# a write through provider 2 reaches both; provider 1 restarted catches up.
+slapd_kill 1 KILL
+expect_ok "2: KDC 1 follows provider 2 after provider 1 died" \
+	wait_log 1 "following ${SLAPD_URI[2]}" 10
+expect_ok "2: alice still served by KDC 1" k 1 alice alice-Pa55
+expect_ok "2: bob still served by KDC 2" k 2 bob bob-Pa55
+conf "$W/admin2" 2 1 >/dev/null || exit 1
+cp "$W/admin/replica.mdb" "$W/admin2/replica.mdb"
+echo erin-Pa55 | adm add erin --password-stdin >/dev/null
+cp "$W/admin/replica.mdb" "$W/admin2/replica.mdb"
+expect_ok "2: a write through provider 2 works" \
+	"$ORTHRUS" admin -c "$W/admin2/kdc.conf" migrate --to ldap --quiet
+expect_ok "2: erin served by KDC 1 within 2 s" within 2 k 1 erin erin-Pa55
+expect_ok "2: erin served by KDC 2 within 2 s" within 2 k 2 erin erin-Pa55
+expect_ok "2: provider 1 restarts" slapd_run 1
+expect_ok "2: provider 1 catches up with erin" \
+	slapd_wait_dn 1 "krbPrincipalName=erin@$REALM,cn=$REALM,$SLAPD_CONTAINER_DN" 5
+
+# 3. the whole directory stopped: both KDCs serve, and say they are behind.
+slapd_kill 1 TERM
+slapd_kill 2 TERM
+expect_ok "3: KDC 1 logs that the directory is unreachable" \
+	wait_log 1 "directory unreachable for .* serving from the replica" 10
+expect_ok "3: KDC 2 logs that the directory is unreachable" \
+	wait_log 2 "directory unreachable for .* serving from the replica" 10
+for u in alice bob carol dave erin; do
+	expect_ok "3: $u served by KDC 1 with the directory down" k 1 "$u" "$u-Pa55"
+	expect_ok "3: $u served by KDC 2 with the directory down" k 2 "$u" "$u-Pa55"
+done
+
+# 4. KDC 1 restarted with the directory down serves from its replica; the
+# directory back, it resumes from its cookie.
+kdc_stop 1
+expect_ok "4: KDC 1 restarts with the directory down" kdc_start 1
+expect_ok "4: and serves alice from its replica" k 1 alice alice-Pa55
+n_full=$(grep -c "full load" "$W/kdc1/kdc.log")
+expect_ok "4: provider 2 restarts" slapd_run 2
+expect_ok "4: provider 1 restarts" slapd_run 1
+expect_ok "4: KDC 1 resumes from its sync cookie" \
+	wait_log 1 "refresh done (resumed from the sync cookie, no reload)" 15
+[ "$(grep -c "full load" "$W/kdc1/kdc.log")" = "$n_full" ] &&
+	pass "4: no full load after the restart" || fail "4: KDC 1 reloaded the directory"
+echo frank-Pa55 | adm add frank --password-stdin >/dev/null
+expect_ok "4: writes go on" adm migrate --to ldap --quiet
+expect_ok "4: frank served by KDC 1 within 2 s" within 2 k 1 frank frank-Pa55
+expect_ok "4: frank served by KDC 2 within 2 s" within 2 k 2 frank frank-Pa55
+
+kdc_stop 1
+kdc_stop 2
+check_done
