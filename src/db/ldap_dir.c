@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 
 #define LDAP_DEPRECATED 0
 #include <ldap.h>
@@ -444,14 +445,31 @@ sync_result(ldap_sync_t *ls, LDAPMessage *msg, int refresh_deletes)
 	return LDAP_SUCCESS;
 }
 
+/* A read of the root DSE within the timeout: ORTH_E_NETWORK if none. */
+static orth_err
+heartbeat(struct ldap_dir *d)
+{
+	static char *attrs[] = {"1.1", NULL};
+	struct timeval tv = {(time_t)d->timeout, 0};
+	LDAPMessage *res = NULL;
+	int rc = ldap_search_ext_s(d->ld, "", LDAP_SCOPE_BASE, "(objectClass=*)", attrs, 0,
+				   NULL, NULL, &tv, 1, &res);
+
+	if (res != NULL)
+		ldap_msgfree(res);
+	return rc == LDAP_SUCCESS ? ORTH_OK : ORTH_E_NETWORK;
+}
+
 orth_err
 ldap_dir_sync(struct ldap_dir *d, const char *base, const uint8_t *cookie, size_t cookie_len,
-	      const struct ldap_dir_sync_ops *ops, void *arg, volatile const bool *stop)
+	      const struct ldap_dir_sync_ops *ops, void *arg, int64_t max_secs,
+	      volatile const bool *stop)
 {
 	orth_err ret = ORTH_OK;
 	ldap_sync_t ls;
 	struct sync_state st;
 	static char *attrs[] = {"*", "modifyTimestamp", NULL};
+	time_t last, begin;
 	int rc;
 
 	memset(&st, 0, sizeof(st));
@@ -479,7 +497,12 @@ ldap_dir_sync(struct ldap_dir *d, const char *base, const uint8_t *cookie, size_
 	}
 	rc = ldap_sync_init(&ls, LDAP_SYNC_REFRESH_AND_PERSIST);
 	CHECK(rc == LDAP_SUCCESS, map_ldap(rc) == ORTH_E_INTERNAL ? ORTH_E_NETWORK : map_ldap(rc));
+	last = begin = time(NULL);
 	while (!*stop) {
+		if (max_secs > 0 && time(NULL) - begin >= max_secs) {
+			ret = ORTH_E_TIMEOUT;
+			goto cleanup;
+		}
 		rc = ldap_sync_poll(&ls);
 		TRY(st.err);
 		if (rc != LDAP_SUCCESS) {
@@ -488,6 +511,15 @@ ldap_dir_sync(struct ldap_dir *d, const char *base, const uint8_t *cookie, size_
 		}
 		TRY(ops->batch_end(arg, (const uint8_t *)ls.ls_cookie.bv_val, ls.ls_cookie.bv_len));
 		arena_reset(&st.a);
+		/* A hung server (stopped, or its disk stuck) keeps the TCP
+		 * connection up and simply sends nothing, which a persist
+		 * phase cannot tell from a quiet directory: ask it something
+		 * now and then, and give it up when it does not answer in
+		 * time. */
+		if (time(NULL) - last >= LDAP_DIR_HEARTBEAT) {
+			TRY(heartbeat(d));
+			last = time(NULL);
+		}
 	}
 cleanup:
 	/* ldap_sync_destroy frees the cookie (and what it points to), but

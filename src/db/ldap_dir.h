@@ -77,11 +77,15 @@ struct ldap_dir_sync_ops {
  * Run a refreshAndPersist search of base (principals and policies) from
  * cookie (NULL/0: a full refresh), until *stop becomes true (checked at
  * least every second: ORTH_OK), the server goes away (ORTH_E_NETWORK) or
- * a callback fails (its error).  Entries' values live in an arena reset
- * after each batch.
+ * a callback fails (its error).  Every LDAP_DIR_HEARTBEAT seconds the
+ * server must answer a read of its root DSE within the timeout, else it
+ * is taken as hung (ORTH_E_NETWORK).  After max_secs (0: never) it ends
+ * with ORTH_E_TIMEOUT, for the caller to resume from the cookie.
+ * Entries' values live in an arena reset after each batch.
  */
+#define LDAP_DIR_HEARTBEAT 3
 orth_err ldap_dir_sync(struct ldap_dir *d, const char *base, const uint8_t *cookie,
 		       size_t cookie_len, const struct ldap_dir_sync_ops *ops, void *arg,
-		       volatile const bool *stop);
+		       int64_t max_secs, volatile const bool *stop);
 
 #endif

@@ -33,6 +33,7 @@ struct ldap_replica {
 	size_t nseen, capseen;
 	size_t changes, refused;     /* in this session */
 	bool resumed;
+	bool quiet;                  /* a planned resumed refresh: log less */
 	struct timespec began;
 	time_t last_commit;          /* Unix time of the last applied batch */
 };
@@ -310,7 +311,8 @@ on_refresh_done(void *arg, bool present)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (double)(now.tv_sec - r->began.tv_sec) * 1e3 +
 	     (double)(now.tv_nsec - r->began.tv_nsec) / 1e6;
-	log_msg(LOG_LVL_INFO,
+	if (!r->quiet || r->changes > 0 || r->refused > 0)
+		log_msg(LOG_LVL_INFO,
 		"directory: refresh done (%s): %zu changes applied, %zu entries refused, "
 		"in %.0f ms",
 		r->resumed ? "resumed from the sync cookie, no reload" : "full load", r->changes,
@@ -409,6 +411,7 @@ replica_main(void *arg)
 		struct ldap_dir *d = NULL;
 		orth_err ret = ldap_dir_open(&r->lc, server, &d, err, sizeof(err));
 		time_t now = time(NULL);
+		bool planned = r->quiet;
 
 		if (ret != ORTH_OK) {
 			if (lost == 0)
@@ -427,22 +430,28 @@ replica_main(void *arg)
 			sleep_unless_stopped(r, LDAP_REPLICA_RETRY);
 			continue;
 		}
+		r->quiet = planned && ldap_dir_server(d) == server;
 		server = ldap_dir_server(d);
 		ret = session_begin(r);
 		if (ret == ORTH_OK) {
-			log_msg(LOG_LVL_INFO, "directory: following %s (%s)",
-				r->lc.servers[server],
-				r->resumed ? "resuming from the sync cookie" :
-					     "no sync cookie: full load");
+			if (!r->quiet || !r->resumed)
+				log_msg(LOG_LVL_INFO, "directory: following %s (%s)",
+					r->lc.servers[server],
+					r->resumed ? "resuming from the sync cookie" :
+						     "no sync cookie: full load");
 			lost = last_said = 0;
 			ret = ldap_dir_sync(d, r->lc.realm_dn, r->resumed ? r->cookie : NULL,
-					    r->resumed ? r->cookie_len : 0, &sync_ops, r, &r->stop);
+					    r->resumed ? r->cookie_len : 0, &sync_ops, r,
+					    LDAP_REPLICA_RESYNC, &r->stop);
 		}
 		db_txn_abort(r->txn);
 		r->txn = NULL;
 		ldap_dir_close(d);
+		r->quiet = ret == ORTH_E_TIMEOUT;
 		if (r->stop)
 			break;
+		if (ret == ORTH_E_TIMEOUT)
+			continue; /* a planned resumed refresh, same server */
 		log_msg(LOG_LVL_WARN,
 			"directory: lost %s (%s): serving from the replica, trying the next "
 			"server",

@@ -18,6 +18,15 @@
  * LDAP_REPLICA_BEHIND_LOG seconds ("directory unreachable for N s:
  * serving from the replica as of TIME").
  *
+ * A persistent search alone is not trusted to be complete: an OpenLDAP
+ * provider that has just restarted and is itself still catching up from
+ * its peers may not pass on to a persistent search what it receives from
+ * them (seen with slapd 2.5 in tests/interop/ldap_replica.sh).  So every
+ * LDAP_REPLICA_RESYNC seconds the session is started again from the
+ * cookie on the same server: a resumed refresh that costs one search when
+ * nothing was missed, and bounds how stale a replica can be while its
+ * server answers.
+ *
  * Untrusted entries.  An entry that does not decode (ldap_entry.h), names
  * a principal of another realm, or has a key that does not unseal under
  * this realm's master key for that entry, is refused alone: logged with
@@ -33,6 +42,7 @@
 
 #define LDAP_REPLICA_BEHIND_LOG 10    /* seconds between "unreachable" lines */
 #define LDAP_REPLICA_RETRY 1          /* seconds between connection rounds */
+#define LDAP_REPLICA_RESYNC 5         /* seconds between resumed refreshes */
 
 struct ldap_replica;
 

@@ -15,7 +15,10 @@
 #      replica; when the directory is back it resumes from its cookie (the
 #      log says so; no full load)
 #   5. a hostile entry in the directory is refused alone (logged), the
-#      sync goes on
+#      sync goes on (the issue's 5, lockout, and 6, kpasswd, need the
+#      KDC's own writes to go to the directory: not yet)
+#   7. a hung provider (SIGSTOP): both KDCs answer at once and follow the
+#      other provider; an admin write fails over within ldap_timeout
 set -u
 here=$(dirname "$0")
 . "$here/lib/check.sh"
@@ -26,7 +29,16 @@ MASTER=master-Pa55word
 CHECK_OUT=$(mktemp)
 W=$(mktemp -d /tmp/orthldap.XXXXXX)
 declare -a KDC_PID KDC_PORT
-trap 'kdc_stop 1; kdc_stop 2; slapd_stop; [ -n "${KEEP_TMP:-}" ] || rm -rf "$W"; rm -f "$CHECK_OUT"' EXIT
+# On a failure, what the KDCs said about the directory.
+show_logs() {
+	[ "$CHECK_FAILS" -gt 0 ] && [ -z "${SHOWN:-}" ] || return 0
+	SHOWN=1
+	for n in 1 2; do
+		echo "--- KDC $n's log without request lines:" >&2
+		grep -v -- "-REQ " "$W/kdc$n/kdc.log" 2>/dev/null | sed 's/^/    /' >&2
+	done
+}
+trap 'kdc_stop 1; kdc_stop 2; show_logs; slapd_stop; [ -n "${KEEP_TMP:-}" ] || rm -rf "$W"; rm -f "$CHECK_OUT"' EXIT
 export LC_ALL=C TZ=UTC
 
 slapd_start 2 || exit 1
@@ -100,11 +112,14 @@ kdc_stop() { # kdc_stop N: SIGTERM, exit 0, no sanitizer report
 	fi
 }
 
-# wait_log N PATTERN [SECS]: until KDC N's log has PATTERN
+# wait_log N PATTERN [SECS]: until KDC N's log has PATTERN (after line
+# MARK[N] when set: mark N sets it to the end of the log now)
+declare -a MARK
+mark() { MARK[$1]=$(wc -l <"$W/kdc$1/kdc.log"); }
 wait_log() {
 	local n=$1 pat=$2 secs=${3:-10} i
 	for ((i = 0; i < secs * 10; i++)); do
-		grep -q -- "$pat" "$W/kdc$n/kdc.log" && return 0
+		tail -n +"$((${MARK[$n]:-0} + 1))" "$W/kdc$n/kdc.log" | grep -q -- "$pat" && return 0
 		sleep 0.1
 	done
 	return 1
@@ -188,7 +203,39 @@ expect_ok "2: provider 1 restarts" slapd_run 1
 expect_ok "2: provider 1 catches up with erin" \
 	slapd_wait_dn 1 "krbPrincipalName=erin@$REALM,cn=$REALM,$SLAPD_CONTAINER_DN" 5
 
+mark 1
+mark 2
+# 7. a hung provider (SIGSTOP; both KDCs follow provider 2 now): both
+# KDCs answer at once; each gives up provider 2 (a heartbeat unanswered
+# within ldap_timeout) and follows provider 1; an admin write that tries
+# provider 2 first fails over to provider 1 within the timeout.
+slapd_kill 2 STOP
+for n in 1 2; do
+	t0=$(date +%s%N)
+	expect_ok "7: alice served by KDC $n with provider 2 hung" k "$n" alice alice-Pa55
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	[ "$ms" -lt 1000 ] && pass "7: KDC $n answered in $ms ms" ||
+		fail "7: KDC $n took $ms ms with provider 2 hung"
+done
+echo gina-Pa55 | adm add gina --password-stdin >/dev/null
+cp "$W/admin/replica.mdb" "$W/admin2/replica.mdb"
+t0=$(date +%s)
+expect_ok "7: a write trying provider 2 first fails over to provider 1" \
+	"$ORTHRUS" admin -c "$W/admin2/kdc.conf" migrate --to ldap --quiet
+secs=$(($(date +%s) - t0))
+[ "$secs" -le 5 ] && pass "7: the write failed over within ${secs} s (ldap_timeout 2s)" ||
+	fail "7: the write took ${secs} s"
+expect_ok "7: KDC 1 gives up the hung provider 2 for provider 1" \
+	wait_log 1 "following ${SLAPD_URI[1]}" 10
+expect_ok "7: KDC 2 gives up the hung provider 2 for provider 1" \
+	wait_log 2 "following ${SLAPD_URI[1]}" 10
+expect_ok "7: gina served by KDC 1 within 5 s" within 5 k 1 gina gina-Pa55
+expect_ok "7: gina served by KDC 2 within 5 s" within 5 k 2 gina gina-Pa55
+slapd_kill 2 CONT
+
 # 3. the whole directory stopped: both KDCs serve, and say they are behind.
+mark 1
+mark 2
 slapd_kill 1 TERM
 slapd_kill 2 TERM
 expect_ok "3: KDC 1 logs that the directory is unreachable" \
@@ -206,17 +253,25 @@ kdc_stop 1
 expect_ok "4: KDC 1 restarts with the directory down" kdc_start 1
 expect_ok "4: and serves alice from its replica" k 1 alice alice-Pa55
 n_full=$(grep -c "full load" "$W/kdc1/kdc.log")
+mark 1
+mark 2
 expect_ok "4: provider 2 restarts" slapd_run 2
 expect_ok "4: provider 1 restarts" slapd_run 1
 expect_ok "4: KDC 1 resumes from its sync cookie" \
 	wait_log 1 "refresh done (resumed from the sync cookie, no reload)" 15
 [ "$(grep -c "full load" "$W/kdc1/kdc.log")" = "$n_full" ] &&
 	pass "4: no full load after the restart" || fail "4: KDC 1 reloaded the directory"
+expect_ok "4: KDC 2 resumes from its sync cookie" \
+	wait_log 2 "refresh done (resumed from the sync cookie, no reload)" 15
 echo frank-Pa55 | adm add frank --password-stdin >/dev/null
 expect_ok "4: writes go on" adm migrate --to ldap --quiet
-expect_ok "4: frank served by KDC 1 within 2 s" within 2 k 1 frank frank-Pa55
-expect_ok "4: frank served by KDC 2 within 2 s" within 2 k 2 frank frank-Pa55
+# Within LDAP_REPLICA_RESYNC (5 s) and a bit: a provider that has just
+# restarted may not pass on to the KDC's persistent search what it gets
+# from its peer while it catches up (ldap_replica.h).
+expect_ok "4: frank served by KDC 1 within 8 s" within 8 k 1 frank frank-Pa55
+expect_ok "4: frank served by KDC 2 within 8 s" within 8 k 2 frank frank-Pa55
 
 kdc_stop 1
 kdc_stop 2
+show_logs
 check_done
