@@ -1263,7 +1263,10 @@ db_txn_meta_iterate(struct db_txn *t, const char *prefix, db_meta_iterate_fn fn,
 	MDB_val k = {plen, (void *)(uintptr_t)prefix}, v;
 	int rc;
 
-	CHECK(meta_key_ok(prefix, &k), ORTH_E_RANGE);
+	/* the bare "sync:" too: every key of the replica */
+	CHECK(plen <= DB_MAX_NAME &&
+		      strncmp(prefix, DB_META_SYNC_PREFIX, strlen(DB_META_SYNC_PREFIX)) == 0,
+	      ORTH_E_RANGE);
 	TRY(map_mdb(mdb_cursor_open(t->txn, t->db->meta, &c)));
 	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {

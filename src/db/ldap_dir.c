@@ -490,9 +490,13 @@ ldap_dir_sync(struct ldap_dir *d, const char *base, const uint8_t *cookie, size_
 	ls.ls_private = &st;
 	ls.ls_ld = d->ld;
 	if (cookie != NULL && cookie_len > 0) {
-		ls.ls_cookie.bv_val = malloc(cookie_len);
+		/* libldap replaces it in place (ber_bvreplace) copying the
+		 * new value's terminating NUL: room for one as its own
+		 * ber_dupbv would leave. */
+		ls.ls_cookie.bv_val = ber_memalloc(cookie_len + 1);
 		CHECK(ls.ls_cookie.bv_val != NULL, ORTH_E_NOMEM);
 		memcpy(ls.ls_cookie.bv_val, cookie, cookie_len);
+		ls.ls_cookie.bv_val[cookie_len] = '\0';
 		ls.ls_cookie.bv_len = cookie_len;
 	}
 	rc = ldap_sync_init(&ls, LDAP_SYNC_REFRESH_AND_PERSIST);
