@@ -479,6 +479,29 @@ orth_err db_txn_meta_iterate(struct db_txn *t, const char *prefix, db_meta_itera
 			     void *arg);
 
 /*
+ * Forwarding writes.  A replica (src/db/ldap_replica.h) hands the
+ * directory what this process writes to its principals: after a write
+ * transaction commits, hook gets each principal record it put, with the
+ * transaction's reason (db_txn_reason; default DB_WRITE_ENTRY).  The hook
+ * runs in the committing thread and must be quick (queue and return).
+ * Transactions marked with db_txn_quiet (the replica's own) are not
+ * forwarded.  At most DB_HOOK_MAX_PUTS principals a transaction are
+ * forwarded (the KDC's writes put one).
+ */
+enum db_write_reason {
+	DB_WRITE_ENTRY = 0,          /* the entry changed: write it whole */
+	DB_WRITE_LOCKOUT_FAIL,       /* one more failed pre-authentication */
+	DB_WRITE_LOCKOUT_RESET,      /* a success reset the count */
+};
+#define DB_HOOK_MAX_PUTS 4
+typedef void (*db_commit_hook_fn)(void *arg, enum db_write_reason why, const uint8_t *rec,
+				  size_t len);
+/* Set (or with fn NULL clear) db's hook; before any thread writes. */
+void db_commit_hook_set(struct db *db, db_commit_hook_fn fn, void *arg);
+void db_txn_reason(struct db_txn *t, enum db_write_reason why);
+void db_txn_quiet(struct db_txn *t);
+
+/*
  * The id of the last committed write transaction (LMDB's txnid): it grows
  * by one with every commit, so tests can tell whether something was
  * written.

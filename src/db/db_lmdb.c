@@ -45,12 +45,20 @@ struct db {
 	size_t check_len;
 	bool readwrite;
 	struct db_reader *reader;    /* built-in, lazily opened */
+	db_commit_hook_fn hook;      /* see db.h "Forwarding writes" */
+	void *hook_arg;
 };
 
 struct db_txn {
 	struct db *db;
 	MDB_txn *txn;
 	struct arena scratch;
+	/* records put, for the commit hook (malloc'd copies) */
+	uint8_t *puts[DB_HOOK_MAX_PUTS];
+	size_t put_len[DB_HOOK_MAX_PUTS];
+	size_t nputs;
+	enum db_write_reason why;
+	bool quiet;
 };
 
 static orth_err
@@ -998,6 +1006,9 @@ db_txn_commit(struct db_txn *t)
 {
 	orth_err ret = map_mdb(mdb_txn_commit(t->txn));
 	t->txn = NULL;
+	if (ret == ORTH_OK && t->db->hook != NULL)
+		for (size_t i = 0; i < t->nputs; i++)
+			t->db->hook(t->db->hook_arg, t->why, t->puts[i], t->put_len[i]);
 	db_txn_abort(t);
 	return ret;
 }
@@ -1009,8 +1020,45 @@ db_txn_abort(struct db_txn *t)
 		return;
 	if (t->txn != NULL)
 		mdb_txn_abort(t->txn);
+	for (size_t i = 0; i < t->nputs; i++)
+		free(t->puts[i]);
 	arena_free(&t->scratch);
 	free(t);
+}
+
+void
+db_commit_hook_set(struct db *db, db_commit_hook_fn fn, void *arg)
+{
+	db->hook = fn;
+	db->hook_arg = arg;
+}
+
+void
+db_txn_reason(struct db_txn *t, enum db_write_reason why)
+{
+	t->why = why;
+}
+
+void
+db_txn_quiet(struct db_txn *t)
+{
+	t->quiet = true;
+}
+
+/* Keep a copy of a record put through t for the commit hook. */
+static orth_err
+hook_keep(struct db_txn *t, const uint8_t *rec, size_t len)
+{
+	if (t->db->hook == NULL || t->quiet)
+		return ORTH_OK;
+	if (t->nputs == DB_HOOK_MAX_PUTS)
+		return ORTH_E_LIMIT;
+	t->puts[t->nputs] = malloc(len);
+	if (t->puts[t->nputs] == NULL)
+		return ORTH_E_NOMEM;
+	memcpy(t->puts[t->nputs], rec, len);
+	t->put_len[t->nputs++] = len;
+	return ORTH_OK;
 }
 
 orth_err
@@ -1067,7 +1115,8 @@ db_txn_put(struct db_txn *t, const struct db_entry *e, enum db_put_mode mode)
 		e = bound;
 	}
 	TRY(db_entry_encode(e, buf, DB_MAX_RECORD, &len));
-	ret = put_record(t, e->name, buf, len, mode);
+	TRY(put_record(t, e->name, buf, len, mode));
+	TRY(hook_keep(t, buf, len));
 cleanup:
 	crypto_key_free(r.mk);
 	return ret;

@@ -223,6 +223,26 @@ cleanup:
 }
 
 orth_err
+ldap_dir_replace(struct ldap_dir *d, const struct ldap_dentry *e, char *err, size_t errlen)
+{
+	orth_err ret = ORTH_OK;
+	struct arena a = {0};
+	LDAPMod **mods;
+	int rc;
+
+	TRY(arena_init(&a, 1u << 16));
+	mods = mods_make(e, LDAP_MOD_REPLACE, &a);
+	CHECK(mods != NULL, ORTH_E_LIMIT);
+	rc = ldap_modify_ext_s(d->ld, e->dn, mods, NULL, NULL);
+	if (rc != LDAP_SUCCESS)
+		say(err, errlen, e->dn, rc);
+	ret = map_ldap(rc);
+cleanup:
+	arena_free(&a);
+	return ret;
+}
+
+orth_err
 ldap_dir_delete(struct ldap_dir *d, const char *dn, char *err, size_t errlen)
 {
 	int rc = ldap_delete_ext_s(d->ld, dn, NULL, NULL);

@@ -43,6 +43,11 @@ size_t ldap_dir_server(const struct ldap_dir *d);
  */
 orth_err ldap_dir_put(struct ldap_dir *d, const struct ldap_dentry *e, char *err,
 		      size_t errlen);
+/* Replace the attributes of the existing entry e->dn with e's (one
+ * without values is deleted); ORTH_E_NOTFOUND when absent; else errors as
+ * ldap_dir_put. */
+orth_err ldap_dir_replace(struct ldap_dir *d, const struct ldap_dentry *e, char *err,
+			  size_t errlen);
 /* Delete dn; ORTH_E_NOTFOUND when absent; else errors as ldap_dir_put. */
 orth_err ldap_dir_delete(struct ldap_dir *d, const char *dn, char *err, size_t errlen);
 /* Add one value to an attribute of dn (a failure record); an existing

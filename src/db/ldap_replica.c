@@ -19,11 +19,29 @@
 #define KEY_UUID DB_META_SYNC_PREFIX "u:"   /* + 32 hex digits */
 #define MAX_COOKIE 4096
 
+/* One write of this KDC on its way to the directory. */
+struct fwd {
+	enum db_write_reason why;
+	uint8_t *rec;
+	size_t len;
+};
+
 struct ldap_replica {
 	struct db *db;
 	struct ldap_config lc;
 	pthread_t thread;
+	bool thread_started;
 	volatile bool stop;
+	/* the KDC's own writes (db.h "Forwarding writes"), a bounded queue
+	 * served by the writer thread */
+	pthread_t writer;
+	bool writer_started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct fwd q[LDAP_REPLICA_QUEUE];
+	size_t qhead, qlen;
+	size_t dropped;
+	uint64_t seq;                /* failure records of this process */
 	/* the state of the current sync session */
 	struct db_txn *txn;          /* open while a batch is applied */
 	struct arena a;              /* per change */
@@ -55,9 +73,14 @@ uuid_key(const uint8_t uuid[16], char *buf, size_t cap)
 static orth_err
 txn_ensure(struct ldap_replica *r)
 {
+	orth_err ret;
+
 	if (r->txn != NULL)
 		return ORTH_OK;
-	return db_txn_begin(r->db, &r->txn);
+	ret = db_txn_begin(r->db, &r->txn);
+	if (ret == ORTH_OK)
+		db_txn_quiet(r->txn); /* what comes from the directory goes back to nobody */
+	return ret;
 }
 
 /*
@@ -464,24 +487,174 @@ replica_main(void *arg)
 	return NULL;
 }
 
+/* ---- the KDC's own writes ---- */
+
+/* db's commit hook: queue a copy (the request path does not wait for the
+ * directory). */
+static void
+fwd_hook(void *arg, enum db_write_reason why, const uint8_t *rec, size_t len)
+{
+	struct ldap_replica *r = arg;
+	uint8_t *copy = malloc(len);
+
+	pthread_mutex_lock(&r->mu);
+	if (copy == NULL || r->qlen == LDAP_REPLICA_QUEUE) {
+		r->dropped++;
+		free(copy);
+	} else {
+		memcpy(copy, rec, len);
+		r->q[(r->qhead + r->qlen) % LDAP_REPLICA_QUEUE] = (struct fwd){why, copy, len};
+		r->qlen++;
+		pthread_cond_signal(&r->cv);
+	}
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* Write one forwarded change through d; err says why it failed. */
+static orth_err
+fwd_write(struct ldap_replica *r, struct ldap_dir *d, const struct fwd *f, struct arena *a,
+	  char *err, size_t errlen)
+{
+	orth_err ret = ORTH_OK;
+	struct db_entry e;
+	struct ldap_dentry de;
+	char *dn, val[160], num[32];
+	size_t len;
+	TRY(db_entry_decode(f->rec, f->len, a, &e));
+	dn = ldap_dn_make("krbPrincipalName", e.name, r->lc.realm_dn, a);
+	CHECK(dn != NULL, ORTH_E_LIMIT);
+	if (f->why == DB_WRITE_LOCKOUT_FAIL) {
+		/* One value per failure: adds from many KDCs merge exactly
+		 * (dist/ldap/orthrus.schema). */
+		TRY(ldap_failure_format(e.last_failed, r->lc.kdc_id, r->seq++, val, sizeof(val),
+					&len));
+		TRY(ldap_dir_add_value(d, dn, "orthrusFailedAuth", val, len, err, errlen));
+	} else if (f->why == DB_WRITE_LOCKOUT_RESET) {
+		struct ldap_value cnt = {(const uint8_t *)"0", 1}, ok;
+		struct ldap_attr at[3] = {
+			{"orthrusFailedAuth", 0, NULL},
+			{"krbLoginFailedCount", 1, &cnt},
+			{"krbLastSuccessfulAuth", 0, &ok},
+		};
+		struct tm tm;
+		time_t t = (time_t)e.last_success;
+		if (e.last_success != 0 && gmtime_r(&t, &tm) != NULL &&
+		    strftime(num, sizeof(num), "%Y%m%d%H%M%SZ", &tm) == 15) {
+			ok = (struct ldap_value){(const uint8_t *)num, 15};
+			at[2].nvals = 1;
+		}
+		de = (struct ldap_dentry){dn, at[2].nvals ? 3 : 2, at};
+		TRY(ldap_dir_replace(d, &de, err, errlen));
+	} else {
+		/* The whole entry (a password change): its failures are reset
+		 * with it. */
+		struct ldap_attr *at;
+		TRY(ldap_entry_encode(&e, r->lc.realm_dn, r->lc.realm_dn, a, &de));
+		at = arena_alloc(a, (de.nattrs + 1) * sizeof(*at));
+		CHECK(at != NULL, ORTH_E_LIMIT);
+		memcpy(at, de.attrs, de.nattrs * sizeof(*at));
+		at[de.nattrs] = (struct ldap_attr){"orthrusFailedAuth", 0, NULL};
+		de.attrs = at;
+		de.nattrs++;
+		TRY(ldap_dir_put(d, &de, err, errlen));
+	}
+cleanup:
+	return ret;
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct ldap_replica *r = arg;
+	struct ldap_dir *d = NULL;
+	struct arena a = {0};
+	sigset_t all;
+	size_t server = 0, reported = 0;
+	char err[1024];
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
+	if (arena_init(&a, 1u << 20) != ORTH_OK)
+		return NULL;
+	pthread_mutex_lock(&r->mu);
+	while (!r->stop || r->qlen > 0) {
+		struct fwd f;
+		orth_err ret;
+		if (r->qlen == 0) {
+			pthread_cond_wait(&r->cv, &r->mu);
+			continue;
+		}
+		if (r->dropped > reported) {
+			log_msg(LOG_LVL_ERR, "directory: write queue full: %zu writes of this KDC "
+				"not sent", r->dropped - reported);
+			reported = r->dropped;
+		}
+		f = r->q[r->qhead];
+		pthread_mutex_unlock(&r->mu);
+		err[0] = '\0';
+		ret = ORTH_E_NETWORK;
+		if (d == NULL && ldap_dir_open(&r->lc, server, &d, err, sizeof(err)) == ORTH_OK)
+			server = ldap_dir_server(d);
+		if (d != NULL) {
+			arena_reset(&a);
+			ret = fwd_write(r, d, &f, &a, err, sizeof(err));
+		}
+		if (ret == ORTH_E_NETWORK || ret == ORTH_E_TIMEOUT) {
+			/* Kept in the queue; the next server, a second later. */
+			ldap_dir_close(d);
+			d = NULL;
+			log_msg(LOG_LVL_WARN, "directory: a write of this KDC waits: %s", err);
+			server = (server + 1) % r->lc.n_servers;
+			sleep_unless_stopped(r, LDAP_REPLICA_RETRY);
+			pthread_mutex_lock(&r->mu);
+			if (r->stop)
+				break;
+			continue;
+		}
+		if (ret != ORTH_OK)
+			log_msg(LOG_LVL_ERR, "directory: a write of this KDC was refused: %s",
+				err[0] ? err : orth_err_str(ret));
+		pthread_mutex_lock(&r->mu);
+		free(r->q[r->qhead].rec);
+		r->qhead = (r->qhead + 1) % LDAP_REPLICA_QUEUE;
+		r->qlen--;
+	}
+	if (r->qlen > 0)
+		log_msg(LOG_LVL_WARN, "directory: %zu writes of this KDC not sent at stop", r->qlen);
+	pthread_mutex_unlock(&r->mu);
+	ldap_dir_close(d);
+	arena_free(&a);
+	return NULL;
+}
+
 orth_err
 ldap_replica_start(struct db *db, const struct ldap_config *lc, struct ldap_replica **out)
 {
 	orth_err ret = ORTH_OK;
 	struct ldap_replica *r = calloc(1, sizeof(*r));
+	struct timespec now;
 
 	CHECK(r != NULL, ORTH_E_NOMEM);
 	r->db = db;
 	r->lc = *lc;
+	/* Failure records are unique by KDC id, time and this sequence: it
+	 * starts from the clock so that a restarted KDC does not repeat one
+	 * within a second. */
+	clock_gettime(CLOCK_REALTIME, &now);
+	r->seq = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
 	TRY(arena_init(&r->a, 4u << 20));
+	CHECK(pthread_create(&r->writer, NULL, writer_main, r) == 0, ORTH_E_INTERNAL);
+	r->writer_started = true;
+	db_commit_hook_set(db, fwd_hook, r);
 	CHECK(pthread_create(&r->thread, NULL, replica_main, r) == 0, ORTH_E_INTERNAL);
+	r->thread_started = true;
 	*out = r;
 	r = NULL;
 cleanup:
-	if (r != NULL) {
-		arena_free(&r->a);
-		free(r);
-	}
+	if (r != NULL)
+		ldap_replica_stop(r);
 	return ret;
 }
 
@@ -490,10 +663,21 @@ ldap_replica_stop(struct ldap_replica *r)
 {
 	if (r == NULL)
 		return;
+	db_commit_hook_set(r->db, NULL, NULL);
+	pthread_mutex_lock(&r->mu);
 	r->stop = true;
-	pthread_join(r->thread, NULL);
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	if (r->thread_started)
+		pthread_join(r->thread, NULL);
+	if (r->writer_started)
+		pthread_join(r->writer, NULL);
+	for (size_t i = 0; i < r->qlen; i++)
+		free(r->q[(r->qhead + i) % LDAP_REPLICA_QUEUE].rec);
 	db_txn_abort(r->txn);
 	arena_free(&r->a);
 	free(r->seen);
+	pthread_cond_destroy(&r->cv);
+	pthread_mutex_destroy(&r->mu);
 	free(r);
 }

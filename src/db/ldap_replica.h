@@ -27,6 +27,18 @@
  * nothing was missed, and bounds how stale a replica can be while its
  * server answers.
  *
+ * The KDC's own writes.  What the KDC writes to its replica (lockout
+ * counts, kpasswd password changes) is also sent to the directory by a
+ * second thread, in order, through its own connection (db.h "Forwarding
+ * writes"): a failed pre-authentication as one more orthrusFailedAuth
+ * value (unique by ldap_kdc_id, time and a sequence), so that failures
+ * counted at the same moment by several KDCs all stay; a reset as the
+ * removal of those values; a password change as the whole entry.  While
+ * no server answers these writes wait in a queue of LDAP_REPLICA_QUEUE
+ * (then they are dropped, logged); they are lost if the KDC stops
+ * meanwhile (logged).  The replica shows the directory's view again at the
+ * next change of that entry.
+ *
  * Untrusted entries.  An entry that does not decode (ldap_entry.h), names
  * a principal of another realm, or has a key that does not unseal under
  * this realm's master key for that entry, is refused alone: logged with
@@ -43,6 +55,7 @@
 #define LDAP_REPLICA_BEHIND_LOG 10    /* seconds between "unreachable" lines */
 #define LDAP_REPLICA_RETRY 1          /* seconds between connection rounds */
 #define LDAP_REPLICA_RESYNC 5         /* seconds between resumed refreshes */
+#define LDAP_REPLICA_QUEUE 1024       /* the KDC's writes waiting for the directory */
 
 struct ldap_replica;
 

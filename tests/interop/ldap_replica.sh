@@ -14,9 +14,11 @@
 #   4. KDC 1 restarted while the directory is down serves from its
 #      replica; when the directory is back it resumes from its cookie (the
 #      log says so; no full load)
-#   5. a hostile entry in the directory is refused alone (logged), the
-#      sync goes on (the issue's 5, lockout, and 6, kpasswd, need the
-#      KDC's own writes to go to the directory: not yet)
+#   5. lockout: failures at both KDCs in the same instant both count;
+#      the principal is locked at both at exactly max_fail
+#   6. a password changed through kpasswd at KDC 1 works at KDC 2
+#   and a hostile entry in the directory is refused alone (logged), the
+#   sync goes on
 #   7. a hung provider (SIGSTOP): both KDCs answer at once and follow the
 #      other provider; an admin write fails over within ldap_timeout
 set -u
@@ -46,7 +48,12 @@ slapd_start 2 || exit 1
 # conf DIR FIRST SECOND [PORT]: a kdc.conf for the realm in DIR whose
 # database is the replica of the directory at providers FIRST, SECOND.
 conf() {
-	local dir=$1 a=$2 b=$3 port=${4:-88}
+	local dir=$1 a=$2 b=$3 port=${4:-88} kport=${5:-}
+	local kpl="kpasswd_listen =" kps=""
+	if [ -n "$kport" ]; then
+		kpl="kpasswd_listen = 127.0.0.1:$kport"
+		kps="kpasswd_server = 127.0.0.1:$kport"
+	fi
 	mkdir -p "$dir"
 	cat >"$dir/kdc.conf" <<CONF
 [kdcdefaults]
@@ -57,7 +64,7 @@ conf() {
 		database_name = $dir/replica.mdb
 		key_stash_file = $dir/stash
 		database_module = openldap
-		kpasswd_listen =
+		$kpl
 		max_life = 10h
 	}
 [dbmodules]
@@ -79,6 +86,7 @@ CONF
 [realms]
 	$REALM = {
 		kdc = 127.0.0.1:$port
+		$kps
 	}
 CONF
 	echo "$MASTER" | "$ORTHRUS" admin -c "$dir/kdc.conf" init --master-password-stdin \
@@ -143,12 +151,19 @@ within() {
 
 KDC_PORT[1]=$(free_port)
 KDC_PORT[2]=$(free_port)
+KPW_PORT=$(free_port)
 conf "$W/admin" 1 2 || exit 1
-conf "$W/kdc1" 1 2 "${KDC_PORT[1]}" || exit 1
+conf "$W/kdc1" 1 2 "${KDC_PORT[1]}" "$KPW_PORT" || exit 1
 conf "$W/kdc2" 2 1 "${KDC_PORT[2]}" || exit 1
 
 for u in alice bob; do
 	echo "$u-Pa55" | adm add "$u" --password-stdin --requires-preauth >/dev/null || exit 1
+done
+adm policy add lock3 --maxfailure 3 --failurecountinterval 5m --lockoutduration 10m \
+	>/dev/null || exit 1
+for u in lucy kate; do
+	echo "$u-Pa55" | adm add "$u" --password-stdin --requires-preauth --policy lock3 \
+		>/dev/null || exit 1
 done
 expect_ok "migrate the admin host's realm into the directory" adm migrate --to ldap --quiet
 expect_ok "KDC 1 starts" kdc_start 1
@@ -168,7 +183,42 @@ expect_ok "migrate carol through provider 1" adm migrate --to ldap --quiet
 expect_ok "1: carol served by KDC 2 within 2 s" within 2 k 2 carol carol-Pa55
 expect_ok "1: carol served by KDC 1" within 2 k 1 carol carol-Pa55
 
-# 5. hostile directory data: one entry refused, logged, the rest synced.
+# 5. lockout exact across KDCs: failures at both KDCs in the same instant
+# each add a failure record; the directory keeps both; both replicas count
+# 2, then a third failure (at the other KDC) locks lucy at both.
+# fails N: lucy's fail_count as KDC N's replica has it
+fails() {
+	"$ORTHRUS" admin -c "$W/kdc$1/kdc.conf" get lucy --json |
+		python3 -c "import json,sys; print(json.load(sys.stdin)['fail_count'])"
+}
+k 1 lucy wrong-1 >/dev/null 2>&1 &
+p1=$!
+k 2 lucy wrong-2 >/dev/null 2>&1 &
+p2=$!
+wait "$p1" "$p2"
+for n in 1 2; do
+	for i in $(seq 1 30); do [ "$(fails $n)" = 2 ] && break; sleep 0.1; done
+	[ "$(fails $n)" = 2 ] && pass "5: KDC $n counts both simultaneous failures (2)" ||
+		fail "5: KDC $n counts $(fails $n) failures, not 2"
+done
+expect_fail "5: a third failure at KDC 2" "Password incorrect" k 2 lucy wrong-3
+for n in 1 2; do
+	for i in $(seq 1 30); do [ "$(fails $n)" = 3 ] && break; sleep 0.1; done
+	[ "$(fails $n)" = 3 ] && pass "5: KDC $n counts 3" || fail "5: KDC $n counts $(fails $n)"
+done
+expect_fail "5: lucy locked at KDC 1 (max_fail 3 reached across KDCs)" "revoked" \
+	k 1 lucy lucy-Pa55
+expect_fail "5: lucy locked at KDC 2" "revoked" k 2 lucy lucy-Pa55
+
+# 6. a password changed through kpasswd on KDC 1 works on KDC 2 after sync.
+expect_ok "6: MIT kpasswd kate at KDC 1" env KRB5_CONFIG="$W/kdc1/krb5.conf" \
+	KRB5CCNAME="FILE:$W/cc.kpw" /usr/bin/python3 "$here/lib/ptydrive.py" \
+	"Password for kate@" kate-Pa55 "Enter new password" kate-N3w-Pa55 \
+	"Enter it again" kate-N3w-Pa55 -- kpasswd kate
+expect_ok "6: the new password works at KDC 2 within 2 s" within 2 k 2 kate kate-N3w-Pa55
+expect_fail "6: the old one is refused at KDC 2" "Password incorrect" k 2 kate kate-Pa55
+
+# A hostile entry: refused, logged, the rest synced.
 slapd_add 1 <<LDIF
 dn: krbPrincipalName=mallory@$REALM,cn=$REALM,$SLAPD_CONTAINER_DN
 objectClass: krbPrincipal
@@ -178,11 +228,11 @@ krbPrincipalName: mallory@$REALM
 krbMaxTicketLife: 99999999999999
 krbPrincipalKey:: MAA=
 LDIF
-expect_ok "5: the hostile entry is refused and logged by KDC 2" \
+expect_ok "hostile: the entry is refused and logged by KDC 2" \
 	wait_log 2 "entry krbPrincipalName=mallory@$REALM.* refused" 3
 echo dave-Pa55 | adm add dave --password-stdin >/dev/null
 adm migrate --to ldap --quiet >/dev/null
-expect_ok "5: the sync goes on after it" within 2 k 2 dave dave-Pa55
+expect_ok "hostile: the sync goes on after it" within 2 k 2 dave dave-Pa55
 
 # 2. kill -9 of provider 1: KDC 1 fails over to provider 2, both serve;
 # a write through provider 2 reaches both; provider 1 restarted catches up.
