@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/hex.h"
 #include "db/ldap_entry.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -44,16 +45,6 @@ one(const uint8_t *data, size_t size)
 		abort();
 }
 #elif defined(FUZZ_LDAP_ENTRY)
-static int
-hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* The text form into *d (arena memory); false when it does not parse. */
 static bool
 parse(const uint8_t *p, size_t n, struct ldap_dentry *d)
@@ -88,7 +79,7 @@ parse(const uint8_t *p, size_t n, struct ldap_dentry *d)
 			if (bin == NULL || vlen % 2 != 0)
 				return false;
 			for (size_t i = 0; i < vlen / 2; i++) {
-				int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
+				int hi = hex_digit(v[2 * i]), lo = hex_digit(v[2 * i + 1]);
 				if (hi < 0 || lo < 0)
 					return false;
 				bin[i] = (uint8_t)(hi * 16 + lo);

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "base/hex.h"
 #include "base/file.h"
 #include "ldap_config.h"
 
@@ -221,18 +222,6 @@ cleanup:
 	return ret;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* One line's password after "DN#" into out. */
 static orth_err
 password_decode(const char *p, size_t len, char *out, size_t cap)
@@ -246,7 +235,7 @@ password_decode(const char *p, size_t len, char *out, size_t cap)
 		CHECK(len % 2 == 0, ORTH_E_MALFORMED);
 		CHECK(len / 2 < cap, ORTH_E_LIMIT);
 		for (size_t i = 0; i < len; i += 2) {
-			int hi = hexval(p[i]), lo = hexval(p[i + 1]);
+			int hi = hex_digit(p[i]), lo = hex_digit(p[i + 1]);
 			CHECK(hi >= 0 && lo >= 0 && (hi | lo) != 0, ORTH_E_MALFORMED);
 			out[n++] = (char)(hi * 16 + lo);
 		}

@@ -194,18 +194,23 @@ mods_make(const struct ldap_dentry *e, int op, struct arena *a)
 	return mods;
 }
 
-orth_err
-ldap_dir_put(struct ldap_dir *d, const struct ldap_dentry *e, char *err, size_t errlen)
+/* Write e: add it (unless replace_only), or when it exists replace its
+ * attributes. */
+static orth_err
+write_entry(struct ldap_dir *d, const struct ldap_dentry *e, bool replace_only, char *err,
+	    size_t errlen)
 {
 	orth_err ret = ORTH_OK;
 	struct arena a = {0};
 	LDAPMod **mods;
-	int rc;
+	int rc = LDAP_ALREADY_EXISTS;
 
 	TRY(arena_init(&a, 1u << 20));
-	mods = mods_make(e, LDAP_MOD_ADD, &a);
-	CHECK(mods != NULL, ORTH_E_LIMIT);
-	rc = ldap_add_ext_s(d->ld, e->dn, mods, NULL, NULL);
+	if (!replace_only) {
+		mods = mods_make(e, LDAP_MOD_ADD, &a);
+		CHECK(mods != NULL, ORTH_E_LIMIT);
+		rc = ldap_add_ext_s(d->ld, e->dn, mods, NULL, NULL);
+	}
 	if (rc == LDAP_ALREADY_EXISTS) {
 		/* objectClass too: replaced with ours, which MIT's entries
 		 * have (krbPrincipal, krbPrincipalAux, ...) and ours adds
@@ -223,23 +228,15 @@ cleanup:
 }
 
 orth_err
+ldap_dir_put(struct ldap_dir *d, const struct ldap_dentry *e, char *err, size_t errlen)
+{
+	return write_entry(d, e, false, err, errlen);
+}
+
+orth_err
 ldap_dir_replace(struct ldap_dir *d, const struct ldap_dentry *e, char *err, size_t errlen)
 {
-	orth_err ret = ORTH_OK;
-	struct arena a = {0};
-	LDAPMod **mods;
-	int rc;
-
-	TRY(arena_init(&a, 1u << 16));
-	mods = mods_make(e, LDAP_MOD_REPLACE, &a);
-	CHECK(mods != NULL, ORTH_E_LIMIT);
-	rc = ldap_modify_ext_s(d->ld, e->dn, mods, NULL, NULL);
-	if (rc != LDAP_SUCCESS)
-		say(err, errlen, e->dn, rc);
-	ret = map_ldap(rc);
-cleanup:
-	arena_free(&a);
-	return ret;
+	return write_entry(d, e, true, err, errlen);
 }
 
 orth_err

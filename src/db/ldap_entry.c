@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
+#include "base/hex.h"
 #include "asn1/asn1.h"
 #include "base/writer.h"
 #include "crypto/crypto.h"
@@ -59,6 +59,7 @@ static const struct ldap_field policy_fields[] = {
 };
 
 #define NELEM(x) (sizeof(x) / sizeof((x)[0]))
+#define LDAP_TIME_MIN (-2208988800LL) /* 1900-01-01T00:00:00Z */
 #define A_NAME "krbPrincipalName"
 #define A_CANON "krbCanonicalName"
 #define A_KEY "krbPrincipalKey"
@@ -106,56 +107,30 @@ int_parse(const struct ldap_value *v, int64_t lo, int64_t hi, int64_t *out)
 	return ORTH_OK;
 }
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static int64_t
-days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-/* GeneralizedTime as MIT and OpenLDAP write it: "YYYYMMDDHHMMSSZ". */
+/* GeneralizedTime as MIT and OpenLDAP write it, KerberosTime's form:
+ * "YYYYMMDDHHMMSSZ" from the year 1900 on. */
 static orth_err
 time_parse(const struct ldap_value *v, int64_t *out)
 {
-	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	int64_t f[6] = {0};
-	static const int width[6] = {4, 2, 2, 2, 2, 2};
-	size_t pos = 0;
-	bool leap;
+	orth_err ret = ORTH_OK;
+	int64_t t = 0;
 
-	if (v->len != 15 || v->data[14] != 'Z')
-		return ORTH_E_MALFORMED;
-	for (size_t i = 0; i < 6; i++)
-		for (int j = 0; j < width[i]; j++, pos++) {
-			if (v->data[pos] < '0' || v->data[pos] > '9')
-				return ORTH_E_MALFORMED;
-			f[i] = f[i] * 10 + (v->data[pos] - '0');
-		}
-	leap = (f[0] % 4 == 0 && f[0] % 100 != 0) || f[0] % 400 == 0;
-	if (f[0] < 1900 || f[1] < 1 || f[1] > 12 || f[2] < 1 ||
-	    f[2] > mdays[f[1] - 1] || (f[1] == 2 && f[2] == 29 && !leap) ||
-	    f[3] > 23 || f[4] > 59 || f[5] > 59)
-		return ORTH_E_RANGE;
-	*out = days_from_civil(f[0], f[1], f[2]) * 86400 + f[3] * 3600 + f[4] * 60 + f[5];
-	return ORTH_OK;
+	CHECK(v->len == 15 && v->data[14] == 'Z', ORTH_E_MALFORMED);
+	for (size_t i = 0; i < 14; i++)
+		CHECK(v->data[i] >= '0' && v->data[i] <= '9', ORTH_E_MALFORMED);
+	TRY(der_time_parse(v->data, v->len, &t));
+	CHECK(t >= LDAP_TIME_MIN, ORTH_E_RANGE);
+	*out = t;
+cleanup:
+	return ret;
 }
 
 static orth_err
 time_format(int64_t t, char *buf, size_t cap)
 {
-	struct tm tm;
-	time_t tt = (time_t)t;
-
-	if (gmtime_r(&tt, &tm) == NULL || tm.tm_year + 1900 < 1900 ||
-	    tm.tm_year + 1900 > 9999 || strftime(buf, cap, "%Y%m%d%H%M%SZ", &tm) != 15)
+	if (cap < 16 || t < LDAP_TIME_MIN || der_time_format(t, buf) != ORTH_OK)
 		return ORTH_E_RANGE;
+	buf[15] = '\0';
 	return ORTH_OK;
 }
 
@@ -376,18 +351,6 @@ ldap_dn_make(const char *attr, const char *value, const char *base_dn,
 	return out;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 orth_err
 ldap_dn_first_value(const char *dn, const char *attr, struct arena *a,
 		    const char **out)
@@ -402,7 +365,7 @@ ldap_dn_first_value(const char *dn, const char *attr, struct arena *a,
 	for (p = dn + alen + 1; *p != '\0' && *p != ','; p++) {
 		CHECK(*p != '+', ORTH_E_MALFORMED); /* multi-valued RDN */
 		if (*p == '\\') {
-			int hi = hexval(p[1]), lo = hi >= 0 ? hexval(p[2]) : -1;
+			int hi = hex_digit(p[1]), lo = hi >= 0 ? hex_digit(p[2]) : -1;
 			if (hi >= 0 && lo >= 0) {
 				buf[n++] = (char)(hi * 16 + lo);
 				p += 2;

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "base/hex.h"
 #include "base/log.h"
 #include "ldap_dir.h"
 #include "ldap_entry.h"
@@ -265,12 +266,6 @@ struct sweep {
 	size_t n, cap;
 };
 
-static int
-hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Collect the mapped UUIDs not seen in this refresh. */
 static orth_err
 sweep_one(void *arg, const char *key, size_t key_len, const uint8_t *val, size_t len)
@@ -284,7 +279,7 @@ sweep_one(void *arg, const char *key, size_t key_len, const uint8_t *val, size_t
 	if (key_len != pl + 32)
 		return ORTH_OK;
 	for (size_t i = 0; i < 16; i++) {
-		int hi = hexval(key[pl + 2 * i]), lo = hexval(key[pl + 2 * i + 1]);
+		int hi = hex_digit(key[pl + 2 * i]), lo = hex_digit(key[pl + 2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return ORTH_OK;
 		u[i] = (uint8_t)(hi * 16 + lo);
