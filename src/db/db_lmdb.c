@@ -1280,31 +1280,10 @@ db_txn_meta_delete(struct db_txn *t, const char *key)
 	return map_mdb(mdb_del(t->txn, t->db->meta, &k, NULL));
 }
 
-orth_err
-db_txn_meta_clear(struct db_txn *t)
-{
-	orth_err ret = ORTH_OK;
-	MDB_cursor *c = NULL;
-	MDB_val k = {strlen(DB_META_SYNC_PREFIX), (void *)(uintptr_t)DB_META_SYNC_PREFIX}, v;
-	int rc;
-
-	TRY(map_mdb(mdb_cursor_open(t->txn, t->db->meta, &c)));
-	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
-	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
-		if (k.mv_size < strlen(DB_META_SYNC_PREFIX) ||
-		    memcmp(k.mv_data, DB_META_SYNC_PREFIX, strlen(DB_META_SYNC_PREFIX)) != 0)
-			break;
-		TRY(map_mdb(mdb_cursor_del(c, 0)));
-	}
-	CHECK(rc == 0 || rc == MDB_NOTFOUND, map_mdb(rc));
-cleanup:
-	if (c != NULL)
-		mdb_cursor_close(c);
-	return ret;
-}
-
-orth_err
-db_txn_meta_iterate(struct db_txn *t, const char *prefix, db_meta_iterate_fn fn, void *arg)
+/* Every "sync:" key starting with prefix: fn gets it, or with fn NULL it
+ * is deleted. */
+static orth_err
+meta_walk(struct db_txn *t, const char *prefix, db_meta_iterate_fn fn, void *arg)
 {
 	orth_err ret = ORTH_OK;
 	MDB_cursor *c = NULL;
@@ -1321,13 +1300,28 @@ db_txn_meta_iterate(struct db_txn *t, const char *prefix, db_meta_iterate_fn fn,
 	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
 		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
 			break;
-		TRY(fn(arg, k.mv_data, k.mv_size, v.mv_data, v.mv_size));
+		if (fn != NULL)
+			TRY(fn(arg, k.mv_data, k.mv_size, v.mv_data, v.mv_size));
+		else
+			TRY(map_mdb(mdb_cursor_del(c, 0)));
 	}
 	CHECK(rc == 0 || rc == MDB_NOTFOUND, map_mdb(rc));
 cleanup:
 	if (c != NULL)
 		mdb_cursor_close(c);
 	return ret;
+}
+
+orth_err
+db_txn_meta_clear(struct db_txn *t)
+{
+	return meta_walk(t, DB_META_SYNC_PREFIX, NULL, NULL);
+}
+
+orth_err
+db_txn_meta_iterate(struct db_txn *t, const char *prefix, db_meta_iterate_fn fn, void *arg)
+{
+	return meta_walk(t, prefix, fn, arg);
 }
 
 orth_err
