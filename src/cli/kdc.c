@@ -360,10 +360,6 @@ cmd_kdc(int argc, char **argv)
 		log_msg(LOG_LVL_ERR, "%s", err[0] ? err : orth_err_str(ret));
 		goto out;
 	}
-	if (lc.enabled && ldap_replica_start(db, &lc, &replica) != ORTH_OK) {
-		log_msg(LOG_LVL_ERR, "cannot start following the directory");
-		goto out;
-	}
 	if (nc.n_kpasswd_udp + nc.n_kpasswd_tcp > 0)
 		kpasswd_princ_check(db, realm);
 	sh.realm = realm;
@@ -400,6 +396,12 @@ cmd_kdc(int argc, char **argv)
 		}
 		log_msg(LOG_LVL_INFO, "running as uid %lu, no capabilities",
 			(unsigned long)geteuid());
+	}
+	/* After the privileges are dropped: capabilities are per thread,
+	 * and this thread's are gone only for threads started from now. */
+	if (lc.enabled && ldap_replica_start(db, &lc, &replica) != ORTH_OK) {
+		log_msg(LOG_LVL_ERR, "cannot start following the directory");
+		goto out;
 	}
 	if (metrics_fd >= 0) {
 		for (long i = 0; i < workers; i++)

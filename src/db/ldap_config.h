@@ -19,7 +19,9 @@
  *
  * Binding.  With ldap_kdc_dn: a simple bind as that DN with the password
  * that ldap_service_password_file holds for it (MIT's kdb5_ldap_util
- * stashsrvpw format: lines "DN#{HEX}hex-password" or "DN#password").
+ * stashsrvpw format: lines "DN#{HEX}hex-password" or "DN#password"),
+ * read at each connection (a changed password is picked up), so by the
+ * KDC's user once it has dropped root (kdcdefaults user =).
  * Without it: SASL EXTERNAL, for ldapi:// servers only (the directory
  * knows the process by its uid).  ldap_kdc_sasl_mech, when set, must be
  * EXTERNAL.
