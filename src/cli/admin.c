@@ -214,6 +214,9 @@ admin_setup(struct admin *ad, bool need_db, bool readwrite)
 			cli_error(CMD, "%s", err[0] ? err : orth_err_str(ret));
 			return 1;
 		}
+		/* A realm in a directory: writes go there first. */
+		if (readwrite && admin_directory_attach(ad) != 0)
+			return 1;
 	}
 	return 0;
 }
@@ -221,6 +224,7 @@ admin_setup(struct admin *ad, bool need_db, bool readwrite)
 void
 admin_free(struct admin *ad)
 {
+	admin_directory_detach(ad);
 	db_close(ad->db);
 	arena_free(&ad->a);
 	free(ad->kc);

@@ -32,7 +32,16 @@ void admin_free(struct admin *ad);
  * [--verbose]` (import_mit.c). */
 int admin_import_mit(struct admin *ad, int argc, char **argv);
 
-/* `orthrus admin migrate --to ldap [--quiet]` (admin_migrate.c). */
+/* `orthrus admin migrate --to ldap [--quiet]` (admin_ldap.c). */
 int admin_migrate(struct admin *ad, int argc, char **argv);
+/*
+ * When ad's realm is in a directory (db_library = kldap), make every
+ * write transaction of ad->db go to the directory first (db.h
+ * "Forwarding writes"): a write the directory refuses or cannot take is
+ * not made locally either, and the command fails.  0, or non-zero after
+ * an error on stderr.  admin_directory_detach (NULL db fine) undoes it.
+ */
+int admin_directory_attach(struct admin *ad);
+void admin_directory_detach(struct admin *ad);
 
 #endif

@@ -479,25 +479,39 @@ orth_err db_txn_meta_iterate(struct db_txn *t, const char *prefix, db_meta_itera
 			     void *arg);
 
 /*
- * Forwarding writes.  A replica (src/db/ldap_replica.h) hands the
- * directory what this process writes to its principals: after a write
- * transaction commits, hook gets each principal record it put, with the
- * transaction's reason (db_txn_reason; default DB_WRITE_ENTRY).  The hook
- * runs in the committing thread and must be quick (queue and return).
- * Transactions marked with db_txn_quiet (the replica's own) are not
- * forwarded.  At most DB_HOOK_MAX_PUTS principals a transaction are
- * forwarded (the KDC's writes put one).
+ * Forwarding writes.  A directory backend (src/db/ldap_replica.h for the
+ * KDC, src/cli/admin_ldap.c for `orthrus admin`) is handed what this
+ * process changes: the principals and policies each write transaction put
+ * or deleted (DB_HOOK_MAX_CHANGES at most: more is ORTH_E_LIMIT at the
+ * put, as is db_txn_clear), with the transaction's reason (db_txn_reason;
+ * default DB_WRITE_ENTRY).  With before false the hook runs after the
+ * commit and must be quick (queue and return; its result is ignored);
+ * with before true it runs before the commit and an error aborts the
+ * transaction (db_txn_commit returns it): the directory first, the local
+ * database only when the directory took the change.  Transactions marked
+ * with db_txn_quiet (the replica's own) are not forwarded.
  */
 enum db_write_reason {
 	DB_WRITE_ENTRY = 0,          /* the entry changed: write it whole */
 	DB_WRITE_LOCKOUT_FAIL,       /* one more failed pre-authentication */
 	DB_WRITE_LOCKOUT_RESET,      /* a success reset the count */
 };
-#define DB_HOOK_MAX_PUTS 4
-typedef void (*db_commit_hook_fn)(void *arg, enum db_write_reason why, const uint8_t *rec,
-				  size_t len);
+enum db_change_kind {
+	DB_CHANGE_PRINCIPAL,         /* data: the record put */
+	DB_CHANGE_PRINCIPAL_DELETE,  /* data: the name */
+	DB_CHANGE_POLICY,            /* data: the policy record put */
+	DB_CHANGE_POLICY_DELETE,     /* data: the name */
+};
+struct db_change {
+	enum db_change_kind kind;
+	const uint8_t *data;
+	size_t len;
+};
+#define DB_HOOK_MAX_CHANGES 4
+typedef orth_err (*db_commit_hook_fn)(void *arg, enum db_write_reason why,
+				      const struct db_change *c, size_t n);
 /* Set (or with fn NULL clear) db's hook; before any thread writes. */
-void db_commit_hook_set(struct db *db, db_commit_hook_fn fn, void *arg);
+void db_commit_hook_set(struct db *db, db_commit_hook_fn fn, void *arg, bool before);
 void db_txn_reason(struct db_txn *t, enum db_write_reason why);
 void db_txn_quiet(struct db_txn *t);
 

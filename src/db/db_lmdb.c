@@ -47,16 +47,16 @@ struct db {
 	struct db_reader *reader;    /* built-in, lazily opened */
 	db_commit_hook_fn hook;      /* see db.h "Forwarding writes" */
 	void *hook_arg;
+	bool hook_before;
 };
 
 struct db_txn {
 	struct db *db;
 	MDB_txn *txn;
 	struct arena scratch;
-	/* records put, for the commit hook (malloc'd copies) */
-	uint8_t *puts[DB_HOOK_MAX_PUTS];
-	size_t put_len[DB_HOOK_MAX_PUTS];
-	size_t nputs;
+	/* what was changed, for the commit hook (data: malloc'd copies) */
+	struct db_change changes[DB_HOOK_MAX_CHANGES];
+	size_t nchanges;
 	enum db_write_reason why;
 	bool quiet;
 };
@@ -1004,11 +1004,18 @@ cleanup:
 orth_err
 db_txn_commit(struct db_txn *t)
 {
-	orth_err ret = map_mdb(mdb_txn_commit(t->txn));
-	t->txn = NULL;
-	if (ret == ORTH_OK && t->db->hook != NULL)
-		for (size_t i = 0; i < t->nputs; i++)
-			t->db->hook(t->db->hook_arg, t->why, t->puts[i], t->put_len[i]);
+	orth_err ret = ORTH_OK;
+	struct db *db = t->db;
+	bool forward = db->hook != NULL && t->nchanges > 0;
+
+	if (forward && db->hook_before)
+		ret = db->hook(db->hook_arg, t->why, t->changes, t->nchanges);
+	if (ret == ORTH_OK) {
+		ret = map_mdb(mdb_txn_commit(t->txn));
+		t->txn = NULL;
+	}
+	if (ret == ORTH_OK && forward && !db->hook_before)
+		(void)db->hook(db->hook_arg, t->why, t->changes, t->nchanges);
 	db_txn_abort(t);
 	return ret;
 }
@@ -1020,17 +1027,18 @@ db_txn_abort(struct db_txn *t)
 		return;
 	if (t->txn != NULL)
 		mdb_txn_abort(t->txn);
-	for (size_t i = 0; i < t->nputs; i++)
-		free(t->puts[i]);
+	for (size_t i = 0; i < t->nchanges; i++)
+		free((void *)(uintptr_t)t->changes[i].data);
 	arena_free(&t->scratch);
 	free(t);
 }
 
 void
-db_commit_hook_set(struct db *db, db_commit_hook_fn fn, void *arg)
+db_commit_hook_set(struct db *db, db_commit_hook_fn fn, void *arg, bool before)
 {
 	db->hook = fn;
 	db->hook_arg = arg;
+	db->hook_before = before;
 }
 
 void
@@ -1045,19 +1053,21 @@ db_txn_quiet(struct db_txn *t)
 	t->quiet = true;
 }
 
-/* Keep a copy of a record put through t for the commit hook. */
+/* Keep a copy of a change made through t for the commit hook. */
 static orth_err
-hook_keep(struct db_txn *t, const uint8_t *rec, size_t len)
+hook_keep(struct db_txn *t, enum db_change_kind kind, const void *data, size_t len)
 {
+	uint8_t *copy;
+
 	if (t->db->hook == NULL || t->quiet)
 		return ORTH_OK;
-	if (t->nputs == DB_HOOK_MAX_PUTS)
+	if (t->nchanges == DB_HOOK_MAX_CHANGES)
 		return ORTH_E_LIMIT;
-	t->puts[t->nputs] = malloc(len);
-	if (t->puts[t->nputs] == NULL)
+	copy = malloc(len);
+	if (copy == NULL)
 		return ORTH_E_NOMEM;
-	memcpy(t->puts[t->nputs], rec, len);
-	t->put_len[t->nputs++] = len;
+	memcpy(copy, data, len);
+	t->changes[t->nchanges++] = (struct db_change){kind, copy, len};
 	return ORTH_OK;
 }
 
@@ -1116,7 +1126,7 @@ db_txn_put(struct db_txn *t, const struct db_entry *e, enum db_put_mode mode)
 	}
 	TRY(db_entry_encode(e, buf, DB_MAX_RECORD, &len));
 	TRY(put_record(t, e->name, buf, len, mode));
-	TRY(hook_keep(t, buf, len));
+	TRY(hook_keep(t, DB_CHANGE_PRINCIPAL, buf, len));
 cleanup:
 	crypto_key_free(r.mk);
 	return ret;
@@ -1161,6 +1171,8 @@ db_txn_put_raw(struct db_txn *t, const uint8_t *rec, size_t len, enum db_put_mod
 	}
 	TRY(db_entry_check(t->db, &e, NULL, err, errlen));
 	ret = put_record(t, e.name, rec, len, mode);
+	if (ret == ORTH_OK)
+		ret = hook_keep(t, DB_CHANGE_PRINCIPAL, rec, len);
 	if (ret == ORTH_E_EXISTS)
 		orth_err_format(err, errlen, "%s appears twice", e.name);
 cleanup:
@@ -1171,15 +1183,25 @@ orth_err
 db_txn_delete(struct db_txn *t, const char *name)
 {
 	MDB_val k = {strlen(name), (void *)name};
+	orth_err ret;
+
 	if (k.mv_size == 0 || k.mv_size > DB_MAX_NAME)
 		return ORTH_E_BADNAME;
-	return map_mdb(mdb_del(t->txn, t->db->princ, &k, NULL));
+	ret = map_mdb(mdb_del(t->txn, t->db->princ, &k, NULL));
+	if (ret == ORTH_OK)
+		ret = hook_keep(t, DB_CHANGE_PRINCIPAL_DELETE, name, k.mv_size);
+	return ret;
 }
 
 orth_err
 db_txn_clear(struct db_txn *t)
 {
-	orth_err ret = map_mdb(mdb_drop(t->txn, t->db->princ, 0));
+	orth_err ret;
+
+	/* Not something to forward one change at a time. */
+	if (t->db->hook != NULL && !t->quiet)
+		return ORTH_E_LIMIT;
+	ret = map_mdb(mdb_drop(t->txn, t->db->princ, 0));
 	if (ret == ORTH_OK)
 		ret = map_mdb(mdb_drop(t->txn, t->db->pol, 0));
 	return ret;
@@ -1203,9 +1225,11 @@ db_txn_policy_put(struct db_txn *t, const struct db_policy *p, enum db_put_mode 
 	if (buf == NULL)
 		return ORTH_E_NOMEM;
 	ret = db_policy_encode(p, buf, DB_MAX_RECORD, &len);
-	if (ret != ORTH_OK)
-		return ret;
-	return put_in(t, t->db->pol, p->name, buf, len, mode);
+	if (ret == ORTH_OK)
+		ret = put_in(t, t->db->pol, p->name, buf, len, mode);
+	if (ret == ORTH_OK)
+		ret = hook_keep(t, DB_CHANGE_POLICY, buf, len);
+	return ret;
 }
 
 orth_err
@@ -1216,18 +1240,25 @@ db_txn_policy_put_raw(struct db_txn *t, const uint8_t *rec, size_t len, enum db_
 
 	arena_reset(&t->scratch);
 	ret = db_policy_decode(rec, len, &t->scratch, &p);
-	if (ret != ORTH_OK)
-		return ret;
-	return put_in(t, t->db->pol, p.name, rec, len, mode);
+	if (ret == ORTH_OK)
+		ret = put_in(t, t->db->pol, p.name, rec, len, mode);
+	if (ret == ORTH_OK)
+		ret = hook_keep(t, DB_CHANGE_POLICY, rec, len);
+	return ret;
 }
 
 orth_err
 db_txn_policy_delete(struct db_txn *t, const char *name)
 {
 	MDB_val k = {strlen(name), (void *)name};
+	orth_err ret;
+
 	if (k.mv_size == 0 || k.mv_size > DB_MAX_POLICY_NAME)
 		return ORTH_E_NOTFOUND;
-	return map_mdb(mdb_del(t->txn, t->db->pol, &k, NULL));
+	ret = map_mdb(mdb_del(t->txn, t->db->pol, &k, NULL));
+	if (ret == ORTH_OK)
+		ret = hook_keep(t, DB_CHANGE_POLICY_DELETE, name, k.mv_size);
+	return ret;
 }
 
 /* ---- the replica's sync state (db.h) ---- */

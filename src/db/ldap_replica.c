@@ -23,8 +23,7 @@
 /* One write of this KDC on its way to the directory. */
 struct fwd {
 	enum db_write_reason why;
-	uint8_t *rec;
-	size_t len;
+	struct db_change c;          /* c.data malloc'd */
 };
 
 struct ldap_replica {
@@ -484,47 +483,70 @@ replica_main(void *arg)
 
 /* ---- the KDC's own writes ---- */
 
-/* db's commit hook: queue a copy (the request path does not wait for the
+/* db's commit hook: queue copies (the request path does not wait for the
  * directory). */
-static void
-fwd_hook(void *arg, enum db_write_reason why, const uint8_t *rec, size_t len)
+static orth_err
+fwd_hook(void *arg, enum db_write_reason why, const struct db_change *c, size_t n)
 {
 	struct ldap_replica *r = arg;
-	uint8_t *copy = malloc(len);
 
 	pthread_mutex_lock(&r->mu);
-	if (copy == NULL || r->qlen == LDAP_REPLICA_QUEUE) {
-		r->dropped++;
-		free(copy);
-	} else {
-		memcpy(copy, rec, len);
-		r->q[(r->qhead + r->qlen) % LDAP_REPLICA_QUEUE] = (struct fwd){why, copy, len};
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *copy = malloc(c[i].len);
+		if (copy == NULL || r->qlen == LDAP_REPLICA_QUEUE) {
+			r->dropped++;
+			free(copy);
+			continue;
+		}
+		memcpy(copy, c[i].data, c[i].len);
+		r->q[(r->qhead + r->qlen) % LDAP_REPLICA_QUEUE] =
+			(struct fwd){why, {c[i].kind, copy, c[i].len}};
 		r->qlen++;
-		pthread_cond_signal(&r->cv);
 	}
+	pthread_cond_signal(&r->cv);
 	pthread_mutex_unlock(&r->mu);
+	return ORTH_OK;
 }
 
-/* Write one forwarded change through d; err says why it failed. */
-static orth_err
-fwd_write(struct ldap_replica *r, struct ldap_dir *d, const struct fwd *f, struct arena *a,
-	  char *err, size_t errlen)
+orth_err
+ldap_change_write(struct ldap_dir *d, const struct ldap_config *lc, enum db_write_reason why,
+		  const struct db_change *c, uint64_t *seq, struct arena *a, char *err,
+		  size_t errlen)
 {
 	orth_err ret = ORTH_OK;
 	struct db_entry e;
+	struct db_policy p;
 	struct ldap_dentry de;
-	char *dn, val[160], num[32];
+	char *dn, *name, val[160], num[32];
 	size_t len;
-	TRY(db_entry_decode(f->rec, f->len, a, &e));
-	dn = ldap_dn_make("krbPrincipalName", e.name, r->lc.realm_dn, a);
+
+	if (c->kind == DB_CHANGE_PRINCIPAL_DELETE || c->kind == DB_CHANGE_POLICY_DELETE) {
+		name = arena_strndup(a, (const char *)c->data, c->len);
+		CHECK(name != NULL, ORTH_E_LIMIT);
+		dn = ldap_dn_make(c->kind == DB_CHANGE_POLICY_DELETE ? "cn" : "krbPrincipalName",
+				  name, lc->realm_dn, a);
+		CHECK(dn != NULL, ORTH_E_LIMIT);
+		ret = ldap_dir_delete(d, dn, err, errlen);
+		if (ret == ORTH_E_NOTFOUND)
+			ret = ORTH_OK; /* gone already: what was asked */
+		goto cleanup;
+	}
+	if (c->kind == DB_CHANGE_POLICY) {
+		TRY(db_policy_decode(c->data, c->len, a, &p));
+		TRY(ldap_policy_encode(&p, lc->realm_dn, a, &de));
+		TRY(ldap_dir_put(d, &de, err, errlen));
+		goto cleanup;
+	}
+	TRY(db_entry_decode(c->data, c->len, a, &e));
+	dn = ldap_dn_make("krbPrincipalName", e.name, lc->realm_dn, a);
 	CHECK(dn != NULL, ORTH_E_LIMIT);
-	if (f->why == DB_WRITE_LOCKOUT_FAIL) {
+	if (why == DB_WRITE_LOCKOUT_FAIL) {
 		/* One value per failure: adds from many KDCs merge exactly
 		 * (dist/ldap/orthrus.schema). */
-		TRY(ldap_failure_format(e.last_failed, r->lc.kdc_id, r->seq++, val, sizeof(val),
+		TRY(ldap_failure_format(e.last_failed, lc->kdc_id, (*seq)++, val, sizeof(val),
 					&len));
 		TRY(ldap_dir_add_value(d, dn, "orthrusFailedAuth", val, len, err, errlen));
-	} else if (f->why == DB_WRITE_LOCKOUT_RESET) {
+	} else if (why == DB_WRITE_LOCKOUT_RESET) {
 		struct ldap_value cnt = {(const uint8_t *)"0", 1}, ok;
 		struct ldap_attr at[3] = {
 			{"orthrusFailedAuth", 0, NULL},
@@ -541,10 +563,10 @@ fwd_write(struct ldap_replica *r, struct ldap_dir *d, const struct fwd *f, struc
 		de = (struct ldap_dentry){dn, at[2].nvals ? 3 : 2, at};
 		TRY(ldap_dir_replace(d, &de, err, errlen));
 	} else {
-		/* The whole entry (a password change): its failures are reset
-		 * with it. */
+		/* The whole entry (a password change, an admin's write): its
+		 * failures are reset with it. */
 		struct ldap_attr *at;
-		TRY(ldap_entry_encode(&e, r->lc.realm_dn, r->lc.realm_dn, a, &de));
+		TRY(ldap_entry_encode(&e, lc->realm_dn, lc->realm_dn, a, &de));
 		at = arena_alloc(a, (de.nattrs + 1) * sizeof(*at));
 		CHECK(at != NULL, ORTH_E_LIMIT);
 		memcpy(at, de.attrs, de.nattrs * sizeof(*at));
@@ -554,6 +576,8 @@ fwd_write(struct ldap_replica *r, struct ldap_dir *d, const struct fwd *f, struc
 		TRY(ldap_dir_put(d, &de, err, errlen));
 	}
 cleanup:
+	if (ret != ORTH_OK && err != NULL && errlen > 0 && err[0] == '\0')
+		snprintf(err, errlen, "%s", orth_err_str(ret));
 	return ret;
 }
 
@@ -592,7 +616,8 @@ writer_main(void *arg)
 			server = ldap_dir_server(d);
 		if (d != NULL) {
 			arena_reset(&a);
-			ret = fwd_write(r, d, &f, &a, err, sizeof(err));
+			ret = ldap_change_write(d, &r->lc, f.why, &f.c, &r->seq, &a, err,
+						sizeof(err));
 		}
 		if (ret == ORTH_E_NETWORK || ret == ORTH_E_TIMEOUT) {
 			/* Kept in the queue; the next server, a second later. */
@@ -610,7 +635,7 @@ writer_main(void *arg)
 			log_msg(LOG_LVL_ERR, "directory: a write of this KDC was refused: %s",
 				err[0] ? err : orth_err_str(ret));
 		pthread_mutex_lock(&r->mu);
-		free(r->q[r->qhead].rec);
+		free((void *)(uintptr_t)r->q[r->qhead].c.data);
 		r->qhead = (r->qhead + 1) % LDAP_REPLICA_QUEUE;
 		r->qlen--;
 	}
@@ -642,7 +667,7 @@ ldap_replica_start(struct db *db, const struct ldap_config *lc, struct ldap_repl
 	TRY(arena_init(&r->a, 4u << 20));
 	CHECK(pthread_create(&r->writer, NULL, writer_main, r) == 0, ORTH_E_INTERNAL);
 	r->writer_started = true;
-	db_commit_hook_set(db, fwd_hook, r);
+	db_commit_hook_set(db, fwd_hook, r, false);
 	CHECK(pthread_create(&r->thread, NULL, replica_main, r) == 0, ORTH_E_INTERNAL);
 	r->thread_started = true;
 	*out = r;
@@ -658,7 +683,7 @@ ldap_replica_stop(struct ldap_replica *r)
 {
 	if (r == NULL)
 		return;
-	db_commit_hook_set(r->db, NULL, NULL);
+	db_commit_hook_set(r->db, NULL, NULL, false);
 	pthread_mutex_lock(&r->mu);
 	r->stop = true;
 	pthread_cond_broadcast(&r->cv);
@@ -668,7 +693,7 @@ ldap_replica_stop(struct ldap_replica *r)
 	if (r->writer_started)
 		pthread_join(r->writer, NULL);
 	for (size_t i = 0; i < r->qlen; i++)
-		free(r->q[(r->qhead + i) % LDAP_REPLICA_QUEUE].rec);
+		free((void *)(uintptr_t)r->q[(r->qhead + i) % LDAP_REPLICA_QUEUE].c.data);
 	db_txn_abort(r->txn);
 	arena_free(&r->a);
 	free(r->seen);

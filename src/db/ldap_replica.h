@@ -69,4 +69,16 @@ orth_err ldap_replica_start(struct db *db, const struct ldap_config *lc,
 /* Stop the thread (within about a second) and free r; NULL is fine. */
 void ldap_replica_stop(struct ldap_replica *r);
 
+struct ldap_dir;
+/*
+ * Write one change of the local database (db.h "Forwarding writes") to
+ * the directory through d, below lc->realm_dn: a principal whole, or as
+ * its lockout event (why); a policy; a deletion (one already gone is
+ * success).  seq numbers failure records.  Memory from a; on failure a
+ * line in err.  Errors as ldap_dir.h's writes.
+ */
+orth_err ldap_change_write(struct ldap_dir *d, const struct ldap_config *lc,
+			   enum db_write_reason why, const struct db_change *c, uint64_t *seq,
+			   struct arena *a, char *err, size_t errlen);
+
 #endif

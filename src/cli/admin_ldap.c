@@ -1,5 +1,7 @@
 /*
- * admin_migrate.c - `orthrus admin migrate --to ldap [--quiet]`: copy the
+ * admin_ldap.c - `orthrus admin` on a realm in a directory: every write
+ * goes to the directory first (admin_directory_attach), and
+ * `orthrus admin migrate --to ldap [--quiet]` copies the
  * realm's LMDB database (policies, then principals) into the directory
  * its database_module names (src/db/ldap_config.h), with a progress bar
  * on a terminal.  An entry already in the directory is overwritten (a
@@ -13,6 +15,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "admin.h"
@@ -20,6 +23,7 @@
 #include "db/ldap_config.h"
 #include "db/ldap_dir.h"
 #include "db/ldap_entry.h"
+#include "db/ldap_replica.h"
 
 #define CMD "admin migrate"
 
@@ -183,4 +187,85 @@ out:
 	ldap_dir_close(m.dir);
 	arena_free(&m.a);
 	return rc;
+}
+
+/* ---- writes through the directory ---- */
+
+struct admin_dir {
+	const char *realm;
+	struct ldap_config lc;
+	struct ldap_dir *d;
+	struct arena a;
+	uint64_t seq;
+	bool realm_ok;
+};
+static struct admin_dir admin_dir;
+
+/* db's hook, before each local commit: the directory takes it or the
+ * command fails with nothing written. */
+static orth_err
+admin_dir_hook(void *arg, enum db_write_reason why, const struct db_change *c, size_t n)
+{
+	struct admin_dir *ad = arg;
+	orth_err ret = ORTH_OK;
+	char err[1024] = "";
+
+	if (ad->d == NULL) {
+		ret = ldap_dir_open(&ad->lc, 0, &ad->d, err, sizeof(err));
+		if (ret != ORTH_OK) {
+			cli_error("admin", "directory: %s (nothing written)", err);
+			goto cleanup;
+		}
+	}
+	if (!ad->realm_ok) {
+		ret = ldap_dir_realm_ensure(ad->d, ad->lc.realm_dn, ad->realm, err, sizeof(err));
+		if (ret != ORTH_OK) {
+			cli_error("admin", "directory: %s (nothing written)", err);
+			goto cleanup;
+		}
+		ad->realm_ok = true;
+	}
+	for (size_t i = 0; i < n; i++) {
+		arena_reset(&ad->a);
+		ret = ldap_change_write(ad->d, &ad->lc, why, &c[i], &ad->seq, &ad->a, err,
+					sizeof(err));
+		if (ret != ORTH_OK) {
+			cli_error("admin", "directory refused the change: %s%s", err,
+				  i > 0 ? " (earlier parts of it were written)" : " (nothing written)");
+			goto cleanup;
+		}
+	}
+cleanup:
+	return ret;
+}
+
+int
+admin_directory_attach(struct admin *ad)
+{
+	char err[1024] = "";
+
+	memset(&admin_dir, 0, sizeof(admin_dir));
+	if (ldap_config_load(ad->cfg, ad->realm->name, &admin_dir.lc, err, sizeof(err)) !=
+	    ORTH_OK) {
+		cli_error("admin", "%s", err);
+		return 1;
+	}
+	if (!admin_dir.lc.enabled)
+		return 0;
+	admin_dir.realm = ad->realm->name;
+	if (arena_init(&admin_dir.a, 4u << 20) != ORTH_OK)
+		return 1;
+	admin_dir.seq = (uint64_t)time(NULL) << 20;
+	db_commit_hook_set(ad->db, admin_dir_hook, &admin_dir, true);
+	return 0;
+}
+
+void
+admin_directory_detach(struct admin *ad)
+{
+	if (ad->db != NULL)
+		db_commit_hook_set(ad->db, NULL, NULL, false);
+	ldap_dir_close(admin_dir.d);
+	admin_dir.d = NULL;
+	arena_free(&admin_dir.a);
 }
