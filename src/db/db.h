@@ -1,8 +1,10 @@
 /*
  * db.h - the principal database.  This interface is what a backend offers;
- * the one backend today is LMDB (db_lmdb.c, the only file that includes
- * <lmdb.h>).  A second backend (OpenLDAP) would implement the same
- * functions.
+ * the one backend is LMDB (db_lmdb.c, the only file that includes
+ * <lmdb.h>).  A realm in an OpenLDAP directory keeps this LMDB database as
+ * its local replica (ldap_replica.h), which the KDC reads as always; what
+ * is written here is forwarded to the directory ("Forwarding writes"
+ * below).
  *
  * Names.  The db sits below src/proto, so it knows principals only by their
  * canonical text form: principal_unparse() of src/proto/principal.h
@@ -456,7 +458,7 @@ struct db_verify {
 orth_err db_verify(struct db *db, struct db_verify *v, char *err, size_t errlen);
 
 /*
- * A replica's own state (src/db/ldap_sync.h: the directory's sync cookie,
+ * A replica's own state (src/db/ldap_replica.h: the directory's sync cookie,
  * the entryUUID of each replicated entry), kept beside the records so
  * that it commits with them.  Keys must start with DB_META_SYNC_PREFIX
  * ("sync:"; the database's own metadata is not reachable, ORTH_E_RANGE)
