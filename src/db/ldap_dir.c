@@ -517,6 +517,7 @@ ldap_dir_sync(struct ldap_dir *d, const char *base, const uint8_t *cookie, size_
 		ls.ls_cookie.bv_len = cookie_len;
 	}
 	rc = ldap_sync_init(&ls, LDAP_SYNC_REFRESH_AND_PERSIST);
+	CHECK(rc != LDAP_SYNC_REFRESH_REQUIRED, ORTH_E_EXPIRED);
 	CHECK(rc == LDAP_SUCCESS, map_ldap(rc) == ORTH_E_INTERNAL ? ORTH_E_NETWORK : map_ldap(rc));
 	last = begin = time(NULL);
 	while (!*stop) {
@@ -526,6 +527,10 @@ ldap_dir_sync(struct ldap_dir *d, const char *base, const uint8_t *cookie, size_
 		}
 		rc = ldap_sync_poll(&ls);
 		TRY(st.err);
+		if (rc == LDAP_SYNC_REFRESH_REQUIRED) {
+			ret = ORTH_E_EXPIRED;
+			goto cleanup;
+		}
 		if (rc != LDAP_SUCCESS) {
 			ret = map_ldap(rc) == ORTH_E_PERM ? ORTH_E_PERM : ORTH_E_NETWORK;
 			goto cleanup;

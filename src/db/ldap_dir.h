@@ -84,7 +84,9 @@ struct ldap_dir_sync_ops {
  * least every second: ORTH_OK), the server goes away (ORTH_E_NETWORK) or
  * a callback fails (its error).  Every LDAP_DIR_HEARTBEAT seconds the
  * server must answer a read of its root DSE within the timeout, else it
- * is taken as hung (ORTH_E_NETWORK).  After max_secs (0: never) it ends
+ * is taken as hung (ORTH_E_NETWORK).  ORTH_E_EXPIRED: the server wants a
+ * full reload (RFC 4533 e-syncRefreshRequired: the cookie is too old for
+ * it).  After max_secs (0: never) it ends
  * with ORTH_E_TIMEOUT, for the caller to resume from the cookie.
  * Entries' values live in an arena reset after each batch.
  */

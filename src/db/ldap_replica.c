@@ -4,6 +4,7 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,7 @@ struct ldap_replica {
 	size_t changes, refused;     /* in this session */
 	bool resumed;
 	bool quiet;                  /* a planned resumed refresh: log less */
+	bool refreshed;              /* this session completed a refresh */
 	struct timespec began;
 	time_t last_commit;          /* Unix time of the last applied batch */
 };
@@ -325,6 +327,7 @@ on_refresh_done(void *arg, bool present)
 		TRY(ret);
 		r->last_commit = time(NULL);
 	}
+	r->refreshed = true;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (double)(now.tv_sec - r->began.tv_sec) * 1e3 +
 	     (double)(now.tv_nsec - r->began.tv_nsec) / 1e6;
@@ -405,6 +408,18 @@ cleanup:
 	return ret;
 }
 
+/* Drop the stored cookie: the next session is a full load. */
+static void
+forget_cookie(struct ldap_replica *r)
+{
+	if (txn_ensure(r) == ORTH_OK) {
+		(void)db_txn_meta_delete(r->txn, KEY_COOKIE);
+		(void)db_txn_commit(r->txn);
+	}
+	r->txn = NULL;
+	r->cookie_len = 0;
+}
+
 static void
 sleep_unless_stopped(struct ldap_replica *r, int secs)
 {
@@ -412,51 +427,79 @@ sleep_unless_stopped(struct ldap_replica *r, int secs)
 		nanosleep(&(struct timespec){0, 100000000}, NULL);
 }
 
+/* "...as of TIME" of the unreachable line. */
+static void
+asof_format(const struct ldap_replica *r, char *buf, size_t cap)
+{
+	struct tm tm;
+
+	snprintf(buf, cap, "never synced");
+	if (r->last_commit != 0 && gmtime_r(&r->last_commit, &tm) != NULL)
+		strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/*
+ * The sync loop.  What it says: "following" when it starts following a
+ * server (not at a planned resumed refresh of the same one); "lost" when
+ * a session ends; "unreachable" while no server answers.  A session that
+ * failed before completing a refresh (a server that turns us away at
+ * once) is said once per LDAP_REPLICA_BEHIND_LOG seconds, not every
+ * second.
+ */
 static void *
 replica_main(void *arg)
 {
 	struct ldap_replica *r = arg;
 	sigset_t all;
-	size_t server = 0;
+	size_t server = 0, followed = SIZE_MAX;
 	time_t lost = 0, last_said = 0;
-	char err[1024];
+	bool prev_healthy = true, unreachable = false;
+	char err[1024], asof[32];
 
 	/* Signals are the network loop's (SIGTERM stops the KDC). */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	while (!r->stop) {
 		struct ldap_dir *d = NULL;
-		orth_err ret = ldap_dir_open(&r->lc, server, &d, err, sizeof(err));
+		/* Always in the order of ldap_servers: back to the preferred
+		 * server as soon as it answers again (MIT's kldap never fails
+		 * back). */
+		orth_err ret = ldap_dir_open(&r->lc, 0, &d, err, sizeof(err));
 		time_t now = time(NULL);
-		bool planned = r->quiet;
+		bool planned = r->quiet, speak;
 
+		speak = prev_healthy || unreachable || now - last_said >= LDAP_REPLICA_BEHIND_LOG;
 		if (ret != ORTH_OK) {
 			if (lost == 0)
 				lost = now;
-			if (last_said == 0 || now - last_said >= LDAP_REPLICA_BEHIND_LOG) {
-				char asof[32] = "never synced";
-				struct tm tm;
-				if (r->last_commit != 0 && gmtime_r(&r->last_commit, &tm) != NULL)
-					strftime(asof, sizeof(asof), "%Y-%m-%dT%H:%M:%SZ", &tm);
+			if (!unreachable || now - last_said >= LDAP_REPLICA_BEHIND_LOG) {
+				asof_format(r, asof, sizeof(asof));
 				log_msg(LOG_LVL_WARN,
 					"directory unreachable for %lld s: serving from the "
 					"replica as of %s, possibly behind (%s)",
 					(long long)(now - lost), asof, err);
 				last_said = now;
 			}
+			unreachable = true;
+			followed = SIZE_MAX;
 			sleep_unless_stopped(r, LDAP_REPLICA_RETRY);
 			continue;
 		}
-		r->quiet = planned && ldap_dir_server(d) == server;
+		unreachable = false;
+		r->quiet = planned && ldap_dir_server(d) == followed;
 		server = ldap_dir_server(d);
+		r->refreshed = false;
 		ret = session_begin(r);
 		if (ret == ORTH_OK) {
-			if (!r->quiet || !r->resumed)
+			if (!r->quiet && speak) {
 				log_msg(LOG_LVL_INFO, "directory: following %s (%s)",
 					r->lc.servers[server],
 					r->resumed ? "resuming from the sync cookie" :
 						     "no sync cookie: full load");
-			lost = last_said = 0;
+				last_said = now;
+			}
+			followed = server;
+			lost = 0;
 			ret = ldap_dir_sync(d, r->lc.realm_dn, r->resumed ? r->cookie : NULL,
 					    r->resumed ? r->cookie_len : 0, &sync_ops, r,
 					    LDAP_REPLICA_RESYNC, &r->stop);
@@ -467,15 +510,27 @@ replica_main(void *arg)
 		r->quiet = ret == ORTH_E_TIMEOUT;
 		if (r->stop)
 			break;
-		if (ret == ORTH_E_TIMEOUT)
-			continue; /* a planned resumed refresh, same server */
-		log_msg(LOG_LVL_WARN,
-			"directory: lost %s (%s): serving from the replica, trying the next "
-			"server",
-			r->lc.servers[server], orth_err_str(ret));
+		if (ret == ORTH_E_TIMEOUT) {
+			prev_healthy = true;
+			continue; /* a planned resumed refresh */
+		}
+		if (ret == ORTH_E_EXPIRED) {
+			/* RFC 4533 §3.4 e-syncRefreshRequired: the cookie is too
+			 * old for the server; a full load next time. */
+			log_msg(LOG_LVL_WARN, "directory: %s asks for a full reload",
+				r->lc.servers[server]);
+			forget_cookie(r);
+		}
+		if (r->refreshed || speak) {
+			log_msg(LOG_LVL_WARN,
+				"directory: lost %s (%s): serving from the replica, trying the "
+				"servers again",
+				r->lc.servers[server], orth_err_str(ret));
+			last_said = time(NULL);
+		}
+		prev_healthy = r->refreshed;
+		followed = SIZE_MAX;
 		lost = time(NULL);
-		last_said = lost;
-		server = (server + 1) % r->lc.n_servers;
 		sleep_unless_stopped(r, LDAP_REPLICA_RETRY);
 	}
 	return NULL;

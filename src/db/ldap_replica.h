@@ -12,8 +12,9 @@
  * whole ("full load").
  *
  * Failover.  The servers of ldap_servers are tried in order, each for at
- * most ldap_timeout; a lost connection moves on to the next server, a
- * second later.  While no server answers the KDC keeps serving from the
+ * most ldap_timeout, at every connection: after a loss (a second later)
+ * and at every resumed refresh, so the KDC goes back to its preferred
+ * server as soon as that answers again.  While no server answers the KDC keeps serving from the
  * replica and says so in its log: at the loss, then every
  * LDAP_REPLICA_BEHIND_LOG seconds ("directory unreachable for N s:
  * serving from the replica as of TIME").

@@ -145,6 +145,18 @@ k() {
 	KRB5_CONFIG=$W/kdc$1/krb5.conf KRB5CCNAME=FILE:$W/cc.$1.$2 kinit "$2@$REALM" <<<"$3"
 }
 
+# following N URI [SECS]: until the server KDC N follows (its last
+# "following" line) is URI
+following() {
+	local n=$1 uri=$2 secs=${3:-10} i
+	for ((i = 0; i < secs * 10; i++)); do
+		[ "$(grep -o "following [^ ]*" "$W/kdc$n/kdc.log" | tail -1)" = "following $uri" ] &&
+			return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # within SECS CMD...: CMD succeeds within SECS seconds
 within() {
 	local secs=$1 i
@@ -163,6 +175,17 @@ conf "$W/admin" 1 2 || exit 1
 conf "$W/kdc1" 1 2 "${KDC_PORT[1]}" "$KPW_PORT" || exit 1
 conf "$W/kdc2" 2 1 "${KDC_PORT[2]}" || exit 1
 
+# The KDCs start before the realm is in the directory: each says so (not
+# every second), and loads it once it is there.
+expect_ok "KDC 1 starts" kdc_start 1
+expect_ok "KDC 2 starts" kdc_start 2
+sleep 2.5
+for n in 1 2; do
+	c=$(grep -c "directory: lost" "$W/kdc$n/kdc.log")
+	[ "$c" -ge 1 ] && [ "$c" -le 2 ] &&
+		pass "KDC $n says the realm is not in the directory yet ($c lines in 2.5 s)" ||
+		fail "KDC $n logged $c 'lost' lines in 2.5 s"
+done
 for u in alice bob; do
 	echo "$u-Pa55" | adm add "$u" --password-stdin --requires-preauth >/dev/null || exit 1
 done
@@ -173,12 +196,10 @@ for u in lucy kate; do
 		>/dev/null || exit 1
 done
 expect_ok "migrate the admin host's realm into the directory" adm migrate --to ldap --quiet
-expect_ok "KDC 1 starts" kdc_start 1
-expect_ok "KDC 2 starts" kdc_start 2
 expect_ok "KDC 1 loads the directory (full load)" wait_log 1 "refresh done (full load)"
 expect_ok "KDC 2 loads the directory (full load)" wait_log 2 "refresh done (full load)"
-expect_grep "KDC 1 follows provider 1" "following ${SLAPD_URI[1]}" "$W/kdc1/kdc.log"
-expect_grep "KDC 2 follows provider 2" "following ${SLAPD_URI[2]}" "$W/kdc2/kdc.log"
+expect_ok "KDC 1 follows provider 1" following 1 "${SLAPD_URI[1]}"
+expect_ok "KDC 2 follows provider 2" following 2 "${SLAPD_URI[2]}"
 expect_ok "kinit alice at KDC 1" k 1 alice alice-Pa55
 expect_ok "kinit bob at KDC 2" k 2 bob bob-Pa55
 expect_fail "a wrong password is refused at KDC 2" "Password incorrect" k 2 bob wrong
@@ -244,7 +265,7 @@ expect_ok "hostile: the sync goes on after it" within 2 k 2 dave dave-Pa55
 # a write through provider 2 reaches both; provider 1 restarted catches up.
 slapd_kill 1 KILL
 expect_ok "2: KDC 1 follows provider 2 after provider 1 died" \
-	wait_log 1 "following ${SLAPD_URI[2]}" 10
+	following 1 "${SLAPD_URI[2]}" 10
 expect_ok "2: alice still served by KDC 1" k 1 alice alice-Pa55
 expect_ok "2: bob still served by KDC 2" k 2 bob bob-Pa55
 expect_ok "2: a write on KDC 2's host (provider 2) works" \
@@ -252,15 +273,17 @@ expect_ok "2: a write on KDC 2's host (provider 2) works" \
 expect_ok "2: erin served by KDC 1 within 2 s" within 2 k 1 erin erin-Pa55
 expect_ok "2: erin served by KDC 2 within 2 s" within 2 k 2 erin erin-Pa55
 expect_ok "2: provider 1 restarts" slapd_run 1
+expect_ok "2: KDC 1 fails back to provider 1 within 8 s" following 1 "${SLAPD_URI[1]}" 8
 expect_ok "2: provider 1 catches up with erin" \
 	slapd_wait_dn 1 "krbPrincipalName=erin@$REALM,cn=$REALM,$SLAPD_CONTAINER_DN" 5
 
 mark 1
 mark 2
-# 7. a hung provider (SIGSTOP; both KDCs follow provider 2 now): both
-# KDCs answer at once; each gives up provider 2 (a heartbeat unanswered
-# within ldap_timeout) and follows provider 1; an admin write that tries
-# provider 2 first fails over to provider 1 within the timeout.
+# 7. a hung provider (SIGSTOP): both KDCs answer at once; KDC 2 gives up
+# provider 2 (a heartbeat or a bind unanswered within ldap_timeout) and
+# follows provider 1, and fails back once provider 2 answers again; an
+# admin write that tries provider 2 first fails over to provider 1 within
+# the timeout.
 slapd_kill 2 STOP
 for n in 1 2; do
 	t0=$(date +%s%N)
@@ -275,13 +298,13 @@ expect_ok "7: a write on KDC 2's host (provider 2 first) fails over to provider 
 secs=$(($(date +%s) - t0))
 [ "$secs" -le 5 ] && pass "7: the write failed over within ${secs} s (ldap_timeout 2s)" ||
 	fail "7: the write took ${secs} s"
-expect_ok "7: KDC 1 gives up the hung provider 2 for provider 1" \
-	wait_log 1 "following ${SLAPD_URI[1]}" 10
+expect_ok "7: KDC 1 follows provider 1" following 1 "${SLAPD_URI[1]}" 10
 expect_ok "7: KDC 2 gives up the hung provider 2 for provider 1" \
-	wait_log 2 "following ${SLAPD_URI[1]}" 10
+	following 2 "${SLAPD_URI[1]}" 10
 expect_ok "7: gina served by KDC 1 within 5 s" within 5 k 1 gina gina-Pa55
 expect_ok "7: gina served by KDC 2 within 5 s" within 5 k 2 gina gina-Pa55
 slapd_kill 2 CONT
+expect_ok "7: KDC 2 fails back to provider 2 within 8 s" following 2 "${SLAPD_URI[2]}" 8
 
 # 3. the whole directory stopped: both KDCs serve, and say they are behind.
 mark 1
