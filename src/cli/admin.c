@@ -63,8 +63,8 @@ usage(FILE *f)
 		"  dump FILE | load FILE | verify [--rebind]\n"
 		"  import-mit DUMPFILE --mit-stash STASH [--dry-run] [--verbose]\n"
 		"      (an MIT realm from kdb5_util dump and its stash: keys, policies, lockout)\n"
-		"  migrate --to ldap [--quiet]\n"
-		"      (copy the realm into the directory of its database_module)\n"
+		"  migrate --to ldap|lmdb [--quiet]\n"
+		"      (copy the realm into the directory of its database_module, or back)\n"
 		"CONFIG: -c/--config FILE, else $ORTHRUS_CONFIG, else %s\n"
 		"TIME: never, a Unix time, YYYY-MM-DD[THH:MM[:SS]] (UTC), or +DURATION\n",
 		CONFIG_DEFAULT_PATH);

@@ -123,6 +123,37 @@ cleanup:
 	return ret;
 }
 
+/* The directory's realm into the local LMDB database, replacing it. */
+static int
+migrate_to_lmdb(struct admin *ad, bool quiet)
+{
+	struct ldap_config lc;
+	char err[1024] = "";
+	size_t n = 0;
+
+	if (admin_setup(ad, true, true) != 0)
+		return 1;
+	/* Reading the directory, not writing it. */
+	admin_directory_detach(ad);
+	if (ldap_config_load(ad->cfg, ad->realm->name, &lc, err, sizeof(err)) != ORTH_OK) {
+		cli_error(CMD, "%s", err);
+		return 1;
+	}
+	if (!lc.enabled) {
+		cli_error(CMD, "realm %s has no directory: set database_module to a [dbmodules] "
+			       "entry with db_library = kldap", ad->realm->name);
+		return 1;
+	}
+	if (ldap_replica_load(ad->db, &lc, &n, err, sizeof(err)) != ORTH_OK) {
+		cli_error(CMD, "%s (the database may hold part of the directory: run it again)", err);
+		return 1;
+	}
+	if (!quiet)
+		printf("migrated %zu entries of %s into %s\n", n, lc.realm_dn,
+		       ad->realm->database_name);
+	return 0;
+}
+
 int
 admin_migrate(struct admin *ad, int argc, char **argv)
 {
@@ -143,11 +174,12 @@ admin_migrate(struct admin *ad, int argc, char **argv)
 			return 2;
 		}
 	}
-	if (to == NULL || strcmp(to, "ldap") != 0) {
-		cli_error(CMD, "only --to ldap is known (a KDC's sync loads its LMDB replica "
-			       "from the directory)");
+	if (to == NULL || (strcmp(to, "ldap") != 0 && strcmp(to, "lmdb") != 0)) {
+		cli_error(CMD, "usage: orthrus admin migrate --to ldap|lmdb [--quiet]");
 		return 2;
 	}
+	if (strcmp(to, "lmdb") == 0)
+		return migrate_to_lmdb(ad, quiet);
 	if (admin_setup(ad, true, false) != 0)
 		return 1;
 	if (ldap_config_load(ad->cfg, ad->realm->name, &m.lc, m.err, sizeof(m.err)) != ORTH_OK) {

@@ -54,6 +54,7 @@ struct ldap_replica {
 	bool resumed;
 	bool quiet;                  /* a planned resumed refresh: log less */
 	bool refreshed;              /* this session completed a refresh */
+	bool once;                   /* ldap_replica_load: stop at refresh done */
 	struct timespec began;
 	time_t last_commit;          /* Unix time of the last applied batch */
 };
@@ -328,6 +329,8 @@ on_refresh_done(void *arg, bool present)
 		r->last_commit = time(NULL);
 	}
 	r->refreshed = true;
+	if (r->once)
+		r->stop = true;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (double)(now.tv_sec - r->began.tv_sec) * 1e3 +
 	     (double)(now.tv_nsec - r->began.tv_nsec) / 1e6;
@@ -387,7 +390,7 @@ session_begin(struct ldap_replica *r)
 	clock_gettime(CLOCK_MONOTONIC, &r->began);
 	TRY(txn_ensure(r));
 	ret = db_txn_meta_get(r->txn, KEY_COOKIE, &r->a, &c, &len);
-	if (ret == ORTH_OK && len > 0 && len <= MAX_COOKIE) {
+	if (ret == ORTH_OK && len > 0 && len <= MAX_COOKIE && !r->once) {
 		memcpy(r->cookie, c, len);
 		r->cookie_len = len;
 		r->resumed = true;
@@ -534,6 +537,38 @@ replica_main(void *arg)
 		sleep_unless_stopped(r, LDAP_REPLICA_RETRY);
 	}
 	return NULL;
+}
+
+orth_err
+ldap_replica_load(struct db *db, const struct ldap_config *lc, size_t *count_out, char *err,
+		  size_t errlen)
+{
+	orth_err ret = ORTH_OK;
+	struct ldap_replica *r = calloc(1, sizeof(*r));
+	struct ldap_dir *d = NULL;
+
+	CHECK(r != NULL, ORTH_E_NOMEM);
+	r->db = db;
+	r->lc = *lc;
+	r->once = true;
+	TRY(arena_init(&r->a, 4u << 20));
+	TRY(ldap_dir_open(lc, 0, &d, err, errlen));
+	TRY(session_begin(r)); /* once: no cookie, the database cleared */
+	TRY(ldap_dir_sync(d, lc->realm_dn, NULL, 0, &sync_ops, r, 0, &r->stop));
+	CHECK(r->refreshed, ORTH_E_NETWORK);
+	if (count_out != NULL)
+		*count_out = r->changes;
+cleanup:
+	if (ret != ORTH_OK && err != NULL && errlen > 0 && err[0] == '\0')
+		snprintf(err, errlen, "%s", orth_err_str(ret));
+	ldap_dir_close(d);
+	if (r != NULL) {
+		db_txn_abort(r->txn);
+		arena_free(&r->a);
+		free(r->seen);
+		free(r);
+	}
+	return ret;
 }
 
 /* ---- the KDC's own writes ---- */

@@ -70,6 +70,16 @@ orth_err ldap_replica_start(struct db *db, const struct ldap_config *lc,
 /* Stop the thread (within about a second) and free r; NULL is fine. */
 void ldap_replica_stop(struct ldap_replica *r);
 
+/*
+ * Replace the content of db with the directory's, once (a full refresh of
+ * lc's realm, applied as the sync thread applies it: hostile entries
+ * refused and logged), and keep its cookie.  *count_out (may be NULL):
+ * the entries applied.  Errors: ldap_dir_open's, ORTH_E_NETWORK when the
+ * refresh did not complete, the database's.
+ */
+orth_err ldap_replica_load(struct db *db, const struct ldap_config *lc, size_t *count_out,
+			   char *err, size_t errlen);
+
 struct ldap_dir;
 /*
  * Write one change of the local database (db.h "Forwarding writes") to

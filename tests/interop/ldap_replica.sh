@@ -348,6 +348,17 @@ expect_ok "4: writes go on" kadm 1 add frank --password-stdin <<<frank-Pa55
 expect_ok "4: frank served by KDC 1 within 8 s" within 8 k 1 frank frank-Pa55
 expect_ok "4: frank served by KDC 2 within 8 s" within 8 k 2 frank frank-Pa55
 
+# And back: the directory's realm into a fresh LMDB database, which then
+# stands alone (no database_module).
+conf "$W/back" 1 2 || exit 1
+expect_ok "migrate --to lmdb copies the directory into a fresh LMDB database" \
+	"$ORTHRUS" admin -c "$W/back/kdc.conf" migrate --to lmdb --quiet
+sed -i '/database_module/d' "$W/back/kdc.conf"
+expect_ok "the copy holds frank (added last, through KDC 1's host)" \
+	"$ORTHRUS" admin -c "$W/back/kdc.conf" get frank
+expect_ok "and kate's kpasswd key (kvno 2)" \
+	sh -c "'$ORTHRUS' admin -c '$W/back/kdc.conf' get kate | grep -q '^Key: kvno 2,'"
+
 kdc_stop 1
 kdc_stop 2
 show_logs
