@@ -119,8 +119,9 @@ syncrepl rid=$(printf '%03d' "$j") provider=ldap://127.0.0.1:${SLAPD_PORT[$j]}/
 	logfilter="(&(objectClass=auditWriteObject)(reqResult=0))"
 CONF
 	done
+	# multiprovider needs a syncrepl to follow: not for one provider
+	[ "$SLAPD_N" -gt 1 ] && echo "multiprovider on" >>"$conf"
 	cat >>"$conf" <<CONF
-multiprovider on
 overlay syncprov
 syncprov-checkpoint 10 1
 overlay accesslog
