@@ -11,7 +11,7 @@ libotp0-heimdal libsl0-heimdal libgssapi3-heimdal libhdb9-heimdal
 libheimntlm0-heimdal libedit2
 man-db groff-base systemd strace
 libmicrohttpd-dev prometheus faketime
-slapd ldap-utils krb5-kdc-ldap libkdc2-heimdal gnuplot-nox"
+slapd ldap-utils krb5-kdc-ldap libldap-dev libkdc2-heimdal gnuplot-nox"
 # Heimdal's clients (tests/interop/kdc_heimdal_clients.sh) and its KDC
 # (bench/run.sh) are unpacked, not installed: Debian's heimdal-clients and
 # heimdal-kdc conflict with krb5-user/krb5-kdc and would remove MIT's.
@@ -77,6 +77,10 @@ echo "make deps: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
 # tshark asks whether non-root users may capture; answer no.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | $SUDO debconf-set-selections 2>/dev/null || true
+# slapd: no system directory (the tests start their own slapd processes,
+# tests/interop/lib/slapd.sh); without this its postinst makes one and
+# starts it on port 389.
+echo "slapd slapd/no_configuration boolean true" | $SUDO debconf-set-selections 2>/dev/null || true
 $SUDO apt-get update -q
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -q --no-install-recommends $missing

@@ -88,6 +88,16 @@ orth_err der_encode(const struct der_type *t, const void *val, struct writer *w)
 orth_err der_encode_arena(const struct der_type *t, const void *val,
 			  struct arena *a, uint8_t **out_buf, size_t *out_len);
 
+/*
+ * KerberosTime's text, "YYYYMMDDHHMMSSZ" (RFC 4120 §5.2.3; also LDAP's
+ * GeneralizedTime as MIT's schema and OpenLDAP write it) <-> seconds since
+ * the Unix epoch.  parse: exactly 15 bytes, a valid date; ORTH_E_RANGE
+ * otherwise.  format: 15 bytes, no NUL; ORTH_E_RANGE outside years
+ * 0000..9999.
+ */
+orth_err der_time_parse(const uint8_t *p, size_t n, int64_t *out);
+orth_err der_time_format(int64_t secs, char out[15]);
+
 /* The APPLICATION tag number of the outermost TLV of buf, or -1: used to
  * tell an AS-REQ from a TGS-REQ before decoding. */
 int der_peek_application_tag(const uint8_t *buf, size_t len);

@@ -207,8 +207,8 @@ civil_from_days(long long z, long long *y_out, int *m_out, int *d_out)
 }
 
 /* RFC 4120 §5.2.3: KerberosTime is "YYYYMMDDHHMMSSZ", UTC, no fraction. */
-static orth_err
-time_parse(const uint8_t *p, size_t n, int64_t *out)
+orth_err
+der_time_parse(const uint8_t *p, size_t n, int64_t *out)
 {
 	int v[7]; /* century-year split: YY YY MM DD HH MM SS */
 	long long y;
@@ -228,6 +228,36 @@ time_parse(const uint8_t *p, size_t n, int64_t *out)
 		return ORTH_E_RANGE;
 	*out = (int64_t)(days_from_civil(y, v[2], v[3]) * 86400 +
 			 v[4] * 3600 + v[5] * 60 + v[6]);
+	return ORTH_OK;
+}
+
+orth_err
+der_time_format(int64_t secs, char out[15])
+{
+	long long days, sod, y;
+	int m, d;
+
+	/* Years 0000..9999 only: what the four digits can say. */
+	if (secs < -62167219200LL || secs > 253402300799LL)
+		return ORTH_E_RANGE;
+	days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+	sod = secs - days * 86400;
+	civil_from_days(days, &y, &m, &d);
+	out[0] = (char)('0' + y / 1000);
+	out[1] = (char)('0' + y / 100 % 10);
+	out[2] = (char)('0' + y / 10 % 10);
+	out[3] = (char)('0' + y % 10);
+	out[4] = (char)('0' + m / 10);
+	out[5] = (char)('0' + m % 10);
+	out[6] = (char)('0' + d / 10);
+	out[7] = (char)('0' + d % 10);
+	out[8] = (char)('0' + sod / 36000);
+	out[9] = (char)('0' + sod / 3600 % 10);
+	out[10] = (char)('0' + sod % 3600 / 600);
+	out[11] = (char)('0' + sod % 600 / 60);
+	out[12] = (char)('0' + sod % 60 / 10);
+	out[13] = (char)('0' + sod % 10);
+	out[14] = 'Z';
 	return ORTH_OK;
 }
 
@@ -324,7 +354,7 @@ dec_primitive(struct dec *d, const struct der_type *t, struct cursor *c,
 	case DER_K_TIME:
 		if ((ret = tlv_open(c, CLS_UNIVERSAL, TAG_GENERALIZED_TIME, &v)) != ORTH_OK)
 			return ret;
-		return time_parse(v.p, cursor_left(&v), out);
+		return der_time_parse(v.p, cursor_left(&v), out);
 	case DER_K_FLAGS:
 		if ((ret = tlv_open(c, CLS_UNIVERSAL, TAG_BIT_STRING, &v)) != ORTH_OK)
 			return ret;
@@ -580,9 +610,6 @@ enc_primitive(struct bw *b, const struct der_type *t, const void *val)
 	const struct der_bytes *bytes;
 	const char *s;
 	uint32_t f;
-	int64_t secs;
-	long long days, y, sod;
-	int m, d;
 	char tb[15];
 	uint8_t fb[5];
 
@@ -621,30 +648,10 @@ enc_primitive(struct bw *b, const struct der_type *t, const void *val)
 		bw_hdr(b, TAG_GENERAL_STRING, strlen(s));
 		return;
 	case DER_K_TIME:
-		secs = *(const int64_t *)val;
-		/* Years 0000..9999 only: what the four digits can say. */
-		if (secs < -62167219200LL || secs > 253402300799LL) {
+		if (der_time_format(*(const int64_t *)val, tb) != ORTH_OK) {
 			enc_fail(b, ORTH_E_RANGE);
 			return;
 		}
-		days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
-		sod = secs - days * 86400;
-		civil_from_days(days, &y, &m, &d);
-		tb[0] = (char)('0' + y / 1000);
-		tb[1] = (char)('0' + y / 100 % 10);
-		tb[2] = (char)('0' + y / 10 % 10);
-		tb[3] = (char)('0' + y % 10);
-		tb[4] = (char)('0' + m / 10);
-		tb[5] = (char)('0' + m % 10);
-		tb[6] = (char)('0' + d / 10);
-		tb[7] = (char)('0' + d % 10);
-		tb[8] = (char)('0' + sod / 36000);
-		tb[9] = (char)('0' + sod / 3600 % 10);
-		tb[10] = (char)('0' + sod % 3600 / 600);
-		tb[11] = (char)('0' + sod % 600 / 60);
-		tb[12] = (char)('0' + sod % 60 / 10);
-		tb[13] = (char)('0' + sod % 10);
-		tb[14] = 'Z';
 		bw_put(b, tb, sizeof(tb));
 		bw_hdr(b, TAG_GENERALIZED_TIME, sizeof(tb));
 		return;

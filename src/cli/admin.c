@@ -63,6 +63,8 @@ usage(FILE *f)
 		"      (an MIT realm from kdb5_util dump and its stash: keys, policies, lockout)\n"
 		"  bulk-add PREFIX COUNT [--start N] [--batch N]\n"
 		"      (PREFIX<N>.. with random keys, many to a transaction: large test realms)\n"
+		"  migrate --to ldap|lmdb [--quiet]\n"
+		"      (copy the realm into the directory of its database_module, or back)\n"
 		"CONFIG: -c/--config FILE, else $ORTHRUS_CONFIG, else %s\n"
 		"TIME: never, a Unix time, YYYY-MM-DD[THH:MM[:SS]] (UTC), or +DURATION\n",
 		CONFIG_DEFAULT_PATH);
@@ -212,6 +214,9 @@ admin_setup(struct admin *ad, bool need_db, bool readwrite)
 			cli_error(CMD, "%s", err[0] ? err : orth_err_str(ret));
 			return 1;
 		}
+		/* A realm in a directory: writes go there first. */
+		if (readwrite && admin_directory_attach(ad) != 0)
+			return 1;
 	}
 	return 0;
 }
@@ -219,6 +224,7 @@ admin_setup(struct admin *ad, bool need_db, bool readwrite)
 void
 admin_free(struct admin *ad)
 {
+	admin_directory_detach(ad);
 	db_close(ad->db);
 	arena_free(&ad->a);
 	free(ad->kc);
@@ -675,6 +681,7 @@ static const struct {
 	{"verify", admin_verify},
 	{"import-mit", admin_import_mit},
 	{"bulk-add", admin_bulk_add},
+	{"migrate", admin_migrate},
 };
 
 int

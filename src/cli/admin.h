@@ -149,5 +149,16 @@ int admin_deleg_apply(struct admin *ad, const char *const *ops, size_t nops, boo
 		      struct db_entry *e);
 /* "Allowed to delegate to: a, b" (get's text form). */
 void admin_deleg_print(const struct db_entry *e);
+/* `orthrus admin migrate --to ldap [--quiet]` (admin_ldap.c). */
+int admin_migrate(struct admin *ad, int argc, char **argv);
+/*
+ * When ad's realm is in a directory (db_library = kldap), make every
+ * write transaction of ad->db go to the directory first (db.h
+ * "Forwarding writes"): a write the directory refuses or cannot take is
+ * not made locally either, and the command fails.  0, or non-zero after
+ * an error on stderr.  admin_directory_detach (NULL db fine) undoes it.
+ */
+int admin_directory_attach(struct admin *ad);
+void admin_directory_detach(struct admin *ad);
 
 #endif

@@ -27,6 +27,8 @@
 #include "commands.h"
 #include "crypto/crypto.h"
 #include "db/db.h"
+#include "db/ldap_config.h"
+#include "db/ldap_replica.h"
 #include "kdc/acl.h"
 #include "kdc/kdc.h"
 #include "kdc/kdc_config.h"
@@ -169,6 +171,8 @@ cmd_kdc(int argc, char **argv)
 	const struct kdc_config_realm *realm;
 	struct db_options dbo = {0};
 	struct db *db = NULL;
+	struct ldap_config lc;
+	struct ldap_replica *replica = NULL;
 	struct kdc_net_config nc;
 	struct kdc_net *net = NULL;
 	struct kdc_shared sh = {0};
@@ -234,6 +238,11 @@ cmd_kdc(int argc, char **argv)
 	realm = kdc_config_realm(kc, NULL);
 	if (realm == NULL) {
 		cli_error(CMD, "%s: no realm", conf);
+		goto out;
+	}
+	/* A directory behind the realm: its LMDB database is the replica. */
+	if (ldap_config_load(cfg, realm->name, &lc, err, sizeof(err)) != ORTH_OK) {
+		cli_error(CMD, "%s", err);
 		goto out;
 	}
 	if (privs_plan(kc, &privs, &drop) != 0)
@@ -393,6 +402,12 @@ cmd_kdc(int argc, char **argv)
 		log_msg(LOG_LVL_INFO, "running as uid %lu, no capabilities",
 			(unsigned long)geteuid());
 	}
+	/* After the privileges are dropped: capabilities are per thread,
+	 * and this thread's are gone only for threads started from now. */
+	if (lc.enabled && ldap_replica_start(db, &lc, &replica) != ORTH_OK) {
+		log_msg(LOG_LVL_ERR, "cannot start following the directory");
+		goto out;
+	}
 	if (metrics_fd >= 0) {
 		for (long i = 0; i < workers; i++)
 			mw[i] = kdc_ctx_metrics(ctxs[i]);
@@ -442,6 +457,7 @@ out:
 	kdc_replay_free(sh.replay);
 	kdc_lookaside_free(sh.lookaside);
 	kdc_net_close(net);
+	ldap_replica_stop(replica);
 	db_close(db);
 	kdc_acl_free(acl);
 	if (pidfd >= 0)

@@ -1,8 +1,10 @@
 /*
  * db.h - the principal database.  This interface is what a backend offers;
- * the one backend today is LMDB (db_lmdb.c, the only file that includes
- * <lmdb.h>).  A second backend (OpenLDAP) would implement the same
- * functions.
+ * the one backend is LMDB (db_lmdb.c, the only file that includes
+ * <lmdb.h>).  A realm in an OpenLDAP directory keeps this LMDB database as
+ * its local replica (ldap_replica.h), which the KDC reads as always; what
+ * is written here is forwarded to the directory ("Forwarding writes"
+ * below).
  *
  * Names.  The db sits below src/proto, so it knows principals only by their
  * canonical text form: principal_unparse() of src/proto/principal.h
@@ -463,6 +465,66 @@ struct db_verify {
 };
 #define DB_REBIND_BATCH 256
 orth_err db_verify(struct db *db, struct db_verify *v, char *err, size_t errlen);
+
+/*
+ * A replica's own state (src/db/ldap_replica.h: the directory's sync cookie,
+ * the entryUUID of each replicated entry), kept beside the records so
+ * that it commits with them.  Keys must start with DB_META_SYNC_PREFIX
+ * ("sync:"; the database's own metadata is not reachable, ORTH_E_RANGE)
+ * and be at most DB_MAX_NAME bytes; values at most DB_MAX_RECORD.
+ * get: *val_out points into a; ORTH_E_NOTFOUND when absent.  delete of an
+ * absent key is ORTH_E_NOTFOUND.  db_txn_meta_clear removes every "sync:"
+ * key (a full reload).
+ */
+#define DB_META_SYNC_PREFIX "sync:"
+orth_err db_txn_meta_get(struct db_txn *t, const char *key, struct arena *a,
+			 const uint8_t **val_out, size_t *len_out);
+orth_err db_txn_meta_put(struct db_txn *t, const char *key, const void *val, size_t len);
+orth_err db_txn_meta_delete(struct db_txn *t, const char *key);
+orth_err db_txn_meta_clear(struct db_txn *t);
+/* Every "sync:" key starting with prefix, in key order; a non-zero return
+ * of fn stops and is returned.  fn must not write through t. */
+typedef orth_err (*db_meta_iterate_fn)(void *arg, const char *key, size_t key_len,
+				       const uint8_t *val, size_t len);
+orth_err db_txn_meta_iterate(struct db_txn *t, const char *prefix, db_meta_iterate_fn fn,
+			     void *arg);
+
+/*
+ * Forwarding writes.  A directory backend (src/db/ldap_replica.h for the
+ * KDC, src/cli/admin_ldap.c for `orthrus admin`) is handed what this
+ * process changes: the principals and policies each write transaction put
+ * or deleted (DB_HOOK_MAX_CHANGES at most: more is ORTH_E_LIMIT at the
+ * put, as is db_txn_clear), with the transaction's reason (db_txn_reason;
+ * default DB_WRITE_ENTRY).  With before false the hook runs after the
+ * commit and must be quick (queue and return; its result is ignored);
+ * with before true it runs before the commit and an error aborts the
+ * transaction (db_txn_commit returns it): the directory first, the local
+ * database only when the directory took the change.  Transactions marked
+ * with db_txn_quiet (the replica's own) are not forwarded.
+ */
+enum db_write_reason {
+	DB_WRITE_ENTRY = 0,          /* the entry changed: write it whole */
+	DB_WRITE_LOCKOUT_FAIL,       /* one more failed pre-authentication */
+	DB_WRITE_LOCKOUT_RESET,      /* a success reset the count */
+};
+enum db_change_kind {
+	DB_CHANGE_PRINCIPAL,         /* data: the record put */
+	DB_CHANGE_PRINCIPAL_DELETE,  /* data: the name */
+	DB_CHANGE_POLICY,            /* data: the policy record put */
+	DB_CHANGE_POLICY_DELETE,     /* data: the name */
+};
+struct db_change {
+	enum db_change_kind kind;
+	const uint8_t *data;
+	size_t len;
+};
+#define DB_HOOK_MAX_CHANGES 4
+typedef orth_err (*db_commit_hook_fn)(void *arg, enum db_write_reason why,
+				      const struct db_change *c, size_t n);
+/* Set (or with fn NULL clear) db's hook; before any thread writes. */
+void db_commit_hook_set(struct db *db, db_commit_hook_fn fn, void *arg, bool before);
+void db_txn_reason(struct db_txn *t, enum db_write_reason why);
+void db_txn_quiet(struct db_txn *t);
 
 /*
  * The id of the last committed write transaction (LMDB's txnid): it grows

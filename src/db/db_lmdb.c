@@ -45,12 +45,20 @@ struct db {
 	size_t check_len;
 	bool readwrite;
 	struct db_reader *reader;    /* built-in, lazily opened */
+	db_commit_hook_fn hook;      /* see db.h "Forwarding writes" */
+	void *hook_arg;
+	bool hook_before;
 };
 
 struct db_txn {
 	struct db *db;
 	MDB_txn *txn;
 	struct arena scratch;
+	/* what was changed, for the commit hook (data: malloc'd copies) */
+	struct db_change changes[DB_HOOK_MAX_CHANGES];
+	size_t nchanges;
+	enum db_write_reason why;
+	bool quiet;
 };
 
 static orth_err
@@ -996,8 +1004,18 @@ cleanup:
 orth_err
 db_txn_commit(struct db_txn *t)
 {
-	orth_err ret = map_mdb(mdb_txn_commit(t->txn));
-	t->txn = NULL;
+	orth_err ret = ORTH_OK;
+	struct db *db = t->db;
+	bool forward = db->hook != NULL && t->nchanges > 0;
+
+	if (forward && db->hook_before)
+		ret = db->hook(db->hook_arg, t->why, t->changes, t->nchanges);
+	if (ret == ORTH_OK) {
+		ret = map_mdb(mdb_txn_commit(t->txn));
+		t->txn = NULL;
+	}
+	if (ret == ORTH_OK && forward && !db->hook_before)
+		(void)db->hook(db->hook_arg, t->why, t->changes, t->nchanges);
 	db_txn_abort(t);
 	return ret;
 }
@@ -1009,8 +1027,48 @@ db_txn_abort(struct db_txn *t)
 		return;
 	if (t->txn != NULL)
 		mdb_txn_abort(t->txn);
+	for (size_t i = 0; i < t->nchanges; i++)
+		free((void *)(uintptr_t)t->changes[i].data);
 	arena_free(&t->scratch);
 	free(t);
+}
+
+void
+db_commit_hook_set(struct db *db, db_commit_hook_fn fn, void *arg, bool before)
+{
+	db->hook = fn;
+	db->hook_arg = arg;
+	db->hook_before = before;
+}
+
+void
+db_txn_reason(struct db_txn *t, enum db_write_reason why)
+{
+	t->why = why;
+}
+
+void
+db_txn_quiet(struct db_txn *t)
+{
+	t->quiet = true;
+}
+
+/* Keep a copy of a change made through t for the commit hook. */
+static orth_err
+hook_keep(struct db_txn *t, enum db_change_kind kind, const void *data, size_t len)
+{
+	uint8_t *copy;
+
+	if (t->db->hook == NULL || t->quiet)
+		return ORTH_OK;
+	if (t->nchanges == DB_HOOK_MAX_CHANGES)
+		return ORTH_E_LIMIT;
+	copy = malloc(len);
+	if (copy == NULL)
+		return ORTH_E_NOMEM;
+	memcpy(copy, data, len);
+	t->changes[t->nchanges++] = (struct db_change){kind, copy, len};
+	return ORTH_OK;
 }
 
 orth_err
@@ -1067,7 +1125,8 @@ db_txn_put(struct db_txn *t, const struct db_entry *e, enum db_put_mode mode)
 		e = bound;
 	}
 	TRY(db_entry_encode(e, buf, DB_MAX_RECORD, &len));
-	ret = put_record(t, e->name, buf, len, mode);
+	TRY(put_record(t, e->name, buf, len, mode));
+	TRY(hook_keep(t, DB_CHANGE_PRINCIPAL, buf, len));
 cleanup:
 	crypto_key_free(r.mk);
 	return ret;
@@ -1112,6 +1171,8 @@ db_txn_put_raw(struct db_txn *t, const uint8_t *rec, size_t len, enum db_put_mod
 	}
 	TRY(db_entry_check(t->db, &e, NULL, err, errlen));
 	ret = put_record(t, e.name, rec, len, mode);
+	if (ret == ORTH_OK)
+		ret = hook_keep(t, DB_CHANGE_PRINCIPAL, rec, len);
 	if (ret == ORTH_E_EXISTS)
 		orth_err_format(err, errlen, "%s appears twice", e.name);
 cleanup:
@@ -1122,15 +1183,25 @@ orth_err
 db_txn_delete(struct db_txn *t, const char *name)
 {
 	MDB_val k = {strlen(name), (void *)name};
+	orth_err ret;
+
 	if (k.mv_size == 0 || k.mv_size > DB_MAX_NAME)
 		return ORTH_E_BADNAME;
-	return map_mdb(mdb_del(t->txn, t->db->princ, &k, NULL));
+	ret = map_mdb(mdb_del(t->txn, t->db->princ, &k, NULL));
+	if (ret == ORTH_OK)
+		ret = hook_keep(t, DB_CHANGE_PRINCIPAL_DELETE, name, k.mv_size);
+	return ret;
 }
 
 orth_err
 db_txn_clear(struct db_txn *t)
 {
-	orth_err ret = map_mdb(mdb_drop(t->txn, t->db->princ, 0));
+	orth_err ret;
+
+	/* Not something to forward one change at a time. */
+	if (t->db->hook != NULL && !t->quiet)
+		return ORTH_E_LIMIT;
+	ret = map_mdb(mdb_drop(t->txn, t->db->princ, 0));
 	if (ret == ORTH_OK)
 		ret = map_mdb(mdb_drop(t->txn, t->db->pol, 0));
 	return ret;
@@ -1154,9 +1225,11 @@ db_txn_policy_put(struct db_txn *t, const struct db_policy *p, enum db_put_mode 
 	if (buf == NULL)
 		return ORTH_E_NOMEM;
 	ret = db_policy_encode(p, buf, DB_MAX_RECORD, &len);
-	if (ret != ORTH_OK)
-		return ret;
-	return put_in(t, t->db->pol, p->name, buf, len, mode);
+	if (ret == ORTH_OK)
+		ret = put_in(t, t->db->pol, p->name, buf, len, mode);
+	if (ret == ORTH_OK)
+		ret = hook_keep(t, DB_CHANGE_POLICY, buf, len);
+	return ret;
 }
 
 orth_err
@@ -1167,18 +1240,119 @@ db_txn_policy_put_raw(struct db_txn *t, const uint8_t *rec, size_t len, enum db_
 
 	arena_reset(&t->scratch);
 	ret = db_policy_decode(rec, len, &t->scratch, &p);
-	if (ret != ORTH_OK)
-		return ret;
-	return put_in(t, t->db->pol, p.name, rec, len, mode);
+	if (ret == ORTH_OK)
+		ret = put_in(t, t->db->pol, p.name, rec, len, mode);
+	if (ret == ORTH_OK)
+		ret = hook_keep(t, DB_CHANGE_POLICY, rec, len);
+	return ret;
 }
 
 orth_err
 db_txn_policy_delete(struct db_txn *t, const char *name)
 {
 	MDB_val k = {strlen(name), (void *)name};
+	orth_err ret;
+
 	if (k.mv_size == 0 || k.mv_size > DB_MAX_POLICY_NAME)
 		return ORTH_E_NOTFOUND;
-	return map_mdb(mdb_del(t->txn, t->db->pol, &k, NULL));
+	ret = map_mdb(mdb_del(t->txn, t->db->pol, &k, NULL));
+	if (ret == ORTH_OK)
+		ret = hook_keep(t, DB_CHANGE_POLICY_DELETE, name, k.mv_size);
+	return ret;
+}
+
+/* ---- the replica's sync state (db.h) ---- */
+
+static bool
+meta_key_ok(const char *key, MDB_val *k)
+{
+	size_t n = strlen(key);
+	k->mv_data = (void *)(uintptr_t)key;
+	k->mv_size = n;
+	return n > strlen(DB_META_SYNC_PREFIX) && n <= DB_MAX_NAME &&
+	       strncmp(key, DB_META_SYNC_PREFIX, strlen(DB_META_SYNC_PREFIX)) == 0;
+}
+
+orth_err
+db_txn_meta_get(struct db_txn *t, const char *key, struct arena *a, const uint8_t **val_out,
+		size_t *len_out)
+{
+	orth_err ret = ORTH_OK;
+	MDB_val k, v;
+	const uint8_t *copy;
+
+	CHECK(meta_key_ok(key, &k), ORTH_E_RANGE);
+	TRY(map_mdb(mdb_get(t->txn, t->db->meta, &k, &v)));
+	copy = arena_dup(a, v.mv_data, v.mv_size);
+	CHECK(copy != NULL || v.mv_size == 0, ORTH_E_LIMIT);
+	*val_out = copy;
+	*len_out = v.mv_size;
+cleanup:
+	return ret;
+}
+
+orth_err
+db_txn_meta_put(struct db_txn *t, const char *key, const void *val, size_t len)
+{
+	MDB_val k, v = {len, (void *)(uintptr_t)val};
+
+	if (!meta_key_ok(key, &k) || len > DB_MAX_RECORD)
+		return ORTH_E_RANGE;
+	return map_mdb(mdb_put(t->txn, t->db->meta, &k, &v, 0));
+}
+
+orth_err
+db_txn_meta_delete(struct db_txn *t, const char *key)
+{
+	MDB_val k;
+
+	if (!meta_key_ok(key, &k))
+		return ORTH_E_RANGE;
+	return map_mdb(mdb_del(t->txn, t->db->meta, &k, NULL));
+}
+
+/* Every "sync:" key starting with prefix: fn gets it, or with fn NULL it
+ * is deleted. */
+static orth_err
+meta_walk(struct db_txn *t, const char *prefix, db_meta_iterate_fn fn, void *arg)
+{
+	orth_err ret = ORTH_OK;
+	MDB_cursor *c = NULL;
+	size_t plen = strlen(prefix);
+	MDB_val k = {plen, (void *)(uintptr_t)prefix}, v;
+	int rc;
+
+	/* the bare "sync:" too: every key of the replica */
+	CHECK(plen <= DB_MAX_NAME &&
+		      strncmp(prefix, DB_META_SYNC_PREFIX, strlen(DB_META_SYNC_PREFIX)) == 0,
+	      ORTH_E_RANGE);
+	TRY(map_mdb(mdb_cursor_open(t->txn, t->db->meta, &c)));
+	for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < plen || memcmp(k.mv_data, prefix, plen) != 0)
+			break;
+		if (fn != NULL)
+			TRY(fn(arg, k.mv_data, k.mv_size, v.mv_data, v.mv_size));
+		else
+			TRY(map_mdb(mdb_cursor_del(c, 0)));
+	}
+	CHECK(rc == 0 || rc == MDB_NOTFOUND, map_mdb(rc));
+cleanup:
+	if (c != NULL)
+		mdb_cursor_close(c);
+	return ret;
+}
+
+orth_err
+db_txn_meta_clear(struct db_txn *t)
+{
+	return meta_walk(t, DB_META_SYNC_PREFIX, NULL, NULL);
+}
+
+orth_err
+db_txn_meta_iterate(struct db_txn *t, const char *prefix, db_meta_iterate_fn fn, void *arg)
+{
+	return meta_walk(t, prefix, fn, arg);
 }
 
 orth_err

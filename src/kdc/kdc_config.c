@@ -143,6 +143,8 @@ load_realm(const struct config_node *rn,
 			   strcmp(n->name, "kdc_ports") == 0 || strcmp(n->name, "kdc_tcp_ports") == 0 ||
 			   strcmp(n->name, "kpasswd_server") == 0) {
 			/* krb5.conf / kadmind relations: harmless here */
+		} else if (strcmp(n->name, "database_module") == 0) {
+			/* the directory backend's (src/db/ldap_config.h) */
 		} else
 			warn_unknown(n, rn->name);
 		if (bad) {

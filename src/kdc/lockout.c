@@ -134,6 +134,9 @@ lockout_write(struct kdc_ctx *ctx, const char *name, enum lockout_event ev, int6
 		changed = lockout_succeed(have_pol ? &pol : NULL, e, now);
 	*locked_out = lockout_is_locked(have_pol ? &pol : NULL, e, now);
 	if (changed) {
+		/* A directory is told the event, not a count (db.h). */
+		db_txn_reason(t, ev == LOCKOUT_FAILURE ? DB_WRITE_LOCKOUT_FAIL
+						       : DB_WRITE_LOCKOUT_RESET);
 		TRY(db_txn_put(t, e, DB_PUT_REPLACE));
 		ret = db_txn_commit(t);
 		t = NULL;

@@ -262,7 +262,8 @@ done
 # src/kdc) and those krb5.conf's reader asks for.
 LC_ALL=C.UTF-8 MANWIDTH=200 man -l "$S$MANDIR/man5/orthrus.conf.5" 2>/dev/null >"$S/conf5.txt"
 {
-	grep -ohE 'strcmp\((n|sec|k)->name, "[a-z_0-9]+"\)' "$SRCDIR"/src/base/config.c "$SRCDIR"/src/kdc/*.c 2>/dev/null |
+	grep -ohE 'strcmp\((n|sec|k)->name, "[a-z_0-9]+"\)' "$SRCDIR"/src/base/config.c "$SRCDIR"/src/kdc/*.c \
+		"$SRCDIR"/src/db/ldap_config.c 2>/dev/null |
 		sed -E 's/.*"([a-z_0-9]+)".*/\1/'
 	grep -ohE '(client_conf_get2|config_get)\([^,]+, "[a-z_0-9]+", "[a-z_0-9]+"' "$SRCDIR"/src/client/*.c |
 		sed -E 's/.*"([a-z_0-9]+)"$/\1/'

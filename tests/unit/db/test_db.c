@@ -44,6 +44,66 @@ policies_remove(const char *path)
 	mdb_env_close(env);
 }
 
+static orth_err
+meta_count(void *arg, const char *key, size_t key_len, const uint8_t *val, size_t len)
+{
+	(void)key, (void)key_len, (void)val, (void)len;
+	(*(size_t *)arg)++;
+	return ORTH_OK;
+}
+
+/* A replica's sync state (db_txn_meta_*): only "sync:" keys, committed
+ * with the records, kept across a reopen, cleared whole; the database's
+ * own metadata out of reach. */
+static void
+test_meta(const char *dir)
+{
+	char path[256], stash[256], err[512] = "";
+	struct db_options o;
+	struct db *db = NULL;
+	struct db_txn *t = NULL;
+	struct arena a;
+	const uint8_t *v = NULL;
+	size_t len = 0, n = 0;
+
+	EXPECT_EQ_INT(arena_init(&a, 1 << 20), ORTH_OK);
+	snprintf(path, sizeof(path), "%s/meta.mdb", dir);
+	snprintf(stash, sizeof(stash), "%s/metastash", dir);
+	o = (struct db_options){path, stash, "EX.COM", 0, true};
+	EXPECT_EQ_INT(db_create(&o, 18, NULL, false, &db, err, sizeof(err)), ORTH_OK);
+	EXPECT_EQ_INT(db_txn_begin(db, &t), ORTH_OK);
+	EXPECT_EQ_INT(db_txn_meta_put(t, "sync:cookie", "rid=001,csn=1", 13), ORTH_OK);
+	EXPECT_EQ_INT(db_txn_meta_put(t, "sync:u:00ff", "p:a@EX.COM", 10), ORTH_OK);
+	EXPECT_EQ_INT(db_txn_meta_put(t, "sync:u:01ff", "o:pol", 5), ORTH_OK);
+	/* the database's own keys are not reachable */
+	EXPECT_EQ_INT(db_txn_meta_put(t, "realm", "X", 1), ORTH_E_RANGE);
+	EXPECT_EQ_INT(db_txn_meta_put(t, "sync:", "X", 1), ORTH_E_RANGE);
+	EXPECT_EQ_INT(db_txn_meta_get(t, "check", &a, &v, &len), ORTH_E_RANGE);
+	EXPECT_EQ_INT(db_txn_meta_delete(t, "version"), ORTH_E_RANGE);
+	EXPECT_EQ_INT(db_txn_commit(t), ORTH_OK);
+	db_close(db);
+	db = NULL;
+	EXPECT_EQ_INT(db_open(&o, &db, err, sizeof(err)), ORTH_OK);
+	EXPECT_EQ_INT(db_txn_begin(db, &t), ORTH_OK);
+	EXPECT_EQ_INT(db_txn_meta_get(t, "sync:cookie", &a, &v, &len), ORTH_OK);
+	EXPECT(len == 13 && memcmp(v, "rid=001,csn=1", 13) == 0);
+	EXPECT_EQ_INT(db_txn_meta_iterate(t, "sync:u:", meta_count, &n), ORTH_OK);
+	EXPECT_EQ_INT(n, 2);
+	EXPECT_EQ_INT(db_txn_meta_delete(t, "sync:u:00ff"), ORTH_OK);
+	EXPECT_EQ_INT(db_txn_meta_delete(t, "sync:u:00ff"), ORTH_E_NOTFOUND);
+	EXPECT_EQ_INT(db_txn_meta_clear(t), ORTH_OK);
+	EXPECT_EQ_INT(db_txn_meta_get(t, "sync:cookie", &a, &v, &len), ORTH_E_NOTFOUND);
+	n = 0;
+	EXPECT_EQ_INT(db_txn_meta_iterate(t, "sync:", meta_count, &n), ORTH_OK);
+	EXPECT_EQ_INT(n, 0);
+	EXPECT_EQ_INT(db_txn_commit(t), ORTH_OK);
+	db_close(db);
+	/* and the database still opens: its own metadata survived */
+	EXPECT_EQ_INT(db_open(&o, &db, err, sizeof(err)), ORTH_OK);
+	db_close(db);
+	arena_free(&a);
+}
+
 /* Policies beside principals: put/get/iterate/delete, the references
  * verify checks, history keys, the write counter, older databases. */
 static void
@@ -698,6 +758,7 @@ main(void)
 	unlink(stash);
 	test_policies(dir);
 	test_binding(dir);
+	test_meta(dir);
 	rmdir(dir);
 	arena_free(&a);
 	free(e);
