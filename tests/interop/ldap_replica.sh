@@ -200,8 +200,11 @@ expect_ok "KDC 1 loads the directory (full load)" wait_log 1 "refresh done (full
 expect_ok "KDC 2 loads the directory (full load)" wait_log 2 "refresh done (full load)"
 expect_ok "KDC 1 follows provider 1" following 1 "${SLAPD_URI[1]}"
 expect_ok "KDC 2 follows provider 2" following 2 "${SLAPD_URI[2]}"
-expect_ok "kinit alice at KDC 1" k 1 alice alice-Pa55
-expect_ok "kinit bob at KDC 2" k 2 bob bob-Pa55
+# The first refresh may end while provider 2 is still receiving the
+# migration from provider 1: what it lacks then comes with the KDC's next
+# resumed refresh, within 5 s (docs/LDAP.md, "What happens when").
+expect_ok "kinit alice at KDC 1" within 8 k 1 alice alice-Pa55
+expect_ok "kinit bob at KDC 2" within 8 k 2 bob bob-Pa55
 expect_fail "a wrong password is refused at KDC 2" "Password incorrect" k 2 bob wrong
 
 # 1. a principal added through provider 1 (the admin host writes there
