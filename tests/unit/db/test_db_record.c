@@ -366,6 +366,15 @@ untouched(const void *p, size_t n, uint8_t b)
 	return true;
 }
 
+/* Decodes into d left dirty (0xa5) as by an earlier, larger entry. */
+static orth_err
+decode_dirty(const uint8_t *buf, size_t len, struct arena *a, struct db_entry *d)
+{
+	memset(d, 0xa5, sizeof(*d));
+	arena_reset(a);
+	return db_entry_decode(buf, len, a, d);
+}
+
 /*
  * A lookup costs what its record holds (issue 9): decoding writes the
  * fixed fields and the array elements the counts cover, never the rest of
@@ -387,9 +396,7 @@ test_decode_writes_only_record(struct arena *a)
 	e->ndeleg = 1;
 	e->deleg[0] = "host/a.test@TEST.REALM";
 	EXPECT_EQ_INT(db_entry_encode(e, buf, sizeof(buf), &len), ORTH_OK);
-	memset(d, 0xa5, sizeof(*d));
-	arena_reset(a);
-	EXPECT_EQ_INT(db_entry_decode(buf, len, a, d), ORTH_OK);
+	EXPECT_EQ_INT(decode_dirty(buf, len, a, d), ORTH_OK);
 	EXPECT_EQ_INT(d->nkeysets, 2);
 	EXPECT_EQ_INT(d->keysets[1].nkeys, 1);
 	EXPECT_EQ_INT(d->keysets[1].keys[0].enctype, 20);
@@ -404,10 +411,8 @@ test_decode_writes_only_record(struct arena *a)
 	EXPECT(untouched(&d->deleg[1], sizeof(d->deleg[1]), 0xa5));
 
 	/* version 1 into a dirty entry: the later versions' fields are 0 */
-	memset(d, 0xa5, sizeof(*d));
 	len = encode_legacy(e, 1, buf, sizeof(buf));
-	arena_reset(a);
-	EXPECT_EQ_INT(db_entry_decode(buf, len, a, d), ORTH_OK);
+	EXPECT_EQ_INT(decode_dirty(buf, len, a, d), ORTH_OK);
 	EXPECT_EQ_INT(d->nkeysets, 2);
 	EXPECT_EQ_INT(d->fail_count, 0);
 	EXPECT_EQ_INT(d->last_failed, 0);
@@ -415,26 +420,20 @@ test_decode_writes_only_record(struct arena *a)
 	EXPECT_EQ_INT(d->nhist, 0);
 	EXPECT_EQ_INT(d->ndeleg, 0);
 	/* version 2 (and 3): no delegation targets */
-	memset(d, 0xa5, sizeof(*d));
 	len = encode_legacy(e, 2, buf, sizeof(buf));
-	arena_reset(a);
-	EXPECT_EQ_INT(db_entry_decode(buf, len, a, d), ORTH_OK);
+	EXPECT_EQ_INT(decode_dirty(buf, len, a, d), ORTH_OK);
 	EXPECT_EQ_INT(d->nhist, 1);
 	EXPECT_EQ_INT(d->ndeleg, 0);
 
 	/* every failure, early (version) or late (trailing, truncated), leaves
 	 * the fixed fields and counts zero */
 	for (size_t cut = 0; cut < len; cut++) {
-		memset(d, 0xa5, sizeof(*d));
-		arena_reset(a);
-		EXPECT(db_entry_decode(buf, cut, a, d) != ORTH_OK);
+		EXPECT(decode_dirty(buf, cut, a, d) != ORTH_OK);
 		EXPECT(d->name == NULL && d->nkeysets == 0 && d->nhist == 0 && d->ndeleg == 0 &&
 		       d->fail_count == 0 && d->attributes == 0);
 	}
 	buf[0] = 99;
-	memset(d, 0xa5, sizeof(*d));
-	arena_reset(a);
-	EXPECT_EQ_INT(db_entry_decode(buf, len, a, d), ORTH_E_RANGE);
+	EXPECT_EQ_INT(decode_dirty(buf, len, a, d), ORTH_E_RANGE);
 	EXPECT(d->name == NULL && d->nkeysets == 0 && d->nhist == 0 && d->ndeleg == 0);
 	free(e);
 	free(d);
