@@ -139,20 +139,29 @@ tlv_open(struct cursor *c, uint8_t cls_cons, uint32_t num, struct cursor *child)
 	return cursor_err(c);
 }
 
-/* Does the next TLV in c carry this identifier?  Consumes nothing.  A
- * header that does not parse is reported in *err (and answers false). */
-static bool
-tlv_peek(const struct cursor *c, uint8_t cls_cons, uint32_t num, orth_err *err)
+/* When the next TLV in c carries this identifier: opens it as tlv_open()
+ * does and sets *present; else consumes nothing.  One header read per
+ * field of a SEQUENCE, where a peek and then an open read each present
+ * field's header twice.  A header that does not parse is an error. */
+static orth_err
+tlv_open_if(struct cursor *c, uint8_t cls_cons, uint32_t num, struct cursor *child,
+	    bool *present)
 {
 	struct cursor copy = *c;
 	struct tlv_hdr h;
+	orth_err ret;
 
-	*err = ORTH_OK;
+	*present = false;
 	if (cursor_left(c) == 0)
-		return false;
-	if ((*err = hdr_read(&copy, &h)) != ORTH_OK)
-		return false;
-	return h.cls_cons == cls_cons && h.num == num;
+		return ORTH_OK;
+	if ((ret = hdr_read(&copy, &h)) != ORTH_OK)
+		return ret;
+	if (h.cls_cons != cls_cons || h.num != num)
+		return ORTH_OK;
+	*child = cursor_child(&copy, h.len);
+	*c = copy;
+	*present = true;
+	return cursor_err(c);
 }
 
 static orth_err
@@ -378,22 +387,22 @@ dec_sequence(struct dec *d, const struct der_type *t, struct cursor *c,
 	const struct der_field *fd;
 	void *dst;
 	size_t i;
+	bool present;
 	orth_err ret;
 
 	if ((ret = tlv_open(c, CLS_UNIVERSAL | CONSTRUCTED, TAG_SEQUENCE, &s)) != ORTH_OK)
 		return ret;
 	for (i = 0; i < t->nfields; i++) {
 		fd = &t->fields[i];
-		if (!tlv_peek(&s, CLS_CONTEXT | CONSTRUCTED, fd->tag, &ret)) {
-			if (ret != ORTH_OK)
-				return ret;
+		ret = tlv_open_if(&s, CLS_CONTEXT | CONSTRUCTED, fd->tag, &f, &present);
+		if (ret != ORTH_OK)
+			return ret;
+		if (!present) {
 			if (fd->optional)
 				continue;
 			/* A required field is missing, or out of order. */
 			return cursor_left(&s) == 0 ? ORTH_E_TRUNCATED : ORTH_E_MALFORMED;
 		}
-		if ((ret = tlv_open(&s, CLS_CONTEXT | CONSTRUCTED, fd->tag, &f)) != ORTH_OK)
-			return ret;
 		dst = out + fd->offset;
 		if (fd->optional && fd->type->kind != DER_K_STRING) {
 			/* asn1.h: OPTIONAL non-strings are pointers. */
@@ -555,26 +564,28 @@ bw_byte(struct bw *b, uint8_t v)
 static void
 bw_hdr(struct bw *b, uint8_t ident, size_t len)
 {
-	uint8_t l[1 + sizeof(size_t)];
+	uint8_t h[2 + sizeof(size_t)];
 	size_t n = 0, i;
 
+	/* One put of identifier and length: a header is most of the puts of
+	 * an encoding, and most headers are two octets. */
+	h[0] = ident;
 	if (len < 0x80) {
-		l[n++] = (uint8_t)len;
-	} else {
-		for (i = len; i != 0; i >>= 8)
-			n++;
-		if (n > DER_MAX_LEN_OCTETS) {
-			if (b->err == ORTH_OK)
-				b->err = ORTH_E_LIMIT;
-			return;
-		}
-		l[0] = (uint8_t)(0x80 | n);
-		for (i = 0; i < n; i++)
-			l[1 + i] = (uint8_t)(len >> (8 * (n - 1 - i)));
-		n++;
+		h[1] = (uint8_t)len;
+		bw_put(b, h, 2);
+		return;
 	}
-	bw_put(b, l, n);
-	bw_byte(b, ident);
+	for (i = len; i != 0; i >>= 8)
+		n++;
+	if (n > DER_MAX_LEN_OCTETS) {
+		if (b->err == ORTH_OK)
+			b->err = ORTH_E_LIMIT;
+		return;
+	}
+	h[1] = (uint8_t)(0x80 | n);
+	for (i = 0; i < n; i++)
+		h[2 + i] = (uint8_t)(len >> (8 * (n - 1 - i)));
+	bw_put(b, h, n + 2);
 }
 
 static void enc_value(struct bw *b, const struct der_type *t, const void *val);

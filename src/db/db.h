@@ -241,9 +241,11 @@ struct db_policy {
  * field exceeds its limit. */
 orth_err db_entry_encode(const struct db_entry *e, uint8_t *buf, size_t cap,
 			 size_t *len_out);
-/* Decode: pointers of *out point into a copy in a.  ORTH_E_MALFORMED,
- * ORTH_E_TRUNCATED, ORTH_E_TRAILING, ORTH_E_LIMIT, ORTH_E_RANGE (unknown
- * version). */
+/* Decode: pointers of *out point into a copy in a.  Only the elements the
+ * counts cover are written (past them, keysets, hist and deleg hold
+ * whatever they held: read none); on an error the fields and counts are
+ * zero.  ORTH_E_MALFORMED, ORTH_E_TRUNCATED, ORTH_E_TRAILING, ORTH_E_LIMIT,
+ * ORTH_E_RANGE (unknown version). */
 orth_err db_entry_decode(const uint8_t *buf, size_t len, struct arena *a,
 			 struct db_entry *out);
 

@@ -319,6 +319,33 @@ get_key(struct cursor *c, uint8_t version, struct db_key *k)
 		k->s2kparams = NULL;
 }
 
+/*
+ * The fixed fields and the counts of e, zero: what decoding writes besides
+ * the array elements a record holds.  Not a memset of e: the arrays are
+ * 8 KB at their caps, a KDC decodes two or three entries per request, and
+ * nothing reads an element past its count (db.h).
+ */
+static void
+entry_clear_head(struct db_entry *e)
+{
+	e->name = NULL;
+	e->attributes = 0;
+	e->max_life = 0;
+	e->max_renew = 0;
+	e->princ_expire = 0;
+	e->pw_expire = 0;
+	e->last_pw_change = 0;
+	e->mod_time = 0;
+	e->mod_by = NULL;
+	e->policy = NULL;
+	e->nkeysets = 0;
+	e->fail_count = 0;
+	e->last_failed = 0;
+	e->last_success = 0;
+	e->nhist = 0;
+	e->ndeleg = 0;
+}
+
 orth_err
 db_entry_decode(const uint8_t *buf, size_t len, struct arena *a, struct db_entry *out)
 {
@@ -332,7 +359,7 @@ db_entry_decode(const uint8_t *buf, size_t len, struct arena *a, struct db_entry
 	copy = arena_dup(a, buf, len);
 	if (copy == NULL && len != 0)
 		return ORTH_E_LIMIT;
-	memset(out, 0, sizeof(*out));
+	entry_clear_head(out);
 	cursor_init(&c, copy, len);
 	version = cursor_u8(&c);
 	if (version < 1 || version > DB_RECORD_VERSION)
@@ -391,9 +418,8 @@ db_entry_decode(const uint8_t *buf, size_t len, struct arena *a, struct db_entry
 		out->ndeleg = nd;
 	}
 	if (cursor_end(&c) != ORTH_OK) {
-		orth_err e = cursor_err(&c);
-		memset(out, 0, sizeof(*out));
-		return e;
+		entry_clear_head(out);
+		return cursor_err(&c);
 	}
 	if (out->name[0] == '\0')
 		return ORTH_E_MALFORMED;

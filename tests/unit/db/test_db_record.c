@@ -355,6 +355,90 @@ test_deleg(struct arena *a)
 	free(d);
 }
 
+/* True when the n bytes at p all still hold the byte b. */
+static bool
+untouched(const void *p, size_t n, uint8_t b)
+{
+	const uint8_t *q = p;
+	for (size_t i = 0; i < n; i++)
+		if (q[i] != b)
+			return false;
+	return true;
+}
+
+/* Decodes into d left dirty (0xa5) as by an earlier, larger entry. */
+static orth_err
+decode_dirty(const uint8_t *buf, size_t len, struct arena *a, struct db_entry *d)
+{
+	memset(d, 0xa5, sizeof(*d));
+	arena_reset(a);
+	return db_entry_decode(buf, len, a, d);
+}
+
+/*
+ * A lookup costs what its record holds (issue 9): decoding writes the
+ * fixed fields and the array elements the counts cover, never the rest of
+ * the arrays (8 KB at their caps), and readers never read past the counts.
+ * Decoding into an entry left dirty by an earlier one: a version 1 record
+ * still yields zero lockout state, history and delegation targets; a
+ * record that fails leaves no counts behind.
+ */
+static void
+test_decode_writes_only_record(struct arena *a)
+{
+	struct db_entry *e = calloc(1, sizeof(*e)), *d = malloc(sizeof(*d));
+	uint8_t buf[8192];
+	size_t len = 0;
+
+	fill(e);
+	e->nhist = 1;
+	e->hist[0] = (struct db_key){18, DB_SALT_NORMAL, salt, 11, NULL, 0, enc1, 16, DB_SEAL_BOUND, 1};
+	e->ndeleg = 1;
+	e->deleg[0] = "host/a.test@TEST.REALM";
+	EXPECT_EQ_INT(db_entry_encode(e, buf, sizeof(buf), &len), ORTH_OK);
+	EXPECT_EQ_INT(decode_dirty(buf, len, a, d), ORTH_OK);
+	EXPECT_EQ_INT(d->nkeysets, 2);
+	EXPECT_EQ_INT(d->keysets[1].nkeys, 1);
+	EXPECT_EQ_INT(d->keysets[1].keys[0].enctype, 20);
+	EXPECT_EQ_INT(d->nhist, 1);
+	EXPECT_EQ_INT(d->hist[0].kvno, 1);
+	EXPECT_EQ_INT(d->ndeleg, 1);
+	/* past the counts: as the caller left it */
+	EXPECT(untouched(&d->keysets[0].keys[2], sizeof(d->keysets[0].keys[2]), 0xa5));
+	EXPECT(untouched(&d->keysets[2], sizeof(d->keysets[2]), 0xa5));
+	EXPECT(untouched(&d->keysets[DB_MAX_KEYSETS - 1], sizeof(d->keysets[0]), 0xa5));
+	EXPECT(untouched(&d->hist[1], sizeof(d->hist[1]), 0xa5));
+	EXPECT(untouched(&d->deleg[1], sizeof(d->deleg[1]), 0xa5));
+
+	/* version 1 into a dirty entry: the later versions' fields are 0 */
+	len = encode_legacy(e, 1, buf, sizeof(buf));
+	EXPECT_EQ_INT(decode_dirty(buf, len, a, d), ORTH_OK);
+	EXPECT_EQ_INT(d->nkeysets, 2);
+	EXPECT_EQ_INT(d->fail_count, 0);
+	EXPECT_EQ_INT(d->last_failed, 0);
+	EXPECT_EQ_INT(d->last_success, 0);
+	EXPECT_EQ_INT(d->nhist, 0);
+	EXPECT_EQ_INT(d->ndeleg, 0);
+	/* version 2 (and 3): no delegation targets */
+	len = encode_legacy(e, 2, buf, sizeof(buf));
+	EXPECT_EQ_INT(decode_dirty(buf, len, a, d), ORTH_OK);
+	EXPECT_EQ_INT(d->nhist, 1);
+	EXPECT_EQ_INT(d->ndeleg, 0);
+
+	/* every failure, early (version) or late (trailing, truncated), leaves
+	 * the fixed fields and counts zero */
+	for (size_t cut = 0; cut < len; cut++) {
+		EXPECT(decode_dirty(buf, cut, a, d) != ORTH_OK);
+		EXPECT(d->name == NULL && d->nkeysets == 0 && d->nhist == 0 && d->ndeleg == 0 &&
+		       d->fail_count == 0 && d->attributes == 0);
+	}
+	buf[0] = 99;
+	EXPECT_EQ_INT(decode_dirty(buf, len, a, d), ORTH_E_RANGE);
+	EXPECT(d->name == NULL && d->nkeysets == 0 && d->nhist == 0 && d->ndeleg == 0);
+	free(e);
+	free(d);
+}
+
 /* Policy records: round trip, limits, hostile bytes. */
 static void
 test_policy(struct arena *a)
@@ -599,6 +683,7 @@ main(int argc, char **argv)
 		seed_dir = argv[2];
 	test_versions(&a);
 	test_deleg(&a);
+	test_decode_writes_only_record(&a);
 	test_policy(&a);
 
 	arena_free(&a);
