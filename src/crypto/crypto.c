@@ -128,6 +128,82 @@ struct crypto_key {
 static const uint8_t zero_iv[AES_BLOCK];
 
 /*
+ * Spare cipher contexts, per thread and per cipher.  Many keys live for
+ * one request (a TGS-REQ's subkey; FAST's armor key, strengthen key and
+ * strengthened reply key, RFC 6113 §5.4): each needs a few contexts (DK,
+ * PRF, one per usage and direction), and allocating a context with its
+ * provider state and freeing it again cost more than the key schedule
+ * itself.  A freed key's contexts come here instead, re-keyed with zeros
+ * so that no key schedule of a freed key stays in memory; the next key
+ * takes one and only re-keys it (EVP_CipherInit_ex2 without a cipher keeps
+ * the provider state).  Freed at thread exit.
+ */
+#define SPARE_MAX 16
+enum { CIPH_CTS128, CIPH_CTS256, CIPH_ECB128, CIPH_ECB256, CIPH_COUNT };
+struct spare_ctx {
+	EVP_CIPHER_CTX *c[CIPH_COUNT][SPARE_MAX];
+	unsigned n[CIPH_COUNT];
+	bool registered; /* spare_key set: spare_free runs at thread exit */
+};
+static _Thread_local struct spare_ctx spare;
+static pthread_key_t spare_key;
+static const uint8_t zero_key[CRYPTO_MAX_KEY_LEN];
+
+static void
+spare_free(void *arg)
+{
+	struct spare_ctx *sp = arg;
+
+	for (int k = 0; k < CIPH_COUNT; k++) {
+		while (sp->n[k] > 0)
+			EVP_CIPHER_CTX_free(sp->c[k][--sp->n[k]]);
+	}
+	sp->registered = false;
+}
+
+/* A context for cipher kind kind: a spare one (keyed with zeros, its
+ * cipher set) or a new one (no cipher yet); NULL when out of memory. */
+static EVP_CIPHER_CTX *
+spare_get(int kind)
+{
+	if (spare.n[kind] > 0)
+		return spare.c[kind][--spare.n[kind]];
+	return EVP_CIPHER_CTX_new();
+}
+
+/* Give back a key's context of kind kind (NULL: nothing). */
+static void
+spare_put(int kind, EVP_CIPHER_CTX *c)
+{
+	if (c == NULL)
+		return;
+	/* Overwrite the key schedule (same length and rounds for one
+	 * cipher); a context that never got its cipher is freed. */
+	if (spare.n[kind] < SPARE_MAX && EVP_CIPHER_CTX_get0_cipher(c) != NULL &&
+	    EVP_EncryptInit_ex2(c, NULL, zero_key, NULL, NULL) == 1) {
+		if (!spare.registered)
+			spare.registered = pthread_setspecific(spare_key, &spare) == 0;
+		if (spare.registered) {
+			spare.c[kind][spare.n[kind]++] = c;
+			return;
+		}
+	}
+	EVP_CIPHER_CTX_free(c);
+}
+
+static int
+kind_cts(const struct enctype_info *et)
+{
+	return et->keylen == 16 ? CIPH_CTS128 : CIPH_CTS256;
+}
+
+static int
+kind_ecb(const struct enctype_info *et)
+{
+	return et->keylen == 16 ? CIPH_ECB128 : CIPH_ECB256;
+}
+
+/*
  * Confounders come from a per-thread pool refilled 1 KiB at a time: one
  * RAND_bytes call per encryption costs more than the encryption itself.
  * Bytes are wiped as they are handed out; a forked child drops the pool it
@@ -208,6 +284,7 @@ init_once(void)
 		     ok;
 	if (ok && alg.cts128 && alg.cts256 && alg.ecb128 && alg.ecb256 &&
 	    alg.pbkdf2 && alg.hmac && alg.sha1 &&
+	    pthread_key_create(&spare_key, spare_free) == 0 &&
 	    pthread_atfork(NULL, NULL, conf_pool_atfork_child) == 0)
 		alg_err = ORTH_OK;
 }
@@ -379,12 +456,16 @@ mac_key(const struct enctype_info *et, EVP_MAC_CTX **mctx, const uint8_t *k,
 	return ORTH_OK;
 }
 
-/* Key an AES-ECB context (no padding) for DK's block encryptions. */
+/* Key an AES-ECB context (no padding) for DK's block encryptions; a
+ * context that has its cipher (kept, or a spare) is only re-keyed. */
 static orth_err
 ecb_key(const struct enctype_info *et, EVP_CIPHER_CTX **cctx, const uint8_t *k)
 {
-	if (*cctx == NULL && (*cctx = EVP_CIPHER_CTX_new()) == NULL)
+	if (*cctx == NULL && (*cctx = spare_get(kind_ecb(et))) == NULL)
 		return ORTH_E_NOMEM;
+	if (EVP_CIPHER_CTX_get0_cipher(*cctx) != NULL)
+		return EVP_EncryptInit_ex2(*cctx, NULL, k, NULL, NULL) == 1 ? ORTH_OK
+									: ORTH_E_INTERNAL;
 	if (EVP_EncryptInit_ex2(*cctx, et->keylen == 16 ? alg.ecb128 : alg.ecb256,
 				k, NULL, NULL) != 1 ||
 	    EVP_CIPHER_CTX_set_padding(*cctx, 0) != 1)
@@ -637,8 +718,12 @@ cts_key(const struct enctype_info *et, EVP_CIPHER_CTX **cctx,
 {
 	OSSL_PARAM p[2];
 
-	if (*cctx == NULL && (*cctx = EVP_CIPHER_CTX_new()) == NULL)
+	if (*cctx == NULL && (*cctx = spare_get(kind_cts(et))) == NULL)
 		return ORTH_E_NOMEM;
+	if (EVP_CIPHER_CTX_get0_cipher(*cctx) != NULL)
+		return EVP_CipherInit_ex2(*cctx, NULL, k, zero_iv, enc, NULL) == 1
+			       ? ORTH_OK
+			       : ORTH_E_INTERNAL;
 	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_CIPHER_PARAM_CTS_MODE,
 						OSSL_CIPHER_CTS_MODE_CS3, 0);
 	p[1] = OSSL_PARAM_construct_end();
@@ -794,16 +879,16 @@ crypto_key_free(struct crypto_key *key)
 	 * pointers), so only those are wiped. */
 	for (size_t i = 0; i < DK_SLOTS; i++) {
 		struct dk_slot *s = &key->slot[i];
-		EVP_CIPHER_CTX_free(s->enc);
-		EVP_CIPHER_CTX_free(s->dec);
+		spare_put(kind_cts(key->et), s->enc);
+		spare_put(kind_cts(key->et), s->dec);
 		EVP_MAC_CTX_free(s->ki);
 		EVP_MAC_CTX_free(s->kc);
 		if (s->flags != 0)
 			crypto_wipe(s->ke, sizeof(s->ke));
 	}
-	EVP_CIPHER_CTX_free(key->base_ecb);
+	spare_put(kind_ecb(key->et), key->base_ecb);
 	EVP_MAC_CTX_free(key->base_mac);
-	EVP_CIPHER_CTX_free(key->prf_ecb);
+	spare_put(kind_ecb(key->et), key->prf_ecb);
 	crypto_wipe(key->bytes, sizeof(key->bytes));
 	free(key);
 }
