@@ -1142,15 +1142,61 @@ cleanup:
 
 /* ---- PRF --------------------------------------------------------------- */
 
-orth_err
-crypto_prf(struct crypto_key *key, const uint8_t *in, size_t in_len,
-	   uint8_t *out, size_t *out_len)
+/*
+ * The SHA-1s of public PRF inputs (crypto_prf_public), per thread: FAST
+ * makes KRB-FX-CF2 of the same peppers for every request (the armor key,
+ * the strengthened reply key), each PRF+ block a SHA-1 of counter |
+ * pepper.  Only what RFC 3962's PRF uses is kept: the first 16 bytes.
+ */
+#define PUB_HASH_SLOTS 8
+#define PUB_HASH_MAX 48
+static _Thread_local struct {
+	size_t len; /* 0: empty */
+	uint8_t in[PUB_HASH_MAX];
+	uint8_t h[AES_BLOCK];
+} pub_hash[PUB_HASH_SLOTS];
+static _Thread_local unsigned pub_hash_next;
+
+/* truncate16(SHA-1(in)) into h; pub: in is public and may be remembered. */
+static orth_err
+prf_sha1(const uint8_t *in, size_t in_len, bool pub, uint8_t h[AES_BLOCK])
+{
+	static const uint8_t empty[1];
+	uint8_t full[EVP_MAX_MD_SIZE];
+	unsigned int hlen = 0;
+	size_t i;
+	orth_err ret = ORTH_OK;
+
+	pub = pub && in_len > 0 && in_len <= PUB_HASH_MAX;
+	for (i = 0; pub && i < PUB_HASH_SLOTS; i++) {
+		if (pub_hash[i].len == in_len && memcmp(pub_hash[i].in, in, in_len) == 0) {
+			memcpy(h, pub_hash[i].h, AES_BLOCK);
+			goto cleanup;
+		}
+	}
+	CHECK(EVP_Digest(in_len ? in : empty, in_len, full, &hlen, alg.sha1, NULL) == 1 &&
+		      hlen >= AES_BLOCK,
+	      ORTH_E_INTERNAL);
+	memcpy(h, full, AES_BLOCK);
+	if (pub) {
+		i = pub_hash_next++ % PUB_HASH_SLOTS;
+		memcpy(pub_hash[i].in, in, in_len);
+		memcpy(pub_hash[i].h, full, AES_BLOCK);
+		pub_hash[i].len = in_len;
+	}
+cleanup:
+	crypto_wipe(full, sizeof(full));
+	return ret;
+}
+
+static orth_err
+prf_run(struct crypto_key *key, const uint8_t *in, size_t in_len, bool pub,
+	uint8_t *out, size_t *out_len)
 {
 	static const uint8_t prf_label[] = "prf";
 	const struct enctype_info *et;
-	uint8_t tmp[EVP_MAX_MD_SIZE], dk[CRYPTO_MAX_KEY_LEN];
+	uint8_t tmp[AES_BLOCK], dk[CRYPTO_MAX_KEY_LEN];
 	EVP_CIPHER_CTX *prf = NULL;
-	unsigned int hlen = 0;
 	int outl = 0;
 	orth_err ret;
 
@@ -1165,9 +1211,7 @@ crypto_prf(struct crypto_key *key, const uint8_t *in, size_t in_len,
 	} else {
 		/* RFC 3962 §4: E(DK(key, "prf"), truncate16(SHA-1(input))),
 		 * one block from the zero IV: one ECB block. */
-		CHECK(EVP_Digest(in_len ? in : prf_label, in_len, tmp, &hlen,
-				 alg.sha1, NULL) == 1,
-		      ORTH_E_INTERNAL);
+		TRY(prf_sha1(in, in_len, pub, tmp));
 		if (key->prf_ecb == NULL) {
 			TRY(derive_from_key(key, prf_label,
 					    sizeof(prf_label) - 1, NULL, 0, dk,
@@ -1187,6 +1231,20 @@ cleanup:
 	crypto_wipe(tmp, sizeof(tmp));
 	crypto_wipe(dk, sizeof(dk));
 	return ret;
+}
+
+orth_err
+crypto_prf(struct crypto_key *key, const uint8_t *in, size_t in_len,
+	   uint8_t *out, size_t *out_len)
+{
+	return prf_run(key, in, in_len, false, out, out_len);
+}
+
+orth_err
+crypto_prf_public(struct crypto_key *key, const uint8_t *in, size_t in_len,
+		  uint8_t *out, size_t *out_len)
+{
+	return prf_run(key, in, in_len, true, out, out_len);
 }
 
 /* ---- test hooks (crypto_test.h) ---------------------------------------- */
