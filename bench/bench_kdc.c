@@ -42,6 +42,8 @@
  *     -n  exactly COUNT timed exchanges per case instead (for callgrind:
  *         bench/callgrind.sh counts instructions inside bench_batch_run)
  *     -c  only this case
+ *     -l  with the KDC's lookaside cache of retransmissions (as the
+ *         daemon has; every request here is a miss and is stored)
  *
  * Not a test: it asserts nothing about speed.  `make bench` runs it.
  */
@@ -53,6 +55,7 @@
 #include <unistd.h>
 
 #include "../tests/unit/kdc/kdc_fixture.h"
+#include "kdc/lookaside.h"
 #include "proto/encdata.h"
 #include "proto/fast.h"
 #include "proto/krb5_const.h"
@@ -439,9 +442,10 @@ main(int argc, char **argv)
 	double min_time = 1.0;
 	long count = 0;
 	int only = -1, opt;
+	bool lookaside = false;
 
 	kdc_request_info_local(&bench_info, KDC_TRANSPORT_TCP, "bench");
-	while ((opt = getopt(argc, argv, "t:n:c:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:n:c:l")) != -1) {
 		switch (opt) {
 		case 't':
 			min_time = strtod(optarg, NULL);
@@ -457,8 +461,11 @@ main(int argc, char **argv)
 				die("unknown case (as-nopreauth as-preauth as-enc-timestamp tgs "
 				    "preauth-required tgs-fast)");
 			break;
+		case 'l':
+			lookaside = true;
+			break;
 		default:
-			fprintf(stderr, "usage: bench_kdc [-t SECONDS] [-n COUNT] [-c CASE]\n");
+			fprintf(stderr, "usage: bench_kdc [-t SECONDS] [-n COUNT] [-c CASE] [-l]\n");
 			return 2;
 		}
 	}
@@ -467,6 +474,9 @@ main(int argc, char **argv)
 	if (saved_stderr < 0 || devnull < 0)
 		die("cannot open /dev/null");
 	setup();
+	if (lookaside &&
+	    kdc_lookaside_new(0, 0, 0, &fx.sh.lookaside) != ORTH_OK)
+		die("cannot make a lookaside cache");
 	for (int c = 0; c < C_COUNT; c++)
 		if (only < 0 || only == c)
 			bench_case_run((enum bench_case)c, min_time, count);
