@@ -242,6 +242,9 @@ pool_get(uint8_t *out, size_t n)
 	return ORTH_OK;
 }
 
+/* crypto_random_bytes requests this long or shorter come from the pool. */
+#define RANDOM_FROM_POOL 64
+
 static orth_err
 confounder_get(uint8_t *out)
 {
@@ -428,6 +431,13 @@ crypto_random_bytes(void *buf, size_t len)
 	uint8_t *p = buf;
 
 	TRY(crypto_init());
+	/* Nonces and sequence numbers (a few bytes per request) from the
+	 * per-thread pool as confounders are: RAND_bytes per call costs a
+	 * lock and a getpid() (its fork check) each time. */
+	if (len <= RANDOM_FROM_POOL) {
+		ret = pool_get(p, len);
+		goto cleanup;
+	}
 	while (len > 0) {
 		int n = len > (1u << 30) ? (1 << 30) : (int)len;
 		CHECK(RAND_bytes(p, n) == 1, ORTH_E_INTERNAL);

@@ -836,6 +836,11 @@ test_thread_memory(void)
 	size_t alen = 0, blen = 0, c1 = 0, c2 = 0, n = 0;
 	struct crypto_key *k = NULL, *other[6] = {NULL};
 
+	/* Small random draws come from the per-thread pool: still fresh. */
+	EXPECT_EQ_INT(crypto_random_bytes(a, 16), ORTH_OK);
+	EXPECT_EQ_INT(crypto_random_bytes(b, 16), ORTH_OK);
+	EXPECT(memcmp(a, b, 16) != 0);
+	EXPECT_EQ_INT(crypto_random_bytes(a, 0), ORTH_OK);
 	for (size_t i = 0; i < sizeof(kb); i++)
 		kb[i] = (uint8_t)(3 * i + 7);
 	for (int32_t et = 17; et <= 20; et++) {
