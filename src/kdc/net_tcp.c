@@ -382,7 +382,11 @@ net_tcp_accept(struct worker *w, int lfd, enum kdc_service svc, uint64_t now)
 		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
 			log_msg(LOG_LVL_WARN, "epoll_ctl: %s", strerror(errno));
 			net_tcp_conn_close(w, c);
+			return;
 		}
+		/* A client sends its request right after connecting: it is
+		 * usually here already, and reading now saves a wake-up. */
+		conn_read(w, c, now);
 		/* One connection per wake-up: the listener is watched
 		 * level-triggered, so epoll reports the next one; looping
 		 * until EAGAIN cost an accept4(2) per connection for
