@@ -19,6 +19,13 @@
  *                     the KDC has never seen, usage 9)
  *   preauth-required  the first of the as-preauth requests alone: the
  *                     KDC_ERR_PREAUTH_REQUIRED error path
+ *   tgs-fast          the tgs request wrapped in FAST as MIT's library
+ *                     sends every TGS-REQ (RFC 6113 §5.4.1.1 implicit
+ *                     armor: the armor key is KRB-FX-CF2 of the fresh
+ *                     subkey and the TGT's session key; the outer body is
+ *                     the inner one, the checksum covers the PA-TGS-REQ's
+ *                     AP-REQ); the reply comes back through the tunnel
+ *                     with a strengthened reply key
  *
  * Every request is distinct (new nonce; new authenticator or timestamp,
  * each with its own confounder), built in a batch before the clock starts:
@@ -35,6 +42,8 @@
  *     -n  exactly COUNT timed exchanges per case instead (for callgrind:
  *         bench/callgrind.sh counts instructions inside bench_batch_run)
  *     -c  only this case
+ *     -l  with the KDC's lookaside cache of retransmissions (as the
+ *         daemon has; every request here is a miss and is stored)
  *
  * Not a test: it asserts nothing about speed.  `make bench` runs it.
  */
@@ -46,7 +55,11 @@
 #include <unistd.h>
 
 #include "../tests/unit/kdc/kdc_fixture.h"
+#include "kdc/lookaside.h"
+#include "proto/encdata.h"
+#include "proto/fast.h"
 #include "proto/krb5_const.h"
+#include "proto/padata.h"
 
 #define REALM "BENCH.REALM"
 #define T0 1795645609         /* a fixed clock: repeatable instruction counts */
@@ -60,15 +73,17 @@ enum bench_case {
 	C_AS_ENC_TS,
 	C_TGS,
 	C_PREAUTH_REQUIRED,
+	C_TGS_FAST,
 	C_COUNT
 };
 
 static const char *const case_names[C_COUNT] = {
 	"as-nopreauth", "as-preauth", "as-enc-timestamp", "tgs", "preauth-required",
+	"tgs-fast",
 };
 /* Requests per exchange (at most MAX_PER). */
 #define MAX_PER 2
-static const int case_requests[C_COUNT] = {1, 2, 1, 1, 1};
+static const int case_requests[C_COUNT] = {1, 2, 1, 1, 1, 1};
 
 static struct kdc_fixture fx;
 static struct arena build_a, check_a, tgt_a;
@@ -79,6 +94,8 @@ static uint8_t rep[1 << 16];
 /* The TGS case's subkeys, one per request of the batch (the last one
  * opens the reply). */
 static struct crypto_key *subkeys[BATCH];
+/* The tgs-fast case's armor keys, as the client computes them. */
+static struct crypto_key *armors[BATCH];
 /* As over TCP: no lookaside in the fixture, no UDP size limit. */
 static struct kdc_request_info bench_info;
 static int saved_stderr = -1, devnull = -1;
@@ -112,6 +129,52 @@ quiet(bool on)
 		dup2(saved_stderr, 2);
 }
 
+/*
+ * The TGS-REQ in *req wrapped in FAST as MIT's library does it (RFC 6113
+ * §5.4.1.1, §5.4.2): PA-FX-FAST after the PA-TGS-REQ, no armor field, the
+ * KrbFastReq holding the same body, its checksum over the AP-REQ.
+ */
+static orth_err
+fast_wrap(struct crypto_key *subkey, struct crypto_key **armor_out, uint8_t **req, size_t *len)
+{
+	orth_err ret;
+	TGS_REQ q;
+	KrbFastReq fr;
+	KrbFastArmoredReq ar;
+	const PA_DATA *tgs_pa;
+	PA_DATA *pa = NULL;
+	METHOD_DATA md;
+	uint8_t ck[CRYPTO_MAX_CKSUM_LEN];
+	size_t ckl = 0;
+	int32_t ckt = 0;
+
+	memset(&q, 0, sizeof(q));
+	memset(&fr, 0, sizeof(fr));
+	memset(&ar, 0, sizeof(ar));
+	TRY(der_decode(&asn1_TGS_REQ, *req, *len, &build_a, &q));
+	tgs_pa = proto_padata_find(q.padata, KRB5_PADATA_TGS_REQ);
+	pa = arena_alloc(&build_a, 2 * sizeof(*pa));
+	CHECK(tgs_pa != NULL && pa != NULL, ORTH_E_INTERNAL);
+	TRY(proto_fast_armor_key(subkey, tgt.key, armor_out));
+	TRY(crypto_checksum_make(*armor_out, KU_FAST_REQ_CHKSUM, tgs_pa->padata_value.data,
+				 tgs_pa->padata_value.len, &ckt, ck, &ckl));
+	ar.req_checksum.cksumtype = ckt;
+	ar.req_checksum.checksum.data = ck;
+	ar.req_checksum.checksum.len = ckl;
+	fr.req_body = q.req_body;
+	TRY(proto_seal(*armor_out, KU_FAST_ENC, &asn1_KrbFastReq, &fr, &build_a,
+		       &ar.enc_fast_req));
+	pa[0] = *tgs_pa;
+	pa[1].padata_type = KRB5_PADATA_FX_FAST;
+	TRY(proto_fast_req_encode(&ar, &build_a, &pa[1].padata_value));
+	md.len = 2;
+	md.val = pa;
+	q.padata = &md;
+	TRY(der_encode_arena(&asn1_TGS_REQ, &q, &build_a, req, len));
+cleanup:
+	return ret;
+}
+
 /* Exchange i of case c into build_a: case_requests[c] requests from
  * req[0], each with the message type its reply must have in want[]. */
 static void
@@ -140,13 +203,17 @@ build_one(enum bench_case c, size_t i, uint8_t **req, size_t *len, int *want)
 					 user_key, req, len);
 		break;
 	case C_TGS:
+	case C_TGS_FAST:
 		want[0] = KRB5_MSG_TGS_REP;
 		crypto_key_free(subkeys[i]);
-		subkeys[i] = NULL;
+		crypto_key_free(armors[i]);
+		subkeys[i] = armors[i] = NULL;
 		ret = crypto_key_random(ETYPE, &subkeys[i]);
 		if (ret == ORTH_OK)
 			ret = kdc_fixture_tgs_req_subkey(&fx, &build_a, &tgt, "host/svc.bench", 0,
 							 ETYPE, subkeys[i], req, len);
+		if (ret == ORTH_OK && c == C_TGS_FAST)
+			ret = fast_wrap(subkeys[i], &armors[i], req, len);
 		break;
 	case C_PREAUTH_REQUIRED:
 		want[0] = KRB5_MSG_ERROR;
@@ -199,6 +266,45 @@ handle_one(const uint8_t *req, size_t len)
 	return writer_err(&w) == ORTH_OK ? w.len : 0;
 }
 
+/*
+ * A FAST TGS-REP (RFC 6113 §5.4.3): the KrbFastResponse opens under the
+ * armor key, carries a strengthen key, and the encrypted part opens under
+ * the strengthened subkey (usage 9).
+ */
+static orth_err
+fast_rep_check(size_t len, size_t last_i)
+{
+	orth_err ret;
+	TGS_REP r;
+	KrbFastResponse fr;
+	EncTGSRepPart enc;
+	const PA_DATA *fxp;
+	struct crypto_key *sk = NULL, *reply = NULL;
+	uint8_t *plain;
+	size_t plen = 0;
+
+	memset(&r, 0, sizeof(r));
+	memset(&fr, 0, sizeof(fr));
+	TRY(der_decode(&asn1_TGS_REP, rep, len, &check_a, &r));
+	fxp = proto_padata_find(r.padata, KRB5_PADATA_FX_FAST);
+	CHECK(fxp != NULL, ORTH_E_MALFORMED);
+	TRY(proto_fast_response_open(armors[last_i], fxp->padata_value.data,
+				     fxp->padata_value.len, &check_a, &fr));
+	CHECK(fr.strengthen_key != NULL && fr.finished != NULL, ORTH_E_MALFORMED);
+	TRY(crypto_key_new(fr.strengthen_key->keytype, fr.strengthen_key->keyvalue.data,
+			   fr.strengthen_key->keyvalue.len, &sk));
+	TRY(proto_fast_reply_key(sk, subkeys[last_i], &reply));
+	plain = arena_alloc(&check_a, r.enc_part.cipher.len);
+	CHECK(plain != NULL, ORTH_E_LIMIT);
+	TRY(crypto_decrypt(reply, KU_TGS_REP_ENC_PART_SUBKEY, r.enc_part.cipher.data,
+			   r.enc_part.cipher.len, plain, &plen));
+	TRY(der_decode(&asn1_EncTGSRepPart, plain, plen, &check_a, &enc));
+cleanup:
+	crypto_key_free(sk);
+	crypto_key_free(reply);
+	return ret;
+}
+
 /* The last reply of a batch (of its exchange last_i), opened and checked in
  * full. */
 static void
@@ -219,6 +325,10 @@ check_reply(enum bench_case c, size_t len, size_t last_i)
 	case C_TGS:
 		ret = kdc_fixture_rep_open_subkey(&check_a, rep, len, subkeys[last_i], &out);
 		break;
+	case C_TGS_FAST:
+		if (fast_rep_check(len, last_i) != ORTH_OK)
+			die("tgs-fast: the reply does not open through the FAST tunnel");
+		return;
 	default:
 		ret = kdc_fixture_rep_open(&check_a, rep, len, NULL, &out);
 		if (ret == ORTH_E_KRB(KDC_ERR_PREAUTH_REQUIRED))
@@ -332,9 +442,10 @@ main(int argc, char **argv)
 	double min_time = 1.0;
 	long count = 0;
 	int only = -1, opt;
+	bool lookaside = false;
 
 	kdc_request_info_local(&bench_info, KDC_TRANSPORT_TCP, "bench");
-	while ((opt = getopt(argc, argv, "t:n:c:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:n:c:l")) != -1) {
 		switch (opt) {
 		case 't':
 			min_time = strtod(optarg, NULL);
@@ -348,10 +459,13 @@ main(int argc, char **argv)
 					only = i;
 			if (only < 0)
 				die("unknown case (as-nopreauth as-preauth as-enc-timestamp tgs "
-				    "preauth-required)");
+				    "preauth-required tgs-fast)");
+			break;
+		case 'l':
+			lookaside = true;
 			break;
 		default:
-			fprintf(stderr, "usage: bench_kdc [-t SECONDS] [-n COUNT] [-c CASE]\n");
+			fprintf(stderr, "usage: bench_kdc [-t SECONDS] [-n COUNT] [-c CASE] [-l]\n");
 			return 2;
 		}
 	}
@@ -360,14 +474,19 @@ main(int argc, char **argv)
 	if (saved_stderr < 0 || devnull < 0)
 		die("cannot open /dev/null");
 	setup();
+	if (lookaside &&
+	    kdc_lookaside_new(0, 0, 0, &fx.sh.lookaside) != ORTH_OK)
+		die("cannot make a lookaside cache");
 	for (int c = 0; c < C_COUNT; c++)
 		if (only < 0 || only == c)
 			bench_case_run((enum bench_case)c, min_time, count);
 	crypto_key_free(bench_key);
 	crypto_key_free(user_key);
 	crypto_key_free(tgt.key);
-	for (size_t i = 0; i < BATCH; i++)
+	for (size_t i = 0; i < BATCH; i++) {
 		crypto_key_free(subkeys[i]);
+		crypto_key_free(armors[i]);
+	}
 	kdc_fixture_close(&fx);
 	arena_free(&build_a);
 	arena_free(&check_a);

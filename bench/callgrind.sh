@@ -4,6 +4,8 @@
 # bench_batch_run only (request building, warm-up and checks are outside
 # it).  Repeatable where the timings of bench_kdc are not.  Not run by
 # `make bench` (slow).
+#   CALLGRIND_CASES="tgs tgs-fast"  only these cases
+#   CALLGRIND_ARGS=-l  more bench_kdc options (-l: with the lookaside cache)
 #   CALLGRIND_KEEP=DIR  keep the callgrind.out.* files there
 #                       (callgrind_annotate them to see where the cost is)
 set -eu
@@ -15,10 +17,10 @@ command -v valgrind >/dev/null 2>&1 || { echo "callgrind.sh: valgrind not instal
 dir=$(mktemp -d /tmp/orthcg.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 printf '%-18s %14s\n' "exchange" "instr/exchange"
-for c in as-nopreauth as-preauth as-enc-timestamp tgs preauth-required; do
+for c in ${CALLGRIND_CASES:-as-nopreauth as-preauth as-enc-timestamp tgs tgs-fast preauth-required}; do
 	valgrind --tool=callgrind --collect-atstart=no --toggle-collect='bench_batch_run*' \
 		--callgrind-out-file="$dir/callgrind.out.$c" \
-		"$bin" -n "$count" -c "$c" >"$dir/$c.out" 2>"$dir/$c.err" || {
+		"$bin" -n "$count" -c "$c" ${CALLGRIND_ARGS:-} >"$dir/$c.out" 2>"$dir/$c.err" || {
 		cat "$dir/$c.err" >&2
 		exit 1
 	}

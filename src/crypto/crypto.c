@@ -128,6 +128,82 @@ struct crypto_key {
 static const uint8_t zero_iv[AES_BLOCK];
 
 /*
+ * Spare cipher contexts, per thread and per cipher.  Many keys live for
+ * one request (a TGS-REQ's subkey; FAST's armor key, strengthen key and
+ * strengthened reply key, RFC 6113 §5.4): each needs a few contexts (DK,
+ * PRF, one per usage and direction), and allocating a context with its
+ * provider state and freeing it again cost more than the key schedule
+ * itself.  A freed key's contexts come here instead, re-keyed with zeros
+ * so that no key schedule of a freed key stays in memory; the next key
+ * takes one and only re-keys it (EVP_CipherInit_ex2 without a cipher keeps
+ * the provider state).  Freed at thread exit.
+ */
+#define SPARE_MAX 16
+enum { CIPH_CTS128, CIPH_CTS256, CIPH_ECB128, CIPH_ECB256, CIPH_COUNT };
+struct spare_ctx {
+	EVP_CIPHER_CTX *c[CIPH_COUNT][SPARE_MAX];
+	unsigned n[CIPH_COUNT];
+	bool registered; /* spare_key set: spare_free runs at thread exit */
+};
+static _Thread_local struct spare_ctx spare;
+static pthread_key_t spare_key;
+static const uint8_t zero_key[CRYPTO_MAX_KEY_LEN];
+
+static void
+spare_free(void *arg)
+{
+	struct spare_ctx *sp = arg;
+
+	for (int k = 0; k < CIPH_COUNT; k++) {
+		while (sp->n[k] > 0)
+			EVP_CIPHER_CTX_free(sp->c[k][--sp->n[k]]);
+	}
+	sp->registered = false;
+}
+
+/* A context for cipher kind kind: a spare one (keyed with zeros, its
+ * cipher set) or a new one (no cipher yet); NULL when out of memory. */
+static EVP_CIPHER_CTX *
+spare_get(int kind)
+{
+	if (spare.n[kind] > 0)
+		return spare.c[kind][--spare.n[kind]];
+	return EVP_CIPHER_CTX_new();
+}
+
+/* Give back a key's context of kind kind (NULL: nothing). */
+static void
+spare_put(int kind, EVP_CIPHER_CTX *c)
+{
+	if (c == NULL)
+		return;
+	/* Overwrite the key schedule (same length and rounds for one
+	 * cipher); a context that never got its cipher is freed. */
+	if (spare.n[kind] < SPARE_MAX && EVP_CIPHER_CTX_get0_cipher(c) != NULL &&
+	    EVP_EncryptInit_ex2(c, NULL, zero_key, NULL, NULL) == 1) {
+		if (!spare.registered)
+			spare.registered = pthread_setspecific(spare_key, &spare) == 0;
+		if (spare.registered) {
+			spare.c[kind][spare.n[kind]++] = c;
+			return;
+		}
+	}
+	EVP_CIPHER_CTX_free(c);
+}
+
+static int
+kind_cts(const struct enctype_info *et)
+{
+	return et->keylen == 16 ? CIPH_CTS128 : CIPH_CTS256;
+}
+
+static int
+kind_ecb(const struct enctype_info *et)
+{
+	return et->keylen == 16 ? CIPH_ECB128 : CIPH_ECB256;
+}
+
+/*
  * Confounders come from a per-thread pool refilled 1 KiB at a time: one
  * RAND_bytes call per encryption costs more than the encryption itself.
  * Bytes are wiped as they are handed out; a forked child drops the pool it
@@ -165,6 +241,9 @@ pool_get(uint8_t *out, size_t n)
 	conf_pool.used += n;
 	return ORTH_OK;
 }
+
+/* crypto_random_bytes requests this long or shorter come from the pool. */
+#define RANDOM_FROM_POOL 64
 
 static orth_err
 confounder_get(uint8_t *out)
@@ -208,6 +287,7 @@ init_once(void)
 		     ok;
 	if (ok && alg.cts128 && alg.cts256 && alg.ecb128 && alg.ecb256 &&
 	    alg.pbkdf2 && alg.hmac && alg.sha1 &&
+	    pthread_key_create(&spare_key, spare_free) == 0 &&
 	    pthread_atfork(NULL, NULL, conf_pool_atfork_child) == 0)
 		alg_err = ORTH_OK;
 }
@@ -351,6 +431,13 @@ crypto_random_bytes(void *buf, size_t len)
 	uint8_t *p = buf;
 
 	TRY(crypto_init());
+	/* Nonces and sequence numbers (a few bytes per request) from the
+	 * per-thread pool as confounders are: RAND_bytes per call costs a
+	 * lock and a getpid() (its fork check) each time. */
+	if (len <= RANDOM_FROM_POOL) {
+		ret = pool_get(p, len);
+		goto cleanup;
+	}
 	while (len > 0) {
 		int n = len > (1u << 30) ? (1 << 30) : (int)len;
 		CHECK(RAND_bytes(p, n) == 1, ORTH_E_INTERNAL);
@@ -379,12 +466,16 @@ mac_key(const struct enctype_info *et, EVP_MAC_CTX **mctx, const uint8_t *k,
 	return ORTH_OK;
 }
 
-/* Key an AES-ECB context (no padding) for DK's block encryptions. */
+/* Key an AES-ECB context (no padding) for DK's block encryptions; a
+ * context that has its cipher (kept, or a spare) is only re-keyed. */
 static orth_err
 ecb_key(const struct enctype_info *et, EVP_CIPHER_CTX **cctx, const uint8_t *k)
 {
-	if (*cctx == NULL && (*cctx = EVP_CIPHER_CTX_new()) == NULL)
+	if (*cctx == NULL && (*cctx = spare_get(kind_ecb(et))) == NULL)
 		return ORTH_E_NOMEM;
+	if (EVP_CIPHER_CTX_get0_cipher(*cctx) != NULL)
+		return EVP_EncryptInit_ex2(*cctx, NULL, k, NULL, NULL) == 1 ? ORTH_OK
+									: ORTH_E_INTERNAL;
 	if (EVP_EncryptInit_ex2(*cctx, et->keylen == 16 ? alg.ecb128 : alg.ecb256,
 				k, NULL, NULL) != 1 ||
 	    EVP_CIPHER_CTX_set_padding(*cctx, 0) != 1)
@@ -637,8 +728,12 @@ cts_key(const struct enctype_info *et, EVP_CIPHER_CTX **cctx,
 {
 	OSSL_PARAM p[2];
 
-	if (*cctx == NULL && (*cctx = EVP_CIPHER_CTX_new()) == NULL)
+	if (*cctx == NULL && (*cctx = spare_get(kind_cts(et))) == NULL)
 		return ORTH_E_NOMEM;
+	if (EVP_CIPHER_CTX_get0_cipher(*cctx) != NULL)
+		return EVP_CipherInit_ex2(*cctx, NULL, k, zero_iv, enc, NULL) == 1
+			       ? ORTH_OK
+			       : ORTH_E_INTERNAL;
 	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_CIPHER_PARAM_CTS_MODE,
 						OSSL_CIPHER_CTS_MODE_CS3, 0);
 	p[1] = OSSL_PARAM_construct_end();
@@ -794,16 +889,16 @@ crypto_key_free(struct crypto_key *key)
 	 * pointers), so only those are wiped. */
 	for (size_t i = 0; i < DK_SLOTS; i++) {
 		struct dk_slot *s = &key->slot[i];
-		EVP_CIPHER_CTX_free(s->enc);
-		EVP_CIPHER_CTX_free(s->dec);
+		spare_put(kind_cts(key->et), s->enc);
+		spare_put(kind_cts(key->et), s->dec);
 		EVP_MAC_CTX_free(s->ki);
 		EVP_MAC_CTX_free(s->kc);
 		if (s->flags != 0)
 			crypto_wipe(s->ke, sizeof(s->ke));
 	}
-	EVP_CIPHER_CTX_free(key->base_ecb);
+	spare_put(kind_ecb(key->et), key->base_ecb);
 	EVP_MAC_CTX_free(key->base_mac);
-	EVP_CIPHER_CTX_free(key->prf_ecb);
+	spare_put(kind_ecb(key->et), key->prf_ecb);
 	crypto_wipe(key->bytes, sizeof(key->bytes));
 	free(key);
 }
@@ -1057,15 +1152,61 @@ cleanup:
 
 /* ---- PRF --------------------------------------------------------------- */
 
-orth_err
-crypto_prf(struct crypto_key *key, const uint8_t *in, size_t in_len,
-	   uint8_t *out, size_t *out_len)
+/*
+ * The SHA-1s of public PRF inputs (crypto_prf_public), per thread: FAST
+ * makes KRB-FX-CF2 of the same peppers for every request (the armor key,
+ * the strengthened reply key), each PRF+ block a SHA-1 of counter |
+ * pepper.  Only what RFC 3962's PRF uses is kept: the first 16 bytes.
+ */
+#define PUB_HASH_SLOTS 8
+#define PUB_HASH_MAX 48
+static _Thread_local struct {
+	size_t len; /* 0: empty */
+	uint8_t in[PUB_HASH_MAX];
+	uint8_t h[AES_BLOCK];
+} pub_hash[PUB_HASH_SLOTS];
+static _Thread_local unsigned pub_hash_next;
+
+/* truncate16(SHA-1(in)) into h; pub: in is public and may be remembered. */
+static orth_err
+prf_sha1(const uint8_t *in, size_t in_len, bool pub, uint8_t h[AES_BLOCK])
+{
+	static const uint8_t empty[1];
+	uint8_t full[EVP_MAX_MD_SIZE];
+	unsigned int hlen = 0;
+	size_t i;
+	orth_err ret = ORTH_OK;
+
+	pub = pub && in_len > 0 && in_len <= PUB_HASH_MAX;
+	for (i = 0; pub && i < PUB_HASH_SLOTS; i++) {
+		if (pub_hash[i].len == in_len && memcmp(pub_hash[i].in, in, in_len) == 0) {
+			memcpy(h, pub_hash[i].h, AES_BLOCK);
+			goto cleanup;
+		}
+	}
+	CHECK(EVP_Digest(in_len ? in : empty, in_len, full, &hlen, alg.sha1, NULL) == 1 &&
+		      hlen >= AES_BLOCK,
+	      ORTH_E_INTERNAL);
+	memcpy(h, full, AES_BLOCK);
+	if (pub) {
+		i = pub_hash_next++ % PUB_HASH_SLOTS;
+		memcpy(pub_hash[i].in, in, in_len);
+		memcpy(pub_hash[i].h, full, AES_BLOCK);
+		pub_hash[i].len = in_len;
+	}
+cleanup:
+	crypto_wipe(full, sizeof(full));
+	return ret;
+}
+
+static orth_err
+prf_run(struct crypto_key *key, const uint8_t *in, size_t in_len, bool pub,
+	uint8_t *out, size_t *out_len)
 {
 	static const uint8_t prf_label[] = "prf";
 	const struct enctype_info *et;
-	uint8_t tmp[EVP_MAX_MD_SIZE], dk[CRYPTO_MAX_KEY_LEN];
+	uint8_t tmp[AES_BLOCK], dk[CRYPTO_MAX_KEY_LEN];
 	EVP_CIPHER_CTX *prf = NULL;
-	unsigned int hlen = 0;
 	int outl = 0;
 	orth_err ret;
 
@@ -1080,9 +1221,7 @@ crypto_prf(struct crypto_key *key, const uint8_t *in, size_t in_len,
 	} else {
 		/* RFC 3962 §4: E(DK(key, "prf"), truncate16(SHA-1(input))),
 		 * one block from the zero IV: one ECB block. */
-		CHECK(EVP_Digest(in_len ? in : prf_label, in_len, tmp, &hlen,
-				 alg.sha1, NULL) == 1,
-		      ORTH_E_INTERNAL);
+		TRY(prf_sha1(in, in_len, pub, tmp));
 		if (key->prf_ecb == NULL) {
 			TRY(derive_from_key(key, prf_label,
 					    sizeof(prf_label) - 1, NULL, 0, dk,
@@ -1102,6 +1241,20 @@ cleanup:
 	crypto_wipe(tmp, sizeof(tmp));
 	crypto_wipe(dk, sizeof(dk));
 	return ret;
+}
+
+orth_err
+crypto_prf(struct crypto_key *key, const uint8_t *in, size_t in_len,
+	   uint8_t *out, size_t *out_len)
+{
+	return prf_run(key, in, in_len, false, out, out_len);
+}
+
+orth_err
+crypto_prf_public(struct crypto_key *key, const uint8_t *in, size_t in_len,
+		  uint8_t *out, size_t *out_len)
+{
+	return prf_run(key, in, in_len, true, out, out_len);
 }
 
 /* ---- test hooks (crypto_test.h) ---------------------------------------- */

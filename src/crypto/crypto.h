@@ -145,6 +145,15 @@ orth_err crypto_checksum_verify(struct crypto_key *key, int32_t usage,
 orth_err crypto_prf(struct crypto_key *key, const uint8_t *in, size_t in_len,
 		    uint8_t *out, size_t *out_len);
 
+/*
+ * crypto_prf of an input that is public (KRB-FX-CF2's peppers with PRF+'s
+ * counter, RFC 6113 §5.1): the same output, but the RFC 3962 PRF's SHA-1
+ * of a short input is remembered per thread, as FAST computes the same
+ * few for every request.  Never for a secret input.
+ */
+orth_err crypto_prf_public(struct crypto_key *key, const uint8_t *in, size_t in_len,
+			   uint8_t *out, size_t *out_len);
+
 /* Cryptographically random bytes. */
 orth_err crypto_random_bytes(void *buf, size_t len);
 

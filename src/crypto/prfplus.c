@@ -11,11 +11,15 @@
 /* RFC 6113 §5.1: the counter is one octet, so at most 255 PRF outputs. */
 #define PRF_PLUS_MAX_BLOCKS 255
 
-orth_err
-crypto_prf_plus(struct crypto_key *key, const uint8_t *in, size_t in_len,
-		uint8_t *out, size_t out_len)
+/* An input this long or shorter is built on the stack (the peppers). */
+#define PRF_PLUS_STACK 64
+
+/* PRF+ (RFC 6113 §5.1); pub: in is public (crypto_prf_public). */
+static orth_err
+prf_plus(struct crypto_key *key, const uint8_t *in, size_t in_len, bool pub,
+	 uint8_t *out, size_t out_len)
 {
-	uint8_t block[CRYPTO_MAX_PRF_LEN];
+	uint8_t block[CRYPTO_MAX_PRF_LEN], small[PRF_PLUS_STACK];
 	uint8_t *input = NULL;
 	size_t prf_len, block_len = 0, done = 0, n;
 	unsigned counter;
@@ -27,12 +31,18 @@ crypto_prf_plus(struct crypto_key *key, const uint8_t *in, size_t in_len,
 	CHECK(prf_len != 0, ORTH_E_ENCTYPE);
 	CHECK(out_len <= PRF_PLUS_MAX_BLOCKS * prf_len, ORTH_E_RANGE);
 	CHECK(in_len < SIZE_MAX, ORTH_E_RANGE);
-	CHECK((input = malloc(in_len + 1)) != NULL, ORTH_E_NOMEM);
+	if (in_len < sizeof(small))
+		input = small;
+	else
+		CHECK((input = malloc(in_len + 1)) != NULL, ORTH_E_NOMEM);
 	if (in_len > 0)
 		memcpy(input + 1, in, in_len);
 	for (counter = 1; done < out_len; counter++) {
 		input[0] = (uint8_t)counter;
-		TRY(crypto_prf(key, input, in_len + 1, block, &block_len));
+		if (pub)
+			TRY(crypto_prf_public(key, input, in_len + 1, block, &block_len));
+		else
+			TRY(crypto_prf(key, input, in_len + 1, block, &block_len));
 		n = out_len - done < block_len ? out_len - done : block_len;
 		memcpy(out + done, block, n);
 		done += n;
@@ -41,12 +51,20 @@ cleanup:
 	crypto_wipe(block, sizeof(block));
 	if (input != NULL) {
 		crypto_wipe(input, in_len + 1);
-		free(input);
+		if (input != small)
+			free(input);
 	}
 	/* No partial output: what was written is wiped. */
 	if (ret != ORTH_OK && done > 0)
 		crypto_wipe(out, done);
 	return ret;
+}
+
+orth_err
+crypto_prf_plus(struct crypto_key *key, const uint8_t *in, size_t in_len,
+		uint8_t *out, size_t out_len)
+{
+	return prf_plus(key, in, in_len, false, out, out_len);
 }
 
 orth_err
@@ -66,10 +84,9 @@ crypto_key_cf2(struct crypto_key *k1, const char *pepper1, struct crypto_key *k2
 	 * (RFC 3962 §6, RFC 8009 §5: random-to-key is the identity). */
 	len = crypto_enctype_keylen(enctype);
 	CHECK(len != 0 && len <= sizeof(a), ORTH_E_ENCTYPE);
-	TRY(crypto_prf_plus(k1, (const uint8_t *)pepper1, strlen(pepper1), a,
-			    len));
-	TRY(crypto_prf_plus(k2, (const uint8_t *)pepper2, strlen(pepper2), b,
-			    len));
+	/* RFC 6113 §5.1: the peppers are public strings. */
+	TRY(prf_plus(k1, (const uint8_t *)pepper1, strlen(pepper1), true, a, len));
+	TRY(prf_plus(k2, (const uint8_t *)pepper2, strlen(pepper2), true, b, len));
 	for (size_t i = 0; i < len; i++)
 		a[i] ^= b[i];
 	TRY(crypto_key_new(enctype, a, len, out));

@@ -653,6 +653,7 @@ kdc_handle(struct kdc_ctx *ctx, const struct kdc_request_info *info,
 	bool udp = info->transport == KDC_TRANSPORT_UDP;
 	bool kpasswd = info->service == KDC_SERVICE_KPASSWD;
 	char result_buf[32];
+	uint64_t la_hash = 0;
 
 	memset(&r, 0, sizeof(r));
 	ctx->serial++;
@@ -688,8 +689,12 @@ kdc_handle(struct kdc_ctx *ctx, const struct kdc_request_info *info,
 		goto log;
 	}
 	r.msg_type = tag == KRB5_MSG_AS_REQ ? "AS-REQ" : "TGS-REQ";
+	/* One hash of the request for the lookup and the store. */
+	if (ctx->sh->lookaside != NULL)
+		la_hash = kdc_lookaside_hash(ctx->sh->lookaside, req, req_len);
 	if (ctx->sh->lookaside != NULL &&
-	    kdc_lookaside_get(ctx->sh->lookaside, req, req_len, r.now, reply) == ORTH_OK) {
+	    kdc_lookaside_get(ctx->sh->lookaside, la_hash, req, req_len, r.now, reply) ==
+		    ORTH_OK) {
 		/* RFC 4120 §7.2.1 retransmission, over either transport (MIT
 		 * resends a TGS-REQ over TCP when the UDP reply is lost or
 		 * too big): the reply sent the first time, not a second
@@ -708,7 +713,7 @@ kdc_handle(struct kdc_ctx *ctx, const struct kdc_request_info *info,
 		 * that do not decode: over UDP they must stay unanswered. */
 		if (ctx->sh->lookaside != NULL && !r.undecodable && reply->len > 0 &&
 		    writer_err(reply) == ORTH_OK)
-			(void)kdc_lookaside_put(ctx->sh->lookaside, req, req_len, reply->buf,
+			(void)kdc_lookaside_put(ctx->sh->lookaside, la_hash, req, req_len, reply->buf,
 						reply->len, r.now);
 	}
 	if (info->max_reply != 0 && reply->len > info->max_reply) {

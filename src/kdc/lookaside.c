@@ -148,18 +148,22 @@ entry_find(struct shard *sh, uint64_t h, const uint8_t *req, size_t req_len)
 	return NULL;
 }
 
+uint64_t
+kdc_lookaside_hash(const struct kdc_lookaside *la, const uint8_t *req, size_t req_len)
+{
+	return siphash24(&la->key, req, req_len);
+}
+
 orth_err
-kdc_lookaside_get(struct kdc_lookaside *la, const uint8_t *req, size_t req_len,
+kdc_lookaside_get(struct kdc_lookaside *la, uint64_t h, const uint8_t *req, size_t req_len,
     int64_t now, struct writer *reply)
 {
 	orth_err ret = ORTH_E_NOTFOUND;
-	uint64_t h;
 	struct entry *e;
 	struct shard *sh;
 
 	if (req_len == 0)
 		return ORTH_E_NOTFOUND;
-	h = siphash24(&la->key, req, req_len);
 	sh = shard_of(la, h);
 	pthread_mutex_lock(&sh->lock);
 	e = entry_find(sh, h, req, req_len);
@@ -172,18 +176,16 @@ kdc_lookaside_get(struct kdc_lookaside *la, const uint8_t *req, size_t req_len,
 }
 
 orth_err
-kdc_lookaside_put(struct kdc_lookaside *la, const uint8_t *req, size_t req_len,
+kdc_lookaside_put(struct kdc_lookaside *la, uint64_t h, const uint8_t *req, size_t req_len,
     const uint8_t *reply, size_t reply_len, int64_t now)
 {
 	orth_err ret = ORTH_OK;
-	uint64_t h;
 	struct entry *e, *old;
 	struct shard *sh;
 	size_t size = req_len + reply_len;
 
 	if (req_len == 0 || size < req_len)
 		return ORTH_E_LIMIT;
-	h = siphash24(&la->key, req, req_len);
 	sh = shard_of(la, h);
 	if (size > sh->max_bytes)
 		return ORTH_E_LIMIT;

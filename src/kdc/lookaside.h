@@ -66,21 +66,30 @@ orth_err kdc_lookaside_new(int64_t window, size_t max_entries, size_t max_bytes,
 void kdc_lookaside_free(struct kdc_lookaside *la);
 
 /*
- * If req (req_len bytes) was answered within the window, appends the cached
- * reply to *reply.  now: current time in seconds.
+ * The keyed hash of req (req_len bytes) that _get and _put take: computed
+ * once per request, as hashing a request costs more than looking it up.
+ */
+uint64_t kdc_lookaside_hash(const struct kdc_lookaside *la, const uint8_t *req,
+    size_t req_len);
+
+/*
+ * If req (req_len bytes, hash h = kdc_lookaside_hash() of them) was
+ * answered within the window, appends the cached reply to *reply.  now:
+ * current time in seconds.
  * Returns ORTH_OK (hit, reply written), ORTH_E_NOTFOUND (miss or expired;
  * *reply untouched), ORTH_E_LIMIT (hit, but the reply did not fit: the
  * writer's sticky error is set too).
  */
-orth_err kdc_lookaside_get(struct kdc_lookaside *la, const uint8_t *req,
+orth_err kdc_lookaside_get(struct kdc_lookaside *la, uint64_t h, const uint8_t *req,
     size_t req_len, int64_t now, struct writer *reply);
 
 /*
- * Remembers reply as the answer to req; both are copied.  An existing entry
+ * Remembers reply as the answer to req (its hash h as for _get); both are
+ * copied.  An existing entry
  * for the same bytes is replaced.  Returns ORTH_OK, ORTH_E_LIMIT (entry
  * larger than max_bytes or empty request: not stored), ORTH_E_NOMEM.
  */
-orth_err kdc_lookaside_put(struct kdc_lookaside *la, const uint8_t *req,
+orth_err kdc_lookaside_put(struct kdc_lookaside *la, uint64_t h, const uint8_t *req,
     size_t req_len, const uint8_t *reply, size_t reply_len, int64_t now);
 
 /* Entries and bytes currently held (expired ones included until evicted). */

@@ -361,10 +361,16 @@ net_tcp_accept(struct worker *w, int lfd, enum kdc_service svc, uint64_t now)
 		c->info.transport = KDC_TRANSPORT_TCP;
 		c->info.service = svc;
 		c->info.transport_str = "tcp";
-		c->info.local_len = sizeof(c->info.local);
-		if (getsockname(fd, (struct sockaddr *)&c->info.local,
-		    &c->info.local_len) != 0)
-			c->info.local_len = 0;
+		/* Only kpasswd needs the local address (its KRB-PRIV's
+		 * s-address, RFC 3244 §2): no getsockname(2) per KDC
+		 * connection. */
+		c->info.local_len = 0;
+		if (svc == KDC_SERVICE_KPASSWD) {
+			c->info.local_len = sizeof(c->info.local);
+			if (getsockname(fd, (struct sockaddr *)&c->info.local,
+			    &c->info.local_len) != 0)
+				c->info.local_len = 0;
+		}
 		c->info.worker = w->id;
 		c->info.peer = ss;
 		c->info.peer_len = len;
@@ -376,7 +382,16 @@ net_tcp_accept(struct worker *w, int lfd, enum kdc_service svc, uint64_t now)
 		if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
 			log_msg(LOG_LVL_WARN, "epoll_ctl: %s", strerror(errno));
 			net_tcp_conn_close(w, c);
+			return;
 		}
+		/* A client sends its request right after connecting: it is
+		 * usually here already, and reading now saves a wake-up. */
+		conn_read(w, c, now);
+		/* One connection per wake-up: the listener is watched
+		 * level-triggered, so epoll reports the next one; looping
+		 * until EAGAIN cost an accept4(2) per connection for
+		 * nothing when clients come one at a time (MIT's do). */
+		return;
 	}
 }
 

@@ -820,6 +820,75 @@ test_cache(void)
 	crypto_key_free(k);
 }
 
+/*
+ * The per-thread memory of crypto.c: the SHA-1s of public PRF inputs
+ * (crypto_prf_public) give crypto_prf's output, also after more inputs
+ * than it keeps and for other keys; a key made after others were freed
+ * (their AES contexts reused, re-keyed) encrypts and decrypts exactly as
+ * the first one of the same bytes did.
+ */
+static void
+test_thread_memory(void)
+{
+	static const uint8_t conf[16] = "0123456789abcdef", plain[20] = "plaintext for spares";
+	uint8_t kb[32], in[40], a[CRYPTO_MAX_PRF_LEN], b[CRYPTO_MAX_PRF_LEN];
+	uint8_t ct1[64], ct2[64], back[64];
+	size_t alen = 0, blen = 0, c1 = 0, c2 = 0, n = 0;
+	struct crypto_key *k = NULL, *other[6] = {NULL};
+
+	/* Small random draws come from the per-thread pool: still fresh. */
+	EXPECT_EQ_INT(crypto_random_bytes(a, 16), ORTH_OK);
+	EXPECT_EQ_INT(crypto_random_bytes(b, 16), ORTH_OK);
+	EXPECT(memcmp(a, b, 16) != 0);
+	EXPECT_EQ_INT(crypto_random_bytes(a, 0), ORTH_OK);
+	for (size_t i = 0; i < sizeof(kb); i++)
+		kb[i] = (uint8_t)(3 * i + 7);
+	for (int32_t et = 17; et <= 20; et++) {
+		size_t kl = crypto_enctype_keylen(et);
+
+		EXPECT_EQ_INT(crypto_key_new(et, kb, kl, &k), ORTH_OK);
+		for (int round = 0; round < 2; round++) {
+			for (size_t len = 1; len <= 12; len++) {
+				memset(in, 'p', sizeof(in));
+				in[0] = (uint8_t)len;
+				EXPECT_EQ_INT(crypto_prf(k, in, len, a, &alen), ORTH_OK);
+				EXPECT_EQ_INT(crypto_prf_public(k, in, len, b, &blen), ORTH_OK);
+				EXPECT_EQ_INT(blen, alen);
+				EXPECT_MEM(a, b, alen);
+			}
+		}
+		EXPECT_EQ_INT(crypto_test_encrypt_confounder(k, 3, conf, plain, sizeof(plain), ct1,
+							     &c1),
+			      ORTH_OK);
+		crypto_key_free(k);
+		k = NULL;
+		/* Keys of every enctype made, used and freed: their contexts
+		 * become the spares the next key takes. */
+		for (size_t i = 0; i < 6; i++) {
+			EXPECT_EQ_INT(crypto_key_random(17 + (int32_t)(i % 4), &other[i]), ORTH_OK);
+			EXPECT_EQ_INT(crypto_encrypt(other[i], 3, plain, sizeof(plain), ct2, &c2),
+				      ORTH_OK);
+			EXPECT_EQ_INT(crypto_decrypt(other[i], 3, ct2, c2, back, &n), ORTH_OK);
+			EXPECT_EQ_INT(crypto_prf(other[i], plain, 4, a, &alen), ORTH_OK);
+		}
+		for (size_t i = 0; i < 6; i++) {
+			crypto_key_free(other[i]);
+			other[i] = NULL;
+		}
+		EXPECT_EQ_INT(crypto_key_new(et, kb, kl, &k), ORTH_OK);
+		EXPECT_EQ_INT(crypto_test_encrypt_confounder(k, 3, conf, plain, sizeof(plain), ct2,
+							     &c2),
+			      ORTH_OK);
+		EXPECT_EQ_INT(c2, c1);
+		EXPECT_MEM(ct2, ct1, c1);
+		EXPECT_EQ_INT(crypto_decrypt(k, 3, ct1, c1, back, &n), ORTH_OK);
+		EXPECT_EQ_INT(n, sizeof(plain));
+		EXPECT_MEM(back, plain, sizeof(plain));
+		crypto_key_free(k);
+		k = NULL;
+	}
+}
+
 /* A forked child must not reuse the parent's pooled confounders. */
 static void
 test_fork_confounders(void)
@@ -898,6 +967,7 @@ main(void)
 	test_s2k_weak_params();
 	test_keys_and_names();
 	test_cache();
+	test_thread_memory();
 	test_fork_confounders();
 	return test_done("crypto");
 }

@@ -332,6 +332,21 @@ test_replay_threads(void)
 	kdc_replay_free(r.rc);
 }
 
+/* The cache's get and put with the request's hash, as kdc_handle() calls
+ * them. */
+static orth_err
+la_get(struct kdc_lookaside *la, const uint8_t *req, size_t len, int64_t now, struct writer *w)
+{
+	return kdc_lookaside_get(la, kdc_lookaside_hash(la, req, len), req, len, now, w);
+}
+
+static orth_err
+la_put(struct kdc_lookaside *la, const uint8_t *req, size_t len, const uint8_t *rep,
+       size_t rep_len, int64_t now)
+{
+	return kdc_lookaside_put(la, kdc_lookaside_hash(la, req, len), req, len, rep, rep_len, now);
+}
+
 static void
 test_lookaside(void)
 {
@@ -350,41 +365,41 @@ test_lookaside(void)
 		return;
 
 	writer_init(&w, buf, sizeof(buf));
-	EXPECT_EQ_INT(kdc_lookaside_get(la, req1, sizeof(req1), now, &w), ORTH_E_NOTFOUND);
+	EXPECT_EQ_INT(la_get(la, req1, sizeof(req1), now, &w), ORTH_E_NOTFOUND);
 	EXPECT_EQ_INT(w.len, 0);
-	EXPECT_EQ_INT(kdc_lookaside_put(la, req1, sizeof(req1), rep1, sizeof(rep1), now),
+	EXPECT_EQ_INT(la_put(la, req1, sizeof(req1), rep1, sizeof(rep1), now),
 	    ORTH_OK);
-	EXPECT_EQ_INT(kdc_lookaside_get(la, req1, sizeof(req1), now + 59, &w), ORTH_OK);
+	EXPECT_EQ_INT(la_get(la, req1, sizeof(req1), now + 59, &w), ORTH_OK);
 	EXPECT_EQ_INT(w.len, sizeof(rep1));
 	EXPECT_MEM(buf, rep1, sizeof(rep1));
 	/* A different request, or a prefix of the same, misses. */
 	writer_init(&w, buf, sizeof(buf));
-	EXPECT_EQ_INT(kdc_lookaside_get(la, req2, sizeof(req2), now, &w), ORTH_E_NOTFOUND);
-	EXPECT_EQ_INT(kdc_lookaside_get(la, req1, sizeof(req1) - 1, now, &w),
+	EXPECT_EQ_INT(la_get(la, req2, sizeof(req2), now, &w), ORTH_E_NOTFOUND);
+	EXPECT_EQ_INT(la_get(la, req1, sizeof(req1) - 1, now, &w),
 	    ORTH_E_NOTFOUND);
-	EXPECT_EQ_INT(kdc_lookaside_get(la, req1, 0, now, &w), ORTH_E_NOTFOUND);
+	EXPECT_EQ_INT(la_get(la, req1, 0, now, &w), ORTH_E_NOTFOUND);
 	/* Expired after the window. */
-	EXPECT_EQ_INT(kdc_lookaside_get(la, req1, sizeof(req1), now + 60, &w),
+	EXPECT_EQ_INT(la_get(la, req1, sizeof(req1), now + 60, &w),
 	    ORTH_E_NOTFOUND);
 	EXPECT_EQ_INT(w.len, 0);
 	/* Reply too large for the writer: LIMIT, sticky error. */
 	writer_init(&w, buf, 3);
-	EXPECT_EQ_INT(kdc_lookaside_get(la, req1, sizeof(req1), now, &w), ORTH_E_LIMIT);
+	EXPECT_EQ_INT(la_get(la, req1, sizeof(req1), now, &w), ORTH_E_LIMIT);
 	EXPECT_EQ_INT(writer_err(&w), ORTH_E_LIMIT);
 	/* Replacing the same request keeps one entry. */
-	EXPECT_EQ_INT(kdc_lookaside_put(la, req1, sizeof(req1), (const uint8_t *)"r2", 2,
+	EXPECT_EQ_INT(la_put(la, req1, sizeof(req1), (const uint8_t *)"r2", 2,
 	    now), ORTH_OK);
 	kdc_lookaside_stats(la, &n, &b);
 	EXPECT_EQ_INT(n, 1);
 	EXPECT_EQ_INT(b, sizeof(req1) + 2);
 	writer_init(&w, buf, sizeof(buf));
-	EXPECT_EQ_INT(kdc_lookaside_get(la, req1, sizeof(req1), now, &w), ORTH_OK);
+	EXPECT_EQ_INT(la_get(la, req1, sizeof(req1), now, &w), ORTH_OK);
 	EXPECT_EQ_INT(w.len, 2);
 
 	/* Entry cap (4): the oldest goes first. */
 	for (i = 0; i < 6; i++) {
 		uint8_t r = (uint8_t)('A' + i);
-		EXPECT_EQ_INT(kdc_lookaside_put(la, &r, 1, &r, 1, now + i), ORTH_OK);
+		EXPECT_EQ_INT(la_put(la, &r, 1, &r, 1, now + i), ORTH_OK);
 	}
 	kdc_lookaside_stats(la, &n, &b);
 	EXPECT_EQ_INT(n, 4);
@@ -392,29 +407,29 @@ test_lookaside(void)
 	for (i = 0; i < 6; i++) {
 		uint8_t r = (uint8_t)('A' + i);
 		writer_init(&w, buf, sizeof(buf));
-		EXPECT_EQ_INT(kdc_lookaside_get(la, &r, 1, now + 6, &w),
+		EXPECT_EQ_INT(la_get(la, &r, 1, now + 6, &w),
 		    i < 2 ? ORTH_E_NOTFOUND : ORTH_OK);
 	}
 	/* Byte cap (200): a 150-byte entry pushes out the older ones. */
 	memset(big, 'z', sizeof(big));
-	EXPECT_EQ_INT(kdc_lookaside_put(la, req2, sizeof(req2), big, 150 - sizeof(req2),
+	EXPECT_EQ_INT(la_put(la, req2, sizeof(req2), big, 150 - sizeof(req2),
 	    now + 6), ORTH_OK);
 	kdc_lookaside_stats(la, &n, &b);
 	EXPECT(b <= 200);
 	EXPECT_EQ_INT(b, 150 + 6);
 	EXPECT_EQ_INT(n, 4);
-	EXPECT_EQ_INT(kdc_lookaside_put(la, req1, sizeof(req1), big, 100, now + 6), ORTH_OK);
+	EXPECT_EQ_INT(la_put(la, req1, sizeof(req1), big, 100, now + 6), ORTH_OK);
 	kdc_lookaside_stats(la, &n, &b);
 	EXPECT(b <= 200);
 	writer_init(&w, buf, sizeof(buf));
-	EXPECT_EQ_INT(kdc_lookaside_get(la, req2, sizeof(req2), now + 6, &w),
+	EXPECT_EQ_INT(la_get(la, req2, sizeof(req2), now + 6, &w),
 	    ORTH_E_NOTFOUND);
-	EXPECT_EQ_INT(kdc_lookaside_get(la, req1, sizeof(req1), now + 6, &w), ORTH_OK);
+	EXPECT_EQ_INT(la_get(la, req1, sizeof(req1), now + 6, &w), ORTH_OK);
 	/* Larger than the whole cap, or empty: not stored. */
-	EXPECT_EQ_INT(kdc_lookaside_put(la, req2, sizeof(req2), big, 200, now), ORTH_E_LIMIT);
-	EXPECT_EQ_INT(kdc_lookaside_put(la, req2, 0, big, 1, now), ORTH_E_LIMIT);
+	EXPECT_EQ_INT(la_put(la, req2, sizeof(req2), big, 200, now), ORTH_E_LIMIT);
+	EXPECT_EQ_INT(la_put(la, req2, 0, big, 1, now), ORTH_E_LIMIT);
 	/* Expired entries are dropped on the next put. */
-	EXPECT_EQ_INT(kdc_lookaside_put(la, req2, sizeof(req2), rep1, 1, now + 1000), ORTH_OK);
+	EXPECT_EQ_INT(la_put(la, req2, sizeof(req2), rep1, 1, now + 1000), ORTH_OK);
 	kdc_lookaside_stats(la, &n, &b);
 	EXPECT_EQ_INT(n, 1);
 	EXPECT_EQ_INT(b, sizeof(req2) + 1);
@@ -438,27 +453,27 @@ test_lookaside_shards(void)
 	if (la == NULL)
 		return;
 	for (i = 0; i < 3000; i++)
-		EXPECT_EQ_INT(kdc_lookaside_put(la, (const uint8_t *)&i, sizeof(i),
+		EXPECT_EQ_INT(la_put(la, (const uint8_t *)&i, sizeof(i),
 		    (const uint8_t *)&i, sizeof(i), now), ORTH_OK);
 	kdc_lookaside_stats(la, &n, &b);
 	EXPECT_EQ_INT(n, 3000);
 	EXPECT_EQ_INT(b, 3000 * 2 * sizeof(i));
 	for (i = 0; i < 3000; i++) {
 		writer_init(&w, buf, sizeof(buf));
-		if (kdc_lookaside_get(la, (const uint8_t *)&i, sizeof(i), now, &w) == ORTH_OK &&
+		if (la_get(la, (const uint8_t *)&i, sizeof(i), now, &w) == ORTH_OK &&
 		    w.len == sizeof(i) && memcmp(buf, &i, sizeof(i)) == 0)
 			found++;
 	}
 	EXPECT_EQ_INT(found, 3000);
 	/* Past the cap: each shard drops its oldest; the newest stay. */
 	for (i = 3000; i < 20000; i++)
-		(void)kdc_lookaside_put(la, (const uint8_t *)&i, sizeof(i), (const uint8_t *)&i,
+		(void)la_put(la, (const uint8_t *)&i, sizeof(i), (const uint8_t *)&i,
 		    sizeof(i), now);
 	kdc_lookaside_stats(la, &n, &b);
 	EXPECT(n <= 4096 && n > 3000);
 	for (found = 0, i = 19900; i < 20000; i++) {
 		writer_init(&w, buf, sizeof(buf));
-		if (kdc_lookaside_get(la, (const uint8_t *)&i, sizeof(i), now, &w) == ORTH_OK)
+		if (la_get(la, (const uint8_t *)&i, sizeof(i), now, &w) == ORTH_OK)
 			found++;
 	}
 	EXPECT_EQ_INT(found, 100);
