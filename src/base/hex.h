@@ -1,7 +1,7 @@
 /*
- * hex.h - the value of one hexadecimal digit.  (src/db/dump.c,
- * src/db/mitdump.c, src/base/log.c and src/cli/string2key.c still have
- * their own copies: fold them here when next touched.)
+ * hex.h - the value of one hexadecimal digit, for every reader of hex
+ * (dump files, MIT dumps, log lines, keys and salts on the command line,
+ * the directory).
  */
 #ifndef ORTHRUS_BASE_HEX_H
 #define ORTHRUS_BASE_HEX_H

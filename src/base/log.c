@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "hex.h"
 #include "writer.h"
 
 #define LOG_LINE_MAX 4096
@@ -522,18 +523,6 @@ store_end(struct store *s, char *start)
 	return start;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Append the UTF-8 of code point cp (below 0x10000: a \uXXXX escape). */
 static void
 store_utf8(struct store *s, unsigned cp)
@@ -586,7 +575,7 @@ read_json_string(const char **pp, struct store *s, bool *bad)
 		case 'u': {
 			unsigned cp = 0;
 			for (int i = 0; i < 4; i++) {
-				int h = hexval(p[i]);
+				int h = hex_digit(p[i]);
 				if (h < 0) {
 					*bad = true;
 					return NULL;

@@ -11,6 +11,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "base/hex.h"
 #include "commands.h"
 #include "crypto/crypto.h"
 
@@ -49,18 +50,6 @@ usage(FILE *f)
 		"Exit status: 0 success, 1 failure, 2 bad arguments.\n");
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Hex to bytes; false on odd length, a bad digit or overflow. */
 static bool
 parse_hex(const char *s, uint8_t *out, size_t cap, size_t *len_out)
@@ -70,7 +59,7 @@ parse_hex(const char *s, uint8_t *out, size_t cap, size_t *len_out)
 	if (n % 2 != 0 || n / 2 > cap)
 		return false;
 	for (size_t i = 0; i < n; i += 2) {
-		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+		int hi = hex_digit(s[i]), lo = hex_digit(s[i + 1]);
 		if (hi < 0 || lo < 0)
 			return false;
 		out[i / 2] = (uint8_t)(hi << 4 | lo);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/hex.h"
 #include "crypto/crypto.h"
 #include "db/dump.h"
 
@@ -393,18 +394,6 @@ tok_is(const struct tok *t, const char *s)
 	return t->n == n && memcmp(t->p, s, n) == 0;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Unescape t (dump.h's %XX) into a, NUL-terminated; *len_out set. */
 static orth_err
 unesc(const struct tok *t, struct arena *a, uint8_t **out, size_t *len_out)
@@ -417,8 +406,8 @@ unesc(const struct tok *t, struct arena *a, uint8_t **out, size_t *len_out)
 	for (size_t i = 0; i < t->n; i++) {
 		unsigned char c = (unsigned char)t->p[i];
 		if (c == '%') {
-			int hi = i + 2 < t->n ? hexval(t->p[i + 1]) : -1;
-			int lo = hi >= 0 ? hexval(t->p[i + 2]) : -1;
+			int hi = i + 2 < t->n ? hex_digit(t->p[i + 1]) : -1;
+			int lo = hi >= 0 ? hex_digit(t->p[i + 2]) : -1;
 			CHECK(lo >= 0, ORTH_E_MALFORMED);
 			b[n++] = (uint8_t)(hi << 4 | lo);
 			i += 2;
@@ -444,7 +433,7 @@ unhex(const struct tok *t, struct arena *a, uint8_t **out, size_t *len_out)
 	b = arena_alloc(a, t->n / 2 + 1);
 	CHECK(b != NULL, ORTH_E_LIMIT);
 	for (size_t i = 0; i < t->n / 2; i++) {
-		int hi = hexval(t->p[2 * i]), lo = hexval(t->p[2 * i + 1]);
+		int hi = hex_digit(t->p[2 * i]), lo = hex_digit(t->p[2 * i + 1]);
 		CHECK(hi >= 0 && lo >= 0, ORTH_E_MALFORMED);
 		b[i] = (uint8_t)(hi << 4 | lo);
 	}

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/cursor.h"
+#include "base/hex.h"
 #include "db/mitdump.h"
 
 /* ---- tokens ---- */
@@ -91,18 +92,6 @@ num_in(const struct tok *t, int64_t min, int64_t max, int64_t *out)
 	return true;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* MIT's "octets or -1": len bytes in hex, or "-1" when len is 0. */
 static bool
 octets(const struct tok *t, size_t len, struct arena *a, const uint8_t **out)
@@ -118,7 +107,7 @@ octets(const struct tok *t, size_t len, struct arena *a, const uint8_t **out)
 	if (b == NULL)
 		return false;
 	for (size_t i = 0; i < len; i++) {
-		int hi = hexval(t->p[2 * i]), lo = hexval(t->p[2 * i + 1]);
+		int hi = hex_digit(t->p[2 * i]), lo = hex_digit(t->p[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return false;
 		b[i] = (uint8_t)(hi << 4 | lo);
