@@ -10,9 +10,6 @@
 
 _Static_assert(CLIENT_MAX_SPAKE_GROUPS == SPAKE_MAX_GROUPS, "one cap for SPAKE group lists");
 
-/* MIT's default enctype order (aes256-sha1, aes128-sha1, aes256-sha384,
- * aes128-sha256); DES, 3DES and RC4 are not implemented here. */
-
 const char *
 client_conf_get2(const struct client_conf *c, const char *sect,
 		 const char *name)
