@@ -262,8 +262,16 @@ admin_dir_hook(void *arg, enum db_write_reason why, const struct db_change *c, s
 		ret = ldap_change_write(ad->d, &ad->lc, why, &c[i], &ad->seq, &ad->a, err,
 					sizeof(err));
 		if (ret != ORTH_OK) {
-			cli_error("admin", "directory refused the change: %s%s", err,
-				  i > 0 ? " (earlier parts of it were written)" : " (nothing written)");
+			/* The local database is not written; what the
+			 * directory took stays there (puts first: a re-run
+			 * writes the same entries again and converges). */
+			if (i == 0)
+				cli_error("admin", "directory refused the change: %s (nothing written)",
+					  err);
+			else
+				cli_error("admin", "directory refused change %zu of %zu: %s (the "
+					  "directory took the first %zu, the local database none: "
+					  "run the command again)", i + 1, n, err, i);
 			goto cleanup;
 		}
 	}
