@@ -97,6 +97,8 @@ for h in a k; do
 	"$ORTHRUS" admin -c "$W/$h/kdc.conf" load "$here/data/legacy_v2/dump" >/dev/null ||
 		{ fail "load of the legacy dump on host $h"; exit 1; }
 done
+# K knows alice only from the directory.
+"$ORTHRUS" admin -c "$W/k/kdc.conf" delete alice >/dev/null || { fail "delete alice on K"; exit 1; }
 # The dump for step 2 (made before A follows the directory): the legacy
 # principals rebound, carol and dave added, bob removed.
 adm verify --rebind >/dev/null && echo 'carol-Pa55' | adm add carol --password-stdin >/dev/null &&
