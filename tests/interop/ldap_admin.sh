@@ -12,6 +12,7 @@
 #   2. `load` of a dump: its principals reach the directory, and one that
 #      the dump does not hold is deleted from it
 #   3. `import-mit` of a dump of an MIT realm made with kadmin.local
+#   and `bulk-add`; with the directory down a load fails, nothing written
 set -u
 here=$(dirname "$0")
 . "$here/lib/check.sh"
@@ -148,6 +149,11 @@ expect_ok "ldapsearch: mituser, imported, is in the directory" indir mituser
 expect_ok "ldapsearch: mitother, imported, is in the directory" indir mitother
 expect_ok "MIT kinit at K: mituser with his MIT password" kin mituser mit-Pa55word
 expect_ok "MIT kinit at K: carol, from the load, still there" kin carol carol-Pa55
+
+# bulk-add: batches of ten, each a transaction forwarded whole
+expect_ok "bulk-add of 30 on the directory realm" adm bulk-add bulk 30 --batch 10
+expect_ok "ldapsearch: the first of them is in the directory" indir bulk0
+expect_ok "ldapsearch: the last of them is in the directory" indir bulk29
 
 # the directory unreachable: the bulk command fails, nothing written locally
 slapd_kill 1 KILL
