@@ -499,8 +499,8 @@ orth_err db_txn_meta_iterate(struct db_txn *t, const char *prefix, db_meta_itera
  * a load holds the realm once more in memory), with the transaction's
  * reason (db_txn_reason; default DB_WRITE_ENTRY).  A db_txn_clear is
  * handed as the deletes of the entries there before it that the
- * transaction did not put again, after the puts.  With before false the hook runs after the
- * commit and must be quick (queue and return; its result is ignored);
+ * transaction did not put again, after the puts.  With before false the
+ * hook runs after the commit and must be quick (queue and return; its result is ignored);
  * with before true it runs before the commit and an error aborts the
  * transaction (db_txn_commit returns it): the directory first, the local
  * database only when the directory took the change.  Transactions marked

@@ -1278,11 +1278,20 @@ db_txn_clear(struct db_txn *t)
 {
 	orth_err ret = ORTH_OK;
 
-	/* Forwarded as a delete of everything there now (what was put
-	 * before is gone with it); hook_cleared_order keeps only the
-	 * deletes of what is not put again. */
+	/* Forwarded as a delete of everything there now and of what this
+	 * transaction deleted before (its puts are gone with the clear);
+	 * hook_cleared_order keeps only the deletes of what is not put
+	 * again. */
 	if (t->db->hook != NULL && !t->quiet) {
-		hook_forget(t);
+		size_t n = 0;
+		for (size_t i = 0; i < t->nchanges; i++) {
+			enum db_change_kind kind = t->changes[i].kind;
+			if (kind == DB_CHANGE_PRINCIPAL_DELETE || kind == DB_CHANGE_POLICY_DELETE)
+				t->changes[n++] = t->changes[i];
+			else
+				free((void *)(uintptr_t)t->changes[i].data);
+		}
+		t->nchanges = n;
 		TRY(hook_keep_all(t, t->db->princ, DB_CHANGE_PRINCIPAL_DELETE));
 		TRY(hook_keep_all(t, t->db->pol, DB_CHANGE_POLICY_DELETE));
 		t->ncleared = t->nchanges;
