@@ -12,7 +12,9 @@
 #   2. `load` of a dump: its principals reach the directory, and one that
 #      the dump does not hold is deleted from it
 #   3. `import-mit` of a dump of an MIT realm made with kadmin.local
-#   and `bulk-add`; with the directory down a load fails, nothing written
+#   and `bulk-add`; a load cut half-way (the provider killed) fails saying
+#   what the directory took, leaves A unchanged, and converges when run
+#   again; with the directory down a load fails, nothing written
 set -u
 here=$(dirname "$0")
 . "$here/lib/check.sh"
@@ -66,6 +68,16 @@ CONF
 }
 adm() { "$ORTHRUS" admin -c "$W/a/kdc.conf" "$@"; }
 dn() { echo "krbPrincipalName=$1@$REALM,cn=$REALM,$SLAPD_CONTAINER_DN"; }
+# within SECS CMD...: CMD succeeds within SECS seconds
+within() {
+	local secs=$1 i
+	shift
+	for ((i = 0; i < secs * 10; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	"$@"
+}
 # indir NAME: the directory holds NAME's entry with a key
 indir() { slapd_search 1 -s base -b "$(dn "$1")" krbPrincipalKey | grep -q '^krbPrincipalKey:'; }
 # kin NAME PASSWORD: MIT's kinit at K, retried for up to 5 s (K follows
@@ -104,7 +116,8 @@ done
 # principals rebound, carol and dave added, bob removed.
 adm verify --rebind >/dev/null && echo 'carol-Pa55' | adm add carol --password-stdin >/dev/null &&
 	echo 'dave-Pa55' | adm add dave --password-stdin >/dev/null && adm delete bob >/dev/null &&
-	adm dump "$W/full.dump" >/dev/null && adm load "$here/data/legacy_v2/dump" >/dev/null ||
+	adm dump "$W/full.dump" >/dev/null && adm bulk-add many 1500 --batch 1500 >/dev/null &&
+	adm dump "$W/big.dump" >/dev/null && adm load "$here/data/legacy_v2/dump" >/dev/null ||
 	{ fail "making the dump of step 2"; exit 1; }
 
 # A and K now name the directory.
@@ -155,10 +168,41 @@ expect_ok "bulk-add of 30 on the directory realm" adm bulk-add bulk 30 --batch 1
 expect_ok "ldapsearch: the first of them is in the directory" indir bulk0
 expect_ok "ldapsearch: the last of them is in the directory" indir bulk29
 
+# A load cut half-way: the provider killed while it takes the changes.
+# The command fails saying how many the directory took; the local
+# database is unchanged; run again, the directory and A agree.
+nmany() {
+	slapd_search 1 -b "cn=$REALM,$SLAPD_CONTAINER_DN" "(krbPrincipalName=many*)" dn 2>/dev/null |
+		grep -c '^dn:'
+}
+adm load "$W/big.dump" >"$W/cut.out" 2>&1 &
+LOAD_PID=$!
+for ((i = 0; i < 300; i++)); do [ "$(nmany)" -ge 100 ] && break; sleep 0.1; done
+slapd_kill 1 KILL
+if wait "$LOAD_PID"; then
+	fail "the cut load succeeded"
+else
+	pass "the cut load fails"
+fi
+expect_grep "it says how many the directory took and to run it again" \
+	"directory took the first [0-9]*, the local database none: run the command again" "$W/cut.out"
+expect_grep "and that nothing was loaded locally" "nothing was loaded" "$W/cut.out"
+expect_ok "A's database is unchanged (no many*)" test -z "$(adm list 'many*')"
+expect_ok "provider 1 restarts" slapd_run 1
+n=$(nmany)
+[ "$n" -gt 0 ] && [ "$n" -lt 1500 ] && pass "the directory holds part of the load ($n of 1500)" ||
+	fail "the directory holds $n of 1500 after the cut"
+expect_ok "the load run again" adm load "$W/big.dump"
+expect_ok "the directory holds all 1500" test "$(nmany)" = 1500
+expect_ok "A holds all 1500" test "$(adm list 'many*' | wc -l)" = 1500
+expect_ok "K's replica follows: many1499" \
+	within 10 "$ORTHRUS" admin -c "$W/k/kdc.conf" get many1499
+expect_ok "MIT kinit at K: carol, after the second load" kin carol carol-Pa55
+
 # the directory unreachable: the bulk command fails, nothing written locally
 slapd_kill 1 KILL
 expect_fail "load with the directory down fails" "nothing written" adm load "$W/full.dump"
-expect_ok "and A's database is unchanged" adm get mituser
+expect_ok "and A's database is unchanged" adm get many1499
 
 kill "$KDC_PID"
 wait "$KDC_PID" && pass "K exited 0 on SIGTERM" || fail "K exited with $?"
