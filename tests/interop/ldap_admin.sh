@@ -146,11 +146,17 @@ expect_ok "MIT kinit at K: alice, rebound from the directory" kin alice 'alice p
 # 2. load
 echo 'eve-Pa55' | adm add eve --password-stdin >/dev/null
 expect_ok "eve added through the directory" indir eve
+# frank is written from K's host: A's own database never saw him
+echo 'frank-Pa55' | "$ORTHRUS" admin -c "$W/k/kdc.conf" add frank --password-stdin >/dev/null
+expect_ok "frank added through the directory from K's host" indir frank
+adm get frank >/dev/null 2>&1 && fail "A knows frank" || pass "A's database does not know frank"
 expect_ok "load of a dump on the directory realm" adm load "$W/full.dump"
 expect_ok "ldapsearch: carol, loaded, is in the directory" indir carol
 expect_ok "ldapsearch: dave, loaded, is in the directory" indir dave
 indir bob && fail "bob, not in the dump, is still in the directory" || pass "ldapsearch: bob, not in the dump, was deleted"
 indir eve && fail "eve, not in the dump, is still in the directory" || pass "ldapsearch: eve, not in the dump, was deleted"
+indir frank && fail "frank, not in the dump nor in A's database, is still in the directory" ||
+	pass "ldapsearch: frank, not in the dump nor in A's database, was deleted"
 expect_ok "ldapsearch: alice, in the dump, stays" indir alice
 expect_ok "MIT kinit at K: carol, loaded" kin carol carol-Pa55
 expect_fail "MIT kinit at K: eve is gone" "not found" kin eve eve-Pa55
