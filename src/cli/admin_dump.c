@@ -116,8 +116,9 @@ admin_load(struct admin *ad, int argc, char **argv)
 		goto cleanup;
 	}
 	/* A realm in a directory: the load goes there first (admin_setup
-	 * did not open the database). */
-	if (admin_directory_attach(ad) != 0)
+	 * did not open the database), and replaces what the directory
+	 * holds, not only what this host has seen. */
+	if (admin_directory_attach(ad) != 0 || admin_directory_refresh(ad) != 0)
 		goto cleanup;
 	err[0] = '\0';
 	ret = db_dump_load(ad->db, f, &info, err, sizeof(err));

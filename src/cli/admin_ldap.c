@@ -300,6 +300,21 @@ admin_directory_attach(struct admin *ad)
 	return 0;
 }
 
+int
+admin_directory_refresh(struct admin *ad)
+{
+	char err[1024] = "";
+
+	if (!admin_dir.lc.enabled)
+		return 0;
+	/* The replica's own transaction (quiet): nothing goes back. */
+	if (ldap_replica_load(ad->db, &admin_dir.lc, NULL, err, sizeof(err)) != ORTH_OK) {
+		cli_error("admin", "directory: %s (nothing written)", err);
+		return 1;
+	}
+	return 0;
+}
+
 void
 admin_directory_detach(struct admin *ad)
 {
