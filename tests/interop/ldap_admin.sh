@@ -68,16 +68,6 @@ CONF
 }
 adm() { "$ORTHRUS" admin -c "$W/a/kdc.conf" "$@"; }
 dn() { echo "krbPrincipalName=$1@$REALM,cn=$REALM,$SLAPD_CONTAINER_DN"; }
-# within SECS CMD...: CMD succeeds within SECS seconds
-within() {
-	local secs=$1 i
-	shift
-	for ((i = 0; i < secs * 10; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	"$@"
-}
 # indir NAME: the directory holds NAME's entry with a key
 indir() { slapd_search 1 -s base -b "$(dn "$1")" krbPrincipalKey | grep -q '^krbPrincipalKey:'; }
 # kin NAME PASSWORD: MIT's kinit at K, retried for up to 5 s (K follows
