@@ -160,5 +160,13 @@ int admin_migrate(struct admin *ad, int argc, char **argv);
  */
 int admin_directory_attach(struct admin *ad);
 void admin_directory_detach(struct admin *ad);
+/*
+ * After admin_directory_attach, when the realm is in a directory: replace
+ * the content of ad->db with the directory's realm (as `migrate --to
+ * lmdb`), so that a load, which replaces the realm, also deletes from the
+ * directory the entries this host's database had not seen.  0 (also
+ * without a directory), or non-zero after an error on stderr.
+ */
+int admin_directory_refresh(struct admin *ad);
 
 #endif

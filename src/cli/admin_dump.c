@@ -115,6 +115,11 @@ admin_load(struct admin *ad, int argc, char **argv)
 		cli_error(CMD, "load: %s", err[0] ? err : orth_err_str(ret));
 		goto cleanup;
 	}
+	/* A realm in a directory: the load goes there first (admin_setup
+	 * did not open the database), and replaces what the directory
+	 * holds, not only what this host has seen. */
+	if (admin_directory_attach(ad) != 0 || admin_directory_refresh(ad) != 0)
+		goto cleanup;
 	err[0] = '\0';
 	ret = db_dump_load(ad->db, f, &info, err, sizeof(err));
 	if (ret == ORTH_E_MASTERKEY)

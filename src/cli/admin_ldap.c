@@ -262,8 +262,16 @@ admin_dir_hook(void *arg, enum db_write_reason why, const struct db_change *c, s
 		ret = ldap_change_write(ad->d, &ad->lc, why, &c[i], &ad->seq, &ad->a, err,
 					sizeof(err));
 		if (ret != ORTH_OK) {
-			cli_error("admin", "directory refused the change: %s%s", err,
-				  i > 0 ? " (earlier parts of it were written)" : " (nothing written)");
+			/* The local database is not written; what the
+			 * directory took stays there (puts first: a re-run
+			 * writes the same entries again and converges). */
+			if (i == 0)
+				cli_error("admin", "directory refused the change: %s (nothing written)",
+					  err);
+			else
+				cli_error("admin", "directory refused change %zu of %zu: %s (the "
+					  "directory took the first %zu, the local database none: "
+					  "run the command again)", i + 1, n, err, i);
 			goto cleanup;
 		}
 	}
@@ -289,6 +297,21 @@ admin_directory_attach(struct admin *ad)
 		return 1;
 	admin_dir.seq = (uint64_t)time(NULL) << 20;
 	db_commit_hook_set(ad->db, admin_dir_hook, &admin_dir, true);
+	return 0;
+}
+
+int
+admin_directory_refresh(struct admin *ad)
+{
+	char err[1024] = "";
+
+	if (!admin_dir.lc.enabled)
+		return 0;
+	/* The replica's own transaction (quiet): nothing goes back. */
+	if (ldap_replica_load(ad->db, &admin_dir.lc, NULL, err, sizeof(err)) != ORTH_OK) {
+		cli_error("admin", "directory: %s (nothing written)", err);
+		return 1;
+	}
 	return 0;
 }
 

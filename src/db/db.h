@@ -495,10 +495,12 @@ orth_err db_txn_meta_iterate(struct db_txn *t, const char *prefix, db_meta_itera
  * Forwarding writes.  A directory backend (src/db/ldap_replica.h for the
  * KDC, src/cli/admin_ldap.c for `orthrus admin`) is handed what this
  * process changes: the principals and policies each write transaction put
- * or deleted (DB_HOOK_MAX_CHANGES at most: more is ORTH_E_LIMIT at the
- * put, as is db_txn_clear), with the transaction's reason (db_txn_reason;
- * default DB_WRITE_ENTRY).  With before false the hook runs after the
- * commit and must be quick (queue and return; its result is ignored);
+ * or deleted, in order and however many (copies held until the commit:
+ * a load holds the realm once more in memory), with the transaction's
+ * reason (db_txn_reason; default DB_WRITE_ENTRY).  A db_txn_clear is
+ * handed as the deletes of the entries there before it that the
+ * transaction did not put again, after the puts.  With before false the
+ * hook runs after the commit and must be quick (queue and return; its result is ignored);
  * with before true it runs before the commit and an error aborts the
  * transaction (db_txn_commit returns it): the directory first, the local
  * database only when the directory took the change.  Transactions marked
@@ -520,7 +522,6 @@ struct db_change {
 	const uint8_t *data;
 	size_t len;
 };
-#define DB_HOOK_MAX_CHANGES 4
 typedef orth_err (*db_commit_hook_fn)(void *arg, enum db_write_reason why,
 				      const struct db_change *c, size_t n);
 /* Set (or with fn NULL clear) db's hook; before any thread writes. */

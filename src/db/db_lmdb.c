@@ -54,9 +54,10 @@ struct db_txn {
 	struct db *db;
 	MDB_txn *txn;
 	struct arena scratch;
-	/* what was changed, for the commit hook (data: malloc'd copies) */
-	struct db_change changes[DB_HOOK_MAX_CHANGES];
-	size_t nchanges;
+	/* what was changed, for the commit hook (data: malloc'd copies); the
+	 * first ncleared are the deletes a db_txn_clear stands for */
+	struct db_change *changes;
+	size_t nchanges, cap, ncleared;
 	enum db_write_reason why;
 	bool quiet;
 };
@@ -1001,6 +1002,57 @@ cleanup:
 	return ret;
 }
 
+/*
+ * After a clear, the hook gets the transaction's puts first and then the
+ * deletes of what was there and was not put again: an entry a load keeps
+ * is overwritten in place (never absent from the directory for a moment),
+ * and a forwarding stopped half-way has removed nothing yet.
+ */
+static orth_err
+hook_cleared_order(struct db_txn *t)
+{
+	orth_err ret = ORTH_OK;
+	struct db_change *out = NULL;
+	size_t n = 0;
+	MDB_val k, v;
+
+	if (t->ncleared == 0)
+		return ORTH_OK;
+	out = malloc(t->nchanges * sizeof(*out));
+	CHECK(out != NULL, ORTH_E_NOMEM);
+	for (size_t i = t->ncleared; i < t->nchanges; i++)
+		out[n++] = t->changes[i];
+	for (size_t i = 0; i < t->ncleared; i++) {
+		struct db_change *c = &t->changes[i];
+		MDB_dbi dbi = c->kind == DB_CHANGE_POLICY_DELETE ? t->db->pol : t->db->princ;
+		k = (MDB_val){c->len, (void *)(uintptr_t)c->data};
+		if (mdb_get(t->txn, dbi, &k, &v) == MDB_SUCCESS)
+			free((void *)(uintptr_t)c->data); /* put again: not a delete */
+		else
+			out[n++] = *c;
+	}
+	free(t->changes);
+	t->changes = out;
+	t->nchanges = n;
+	t->cap = n;
+	t->ncleared = 0;
+	out = NULL;
+cleanup:
+	free(out);
+	return ret;
+}
+
+/* Drop the changes kept for the hook. */
+static void
+hook_forget(struct db_txn *t)
+{
+	for (size_t i = 0; i < t->nchanges; i++)
+		free((void *)(uintptr_t)t->changes[i].data);
+	free(t->changes);
+	t->changes = NULL;
+	t->nchanges = t->cap = t->ncleared = 0;
+}
+
 orth_err
 db_txn_commit(struct db_txn *t)
 {
@@ -1008,7 +1060,9 @@ db_txn_commit(struct db_txn *t)
 	struct db *db = t->db;
 	bool forward = db->hook != NULL && t->nchanges > 0;
 
-	if (forward && db->hook_before)
+	if (forward)
+		ret = hook_cleared_order(t);
+	if (ret == ORTH_OK && forward && db->hook_before)
 		ret = db->hook(db->hook_arg, t->why, t->changes, t->nchanges);
 	if (ret == ORTH_OK) {
 		ret = map_mdb(mdb_txn_commit(t->txn));
@@ -1027,8 +1081,7 @@ db_txn_abort(struct db_txn *t)
 		return;
 	if (t->txn != NULL)
 		mdb_txn_abort(t->txn);
-	for (size_t i = 0; i < t->nchanges; i++)
-		free((void *)(uintptr_t)t->changes[i].data);
+	hook_forget(t);
 	arena_free(&t->scratch);
 	free(t);
 }
@@ -1053,7 +1106,8 @@ db_txn_quiet(struct db_txn *t)
 	t->quiet = true;
 }
 
-/* Keep a copy of a change made through t for the commit hook. */
+/* Keep a copy of a change made through t for the commit hook: as many
+ * as the transaction makes (a load or an import writes a realm in one). */
 static orth_err
 hook_keep(struct db_txn *t, enum db_change_kind kind, const void *data, size_t len)
 {
@@ -1061,14 +1115,40 @@ hook_keep(struct db_txn *t, enum db_change_kind kind, const void *data, size_t l
 
 	if (t->db->hook == NULL || t->quiet)
 		return ORTH_OK;
-	if (t->nchanges == DB_HOOK_MAX_CHANGES)
-		return ORTH_E_LIMIT;
+	if (t->nchanges == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 16;
+		struct db_change *c = realloc(t->changes, cap * sizeof(*c));
+		if (c == NULL)
+			return ORTH_E_NOMEM;
+		t->changes = c;
+		t->cap = cap;
+	}
 	copy = malloc(len);
 	if (copy == NULL)
 		return ORTH_E_NOMEM;
 	memcpy(copy, data, len);
 	t->changes[t->nchanges++] = (struct db_change){kind, copy, len};
 	return ORTH_OK;
+}
+
+/* Keep a delete for every key of dbi (a clear, forwarded). */
+static orth_err
+hook_keep_all(struct db_txn *t, MDB_dbi dbi, enum db_change_kind kind)
+{
+	orth_err ret = ORTH_OK;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	int rc;
+
+	TRY(map_mdb(mdb_cursor_open(t->txn, dbi, &cur)));
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		TRY(hook_keep(t, kind, k.mv_data, k.mv_size));
+	CHECK(rc == MDB_NOTFOUND, map_mdb(rc));
+cleanup:
+	if (cur != NULL)
+		mdb_cursor_close(cur);
+	return ret;
 }
 
 orth_err
@@ -1196,14 +1276,29 @@ db_txn_delete(struct db_txn *t, const char *name)
 orth_err
 db_txn_clear(struct db_txn *t)
 {
-	orth_err ret;
+	orth_err ret = ORTH_OK;
 
-	/* Not something to forward one change at a time. */
-	if (t->db->hook != NULL && !t->quiet)
-		return ORTH_E_LIMIT;
-	ret = map_mdb(mdb_drop(t->txn, t->db->princ, 0));
-	if (ret == ORTH_OK)
-		ret = map_mdb(mdb_drop(t->txn, t->db->pol, 0));
+	/* Forwarded as a delete of everything there now and of what this
+	 * transaction deleted before (its puts are gone with the clear);
+	 * hook_cleared_order keeps only the deletes of what is not put
+	 * again. */
+	if (t->db->hook != NULL && !t->quiet) {
+		size_t n = 0;
+		for (size_t i = 0; i < t->nchanges; i++) {
+			enum db_change_kind kind = t->changes[i].kind;
+			if (kind == DB_CHANGE_PRINCIPAL_DELETE || kind == DB_CHANGE_POLICY_DELETE)
+				t->changes[n++] = t->changes[i];
+			else
+				free((void *)(uintptr_t)t->changes[i].data);
+		}
+		t->nchanges = n;
+		TRY(hook_keep_all(t, t->db->princ, DB_CHANGE_PRINCIPAL_DELETE));
+		TRY(hook_keep_all(t, t->db->pol, DB_CHANGE_POLICY_DELETE));
+		t->ncleared = t->nchanges;
+	}
+	TRY(map_mdb(mdb_drop(t->txn, t->db->princ, 0)));
+	TRY(map_mdb(mdb_drop(t->txn, t->db->pol, 0)));
+cleanup:
 	return ret;
 }
 

@@ -51,3 +51,15 @@ wait_tcp_port() {
 	done
 	return 1
 }
+
+# within SECS CMD...: CMD succeeds within SECS seconds (tried every 0.1 s;
+# the last try's output is shown)
+within() {
+	local secs=$1 i
+	shift
+	for ((i = 0; i < secs * 10; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	"$@"
+}

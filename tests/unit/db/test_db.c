@@ -627,6 +627,135 @@ test_binding(const char *dir)
 	free(g);
 }
 
+/* What a before-commit hook saw: "P name" (a put), "D name" (a delete),
+ * "O name"/"X name" for a policy, one line each, in order. */
+struct hook_log {
+	char lines[64][48];
+	size_t n, calls;
+	orth_err fail;
+};
+
+static orth_err
+hook_record(void *arg, enum db_write_reason why, const struct db_change *c, size_t n)
+{
+	struct hook_log *h = arg;
+	struct arena a;
+	struct db_entry e;
+	struct db_policy p;
+
+	(void)why;
+	h->calls++;
+	EXPECT_EQ_INT(arena_init(&a, 1 << 16), ORTH_OK);
+	for (size_t i = 0; i < n && h->n < 64; i++, h->n++) {
+		char *l = h->lines[h->n];
+		arena_reset(&a);
+		switch (c[i].kind) {
+		case DB_CHANGE_PRINCIPAL:
+			EXPECT_EQ_INT(db_entry_decode(c[i].data, c[i].len, &a, &e), ORTH_OK);
+			snprintf(l, 48, "P %s", e.name);
+			break;
+		case DB_CHANGE_POLICY:
+			EXPECT_EQ_INT(db_policy_decode(c[i].data, c[i].len, &a, &p), ORTH_OK);
+			snprintf(l, 48, "O %s", p.name);
+			break;
+		case DB_CHANGE_PRINCIPAL_DELETE:
+		case DB_CHANGE_POLICY_DELETE:
+			snprintf(l, 48, "%c %.*s", c[i].kind == DB_CHANGE_POLICY_DELETE ? 'X' : 'D',
+				 (int)c[i].len, (const char *)c[i].data);
+			break;
+		}
+	}
+	arena_free(&a);
+	return h->fail;
+}
+
+/* A before-commit hook (db.h "Forwarding writes") is handed every change
+ * of a transaction in order, however many (load, import-mit and verify
+ * --rebind write a realm in one); a clear is handed as the deletes of
+ * what the transaction did not put again, after its puts; the hook's
+ * error leaves the database as it was. */
+static void
+test_hook(const char *dir)
+{
+	char path[256], stash[256], err[512] = "", name[32];
+	struct db_options o;
+	struct db *db = NULL;
+	struct db_txn *t = NULL;
+	struct db_entry e;
+	struct db_policy p;
+	struct hook_log *h = calloc(1, sizeof(*h));
+	uint64_t txn0;
+
+	snprintf(path, sizeof(path), "%s/hook.mdb", dir);
+	snprintf(stash, sizeof(stash), "%s/hookstash", dir);
+	o = (struct db_options){path, stash, "EX.COM", 0, true};
+	EXPECT_EQ_INT(db_create(&o, 18, NULL, false, &db, err, sizeof(err)), ORTH_OK);
+	db_commit_hook_set(db, hook_record, h, true);
+	memset(&e, 0, sizeof(e));
+	e.mod_by = "";
+	e.policy = "";
+	memset(&p, 0, sizeof(p));
+	p.name = "pol";
+
+	/* twenty principals and a policy in one transaction, in order */
+	EXPECT_EQ_INT(db_txn_begin(db, &t), ORTH_OK);
+	EXPECT_EQ_INT(db_txn_policy_put(t, &p, DB_PUT_NEW), ORTH_OK);
+	for (int i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "u%02d@EX.COM", i);
+		e.name = name;
+		EXPECT_EQ_INT(db_txn_put(t, &e, DB_PUT_NEW), ORTH_OK);
+	}
+	EXPECT_EQ_INT(db_txn_commit(t), ORTH_OK);
+	EXPECT_EQ_INT(h->calls, 1);
+	EXPECT_EQ_INT(h->n, 21);
+	EXPECT(strcmp(h->lines[0], "O pol") == 0);
+	EXPECT(strcmp(h->lines[1], "P u00@EX.COM") == 0);
+	EXPECT(strcmp(h->lines[20], "P u19@EX.COM") == 0);
+
+	/* a clear (load): the puts first, then deletes of what is gone,
+	 * a delete made before the clear included */
+	memset(h, 0, sizeof(*h));
+	EXPECT_EQ_INT(db_txn_begin(db, &t), ORTH_OK);
+	EXPECT_EQ_INT(db_txn_delete(t, "u19@EX.COM"), ORTH_OK);
+	e.name = "gone@EX.COM";
+	EXPECT_EQ_INT(db_txn_put(t, &e, DB_PUT_NEW), ORTH_OK);
+	EXPECT_EQ_INT(db_txn_clear(t), ORTH_OK);
+	e.name = "u05@EX.COM";
+	EXPECT_EQ_INT(db_txn_put(t, &e, DB_PUT_NEW), ORTH_OK);
+	e.name = "new@EX.COM";
+	EXPECT_EQ_INT(db_txn_put(t, &e, DB_PUT_NEW), ORTH_OK);
+	EXPECT_EQ_INT(db_txn_commit(t), ORTH_OK);
+	EXPECT_EQ_INT(h->calls, 1);
+	/* gone@ put and cleared: a delete of nothing, harmless */
+	EXPECT_EQ_INT(h->n, 2 + 20 + 1);
+	EXPECT(strcmp(h->lines[0], "P u05@EX.COM") == 0);
+	EXPECT(strcmp(h->lines[1], "P new@EX.COM") == 0);
+	EXPECT(strcmp(h->lines[2], "D u19@EX.COM") == 0);
+	EXPECT(strcmp(h->lines[3], "D gone@EX.COM") == 0);
+	EXPECT(strcmp(h->lines[4], "D u00@EX.COM") == 0);
+	EXPECT(strcmp(h->lines[9], "D u06@EX.COM") == 0);
+	EXPECT(strcmp(h->lines[21], "D u18@EX.COM") == 0);
+	EXPECT(strcmp(h->lines[22], "X pol") == 0);
+
+	/* the hook refuses: nothing committed locally */
+	memset(h, 0, sizeof(*h));
+	h->fail = ORTH_E_NETWORK;
+	txn0 = db_last_txnid(db);
+	EXPECT_EQ_INT(db_txn_begin(db, &t), ORTH_OK);
+	for (int i = 0; i < 8; i++) {
+		snprintf(name, sizeof(name), "v%d@EX.COM", i);
+		e.name = name;
+		EXPECT_EQ_INT(db_txn_put(t, &e, DB_PUT_NEW), ORTH_OK);
+	}
+	EXPECT_EQ_INT(db_txn_commit(t), ORTH_E_NETWORK);
+	EXPECT_EQ_INT(h->n, 8);
+	EXPECT_EQ_INT(db_last_txnid(db), txn0);
+	db_close(db);
+	db_remove_files(path);
+	unlink(stash);
+	free(h);
+}
+
 int
 main(void)
 {
@@ -759,6 +888,7 @@ main(void)
 	test_policies(dir);
 	test_binding(dir);
 	test_meta(dir);
+	test_hook(dir);
 	rmdir(dir);
 	arena_free(&a);
 	free(e);
