@@ -211,6 +211,35 @@ expect_ok "1: orthrus admin add on KDC 1's host writes through provider 1" \
 expect_ok "1: carol served by KDC 2 within 2 s" within 2 k 2 carol carol-Pa55
 expect_ok "1: carol served by KDC 1" within 2 k 1 carol carol-Pa55
 
+# Delegation targets (S4U2Proxy) live in the directory as MIT's
+# krbAllowedToDelegateTo: written by admin on KDC 1's host, replicated to
+# KDC 2; cleared, the attribute goes.
+# deleg_dir WANT: provider 1's krbAllowedToDelegateTo values of carol
+deleg_dir() {
+	[ "$(slapd_search 1 "(krbPrincipalName=carol@$REALM)" krbAllowedToDelegateTo |
+		sed -n 's/^krbAllowedToDelegateTo: //p')" = "$1" ]
+}
+# deleg_at N WANT: KDC N's replica has carol's targets WANT (within 2 s)
+deleg_at() {
+	local i
+	for i in $(seq 1 20); do
+		"$ORTHRUS" admin -c "$W/kdc$1/kdc.conf" get carol |
+			grep -qxF "Allowed to delegate to: $2" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+expect_ok "deleg: admin modify --allowed-to-delegate-to on KDC 1's host" \
+	kadm 1 modify carol --allowed-to-delegate-to host/x --allowed-to-delegate-to HTTP/y
+expect_ok "deleg: provider 1 has krbAllowedToDelegateTo" \
+	deleg_dir "$(printf 'host/x@%s\nHTTP/y@%s' "$REALM" "$REALM")"
+expect_ok "deleg: KDC 2's replica has both targets" \
+	deleg_at 2 "host/x@$REALM, HTTP/y@$REALM"
+expect_ok "deleg: --clear-allowed-to-delegate-to" \
+	kadm 1 modify carol --clear-allowed-to-delegate-to
+expect_ok "deleg: the attribute is gone from provider 1" deleg_dir ""
+expect_ok "deleg: KDC 2's replica has none" deleg_at 2 "(none)"
+
 # 5. lockout exact across KDCs: failures at both KDCs in the same instant
 # each add a failure record; the directory keeps both; both replicas count
 # 2, then a third failure (at the other KDC) locks lucy at both.
