@@ -22,6 +22,9 @@
 #   sync goes on
 #   7. a hung provider (SIGSTOP): both KDCs answer at once and follow the
 #      other provider; an admin write fails over within ldap_timeout
+#   and a KDC 3 on provider 1's ldapi:// socket with SASL EXTERNAL (no DN,
+#   no password file) loads the realm, serves it and writes through it;
+#   delegation targets (krbAllowedToDelegateTo) go both ways
 set -u
 here=$(dirname "$0")
 . "$here/lib/check.sh"
@@ -36,12 +39,13 @@ declare -a KDC_PID KDC_PORT
 show_logs() {
 	[ "$CHECK_FAILS" -gt 0 ] && [ -z "${SHOWN:-}" ] || return 0
 	SHOWN=1
-	for n in 1 2; do
+	for n in 1 2 3; do
+		[ -f "$W/kdc$n/kdc.log" ] || continue
 		echo "--- KDC $n's log without request lines:" >&2
 		grep -v -- "-REQ " "$W/kdc$n/kdc.log" 2>/dev/null | sed 's/^/    /' >&2
 	done
 }
-trap 'kdc_stop 1; kdc_stop 2; show_logs; slapd_stop; [ -n "${KEEP_TMP:-}" ] || rm -rf "$W"; rm -f "$CHECK_OUT"' EXIT
+trap 'kdc_stop 1; kdc_stop 2; kdc_stop 3; show_logs; slapd_stop; [ -n "${KEEP_TMP:-}" ] || rm -rf "$W"; rm -f "$CHECK_OUT"' EXIT
 export LC_ALL=C TZ=UTC
 
 slapd_start 2 || exit 1
@@ -203,6 +207,23 @@ expect_ok "KDC 2 follows provider 2" following 2 "${SLAPD_URI[2]}"
 expect_ok "kinit alice at KDC 1" k 1 alice alice-Pa55
 expect_ok "kinit bob at KDC 2" k 2 bob bob-Pa55
 expect_fail "a wrong password is refused at KDC 2" "Password incorrect" k 2 bob wrong
+
+# KDC 3: provider 1's local socket, SASL EXTERNAL (slapd maps this uid to
+# the KDC's DN: lib/slapd.sh), no ldap_kdc_dn, no password file.
+KDC_PORT[3]=$(free_port)
+conf "$W/kdc3" 1 2 "${KDC_PORT[3]}" || exit 1
+sed -i -e "s|^\([[:space:]]*ldap_servers = \).*|\1${SLAPD_LDAPI[1]}|" \
+	-e '/ldap_kdc_dn\|ldap_service_password_file/d' "$W/kdc3/kdc.conf"
+expect_ok "EXTERNAL: KDC 3 starts on ldapi:// without a password" kdc_start 3
+expect_ok "EXTERNAL: KDC 3 loads the directory (full load)" \
+	wait_log 3 "refresh done (full load)"
+expect_ok "EXTERNAL: KDC 3 follows provider 1's socket" following 3 "${SLAPD_LDAPI[1]}"
+expect_ok "EXTERNAL: kinit alice at KDC 3" k 3 alice alice-Pa55
+expect_ok "EXTERNAL: orthrus admin add through KDC 3's config (ldapi://)" \
+	kadm 3 add ivy --password-stdin <<<ivy-Pa55
+expect_ok "EXTERNAL: ivy served by KDC 1 within 2 s" within 2 k 1 ivy ivy-Pa55
+expect_ok "EXTERNAL: ivy served by KDC 3 within 2 s" within 2 k 3 ivy ivy-Pa55
+kdc_stop 3
 
 # 1. a principal added through provider 1 (the admin host writes there
 # first) is served by KDC 2 within 2 s.

@@ -13,9 +13,12 @@
 #                            SLAPD_ADMIN_DN, SLAPD_ADMIN_PW, SLAPD_KDC_DN,
 #                            SLAPD_KDC_PW, SLAPD_KDC_PWFILE (MIT's service
 #                            password file), SLAPD_CONTAINER_DN and the
-#                            arrays SLAPD_PORT, SLAPD_URI, SLAPD_PID
-#                            (indexes 1..N).
+#                            arrays SLAPD_PORT, SLAPD_URI, SLAPD_LDAPI,
+#                            SLAPD_PID (indexes 1..N).
 #   slapd_run I              start (or restart) provider I on its port
+#                            and on its local socket SLAPD_LDAPI[I]
+#                            (ldapi://, SASL EXTERNAL: this process's
+#                            uid and gid are SLAPD_KDC_DN)
 #   slapd_kill I [SIG]       send SIG (default TERM) to provider I; for TERM
 #                            and KILL wait until it is gone
 #   slapd_stop               stop every provider by PID, remove the dir
@@ -54,7 +57,7 @@ SLAPD_CONTAINER_DN="cn=krbcontainer,$SLAPD_SUFFIX"
 SLAPD_KDC_DN="cn=kdc-service,$SLAPD_SUFFIX"
 SLAPD_KDC_PW=kdc-service-secret
 SLAPD_N=0
-declare -a SLAPD_PORT SLAPD_URI SLAPD_PID
+declare -a SLAPD_PORT SLAPD_URI SLAPD_LDAPI SLAPD_PID
 
 slapd_fail() {
 	if declare -F fail >/dev/null; then fail "$1"; else echo "slapd: $1" >&2; fi
@@ -78,6 +81,11 @@ moduleload accesslog
 serverID $i
 loglevel ${SLAPD_LOGLEVEL:-none}
 sizelimit unlimited
+# SASL EXTERNAL over ldapi://: the peer's uid and gid (the KDC's, as this
+# shell's) authenticate as the KDC's identity, no password needed.  ('.'
+# is the RDN's '+': the escape does not survive slapd.conf's quoting.)
+authz-regexp "^gidNumber=$(id -g).uidNumber=$(id -u),cn=peercred,cn=external,cn=auth\$"
+	"$SLAPD_KDC_DN"
 
 # The change log that delta-syncrepl replays (see below).
 database mdb
@@ -134,8 +142,8 @@ CONF
 
 slapd_run() {
 	local i=$1
-	"$SLAPD_BIN" -f "$SLAPD_DIR/slapd$i.conf" -h "ldap://127.0.0.1:${SLAPD_PORT[$i]}/" \
-		-d 0 >>"$SLAPD_DIR/slapd$i.log" 2>&1 &
+	"$SLAPD_BIN" -f "$SLAPD_DIR/slapd$i.conf" \
+		-h "ldap://127.0.0.1:${SLAPD_PORT[$i]}/ ${SLAPD_LDAPI[$i]}" -d 0 >>"$SLAPD_DIR/slapd$i.log" 2>&1 &
 	SLAPD_PID[$i]=$!
 	wait_tcp_port "${SLAPD_PORT[$i]}" "${SLAPD_PID[$i]}" && return 0
 	slapd_fail "slapd $i did not start"
@@ -206,6 +214,8 @@ slapd_start() {
 	for ((i = 1; i <= n; i++)); do
 		SLAPD_PORT[$i]=$(free_port)
 		SLAPD_URI[$i]="ldap://127.0.0.1:${SLAPD_PORT[$i]}/"
+		# RFC 4516 %-escapes the socket's path (the host part of the URI)
+		SLAPD_LDAPI[$i]="ldapi://$(printf %s "$SLAPD_DIR/ldapi$i" | sed 's|/|%2F|g')/"
 		mkdir -p "$SLAPD_DIR/db$i" "$SLAPD_DIR/log$i"
 	done
 	for ((i = 1; i <= n; i++)); do
