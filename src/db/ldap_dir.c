@@ -83,8 +83,14 @@ server_open(const struct ldap_config *lc, size_t i, const char *password, LDAP *
 		struct berval cred = {strlen(password), (char *)(uintptr_t)password};
 		rc = ldap_sasl_bind_s(ld, lc->kdc_dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
 	} else {
-		rc = ldap_sasl_interactive_bind_s(ld, NULL, "EXTERNAL", NULL, NULL,
-						  LDAP_SASL_QUIET, NULL, NULL);
+		/* RFC 4422 Appendix A: EXTERNAL's one message is the
+		 * authorization identity, empty for "the one my credentials
+		 * (here the socket's uid) give".  Sent as is, in one bind:
+		 * libldap's interactive bind without an interaction function
+		 * fails with LDAP_LOCAL_ERROR (Cyrus SASL's EXTERNAL asks for
+		 * that identity; tests/interop/ldap_replica.sh, KDC 3). */
+		struct berval empty = {0, (char *)(uintptr_t)""};
+		rc = ldap_sasl_bind_s(ld, NULL, "EXTERNAL", &empty, NULL, NULL, NULL);
 	}
 done:
 	if (rc == LDAP_SUCCESS)
