@@ -24,6 +24,9 @@
 #      other provider; an admin write fails over within ldap_timeout
 #   and a KDC 3 on provider 1's ldapi:// socket with SASL EXTERNAL (no DN,
 #   no password file) loads the realm, serves it and writes through it;
+#   a KDC 4 with ldap_require_starttls verifies provider 1's certificate:
+#   refused under another CA (logged, nothing loaded, nothing written),
+#   loaded and served under the right one;
 #   delegation targets (krbAllowedToDelegateTo) go both ways
 set -u
 here=$(dirname "$0")
@@ -39,13 +42,13 @@ declare -a KDC_PID KDC_PORT
 show_logs() {
 	[ "$CHECK_FAILS" -gt 0 ] && [ -z "${SHOWN:-}" ] || return 0
 	SHOWN=1
-	for n in 1 2 3; do
+	for n in 1 2 3 4; do
 		[ -f "$W/kdc$n/kdc.log" ] || continue
 		echo "--- KDC $n's log without request lines:" >&2
 		grep -v -- "-REQ " "$W/kdc$n/kdc.log" 2>/dev/null | sed 's/^/    /' >&2
 	done
 }
-trap 'kdc_stop 1; kdc_stop 2; kdc_stop 3; show_logs; slapd_stop; [ -n "${KEEP_TMP:-}" ] || rm -rf "$W"; rm -f "$CHECK_OUT"' EXIT
+trap 'kdc_stop 1; kdc_stop 2; kdc_stop 3; kdc_stop 4; show_logs; slapd_stop; [ -n "${KEEP_TMP:-}" ] || rm -rf "$W"; rm -f "$CHECK_OUT"' EXIT
 export LC_ALL=C TZ=UTC
 
 slapd_start 2 || exit 1
@@ -224,6 +227,26 @@ expect_ok "EXTERNAL: orthrus admin add through KDC 3's config (ldapi://)" \
 expect_ok "EXTERNAL: ivy served by KDC 1 within 2 s" within 2 k 1 ivy ivy-Pa55
 expect_ok "EXTERNAL: ivy served by KDC 3 within 2 s" within 2 k 3 ivy ivy-Pa55
 kdc_stop 3
+
+# KDC 4: StartTLS forced on loopback (ldap_require_starttls); libldap
+# takes the CA from LDAPTLS_CACERT (ldap.conf's TLS_CACERT otherwise).
+KDC_PORT[4]=$(free_port)
+conf "$W/kdc4" 1 2 "${KDC_PORT[4]}" || exit 1
+sed -i "s|^\([[:space:]]*\)ldap_servers = .*|\1ldap_servers = ${SLAPD_URI[1]}\n\1ldap_require_starttls = true|" \
+	"$W/kdc4/kdc.conf"
+kdc_start_ca() { LDAPTLS_CACERT=$1 kdc_start "$2"; } # kdc_start_ca CAFILE N
+expect_ok "StartTLS: KDC 4 starts with the wrong CA" kdc_start_ca "$SLAPD_OTHER_CA" 4
+expect_ok "StartTLS: KDC 4 refuses provider 1's certificate (logged)" \
+	wait_log 4 "directory unreachable .*${SLAPD_URI[1]}: Connect error" 5
+expect_fail "StartTLS: and loads nothing" "not found" k 4 alice alice-Pa55
+expect_fail "StartTLS: an admin write under the wrong CA is refused" "nothing written" \
+	env LDAPTLS_CACERT="$SLAPD_OTHER_CA" "$ORTHRUS" admin -c "$W/kdc4/kdc.conf" add jay \
+	--password-stdin <<<jay-Pa55
+kdc_stop 4
+expect_ok "StartTLS: KDC 4 restarts with the right CA" kdc_start_ca "$SLAPD_CA" 4
+expect_ok "StartTLS: KDC 4 loads the directory over TLS" wait_log 4 "refresh done" 5
+expect_ok "StartTLS: kinit alice at KDC 4" k 4 alice alice-Pa55
+kdc_stop 4
 
 # 1. a principal added through provider 1 (the admin host writes there
 # first) is served by KDC 2 within 2 s.
