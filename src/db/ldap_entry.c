@@ -773,10 +773,9 @@ deleg_put(struct dentry_builder *b, const struct db_entry *e)
 
 	CHECK(e->ndeleg <= DB_MAX_DELEG, ORTH_E_LIMIT);
 	for (size_t i = 0; i < e->ndeleg; i++) {
-		CHECK(e->deleg[i] != NULL && e->deleg[i][0] != '\0' &&
-			      strlen(e->deleg[i]) <= DB_MAX_NAME,
-		      ORTH_E_LIMIT);
-		v[i] = (struct ldap_value){(const uint8_t *)e->deleg[i], strlen(e->deleg[i])};
+		size_t n = e->deleg[i] != NULL ? strlen(e->deleg[i]) : 0;
+		CHECK(n >= 1 && n <= DB_MAX_NAME, ORTH_E_LIMIT);
+		v[i] = (struct ldap_value){(const uint8_t *)e->deleg[i], n};
 	}
 	TRY(put_attr(b, A_DELEG, v, e->ndeleg));
 cleanup:
