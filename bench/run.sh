@@ -99,6 +99,7 @@ cleanup() {
 	stop_servers
 	orthkdc_stop >/dev/null 2>&1
 	mitkdc_stop >/dev/null 2>&1
+	declare -F slapd_stop >/dev/null && slapd_stop
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -295,7 +296,8 @@ CONF
 		2>"$d/kdc.log" &
 	SERVER_PIDS+=($!)
 	t0=$SECONDS
-	for ((i = 0; i < 36000; i++)); do
+	# 5 minutes at most (10^5 entries in a trial: seconds when it works)
+	for ((i = 0; i < 3000; i++)); do
 		line=$(grep -o "refresh done (full load).*" "$d/kdc.log") && break
 		sleep 0.1
 	done
