@@ -228,6 +228,19 @@ expect_ok "EXTERNAL: ivy served by KDC 1 within 2 s" within 2 k 1 ivy ivy-Pa55
 expect_ok "EXTERNAL: ivy served by KDC 3 within 2 s" within 2 k 3 ivy ivy-Pa55
 kdc_stop 3
 
+# More than the sync's arena (8 MiB) in one refresh: 40 entries of 60
+# distinct 4,000-byte krbExtraData values (ignored by the mapping), so that KDC 4's
+# full load below is larger than one arena.
+python3 -c '
+import base64, sys
+v = [base64.b64encode(b"%02d" % j + b"x" * 3998).decode() for j in range(60)]
+for i in range(40):
+    print(f"dn: krbPrincipalName=big{i}@{sys.argv[1]},{sys.argv[2]}")
+    print("objectClass: krbPrincipal\nobjectClass: krbPrincipalAux")
+    print(f"krbPrincipalName: big{i}@{sys.argv[1]}")
+    print("".join(f"krbExtraData:: {x}\n" for x in v))
+' "$REALM" "cn=$REALM,$SLAPD_CONTAINER_DN" | slapd_add 1 || fail "40 large entries not added"
+
 # KDC 4: StartTLS forced on loopback (ldap_require_starttls); libldap
 # takes the CA from LDAPTLS_CACERT (ldap.conf's TLS_CACERT otherwise).
 KDC_PORT[4]=$(free_port)
@@ -244,7 +257,8 @@ expect_fail "StartTLS: an admin write under the wrong CA is refused" "nothing wr
 	--password-stdin <<<jay-Pa55
 kdc_stop 4
 expect_ok "StartTLS: KDC 4 restarts with the right CA" kdc_start_ca "$SLAPD_CA" 4
-expect_ok "StartTLS: KDC 4 loads the directory over TLS" wait_log 4 "refresh done" 5
+expect_ok "StartTLS: KDC 4 loads the directory over TLS (more than 8 MiB)" \
+	wait_log 4 "refresh done" 10
 expect_ok "StartTLS: kinit alice at KDC 4" k 4 alice alice-Pa55
 kdc_stop 4
 
