@@ -407,6 +407,9 @@ sync_entry(ldap_sync_t *ls, LDAPMessage *msg, struct berval *uuid, ldap_sync_ref
 	ret = dentry_from_msg(ls->ls_ld, msg, kind == DIR_SYNC_ENTRY, &st->a, &d);
 	if (ret == ORTH_OK)
 		ret = st->ops->change(st->arg, (const uint8_t *)uuid->bv_val, kind, &d);
+	/* Applied: its memory is free again.  A refresh is one batch of
+	 * any number of entries (a full load of 10^5), not one arena. */
+	arena_reset(&st->a);
 	st->err = ret;
 	return ret == ORTH_OK ? LDAP_SUCCESS : LDAP_OTHER;
 }
@@ -446,6 +449,7 @@ sync_intermediate(ldap_sync_t *ls, LDAPMessage *msg, BerVarray uuids, ldap_sync_
 			ret = st->ops->uuid_set(st->arg, (const uint8_t(*)[16])set, k,
 						phase == LDAP_SYNC_CAPI_DELETES_IDSET);
 		}
+		arena_reset(&st->a);
 	} else if (phase == LDAP_SYNC_CAPI_PRESENTS) {
 		st->present = true;
 	} else if (phase == LDAP_SYNC_CAPI_DONE) {
