@@ -62,6 +62,7 @@ def main():
     ap.add_argument("--inflight", default="")
     ap.add_argument("--bulk", default="")
     ap.add_argument("--rss", default="")
+    ap.add_argument("--ldap", default="")
     ap.add_argument("--smoke", action="store_true")
     a = ap.parse_args()
 
@@ -88,7 +89,10 @@ def main():
     # the scale rows: "scale N", Orthrus only
     scale = sorted({ld for (_, _, _, ld) in rows if ld.startswith("scale ")},
                    key=lambda ld: int(ld.split()[1]))
-    loads = LOADS + [("tgs", "udp", ld) for ld in scale]
+    # scenario 8 of issue 11: "ldap N", the KDC serving from its replica
+    ldap = sorted({ld for (_, _, _, ld) in rows if ld.startswith("ldap ")},
+                  key=lambda ld: int(ld.split()[1]))
+    loads = LOADS + [("tgs", "udp", ld) for ld in scale + ldap]
     floor_us = num(a.floor_us)
     floor_instr = num(a.floor_instr)
 
@@ -124,6 +128,9 @@ def main():
                     xfloor = r["cpu"] / fc
             if loader.startswith("scale "):
                 load = f"kdc_load, {r['inflight']} in flight, {int(loader.split()[1]):,} principals"
+            elif loader.startswith("ldap "):
+                load = (f"kdc_load, {r['inflight']} in flight, {int(loader.split()[1]):,} "
+                        "principals, replica of an LDAP directory")
             elif loader == "kdc_load":
                 load = f"{loader}, {r['inflight']} in flight"
             else:
@@ -196,6 +203,17 @@ def main():
         target("RSS flat over 10^7 TGS-REQs after warm-up", None, 0, fmt)
     for w, v, s in targets:
         print(f"target: {w}: {v} ({s})")
+    ldap_line = None
+    if a.ldap:
+        # "N SECONDS what the KDC logged of its full load"
+        n, sec, logged = a.ldap.split(" ", 2)
+        lmdb = get("orthrus", "tgs", "udp", f"scale {n}", "rate")
+        repl = get("orthrus", "tgs", "udp", f"ldap {n}", "rate")
+        ldap_line = (f"{int(n):,} principals: initial sync of a replica KDC {sec} s "
+                     f"({logged}); TGS replies/s from the replica "
+                     + (f"{repl / lmdb:.2f} of the LMDB-only KDC's" if lmdb and repl is not None
+                        else "not measured"))
+        print(f"ldap: {ldap_line}")
 
     if a.smoke:
         missing = [ld for ld in LOADS if ("orthrus",) + ld not in rows]
@@ -286,6 +304,10 @@ unset multiplot
     for w, v, s in targets:
         md.append(f"| {w} | {v} | {s} |")
     md.append("")
+    if ldap_line is not None:
+        md.append("## A KDC serving from an LDAP replica (issue 11, scenario 8)\n")
+        md.append(f"- {ldap_line}.")
+        md.append("")
     with open(os.path.join(a.out, "RESULTS.md.new"), "w") as f:
         f.write("\n".join(md) + "\n")
     # Hand-written analysis after the marker survives a new run.

@@ -23,13 +23,21 @@
 #   as            kdc_load, AS-REQ without pre-authentication
 #   scale         the TGS load again at 1,000 and BENCH_SCALE (10^6)
 #                 principals (orthrus admin bulk-add; 0: not run)
+#   ldap          scenario 8 of issue 11: the realm at BENCH_LDAP (10^5; 0:
+#                 not run) principals (a scale row first) copied into one
+#                 slapd (`orthrus admin migrate --to ldap`), a second
+#                 Orthrus KDC serving from its replica of it: the time of
+#                 its initial sync (full load), then the TGS load against
+#                 it, next to the LMDB-only KDC's scale row; skipped,
+#                 said, when slapd is not installed
 #   rss           the KDC's RSS after a warm-up and after BENCH_RSS_COUNT
 #                 (10^7; 0: not run) more TGS-REQs
 # BENCH_SECONDS (5) per row; BENCH_CALLGRIND=0 skips the instruction
 # counts; BENCH_KDCS (orthrus mit heimdal) which KDCs; BENCH_OUT (bench/)
 # where RESULTS.md and results.png go;
 # BENCH_KEEP=DIR keeps the callgrind files there (callgrind_annotate);
-# BENCH_NOTE a sentence for RESULTS.md (e.g. that the machine was shared).
+# BENCH_NOTE a sentence for RESULTS.md (e.g. that the machine was shared);
+# BENCH_INPROC=0 skips bench_codec and bench_kdc.
 # --smoke (what `make check` runs): Orthrus and the floors only, a fraction
 # of a second per row, a few clients, no callgrind, output into a
 # temporary directory; it checks that the table is complete and every
@@ -57,6 +65,7 @@ TCP_INFL=${BENCH_TCP_INFLIGHT:-16}
 CG=${BENCH_CALLGRIND:-1}
 CG_COUNT=${BENCH_CALLGRIND_COUNT:-300}
 SCALE=${BENCH_SCALE:-1000000}
+LDAP_N=${BENCH_LDAP:-100000}
 RSS_COUNT=${BENCH_RSS_COUNT:-10000000}
 KDCS=" ${BENCH_KDCS:-orthrus mit heimdal} "
 OUT=${BENCH_OUT:-$top/bench}
@@ -64,7 +73,7 @@ HEIMDAL_KDC=${HEIMDAL_KDC:-/opt/heimdal-kdc/usr/lib/heimdal-servers/kdc}
 HEIMDAL_KADMIN=${HEIMDAL_KADMIN:-/opt/heimdal-clients/usr/bin/kadmin.heimdal}
 TMP=$(mktemp -d /tmp/orthbench.XXXXXX)
 if [ $smoke -eq 1 ]; then
-	SECS=0.4 NPRINC=3 INFL=4 TCP_INFL=4 CG=0 SCALE=0 RSS_COUNT=0 OUT=$TMP/out KDCS=" orthrus "
+	SECS=0.4 NPRINC=3 INFL=4 TCP_INFL=4 CG=0 SCALE=0 LDAP_N=0 RSS_COUNT=0 OUT=$TMP/out KDCS=" orthrus "
 	mkdir -p "$OUT"
 fi
 CLK_TCK=$(getconf CLK_TCK)
@@ -90,6 +99,7 @@ cleanup() {
 	stop_servers
 	orthkdc_stop >/dev/null 2>&1
 	mitkdc_stop >/dev/null 2>&1
+	declare -F slapd_stop >/dev/null && slapd_stop
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -195,7 +205,7 @@ callgrind_count() {
 valgrind_cmd=(valgrind --tool=callgrind --vgdb=yes --trace-children=yes "--callgrind-out-file=$TMP/cg.%p")
 
 # ---- in process (not in the table): the codec and kdc_handle() alone ----
-if [ $smoke -eq 0 ]; then
+if [ $smoke -eq 0 ] && [ "${BENCH_INPROC:-1}" = 1 ]; then
 	say "in process: bench_codec, bench_kdc"
 	"$build/bench/bench_codec" "$top/tests/vectors" || rc=1
 	"$build/bench/bench_kdc" -t 1 || rc=1
@@ -249,12 +259,73 @@ scale_row() {
 		--realm "$REALM" --principals "$NPRINC" --password "$PW" --service "$SVC" \
 		--duration "$SECS" --mode tgs --inflight "$INFL"
 }
+# ldap_row N: the realm (N principals: after scale_row N) copied into one
+# slapd; a second KDC on its own port serves from its replica of it (the
+# same stash; its database a copy of the realm's, which the first sync
+# replaces): the time of migrate and of the full load, then the TGS load.
+ldap_row() {
+	local n=$1 d=$TMP/ldap port t0 i line=
+	if [ ! -x "${SLAPD_BIN:-/usr/sbin/slapd}" ]; then
+		say "no slapd: the LDAP rows (scenario 8) not run"
+		return
+	fi
+	mkdir -p "$d"
+	export SRCDIR=$top # slapd.sh: our schema
+	. "$top/tests/interop/lib/slapd.sh"
+	slapd_start 1 || { rc=1; return; }
+	port=$(free_port)
+	sed -e "s|^\(\t*\)max_life = 10h|&\n\1database_module = openldap|" "$ORTHRUS_CONFIG" >"$d/admin.conf"
+	cat >>"$d/admin.conf" <<CONF
+[dbmodules]
+	openldap = {
+		db_library = kldap
+		ldap_servers = ${SLAPD_URI[1]}
+		ldap_kerberos_container_dn = $SLAPD_CONTAINER_DN
+		ldap_kdc_dn = $SLAPD_KDC_DN
+		ldap_service_password_file = $SLAPD_KDC_PWFILE
+		ldap_timeout = 10s
+	}
+CONF
+	sed -e "s|$ORTH_DIR/principal.mdb|$d/replica.mdb|" -e "s|127.0.0.1:$ORTH_PORT|127.0.0.1:$port|g" \
+		-e "s|^\(\t*\)kpasswd_listen = .*|\1kpasswd_listen =|" "$d/admin.conf" >"$d/kdc.conf"
+	t0=$SECONDS
+	"$ORTHRUS" admin -c "$d/admin.conf" migrate --to ldap --quiet || { rc=1; slapd_stop; return; }
+	say "migrate --to ldap of $n principals: $((SECONDS - t0)) s"
+	mdb_copy -n "$ORTH_DIR/principal.mdb" "$d/replica.mdb" || { rc=1; slapd_stop; return; }
+	"$ORTHRUS" kdc -c "$d/kdc.conf" --foreground --log-flush-ms "${BENCH_LOG_FLUSH_MS:-1000}" \
+		2>"$d/kdc.log" &
+	SERVER_PIDS+=($!)
+	t0=$SECONDS
+	# 5 minutes at most (10^5 entries in a trial: seconds when it works)
+	for ((i = 0; i < 3000; i++)); do
+		line=$(grep -o "refresh done (full load).*" "$d/kdc.log") && break
+		sleep 0.1
+	done
+	if [ -z "$line" ]; then
+		say "the LDAP replica KDC did not load the directory: $(tail -3 "$d/kdc.log")"
+		rc=1
+	else
+		say "LDAP replica KDC, initial sync: $line"
+		echo "$n $((SECONDS - t0)) ${line#refresh done (full load): }" >"$TMP/ldap.txt"
+		row orthrus tgs udp "ldap $n" "${SERVER_PIDS[-1]}" -- "$LOAD" --kdc "127.0.0.1:$port" \
+			--realm "$REALM" --principals "$NPRINC" --password "$PW" --service "$SVC" \
+			--duration "$SECS" --mode tgs --inflight "$INFL"
+	fi
+	kill "${SERVER_PIDS[-1]}"
+	wait "${SERVER_PIDS[-1]}" 2>/dev/null
+	unset 'SERVER_PIDS[-1]'
+	slapd_stop
+}
 if [[ $KDCS != *" orthrus "* ]]; then
 	:
 elif say "Orthrus: $NPRINC principals"; orth_setup; then
 	loads orthrus "$ORTH_PORT" "$ORTH_KDC_PID"
 	if [ "$SCALE" -gt 0 ]; then
 		scale_row 1000
+		if [ "$LDAP_N" -gt 0 ]; then
+			scale_row "$LDAP_N"
+			ldap_row "$LDAP_N"
+		fi
 		scale_row "$SCALE"
 	fi
 	[ "$RSS_COUNT" -gt 0 ] && rss_row
@@ -417,6 +488,7 @@ python3 "$top/bench/report.py" --rows "$ROWS" --instr "$TMP/instr.tsv" \
 	--floor-us "$FLOOR_US" --floor-instr "${FLOOR_INSTR:-}" --out "$OUT" \
 	--bulk "$(cat "$TMP/bulk.txt" 2>/dev/null | tail -1)" \
 	--rss "$(cat "$TMP/rss.txt" 2>/dev/null)" \
+	--ldap "$(cat "$TMP/ldap.txt" 2>/dev/null)" \
 	--seconds "$SECS" --principals "$NPRINC" --inflight "$INFL" \
 	$([ $smoke -eq 1 ] && echo --smoke) || rc=1
 exit $rc

@@ -11,7 +11,7 @@ libotp0-heimdal libsl0-heimdal libgssapi3-heimdal libhdb9-heimdal
 libheimntlm0-heimdal libedit2
 man-db groff-base systemd strace
 libmicrohttpd-dev prometheus faketime
-slapd ldap-utils krb5-kdc-ldap libldap-dev libkdc2-heimdal gnuplot-nox"
+slapd ldap-utils krb5-kdc-ldap libldap-dev libkdc2-heimdal gnuplot-nox openssl"
 # Heimdal's clients (tests/interop/kdc_heimdal_clients.sh) and its KDC
 # (bench/run.sh) are unpacked, not installed: Debian's heimdal-clients and
 # heimdal-kdc conflict with krb5-user/krb5-kdc and would remove MIT's.

@@ -29,7 +29,9 @@
  * Transport security.  ldaps:// is TLS; ldapi:// is a local socket;
  * ldap:// to anything but a loopback address (127.0.0.0/8, ::1,
  * localhost) must do StartTLS and fails when it cannot
- * (ldap_require_starttls, default true, applies it to loopback too).
+ * (ldap_require_starttls = true, default false, asks it of loopback
+ * too).  The certificate is checked by libldap against its CA list
+ * (ldap.conf's TLS_CACERT, or LDAPTLS_CACERT in the environment).
  * A password never goes over a connection that is neither.
  *
  * Orthrus's own relations in the module: ldap_timeout (a duration, per

@@ -83,8 +83,14 @@ server_open(const struct ldap_config *lc, size_t i, const char *password, LDAP *
 		struct berval cred = {strlen(password), (char *)(uintptr_t)password};
 		rc = ldap_sasl_bind_s(ld, lc->kdc_dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
 	} else {
-		rc = ldap_sasl_interactive_bind_s(ld, NULL, "EXTERNAL", NULL, NULL,
-						  LDAP_SASL_QUIET, NULL, NULL);
+		/* RFC 4422 Appendix A: EXTERNAL's one message is the
+		 * authorization identity, empty for "the one my credentials
+		 * (here the socket's uid) give".  Sent as is, in one bind:
+		 * libldap's interactive bind without an interaction function
+		 * fails with LDAP_LOCAL_ERROR (Cyrus SASL's EXTERNAL asks for
+		 * that identity; tests/interop/ldap_replica.sh, KDC 3). */
+		struct berval empty = {0, (char *)(uintptr_t)""};
+		rc = ldap_sasl_bind_s(ld, NULL, "EXTERNAL", &empty, NULL, NULL, NULL);
 	}
 done:
 	if (rc == LDAP_SUCCESS)
@@ -401,6 +407,9 @@ sync_entry(ldap_sync_t *ls, LDAPMessage *msg, struct berval *uuid, ldap_sync_ref
 	ret = dentry_from_msg(ls->ls_ld, msg, kind == DIR_SYNC_ENTRY, &st->a, &d);
 	if (ret == ORTH_OK)
 		ret = st->ops->change(st->arg, (const uint8_t *)uuid->bv_val, kind, &d);
+	/* Applied: its memory is free again.  A refresh is one batch of
+	 * any number of entries (a full load of 10^5), not one arena. */
+	arena_reset(&st->a);
 	st->err = ret;
 	return ret == ORTH_OK ? LDAP_SUCCESS : LDAP_OTHER;
 }
@@ -440,6 +449,7 @@ sync_intermediate(ldap_sync_t *ls, LDAPMessage *msg, BerVarray uuids, ldap_sync_
 			ret = st->ops->uuid_set(st->arg, (const uint8_t(*)[16])set, k,
 						phase == LDAP_SYNC_CAPI_DELETES_IDSET);
 		}
+		arena_reset(&st->a);
 	} else if (phase == LDAP_SYNC_CAPI_PRESENTS) {
 		st->present = true;
 	} else if (phase == LDAP_SYNC_CAPI_DONE) {

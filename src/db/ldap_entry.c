@@ -67,6 +67,7 @@ static const struct ldap_field policy_fields[] = {
 #define A_POLREF "krbPwdPolicyReference"
 #define A_FAILED "orthrusFailedAuth"
 #define A_KEYSALTS "krbPwdAllowedKeysalts"
+#define A_DELEG "krbAllowedToDelegateTo"
 
 static void
 say(char *err, size_t errlen, const char *attr, const char *what)
@@ -522,6 +523,25 @@ cleanup:
 	return ret;
 }
 
+/* krbAllowedToDelegateTo: one target a value, at most what a record holds;
+ * each a name as krbPrincipalName's (printable ASCII), none twice (the
+ * schema's caseExactIA5Match makes two equal values one). */
+static orth_err
+deleg_decode(const struct ldap_attr *at, struct arena *a, struct db_entry *out)
+{
+	orth_err ret = ORTH_OK;
+
+	CHECK(at->nvals <= DB_MAX_DELEG, ORTH_E_LIMIT);
+	for (size_t i = 0; i < at->nvals; i++) {
+		TRY(value_string(&at->vals[i], DB_MAX_NAME, a, &out->deleg[i]));
+		for (size_t j = 0; j < i; j++)
+			CHECK(strcmp(out->deleg[j], out->deleg[i]) != 0, ORTH_E_MALFORMED);
+	}
+	out->ndeleg = at->nvals;
+cleanup:
+	return ret;
+}
+
 static orth_err
 failure_parse(const struct ldap_value *v, int64_t *when)
 {
@@ -634,6 +654,9 @@ ldap_entry_decode(const struct ldap_dentry *d, struct arena *a, struct db_entry 
 		TRY(ldap_dn_first_value(dn, "cn", a, &e.policy));
 		CHECK(strlen(e.policy) <= DB_MAX_POLICY_NAME, ORTH_E_LIMIT);
 	}
+	what = A_DELEG;
+	if ((at = attr_find(d, A_DELEG)) != NULL)
+		TRY(deleg_decode(at, a, &e));
 	what = A_FAILED;
 	TRY(failures_decode(attr_find(d, A_FAILED), a, &f));
 	ldap_failures_fold(&f, 0, &e);
@@ -740,6 +763,25 @@ cleanup:
 	return ret;
 }
 
+/* One krbAllowedToDelegateTo value a target; none is the attribute
+ * without values, which a modify's replace deletes. */
+static orth_err
+deleg_put(struct dentry_builder *b, const struct db_entry *e)
+{
+	orth_err ret = ORTH_OK;
+	struct ldap_value v[DB_MAX_DELEG];
+
+	CHECK(e->ndeleg <= DB_MAX_DELEG, ORTH_E_LIMIT);
+	for (size_t i = 0; i < e->ndeleg; i++) {
+		size_t n = e->deleg[i] != NULL ? strlen(e->deleg[i]) : 0;
+		CHECK(n >= 1 && n <= DB_MAX_NAME, ORTH_E_LIMIT);
+		v[i] = (struct ldap_value){(const uint8_t *)e->deleg[i], n};
+	}
+	TRY(put_attr(b, A_DELEG, v, e->ndeleg));
+cleanup:
+	return ret;
+}
+
 orth_err
 ldap_entry_encode(const struct db_entry *e, const char *base_dn, const char *policy_dn,
 		  struct arena *a, struct ldap_dentry *out)
@@ -763,6 +805,7 @@ ldap_entry_encode(const struct db_entry *e, const char *base_dn, const char *pol
 	TRY(put_string(&b, A_CANON, e->name));
 	TRY(fields_encode(&b, principal_fields, NELEM(principal_fields), e));
 	TRY(keys_put(&b, e));
+	TRY(deleg_put(&b, e));
 	if (e->policy != NULL && e->policy[0] != '\0') {
 		ref = ldap_dn_make("cn", e->policy, policy_dn, a);
 		CHECK(ref != NULL, ORTH_E_LIMIT);

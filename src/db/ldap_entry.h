@@ -27,6 +27,11 @@
  *   krbPwdHistory            one KrbKeySet of one key per earlier password
  *                            (Orthrus's use of MIT's attribute: MIT's own
  *                            values there are not read)
+ *   krbAllowedToDelegateTo   deleg (S4U2Proxy targets): one name a value,
+ *                            at most DB_MAX_DELEG, none twice; written
+ *                            as the KDC compares them (canonical, with
+ *                            the realm), so a value without its realm
+ *                            matches no target
  *   orthrusFailedAuth        failed pre-authentications, one value each
  *                            (dist/ldap/orthrus.schema): see
  *                            ldap_failures_fold

@@ -22,6 +22,12 @@
 #   sync goes on
 #   7. a hung provider (SIGSTOP): both KDCs answer at once and follow the
 #      other provider; an admin write fails over within ldap_timeout
+#   and a KDC 3 on provider 1's ldapi:// socket with SASL EXTERNAL (no DN,
+#   no password file) loads the realm, serves it and writes through it;
+#   a KDC 4 with ldap_require_starttls verifies provider 1's certificate:
+#   refused under another CA (logged, nothing loaded, nothing written),
+#   loaded and served under the right one;
+#   delegation targets (krbAllowedToDelegateTo) go both ways
 set -u
 here=$(dirname "$0")
 . "$here/lib/check.sh"
@@ -36,12 +42,13 @@ declare -a KDC_PID KDC_PORT
 show_logs() {
 	[ "$CHECK_FAILS" -gt 0 ] && [ -z "${SHOWN:-}" ] || return 0
 	SHOWN=1
-	for n in 1 2; do
+	for n in 1 2 3 4; do
+		[ -f "$W/kdc$n/kdc.log" ] || continue
 		echo "--- KDC $n's log without request lines:" >&2
 		grep -v -- "-REQ " "$W/kdc$n/kdc.log" 2>/dev/null | sed 's/^/    /' >&2
 	done
 }
-trap 'kdc_stop 1; kdc_stop 2; show_logs; slapd_stop; [ -n "${KEEP_TMP:-}" ] || rm -rf "$W"; rm -f "$CHECK_OUT"' EXIT
+trap 'kdc_stop 1; kdc_stop 2; kdc_stop 3; kdc_stop 4; show_logs; slapd_stop; [ -n "${KEEP_TMP:-}" ] || rm -rf "$W"; rm -f "$CHECK_OUT"' EXIT
 export LC_ALL=C TZ=UTC
 
 slapd_start 2 || exit 1
@@ -207,12 +214,92 @@ expect_ok "kinit alice at KDC 1" within 8 k 1 alice alice-Pa55
 expect_ok "kinit bob at KDC 2" within 8 k 2 bob bob-Pa55
 expect_fail "a wrong password is refused at KDC 2" "Password incorrect" k 2 bob wrong
 
+# KDC 3: provider 1's local socket, SASL EXTERNAL (slapd maps this uid to
+# the KDC's DN: lib/slapd.sh), no ldap_kdc_dn, no password file.
+KDC_PORT[3]=$(free_port)
+conf "$W/kdc3" 1 2 "${KDC_PORT[3]}" || exit 1
+sed -i -e "s|^\([[:space:]]*ldap_servers = \).*|\1${SLAPD_LDAPI[1]}|" \
+	-e '/ldap_kdc_dn\|ldap_service_password_file/d' "$W/kdc3/kdc.conf"
+expect_ok "EXTERNAL: KDC 3 starts on ldapi:// without a password" kdc_start 3
+expect_ok "EXTERNAL: KDC 3 loads the directory (full load)" \
+	wait_log 3 "refresh done (full load)"
+expect_ok "EXTERNAL: KDC 3 follows provider 1's socket" following 3 "${SLAPD_LDAPI[1]}"
+expect_ok "EXTERNAL: kinit alice at KDC 3" k 3 alice alice-Pa55
+expect_ok "EXTERNAL: orthrus admin add through KDC 3's config (ldapi://)" \
+	kadm 3 add ivy --password-stdin <<<ivy-Pa55
+expect_ok "EXTERNAL: ivy served by KDC 1 within 2 s" within 2 k 1 ivy ivy-Pa55
+expect_ok "EXTERNAL: ivy served by KDC 3 within 2 s" within 2 k 3 ivy ivy-Pa55
+kdc_stop 3
+
+# More than the sync's arena (8 MiB) in one refresh: 40 entries of 60
+# distinct 4,000-byte krbExtraData values (ignored by the mapping), so that KDC 4's
+# full load below is larger than one arena.
+python3 -c '
+import base64, sys
+v = [base64.b64encode(b"%02d" % j + b"x" * 3998).decode() for j in range(60)]
+for i in range(40):
+    print(f"dn: krbPrincipalName=big{i}@{sys.argv[1]},{sys.argv[2]}")
+    print("objectClass: krbPrincipal\nobjectClass: krbPrincipalAux")
+    print(f"krbPrincipalName: big{i}@{sys.argv[1]}")
+    print("".join(f"krbExtraData:: {x}\n" for x in v))
+' "$REALM" "cn=$REALM,$SLAPD_CONTAINER_DN" | slapd_add 1 || fail "40 large entries not added"
+
+# KDC 4: StartTLS forced on loopback (ldap_require_starttls); libldap
+# takes the CA from LDAPTLS_CACERT (ldap.conf's TLS_CACERT otherwise).
+KDC_PORT[4]=$(free_port)
+conf "$W/kdc4" 1 2 "${KDC_PORT[4]}" || exit 1
+sed -i "s|^\([[:space:]]*\)ldap_servers = .*|\1ldap_servers = ${SLAPD_URI[1]}\n\1ldap_require_starttls = true|" \
+	"$W/kdc4/kdc.conf"
+kdc_start_ca() { LDAPTLS_CACERT=$1 kdc_start "$2"; } # kdc_start_ca CAFILE N
+expect_ok "StartTLS: KDC 4 starts with the wrong CA" kdc_start_ca "$SLAPD_OTHER_CA" 4
+expect_ok "StartTLS: KDC 4 refuses provider 1's certificate (logged)" \
+	wait_log 4 "directory unreachable .*${SLAPD_URI[1]}: Connect error" 5
+expect_fail "StartTLS: and loads nothing" "not found" k 4 alice alice-Pa55
+expect_fail "StartTLS: an admin write under the wrong CA is refused" "nothing written" \
+	env LDAPTLS_CACERT="$SLAPD_OTHER_CA" "$ORTHRUS" admin -c "$W/kdc4/kdc.conf" add jay \
+	--password-stdin <<<jay-Pa55
+kdc_stop 4
+expect_ok "StartTLS: KDC 4 restarts with the right CA" kdc_start_ca "$SLAPD_CA" 4
+expect_ok "StartTLS: KDC 4 loads the directory over TLS (more than 8 MiB)" \
+	wait_log 4 "refresh done" 10
+expect_ok "StartTLS: kinit alice at KDC 4" k 4 alice alice-Pa55
+kdc_stop 4
+
 # 1. a principal added through provider 1 (the admin host writes there
 # first) is served by KDC 2 within 2 s.
 expect_ok "1: orthrus admin add on KDC 1's host writes through provider 1" \
 	kadm 1 add carol --password-stdin --requires-preauth <<<carol-Pa55
 expect_ok "1: carol served by KDC 2 within 2 s" within 2 k 2 carol carol-Pa55
 expect_ok "1: carol served by KDC 1" within 2 k 1 carol carol-Pa55
+
+# Delegation targets (S4U2Proxy) live in the directory as MIT's
+# krbAllowedToDelegateTo: written by admin on KDC 1's host, replicated to
+# KDC 2; cleared, the attribute goes.
+# deleg_dir WANT: provider 1's krbAllowedToDelegateTo values of carol
+deleg_dir() {
+	[ "$(slapd_search 1 "(krbPrincipalName=carol@$REALM)" krbAllowedToDelegateTo |
+		sed -n 's/^krbAllowedToDelegateTo: //p')" = "$1" ]
+}
+# deleg_at N WANT: KDC N's replica has carol's targets WANT (within 2 s)
+deleg_at() {
+	local i
+	for i in $(seq 1 20); do
+		"$ORTHRUS" admin -c "$W/kdc$1/kdc.conf" get carol |
+			grep -qxF "Allowed to delegate to: $2" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+expect_ok "deleg: admin modify --allowed-to-delegate-to on KDC 1's host" \
+	kadm 1 modify carol --allowed-to-delegate-to host/x --allowed-to-delegate-to HTTP/y
+expect_ok "deleg: provider 1 has krbAllowedToDelegateTo" \
+	deleg_dir "$(printf 'host/x@%s\nHTTP/y@%s' "$REALM" "$REALM")"
+expect_ok "deleg: KDC 2's replica has both targets" \
+	deleg_at 2 "host/x@$REALM, HTTP/y@$REALM"
+expect_ok "deleg: --clear-allowed-to-delegate-to" \
+	kadm 1 modify carol --clear-allowed-to-delegate-to
+expect_ok "deleg: the attribute is gone from provider 1" deleg_dir ""
+expect_ok "deleg: KDC 2's replica has none" deleg_at 2 "(none)"
 
 # 5. lockout exact across KDCs: failures at both KDCs in the same instant
 # each add a failure record; the directory keeps both; both replicas count

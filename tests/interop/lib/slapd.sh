@@ -11,11 +11,20 @@
 #                            provider 1 and have reached all when it
 #                            returns.  Exports SLAPD_DIR, SLAPD_SUFFIX,
 #                            SLAPD_ADMIN_DN, SLAPD_ADMIN_PW, SLAPD_KDC_DN,
-#                            SLAPD_KDC_PW, SLAPD_KDC_PWFILE (MIT's service
+#                            SLAPD_KDC_PW, SLAPD_CA, SLAPD_OTHER_CA,
+#                            SLAPD_KDC_PWFILE (MIT's service
 #                            password file), SLAPD_CONTAINER_DN and the
-#                            arrays SLAPD_PORT, SLAPD_URI, SLAPD_PID
-#                            (indexes 1..N).
+#                            arrays SLAPD_PORT, SLAPD_URI, SLAPD_LDAPI,
+#                            SLAPD_PID (indexes 1..N).
 #   slapd_run I              start (or restart) provider I on its port
+#                            and on its local socket SLAPD_LDAPI[I]
+#                            (ldapi://, SASL EXTERNAL: this process's
+#                            uid and gid are SLAPD_KDC_DN); StartTLS
+#                            with a certificate for 127.0.0.1 from a
+#                            throwaway CA, SLAPD_CA (SLAPD_OTHER_CA: an
+#                            unrelated one).  Use ldap://127.0.0.1 for
+#                            TLS: libldap checks "localhost" against the
+#                            machine's host name instead
 #   slapd_kill I [SIG]       send SIG (default TERM) to provider I; for TERM
 #                            and KILL wait until it is gone
 #   slapd_stop               stop every provider by PID, remove the dir
@@ -54,7 +63,7 @@ SLAPD_CONTAINER_DN="cn=krbcontainer,$SLAPD_SUFFIX"
 SLAPD_KDC_DN="cn=kdc-service,$SLAPD_SUFFIX"
 SLAPD_KDC_PW=kdc-service-secret
 SLAPD_N=0
-declare -a SLAPD_PORT SLAPD_URI SLAPD_PID
+declare -a SLAPD_PORT SLAPD_URI SLAPD_LDAPI SLAPD_PID
 
 slapd_fail() {
 	if declare -F fail >/dev/null; then fail "$1"; else echo "slapd: $1" >&2; fi
@@ -78,6 +87,14 @@ moduleload accesslog
 serverID $i
 loglevel ${SLAPD_LOGLEVEL:-none}
 sizelimit unlimited
+TLSCACertificateFile $SLAPD_CA
+TLSCertificateFile $SLAPD_DIR/server.pem
+TLSCertificateKeyFile $SLAPD_DIR/server.key
+# SASL EXTERNAL over ldapi://: the peer's uid and gid (the KDC's, as this
+# shell's) authenticate as the KDC's identity, no password needed.  ('.'
+# is the RDN's '+': the escape does not survive slapd.conf's quoting.)
+authz-regexp "^gidNumber=$(id -g).uidNumber=$(id -u),cn=peercred,cn=external,cn=auth\$"
+	"$SLAPD_KDC_DN"
 
 # The change log that delta-syncrepl replays (see below).
 database mdb
@@ -134,8 +151,8 @@ CONF
 
 slapd_run() {
 	local i=$1
-	"$SLAPD_BIN" -f "$SLAPD_DIR/slapd$i.conf" -h "ldap://127.0.0.1:${SLAPD_PORT[$i]}/" \
-		-d 0 >>"$SLAPD_DIR/slapd$i.log" 2>&1 &
+	"$SLAPD_BIN" -f "$SLAPD_DIR/slapd$i.conf" \
+		-h "ldap://127.0.0.1:${SLAPD_PORT[$i]}/ ${SLAPD_LDAPI[$i]}" -d 0 >>"$SLAPD_DIR/slapd$i.log" 2>&1 &
 	SLAPD_PID[$i]=$!
 	wait_tcp_port "${SLAPD_PORT[$i]}" "${SLAPD_PID[$i]}" && return 0
 	slapd_fail "slapd $i did not start"
@@ -195,6 +212,23 @@ slapd_wait_dn() {
 	return 1
 }
 
+# slapd_certs: a throwaway CA, the providers' certificate from it (for
+# localhost and 127.0.0.1, one day), and a second CA that signed nothing.
+slapd_certs() {
+	local d=$SLAPD_DIR ec=(-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
+	SLAPD_CA=$d/ca.pem
+	SLAPD_OTHER_CA=$d/other-ca.pem
+	openssl req -x509 "${ec[@]}" -keyout "$d/ca.key" -out "$SLAPD_CA" -days 1 \
+		-subj "/CN=orthrus test CA" 2>/dev/null &&
+		openssl req -x509 "${ec[@]}" -keyout "$d/other-ca.key" -out "$SLAPD_OTHER_CA" \
+			-days 1 -subj "/CN=orthrus test CA" 2>/dev/null &&
+		openssl req "${ec[@]}" -keyout "$d/server.key" -out "$d/server.csr" \
+			-subj "/CN=localhost" 2>/dev/null &&
+		openssl x509 -req -in "$d/server.csr" -CA "$SLAPD_CA" -CAkey "$d/ca.key" \
+			-CAcreateserial -out "$d/server.pem" -days 1 \
+			-extfile <(printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n') 2>/dev/null
+}
+
 slapd_start() {
 	local n=$1 i rdn
 	SLAPD_N=$n
@@ -206,8 +240,14 @@ slapd_start() {
 	for ((i = 1; i <= n; i++)); do
 		SLAPD_PORT[$i]=$(free_port)
 		SLAPD_URI[$i]="ldap://127.0.0.1:${SLAPD_PORT[$i]}/"
+		# RFC 4516 %-escapes the socket's path (the host part of the URI)
+		SLAPD_LDAPI[$i]="ldapi://$(printf %s "$SLAPD_DIR/ldapi$i" | sed 's|/|%2F|g')/"
 		mkdir -p "$SLAPD_DIR/db$i" "$SLAPD_DIR/log$i"
 	done
+	slapd_certs || {
+		slapd_fail "openssl could not make the test certificates"
+		return 1
+	}
 	for ((i = 1; i <= n; i++)); do
 		slapd_write_conf "$i"
 	done
@@ -246,5 +286,5 @@ LDIF
 		}
 	done
 	export SLAPD_DIR SLAPD_SUFFIX SLAPD_ADMIN_DN SLAPD_ADMIN_PW SLAPD_KDC_DN \
-		SLAPD_KDC_PW SLAPD_KDC_PWFILE SLAPD_CONTAINER_DN
+		SLAPD_KDC_PW SLAPD_KDC_PWFILE SLAPD_CONTAINER_DN SLAPD_CA SLAPD_OTHER_CA
 }

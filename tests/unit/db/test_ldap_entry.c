@@ -1,7 +1,8 @@
 /*
  * test_ldap_entry.c - principals and policies as entries of MIT's Kerberos
  * LDAP schema (src/db/ldap_entry.h): round trips, the KrbKeySet encoding,
- * DN escapes, failure records, and hostile entries refused.
+ * DN escapes, failure records, delegation targets, and hostile entries
+ * refused.
  *
  *   test_ldap_entry                     run the checks
  *   test_ldap_entry --write-seeds DIR   also write the seeds of
@@ -252,6 +253,77 @@ test_entry_round_trip(void)
 	EXPECT_EQ_INT(ldap_entry_encode(&e, "dc=ex", "dc=ex", &a, &d), ORTH_E_RANGE);
 }
 
+/* krbAllowedToDelegateTo <-> deleg: one value per target, both ways; an
+ * empty list is an attribute without values (a modify deletes it); more
+ * targets than a record holds, a bad name or one twice refuse the entry. */
+static void
+test_deleg(void)
+{
+	static uint8_t r1[DB_MAX_RECORD], r2[DB_MAX_RECORD];
+	static struct ldap_value many[DB_MAX_DELEG + 1];
+	static char names[DB_MAX_DELEG + 1][32];
+	static uint8_t big[DB_MAX_NAME + 1];
+	static const struct ldap_value pn = {(const uint8_t *)"svc@EX.COM", 10};
+	struct db_entry e, back;
+	struct ldap_dentry d;
+	const struct ldap_attr *at;
+	struct ldap_attr at2[2];
+	char err[256] = "";
+	size_t l1, l2;
+
+	fill(&e);
+	e.ndeleg = 2;
+	e.deleg[0] = "host/x.ex.com@EX.COM";
+	e.deleg[1] = "HTTP/web.ex.com@EX.COM";
+	EXPECT_EQ_INT(ldap_entry_encode(&e, "dc=ex", "dc=ex", &a, &d), ORTH_OK);
+	at = find(&d, "krbAllowedToDelegateTo");
+	EXPECT(at != NULL && at->nvals == 2);
+	if (at != NULL && at->nvals == 2) {
+		EXPECT(at->vals[0].len == 20 && memcmp(at->vals[0].data, e.deleg[0], 20) == 0);
+		EXPECT(at->vals[1].len == 22 && memcmp(at->vals[1].data, e.deleg[1], 22) == 0);
+	}
+	seed_entry("deleg", &d);
+	EXPECT_EQ_INT(ldap_entry_decode(&d, &a, &back, NULL, err, sizeof(err)), ORTH_OK);
+	EXPECT_EQ_INT(back.ndeleg, 2);
+	if (back.ndeleg == 2)
+		EXPECT(strcmp(back.deleg[0], e.deleg[0]) == 0 &&
+		       strcmp(back.deleg[1], e.deleg[1]) == 0);
+	l1 = record(&e, r1);
+	l2 = record(&back, r2);
+	EXPECT(l1 == l2 && memcmp(r1, r2, l1) == 0);
+
+	/* None: the attribute with no value, so a replace deletes it. */
+	e.ndeleg = 0;
+	EXPECT_EQ_INT(ldap_entry_encode(&e, "dc=ex", "dc=ex", &a, &d), ORTH_OK);
+	EXPECT(value_is(&d, "krbAllowedToDelegateTo", NULL));
+	EXPECT_EQ_INT(ldap_entry_decode(&d, &a, &back, NULL, err, sizeof(err)), ORTH_OK);
+	EXPECT_EQ_INT(back.ndeleg, 0);
+
+	/* As many as a record holds, then one more. */
+	for (size_t i = 0; i <= DB_MAX_DELEG; i++) {
+		snprintf(names[i], sizeof(names[i]), "host/h%zu@EX.COM", i);
+		many[i] = (struct ldap_value){(const uint8_t *)names[i], strlen(names[i])};
+	}
+	at2[0] = (struct ldap_attr){"krbPrincipalName", 1, &pn};
+	at2[1] = (struct ldap_attr){"krbAllowedToDelegateTo", DB_MAX_DELEG, many};
+	d = (struct ldap_dentry){"krbPrincipalName=svc@EX.COM,dc=ex", 2, at2};
+	EXPECT_EQ_INT(ldap_entry_decode(&d, &a, &back, NULL, err, sizeof(err)), ORTH_OK);
+	EXPECT_EQ_INT(back.ndeleg, DB_MAX_DELEG);
+	at2[1].nvals = DB_MAX_DELEG + 1;
+	err[0] = '\0';
+	EXPECT_EQ_INT(ldap_entry_decode(&d, &a, &back, NULL, err, sizeof(err)), ORTH_E_LIMIT);
+	EXPECT(strstr(err, "krbAllowedToDelegateTo") != NULL);
+	/* One name twice: the directory's equality rule forbids it. */
+	many[1] = many[0];
+	at2[1].nvals = 2;
+	EXPECT_EQ_INT(ldap_entry_decode(&d, &a, &back, NULL, err, sizeof(err)), ORTH_E_MALFORMED);
+	/* A name too long for a record. */
+	memset(big, 'a', sizeof(big));
+	at2[1] = (struct ldap_attr){"krbAllowedToDelegateTo", 1,
+				    &(struct ldap_value){big, sizeof(big)}};
+	EXPECT_EQ_INT(ldap_entry_decode(&d, &a, &back, NULL, err, sizeof(err)), ORTH_E_LIMIT);
+}
+
 static void
 test_dn(void)
 {
@@ -369,6 +441,9 @@ test_hostile(void)
 		{"krbPrincipalKey", "\x30\x00", ORTH_E_TRUNCATED},
 		{"krbPwdHistory", "junk", ORTH_E_TRUNCATED},
 		{"krbCanonicalName", "a\nb@EX.COM", ORTH_E_MALFORMED},
+		{"krbAllowedToDelegateTo", "", ORTH_E_MALFORMED},
+		{"krbAllowedToDelegateTo", "host/x\n@EX.COM", ORTH_E_MALFORMED},
+		{"krbAllowedToDelegateTo", "host/\xc3\xa9@EX.COM", ORTH_E_MALFORMED},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		orth_err r = decode_with(cases[i].attr, cases[i].value, err, sizeof(err));
@@ -499,6 +574,7 @@ main(int argc, char **argv)
 		return 1;
 	test_keyset();
 	test_entry_round_trip();
+	test_deleg();
 	test_dn();
 	test_failure_records();
 	test_hostile();
