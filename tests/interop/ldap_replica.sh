@@ -164,17 +164,6 @@ following() {
 	return 1
 }
 
-# within SECS CMD...: CMD succeeds within SECS seconds
-within() {
-	local secs=$1 i
-	shift
-	for ((i = 0; i < secs * 10; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	"$@"
-}
-
 KDC_PORT[1]=$(free_port)
 KDC_PORT[2]=$(free_port)
 KPW_PORT=$(free_port)
