@@ -8,11 +8,12 @@
  * built here from those (RFC 3961 §5.1 DK: n-fold and AES block
  * encryptions; RFC 8009 §3: one HMAC), not with OpenSSL's KDF objects,
  * which look their parameters up by name on every call.  A key keeps the
- * context keyed with its own bytes that its derivations run on.  A struct crypto_key keeps a small LRU cache of per-usage
- * derived keys; each cache slot holds cipher contexts keyed with Ke and MAC
- * contexts keyed with Ki / Kc, so a cache hit costs no derivation, no key
- * schedule and no allocation: the cipher context only gets a fresh IV and
- * the HMAC context is re-initialised from its stored key.
+ * context keyed with its own bytes that its derivations run on.  A struct
+ * crypto_key keeps a small LRU cache of per-usage derived keys; each cache
+ * slot holds cipher contexts keyed with Ke and the HMAC pad states of Ki /
+ * Kc (hmac.c), so a cache hit costs no derivation, no key schedule and no
+ * allocation: the cipher context only gets a fresh IV and an HMAC starts
+ * from a copy of the pad states.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 
 #include "crypto.h"
 #include "crypto_test.h"
+#include "hmac.h"
 
 #define AES_BLOCK 16
 /* RFC 3961 §3: the confounder is one cipher block. */
@@ -53,11 +55,8 @@ struct enctype_info {
 	uint32_t default_iter;
 	bool sha2;          /* RFC 8009 rather than RFC 3962 */
 	const char *digest; /* HMAC digest name (PBKDF2) */
-	int md;             /* MD_*: its HMAC template */
+	int md;             /* MD_* (hmac.h): its HMAC's digest */
 };
-
-/* The digests of the HMACs: index into alg.mac_tmpl. */
-enum { MD_SHA1, MD_SHA256, MD_SHA384, MD_COUNT };
 
 static const struct enctype_info enctypes[] = {
 	{ENCTYPE_AES128_CTS_HMAC_SHA1_96, "aes128-cts-hmac-sha1-96", 16, 16, 12,
@@ -90,11 +89,7 @@ static const struct {
 static struct {
 	EVP_CIPHER *cts128, *cts256, *ecb128, *ecb256;
 	EVP_KDF *pbkdf2;
-	EVP_MAC *hmac;
 	EVP_MD *sha1;
-	/* HMAC contexts with the digest set and no key: only ever copied
-	 * (EVP_MAC_CTX_dup reads its source), so shared by all threads. */
-	EVP_MAC_CTX *mac_tmpl[MD_COUNT];
 } alg;
 static pthread_once_t alg_once = PTHREAD_ONCE_INIT;
 static orth_err alg_err = ORTH_E_INTERNAL;
@@ -107,7 +102,7 @@ struct dk_slot {
 	uint64_t last_use;  /* LRU clock */
 	uint8_t ke[CRYPTO_MAX_KEY_LEN];
 	EVP_CIPHER_CTX *enc, *dec; /* keyed with ke when READY_* */
-	EVP_MAC_CTX *ki, *kc;      /* keyed when HAVE_E / HAVE_C */
+	struct hmac_key ki, kc;    /* keyed when HAVE_E / HAVE_C */
 };
 
 struct crypto_key {
@@ -116,7 +111,8 @@ struct crypto_key {
 	/* Keyed with bytes, made at the first derivation: AES-ECB for the
 	 * RFC 3962 enctypes (DK), HMAC for RFC 8009 (KDF-HMAC-SHA2). */
 	EVP_CIPHER_CTX *base_ecb;
-	EVP_MAC_CTX *base_mac;
+	struct hmac_key base_mac;
+	bool have_base_mac;
 	/* RFC 3962 PRF: AES-ECB keyed with DK(key, "prf"), made at the first
 	 * PRF (PRF+ and KRB-FX-CF2 call it several times per key). */
 	EVP_CIPHER_CTX *prf_ecb;
@@ -251,42 +247,17 @@ confounder_get(uint8_t *out)
 	return pool_get(out, CONF_LEN);
 }
 
-/* A template HMAC context for digest name, or NULL. */
-static EVP_MAC_CTX *
-mac_tmpl_new(const char *name)
-{
-	EVP_MAC_CTX *m = EVP_MAC_CTX_new(alg.hmac);
-	OSSL_PARAM p[2];
-
-	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-						(char *)name, 0);
-	p[1] = OSSL_PARAM_construct_end();
-	if (m != NULL && EVP_MAC_CTX_set_params(m, p) != 1) {
-		EVP_MAC_CTX_free(m);
-		m = NULL;
-	}
-	return m;
-}
-
 static void
 init_once(void)
 {
-	static const char *const md_names[MD_COUNT] = {"SHA1", "SHA256",
-						       "SHA384"};
-	bool ok = true;
-
 	alg.cts128 = EVP_CIPHER_fetch(NULL, "AES-128-CBC-CTS", NULL);
 	alg.cts256 = EVP_CIPHER_fetch(NULL, "AES-256-CBC-CTS", NULL);
 	alg.ecb128 = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
 	alg.ecb256 = EVP_CIPHER_fetch(NULL, "AES-256-ECB", NULL);
 	alg.pbkdf2 = EVP_KDF_fetch(NULL, "PBKDF2", NULL);
-	alg.hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	alg.sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
-	for (int i = 0; i < MD_COUNT && alg.hmac != NULL; i++)
-		ok = (alg.mac_tmpl[i] = mac_tmpl_new(md_names[i])) != NULL &&
-		     ok;
-	if (ok && alg.cts128 && alg.cts256 && alg.ecb128 && alg.ecb256 &&
-	    alg.pbkdf2 && alg.hmac && alg.sha1 &&
+	if (alg.cts128 && alg.cts256 && alg.ecb128 && alg.ecb256 &&
+	    alg.pbkdf2 && alg.sha1 &&
 	    pthread_key_create(&spare_key, spare_free) == 0 &&
 	    pthread_atfork(NULL, NULL, conf_pool_atfork_child) == 0)
 		alg_err = ORTH_OK;
@@ -450,22 +421,6 @@ cleanup:
 
 /* ---- key derivation ---------------------------------------------------- */
 
-/*
- * Key an HMAC context: made on first use as a copy of its digest's
- * template, re-keyed afterwards.  EVP_MAC_init keeps the inner and outer
- * states of the key, so every later HMAC with it starts from them.
- */
-static orth_err
-mac_key(const struct enctype_info *et, EVP_MAC_CTX **mctx, const uint8_t *k,
-	size_t klen)
-{
-	if (*mctx == NULL && (*mctx = EVP_MAC_CTX_dup(alg.mac_tmpl[et->md])) == NULL)
-		return ORTH_E_NOMEM;
-	if (EVP_MAC_init(*mctx, k, klen, NULL) != 1)
-		return ORTH_E_INTERNAL;
-	return ORTH_OK;
-}
-
 /* Key an AES-ECB context (no padding) for DK's block encryptions; a
  * context that has its cipher (kept, or a spare) is only re-keyed. */
 static orth_err
@@ -600,28 +555,26 @@ dk_aes(const struct enctype_info *et, EVP_CIPHER_CTX *ecb,
  * mac is keyed with the base key.
  */
 static orth_err
-kdf_hmac_sha2(EVP_MAC_CTX *mac, const uint8_t *label, size_t llen,
+kdf_hmac_sha2(const struct hmac_key *mac, const uint8_t *label, size_t llen,
 	      const uint8_t *context, size_t ctxlen, uint8_t *out,
 	      size_t outlen)
 {
 	static const uint8_t one[5] = {0, 0, 0, 1, 0};
-	uint8_t full[EVP_MAX_MD_SIZE], bits[4];
-	size_t flen = 0;
+	uint8_t full[HMAC_MAX_LEN], bits[4];
+	struct hmac_run r;
 	orth_err ret = ORTH_OK;
 
 	bits[0] = (uint8_t)(outlen * 8 >> 24);
 	bits[1] = (uint8_t)(outlen * 8 >> 16);
 	bits[2] = (uint8_t)(outlen * 8 >> 8);
 	bits[3] = (uint8_t)(outlen * 8);
-	CHECK(EVP_MAC_init(mac, NULL, 0, NULL) == 1 &&
-	      EVP_MAC_update(mac, one, 4) == 1 &&
-	      EVP_MAC_update(mac, label, llen) == 1 &&
-	      EVP_MAC_update(mac, one + 4, 1) == 1 &&
-	      (ctxlen == 0 || EVP_MAC_update(mac, context, ctxlen) == 1) &&
-	      EVP_MAC_update(mac, bits, 4) == 1 &&
-	      EVP_MAC_final(mac, full, &flen, sizeof(full)) == 1,
-	      ORTH_E_INTERNAL);
-	CHECK(flen >= outlen, ORTH_E_INTERNAL);
+	hmac_begin(&r, mac);
+	hmac_update(&r, one, 4);
+	hmac_update(&r, label, llen);
+	hmac_update(&r, one + 4, 1);
+	hmac_update(&r, context, ctxlen);
+	hmac_update(&r, bits, 4);
+	CHECK(hmac_end(&r, full) >= outlen, ORTH_E_INTERNAL);
 	memcpy(out, full, outlen);
 cleanup:
 	crypto_wipe(full, sizeof(full));
@@ -638,7 +591,6 @@ derive_from_key(struct crypto_key *key, const uint8_t *label, size_t llen,
 		size_t outlen)
 {
 	const struct enctype_info *et = key->et;
-	EVP_MAC_CTX *mac = NULL;
 	EVP_CIPHER_CTX *ecb = NULL;
 	orth_err ret;
 
@@ -646,12 +598,12 @@ derive_from_key(struct crypto_key *key, const uint8_t *label, size_t llen,
 	key->derivations++;
 	/* The keyed context is kept only once keying succeeded. */
 	if (et->sha2) {
-		if (key->base_mac == NULL) {
-			TRY(mac_key(et, &mac, key->bytes, et->keylen));
-			key->base_mac = mac;
-			mac = NULL;
+		if (!key->have_base_mac) {
+			hmac_key_set(&key->base_mac, et->md, key->bytes,
+				     et->keylen);
+			key->have_base_mac = true;
 		}
-		TRY(kdf_hmac_sha2(key->base_mac, label, llen, context, ctxlen,
+		TRY(kdf_hmac_sha2(&key->base_mac, label, llen, context, ctxlen,
 				  out, outlen));
 	} else {
 		if (key->base_ecb == NULL) {
@@ -662,7 +614,6 @@ derive_from_key(struct crypto_key *key, const uint8_t *label, size_t llen,
 		TRY(dk_aes(et, key->base_ecb, label, llen, out));
 	}
 cleanup:
-	EVP_MAC_CTX_free(mac);
 	EVP_CIPHER_CTX_free(ecb);
 	return ret;
 }
@@ -688,27 +639,22 @@ derive_usage(struct crypto_key *key, uint32_t usage, uint8_t kind,
 }
 
 /*
- * HMAC over up to two pieces with a keyed context, truncated to et->maclen.
- * EVP_MAC_init with a NULL key restarts from the stored key: no re-keying,
- * no allocation.
+ * HMAC over up to two pieces from the key's precomputed pad states,
+ * truncated to et->maclen: no re-keying, no allocation.
  */
 static orth_err
-mac_compute(const struct enctype_info *et, EVP_MAC_CTX *mctx,
+mac_compute(const struct enctype_info *et, const struct hmac_key *mac,
 	    const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
 	    uint8_t *out)
 {
-	uint8_t full[EVP_MAX_MD_SIZE];
-	size_t flen = 0;
+	uint8_t full[HMAC_MAX_LEN];
+	struct hmac_run r;
 	orth_err ret = ORTH_OK;
 
-	CHECK(EVP_MAC_init(mctx, NULL, 0, NULL) == 1, ORTH_E_INTERNAL);
-	CHECK(alen == 0 || EVP_MAC_update(mctx, a, alen) == 1,
-	      ORTH_E_INTERNAL);
-	CHECK(blen == 0 || EVP_MAC_update(mctx, b, blen) == 1,
-	      ORTH_E_INTERNAL);
-	CHECK(EVP_MAC_final(mctx, full, &flen, sizeof(full)) == 1,
-	      ORTH_E_INTERNAL);
-	CHECK(flen >= et->maclen, ORTH_E_INTERNAL);
+	hmac_begin(&r, mac);
+	hmac_update(&r, a, alen);
+	hmac_update(&r, b, blen);
+	CHECK(hmac_end(&r, full) >= et->maclen, ORTH_E_INTERNAL);
 	memcpy(out, full, et->maclen);
 cleanup:
 	crypto_wipe(full, sizeof(full));
@@ -767,7 +713,12 @@ cts_run(EVP_CIPHER_CTX *cctx, int enc, const uint8_t *in, size_t len,
 static void
 slot_clear(struct dk_slot *s)
 {
-	crypto_wipe(s->ke, sizeof(s->ke));
+	if (s->flags & HAVE_E) {
+		crypto_wipe(s->ke, sizeof(s->ke));
+		hmac_key_wipe(&s->ki);
+	}
+	if (s->flags & HAVE_C)
+		hmac_key_wipe(&s->kc);
 	s->flags = 0;
 }
 
@@ -803,12 +754,12 @@ slot_get(struct crypto_key *key, uint32_t usage, unsigned need,
 		/* RFC 3961 §5.3: Ke = DK(usage | 0xAA), Ki = DK(usage | 0x55). */
 		TRY(derive_usage(key, usage, DK_KE, s->ke, &klen));
 		TRY(derive_usage(key, usage, DK_KI, k, &klen));
-		TRY(mac_key(key->et, &s->ki, k, klen));
+		hmac_key_set(&s->ki, key->et->md, k, klen);
 		s->flags |= HAVE_E;
 	}
 	if ((need & HAVE_C) && !(s->flags & HAVE_C)) {
 		TRY(derive_usage(key, usage, DK_KC, k, &klen));
-		TRY(mac_key(key->et, &s->kc, k, klen));
+		hmac_key_set(&s->kc, key->et->md, k, klen);
 		s->flags |= HAVE_C;
 	}
 	if ((need & READY_ENC) && !(s->flags & READY_ENC)) {
@@ -822,8 +773,10 @@ slot_get(struct crypto_key *key, uint32_t usage, unsigned need,
 	*out = s;
 cleanup:
 	crypto_wipe(k, sizeof(k));
-	if (ret != ORTH_OK)
+	if (ret != ORTH_OK) {
 		slot_clear(s);
+		crypto_wipe(s->ke, sizeof(s->ke)); /* a Ke without HAVE_E yet */
+	}
 	return ret;
 }
 
@@ -840,9 +793,22 @@ crypto_key_new(int32_t enctype, const uint8_t *bytes, size_t len,
 	TRY(crypto_init());
 	CHECK(et != NULL, ORTH_E_ENCTYPE);
 	CHECK(bytes != NULL && len == et->keylen, ORTH_E_KEYSIZE);
-	CHECK((key = calloc(1, sizeof(*key))) != NULL, ORTH_E_NOMEM);
+	/* Not calloc: the object is some 7 KiB (HMAC states for SHA-384 in
+	 * every slot) and a request makes several that use one or two
+	 * slots; only what says "empty" is set. */
+	CHECK((key = malloc(sizeof(*key))) != NULL, ORTH_E_NOMEM);
 	key->et = et;
 	memcpy(key->bytes, bytes, len);
+	key->base_ecb = NULL;
+	key->have_base_mac = false;
+	key->prf_ecb = NULL;
+	key->clock = 0;
+	key->derivations = 0;
+	for (size_t i = 0; i < DK_SLOTS; i++) {
+		key->slot[i].flags = 0;
+		key->slot[i].enc = NULL;
+		key->slot[i].dec = NULL;
+	}
 	*out = key;
 	key = NULL;
 cleanup:
@@ -883,21 +849,19 @@ crypto_key_free(struct crypto_key *key)
 {
 	if (key == NULL)
 		return;
-	/* The secrets in a key object: its bytes, each slot's Ke, and the
-	 * key schedules and HMAC states inside the EVP contexts, which their
-	 * free functions cleanse.  Nothing else is secret (usages, flags,
-	 * pointers), so only those are wiped. */
+	/* The secrets in a key object: its bytes, each slot's Ke and HMAC
+	 * pad states (slot_clear), and the key schedules inside the cipher
+	 * contexts, which spare_put overwrites.  Nothing else is secret
+	 * (usages, flags, pointers), so only those are wiped. */
 	for (size_t i = 0; i < DK_SLOTS; i++) {
 		struct dk_slot *s = &key->slot[i];
 		spare_put(kind_cts(key->et), s->enc);
 		spare_put(kind_cts(key->et), s->dec);
-		EVP_MAC_CTX_free(s->ki);
-		EVP_MAC_CTX_free(s->kc);
-		if (s->flags != 0)
-			crypto_wipe(s->ke, sizeof(s->ke));
+		slot_clear(s);
 	}
 	spare_put(kind_ecb(key->et), key->base_ecb);
-	EVP_MAC_CTX_free(key->base_mac);
+	if (key->have_base_mac)
+		hmac_key_wipe(&key->base_mac);
 	spare_put(kind_ecb(key->et), key->prf_ecb);
 	crypto_wipe(key->bytes, sizeof(key->bytes));
 	free(key);
@@ -1045,12 +1009,12 @@ encrypt_with(struct crypto_key *key, int32_t usage, const uint8_t *conf,
 		TRY(confounder_get(out));
 	if (!et->sha2) {
 		/* RFC 3961 §5.3: H = HMAC(Ki, conf | plaintext). */
-		TRY(mac_compute(et, s->ki, out, clen, NULL, 0, out + clen));
+		TRY(mac_compute(et, &s->ki, out, clen, NULL, 0, out + clen));
 		TRY(cts_run(s->enc, 1, out, clen, out));
 	} else {
 		/* RFC 8009 §5: H = HMAC(Ki, IV | C), C = E(Ke, N | plain). */
 		TRY(cts_run(s->enc, 1, out, clen, out));
-		TRY(mac_compute(et, s->ki, zero_iv, AES_BLOCK, out, clen,
+		TRY(mac_compute(et, &s->ki, zero_iv, AES_BLOCK, out, clen,
 				out + clen));
 	}
 	*out_len = clen + et->maclen;
@@ -1087,13 +1051,13 @@ crypto_decrypt(struct crypto_key *key, int32_t usage, const uint8_t *in,
 
 	if (et->sha2) {
 		/* RFC 8009 §5: check the MAC over IV | C before decrypting. */
-		TRY(mac_compute(et, s->ki, zero_iv, AES_BLOCK, in, clen, got));
+		TRY(mac_compute(et, &s->ki, zero_iv, AES_BLOCK, in, clen, got));
 		CHECK(CRYPTO_memcmp(got, want, et->maclen) == 0,
 		      ORTH_E_INTEGRITY);
 		TRY(cts_run(s->dec, 0, in, clen, out));
 	} else {
 		TRY(cts_run(s->dec, 0, in, clen, out));
-		TRY(mac_compute(et, s->ki, out, clen, NULL, 0, got));
+		TRY(mac_compute(et, &s->ki, out, clen, NULL, 0, got));
 		CHECK(CRYPTO_memcmp(got, want, et->maclen) == 0,
 		      ORTH_E_INTEGRITY);
 	}
@@ -1123,7 +1087,7 @@ crypto_checksum_make(struct crypto_key *key, int32_t usage,
 	CHECK(data != NULL || len == 0, ORTH_E_INTERNAL);
 	TRY(slot_get(key, (uint32_t)usage, HAVE_C, &s));
 	/* RFC 3961 §5.4 get_mic: HMAC(Kc, data) truncated to h. */
-	TRY(mac_compute(key->et, s->kc, data, len, NULL, 0, out));
+	TRY(mac_compute(key->et, &s->kc, data, len, NULL, 0, out));
 	if (cksumtype_out != NULL)
 		*cksumtype_out = key->et->cksumtype;
 	*out_len = key->et->maclen;
