@@ -29,6 +29,7 @@
 
 #include "crypto.h"
 #include "crypto_test.h"
+#include "cts.h"
 #include "hmac.h"
 
 #define AES_BLOCK 16
@@ -87,7 +88,7 @@ static const struct {
 
 /* Algorithms fetched once per process; read-only afterwards. */
 static struct {
-	EVP_CIPHER *cts128, *cts256, *ecb128, *ecb256;
+	EVP_CIPHER *cbc128, *cbc256, *ecb128, *ecb256;
 	EVP_KDF *pbkdf2;
 	EVP_MD *sha1;
 } alg;
@@ -101,7 +102,9 @@ struct dk_slot {
 	unsigned flags;     /* 0: slot empty */
 	uint64_t last_use;  /* LRU clock */
 	uint8_t ke[CRYPTO_MAX_KEY_LEN];
-	EVP_CIPHER_CTX *enc, *dec; /* keyed with ke when READY_* */
+	/* Keyed with ke when READY_*: enc AES-CBC, dec AES-ECB (cts.h). */
+	EVP_CIPHER_CTX *enc, *dec;
+	uint8_t enc_chain[AES_BLOCK]; /* enc's CBC state */
 	struct hmac_key ki, kc;    /* keyed when HAVE_E / HAVE_C */
 };
 
@@ -135,7 +138,10 @@ static const uint8_t zero_iv[AES_BLOCK];
  * the provider state).  Freed at thread exit.
  */
 #define SPARE_MAX 16
-enum { CIPH_CTS128, CIPH_CTS256, CIPH_ECB128, CIPH_ECB256, CIPH_COUNT };
+/* What a context is for (its cipher and direction); each use has spares
+ * for AES-128 and AES-256: kind = use * 2 + (AES-256). */
+enum { CIPH_CBC_ENC, CIPH_ECB_ENC, CIPH_ECB_DEC, CIPH_USES };
+#define CIPH_COUNT (2 * CIPH_USES)
 struct spare_ctx {
 	EVP_CIPHER_CTX *c[CIPH_COUNT][SPARE_MAX];
 	unsigned n[CIPH_COUNT];
@@ -167,16 +173,25 @@ spare_get(int kind)
 	return EVP_CIPHER_CTX_new();
 }
 
-/* Give back a key's context of kind kind (NULL: nothing). */
-static void
-spare_put(int kind, EVP_CIPHER_CTX *c)
+static int
+kind_of(const struct enctype_info *et, int use)
 {
+	return use * 2 + (et->keylen == 32);
+}
+
+/* Give back a key's context of use (CIPH_*; NULL: nothing). */
+static void
+spare_put(const struct enctype_info *et, int use, EVP_CIPHER_CTX *c)
+{
+	int kind = kind_of(et, use);
+
 	if (c == NULL)
 		return;
 	/* Overwrite the key schedule (same length and rounds for one
-	 * cipher); a context that never got its cipher is freed. */
+	 * cipher; direction kept); a context that never got its cipher is
+	 * freed. */
 	if (spare.n[kind] < SPARE_MAX && EVP_CIPHER_CTX_get0_cipher(c) != NULL &&
-	    EVP_EncryptInit_ex2(c, NULL, zero_key, NULL, NULL) == 1) {
+	    EVP_CipherInit_ex2(c, NULL, zero_key, NULL, -1, NULL) == 1) {
 		if (!spare.registered)
 			spare.registered = pthread_setspecific(spare_key, &spare) == 0;
 		if (spare.registered) {
@@ -187,17 +202,6 @@ spare_put(int kind, EVP_CIPHER_CTX *c)
 	EVP_CIPHER_CTX_free(c);
 }
 
-static int
-kind_cts(const struct enctype_info *et)
-{
-	return et->keylen == 16 ? CIPH_CTS128 : CIPH_CTS256;
-}
-
-static int
-kind_ecb(const struct enctype_info *et)
-{
-	return et->keylen == 16 ? CIPH_ECB128 : CIPH_ECB256;
-}
 
 /*
  * Confounders come from a per-thread pool refilled 1 KiB at a time: one
@@ -250,13 +254,13 @@ confounder_get(uint8_t *out)
 static void
 init_once(void)
 {
-	alg.cts128 = EVP_CIPHER_fetch(NULL, "AES-128-CBC-CTS", NULL);
-	alg.cts256 = EVP_CIPHER_fetch(NULL, "AES-256-CBC-CTS", NULL);
+	alg.cbc128 = EVP_CIPHER_fetch(NULL, "AES-128-CBC", NULL);
+	alg.cbc256 = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
 	alg.ecb128 = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
 	alg.ecb256 = EVP_CIPHER_fetch(NULL, "AES-256-ECB", NULL);
 	alg.pbkdf2 = EVP_KDF_fetch(NULL, "PBKDF2", NULL);
 	alg.sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
-	if (alg.cts128 && alg.cts256 && alg.ecb128 && alg.ecb256 &&
+	if (alg.cbc128 && alg.cbc256 && alg.ecb128 && alg.ecb256 &&
 	    alg.pbkdf2 && alg.sha1 &&
 	    pthread_key_create(&spare_key, spare_free) == 0 &&
 	    pthread_atfork(NULL, NULL, conf_pool_atfork_child) == 0)
@@ -421,21 +425,43 @@ cleanup:
 
 /* ---- key derivation ---------------------------------------------------- */
 
-/* Key an AES-ECB context (no padding) for DK's block encryptions; a
- * context that has its cipher (kept, or a spare) is only re-keyed. */
+/*
+ * Key a context for use (CIPH_*) with k; CBC from the zero IV.  A context
+ * that has its cipher (kept, or a spare) is only re-keyed.
+ */
+static orth_err
+cipher_key(const struct enctype_info *et, int use, EVP_CIPHER_CTX **cctx,
+	   const uint8_t *k)
+{
+	bool big = et->keylen == 32;
+	const EVP_CIPHER *c = use == CIPH_CBC_ENC ? (big ? alg.cbc256 : alg.cbc128)
+						  : (big ? alg.ecb256 : alg.ecb128);
+	const uint8_t *iv = use == CIPH_CBC_ENC ? zero_iv : NULL;
+	int enc = use != CIPH_ECB_DEC;
+
+	if (*cctx == NULL && (*cctx = spare_get(kind_of(et, use))) == NULL)
+		return ORTH_E_NOMEM;
+	if (EVP_CIPHER_CTX_get0_cipher(*cctx) != NULL)
+		return EVP_CipherInit_ex2(*cctx, NULL, k, iv, enc, NULL) == 1
+			       ? ORTH_OK
+			       : ORTH_E_INTERNAL;
+	if (EVP_CipherInit_ex2(*cctx, c, k, iv, enc, NULL) != 1)
+		return ORTH_E_INTERNAL;
+	/* Padding matters only to decryption, which would hold the last
+	 * block back for EVP_CipherFinal.  Whole blocks encrypt whole
+	 * either way, and a context without the no-padding flag is re-keyed
+	 * without OpenSSL setting it again (a parameter round trip, a
+	 * third of a re-key). */
+	if (!enc && EVP_CIPHER_CTX_set_padding(*cctx, 0) != 1)
+		return ORTH_E_INTERNAL;
+	return ORTH_OK;
+}
+
+/* An AES-ECB context for DK's and the PRF's block encryptions. */
 static orth_err
 ecb_key(const struct enctype_info *et, EVP_CIPHER_CTX **cctx, const uint8_t *k)
 {
-	if (*cctx == NULL && (*cctx = spare_get(kind_ecb(et))) == NULL)
-		return ORTH_E_NOMEM;
-	if (EVP_CIPHER_CTX_get0_cipher(*cctx) != NULL)
-		return EVP_EncryptInit_ex2(*cctx, NULL, k, NULL, NULL) == 1 ? ORTH_OK
-									: ORTH_E_INTERNAL;
-	if (EVP_EncryptInit_ex2(*cctx, et->keylen == 16 ? alg.ecb128 : alg.ecb256,
-				k, NULL, NULL) != 1 ||
-	    EVP_CIPHER_CTX_set_padding(*cctx, 0) != 1)
-		return ORTH_E_INTERNAL;
-	return ORTH_OK;
+	return cipher_key(et, CIPH_ECB_ENC, cctx, k);
 }
 
 /*
@@ -661,55 +687,6 @@ cleanup:
 	return ret;
 }
 
-static const EVP_CIPHER *
-cts_cipher(const struct enctype_info *et)
-{
-	return et->keylen == 16 ? alg.cts128 : alg.cts256;
-}
-
-/* Key a CTS context (CS3 = Kerberos CTS, RFC 3962 §5). */
-static orth_err
-cts_key(const struct enctype_info *et, EVP_CIPHER_CTX **cctx,
-	const uint8_t *k, int enc)
-{
-	OSSL_PARAM p[2];
-
-	if (*cctx == NULL && (*cctx = spare_get(kind_cts(et))) == NULL)
-		return ORTH_E_NOMEM;
-	if (EVP_CIPHER_CTX_get0_cipher(*cctx) != NULL)
-		return EVP_CipherInit_ex2(*cctx, NULL, k, zero_iv, enc, NULL) == 1
-			       ? ORTH_OK
-			       : ORTH_E_INTERNAL;
-	p[0] = OSSL_PARAM_construct_utf8_string(OSSL_CIPHER_PARAM_CTS_MODE,
-						OSSL_CIPHER_CTS_MODE_CS3, 0);
-	p[1] = OSSL_PARAM_construct_end();
-	if (EVP_CipherInit_ex2(*cctx, cts_cipher(et), k, zero_iv, enc, p) != 1)
-		return ORTH_E_INTERNAL;
-	return ORTH_OK;
-}
-
-/*
- * One CTS pass from the all-zero IV (RFC 3961 initial cipher state).
- * in == out is fine; len >= 16.
- */
-static orth_err
-cts_run(EVP_CIPHER_CTX *cctx, int enc, const uint8_t *in, size_t len,
-	uint8_t *out)
-{
-	int outl = 0, finl = 0;
-
-	if (len < AES_BLOCK || len > INT32_MAX)
-		return ORTH_E_INTERNAL;
-	if (EVP_CipherInit_ex2(cctx, NULL, NULL, zero_iv, enc, NULL) != 1)
-		return ORTH_E_INTERNAL;
-	if (EVP_CipherUpdate(cctx, out, &outl, in, (int)len) != 1 ||
-	    (size_t)outl != len)
-		return ORTH_E_INTERNAL;
-	if (EVP_CipherFinal_ex(cctx, out + outl, &finl) != 1 || finl != 0)
-		return ORTH_E_INTERNAL;
-	return ORTH_OK;
-}
-
 static void
 slot_clear(struct dk_slot *s)
 {
@@ -763,11 +740,13 @@ slot_get(struct crypto_key *key, uint32_t usage, unsigned need,
 		s->flags |= HAVE_C;
 	}
 	if ((need & READY_ENC) && !(s->flags & READY_ENC)) {
-		TRY(cts_key(key->et, &s->enc, s->ke, 1));
+		/* RFC 3962 §5 / RFC 8009 §5: CTS with Ke (cts.h). */
+		TRY(cipher_key(key->et, CIPH_CBC_ENC, &s->enc, s->ke));
+		memset(s->enc_chain, 0, AES_BLOCK);
 		s->flags |= READY_ENC;
 	}
 	if ((need & READY_DEC) && !(s->flags & READY_DEC)) {
-		TRY(cts_key(key->et, &s->dec, s->ke, 0));
+		TRY(cipher_key(key->et, CIPH_ECB_DEC, &s->dec, s->ke));
 		s->flags |= READY_DEC;
 	}
 	*out = s;
@@ -855,14 +834,14 @@ crypto_key_free(struct crypto_key *key)
 	 * (usages, flags, pointers), so only those are wiped. */
 	for (size_t i = 0; i < DK_SLOTS; i++) {
 		struct dk_slot *s = &key->slot[i];
-		spare_put(kind_cts(key->et), s->enc);
-		spare_put(kind_cts(key->et), s->dec);
+		spare_put(key->et, CIPH_CBC_ENC, s->enc);
+		spare_put(key->et, CIPH_ECB_DEC, s->dec);
 		slot_clear(s);
 	}
-	spare_put(kind_ecb(key->et), key->base_ecb);
+	spare_put(key->et, CIPH_ECB_ENC, key->base_ecb);
 	if (key->have_base_mac)
 		hmac_key_wipe(&key->base_mac);
-	spare_put(kind_ecb(key->et), key->prf_ecb);
+	spare_put(key->et, CIPH_ECB_ENC, key->prf_ecb);
 	crypto_wipe(key->bytes, sizeof(key->bytes));
 	free(key);
 }
@@ -983,6 +962,18 @@ cleanup:
 
 /* ---- encrypt / decrypt ------------------------------------------------- */
 
+/* CTS-encrypt buf in place with the slot's Ke; after a failure the
+ * context is keyed again at its next use (its CBC state is unknown). */
+static orth_err
+seal_cts(struct dk_slot *s, uint8_t *buf, size_t len)
+{
+	orth_err ret = cts_encrypt(s->enc, s->enc_chain, buf, len, buf);
+
+	if (ret != ORTH_OK)
+		s->flags &= ~(unsigned)READY_ENC;
+	return ret;
+}
+
 static orth_err
 encrypt_with(struct crypto_key *key, int32_t usage, const uint8_t *conf,
 	     const uint8_t *in, size_t in_len, uint8_t *out, size_t *out_len)
@@ -1010,10 +1001,10 @@ encrypt_with(struct crypto_key *key, int32_t usage, const uint8_t *conf,
 	if (!et->sha2) {
 		/* RFC 3961 §5.3: H = HMAC(Ki, conf | plaintext). */
 		TRY(mac_compute(et, &s->ki, out, clen, NULL, 0, out + clen));
-		TRY(cts_run(s->enc, 1, out, clen, out));
+		TRY(seal_cts(s, out, clen));
 	} else {
 		/* RFC 8009 §5: H = HMAC(Ki, IV | C), C = E(Ke, N | plain). */
-		TRY(cts_run(s->enc, 1, out, clen, out));
+		TRY(seal_cts(s, out, clen));
 		TRY(mac_compute(et, &s->ki, zero_iv, AES_BLOCK, out, clen,
 				out + clen));
 	}
@@ -1054,9 +1045,9 @@ crypto_decrypt(struct crypto_key *key, int32_t usage, const uint8_t *in,
 		TRY(mac_compute(et, &s->ki, zero_iv, AES_BLOCK, in, clen, got));
 		CHECK(CRYPTO_memcmp(got, want, et->maclen) == 0,
 		      ORTH_E_INTEGRITY);
-		TRY(cts_run(s->dec, 0, in, clen, out));
+		TRY(cts_decrypt(s->dec, in, clen, out));
 	} else {
-		TRY(cts_run(s->dec, 0, in, clen, out));
+		TRY(cts_decrypt(s->dec, in, clen, out));
 		TRY(mac_compute(et, &s->ki, out, clen, NULL, 0, got));
 		CHECK(CRYPTO_memcmp(got, want, et->maclen) == 0,
 		      ORTH_E_INTEGRITY);
@@ -1275,8 +1266,15 @@ crypto_test_cts(int enc, const uint8_t *k, size_t klen, const uint8_t *in,
 	et = enctype_get(klen == 16 ? ENCTYPE_AES128_CTS_HMAC_SHA1_96
 				    : ENCTYPE_AES256_CTS_HMAC_SHA1_96);
 	CHECK(klen == 16 || klen == 32, ORTH_E_KEYSIZE);
-	TRY(cts_key(et, &cctx, k, enc ? 1 : 0));
-	TRY(cts_run(cctx, enc ? 1 : 0, in, len, out));
+	if (enc) {
+		uint8_t chain[AES_BLOCK] = {0};
+
+		TRY(cipher_key(et, CIPH_CBC_ENC, &cctx, k));
+		TRY(cts_encrypt(cctx, chain, in, len, out));
+	} else {
+		TRY(cipher_key(et, CIPH_ECB_DEC, &cctx, k));
+		TRY(cts_decrypt(cctx, in, len, out));
+	}
 cleanup:
 	EVP_CIPHER_CTX_free(cctx);
 	return ret;

@@ -1,0 +1,121 @@
+/*
+ * cts.c - Kerberos AES-CTS (RFC 3962 §5) over AES-CBC and AES-ECB
+ * contexts that stay keyed (cts.h says why).
+ *
+ * With m blocks, the last of r bytes (1..16), zero IV: CBC over the
+ * plaintext with its last block zero-padded gives C_1 .. C_m; the
+ * ciphertext is C_1 .. C_{m-2}, C_m, C_{m-1} cut to r bytes.  One block
+ * (len 16) is just E(P).
+ */
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "cts.h"
+
+/* Decryption works through the stack this many bytes at a time. */
+#define CTS_CHUNK 256
+
+static void
+xor_block(uint8_t *a, const uint8_t *b)
+{
+	for (size_t i = 0; i < CTS_BLOCK; i++)
+		a[i] ^= b[i];
+}
+
+/* n bytes (whole blocks) through ctx in its direction. */
+static orth_err
+blocks_run(EVP_CIPHER_CTX *ctx, const uint8_t *in, size_t n, uint8_t *out)
+{
+	int outl = 0;
+
+	if (EVP_CipherUpdate(ctx, out, &outl, in, (int)n) != 1 || (size_t)outl != n)
+		return ORTH_E_INTERNAL;
+	return ORTH_OK;
+}
+
+orth_err
+cts_encrypt(EVP_CIPHER_CTX *cbc, uint8_t chain[CTS_BLOCK], const uint8_t *in,
+	    size_t len, uint8_t *out)
+{
+	uint8_t last[CTS_BLOCK] = {0}, prev[CTS_BLOCK];
+	size_t full, r;
+	orth_err ret = ORTH_OK;
+
+	CHECK(len >= CTS_BLOCK && len <= INT32_MAX, ORTH_E_INTERNAL);
+	/* full whole blocks before the last one, which has r bytes. */
+	full = (len - 1) / CTS_BLOCK;
+	r = len - CTS_BLOCK * full;
+	memcpy(last, in + CTS_BLOCK * full, r);
+	if (full > 0 && out != in)
+		memcpy(out, in, CTS_BLOCK * full);
+	/* cbc XORs its state into the first block: XOR it in beforehand
+	 * and the block is encrypted as from the zero IV. */
+	xor_block(full > 0 ? out : last, chain);
+	if (full > 0)
+		TRY(blocks_run(cbc, out, CTS_BLOCK * full, out));
+	TRY(blocks_run(cbc, last, CTS_BLOCK, last));
+	memcpy(chain, last, CTS_BLOCK);
+	if (full == 0) {
+		memcpy(out, last, CTS_BLOCK);
+		goto cleanup;
+	}
+	/* Swap C_{m-1} and C_m; C_{m-1} gives up its last 16 - r bytes. */
+	memcpy(prev, out + CTS_BLOCK * (full - 1), CTS_BLOCK);
+	memcpy(out + CTS_BLOCK * (full - 1), last, CTS_BLOCK);
+	memcpy(out + CTS_BLOCK * full, prev, r);
+cleanup:
+	/* On failure last may still be plaintext. */
+	OPENSSL_cleanse(last, sizeof(last));
+	return ret;
+}
+
+orth_err
+cts_decrypt(EVP_CIPHER_CTX *ecb, const uint8_t *in, size_t len, uint8_t *out)
+{
+	uint8_t buf[CTS_CHUNK], prev[CTS_BLOCK] = {0}, dm[CTS_BLOCK];
+	uint8_t stolen[CTS_BLOCK], cm1[CTS_BLOCK];
+	size_t full, r, whole = 0, off, n = 0;
+	orth_err ret = ORTH_OK;
+
+	CHECK(len >= CTS_BLOCK && len <= INT32_MAX, ORTH_E_INTERNAL);
+	full = (len - 1) / CTS_BLOCK;
+	r = len - CTS_BLOCK * full;
+	if (full == 0) {
+		TRY(blocks_run(ecb, in, CTS_BLOCK, out));
+		goto cleanup;
+	}
+	whole = CTS_BLOCK * full;
+	memcpy(stolen, in + whole, r);
+	/* D() of the whole blocks: C_1 .. C_{m-2} (each then XORed with the
+	 * ciphertext block before it: CBC), and last C_m, kept as D_m.
+	 * in is read before out overwrites it (out == in allowed). */
+	for (off = 0; off < whole; off += n) {
+		n = whole - off < CTS_CHUNK ? whole - off : CTS_CHUNK;
+		TRY(blocks_run(ecb, in + off, n, buf));
+		for (size_t j = 0; j < n; j += CTS_BLOCK) {
+			if (off + j == whole - CTS_BLOCK) {
+				memcpy(dm, buf + j, CTS_BLOCK);
+				break;
+			}
+			xor_block(buf + j, prev);
+			memcpy(prev, in + off + j, CTS_BLOCK);
+		}
+		memcpy(out + off, buf, n);
+	}
+	/* D_m = pad(P_m) ^ C_{m-1}: past r bytes it is C_{m-1} itself, so
+	 * C_{m-1} = the r stolen bytes | the rest of D_m. */
+	memcpy(cm1, stolen, r);
+	memcpy(cm1 + r, dm + r, CTS_BLOCK - r);
+	TRY(blocks_run(ecb, cm1, CTS_BLOCK, buf));
+	xor_block(buf, prev);
+	memcpy(out + whole - CTS_BLOCK, buf, CTS_BLOCK);
+	for (size_t i = 0; i < r; i++)
+		out[whole + i] = dm[i] ^ stolen[i];
+cleanup:
+	/* What of buf the chunks used (at least the last block). */
+	OPENSSL_cleanse(buf, whole > CTS_CHUNK ? CTS_CHUNK
+					       : whole > CTS_BLOCK ? whole : CTS_BLOCK);
+	OPENSSL_cleanse(dm, sizeof(dm));
+	return ret;
+}
