@@ -3,17 +3,16 @@
  * RFC 3962 (17, 18) and RFC 8009 (19, 20) over OpenSSL 3 EVP.
  *
  * Every EVP algorithm is fetched once (crypto_init) and shared read-only by
- * all threads, and so are HMAC templates with their digest set: a new HMAC
- * context is a copy of one, never a lookup by name.  Key derivation is
- * built here from those (RFC 3961 §5.1 DK: n-fold and AES block
- * encryptions; RFC 8009 §3: one HMAC), not with OpenSSL's KDF objects,
- * which look their parameters up by name on every call.  A key keeps the
- * context keyed with its own bytes that its derivations run on.  A struct
- * crypto_key keeps a small LRU cache of per-usage derived keys; each cache
- * slot holds cipher contexts keyed with Ke and the HMAC pad states of Ki /
- * Kc (hmac.c), so a cache hit costs no derivation, no key schedule and no
- * allocation: the cipher context only gets a fresh IV and an HMAC starts
- * from a copy of the pad states.
+ * all threads, never looked up by name per call.  HMAC runs over
+ * precomputed pad states (hmac.c), AES-CTS over contexts that stay keyed
+ * (cts.c).  Key derivation is built here from those (RFC 3961 §5.1 DK:
+ * n-fold and AES block encryptions; RFC 8009 §3: one HMAC), not with
+ * OpenSSL's KDF objects, which look their parameters up by name on every
+ * call.  A key keeps the context (or HMAC state) keyed with its own bytes
+ * that its derivations run on.  A struct crypto_key keeps a small LRU
+ * cache of per-usage derived keys; each cache slot holds cipher contexts
+ * keyed with Ke and the HMAC pad states of Ki / Kc, so a cache hit costs
+ * no derivation, no key schedule, no allocation and no re-initialisation.
  */
 #include <pthread.h>
 #include <stdlib.h>
