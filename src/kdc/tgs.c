@@ -172,6 +172,7 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	bool is_tgt, u2u;
 	int32_t se;
 	struct kdc_replay_key rk;
+	struct replay_table_key rtk;
 	AuthorizationData *reqad = NULL, *authz = NULL;
 	struct policy_limits lim;
 	struct policy_req preq;
@@ -256,7 +257,9 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 		mac_len = ap.authenticator.cipher.len;
 	rk.tag = ap.authenticator.cipher.data + ap.authenticator.cipher.len - mac_len;
 	rk.tag_len = mac_len;
-	TRY(replay_refuse(r, kdc_replay_check(ctx->sh->replay, &rk, r->now)));
+	/* Hashed once for the check and the insert. */
+	TRY(replay_refuse(r, kdc_replay_key_hash(ctx->sh->replay, &rk, &rtk)));
+	TRY(replay_refuse(r, kdc_replay_hashed_check(ctx->sh->replay, &rtk, r->now)));
 	ret = crypto_checksum_verify(session, KU_TGS_REQ_AUTH_CKSUM, au.cksum->cksumtype,
 				     b->_raw.data, b->_raw.len, au.cksum->checksum.data,
 				     au.cksum->checksum.len);
@@ -265,7 +268,7 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	if (ret != ORTH_OK)
 		return kdc_fail(r, KRB_AP_ERR_MODIFIED, "request body checksum does not verify");
 	/* Atomic: of two identical requests racing, one is the replay. */
-	TRY(replay_refuse(r, kdc_replay_check_and_insert(ctx->sh->replay, &rk, r->now)));
+	TRY(replay_refuse(r, kdc_replay_hashed_check_and_insert(ctx->sh->replay, &rtk, r->now)));
 
 	if (au.subkey != NULL && kdc_key_from_wire(ctx, au.subkey, &subkey) != ORTH_OK)
 		return kdc_fail(r, KDC_ERR_ETYPE_NOSUPP, "authenticator subkey enctype not supported");
