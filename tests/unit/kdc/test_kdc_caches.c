@@ -39,6 +39,14 @@ test_siphash(void)
 		siphash_update(&s, m + split, sizeof(m) - split);
 		EXPECT(siphash_final(&s) == whole);
 	}
+	/* Pieces of every length from 1 to 11 (words straddling what an
+	 * earlier piece left over). */
+	for (split = 1; split <= 11; split++) {
+		siphash_init(&s, &key);
+		for (i = 0; i < sizeof(m); i += split)
+			siphash_update(&s, m + i, i + split <= sizeof(m) ? split : sizeof(m) - i);
+		EXPECT(siphash_final(&s) == whole);
+	}
 }
 
 static struct kdc_replay_key
