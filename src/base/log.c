@@ -344,32 +344,30 @@ put_json_str(struct writer *w, const char *s)
 }
 
 /* A text value stands bare when it cannot be mistaken for the end of the
- * field or for another field; anything else is quoted and escaped. */
-static bool
-bare_ok(const char *s)
-{
-	if (*s == '\0')
-		return false;
-	for (; *s != '\0'; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch <= 0x20 || ch >= 0x7f || ch == '"' || ch == '\\' || ch == '=')
-			return false;
-	}
-	return true;
-}
-
+ * field or for another field; anything else is quoted and escaped.  One
+ * scan decides, and a bare value (names, on every request line) is then
+ * copied whole: it has nothing to escape. */
 static void
 put_text_val(struct writer *w, const char *s)
 {
+	size_t n;
+
 	if (s == NULL) {
 		put_str(w, "-");
-	} else if (bare_ok(s) && strcmp(s, "-") != 0) {
-		put_escaped(w, s);
-	} else {
-		put_str(w, "\"");
-		put_escaped(w, s);
-		put_str(w, "\"");
+		return;
 	}
+	for (n = 0; s[n] != '\0'; n++) {
+		unsigned char ch = (unsigned char)s[n];
+		if (ch <= 0x20 || ch >= 0x7f || ch == '"' || ch == '\\' || ch == '=')
+			break;
+	}
+	if (s[n] == '\0' && n != 0 && !(n == 1 && s[0] == '-')) {
+		writer_put(w, s, n < LOG_FIELD_MAX ? n : LOG_FIELD_MAX);
+		return;
+	}
+	put_str(w, "\"");
+	put_escaped(w, s);
+	put_str(w, "\"");
 }
 
 static const char *

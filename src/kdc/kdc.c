@@ -345,13 +345,21 @@ kdc_entry_get(struct kdc_ctx *ctx, const PrincipalName *pn, const char *realm,
 	orth_err ret;
 
 	name_out[0] = '\0';
-	TRY(pname_unparse(pn, realm, name_out, KDC_LOG_NAME));
-	ret = db_reader_get(ctx->rd, name_out, &ctx->a, e);
+	ret = pname_unparse(pn, realm, name_out, KDC_LOG_NAME);
+	if (ret == ORTH_E_LIMIT || ret == ORTH_E_BADNAME)
+		return ORTH_E_NOTFOUND;
+	return ret != ORTH_OK ? ret : kdc_entry_lookup(ctx, name_out, e);
+}
+
+orth_err
+kdc_entry_lookup(struct kdc_ctx *ctx, const char *name, struct db_entry *e)
+{
+	orth_err ret = db_reader_get(ctx->rd, name, &ctx->a, e);
+
 	if (ret != ORTH_OK && ret != ORTH_E_NOTFOUND)
 		kdc_counter_inc(&ctx->metrics.db_errors);
 	if (ret == ORTH_E_MALFORMED || ret == ORTH_E_TRUNCATED)
 		ret = ORTH_E_INTERNAL;
-cleanup:
 	if (ret == ORTH_E_LIMIT || ret == ORTH_E_BADNAME)
 		ret = ORTH_E_NOTFOUND;
 	return ret;

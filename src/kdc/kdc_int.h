@@ -169,6 +169,10 @@ void kdc_key_to_wire(const struct crypto_key *key, EncryptionKey *out);
  * unparsed name (KDC_LOG_NAME bytes) even when not found. */
 orth_err kdc_entry_get(struct kdc_ctx *ctx, const PrincipalName *pn,
 		       const char *realm, struct db_entry *e, char *name_out);
+/* The same for a name unparsed already (pname_unparse succeeded on it):
+ * the request's client or server name is unparsed once for the log and
+ * the lookup. */
+orth_err kdc_entry_lookup(struct kdc_ctx *ctx, const char *name, struct db_entry *e);
 
 /* The realm allows etype and we implement it. */
 bool kdc_etype_ok(const struct kdc_ctx *ctx, int32_t etype);

@@ -61,9 +61,10 @@
  *    from the right source.
  * Memory per worker: 16 datagram buffers of 64 KiB (one recvmmsg(2) batch;
  * the pages the kernel never writes stay untouched), 16 reply slots of
- * udp_max_reply, one reply writer of tcp_max_reply; per
- * TCP connection, at most tcp_max_msg of request plus one reply while
- * either is in flight (allocated on demand, freed after use).
+ * udp_max_reply, one reply writer of tcp_max_reply, one TCP read buffer
+ * of 16 KiB (a request that comes whole is served from it); per TCP
+ * connection, at most tcp_max_msg of request plus one reply while either
+ * is in flight (allocated on demand, freed after use).
  *
  * Signals (when cfg.signals): SIGTERM and SIGINT make kdc_net_run() return
  * ORTH_OK; SIGHUP calls cfg.reopen (default log_reopen()).  They are blocked

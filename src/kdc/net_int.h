@@ -41,10 +41,12 @@ struct conn {
 	enum conn_state state;
 	uint32_t gen;
 	struct kdc_request_info info;
-	uint8_t hdr[4];
-	size_t hdr_got;
-	uint8_t *req;        /* malloc'd once the length is known */
-	size_t req_len, req_got;
+	/* Bytes received and not yet served: only when a request spans
+	 * reads or arrives behind one still being answered (a request that
+	 * comes whole is served from the worker's tcp_rx).  malloc'd, room
+	 * for the whole message once its prefix is known. */
+	uint8_t *in;
+	size_t in_len, in_cap;
 	uint8_t *out;        /* unsent part of a reply, malloc'd */
 	size_t out_len, out_off;
 	bool close_after_write;
@@ -65,6 +67,7 @@ struct worker {
 	size_t nconns;
 	struct udp_batch *udp; /* net_udp.c's buffers */
 	uint8_t *reply_buf;  /* 4 + tcp_max_reply: every dispatch writes here */
+	uint8_t *tcp_rx;     /* NET_TCP_RX: a connection's read when it holds nothing */
 	orth_err result;
 	pthread_t thread;
 	bool started;
@@ -96,6 +99,9 @@ void net_peer_format(const struct sockaddr_storage *ss, char *buf, size_t cap);
 void net_addr_set_port(struct sockaddr_storage *ss, uint16_t port);
 
 /* net_tcp.c */
+/* The worker's TCP read buffer: a request and its prefix in one read (a
+ * longer one continues in the connection's own buffer). */
+#define NET_TCP_RX (16u * 1024)
 /* Accepts every pending connection on listener lfd of service svc. */
 void net_tcp_accept(struct worker *w, int lfd, enum kdc_service svc, uint64_t now);
 /* Reads, writes or closes c according to its epoll events. */

@@ -77,6 +77,8 @@ worker_release(struct worker *w)
 	w->udp = NULL;
 	free(w->reply_buf);
 	w->reply_buf = NULL;
+	free(w->tcp_rx);
+	w->tcp_rx = NULL;
 }
 
 static orth_err
@@ -92,7 +94,8 @@ worker_loop(struct worker *w)
 	CHECK(w->epfd >= 0, ORTH_E_NETWORK);
 	w->conns = calloc(nconn, sizeof(*w->conns));
 	w->reply_buf = malloc(4 + net->cfg.tcp_max_reply);
-	CHECK(w->conns != NULL && w->reply_buf != NULL, ORTH_E_NOMEM);
+	w->tcp_rx = malloc(NET_TCP_RX);
+	CHECK(w->conns != NULL && w->reply_buf != NULL && w->tcp_rx != NULL, ORTH_E_NOMEM);
 	TRY(net_udp_batch_new(&net->cfg, &w->udp));
 	if (net->cfg.log_flush_ms > 0)
 		TRY(log_buffer_open(KDC_NET_LOG_BUFFER));

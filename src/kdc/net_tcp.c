@@ -12,7 +12,7 @@
 #include "base/log.h"
 #include "net_int.h"
 
-#define TCP_BURST 16        /* requests per wakeup per connection */
+#define TCP_BURST 16        /* reads per wakeup per connection */
 
 static void
 lru_unlink(struct worker *w, struct conn *c)
@@ -51,6 +51,17 @@ lru_touch(struct worker *w, struct conn *c, uint64_t now)
 	lru_append(w, c);
 }
 
+/* Drops c's unserved input (wiped: requests carry authenticators). */
+static void
+conn_in_free(struct conn *c)
+{
+	if (c->in != NULL)
+		explicit_bzero(c->in, c->in_len);
+	free(c->in);
+	c->in = NULL;
+	c->in_len = c->in_cap = 0;
+}
+
 void
 net_tcp_conn_close(struct worker *w, struct conn *c)
 {
@@ -58,8 +69,7 @@ net_tcp_conn_close(struct worker *w, struct conn *c)
 	 * duplicated): no EPOLL_CTL_DEL. */
 	close(c->fd);
 	c->fd = -1;
-	free(c->req);
-	c->req = NULL;
+	conn_in_free(c);
 	free(c->out);
 	c->out = NULL;
 	lru_unlink(w, c);
@@ -143,6 +153,8 @@ conn_send(struct worker *w, struct conn *c, const uint8_t *buf, size_t len, uint
 	return true;
 }
 
+static void conn_serve_kept(struct worker *w, struct conn *c, uint64_t now);
+
 static void
 conn_flush(struct worker *w, struct conn *c, uint64_t now)
 {
@@ -164,6 +176,8 @@ conn_flush(struct worker *w, struct conn *c, uint64_t now)
 	free(c->out);
 	c->out = NULL;
 	conn_reply_done(w, c, true);
+	if (c->state != CONN_FREE)
+		conn_serve_kept(w, c, now);
 }
 
 /* Frame what is in w->reply_buf + 4 (len bytes) and send it. */
@@ -177,13 +191,21 @@ conn_send_framed(struct worker *w, struct conn *c, size_t len, uint64_t now)
 	return conn_send(w, c, w->reply_buf, len + 4, now);
 }
 
+/* The length in a message's prefix (RFC 4120 §7.2.2: 4 octets, big-endian). */
+static uint32_t
+frame_len(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 /*
- * Hands the request buffered on c (or, when too_long, the refusal of its
+ * Hands one request (req_len bytes; or, when too_long, the refusal of its
  * length: RFC 4120 §7.2.2) to dispatch and sends the reply.  Returns false
- * when c was closed or is being closed.
+ * when c was closed.
  */
 static bool
-conn_process(struct worker *w, struct conn *c, bool too_long, uint64_t now)
+conn_process(struct worker *w, struct conn *c, const uint8_t *req, size_t req_len,
+    bool too_long, uint64_t now)
 {
 	struct writer out;
 	orth_err ret;
@@ -191,17 +213,10 @@ conn_process(struct worker *w, struct conn *c, bool too_long, uint64_t now)
 	writer_init(&out, w->reply_buf + 4, w->net->cfg.tcp_max_reply);
 	c->info.max_reply = w->net->cfg.tcp_max_reply;
 	c->info.too_long = too_long;
-	ret = w->dispatch(w->ctx, &c->info, too_long ? NULL : c->req,
-	    too_long ? 0 : c->req_len, &out);
+	ret = w->dispatch(w->ctx, &c->info, too_long ? NULL : req, too_long ? 0 : req_len, &out);
 	if (ret != ORTH_OK)
 		log_msg(LOG_LVL_DEBUG, "tcp %s: dispatch: %s", c->info.peer_str,
 		    orth_err_str(ret));
-	if (c->req != NULL)
-		explicit_bzero(c->req, c->req_len);
-	free(c->req);
-	c->req = NULL;
-	c->req_len = c->req_got = 0;
-	c->hdr_got = 0;
 	if (writer_err(&out) != ORTH_OK || out.len == 0) {
 		if (writer_err(&out) != ORTH_OK)
 			log_msg(LOG_LVL_WARN, "tcp %s: reply over %zu bytes dropped",
@@ -213,17 +228,131 @@ conn_process(struct worker *w, struct conn *c, bool too_long, uint64_t now)
 	return conn_send_framed(w, c, out.len, now);
 }
 
+/*
+ * Serves the whole requests at the start of buf (len bytes) while c is
+ * reading; returns how many bytes they took.  Stops at a request not yet
+ * complete, when a reply waits for EPOLLOUT, or when c is closed or
+ * draining after a refused length (the rest is then unwanted: all of it
+ * counts as taken).
+ */
+static size_t
+conn_serve(struct worker *w, struct conn *c, const uint8_t *buf, size_t len, uint64_t now)
+{
+	size_t off = 0;
+
+	while (c->state == CONN_READ && len - off >= 4) {
+		uint32_t n = frame_len(buf + off);
+		if ((n & 0x80000000u) != 0 || n > w->net->cfg.tcp_max_msg) {
+			log_msg(LOG_LVL_INFO, "tcp %s: length 0x%08x refused",
+			    c->info.peer_str, n);
+			(void)conn_process(w, c, NULL, 0, true, now);
+			return len;
+		}
+		if (len - off - 4 < n)
+			break;
+		off += 4 + (size_t)n;
+		if (!conn_process(w, c, buf + off - n, n, false, now))
+			return len;
+	}
+	return c->state == CONN_DRAIN ? len : off;
+}
+
+/* Removes the first used bytes of c->in (served); the buffer goes when
+ * nothing is left, so that an idle connection holds none. */
+static void
+conn_in_take(struct conn *c, size_t used)
+{
+	if (used >= c->in_len || c->state == CONN_DRAIN) {
+		conn_in_free(c);
+		return;
+	}
+	memmove(c->in, c->in + used, c->in_len - used);
+	explicit_bzero(c->in + c->in_len - used, used);
+	c->in_len -= used;
+}
+
+/* Keeps len unserved bytes on c, which holds none; false if out of memory. */
+static bool
+conn_in_keep(struct conn *c, const uint8_t *buf, size_t len)
+{
+	c->in = malloc(len);
+	if (c->in == NULL)
+		return false;
+	memcpy(c->in, buf, len);
+	c->in_len = c->in_cap = len;
+	return true;
+}
+
+/*
+ * Room in c->in for the rest of the message it starts (a prefix that
+ * conn_serve accepted, so at most tcp_max_msg) or, before the whole
+ * prefix, for a read of NET_TCP_RX.  The old buffer is wiped.
+ */
+static bool
+conn_in_reserve(struct conn *c)
+{
+	size_t want = c->in_len >= 4 ? 4 + (size_t)frame_len(c->in) : NET_TCP_RX;
+	uint8_t *p;
+
+	if (want <= c->in_cap)
+		return true;
+	p = malloc(want);
+	if (p == NULL)
+		return false;
+	memcpy(p, c->in, c->in_len);
+	explicit_bzero(c->in, c->in_len);
+	free(c->in);
+	c->in = p;
+	c->in_cap = want;
+	return true;
+}
+
+/* After a reply that waited for EPOLLOUT: the requests that came behind
+ * it are in c->in already, and epoll will not report them again. */
+static void
+conn_serve_kept(struct worker *w, struct conn *c, uint64_t now)
+{
+	size_t used;
+
+	if (c->state != CONN_READ || c->in_len == 0) {
+		if (c->state == CONN_DRAIN)
+			conn_in_free(c);
+		return;
+	}
+	used = conn_serve(w, c, c->in, c->in_len, now);
+	if (c->state != CONN_FREE)
+		conn_in_take(c, used);
+}
+
+/*
+ * Reads and serves what c sent.  A connection holding nothing reads into
+ * the worker's tcp_rx: the prefix and the request in one recv(2), served
+ * from there without a copy; only what is left (a request cut short, or
+ * one behind a reply that waits) moves to c->in.  A read that does not
+ * fill its buffer has emptied the socket: no further read to see EAGAIN
+ * (epoll reports what comes later).
+ */
 static void
 conn_read(struct worker *w, struct conn *c, uint64_t now)
 {
-	int served = 0;
+	int reads = 0;
 
-	while (c->state == CONN_READ && served < TCP_BURST) {
+	while (c->state == CONN_READ && reads++ < TCP_BURST) {
+		bool own = c->in_len > 0;
+		uint8_t *buf = w->tcp_rx;
+		size_t have = 0, room = NET_TCP_RX, used;
 		ssize_t n;
-		if (c->hdr_got < 4)
-			n = read(c->fd, c->hdr + c->hdr_got, 4 - c->hdr_got);
-		else
-			n = read(c->fd, c->req + c->req_got, c->req_len - c->req_got);
+
+		if (own) {
+			if (!conn_in_reserve(c)) {
+				net_tcp_conn_close(w, c);
+				return;
+			}
+			buf = c->in;
+			have = c->in_len;
+			room = c->in_cap - c->in_len;
+		}
+		n = recv(c->fd, buf + have, room, 0);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -234,33 +363,26 @@ conn_read(struct worker *w, struct conn *c, uint64_t now)
 			return;
 		}
 		lru_touch(w, c, now);
-		if (c->hdr_got < 4) {
-			c->hdr_got += (size_t)n;
-			if (c->hdr_got < 4)
-				continue;
-			uint32_t len = (uint32_t)c->hdr[0] << 24 | (uint32_t)c->hdr[1] << 16 |
-			    (uint32_t)c->hdr[2] << 8 | c->hdr[3];
-			if ((len & 0x80000000u) != 0 || len > w->net->cfg.tcp_max_msg) {
-				log_msg(LOG_LVL_INFO, "tcp %s: length 0x%08x refused",
-				    c->info.peer_str, len);
-				(void)conn_process(w, c, true, now);
+		if (own) {
+			c->in_len += (size_t)n;
+			used = conn_serve(w, c, buf, c->in_len, now);
+			if (c->state == CONN_FREE)
 				return;
-			}
-			c->req_len = len;
-			c->req_got = 0;
-			c->req = malloc(len ? len : 1);
-			if (c->req == NULL) {
-				net_tcp_conn_close(w, c);
-				return;
-			}
+			conn_in_take(c, used);
 		} else {
-			c->req_got += (size_t)n;
-		}
-		if (c->hdr_got == 4 && c->req_got == c->req_len) {
-			served++;
-			if (!conn_process(w, c, false, now))
+			bool ok;
+			have = (size_t)n;
+			used = conn_serve(w, c, buf, have, now);
+			ok = c->state == CONN_FREE || used == have ||
+			    conn_in_keep(c, buf + used, have - used);
+			explicit_bzero(buf, have);
+			if (!ok)
+				net_tcp_conn_close(w, c);
+			if (!ok || c->state == CONN_FREE)
 				return;
 		}
+		if ((size_t)n < room)
+			return;
 	}
 }
 
@@ -350,9 +472,8 @@ net_tcp_accept(struct worker *w, int lfd, enum kdc_service svc, uint64_t now)
 		w->nconns++;
 		c->fd = fd;
 		c->state = CONN_READ;
-		c->hdr_got = 0;
-		c->req = NULL;
-		c->req_len = c->req_got = 0;
+		c->in = NULL;
+		c->in_len = c->in_cap = 0;
 		c->out = NULL;
 		c->out_len = c->out_off = 0;
 		c->close_after_write = false;

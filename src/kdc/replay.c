@@ -88,9 +88,9 @@ keyed(const struct siphash_key *k, const struct kdc_replay_key *key)
 
 /* The table's key: who (the client alone: its quota), which authenticator,
  * and where it goes. */
-static orth_err
-table_key(const struct kdc_replay *rc, const struct kdc_replay_key *key,
-	  struct replay_table_key *out)
+orth_err
+kdc_replay_key_hash(const struct kdc_replay *rc, const struct kdc_replay_key *key,
+    struct replay_table_key *out)
 {
 	if (key->client == NULL || key->server == NULL ||
 	    (key->tag == NULL && key->tag_len != 0))
@@ -103,14 +103,28 @@ table_key(const struct kdc_replay *rc, const struct kdc_replay_key *key,
 }
 
 orth_err
+kdc_replay_hashed_check_and_insert(struct kdc_replay *rc,
+    const struct replay_table_key *tk, int64_t now)
+{
+	return replay_table_put(rc->t, tk, rc->skew, now);
+}
+
+orth_err
+kdc_replay_hashed_check(struct kdc_replay *rc, const struct replay_table_key *tk,
+    int64_t now)
+{
+	return replay_table_get(rc->t, tk, rc->skew, now);
+}
+
+orth_err
 kdc_replay_check_and_insert(struct kdc_replay *rc,
     const struct kdc_replay_key *key, int64_t now)
 {
 	struct replay_table_key tk;
-	orth_err ret = table_key(rc, key, &tk);
+	orth_err ret = kdc_replay_key_hash(rc, key, &tk);
 
 	if (ret == ORTH_OK)
-		ret = replay_table_put(rc->t, &tk, rc->skew, now);
+		ret = kdc_replay_hashed_check_and_insert(rc, &tk, now);
 	return ret;
 }
 
@@ -119,10 +133,10 @@ kdc_replay_check(struct kdc_replay *rc, const struct kdc_replay_key *key,
 		 int64_t now)
 {
 	struct replay_table_key tk;
-	orth_err ret = table_key(rc, key, &tk);
+	orth_err ret = kdc_replay_key_hash(rc, key, &tk);
 
 	if (ret == ORTH_OK)
-		ret = replay_table_get(rc->t, &tk, rc->skew, now);
+		ret = kdc_replay_hashed_check(rc, &tk, now);
 	return ret;
 }
 

@@ -97,6 +97,20 @@ orth_err kdc_replay_check_and_insert(struct kdc_replay *rc,
 orth_err kdc_replay_check(struct kdc_replay *rc,
 			  const struct kdc_replay_key *key, int64_t now);
 
+/*
+ * The same two steps with key hashed once (three passes of SipHash): the
+ * TGS checks an authenticator before the body checksum and inserts it
+ * after.  kdc_replay_key_hash fills *out from key (ORTH_E_MALFORMED as
+ * above); out is valid for this rc only.  The verdicts are those of
+ * kdc_replay_check and kdc_replay_check_and_insert.
+ */
+orth_err kdc_replay_key_hash(const struct kdc_replay *rc,
+    const struct kdc_replay_key *key, struct replay_table_key *out);
+orth_err kdc_replay_hashed_check(struct kdc_replay *rc,
+    const struct replay_table_key *tk, int64_t now);
+orth_err kdc_replay_hashed_check_and_insert(struct kdc_replay *rc,
+    const struct replay_table_key *tk, int64_t now);
+
 /* Live (unexpired at `now`) entries; for tests and statistics. O(capacity). */
 size_t kdc_replay_count(struct kdc_replay *rc, int64_t now);
 

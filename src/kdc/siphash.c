@@ -88,6 +88,20 @@ siphash_update(struct siphash *s, const void *data, size_t len)
 	const uint8_t *p = data;
 
 	s->total += len;
+	if (s->ntail != 0) {
+		/* Bytes held from the last call: each 8 new ones complete a
+		 * block and leave as many over, a word at a time rather than
+		 * byte by byte (the replay key's fields come in pieces of
+		 * any length). */
+		unsigned sh = 8 * s->ntail;
+		while (len >= 8) {
+			uint64_t w = le64(p);
+			sip_block(s, s->tail | (w << sh));
+			s->tail = w >> (64 - sh);
+			p += 8;
+			len -= 8;
+		}
+	}
 	while (len > 0 && s->ntail != 0) {
 		s->tail |= (uint64_t)*p++ << (8 * s->ntail);
 		len--;

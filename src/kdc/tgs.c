@@ -17,13 +17,14 @@
 #include "s4u.h"
 
 /* Decrypt a ticket issued by this realm's TGS (or, for RENEW/VALIDATE, by
- * us for any local server): the server's key of the ticket's kvno. */
+ * us for any local server): the server's key of the ticket's kvno.
+ * name_out (KDC_LOG_NAME bytes, or NULL): the server's name. */
 static orth_err
 ticket_open(struct kdc_ctx *ctx, struct kdc_req *r, const Ticket *t,
-	    struct db_entry *srv, EncTicketPart *out)
+	    struct db_entry *srv, EncTicketPart *out, char *name_out)
 {
 	orth_err ret;
-	char name[KDC_LOG_NAME];
+	char buf[KDC_LOG_NAME], *name = name_out != NULL ? name_out : buf;
 	struct crypto_key *key;
 	uint32_t kvno = t->enc_part.kvno != NULL ? *t->enc_part.kvno : 0;
 
@@ -101,10 +102,11 @@ authz_join(struct arena *a, const AuthorizationData *x, const AuthorizationData 
 
 /* The entry of a local client of a presented ticket (the TGT's, or
  * S4U2Proxy's evidence's), into *out (arena): it must still exist and be
- * allowed tickets; a database error fails closed. */
+ * allowed tickets; a database error fails closed.  named: cn@crealm
+ * unparsed already, or NULL. */
 static orth_err
 client_entry_get(struct kdc_ctx *ctx, struct kdc_req *r, const PrincipalName *cn,
-		 const char *crealm, struct db_entry **out)
+		 const char *crealm, const char *named, struct db_entry **out)
 {
 	orth_err ret;
 	char name[KDC_LOG_NAME];
@@ -112,7 +114,10 @@ client_entry_get(struct kdc_ctx *ctx, struct kdc_req *r, const PrincipalName *cn
 
 	if (e == NULL)
 		return ORTH_E_LIMIT;
-	ret = kdc_entry_get(ctx, cn, crealm, e, name);
+	if (named != NULL)
+		ret = kdc_entry_lookup(ctx, named, e);
+	else
+		ret = kdc_entry_get(ctx, cn, crealm, e, name);
 	if (ret == ORTH_E_NOTFOUND)
 		return kdc_fail(r, KDC_ERR_C_PRINCIPAL_UNKNOWN, "client no longer exists");
 	if (ret != ORTH_OK)
@@ -170,8 +175,11 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	int64_t d, tstart;
 	size_t mac_len;
 	bool is_tgt, u2u;
+	/* r->service and r->client hold the names for the lookups too */
+	bool service_named = false, client_named;
 	int32_t se;
 	struct kdc_replay_key rk;
+	struct replay_table_key rtk;
 	AuthorizationData *reqad = NULL, *authz = NULL;
 	struct policy_limits lim;
 	struct policy_req preq;
@@ -189,7 +197,8 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	r->sname = b->sname;
 	kdc_log_etypes(r, b);
 	if (b->sname != NULL)
-		(void)pname_unparse(b->sname, b->realm, r->service, sizeof(r->service));
+		service_named = pname_unparse(b->sname, b->realm, r->service,
+					      sizeof(r->service)) == ORTH_OK;
 	if (q.pvno != KRB5_PVNO)
 		return kdc_fail(r, KDC_ERR_BAD_PVNO, "protocol version is not 5");
 	pa = proto_padata_find(q.padata, KRB5_PADATA_TGS_REQ);
@@ -210,11 +219,11 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	is_tgt = kdc_is_tgs_name(&ap.ticket.sname, realm);
 	if (!is_tgt && !(opts & (KDC_OPT_RENEW | KDC_OPT_VALIDATE)))
 		return kdc_fail(r, KRB_AP_ERR_NOT_US, "ticket is not a TGT of this realm");
-	TRY(ticket_open(ctx, r, &ap.ticket, tgsent, tp));
-	(void)pname_unparse(&ap.ticket.sname, ap.ticket.realm, tgsname, sizeof(tgsname));
+	TRY(ticket_open(ctx, r, &ap.ticket, tgsent, tp, tgsname));
 	r->cname = &tp->cname;
 	r->crealm = tp->crealm;
-	(void)pname_unparse(&tp->cname, tp->crealm, r->client, sizeof(r->client));
+	client_named = pname_unparse(&tp->cname, tp->crealm, r->client, sizeof(r->client)) ==
+		       ORTH_OK;
 	if (kdc_session_key_get(ctx, &tp->key, &session) != ORTH_OK)
 		return kdc_fail(r, KRB_AP_ERR_BAD_INTEGRITY, "ticket session key unusable");
 	if (proto_unseal(session, KU_TGS_REQ_AUTH, &ap.authenticator, &asn1_Authenticator, a,
@@ -256,7 +265,9 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 		mac_len = ap.authenticator.cipher.len;
 	rk.tag = ap.authenticator.cipher.data + ap.authenticator.cipher.len - mac_len;
 	rk.tag_len = mac_len;
-	TRY(replay_refuse(r, kdc_replay_check(ctx->sh->replay, &rk, r->now)));
+	/* Hashed once for the check and the insert. */
+	TRY(replay_refuse(r, kdc_replay_key_hash(ctx->sh->replay, &rk, &rtk)));
+	TRY(replay_refuse(r, kdc_replay_hashed_check(ctx->sh->replay, &rtk, r->now)));
 	ret = crypto_checksum_verify(session, KU_TGS_REQ_AUTH_CKSUM, au.cksum->cksumtype,
 				     b->_raw.data, b->_raw.len, au.cksum->checksum.data,
 				     au.cksum->checksum.len);
@@ -265,7 +276,7 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	if (ret != ORTH_OK)
 		return kdc_fail(r, KRB_AP_ERR_MODIFIED, "request body checksum does not verify");
 	/* Atomic: of two identical requests racing, one is the replay. */
-	TRY(replay_refuse(r, kdc_replay_check_and_insert(ctx->sh->replay, &rk, r->now)));
+	TRY(replay_refuse(r, kdc_replay_hashed_check_and_insert(ctx->sh->replay, &rtk, r->now)));
 
 	if (au.subkey != NULL && kdc_key_from_wire(ctx, au.subkey, &subkey) != ORTH_OK)
 		return kdc_fail(r, KDC_ERR_ETYPE_NOSUPP, "authenticator subkey enctype not supported");
@@ -280,8 +291,9 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 		opts = b->kdc_options;
 		r->sname = b->sname;
 		kdc_log_etypes(r, b);
-		if (b->sname != NULL)
-			(void)pname_unparse(b->sname, b->realm, r->service, sizeof(r->service));
+		service_named = b->sname != NULL &&
+				pname_unparse(b->sname, b->realm, r->service,
+					      sizeof(r->service)) == ORTH_OK;
 		if (!is_tgt && !(opts & (KDC_OPT_RENEW | KDC_OPT_VALIDATE)))
 			return kdc_fail(r, KRB_AP_ERR_NOT_US, "ticket is not a TGT of this realm");
 		TRY(ticket_times_check(ctx, r, tp, (opts & KDC_OPT_VALIDATE) != 0, false));
@@ -307,7 +319,8 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	/* The server. */
 	if (b->sname == NULL)
 		return kdc_fail(r, KDC_ERR_S_PRINCIPAL_UNKNOWN, "no server name");
-	ret = kdc_entry_get(ctx, b->sname, b->realm, server, r->service);
+	ret = service_named ? kdc_entry_lookup(ctx, r->service, server)
+			    : kdc_entry_get(ctx, b->sname, b->realm, server, r->service);
 	if (ret == ORTH_E_NOTFOUND)
 		return kdc_fail(r, KDC_ERR_S_PRINCIPAL_UNKNOWN, "server not found");
 	if (ret != ORTH_OK)
@@ -344,7 +357,8 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	 * deleted one is refused (as Heimdal's KDC), not renewed up to
 	 * renew-till; a database error fails closed. */
 	if (strcmp(tp->crealm, realm) == 0)
-		TRY(client_entry_get(ctx, r, &tp->cname, tp->crealm, &client));
+		TRY(client_entry_get(ctx, r, &tp->cname, tp->crealm,
+				     client_named ? r->client : NULL, &client));
 
 	/* MS-SFU: the new ticket's client is the user the service names
 	 * (S4U2Self) or the evidence ticket's (S4U2Proxy); its entry, when
@@ -365,14 +379,14 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 		CHECK(evsrv != NULL && ev != NULL, ORTH_E_LIMIT);
 		if (b->additional_tickets == NULL || b->additional_tickets->len == 0)
 			return kdc_fail(r, KDC_ERR_BADOPTION, "CNAME-IN-ADDL-TKT without a ticket");
-		TRY(ticket_open(ctx, r, &b->additional_tickets->val[0], evsrv, ev));
+		TRY(ticket_open(ctx, r, &b->additional_tickets->val[0], evsrv, ev, NULL));
 		TRY(ticket_times_check(ctx, r, ev, false, true));
 		TRY(kdc_s4u_proxy_check(r, opts, client, evsrv, ev, server,
 					kdc_is_tgs_name(b->sname, b->realm)));
 		/* the user, like the TGT's client, still allowed tickets */
 		subject = NULL;
 		if (strcmp(ev->crealm, realm) == 0)
-			TRY(client_entry_get(ctx, r, &ev->cname, ev->crealm, &subject));
+			TRY(client_entry_get(ctx, r, &ev->cname, ev->crealm, NULL, &subject));
 		TRY(authz_join(a, ev->authorization_data, reqad, &authz));
 	}
 
@@ -389,7 +403,7 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 			return kdc_fail(r, KDC_ERR_BADOPTION, "additional ticket is not a TGT");
 		atsrv = kdc_entry_new(ctx);
 		CHECK(atsrv != NULL, ORTH_E_LIMIT);
-		TRY(ticket_open(ctx, r, at, atsrv, &atp));
+		TRY(ticket_open(ctx, r, at, atsrv, &atp, NULL));
 		TRY(ticket_times_check(ctx, r, &atp, false, true));
 		/* RFC 4120 §3.3.3: the ticket is for the additional ticket's
 		 * client, which must be the server named. */

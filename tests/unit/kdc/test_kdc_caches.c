@@ -39,6 +39,14 @@ test_siphash(void)
 		siphash_update(&s, m + split, sizeof(m) - split);
 		EXPECT(siphash_final(&s) == whole);
 	}
+	/* Pieces of every length from 1 to 11 (words straddling what an
+	 * earlier piece left over). */
+	for (split = 1; split <= 11; split++) {
+		siphash_init(&s, &key);
+		for (i = 0; i < sizeof(m); i += split)
+			siphash_update(&s, m + i, i + split <= sizeof(m) ? split : sizeof(m) - i);
+		EXPECT(siphash_final(&s) == whole);
+	}
 }
 
 static struct kdc_replay_key
@@ -118,6 +126,22 @@ test_replay(void)
 	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k2, now), ORTH_OK);
 	EXPECT_EQ_INT(kdc_replay_check(rc, &k2, now), ORTH_E_REPLAY);
 	EXPECT_EQ_INT(kdc_replay_check(rc, &k2, now + 301), ORTH_E_SKEW);
+	/* Hashed once (the TGS's check, then insert): the same entries. */
+	{
+		struct replay_table_key tk;
+		k2 = rkey("erin@TEST.REALM", now, 8, "y");
+		EXPECT_EQ_INT(kdc_replay_key_hash(rc, &k2, &tk), ORTH_OK);
+		EXPECT_EQ_INT(kdc_replay_hashed_check(rc, &tk, now), ORTH_OK);
+		EXPECT_EQ_INT(kdc_replay_hashed_check_and_insert(rc, &tk, now), ORTH_OK);
+		EXPECT_EQ_INT(kdc_replay_hashed_check(rc, &tk, now), ORTH_E_REPLAY);
+		EXPECT_EQ_INT(kdc_replay_hashed_check_and_insert(rc, &tk, now), ORTH_E_REPLAY);
+		EXPECT_EQ_INT(kdc_replay_check(rc, &k2, now), ORTH_E_REPLAY);
+		EXPECT_EQ_INT(kdc_replay_hashed_check(rc, &tk, now + 301), ORTH_E_SKEW);
+		EXPECT_EQ_INT(kdc_replay_key_hash(rc, &k, &tk), ORTH_OK);
+		EXPECT_EQ_INT(kdc_replay_hashed_check(rc, &tk, now), ORTH_E_REPLAY);
+		k2 = rkey(NULL, now, 0, NULL);
+		EXPECT_EQ_INT(kdc_replay_key_hash(rc, &k2, &tk), ORTH_E_MALFORMED);
+	}
 	/* Malformed keys. */
 	k2 = rkey(NULL, now, 0, NULL);
 	EXPECT_EQ_INT(kdc_replay_check_and_insert(rc, &k2, now), ORTH_E_MALFORMED);

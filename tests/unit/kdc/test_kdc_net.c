@@ -34,6 +34,9 @@ struct ctx {
 static atomic_int hups; /* reopen hook, in the forked child */
 
 /* What the KDC's handler does in place of a reply: "ERR:<code>". */
+/* The reply to "HUGE": more than loopback's socket buffers hold. */
+#define HUGE_LEN (6u * 1024 * 1024)
+
 static orth_err
 echo_error(struct ctx *c, int32_t code, struct writer *reply)
 {
@@ -69,6 +72,14 @@ echo_dispatch(void *vctx, const struct kdc_request_info *info, const uint8_t *re
 		/* the handler's decision, as kdc_handle() takes it */
 		if (reply->len > info->max_reply)
 			return echo_error(c, KRB_ERR_RESPONSE_TOO_BIG, reply);
+		return ORTH_OK;
+	}
+	if (len == 4 && memcmp(req, "HUGE", 4) == 0) {
+		/* more than the sockets' buffers can take (they grow to
+		 * 4 MiB) from a small request (TCP) */
+		uint8_t *p = writer_reserve(reply, HUGE_LEN);
+		if (p != NULL)
+			memset(p, 'h', HUGE_LEN);
 		return ORTH_OK;
 	}
 	if (len == 6 && memcmp(req, "RAWBIG", 6) == 0) {
@@ -614,11 +625,12 @@ test_tcp_slow_reader(void)
 
 	kdc_net_config_default(&cfg);
 	cfg.tcp_max_msg = 64 * 1024;
+	cfg.tcp_max_reply = HUGE_LEN;
 	if (!server_start(&s, &cfg)) {
 		EXPECT(0);
 		return;
 	}
-	big = malloc(len + 8);
+	big = malloc(HUGE_LEN);
 	fd = socket(AF_INET, SOCK_STREAM, 0);
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
 	{
@@ -640,6 +652,19 @@ test_tcp_slow_reader(void)
 	snprintf(msg, sizeof(msg), "after");
 	EXPECT(tcp_send(fd, msg));
 	EXPECT(tcp_recv(fd, msg, sizeof(msg)) && strcmp(msg, "ECHO:after") == 0);
+	/* A request that arrives with the one before it, whose reply waits
+	 * for EPOLLOUT: read together, it is answered once that reply is
+	 * out (no new bytes come to wake the server up). */
+	{
+		const uint8_t two[] = {0, 0, 0, 4, 'H', 'U', 'G', 'E', 0, 0, 0, 4, 'n', 'e', 'x', 't'};
+		EXPECT(write_all(fd, two, sizeof(two)));
+		usleep(100 * 1000);
+		EXPECT_EQ_INT(read_n(fd, hdr, 4), 4);
+		EXPECT_EQ_INT(((size_t)hdr[1] << 16) | ((size_t)hdr[2] << 8) | hdr[3], HUGE_LEN);
+		EXPECT_EQ_INT(read_n(fd, big, HUGE_LEN), HUGE_LEN);
+		EXPECT(big[0] == 'h' && big[HUGE_LEN - 1] == 'h');
+		EXPECT(tcp_recv(fd, msg, sizeof(msg)) && strcmp(msg, "ECHO:next") == 0);
+	}
 	close(fd);
 	free(big);
 	server_stop(&s);
