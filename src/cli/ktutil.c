@@ -34,6 +34,7 @@
 #include <orthrus/keytab.h>
 
 #include "commands.h"
+#include "ktools.h"
 
 #define CMD "ktutil"
 #define KTUTIL_MAX_ETYPES 16
@@ -53,16 +54,6 @@ usage(FILE *f)
 		"      default to krb5.conf's permitted_enctypes\n"
 		"  remove -p PRINC [-k KVNO] KEYTAB\n"
 		"  merge SRC... DST                 append SRC's entries to DST\n");
-}
-
-static const char *
-etype_name(int32_t e, char *buf, size_t cap)
-{
-	const char *n = orthrus_enctype_name(e);
-	if (n != NULL)
-		return n;
-	snprintf(buf, cap, "etype %d", e);
-	return buf;
 }
 
 /* Open the keytab name and walk it: 0, or 1 with the reason printed
@@ -119,12 +110,6 @@ do_list(int argc, char **argv)
 		printf("---- ---- ---------------------------------------------------------------------\n");
 	}
 	while (orthrus_keytab_iter_next(it, &k) == ORTHRUS_OK) {
-		char *pn = NULL, b[32];
-		const uint8_t *key;
-		size_t klen;
-		if (orthrus_principal_unparse(orthrus_keytab_entry_principal(k), &pn) !=
-		    ORTHRUS_OK)
-			pn = NULL;
 		printf("%4zu %4u ", ++slot, orthrus_keytab_entry_kvno(k));
 		if (show_time) {
 			time_t tt = (time_t)orthrus_keytab_entry_timestamp(k);
@@ -134,18 +119,7 @@ do_list(int argc, char **argv)
 				strftime(ts, sizeof(ts), "%x %X", &tm);
 			printf("%s ", ts);
 		}
-		printf("%40s", pn != NULL ? pn : "?");
-		free(pn);
-		if (show_etype)
-			printf(" (%s) ", etype_name(orthrus_keytab_entry_enctype(k), b, sizeof(b)));
-		if (show_keys) {
-			key = orthrus_keytab_entry_key(k, &klen);
-			printf(" (0x");
-			for (size_t j = 0; j < klen; j++)
-				printf("%02x", key[j]);
-			printf(")");
-		}
-		printf("\n");
+		ktools_keytab_entry_print(k, 40, show_etype, show_keys);
 	}
 	rc = 0;
 out:
