@@ -618,13 +618,34 @@ test_dns_srv(void)
 	res_init();
 }
 
-static void
-as_params(struct arena *a, struct principal *alice, struct client_as_params *p)
+/*
+ * alice's AS exchange (password "pw") against a fake KDC in mode m: the
+ * exchange's result, the credential in *cred (the caller frees it) and
+ * the KDC's hits in hits.
+ */
+static orth_err
+as_exchange_with(enum mode m, struct ccache_cred *cred, char *hits, size_t hits_cap)
 {
-	memset(p, 0, sizeof(*p));
-	EXPECT_EQ_INT(principal_parse("alice", REALM, a, alice), ORTH_OK);
-	p->client = alice;
-	p->password = "pw";
+	struct arena a = {0};
+	struct principal alice;
+	struct client_as_params p;
+	int port;
+	pid_t k = server_start(m, &port);
+	int32_t off = 0;
+	orth_err ret;
+
+	EXPECT_EQ_INT(arena_init(&a, 1 << 16), ORTH_OK);
+	EXPECT_EQ_INT(principal_parse("alice", REALM, &a, &alice), ORTH_OK);
+	memset(&p, 0, sizeof(p));
+	p.client = &alice;
+	p.password = "pw";
+	conf_kdcs("", port, 0);
+	memset(cred, 0, sizeof(*cred));
+	ret = client_as_exchange(&ctx, &p, cred, &off, NULL);
+	hits_read(hits, hits_cap);
+	server_stop(k);
+	arena_free(&a);
+	return ret;
 }
 
 /*
@@ -635,28 +656,15 @@ as_params(struct arena *a, struct principal *alice, struct client_as_params *p)
 static void
 test_weak_s2kparams(void)
 {
-	struct arena a = {0};
-	struct principal alice;
-	struct client_as_params p;
 	struct ccache_cred cred;
-	int port;
-	pid_t k = server_start(M_AS_WEAK_S2K, &port);
 	char hits[64];
-	int32_t off = 0;
 
-	EXPECT_EQ_INT(arena_init(&a, 1 << 16), ORTH_OK);
-	as_params(&a, &alice, &p);
-	conf_kdcs("", port, 0);
-	memset(&cred, 0, sizeof(cred));
-	EXPECT(client_as_exchange(&ctx, &p, &cred, &off, NULL) != ORTH_OK);
+	EXPECT(as_exchange_with(M_AS_WEAK_S2K, &cred, hits, sizeof(hits)) != ORTH_OK);
 	EXPECT(strstr(ctx.msg, "Invalid key generation parameters from KDC") != NULL);
 	if (strstr(ctx.msg, "Invalid key generation parameters from KDC") == NULL)
 		fprintf(stderr, "  message: %s\n", ctx.msg);
-	hits_read(hits, sizeof(hits));
 	EXPECT(strchr(hits, 'R') != NULL && strchr(hits, 'T') == NULL);
 	ccache_cred_free(&cred);
-	server_stop(k);
-	arena_free(&a);
 }
 
 /*
@@ -666,27 +674,14 @@ test_weak_s2kparams(void)
 static void
 test_pw_salt(void)
 {
-	struct arena a = {0};
-	struct principal alice;
-	struct client_as_params p;
 	struct ccache_cred cred;
-	int port;
-	pid_t k = server_start(M_AS_PW_SALT, &port);
 	char hits[64];
-	int32_t off = 0;
 
-	EXPECT_EQ_INT(arena_init(&a, 1 << 16), ORTH_OK);
-	as_params(&a, &alice, &p);
-	conf_kdcs("", port, 0);
-	memset(&cred, 0, sizeof(cred));
-	EXPECT_EQ_INT(client_as_exchange(&ctx, &p, &cred, &off, NULL), ORTH_OK);
+	EXPECT_EQ_INT(as_exchange_with(M_AS_PW_SALT, &cred, hits, sizeof(hits)), ORTH_OK);
 	if (cred.ticket.data == NULL)
 		fprintf(stderr, "  message: %s\n", ctx.msg);
 	EXPECT_EQ_INT(cred.enctype, 18);
-	hits_read(hits, sizeof(hits));
 	ccache_cred_free(&cred);
-	server_stop(k);
-	arena_free(&a);
 }
 
 /* A FILE cache holding a TGT for alice@REALM with session key key. */
