@@ -241,6 +241,37 @@ cleanup:
 	return ret;
 }
 
+orth_err
+kdc_fixture_open_dispatch(struct kdc_fixture *f, int64_t fixed_now)
+{
+	static const struct {
+		const char *name, *pw;
+		uint32_t attrs;
+	} princs[] = {
+		{"user", "userpw", DB_ATTR_REQUIRES_PREAUTH},
+		{"host/svc.test", "svc-fuzz-key", 0},
+		{"alice", "alicepw", DB_ATTR_DISALLOW_FORWARDABLE},
+		{"u2u", "u2upw", DB_ATTR_DISALLOW_SVR},
+		{"fastuser", "fastpw", DB_ATTR_REQUIRES_PREAUTH | DB_ATTR_REQUIRES_FAST},
+		/* S4U2Self/S4U2Proxy, as in test_kdc_s4u.c */
+		{"svc/a.test", "svcpw", DB_ATTR_OK_TO_AUTH_AS_DELEGATE},
+		{"svc/plain.test", "svc2pw", 0},
+		{"host/b.test", NULL, 0},
+	};
+	orth_err ret;
+
+	ret = kdc_fixture_open(f, "TEST.REALM", fixed_now);
+	if (ret != ORTH_OK)
+		return ret;  /* nothing left to remove */
+	for (size_t i = 0; i < sizeof(princs) / sizeof(princs[0]); i++)
+		TRY(kdc_fixture_add(f, princs[i].name, princs[i].pw, princs[i].attrs));
+	TRY(kdc_fixture_deleg_set(f, "svc/a.test", "host/b.test"));
+cleanup:
+	if (ret != ORTH_OK)
+		kdc_fixture_close(f);
+	return ret;
+}
+
 void
 kdc_fixture_close(struct kdc_fixture *f)
 {

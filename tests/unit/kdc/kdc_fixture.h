@@ -43,6 +43,18 @@ struct kdc_fixture {
 orth_err kdc_fixture_open(struct kdc_fixture *f, const char *realm, int64_t fixed_now);
 
 /*
+ * kdc_fixture_open() of TEST.REALM with the principals the requests of
+ * fuzz/corpus/kdc_dispatch are made for (the tests that write those seeds
+ * and the fuzzer that replays them share this one list), name (password):
+ *   user (userpw) requires-preauth; host/svc.test (svc-fuzz-key);
+ *   alice (alicepw) disallow-forwardable; u2u (u2upw) disallow-svr;
+ *   fastuser (fastpw) requires-preauth and requires-fast;
+ *   svc/a.test (svcpw) ok-to-auth-as-delegate, may delegate to
+ *   host/b.test (random keys); svc/plain.test (svc2pw).
+ */
+orth_err kdc_fixture_open_dispatch(struct kdc_fixture *f, int64_t fixed_now);
+
+/*
  * Add principal name (parsed in the fixture's realm) with keys of the four
  * enctypes from password (default salt), or random keys when password is
  * NULL; attrs: DB_ATTR_*.  ORTH_E_EXISTS, parse and db errors.

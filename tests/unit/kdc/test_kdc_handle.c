@@ -152,12 +152,8 @@ main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "--write-seeds") == 0)
 		seed_dir = argv[2];
-	if (kdc_fixture_open(&fx, "TEST.REALM", T0) != ORTH_OK ||
+	if (kdc_fixture_open_dispatch(&fx, T0) != ORTH_OK ||
 	    kdc_lookaside_new(0, 0, 0, &fx.sh.lookaside) != ORTH_OK ||
-	    kdc_fixture_add(&fx, "user", "userpw", DB_ATTR_REQUIRES_PREAUTH) != ORTH_OK ||
-	    kdc_fixture_add(&fx, "host/svc.test", "svc-fuzz-key", 0) != ORTH_OK ||
-	    kdc_fixture_add(&fx, "alice", "alicepw", DB_ATTR_DISALLOW_FORWARDABLE) != ORTH_OK ||
-	    kdc_fixture_add(&fx, "u2u", "u2upw", DB_ATTR_DISALLOW_SVR) != ORTH_OK ||
 	    arena_init(&A, 1u << 22) != ORTH_OK) {
 		fprintf(stderr, "cannot set up the fixture\n");
 		return 1;
