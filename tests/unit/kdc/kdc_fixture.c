@@ -242,7 +242,7 @@ cleanup:
 }
 
 orth_err
-kdc_fixture_open_dispatch(struct kdc_fixture *f, int64_t fixed_now)
+kdc_fixture_open_dispatch(struct kdc_fixture *f)
 {
 	static const struct {
 		const char *name, *pw;
@@ -260,7 +260,7 @@ kdc_fixture_open_dispatch(struct kdc_fixture *f, int64_t fixed_now)
 	};
 	orth_err ret;
 
-	ret = kdc_fixture_open(f, "TEST.REALM", fixed_now);
+	ret = kdc_fixture_open(f, "TEST.REALM", KDC_FIXTURE_DISPATCH_TIME);
 	if (ret != ORTH_OK)
 		return ret;  /* nothing left to remove */
 	for (size_t i = 0; i < sizeof(princs) / sizeof(princs[0]); i++)

@@ -18,7 +18,7 @@
 #include "kdc_fixture.h"
 #include "proto/krb5_const.h"
 
-#define T0 1795645609 /* fuzz/kdc_dispatch_fuzz.c FUZZ_CAPTURE_TIME */
+#define T0 KDC_FIXTURE_DISPATCH_TIME
 
 static struct kdc_fixture fx;
 static struct arena A;
@@ -152,7 +152,7 @@ main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "--write-seeds") == 0)
 		seed_dir = argv[2];
-	if (kdc_fixture_open_dispatch(&fx, T0) != ORTH_OK ||
+	if (kdc_fixture_open_dispatch(&fx) != ORTH_OK ||
 	    kdc_lookaside_new(0, 0, 0, &fx.sh.lookaside) != ORTH_OK ||
 	    arena_init(&A, 1u << 22) != ORTH_OK) {
 		fprintf(stderr, "cannot set up the fixture\n");
