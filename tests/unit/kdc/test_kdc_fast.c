@@ -71,12 +71,13 @@ struct armor {
 };
 
 /*
- * RFC 6113 §5.4.1.1: an AP-REQ with tgt and a fresh subkey (none when
- * !subkey), its authenticator at ctime; the armor key
- * KRB-FX-CF2(subkey, session key).
+ * RFC 4120 §5.5.1: an AP-REQ with tgt into *out, its authenticator at
+ * ctime sealed for usage, with cksum (NULL: none) and, when subkey, the
+ * fresh key *subkey_out (made either way; the caller frees it).
  */
 static void
-armor_make(const struct kdc_fixture_cred *tgt, int64_t ctime, bool subkey, struct armor *out)
+ap_req_make(const struct kdc_fixture_cred *tgt, int32_t usage, int64_t ctime, Checksum *cksum,
+	    bool subkey, struct crypto_key **subkey_out, struct der_bytes *out)
 {
 	struct crypto_key *sk = NULL;
 	Authenticator au;
@@ -85,7 +86,6 @@ armor_make(const struct kdc_fixture_cred *tgt, int64_t ctime, bool subkey, struc
 	const uint8_t *kb;
 	size_t kl;
 
-	memset(out, 0, sizeof(*out));
 	memset(&au, 0, sizeof(au));
 	memset(&ap, 0, sizeof(ap));
 	EXPECT(crypto_key_random(18, &sk) == ORTH_OK);
@@ -96,17 +96,32 @@ armor_make(const struct kdc_fixture_cred *tgt, int64_t ctime, bool subkey, struc
 	au.authenticator_vno = KRB5_PVNO;
 	au.crealm = tgt->crealm;
 	au.cname = tgt->cname;
+	au.cksum = cksum;
 	au.ctime = ctime;
 	au.cusec = (int32_t)(++counter % 1000000);
 	au.subkey = subkey ? &ek : NULL;
 	ap.pvno = KRB5_PVNO;
 	ap.msg_type = KRB5_MSG_AP_REQ;
 	ap.ticket = tgt->ticket;
-	EXPECT(proto_seal(tgt->key, KU_AP_REQ_AUTH, &asn1_Authenticator, &au, &A,
-			  &ap.authenticator) == ORTH_OK);
+	EXPECT(proto_seal(tgt->key, usage, &asn1_Authenticator, &au, &A, &ap.authenticator) ==
+	       ORTH_OK);
+	EXPECT(der_encode_arena(&asn1_AP_REQ, &ap, &A, &out->data, &out->len) == ORTH_OK);
+	*subkey_out = sk;
+}
+
+/*
+ * RFC 6113 §5.4.1.1: an AP-REQ with tgt and a fresh subkey (none when
+ * !subkey), its authenticator at ctime; the armor key
+ * KRB-FX-CF2(subkey, session key).
+ */
+static void
+armor_make(const struct kdc_fixture_cred *tgt, int64_t ctime, bool subkey, struct armor *out)
+{
+	struct crypto_key *sk = NULL;
+
+	memset(out, 0, sizeof(*out));
+	ap_req_make(tgt, KU_AP_REQ_AUTH, ctime, NULL, subkey, &sk, &out->field.armor_value);
 	out->field.armor_type = KRB5_FAST_ARMOR_AP_REQUEST;
-	EXPECT(der_encode_arena(&asn1_AP_REQ, &ap, &A, &out->field.armor_value.data,
-				&out->field.armor_value.len) == ORTH_OK);
 	EXPECT(proto_fast_armor_key(sk, tgt->key, &out->key) == ORTH_OK);
 	crypto_key_free(sk);
 }
@@ -944,23 +959,16 @@ fast_tgs_req(const struct kdc_fixture_cred *tgt, const char *service, const stru
 	int32_t etypes[1] = {18}, ckt;
 	uint8_t *body, ck[CRYPTO_MAX_CKSUM_LEN];
 	size_t blen, ckl = 0;
-	Authenticator au;
-	AP_REQ ap;
 	Checksum cks;
-	EncryptionKey ek;
 	PA_DATA pa[2];
 	METHOD_DATA md;
 	KrbFastReq fr;
 	KrbFastArmoredReq ar;
 	struct crypto_key *sk = NULL;
-	const uint8_t *kb;
-	size_t kl;
 	struct armor ex;
 	char name[128];
 
 	memset(&q, 0, sizeof(q));
-	memset(&au, 0, sizeof(au));
-	memset(&ap, 0, sizeof(ap));
 	memset(&fr, 0, sizeof(fr));
 	memset(&ar, 0, sizeof(ar));
 	sn = arena_alloc(&A, sizeof(*sn));
@@ -990,26 +998,9 @@ fast_tgs_req(const struct kdc_fixture_cred *tgt, const char *service, const stru
 	cks.cksumtype = ckt;
 	cks.checksum.data = ck;
 	cks.checksum.len = ckl;
-	EXPECT(crypto_key_random(18, &sk) == ORTH_OK);
-	kb = crypto_key_bytes(sk, &kl);
-	ek.keytype = 18;
-	ek.keyvalue.data = (uint8_t *)kb;
-	ek.keyvalue.len = kl;
-	au.authenticator_vno = KRB5_PVNO;
-	au.crealm = tgt->crealm;
-	au.cname = tgt->cname;
-	au.cksum = &cks;
-	au.ctime = kdc_fixture_now();
-	au.cusec = (int32_t)(++counter % 1000000);
-	au.subkey = o->no_subkey ? NULL : &ek;
-	ap.pvno = KRB5_PVNO;
-	ap.msg_type = KRB5_MSG_AP_REQ;
-	ap.ticket = tgt->ticket;
-	EXPECT(proto_seal(tgt->key, KU_TGS_REQ_AUTH, &asn1_Authenticator, &au, &A,
-			  &ap.authenticator) == ORTH_OK);
 	pa[0].padata_type = KRB5_PADATA_TGS_REQ;
-	EXPECT(der_encode_arena(&asn1_AP_REQ, &ap, &A, &pa[0].padata_value.data,
-				&pa[0].padata_value.len) == ORTH_OK);
+	ap_req_make(tgt, KU_TGS_REQ_AUTH, kdc_fixture_now(), &cks, !o->no_subkey, &sk,
+		    &pa[0].padata_value);
 	EXPECT(proto_fast_armor_key(sk, tgt->key, armor_out) == ORTH_OK);
 	fr.req_body = inner;
 	EXPECT(crypto_checksum_make(*armor_out, KU_FAST_REQ_CHKSUM, pa[0].padata_value.data,
