@@ -1,7 +1,7 @@
 /*
- * ktools.h - what the k-tools (klist, ktutil) print alike.  Like them,
- * compiled against the public API (include/orthrus/) alone: see
- * meson.build.
+ * ktools.h - what the k-tools share: the secret prompt of kinit and
+ * ktutil, the keytab lines of klist and ktutil.  Like them, compiled
+ * against the public API (include/orthrus/) alone: see meson.build.
  */
 #ifndef ORTHRUS_CLI_KTOOLS_H
 #define ORTHRUS_CLI_KTOOLS_H
@@ -24,5 +24,14 @@ const char *ktools_enctype_name(int32_t e, char *buf, size_t cap);
  */
 void ktools_keytab_entry_print(const struct orthrus_keytab_entry *k, int princ_width,
 			       bool show_etype, bool show_keys);
+
+/*
+ * One line of stdin into buf (cap bytes; the caller wipes it), without
+ * its line end: on a terminal after prompt (to stderr), with echo off
+ * and given back as it was even when a signal ends or stops the tool.
+ * 0, or -1 when the terminal cannot be set or stdin (not a terminal)
+ * ends before a line.
+ */
+int ktools_secret_read(const char *prompt, char *buf, size_t cap);
 
 #endif

@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -126,38 +125,6 @@ out:
 	orthrus_keytab_iter_end(it);
 	orthrus_keytab_close(kt);
 	return rc;
-}
-
-/* One line of stdin (no echo on a terminal) into buf; 0 on success. */
-static int
-read_secret(const char *prompt, char *buf, size_t cap)
-{
-	struct termios old, quiet;
-	bool tty = isatty(STDIN_FILENO);
-	size_t n;
-
-	if (tty) {
-		fprintf(stderr, "%s", prompt);
-		fflush(stderr);
-		if (tcgetattr(STDIN_FILENO, &old) != 0)
-			return -1;
-		quiet = old;
-		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-		if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0)
-			return -1;
-	}
-	if (fgets(buf, (int)cap, stdin) == NULL)
-		buf[0] = '\0';
-	if (tty) {
-		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-		fputc('\n', stderr);
-	}
-	n = strlen(buf);
-	if (n > 0 && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	if (n > 0 && buf[n - 1] == '\r')
-		buf[--n] = '\0';
-	return n == 0 ? -1 : 0;
 }
 
 static int
@@ -279,7 +246,8 @@ do_add(struct orthrus_context *ctx, int argc, char **argv)
 	snprintf(prompt, sizeof(prompt), use_key ? "Key for %s (hex): "
 						 : "Password for %s: ",
 		 pname);
-	if (read_secret(prompt, secret, sizeof(secret)) != 0) {
+	/* an empty secret is none */
+	if (ktools_secret_read(prompt, secret, sizeof(secret)) != 0 || secret[0] == '\0') {
 		cli_error(CMD, "cannot read the %s", use_key ? "key" : "password");
 		goto out;
 	}
