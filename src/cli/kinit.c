@@ -319,13 +319,12 @@ cmd_kinit(int argc, char **argv)
 			fprintf(stderr, "Using keytab: %s\n", k.keytab);
 		e = orthrus_get_init_creds_keytab(ctx, name, k.keytab, &k.o, ccout);
 	} else {
-		char shown[1100], prompt[1120];
+		char prompt[1120];
 		if (strchr(name, '@') == NULL && orthrus_default_realm(ctx) != NULL)
-			snprintf(shown, sizeof(shown), "%s@%s", name,
+			snprintf(prompt, sizeof(prompt), "Password for %s@%s: ", name,
 				 orthrus_default_realm(ctx));
 		else
-			snprintf(shown, sizeof(shown), "%s", name);
-		snprintf(prompt, sizeof(prompt), "Password for %s: ", shown);
+			snprintf(prompt, sizeof(prompt), "Password for %s: ", name);
 		if (ktools_secret_read(prompt, pw, sizeof(pw)) != 0) {
 			cli_error("kinit", "Cannot read password while getting initial credentials");
 			goto out;
