@@ -22,7 +22,7 @@
 #include "kdc_fixture.h"
 #include "proto/krb5_const.h"
 
-#define T0 KDC_FIXTURE_DISPATCH_TIME
+#define T0 KDC_FIXTURE_SEED_TIME
 #define REALM "TEST.REALM"
 #define TGS "krbtgt/" REALM
 

@@ -18,7 +18,7 @@
 #include "kdc_fixture.h"
 #include "proto/krb5_const.h"
 
-#define T0 KDC_FIXTURE_DISPATCH_TIME
+#define T0 KDC_FIXTURE_SEED_TIME
 
 static struct kdc_fixture fx;
 static struct arena A;

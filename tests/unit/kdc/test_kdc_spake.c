@@ -22,7 +22,7 @@
 #include "proto/padata.h"
 #include "proto/spake.h"
 
-#define T0 KDC_FIXTURE_DISPATCH_TIME
+#define T0 KDC_FIXTURE_SEED_TIME
 #define TGS "krbtgt/TEST.REALM"
 
 static struct kdc_fixture fx;
