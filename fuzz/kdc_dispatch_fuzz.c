@@ -36,9 +36,6 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* 2026-11-25T22:26:49Z: the KRB-ERROR of the captures (stime). */
-#define FUZZ_CAPTURE_TIME 1795645609
-
 static struct kdc_fixture fx;
 static struct arena check_arena;
 static uint8_t reply1[1 << 16], reply2[1 << 16];
@@ -47,19 +44,7 @@ static char *new_argv[256];
 static void
 setup(void)
 {
-	if (kdc_fixture_open(&fx, "TEST.REALM", FUZZ_CAPTURE_TIME) != ORTH_OK ||
-	    kdc_fixture_add(&fx, "user", "userpw", DB_ATTR_REQUIRES_PREAUTH) != ORTH_OK ||
-	    kdc_fixture_add(&fx, "host/svc.test", "svc-fuzz-key", 0) != ORTH_OK ||
-	    kdc_fixture_add(&fx, "alice", "alicepw", DB_ATTR_DISALLOW_FORWARDABLE) != ORTH_OK ||
-	    kdc_fixture_add(&fx, "u2u", "u2upw", DB_ATTR_DISALLOW_SVR) != ORTH_OK ||
-	    kdc_fixture_add(&fx, "fastuser", "fastpw",
-			    DB_ATTR_REQUIRES_PREAUTH | DB_ATTR_REQUIRES_FAST) != ORTH_OK ||
-	    /* S4U2Self/S4U2Proxy, as in tests/unit/kdc/test_kdc_s4u.c */
-	    kdc_fixture_add(&fx, "svc/a.test", "svcpw", DB_ATTR_OK_TO_AUTH_AS_DELEGATE) !=
-		    ORTH_OK ||
-	    kdc_fixture_add(&fx, "svc/plain.test", "svc2pw", 0) != ORTH_OK ||
-	    kdc_fixture_add(&fx, "host/b.test", NULL, 0) != ORTH_OK ||
-	    kdc_fixture_deleg_set(&fx, "svc/a.test", "host/b.test") != ORTH_OK ||
+	if (kdc_fixture_open_dispatch(&fx) != ORTH_OK ||
 	    arena_init(&check_arena, 1u << 20) != ORTH_OK)
 		abort();
 }

@@ -41,9 +41,6 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* tests/unit/kdc/test_kpasswd.c T0 */
-#define KPW_FUZZ_TIME 1795645609
-
 static struct kdc_fixture fx;
 static struct kdc_acl *acl;
 static struct arena check_arena;
@@ -53,33 +50,14 @@ static char *new_argv[256];
 static void
 setup(void)
 {
-	static const struct {
-		const char *name, *pw;
-		uint32_t attrs;
-	} princs[] = {
-		{"alice", "alice-pw", DB_ATTR_REQUIRES_PREAUTH},
-		{"bob", "bob-pw", 0},
-		{"carol", "carol-pw", 0},
-		{"dave", "dave-pw", 0},
-		{"dave/admin", "dave-admin-pw", 0},
-		{"admin", "admin-pw", 0},
-		{"erin", "erin-pw", 0},
-		{"frank", "frank-pw", DB_ATTR_REQUIRES_PREAUTH},
-		{"gina", "gina-pw", 0},
-		{"kadmin/changepw", "changepw-fuzz-key",
-		 DB_ATTR_DISALLOW_TGT_BASED | DB_ATTR_PWCHANGE_SERVICE | DB_ATTR_LOCKDOWN_KEYS},
-	};
 	static const char acl_text[] = "admin@TEST.REALM c carol@TEST.REALM\n";
 	char err[256];
 
-	if (kdc_fixture_open(&fx, "TEST.REALM", KPW_FUZZ_TIME) != ORTH_OK ||
+	if (kdc_fixture_open_kpasswd(&fx) != ORTH_OK ||
 	    arena_init(&check_arena, 1u << 20) != ORTH_OK ||
 	    kdc_acl_parse(acl_text, sizeof(acl_text) - 1, "acl", "TEST.REALM", &acl, err,
 			  sizeof(err)) != ORTH_OK)
 		abort();
-	for (size_t i = 0; i < sizeof(princs) / sizeof(princs[0]); i++)
-		if (kdc_fixture_add(&fx, princs[i].name, princs[i].pw, princs[i].attrs) != ORTH_OK)
-			abort();
 	fx.sh.acl = acl;
 }
 

@@ -8,15 +8,12 @@
  * the collection, which becomes the primary (as MIT does).  Usage errors
  * exit 2, failures 1.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <pwd.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <orthrus/base.h>
@@ -24,6 +21,7 @@
 #include <orthrus/client.h>
 
 #include "commands.h"
+#include "ktools.h"
 
 static void
 usage(FILE *f)
@@ -51,101 +49,6 @@ usage(FILE *f)
 		   "\t-c Kerberos 5 cache name\n"
 		   "\t-S service\n"
 		   "\t-T armor credential cache (FAST, RFC 6113)\n");
-}
-
-/*
- * While echo is off, a signal that ends or stops kinit must first give the
- * terminal back as it was: Ctrl-C at the prompt would otherwise leave the
- * shell without echo.  The handler uses only async-signal-safe calls.
- */
-static const int tty_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP};
-static struct sigaction tty_old_actions[sizeof(tty_signals) / sizeof(int)];
-static struct termios tty_saved, tty_quiet;
-
-static void tty_handlers_set(void);
-
-static void
-tty_on_signal(int sig)
-{
-	int saved_errno = errno;
-	sigset_t set;
-
-	(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &tty_saved);
-	/* The default action now: end (or stop) as the signal means. */
-	(void)signal(sig, SIG_DFL);
-	(void)raise(sig);
-	sigemptyset(&set);
-	sigaddset(&set, sig);
-	(void)sigprocmask(SIG_UNBLOCK, &set, NULL);
-	/* Only SIGTSTP comes back here (after SIGCONT): echo off again. */
-	tty_handlers_set();
-	(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &tty_quiet);
-	errno = saved_errno;
-}
-
-static void
-tty_handlers_set(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = tty_on_signal;
-	sa.sa_flags = SA_RESTART;  /* the read of the password goes on */
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(tty_signals) / sizeof(int); i++)
-		sigaddset(&sa.sa_mask, tty_signals[i]);
-	/* A signal the caller ignores (nohup) stays ignored. */
-	for (size_t i = 0; i < sizeof(tty_signals) / sizeof(int); i++)
-		if (tty_old_actions[i].sa_handler != SIG_IGN)
-			(void)sigaction(tty_signals[i], &sa, NULL);
-}
-
-static void
-tty_handlers_restore(void)
-{
-	for (size_t i = 0; i < sizeof(tty_signals) / sizeof(int); i++)
-		(void)sigaction(tty_signals[i], &tty_old_actions[i], NULL);
-}
-
-/*
- * The password: from the terminal without echo, or one line of stdin
- * when it is not a terminal (scripts).  buf is wiped by the caller.
- */
-static int
-read_password(const char *princ, char *buf, size_t cap)
-{
-	bool tty = isatty(STDIN_FILENO);
-	size_t n;
-
-	if (tty) {
-		fprintf(stderr, "Password for %s: ", princ);
-		fflush(stderr);
-		if (tcgetattr(STDIN_FILENO, &tty_saved) != 0)
-			return -1;
-		tty_quiet = tty_saved;
-		tty_quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-		tty_quiet.c_lflag |= ICANON;
-		for (size_t i = 0; i < sizeof(tty_signals) / sizeof(int); i++)
-			(void)sigaction(tty_signals[i], NULL, &tty_old_actions[i]);
-		tty_handlers_set();
-		if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &tty_quiet) != 0) {
-			tty_handlers_restore();
-			return -1;
-		}
-	}
-	if (fgets(buf, (int)cap, stdin) == NULL)
-		buf[0] = '\0';
-	if (tty) {
-		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &tty_saved);
-		tty_handlers_restore();
-		fputc('\n', stderr);
-	}
-	n = strlen(buf);
-	if (n > 0 && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	if (n > 0 && buf[n - 1] == '\r')
-		buf[--n] = '\0';
-	return n == 0 && feof(stdin) && !tty ? -1 : 0;
 }
 
 static int
@@ -416,13 +319,13 @@ cmd_kinit(int argc, char **argv)
 			fprintf(stderr, "Using keytab: %s\n", k.keytab);
 		e = orthrus_get_init_creds_keytab(ctx, name, k.keytab, &k.o, ccout);
 	} else {
-		char shown[1100];
+		char prompt[1120];
 		if (strchr(name, '@') == NULL && orthrus_default_realm(ctx) != NULL)
-			snprintf(shown, sizeof(shown), "%s@%s", name,
+			snprintf(prompt, sizeof(prompt), "Password for %s@%s: ", name,
 				 orthrus_default_realm(ctx));
 		else
-			snprintf(shown, sizeof(shown), "%s", name);
-		if (read_password(shown, pw, sizeof(pw)) != 0) {
+			snprintf(prompt, sizeof(prompt), "Password for %s: ", name);
+		if (ktools_secret_read(prompt, pw, sizeof(pw)) != 0) {
 			cli_error("kinit", "Cannot read password while getting initial credentials");
 			goto out;
 		}

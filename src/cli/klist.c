@@ -27,6 +27,7 @@
 #include <orthrus/keytab.h>
 
 #include "commands.h"
+#include "ktools.h"
 
 /* RFC 4120 §7.5.3 address types as MIT's klist shows them. */
 #define ADDRTYPE_INET 2
@@ -77,16 +78,6 @@ print_time(const struct klist_opts *o, int64_t t)
 	    strftime(buf, sizeof(buf), "%x %X", &tm) == 0)
 		snprintf(buf, sizeof(buf), "%lld", (long long)t);
 	printf("%-*s", o->width, buf);
-}
-
-static const char *
-etype_name(int32_t e, char *buf, size_t cap)
-{
-	const char *n = orthrus_enctype_name(e);
-	if (n != NULL)
-		return n;
-	snprintf(buf, cap, "etype %d", e);
-	return buf;
 }
 
 /* "\t" before the first extra field of a line, ", " before the others. */
@@ -233,8 +224,8 @@ show_cred(const struct klist_opts *o, const struct orthrus_cred *c,
 	if (o->show_etype && have_tkt) {
 		sep(extra);
 		printf("Etype (skey, tkt): %s, ",
-		       etype_name(orthrus_cred_session_enctype(c), b1, sizeof(b1)));
-		printf("%s ", etype_name(tkt_etype, b2, sizeof(b2)));
+		       ktools_enctype_name(orthrus_cred_session_enctype(c), b1, sizeof(b1)));
+		printf("%s ", ktools_enctype_name(tkt_etype, b2, sizeof(b2)));
 		extra++;
 	}
 	/* MIT's cache reader always yields an authdata list, maybe empty. */
@@ -501,28 +492,12 @@ list_keytab(struct orthrus_context *ctx, const struct klist_opts *o,
 		printf("---- --------------------------------------------------------------------------\n");
 	}
 	while (orthrus_keytab_iter_next(it, &k) == ORTHRUS_OK) {
-		char *pn = NULL, b[32];
-		if (orthrus_principal_unparse(orthrus_keytab_entry_principal(k), &pn) !=
-		    ORTHRUS_OK)
-			pn = NULL;
 		printf("%4u ", orthrus_keytab_entry_kvno(k));
 		if (o->show_time) {
 			print_time(o, orthrus_keytab_entry_timestamp(k));
 			printf(" ");
 		}
-		printf("%s", pn != NULL ? pn : "?");
-		free(pn);
-		if (o->show_etype)
-			printf(" (%s) ", etype_name(orthrus_keytab_entry_enctype(k), b, sizeof(b)));
-		if (o->show_keys) {
-			size_t klen;
-			const uint8_t *key = orthrus_keytab_entry_key(k, &klen);
-			printf(" (0x");
-			for (size_t j = 0; j < klen; j++)
-				printf("%02x", key[j]);
-			printf(")");
-		}
-		printf("\n");
+		ktools_keytab_entry_print(k, 0, o->show_etype, o->show_keys);
 	}
 	rc = 0;
 out:

@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +33,7 @@
 #include <orthrus/keytab.h>
 
 #include "commands.h"
+#include "ktools.h"
 
 #define CMD "ktutil"
 #define KTUTIL_MAX_ETYPES 16
@@ -53,16 +53,6 @@ usage(FILE *f)
 		"      default to krb5.conf's permitted_enctypes\n"
 		"  remove -p PRINC [-k KVNO] KEYTAB\n"
 		"  merge SRC... DST                 append SRC's entries to DST\n");
-}
-
-static const char *
-etype_name(int32_t e, char *buf, size_t cap)
-{
-	const char *n = orthrus_enctype_name(e);
-	if (n != NULL)
-		return n;
-	snprintf(buf, cap, "etype %d", e);
-	return buf;
 }
 
 /* Open the keytab name and walk it: 0, or 1 with the reason printed
@@ -119,12 +109,6 @@ do_list(int argc, char **argv)
 		printf("---- ---- ---------------------------------------------------------------------\n");
 	}
 	while (orthrus_keytab_iter_next(it, &k) == ORTHRUS_OK) {
-		char *pn = NULL, b[32];
-		const uint8_t *key;
-		size_t klen;
-		if (orthrus_principal_unparse(orthrus_keytab_entry_principal(k), &pn) !=
-		    ORTHRUS_OK)
-			pn = NULL;
 		printf("%4zu %4u ", ++slot, orthrus_keytab_entry_kvno(k));
 		if (show_time) {
 			time_t tt = (time_t)orthrus_keytab_entry_timestamp(k);
@@ -134,56 +118,13 @@ do_list(int argc, char **argv)
 				strftime(ts, sizeof(ts), "%x %X", &tm);
 			printf("%s ", ts);
 		}
-		printf("%40s", pn != NULL ? pn : "?");
-		free(pn);
-		if (show_etype)
-			printf(" (%s) ", etype_name(orthrus_keytab_entry_enctype(k), b, sizeof(b)));
-		if (show_keys) {
-			key = orthrus_keytab_entry_key(k, &klen);
-			printf(" (0x");
-			for (size_t j = 0; j < klen; j++)
-				printf("%02x", key[j]);
-			printf(")");
-		}
-		printf("\n");
+		ktools_keytab_entry_print(k, 40, show_etype, show_keys);
 	}
 	rc = 0;
 out:
 	orthrus_keytab_iter_end(it);
 	orthrus_keytab_close(kt);
 	return rc;
-}
-
-/* One line of stdin (no echo on a terminal) into buf; 0 on success. */
-static int
-read_secret(const char *prompt, char *buf, size_t cap)
-{
-	struct termios old, quiet;
-	bool tty = isatty(STDIN_FILENO);
-	size_t n;
-
-	if (tty) {
-		fprintf(stderr, "%s", prompt);
-		fflush(stderr);
-		if (tcgetattr(STDIN_FILENO, &old) != 0)
-			return -1;
-		quiet = old;
-		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-		if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0)
-			return -1;
-	}
-	if (fgets(buf, (int)cap, stdin) == NULL)
-		buf[0] = '\0';
-	if (tty) {
-		(void)tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
-		fputc('\n', stderr);
-	}
-	n = strlen(buf);
-	if (n > 0 && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	if (n > 0 && buf[n - 1] == '\r')
-		buf[--n] = '\0';
-	return n == 0 ? -1 : 0;
 }
 
 static int
@@ -305,7 +246,8 @@ do_add(struct orthrus_context *ctx, int argc, char **argv)
 	snprintf(prompt, sizeof(prompt), use_key ? "Key for %s (hex): "
 						 : "Password for %s: ",
 		 pname);
-	if (read_secret(prompt, secret, sizeof(secret)) != 0) {
+	/* an empty secret is none */
+	if (ktools_secret_read(prompt, secret, sizeof(secret)) != 0 || secret[0] == '\0') {
 		cli_error(CMD, "cannot read the %s", use_key ? "key" : "password");
 		goto out;
 	}

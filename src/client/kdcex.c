@@ -352,89 +352,100 @@ kt_find(const struct client_as_params *p, int32_t e)
 	return best;
 }
 
+/* What a METHOD-DATA says of the client's key: its enctype, salt and
+ * s2kparams (arena memory; NULL: not said). */
+struct salt_hint {
+	bool found;
+	int32_t etype;
+	const uint8_t *salt;
+	size_t salt_len;
+	const uint8_t *params;
+	size_t params_len;
+};
+
+/*
+ * The first entry of pa, an ETYPE-INFO2 (RFC 4120 §5.2.7.5) or an
+ * ETYPE-INFO (§5.2.7.4; no s2kparams), for etype e (0: any) among the
+ * allowed ones, into *h (h->found set).  Nothing when pa does not
+ * decode or has no such entry.
+ */
+static void
+etype_info_find(const PA_DATA *pa, int32_t e, const int32_t *allowed, size_t nallowed,
+		struct arena *a, struct salt_hint *h)
+{
+	bool v2 = pa->padata_type == KRB5_PADATA_ETYPE_INFO2;
+	ETYPE_INFO2 info2;
+	ETYPE_INFO info;
+	orth_err ret;
+	size_t n;
+
+	memset(&info2, 0, sizeof(info2));
+	memset(&info, 0, sizeof(info));
+	if (v2)
+		ret = der_decode(&asn1_ETYPE_INFO2, pa->padata_value.data, pa->padata_value.len,
+				 a, &info2);
+	else
+		ret = der_decode(&asn1_ETYPE_INFO, pa->padata_value.data, pa->padata_value.len,
+				 a, &info);
+	if (ret != ORTH_OK)
+		return;
+	n = v2 ? info2.len : info.len;
+	for (size_t j = 0; j < n; j++) {
+		int32_t et = v2 ? info2.val[j].etype : info.val[j].etype;
+		bool ok = false;
+		if (e != 0 && et != e)
+			continue;
+		for (size_t k = 0; k < nallowed; k++)
+			ok |= allowed[k] == et;
+		if (!ok)
+			continue;
+		h->found = true;
+		h->etype = et;
+		if (v2 && info2.val[j].salt != NULL) {
+			h->salt = (const uint8_t *)info2.val[j].salt;
+			h->salt_len = strlen(info2.val[j].salt);
+		}
+		if (v2 && info2.val[j].s2kparams != NULL) {
+			h->params = info2.val[j].s2kparams->data;
+			h->params_len = info2.val[j].s2kparams->len;
+		}
+		if (!v2 && info.val[j].salt != NULL) {
+			h->salt = info.val[j].salt->data;
+			h->salt_len = info.val[j].salt->len;
+		}
+		return;
+	}
+}
+
 /*
  * The salt and s2kparams for etype e (0: the first allowed) from a
  * METHOD-DATA, as MIT's client reads them: ETYPE-INFO2 (RFC 4120
  * §5.2.7.5), else ETYPE-INFO (§5.2.7.4); then PW-SALT (§5.2.7.3), the salt
  * itself, which overrides (MIT's get_salt) and alone is enough when the
- * reply's enctype is known.
+ * reply's enctype is known.  Nothing when h->found already.
  */
 static void
-find_salt(const METHOD_DATA *md, int32_t e, struct arena *a, bool *found,
-	  int32_t *etype_out, const uint8_t **salt, size_t *salt_len,
-	  const uint8_t **params, size_t *params_len,
-	  const int32_t *allowed, size_t nallowed)
+find_salt(const METHOD_DATA *md, int32_t e, const int32_t *allowed, size_t nallowed,
+	  struct arena *a, struct salt_hint *h)
 {
-	if (md == NULL)
+	static const int32_t info_types[] = {KRB5_PADATA_ETYPE_INFO2, KRB5_PADATA_ETYPE_INFO};
+
+	if (md == NULL || h->found)
 		return;
-	for (size_t i = 0; i < md->len && !*found; i++) {
-		const PA_DATA *pa = &md->val[i];
-		ETYPE_INFO2 info;
-		if (pa->padata_type != KRB5_PADATA_ETYPE_INFO2)
-			continue;
-		memset(&info, 0, sizeof(info));
-		if (der_decode(&asn1_ETYPE_INFO2, pa->padata_value.data,
-			       pa->padata_value.len, a, &info) != ORTH_OK)
-			continue;
-		for (size_t j = 0; j < info.len; j++) {
-			const ETYPE_INFO2_ENTRY *ie = &info.val[j];
-			bool ok = false;
-			if (e != 0 && ie->etype != e)
-				continue;
-			for (size_t k = 0; k < nallowed; k++)
-				ok |= allowed[k] == ie->etype;
-			if (!ok)
-				continue;
-			*found = true;
-			*etype_out = ie->etype;
-			if (ie->salt != NULL) {
-				*salt = (const uint8_t *)ie->salt;
-				*salt_len = strlen(ie->salt);
-			}
-			if (ie->s2kparams != NULL) {
-				*params = ie->s2kparams->data;
-				*params_len = ie->s2kparams->len;
-			}
-			break;
-		}
-	}
-	for (size_t i = 0; i < md->len && !*found; i++) {
-		const PA_DATA *pa = &md->val[i];
-		ETYPE_INFO info;
-		if (pa->padata_type != KRB5_PADATA_ETYPE_INFO)
-			continue;
-		memset(&info, 0, sizeof(info));
-		if (der_decode(&asn1_ETYPE_INFO, pa->padata_value.data,
-			       pa->padata_value.len, a, &info) != ORTH_OK)
-			continue;
-		for (size_t j = 0; j < info.len; j++) {
-			const ETYPE_INFO_ENTRY *ie = &info.val[j];
-			bool ok = false;
-			if (e != 0 && ie->etype != e)
-				continue;
-			for (size_t k = 0; k < nallowed; k++)
-				ok |= allowed[k] == ie->etype;
-			if (!ok)
-				continue;
-			*found = true;
-			*etype_out = ie->etype;
-			if (ie->salt != NULL) {
-				*salt = ie->salt->data;
-				*salt_len = ie->salt->len;
-			}
-			break;
-		}
-	}
+	for (size_t t = 0; t < sizeof(info_types) / sizeof(info_types[0]) && !h->found; t++)
+		for (size_t i = 0; i < md->len && !h->found; i++)
+			if (md->val[i].padata_type == info_types[t])
+				etype_info_find(&md->val[i], e, allowed, nallowed, a, h);
 	for (size_t i = 0; i < md->len; i++) {
 		const PA_DATA *pa = &md->val[i];
-		if (pa->padata_type != KRB5_PADATA_PW_SALT || (!*found && e == 0))
+		if (pa->padata_type != KRB5_PADATA_PW_SALT || (!h->found && e == 0))
 			continue;
-		if (!*found) {
-			*found = true;
-			*etype_out = e;
+		if (!h->found) {
+			h->found = true;
+			h->etype = e;
 		}
-		*salt = pa->padata_value.data;
-		*salt_len = pa->padata_value.len;
+		h->salt = pa->padata_value.data;
+		h->salt_len = pa->padata_value.len;
 		break;
 	}
 }
@@ -446,20 +457,20 @@ reply_key_get(struct client_ctx *ctx, const struct client_as_params *p,
 	      const METHOD_DATA *md, const METHOD_DATA *md2, int32_t etype, const int32_t *allowed,
 	      size_t nallowed, struct arena *a, struct crypto_key **key_out)
 {
-	bool found = false;
-	int32_t e = etype;
-	const uint8_t *salt = NULL, *params = NULL;
-	size_t salt_len = 0, params_len = 0;
+	struct salt_hint h = {.etype = etype};
+	int32_t e;
+	const uint8_t *salt;
+	size_t salt_len;
 	orth_err ret;
 
-	find_salt(md, etype, a, &found, &e, &salt, &salt_len, &params,
-		  &params_len, allowed, nallowed);
-	if (!found)
-		find_salt(md2, etype, a, &found, &e, &salt, &salt_len, &params,
-			  &params_len, allowed, nallowed);
-	if (!found && etype == 0)
+	find_salt(md, etype, allowed, nallowed, a, &h);
+	find_salt(md2, etype, allowed, nallowed, a, &h);
+	if (!h.found && etype == 0)
 		return client_fail(ctx, ORTH_E_ENCTYPE,
 				   "KDC has no support for encryption type (no usable ETYPE-INFO2 entry)");
+	e = h.etype;
+	salt = h.salt;
+	salt_len = h.salt_len;
 	if (p->password == NULL) {
 		const struct keytab_entry *k = kt_find(p, e);
 		if (k == NULL)
@@ -476,8 +487,8 @@ reply_key_get(struct client_ctx *ctx, const struct client_as_params *p,
 		salt = s;
 	}
 	ret = crypto_string_to_key(e, p->password, strlen(p->password), salt,
-				   salt_len, params, params_len, key_out);
-	if (ret != ORTH_OK && params_len > 0 &&
+				   salt_len, h.params, h.params_len, key_out);
+	if (ret != ORTH_OK && h.params_len > 0 &&
 	    (ret == ORTH_E_RANGE || ret == ORTH_E_MALFORMED))
 		/* A weak or absurd iteration count: refused before any
 		 * PA-ENC-TIMESTAMP is made with it (MIT's message). */

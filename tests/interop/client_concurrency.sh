@@ -8,7 +8,8 @@
 #   3. keytab and dump writes leave attacker-planted temporary names alone.
 #   4. parallel `orthrus admin ktadd` and MIT ktutil on one keytab keep
 #      every entry; mode, group and a symlink survive an update.
-#  10. Ctrl-C (or SIGTERM) at kinit's password prompt restores echo.
+#  10. Ctrl-C (or SIGTERM) at kinit's password prompt restores echo;
+#  11. at ktutil add's too (the same prompt, src/cli/ktools.c).
 # Runs as root (the owner checks need a second user: nobody).
 set -u
 here=$(dirname "$0")
@@ -236,6 +237,15 @@ for how in sigint sigterm; do
 	case $out in
 	*"echo restored"*) pass "$how at kinit's password prompt restores echo" ;;
 	*) fail "$how at kinit's password prompt: $out" ;;
+	esac
+done
+# ---- 11. ktutil_sigint_restores_echo (the same prompt as kinit's, ktools.c)
+for how in sigint sigterm; do
+	out=$(/usr/bin/python3 "$here/lib/ptysignal.py" "$how" "$ORTHRUS" ktutil add \
+		-p "alice@$REALM" -k 1 -e aes256-cts-hmac-sha1-96 "$D/sig.kt" 2>&1)
+	case $out in
+	*"echo restored"*) pass "$how at ktutil add's password prompt restores echo" ;;
+	*) fail "$how at ktutil add's password prompt: $out" ;;
 	esac
 done
 

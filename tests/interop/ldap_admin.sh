@@ -32,39 +32,9 @@ export LC_ALL=C TZ=UTC
 # conf DIR PORT [ldap]: kdc.conf and krb5.conf of host DIR, its database
 # the directory's replica when "ldap" is given, plain LMDB otherwise.
 conf() {
-	local dir=$1 port=$2 mod=""
+	local mod=""
 	[ "${3:-}" = ldap ] && mod="database_module = openldap"
-	mkdir -p "$dir"
-	cat >"$dir/kdc.conf" <<CONF
-[kdcdefaults]
-	kdc_listen = 127.0.0.1:$port
-	kdc_tcp_listen = 127.0.0.1:$port
-[realms]
-	$REALM = {
-		database_name = $dir/db.mdb
-		key_stash_file = $dir/stash
-		$mod
-	}
-[dbmodules]
-	openldap = {
-		db_library = kldap
-		ldap_servers = ${SLAPD_URI[1]}
-		ldap_kerberos_container_dn = $SLAPD_CONTAINER_DN
-		ldap_kdc_dn = $SLAPD_KDC_DN
-		ldap_service_password_file = $SLAPD_KDC_PWFILE
-		ldap_timeout = 2s
-	}
-CONF
-	cat >"$dir/krb5.conf" <<CONF
-[libdefaults]
-	default_realm = $REALM
-	dns_lookup_kdc = false
-	rdns = false
-[realms]
-	$REALM = {
-		kdc = 127.0.0.1:$port
-	}
-CONF
+	slapd_kdc_conf "$1" "$REALM" "$2" "${SLAPD_URI[1]}" "$mod"
 }
 adm() { "$ORTHRUS" admin -c "$W/a/kdc.conf" "$@"; }
 dn() { echo "krbPrincipalName=$1@$REALM,cn=$REALM,$SLAPD_CONTAINER_DN"; }

@@ -56,47 +56,15 @@ slapd_start 2 || exit 1
 # conf DIR FIRST SECOND [PORT]: a kdc.conf for the realm in DIR whose
 # database is the replica of the directory at providers FIRST, SECOND.
 conf() {
-	local dir=$1 a=$2 b=$3 port=${4:-88} kport=${5:-}
+	local dir=$1 a=$2 b=$3 port=${4:-88} kport=${5:-} nl=$'\n'
 	local kpl="kpasswd_listen =" kps=""
 	if [ -n "$kport" ]; then
 		kpl="kpasswd_listen = 127.0.0.1:$kport"
 		kps="kpasswd_server = 127.0.0.1:$kport"
 	fi
-	mkdir -p "$dir"
-	cat >"$dir/kdc.conf" <<CONF
-[kdcdefaults]
-	kdc_listen = 127.0.0.1:$port
-	kdc_tcp_listen = 127.0.0.1:$port
-[realms]
-	$REALM = {
-		database_name = $dir/replica.mdb
-		key_stash_file = $dir/stash
-		database_module = openldap
-		$kpl
-		max_life = 10h
-	}
-[dbmodules]
-	openldap = {
-		db_library = kldap
-		ldap_servers = ${SLAPD_URI[$a]} ${SLAPD_URI[$b]}
-		ldap_kerberos_container_dn = $SLAPD_CONTAINER_DN
-		ldap_kdc_dn = $SLAPD_KDC_DN
-		ldap_service_password_file = $SLAPD_KDC_PWFILE
-		ldap_timeout = 2s
-		ldap_kdc_id = kdc-$(basename "$dir")
-	}
-CONF
-	cat >"$dir/krb5.conf" <<CONF
-[libdefaults]
-	default_realm = $REALM
-	dns_lookup_kdc = false
-	rdns = false
-[realms]
-	$REALM = {
-		kdc = 127.0.0.1:$port
-		$kps
-	}
-CONF
+	slapd_kdc_conf "$dir" "$REALM" "$port" "${SLAPD_URI[$a]} ${SLAPD_URI[$b]}" \
+		"database_module = openldap${nl}$kpl${nl}max_life = 10h" \
+		"ldap_kdc_id = kdc-$(basename "$dir")" "$kps"
 	echo "$MASTER" | "$ORTHRUS" admin -c "$dir/kdc.conf" init --master-password-stdin \
 		>/dev/null 2>"$dir/init.err" || { cat "$dir/init.err" >&2; return 1; }
 }

@@ -83,7 +83,6 @@ encchal_verify(const struct kdc_preauth_req *q, const PA_DATA *pa, const struct 
 	int32_t tried[ENCCHAL_MAX_TRIES];
 	size_t ntried = 0;
 	bool ok = false;
-	int64_t d;
 
 	(void)state;
 	memset(&ed, 0, sizeof(ed));
@@ -118,18 +117,9 @@ encchal_verify(const struct kdc_preauth_req *q, const PA_DATA *pa, const struct 
 		out->why = "encrypted challenge does not decrypt";
 		return ORTH_OK;
 	}
-	d = ts.patimestamp - q->r->now;
-	kdc_req_skew_set(q->r, d);  /* for the log line and `orthrus explain` */
-	if (d > ctx->skew || d < -ctx->skew) {
-		out->error = KRB_AP_ERR_SKEW;
-		out->why = "encrypted challenge outside the clock skew";
+	if (!kdc_preauth_timestamp_check(q, &ts, ckey, info,
+					 "encrypted challenge outside the clock skew", out))
 		return ORTH_OK;
-	}
-	out->verdict = KDC_PA_VERIFIED;
-	out->error = 0;
-	out->reply_key = ckey;
-	out->reply_key_info = info;
-	out->ticket_flags = TKT_FLG_PRE_AUTH;
 	/* RFC 6113 §5.4.6: the KDC's own challenge, which the client checks. */
 	return kdc_challenge(q, ckey, out);
 }

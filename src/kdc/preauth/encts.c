@@ -33,7 +33,6 @@ encts_verify(const struct kdc_preauth_req *q, const PA_DATA *pa, const struct de
 	PA_ENC_TS_ENC ts;
 	struct crypto_key *ckey;
 	const struct db_key *info;
-	int64_t d;
 
 	(void)state;
 	memset(&ed, 0, sizeof(ed));
@@ -61,18 +60,8 @@ encts_verify(const struct kdc_preauth_req *q, const PA_DATA *pa, const struct de
 		out->why = "PA-ENC-TIMESTAMP does not decrypt";
 		return ORTH_OK;
 	}
-	d = ts.patimestamp - q->r->now;
-	kdc_req_skew_set(q->r, d);  /* for the log line and `orthrus explain` */
-	if (d > ctx->skew || d < -ctx->skew) {
-		out->error = KRB_AP_ERR_SKEW;
-		out->why = "PA-ENC-TIMESTAMP outside the clock skew";
-		return ORTH_OK;
-	}
-	out->verdict = KDC_PA_VERIFIED;
-	out->error = 0;
-	out->reply_key = ckey;
-	out->reply_key_info = info;
-	out->ticket_flags = TKT_FLG_PRE_AUTH;
+	(void)kdc_preauth_timestamp_check(q, &ts, ckey, info,
+					  "PA-ENC-TIMESTAMP outside the clock skew", out);
 	return ORTH_OK;
 }
 

@@ -36,6 +36,28 @@ kdc_preauth_padata_add(struct kdc_preauth_out *out, int32_t type, uint8_t *value
 	return ORTH_OK;
 }
 
+bool
+kdc_preauth_timestamp_check(const struct kdc_preauth_req *q, const PA_ENC_TS_ENC *ts,
+			    struct crypto_key *ckey, const struct db_key *info, const char *skew_why,
+			    struct kdc_preauth_out *out)
+{
+	int64_t d = ts->patimestamp - q->r->now;
+
+	kdc_req_skew_set(q->r, d);  /* for the log line and `orthrus explain` */
+	if (d > q->ctx->skew || d < -q->ctx->skew) {
+		out->verdict = KDC_PA_REFUSED;
+		out->error = KRB_AP_ERR_SKEW;
+		out->why = skew_why;
+		return false;
+	}
+	out->verdict = KDC_PA_VERIFIED;
+	out->error = 0;
+	out->reply_key = ckey;
+	out->reply_key_info = info;
+	out->ticket_flags = TKT_FLG_PRE_AUTH;
+	return true;
+}
+
 orth_err
 kdc_preauth_etype_info2(struct kdc_ctx *ctx, const struct db_key *info, int32_t etype,
 			PA_DATA *out)

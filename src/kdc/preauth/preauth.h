@@ -180,6 +180,17 @@ orth_err kdc_preauth_run(const struct kdc_preauth_req *q, bool requires_fast,
 orth_err kdc_preauth_etype_info2(struct kdc_ctx *ctx, const struct db_key *info,
 				 int32_t etype, PA_DATA *out);
 
+/*
+ * Helper for the timestamp mechanisms (RFC 4120 §5.2.7.2, RFC 6113
+ * §5.4.6): ts opened with the client's long-term key ckey (info).  Within
+ * the KDC's clock skew: KDC_PA_VERIFIED with ckey as the reply key;
+ * otherwise KDC_PA_REFUSED with KRB_AP_ERR_SKEW and skew_why.  The skew
+ * goes to the request's record either way.  Returns whether verified.
+ */
+bool kdc_preauth_timestamp_check(const struct kdc_preauth_req *q, const PA_ENC_TS_ENC *ts,
+				 struct crypto_key *ckey, const struct db_key *info,
+				 const char *skew_why, struct kdc_preauth_out *out);
+
 /* Helper for mechanisms: append a PA-DATA of type with value (copied
  * pointer, arena memory; NULL/0 for an empty one).  ORTH_E_LIMIT past
  * KDC_PREAUTH_MAX_PADATA. */

@@ -35,6 +35,18 @@
 #                            SLAPD_SUFFIX, LDIF without wrapping
 #   slapd_wait_dn I DN [S]   wait up to S (default 5) seconds until DN
 #                            exists on provider I
+#   slapd_kdc_conf DIR REALM PORT SERVERS [REALM_LINES [MODULE_LINES
+#                  [KRB5_LINES]]]
+#                            DIR/kdc.conf of a host of REALM: its KDC on
+#                            127.0.0.1:PORT, its LMDB database DIR/db.mdb,
+#                            [dbmodules] openldap on the providers SERVERS
+#                            (URIs) as the KDC's identity (SLAPD_KDC_DN,
+#                            SLAPD_KDC_PWFILE); and DIR/krb5.conf naming
+#                            that KDC.  REALM_LINES (e.g. "database_module
+#                            = openldap": the directory's replica),
+#                            MODULE_LINES and KRB5_LINES, one relation a
+#                            line, go into the realm, the module and
+#                            krb5.conf's realm
 #
 # Why delta-syncrepl: with plain syncrepl a provider sends whole entries,
 # and of two entries changed at once on two providers the consumer keeps
@@ -210,6 +222,44 @@ slapd_wait_dn() {
 		sleep 0.1
 	done
 	return 1
+}
+
+slapd_kdc_conf() {
+	local dir=$1 realm=$2 port=$3 servers=$4 nl=$'\n' in=$'\n\t\t'
+	local rl=${5:-} ml=${6:-} kl=${7:-}
+	mkdir -p "$dir"
+	cat >"$dir/kdc.conf" <<CONF
+[kdcdefaults]
+	kdc_listen = 127.0.0.1:$port
+	kdc_tcp_listen = 127.0.0.1:$port
+[realms]
+	$realm = {
+		database_name = $dir/db.mdb
+		key_stash_file = $dir/stash
+		${rl//$nl/$in}
+	}
+[dbmodules]
+	openldap = {
+		db_library = kldap
+		ldap_servers = $servers
+		ldap_kerberos_container_dn = $SLAPD_CONTAINER_DN
+		ldap_kdc_dn = $SLAPD_KDC_DN
+		ldap_service_password_file = $SLAPD_KDC_PWFILE
+		ldap_timeout = 2s
+		${ml//$nl/$in}
+	}
+CONF
+	cat >"$dir/krb5.conf" <<CONF
+[libdefaults]
+	default_realm = $realm
+	dns_lookup_kdc = false
+	rdns = false
+[realms]
+	$realm = {
+		kdc = 127.0.0.1:$port
+		${kl//$nl/$in}
+	}
+CONF
 }
 
 # slapd_certs: a throwaway CA, the providers' certificate from it (for

@@ -6,33 +6,8 @@
 #include <unistd.h>
 
 #include "base/config.h"
+#include "../sample_conf.h"
 #include "../test.h"
-
-static const char good[] =
-	"# a comment\n"
-	"; another\n"
-	"[kdcdefaults]\n"
-	"\tkdc_listen = 127.0.0.1:8888, [::1]:8888\n"
-	"\tkdc_tcp_listen = 127.0.0.1:8888\n"
-	"\n"
-	"[libdefaults]\n"
-	"\tdefault_realm = EX.COM\n"
-	"[realms]\n"
-	"\tEX.COM = {\n"
-	"\t\tdatabase_name = /tmp/x.mdb\n"
-	"\t\tkey_stash_file = /tmp/x.stash\n"
-	"\t\tmax_life = 10h 30m\n"
-	"\t\tmax_renewable_life = 7d\n"
-	"\t\tsupported_enctypes = aes256-cts:normal aes128-cts-hmac-sha1-96:normal,19\n"
-	"\t\tdefault_principal_flags = +preauth\n"
-	"\t\tfrobnicate = yes\n"
-	"\t\tsub = {\n"
-	"\t\t\tdeep = \"quoted  value\\tx\"\n"
-	"\t\t}\n"
-	"\t}\n"
-	"\tOTHER.ORG = {\n"
-	"\t\tmax_life* = 10:00:00\n"
-	"\t}*\n";
 
 static orth_err
 parse(const char *text, struct config **cfg, char *err, size_t errlen)
@@ -359,8 +334,8 @@ main(void)
 	EXPECT(strcmp(items[3], "d") == 0);
 	EXPECT_EQ_INT(config_split_list("a b c d e", items, 4, &n), ORTH_E_LIMIT);
 
-	/* a good file, the generic tree */
-	EXPECT_EQ_INT(parse(good, &cfg, err, sizeof(err)), ORTH_OK);
+	/* a good file (sample_conf.h), the generic tree */
+	EXPECT_EQ_INT(parse(sample_kdc_conf, &cfg, err, sizeof(err)), ORTH_OK);
 	if (cfg == NULL)
 		return test_done("config");
 	EXPECT(strcmp(config_get(cfg, "realms", "EX.COM", "max_life", NULL), "10h 30m") == 0);

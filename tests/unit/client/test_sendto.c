@@ -48,6 +48,8 @@ enum mode {
 	M_ANSWER,        /* KRB-ERROR KDC_ERR_C_PRINCIPAL_UNKNOWN: "the answer" */
 	M_AS_WEAK_S2K,   /* PREAUTH_REQUIRED with ETYPE-INFO2 of 1 iteration */
 	M_AS_PW_SALT,    /* an AS-REP salted by PW-SALT only */
+	M_AS_ETYPE_INFO, /* an AS-REP salted by ETYPE-INFO only */
+	M_AS_BOTH_INFO,  /* an AS-REP with ETYPE-INFO (a wrong salt), then ETYPE-INFO2 */
 	M_TGS,           /* a TGS-REP whose starttime is tgs_skew from now */
 	M_DNS,           /* the DNS server */
 };
@@ -201,23 +203,52 @@ as_weak_s2k(const KDC_REQ *req, struct arena *a, uint8_t *out, size_t cap)
 	return krb_error(KDC_ERR_PREAUTH_REQUIRED, &ed, out, cap);
 }
 
-static size_t
-as_pw_salt(const KDC_REQ *req, struct arena *a, uint8_t *out, size_t cap)
+/* PA-DATA of type with value v, DER of t (arena memory); false on error. */
+static bool
+padata_make(int32_t type, const struct der_type *t, const void *v, struct arena *a,
+	    PA_DATA *out)
 {
+	memset(out, 0, sizeof(*out));
+	out->padata_type = type;
+	return der_encode_arena(t, v, a, &out->padata_value.data, &out->padata_value.len) ==
+	       ORTH_OK;
+}
+
+/*
+ * An AS-REP under alice's key from "pw" and the salt "SALTY", which its
+ * padata says (m): PW-SALT, ETYPE-INFO, or an ETYPE-INFO saying "WRONG"
+ * before an ETYPE-INFO2 saying "SALTY" (RFC 4120 §5.2.7.5: ETYPE-INFO2
+ * wins, whatever the order).
+ */
+static size_t
+as_salted(enum mode m, const KDC_REQ *req, struct arena *a, uint8_t *out, size_t cap)
+{
+	static struct der_bytes salty = {(uint8_t *)"SALTY", 5}, wrong = {(uint8_t *)"WRONG", 5};
+	ETYPE_INFO_ENTRY ie = {.etype = 18, .salt = m == M_AS_ETYPE_INFO ? &salty : &wrong};
+	ETYPE_INFO info = {1, &ie};
+	ETYPE_INFO2_ENTRY ie2 = {.etype = 18, .salt = "SALTY"};
+	ETYPE_INFO2 info2 = {1, &ie2};
 	struct crypto_key *k = NULL;
-	METHOD_DATA md;
-	PA_DATA pa;
+	METHOD_DATA md = {1, NULL};
+	PA_DATA pa[2];
 	size_t n;
 
 	hit('A');
-	if (crypto_string_to_key(18, "pw", 2, (const uint8_t *)"SALTY", 5, NULL, 0, &k) != ORTH_OK)
+	memset(pa, 0, sizeof(pa));
+	md.val = pa;
+	if (m == M_AS_PW_SALT) {
+		pa[0].padata_type = KRB5_PADATA_PW_SALT;
+		pa[0].padata_value = salty;
+	} else if (!padata_make(KRB5_PADATA_ETYPE_INFO, &asn1_ETYPE_INFO, &info, a, &pa[0])) {
 		return 0;
-	memset(&pa, 0, sizeof(pa));
-	pa.padata_type = KRB5_PADATA_PW_SALT;
-	pa.padata_value.data = (uint8_t *)"SALTY";
-	pa.padata_value.len = 5;
-	md.len = 1;
-	md.val = &pa;
+	}
+	if (m == M_AS_BOTH_INFO) {
+		if (!padata_make(KRB5_PADATA_ETYPE_INFO2, &asn1_ETYPE_INFO2, &info2, a, &pa[1]))
+			return 0;
+		md.len = 2;
+	}
+	if (crypto_string_to_key(18, "pw", 2, salty.data, salty.len, NULL, 0, &k) != ORTH_OK)
+		return 0;
 	n = kdc_rep(req, true, k, KU_AS_REP_ENC_PART, client_now(), &md, a, out, cap);
 	crypto_key_free(k);
 	return n;
@@ -377,8 +408,8 @@ answer(enum mode m, const uint8_t *req, size_t len, uint8_t *out, size_t cap)
 	    r.req_body.sname != NULL) {
 		if (m == M_AS_WEAK_S2K)
 			n = as_weak_s2k(&r, &a, out, cap);
-		else if (m == M_AS_PW_SALT)
-			n = as_pw_salt(&r, &a, out, cap);
+		else if (m == M_AS_PW_SALT || m == M_AS_ETYPE_INFO || m == M_AS_BOTH_INFO)
+			n = as_salted(m, &r, &a, out, cap);
 		else
 			n = tgs(&r, &a, out, cap);
 	}
@@ -618,13 +649,34 @@ test_dns_srv(void)
 	res_init();
 }
 
-static void
-as_params(struct arena *a, struct principal *alice, struct client_as_params *p)
+/*
+ * alice's AS exchange (password "pw") against a fake KDC in mode m: the
+ * exchange's result, the credential in *cred (the caller frees it) and
+ * the KDC's hits in hits.
+ */
+static orth_err
+as_exchange_with(enum mode m, struct ccache_cred *cred, char *hits, size_t hits_cap)
 {
-	memset(p, 0, sizeof(*p));
-	EXPECT_EQ_INT(principal_parse("alice", REALM, a, alice), ORTH_OK);
-	p->client = alice;
-	p->password = "pw";
+	struct arena a = {0};
+	struct principal alice;
+	struct client_as_params p;
+	int port;
+	pid_t k = server_start(m, &port);
+	int32_t off = 0;
+	orth_err ret;
+
+	EXPECT_EQ_INT(arena_init(&a, 1 << 16), ORTH_OK);
+	EXPECT_EQ_INT(principal_parse("alice", REALM, &a, &alice), ORTH_OK);
+	memset(&p, 0, sizeof(p));
+	p.client = &alice;
+	p.password = "pw";
+	conf_kdcs("", port, 0);
+	memset(cred, 0, sizeof(*cred));
+	ret = client_as_exchange(&ctx, &p, cred, &off, NULL);
+	hits_read(hits, hits_cap);
+	server_stop(k);
+	arena_free(&a);
+	return ret;
 }
 
 /*
@@ -635,58 +687,37 @@ as_params(struct arena *a, struct principal *alice, struct client_as_params *p)
 static void
 test_weak_s2kparams(void)
 {
-	struct arena a = {0};
-	struct principal alice;
-	struct client_as_params p;
 	struct ccache_cred cred;
-	int port;
-	pid_t k = server_start(M_AS_WEAK_S2K, &port);
 	char hits[64];
-	int32_t off = 0;
 
-	EXPECT_EQ_INT(arena_init(&a, 1 << 16), ORTH_OK);
-	as_params(&a, &alice, &p);
-	conf_kdcs("", port, 0);
-	memset(&cred, 0, sizeof(cred));
-	EXPECT(client_as_exchange(&ctx, &p, &cred, &off, NULL) != ORTH_OK);
+	EXPECT(as_exchange_with(M_AS_WEAK_S2K, &cred, hits, sizeof(hits)) != ORTH_OK);
 	EXPECT(strstr(ctx.msg, "Invalid key generation parameters from KDC") != NULL);
 	if (strstr(ctx.msg, "Invalid key generation parameters from KDC") == NULL)
 		fprintf(stderr, "  message: %s\n", ctx.msg);
-	hits_read(hits, sizeof(hits));
 	EXPECT(strchr(hits, 'R') != NULL && strchr(hits, 'T') == NULL);
 	ccache_cred_free(&cred);
-	server_stop(k);
-	arena_free(&a);
 }
 
 /*
  * Issue 14, defect 11: a reply salted by PW-SALT alone (no ETYPE-INFO2):
- * the salt is the PA-DATA's value, as MIT's get_salt() reads it.
+ * the salt is the PA-DATA's value, as MIT's get_salt() reads it.  And
+ * one salted by ETYPE-INFO alone (RFC 4120 §5.2.7.4, an old KDC), and
+ * one with both ETYPE-INFO and ETYPE-INFO2, whose ETYPE-INFO2 is used.
  */
 static void
 test_pw_salt(void)
 {
-	struct arena a = {0};
-	struct principal alice;
-	struct client_as_params p;
+	static const enum mode modes[] = {M_AS_PW_SALT, M_AS_ETYPE_INFO, M_AS_BOTH_INFO};
 	struct ccache_cred cred;
-	int port;
-	pid_t k = server_start(M_AS_PW_SALT, &port);
 	char hits[64];
-	int32_t off = 0;
 
-	EXPECT_EQ_INT(arena_init(&a, 1 << 16), ORTH_OK);
-	as_params(&a, &alice, &p);
-	conf_kdcs("", port, 0);
-	memset(&cred, 0, sizeof(cred));
-	EXPECT_EQ_INT(client_as_exchange(&ctx, &p, &cred, &off, NULL), ORTH_OK);
-	if (cred.ticket.data == NULL)
-		fprintf(stderr, "  message: %s\n", ctx.msg);
-	EXPECT_EQ_INT(cred.enctype, 18);
-	hits_read(hits, sizeof(hits));
-	ccache_cred_free(&cred);
-	server_stop(k);
-	arena_free(&a);
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		EXPECT_EQ_INT(as_exchange_with(modes[i], &cred, hits, sizeof(hits)), ORTH_OK);
+		if (cred.ticket.data == NULL)
+			fprintf(stderr, "  mode %d, message: %s\n", (int)modes[i], ctx.msg);
+		EXPECT_EQ_INT(cred.enctype, 18);
+		ccache_cred_free(&cred);
+	}
 }
 
 /* A FILE cache holding a TGT for alice@REALM with session key key. */

@@ -241,6 +241,73 @@ cleanup:
 	return ret;
 }
 
+/* A principal of a seeds' realm. */
+struct fixture_princ {
+	const char *name, *password;
+	uint32_t attrs;
+};
+
+/* kdc_fixture_open() of TEST.REALM at KDC_FIXTURE_SEED_TIME with p[0..n). */
+static orth_err
+fixture_open_seeds(struct kdc_fixture *f, const struct fixture_princ *p, size_t n)
+{
+	orth_err ret = kdc_fixture_open(f, "TEST.REALM", KDC_FIXTURE_SEED_TIME);
+
+	if (ret != ORTH_OK)
+		return ret;  /* nothing left to remove */
+	for (size_t i = 0; i < n; i++)
+		TRY(kdc_fixture_add(f, p[i].name, p[i].password, p[i].attrs));
+cleanup:
+	if (ret != ORTH_OK)
+		kdc_fixture_close(f);
+	return ret;
+}
+
+orth_err
+kdc_fixture_open_dispatch(struct kdc_fixture *f)
+{
+	static const struct fixture_princ princs[] = {
+		{"user", "userpw", DB_ATTR_REQUIRES_PREAUTH},
+		{"host/svc.test", "svc-fuzz-key", 0},
+		{"alice", "alicepw", DB_ATTR_DISALLOW_FORWARDABLE},
+		{"u2u", "u2upw", DB_ATTR_DISALLOW_SVR},
+		{"fastuser", "fastpw", DB_ATTR_REQUIRES_PREAUTH | DB_ATTR_REQUIRES_FAST},
+		/* S4U2Self/S4U2Proxy, as in test_kdc_s4u.c */
+		{"svc/a.test", "svcpw", DB_ATTR_OK_TO_AUTH_AS_DELEGATE},
+		{"svc/plain.test", "svc2pw", 0},
+		{"host/b.test", NULL, 0},
+	};
+	orth_err ret;
+
+	TRY(fixture_open_seeds(f, princs, sizeof(princs) / sizeof(princs[0])));
+	ret = kdc_fixture_deleg_set(f, "svc/a.test", "host/b.test");
+	if (ret != ORTH_OK)
+		kdc_fixture_close(f);
+cleanup:
+	return ret;
+}
+
+orth_err
+kdc_fixture_open_kpasswd(struct kdc_fixture *f)
+{
+	static const struct fixture_princ princs[] = {
+		{"alice", "alice-pw", DB_ATTR_REQUIRES_PREAUTH},
+		{"bob", "bob-pw", 0},
+		{"carol", "carol-pw", 0},
+		{"dave", "dave-pw", 0},
+		{"dave/admin", "dave-admin-pw", 0},
+		{"admin", "admin-pw", 0},
+		{"erin", "erin-pw", 0},
+		{"frank", "frank-pw", DB_ATTR_REQUIRES_PREAUTH},
+		{"gina", "gina-pw", 0},
+		/* as `orthrus admin init` makes it; a fixed key for the seeds */
+		{"kadmin/changepw", "changepw-fuzz-key",
+		 DB_ATTR_DISALLOW_TGT_BASED | DB_ATTR_PWCHANGE_SERVICE | DB_ATTR_LOCKDOWN_KEYS},
+	};
+
+	return fixture_open_seeds(f, princs, sizeof(princs) / sizeof(princs[0]));
+}
+
 void
 kdc_fixture_close(struct kdc_fixture *f)
 {

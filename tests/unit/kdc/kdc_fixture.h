@@ -42,6 +42,32 @@ struct kdc_fixture {
  */
 orth_err kdc_fixture_open(struct kdc_fixture *f, const char *realm, int64_t fixed_now);
 
+/* 2026-11-25T22:26:49Z: the clock of the kdc_dispatch and kpasswd seeds
+ * (the KRB-ERROR stime of the captures they began with). */
+#define KDC_FIXTURE_SEED_TIME 1795645609
+
+/*
+ * kdc_fixture_open() of TEST.REALM at KDC_FIXTURE_SEED_TIME with the
+ * principals the requests of fuzz/corpus/kdc_dispatch are made for (the
+ * tests that write those seeds and the fuzzer that replays them share
+ * this one realm), name (password):
+ *   user (userpw) requires-preauth; host/svc.test (svc-fuzz-key);
+ *   alice (alicepw) disallow-forwardable; u2u (u2upw) disallow-svr;
+ *   fastuser (fastpw) requires-preauth and requires-fast;
+ *   svc/a.test (svcpw) ok-to-auth-as-delegate, may delegate to
+ *   host/b.test (random keys); svc/plain.test (svc2pw).
+ */
+orth_err kdc_fixture_open_dispatch(struct kdc_fixture *f);
+
+/*
+ * Likewise for the requests of fuzz/corpus/kpasswd, name (password):
+ *   alice (alice-pw) and frank (frank-pw) requires-preauth; bob, carol,
+ *   dave, dave/admin, admin, erin, gina (each name + "-pw");
+ *   kadmin/changepw (changepw-fuzz-key) as `orthrus admin init` makes it:
+ *   disallow-tgt-based, pwchange-service, lockdown-keys.
+ */
+orth_err kdc_fixture_open_kpasswd(struct kdc_fixture *f);
+
 /*
  * Add principal name (parsed in the fixture's realm) with keys of the four
  * enctypes from password (default salt), or random keys when password is

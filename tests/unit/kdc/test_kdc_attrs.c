@@ -22,7 +22,7 @@
 #include "kdc_fixture.h"
 #include "proto/krb5_const.h"
 
-#define T0 1795645609 /* fuzz/kdc_dispatch_fuzz.c FUZZ_CAPTURE_TIME */
+#define T0 KDC_FIXTURE_SEED_TIME
 #define REALM "TEST.REALM"
 #define TGS "krbtgt/" REALM
 
@@ -477,12 +477,7 @@ main(int argc, char **argv)
 		const char *name, *pw;
 		uint32_t attrs;
 	} princs[] = {
-		/* as in fuzz/kdc_dispatch_fuzz.c, so the seeds fit */
-		{"user", "userpw", DB_ATTR_REQUIRES_PREAUTH},
-		{"host/svc.test", "svc-fuzz-key", 0},
-		{"alice", "alicepw", DB_ATTR_DISALLOW_FORWARDABLE},
-		{"u2u", "u2upw", DB_ATTR_DISALLOW_SVR},
-		/* this test's */
+		/* this test's, beside the kdc_dispatch realm's */
 		{"hw", "hwpw", DB_ATTR_REQUIRES_HWAUTH},
 		{"hwpa", "hwpapw", DB_ATTR_REQUIRES_PREAUTH | DB_ATTR_REQUIRES_HWAUTH},
 		{"host/pa.test", NULL, DB_ATTR_REQUIRES_PREAUTH},
@@ -496,7 +491,7 @@ main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "--write-seeds") == 0)
 		seed_dir = argv[2];
-	if (kdc_fixture_open(&fx, REALM, T0) != ORTH_OK || arena_init(&A, 1u << 22) != ORTH_OK) {
+	if (kdc_fixture_open_dispatch(&fx) != ORTH_OK || arena_init(&A, 1u << 22) != ORTH_OK) {
 		fprintf(stderr, "cannot set up the fixture\n");
 		return 1;
 	}

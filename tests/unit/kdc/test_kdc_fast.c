@@ -12,7 +12,7 @@
  *   test_kdc_fast --write-seeds DIR    also write the requests to DIR
  *                                      (seeds of fuzz/corpus/kdc_dispatch)
  *
- * The clock and the principals are those of fuzz/kdc_dispatch_fuzz.c, so
+ * The clock and the principals are the fuzzer's (kdc_fixture_open_dispatch), so
  * the seeds' armor tickets, authenticators and cookies are valid there.
  */
 #include <stdio.h>
@@ -27,7 +27,7 @@
 #include "proto/padata.h"
 #include "proto/pname.h"
 
-#define T0 1795645609 /* fuzz/kdc_dispatch_fuzz.c FUZZ_CAPTURE_TIME */
+#define T0 KDC_FIXTURE_SEED_TIME
 #define TGS "krbtgt/TEST.REALM"
 
 static struct kdc_fixture fx;
@@ -71,12 +71,13 @@ struct armor {
 };
 
 /*
- * RFC 6113 §5.4.1.1: an AP-REQ with tgt and a fresh subkey (none when
- * !subkey), its authenticator at ctime; the armor key
- * KRB-FX-CF2(subkey, session key).
+ * RFC 4120 §5.5.1: an AP-REQ with tgt into *out, its authenticator at
+ * ctime sealed for usage, with cksum (NULL: none) and, when subkey, the
+ * fresh key *subkey_out (made either way; the caller frees it).
  */
 static void
-armor_make(const struct kdc_fixture_cred *tgt, int64_t ctime, bool subkey, struct armor *out)
+ap_req_make(const struct kdc_fixture_cred *tgt, int32_t usage, int64_t ctime, Checksum *cksum,
+	    bool subkey, struct crypto_key **subkey_out, struct der_bytes *out)
 {
 	struct crypto_key *sk = NULL;
 	Authenticator au;
@@ -85,7 +86,6 @@ armor_make(const struct kdc_fixture_cred *tgt, int64_t ctime, bool subkey, struc
 	const uint8_t *kb;
 	size_t kl;
 
-	memset(out, 0, sizeof(*out));
 	memset(&au, 0, sizeof(au));
 	memset(&ap, 0, sizeof(ap));
 	EXPECT(crypto_key_random(18, &sk) == ORTH_OK);
@@ -96,17 +96,32 @@ armor_make(const struct kdc_fixture_cred *tgt, int64_t ctime, bool subkey, struc
 	au.authenticator_vno = KRB5_PVNO;
 	au.crealm = tgt->crealm;
 	au.cname = tgt->cname;
+	au.cksum = cksum;
 	au.ctime = ctime;
 	au.cusec = (int32_t)(++counter % 1000000);
 	au.subkey = subkey ? &ek : NULL;
 	ap.pvno = KRB5_PVNO;
 	ap.msg_type = KRB5_MSG_AP_REQ;
 	ap.ticket = tgt->ticket;
-	EXPECT(proto_seal(tgt->key, KU_AP_REQ_AUTH, &asn1_Authenticator, &au, &A,
-			  &ap.authenticator) == ORTH_OK);
+	EXPECT(proto_seal(tgt->key, usage, &asn1_Authenticator, &au, &A, &ap.authenticator) ==
+	       ORTH_OK);
+	EXPECT(der_encode_arena(&asn1_AP_REQ, &ap, &A, &out->data, &out->len) == ORTH_OK);
+	*subkey_out = sk;
+}
+
+/*
+ * RFC 6113 §5.4.1.1: an AP-REQ with tgt and a fresh subkey (none when
+ * !subkey), its authenticator at ctime; the armor key
+ * KRB-FX-CF2(subkey, session key).
+ */
+static void
+armor_make(const struct kdc_fixture_cred *tgt, int64_t ctime, bool subkey, struct armor *out)
+{
+	struct crypto_key *sk = NULL;
+
+	memset(out, 0, sizeof(*out));
+	ap_req_make(tgt, KU_AP_REQ_AUTH, ctime, NULL, subkey, &sk, &out->field.armor_value);
 	out->field.armor_type = KRB5_FAST_ARMOR_AP_REQUEST;
-	EXPECT(der_encode_arena(&asn1_AP_REQ, &ap, &A, &out->field.armor_value.data,
-				&out->field.armor_value.len) == ORTH_OK);
 	EXPECT(proto_fast_armor_key(sk, tgt->key, &out->key) == ORTH_OK);
 	crypto_key_free(sk);
 }
@@ -944,23 +959,16 @@ fast_tgs_req(const struct kdc_fixture_cred *tgt, const char *service, const stru
 	int32_t etypes[1] = {18}, ckt;
 	uint8_t *body, ck[CRYPTO_MAX_CKSUM_LEN];
 	size_t blen, ckl = 0;
-	Authenticator au;
-	AP_REQ ap;
 	Checksum cks;
-	EncryptionKey ek;
 	PA_DATA pa[2];
 	METHOD_DATA md;
 	KrbFastReq fr;
 	KrbFastArmoredReq ar;
 	struct crypto_key *sk = NULL;
-	const uint8_t *kb;
-	size_t kl;
 	struct armor ex;
 	char name[128];
 
 	memset(&q, 0, sizeof(q));
-	memset(&au, 0, sizeof(au));
-	memset(&ap, 0, sizeof(ap));
 	memset(&fr, 0, sizeof(fr));
 	memset(&ar, 0, sizeof(ar));
 	sn = arena_alloc(&A, sizeof(*sn));
@@ -990,26 +998,9 @@ fast_tgs_req(const struct kdc_fixture_cred *tgt, const char *service, const stru
 	cks.cksumtype = ckt;
 	cks.checksum.data = ck;
 	cks.checksum.len = ckl;
-	EXPECT(crypto_key_random(18, &sk) == ORTH_OK);
-	kb = crypto_key_bytes(sk, &kl);
-	ek.keytype = 18;
-	ek.keyvalue.data = (uint8_t *)kb;
-	ek.keyvalue.len = kl;
-	au.authenticator_vno = KRB5_PVNO;
-	au.crealm = tgt->crealm;
-	au.cname = tgt->cname;
-	au.cksum = &cks;
-	au.ctime = kdc_fixture_now();
-	au.cusec = (int32_t)(++counter % 1000000);
-	au.subkey = o->no_subkey ? NULL : &ek;
-	ap.pvno = KRB5_PVNO;
-	ap.msg_type = KRB5_MSG_AP_REQ;
-	ap.ticket = tgt->ticket;
-	EXPECT(proto_seal(tgt->key, KU_TGS_REQ_AUTH, &asn1_Authenticator, &au, &A,
-			  &ap.authenticator) == ORTH_OK);
 	pa[0].padata_type = KRB5_PADATA_TGS_REQ;
-	EXPECT(der_encode_arena(&asn1_AP_REQ, &ap, &A, &pa[0].padata_value.data,
-				&pa[0].padata_value.len) == ORTH_OK);
+	ap_req_make(tgt, KU_TGS_REQ_AUTH, kdc_fixture_now(), &cks, !o->no_subkey, &sk,
+		    &pa[0].padata_value);
 	EXPECT(proto_fast_armor_key(sk, tgt->key, armor_out) == ORTH_OK);
 	fr.req_body = inner;
 	EXPECT(crypto_checksum_make(*armor_out, KU_FAST_REQ_CHKSUM, pa[0].padata_value.data,
@@ -1035,63 +1026,54 @@ fast_tgs_req(const struct kdc_fixture_cred *tgt, const char *service, const stru
 	*subkey_out = sk;
 }
 
+/*
+ * A FAST TGS-REQ (o) for service, sent as seed, answered with code: a
+ * ticket for host/svc.test in the tunnel (code 0), an error inside the
+ * tunnel (in_tunnel) or a plain one.
+ */
 static void
-test_tgs(void)
+fast_tgs_expect(const struct tgs_opts *o, const char *service, const char *seed, int code,
+		bool in_tunnel)
 {
-	struct tgs_opts o = {0};
 	struct sent s;
 	struct crypto_key *sk = NULL, *armor = NULL;
 	struct fast_rep fr;
 
-	fast_tgs_req(&armor_tgt, "host/svc.test", &o, &s, &sk, &armor);
-	send_req("fast-tgs", s.req, s.len);
-	EXPECT_EQ_INT(reply_code(), 0);
-	EXPECT_EQ_INT(fast_rep_open(armor, sk, KU_TGS_REP_ENC_PART_SUBKEY, true, &s, &fr), 0);
-	EXPECT(fr.enc.sname.name_string.len == 2 &&
-	       strcmp(fr.enc.sname.name_string.val[0], "host") == 0);
-	fast_rep_free(&fr);
+	fast_tgs_req(&armor_tgt, service, o, &s, &sk, &armor);
+	send_req(seed, s.req, s.len);
+	EXPECT_EQ_INT(reply_code(), code);
+	if (code == 0) {
+		EXPECT_EQ_INT(fast_rep_open(armor, sk, KU_TGS_REP_ENC_PART_SUBKEY, true, &s, &fr),
+			      0);
+		EXPECT(fr.enc.sname.name_string.len == 2 &&
+		       strcmp(fr.enc.sname.name_string.val[0], "host") == 0 &&
+		       strcmp(fr.enc.sname.name_string.val[1], "svc.test") == 0);
+		fast_rep_free(&fr);
+	} else if (in_tunnel) {
+		EXPECT_EQ_INT(fast_error(armor, &s, NULL), code);
+	}
 	crypto_key_free(sk);
 	crypto_key_free(armor);
+}
+
+static void
+test_tgs(void)
+{
+	fast_tgs_expect(&(struct tgs_opts){0}, "host/svc.test", "fast-tgs", 0, true);
 	/* the inner request is the request: the outer names another server */
-	o.outer_service = "u2u";
-	fast_tgs_req(&armor_tgt, "host/svc.test", &o, &s, &sk, &armor);
-	send_req("fast-tgs-inner-differs", s.req, s.len);
-	EXPECT_EQ_INT(reply_code(), 0);
-	EXPECT_EQ_INT(fast_rep_open(armor, sk, KU_TGS_REP_ENC_PART_SUBKEY, true, &s, &fr), 0);
-	EXPECT(fr.enc.sname.name_string.len == 2 &&
-	       strcmp(fr.enc.sname.name_string.val[1], "svc.test") == 0);
-	fast_rep_free(&fr);
-	crypto_key_free(sk);
-	crypto_key_free(armor);
+	fast_tgs_expect(&(struct tgs_opts){.outer_service = "u2u"}, "host/svc.test",
+			"fast-tgs-inner-differs", 0, true);
 	/* an error in the tunnel */
-	memset(&o, 0, sizeof(o));
-	fast_tgs_req(&armor_tgt, "host/nowhere", &o, &s, &sk, &armor);
-	send_req("fast-tgs-unknown", s.req, s.len);
-	EXPECT_EQ_INT(reply_code(), KDC_ERR_S_PRINCIPAL_UNKNOWN);
-	EXPECT_EQ_INT(fast_error(armor, &s, NULL), KDC_ERR_S_PRINCIPAL_UNKNOWN);
-	crypto_key_free(sk);
-	crypto_key_free(armor);
-	/* refused: no subkey, an explicit armor, a bad checksum */
-	o.no_subkey = true;
-	fast_tgs_req(&armor_tgt, "host/svc.test", &o, &s, &sk, &armor);
-	send_req("fast-tgs-nosubkey", s.req, s.len);
-	EXPECT_EQ_INT(reply_code(), KDC_ERR_PREAUTH_FAILED);
-	crypto_key_free(sk);
-	crypto_key_free(armor);
-	memset(&o, 0, sizeof(o));
-	o.explicit_armor = true;
-	fast_tgs_req(&armor_tgt, "host/svc.test", &o, &s, &sk, &armor);
-	send_req("fast-tgs-explicit-armor", s.req, s.len);
-	EXPECT_EQ_INT(reply_code(), KDC_ERR_PREAUTH_FAILED);
-	crypto_key_free(sk);
-	crypto_key_free(armor);
-	memset(&o, 0, sizeof(o));
-	o.bad_checksum = true;
-	fast_tgs_req(&armor_tgt, "host/svc.test", &o, &s, &sk, &armor);
-	send_req("fast-tgs-badchecksum", s.req, s.len);
-	EXPECT_EQ_INT(reply_code(), KRB_AP_ERR_MODIFIED);
-	crypto_key_free(sk);
-	crypto_key_free(armor);
+	fast_tgs_expect(&(struct tgs_opts){0}, "host/nowhere", "fast-tgs-unknown",
+			KDC_ERR_S_PRINCIPAL_UNKNOWN, true);
+	/* refused before the tunnel opens: no subkey, an explicit armor, a
+	 * bad checksum */
+	fast_tgs_expect(&(struct tgs_opts){.no_subkey = true}, "host/svc.test",
+			"fast-tgs-nosubkey", KDC_ERR_PREAUTH_FAILED, false);
+	fast_tgs_expect(&(struct tgs_opts){.explicit_armor = true}, "host/svc.test",
+			"fast-tgs-explicit-armor", KDC_ERR_PREAUTH_FAILED, false);
+	fast_tgs_expect(&(struct tgs_opts){.bad_checksum = true}, "host/svc.test",
+			"fast-tgs-badchecksum", KRB_AP_ERR_MODIFIED, false);
 }
 
 int
@@ -1099,15 +1081,7 @@ main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--write-seeds") == 0)
 		seed_dir = argv[2];
-	/* The principals of fuzz/kdc_dispatch_fuzz.c. */
-	if (kdc_fixture_open(&fx, "TEST.REALM", T0) != ORTH_OK ||
-	    kdc_fixture_add(&fx, "user", "userpw", DB_ATTR_REQUIRES_PREAUTH) != ORTH_OK ||
-	    kdc_fixture_add(&fx, "host/svc.test", "svc-fuzz-key", 0) != ORTH_OK ||
-	    kdc_fixture_add(&fx, "alice", "alicepw", DB_ATTR_DISALLOW_FORWARDABLE) != ORTH_OK ||
-	    kdc_fixture_add(&fx, "u2u", "u2upw", DB_ATTR_DISALLOW_SVR) != ORTH_OK ||
-	    kdc_fixture_add(&fx, "fastuser", "fastpw",
-			    DB_ATTR_REQUIRES_PREAUTH | DB_ATTR_REQUIRES_FAST) != ORTH_OK ||
-	    arena_init(&A, 1u << 24) != ORTH_OK) {
+	if (kdc_fixture_open_dispatch(&fx) != ORTH_OK || arena_init(&A, 1u << 24) != ORTH_OK) {
 		fprintf(stderr, "cannot set up the fixture\n");
 		return 1;
 	}

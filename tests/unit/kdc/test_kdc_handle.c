@@ -18,7 +18,7 @@
 #include "kdc_fixture.h"
 #include "proto/krb5_const.h"
 
-#define T0 1795645609 /* fuzz/kdc_dispatch_fuzz.c FUZZ_CAPTURE_TIME */
+#define T0 KDC_FIXTURE_SEED_TIME
 
 static struct kdc_fixture fx;
 static struct arena A;
@@ -152,12 +152,8 @@ main(int argc, char **argv)
 
 	if (argc == 3 && strcmp(argv[1], "--write-seeds") == 0)
 		seed_dir = argv[2];
-	if (kdc_fixture_open(&fx, "TEST.REALM", T0) != ORTH_OK ||
+	if (kdc_fixture_open_dispatch(&fx) != ORTH_OK ||
 	    kdc_lookaside_new(0, 0, 0, &fx.sh.lookaside) != ORTH_OK ||
-	    kdc_fixture_add(&fx, "user", "userpw", DB_ATTR_REQUIRES_PREAUTH) != ORTH_OK ||
-	    kdc_fixture_add(&fx, "host/svc.test", "svc-fuzz-key", 0) != ORTH_OK ||
-	    kdc_fixture_add(&fx, "alice", "alicepw", DB_ATTR_DISALLOW_FORWARDABLE) != ORTH_OK ||
-	    kdc_fixture_add(&fx, "u2u", "u2upw", DB_ATTR_DISALLOW_SVR) != ORTH_OK ||
 	    arena_init(&A, 1u << 22) != ORTH_OK) {
 		fprintf(stderr, "cannot set up the fixture\n");
 		return 1;

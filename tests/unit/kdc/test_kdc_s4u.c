@@ -25,7 +25,7 @@
 #include "proto/krb5_const.h"
 #include "proto/pname.h"
 
-#define T0 1795645609 /* fuzz/kdc_dispatch_fuzz.c FUZZ_CAPTURE_TIME */
+#define T0 KDC_FIXTURE_SEED_TIME
 #define REALM "TEST.REALM"
 #define TGS "krbtgt/" REALM
 #define SVC "svc/a.test"         /* ok-to-auth-as-delegate, may delegate to host/b */

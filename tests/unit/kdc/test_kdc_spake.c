@@ -9,7 +9,7 @@
  *   test_kdc_spake --write-seeds DIR    also write the requests to DIR
  *                                       (seeds of fuzz/corpus/kdc_dispatch)
  *
- * The clock and the principals are those of fuzz/kdc_dispatch_fuzz.c, so
+ * The clock and the principals are the fuzzer's (kdc_fixture_open_dispatch), so
  * the seeds' cookies are valid there.
  */
 #include <stdio.h>
@@ -22,7 +22,7 @@
 #include "proto/padata.h"
 #include "proto/spake.h"
 
-#define T0 1795645609 /* fuzz/kdc_dispatch_fuzz.c FUZZ_CAPTURE_TIME */
+#define T0 KDC_FIXTURE_SEED_TIME
 #define TGS "krbtgt/TEST.REALM"
 
 static struct kdc_fixture fx;
@@ -204,11 +204,7 @@ main(int argc, char **argv)
 {
 	if (argc == 3 && strcmp(argv[1], "--write-seeds") == 0)
 		seed_dir = argv[2];
-	/* The principals of fuzz/kdc_dispatch_fuzz.c. */
-	if (kdc_fixture_open(&fx, "TEST.REALM", T0) != ORTH_OK ||
-	    kdc_fixture_add(&fx, "user", "userpw", DB_ATTR_REQUIRES_PREAUTH) != ORTH_OK ||
-	    kdc_fixture_add(&fx, "host/svc.test", "svc-fuzz-key", 0) != ORTH_OK ||
-	    arena_init(&A, 1u << 24) != ORTH_OK) {
+	if (kdc_fixture_open_dispatch(&fx) != ORTH_OK || arena_init(&A, 1u << 24) != ORTH_OK) {
 		fprintf(stderr, "cannot set up the fixture\n");
 		return 1;
 	}

@@ -29,7 +29,7 @@
 #include "proto/principal.h"
 #include "proto/priv.h"
 
-#define T0 1795645609 /* fuzz/kpasswd_fuzz.c KPW_FUZZ_TIME */
+#define T0 KDC_FIXTURE_SEED_TIME
 #define REALM "TEST.REALM"
 #define CHANGEPW "kadmin/changepw"
 
@@ -828,36 +828,13 @@ test_config(void)
 int
 main(int argc, char **argv)
 {
-	static const struct {
-		const char *name, *pw;
-		uint32_t attrs;
-	} princs[] = {
-		{"alice", "alice-pw", DB_ATTR_REQUIRES_PREAUTH},
-		{"bob", "bob-pw", 0},
-		{"carol", "carol-pw", 0},
-		{"dave", "dave-pw", 0},
-		{"dave/admin", "dave-admin-pw", 0},
-		{"admin", "admin-pw", 0},
-		{"erin", "erin-pw", 0},
-		{"frank", "frank-pw", DB_ATTR_REQUIRES_PREAUTH},
-		{"gina", "gina-pw", 0},
-		/* as `orthrus admin init` makes it; a fixed key for the seeds */
-		{CHANGEPW, "changepw-fuzz-key",
-		 DB_ATTR_DISALLOW_TGT_BASED | DB_ATTR_PWCHANGE_SERVICE | DB_ATTR_LOCKDOWN_KEYS},
-	};
-
 	if (argc == 3 && strcmp(argv[1], "--write-seeds") == 0)
 		seed_dir = argv[2];
 	if (crypto_init() != ORTH_OK || arena_init(&A, 16u << 20) != ORTH_OK ||
-	    kdc_fixture_open(&fx, REALM, T0) != ORTH_OK) {
+	    kdc_fixture_open_kpasswd(&fx) != ORTH_OK) {
 		fprintf(stderr, "cannot set up the fixture\n");
 		return 1;
 	}
-	for (size_t i = 0; i < sizeof(princs) / sizeof(princs[0]); i++)
-		if (kdc_fixture_add(&fx, princs[i].name, princs[i].pw, princs[i].attrs) != ORTH_OK) {
-			fprintf(stderr, "cannot add %s\n", princs[i].name);
-			return 1;
-		}
 	test_messages();
 	test_acl();
 	test_config();
