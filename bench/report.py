@@ -227,18 +227,20 @@ def main():
             f"({logged}); TGS replies/s from the replica "
             + (f"{repl / lmdb:.2f} of the LMDB-only KDC's" if lmdb and repl is not None
                else "not measured"))
+        mn = n
         if a.mit_ldap:
-            # "PRINCIPALS SECONDS" of MIT's kadmin.local into the directory
-            made, msec = a.mit_ldap.split()
+            # "N PRINCIPALS-MADE SECONDS" of MIT's kadmin.local into the directory
+            mn, made, msec = a.mit_ldap.split()
             ldap_lines.append(
                 f"MIT's kadmin.local made {int(made):,} principals in the directory "
                 f"(its own realm container in the same slapd) in {msec} s, "
                 f"{int(made) / float(msec):,.0f}/s")
+        mit_at = "" if mn == n else f" (at {int(mn):,} principals)"
         seen = [(who, rows.get((kdc, "tgs", "udp", ld))) for who, kdc, ld in (
             ("Orthrus from its replica", "orthrus", f"ldap {n}"),
             ("Orthrus LMDB-only", "orthrus", f"scale {n}"),
-            ("MIT kldap", "mit", f"ldap {n}"),
-            ("MIT kldap -w 2", "mit -w 2", f"ldap {n}"))]
+            ("MIT kldap" + mit_at, "mit", f"ldap {mn}"),
+            ("MIT kldap -w 2" + mit_at, "mit -w 2", f"ldap {mn}"))]
         seen = [(who, r) for who, r in seen if r is not None and r["rate"]]
         if seen:
             ldap_lines.append(
@@ -248,10 +250,10 @@ def main():
                     for who, r in seen))
         repl_r = rows.get(("orthrus", "tgs", "udp", f"ldap {n}"))
         for kdc in ("mit", "mit -w 2"):
-            m = rows.get((kdc, "tgs", "udp", f"ldap {n}"))
+            m = rows.get((kdc, "tgs", "udp", f"ldap {mn}"))
             if repl_r and m and m["rate"] and total_cpu(m):
                 ldap_lines.append(
-                    f"Orthrus from its replica against {kdc} over kldap: "
+                    f"Orthrus from its replica against {kdc} over kldap{mit_at}: "
                     f"{repl_r['rate'] / m['rate']:.1f}x the replies/s, "
                     f"{total_cpu(repl_r) / total_cpu(m):.2f} of the CPU (KDC + slapd) "
                     "per request")
