@@ -136,7 +136,7 @@ us_per() {
 # append a row; DIRPIDS, the directory's (slapd) processes, whose CPU per
 # request is a column of its own (issue 11 compares KDC + slapd)
 row() {
-	local kdc=$1 req=$2 tr=$3 loader=$4 pids=$5 dirpids= c0 c1 d0 d1 out r cpu dcpu=
+	local kdc=$1 req=$2 tr=$3 loader=$4 pids=$5 dirpids='' c0 c1 d0 d1 out r cpu dcpu=''
 	if [ "$6" = -- ]; then
 		shift 6
 	else
