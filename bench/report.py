@@ -3,7 +3,8 @@
 bench/results.png (gnuplot) from the rows the loads wrote.
 
 rows.tsv: kdc, request, transport, loader, inflight, replies/s, KDC CPU
-us/request, p50 us, p99 us.  instr.tsv: kdc, request, instructions/request.
+us/request, p50 us, p99 us and, for a KDC over a directory, the
+directory's (slapd's) CPU us/request.  instr.tsv: kdc, request, instructions/request.
 --smoke: check that the table has every row of Orthrus and the floors
 (exit 1 if not); the files go to --out as usual.
 """
@@ -63,6 +64,7 @@ def main():
     ap.add_argument("--bulk", default="")
     ap.add_argument("--rss", default="")
     ap.add_argument("--ldap", default="")
+    ap.add_argument("--mit-ldap", default="")
     ap.add_argument("--smoke", action="store_true")
     a = ap.parse_args()
 
@@ -75,7 +77,8 @@ def main():
                 continue
             kdc, req, tr, loader, infl, rate, cpu, p50, p99 = p[:9]
             rec = {"inflight": infl, "rate": num(rate), "cpu": num(cpu),
-                   "p50": num(p50), "p99": num(p99)}
+                   "p50": num(p50), "p99": num(p99),
+                   "dir": num(p[9]) if len(p) > 9 else None}
             if req == "echo":
                 echo[infl] = rec
             else:
@@ -89,12 +92,20 @@ def main():
     # the scale rows: "scale N", Orthrus only
     scale = sorted({ld for (_, _, _, ld) in rows if ld.startswith("scale ")},
                    key=lambda ld: int(ld.split()[1]))
-    # scenario 8 of issue 11: "ldap N", the KDC serving from its replica
+    # scenario 8 of issue 11: "ldap N", Orthrus serving from its replica,
+    # MIT's KDC searching the directory
     ldap = sorted({ld for (_, _, _, ld) in rows if ld.startswith("ldap ")},
                   key=lambda ld: int(ld.split()[1]))
     loads = LOADS + [("tgs", "udp", ld) for ld in scale + ldap]
     floor_us = num(a.floor_us)
     floor_instr = num(a.floor_instr)
+
+    def total_cpu(r):
+        """The KDC's CPU per request, plus the directory's where it was
+        measured (issue 11 compares KDC + slapd)."""
+        if r is None or r["cpu"] is None:
+            return None
+        return r["cpu"] + (r["dir"] or 0)
 
     def floor_cpu(infl):
         e = echo.get(infl)
@@ -104,7 +115,7 @@ def main():
 
     # the table
     head = ["request", "transport", "load", "KDC", "replies/s", "KDC CPU us/req",
-            "CPU vs MIT", "CPU vs MIT -w 2", "p50 us", "p99 us", "instr/req",
+            "slapd CPU us/req", "CPU vs MIT", "CPU vs MIT -w 2", "p50 us", "p99 us", "instr/req",
             "x floor"]
     table = []
     for req, tr, loader in loads:
@@ -115,10 +126,10 @@ def main():
             if r is None:
                 continue
             ratio = ratio_w = xfloor = None
-            if mit and mit["cpu"] and r["cpu"] is not None:
-                ratio = r["cpu"] / mit["cpu"]
-            if mitw and mitw["cpu"] and r["cpu"] is not None:
-                ratio_w = r["cpu"] / mitw["cpu"]
+            if total_cpu(mit) and r["cpu"] is not None:
+                ratio = total_cpu(r) / total_cpu(mit)
+            if total_cpu(mitw) and r["cpu"] is not None:
+                ratio_w = total_cpu(r) / total_cpu(mitw)
             ins = None
             if tr == "udp" and loader == "kdc_load" and req in ("tgs", "as-preauth"):
                 ins = instr.get((kdc, req))
@@ -130,12 +141,14 @@ def main():
                 load = f"kdc_load, {r['inflight']} in flight, {int(loader.split()[1]):,} principals"
             elif loader.startswith("ldap "):
                 load = (f"kdc_load, {r['inflight']} in flight, {int(loader.split()[1]):,} "
-                        "principals, replica of an LDAP directory")
+                        "principals, " + ("replica of an LDAP directory" if kdc == "orthrus"
+                                          else "in an LDAP directory"))
             elif loader == "kdc_load":
                 load = f"{loader}, {r['inflight']} in flight"
             else:
                 load = f"{loader}, {r['inflight']} x 1 in flight"
             table.append([req, tr, load, kdc, fmt(r["rate"]), fmt(r["cpu"], 1),
+                          fmt(r["dir"], 1) if r["dir"] is not None else "-",
                           fmt(ratio, 2) if ratio is not None else "-",
                           fmt(ratio_w, 2) if ratio_w is not None else "-",
                           fmt(r["p50"]), fmt(r["p99"]), fmt(ins),
@@ -203,17 +216,49 @@ def main():
         target("RSS flat over 10^7 TGS-REQs after warm-up", None, 0, fmt)
     for w, v, s in targets:
         print(f"target: {w}: {v} ({s})")
-    ldap_line = None
+    ldap_lines = []
     if a.ldap:
         # "N SECONDS what the KDC logged of its full load"
         n, sec, logged = a.ldap.split(" ", 2)
         lmdb = get("orthrus", "tgs", "udp", f"scale {n}", "rate")
         repl = get("orthrus", "tgs", "udp", f"ldap {n}", "rate")
-        ldap_line = (f"{int(n):,} principals: initial sync of a replica KDC {sec} s "
-                     f"({logged}); TGS replies/s from the replica "
-                     + (f"{repl / lmdb:.2f} of the LMDB-only KDC's" if lmdb and repl is not None
-                        else "not measured"))
-        print(f"ldap: {ldap_line}")
+        ldap_lines.append(
+            f"{int(n):,} principals: initial sync of a replica KDC {sec} s "
+            f"({logged}); TGS replies/s from the replica "
+            + (f"{repl / lmdb:.2f} of the LMDB-only KDC's" if lmdb and repl is not None
+               else "not measured"))
+        mn = n
+        if a.mit_ldap:
+            # "N PRINCIPALS-MADE SECONDS" of MIT's kadmin.local into the directory
+            mn, made, msec = a.mit_ldap.split()
+            ldap_lines.append(
+                f"MIT's kadmin.local made {int(made):,} principals in the directory "
+                f"(its own realm container in the same slapd) in {msec} s, "
+                f"{int(made) / float(msec):,.0f}/s")
+        mit_at = "" if mn == n else f" (at {int(mn):,} principals)"
+        seen = [(who, rows.get((kdc, "tgs", "udp", ld))) for who, kdc, ld in (
+            ("Orthrus from its replica", "orthrus", f"ldap {n}"),
+            ("Orthrus LMDB-only", "orthrus", f"scale {n}"),
+            ("MIT kldap" + mit_at, "mit", f"ldap {mn}"),
+            ("MIT kldap -w 2" + mit_at, "mit -w 2", f"ldap {mn}"))]
+        seen = [(who, r) for who, r in seen if r is not None and r["rate"]]
+        if seen:
+            ldap_lines.append(
+                f"TGS over UDP at {int(n):,} principals, replies/s and KDC + slapd CPU "
+                "per request: " + "; ".join(
+                    f"{who} {fmt(r['rate'])}/s, {fmt(total_cpu(r), 1)} us"
+                    for who, r in seen))
+        repl_r = rows.get(("orthrus", "tgs", "udp", f"ldap {n}"))
+        for kdc in ("mit", "mit -w 2"):
+            m = rows.get((kdc, "tgs", "udp", f"ldap {mn}"))
+            if repl_r and m and m["rate"] and total_cpu(m):
+                ldap_lines.append(
+                    f"Orthrus from its replica against {kdc} over kldap{mit_at}: "
+                    f"{repl_r['rate'] / m['rate']:.1f}x the replies/s, "
+                    f"{total_cpu(repl_r) / total_cpu(m):.2f} of the CPU (KDC + slapd) "
+                    "per request")
+    for line in ldap_lines:
+        print(f"ldap: {line}")
 
     if a.smoke:
         missing = [ld for ld in LOADS if ("orthrus",) + ld not in rows]
@@ -282,7 +327,9 @@ unset multiplot
         md.append("| " + " | ".join(str(x) for x in t) + " |")
     md.append("")
     md.append("KDC CPU: user+system time of every process of the KDC (/proc/PID/stat) "
-              "over the replies.  instr/req: callgrind on the KDC process alone "
+              "over the replies.  slapd CPU us/req: the directory server's "
+              "likewise, in the LDAP rows (scenario 8 of issue 11); there CPU vs MIT "
+              "compares KDC + slapd.  instr/req: callgrind on the KDC process alone "
               "(one worker for Orthrus, one process for MIT and Heimdal), counters zeroed "
               "after the start, one request in flight.  x floor: KDC CPU over the floor "
               "below (the UDP echo server's CPU at the same load plus the "
@@ -304,9 +351,9 @@ unset multiplot
     for w, v, s in targets:
         md.append(f"| {w} | {v} | {s} |")
     md.append("")
-    if ldap_line is not None:
+    if ldap_lines:
         md.append("## A KDC serving from an LDAP replica (issue 11, scenario 8)\n")
-        md.append(f"- {ldap_line}.")
+        md.extend(f"- {line}." for line in ldap_lines)
         md.append("")
     with open(os.path.join(a.out, "RESULTS.md.new"), "w") as f:
         f.write("\n".join(md) + "\n")

@@ -28,8 +28,13 @@
 #                 slapd (`orthrus admin migrate --to ldap`), a second
 #                 Orthrus KDC serving from its replica of it: the time of
 #                 its initial sync (full load), then the TGS load against
-#                 it, next to the LMDB-only KDC's scale row; skipped,
-#                 said, when slapd is not installed
+#                 it, next to the LMDB-only KDC's scale row; then MIT's
+#                 krb5kdc with kldap on the same slapd (its own realm
+#                 container, BENCH_MIT_LDAP (10^4) principals at most
+#                 made by kadmin.local: the time is said; 10^5 took 19
+#                 minutes on 2 shared cores), one process and -w 2; slapd's CPU per
+#                 request in a column of its own; skipped, said, when
+#                 slapd (or krb5-kdc-ldap, for MIT) is not installed
 #   rss           the KDC's RSS after a warm-up and after BENCH_RSS_COUNT
 #                 (10^7; 0: not run) more TGS-REQs
 # BENCH_SECONDS (5) per row; BENCH_CALLGRIND=0 skips the instruction
@@ -66,6 +71,7 @@ CG=${BENCH_CALLGRIND:-1}
 CG_COUNT=${BENCH_CALLGRIND_COUNT:-300}
 SCALE=${BENCH_SCALE:-1000000}
 LDAP_N=${BENCH_LDAP:-100000}
+MIT_LDAP_N=${BENCH_MIT_LDAP:-10000}
 RSS_COUNT=${BENCH_RSS_COUNT:-10000000}
 KDCS=" ${BENCH_KDCS:-orthrus mit heimdal} "
 OUT=${BENCH_OUT:-$top/bench}
@@ -83,7 +89,7 @@ rc=0
 SERVER_PIDS=()
 
 . "$top/tests/interop/lib/orthkdc.sh"
-. "$top/tests/interop/lib/mitkdc.sh"
+. "$top/tests/interop/lib/mitkdc_ldap.sh"
 
 stop_servers() {
 	local p k
@@ -120,12 +126,27 @@ cpu_ticks() {
 	echo "$t"
 }
 
-# row KDC REQUEST TRANSPORT LOADER PIDS -- CMD...: run a load, append a row
+# us_per: CPU microseconds per reply of TICKS over REPLIES
+us_per() {
+	awk -v t="$1" -v hz="$CLK_TCK" -v n="${2:-0}" \
+		'BEGIN { printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }'
+}
+
+# row KDC REQUEST TRANSPORT LOADER PIDS [DIRPIDS] -- CMD...: run a load,
+# append a row; DIRPIDS, the directory's (slapd) processes, whose CPU per
+# request is a column of its own (issue 11 compares KDC + slapd)
 row() {
-	local kdc=$1 req=$2 tr=$3 loader=$4 pids=$5 c0 c1 out r cpu
-	shift 6
+	local kdc=$1 req=$2 tr=$3 loader=$4 pids=$5 dirpids='' c0 c1 d0 d1 out r cpu dcpu=''
+	if [ "$6" = -- ]; then
+		shift 6
+	else
+		dirpids=$6
+		shift 7
+	fi
 	# shellcheck disable=SC2086
 	c0=$(cpu_ticks $pids)
+	# shellcheck disable=SC2086
+	[ -n "$dirpids" ] && d0=$(cpu_ticks $dirpids)
 	if ! out=$("$@" 2>"$TMP/load.err"); then
 		say "$kdc $req $tr ($loader) failed: $out $(cat "$TMP/load.err")"
 		rc=1
@@ -133,17 +154,19 @@ row() {
 	fi
 	# shellcheck disable=SC2086
 	c1=$(cpu_ticks $pids)
+	# shellcheck disable=SC2086
+	[ -n "$dirpids" ] && d1=$(cpu_ticks $dirpids)
 	r=$(kv replies "$out")
 	if [ "$(kv bad "$out")" != 0 ] || [ -z "$r" ] || [ "$r" -eq 0 ]; then
 		say "$kdc $req $tr ($loader): bad replies: $out"
 		rc=1
 	fi
-	cpu=$(awk -v t=$((c1 - c0)) -v hz="$CLK_TCK" -v n="${r:-0}" \
-		'BEGIN { printf "%.1f", (n > 0 ? t * 1e6 / hz / n : 0) }')
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kdc" "$req" "$tr" "$loader" \
+	cpu=$(us_per $((c1 - c0)) "$r")
+	[ -n "$dirpids" ] && dcpu=$(us_per $((d1 - d0)) "$r")
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kdc" "$req" "$tr" "$loader" \
 		"$(kv inflight "$out")" "$(kv rate "$out")" "$cpu" "$(kv p50_us "$out")" \
-		"$(kv p99_us "$out")" >>"$ROWS"
-	say "$kdc $req $tr $loader: $(kv rate "$out") replies/s, $cpu us CPU/request"
+		"$(kv p99_us "$out")" "$dcpu" >>"$ROWS"
+	say "$kdc $req $tr $loader: $(kv rate "$out") replies/s, $cpu us CPU/request${dcpu:+, slapd $dcpu us}"
 }
 
 # loads KDC PORT PIDS: every row against one KDC
@@ -157,6 +180,38 @@ loads() {
 		--principals "$NPRINC" --password "$PW" --service "$SVC" --duration "$SECS"
 	row "$kdc" as-preauth udp kdc_load "$pids" -- "$LOAD" "${base[@]}" --mode as-preauth --inflight "$INFL"
 	row "$kdc" as udp kdc_load "$pids" -- "$LOAD" "${base[@]}" --mode as --inflight "$INFL"
+}
+
+# tgs_row KDC LOADER PORT PIDS [DIRPIDS]: the TGS load over UDP alone (the
+# scale and directory rows)
+tgs_row() {
+	row "$1" tgs udp "$2" "$4" ${5:+"$5"} -- "$LOAD" --kdc "127.0.0.1:$3" --realm "$REALM" \
+		--principals "$NPRINC" --password "$PW" --service "$SVC" --duration "$SECS" \
+		--mode tgs --inflight "$INFL"
+}
+
+# mit_addprincs FILL: kadmin.local's commands for the clients, the service
+# and FILL random-key fillers (one kadmin.local reads them all)
+mit_addprincs() {
+	local i
+	for ((i = 0; i < NPRINC; i++)); do echo "addprinc -pw $PW user$i"; done
+	echo "addprinc -randkey $SVC"
+	for ((i = 0; i < $1; i++)); do echo "addprinc -randkey filler$i"; done
+}
+
+# mit_w2_start: MIT's krb5kdc again, with two worker processes (-w 2), in
+# place of the one-process KDC MIT_KDC_PID; its PIDs in SERVER_PIDS
+mit_w2_start() {
+	kill "$MIT_KDC_PID" 2>/dev/null
+	wait "$MIT_KDC_PID" 2>/dev/null
+	MIT_KDC_PID=
+	"$MITKDC_SBIN/krb5kdc" -n -w 2 -r "$REALM" >"$TMP/mitw2.out" 2>&1 &
+	SERVER_PIDS+=($!)
+	if ! wait_tcp_port "$MIT_PORT" "$!"; then
+		say "krb5kdc -w 2 did not start: $(cat "$TMP/mitw2.out")"
+		return 1
+	fi
+	sleep 0.5 # every worker up
 }
 
 # callgrind_count NAME PORT PID: instructions per TGS-REQ and per AS
@@ -255,9 +310,7 @@ scale_row() {
 		echo "$(($1 - have)) $((SECONDS - t0))" >>"$TMP/bulk.txt"
 	fi
 	ORTH_KDC_ARGS="--log-flush-ms ${BENCH_LOG_FLUSH_MS:-1000}" orthkdc_run >/dev/null || { rc=1; return; }
-	row orthrus tgs udp "scale $1" "$ORTH_KDC_PID" -- "$LOAD" --kdc "127.0.0.1:$ORTH_PORT" \
-		--realm "$REALM" --principals "$NPRINC" --password "$PW" --service "$SVC" \
-		--duration "$SECS" --mode tgs --inflight "$INFL"
+	tgs_row orthrus "scale $1" "$ORTH_PORT" "$ORTH_KDC_PID"
 }
 # ldap_row N: the realm (N principals: after scale_row N) copied into one
 # slapd; a second KDC on its own port serves from its replica of it (the
@@ -307,15 +360,57 @@ CONF
 	else
 		say "LDAP replica KDC, initial sync: $line"
 		echo "$n $((SECONDS - t0)) ${line#refresh done (full load): }" >"$TMP/ldap.txt"
-		row orthrus tgs udp "ldap $n" "${SERVER_PIDS[-1]}" -- "$LOAD" --kdc "127.0.0.1:$port" \
-			--realm "$REALM" --principals "$NPRINC" --password "$PW" --service "$SVC" \
-			--duration "$SECS" --mode tgs --inflight "$INFL"
+		tgs_row orthrus "ldap $n" "$port" "${SERVER_PIDS[-1]}" "${SLAPD_PID[1]}"
 	fi
 	kill "${SERVER_PIDS[-1]}"
 	wait "${SERVER_PIDS[-1]}" 2>/dev/null
 	unset 'SERVER_PIDS[-1]'
+	if mitkdc_ldap_available; then
+		mit_ldap_rows $((MIT_LDAP_N < n ? MIT_LDAP_N : n)) || rc=1
+	else
+		say "no MIT krb5kdc with kldap (krb5-kdc-ldap): its LDAP rows not run"
+	fi
 	slapd_stop
 }
+# mit_ldap_rows N: MIT's krb5kdc with its kldap module on the same slapd.
+# MIT cannot read our sealed keys: its own realm (the same name, in a
+# Kerberos container of its own, cn=mitkrb: our entries are outside its
+# searches) made by kdb5_ldap_util, with the clients, password and
+# service of the other rows and random-key fillers up to N principals,
+# all from one kadmin.local (an LDAP add each: the time is said; 86/s at
+# 10^5 on 2 shared cores, hence N below the replica's by default: a
+# lookup's cost in slapd's indexed mdb hardly depends on N); then
+# the TGS load against it as one process and with -w 2 (the two settings
+# of the MIT rows), slapd's CPU beside the KDC's.  A subshell: mitkdc.sh's
+# environment (KRB5_CONFIG, ...) stays in it.
+mit_ldap_rows() (
+	n=$1
+	SERVER_PIDS=()
+	trap 'stop_servers; mitkdc_ldap_stop' EXIT
+	MITKDC_ENCTYPES=aes256-cts-hmac-sha1-96:normal MITKDC_FLAGS=+renewable \
+		mitkdc_ldap_realm "$REALM" "${SLAPD_URI[1]}" "cn=mitkrb,$SLAPD_SUFFIX" \
+		"$SLAPD_KDC_DN" "$SLAPD_KDC_PW" || exit 1
+	have=$("$MITKDC_SBIN/kadmin.local" -r "$REALM" -q listprincs 2>/dev/null | grep -c "@$REALM\$")
+	fill=$((n - have - NPRINC - 1))
+	[ "$fill" -lt 0 ] && fill=0
+	t0=$(date +%s.%N)
+	mit_addprincs "$fill" |
+		"$MITKDC_SBIN/kadmin.local" -r "$REALM" >"$TMP/mit-ldap-kadmin.log" 2>&1
+	sec=$(echo "$(date +%s.%N) $t0" | awk '{ printf "%.1f", $1 - $2 }')
+	made=$(grep -c '^Principal ".*" created' "$TMP/mit-ldap-kadmin.log")
+	say "MIT kadmin.local: $made principals into the directory in $sec s" \
+		"($(awk -v m="$made" -v s="$sec" 'BEGIN { printf "%.0f", m / s }')/s)"
+	if [ "$made" -ne $((NPRINC + 1 + fill)) ]; then
+		say "MIT kadmin.local: $(grep -v created "$TMP/mit-ldap-kadmin.log" | grep -v '^No policy' | tail -3)"
+		exit 1
+	fi
+	echo "$n $made $sec" >"$TMP/mitldap.txt"
+	mitkdc_run "$REALM" || exit 1
+	tgs_row mit "ldap $n" "$MIT_PORT" "$MIT_KDC_PID" "${SLAPD_PID[1]}"
+	mit_w2_start || exit 1
+	tgs_row "mit -w 2" "ldap $n" "$MIT_PORT" "${SERVER_PIDS[*]}" "${SLAPD_PID[1]}"
+	exit $rc
+)
 if [[ $KDCS != *" orthrus "* ]]; then
 	:
 elif say "Orthrus: $NPRINC principals"; orth_setup; then
@@ -374,27 +469,17 @@ say "floor: the cryptography of one TGS-REQ ${FLOOR_US} us, ${FLOOR_INSTR:-?} in
 if [[ $KDCS == *" mit "* ]]; then
 	# ---- MIT ----
 	mit_setup() {
-		local i
 		MITKDC_ENCTYPES=aes256-cts-hmac-sha1-96:normal MITKDC_FLAGS=+renewable \
 			mitkdc_start "$REALM" >/dev/null || return 1
-		{
-			for ((i = 0; i < NPRINC; i++)); do echo "addprinc -pw $PW user$i"; done
-			echo "addprinc -randkey $SVC"
-		} | "$MITKDC_SBIN/kadmin.local" -r "$REALM" >"$TMP/mit-kadmin.log" 2>&1
+		mit_addprincs 0 | "$MITKDC_SBIN/kadmin.local" -r "$REALM" >"$TMP/mit-kadmin.log" 2>&1
 	}
 	say "MIT krb5kdc: $NPRINC principals"
 	if mit_setup; then
 		loads mit "$MIT_PORT" "$MIT_KDC_PID"
-		kill "$MIT_KDC_PID" 2>/dev/null
-		wait "$MIT_KDC_PID" 2>/dev/null
-		MIT_KDC_PID=
-		"$MITKDC_SBIN/krb5kdc" -n -w 2 -r "$REALM" >"$TMP/mitw2.out" 2>&1 &
-		SERVER_PIDS+=($!)
-		if wait_tcp_port "$MIT_PORT" "$!"; then
-			sleep 0.5 # every worker up
+		if mit_w2_start; then
 			loads "mit -w 2" "$MIT_PORT" "${SERVER_PIDS[*]}"
 		else
-			say "krb5kdc -w 2 did not start"; rc=1
+			rc=1
 		fi
 		stop_servers
 		if [ "$CG" = 1 ]; then
@@ -489,6 +574,7 @@ python3 "$top/bench/report.py" --rows "$ROWS" --instr "$TMP/instr.tsv" \
 	--bulk "$(cat "$TMP/bulk.txt" 2>/dev/null | tail -1)" \
 	--rss "$(cat "$TMP/rss.txt" 2>/dev/null)" \
 	--ldap "$(cat "$TMP/ldap.txt" 2>/dev/null)" \
+	--mit-ldap "$(cat "$TMP/mitldap.txt" 2>/dev/null)" \
 	--seconds "$SECS" --principals "$NPRINC" --inflight "$INFL" \
 	$([ $smoke -eq 1 ] && echo --smoke) || rc=1
 exit $rc

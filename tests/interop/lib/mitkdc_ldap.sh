@@ -11,6 +11,17 @@
 #                                 mitkdc_kadmin, mitkdc_addprinc and
 #                                 mitkdc_ktadd work as with DB2; LDAP_PORT,
 #                                 LDAP_PID
+#   mitkdc_ldap_realm REALM URI CONTAINER DN PW [SUBTREE]
+#                                 the MIT side alone, on a directory that
+#                                 is already running (also bench/run.sh, on
+#                                 slapd.sh's): kdc.conf with kldap, the
+#                                 realm under the Kerberos container
+#                                 CONTAINER made with kdb5_ldap_util (its
+#                                 principals below SUBTREE, default: the
+#                                 realm's own container), the KDC and
+#                                 kadmin.local binding as DN with PW; in
+#                                 MIT_DIR (made when unset), on a free
+#                                 MIT_PORT; mitkdc_run starts the KDC
 #   mitkdc_ldap_deleg PRINC TARGET   add TARGET to PRINC's
 #                                 krbAllowedToDelegateTo (full names)
 #   mitkdc_ldap_stop              krb5kdc and slapd by PID, the temp dir
@@ -38,8 +49,6 @@ mitkdc_ldap_start() {
 		return 1
 	}
 	MIT_DIR=$(mktemp -d /tmp/mitkdcldap.XXXXXX) || return 1
-	MIT_REALM=$realm
-	MIT_PORT=$(free_port) || return 1
 	LDAP_PORT=$(free_port) || return 1
 	mkdir "$MIT_DIR/ldap"
 	zcat "$MITKDC_LDAP_SCHEMA" >"$MIT_DIR/kerberos.schema" || return 1
@@ -60,7 +69,7 @@ CONF
 	/usr/sbin/slapd -d 0 -h "ldap://127.0.0.1:$LDAP_PORT/" -f "$MIT_DIR/slapd.conf" \
 		>"$MIT_DIR/slapd.log" 2>&1 &
 	LDAP_PID=$!
-	export MIT_DIR MIT_PORT MIT_REALM LDAP_PORT LDAP_PID
+	export MIT_DIR LDAP_PORT LDAP_PID
 	wait_tcp_port "$LDAP_PORT" "$LDAP_PID" || {
 		echo "mitkdc_ldap: slapd did not start" >&2
 		cat "$MIT_DIR/slapd.log" >&2
@@ -73,6 +82,17 @@ CONF
 		cat "$MIT_DIR/ldapadd.log" >&2
 		return 1
 	}
+	mitkdc_ldap_realm "$realm" "ldap://127.0.0.1:$LDAP_PORT" cn=krbcontainer,dc=test \
+		"$LDAP_ROOT_DN" "$LDAP_ROOT_PW" dc=test && mitkdc_run "$realm"
+}
+
+mitkdc_ldap_realm() {
+	local realm=$1 uri=$2 container=$3 dn=$4 pw=$5 subtree=${6:-} master
+	if [ -z "${MIT_DIR:-}" ]; then
+		MIT_DIR=$(mktemp -d /tmp/mitkdcldap.XXXXXX) || return 1
+	fi
+	MIT_REALM=$realm
+	MIT_PORT=$(free_port) || return 1
 	# mitkdc.sh's files, the database in LDAP instead of DB2
 	mitkdc_write_conf "$realm" "$MIT_PORT"
 	sed -i "s|^\t\tdatabase_name = .*|\t\tdatabase_module = ldapmod|" "$MIT_DIR/kdc.conf"
@@ -81,30 +101,26 @@ CONF
 [dbmodules]
 	ldapmod = {
 		db_library = kldap
-		ldap_kerberos_container_dn = cn=krbcontainer,dc=test
-		ldap_kdc_dn = $LDAP_ROOT_DN
-		ldap_kadmind_dn = $LDAP_ROOT_DN
+		ldap_kerberos_container_dn = $container
+		ldap_kdc_dn = $dn
+		ldap_kadmind_dn = $dn
 		ldap_service_password_file = $MIT_DIR/service.pw
-		ldap_servers = ldap://127.0.0.1:$LDAP_PORT
+		ldap_servers = $uri
 	}
 CONF
 	mitkdc_env
-	local master
 	master=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
 	{
-		"$MITKDC_SBIN/kdb5_ldap_util" -D "$LDAP_ROOT_DN" -w "$LDAP_ROOT_PW" \
-			-H "ldap://127.0.0.1:$LDAP_PORT" create -subtrees dc=test -r "$realm" \
-			-s -P "$master" &&
-			printf '%s\n%s\n' "$LDAP_ROOT_PW" "$LDAP_ROOT_PW" |
-			"$MITKDC_SBIN/kdb5_ldap_util" -D "$LDAP_ROOT_DN" -w "$LDAP_ROOT_PW" \
-				-H "ldap://127.0.0.1:$LDAP_PORT" stashsrvpw -f "$MIT_DIR/service.pw" \
-				"$LDAP_ROOT_DN"
+		"$MITKDC_SBIN/kdb5_ldap_util" -D "$dn" -w "$pw" -H "$uri" create \
+			${subtree:+-subtrees "$subtree"} -r "$realm" -s -P "$master" &&
+			printf '%s\n%s\n' "$pw" "$pw" |
+			"$MITKDC_SBIN/kdb5_ldap_util" -D "$dn" -w "$pw" -H "$uri" \
+				stashsrvpw -f "$MIT_DIR/service.pw" "$dn"
 	} >"$MIT_DIR/create.log" 2>&1 || {
 		echo "mitkdc_ldap: kdb5_ldap_util failed" >&2
 		cat "$MIT_DIR/create.log" >&2
 		return 1
 	}
-	mitkdc_run "$realm"
 }
 
 mitkdc_ldap_deleg() {
