@@ -28,7 +28,8 @@
  * Decoding allocates only from the caller's arena.  Encoding writes
  * backwards from the end of the free space (each length is known when its
  * header is written), so it is a single linear pass; der_encode_arena()
- * measures first with the same code and a NULL buffer.
+ * writes below the top of the arena's free space and moves the result
+ * down.
  */
 #include <stdbool.h>
 #include <string.h>
@@ -60,10 +61,9 @@ struct tlv_hdr {
 
 /* ---- decoding ---- */
 
-/* Reads identifier and length; on success the content (len bytes) is next
- * in c and is known to be present. */
+/* hdr_read()'s general path: high tag numbers, long-form lengths, errors. */
 static orth_err
-hdr_read(struct cursor *c, struct tlv_hdr *h)
+hdr_read_long(struct cursor *c, struct tlv_hdr *h)
 {
 	uint8_t b, n, i;
 	size_t len;
@@ -121,6 +121,30 @@ hdr_read(struct cursor *c, struct tlv_hdr *h)
 		return ORTH_E_TRUNCATED;
 	h->len = len;
 	return ORTH_OK;
+}
+
+/* Reads identifier and length; on success the content (len bytes) is next
+ * in c and is known to be present.  Nearly every header in a Kerberos
+ * message is two octets (a tag below 31, a short-form length): those are
+ * read here without the per-octet cursor checks, with the same result as
+ * hdr_read_long() would give. */
+static inline orth_err
+hdr_read(struct cursor *c, struct tlv_hdr *h)
+{
+	const uint8_t *p = c->p;
+
+	if (c->err == ORTH_OK && c->left >= 2 && (p[0] & 0x1f) != 0x1f &&
+	    p[1] < 0x80) {
+		if (p[1] > c->left - 2)
+			return ORTH_E_TRUNCATED;
+		h->cls_cons = p[0] & 0xe0;
+		h->num = p[0] & 0x1f;
+		h->len = p[1];
+		c->p += 2;
+		c->left -= 2;
+		return ORTH_OK;
+	}
+	return hdr_read_long(c, h);
 }
 
 /* Reads a TLV that must have the given identifier; *child covers its
@@ -240,6 +264,17 @@ der_time_parse(const uint8_t *p, size_t n, int64_t *out)
 	return ORTH_OK;
 }
 
+/* Two decimal digits of v (0..99): one division instead of two per digit,
+ * on a path every encoded time takes. */
+static void
+put2(char *out, int v)
+{
+	int tens = v / 10;
+
+	out[0] = (char)('0' + tens);
+	out[1] = (char)('0' + v - 10 * tens);
+}
+
 orth_err
 der_time_format(int64_t secs, char out[15])
 {
@@ -252,20 +287,13 @@ der_time_format(int64_t secs, char out[15])
 	days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
 	sod = secs - days * 86400;
 	civil_from_days(days, &y, &m, &d);
-	out[0] = (char)('0' + y / 1000);
-	out[1] = (char)('0' + y / 100 % 10);
-	out[2] = (char)('0' + y / 10 % 10);
-	out[3] = (char)('0' + y % 10);
-	out[4] = (char)('0' + m / 10);
-	out[5] = (char)('0' + m % 10);
-	out[6] = (char)('0' + d / 10);
-	out[7] = (char)('0' + d % 10);
-	out[8] = (char)('0' + sod / 36000);
-	out[9] = (char)('0' + sod / 3600 % 10);
-	out[10] = (char)('0' + sod % 3600 / 600);
-	out[11] = (char)('0' + sod % 600 / 60);
-	out[12] = (char)('0' + sod % 60 / 10);
-	out[13] = (char)('0' + sod % 10);
+	put2(out, (int)(y / 100));
+	put2(out + 2, (int)(y % 100));
+	put2(out + 4, m);
+	put2(out + 6, d);
+	put2(out + 8, (int)(sod / 3600));
+	put2(out + 10, (int)(sod % 3600 / 60));
+	put2(out + 12, (int)(sod % 60));
 	out[14] = 'Z';
 	return ORTH_OK;
 }
@@ -468,6 +496,14 @@ dec_value(struct dec *d, const struct der_type *t, struct cursor *c, void *out)
 
 	if (++d->depth > DER_MAX_DEPTH)
 		return ORTH_E_LIMIT;
+	if (t->kind < DER_K_SEQUENCE && t->app < 0) {
+		/* Most values are untagged primitives: none of the framing
+		 * below (der_type.h: raw bytes and msg-type are SEQUENCE
+		 * members) applies to them. */
+		ret = dec_primitive(d, t, c, out);
+		d->depth--;
+		return ret;
+	}
 	if (t->app >= 0) {
 		ret = tlv_open(c, CLS_APPLICATION | CONSTRUCTED, (uint32_t)t->app, &inner);
 		if (ret != ORTH_OK)
@@ -530,8 +566,9 @@ der_peek_application_tag(const uint8_t *buf, size_t len)
 
 /* ---- encoding ---- */
 
-/* A writer that prepends: bytes go to end[-pos-n .. -pos).  With end NULL
- * it only counts (the measuring pass of der_encode_arena). */
+/* A writer that prepends: bytes go to end[-pos-n .. -pos).  The first
+ * error is kept in err; one that comes from running out of space also
+ * shrinks cap to pos, so every later put fails without testing err. */
 struct bw {
 	uint8_t *end;
 	size_t pos;
@@ -540,16 +577,22 @@ struct bw {
 };
 
 static void
+bw_full(struct bw *b)
+{
+	if (b->err == ORTH_OK)
+		b->err = ORTH_E_LIMIT;
+	b->cap = b->pos;
+}
+
+static inline void
 bw_put(struct bw *b, const void *p, size_t n)
 {
-	if (b->err != ORTH_OK)
-		return;
 	if (n > b->cap - b->pos) {
-		b->err = ORTH_E_LIMIT;
+		bw_full(b);
 		return;
 	}
 	b->pos += n;
-	if (b->end != NULL && n != 0)
+	if (n != 0) /* p may be NULL then (an empty OCTET STRING) */
 		memcpy(b->end - b->pos, p, n);
 }
 
@@ -567,12 +610,15 @@ bw_hdr(struct bw *b, uint8_t ident, size_t len)
 	uint8_t h[2 + sizeof(size_t)];
 	size_t n = 0, i;
 
-	/* One put of identifier and length: a header is most of the puts of
-	 * an encoding, and most headers are two octets. */
-	h[0] = ident;
+	/* Most headers are two octets: stored directly, not copied. */
 	if (len < 0x80) {
-		h[1] = (uint8_t)len;
-		bw_put(b, h, 2);
+		if (b->cap - b->pos < 2) {
+			bw_full(b);
+			return;
+		}
+		b->pos += 2;
+		b->end[-(ptrdiff_t)b->pos] = ident;
+		b->end[1 - (ptrdiff_t)b->pos] = (uint8_t)len;
 		return;
 	}
 	for (i = len; i != 0; i >>= 8)
@@ -582,6 +628,7 @@ bw_hdr(struct bw *b, uint8_t ident, size_t len)
 			b->err = ORTH_E_LIMIT;
 		return;
 	}
+	h[0] = ident;
 	h[1] = (uint8_t)(0x80 | n);
 	for (i = 0; i < n; i++)
 		h[2 + i] = (uint8_t)(len >> (8 * (n - 1 - i)));
