@@ -147,9 +147,20 @@ hdr_read(struct cursor *c, struct tlv_hdr *h)
 	return hdr_read_long(c, h);
 }
 
+/* Splits the content of a header just read off c into *child.  hdr_read()
+ * has checked that len bytes are there and that c has no error: the
+ * checks of cursor_child() would repeat that on every TLV. */
+static inline void
+tlv_child(struct cursor *c, size_t len, struct cursor *child)
+{
+	cursor_init(child, c->p, len);
+	c->p += len;
+	c->left -= len;
+}
+
 /* Reads a TLV that must have the given identifier; *child covers its
  * content. */
-static orth_err
+static inline orth_err
 tlv_open(struct cursor *c, uint8_t cls_cons, uint32_t num, struct cursor *child)
 {
 	struct tlv_hdr h;
@@ -159,8 +170,8 @@ tlv_open(struct cursor *c, uint8_t cls_cons, uint32_t num, struct cursor *child)
 		return ret;
 	if (h.cls_cons != cls_cons || h.num != num)
 		return ORTH_E_MALFORMED;
-	*child = cursor_child(c, h.len);
-	return cursor_err(c);
+	tlv_child(c, h.len, child);
+	return ORTH_OK;
 }
 
 /* When the next TLV in c carries this identifier: opens it as tlv_open()
@@ -182,10 +193,10 @@ tlv_open_if(struct cursor *c, uint8_t cls_cons, uint32_t num, struct cursor *chi
 		return ret;
 	if (h.cls_cons != cls_cons || h.num != num)
 		return ORTH_OK;
-	*child = cursor_child(&copy, h.len);
+	tlv_child(&copy, h.len, child);
 	*c = copy;
 	*present = true;
-	return cursor_err(c);
+	return ORTH_OK;
 }
 
 static orth_err
@@ -264,15 +275,18 @@ der_time_parse(const uint8_t *p, size_t n, int64_t *out)
 	return ORTH_OK;
 }
 
-/* Two decimal digits of v (0..99): one division instead of two per digit,
- * on a path every encoded time takes. */
+/* Two decimal digits of v (0..99) from a table: on the path of every
+ * encoded time. */
 static void
 put2(char *out, int v)
 {
-	int tens = v / 10;
+	static const char pairs[201] =
+		"00010203040506070809101112131415161718192021222324"
+		"25262728293031323334353637383940414243444546474849"
+		"50515253545556575859606162636465666768697071727374"
+		"75767778798081828384858687888990919293949596979899";
 
-	out[0] = (char)('0' + tens);
-	out[1] = (char)('0' + v - 10 * tens);
+	memcpy(out, pairs + 2 * v, 2);
 }
 
 orth_err
