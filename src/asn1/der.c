@@ -319,6 +319,8 @@ struct dec {
 
 static orth_err dec_value(struct dec *d, const struct der_type *t,
 			  struct cursor *c, void *out);
+static inline orth_err dec_member(struct dec *d, const struct der_type *t,
+				  struct cursor *c, void *out);
 
 static orth_err
 dec_integer(const struct der_type *t, struct cursor *c, void *out)
@@ -454,7 +456,7 @@ dec_sequence(struct dec *d, const struct der_type *t, struct cursor *c,
 			*(void **)dst = p;
 			dst = p;
 		}
-		if ((ret = dec_value(d, fd->type, &f, dst)) != ORTH_OK)
+		if ((ret = dec_member(d, fd->type, &f, dst)) != ORTH_OK)
 			return ret;
 		if ((ret = tlv_close(&s, &f)) != ORTH_OK)
 			return ret;
@@ -492,11 +494,24 @@ dec_sequence_of(struct dec *d, const struct der_type *t, struct cursor *c,
 	if (val == NULL)
 		return ORTH_E_LIMIT;
 	for (i = 0; i < count; i++)
-		if ((ret = dec_value(d, t->elem, &s, val + i * t->elem->size)) != ORTH_OK)
+		if ((ret = dec_member(d, t->elem, &s, val + i * t->elem->size)) != ORTH_OK)
 			return ret;
 	out->len = count;
 	out->val = val;
 	return cursor_left(&s) == 0 ? ORTH_OK : ORTH_E_TRAILING;
+}
+
+/* dec_value() for a member of a SEQUENCE or SEQUENCE OF.  Most are
+ * untagged primitives, to which none of dec_value()'s framing applies
+ * (der_type.h: raw bytes and msg-type are SEQUENCE members): those are
+ * decoded here without its call, at the depth it would count. */
+static inline orth_err
+dec_member(struct dec *d, const struct der_type *t, struct cursor *c, void *out)
+{
+	if (t->kind < DER_K_SEQUENCE && t->app < 0)
+		return d->depth >= DER_MAX_DEPTH ? ORTH_E_LIMIT
+						 : dec_primitive(d, t, c, out);
+	return dec_value(d, t, c, out);
 }
 
 /* Decodes one value of type t (with its APPLICATION tag, if any) from the
@@ -510,14 +525,6 @@ dec_value(struct dec *d, const struct der_type *t, struct cursor *c, void *out)
 
 	if (++d->depth > DER_MAX_DEPTH)
 		return ORTH_E_LIMIT;
-	if (t->kind < DER_K_SEQUENCE && t->app < 0) {
-		/* Most values are untagged primitives: none of the framing
-		 * below (der_type.h: raw bytes and msg-type are SEQUENCE
-		 * members) applies to them. */
-		ret = dec_primitive(d, t, c, out);
-		d->depth--;
-		return ret;
-	}
 	if (t->app >= 0) {
 		ret = tlv_open(c, CLS_APPLICATION | CONSTRUCTED, (uint32_t)t->app, &inner);
 		if (ret != ORTH_OK)
@@ -616,25 +623,13 @@ bw_byte(struct bw *b, uint8_t v)
 	bw_put(b, &v, 1);
 }
 
-/* Prepends the identifier and minimal length of a content of len bytes
- * (every tag we emit is below 31). */
+/* bw_hdr() for a long-form length. */
 static void
-bw_hdr(struct bw *b, uint8_t ident, size_t len)
+bw_hdr_long(struct bw *b, uint8_t ident, size_t len)
 {
 	uint8_t h[2 + sizeof(size_t)];
 	size_t n = 0, i;
 
-	/* Most headers are two octets: stored directly, not copied. */
-	if (len < 0x80) {
-		if (b->cap - b->pos < 2) {
-			bw_full(b);
-			return;
-		}
-		b->pos += 2;
-		b->end[-(ptrdiff_t)b->pos] = ident;
-		b->end[1 - (ptrdiff_t)b->pos] = (uint8_t)len;
-		return;
-	}
 	for (i = len; i != 0; i >>= 8)
 		n++;
 	if (n > DER_MAX_LEN_OCTETS) {
@@ -647,6 +642,25 @@ bw_hdr(struct bw *b, uint8_t ident, size_t len)
 	for (i = 0; i < n; i++)
 		h[2 + i] = (uint8_t)(len >> (8 * (n - 1 - i)));
 	bw_put(b, h, n + 2);
+}
+
+/* Prepends the identifier and minimal length of a content of len bytes
+ * (every tag we emit is below 31).  Most headers are two octets: stored
+ * directly, not copied. */
+static inline void
+bw_hdr(struct bw *b, uint8_t ident, size_t len)
+{
+	if (len >= 0x80) {
+		bw_hdr_long(b, ident, len);
+		return;
+	}
+	if (b->cap - b->pos < 2) {
+		bw_full(b);
+		return;
+	}
+	b->pos += 2;
+	b->end[-(ptrdiff_t)b->pos] = ident;
+	b->end[1 - (ptrdiff_t)b->pos] = (uint8_t)len;
 }
 
 static void enc_value(struct bw *b, const struct der_type *t, const void *val);
