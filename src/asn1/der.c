@@ -664,6 +664,8 @@ bw_hdr(struct bw *b, uint8_t ident, size_t len)
 }
 
 static void enc_value(struct bw *b, const struct der_type *t, const void *val);
+static inline void enc_member(struct bw *b, const struct der_type *t,
+			      const void *val);
 
 static void
 enc_integer(struct bw *b, long long x)
@@ -777,7 +779,7 @@ enc_sequence(struct bw *b, const struct der_type *t, const uint8_t *val)
 				continue; /* absent */
 		}
 		fmark = b->pos;
-		enc_value(b, fd->type, fv);
+		enc_member(b, fd->type, fv);
 		bw_hdr(b, CLS_CONTEXT | CONSTRUCTED | fd->tag, b->pos - fmark);
 	}
 	bw_hdr(b, CLS_UNIVERSAL | CONSTRUCTED | TAG_SEQUENCE, b->pos - mark);
@@ -799,8 +801,19 @@ enc_sequence_of(struct bw *b, const struct der_type *t,
 		return;
 	}
 	for (i = val->len; i-- > 0 && b->err == ORTH_OK;)
-		enc_value(b, t->elem, (const uint8_t *)val->val + i * t->elem->size);
+		enc_member(b, t->elem, (const uint8_t *)val->val + i * t->elem->size);
 	bw_hdr(b, CLS_UNIVERSAL | CONSTRUCTED | TAG_SEQUENCE, b->pos - mark);
+}
+
+/* enc_value() for a member of a SEQUENCE or SEQUENCE OF: an untagged
+ * primitive (most of them) is encoded without its call. */
+static inline void
+enc_member(struct bw *b, const struct der_type *t, const void *val)
+{
+	if (t->kind < DER_K_SEQUENCE && t->app < 0)
+		enc_primitive(b, t, val);
+	else
+		enc_value(b, t, val);
 }
 
 static void
