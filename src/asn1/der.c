@@ -261,7 +261,7 @@ der_time_parse(const uint8_t *p, size_t n, int64_t *out)
 	if (n != 15 || p[14] != 'Z')
 		return ORTH_E_RANGE;
 	for (i = 0; i < 14; i++)
-		if (p[i] < '0' || p[i] > '9')
+		if ((unsigned)(p[i] - '0') > 9) /* not a digit */
 			return ORTH_E_RANGE;
 	for (i = 0; i < 7; i++)
 		v[i] = (p[2 * i] - '0') * 10 + (p[2 * i + 1] - '0');
@@ -697,6 +697,7 @@ enc_primitive(struct bw *b, const struct der_type *t, const void *val)
 {
 	const struct der_bytes *bytes;
 	const char *s;
+	size_t n;
 	uint32_t f;
 	char tb[15];
 	uint8_t fb[5];
@@ -732,8 +733,9 @@ enc_primitive(struct bw *b, const struct der_type *t, const void *val)
 			enc_fail(b, ORTH_E_INTERNAL); /* a required string */
 			return;
 		}
-		bw_put(b, s, strlen(s));
-		bw_hdr(b, TAG_GENERAL_STRING, strlen(s));
+		n = strlen(s);
+		bw_put(b, s, n);
+		bw_hdr(b, TAG_GENERAL_STRING, n);
 		return;
 	case DER_K_TIME:
 		if (der_time_format(*(const int64_t *)val, tb) != ORTH_OK) {
