@@ -605,16 +605,26 @@ bw_full(struct bw *b)
 	b->cap = b->pos;
 }
 
-static inline void
-bw_put(struct bw *b, const void *p, size_t n)
+/* Makes room for n bytes in front and returns where they go, or NULL
+ * (out of space). */
+static inline uint8_t *
+bw_reserve(struct bw *b, size_t n)
 {
 	if (n > b->cap - b->pos) {
 		bw_full(b);
-		return;
+		return NULL;
 	}
 	b->pos += n;
-	if (n != 0) /* p may be NULL then (an empty OCTET STRING) */
-		memcpy(b->end - b->pos, p, n);
+	return b->end - b->pos;
+}
+
+static inline void
+bw_put(struct bw *b, const void *p, size_t n)
+{
+	uint8_t *dst = bw_reserve(b, n);
+
+	if (dst != NULL && n != 0) /* p may be NULL then (empty OCTET STRING) */
+		memcpy(dst, p, n);
 }
 
 static void
@@ -670,19 +680,18 @@ static inline void enc_member(struct bw *b, const struct der_type *t,
 static void
 enc_integer(struct bw *b, long long x)
 {
-	uint8_t v[8];
-	int n = 0;
+	size_t n = 1, i;
+	uint8_t *p;
 
-	/* Minimal two's complement: drop leading octets while the next one
-	 * carries the sign. */
-	do {
-		v[7 - n] = (uint8_t)x;
+	/* Minimal two's complement: the fewest octets whose top bit is the
+	 * sign (>> is arithmetic on the compilers we build with). */
+	while (n < sizeof(x) && x >> (8 * n - 1) != 0 && x >> (8 * n - 1) != -1)
 		n++;
-		x >>= 8; /* arithmetic on the compilers we build with */
-	} while (!((x == 0 && !(v[8 - n] & 0x80)) ||
-		   (x == -1 && (v[8 - n] & 0x80))));
-	bw_put(b, v + 8 - n, (size_t)n);
-	bw_hdr(b, TAG_INTEGER, (size_t)n);
+	if ((p = bw_reserve(b, n)) == NULL)
+		return;
+	for (i = n; i-- > 0; x >>= 8)
+		p[i] = (uint8_t)x;
+	bw_hdr(b, TAG_INTEGER, n);
 }
 
 static void
