@@ -362,7 +362,7 @@ dec_integer(const struct der_type *t, struct cursor *c, void *out)
 	return ORTH_OK;
 }
 
-static orth_err
+static inline orth_err
 dec_primitive(struct dec *d, const struct der_type *t, struct cursor *c,
 	      void *out)
 {
