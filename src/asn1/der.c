@@ -28,7 +28,8 @@
  * Decoding allocates only from the caller's arena.  Encoding writes
  * backwards from the end of the free space (each length is known when its
  * header is written), so it is a single linear pass; der_encode_arena()
- * measures first with the same code and a NULL buffer.
+ * writes below the top of the arena's free space and moves the result
+ * down.
  */
 #include <stdbool.h>
 #include <string.h>
@@ -60,10 +61,9 @@ struct tlv_hdr {
 
 /* ---- decoding ---- */
 
-/* Reads identifier and length; on success the content (len bytes) is next
- * in c and is known to be present. */
+/* hdr_read()'s general path: high tag numbers, long-form lengths, errors. */
 static orth_err
-hdr_read(struct cursor *c, struct tlv_hdr *h)
+hdr_read_long(struct cursor *c, struct tlv_hdr *h)
 {
 	uint8_t b, n, i;
 	size_t len;
@@ -123,9 +123,44 @@ hdr_read(struct cursor *c, struct tlv_hdr *h)
 	return ORTH_OK;
 }
 
+/* Reads identifier and length; on success the content (len bytes) is next
+ * in c and is known to be present.  Nearly every header in a Kerberos
+ * message is two octets (a tag below 31, a short-form length): those are
+ * read here without the per-octet cursor checks, with the same result as
+ * hdr_read_long() would give. */
+static inline orth_err
+hdr_read(struct cursor *c, struct tlv_hdr *h)
+{
+	const uint8_t *p = c->p;
+
+	if (c->err == ORTH_OK && c->left >= 2 && (p[0] & 0x1f) != 0x1f &&
+	    p[1] < 0x80) {
+		if (p[1] > c->left - 2)
+			return ORTH_E_TRUNCATED;
+		h->cls_cons = p[0] & 0xe0;
+		h->num = p[0] & 0x1f;
+		h->len = p[1];
+		c->p += 2;
+		c->left -= 2;
+		return ORTH_OK;
+	}
+	return hdr_read_long(c, h);
+}
+
+/* Splits the content of a header just read off c into *child.  hdr_read()
+ * has checked that len bytes are there and that c has no error: the
+ * checks of cursor_child() would repeat that on every TLV. */
+static inline void
+tlv_child(struct cursor *c, size_t len, struct cursor *child)
+{
+	cursor_init(child, c->p, len);
+	c->p += len;
+	c->left -= len;
+}
+
 /* Reads a TLV that must have the given identifier; *child covers its
  * content. */
-static orth_err
+static inline orth_err
 tlv_open(struct cursor *c, uint8_t cls_cons, uint32_t num, struct cursor *child)
 {
 	struct tlv_hdr h;
@@ -135,8 +170,8 @@ tlv_open(struct cursor *c, uint8_t cls_cons, uint32_t num, struct cursor *child)
 		return ret;
 	if (h.cls_cons != cls_cons || h.num != num)
 		return ORTH_E_MALFORMED;
-	*child = cursor_child(c, h.len);
-	return cursor_err(c);
+	tlv_child(c, h.len, child);
+	return ORTH_OK;
 }
 
 /* When the next TLV in c carries this identifier: opens it as tlv_open()
@@ -158,10 +193,10 @@ tlv_open_if(struct cursor *c, uint8_t cls_cons, uint32_t num, struct cursor *chi
 		return ret;
 	if (h.cls_cons != cls_cons || h.num != num)
 		return ORTH_OK;
-	*child = cursor_child(&copy, h.len);
+	tlv_child(&copy, h.len, child);
 	*c = copy;
 	*present = true;
-	return cursor_err(c);
+	return ORTH_OK;
 }
 
 static orth_err
@@ -226,7 +261,7 @@ der_time_parse(const uint8_t *p, size_t n, int64_t *out)
 	if (n != 15 || p[14] != 'Z')
 		return ORTH_E_RANGE;
 	for (i = 0; i < 14; i++)
-		if (p[i] < '0' || p[i] > '9')
+		if ((unsigned)(p[i] - '0') > 9) /* not a digit */
 			return ORTH_E_RANGE;
 	for (i = 0; i < 7; i++)
 		v[i] = (p[2 * i] - '0') * 10 + (p[2 * i + 1] - '0');
@@ -238,6 +273,20 @@ der_time_parse(const uint8_t *p, size_t n, int64_t *out)
 	*out = (int64_t)(days_from_civil(y, v[2], v[3]) * 86400 +
 			 v[4] * 3600 + v[5] * 60 + v[6]);
 	return ORTH_OK;
+}
+
+/* Two decimal digits of v (0..99) from a table: on the path of every
+ * encoded time. */
+static void
+put2(char *out, int v)
+{
+	static const char pairs[201] =
+		"00010203040506070809101112131415161718192021222324"
+		"25262728293031323334353637383940414243444546474849"
+		"50515253545556575859606162636465666768697071727374"
+		"75767778798081828384858687888990919293949596979899";
+
+	memcpy(out, pairs + 2 * v, 2);
 }
 
 orth_err
@@ -252,20 +301,13 @@ der_time_format(int64_t secs, char out[15])
 	days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
 	sod = secs - days * 86400;
 	civil_from_days(days, &y, &m, &d);
-	out[0] = (char)('0' + y / 1000);
-	out[1] = (char)('0' + y / 100 % 10);
-	out[2] = (char)('0' + y / 10 % 10);
-	out[3] = (char)('0' + y % 10);
-	out[4] = (char)('0' + m / 10);
-	out[5] = (char)('0' + m % 10);
-	out[6] = (char)('0' + d / 10);
-	out[7] = (char)('0' + d % 10);
-	out[8] = (char)('0' + sod / 36000);
-	out[9] = (char)('0' + sod / 3600 % 10);
-	out[10] = (char)('0' + sod % 3600 / 600);
-	out[11] = (char)('0' + sod % 600 / 60);
-	out[12] = (char)('0' + sod % 60 / 10);
-	out[13] = (char)('0' + sod % 10);
+	put2(out, (int)(y / 100));
+	put2(out + 2, (int)(y % 100));
+	put2(out + 4, m);
+	put2(out + 6, d);
+	put2(out + 8, (int)(sod / 3600));
+	put2(out + 10, (int)(sod % 3600 / 60));
+	put2(out + 12, (int)(sod % 60));
 	out[14] = 'Z';
 	return ORTH_OK;
 }
@@ -277,6 +319,8 @@ struct dec {
 
 static orth_err dec_value(struct dec *d, const struct der_type *t,
 			  struct cursor *c, void *out);
+static inline orth_err dec_member(struct dec *d, const struct der_type *t,
+				  struct cursor *c, void *out);
 
 static orth_err
 dec_integer(const struct der_type *t, struct cursor *c, void *out)
@@ -318,7 +362,7 @@ dec_integer(const struct der_type *t, struct cursor *c, void *out)
 	return ORTH_OK;
 }
 
-static orth_err
+static inline orth_err
 dec_primitive(struct dec *d, const struct der_type *t, struct cursor *c,
 	      void *out)
 {
@@ -412,7 +456,7 @@ dec_sequence(struct dec *d, const struct der_type *t, struct cursor *c,
 			*(void **)dst = p;
 			dst = p;
 		}
-		if ((ret = dec_value(d, fd->type, &f, dst)) != ORTH_OK)
+		if ((ret = dec_member(d, fd->type, &f, dst)) != ORTH_OK)
 			return ret;
 		if ((ret = tlv_close(&s, &f)) != ORTH_OK)
 			return ret;
@@ -450,11 +494,24 @@ dec_sequence_of(struct dec *d, const struct der_type *t, struct cursor *c,
 	if (val == NULL)
 		return ORTH_E_LIMIT;
 	for (i = 0; i < count; i++)
-		if ((ret = dec_value(d, t->elem, &s, val + i * t->elem->size)) != ORTH_OK)
+		if ((ret = dec_member(d, t->elem, &s, val + i * t->elem->size)) != ORTH_OK)
 			return ret;
 	out->len = count;
 	out->val = val;
 	return cursor_left(&s) == 0 ? ORTH_OK : ORTH_E_TRAILING;
+}
+
+/* dec_value() for a member of a SEQUENCE or SEQUENCE OF.  Most are
+ * untagged primitives, to which none of dec_value()'s framing applies
+ * (der_type.h: raw bytes and msg-type are SEQUENCE members): those are
+ * decoded here without its call, at the depth it would count. */
+static inline orth_err
+dec_member(struct dec *d, const struct der_type *t, struct cursor *c, void *out)
+{
+	if (t->kind < DER_K_SEQUENCE && t->app < 0)
+		return d->depth >= DER_MAX_DEPTH ? ORTH_E_LIMIT
+						 : dec_primitive(d, t, c, out);
+	return dec_value(d, t, c, out);
 }
 
 /* Decodes one value of type t (with its APPLICATION tag, if any) from the
@@ -530,8 +587,9 @@ der_peek_application_tag(const uint8_t *buf, size_t len)
 
 /* ---- encoding ---- */
 
-/* A writer that prepends: bytes go to end[-pos-n .. -pos).  With end NULL
- * it only counts (the measuring pass of der_encode_arena). */
+/* A writer that prepends: bytes go to end[-pos-n .. -pos).  The first
+ * error is kept in err; one that comes from running out of space also
+ * shrinks cap to pos, so every later put fails without testing err. */
 struct bw {
 	uint8_t *end;
 	size_t pos;
@@ -540,17 +598,33 @@ struct bw {
 };
 
 static void
-bw_put(struct bw *b, const void *p, size_t n)
+bw_full(struct bw *b)
 {
-	if (b->err != ORTH_OK)
-		return;
-	if (n > b->cap - b->pos) {
+	if (b->err == ORTH_OK)
 		b->err = ORTH_E_LIMIT;
-		return;
+	b->cap = b->pos;
+}
+
+/* Makes room for n bytes in front and returns where they go, or NULL
+ * (out of space). */
+static inline uint8_t *
+bw_reserve(struct bw *b, size_t n)
+{
+	if (n > b->cap - b->pos) {
+		bw_full(b);
+		return NULL;
 	}
 	b->pos += n;
-	if (b->end != NULL && n != 0)
-		memcpy(b->end - b->pos, p, n);
+	return b->end - b->pos;
+}
+
+static inline void
+bw_put(struct bw *b, const void *p, size_t n)
+{
+	uint8_t *dst = bw_reserve(b, n);
+
+	if (dst != NULL && n != 0) /* p may be NULL then (empty OCTET STRING) */
+		memcpy(dst, p, n);
 }
 
 static void
@@ -559,22 +633,13 @@ bw_byte(struct bw *b, uint8_t v)
 	bw_put(b, &v, 1);
 }
 
-/* Prepends the identifier and minimal length of a content of len bytes
- * (every tag we emit is below 31). */
+/* bw_hdr() for a long-form length. */
 static void
-bw_hdr(struct bw *b, uint8_t ident, size_t len)
+bw_hdr_long(struct bw *b, uint8_t ident, size_t len)
 {
 	uint8_t h[2 + sizeof(size_t)];
 	size_t n = 0, i;
 
-	/* One put of identifier and length: a header is most of the puts of
-	 * an encoding, and most headers are two octets. */
-	h[0] = ident;
-	if (len < 0x80) {
-		h[1] = (uint8_t)len;
-		bw_put(b, h, 2);
-		return;
-	}
 	for (i = len; i != 0; i >>= 8)
 		n++;
 	if (n > DER_MAX_LEN_OCTETS) {
@@ -582,30 +647,51 @@ bw_hdr(struct bw *b, uint8_t ident, size_t len)
 			b->err = ORTH_E_LIMIT;
 		return;
 	}
+	h[0] = ident;
 	h[1] = (uint8_t)(0x80 | n);
 	for (i = 0; i < n; i++)
 		h[2 + i] = (uint8_t)(len >> (8 * (n - 1 - i)));
 	bw_put(b, h, n + 2);
 }
 
+/* Prepends the identifier and minimal length of a content of len bytes
+ * (every tag we emit is below 31).  Most headers are two octets: stored
+ * directly, not copied. */
+static inline void
+bw_hdr(struct bw *b, uint8_t ident, size_t len)
+{
+	if (len >= 0x80) {
+		bw_hdr_long(b, ident, len);
+		return;
+	}
+	if (b->cap - b->pos < 2) {
+		bw_full(b);
+		return;
+	}
+	b->pos += 2;
+	b->end[-(ptrdiff_t)b->pos] = ident;
+	b->end[1 - (ptrdiff_t)b->pos] = (uint8_t)len;
+}
+
 static void enc_value(struct bw *b, const struct der_type *t, const void *val);
+static inline void enc_member(struct bw *b, const struct der_type *t,
+			      const void *val);
 
 static void
 enc_integer(struct bw *b, long long x)
 {
-	uint8_t v[8];
-	int n = 0;
+	size_t n = 1, i;
+	uint8_t *p;
 
-	/* Minimal two's complement: drop leading octets while the next one
-	 * carries the sign. */
-	do {
-		v[7 - n] = (uint8_t)x;
+	/* Minimal two's complement: the fewest octets whose top bit is the
+	 * sign (>> is arithmetic on the compilers we build with). */
+	while (n < sizeof(x) && x >> (8 * n - 1) != 0 && x >> (8 * n - 1) != -1)
 		n++;
-		x >>= 8; /* arithmetic on the compilers we build with */
-	} while (!((x == 0 && !(v[8 - n] & 0x80)) ||
-		   (x == -1 && (v[8 - n] & 0x80))));
-	bw_put(b, v + 8 - n, (size_t)n);
-	bw_hdr(b, TAG_INTEGER, (size_t)n);
+	if ((p = bw_reserve(b, n)) == NULL)
+		return;
+	for (i = n; i-- > 0; x >>= 8)
+		p[i] = (uint8_t)x;
+	bw_hdr(b, TAG_INTEGER, n);
 }
 
 static void
@@ -620,6 +706,7 @@ enc_primitive(struct bw *b, const struct der_type *t, const void *val)
 {
 	const struct der_bytes *bytes;
 	const char *s;
+	size_t n;
 	uint32_t f;
 	char tb[15];
 	uint8_t fb[5];
@@ -655,8 +742,9 @@ enc_primitive(struct bw *b, const struct der_type *t, const void *val)
 			enc_fail(b, ORTH_E_INTERNAL); /* a required string */
 			return;
 		}
-		bw_put(b, s, strlen(s));
-		bw_hdr(b, TAG_GENERAL_STRING, strlen(s));
+		n = strlen(s);
+		bw_put(b, s, n);
+		bw_hdr(b, TAG_GENERAL_STRING, n);
 		return;
 	case DER_K_TIME:
 		if (der_time_format(*(const int64_t *)val, tb) != ORTH_OK) {
@@ -702,7 +790,7 @@ enc_sequence(struct bw *b, const struct der_type *t, const uint8_t *val)
 				continue; /* absent */
 		}
 		fmark = b->pos;
-		enc_value(b, fd->type, fv);
+		enc_member(b, fd->type, fv);
 		bw_hdr(b, CLS_CONTEXT | CONSTRUCTED | fd->tag, b->pos - fmark);
 	}
 	bw_hdr(b, CLS_UNIVERSAL | CONSTRUCTED | TAG_SEQUENCE, b->pos - mark);
@@ -724,8 +812,19 @@ enc_sequence_of(struct bw *b, const struct der_type *t,
 		return;
 	}
 	for (i = val->len; i-- > 0 && b->err == ORTH_OK;)
-		enc_value(b, t->elem, (const uint8_t *)val->val + i * t->elem->size);
+		enc_member(b, t->elem, (const uint8_t *)val->val + i * t->elem->size);
 	bw_hdr(b, CLS_UNIVERSAL | CONSTRUCTED | TAG_SEQUENCE, b->pos - mark);
+}
+
+/* enc_value() for a member of a SEQUENCE or SEQUENCE OF: an untagged
+ * primitive (most of them) is encoded without its call. */
+static inline void
+enc_member(struct bw *b, const struct der_type *t, const void *val)
+{
+	if (t->kind < DER_K_SEQUENCE && t->app < 0)
+		enc_primitive(b, t, val);
+	else
+		enc_value(b, t, val);
 }
 
 static void

@@ -109,12 +109,38 @@ put_raw(struct textbuf *w, char c)
 	w->buf[w->len++] = c;
 }
 
-/* RFC 1964 §2.1.1: escape what would otherwise be read as syntax. */
+/* Appends n bytes that need no escape. */
+static void
+put_run(struct textbuf *w, const char *s, size_t n)
+{
+	if (n >= w->cap - w->len) {
+		w->over = true;
+		return;
+	}
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+}
+
+/* RFC 1964 §2.1.1: escape what would otherwise be read as syntax.  Names
+ * are unparsed several times per request (database key, log): runs of
+ * plain characters are copied whole. */
 static void
 put_escaped(struct textbuf *w, const char *s, size_t n, bool realm)
 {
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i], e = 0;
+	size_t i = 0, run;
+
+	while (i < n) {
+		char c = 0, e = 0;
+
+		for (run = i; run < n; run++) {
+			c = s[run];
+			if (c == '\\' || c == '@' || (c == '/' && !realm) ||
+			    (unsigned char)c <= '\n')
+				break;
+		}
+		put_run(w, s + i, run - i);
+		if (run == n)
+			break;
 		switch (c) {
 		case '\n': e = 'n'; break;
 		case '\t': e = 't'; break;
@@ -122,7 +148,7 @@ put_escaped(struct textbuf *w, const char *s, size_t n, bool realm)
 		case '\0': e = '0'; break;
 		case '\\': e = '\\'; break;
 		case '@': e = '@'; break;
-		case '/': e = realm ? 0 : '/'; break;
+		case '/': e = '/'; break;
 		default: break;
 		}
 		if (e != 0) {
@@ -130,6 +156,7 @@ put_escaped(struct textbuf *w, const char *s, size_t n, bool realm)
 			put_raw(w, e);
 		} else
 			put_raw(w, c);
+		i = run + 1;
 	}
 }
 

@@ -152,6 +152,20 @@ main(void)
 	EXPECT_EQ_INT(principal_parse("host/svc.ex.com@EX.ORG", NULL, &A, &q), ORTH_OK);
 	EXPECT(!principal_equal(&p, &q));
 	EXPECT_EQ_INT(principal_unparse(&p, small, sizeof(small), NULL), ORTH_E_LIMIT);
+	{
+		/* Exactly the text and its NUL fits; one octet less does not,
+		 * also when the last thing written is an escape or a run. */
+		const char *names[] = {"host/svc.ex.com@EX.COM", "a\\@b@R", "a@R\\@"};
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			char fit[64];
+			size_t n = 0;
+			EXPECT_EQ_INT(principal_parse(names[i], NULL, &A, &q), ORTH_OK);
+			EXPECT_EQ_INT(principal_unparse(&q, fit, sizeof(fit), &n), ORTH_OK);
+			EXPECT_EQ_INT(principal_unparse(&q, fit, n + 1, NULL), ORTH_OK);
+			EXPECT_EQ_INT(principal_unparse(&q, fit, n, NULL), ORTH_E_LIMIT);
+			EXPECT(fit[0] == '\0');
+		}
+	}
 
 	{
 		const char *c[] = {"krbtgt", "EX.COM"};
