@@ -8,8 +8,9 @@
  *            [--principals N] [--prefix NAME] [--password PW]
  *            [--service NAME]
  *
- *  tgs  each process gets a TGT for PREFIX<i> (krb5_get_init_creds_password)
- *       into a memory cache, then calls krb5_get_credentials() for SERVICE
+ *  tgs  process i gets TGTs for PREFIX<i>, PREFIX<i + P>, ... below N
+ *       (krb5_get_init_creds_password) into memory caches, then calls
+ *       krb5_get_credentials() for SERVICE, for each client in turn,
  *       with KRB5_GC_NO_STORE in a loop: the ticket is never cached, so
  *       every call is one TGS exchange (with the authenticator subkey MIT's
  *       library always sends).
@@ -51,57 +52,96 @@ fail(krb5_context ctx, krb5_error_code e, const char *what)
 	exit(1);
 }
 
+/* One client of a process: its name and, for TGS, a cache with its TGT. */
+struct client {
+	krb5_principal me;
+	krb5_ccache cc;
+};
+
+/* The clients of process id: PREFIX<id>, PREFIX<id + procs>, ... below
+ * --principals (at least PREFIX<id % principals>).  A process cycles
+ * through them because the KDC's replay cache limits what one client may
+ * hold (src/kdc/replay.h: a client above a few dozen TGS-REQs a second
+ * for minutes is refused, KDC_ERR_SVC_UNAVAILABLE): one client per
+ * process at thousands a second would measure that refusal, not the KDC.
+ * Returns how many; *cl_out is the caller's to free. */
+static unsigned
+clients_make(krb5_context ctx, unsigned id, struct client **cl_out)
+{
+	unsigned n = opt.principals > id ? (opt.principals - id + opt.procs - 1) / opt.procs : 1;
+	struct client *cl = calloc(n, sizeof(*cl));
+	krb5_error_code e;
+	char name[128];
+
+	if (cl == NULL) {
+		fprintf(stderr, "mit_load: out of memory\n");
+		exit(1);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		unsigned k = opt.principals > id ? id + i * opt.procs : id % opt.principals;
+		krb5_creds tgt;
+
+		snprintf(name, sizeof(name), "%s%u@%s", opt.prefix, k, opt.realm);
+		if ((e = krb5_parse_name(ctx, name, &cl[i].me)) != 0)
+			fail(ctx, e, "parse the client");
+		if (!opt.tgs)
+			continue;
+		if ((e = krb5_cc_new_unique(ctx, "MEMORY", NULL, &cl[i].cc)) != 0)
+			fail(ctx, e, "memory cache");
+		memset(&tgt, 0, sizeof(tgt));
+		if ((e = krb5_get_init_creds_password(ctx, &tgt, cl[i].me, opt.password, NULL,
+		    NULL, 0, NULL, NULL)) != 0)
+			fail(ctx, e, "get a TGT");
+		if ((e = krb5_cc_initialize(ctx, cl[i].cc, cl[i].me)) != 0 ||
+		    (e = krb5_cc_store_cred(ctx, cl[i].cc, &tgt)) != 0)
+			fail(ctx, e, "store the TGT");
+		krb5_free_cred_contents(ctx, &tgt);
+	}
+	*cl_out = cl;
+	return n;
+}
+
 /* One process: its samples (microseconds) to out, then its counts. */
 static void
 child(unsigned id, FILE *out)
 {
 	krb5_context ctx;
-	krb5_principal me, svc;
-	krb5_ccache cc;
-	krb5_creds tgt, in, *got;
+	krb5_principal svc;
+	krb5_creds in, *got;
 	krb5_error_code e;
-	char name[128];
+	struct client *cl;
+	unsigned ncl, next = 0;
 	unsigned long ok = 0, bad = 0;
 	double end, t;
 
-	snprintf(name, sizeof(name), "%s%u@%s", opt.prefix, id % opt.principals, opt.realm);
 	if ((e = krb5_init_context(&ctx)) != 0) {
 		fprintf(stderr, "mit_load: krb5_init_context: %d\n", e);
 		exit(1);
 	}
-	if ((e = krb5_parse_name(ctx, name, &me)) != 0)
-		fail(ctx, e, "parse the client");
 	if ((e = krb5_parse_name(ctx, opt.service, &svc)) != 0)
 		fail(ctx, e, "parse the service");
-	if ((e = krb5_cc_new_unique(ctx, "MEMORY", NULL, &cc)) != 0)
-		fail(ctx, e, "memory cache");
-	memset(&tgt, 0, sizeof(tgt));
-	if (opt.tgs) {
-		if ((e = krb5_get_init_creds_password(ctx, &tgt, me, opt.password, NULL, NULL, 0,
-		    NULL, NULL)) != 0)
-			fail(ctx, e, "get a TGT");
-		if ((e = krb5_cc_initialize(ctx, cc, me)) != 0 ||
-		    (e = krb5_cc_store_cred(ctx, cc, &tgt)) != 0)
-			fail(ctx, e, "store the TGT");
-	}
+	ncl = clients_make(ctx, id, &cl);
 	end = bench_now() + opt.duration;
 	while ((t = bench_now()) < end) {
+		struct client *c = &cl[next];
 		double t1;
 		uint32_t us;
+
+		next = (next + 1) % ncl;
 		if (opt.tgs) {
 			memset(&in, 0, sizeof(in));
-			in.client = me;
+			in.client = c->me;
 			in.server = svc;
-			e = krb5_get_credentials(ctx, KRB5_GC_NO_STORE, cc, &in, &got);
+			e = krb5_get_credentials(ctx, KRB5_GC_NO_STORE, c->cc, &in, &got);
 			if (e == 0)
 				krb5_free_creds(ctx, got);
 		} else {
-			krb5_creds c;
-			memset(&c, 0, sizeof(c));
-			e = krb5_get_init_creds_password(ctx, &c, me, opt.password, NULL, NULL, 0,
-			    NULL, NULL);
+			krb5_creds cr;
+			memset(&cr, 0, sizeof(cr));
+			e = krb5_get_init_creds_password(ctx, &cr, c->me, opt.password, NULL, NULL,
+			    0, NULL, NULL);
 			if (e == 0)
-				krb5_free_cred_contents(ctx, &c);
+				krb5_free_cred_contents(ctx, &cr);
 		}
 		t1 = bench_now();
 		if (e != 0) {
@@ -116,9 +156,12 @@ child(unsigned id, FILE *out)
 	fflush(out);
 	fprintf(stdout, "%lu %lu\n", ok, bad);
 	fflush(stdout);
-	krb5_free_cred_contents(ctx, &tgt);
-	krb5_cc_destroy(ctx, cc);
-	krb5_free_principal(ctx, me);
+	for (unsigned i = 0; i < ncl; i++) {
+		if (cl[i].cc != NULL)
+			krb5_cc_destroy(ctx, cl[i].cc);
+		krb5_free_principal(ctx, cl[i].me);
+	}
+	free(cl);
 	krb5_free_principal(ctx, svc);
 	krb5_free_context(ctx);
 }
