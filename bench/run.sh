@@ -74,7 +74,7 @@ LDAP_N=${BENCH_LDAP:-100000}
 MIT_LDAP_N=${BENCH_MIT_LDAP:-10000}
 # 10^6, not the 10^7: at 10^7 the KDC answered every TGS-REQ of
 # the load after the warm-up KDC_ERR_SVC_UNAVAILABLE (2026-12-02; cause not yet
-# established, the replay cache's fixed capacity the suspect: RESULTS.md).
+# established: RESULTS.md).
 RSS_COUNT=${BENCH_RSS_COUNT:-1000000}
 KDCS=" ${BENCH_KDCS:-orthrus mit heimdal} "
 OUT=${BENCH_OUT:-$top/bench}
