@@ -55,6 +55,8 @@ struct ldap_replica {
 	bool quiet;                  /* a planned resumed refresh: log less */
 	bool refreshed;              /* this session completed a refresh */
 	bool once;                   /* ldap_replica_load: stop at refresh done */
+	size_t server;               /* index in lc.servers of this session's */
+	size_t said;                 /* ... and of the last "following" line */
 	struct timespec began;
 	time_t last_commit;          /* Unix time of the last applied batch */
 };
@@ -300,6 +302,15 @@ sweep_one(void *arg, const char *key, size_t key_len, const uint8_t *val, size_t
 	return ORTH_OK;
 }
 
+/* "following": which server, and how the session began. */
+static void
+say_following(struct ldap_replica *r)
+{
+	log_msg(LOG_LVL_INFO, "directory: following %s (%s)", r->lc.servers[r->server],
+		r->resumed ? "resuming from the sync cookie" : "no sync cookie: full load");
+	r->said = r->server;
+}
+
 static orth_err
 on_refresh_done(void *arg, bool present)
 {
@@ -331,6 +342,11 @@ on_refresh_done(void *arg, bool present)
 	r->refreshed = true;
 	if (r->once)
 		r->stop = true;
+	/* A session whose start was not said (log rate, below) says it
+	 * here if its server is not the one the log names: the last
+	 * "following" line always names the server followed now. */
+	else if (r->server != r->said)
+		say_following(r);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (double)(now.tv_sec - r->began.tv_sec) * 1e3 +
 	     (double)(now.tv_nsec - r->began.tv_nsec) / 1e6;
@@ -446,15 +462,24 @@ asof_format(const struct ldap_replica *r, char *buf, size_t cap)
  * server (not at a planned resumed refresh of the same one); "lost" when
  * a session ends; "unreachable" while no server answers.  A session that
  * failed before completing a refresh (a server that turns us away at
- * once) is said once per LDAP_REPLICA_BEHIND_LOG seconds, not every
- * second.
+ * once), and a planned attempt to go back to a preferred server, are said
+ * once per LDAP_REPLICA_BEHIND_LOG seconds, not every time - but a
+ * session on another server than the log names says "following" when its
+ * refresh completes (on_refresh_done).
+ *
+ * Which server: the first of ldap_servers that answers, so that the KDC
+ * goes back to its preferred server as soon as that answers again - except
+ * after a session that failed before completing its refresh: the next
+ * round starts after that server, so that one that binds but cannot serve
+ * the sync (the realm missing there, a refused search, a server killed at
+ * that moment) does not keep the KDC from the others.
  */
 static void *
 replica_main(void *arg)
 {
 	struct ldap_replica *r = arg;
 	sigset_t all;
-	size_t server = 0, followed = SIZE_MAX;
+	size_t first = 0, followed = SIZE_MAX;
 	time_t lost = 0, last_said = 0;
 	bool prev_healthy = true, unreachable = false;
 	char err[1024], asof[32];
@@ -464,14 +489,16 @@ replica_main(void *arg)
 	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	while (!r->stop) {
 		struct ldap_dir *d = NULL;
-		/* Always in the order of ldap_servers: back to the preferred
-		 * server as soon as it answers again (MIT's kldap never fails
-		 * back). */
-		orth_err ret = ldap_dir_open(&r->lc, 0, &d, err, sizeof(err));
+		/* In the order of ldap_servers, from `first` (above): back
+		 * to the preferred server as soon as it answers again (MIT's
+		 * kldap never fails back). */
+		orth_err ret = ldap_dir_open(&r->lc, first, &d, err, sizeof(err));
 		time_t now = time(NULL);
 		bool planned = r->quiet, speak;
 
-		speak = prev_healthy || unreachable || now - last_said >= LDAP_REPLICA_BEHIND_LOG;
+		first = 0;
+		speak = (prev_healthy && !planned) || unreachable ||
+			now - last_said >= LDAP_REPLICA_BEHIND_LOG;
 		if (ret != ORTH_OK) {
 			if (lost == 0)
 				lost = now;
@@ -489,19 +516,16 @@ replica_main(void *arg)
 			continue;
 		}
 		unreachable = false;
-		r->quiet = planned && ldap_dir_server(d) == followed;
-		server = ldap_dir_server(d);
+		r->server = ldap_dir_server(d);
+		r->quiet = planned && r->server == followed;
 		r->refreshed = false;
 		ret = session_begin(r);
 		if (ret == ORTH_OK) {
 			if (!r->quiet && speak) {
-				log_msg(LOG_LVL_INFO, "directory: following %s (%s)",
-					r->lc.servers[server],
-					r->resumed ? "resuming from the sync cookie" :
-						     "no sync cookie: full load");
+				say_following(r);
 				last_said = now;
 			}
-			followed = server;
+			followed = r->server;
 			lost = 0;
 			ret = ldap_dir_sync(d, r->lc.realm_dn, r->resumed ? r->cookie : NULL,
 					    r->resumed ? r->cookie_len : 0, &sync_ops, r,
@@ -521,16 +545,18 @@ replica_main(void *arg)
 			/* RFC 4533 §3.4 e-syncRefreshRequired: the cookie is too
 			 * old for the server; a full load next time. */
 			log_msg(LOG_LVL_WARN, "directory: %s asks for a full reload",
-				r->lc.servers[server]);
+				r->lc.servers[r->server]);
 			forget_cookie(r);
 		}
 		if (r->refreshed || speak) {
 			log_msg(LOG_LVL_WARN,
 				"directory: lost %s (%s): serving from the replica, trying the "
 				"servers again",
-				r->lc.servers[server], orth_err_str(ret));
+				r->lc.servers[r->server], orth_err_str(ret));
 			last_said = time(NULL);
 		}
+		if (!r->refreshed)
+			first = (r->server + 1) % r->lc.n_servers;
 		prev_healthy = r->refreshed;
 		followed = SIZE_MAX;
 		lost = time(NULL);
@@ -758,6 +784,7 @@ ldap_replica_start(struct db *db, const struct ldap_config *lc, struct ldap_repl
 	CHECK(pthread_create(&r->writer, NULL, writer_main, r) == 0, ORTH_E_INTERNAL);
 	r->writer_started = true;
 	db_commit_hook_set(db, fwd_hook, r, false);
+	r->said = SIZE_MAX; /* no "following" line yet */
 	CHECK(pthread_create(&r->thread, NULL, replica_main, r) == 0, ORTH_E_INTERNAL);
 	r->thread_started = true;
 	*out = r;

@@ -42,13 +42,14 @@ declare -a KDC_PID KDC_PORT
 show_logs() {
 	[ "$CHECK_FAILS" -gt 0 ] && [ -z "${SHOWN:-}" ] || return 0
 	SHOWN=1
-	for n in 1 2 3 4; do
+	for n in 1 2 3 4 5; do
 		[ -f "$W/kdc$n/kdc.log" ] || continue
 		echo "--- KDC $n's log without request lines:" >&2
 		grep -v -- "-REQ " "$W/kdc$n/kdc.log" 2>/dev/null | sed 's/^/    /' >&2
 	done
 }
-trap 'kdc_stop 1; kdc_stop 2; kdc_stop 3; kdc_stop 4; show_logs; slapd_stop; [ -n "${KEEP_TMP:-}" ] || rm -rf "$W"; rm -f "$CHECK_OUT"' EXIT
+STUB_PID=
+trap 'kdc_stop 1; kdc_stop 2; kdc_stop 3; kdc_stop 4; kdc_stop 5; show_logs; slapd_stop; [ -z "$STUB_PID" ] || kill "$STUB_PID"; [ -n "${KEEP_TMP:-}" ] || rm -rf "$W"; rm -f "$CHECK_OUT"' EXIT
 export LC_ALL=C TZ=UTC
 
 slapd_start 2 || exit 1
@@ -187,6 +188,30 @@ expect_ok "EXTERNAL: orthrus admin add through KDC 3's config (ldapi://)" \
 expect_ok "EXTERNAL: ivy served by KDC 1 within 2 s" within 2 k 1 ivy ivy-Pa55
 expect_ok "EXTERNAL: ivy served by KDC 3 within 2 s" within 2 k 3 ivy ivy-Pa55
 kdc_stop 3
+
+# KDC 5: the first of its servers binds it but does not hold the realm
+# (lib/ldapstub.py: every search ends noSuchObject), as a provider
+# restored empty would.  Such a server must not keep the KDC from the
+# next one: it follows provider 1, and says so.
+KDC_PORT[5]=$(free_port)
+STUB_PORT=$(free_port)
+python3 "$here/lib/ldapstub.py" "$STUB_PORT" "$W/stub.log" &
+STUB_PID=$!
+for i in $(seq 1 50); do grep -q ready "$W/stub.log" 2>/dev/null && break; sleep 0.1; done
+conf "$W/kdc5" 1 2 "${KDC_PORT[5]}" || exit 1
+sed -i -e "s|^\([[:space:]]*ldap_servers = \).*|\1ldap://127.0.0.1:$STUB_PORT/ ${SLAPD_URI[1]}|" \
+	"$W/kdc5/kdc.conf"
+expect_ok "empty server first: KDC 5 starts" kdc_start 5
+expect_ok "empty server first: KDC 5 loads the directory from the next server" \
+	wait_log 5 "refresh done (full load)" 8
+expect_ok "empty server first: KDC 5 says it follows provider 1" \
+	following 5 "${SLAPD_URI[1]}" 2
+expect_ok "empty server first: the empty server was asked" grep -q search "$W/stub.log"
+expect_ok "empty server first: kinit alice at KDC 5" k 5 alice alice-Pa55
+kdc_stop 5
+kill "$STUB_PID"
+wait "$STUB_PID" 2>/dev/null
+STUB_PID=
 
 # More than the sync's arena (8 MiB) in one refresh: 40 entries of 60
 # distinct 4,000-byte krbExtraData values (ignored by the mapping), so that KDC 4's
