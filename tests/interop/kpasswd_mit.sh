@@ -110,6 +110,15 @@ if [ -x "$H/kpasswd.heimdal" ]; then
 		"udp KPASSWD-SET client=carol@$REALM service=carol@$REALM ok reason=" "$LOG"
 	if k carol carol-Pa55; then fail "carol's old password still accepted"; else pass "carol's old password refused"; fi
 	if k carol carol-H31m; then pass "carol's new password accepted by MIT kinit"; else fail "carol's new password refused"; fi
+	# a policy refusal (erin: min12): Heimdal's kpasswd prints the result
+	# and its string ("Soft error : ..."), though it exits 0 on it
+	$PTY "Password" erin-L0nger-Pa55 "New password" Sh0rt-pw2 "Verify" Sh0rt-pw2 \
+		-- "$H/kpasswd.heimdal" erin >"$ORTH_DIR/heim-soft.out" 2>&1
+	expect_grep "Heimdal kpasswd erin with a short password: the reason" \
+		"^Soft error : password too short: minimum 12 characters" "$ORTH_DIR/heim-soft.out"
+	expect_grep "log: KPASSWD-SET erin refused with its reason" \
+		"KPASSWD-SET client=erin@$REALM service=erin@$REALM error=KRB5_KPASSWD_SOFTERROR reason=\"password too short" "$LOG"
+	if k erin erin-L0nger-Pa55; then pass "erin's password unchanged after Heimdal's refusal"; else fail "erin's password changed"; fi
 
 	# set-password: admin may set carol's (ACL), not dave's; dave not alice's
 	expect_ok "Heimdal kpasswd --admin-principal=admin carol (ACL allows)" \
