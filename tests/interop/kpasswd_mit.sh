@@ -36,12 +36,22 @@ for u in alice bob carol dave erin admin; do
 done
 k() { echo "$2" | kinit "$1" >/dev/null 2>&1; }
 
-# 0. `orthrus admin init` made kadmin/changepw as MIT's kdb5_util create does
-orth_admin get kadmin/changepw >"$ORTH_DIR/get.out" 2>&1
-expect_grep "kadmin/changepw: pwchange-service" "pwchange-service" "$ORTH_DIR/get.out"
-expect_grep "kadmin/changepw: disallow-tgt-based" "disallow-tgt-based" "$ORTH_DIR/get.out"
-expect_grep "kadmin/changepw: max life 5 min" "Max life: 300" "$ORTH_DIR/get.out"
-expect_ok "kadmin/admin exists" orth_admin get kadmin/admin
+# 0. `orthrus admin init` made kadmin/changepw and kadmin/admin as MIT's
+# kdb5_util create does (attributes 0x802004 and 0x800004, max life 300 s
+# and 10800 s, no renewable life: tests/unit/db/data/mit_realm/dump)
+kadmin_as_mit() { # WHEN: both principals with MIT's attributes and lifetimes
+	orth_admin get kadmin/changepw >"$ORTH_DIR/get.out" 2>&1
+	expect_grep "$1 kadmin/changepw: MIT's attributes" \
+		"^Attributes: disallow-tgt-based,pwchange-service,lockdown-keys$" "$ORTH_DIR/get.out"
+	expect_grep "$1 kadmin/changepw: max life 5 min" "^Max life: 300$" "$ORTH_DIR/get.out"
+	expect_grep "$1 kadmin/changepw: not renewable" "^Max renewable life: 0$" "$ORTH_DIR/get.out"
+	orth_admin get kadmin/admin >"$ORTH_DIR/get.out" 2>&1
+	expect_grep "$1 kadmin/admin: MIT's attributes" \
+		"^Attributes: disallow-tgt-based,lockdown-keys$" "$ORTH_DIR/get.out"
+	expect_grep "$1 kadmin/admin: max life 3 h" "^Max life: 10800$" "$ORTH_DIR/get.out"
+	expect_grep "$1 kadmin/admin: not renewable" "^Max renewable life: 0$" "$ORTH_DIR/get.out"
+}
+kadmin_as_mit "init:"
 expect_ok "orthrus admin upgrade on an up-to-date database" orth_admin upgrade
 expect_grep "upgrade: nothing to add" "up to date" "$CHECK_OUT"
 
@@ -100,6 +110,15 @@ if [ -x "$H/kpasswd.heimdal" ]; then
 		"udp KPASSWD-SET client=carol@$REALM service=carol@$REALM ok reason=" "$LOG"
 	if k carol carol-Pa55; then fail "carol's old password still accepted"; else pass "carol's old password refused"; fi
 	if k carol carol-H31m; then pass "carol's new password accepted by MIT kinit"; else fail "carol's new password refused"; fi
+	# a policy refusal (erin: min12): Heimdal's kpasswd prints the result
+	# and its string ("Soft error : ..."), though it exits 0 on it
+	$PTY "Password" erin-L0nger-Pa55 "New password" Sh0rt-pw2 "Verify" Sh0rt-pw2 \
+		-- "$H/kpasswd.heimdal" erin >"$ORTH_DIR/heim-soft.out" 2>&1
+	expect_grep "Heimdal kpasswd erin with a short password: the reason" \
+		"^Soft error : password too short: minimum 12 characters" "$ORTH_DIR/heim-soft.out"
+	expect_grep "log: KPASSWD-SET erin refused with its reason" \
+		"KPASSWD-SET client=erin@$REALM service=erin@$REALM error=KRB5_KPASSWD_SOFTERROR reason=\"password too short" "$LOG"
+	if k erin erin-L0nger-Pa55; then pass "erin's password unchanged after Heimdal's refusal"; else fail "erin's password changed"; fi
 
 	# set-password: admin may set carol's (ACL), not dave's; dave not alice's
 	expect_ok "Heimdal kpasswd --admin-principal=admin carol (ACL allows)" \
@@ -155,8 +174,7 @@ expect_fail "MIT kpasswd without kadmin/changepw" "Server not found" \
 	$PTY "Password for alice@" alice-Aft3r -- kpasswd alice
 expect_ok "orthrus admin upgrade" orth_admin upgrade
 expect_grep "upgrade added both" "added 2 principals" "$CHECK_OUT"
-orth_admin get kadmin/changepw >"$ORTH_DIR/get.out" 2>&1
-expect_grep "upgraded kadmin/changepw: pwchange-service" "pwchange-service" "$ORTH_DIR/get.out"
+kadmin_as_mit "upgrade:"
 expect_ok "MIT kpasswd after the upgrade (same KDC process)" $PTY "Password for alice@" alice-Aft3r \
 	"Enter new password" alice-Upgr8 "Enter it again" alice-Upgr8 -- kpasswd alice
 if k alice alice-Upgr8; then pass "kinit with it"; else fail "kinit after the upgrade"; fi
