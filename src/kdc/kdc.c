@@ -46,7 +46,7 @@ kdc_replay_refusal_note(struct kdc_ctx *ctx, orth_err verdict, int64_t now)
 		log_msg(LOG_LVL_WARN,
 			"replay cache: a client is over its quota (1/8 of %zu slots) and its "
 			"requests are refused KDC_ERR_SVC_UNAVAILABLE; a client sustains about "
-			"kdc_replay_cache_size / 128 requests a second: raise "
+			"kdc_replay_cache_size / (128 x skew) requests a second: raise "
 			"kdc_replay_cache_size in [kdcdefaults] (said at most every %d s; "
 			"orthrus_kdc_replay_cache_refusals_total counts them)",
 			kdc_replay_capacity(rc), KDC_REPLAY_WARN_INTERVAL);
