@@ -27,21 +27,29 @@ parse(const char *text, struct config **cfg, char *err, size_t errlen)
 	return config_parse_string(text, strlen(text), "t.conf", cfg, err, errlen);
 }
 
-/* kdc_replay_cache_size=value in [kdcdefaults] (NULL: not there): the
- * load's verdict, and the error in err. */
+/* kdc_config_load of text into kc: its verdict, the error in err.  Only
+ * kc's numbers outlive the call (its strings point into the parsed text). */
 static orth_err
-load_replay_size(struct kdc_config *kc, const char *value, char *err, size_t errlen)
+load_text(struct kdc_config *kc, const char *text, char *err, size_t errlen)
 {
-	char text[256];
 	struct config *cfg = NULL;
 	orth_err ret;
 
-	snprintf(text, sizeof(text), "[kdcdefaults]\n%s%s%s[realms]\n\tEX.COM = {\n\t}\n",
-		 value ? "\tkdc_replay_cache_size = " : "", value ? value : "", value ? "\n" : "");
 	EXPECT_EQ_INT(parse(text, &cfg, err, errlen), ORTH_OK);
 	ret = kdc_config_load(cfg, fake_enctype, kc, err, errlen);
 	config_free(cfg);
 	return ret;
+}
+
+/* kdc_replay_cache_size=value in [kdcdefaults] (NULL: not there). */
+static orth_err
+load_replay_size(struct kdc_config *kc, const char *value, char *err, size_t errlen)
+{
+	char text[256];
+
+	snprintf(text, sizeof(text), "[kdcdefaults]\n%s%s%s[realms]\n\tEX.COM = {\n\t}\n",
+		 value ? "\tkdc_replay_cache_size = " : "", value ? value : "", value ? "\n" : "");
+	return load_text(kc, text, err, errlen);
 }
 
 /* [kdcdefaults] kdc_replay_cache_size reaches the cache the KDC makes
@@ -144,19 +152,14 @@ main(void)
 	cfg = NULL;
 
 	/* database_map_size: bytes, K/M/G allowed, at least 64 KiB */
-	EXPECT_EQ_INT(parse("[realms]\nR = {\n database_map_size = 4G\n}\n", &cfg, err,
-			    sizeof(err)),
+	EXPECT_EQ_INT(load_text(kc, "[realms]\nR = {\n database_map_size = 4G\n}\n", err,
+				sizeof(err)),
 		      ORTH_OK);
-	EXPECT_EQ_INT(kdc_config_load(cfg, fake_enctype, kc, err, sizeof(err)), ORTH_OK);
-	EXPECT(kdc_config_realm(kc, "R") != NULL &&
-	       kdc_config_realm(kc, "R")->database_map_size == 4ull << 30);
-	config_free(cfg);
-	EXPECT_EQ_INT(parse("[realms]\nR = {\n database_map_size = 1k\n}\n", &cfg, err,
-			    sizeof(err)),
-		      ORTH_OK);
-	EXPECT_EQ_INT(kdc_config_load(cfg, fake_enctype, kc, err, sizeof(err)), ORTH_E_CONFIG);
-	EXPECT(strstr(err, "t.conf:3:") != NULL);
-	config_free(cfg);
+	EXPECT_EQ_INT(kc->realms[0].database_map_size, 4ull << 30);
+	EXPECT_EQ_INT(load_text(kc, "[realms]\nR = {\n database_map_size = 1k\n}\n", err,
+				sizeof(err)),
+		      ORTH_E_CONFIG);
+	EXPECT(strstr(err, "t.conf:3: bad value for database_map_size") != NULL);
 
 	/* bad values are errors naming the line */
 	EXPECT_EQ_INT(parse("[realms]\nR = {\n max_life = forever\n}\n", &cfg, err, sizeof(err)),
