@@ -371,9 +371,11 @@ cmd_kdc(int argc, char **argv)
 	sh.db = db;
 	sh.acl = acl;
 	sh.skew = KDC_REPLAY_DEFAULT_SKEW;
-	if (kdc_replay_new(0, sh.skew, &sh.replay) != ORTH_OK ||
+	if (kdc_replay_new(kc->replay_cache_size, sh.skew, &sh.replay) != ORTH_OK ||
 	    kdc_lookaside_new(0, 0, 0, &sh.lookaside) != ORTH_OK) {
-		log_msg(LOG_LVL_ERR, "cannot allocate the replay and lookaside caches");
+		log_msg(LOG_LVL_ERR, "cannot allocate the replay and lookaside caches "
+			"(kdc_replay_cache_size %zu entries of 24 bytes)",
+			kc->replay_cache_size ? kc->replay_cache_size : (size_t)KDC_REPLAY_DEFAULT_CAPACITY);
 		goto out;
 	}
 	for (long i = 0; i < workers; i++) {

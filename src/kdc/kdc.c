@@ -29,6 +29,36 @@ kdc_fail_undecodable(struct kdc_req *r, const char *why)
 	return kdc_fail(r, KRB_ERR_GENERIC, why);
 }
 
+void
+kdc_replay_refusal_note(struct kdc_ctx *ctx, orth_err verdict, int64_t now)
+{
+	struct kdc_replay *rc = ctx->sh->replay;
+	bool quota = verdict == ORTH_E_POLICY;
+
+	if (verdict != ORTH_E_POLICY && verdict != ORTH_E_LIMIT)
+		return;
+	kdc_counter_inc(&ctx->metrics.replay_refusals[quota ? KDC_MRR_QUOTA : KDC_MRR_FULL]);
+	if (!kdc_replay_warn_due(rc, verdict, now))
+		return;
+	/* The sizes are replay.h's rules; no client name here (log_msg does
+	 * not escape): the request's log line names it. */
+	if (quota)
+		log_msg(LOG_LVL_WARN,
+			"replay cache: a client is over its quota (1/8 of %zu slots) and its "
+			"requests are refused KDC_ERR_SVC_UNAVAILABLE; a client sustains about "
+			"kdc_replay_cache_size / (128 x skew) requests a second: raise "
+			"kdc_replay_cache_size in [kdcdefaults] (said at most every %d s; "
+			"orthrus_kdc_replay_cache_refusals_total counts them)",
+			kdc_replay_capacity(rc), KDC_REPLAY_WARN_INTERVAL);
+	else
+		log_msg(LOG_LVL_WARN,
+			"replay cache full (%zu slots): requests are refused "
+			"KDC_ERR_SVC_UNAVAILABLE; raise kdc_replay_cache_size in [kdcdefaults] "
+			"above peak TGS-REQs a second x 2 x skew / 0.4 (said at most every %d s; "
+			"orthrus_kdc_replay_cache_refusals_total counts them)",
+			kdc_replay_capacity(rc), KDC_REPLAY_WARN_INTERVAL);
+}
+
 orth_err
 kdc_ctx_new(const struct kdc_shared *sh, struct kdc_ctx **out)
 {

@@ -5,11 +5,14 @@
  */
 #include "kdc_config.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "crypto/crypto.h"
+#include "kdc/replay.h"
 
 static void
 warn_unknown(const struct config_node *n, const char *where)
@@ -22,6 +25,33 @@ static bool
 is_relation(const struct config_node *n)
 {
 	return n->value != NULL;
+}
+
+/* A count or size: decimal digits, optionally K, M or G (binary: 2^10,
+ * 2^20, 2^30).  false on anything else or an overflow. */
+static bool
+parse_scaled(const char *v, unsigned long long *out)
+{
+	static const char units[] = "kmg";
+	unsigned long long k;
+	const char *u;
+	char *e;
+
+	if (*v < '0' || *v > '9')
+		return false;
+	errno = 0;
+	k = strtoull(v, &e, 10);
+	if (errno != 0)
+		return false;
+	if (*e != '\0' && (u = strchr(units, tolower((unsigned char)*e))) != NULL) {
+		unsigned shift = 10u * (unsigned)(u - units + 1);
+		if (k > (~0ull >> shift))
+			return false;
+		k <<= shift;
+		e++;
+	}
+	*out = k;
+	return *e == '\0';
 }
 
 static orth_err
@@ -110,15 +140,8 @@ load_realm(const struct config_node *rn,
 			bad = *v == '\0' || *e != '\0' || k > 10;
 			r->keep_old_keys = (unsigned)k;
 		} else if (strcmp(n->name, "database_map_size") == 0) {
-			char *e;
-			unsigned long long k = strtoull(v, &e, 10);
-			if (*e == 'k' || *e == 'K')
-				k <<= 10, e++;
-			else if (*e == 'm' || *e == 'M')
-				k <<= 20, e++;
-			else if (*e == 'g' || *e == 'G')
-				k <<= 30, e++;
-			bad = *v == '\0' || *e != '\0' || k < 65536;
+			unsigned long long k = 0;
+			bad = !parse_scaled(v, &k) || k < 65536;
 			r->database_map_size = k;
 		} else if (strcmp(n->name, "kdc_listen") == 0) {
 			if (load_listen(n, r->listen, &r->n_listen, err, errlen))
@@ -171,6 +194,25 @@ load_realm(const struct config_node *rn,
 	return ORTH_OK;
 }
 
+/* kdc_replay_cache_size: an entry count, K/M/G allowed, from one group of
+ * the table up to what it can index (replay.h). */
+static orth_err
+load_replay_size(const struct config_node *n, size_t *out, char *err, size_t errlen)
+{
+	unsigned long long k = 0;
+
+	if (!is_relation(n) || !parse_scaled(n->value, &k) || k < KDC_REPLAY_MIN_CAPACITY ||
+	    k > KDC_REPLAY_MAX_CAPACITY) {
+		orth_err_format(err, errlen,
+				"%s:%u: bad value for %s: '%s' (an entry count from %u to %u)",
+				n->file, n->line, n->name, n->value ? n->value : "",
+				(unsigned)KDC_REPLAY_MIN_CAPACITY, (unsigned)KDC_REPLAY_MAX_CAPACITY);
+		return ORTH_E_CONFIG;
+	}
+	*out = (size_t)k;
+	return ORTH_OK;
+}
+
 orth_err
 kdc_config_load(const struct config *cfg, int32_t (*enctype_from_name)(const char *),
 		struct kdc_config *out, char *err, size_t errlen)
@@ -199,6 +241,9 @@ kdc_config_load(const struct config *cfg, int32_t (*enctype_from_name)(const cha
 					out->group = n->value;
 				} else if (is_relation(n) && strcmp(n->name, "metrics_listen") == 0) {
 					out->metrics_listen = n->value[0] != '\0' ? n->value : NULL;
+				} else if (strcmp(n->name, "kdc_replay_cache_size") == 0) {
+					if (load_replay_size(n, &out->replay_cache_size, err, errlen))
+						return ORTH_E_CONFIG;
 				} else if (strcmp(n->name, "spake_preauth_groups") == 0 &&
 					   n->value != NULL) {
 					out->spake_preauth_groups = n->value;

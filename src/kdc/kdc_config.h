@@ -77,6 +77,10 @@ struct kdc_config {
 	/* [kdcdefaults] metrics_listen: "127.0.0.1:9188", the Prometheus
 	 * endpoint (kdc/metrics.h).  NULL: none. */
 	const char *metrics_listen;
+	/* [kdcdefaults] kdc_replay_cache_size: the TGS authenticator replay
+	 * cache's entries (kdc/replay.h says how to size it; 24 bytes
+	 * each).  0: not set, KDC_REPLAY_DEFAULT_CAPACITY. */
+	size_t replay_cache_size;
 	const char *default_realm;   /* [libdefaults] default_realm or the only realm */
 	const char *spake_preauth_groups; /* [kdcdefaults]; realms inherit it */
 	struct kdc_config_realm realms[KDC_CONFIG_MAX_REALMS];

@@ -120,6 +120,16 @@ orth_err kdc_fail(struct kdc_req *r, int32_t code, const char *why);
 orth_err kdc_fail_undecodable(struct kdc_req *r, const char *why);
 
 /*
+ * Note a replay-cache refusal for lack of room, verdict ORTH_E_POLICY
+ * (the client over its quota) or ORTH_E_LIMIT (the authenticator's group
+ * full; anything else is ignored) at now: counted in ctx's metrics, and
+ * a warning naming the relation to raise at most once per
+ * KDC_REPLAY_WARN_INTERVAL seconds per kind (the request's own log line
+ * says every refusal).
+ */
+void kdc_replay_refusal_note(struct kdc_ctx *ctx, orth_err verdict, int64_t now);
+
+/*
  * The long-term key of e for enctype from key set kvno; kvno 0: the
  * current key set (the highest kvno) only, which is what every key the
  * KDC issues with (reply keys, pre-authentication, ticket keys) must use;

@@ -75,8 +75,12 @@ kpw_replay_put(void *arg, const struct apreq_replay_id *id, int64_t skew, int64_
 		.tag_len = id->tag_len,
 	};
 
+	orth_err ret;
+
 	(void)skew;
-	return kdc_replay_check_and_insert(ctx->sh->replay, &k, now);
+	ret = kdc_replay_check_and_insert(ctx->sh->replay, &k, now);
+	kdc_replay_refusal_note(ctx, ret, now);
+	return ret;
 }
 
 /* The KRB-PRIV's s-address: where the request came to (RFC 4120 §5.7.1),

@@ -253,6 +253,14 @@ render_caches(struct text *t, const struct kdc_metrics_view *v)
 	gauge(t, "orthrus_kdc_replay_cache_hits_total",
 	      "Authenticators found in the replay cache (requests refused KRB_AP_ERR_REPEAT).",
 	      "counter", repeats);
+	text_add(t, "# HELP orthrus_kdc_replay_cache_refusals_total Requests refused "
+		    "KDC_ERR_SVC_UNAVAILABLE for want of room in the replay cache: the client "
+		    "over its quota, or the group full (raise kdc_replay_cache_size).\n"
+		    "# TYPE orthrus_kdc_replay_cache_refusals_total counter\n"
+		    "orthrus_kdc_replay_cache_refusals_total{reason=\"quota\"} %llu\n"
+		    "orthrus_kdc_replay_cache_refusals_total{reason=\"full\"} %llu\n",
+		 (unsigned long long)SUM(v, replay_refusals[KDC_MRR_QUOTA]),
+		 (unsigned long long)SUM(v, replay_refusals[KDC_MRR_FULL]));
 	if (v->lookaside != NULL) {
 		size_t entries = 0, bytes = 0;
 		kdc_lookaside_stats(v->lookaside, &entries, &bytes);

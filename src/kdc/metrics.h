@@ -17,6 +17,9 @@
  *   request_duration_seconds{type}          histogram
  *   replay_cache_entries / _capacity / _hits_total (hits: requests
  *       refused KRB_AP_ERR_REPEAT)
+ *   replay_cache_refusals_total{reason}     reason quota, full: requests
+ *       refused KDC_ERR_SVC_UNAVAILABLE for want of room in the replay
+ *       cache (raise kdc_replay_cache_size)
  *   reply_cache_entries / _bytes / _max_entries / _max_bytes / _hits_total
  *       (the lookaside cache of lookaside.h; hits: retransmissions
  *       answered from it)
@@ -62,6 +65,13 @@ enum kdc_metrics_type {
 #define KDC_MR_OTHER (KDC_MR_KPASSWD + 8)
 #define KDC_MR_N (KDC_MR_OTHER + 1)
 
+/* Why the replay cache refused an authenticator room (replay.h). */
+enum kdc_metrics_replay_refusal {
+	KDC_MRR_QUOTA, /* the client over its quota */
+	KDC_MRR_FULL,  /* its group full */
+	KDC_MRR_N
+};
+
 /* Latency buckets' upper bounds, microseconds; one more for +Inf. */
 #define KDC_METRICS_BUCKETS 13
 
@@ -73,6 +83,7 @@ struct kdc_metrics {
 	kdc_counter latency[KDC_MT_N][KDC_METRICS_BUCKETS + 1]; /* per bucket */
 	kdc_counter latency_usec[KDC_MT_N];                    /* sum */
 	kdc_counter reply_cache_hits;
+	kdc_counter replay_refusals[KDC_MRR_N]; /* kdc_replay_refusal_note */
 	kdc_counter db_errors;
 };
 

@@ -1,5 +1,6 @@
 #include "replay.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,9 @@ struct kdc_replay {
 	struct replay_table *t;
 	int64_t skew;
 	struct siphash_key k_fp, k_group, k_owner;
+	/* kdc_replay_warn_due: when the next warning of each kind (over
+	 * quota, full) is due; 0 at first, so the first one is. */
+	_Atomic int64_t warn_next[2];
 };
 
 orth_err
@@ -53,6 +57,19 @@ size_t
 kdc_replay_capacity(const struct kdc_replay *rc)
 {
 	return replay_table_capacity(rc->t);
+}
+
+bool
+kdc_replay_warn_due(struct kdc_replay *rc, orth_err verdict, int64_t now)
+{
+	_Atomic int64_t *next = &rc->warn_next[verdict == ORTH_E_POLICY ? 0 : 1];
+	int64_t due = atomic_load_explicit(next, memory_order_relaxed);
+
+	/* Of workers racing for the same warning, the exchange lets one by. */
+	return now >= due &&
+	       atomic_compare_exchange_strong_explicit(next, &due, now + KDC_REPLAY_WARN_INTERVAL,
+						       memory_order_relaxed,
+						       memory_order_relaxed);
 }
 
 static void

@@ -131,8 +131,9 @@ client_entry_get(struct kdc_ctx *ctx, struct kdc_req *r, const PrincipalName *cn
 
 /* The KRB-ERROR for a replay-cache verdict; ORTH_OK passes through. */
 static orth_err
-replay_refuse(struct kdc_req *r, orth_err verdict)
+replay_refuse(struct kdc_ctx *ctx, struct kdc_req *r, orth_err verdict)
 {
+	kdc_replay_refusal_note(ctx, verdict, r->now);
 	switch (verdict) {
 	case ORTH_OK:
 		return ORTH_OK;
@@ -266,8 +267,8 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	rk.tag = ap.authenticator.cipher.data + ap.authenticator.cipher.len - mac_len;
 	rk.tag_len = mac_len;
 	/* Hashed once for the check and the insert. */
-	TRY(replay_refuse(r, kdc_replay_key_hash(ctx->sh->replay, &rk, &rtk)));
-	TRY(replay_refuse(r, kdc_replay_hashed_check(ctx->sh->replay, &rtk, r->now)));
+	TRY(replay_refuse(ctx, r, kdc_replay_key_hash(ctx->sh->replay, &rk, &rtk)));
+	TRY(replay_refuse(ctx, r, kdc_replay_hashed_check(ctx->sh->replay, &rtk, r->now)));
 	ret = crypto_checksum_verify(session, KU_TGS_REQ_AUTH_CKSUM, au.cksum->cksumtype,
 				     b->_raw.data, b->_raw.len, au.cksum->checksum.data,
 				     au.cksum->checksum.len);
@@ -276,7 +277,7 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	if (ret != ORTH_OK)
 		return kdc_fail(r, KRB_AP_ERR_MODIFIED, "request body checksum does not verify");
 	/* Atomic: of two identical requests racing, one is the replay. */
-	TRY(replay_refuse(r, kdc_replay_hashed_check_and_insert(ctx->sh->replay, &rtk, r->now)));
+	TRY(replay_refuse(ctx, r, kdc_replay_hashed_check_and_insert(ctx->sh->replay, &rtk, r->now)));
 
 	if (au.subkey != NULL && kdc_key_from_wire(ctx, au.subkey, &subkey) != ORTH_OK)
 		return kdc_fail(r, KDC_ERR_ETYPE_NOSUPP, "authenticator subkey enctype not supported");

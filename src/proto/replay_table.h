@@ -35,6 +35,14 @@
  *    refused with ORTH_E_POLICY - only its own.  So one client can never
  *    fill a group: it leaves at least 56 of every 64 slots to the others,
  *    and k clients together at least 64 - 8k.
+ *    The cap is fixed, not raised while a group has room to spare: no
+ *    live entry is evicted, so whatever a client takes of an idle group
+ *    stays taken for up to 2 * skew, and a cap that grew with the free
+ *    room (say, "any slot while half the group is free") would let one
+ *    client hold 32 of 64 before the others' traffic comes back - their
+ *    room would depend on the flooder's timing, not on this bound.  A
+ *    client's share grows with the capacity alone (capacity / 8; the
+ *    KDC's is kdc.conf's kdc_replay_cache_size).
  *  - The others are refused (ORTH_E_LIMIT) only when a group holds 64 live
  *    entries, i.e. when the other clients themselves hold at least 56 of
  *    its slots.  Groups are picked by a keyed hash, so load spreads evenly

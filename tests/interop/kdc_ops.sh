@@ -78,6 +78,10 @@ expect_fail "user = root is no drop" "root's ids are no drop of privileges" kdc_
 conf_with "	metrics_listen = 127.0.0.1"
 expect_fail "metrics_listen without a port" "want a numeric address and a port" \
 	kdc_try "$ORTHRUS_CONFIG"
+conf_with "	kdc_replay_cache_size = 10"
+expect_fail "kdc_replay_cache_size below one group" \
+	"kdc.conf:4: bad value for kdc_replay_cache_size: '10' (an entry count from 64 to" \
+	kdc_try "$ORTHRUS_CONFIG"
 conf_with "	user = daemon"
 cp "$ORTHRUS_CONFIG" "$PUB/kdc.conf"
 chmod 644 "$PUB/kdc.conf"
@@ -90,7 +94,8 @@ MPORT=$(free_port)
 while [ "$MPORT" = "$ORTH_PORT" ] || [ "$MPORT" = "$ORTH_KPASSWD_PORT" ]; do MPORT=$(free_port); done
 conf_with "	user = nobody
 	group = nogroup
-	metrics_listen = 127.0.0.1:$MPORT"
+	metrics_listen = 127.0.0.1:$MPORT
+	kdc_replay_cache_size = 100000"
 /usr/bin/python3 "$here/lib/notifywait.py" "$NDIR/notify" "$NDIR/notify.out" "$ORTH_PORT" 120 &
 NPID=$!
 for i in $(seq 1 50); do grep -q listening "$NDIR/notify.out" 2>/dev/null && break; sleep 0.1; done
@@ -186,7 +191,14 @@ as_n=$(grep '^orthrus_kdc_requests_total{type="AS",' "$M" | awk '{ s += $NF } EN
 at_least "workers" 'orthrus_kdc_workers' 1
 at_least "reply cache holds the replies" 'orthrus_kdc_reply_cache_entries' 1
 at_least "replay cache holds the TGS authenticators" 'orthrus_kdc_replay_cache_entries' 1
-at_least "replay cache capacity" 'orthrus_kdc_replay_cache_capacity' 1024
+# kdc_replay_cache_size 100000, rounded up to whole groups of 64
+[ "$(metric orthrus_kdc_replay_cache_capacity)" = 100032 ] &&
+	pass "replay cache capacity from kdc_replay_cache_size (100032)" ||
+	fail "replay cache capacity $(metric orthrus_kdc_replay_cache_capacity), want 100032"
+[ "$(metric 'orthrus_kdc_replay_cache_refusals_total{reason="quota"}')" = 0 ] &&
+	[ "$(metric 'orthrus_kdc_replay_cache_refusals_total{reason="full"}')" = 0 ] &&
+	grep -q '^orthrus_kdc_replay_cache_refusals_total{reason="full"} 0$' "$M" &&
+	pass "no replay cache refusals, both kinds shown" || fail "replay cache refusals"
 [ "$(metric orthrus_kdc_db_read_errors_total)" = 0 ] && pass "no db read errors" ||
 	fail "db read errors: $(metric orthrus_kdc_db_read_errors_total)"
 start=$(metric orthrus_kdc_start_time_seconds)

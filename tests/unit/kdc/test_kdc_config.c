@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "kdc/kdc_config.h"
+#include "kdc/replay.h"
 #include "../sample_conf.h"
 #include "../test.h"
 
@@ -24,6 +25,70 @@ static orth_err
 parse(const char *text, struct config **cfg, char *err, size_t errlen)
 {
 	return config_parse_string(text, strlen(text), "t.conf", cfg, err, errlen);
+}
+
+/* kdc_config_load of text into kc: its verdict, the error in err.  Only
+ * kc's numbers outlive the call (its strings point into the parsed text). */
+static orth_err
+load_text(struct kdc_config *kc, const char *text, char *err, size_t errlen)
+{
+	struct config *cfg = NULL;
+	orth_err ret;
+
+	EXPECT_EQ_INT(parse(text, &cfg, err, errlen), ORTH_OK);
+	ret = kdc_config_load(cfg, fake_enctype, kc, err, errlen);
+	config_free(cfg);
+	return ret;
+}
+
+/* kdc_replay_cache_size=value in [kdcdefaults] (NULL: not there). */
+static orth_err
+load_replay_size(struct kdc_config *kc, const char *value, char *err, size_t errlen)
+{
+	char text[256];
+
+	snprintf(text, sizeof(text), "[kdcdefaults]\n%s%s%s[realms]\n\tEX.COM = {\n\t}\n",
+		 value ? "\tkdc_replay_cache_size = " : "", value ? value : "", value ? "\n" : "");
+	return load_text(kc, text, err, errlen);
+}
+
+/* [kdcdefaults] kdc_replay_cache_size reaches the cache the KDC makes
+ * with it (src/cli/kdc.c: kdc_replay_new(kc->replay_cache_size, ...));
+ * a bad value is refused with file:line and the range. */
+static void
+test_replay_cache_size(struct kdc_config *kc)
+{
+	static const char *const bad[] = {"lots", "0", "63", "-64", "1G", "16MB", "16 M",
+					  "99999999999999999999", "18446744073709551615K", ""};
+	struct kdc_replay *rc = NULL;
+	char err[256];
+
+	EXPECT_EQ_INT(load_replay_size(kc, NULL, err, sizeof(err)), ORTH_OK);
+	EXPECT_EQ_INT(kc->replay_cache_size, 0);
+	EXPECT_EQ_INT(kdc_replay_new(kc->replay_cache_size, 300, &rc), ORTH_OK);
+	EXPECT(rc != NULL && kdc_replay_capacity(rc) == KDC_REPLAY_DEFAULT_CAPACITY);
+	kdc_replay_free(rc);
+	rc = NULL;
+
+	EXPECT_EQ_INT(load_replay_size(kc, "3000001", err, sizeof(err)), ORTH_OK);
+	EXPECT_EQ_INT(kc->replay_cache_size, 3000001);
+	EXPECT_EQ_INT(kdc_replay_new(kc->replay_cache_size, 300, &rc), ORTH_OK);
+	/* rounded up to whole groups of 64 */
+	EXPECT(rc != NULL && kdc_replay_capacity(rc) == 3000064);
+	kdc_replay_free(rc);
+	rc = NULL;
+	EXPECT_EQ_INT(load_replay_size(kc, "64", err, sizeof(err)), ORTH_OK);
+	EXPECT_EQ_INT(kc->replay_cache_size, 64);
+	EXPECT_EQ_INT(load_replay_size(kc, "32M", err, sizeof(err)), ORTH_OK);
+	EXPECT_EQ_INT(kc->replay_cache_size, 32u << 20);
+	EXPECT_EQ_INT(load_replay_size(kc, "256m", err, sizeof(err)), ORTH_OK);
+	EXPECT_EQ_INT(kc->replay_cache_size, KDC_REPLAY_MAX_CAPACITY);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		EXPECT_EQ_INT(load_replay_size(kc, bad[i], err, sizeof(err)), ORTH_E_CONFIG);
+		EXPECT(strstr(err, "t.conf:2: bad value for kdc_replay_cache_size") != NULL);
+		EXPECT(strstr(err, "268435456") != NULL);
+	}
 }
 
 int
@@ -86,6 +151,16 @@ main(void)
 	config_free(cfg);
 	cfg = NULL;
 
+	/* database_map_size: bytes, K/M/G allowed, at least 64 KiB */
+	EXPECT_EQ_INT(load_text(kc, "[realms]\nR = {\n database_map_size = 4G\n}\n", err,
+				sizeof(err)),
+		      ORTH_OK);
+	EXPECT_EQ_INT(kc->realms[0].database_map_size, 4ull << 30);
+	EXPECT_EQ_INT(load_text(kc, "[realms]\nR = {\n database_map_size = 1k\n}\n", err,
+				sizeof(err)),
+		      ORTH_E_CONFIG);
+	EXPECT(strstr(err, "t.conf:3: bad value for database_map_size") != NULL);
+
 	/* bad values are errors naming the line */
 	EXPECT_EQ_INT(parse("[realms]\nR = {\n max_life = forever\n}\n", &cfg, err, sizeof(err)),
 		      ORTH_OK);
@@ -131,6 +206,7 @@ main(void)
 		EXPECT(kc->user == NULL && kc->group == NULL && kc->metrics_listen == NULL);
 		config_free(cfg);
 	}
+	test_replay_cache_size(kc);
 	free(kc);
 	return test_done("kdc_config");
 }

@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../test.h"
 #include "kdc/lookaside.h"
 #include "kdc/metrics.h"
+#include "kdc/replay.h"
 #include "kdc_fixture.h"
 #include "proto/krb5_const.h"
 
@@ -114,6 +116,7 @@ test_through_handle(void)
 	EXPECT_EQ_INT(value_of(m, "orthrus_kdc_workers"), 1);
 	EXPECT_EQ_INT(value_of(m, "orthrus_kdc_start_time_seconds"), T0);
 	EXPECT_EQ_INT(value_of(m, "orthrus_kdc_db_read_errors_total"), 0);
+	EXPECT_EQ_INT(value_of(m, "orthrus_kdc_replay_cache_refusals_total{reason=\"quota\"}"), 0);
 	EXPECT_EQ_INT(value_of(m, "orthrus_kdc_replay_cache_capacity"),
 		      (long long)kdc_replay_capacity(fx.sh.replay));
 	/* a label value is escaped */
@@ -148,6 +151,120 @@ test_reply_cache_hit(void)
 	EXPECT_EQ_INT(value_of(m, "orthrus_kdc_requests_total{type=\"AS\",transport=\"udp\","
 				  "result=\"KDC_ERR_PREAUTH_REQUIRED\"}"), 4);
 	free(m);
+}
+
+/* Lines of the captured stderr file fd that contain what. */
+static int
+lines_with(int fd, const char *what)
+{
+	static char buf[1 << 16];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	int count = 0;
+
+	buf[n > 0 ? n : 0] = '\0';
+	for (char *line = strtok(buf, "\n"); line != NULL; line = strtok(NULL, "\n"))
+		count += strstr(line, what) != NULL;
+	return count;
+}
+
+/* One TGS-REQ with tgt through kdc_handle (TCP): its KRB-ERROR code, 0
+ * for a TGS-REP. */
+static int
+tgs_code(const struct kdc_fixture_cred *tgt)
+{
+	uint8_t *req = NULL;
+	size_t len = 0;
+
+	if (kdc_fixture_tgs_req(&fx, &A, tgt, "host/svc.test", 0, 0, NULL, &req, &len) != ORTH_OK)
+		return -2;
+	return kdc_fixture_reply_code(&A, rep, send_over(KDC_TRANSPORT_TCP, req, len), NULL);
+}
+
+/*
+ * A replay cache of one group (64 slots, 8 a client): the client's ninth
+ * TGS-REQ is refused over its quota, and a request into a group the other
+ * clients filled is refused for want of room; each kind counted, and
+ * warned about once per KDC_REPLAY_WARN_INTERVAL seconds with the relation
+ * to raise.  (Before kdc_replay_cache_size there was neither count nor
+ * warning, only the request's own log line.)
+ */
+static void
+test_replay_refusals(void)
+{
+	struct kdc_replay *saved = fx.sh.replay, *small = NULL;
+	struct kdc_fixture_cred tgt = {0};
+	struct crypto_key *k = NULL;
+	const struct kdc_metrics *w[1];
+	uint8_t *req = NULL;
+	size_t len = 0;
+	char tmpl[] = "/tmp/replaywarn.XXXXXX";
+	int fd = mkstemp(tmpl), err2 = dup(2);
+	int64_t now = kdc_fixture_now();
+	char *m;
+
+	EXPECT(fd >= 0 && err2 >= 0);
+	EXPECT_EQ_INT(kdc_replay_new(KDC_REPLAY_MIN_CAPACITY, 300, &small), ORTH_OK);
+	EXPECT_EQ_INT(kdc_replay_capacity(small), 64);
+	fx.sh.replay = small;
+	EXPECT_EQ_INT(kdc_fixture_add(&fx, "host/svc.test", NULL, 0), ORTH_OK);
+	EXPECT_EQ_INT(kdc_fixture_client_key(&fx, &A, "user", "userpw", 18, &k), ORTH_OK);
+	EXPECT_EQ_INT(kdc_fixture_as_req(&fx, &A, "user", "krbtgt/TEST.REALM", 0, 18, 0, k, &req,
+					 &len), ORTH_OK);
+	EXPECT_EQ_INT(kdc_fixture_exchange(&fx, &A, req, len, k, rep, sizeof(rep), &tgt, NULL), 0);
+	dup2(fd, 2);
+	for (int i = 0; i < 8; i++)
+		EXPECT_EQ_INT(tgs_code(&tgt), 0);
+	EXPECT_EQ_INT(tgs_code(&tgt), KDC_ERR_SVC_UNAVAILABLE);
+	EXPECT_EQ_INT(tgs_code(&tgt), KDC_ERR_SVC_UNAVAILABLE);
+	EXPECT_EQ_INT(lines_with(fd, "over its quota (1/8 of 64 slots)"), 1);
+	/* ten seconds on, the same kind is said again */
+	kdc_fixture_set_time(now + KDC_REPLAY_WARN_INTERVAL);
+	EXPECT_EQ_INT(tgs_code(&tgt), KDC_ERR_SVC_UNAVAILABLE);
+	EXPECT_EQ_INT(lines_with(fd, "raise kdc_replay_cache_size in [kdcdefaults]"), 2);
+	/* seven other clients at their quota fill the group: full for anyone */
+	for (int c = 0; c < 7; c++)
+		for (int i = 0; i < 8; i++) {
+			char name[32];
+			struct kdc_replay_key rk = {.client = name, .server = "krbtgt/TEST.REALM@TEST.REALM",
+						    .ctime = now, .cusec = i};
+			snprintf(name, sizeof(name), "filler%d@TEST.REALM", c);
+			EXPECT_EQ_INT(kdc_replay_check_and_insert(small, &rk, now), ORTH_OK);
+		}
+	EXPECT_EQ_INT(kdc_replay_count(small, now), 64);
+	EXPECT_EQ_INT(tgs_code(&tgt), KDC_ERR_SVC_UNAVAILABLE); /* still the quota first */
+	crypto_key_free(k);
+	k = NULL;
+	EXPECT_EQ_INT(kdc_fixture_add(&fx, "bob", "bobpw", 0), ORTH_OK);
+	EXPECT_EQ_INT(kdc_fixture_client_key(&fx, &A, "bob", "bobpw", 18, &k), ORTH_OK);
+	EXPECT_EQ_INT(kdc_fixture_as_req(&fx, &A, "bob", "krbtgt/TEST.REALM", 0, 18, 0, k, &req,
+					 &len), ORTH_OK);
+	crypto_key_free(tgt.key);
+	tgt.key = NULL;
+	EXPECT_EQ_INT(kdc_fixture_exchange(&fx, &A, req, len, k, rep, sizeof(rep), &tgt, NULL), 0);
+	EXPECT_EQ_INT(tgs_code(&tgt), KDC_ERR_SVC_UNAVAILABLE);
+	EXPECT_EQ_INT(tgs_code(&tgt), KDC_ERR_SVC_UNAVAILABLE);
+	fflush(stderr);
+	dup2(err2, 2);
+	EXPECT_EQ_INT(lines_with(fd, "replay cache full (64 slots)"), 1);
+	EXPECT_EQ_INT(lines_with(fd, "raise kdc_replay_cache_size in [kdcdefaults]"), 3);
+
+	w[0] = kdc_ctx_metrics(fx.ctx);
+	m = scrape(w, 1, NULL);
+	EXPECT_EQ_INT(value_of(m, "orthrus_kdc_replay_cache_refusals_total{reason=\"quota\"}"), 4);
+	EXPECT_EQ_INT(value_of(m, "orthrus_kdc_replay_cache_refusals_total{reason=\"full\"}"), 2);
+	EXPECT(strstr(m, "# TYPE orthrus_kdc_replay_cache_refusals_total counter\n") != NULL);
+	EXPECT_EQ_INT(value_of(m, "orthrus_kdc_replay_cache_capacity"), 64);
+	free(m);
+
+	kdc_fixture_set_time(now);
+	crypto_key_free(k);
+	crypto_key_free(tgt.key);
+	fx.sh.replay = saved;
+	kdc_replay_free(small);
+	close(fd);
+	close(err2);
+	if (getenv("KEEP") == NULL)
+		unlink(tmpl);
 }
 
 #define N_THREADS 4
@@ -231,6 +348,7 @@ main(void)
 	test_slots();
 	test_through_handle();
 	test_reply_cache_hit();
+	test_replay_refusals();
 	test_concurrent();
 	kdc_fixture_close(&fx);
 	arena_free(&A);
