@@ -145,6 +145,21 @@ fi
 # 5. garbage over UDP and TCP: no crash, still answering
 expect_ok "garbage, truncated and wrong-tag packets sent" $POKE garbage $P "$SRCDIR/fuzz/corpus/as_req/mit-as-req"
 if kill -0 "$ORTH_KDC_PID" 2>/dev/null; then pass "KDC still running"; else fail "KDC died"; fi
+# issue 8 defect 7: the 2-byte datagrams 6a 00 and 6c 00 used to buy a
+# ~108-byte KRB-ERROR each (54x reflection towards a spoofed source); over
+# UDP they get nothing, so the only answer on their socket is the one to
+# the AS-REQ sent after them.  Over TCP (no spoofing) they get the error.
+asreq=$SRCDIR/fuzz/corpus/as_req/mit-as-req
+want=$($POKE udp $P "$asreq")
+out=$($POKE tiny $P "$asreq")
+if [ "$want" != "no reply" ] && [ "$out" = "$want" ]; then
+	pass "2-byte datagrams 6a 00 / 6c 00 unanswered over UDP (the AS-REQ after them: $out)"
+else
+	fail "2-byte datagrams over UDP: replies '$out' (the AS-REQ alone gets '$want')"
+fi
+printf '\x6c\x00' >"$ORTH_DIR/tiny-tgs"
+out=$($POKE tcp $P "$ORTH_DIR/tiny-tgs")
+[ "$out" = "error 60" ] && pass "6c 00 over TCP -> KRB_ERR_GENERIC" || fail "6c 00 over TCP: $out"
 kdestroy >/dev/null 2>&1
 expect_ok "kinit after the garbage" k
 expect_ok "kvno after the garbage" kvno $SVC

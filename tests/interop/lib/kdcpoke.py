@@ -11,6 +11,11 @@
                             (a lost datagram); count in DIR/udp-dropped
                             and DIR/tcp-forwarded
   garbage PORT [ASREQ]      hostile packets over UDP and TCP
+  tiny PORT ASREQ           from one UDP socket: the 2-byte datagrams
+                            6a 00 and 6c 00, then ASREQ; print the kind of
+                            every reply ('|'-joined) until 2 s after the
+                            last (a KDC answers one socket's datagrams in
+                            order, so an answer to the tiny ones comes first)
 """
 import os
 import socket
@@ -199,6 +204,21 @@ def garbage(port, asreq_file=None):
     print("sent %d packets" % (2 * len(pkts) + 3))
 
 
+def tiny(port, asreq_file):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    for p in (b"\x6a\x00", b"\x6c\x00", open(asreq_file, "rb").read()):
+        s.sendto(p, ("127.0.0.1", port))
+    kinds = []
+    s.settimeout(10)
+    try:
+        while True:
+            kinds.append(kind(s.recv(65535)))
+            s.settimeout(2)
+    except socket.timeout:
+        pass
+    print("|".join(kinds) or "no reply")
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "proxy":
@@ -216,6 +236,8 @@ def main():
         print(kind(rep))
     elif cmd == "dropproxy":
         dropproxy(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4])
+    elif cmd == "tiny":
+        tiny(int(sys.argv[2]), sys.argv[3])
     elif cmd == "garbage":
         garbage(int(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else None)
 
