@@ -759,6 +759,21 @@ explain_cause(const struct cause *c, struct facts *fx, const char *who, int64_t 
 		say_tail(c, c->result, c->reason);
 		printf("  The realm's krbtgt key changed after the ticket was issued, or the ticket "
 		       "comes from elsewhere.\n  What to do: kinit again.\n");
+	} else if (strcmp(c->result, "KDC_ERR_SVC_UNAVAILABLE") == 0 &&
+		   strstr(c->reason, "replay") != NULL) {
+		/* kdc/tgs.c replay_refuse: the KDC is healthy, its replay
+		 * cache (kdc/replay.h) is too small for the load. */
+		if (strstr(c->reason, "quota") != NULL)
+			printf("asked for more service tickets than one client's share of the "
+			       "KDC's replay cache holds");
+		else
+			printf("the KDC's replay cache was full");
+		say_tail(c, c->result, NULL);
+		printf("  The KDC remembers every TGS-REQ's authenticator for the clock skew (300 s) "
+		       "and refuses rather than forget one; one client may hold 1/8 of the "
+		       "cache.\n  What to do: raise kdc_replay_cache_size in [kdcdefaults] of "
+		       "kdc.conf (about 1,500 slots per TGS-REQ per second at the realm's peak, "
+		       "24 bytes each; see orthrus.conf(5)) and restart the KDC.\n");
 	} else if (strcmp(c->result, "KDC_ERR_MUST_USE_USER2USER") == 0 ||
 		   strcmp(c->result, "KDC_ERR_SERVICE_REVOKED") == 0 ||
 		   strcmp(c->result, "KDC_ERR_SERVICE_EXP") == 0) {

@@ -5,7 +5,8 @@
 # a wrong password (and how many more lock the account), an expired
 # password (its date), a service name that is not in the database (and
 # the close one that is), a client clock 412 s ahead (faketime), a
-# disabled account, an expired account, a lockout, an unknown client, and
+# disabled account, an expired account, a lockout, an unknown client, a
+# client over its share of the replay cache (our kvno), and
 # a login abandoned at the password prompt.  The normal first round of a
 # password login (PREAUTH_REQUIRED, then success) is no refusal.
 set -u
@@ -19,7 +20,9 @@ trap 'orthkdc_stop; rm -f "$CHECK_OUT"' EXIT
 
 # Encrypted timestamp, not SPAKE (on by default): only a timestamp shows the
 # KDC the client's clock, and the skew case is one of the causes explained.
-ORTH_KDCDEFAULTS="spake_preauth_groups =" ORTH_KDC_ARGS=--log-json orthkdc_start $REALM || exit 1
+# A replay cache of one group (64 slots): one client's share is 8.
+ORTH_KDCDEFAULTS=$'spake_preauth_groups =\n\tkdc_replay_cache_size = 64' \
+	ORTH_KDC_ARGS=--log-json orthkdc_start $REALM || exit 1
 LOG=$ORTH_DIR/kdc.log
 orth_admin policy add lock5 --maxfailure 5 --lockoutduration 10m >/dev/null || exit 1
 orth_admin policy add lock2 --maxfailure 2 --lockoutduration 0 >/dev/null || exit 1
@@ -37,6 +40,10 @@ add erin --policy lock2
 add frank
 add pwexp
 add okuser
+add grace
+for i in $(seq 1 9); do
+	orth_admin add "svc$i/web.explain.realm" --random-key >/dev/null || exit 1
+done
 orth_admin add host/web.explain.realm --random-key >/dev/null || exit 1
 orth_admin modify pwexp --pw-expires 2020-01-01 >/dev/null || exit 1
 orth_admin modify carol --attr disallow-all-tix >/dev/null || exit 1
@@ -64,6 +71,12 @@ expect_fail "erin: locked out" "revoked" k erin erin-Pa55
 expect_fail "an unknown client" "not found in Kerberos database" k alicee x
 expect_fail "frank gives up at the prompt" "Password for frank\|Cannot read password\|EOF" \
 	kinit frank </dev/null
+expect_ok "grace logs in" k grace grace-Pa55
+svcs=()
+for i in $(seq 1 9); do svcs+=("svc$i/web.explain.realm"); done
+# (our kvno: MIT's library retries KDC_ERR_SVC_UNAVAILABLE for ~25 s)
+expect_fail "grace: a 9th service ticket within the skew is over her replay-cache share" \
+	"not available\|unavailable" "$ORTHRUS" kvno "${svcs[@]}"
 expect_grep "the log is JSON lines with result names" \
 	'"client":"alice@EXPLAIN.REALM","service":"krbtgt/EXPLAIN.REALM@EXPLAIN.REALM","result":"KDC_ERR_PREAUTH_FAILED","code":24' "$LOG"
 
@@ -121,6 +134,14 @@ expect_grep "alicee: not in the database, did you mean alice" \
 explain frank >"$ORTH_DIR/frank.out" 2>&1
 expect_grep "frank: never answered the pre-authentication request" \
 	"^\* asked for pre-authentication and never answered (at 20" "$ORTH_DIR/frank.out"
+
+# 6b. a TGS-REQ refused for want of room in the replay cache
+explain grace >"$ORTH_DIR/grace.out" 2>&1
+expect_grep "grace: over her share of the replay cache" \
+	"^\* asked for more service tickets than one client's share of the KDC's replay cache holds (at 20.*KDC_ERR_SVC_UNAVAILABLE)$" \
+	"$ORTH_DIR/grace.out"
+expect_grep "grace: raise kdc_replay_cache_size" "raise kdc_replay_cache_size in \[kdcdefaults\]" \
+	"$ORTH_DIR/grace.out"
 
 # 7. only successes: nothing to explain; a window with nothing in it
 explain okuser >"$ORTH_DIR/ok.out" 2>&1
