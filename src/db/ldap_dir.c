@@ -19,6 +19,7 @@ struct ldap_dir {
 	LDAP *ld;
 	size_t server;
 	int64_t timeout;
+	char why[160]; /* the server's words on the last sync's end */
 };
 
 static orth_err
@@ -162,6 +163,26 @@ size_t
 ldap_dir_server(const struct ldap_dir *d)
 {
 	return d->server;
+}
+
+const char *
+ldap_dir_why(const struct ldap_dir *d)
+{
+	return d->why;
+}
+
+/* What ended a sync on d: rc's text, and the server's diagnostic message
+ * if it gave one ("busy" and its reason, say). */
+static void
+why_set(struct ldap_dir *d, const char *what, int rc)
+{
+	char *diag = NULL;
+
+	ldap_get_option(d->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
+	snprintf(d->why, sizeof(d->why), "%s: %s%s%s", what, ldap_err2string(rc),
+		 diag != NULL && diag[0] != '\0' ? ": " : "", diag != NULL ? diag : "");
+	if (diag != NULL)
+		ldap_memfree(diag);
 }
 
 /* The LDAPMod array of e, op LDAP_MOD_ADD (no empty attributes) or
@@ -484,6 +505,8 @@ heartbeat(struct ldap_dir *d)
 
 	if (res != NULL)
 		ldap_msgfree(res);
+	if (rc != LDAP_SUCCESS)
+		why_set(d, "heartbeat", rc);
 	return rc == LDAP_SUCCESS ? ORTH_OK : ORTH_E_NETWORK;
 }
 
@@ -526,7 +549,10 @@ ldap_dir_sync(struct ldap_dir *d, const char *base, const uint8_t *cookie, size_
 		ls.ls_cookie.bv_val[cookie_len] = '\0';
 		ls.ls_cookie.bv_len = cookie_len;
 	}
+	d->why[0] = '\0';
 	rc = ldap_sync_init(&ls, LDAP_SYNC_REFRESH_AND_PERSIST);
+	if (rc != LDAP_SUCCESS && rc != LDAP_SYNC_REFRESH_REQUIRED)
+		why_set(d, "search", rc);
 	CHECK(rc != LDAP_SYNC_REFRESH_REQUIRED, ORTH_E_EXPIRED);
 	CHECK(rc == LDAP_SUCCESS, map_ldap(rc) == ORTH_E_INTERNAL ? ORTH_E_NETWORK : map_ldap(rc));
 	last = begin = time(NULL);
@@ -542,6 +568,7 @@ ldap_dir_sync(struct ldap_dir *d, const char *base, const uint8_t *cookie, size_
 			goto cleanup;
 		}
 		if (rc != LDAP_SUCCESS) {
+			why_set(d, "search", rc);
 			ret = map_ldap(rc) == ORTH_E_PERM ? ORTH_E_PERM : ORTH_E_NETWORK;
 			goto cleanup;
 		}

@@ -34,6 +34,10 @@ orth_err ldap_dir_open(const struct ldap_config *lc, size_t first, struct ldap_d
 void ldap_dir_close(struct ldap_dir *d);
 /* The index in lc->servers of the server d is connected to. */
 size_t ldap_dir_server(const struct ldap_dir *d);
+/* What ended the last ldap_dir_sync on d in the server's (or libldap's)
+ * words, "" when it ended for another reason (stop, timeout, a callback).
+ * Valid until ldap_dir_close(d). */
+const char *ldap_dir_why(const struct ldap_dir *d);
 
 /*
  * Write e: add it, or when its DN exists, replace each of its attributes

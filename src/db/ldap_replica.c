@@ -482,7 +482,7 @@ replica_main(void *arg)
 	size_t first = 0, followed = SIZE_MAX;
 	time_t lost = 0, last_said = 0;
 	bool prev_healthy = true, unreachable = false;
-	char err[1024], asof[32];
+	char err[1024], asof[32], why[224];
 
 	/* Signals are the network loop's (SIGTERM stops the KDC). */
 	sigfillset(&all);
@@ -533,6 +533,8 @@ replica_main(void *arg)
 		}
 		db_txn_abort(r->txn);
 		r->txn = NULL;
+		snprintf(why, sizeof(why), "%s%s%s", orth_err_str(ret),
+			 ldap_dir_why(d)[0] != '\0' ? ", " : "", ldap_dir_why(d));
 		ldap_dir_close(d);
 		r->quiet = ret == ORTH_E_TIMEOUT;
 		if (r->stop)
@@ -552,7 +554,7 @@ replica_main(void *arg)
 			log_msg(LOG_LVL_WARN,
 				"directory: lost %s (%s): serving from the replica, trying the "
 				"servers again",
-				r->lc.servers[r->server], orth_err_str(ret));
+				r->lc.servers[r->server], why);
 			last_said = time(NULL);
 		}
 		if (!r->refreshed)

@@ -345,7 +345,11 @@ expect_ok "2: a write on KDC 2's host (provider 2) works" \
 expect_ok "2: erin served by KDC 1 within 2 s" within 2 k 1 erin erin-Pa55
 expect_ok "2: erin served by KDC 2 within 2 s" within 2 k 2 erin erin-Pa55
 expect_ok "2: provider 1 restarts" slapd_run 1
-expect_ok "2: KDC 1 fails back to provider 1 within 8 s" following 1 "${SLAPD_URI[1]}" 8
+# Fail-back comes at a resumed refresh (every 5 s) once provider 1 serves
+# the sync again: just restarted, it refuses a cookie newer than its own
+# state ("consumer state is newer than provider", unwillingToPerform)
+# until it has caught up from provider 2; the KDC stays there meanwhile.
+expect_ok "2: KDC 1 fails back to provider 1 within 20 s" following 1 "${SLAPD_URI[1]}" 20
 expect_ok "2: provider 1 catches up with erin" \
 	slapd_wait_dn 1 "krbPrincipalName=erin@$REALM,cn=$REALM,$SLAPD_CONTAINER_DN" 5
 
@@ -392,7 +396,7 @@ done
 	pass "7: through 20 s of provider 2 hung, $asked kinits all answered (slowest $worst ms)" ||
 	fail "7: through 20 s of provider 2 hung: $refused of $asked kinits failed, slowest $worst ms"
 slapd_kill 2 CONT
-expect_ok "7: KDC 2 fails back to provider 2 within 8 s" following 2 "${SLAPD_URI[2]}" 8
+expect_ok "7: KDC 2 fails back to provider 2 within 20 s" following 2 "${SLAPD_URI[2]}" 20
 
 # 3. the whole directory stopped: both KDCs serve, and say they are behind.
 mark 1
