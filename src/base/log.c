@@ -315,22 +315,6 @@ put_escaped(struct writer *w, const char *s)
 	writer_put(w, run, (size_t)(s - run));
 }
 
-/* A decimal integer without printf (every request line has two). */
-static void
-put_int(struct writer *w, int64_t v)
-{
-	char tmp[24], *p = tmp + sizeof(tmp);
-	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-
-	do {
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
-	if (v < 0)
-		*--p = '-';
-	writer_put(w, p, (size_t)(tmp + sizeof(tmp) - p));
-}
-
 static void
 put_json_str(struct writer *w, const char *s)
 {
@@ -441,10 +425,10 @@ log_request_format(const struct log_request *r, bool json, char *buf, size_t cap
 		put_text_val(&w, r->etypes);
 		if (r->has_skew) {
 			put_str(&w, " skew=");
-			put_int(&w, r->skew);
+			writer_dec(&w, r->skew);
 		}
 		put_str(&w, " usec=");
-		put_int(&w, r->usec);
+		writer_dec(&w, r->usec);
 	}
 	/* A line too long for the buffer keeps what fitted (each field is
 	 * capped, so only an absurdly small buffer gets here). */

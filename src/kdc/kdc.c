@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "base/writer.h"
 #include "kdc/fast.h"
 #include "proto/encdata.h"
 #include "proto/krberr.h"
@@ -465,28 +466,36 @@ kdc_req_fill(const KDC_REQ_BODY *b, struct policy_req *pr)
 	}
 }
 
+/* The request's etypes ("18,17") then the chosen one ("->18") for the log
+ * line, cut short rather than overflowing (each number needs at most 16
+ * bytes, so a list that fits is whole). */
 void
 kdc_log_etypes(struct kdc_req *r, const KDC_REQ_BODY *b)
 {
-	size_t off = 0;
+	struct writer w;
 
-	r->etypes[0] = '\0';
-	for (size_t i = 0; i < b->etype.len && off + 16 < sizeof(r->etypes); i++) {
-		int n = snprintf(r->etypes + off, sizeof(r->etypes) - off, "%s%d",
-				 i ? "," : "", (int)b->etype.val[i]);
-		if (n < 0)
-			break;
-		off += (size_t)n;
+	writer_init(&w, r->etypes, sizeof(r->etypes) - 1);
+	for (size_t i = 0; i < b->etype.len && w.len + 16 < sizeof(r->etypes); i++) {
+		if (i != 0)
+			writer_u8(&w, ',');
+		writer_dec(&w, b->etype.val[i]);
 	}
+	r->etypes[w.len] = '\0';
 }
 
 void
 kdc_log_chosen(struct kdc_req *r, int32_t etype)
 {
+	struct writer w;
 	size_t off = strlen(r->etypes);
 
-	if (off + 16 < sizeof(r->etypes))
-		snprintf(r->etypes + off, sizeof(r->etypes) - off, "->%d", (int)etype);
+	if (off + 16 >= sizeof(r->etypes))
+		return;
+	writer_init(&w, r->etypes, sizeof(r->etypes) - 1);
+	w.len = off;
+	writer_put(&w, "->", 2);
+	writer_dec(&w, etype);
+	r->etypes[w.len] = '\0';
 }
 
 bool
