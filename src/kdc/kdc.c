@@ -42,6 +42,10 @@ kdc_ctx_new(const struct kdc_shared *sh, struct kdc_ctx **out)
 	TRY(arena_init(&ctx->a, KDC_ARENA_SIZE));
 	TRY(siphash_key_random(&ctx->sesskey_hash));
 	TRY(db_reader_open(sh->db, &ctx->rd));
+	ctx->ents = calloc(KDC_ENTRY_CACHE_SLOTS, sizeof(*ctx->ents));
+	CHECK(ctx->ents != NULL, ORTH_E_NOMEM);
+	for (size_t i = 0; i < KDC_ENTRY_CACHE_SLOTS; i++)
+		TRY(arena_init(&ctx->ents[i].mem, KDC_ENTRY_CACHE_BYTES));
 	*out = ctx;
 	ctx = NULL;
 cleanup:
@@ -68,6 +72,9 @@ kdc_ctx_free(struct kdc_ctx *ctx)
 		crypto_key_free(ctx->sesskey[i].key);
 	crypto_wipe(&ctx->sesskey_hash, sizeof(ctx->sesskey_hash));
 	db_reader_close(ctx->rd);
+	for (size_t i = 0; ctx->ents != NULL && i < KDC_ENTRY_CACHE_SLOTS; i++)
+		arena_free(&ctx->ents[i].mem);
+	free(ctx->ents);
 	arena_free(&ctx->a);
 	free(ctx);
 }
@@ -341,7 +348,7 @@ kdc_key_to_wire(const struct crypto_key *key, EncryptionKey *out)
 
 orth_err
 kdc_entry_get(struct kdc_ctx *ctx, const PrincipalName *pn, const char *realm,
-	      struct db_entry *e, char *name_out)
+	      const struct db_entry **out, char *name_out)
 {
 	orth_err ret;
 
@@ -349,20 +356,91 @@ kdc_entry_get(struct kdc_ctx *ctx, const PrincipalName *pn, const char *realm,
 	ret = pname_unparse(pn, realm, name_out, KDC_LOG_NAME);
 	if (ret == ORTH_E_LIMIT || ret == ORTH_E_BADNAME)
 		return ORTH_E_NOTFOUND;
-	return ret != ORTH_OK ? ret : kdc_entry_lookup(ctx, name_out, e);
+	return ret != ORTH_OK ? ret : kdc_entry_lookup(ctx, name_out, out);
+}
+
+/* Of the entry cache's slots at generation gen: is s a better one to read
+ * into than victim (NULL: none yet)?  An empty or stale slot, else the
+ * least recently used.  Never one this request holds. */
+static bool
+entry_slot_evicts(const struct kdc_ctx *ctx, uint64_t gen, const struct kdc_entry_slot *s,
+		  const struct kdc_entry_slot *victim)
+{
+	bool s_free = s->gen != gen, v_free;
+
+	if (s->gen != 0 && s->used == ctx->serial)
+		return false;
+	if (victim == NULL)
+		return true;
+	v_free = victim->gen != gen;
+	if (s_free != v_free)
+		return s_free;
+	return s->used < victim->used;
+}
+
+/* name read at generation gen from the worker's cache, or NULL; else
+ * *victim_out is the slot to read it into (NULL: none is free). */
+static const struct db_entry *
+entry_cache_find(struct kdc_ctx *ctx, const char *name, uint64_t gen,
+		 struct kdc_entry_slot **victim_out)
+{
+	struct kdc_entry_slot *victim = NULL;
+
+	for (size_t i = 0; i < KDC_ENTRY_CACHE_SLOTS; i++) {
+		struct kdc_entry_slot *s = &ctx->ents[i];
+
+		if (s->gen == gen && strcmp(s->e.name, name) == 0) {
+			s->used = ctx->serial;
+			return &s->e;
+		}
+		if (entry_slot_evicts(ctx, gen, s, victim))
+			victim = s;
+	}
+	*victim_out = victim;
+	return NULL;
 }
 
 orth_err
-kdc_entry_lookup(struct kdc_ctx *ctx, const char *name, struct db_entry *e)
+kdc_entry_lookup(struct kdc_ctx *ctx, const char *name, const struct db_entry **out)
 {
-	orth_err ret = db_reader_get(ctx->rd, name, &ctx->a, e);
+	orth_err ret;
+	uint64_t gen = db_last_txnid(ctx->sh->db), got = 0;
+	struct kdc_entry_slot *s = NULL;
+	struct db_entry *e;
 
+	if (gen != 0 && ctx->ents != NULL) {
+		*out = entry_cache_find(ctx, name, gen, &s);
+		if (*out != NULL)
+			return ORTH_OK;
+	}
+	if (s != NULL) {
+		arena_reset(&s->mem);
+		s->gen = 0;
+		ret = db_reader_get_at(ctx->rd, name, &s->mem, &s->e, &got);
+		if (ret == ORTH_OK) {
+			s->gen = got;
+			s->used = ctx->serial;
+			*out = &s->e;
+			return ORTH_OK;
+		}
+		if (ret == ORTH_E_NOTFOUND)
+			return ret;
+		/* too big for a slot, or an error: the request's own read
+		 * below decides */
+		arena_reset(&s->mem);
+	}
+	e = kdc_entry_new(ctx);
+	if (e == NULL)
+		return ORTH_E_LIMIT;
+	ret = db_reader_get(ctx->rd, name, &ctx->a, e);
 	if (ret != ORTH_OK && ret != ORTH_E_NOTFOUND)
 		kdc_counter_inc(&ctx->metrics.db_errors);
 	if (ret == ORTH_E_MALFORMED || ret == ORTH_E_TRUNCATED)
 		ret = ORTH_E_INTERNAL;
 	if (ret == ORTH_E_LIMIT || ret == ORTH_E_BADNAME)
 		ret = ORTH_E_NOTFOUND;
+	if (ret == ORTH_OK)
+		*out = e;
 	return ret;
 }
 
