@@ -35,6 +35,7 @@ kdc_ctx_new(const struct kdc_shared *sh, struct kdc_ctx **out)
 {
 	orth_err ret;
 	struct kdc_ctx *ctx = calloc(1, sizeof(*ctx));
+	PrincipalName tgs;
 
 	CHECK(ctx != NULL, ORTH_E_NOMEM);
 	ctx->sh = sh;
@@ -42,6 +43,9 @@ kdc_ctx_new(const struct kdc_shared *sh, struct kdc_ctx **out)
 	TRY(arena_init(&ctx->a, KDC_ARENA_SIZE));
 	TRY(siphash_key_random(&ctx->sesskey_hash));
 	TRY(db_reader_open(sh->db, &ctx->rd));
+	TRY(pname_build2(&ctx->a, KRB5_NT_SRV_INST, "krbtgt", sh->realm->name, &tgs));
+	TRY(pname_unparse(&tgs, sh->realm->name, ctx->tgs_name, sizeof(ctx->tgs_name)));
+	arena_reset(&ctx->a);
 	ctx->ents = calloc(KDC_ENTRY_CACHE_SLOTS, sizeof(*ctx->ents));
 	CHECK(ctx->ents != NULL, ORTH_E_NOMEM);
 	for (size_t i = 0; i < KDC_ENTRY_CACHE_SLOTS; i++)
@@ -352,6 +356,10 @@ kdc_entry_get(struct kdc_ctx *ctx, const PrincipalName *pn, const char *realm,
 {
 	orth_err ret;
 
+	if (strcmp(realm, ctx->sh->realm->name) == 0 && kdc_is_tgs_name(pn, realm)) {
+		memcpy(name_out, ctx->tgs_name, strlen(ctx->tgs_name) + 1);
+		return kdc_entry_lookup(ctx, name_out, out);
+	}
 	name_out[0] = '\0';
 	ret = pname_unparse(pn, realm, name_out, KDC_LOG_NAME);
 	if (ret == ORTH_E_LIMIT || ret == ORTH_E_BADNAME)

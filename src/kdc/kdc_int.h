@@ -131,6 +131,9 @@ struct kdc_ctx {
 	struct db_entry ent[KDC_ENTRY_SLOTS];
 	size_t nent;
 	struct kdc_entry_slot *ents; /* KDC_ENTRY_CACHE_SLOTS of them */
+	/* krbtgt/REALM@REALM unparsed once: every TGS-REQ's ticket names it
+	 * (kdc_entry_get) */
+	char tgs_name[KDC_LOG_NAME];
 	struct kdc_key_slot sesskey[KDC_SESSKEY_SETS * KDC_SESSKEY_WAYS];
 	struct siphash_key sesskey_hash;
 	struct kdc_metrics metrics;  /* this worker's counters (metrics.h) */
