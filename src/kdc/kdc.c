@@ -209,7 +209,7 @@ kdc_ticket_decrypt(void *arg, const Ticket *t, const struct principal *server,
 		   uint32_t *kvno_out, int32_t *enctype_out, char *errbuf, size_t errcap)
 {
 	struct kdc_ctx *ctx = arg;
-	struct db_entry *e;
+	const struct db_entry *e;
 	struct crypto_key *key;
 	uint32_t kvno = t->enc_part.kvno != NULL ? *t->enc_part.kvno : 0, found = 0;
 	orth_err ret;
@@ -217,10 +217,8 @@ kdc_ticket_decrypt(void *arg, const Ticket *t, const struct principal *server,
 	(void)server;
 	if (errbuf == NULL)
 		errcap = 0;
-	e = kdc_entry_new(ctx);
-	if (e == NULL)
-		return ORTH_E_LIMIT;
-	ret = db_reader_get(ctx->rd, server_name, a, e);
+	/* the worker's copy when it has one (kdc_entry_lookup) */
+	ret = kdc_entry_lookup(ctx, server_name, &e);
 	if (ret == ORTH_E_NOTFOUND) {
 		snprintf(errbuf, errcap, "%s is not in the database", server_name);
 		return ORTH_E_KRB(KRB_AP_ERR_NOKEY);
