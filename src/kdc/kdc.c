@@ -46,10 +46,7 @@ kdc_ctx_new(const struct kdc_shared *sh, struct kdc_ctx **out)
 	TRY(pname_build2(&ctx->a, KRB5_NT_SRV_INST, "krbtgt", sh->realm->name, &tgs));
 	TRY(pname_unparse(&tgs, sh->realm->name, ctx->tgs_name, sizeof(ctx->tgs_name)));
 	arena_reset(&ctx->a);
-	ctx->ents = calloc(KDC_ENTRY_CACHE_SLOTS, sizeof(*ctx->ents));
-	CHECK(ctx->ents != NULL, ORTH_E_NOMEM);
-	for (size_t i = 0; i < KDC_ENTRY_CACHE_SLOTS; i++)
-		TRY(arena_init(&ctx->ents[i].mem, KDC_ENTRY_CACHE_BYTES));
+	TRY(siphash_key_random(&ctx->ents_hash));
 	*out = ctx;
 	ctx = NULL;
 cleanup:
@@ -75,10 +72,13 @@ kdc_ctx_free(struct kdc_ctx *ctx)
 	for (size_t i = 0; i < KDC_SESSKEY_SETS * KDC_SESSKEY_WAYS; i++)
 		crypto_key_free(ctx->sesskey[i].key);
 	crypto_wipe(&ctx->sesskey_hash, sizeof(ctx->sesskey_hash));
+	crypto_wipe(&ctx->ents_hash, sizeof(ctx->ents_hash));
 	db_reader_close(ctx->rd);
-	for (size_t i = 0; ctx->ents != NULL && i < KDC_ENTRY_CACHE_SLOTS; i++)
-		arena_free(&ctx->ents[i].mem);
-	free(ctx->ents);
+	for (size_t i = 0; i < KDC_ENTRY_CACHE_SETS * KDC_ENTRY_CACHE_WAYS; i++) {
+		if (ctx->ents[i] != NULL)
+			arena_free(&ctx->ents[i]->mem);
+		free(ctx->ents[i]);
+	}
 	arena_free(&ctx->a);
 	free(ctx);
 }
@@ -385,16 +385,30 @@ entry_slot_evicts(const struct kdc_ctx *ctx, uint64_t gen, const struct kdc_entr
 }
 
 /* name read at generation gen from the worker's cache, or NULL; else
- * *victim_out is the slot to read it into (NULL: none is free). */
+ * *victim_out is the slot to read it into (NULL: none in its set is
+ * free, or no memory for a new one). */
 static const struct db_entry *
 entry_cache_find(struct kdc_ctx *ctx, const char *name, uint64_t gen,
 		 struct kdc_entry_slot **victim_out)
 {
-	struct kdc_entry_slot *victim = NULL;
+	struct kdc_entry_slot **set, *victim = NULL;
+	uint64_t h = siphash13(&ctx->ents_hash, name, strlen(name));
 
-	for (size_t i = 0; i < KDC_ENTRY_CACHE_SLOTS; i++) {
-		struct kdc_entry_slot *s = &ctx->ents[i];
+	*victim_out = NULL;
+	set = &ctx->ents[(h % KDC_ENTRY_CACHE_SETS) * KDC_ENTRY_CACHE_WAYS];
+	for (size_t i = 0; i < KDC_ENTRY_CACHE_WAYS; i++) {
+		struct kdc_entry_slot *s = set[i];
 
+		if (s == NULL) {
+			s = calloc(1, sizeof(*s));
+			if (s == NULL || arena_init(&s->mem, KDC_ENTRY_CACHE_BYTES) != ORTH_OK) {
+				free(s);
+				return NULL;
+			}
+			set[i] = s;
+			*victim_out = s;
+			return NULL;
+		}
 		if (s->gen == gen && strcmp(s->e.name, name) == 0) {
 			s->used = ctx->serial;
 			return &s->e;
@@ -414,7 +428,7 @@ kdc_entry_lookup(struct kdc_ctx *ctx, const char *name, const struct db_entry **
 	struct kdc_entry_slot *s = NULL;
 	struct db_entry *e;
 
-	if (gen != 0 && ctx->ents != NULL) {
+	if (gen != 0) {
 		*out = entry_cache_find(ctx, name, gen, &s);
 		if (*out != NULL)
 			return ORTH_OK;

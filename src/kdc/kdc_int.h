@@ -61,15 +61,19 @@ struct kdc_keycache_slot {
 
 /*
  * Decoded database entries, across requests (kdc_entry_lookup): a TGS-REQ
- * looks up the TGS, its client and its server, and most requests name the
- * same few.  A slot is current while the database's generation is still
- * the one it was read at (db.h: any commit makes every slot stale, so a
- * changed principal is read again by the next request).  A slot used by
- * the request in progress is not replaced.  Nothing in an entry is secret
- * in the clear (its keys are sealed under the master key).  An entry
- * bigger than a slot's memory is read into the request's arena instead.
+ * looks up the TGS, its client and its server, and the same ones come
+ * back.  A slot is current while the database's generation is still the
+ * one it was read at (db.h: any commit makes every slot stale, so a
+ * changed principal is read again by the next request).  Set-associative
+ * like the session keys: the set from a keyed hash of the name, least
+ * recently used out within the set, never a slot the request in progress
+ * holds.  A slot's memory (~12 KiB) is allocated when it is first filled,
+ * so a worker holds at most SETS * WAYS of them.  Nothing in an entry is
+ * secret in the clear (its keys are sealed under the master key).  An
+ * entry bigger than a slot's memory is read into the request's arena.
  */
-#define KDC_ENTRY_CACHE_SLOTS 16
+#define KDC_ENTRY_CACHE_SETS 64
+#define KDC_ENTRY_CACHE_WAYS 4
 #define KDC_ENTRY_CACHE_BYTES 4096
 
 struct kdc_entry_slot {
@@ -130,7 +134,9 @@ struct kdc_ctx {
 	 * the arena wipes all it handed out at every reset. */
 	struct db_entry ent[KDC_ENTRY_SLOTS];
 	size_t nent;
-	struct kdc_entry_slot *ents; /* KDC_ENTRY_CACHE_SLOTS of them */
+	/* SETS * WAYS, each NULL until first filled */
+	struct kdc_entry_slot *ents[KDC_ENTRY_CACHE_SETS * KDC_ENTRY_CACHE_WAYS];
+	struct siphash_key ents_hash;
 	/* krbtgt/REALM@REALM unparsed once: every TGS-REQ's ticket names it
 	 * (kdc_entry_get) */
 	char tgs_name[KDC_LOG_NAME];
