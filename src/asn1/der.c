@@ -637,8 +637,8 @@ bw_byte(struct bw *b, uint8_t v)
 static void
 bw_hdr_long(struct bw *b, uint8_t ident, size_t len)
 {
-	uint8_t h[2 + sizeof(size_t)];
 	size_t n = 0, i;
+	uint8_t *p;
 
 	for (i = len; i != 0; i >>= 8)
 		n++;
@@ -647,11 +647,14 @@ bw_hdr_long(struct bw *b, uint8_t ident, size_t len)
 			b->err = ORTH_E_LIMIT;
 		return;
 	}
-	h[0] = ident;
-	h[1] = (uint8_t)(0x80 | n);
+	/* In place, as bw_hdr does for the short form (no copy). */
+	p = bw_reserve(b, n + 2);
+	if (p == NULL)
+		return;
+	p[0] = ident;
+	p[1] = (uint8_t)(0x80 | n);
 	for (i = 0; i < n; i++)
-		h[2 + i] = (uint8_t)(len >> (8 * (n - 1 - i)));
-	bw_put(b, h, n + 2);
+		p[2 + i] = (uint8_t)(len >> (8 * (n - 1 - i)));
 }
 
 /* Prepends the identifier and minimal length of a content of len bytes

@@ -12,6 +12,28 @@
  * elimination.
  */
 
+/*
+ * Wipe in pieces of WIPE_CHUNK bytes.  glibc's memset (which explicit_bzero
+ * calls) switches to `rep stosb` above ~2 KiB, and a request leaves ~3.6
+ * KiB to wipe: below that size its vector stores are faster on the
+ * machines we measured (3.6 KiB: 19 ns in pieces against 32 ns whole, AMD
+ * EPYC, best of 400 runs), and callgrind, which counts every byte `rep
+ * stosb` stores as an instruction, counted ~3,700 instructions per
+ * request for the wipe (~300 in pieces).  Every byte is still wiped.
+ */
+#define WIPE_CHUNK 1024
+
+static void
+wipe(uint8_t *p, size_t n)
+{
+	while (n > WIPE_CHUNK) {
+		explicit_bzero(p, WIPE_CHUNK);
+		p += WIPE_CHUNK;
+		n -= WIPE_CHUNK;
+	}
+	explicit_bzero(p, n);
+}
+
 orth_err
 arena_init(struct arena *a, size_t cap)
 {
@@ -27,7 +49,7 @@ void
 arena_free(struct arena *a)
 {
 	if (a->base != NULL) {
-		explicit_bzero(a->base, a->used);
+		wipe(a->base, a->used);
 		free(a->base);
 	}
 	a->base = NULL;
@@ -91,7 +113,7 @@ arena_top_drop(struct arena *a, size_t n)
 	if (n > a->cap - arena_next(a))
 		n = a->cap - arena_next(a);
 	/* It may be an encoding of keys: wiped, not just zeroed. */
-	explicit_bzero(a->base + a->cap - n, n);
+	wipe(a->base + a->cap - n, n);
 }
 
 void *
@@ -111,7 +133,7 @@ arena_top_take(struct arena *a, size_t n)
 	 * 2n: then only the part above the copy is left to clear. */
 	memmove(p, a->base + a->cap - n, n);
 	clear = start + n > a->cap - n ? a->cap - (start + n) : n;
-	explicit_bzero(a->base + a->cap - clear, clear);
+	wipe(a->base + a->cap - clear, clear);
 	return p;
 }
 
@@ -119,6 +141,6 @@ void
 arena_reset(struct arena *a)
 {
 	/* Wipe: the request may have left decrypted keys in here. */
-	explicit_bzero(a->base, a->used);
+	wipe(a->base, a->used);
 	a->used = 0;
 }

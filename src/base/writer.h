@@ -75,4 +75,20 @@ writer_be32(struct writer *w, uint32_t v)
 	writer_put(w, b, 4);
 }
 
+/* v in decimal, without printf (request log lines are made of these). */
+static inline void
+writer_dec(struct writer *w, int64_t v)
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		*--p = '-';
+	writer_put(w, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
 #endif

@@ -312,6 +312,14 @@ void db_reader_close(struct db_reader *r);
 orth_err db_reader_get(struct db_reader *r, const char *name, struct arena *a,
 		       struct db_entry *out);
 /*
+ * db_reader_get that also says which committed state it read: *gen_out,
+ * the id of its snapshot's write transaction (db_last_txnid), set
+ * whatever the result.  For a cache of decoded entries (the KDC's): an
+ * entry read at g is current while db_last_txnid() is still g.
+ */
+orth_err db_reader_get_at(struct db_reader *r, const char *name, struct arena *a,
+			  struct db_entry *out, uint64_t *gen_out);
+/*
  * The decrypted key of e for enctype, from key set kvno (0: the current,
  * newest key set; older key sets answer only their own kvno).  *key_out owned by the caller
  * (crypto_key_free); *info_out (may be NULL) points at the stored key
@@ -532,7 +540,9 @@ void db_txn_quiet(struct db_txn *t);
 /*
  * The id of the last committed write transaction (LMDB's txnid): it grows
  * by one with every commit, so tests can tell whether something was
- * written.
+ * written, and a cache of what was read at one id (db_reader_get_at) is
+ * current while it stays the same; 0 when unknown (cache nothing).  Never
+ * behind what a read transaction starting now would see.  Any thread.
  */
 uint64_t db_last_txnid(struct db *db);
 

@@ -667,10 +667,20 @@ get_in(MDB_txn *txn, MDB_dbi dbi, const char *name, struct arena *a, struct db_e
 orth_err
 db_reader_get(struct db_reader *r, const char *name, struct arena *a, struct db_entry *out)
 {
+	uint64_t gen;
+
+	return db_reader_get_at(r, name, a, out, &gen);
+}
+
+orth_err
+db_reader_get_at(struct db_reader *r, const char *name, struct arena *a, struct db_entry *out,
+		 uint64_t *gen_out)
+{
 	orth_err ret;
 	int rc = mdb_txn_renew(r->txn);
 	if (rc != 0)
 		return map_mdb(rc);
+	*gen_out = mdb_txn_id(r->txn);
 	/* Decoded (copied into a) before the snapshot is released. */
 	ret = get_in(r->txn, r->db->princ, name, a, out);
 	mdb_txn_reset(r->txn);
@@ -969,6 +979,10 @@ cleanup:
 	return ret;
 }
 
+/* From the newest meta page, without a read transaction.  A commit writes
+ * its meta page before it publishes the id new read transactions start
+ * from, so this is never behind what the next db_reader_get_at reads
+ * (being briefly ahead only costs a cache miss). */
 uint64_t
 db_last_txnid(struct db *db)
 {

@@ -38,7 +38,7 @@ kdc_as(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	const KDC_REQ_BODY *b;
 	const METHOD_DATA *padata;
 	struct kdc_fast *fast = NULL;
-	struct db_entry *client, *server;
+	const struct db_entry *client, *server;
 	const struct db_key *cinfo = NULL;
 	struct crypto_key *ckey = NULL, *skey, *session;
 	uint32_t skvno = 0;
@@ -67,20 +67,17 @@ kdc_as(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	padata = fast != NULL ? fast->padata : q.padata;
 	r->sname = b->sname;
 	kdc_log_etypes(r, b);
-	client = kdc_entry_new(ctx);
-	server = kdc_entry_new(ctx);
-	CHECK(client != NULL && server != NULL, ORTH_E_LIMIT);
 	if (b->cname == NULL)
 		return kdc_fail(r, KDC_ERR_C_PRINCIPAL_UNKNOWN, "no client name");
 	r->cname = b->cname;
 	r->crealm = b->realm;
 	if (b->sname == NULL)
 		return kdc_fail(r, KDC_ERR_S_PRINCIPAL_UNKNOWN, "no server name");
-	ret = kdc_entry_get(ctx, b->cname, b->realm, client, r->client);
+	ret = kdc_entry_get(ctx, b->cname, b->realm, &client, r->client);
 	if (ret == ORTH_E_NOTFOUND)
 		return kdc_fail(r, KDC_ERR_C_PRINCIPAL_UNKNOWN, "client not found");
 	TRY(ret);
-	ret = kdc_entry_get(ctx, b->sname, b->realm, server, r->service);
+	ret = kdc_entry_get(ctx, b->sname, b->realm, &server, r->service);
 	if (ret == ORTH_E_NOTFOUND)
 		return kdc_fail(r, KDC_ERR_S_PRINCIPAL_UNKNOWN, "server not found");
 	TRY(ret);

@@ -276,7 +276,7 @@ cookie_key(struct kdc_ctx *ctx, const PrincipalName *cname, const char *crealm, 
 {
 	orth_err ret;
 	const char *realm = ctx->sh->realm->name;
-	struct db_entry *tgs;
+	const struct db_entry *tgs;
 	PrincipalName tgsname;
 	struct crypto_key *tk, *k = NULL;
 	char name[KDC_LOG_NAME], label[sizeof(COOKIE_LABEL) + KDC_LOG_NAME];
@@ -284,10 +284,8 @@ cookie_key(struct kdc_ctx *ctx, const PrincipalName *cname, const char *crealm, 
 	size_t klen;
 	int n;
 
-	tgs = kdc_entry_new(ctx);
-	CHECK(tgs != NULL, ORTH_E_LIMIT);
 	TRY(pname_build2(&ctx->a, KRB5_NT_SRV_INST, "krbtgt", realm, &tgsname));
-	TRY(kdc_entry_get(ctx, &tgsname, realm, tgs, name));
+	TRY(kdc_entry_get(ctx, &tgsname, realm, &tgs, name));
 	if (etype == 0)
 		etype = kdc_etype_best(ctx, tgs);
 	CHECK(etype > 0, ORTH_E_NOTFOUND);

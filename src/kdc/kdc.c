@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "base/writer.h"
 #include "kdc/fast.h"
 #include "proto/encdata.h"
 #include "proto/krberr.h"
@@ -64,6 +65,7 @@ kdc_ctx_new(const struct kdc_shared *sh, struct kdc_ctx **out)
 {
 	orth_err ret;
 	struct kdc_ctx *ctx = calloc(1, sizeof(*ctx));
+	PrincipalName tgs;
 
 	CHECK(ctx != NULL, ORTH_E_NOMEM);
 	ctx->sh = sh;
@@ -71,6 +73,10 @@ kdc_ctx_new(const struct kdc_shared *sh, struct kdc_ctx **out)
 	TRY(arena_init(&ctx->a, KDC_ARENA_SIZE));
 	TRY(siphash_key_random(&ctx->sesskey_hash));
 	TRY(db_reader_open(sh->db, &ctx->rd));
+	TRY(pname_build2(&ctx->a, KRB5_NT_SRV_INST, "krbtgt", sh->realm->name, &tgs));
+	TRY(pname_unparse(&tgs, sh->realm->name, ctx->tgs_name, sizeof(ctx->tgs_name)));
+	arena_reset(&ctx->a);
+	TRY(siphash_key_random(&ctx->ents_hash));
 	*out = ctx;
 	ctx = NULL;
 cleanup:
@@ -96,7 +102,13 @@ kdc_ctx_free(struct kdc_ctx *ctx)
 	for (size_t i = 0; i < KDC_SESSKEY_SETS * KDC_SESSKEY_WAYS; i++)
 		crypto_key_free(ctx->sesskey[i].key);
 	crypto_wipe(&ctx->sesskey_hash, sizeof(ctx->sesskey_hash));
+	crypto_wipe(&ctx->ents_hash, sizeof(ctx->ents_hash));
 	db_reader_close(ctx->rd);
+	for (size_t i = 0; i < KDC_ENTRY_CACHE_SETS * KDC_ENTRY_CACHE_WAYS; i++) {
+		if (ctx->ents[i] != NULL)
+			arena_free(&ctx->ents[i]->mem);
+		free(ctx->ents[i]);
+	}
 	arena_free(&ctx->a);
 	free(ctx);
 }
@@ -227,7 +239,7 @@ kdc_ticket_decrypt(void *arg, const Ticket *t, const struct principal *server,
 		   uint32_t *kvno_out, int32_t *enctype_out, char *errbuf, size_t errcap)
 {
 	struct kdc_ctx *ctx = arg;
-	struct db_entry *e;
+	const struct db_entry *e;
 	struct crypto_key *key;
 	uint32_t kvno = t->enc_part.kvno != NULL ? *t->enc_part.kvno : 0, found = 0;
 	orth_err ret;
@@ -235,10 +247,8 @@ kdc_ticket_decrypt(void *arg, const Ticket *t, const struct principal *server,
 	(void)server;
 	if (errbuf == NULL)
 		errcap = 0;
-	e = kdc_entry_new(ctx);
-	if (e == NULL)
-		return ORTH_E_LIMIT;
-	ret = db_reader_get(ctx->rd, server_name, a, e);
+	/* the worker's copy when it has one (kdc_entry_lookup) */
+	ret = kdc_entry_lookup(ctx, server_name, &e);
 	if (ret == ORTH_E_NOTFOUND) {
 		snprintf(errbuf, errcap, "%s is not in the database", server_name);
 		return ORTH_E_KRB(KRB_AP_ERR_NOKEY);
@@ -370,28 +380,117 @@ kdc_key_to_wire(const struct crypto_key *key, EncryptionKey *out)
 
 orth_err
 kdc_entry_get(struct kdc_ctx *ctx, const PrincipalName *pn, const char *realm,
-	      struct db_entry *e, char *name_out)
+	      const struct db_entry **out, char *name_out)
 {
 	orth_err ret;
 
+	if (strcmp(realm, ctx->sh->realm->name) == 0 && kdc_is_tgs_name(pn, realm)) {
+		memcpy(name_out, ctx->tgs_name, strlen(ctx->tgs_name) + 1);
+		return kdc_entry_lookup(ctx, name_out, out);
+	}
 	name_out[0] = '\0';
 	ret = pname_unparse(pn, realm, name_out, KDC_LOG_NAME);
 	if (ret == ORTH_E_LIMIT || ret == ORTH_E_BADNAME)
 		return ORTH_E_NOTFOUND;
-	return ret != ORTH_OK ? ret : kdc_entry_lookup(ctx, name_out, e);
+	return ret != ORTH_OK ? ret : kdc_entry_lookup(ctx, name_out, out);
+}
+
+/* Of the entry cache's slots at generation gen: is s a better one to read
+ * into than victim (NULL: none yet)?  An empty or stale slot, else the
+ * least recently used.  Never one this request holds. */
+static bool
+entry_slot_evicts(const struct kdc_ctx *ctx, uint64_t gen, const struct kdc_entry_slot *s,
+		  const struct kdc_entry_slot *victim)
+{
+	bool s_free = s->gen != gen, v_free;
+
+	if (s->gen != 0 && s->used == ctx->serial)
+		return false;
+	if (victim == NULL)
+		return true;
+	v_free = victim->gen != gen;
+	if (s_free != v_free)
+		return s_free;
+	return s->used < victim->used;
+}
+
+/* name read at generation gen from the worker's cache, or NULL; else
+ * *victim_out is the slot to read it into (NULL: none in its set is
+ * free, or no memory for a new one). */
+static const struct db_entry *
+entry_cache_find(struct kdc_ctx *ctx, const char *name, uint64_t gen,
+		 struct kdc_entry_slot **victim_out)
+{
+	struct kdc_entry_slot **set, *victim = NULL;
+	uint64_t h = siphash13(&ctx->ents_hash, name, strlen(name));
+
+	*victim_out = NULL;
+	set = &ctx->ents[(h % KDC_ENTRY_CACHE_SETS) * KDC_ENTRY_CACHE_WAYS];
+	for (size_t i = 0; i < KDC_ENTRY_CACHE_WAYS; i++) {
+		struct kdc_entry_slot *s = set[i];
+
+		if (s == NULL) {
+			s = calloc(1, sizeof(*s));
+			if (s == NULL || arena_init(&s->mem, KDC_ENTRY_CACHE_BYTES) != ORTH_OK) {
+				free(s);
+				return NULL;
+			}
+			set[i] = s;
+			*victim_out = s;
+			return NULL;
+		}
+		if (s->gen == gen && strcmp(s->e.name, name) == 0) {
+			s->used = ctx->serial;
+			return &s->e;
+		}
+		if (entry_slot_evicts(ctx, gen, s, victim))
+			victim = s;
+	}
+	*victim_out = victim;
+	return NULL;
 }
 
 orth_err
-kdc_entry_lookup(struct kdc_ctx *ctx, const char *name, struct db_entry *e)
+kdc_entry_lookup(struct kdc_ctx *ctx, const char *name, const struct db_entry **out)
 {
-	orth_err ret = db_reader_get(ctx->rd, name, &ctx->a, e);
+	orth_err ret;
+	uint64_t gen = db_last_txnid(ctx->sh->db), got = 0;
+	struct kdc_entry_slot *s = NULL;
+	struct db_entry *e;
 
+	if (gen != 0) {
+		*out = entry_cache_find(ctx, name, gen, &s);
+		if (*out != NULL)
+			return ORTH_OK;
+	}
+	if (s != NULL) {
+		arena_reset(&s->mem);
+		s->gen = 0;
+		ret = db_reader_get_at(ctx->rd, name, &s->mem, &s->e, &got);
+		if (ret == ORTH_OK) {
+			s->gen = got;
+			s->used = ctx->serial;
+			*out = &s->e;
+			return ORTH_OK;
+		}
+		if (ret == ORTH_E_NOTFOUND)
+			return ret;
+		/* too big for a slot, or an error: the request's own read
+		 * below decides */
+		arena_reset(&s->mem);
+	}
+	e = kdc_entry_new(ctx);
+	if (e == NULL)
+		return ORTH_E_LIMIT;
+	ret = db_reader_get(ctx->rd, name, &ctx->a, e);
 	if (ret != ORTH_OK && ret != ORTH_E_NOTFOUND)
 		kdc_counter_inc(&ctx->metrics.db_errors);
 	if (ret == ORTH_E_MALFORMED || ret == ORTH_E_TRUNCATED)
 		ret = ORTH_E_INTERNAL;
 	if (ret == ORTH_E_LIMIT || ret == ORTH_E_BADNAME)
 		ret = ORTH_E_NOTFOUND;
+	if (ret == ORTH_OK)
+		*out = e;
 	return ret;
 }
 
@@ -495,28 +594,36 @@ kdc_req_fill(const KDC_REQ_BODY *b, struct policy_req *pr)
 	}
 }
 
+/* The request's etypes ("18,17") then the chosen one ("->18") for the log
+ * line, cut short rather than overflowing (each number needs at most 16
+ * bytes, so a list that fits is whole). */
 void
 kdc_log_etypes(struct kdc_req *r, const KDC_REQ_BODY *b)
 {
-	size_t off = 0;
+	struct writer w;
 
-	r->etypes[0] = '\0';
-	for (size_t i = 0; i < b->etype.len && off + 16 < sizeof(r->etypes); i++) {
-		int n = snprintf(r->etypes + off, sizeof(r->etypes) - off, "%s%d",
-				 i ? "," : "", (int)b->etype.val[i]);
-		if (n < 0)
-			break;
-		off += (size_t)n;
+	writer_init(&w, r->etypes, sizeof(r->etypes) - 1);
+	for (size_t i = 0; i < b->etype.len && w.len + 16 < sizeof(r->etypes); i++) {
+		if (i != 0)
+			writer_u8(&w, ',');
+		writer_dec(&w, b->etype.val[i]);
 	}
+	r->etypes[w.len] = '\0';
 }
 
 void
 kdc_log_chosen(struct kdc_req *r, int32_t etype)
 {
+	struct writer w;
 	size_t off = strlen(r->etypes);
 
-	if (off + 16 < sizeof(r->etypes))
-		snprintf(r->etypes + off, sizeof(r->etypes) - off, "->%d", (int)etype);
+	if (off + 16 >= sizeof(r->etypes))
+		return;
+	writer_init(&w, r->etypes, sizeof(r->etypes) - 1);
+	w.len = off;
+	writer_put(&w, "->", 2);
+	writer_dec(&w, etype);
+	r->etypes[w.len] = '\0';
 }
 
 bool

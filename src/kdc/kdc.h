@@ -10,9 +10,10 @@
  *
  * Per-worker state (struct kdc_ctx): everything a request touches that is
  * mutable - its db reader (one LMDB read transaction, reset and renewed),
- * its arena (reset and wiped after every reply), its cache of decrypted
- * long-term keys (crypto_key objects cache derived keys and are not
- * thread-safe, so each worker keeps its own).  Request handling has no
+ * the database entries it read (kept until the next commit to the
+ * database), its arena (reset and wiped after every reply), its cache of
+ * decrypted long-term keys (crypto_key objects cache derived keys and are
+ * not thread-safe, so each worker keeps its own).  Request handling has no
  * global mutable state: N workers = N contexts.
  *
  *     kdc_ctx_new(&shared, &ctx) for each worker

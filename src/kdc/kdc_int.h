@@ -19,8 +19,9 @@
 /* Per-request keys: session, subkey, and with FAST the armor key, the
  * strengthen key, the strengthened reply key, challenge and cookie keys. */
 #define KDC_TMP_KEYS 16
-/* Database entries a request can hold outside the arena (a TGS-REQ with
- * FAST and u2u needs six; more come from the arena). */
+/* Database entries a request can hold outside the arena and the entry
+ * cache (lookups the cache cannot keep, the lockout's fresh copies, FAST
+ * armor tickets' servers; more come from the arena). */
 #define KDC_ENTRY_SLOTS 8
 #define KDC_LOG_NAME 256
 
@@ -57,6 +58,30 @@ struct kdc_keycache_slot {
  */
 #define KDC_SESSKEY_SETS 64
 #define KDC_SESSKEY_WAYS 4
+
+/*
+ * Decoded database entries, across requests (kdc_entry_lookup): a TGS-REQ
+ * looks up the TGS, its client and its server, and the same ones come
+ * back.  A slot is current while the database's generation is still the
+ * one it was read at (db.h: any commit makes every slot stale, so a
+ * changed principal is read again by the next request).  Set-associative
+ * like the session keys: the set from a keyed hash of the name, least
+ * recently used out within the set, never a slot the request in progress
+ * holds.  A slot's memory (~12 KiB) is allocated when it is first filled,
+ * so a worker holds at most SETS * WAYS of them.  Nothing in an entry is
+ * secret in the clear (its keys are sealed under the master key).  An
+ * entry bigger than a slot's memory is read into the request's arena.
+ */
+#define KDC_ENTRY_CACHE_SETS 64
+#define KDC_ENTRY_CACHE_WAYS 4
+#define KDC_ENTRY_CACHE_BYTES 4096
+
+struct kdc_entry_slot {
+	uint64_t gen;                /* db_reader_get_at's; 0: empty */
+	uint64_t used;               /* last request that used it */
+	struct arena mem;            /* what e points into */
+	struct db_entry e;
+};
 
 /* One request: what the log line and the KRB-ERROR need. */
 struct kdc_req {
@@ -109,6 +134,12 @@ struct kdc_ctx {
 	 * the arena wipes all it handed out at every reset. */
 	struct db_entry ent[KDC_ENTRY_SLOTS];
 	size_t nent;
+	/* SETS * WAYS, each NULL until first filled */
+	struct kdc_entry_slot *ents[KDC_ENTRY_CACHE_SETS * KDC_ENTRY_CACHE_WAYS];
+	struct siphash_key ents_hash;
+	/* krbtgt/REALM@REALM unparsed once: every TGS-REQ's ticket names it
+	 * (kdc_entry_get) */
+	char tgs_name[KDC_LOG_NAME];
 	struct kdc_key_slot sesskey[KDC_SESSKEY_SETS * KDC_SESSKEY_WAYS];
 	struct siphash_key sesskey_hash;
 	struct kdc_metrics metrics;  /* this worker's counters (metrics.h) */
@@ -175,14 +206,16 @@ orth_err kdc_key_random(struct kdc_ctx *ctx, int32_t enctype,
 /* The wire form of key (bytes shared with key: valid during the request). */
 void kdc_key_to_wire(const struct crypto_key *key, EncryptionKey *out);
 
-/* Look up pn@realm; ORTH_E_NOTFOUND, ORTH_E_BADNAME.  name_out: the
- * unparsed name (KDC_LOG_NAME bytes) even when not found. */
+/* Look up pn@realm into *out (valid until the end of the request, read
+ * only: it may be the worker's cached copy); ORTH_E_NOTFOUND,
+ * ORTH_E_INTERNAL (a database error).  name_out: the unparsed name
+ * (KDC_LOG_NAME bytes) even when not found. */
 orth_err kdc_entry_get(struct kdc_ctx *ctx, const PrincipalName *pn,
-		       const char *realm, struct db_entry *e, char *name_out);
+		       const char *realm, const struct db_entry **out, char *name_out);
 /* The same for a name unparsed already (pname_unparse succeeded on it):
  * the request's client or server name is unparsed once for the log and
  * the lookup. */
-orth_err kdc_entry_lookup(struct kdc_ctx *ctx, const char *name, struct db_entry *e);
+orth_err kdc_entry_lookup(struct kdc_ctx *ctx, const char *name, const struct db_entry **out);
 
 /* The realm allows etype and we implement it. */
 bool kdc_etype_ok(const struct kdc_ctx *ctx, int32_t etype);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/writer.h"
 #include "net_int.h"
 
 static orth_err
@@ -130,21 +131,6 @@ kdc_net_addr_port_default(const char *s, uint16_t port, char *buf, size_t cap)
 	return addr_port_text(s, port, false, buf, cap);
 }
 
-/* v in decimal at p; returns the end. */
-static char *
-put_dec(char *p, unsigned v)
-{
-	char tmp[8], *q = tmp + sizeof(tmp);
-
-	do {
-		*--q = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	while (q < tmp + sizeof(tmp))
-		*p++ = *q++;
-	return p;
-}
-
 void
 net_peer_format(const struct sockaddr_storage *ss, char *buf, size_t cap)
 {
@@ -155,18 +141,19 @@ net_peer_format(const struct sockaddr_storage *ss, char *buf, size_t cap)
 		 * no inet_ntop and snprintf for the common case. */
 		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
 		const uint8_t *o = (const uint8_t *)&sin->sin_addr;
-		char *p = buf;
+		struct writer w;
 		if (cap < sizeof("255.255.255.255:65535")) {
 			if (cap > 0)
 				buf[0] = '\0';
 			return;
 		}
+		writer_init(&w, buf, cap - 1);
 		for (int i = 0; i < 4; i++) {
-			p = put_dec(p, o[i]);
-			*p++ = i < 3 ? '.' : ':';
+			writer_dec(&w, o[i]);
+			writer_u8(&w, i < 3 ? '.' : ':');
 		}
-		p = put_dec(p, ntohs(sin->sin_port));
-		*p = '\0';
+		writer_dec(&w, ntohs(sin->sin_port));
+		buf[w.len] = '\0';
 	} else if (ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
 		inet_ntop(AF_INET6, &sin6->sin6_addr, a, sizeof(a));

@@ -141,10 +141,7 @@ kdc_s4u_self_check(struct kdc_ctx *ctx, struct kdc_req *r, uint32_t opts,
 	 * first (referrals: not supported here). */
 	if (strcmp(s->realm, ctx->sh->realm->name) != 0)
 		return kdc_fail(r, KDC_ERR_POLICY, "S4U2Self user of another realm");
-	s->entry = kdc_entry_new(ctx);
-	if (s->entry == NULL)
-		return ORTH_E_LIMIT;
-	ret = kdc_entry_get(ctx, s->user, s->realm, s->entry, name);
+	ret = kdc_entry_get(ctx, s->user, s->realm, &s->entry, name);
 	if (ret == ORTH_E_NOTFOUND)
 		return kdc_fail(r, KDC_ERR_C_PRINCIPAL_UNKNOWN, "S4U2Self user not found");
 	if (ret != ORTH_OK)

@@ -15,7 +15,7 @@ struct kdc_s4u_self {
 	const PrincipalName *user;
 	const char *realm;
 	const PA_S4U_X509_USER *x509;    /* NULL: asked with PA-FOR-USER */
-	struct db_entry *entry;          /* the user's, by kdc_s4u_self_check() */
+	const struct db_entry *entry;        /* the user's, by kdc_s4u_self_check() */
 };
 
 /*

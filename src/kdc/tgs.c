@@ -21,18 +21,19 @@
  * name_out (KDC_LOG_NAME bytes, or NULL): the server's name. */
 static orth_err
 ticket_open(struct kdc_ctx *ctx, struct kdc_req *r, const Ticket *t,
-	    struct db_entry *srv, EncTicketPart *out, char *name_out)
+	    const struct db_entry **srv_out, EncTicketPart *out, char *name_out)
 {
 	orth_err ret;
 	char buf[KDC_LOG_NAME], *name = name_out != NULL ? name_out : buf;
 	struct crypto_key *key;
+	const struct db_entry *srv;
 	uint32_t kvno = t->enc_part.kvno != NULL ? *t->enc_part.kvno : 0;
 
 	if (t->tkt_vno != KRB5_PVNO)
 		return kdc_fail(r, KRB_AP_ERR_BADVERSION, "ticket version is not 5");
 	if (strcmp(t->realm, ctx->sh->realm->name) != 0)
 		return kdc_fail(r, KRB_AP_ERR_NOT_US, "ticket not issued by this realm");
-	ret = kdc_entry_get(ctx, &t->sname, t->realm, srv, name);
+	ret = kdc_entry_get(ctx, &t->sname, t->realm, &srv, name);
 	if (ret == ORTH_E_NOTFOUND)
 		return kdc_fail(r, KDC_ERR_S_PRINCIPAL_UNKNOWN, "ticket's server not found");
 	if (ret != ORTH_OK)
@@ -42,6 +43,7 @@ ticket_open(struct kdc_ctx *ctx, struct kdc_req *r, const Ticket *t,
 	memset(out, 0, sizeof(*out));
 	if (proto_unseal(key, KU_TICKET, &t->enc_part, &asn1_EncTicketPart, &ctx->a, out) != ORTH_OK)
 		return kdc_fail(r, KRB_AP_ERR_BAD_INTEGRITY, "ticket does not decrypt");
+	*srv_out = srv;
 	return ORTH_OK;
 }
 
@@ -106,18 +108,16 @@ authz_join(struct arena *a, const AuthorizationData *x, const AuthorizationData 
  * unparsed already, or NULL. */
 static orth_err
 client_entry_get(struct kdc_ctx *ctx, struct kdc_req *r, const PrincipalName *cn,
-		 const char *crealm, const char *named, struct db_entry **out)
+		 const char *crealm, const char *named, const struct db_entry **out)
 {
 	orth_err ret;
 	char name[KDC_LOG_NAME];
-	struct db_entry *e = kdc_entry_new(ctx);
+	const struct db_entry *e;
 
-	if (e == NULL)
-		return ORTH_E_LIMIT;
 	if (named != NULL)
-		ret = kdc_entry_lookup(ctx, named, e);
+		ret = kdc_entry_lookup(ctx, named, &e);
 	else
-		ret = kdc_entry_get(ctx, cn, crealm, e, name);
+		ret = kdc_entry_get(ctx, cn, crealm, &e, name);
 	if (ret == ORTH_E_NOTFOUND)
 		return kdc_fail(r, KDC_ERR_C_PRINCIPAL_UNKNOWN, "client no longer exists");
 	if (ret != ORTH_OK)
@@ -165,7 +165,7 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	AP_REQ ap;
 	Authenticator au;
 	EncTicketPart *tp, et;
-	struct db_entry *tgsent, *server, *client = NULL, *subject;
+	const struct db_entry *tgsent, *server, *client = NULL, *subject;
 	struct kdc_s4u_self *s4u = NULL;
 	EncTicketPart *ev = NULL;        /* S4U2Proxy's evidence ticket */
 	METHOD_DATA *reppa = NULL;
@@ -209,18 +209,16 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 		return kdc_fail(r, KRB_ERR_GENERIC, "malformed AP-REQ in PA-TGS-REQ");
 	if (ap.pvno != KRB5_PVNO)
 		return kdc_fail(r, KRB_AP_ERR_BADVERSION, "AP-REQ version is not 5");
-	tgsent = kdc_entry_new(ctx);
-	server = kdc_entry_new(ctx);
 	/* tp outlives this function: r->cname points into it */
 	tp = arena_alloc(a, sizeof(*tp));
-	CHECK(tgsent != NULL && server != NULL && tp != NULL, ORTH_E_LIMIT);
+	CHECK(tp != NULL, ORTH_E_LIMIT);
 
 	/* RFC 4120 §3.3.2: the ticket, then the authenticator under its
 	 * session key (usage 7). */
 	is_tgt = kdc_is_tgs_name(&ap.ticket.sname, realm);
 	if (!is_tgt && !(opts & (KDC_OPT_RENEW | KDC_OPT_VALIDATE)))
 		return kdc_fail(r, KRB_AP_ERR_NOT_US, "ticket is not a TGT of this realm");
-	TRY(ticket_open(ctx, r, &ap.ticket, tgsent, tp, tgsname));
+	TRY(ticket_open(ctx, r, &ap.ticket, &tgsent, tp, tgsname));
 	r->cname = &tp->cname;
 	r->crealm = tp->crealm;
 	client_named = pname_unparse(&tp->cname, tp->crealm, r->client, sizeof(r->client)) ==
@@ -320,8 +318,8 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	/* The server. */
 	if (b->sname == NULL)
 		return kdc_fail(r, KDC_ERR_S_PRINCIPAL_UNKNOWN, "no server name");
-	ret = service_named ? kdc_entry_lookup(ctx, r->service, server)
-			    : kdc_entry_get(ctx, b->sname, b->realm, server, r->service);
+	ret = service_named ? kdc_entry_lookup(ctx, r->service, &server)
+			    : kdc_entry_get(ctx, b->sname, b->realm, &server, r->service);
 	if (ret == ORTH_E_NOTFOUND)
 		return kdc_fail(r, KDC_ERR_S_PRINCIPAL_UNKNOWN, "server not found");
 	if (ret != ORTH_OK)
@@ -374,13 +372,13 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 		 * user's: only what the request carries. */
 		authz = reqad;
 	} else if (opts & KDC_OPT_CNAME_IN_ADDL_TKT) {
-		struct db_entry *evsrv = kdc_entry_new(ctx);
+		const struct db_entry *evsrv;
 
 		ev = arena_alloc(a, sizeof(*ev));
-		CHECK(evsrv != NULL && ev != NULL, ORTH_E_LIMIT);
+		CHECK(ev != NULL, ORTH_E_LIMIT);
 		if (b->additional_tickets == NULL || b->additional_tickets->len == 0)
 			return kdc_fail(r, KDC_ERR_BADOPTION, "CNAME-IN-ADDL-TKT without a ticket");
-		TRY(ticket_open(ctx, r, &b->additional_tickets->val[0], evsrv, ev, NULL));
+		TRY(ticket_open(ctx, r, &b->additional_tickets->val[0], &evsrv, ev, NULL));
 		TRY(ticket_times_check(ctx, r, ev, false, true));
 		TRY(kdc_s4u_proxy_check(r, opts, client, evsrv, ev, server,
 					kdc_is_tgs_name(b->sname, b->realm)));
@@ -395,16 +393,14 @@ kdc_tgs(struct kdc_ctx *ctx, struct kdc_req *r, const uint8_t *req, size_t len,
 	if (u2u) {
 		const Ticket *at;
 		EncTicketPart atp;
-		struct db_entry *atsrv;
+		const struct db_entry *atsrv;
 
 		if (b->additional_tickets == NULL || b->additional_tickets->len == 0)
 			return kdc_fail(r, KDC_ERR_BADOPTION, "ENC-TKT-IN-SKEY without a ticket");
 		at = &b->additional_tickets->val[0];
 		if (!kdc_is_tgs_name(&at->sname, realm))
 			return kdc_fail(r, KDC_ERR_BADOPTION, "additional ticket is not a TGT");
-		atsrv = kdc_entry_new(ctx);
-		CHECK(atsrv != NULL, ORTH_E_LIMIT);
-		TRY(ticket_open(ctx, r, at, atsrv, &atp, NULL));
+		TRY(ticket_open(ctx, r, at, &atsrv, &atp, NULL));
 		TRY(ticket_times_check(ctx, r, &atp, false, true));
 		/* RFC 4120 §3.3.3: the ticket is for the additional ticket's
 		 * client, which must be the server named. */

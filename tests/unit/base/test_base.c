@@ -349,6 +349,18 @@ test_log(void)
 	EXPECT(strstr(line, "service=\"-\"") != NULL);
 	log_roundtrip(&r, false, "");
 	log_roundtrip(&r, true, "");
+	/* every octet: a name stays bare only with printable ASCII other
+	 * than the quote, the backslash and '=' */
+	for (int ch = 1; ch < 256; ch++) {
+		char name[4] = {'a', (char)ch, 'b', '\0'};
+		const char *hostile = r.client;
+		bool bare = ch > 0x20 && ch < 0x7f && ch != '"' && ch != '\\' && ch != '=';
+
+		r.client = name;
+		log_request_format(&r, false, line, sizeof(line));
+		EXPECT((strstr(line, " client=\"") == NULL) == bare);
+		r.client = hostile;
+	}
 
 	/* not request lines; a store too small; broken lines */
 	EXPECT_EQ_INT(log_request_parse("2026-01-01T00:00:00Z orthrus-kdc: serving realm R",

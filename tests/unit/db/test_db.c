@@ -809,6 +809,23 @@ main(void)
 		arena_reset(&a);
 		EXPECT_EQ_INT(db_reader_get(r, "bob@EX.COM", &a, g), ORTH_OK);
 	}
+	/* what a read saw is the last commit's, until the next commit (the
+	 * KDC's entry cache keys on it) */
+	{
+		uint64_t g0 = 0, g1 = 0, g2 = 0;
+
+		EXPECT_EQ_INT(db_reader_get_at(r, "bob@EX.COM", &a, g, &g0), ORTH_OK);
+		EXPECT(g0 != 0 && g0 == db_last_txnid(db));
+		EXPECT_EQ_INT(db_reader_get_at(r, "alice@EX.COM", &a, g, &g1), ORTH_E_NOTFOUND);
+		EXPECT(g1 == g0);
+		EXPECT_EQ_INT(db_txn_begin(db, &t), ORTH_OK);
+		EXPECT_EQ_INT(db_txn_meta_put(t, DB_META_SYNC_PREFIX "gen", "1", 1), ORTH_OK);
+		EXPECT_EQ_INT(db_txn_commit(t), ORTH_OK);
+		t = NULL;
+		EXPECT(db_last_txnid(db) > g0);
+		EXPECT_EQ_INT(db_reader_get_at(r, "bob@EX.COM", &a, g, &g2), ORTH_OK);
+		EXPECT(g2 == db_last_txnid(db));
+	}
 	EXPECT_EQ_INT(g->attributes, DB_ATTR_REQUIRES_PREAUTH);
 	EXPECT_EQ_INT(db_reader_key(r, g, 18, 0, &out, &info, &kvno), ORTH_OK);
 	EXPECT_EQ_INT(kvno, 5);

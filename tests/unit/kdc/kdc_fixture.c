@@ -744,6 +744,7 @@ kdc_fixture_corrupt(struct kdc_fixture *f, const char *name)
 	size_t rec_len = 0, file_len = 0, hits = 0;
 	long end;
 	FILE *fp = NULL;
+	struct db_txn *t = NULL;
 
 	arena_reset(&f->a);
 	TRY(db_name(f, &f->a, name, text));
@@ -768,7 +769,16 @@ kdc_fixture_corrupt(struct kdc_fixture *f, const char *name)
 	}
 	CHECK(fflush(fp) == 0, ORTH_E_IO);
 	CHECK(hits > 0, ORTH_E_NOTFOUND);
+	/* The damage is done behind LMDB's back, without a commit: a KDC
+	 * worker's entry cache (kdc_int.h) keeps using its copy until the
+	 * database's next commit.  One here, beside the records (a replica's
+	 * meta key), makes every cached copy stale as any real change does. */
+	TRY(db_txn_begin(f->db, &t));
+	TRY(db_txn_meta_put(t, DB_META_SYNC_PREFIX "test-corrupt", &hits, sizeof(hits)));
+	ret = db_txn_commit(t);
+	t = NULL;
 cleanup:
+	db_txn_abort(t);
 	if (fp != NULL)
 		fclose(fp);
 	free(file);

@@ -413,6 +413,32 @@ test_tgs_deleted_client(void)
 	cred_free(&tgt);
 }
 
+/* The worker keeps the entries it read until the database changes
+ * (kdc_int.h): a change committed between two requests is seen by the
+ * second, the server's and the client's. */
+static void
+test_tgs_entry_change_seen(const struct kdc_fixture_cred *user)
+{
+	struct kdc_fixture_cred tgt, c;
+
+	for (int i = 0; i < 2; i++) { /* the second from the worker's copy */
+		EXPECT_EQ_INT(tgs(user, "host/flip.test", 0, NULL, &c), 0);
+		cred_free(&c);
+	}
+	EXPECT(kdc_fixture_delete(&fx, "host/flip.test") == ORTH_OK);
+	EXPECT(kdc_fixture_add(&fx, "host/flip.test", NULL, DB_ATTR_DISALLOW_ALL_TIX) ==
+	       ORTH_OK);
+	EXPECT_EQ_INT(tgs(user, "host/flip.test", 0, NULL, &c), KDC_ERR_SERVICE_REVOKED);
+
+	EXPECT_EQ_INT(as("flipper", "flipperpw", false, TGS, 0, &tgt), 0);
+	EXPECT_EQ_INT(tgs(&tgt, "host/svc.test", 0, NULL, &c), 0);
+	cred_free(&c);
+	EXPECT(kdc_fixture_delete(&fx, "flipper") == ORTH_OK);
+	EXPECT(kdc_fixture_add(&fx, "flipper", "flipperpw", DB_ATTR_DISALLOW_ALL_TIX) == ORTH_OK);
+	EXPECT_EQ_INT(tgs(&tgt, "host/svc.test", 0, NULL, &c), KDC_ERR_CLIENT_REVOKED);
+	cred_free(&tgt);
+}
+
 static void
 test_tgs_client_db_error(const struct kdc_fixture_cred *user)
 {
@@ -487,6 +513,8 @@ main(int argc, char **argv)
 		{"gone", "gonepw", 0},
 		{"broken", "brokenpw", 0},
 		{"host/broken.test", NULL, 0},
+		{"host/flip.test", NULL, 0},
+		{"flipper", "flipperpw", 0},
 	};
 
 	if (argc == 3 && strcmp(argv[1], "--write-seeds") == 0)
@@ -511,6 +539,7 @@ main(int argc, char **argv)
 	test_tgs_authz_kdc_issued_dropped(&user);
 	test_tgs_authz_refused(&user);
 	test_tgs_deleted_client();
+	test_tgs_entry_change_seen(&user);
 	test_tgs_client_db_error(&user);
 	test_tgs_u2u_second_ticket_times(&user);
 
