@@ -469,10 +469,11 @@ asof_format(const struct ldap_replica *r, char *buf, size_t cap)
  *
  * Which server: the first of ldap_servers that answers, so that the KDC
  * goes back to its preferred server as soon as that answers again - except
- * after a session that failed before completing its refresh: the next
- * round starts after that server, so that one that binds but cannot serve
- * the sync (the realm missing there, a refused search, a server killed at
- * that moment) does not keep the KDC from the others.
+ * after a session that failed before completing its refresh (other than
+ * for want of the realm, below): the next round starts after that server,
+ * so that one that binds but refuses the sync (a cookie newer than its
+ * state, a refused search, a server killed at that moment) does not keep
+ * the KDC from the others.
  */
 static void *
 replica_main(void *arg)
@@ -557,7 +558,13 @@ replica_main(void *arg)
 				r->lc.servers[r->server], why);
 			last_said = time(NULL);
 		}
-		if (!r->refreshed)
+		/* Not for "not found": at a realm's first start the
+		 * directory's providers receive it one after the other, and a
+		 * KDC that loaded it from another provider and then went back
+		 * to its first with that one's cookie was seen (slapd 2.5) to
+		 * get later changes only at its resumed refreshes, not from
+		 * the persistent search. */
+		if (!r->refreshed && ret != ORTH_E_NOTFOUND)
 			first = (r->server + 1) % r->lc.n_servers;
 		prev_healthy = r->refreshed;
 		followed = SIZE_MAX;

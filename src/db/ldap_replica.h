@@ -15,9 +15,9 @@
  * most ldap_timeout, at every connection: after a loss (a second later)
  * and at every resumed refresh, so the KDC goes back to its preferred
  * server as soon as that answers again.  After a session that ended before
- * its refresh completed, the next round starts after that server: one
- * that binds but cannot serve the sync does not keep the KDC from the
- * others.  While no server answers the KDC keeps serving from the
+ * its refresh completed (except for want of the realm there), the next
+ * round starts after that server: one that binds but refuses the sync
+ * does not keep the KDC from the others.  While no server answers the KDC keeps serving from the
  * replica and says so in its log: at the loss, then every
  * LDAP_REPLICA_BEHIND_LOG seconds ("directory unreachable for N s:
  * serving from the replica as of TIME").

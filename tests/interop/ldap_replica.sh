@@ -189,10 +189,11 @@ expect_ok "EXTERNAL: ivy served by KDC 1 within 2 s" within 2 k 1 ivy ivy-Pa55
 expect_ok "EXTERNAL: ivy served by KDC 3 within 2 s" within 2 k 3 ivy ivy-Pa55
 kdc_stop 3
 
-# KDC 5: the first of its servers binds it but does not hold the realm
-# (lib/ldapstub.py: every search ends noSuchObject), as a provider
-# restored empty would.  Such a server must not keep the KDC from the
-# next one: it follows provider 1, and says so.
+# KDC 5: the first of its servers binds it but refuses the sync
+# (lib/ldapstub.py: every search ends unwillingToPerform), as a provider
+# just restarted does with a cookie newer than its state.  Such a server
+# must not keep the KDC from the next one: it follows provider 1, and
+# says so.
 KDC_PORT[5]=$(free_port)
 STUB_PORT=$(free_port)
 python3 "$here/lib/ldapstub.py" "$STUB_PORT" "$W/stub.log" &
@@ -201,13 +202,13 @@ for i in $(seq 1 50); do grep -q ready "$W/stub.log" 2>/dev/null && break; sleep
 conf "$W/kdc5" 1 2 "${KDC_PORT[5]}" || exit 1
 sed -i -e "s|^\([[:space:]]*ldap_servers = \).*|\1ldap://127.0.0.1:$STUB_PORT/ ${SLAPD_URI[1]}|" \
 	"$W/kdc5/kdc.conf"
-expect_ok "empty server first: KDC 5 starts" kdc_start 5
-expect_ok "empty server first: KDC 5 loads the directory from the next server" \
+expect_ok "refusing server first: KDC 5 starts" kdc_start 5
+expect_ok "refusing server first: KDC 5 loads the directory from the next server" \
 	wait_log 5 "refresh done (full load)" 8
-expect_ok "empty server first: KDC 5 says it follows provider 1" \
+expect_ok "refusing server first: KDC 5 says it follows provider 1" \
 	following 5 "${SLAPD_URI[1]}" 2
-expect_ok "empty server first: the empty server was asked" grep -q search "$W/stub.log"
-expect_ok "empty server first: kinit alice at KDC 5" k 5 alice alice-Pa55
+expect_ok "refusing server first: the refusing server was asked" grep -q search "$W/stub.log"
+expect_ok "refusing server first: kinit alice at KDC 5" k 5 alice alice-Pa55
 kdc_stop 5
 kill "$STUB_PID"
 wait "$STUB_PID" 2>/dev/null

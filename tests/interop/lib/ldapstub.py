@@ -1,8 +1,8 @@
 #!/usr/bin/python3
-"""ldapstub.py - an LDAP server that takes every bind and has nothing:
-each search ends at once with noSuchObject (RFC 4511 resultCode 32), as a
-directory server does that binds a KDC but does not hold its realm (one
-restored empty, or serving another suffix).
+"""ldapstub.py - an LDAP server that takes every bind and refuses every
+search at once with unwillingToPerform (RFC 4511 resultCode 53), as a
+provider does that binds a KDC but will not serve its sync (slapd: a
+cookie newer than its own state, after a restart).
 
   ldapstub.py PORT LOG
 
@@ -16,7 +16,7 @@ import threading
 BIND_REQUEST, BIND_RESPONSE = 0x60, 0x61
 UNBIND_REQUEST = 0x42
 SEARCH_REQUEST, SEARCH_DONE = 0x63, 0x65
-SUCCESS, NO_SUCH_OBJECT = 0, 32
+SUCCESS, UNWILLING_TO_PERFORM = 0, 53
 
 
 def read_exact(conn, n):
@@ -59,7 +59,7 @@ def serve(conn, log):
                 if op == BIND_REQUEST:
                     conn.sendall(result(msgid, BIND_RESPONSE, SUCCESS))
                 elif op == SEARCH_REQUEST:
-                    conn.sendall(result(msgid, SEARCH_DONE, NO_SUCH_OBJECT))
+                    conn.sendall(result(msgid, SEARCH_DONE, UNWILLING_TO_PERFORM))
                     with open(log, "a") as f:
                         f.write("search\n")
                 elif op == UNBIND_REQUEST:
