@@ -8,7 +8,7 @@
  *   kdc_load --kdc HOST:PORT --realm REALM [--mode as|as-preauth|tgs|echo]
  *            [--transport udp|tcp] [--inflight N] [--duration S]
  *            [--principals N] [--prefix NAME] [--password PW]
- *            [--service NAME] [--check-every K] [--count N]
+ *            [--service NAME] [--check-every K] [--count N] [--per-conn N]
  *   kdc_load --floor-crypto N
  *
  * Clients: PREFIX0 .. PREFIX(N-1) (default "user"), all with the password
@@ -30,7 +30,10 @@
  * In flight: one slot per request in flight.  UDP: a connected socket per
  * slot; silent for 1 s = a timeout, new socket.  TCP: a new connection per
  * request (as MIT's and Heimdal's libraries do), the 4-byte length prefix
- * of RFC 4120 §7.2.2.
+ * of RFC 4120 §7.2.2; --per-conn N: N requests one after the other on a
+ * connection instead (RFC 4120 §7.2.2 lets a KDC keep it open for a
+ * follow-up; Orthrus does), which tells the cost of a connection from the
+ * cost of a request.
  * Checks: a reply is valid when it is the expected KDC-REP (AS-REP
  * APPLICATION 11 / TGS-REP 13) of our realm in aes256; one in
  * CHECK_EVERY (default 16) is decrypted (AS: the client key, usage 3;
@@ -85,6 +88,7 @@ struct client {
 struct slot {
 	int fd;
 	bool connecting;            /* tcp: waiting for the connection */
+	unsigned conn_uses;         /* tcp: requests sent on this connection */
 	bool busy;
 	double sent;
 	uint32_t nonce;
@@ -100,11 +104,11 @@ static struct {
 	const char *realm, *prefix, *password, *service;
 	enum mode mode;
 	bool tcp;
-	unsigned inflight, principals, check_every;
+	unsigned inflight, principals, check_every, per_conn;
 	double duration;
 	unsigned long count;
 	struct sockaddr_in kdc;
-} opt = {NULL, "user", "bench-Pa55", "bench/svc", MODE_AS, false, 1, 10, 16, 5, 0, {0}};
+} opt = {NULL, "user", "bench-Pa55", "bench/svc", MODE_AS, false, 1, 10, 16, 1, 5, 0, {0}};
 
 static struct client *clients;
 static struct slot *slots;
@@ -409,11 +413,15 @@ slot_send(struct slot *s, size_t ci, bool preauth)
 	s->rgot = 0;
 	s->busy = true;
 	s->sent = bench_now();
-	if (opt.tcp) {
+	if (opt.tcp && s->fd >= 0 && s->conn_uses < opt.per_conn) {
+		s->conn_uses++;
+		slot_write(s);
+	} else if (opt.tcp) {
 		if (s->fd >= 0)
 			close(s->fd);
 		s->fd = socket_open();
 		s->connecting = true;
+		s->conn_uses = 1;
 	} else {
 		slot_write(s);
 	}
@@ -559,6 +567,7 @@ run(void)
 				continue;
 			if (n < 0) {
 				n_bad++;
+				s->conn_uses = opt.per_conn; /* ended: a new one */
 			} else {
 				bool dec = ++since_check >= opt.check_every;
 				v = reply_check(s, s->rbuf, (size_t)n, dec, false);
@@ -584,6 +593,7 @@ run(void)
 					close(slots[i].fd);
 					slots[i].fd = socket_open();
 				}
+				slots[i].conn_uses = opt.per_conn;
 				n_timeout++;
 				slot_send(&slots[i], SIZE_MAX, false);
 			}
@@ -666,7 +676,7 @@ usage(void)
 	    "usage: kdc_load --kdc HOST:PORT --realm REALM [--mode as|as-preauth|tgs|echo]\n"
 	    "       [--transport udp|tcp] [--inflight N] [--duration S] [--principals N]\n"
 	    "       [--prefix NAME] [--password PW] [--service NAME] [--check-every K]\n"
-	    "       [--count N]\n"
+	    "       [--count N] [--per-conn N]\n"
 	    "       kdc_load --floor-crypto N\n");
 	exit(2);
 }
@@ -679,7 +689,7 @@ main(int argc, char **argv)
 	    {"transport", 1, 0, 't'}, {"inflight", 1, 0, 'i'}, {"duration", 1, 0, 'd'},
 	    {"principals", 1, 0, 'p'}, {"prefix", 1, 0, 'x'}, {"password", 1, 0, 'w'},
 	    {"service", 1, 0, 's'}, {"check-every", 1, 0, 'c'}, {"count", 1, 0, 'n'},
-	    {"floor-crypto", 1, 0, 'f'}, {0, 0, 0, 0}};
+	    {"floor-crypto", 1, 0, 'f'}, {"per-conn", 1, 0, 'P'}, {0, 0, 0, 0}};
 	const char *kdc = NULL;
 	unsigned long floor_n = 0;
 	int o;
@@ -714,6 +724,7 @@ main(int argc, char **argv)
 		case 'c': opt.check_every = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'n': opt.count = strtoul(optarg, NULL, 10); break;
 		case 'f': floor_n = strtoul(optarg, NULL, 10); break;
+		case 'P': opt.per_conn = (unsigned)strtoul(optarg, NULL, 10); break;
 		default: usage();
 		}
 	}
@@ -726,7 +737,7 @@ main(int argc, char **argv)
 	}
 	if (kdc == NULL || opt.realm == NULL || opt.inflight < 1 ||
 	    opt.inflight > MAX_INFLIGHT || opt.principals < 1 || !(opt.duration > 0) ||
-	    opt.check_every < 1)
+	    opt.check_every < 1 || opt.per_conn < 1)
 		usage();
 	{
 		char host[64];

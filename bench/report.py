@@ -19,6 +19,7 @@ KDCS = ["orthrus", "mit", "mit -w 2", "heimdal"]
 LOADS = [  # request, transport, loader
     ("tgs", "udp", "kdc_load"),
     ("tgs", "tcp", "kdc_load"),
+    ("tgs", "tcp", "kdc_load conn 100"),  # Orthrus only: 100 requests a connection
     ("tgs", "udp", "libkrb5"),
     ("as-preauth", "udp", "kdc_load"),
     ("as", "udp", "kdc_load"),
@@ -143,6 +144,9 @@ def main():
                 load = (f"kdc_load, {r['inflight']} in flight, {int(loader.split()[1]):,} "
                         "principals, " + ("replica of an LDAP directory" if kdc == "orthrus"
                                           else "in an LDAP directory"))
+            elif loader.startswith("kdc_load conn "):
+                load = (f"kdc_load, {r['inflight']} in flight, "
+                        f"{int(loader.split()[2]):,} requests a connection")
             elif loader == "kdc_load":
                 load = f"{loader}, {r['inflight']} in flight"
             else:

@@ -14,7 +14,8 @@
 #
 # The loads (bench/kdc_load.c, bench/mit_load.c):
 #   tgs udp/tcp   kdc_load, BENCH_INFLIGHT (64; TCP: BENCH_TCP_INFLIGHT, 16)
-#                 in flight, TGS-REQs with
+#                 in flight (TCP: a connection per request, and for
+#                 Orthrus also 100 requests a connection), TGS-REQs with
 #                 fresh authenticators and subkeys over BENCH_PRINCIPALS
 #                 (100) clients holding real TGTs
 #   tgs libkrb5   mit_load: 2 processes, 1 request in flight each, every
@@ -180,6 +181,10 @@ loads() {
 		--password "$PW" --service "$SVC" --duration "$SECS")
 	row "$kdc" tgs udp kdc_load "$pids" -- "$LOAD" "${base[@]}" --mode tgs --inflight "$INFL"
 	row "$kdc" tgs tcp kdc_load "$pids" -- "$LOAD" "${base[@]}" --mode tgs --transport tcp --inflight "$TCP_INFL"
+	# The cost of a connection apart from a request's: Orthrus keeps a
+	# connection open for a follow-up (RFC 4120 §7.2.2 allows both).
+	[ "$kdc" = orthrus ] && row "$kdc" tgs tcp "kdc_load conn 100" "$pids" -- "$LOAD" "${base[@]}" \
+		--mode tgs --transport tcp --inflight "$TCP_INFL" --per-conn 100
 	row "$kdc" tgs udp libkrb5 "$pids" -- "$MITLOAD" --realm "$REALM" --mode tgs --procs 2 \
 		--principals "$NPRINC" --password "$PW" --service "$SVC" --duration "$SECS"
 	row "$kdc" as-preauth udp kdc_load "$pids" -- "$LOAD" "${base[@]}" --mode as-preauth --inflight "$INFL"
