@@ -27,6 +27,7 @@
 #include <openssl/rand.h>
 
 #include "crypto.h"
+#include "crypto_int.h"
 #include "crypto_test.h"
 #include "cts.h"
 #include "hmac.h"
@@ -107,17 +108,42 @@ struct dk_slot {
 	struct hmac_key ki, kc;    /* keyed when HAVE_E / HAVE_C */
 };
 
+/* Which key a crypto_key's ECB context holds. */
+enum ecb_holds { ECB_NONE, ECB_BASE, ECB_PRF };
+
 struct crypto_key {
 	const struct enctype_info *et;
 	uint8_t bytes[CRYPTO_MAX_KEY_LEN];
-	/* Keyed with bytes, made at the first derivation: AES-ECB for the
-	 * RFC 3962 enctypes (DK), HMAC for RFC 8009 (KDF-HMAC-SHA2). */
-	EVP_CIPHER_CTX *base_ecb;
+	/* RFC 8009 (KDF-HMAC-SHA2): HMAC keyed with bytes, made at the
+	 * first derivation. */
 	struct hmac_key base_mac;
 	bool have_base_mac;
-	/* RFC 3962 PRF: AES-ECB keyed with DK(key, "prf"), made at the first
-	 * PRF (PRF+ and KRB-FX-CF2 call it several times per key). */
-	EVP_CIPHER_CTX *prf_ecb;
+	/*
+	 * RFC 3962: one AES-ECB context for DK (keyed with bytes) and for
+	 * the PRF (keyed with DK(key, "prf"), kept in prf_key once made);
+	 * ecb_keyed says which key it holds.  One context, not two: the
+	 * keys that run the PRF are mostly made for it (FAST's subkey and
+	 * strengthen key, per request) and use DK only to make the PRF key,
+	 * so a second context would cost its key schedule and its wipe at
+	 * free for nothing.  A key that goes back and forth (a new usage
+	 * after a PRF) re-keys the context each time.
+	 */
+	EVP_CIPHER_CTX *ecb;
+	enum ecb_holds ecb_keyed;
+	bool have_prf_key;
+	uint8_t prf_key[CRYPTO_MAX_KEY_LEN];
+	/*
+	 * The PRF+ of one public input (crypto_key_prf_plus_memo, prfplus.c):
+	 * FAST's implicit TGS armor (RFC 6113 §5.4.1.1) is KRB-FX-CF2 of the
+	 * subkey and the TGT session key, whose half PRF+(session key,
+	 * "ticketarmor") is the same for every TGS-REQ under that TGT, and
+	 * the KDC keeps the session key object across requests (its
+	 * session-key cache).  As secret as the key: wiped at free.
+	 */
+	size_t memo_in_len; /* 0: empty */
+	size_t memo_out_len;
+	uint8_t memo_in[CRYPTO_MEMO_IN_MAX];
+	uint8_t memo_out[CRYPTO_MAX_KEY_LEN];
 	uint64_t clock;
 	unsigned long derivations; /* for tests of the cache */
 	struct dk_slot slot[DK_SLOTS];
@@ -250,9 +276,13 @@ confounder_get(uint8_t *out)
 	return pool_get(out, CONF_LEN);
 }
 
+static void nfold(const uint8_t *in, size_t inlen, uint8_t *out, size_t outlen);
+static void prf_label_fold_init(void);
+
 static void
 init_once(void)
 {
+	prf_label_fold_init();
 	alg.cbc128 = EVP_CIPHER_fetch(NULL, "AES-128-CBC", NULL);
 	alg.cbc256 = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
 	alg.ecb128 = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
@@ -552,6 +582,21 @@ nfold_usage(const uint8_t constant[5], uint8_t *block)
 	memcpy(block, nfold_cache[i].block, AES_BLOCK);
 }
 
+/*
+ * RFC 3962 §4: the PRF's key is DK(key, "prf"), made for every key a PRF
+ * runs on (KRB-FX-CF2: FAST's subkey and strengthen key, per request).
+ * The label is public and fixed: folded once per process (init_once), not
+ * per key.
+ */
+static const uint8_t prf_label[] = "prf";
+static uint8_t prf_label_fold[AES_BLOCK];
+
+static void
+prf_label_fold_init(void)
+{
+	nfold(prf_label, sizeof(prf_label) - 1, prf_label_fold, AES_BLOCK);
+}
+
 static orth_err
 dk_aes(const struct enctype_info *et, EVP_CIPHER_CTX *ecb,
        const uint8_t *constant, size_t clen, uint8_t *out)
@@ -562,6 +607,8 @@ dk_aes(const struct enctype_info *et, EVP_CIPHER_CTX *ecb,
 
 	if (clen == 5)
 		nfold_usage(constant, block);
+	else if (clen == sizeof(prf_label) - 1 && memcmp(constant, prf_label, clen) == 0)
+		memcpy(block, prf_label_fold, AES_BLOCK);
 	else
 		nfold(constant, clen, block, AES_BLOCK);
 	for (size_t n = 0; n < et->keylen; n += AES_BLOCK) {
@@ -607,6 +654,25 @@ cleanup:
 }
 
 /*
+ * Key's ECB context keyed with its bytes (ECB_BASE) or its PRF key
+ * (ECB_PRF, made already), re-keyed only when it holds the other one.
+ * After a failure it holds neither.
+ */
+static orth_err
+key_ecb_use(struct crypto_key *key, enum ecb_holds which)
+{
+	orth_err ret;
+
+	if (key->ecb_keyed == which)
+		return ORTH_OK;
+	key->ecb_keyed = ECB_NONE;
+	ret = ecb_key(key->et, &key->ecb, which == ECB_PRF ? key->prf_key : key->bytes);
+	if (ret == ORTH_OK)
+		key->ecb_keyed = which;
+	return ret;
+}
+
+/*
  * DK / KDF-HMAC-SHA2 from a key's own bytes: label (the usage constant,
  * "prf"), with the context keyed with those bytes made once per key.
  */
@@ -616,12 +682,10 @@ derive_from_key(struct crypto_key *key, const uint8_t *label, size_t llen,
 		size_t outlen)
 {
 	const struct enctype_info *et = key->et;
-	EVP_CIPHER_CTX *ecb = NULL;
 	orth_err ret;
 
 	CHECK(et->sha2 || outlen == et->keylen, ORTH_E_INTERNAL);
 	key->derivations++;
-	/* The keyed context is kept only once keying succeeded. */
 	if (et->sha2) {
 		if (!key->have_base_mac) {
 			hmac_key_set(&key->base_mac, et->md, key->bytes,
@@ -631,15 +695,10 @@ derive_from_key(struct crypto_key *key, const uint8_t *label, size_t llen,
 		TRY(kdf_hmac_sha2(&key->base_mac, label, llen, context, ctxlen,
 				  out, outlen));
 	} else {
-		if (key->base_ecb == NULL) {
-			TRY(ecb_key(et, &ecb, key->bytes));
-			key->base_ecb = ecb;
-			ecb = NULL;
-		}
-		TRY(dk_aes(et, key->base_ecb, label, llen, out));
+		TRY(key_ecb_use(key, ECB_BASE));
+		TRY(dk_aes(et, key->ecb, label, llen, out));
 	}
 cleanup:
-	EVP_CIPHER_CTX_free(ecb);
 	return ret;
 }
 
@@ -777,9 +836,11 @@ crypto_key_new(int32_t enctype, const uint8_t *bytes, size_t len,
 	CHECK((key = malloc(sizeof(*key))) != NULL, ORTH_E_NOMEM);
 	key->et = et;
 	memcpy(key->bytes, bytes, len);
-	key->base_ecb = NULL;
 	key->have_base_mac = false;
-	key->prf_ecb = NULL;
+	key->ecb = NULL;
+	key->ecb_keyed = ECB_NONE;
+	key->have_prf_key = false;
+	key->memo_in_len = 0;
 	key->clock = 0;
 	key->derivations = 0;
 	for (size_t i = 0; i < DK_SLOTS; i++) {
@@ -837,10 +898,13 @@ crypto_key_free(struct crypto_key *key)
 		spare_put(key->et, CIPH_ECB_DEC, s->dec);
 		slot_clear(s);
 	}
-	spare_put(key->et, CIPH_ECB_ENC, key->base_ecb);
+	spare_put(key->et, CIPH_ECB_ENC, key->ecb);
 	if (key->have_base_mac)
 		hmac_key_wipe(&key->base_mac);
-	spare_put(key->et, CIPH_ECB_ENC, key->prf_ecb);
+	if (key->have_prf_key)
+		crypto_wipe(key->prf_key, sizeof(key->prf_key));
+	if (key->memo_in_len != 0)
+		crypto_wipe(key->memo_out, sizeof(key->memo_out));
 	crypto_wipe(key->bytes, sizeof(key->bytes));
 	free(key);
 }
@@ -1157,10 +1221,8 @@ static orth_err
 prf_run(struct crypto_key *key, const uint8_t *in, size_t in_len, bool pub,
 	uint8_t *out, size_t *out_len)
 {
-	static const uint8_t prf_label[] = "prf";
 	const struct enctype_info *et;
-	uint8_t tmp[AES_BLOCK], dk[CRYPTO_MAX_KEY_LEN];
-	EVP_CIPHER_CTX *prf = NULL;
+	uint8_t tmp[AES_BLOCK];
 	int outl = 0;
 	orth_err ret;
 
@@ -1176,24 +1238,20 @@ prf_run(struct crypto_key *key, const uint8_t *in, size_t in_len, bool pub,
 		/* RFC 3962 §4: E(DK(key, "prf"), truncate16(SHA-1(input))),
 		 * one block from the zero IV: one ECB block. */
 		TRY(prf_sha1(in, in_len, pub, tmp));
-		if (key->prf_ecb == NULL) {
+		if (!key->have_prf_key) {
 			TRY(derive_from_key(key, prf_label,
-					    sizeof(prf_label) - 1, NULL, 0, dk,
-					    et->keylen));
-			TRY(ecb_key(et, &prf, dk));
-			key->prf_ecb = prf;
-			prf = NULL;
+					    sizeof(prf_label) - 1, NULL, 0,
+					    key->prf_key, et->keylen));
+			key->have_prf_key = true;
 		}
-		CHECK(EVP_EncryptUpdate(key->prf_ecb, out, &outl, tmp,
-					AES_BLOCK) == 1 &&
-		      outl == AES_BLOCK,
+		TRY(key_ecb_use(key, ECB_PRF));
+		CHECK(EVP_EncryptUpdate(key->ecb, out, &outl, tmp, AES_BLOCK) == 1 &&
+			      outl == AES_BLOCK,
 		      ORTH_E_INTERNAL);
 	}
 	*out_len = et->prflen;
 cleanup:
-	EVP_CIPHER_CTX_free(prf);
 	crypto_wipe(tmp, sizeof(tmp));
-	crypto_wipe(dk, sizeof(dk));
 	return ret;
 }
 
@@ -1209,6 +1267,29 @@ crypto_prf_public(struct crypto_key *key, const uint8_t *in, size_t in_len,
 		  uint8_t *out, size_t *out_len)
 {
 	return prf_run(key, in, in_len, true, out, out_len);
+}
+
+bool
+crypto_key_memo_get(const struct crypto_key *key, const uint8_t *in, size_t in_len,
+		    uint8_t *out, size_t out_len)
+{
+	if (key->memo_in_len == 0 || key->memo_in_len != in_len ||
+	    key->memo_out_len != out_len || memcmp(key->memo_in, in, in_len) != 0)
+		return false;
+	memcpy(out, key->memo_out, out_len);
+	return true;
+}
+
+void
+crypto_key_memo_put(struct crypto_key *key, const uint8_t *in, size_t in_len,
+		    const uint8_t *out, size_t out_len)
+{
+	if (in_len == 0 || in_len > sizeof(key->memo_in) || out_len > sizeof(key->memo_out))
+		return;
+	memcpy(key->memo_in, in, in_len);
+	memcpy(key->memo_out, out, out_len);
+	key->memo_in_len = in_len;
+	key->memo_out_len = out_len;
 }
 
 /* ---- test hooks (crypto_test.h) ---------------------------------------- */
