@@ -133,7 +133,7 @@ struct crypto_key {
 	bool have_prf_key;
 	uint8_t prf_key[CRYPTO_MAX_KEY_LEN];
 	/*
-	 * The PRF+ of one public input (crypto_key_prf_plus_memo, prfplus.c):
+	 * The PRF+ of one public input (crypto_key_memo_get/put, crypto_int.h):
 	 * FAST's implicit TGS armor (RFC 6113 §5.4.1.1) is KRB-FX-CF2 of the
 	 * subkey and the TGT session key, whose half PRF+(session key,
 	 * "ticketarmor") is the same for every TGS-REQ under that TGT, and
@@ -687,7 +687,8 @@ key_ecb_use(struct crypto_key *key, enum ecb_holds which)
 
 /*
  * DK / KDF-HMAC-SHA2 from a key's own bytes: label (the usage constant,
- * "prf"), with the context keyed with those bytes made once per key.
+ * "prf"), with the key's HMAC state (made once) or its ECB context keyed
+ * with those bytes (key_ecb_use).
  */
 static orth_err
 derive_from_key(struct crypto_key *key, const uint8_t *label, size_t llen,
@@ -930,8 +931,9 @@ crypto_key_free(struct crypto_key *key)
 		return;
 	/* The secrets in a key object: its bytes, each slot's Ke and HMAC
 	 * pad states (slot_clear), and the key schedules inside the cipher
-	 * contexts, which spare_put has the provider wipe.  Nothing else is secret
-	 * (usages, flags, pointers), so only those are wiped. */
+	 * contexts, which spare_put has the provider wipe; the PRF key and
+	 * the memo.  Nothing else is secret (usages, flags, pointers), so
+	 * only those are wiped. */
 	for (size_t i = 0; i < DK_SLOTS; i++) {
 		struct dk_slot *s = &key->slot[i];
 		spare_put(s->enc);
