@@ -27,6 +27,7 @@
 #include <openssl/rand.h>
 
 #include "crypto.h"
+#include "crypto_int.h"
 #include "crypto_test.h"
 #include "cts.h"
 #include "hmac.h"
@@ -107,17 +108,42 @@ struct dk_slot {
 	struct hmac_key ki, kc;    /* keyed when HAVE_E / HAVE_C */
 };
 
+/* Which key a crypto_key's ECB context holds. */
+enum ecb_holds { ECB_NONE, ECB_BASE, ECB_PRF };
+
 struct crypto_key {
 	const struct enctype_info *et;
 	uint8_t bytes[CRYPTO_MAX_KEY_LEN];
-	/* Keyed with bytes, made at the first derivation: AES-ECB for the
-	 * RFC 3962 enctypes (DK), HMAC for RFC 8009 (KDF-HMAC-SHA2). */
-	EVP_CIPHER_CTX *base_ecb;
+	/* RFC 8009 (KDF-HMAC-SHA2): HMAC keyed with bytes, made at the
+	 * first derivation. */
 	struct hmac_key base_mac;
 	bool have_base_mac;
-	/* RFC 3962 PRF: AES-ECB keyed with DK(key, "prf"), made at the first
-	 * PRF (PRF+ and KRB-FX-CF2 call it several times per key). */
-	EVP_CIPHER_CTX *prf_ecb;
+	/*
+	 * RFC 3962: one AES-ECB context for DK (keyed with bytes) and for
+	 * the PRF (keyed with DK(key, "prf"), kept in prf_key once made);
+	 * ecb_keyed says which key it holds.  One context, not two: the
+	 * keys that run the PRF are mostly made for it (FAST's subkey and
+	 * strengthen key, per request) and use DK only to make the PRF key,
+	 * so a second context would cost its key schedule and its wipe at
+	 * free for nothing.  A key that goes back and forth (a new usage
+	 * after a PRF) re-keys the context each time.
+	 */
+	EVP_CIPHER_CTX *ecb;
+	enum ecb_holds ecb_keyed;
+	bool have_prf_key;
+	uint8_t prf_key[CRYPTO_MAX_KEY_LEN];
+	/*
+	 * The PRF+ of one public input (crypto_key_memo_get/put, crypto_int.h):
+	 * FAST's implicit TGS armor (RFC 6113 §5.4.1.1) is KRB-FX-CF2 of the
+	 * subkey and the TGT session key, whose half PRF+(session key,
+	 * "ticketarmor") is the same for every TGS-REQ under that TGT, and
+	 * the KDC keeps the session key object across requests (its
+	 * session-key cache).  As secret as the key: wiped at free.
+	 */
+	size_t memo_in_len; /* 0: empty */
+	size_t memo_out_len;
+	uint8_t memo_in[CRYPTO_MEMO_IN_MAX];
+	uint8_t memo_out[CRYPTO_MAX_KEY_LEN];
 	uint64_t clock;
 	unsigned long derivations; /* for tests of the cache */
 	struct dk_slot slot[DK_SLOTS];
@@ -126,75 +152,59 @@ struct crypto_key {
 static const uint8_t zero_iv[AES_BLOCK];
 
 /*
- * Spare cipher contexts, per thread and per cipher.  Many keys live for
- * one request (a TGS-REQ's subkey; FAST's armor key, strengthen key and
- * strengthened reply key, RFC 6113 §5.4): each needs a few contexts (DK,
- * PRF, one per usage and direction), and allocating a context with its
- * provider state and freeing it again cost more than the key schedule
- * itself.  A freed key's contexts come here instead, re-keyed with zeros
- * so that no key schedule of a freed key stays in memory; the next key
- * takes one and only re-keys it (EVP_CipherInit_ex2 without a cipher keeps
- * the provider state).  Freed at thread exit.
+ * Spare cipher contexts, per thread.  Many keys live for one request (a
+ * TGS-REQ's subkey; FAST's armor key, strengthen key and strengthened
+ * reply key, RFC 6113 §5.4): each needs a few contexts (DK and PRF, one
+ * per usage and direction).  A freed key's contexts are reset
+ * (EVP_CIPHER_CTX_reset: the provider wipes its state, key schedule
+ * included, and frees it) and kept here as empty shells for the next key,
+ * which gives one its cipher and key.  Resetting costs less than the
+ * re-keying with zeros that kept the provider state (callgrind: about
+ * 500 instructions against 1,100, for 350 more at the next keying; a FAST
+ * TGS-REQ frees seven contexts).  Freed at thread exit.
  */
-#define SPARE_MAX 16
-/* What a context is for (its cipher and direction); each use has spares
- * for AES-128 and AES-256: kind = use * 2 + (AES-256). */
-enum { CIPH_CBC_ENC, CIPH_ECB_ENC, CIPH_ECB_DEC, CIPH_USES };
-#define CIPH_COUNT (2 * CIPH_USES)
+#define SPARE_MAX 32
+/* What a context is for: its cipher and direction. */
+enum { CIPH_CBC_ENC, CIPH_ECB_ENC, CIPH_ECB_DEC };
 struct spare_ctx {
-	EVP_CIPHER_CTX *c[CIPH_COUNT][SPARE_MAX];
-	unsigned n[CIPH_COUNT];
+	EVP_CIPHER_CTX *c[SPARE_MAX];
+	unsigned n;
 	bool registered; /* spare_key set: spare_free runs at thread exit */
 };
 static _Thread_local struct spare_ctx spare;
 static pthread_key_t spare_key;
-static const uint8_t zero_key[CRYPTO_MAX_KEY_LEN];
 
 static void
 spare_free(void *arg)
 {
 	struct spare_ctx *sp = arg;
 
-	for (int k = 0; k < CIPH_COUNT; k++) {
-		while (sp->n[k] > 0)
-			EVP_CIPHER_CTX_free(sp->c[k][--sp->n[k]]);
-	}
+	while (sp->n > 0)
+		EVP_CIPHER_CTX_free(sp->c[--sp->n]);
 	sp->registered = false;
 }
 
-/* A context for cipher kind kind: a spare one (keyed with zeros, its
- * cipher set) or a new one (no cipher yet); NULL when out of memory. */
+/* An empty context (no cipher yet): a spare one or a new one; NULL when
+ * out of memory. */
 static EVP_CIPHER_CTX *
-spare_get(int kind)
+spare_get(void)
 {
-	if (spare.n[kind] > 0)
-		return spare.c[kind][--spare.n[kind]];
+	if (spare.n > 0)
+		return spare.c[--spare.n];
 	return EVP_CIPHER_CTX_new();
 }
 
-static int
-kind_of(const struct enctype_info *et, int use)
-{
-	return use * 2 + (et->keylen == 32);
-}
-
-/* Give back a key's context of use (CIPH_*; NULL: nothing). */
+/* Give back a freed key's context (NULL: nothing), its key schedule wiped. */
 static void
-spare_put(const struct enctype_info *et, int use, EVP_CIPHER_CTX *c)
+spare_put(EVP_CIPHER_CTX *c)
 {
-	int kind = kind_of(et, use);
-
 	if (c == NULL)
 		return;
-	/* Overwrite the key schedule (same length and rounds for one
-	 * cipher; direction kept); a context that never got its cipher is
-	 * freed. */
-	if (spare.n[kind] < SPARE_MAX && EVP_CIPHER_CTX_get0_cipher(c) != NULL &&
-	    EVP_CipherInit_ex2(c, NULL, zero_key, NULL, -1, NULL) == 1) {
+	if (spare.n < SPARE_MAX && EVP_CIPHER_CTX_reset(c) == 1) {
 		if (!spare.registered)
 			spare.registered = pthread_setspecific(spare_key, &spare) == 0;
 		if (spare.registered) {
-			spare.c[kind][spare.n[kind]++] = c;
+			spare.c[spare.n++] = c;
 			return;
 		}
 	}
@@ -250,9 +260,13 @@ confounder_get(uint8_t *out)
 	return pool_get(out, CONF_LEN);
 }
 
+static void nfold(const uint8_t *in, size_t inlen, uint8_t *out, size_t outlen);
+static void prf_label_fold_init(void);
+
 static void
 init_once(void)
 {
+	prf_label_fold_init();
 	alg.cbc128 = EVP_CIPHER_fetch(NULL, "AES-128-CBC", NULL);
 	alg.cbc256 = EVP_CIPHER_fetch(NULL, "AES-256-CBC", NULL);
 	alg.ecb128 = EVP_CIPHER_fetch(NULL, "AES-128-ECB", NULL);
@@ -426,7 +440,8 @@ cleanup:
 
 /*
  * Key a context for use (CIPH_*) with k; CBC from the zero IV.  A context
- * that has its cipher (kept, or a spare) is only re-keyed.
+ * that has its cipher (a key's own, keyed before) is only re-keyed; an
+ * empty one (new, or a spare) gets its cipher first.
  */
 static orth_err
 cipher_key(const struct enctype_info *et, int use, EVP_CIPHER_CTX **cctx,
@@ -438,7 +453,7 @@ cipher_key(const struct enctype_info *et, int use, EVP_CIPHER_CTX **cctx,
 	const uint8_t *iv = use == CIPH_CBC_ENC ? zero_iv : NULL;
 	int enc = use != CIPH_ECB_DEC;
 
-	if (*cctx == NULL && (*cctx = spare_get(kind_of(et, use))) == NULL)
+	if (*cctx == NULL && (*cctx = spare_get()) == NULL)
 		return ORTH_E_NOMEM;
 	if (EVP_CIPHER_CTX_get0_cipher(*cctx) != NULL)
 		return EVP_CipherInit_ex2(*cctx, NULL, k, iv, enc, NULL) == 1
@@ -552,6 +567,21 @@ nfold_usage(const uint8_t constant[5], uint8_t *block)
 	memcpy(block, nfold_cache[i].block, AES_BLOCK);
 }
 
+/*
+ * RFC 3962 §4: the PRF's key is DK(key, "prf"), made for every key a PRF
+ * runs on (KRB-FX-CF2: FAST's subkey and strengthen key, per request).
+ * The label is public and fixed: folded once per process (init_once), not
+ * per key.
+ */
+static const uint8_t prf_label[] = "prf";
+static uint8_t prf_label_fold[AES_BLOCK];
+
+static void
+prf_label_fold_init(void)
+{
+	nfold(prf_label, sizeof(prf_label) - 1, prf_label_fold, AES_BLOCK);
+}
+
 static orth_err
 dk_aes(const struct enctype_info *et, EVP_CIPHER_CTX *ecb,
        const uint8_t *constant, size_t clen, uint8_t *out)
@@ -562,6 +592,8 @@ dk_aes(const struct enctype_info *et, EVP_CIPHER_CTX *ecb,
 
 	if (clen == 5)
 		nfold_usage(constant, block);
+	else if (clen == sizeof(prf_label) - 1 && memcmp(constant, prf_label, clen) == 0)
+		memcpy(block, prf_label_fold, AES_BLOCK);
 	else
 		nfold(constant, clen, block, AES_BLOCK);
 	for (size_t n = 0; n < et->keylen; n += AES_BLOCK) {
@@ -571,6 +603,34 @@ dk_aes(const struct enctype_info *et, EVP_CIPHER_CTX *ecb,
 		prev = out + n;
 	}
 	return ORTH_OK;
+}
+
+/*
+ * DK of two usage constants at once (RFC 3962: an encryption's Ke and Ki,
+ * each keylen long): the two block chains run side by side, two blocks
+ * per EVP call, half the calls of two dk_aes (each call costs several
+ * times the AES of a block).
+ */
+static orth_err
+dk_aes_pair(const struct enctype_info *et, EVP_CIPHER_CTX *ecb, const uint8_t c1[5],
+	    const uint8_t c2[5], uint8_t *out1, uint8_t *out2)
+{
+	uint8_t chain[2 * AES_BLOCK];
+	int outl = 0;
+	orth_err ret = ORTH_OK;
+
+	nfold_usage(c1, chain);
+	nfold_usage(c2, chain + AES_BLOCK);
+	for (size_t n = 0; n < et->keylen; n += AES_BLOCK) {
+		CHECK(EVP_EncryptUpdate(ecb, chain, &outl, chain, sizeof(chain)) == 1 &&
+			      outl == (int)sizeof(chain),
+		      ORTH_E_INTERNAL);
+		memcpy(out1 + n, chain, AES_BLOCK);
+		memcpy(out2 + n, chain + AES_BLOCK, AES_BLOCK);
+	}
+cleanup:
+	crypto_wipe(chain, sizeof(chain));
+	return ret;
 }
 
 /*
@@ -607,8 +667,28 @@ cleanup:
 }
 
 /*
+ * Key's ECB context keyed with its bytes (ECB_BASE) or its PRF key
+ * (ECB_PRF, made already), re-keyed only when it holds the other one.
+ * After a failure it holds neither.
+ */
+static orth_err
+key_ecb_use(struct crypto_key *key, enum ecb_holds which)
+{
+	orth_err ret;
+
+	if (key->ecb_keyed == which)
+		return ORTH_OK;
+	key->ecb_keyed = ECB_NONE;
+	ret = ecb_key(key->et, &key->ecb, which == ECB_PRF ? key->prf_key : key->bytes);
+	if (ret == ORTH_OK)
+		key->ecb_keyed = which;
+	return ret;
+}
+
+/*
  * DK / KDF-HMAC-SHA2 from a key's own bytes: label (the usage constant,
- * "prf"), with the context keyed with those bytes made once per key.
+ * "prf"), with the key's HMAC state (made once) or its ECB context keyed
+ * with those bytes (key_ecb_use).
  */
 static orth_err
 derive_from_key(struct crypto_key *key, const uint8_t *label, size_t llen,
@@ -616,12 +696,10 @@ derive_from_key(struct crypto_key *key, const uint8_t *label, size_t llen,
 		size_t outlen)
 {
 	const struct enctype_info *et = key->et;
-	EVP_CIPHER_CTX *ecb = NULL;
 	orth_err ret;
 
 	CHECK(et->sha2 || outlen == et->keylen, ORTH_E_INTERNAL);
 	key->derivations++;
-	/* The keyed context is kept only once keying succeeded. */
 	if (et->sha2) {
 		if (!key->have_base_mac) {
 			hmac_key_set(&key->base_mac, et->md, key->bytes,
@@ -631,15 +709,10 @@ derive_from_key(struct crypto_key *key, const uint8_t *label, size_t llen,
 		TRY(kdf_hmac_sha2(&key->base_mac, label, llen, context, ctxlen,
 				  out, outlen));
 	} else {
-		if (key->base_ecb == NULL) {
-			TRY(ecb_key(et, &ecb, key->bytes));
-			key->base_ecb = ecb;
-			ecb = NULL;
-		}
-		TRY(dk_aes(et, key->base_ecb, label, llen, out));
+		TRY(key_ecb_use(key, ECB_BASE));
+		TRY(dk_aes(et, key->ecb, label, llen, out));
 	}
 cleanup:
-	EVP_CIPHER_CTX_free(ecb);
 	return ret;
 }
 
@@ -660,6 +733,35 @@ derive_usage(struct crypto_key *key, uint32_t usage, uint8_t kind,
 			      len);
 	if (ret == ORTH_OK)
 		*out_len = len;
+	return ret;
+}
+
+/*
+ * RFC 3961 §5.3: Ke = DK(usage | 0xAA) into ke, Ki = DK(usage | 0x55)
+ * into ki; *ki_len set.
+ */
+static orth_err
+derive_usage_enc(struct crypto_key *key, uint32_t usage, uint8_t *ke, uint8_t *ki,
+		 size_t *ki_len)
+{
+	const struct enctype_info *et = key->et;
+	uint8_t ce[5] = {(uint8_t)(usage >> 24), (uint8_t)(usage >> 16), (uint8_t)(usage >> 8),
+			 (uint8_t)usage, DK_KE};
+	uint8_t ci[5] = {ce[0], ce[1], ce[2], ce[3], DK_KI};
+	size_t klen = 0;
+	orth_err ret;
+
+	if (et->sha2) {
+		TRY(derive_usage(key, usage, DK_KE, ke, &klen));
+		TRY(derive_usage(key, usage, DK_KI, ki, ki_len));
+		goto cleanup;
+	}
+	/* RFC 3962: both as long as the key (kilen == keylen). */
+	key->derivations += 2;
+	TRY(key_ecb_use(key, ECB_BASE));
+	TRY(dk_aes_pair(et, key->ecb, ce, ci, ke, ki));
+	*ki_len = et->kilen;
+cleanup:
 	return ret;
 }
 
@@ -727,9 +829,7 @@ slot_get(struct crypto_key *key, uint32_t usage, unsigned need,
 	s->last_use = ++key->clock;
 
 	if ((need & (HAVE_E | READY_ENC | READY_DEC)) && !(s->flags & HAVE_E)) {
-		/* RFC 3961 §5.3: Ke = DK(usage | 0xAA), Ki = DK(usage | 0x55). */
-		TRY(derive_usage(key, usage, DK_KE, s->ke, &klen));
-		TRY(derive_usage(key, usage, DK_KI, k, &klen));
+		TRY(derive_usage_enc(key, usage, s->ke, k, &klen));
 		hmac_key_set(&s->ki, key->et->md, k, klen);
 		s->flags |= HAVE_E;
 	}
@@ -777,9 +877,11 @@ crypto_key_new(int32_t enctype, const uint8_t *bytes, size_t len,
 	CHECK((key = malloc(sizeof(*key))) != NULL, ORTH_E_NOMEM);
 	key->et = et;
 	memcpy(key->bytes, bytes, len);
-	key->base_ecb = NULL;
 	key->have_base_mac = false;
-	key->prf_ecb = NULL;
+	key->ecb = NULL;
+	key->ecb_keyed = ECB_NONE;
+	key->have_prf_key = false;
+	key->memo_in_len = 0;
 	key->clock = 0;
 	key->derivations = 0;
 	for (size_t i = 0; i < DK_SLOTS; i++) {
@@ -829,18 +931,22 @@ crypto_key_free(struct crypto_key *key)
 		return;
 	/* The secrets in a key object: its bytes, each slot's Ke and HMAC
 	 * pad states (slot_clear), and the key schedules inside the cipher
-	 * contexts, which spare_put overwrites.  Nothing else is secret
-	 * (usages, flags, pointers), so only those are wiped. */
+	 * contexts, which spare_put has the provider wipe; the PRF key and
+	 * the memo.  Nothing else is secret (usages, flags, pointers), so
+	 * only those are wiped. */
 	for (size_t i = 0; i < DK_SLOTS; i++) {
 		struct dk_slot *s = &key->slot[i];
-		spare_put(key->et, CIPH_CBC_ENC, s->enc);
-		spare_put(key->et, CIPH_ECB_DEC, s->dec);
+		spare_put(s->enc);
+		spare_put(s->dec);
 		slot_clear(s);
 	}
-	spare_put(key->et, CIPH_ECB_ENC, key->base_ecb);
+	spare_put(key->ecb);
 	if (key->have_base_mac)
 		hmac_key_wipe(&key->base_mac);
-	spare_put(key->et, CIPH_ECB_ENC, key->prf_ecb);
+	if (key->have_prf_key)
+		crypto_wipe(key->prf_key, sizeof(key->prf_key));
+	if (key->memo_in_len != 0)
+		crypto_wipe(key->memo_out, sizeof(key->memo_out));
 	crypto_wipe(key->bytes, sizeof(key->bytes));
 	free(key);
 }
@@ -1157,10 +1263,8 @@ static orth_err
 prf_run(struct crypto_key *key, const uint8_t *in, size_t in_len, bool pub,
 	uint8_t *out, size_t *out_len)
 {
-	static const uint8_t prf_label[] = "prf";
 	const struct enctype_info *et;
-	uint8_t tmp[AES_BLOCK], dk[CRYPTO_MAX_KEY_LEN];
-	EVP_CIPHER_CTX *prf = NULL;
+	uint8_t tmp[AES_BLOCK];
 	int outl = 0;
 	orth_err ret;
 
@@ -1176,24 +1280,20 @@ prf_run(struct crypto_key *key, const uint8_t *in, size_t in_len, bool pub,
 		/* RFC 3962 §4: E(DK(key, "prf"), truncate16(SHA-1(input))),
 		 * one block from the zero IV: one ECB block. */
 		TRY(prf_sha1(in, in_len, pub, tmp));
-		if (key->prf_ecb == NULL) {
+		if (!key->have_prf_key) {
 			TRY(derive_from_key(key, prf_label,
-					    sizeof(prf_label) - 1, NULL, 0, dk,
-					    et->keylen));
-			TRY(ecb_key(et, &prf, dk));
-			key->prf_ecb = prf;
-			prf = NULL;
+					    sizeof(prf_label) - 1, NULL, 0,
+					    key->prf_key, et->keylen));
+			key->have_prf_key = true;
 		}
-		CHECK(EVP_EncryptUpdate(key->prf_ecb, out, &outl, tmp,
-					AES_BLOCK) == 1 &&
-		      outl == AES_BLOCK,
+		TRY(key_ecb_use(key, ECB_PRF));
+		CHECK(EVP_EncryptUpdate(key->ecb, out, &outl, tmp, AES_BLOCK) == 1 &&
+			      outl == AES_BLOCK,
 		      ORTH_E_INTERNAL);
 	}
 	*out_len = et->prflen;
 cleanup:
-	EVP_CIPHER_CTX_free(prf);
 	crypto_wipe(tmp, sizeof(tmp));
-	crypto_wipe(dk, sizeof(dk));
 	return ret;
 }
 
@@ -1209,6 +1309,29 @@ crypto_prf_public(struct crypto_key *key, const uint8_t *in, size_t in_len,
 		  uint8_t *out, size_t *out_len)
 {
 	return prf_run(key, in, in_len, true, out, out_len);
+}
+
+bool
+crypto_key_memo_get(const struct crypto_key *key, const uint8_t *in, size_t in_len,
+		    uint8_t *out, size_t out_len)
+{
+	if (key->memo_in_len == 0 || key->memo_in_len != in_len ||
+	    key->memo_out_len != out_len || memcmp(key->memo_in, in, in_len) != 0)
+		return false;
+	memcpy(out, key->memo_out, out_len);
+	return true;
+}
+
+void
+crypto_key_memo_put(struct crypto_key *key, const uint8_t *in, size_t in_len,
+		    const uint8_t *out, size_t out_len)
+{
+	if (in_len == 0 || in_len > sizeof(key->memo_in) || out_len > sizeof(key->memo_out))
+		return;
+	memcpy(key->memo_in, in, in_len);
+	memcpy(key->memo_out, out, out_len);
+	key->memo_in_len = in_len;
+	key->memo_out_len = out_len;
 }
 
 /* ---- test hooks (crypto_test.h) ---------------------------------------- */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "crypto.h"
+#include "crypto_int.h"
 
 /* RFC 6113 §5.1: the counter is one octet, so at most 255 PRF outputs. */
 #define PRF_PLUS_MAX_BLOCKS 255
@@ -67,6 +68,23 @@ crypto_prf_plus(struct crypto_key *key, const uint8_t *in, size_t in_len,
 	return prf_plus(key, in, in_len, false, out, out_len);
 }
 
+/* PRF+(key, pepper) out_len bytes long from the key's memo, or made and
+ * remembered there (crypto_int.h): RFC 6113 §5.1, the peppers are public. */
+static orth_err
+prf_plus_pepper(struct crypto_key *key, const char *pepper, uint8_t *out, size_t out_len)
+{
+	const uint8_t *in = (const uint8_t *)pepper;
+	size_t in_len = strlen(pepper);
+	orth_err ret;
+
+	if (crypto_key_memo_get(key, in, in_len, out, out_len))
+		return ORTH_OK;
+	ret = prf_plus(key, in, in_len, true, out, out_len);
+	if (ret == ORTH_OK)
+		crypto_key_memo_put(key, in, in_len, out, out_len);
+	return ret;
+}
+
 orth_err
 crypto_key_cf2(struct crypto_key *k1, const char *pepper1, struct crypto_key *k2,
 	       const char *pepper2, struct crypto_key **out)
@@ -84,9 +102,8 @@ crypto_key_cf2(struct crypto_key *k1, const char *pepper1, struct crypto_key *k2
 	 * (RFC 3962 §6, RFC 8009 §5: random-to-key is the identity). */
 	len = crypto_enctype_keylen(enctype);
 	CHECK(len != 0 && len <= sizeof(a), ORTH_E_ENCTYPE);
-	/* RFC 6113 §5.1: the peppers are public strings. */
-	TRY(prf_plus(k1, (const uint8_t *)pepper1, strlen(pepper1), true, a, len));
-	TRY(prf_plus(k2, (const uint8_t *)pepper2, strlen(pepper2), true, b, len));
+	TRY(prf_plus_pepper(k1, pepper1, a, len));
+	TRY(prf_plus_pepper(k2, pepper2, b, len));
 	for (size_t i = 0; i < len; i++)
 		a[i] ^= b[i];
 	TRY(crypto_key_new(enctype, a, len, out));

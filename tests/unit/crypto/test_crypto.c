@@ -881,6 +881,124 @@ test_cache(void)
 }
 
 /*
+ * KRB-FX-CF2 of k1 and k2 as a key that never ran anything gives it:
+ * PRF+ of fresh copies XORed, as long as k1's key (out: its bytes).
+ */
+static void
+cf2_fresh(const struct crypto_key *k1, const char *p1, const struct crypto_key *k2,
+	  const char *p2, uint8_t *out, size_t *len)
+{
+	struct crypto_key *c1 = NULL, *c2 = NULL;
+	uint8_t b[CRYPTO_MAX_KEY_LEN];
+
+	*len = crypto_enctype_keylen(crypto_key_enctype(k1));
+	EXPECT_EQ_INT(crypto_key_copy(k1, &c1), ORTH_OK);
+	EXPECT_EQ_INT(crypto_key_copy(k2, &c2), ORTH_OK);
+	EXPECT_EQ_INT(crypto_prf_plus(c1, (const uint8_t *)p1, strlen(p1), out, *len), ORTH_OK);
+	EXPECT_EQ_INT(crypto_prf_plus(c2, (const uint8_t *)p2, strlen(p2), b, *len), ORTH_OK);
+	for (size_t i = 0; i < *len; i++)
+		out[i] ^= b[i];
+	crypto_key_free(c1);
+	crypto_key_free(c2);
+}
+
+/* crypto_key_cf2(k1, p1, k2, p2) is cf2_fresh's answer. */
+static void
+cf2_expect(struct crypto_key *k1, const char *p1, struct crypto_key *k2, const char *p2)
+{
+	struct crypto_key *got = NULL;
+	uint8_t want[CRYPTO_MAX_KEY_LEN];
+	const uint8_t *gb;
+	size_t wlen = 0, glen = 0;
+
+	cf2_fresh(k1, p1, k2, p2, want, &wlen);
+	EXPECT_EQ_INT(crypto_key_cf2(k1, p1, k2, p2, &got), ORTH_OK);
+	if (got == NULL)
+		return;
+	gb = crypto_key_bytes(got, &glen);
+	EXPECT_EQ_INT(glen, wlen);
+	EXPECT_MEM(gb, want, wlen);
+	crypto_key_free(got);
+}
+
+/*
+ * What a key remembers for KRB-FX-CF2 (crypto_int.h: the PRF+ of one
+ * pepper, FAST's PRF+(TGT session key, "ticketarmor") kept across
+ * TGS-REQs) and the one AES context a key shares between DK and its PRF:
+ * whatever a key did before, every answer is a fresh key's.  A memo is
+ * never used for another key, another pepper or another length.
+ */
+static void
+test_cf2_memo(void)
+{
+	static const int32_t ets[] = {17, 18, 19, 20};
+	static const char long_pepper[] = "a pepper longer than what a key's memo keeps";
+
+	for (size_t i = 0; i < sizeof(ets) / sizeof(ets[0]); i++) {
+		struct crypto_key *s = NULL, *s2 = NULL, *k1 = NULL, *k2 = NULL, *k128 = NULL;
+		uint8_t ct[64], back[64], a[CRYPTO_MAX_PRF_LEN], b[CRYPTO_MAX_PRF_LEN];
+		uint8_t ck[CRYPTO_MAX_CKSUM_LEN], ck2[CRYPTO_MAX_CKSUM_LEN];
+		size_t clen = 0, blen = 0, alen = 0, cklen = 0;
+		struct crypto_key *fresh = NULL;
+
+		EXPECT_EQ_INT(crypto_key_random(ets[i], &s), ORTH_OK);
+		EXPECT_EQ_INT(crypto_key_random(ets[i], &s2), ORTH_OK);
+		EXPECT_EQ_INT(crypto_key_random(ets[i], &k1), ORTH_OK);
+		EXPECT_EQ_INT(crypto_key_random(ets[i], &k2), ORTH_OK);
+		EXPECT_EQ_INT(crypto_key_random(17, &k128), ORTH_OK);
+		if (s == NULL || s2 == NULL || k1 == NULL || k2 == NULL || k128 == NULL)
+			goto next;
+		/* the session key's half made, then remembered: two subkeys */
+		cf2_expect(k1, "subkeyarmor", s, "ticketarmor");
+		cf2_expect(k2, "subkeyarmor", s, "ticketarmor");
+		cf2_expect(k2, "subkeyarmor", s, "ticketarmor");
+		/* another session key, the same pepper */
+		cf2_expect(k1, "subkeyarmor", s2, "ticketarmor");
+		/* the same key, another pepper, then the first one again */
+		cf2_expect(k1, "subkeyarmor", s, "replykey");
+		cf2_expect(k1, "subkeyarmor", s, "ticketarmor");
+		/* a shorter output (k1 of aes128), then the full one again */
+		cf2_expect(k128, "subkeyarmor", s, "ticketarmor");
+		cf2_expect(k1, "subkeyarmor", s, "ticketarmor");
+		/* a pepper too long for the memo */
+		cf2_expect(k1, long_pepper, s, long_pepper);
+		cf2_expect(k1, long_pepper, s, long_pepper);
+		/* one key as both */
+		cf2_expect(s, "strengthenkey", s, "replykey");
+
+		/* DK and the PRF in turns on one key (its context re-keyed
+		 * each way), each answer a fresh copy's. */
+		EXPECT_EQ_INT(crypto_key_copy(k2, &fresh), ORTH_OK);
+		if (fresh == NULL)
+			goto next;
+		memset(ct, 'c', sizeof(ct));
+		for (int round = 0; round < 2; round++) {
+			EXPECT_EQ_INT(crypto_prf(k2, (const uint8_t *)"in", 2, a, &alen), ORTH_OK);
+			EXPECT_EQ_INT(crypto_prf(fresh, (const uint8_t *)"in", 2, b, &blen), ORTH_OK);
+			EXPECT_MEM(a, b, alen);
+			/* a new usage each round: derived after the PRF ran */
+			EXPECT_EQ_INT(crypto_encrypt(k2, 3 + round, ct, 20, ct, &clen), ORTH_OK);
+			EXPECT_EQ_INT(crypto_decrypt(fresh, 3 + round, ct, clen, back, &blen),
+				      ORTH_OK);
+			EXPECT_EQ_INT(crypto_checksum_make(k2, 10 + round, ct, 20, NULL, ck, &cklen),
+				      ORTH_OK);
+			EXPECT_EQ_INT(crypto_checksum_make(fresh, 10 + round, ct, 20, NULL, ck2,
+							   &blen),
+				      ORTH_OK);
+			EXPECT_MEM(ck, ck2, cklen);
+		}
+		cf2_expect(k2, "subkeyarmor", s, "ticketarmor");
+	next:
+		crypto_key_free(fresh);
+		crypto_key_free(s);
+		crypto_key_free(s2);
+		crypto_key_free(k1);
+		crypto_key_free(k2);
+		crypto_key_free(k128);
+	}
+}
+
+/*
  * The per-thread memory of crypto.c: the SHA-1s of public PRF inputs
  * (crypto_prf_public) give crypto_prf's output, also after more inputs
  * than it keeps and for other keys; a key made after others were freed
@@ -1028,6 +1146,7 @@ main(void)
 	test_s2k_weak_params();
 	test_keys_and_names();
 	test_cache();
+	test_cf2_memo();
 	test_thread_memory();
 	test_fork_confounders();
 	return test_done("crypto");

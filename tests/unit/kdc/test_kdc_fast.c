@@ -949,6 +949,29 @@ struct tgs_opts {
 	bool bad_checksum;
 };
 
+/*
+ * The implicit TGS armor key (RFC 6113 §5.4.1.1: KRB-FX-CF2(subkey,
+ * TGT session key, "subkeyarmor", "ticketarmor")) made here from
+ * crypto_prf_plus, without what keys remember for crypto_key_cf2: the
+ * client's side does not share the KDC's memo of the session key's half.
+ */
+static void
+armor_key_fresh(struct crypto_key *subkey, struct crypto_key *session, struct crypto_key **out)
+{
+	uint8_t a[CRYPTO_MAX_KEY_LEN], b[CRYPTO_MAX_KEY_LEN];
+	int32_t et = crypto_key_enctype(subkey);
+	size_t len = crypto_enctype_keylen(et);
+
+	*out = NULL;
+	EXPECT(crypto_prf_plus(subkey, (const uint8_t *)FAST_PEPPER_SUBKEY,
+			       strlen(FAST_PEPPER_SUBKEY), a, len) == ORTH_OK);
+	EXPECT(crypto_prf_plus(session, (const uint8_t *)FAST_PEPPER_TICKET,
+			       strlen(FAST_PEPPER_TICKET), b, len) == ORTH_OK);
+	for (size_t i = 0; i < len; i++)
+		a[i] ^= b[i];
+	EXPECT(crypto_key_new(et, a, len, out) == ORTH_OK);
+}
+
 static void
 fast_tgs_req(const struct kdc_fixture_cred *tgt, const char *service, const struct tgs_opts *o,
 	     struct sent *s, struct crypto_key **subkey_out, struct crypto_key **armor_out)
@@ -1001,7 +1024,7 @@ fast_tgs_req(const struct kdc_fixture_cred *tgt, const char *service, const stru
 	pa[0].padata_type = KRB5_PADATA_TGS_REQ;
 	ap_req_make(tgt, KU_TGS_REQ_AUTH, kdc_fixture_now(), &cks, !o->no_subkey, &sk,
 		    &pa[0].padata_value);
-	EXPECT(proto_fast_armor_key(sk, tgt->key, armor_out) == ORTH_OK);
+	armor_key_fresh(sk, tgt->key, armor_out);
 	fr.req_body = inner;
 	EXPECT(crypto_checksum_make(*armor_out, KU_FAST_REQ_CHKSUM, pa[0].padata_value.data,
 				    pa[0].padata_value.len - (o->bad_checksum ? 1 : 0), &ckt, ck,
@@ -1076,6 +1099,39 @@ test_tgs(void)
 			"fast-tgs-badchecksum", KRB_AP_ERR_MODIFIED, false);
 }
 
+/*
+ * FAST TGS-REQs under two TGTs in turns: the KDC keeps each TGT's session
+ * key across requests, and with it the half of the armor key that only
+ * that key makes (PRF+(session key, "ticketarmor"), crypto_int.h).  Each
+ * reply opens under the armor key its client made: nothing of one TGT's
+ * key serves the other's requests.
+ */
+static void
+test_tgs_two_tgts(void)
+{
+	struct kdc_fixture_cred other;
+	const struct kdc_fixture_cred *tgts[2] = {&armor_tgt, &other};
+
+	memset(&other, 0, sizeof(other));
+	tgt_get("user", "userpw", &other);
+	if (other.key == NULL)
+		return;
+	for (int i = 0; i < 6; i++) {
+		struct sent s;
+		struct crypto_key *sk = NULL, *armor = NULL;
+		struct fast_rep fr;
+
+		fast_tgs_req(tgts[i % 2], "host/svc.test", &(struct tgs_opts){0}, &s, &sk, &armor);
+		send_req(NULL, s.req, s.len);
+		EXPECT_EQ_INT(reply_code(), 0);
+		EXPECT_EQ_INT(fast_rep_open(armor, sk, KU_TGS_REP_ENC_PART_SUBKEY, true, &s, &fr), 0);
+		fast_rep_free(&fr);
+		crypto_key_free(sk);
+		crypto_key_free(armor);
+	}
+	crypto_key_free(other.key);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1101,7 +1157,6 @@ main(int argc, char **argv)
 			crypto_key_free(k);
 		}
 	}
-	(void)tgt_get;
 	test_as_encchal();
 	test_armor_refused();
 	test_cookie();
@@ -1109,6 +1164,7 @@ main(int argc, char **argv)
 	test_hide_client();
 	test_enc_pa_rep_plain();
 	test_tgs();
+	test_tgs_two_tgts();
 	test_lockout();
 	crypto_key_free(armor_tgt.key);
 	kdc_fixture_close(&fx);
