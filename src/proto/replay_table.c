@@ -68,15 +68,13 @@ tag_of(uint64_t h)
 	return t != 0 ? t : 1;
 }
 
+/* Spelled out so that the compiler makes it one load (a loop it does not). */
 static inline uint64_t
 load_le64(const uint8_t *b)
 {
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | b[i];
-	return v;
+	return (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 |
+	       (uint64_t)b[3] << 24 | (uint64_t)b[4] << 32 | (uint64_t)b[5] << 40 |
+	       (uint64_t)b[6] << 48 | (uint64_t)b[7] << 56;
 }
 
 /* Bit i set when tags[i] == t, for the 64 tags of a group, eight at a time
