@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /*
  * ngroups groups (struct replay_group, the header's Layout); group g is
@@ -24,8 +25,12 @@
 _Static_assert(sizeof(struct replay_group) == 23 * 64, "a group is 23 cache lines");
 _Static_assert(REPLAY_TABLE_GROUP == 64, "a group's tags make one 64-bit mask");
 
+/* The table's alignment: a huge page's, so that its pages can be huge. */
+#define TABLE_ALIGN ((size_t)2 << 20)
+
 struct replay_table {
-	void *mem;                   /* calloc's block (groups are aligned in it) */
+	void *mem;                   /* mmap'ed, mem_len bytes; groups in it */
+	size_t mem_len;
 	struct replay_group *groups;
 	size_t ngroups;
 	size_t nlocks;    /* mutexes initialised (all NLOCKS once built) */
@@ -113,13 +118,26 @@ replay_table_new(size_t capacity, struct replay_table **out)
 	CHECK(capacity > 0 && capacity <= REPLAY_TABLE_MAX_CAPACITY, ORTH_E_RANGE);
 	t = calloc(1, sizeof(*t));
 	CHECK(t != NULL, ORTH_E_NOMEM);
+	t->mem = MAP_FAILED;
 	t->ngroups = (capacity + REPLAY_TABLE_GROUP - 1) / REPLAY_TABLE_GROUP;
-	/* calloc, not an aligned allocation and a memset: the zero pages of
-	 * a large table cost nothing until a group is used. */
-	t->mem = calloc(1, t->ngroups * sizeof(*t->groups) + _Alignof(struct replay_group));
-	CHECK(t->mem != NULL, ORTH_E_NOMEM);
-	at = (uintptr_t)t->mem + _Alignof(struct replay_group) - 1;
-	t->groups = (struct replay_group *)(at - at % _Alignof(struct replay_group));
+	/*
+	 * Anonymous zero pages: a large table costs nothing until a group is
+	 * used.  Huge pages where the system allows them: lookups land at
+	 * random, and a table of 4 KiB pages costs a TLB miss and, while
+	 * traffic first reaches it, a page fault on most requests (the
+	 * bench's fresh KDC with 2^23 slots: 1.4 us of system time a request
+	 * more than with 2^20).
+	 */
+	t->mem_len = t->ngroups * sizeof(*t->groups) + TABLE_ALIGN;
+	t->mem = mmap(NULL, t->mem_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		      -1, 0);
+	CHECK(t->mem != MAP_FAILED, ORTH_E_NOMEM);
+	at = (uintptr_t)t->mem + TABLE_ALIGN - 1;
+	t->groups = (struct replay_group *)(at - at % TABLE_ALIGN);
+#ifdef MADV_HUGEPAGE
+	/* Advice: without it (or refused) the table works the same. */
+	(void)madvise(t->groups, t->mem_len - TABLE_ALIGN, MADV_HUGEPAGE);
+#endif
 	for (t->nlocks = 0; t->nlocks < NLOCKS; t->nlocks++)
 		CHECK(pthread_mutex_init(&t->locks[t->nlocks], NULL) == 0,
 		      ORTH_E_INTERNAL);
@@ -139,7 +157,8 @@ replay_table_free(struct replay_table *t)
 		return;
 	for (i = 0; i < t->nlocks; i++)
 		pthread_mutex_destroy(&t->locks[i]);
-	free(t->mem);
+	if (t->mem != MAP_FAILED)
+		munmap(t->mem, t->mem_len);
 	free(t);
 }
 
