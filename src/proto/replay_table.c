@@ -128,6 +128,7 @@ replay_table_new(size_t capacity, struct replay_table **out)
 	 * bench's fresh KDC with 2^23 slots: 1.4 us of system time a request
 	 * more than with 2^20).
 	 */
+	CHECK(t->ngroups <= (SIZE_MAX - TABLE_ALIGN) / sizeof(*t->groups), ORTH_E_NOMEM);
 	t->mem_len = t->ngroups * sizeof(*t->groups) + TABLE_ALIGN;
 	t->mem = mmap(NULL, t->mem_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 		      -1, 0);

@@ -17,11 +17,11 @@
  * lives in the group its `group` hash picks; a lookup probes that one group.
  * A group (struct replay_group, 23 cache lines) keeps what every lookup
  * needs apart from what only a likely match needs, so that a lookup touches
- * about five lines, not the 24 a group of whole slots spans (it comes from
- * DRAM in a large table):
+ * about five lines, not the 24 a group of whole slots spans (in a large
+ * table each is a cache miss):
  *  - a line of 64 one-byte fingerprint tags (the top byte of fp; 0: the
  *    slot is free and was never used or was cleared): a replay is looked
- *    for only in the slots whose tag matches (1 in 255 of the others);
+ *    for only in the slots whose tag matches (about 1 in 256 of the others);
  *  - a line of 64 one-byte owner tags (the top byte of owner): the count
  *    of tag matches over-estimates the owner's live entries (it counts
  *    expired ones and other owners whose tag collides, never fewer), and
@@ -85,10 +85,12 @@
  *    trusted realm, which can name any client of its own).
  *
  * Memory: 23 bytes per slot (1472 per group of 64), fixed at
- * replay_table_new; a lookup reads the two tag lines, the line with the
- * base and the expiries it needs, and the line of a slot it confirms or
- * writes.  Thread safety: any thread may call any function; groups are
- * guarded by striped mutexes.
+ * replay_table_new, in anonymous pages, huge ones where the system allows
+ * them (lookups land at random: fewer TLB misses and page faults).  A
+ * lookup reads the two tag lines, the line with the base and the
+ * expiries it needs, and the line of a slot it confirms or writes.
+ * Thread safety: any thread may call any function; groups are guarded by
+ * striped mutexes.
  *
  * replay_group_probe() is the decision on one group, for a store that
  * keeps its groups elsewhere (the service side's file, rcache.h) under its
