@@ -40,15 +40,14 @@
  * middle-tier client (S4U2Proxy for many users) beyond 27 requests a
  * second and the whole KDC beyond 700-1,400, a fiftieth of what it
  * serves; busier sites set kdc_replay_cache_size (docs/OPERATIONS.md),
- * and a refusal says so in the log.  Not larger by default, because the
- * size costs more than memory: every slot is touched within minutes of
- * traffic (groups are picked at random), and each request reads about
- * five cache lines of one group (replay_table.h) at a random place in
- * the table: cache and TLB misses that grow with it, and on a KDC just
- * started the first touch of its pages.  Measured (a fresh KDC, 4 s of
- * UDP TGS at 64 in flight, same machine, two runs each): 2^23 slots
- * 11.2 and 10.6 us of KDC CPU per request, 2^20 10.3 and 9.8 (when a
- * request scanned a whole group of 1.5 KiB: 13.1/12.4 and 10.5/10.5).
+ * and a refusal says so in the log.  The size costs memory, all of it
+ * taken at start (replay_table.h), and little CPU: each request reads
+ * about five cache lines of one group at a random place in the table.
+ * Measured (a fresh KDC's CPU over 4 s of UDP TGS from bench/kdc_load,
+ * 64 in flight, same machine, two runs each, alternating): 2^23 slots 9.3 and
+ * 9.5 us of KDC CPU per request, 2^20 9.4 and 9.1; when a request
+ * scanned a whole group of 1.5 KiB and the pages came with the traffic:
+ * 12.2/12.2 and 10.1/9.8.
  */
 #ifndef ORTHRUS_KDC_REPLAY_H
 #define ORTHRUS_KDC_REPLAY_H

@@ -84,9 +84,10 @@
  *    table.  Distinct principals need distinct credentials (or a hostile
  *    trusted realm, which can name any client of its own).
  *
- * Memory: 23 bytes per slot (1472 per group of 64), fixed at
- * replay_table_new, in anonymous pages, huge ones where the system allows
- * them (lookups land at random: fewer TLB misses and page faults).  A
+ * Memory: 23 bytes per slot (1472 per group of 64), all taken at
+ * replay_table_new (where the kernel can, 5.14 on), in anonymous pages,
+ * huge ones where the system allows them (lookups land at random: fewer
+ * TLB misses).  A
  * lookup reads the two tag lines, the line with the base and the
  * expiries it needs, and the line of a slot it confirms or writes.
  * Thread safety: any thread may call any function; groups are guarded by
