@@ -84,7 +84,7 @@ load_le64(const uint8_t *b)
 }
 
 /* Bit i set when tags[i] == t, for the 64 tags of a group, eight at a time
- * (exact: no borrow crosses a byte). */
+ * (exact: no carry crosses a byte). */
 static uint64_t
 tag_mask(const uint8_t *tags, uint8_t t)
 {
@@ -100,6 +100,7 @@ tag_mask(const uint8_t *tags, uint8_t t)
 	return m;
 }
 
+/* The lowest bit set in *m (not 0), taken out of it. */
 static inline size_t
 mask_next(uint64_t *m)
 {

@@ -283,10 +283,14 @@ model_put(struct model *m, const struct replay_table_key *k, int64_t skew, int64
 }
 
 /*
- * Few owners, half of them on one tag; fingerprints on few tags, a third
- * of them replays; time running across the first move of the base.  Every
- * verdict and count is the rule's.
+ * Few owners, on few tags; fingerprints on few tags, a third of them
+ * replays; the tags at the edges of a byte (a match is found eight at a
+ * time); time running across the first move of the base.  Every verdict
+ * and count is the rule's.
  */
+static const uint8_t edge_tags[] = {0x00, 0x01, 0x7f, 0x80, 0x81, 0xfe, 0xff, 0xab};
+#define NEDGE (sizeof(edge_tags) / sizeof(edge_tags[0]))
+
 static void
 test_against_rule(void)
 {
@@ -303,11 +307,12 @@ test_against_rule(void)
 		uint64_t r = next_random(), o = r % 12;
 		now += (int64_t)(next_random() % 4);
 		skew = 1 + (int64_t)(next_random() % (2 * SKEW));
-		k.owner = (o < 6 ? OWNER_A : OWNER_C) + o;
+		k.owner = (uint64_t)edge_tags[o % 4 + 3] << 56 | o;
 		if (nseen > 0 && r % 3 == 0)
 			k.fp = seen[next_random() % nseen];
 		else
-			k.fp = (next_random() % 3) << 56 | (next_random() & 0xffffff);
+			k.fp = (uint64_t)edge_tags[next_random() % NEDGE] << 56 |
+			       (next_random() & 0xffffff);
 		k.group = 0;
 		k.ctime = now - skew - 1 + (int64_t)(next_random() % (uint64_t)(2 * skew + 3));
 		insert = r % 5 != 0;
