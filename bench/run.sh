@@ -301,7 +301,7 @@ orth_setup() {
 # second half must not grow.  The whole load runs within the skew (300 s),
 # so every authenticator of it is still in the replay cache at the end: the
 # KDC is restarted for the row with kdc_replay_cache_size 2.5 times the
-# load (replay.h: entries at most 40% of it; 24 bytes each, ~600 MiB at
+# load (replay.h: entries at most 40% of it; 23 bytes each, ~580 MB at
 # 10^7), and the config put back after it (callgrind's KDC after it gets
 # the default).
 rss_load() {

@@ -773,7 +773,7 @@ explain_cause(const struct cause *c, struct facts *fx, const char *who, int64_t 
 		       "and refuses rather than forget one; one client may hold 1/8 of the "
 		       "cache.\n  What to do: raise kdc_replay_cache_size in [kdcdefaults] of "
 		       "kdc.conf (about 1,500 slots per TGS-REQ per second at the realm's peak, "
-		       "24 bytes each; see orthrus.conf(5)) and restart the KDC.\n");
+		       "23 bytes each; see orthrus.conf(5)) and restart the KDC.\n");
 	} else if (strcmp(c->result, "KDC_ERR_MUST_USE_USER2USER") == 0 ||
 		   strcmp(c->result, "KDC_ERR_SERVICE_REVOKED") == 0 ||
 		   strcmp(c->result, "KDC_ERR_SERVICE_EXP") == 0) {

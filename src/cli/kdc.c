@@ -374,7 +374,7 @@ cmd_kdc(int argc, char **argv)
 	if (kdc_replay_new(kc->replay_cache_size, sh.skew, &sh.replay) != ORTH_OK ||
 	    kdc_lookaside_new(0, 0, 0, &sh.lookaside) != ORTH_OK) {
 		log_msg(LOG_LVL_ERR, "cannot allocate the replay and lookaside caches "
-			"(kdc_replay_cache_size %zu entries of 24 bytes)",
+			"(kdc_replay_cache_size %zu entries of 23 bytes)",
 			kc->replay_cache_size ? kc->replay_cache_size : (size_t)KDC_REPLAY_DEFAULT_CAPACITY);
 		goto out;
 	}

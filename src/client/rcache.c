@@ -385,26 +385,44 @@ cleanup:
 	return ret;
 }
 
+/* Group g of the locked file, unpacked for the table's decision at now.
+ * *raw_out: its bytes. */
+static orth_err
+file_group_read(int fd, size_t g, int64_t now, struct replay_group *grp,
+		uint8_t raw_out[FILE_GROUP_BYTES])
+{
+	orth_err ret;
+	struct replay_slot slots[REPLAY_TABLE_GROUP];
+	size_t i;
+
+	TRY(pread_all(fd, raw_out, FILE_GROUP_BYTES, group_offset(g)));
+	for (i = 0; i < REPLAY_TABLE_GROUP; i++)
+		slot_decode(raw_out + i * FILE_SLOT, &slots[i]);
+	replay_group_init(grp, slots, now);
+cleanup:
+	return ret;
+}
+
 /* rcache_put on a file, under rc->lock. */
 static orth_err
 file_put(struct rcache *rc, const struct rcache_key *k, int64_t skew, int64_t now)
 {
 	orth_err ret;
 	int fd = -1;
-	size_t ng = 0, g, i, stored = REPLAY_TABLE_GROUP;
+	size_t ng = 0, g, stored = REPLAY_TABLE_GROUP;
 	struct replay_table_key tk;
-	struct replay_slot grp[REPLAY_TABLE_GROUP];
+	struct replay_group grp;
+	struct replay_slot slot;
 	uint8_t raw[FILE_GROUP_BYTES];
 
 	TRY(file_open_locked(rc, &fd, &ng, NULL, 0));
 	TRY(table_key(rc->key, k, &tk));
 	g = (size_t)(tk.group % ng);
-	TRY(pread_all(fd, raw, sizeof(raw), group_offset(g)));
-	for (i = 0; i < REPLAY_TABLE_GROUP; i++)
-		slot_decode(raw + i * FILE_SLOT, &grp[i]);
-	ret = replay_group_probe(grp, &tk, skew, now, true, &stored);
+	TRY(file_group_read(fd, g, now, &grp, raw));
+	ret = replay_group_probe(&grp, &tk, skew, now, true, &stored);
 	if (ret == ORTH_OK && stored < REPLAY_TABLE_GROUP) {
-		slot_encode(&grp[stored], raw);
+		replay_group_slot_get(&grp, stored, &slot);
+		slot_encode(&slot, raw);
 		/* Not written, not accepted: fail closed. */
 		TRY(pwrite_all(fd, raw, FILE_SLOT,
 			       group_offset(g) + (off_t)(stored * FILE_SLOT)));
@@ -419,18 +437,16 @@ static size_t
 file_count(struct rcache *rc, int64_t now)
 {
 	int fd = -1;
-	size_t ng = 0, g, i, n = 0;
-	struct replay_slot grp[REPLAY_TABLE_GROUP];
+	size_t ng = 0, g, n = 0;
+	struct replay_group grp;
 	uint8_t raw[FILE_GROUP_BYTES];
 
 	if (file_open_locked(rc, &fd, &ng, NULL, 0) != ORTH_OK)
 		return 0;
 	for (g = 0; g < ng; g++) {
-		if (pread_all(fd, raw, sizeof(raw), group_offset(g)) != ORTH_OK)
+		if (file_group_read(fd, g, now, &grp, raw) != ORTH_OK)
 			break;
-		for (i = 0; i < REPLAY_TABLE_GROUP; i++)
-			slot_decode(raw + i * FILE_SLOT, &grp[i]);
-		n += replay_group_count(grp, now);
+		n += replay_group_count(&grp, now);
 	}
 	close(fd);
 	return n;

@@ -78,7 +78,7 @@ struct kdc_config {
 	 * endpoint (kdc/metrics.h).  NULL: none. */
 	const char *metrics_listen;
 	/* [kdcdefaults] kdc_replay_cache_size: the TGS authenticator replay
-	 * cache's entries (kdc/replay.h says how to size it; 24 bytes
+	 * cache's entries (kdc/replay.h says how to size it; 23 bytes
 	 * each).  0: not set, KDC_REPLAY_DEFAULT_CAPACITY. */
 	size_t replay_cache_size;
 	const char *default_realm;   /* [libdefaults] default_realm or the only realm */

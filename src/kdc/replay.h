@@ -17,7 +17,7 @@
  *
  * The table and what it guarantees are src/proto/replay_table.h's; in
  * short, with C = capacity (kdc.conf's [kdcdefaults]
- * kdc_replay_cache_size; default 2^20 slots, 24 MiB) and skew s (default
+ * kdc_replay_cache_size; default 2^20 slots, 23 MiB) and skew s (default
  * 300 s):
  *  - an entry lives until ctime + s; a ctime more than s away from now is
  *    refused (ORTH_E_SKEW);
@@ -36,17 +36,18 @@
  *    TGS rate times 2 s stays below 0.4 C (the default: 700 requests
  *    per second, 1,400 with correct clocks).
  *
- * The default, 2^20 slots (24 MiB), is a small site's: it refuses a single
+ * The default, 2^20 slots (23 MiB), is a small site's: it refuses a single
  * middle-tier client (S4U2Proxy for many users) beyond 27 requests a
  * second and the whole KDC beyond 700-1,400, a fiftieth of what it
  * serves; busier sites set kdc_replay_cache_size (docs/OPERATIONS.md),
- * and a refusal says so in the log.  Not larger by default, because the
- * size costs more than memory: every slot is touched within minutes of
- * traffic (groups are picked at random), and each request scans one
- * group of 1.5 KiB at a random place in the table, so a table larger
- * than the CPU's caches costs cache misses on every request.  Measured
- * (`make bench`, UDP TGS at 64 in flight, same machine): 2^22 slots
- * 22.7-22.9 us of KDC CPU per request, 2^20 14.9-19.1 us.
+ * and a refusal says so in the log.  The size costs memory, all of it
+ * taken at start (replay_table.h), and little CPU: each request reads
+ * about five cache lines of one group at a random place in the table.
+ * Measured (a fresh KDC's CPU over 4 s of UDP TGS from bench/kdc_load,
+ * 64 in flight, same machine, two runs each, alternating): 2^23 slots 9.3 and
+ * 9.5 us of KDC CPU per request, 2^20 9.4 and 9.1; when a request
+ * scanned a whole group of 1.5 KiB and the pages came with the traffic:
+ * 12.2/12.2 and 10.1/9.8.
  */
 #ifndef ORTHRUS_KDC_REPLAY_H
 #define ORTHRUS_KDC_REPLAY_H
@@ -59,7 +60,7 @@
 #include "proto/replay_table.h"
 
 #define KDC_REPLAY_DEFAULT_SKEW 300          /* seconds, RFC 4120 §1.6 / MIT clockskew */
-#define KDC_REPLAY_DEFAULT_CAPACITY (1u << 20) /* entries (24 bytes each) */
+#define KDC_REPLAY_DEFAULT_CAPACITY (1u << 20) /* entries (23 bytes each) */
 #define KDC_REPLAY_MIN_CAPACITY REPLAY_TABLE_GROUP
 #define KDC_REPLAY_MAX_CAPACITY REPLAY_TABLE_MAX_CAPACITY
 /* Seconds between two warnings of the same kind of refusal (full, over

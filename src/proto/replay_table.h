@@ -14,9 +14,28 @@
  * can predict a group or make two fingerprints collide.
  *
  * Layout: capacity slots in groups of REPLAY_TABLE_GROUP; an authenticator
- * lives in the group its `group` hash picks; a lookup scans that one group.
- * A slot is 24 bytes (fingerprint, owner, expiry); expired slots are
- * reused in place, nothing sweeps.
+ * lives in the group its `group` hash picks; a lookup probes that one group.
+ * A group (struct replay_group, 23 cache lines) keeps what every lookup
+ * needs apart from what only a likely match needs, so that a lookup touches
+ * about five lines, not the 24 a group of whole slots spans (in a large
+ * table each is a cache miss):
+ *  - a line of 64 one-byte fingerprint tags (the top byte of fp; 0: the
+ *    slot is free and was never used or was cleared): a replay is looked
+ *    for only in the slots whose tag matches (about 1 in 256 of the others);
+ *  - a line of 64 one-byte owner tags (the top byte of owner): the count
+ *    of tag matches over-estimates the owner's live entries (it counts
+ *    expired ones and other owners whose tag collides, never fewer), and
+ *    only when it reaches the cap are they counted exactly, so the cap
+ *    holds exactly and nobody is refused for another's tag;
+ *  - the expiries, 32 bits each, relative to the group's own base time
+ *    (64 bits): exact.  An expiry that does not fit moves the base to now;
+ *    every live entry then lies within 2 * REPLAY_TABLE_MAX_SKEW of it and
+ *    the free ones are cleared;
+ *  - the whole fingerprint and owner of each slot (16 bytes, one line for
+ *    four slots), read to confirm a tag match and written on insert.
+ * A new entry goes into the first free slot from a place its fingerprint
+ * picks, so the search ends after about 1 / (1 - load) slots.  Expired
+ * slots are reused in place, nothing sweeps.
  *
  * Lifetime: an authenticator is accepted only while |ctime - now| <= skew,
  * so its entry lives through second ctime + skew and is gone after; a
@@ -65,16 +84,23 @@
  *    table.  Distinct principals need distinct credentials (or a hostile
  *    trusted realm, which can name any client of its own).
  *
- * Memory: 24 bytes per slot, fixed at replay_table_new; lookups scan one
- * group of 64 slots (1.5 KiB).  Thread safety: any thread may call any
- * function; groups are guarded by striped mutexes.
+ * Memory: 23 bytes per slot (1472 per group of 64), all taken at
+ * replay_table_new (where the kernel can, 5.14 on), in anonymous pages,
+ * huge ones where the system allows them (lookups land at random: fewer
+ * TLB misses).  A
+ * lookup reads the two tag lines, the line with the base and the
+ * expiries it needs, and the line of a slot it confirms or writes.
+ * Thread safety: any thread may call any function; groups are guarded by
+ * striped mutexes.
  *
  * replay_group_probe() is the decision on one group, for a store that
  * keeps its groups elsewhere (the service side's file, rcache.h) under its
- * own lock: the same verdicts, so the same guarantees.  A slot whose expiry
- * lies more than 2 * REPLAY_TABLE_MAX_SKEW ahead of now counts as free: no
- * entry is stored that far ahead (see Lifetime), so it is garbage (a
- * damaged file) or the clock went back by more than that - and then the
+ * own lock: it unpacks a group into a struct replay_group
+ * (replay_group_init), runs the same verdicts, so the same guarantees, and
+ * writes back the slot stored (replay_group_slot_get).  A slot whose
+ * expiry lies more than 2 * REPLAY_TABLE_MAX_SKEW ahead of now counts as
+ * free: no entry is stored that far ahead (see Lifetime), so it is garbage
+ * (a damaged file) or the clock went back by more than that - and then the
  * authenticator's ctime is more than the skew ahead of now and refused
  * anyway, so forgetting it lets no replay through.
  */
@@ -130,25 +156,60 @@ orth_err replay_table_put(struct replay_table *t, const struct replay_table_key 
 orth_err replay_table_get(struct replay_table *t, const struct replay_table_key *k,
 			  int64_t skew, int64_t now);
 
-/* One slot: fingerprint (0: never used), owner, expiry (ctime + skew). */
+/* One slot unpacked: fingerprint (0: never used), owner, expiry (ctime +
+ * skew).  The service side's file keeps its slots so (rcache.h). */
 struct replay_slot {
 	uint64_t fp;
 	uint64_t owner;
 	int64_t expires;
 };
 
+/* A slot's whole fingerprint and owner (only read to confirm a tag). */
+struct replay_id {
+	uint64_t fp;
+	uint64_t owner;
+};
+
+/*
+ * One group as the table keeps it (Layout, above): each array starts on a
+ * cache line.  Slot i is free when fp_tag[i] is 0 (then owner_tag[i] is 0
+ * too) or base + expires[i] lies outside [now, now + 2 * MAX_SKEW].  All
+ * zeros is an empty group.  Only replay_table.c reads or writes the
+ * fields.
+ */
+struct replay_group {
+	_Alignas(64) uint8_t fp_tag[REPLAY_TABLE_GROUP];
+	uint8_t owner_tag[REPLAY_TABLE_GROUP];
+	int64_t base;                            /* within +/- 2^62 */
+	uint32_t expires[REPLAY_TABLE_GROUP];    /* expiry - base */
+	_Alignas(64) struct replay_id id[REPLAY_TABLE_GROUP];
+};
+
+/*
+ * grp from the unpacked slots[REPLAY_TABLE_GROUP] of a store that keeps
+ * them so: the slots live at now keep their index, the others are free.
+ * The verdicts of replay_group_probe at now are those the slots call for.
+ */
+void replay_group_init(struct replay_group *grp, const struct replay_slot *slots,
+		       int64_t now);
+
+/* Slot i of grp unpacked into *out (a free slot may come out as garbage:
+ * for writing back the slot replay_group_probe stored). */
+void replay_group_slot_get(const struct replay_group *grp, size_t i,
+			   struct replay_slot *out);
+
 /*
  * The verdict of replay_table_put (insert) or replay_table_get (!insert)
- * for k on grp, its group of REPLAY_TABLE_GROUP slots, which the caller
- * has picked (k->group modulo its number of groups) and locked.  When k is
- * stored, *stored_out (may be NULL) is the index of the slot written,
- * else REPLAY_TABLE_GROUP.  Same returns as replay_table_put/get.
+ * for k on grp, which the caller has picked (k->group modulo its number of
+ * groups) and locked.  When k is stored, *stored_out (may be NULL) is the
+ * index of the slot written, else REPLAY_TABLE_GROUP.  Same returns as
+ * replay_table_put/get.
  */
-orth_err replay_group_probe(struct replay_slot *grp, const struct replay_table_key *k,
+orth_err replay_group_probe(struct replay_group *grp, const struct replay_table_key *k,
 			    int64_t skew, int64_t now, bool insert, size_t *stored_out);
 
 /* Live entries of one group at now (replay_table_count's rule). */
-size_t replay_group_count(const struct replay_slot *grp, int64_t now);
+size_t replay_group_count(const struct replay_group *grp, int64_t now);
 
 /* Live (unexpired at now) entries: for tests and statistics. O(capacity). */
 size_t replay_table_count(struct replay_table *t, int64_t now);
