@@ -282,8 +282,9 @@ fi
 # UDP, TCP and libkrb5 TGS rows together: ~700,000 entries at ~120,000
 # TGS/s, which the default 2^20 slots cannot (from ~40% full, fresh
 # authenticators find their group full: KDC_ERR_SVC_UNAVAILABLE, and
-# MIT's library then retries for 25 s).  2^23 slots (192 MiB) hold 40%
-# of them at up to ~200,000 TGS/s.  The restarts (scale rows) keep it.
+# MIT's library then retries for 25 s).  2^23 slots hold 40%
+# of them at up to ~200,000 TGS/s, in ~190 MB (23 bytes a slot, taken
+# at start).  The restarts (scale rows, callgrind) keep it.
 ORTH_REPLAY_SIZE=${BENCH_REPLAY_CACHE_SIZE:-8388608}
 orth_setup() {
 	local i
@@ -303,7 +304,7 @@ orth_setup() {
 # KDC is restarted for the row with kdc_replay_cache_size 2.5 times the
 # load (replay.h: entries at most 40% of it; 23 bytes each, ~580 MB at
 # 10^7), and the config put back after it (callgrind's KDC after it gets
-# the default).
+# orth_setup's size again).
 rss_load() {
 	local out
 	# kdc_load exits 0 when some replies are valid: a KRB-ERROR (the
