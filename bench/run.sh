@@ -282,9 +282,9 @@ fi
 # UDP, TCP and libkrb5 TGS rows together: ~700,000 entries at ~120,000
 # TGS/s, which the default 2^20 slots cannot (from ~40% full, fresh
 # authenticators find their group full: KDC_ERR_SVC_UNAVAILABLE, and
-# MIT's library then retries for 25 s).  2^23 slots hold 40%
-# of them at up to ~200,000 TGS/s, in ~190 MB (23 bytes a slot, taken
-# at start).  The restarts (scale rows, callgrind) keep it.
+# MIT's library then retries for 25 s).  With 2^23 slots those rows fill
+# at most 40% of the table up to ~200,000 TGS/s; ~190 MB (23 bytes a
+# slot, taken at start).  The restarts (scale rows, callgrind) keep it.
 ORTH_REPLAY_SIZE=${BENCH_REPLAY_CACHE_SIZE:-8388608}
 orth_setup() {
 	local i
