@@ -3,16 +3,19 @@
 #include <stdbool.h>
 
 #include <errno.h>
-#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
 /*
- * ngroups groups (struct replay_group, the header's Layout); group g is
- * guarded by locks[g % NLOCKS].
+ * ngroups groups (struct replay_group, the header's Layout), each guarded
+ * by its own lock word.  It was 64 striped mutexes once: every probe then
+ * wrote one of 40 cache lines shared by all workers, and with two workers
+ * those lines went back and forth between the cores (perf under the
+ * bench's UDP TGS load: mutex lock + unlock 5% of the KDC's CPU).
  */
-#define NLOCKS 64
 /* Times beyond this are refused, so now +/- skew and ctime + skew cannot
  * overflow, and neither can a base plus a 32-bit expiry. */
 #define TIME_BOUND ((int64_t)1 << 62)
@@ -34,8 +37,6 @@ struct replay_table {
 	size_t mem_len;
 	struct replay_group *groups;
 	size_t ngroups;
-	size_t nlocks;    /* mutexes initialised (all NLOCKS once built) */
-	pthread_mutex_t locks[NLOCKS];
 };
 
 /* Which relative expiries are live at now: lo <= expires[i] <= hi. */
@@ -143,9 +144,6 @@ replay_table_new(size_t capacity, struct replay_table **out)
 	if (madvise(t->groups, t->mem_len - TABLE_ALIGN, MADV_POPULATE_WRITE) != 0)
 		CHECK(errno == EINVAL, ORTH_E_NOMEM);
 #endif
-	for (t->nlocks = 0; t->nlocks < NLOCKS; t->nlocks++)
-		CHECK(pthread_mutex_init(&t->locks[t->nlocks], NULL) == 0,
-		      ORTH_E_INTERNAL);
 	*out = t;
 	t = NULL;
 cleanup:
@@ -156,12 +154,8 @@ cleanup:
 void
 replay_table_free(struct replay_table *t)
 {
-	size_t i;
-
 	if (t == NULL)
 		return;
-	for (i = 0; i < t->nlocks; i++)
-		pthread_mutex_destroy(&t->locks[i]);
 	if (t->mem != MAP_FAILED)
 		munmap(t->mem, t->mem_len);
 	free(t);
@@ -331,17 +325,35 @@ replay_group_count(const struct replay_group *grp, int64_t now)
 	return n;
 }
 
+/* Held for one probe, so spinning beats sleeping; a holder that lost its
+ * CPU is waited for by yielding ours. */
+static void
+group_lock(struct replay_group *grp)
+{
+	unsigned spins = 0;
+
+	while (atomic_exchange_explicit(&grp->lock, 1, memory_order_acquire) != 0)
+		while (atomic_load_explicit(&grp->lock, memory_order_relaxed) != 0)
+			if (++spins % 64 == 0)
+				sched_yield();
+}
+
+static void
+group_unlock(struct replay_group *grp)
+{
+	atomic_store_explicit(&grp->lock, 0, memory_order_release);
+}
+
 static orth_err
 table_probe(struct replay_table *t, const struct replay_table_key *k,
 	    int64_t skew, int64_t now, bool insert)
 {
-	size_t g = (size_t)(k->group % t->ngroups);
-	pthread_mutex_t *lock = &t->locks[g % NLOCKS];
+	struct replay_group *grp = &t->groups[k->group % t->ngroups];
 	orth_err ret;
 
-	pthread_mutex_lock(lock);
-	ret = replay_group_probe(&t->groups[g], k, skew, now, insert, NULL);
-	pthread_mutex_unlock(lock);
+	group_lock(grp);
+	ret = replay_group_probe(grp, k, skew, now, insert, NULL);
+	group_unlock(grp);
 	return ret;
 }
 
@@ -365,9 +377,9 @@ replay_table_count(struct replay_table *t, int64_t now)
 	size_t g, n = 0;
 
 	for (g = 0; g < t->ngroups; g++) {
-		pthread_mutex_lock(&t->locks[g % NLOCKS]);
+		group_lock(&t->groups[g]);
 		n += replay_group_count(&t->groups[g], now);
-		pthread_mutex_unlock(&t->locks[g % NLOCKS]);
+		group_unlock(&t->groups[g]);
 	}
 	return n;
 }

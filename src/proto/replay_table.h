@@ -90,8 +90,8 @@
  * TLB misses).  A
  * lookup reads the two tag lines, the line with the base and the
  * expiries it needs, and the line of a slot it confirms or writes.
- * Thread safety: any thread may call any function; groups are guarded by
- * striped mutexes.
+ * Thread safety: any thread may call any function; each group has its own
+ * spin lock in its header (a probe holds it ~100 ns).
  *
  * replay_group_probe() is the decision on one group, for a store that
  * keeps its groups elsewhere (the service side's file, rcache.h) under its
@@ -181,6 +181,10 @@ struct replay_group {
 	_Alignas(64) uint8_t fp_tag[REPLAY_TABLE_GROUP];
 	uint8_t owner_tag[REPLAY_TABLE_GROUP];
 	int64_t base;                            /* within +/- 2^62 */
+	/* replay_table's lock of this group (0: free), in the line every
+	 * probe reads for base: no lock line shared between threads that
+	 * probe different groups.  A caller probing its own copy ignores it. */
+	_Atomic uint32_t lock;
 	uint32_t expires[REPLAY_TABLE_GROUP];    /* expiry - base */
 	_Alignas(64) struct replay_id id[REPLAY_TABLE_GROUP];
 };
