@@ -87,9 +87,8 @@
  * Memory: 23 bytes per slot (1472 per group of 64), all taken at
  * replay_table_new (where the kernel can, 5.14 on), in anonymous pages,
  * huge ones where the system allows them (lookups land at random: fewer
- * TLB misses).  A
- * lookup reads the two tag lines, the line with the base and the
- * expiries it needs, and the line of a slot it confirms or writes.
+ * TLB misses).  A lookup reads the two tag lines, the line with the base
+ * and the expiries it needs, and the line of a slot it confirms or writes.
  * Thread safety: any thread may call any function; each group has its own
  * spin lock in its header (a probe holds it ~100 ns).
  *
