@@ -67,7 +67,7 @@
  *   default); give the service a KRB5RCACHEDIR of its own against that.
  *
  * Thread safety: any thread may call rcache_put (the key object is used
- * under one mutex; the memory table has its own striped locks, the file
+ * under one mutex; the memory table has a lock in each group, the file
  * store does all of an operation under the mutex and the file lock).
  */
 #ifndef ORTHRUS_CLIENT_RCACHE_H
