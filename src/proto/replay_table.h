@@ -10,8 +10,11 @@
  * keyed hash of the client principal (cname@crealm of the ticket, after
  * decryption: nobody can present authenticators under a client name whose
  * ticket session key it lacks), fp a keyed fingerprint of the whole
- * authenticator, group an independent keyed hash of it.  Nobody outside
- * can predict a group or make two fingerprints collide.
+ * authenticator, group a keyed hash of it that picks the group: an
+ * independent one, or fp's bits 8 and up (REPLAY_GROUP_OF_FP; bits 0-5
+ * pick where a group's search starts, the top byte is the tag, so those
+ * must not be what picks the group).  Nobody outside can predict a group
+ * or make two fingerprints collide.
  *
  * Layout: capacity slots in groups of REPLAY_TABLE_GROUP; an authenticator
  * lives in the group its `group` hash picks; a lookup probes that one group.
@@ -119,11 +122,15 @@
 
 struct replay_table;
 
+/* A group hash from a keyed fingerprint: bits the table uses for nothing
+ * else, so no second keyed hash is needed. */
+#define REPLAY_GROUP_OF_FP(fp) ((uint64_t)(fp) >> 8)
+
 /* One authenticator, hashed by the caller (keys random per process). */
 struct replay_table_key {
 	uint64_t owner;  /* keyed hash of the client principal */
 	uint64_t fp;     /* keyed fingerprint of the authenticator */
-	uint64_t group;  /* an independent keyed hash: picks the group */
+	uint64_t group;  /* a keyed hash that picks the group (see above) */
 	int64_t ctime;   /* the authenticator's client time, seconds */
 };
 
