@@ -26,12 +26,10 @@ export LC_ALL=C TZ=UTC
 
 orthkdc_start $REALM || exit 1
 # One worker: the key cache checks of part 4 must meet the worker that
-# cached the old key.
-kill "$ORTH_KDC_PID" && wait "$ORTH_KDC_PID" 2>/dev/null
-"$ORTHRUS" kdc -c "$ORTHRUS_CONFIG" --foreground --workers 1 --log-flush-ms 0 \
-	--pidfile "$ORTH_DIR/kdc.pid" 2>"$ORTH_DIR/kdc.log" &
-ORTH_KDC_PID=$!
-wait_tcp_port "$ORTH_PORT" "$ORTH_KDC_PID" || { cat "$ORTH_DIR/kdc.log" >&2; exit 1; }
+# cached the old key.  The first KDC is stopped like the last one: its exit
+# status and its log are checked (KEEP_TMP: the realm stays for the next).
+KEEP_TMP=1 orthkdc_stop || exit 1
+ORTH_KDC_ARGS="--workers 1" orthkdc_run || exit 1
 
 add() { # add NAME PASSWORD [ARGS...]
 	local n=$1 pw=$2; shift 2
