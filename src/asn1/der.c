@@ -32,6 +32,7 @@
  * down.
  */
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "asn1.h"
@@ -250,28 +251,71 @@ civil_from_days(long long z, long long *y_out, int *m_out, int *d_out)
 	*y_out = y + (*m_out <= 2);
 }
 
+/* Two decimal digits at p as 0..99, or -1 when either is not a digit. */
+static int
+digits2(const uint8_t *p)
+{
+	unsigned hi = (unsigned)(p[0] - '0'), lo = (unsigned)(p[1] - '0');
+
+	return hi > 9 || lo > 9 ? -1 : (int)(hi * 10 + lo);
+}
+
+/* Validates the date "YYYYMMDD" at p and gives its days since 1970-01-01;
+ * ORTH_E_RANGE when it is not a calendar date. */
+static orth_err
+date_parse(const uint8_t *p, long long *days_out)
+{
+	int cc = digits2(p), yy = digits2(p + 2), m = digits2(p + 4),
+	    d = digits2(p + 6);
+	long long y;
+
+	if (cc < 0 || yy < 0 || m < 1 || m > 12 || d < 1)
+		return ORTH_E_RANGE;
+	y = cc * 100 + yy;
+	if (d > days_in_month(y, m))
+		return ORTH_E_RANGE;
+	*days_out = days_from_civil(y, m, d);
+	return ORTH_OK;
+}
+
+/* Per thread, the last dates parsed, one slot per last digit of the day
+ * modulo 4 (days next to each other do not share a slot): the times in a
+ * message fall on a few days, and the date is most of a parse.  Only valid
+ * dates are kept, so a hit gives what date_parse() would. */
+#define TIME_MEMO_SLOTS 4
+struct date_parsed {
+	uint8_t date[8];
+	long long days;
+	bool valid;
+};
+static _Thread_local struct date_parsed parse_memo[TIME_MEMO_SLOTS];
+
 /* RFC 4120 §5.2.3: KerberosTime is "YYYYMMDDHHMMSSZ", UTC, no fraction. */
 orth_err
 der_time_parse(const uint8_t *p, size_t n, int64_t *out)
 {
-	int v[7]; /* century-year split: YY YY MM DD HH MM SS */
-	long long y;
-	size_t i;
+	long long days;
+	int hh, mm, ss;
+	struct date_parsed *slot;
 
 	if (n != 15 || p[14] != 'Z')
 		return ORTH_E_RANGE;
-	for (i = 0; i < 14; i++)
-		if ((unsigned)(p[i] - '0') > 9) /* not a digit */
+	slot = &parse_memo[p[7] % TIME_MEMO_SLOTS];
+	if (slot->valid && memcmp(p, slot->date, 8) == 0) {
+		days = slot->days;
+	} else {
+		if (date_parse(p, &days) != ORTH_OK)
 			return ORTH_E_RANGE;
-	for (i = 0; i < 7; i++)
-		v[i] = (p[2 * i] - '0') * 10 + (p[2 * i + 1] - '0');
-	y = v[0] * 100 + v[1];
-	if (v[2] < 1 || v[2] > 12 || v[3] < 1 ||
-	    v[3] > days_in_month(y, v[2]) || v[4] > 23 || v[5] > 59 ||
-	    v[6] > 59)
+		memcpy(slot->date, p, 8);
+		slot->days = days;
+		slot->valid = true;
+	}
+	hh = digits2(p + 8);
+	mm = digits2(p + 10);
+	ss = digits2(p + 12);
+	if (hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 59)
 		return ORTH_E_RANGE;
-	*out = (int64_t)(days_from_civil(y, v[2], v[3]) * 86400 +
-			 v[4] * 3600 + v[5] * 60 + v[6]);
+	*out = (int64_t)(days * 86400 + hh * 3600 + mm * 60 + ss);
 	return ORTH_OK;
 }
 
@@ -289,22 +333,39 @@ put2(char *out, int v)
 	memcpy(out, pairs + 2 * v, 2);
 }
 
+/* Per thread, the "YYYYMMDD" of the last days formatted, one slot per
+ * day modulo 4 (as parse_memo): the times of a reply fall on a few days,
+ * and civil_from_days() is most of a format.  The sentinel is outside the
+ * range der_time_format() accepts. */
+struct date_formatted {
+	long long days;
+	char date[8];
+};
+static _Thread_local struct date_formatted format_memo[TIME_MEMO_SLOTS] = {
+	{INT64_MIN, {0}}, {INT64_MIN, {0}}, {INT64_MIN, {0}}, {INT64_MIN, {0}}};
+
 orth_err
 der_time_format(int64_t secs, char out[15])
 {
 	long long days, sod, y;
 	int m, d;
+	struct date_formatted *slot;
 
 	/* Years 0000..9999 only: what the four digits can say. */
 	if (secs < -62167219200LL || secs > 253402300799LL)
 		return ORTH_E_RANGE;
 	days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
 	sod = secs - days * 86400;
-	civil_from_days(days, &y, &m, &d);
-	put2(out, (int)(y / 100));
-	put2(out + 2, (int)(y % 100));
-	put2(out + 4, m);
-	put2(out + 6, d);
+	slot = &format_memo[(unsigned long long)days % TIME_MEMO_SLOTS];
+	if (days != slot->days) {
+		civil_from_days(days, &y, &m, &d);
+		put2(slot->date, (int)(y / 100));
+		put2(slot->date + 2, (int)(y % 100));
+		put2(slot->date + 4, m);
+		put2(slot->date + 6, d);
+		slot->days = days;
+	}
+	memcpy(out, slot->date, 8);
 	put2(out + 8, (int)(sod / 3600));
 	put2(out + 10, (int)(sod % 3600 / 60));
 	put2(out + 12, (int)(sod % 60));

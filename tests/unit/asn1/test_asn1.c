@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "asn1/asn1.h"
 #include "der_type.h"
@@ -712,6 +713,55 @@ write_seeds(const char *dir)
 	return 0;
 }
 
+/* der_time_format() and der_time_parse() keep the last dates per thread:
+ * interleaved days, days that share a memo slot (4 apart), and a bad time
+ * or date after a good one of the same slot must give what gmtime_r()
+ * says and what a fresh parse would. */
+static void
+test_time_memo(void)
+{
+	static const long long day_steps[] = {0, 1, 4, 0, 8, -4, 1, 400, 0, 3};
+	const long long base = 1795645609LL; /* 2026-11-26 */
+	struct tm tm;
+	char got[16], want[16];
+	int64_t back;
+	size_t i, k;
+
+	for (k = 0; k < 3; k++) {
+		for (i = 0; i < sizeof(day_steps) / sizeof(day_steps[0]); i++) {
+			long long secs = base + day_steps[i] * 86400 + (long long)k * 3607 + (long long)i;
+			time_t t = (time_t)secs;
+
+			EXPECT(gmtime_r(&t, &tm) != NULL);
+			strftime(want, sizeof(want), "%Y%m%d%H%M%SZ", &tm);
+			EXPECT(der_time_format(secs, got) == ORTH_OK);
+			EXPECT_MEM(got, want, 15);
+			EXPECT(der_time_parse((const uint8_t *)got, 15, &back) == ORTH_OK);
+			EXPECT(back == secs);
+			EXPECT(der_time_format(0, got) == ORTH_OK);
+			EXPECT_MEM(got, "19700101000000Z", 15);
+		}
+	}
+	/* The date of a good time is kept; its bad siblings still fail. */
+	EXPECT(der_time_parse((const uint8_t *)"20261126235959Z", 15, &back) == ORTH_OK);
+	EXPECT(der_time_parse((const uint8_t *)"20261126245959Z", 15, &back) == ORTH_E_RANGE);
+	EXPECT(der_time_parse((const uint8_t *)"20261126236059Z", 15, &back) == ORTH_E_RANGE);
+	EXPECT(der_time_parse((const uint8_t *)"20261126235960Z", 15, &back) == ORTH_E_RANGE);
+	EXPECT(der_time_parse((const uint8_t *)"2026112623595aZ", 15, &back) == ORTH_E_RANGE);
+	EXPECT(der_time_parse((const uint8_t *)"20261126235959+", 15, &back) == ORTH_E_RANGE);
+	/* A bad date in the slot of a good one is not taken from it. */
+	EXPECT(der_time_parse((const uint8_t *)"20230226000000Z", 15, &back) == ORTH_OK);
+	EXPECT(der_time_parse((const uint8_t *)"20230230000000Z", 15, &back) == ORTH_E_RANGE);
+	EXPECT(der_time_parse((const uint8_t *)"20230226000000Z", 15, &back) == ORTH_OK);
+	EXPECT(back == 1677369600LL);
+	EXPECT(der_time_parse((const uint8_t *)"2023a226000000Z", 15, &back) == ORTH_E_RANGE);
+	/* Out of range stays out of range, whatever is kept. */
+	EXPECT(der_time_format(253402300800LL, got) == ORTH_E_RANGE);
+	EXPECT(der_time_format(-62167219201LL, got) == ORTH_E_RANGE);
+	EXPECT(der_time_format(-62167219200LL, got) == ORTH_OK);
+	EXPECT_MEM(got, "00000101000000Z", 15);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -726,6 +776,7 @@ main(int argc, char **argv)
 	test_malformed();
 	test_limits();
 	test_mutations();
+	test_time_memo();
 	arena_free(&A);
 	return test_done("asn1");
 }
