@@ -713,6 +713,51 @@ write_seeds(const char *dir)
 	return 0;
 }
 
+/* Long-form lengths at the edges of one, two and three length octets:
+ * the header bytes the encoder writes and the round trip. */
+static void
+test_long_lengths(void)
+{
+	static const size_t lens[] = {127, 128, 255, 256, 65535, 65536};
+	static const uint8_t hdr[][5] = {
+		{0x04, 0x7f}, {0x04, 0x81, 0x80}, {0x04, 0x81, 0xff},
+		{0x04, 0x82, 0x01, 0x00}, {0x04, 0x82, 0xff, 0xff},
+		{0x04, 0x83, 0x01, 0x00, 0x00}};
+	static const size_t hdr_len[] = {2, 3, 3, 4, 4, 5};
+	EncryptedData in, *out;
+	uint8_t *enc, *cipher;
+	size_t len, i;
+
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		arena_reset(&A);
+		cipher = arena_alloc(&A, lens[i]);
+		EXPECT(cipher != NULL);
+		if (cipher == NULL)
+			return;
+		memset(cipher, 0xa5, lens[i]);
+		memset(&in, 0, sizeof(in));
+		in.etype = 18;
+		in.cipher.data = cipher;
+		in.cipher.len = lens[i];
+		if (der_encode_arena(&asn1_EncryptedData, &in, &A, &enc, &len) != ORTH_OK) {
+			EXPECT(!"encode");
+			continue;
+		}
+		/* The OCTET STRING is the last field: its header is right
+		 * before its content at the end. */
+		EXPECT(len > lens[i] + hdr_len[i]);
+		EXPECT_MEM(enc + len - lens[i] - hdr_len[i], hdr[i], hdr_len[i]);
+		out = arena_alloc(&A, sizeof(*out));
+		if (out == NULL ||
+		    der_decode(&asn1_EncryptedData, enc, len, &A, out) != ORTH_OK) {
+			EXPECT(!"decode");
+			continue;
+		}
+		EXPECT(out->cipher.len == lens[i]);
+		EXPECT_MEM(out->cipher.data, cipher, lens[i]);
+	}
+}
+
 /* der_time_format() and der_time_parse() keep the last dates per thread:
  * interleaved days, days that share a memo slot (4 apart), and a bad time
  * or date after a good one of the same slot must give what gmtime_r()
@@ -777,6 +822,7 @@ main(int argc, char **argv)
 	test_limits();
 	test_mutations();
 	test_time_memo();
+	test_long_lengths();
 	arena_free(&A);
 	return test_done("asn1");
 }
