@@ -344,6 +344,13 @@ struct date_formatted {
 static _Thread_local struct date_formatted format_memo[TIME_MEMO_SLOTS] = {
 	{INT64_MIN, {0}}, {INT64_MIN, {0}}, {INT64_MIN, {0}}, {INT64_MIN, {0}}};
 
+/* Years 0000..9999 only: what the four digits can say. */
+static inline bool
+time_formattable(int64_t secs)
+{
+	return secs >= -62167219200LL && secs <= 253402300799LL;
+}
+
 orth_err
 der_time_format(int64_t secs, char out[15])
 {
@@ -351,8 +358,7 @@ der_time_format(int64_t secs, char out[15])
 	int m, d;
 	struct date_formatted *slot;
 
-	/* Years 0000..9999 only: what the four digits can say. */
-	if (secs < -62167219200LL || secs > 253402300799LL)
+	if (!time_formattable(secs))
 		return ORTH_E_RANGE;
 	days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
 	sod = secs - days * 86400;
@@ -792,8 +798,8 @@ enc_primitive(struct bw *b, const struct der_type *t, const void *val)
 	const char *s;
 	size_t n;
 	uint32_t f;
-	char tb[15];
-	uint8_t fb[5];
+	int64_t secs;
+	uint8_t *p;
 
 	switch (t->kind) {
 	case DER_K_INT32:
@@ -831,23 +837,28 @@ enc_primitive(struct bw *b, const struct der_type *t, const void *val)
 		bw_hdr(b, TAG_GENERAL_STRING, n);
 		return;
 	case DER_K_TIME:
-		if (der_time_format(*(const int64_t *)val, tb) != ORTH_OK) {
+		/* Formatted in place: no array on the stack here, so no
+		 * stack-protector canary on every primitive's call. */
+		secs = *(const int64_t *)val;
+		if (!time_formattable(secs)) {
 			enc_fail(b, ORTH_E_RANGE);
 			return;
 		}
-		bw_put(b, tb, sizeof(tb));
-		bw_hdr(b, TAG_GENERALIZED_TIME, sizeof(tb));
+		if ((p = bw_reserve(b, 15)) != NULL)
+			(void)der_time_format(secs, (char *)p);
+		bw_hdr(b, TAG_GENERALIZED_TIME, 15);
 		return;
 	case DER_K_FLAGS:
 		/* 32 bits, no unused bits, as MIT sends (RFC 4120 §5.2.8). */
 		f = *(const uint32_t *)val;
-		fb[0] = 0;
-		fb[1] = (uint8_t)(f >> 24);
-		fb[2] = (uint8_t)(f >> 16);
-		fb[3] = (uint8_t)(f >> 8);
-		fb[4] = (uint8_t)f;
-		bw_put(b, fb, sizeof(fb));
-		bw_hdr(b, TAG_BIT_STRING, sizeof(fb));
+		if ((p = bw_reserve(b, 5)) != NULL) {
+			p[0] = 0;
+			p[1] = (uint8_t)(f >> 24);
+			p[2] = (uint8_t)(f >> 16);
+			p[3] = (uint8_t)(f >> 8);
+			p[4] = (uint8_t)f;
+		}
+		bw_hdr(b, TAG_BIT_STRING, 5);
 		return;
 	default:
 		enc_fail(b, ORTH_E_INTERNAL);
