@@ -278,37 +278,67 @@ date_parse(const uint8_t *p, long long *days_out)
 	return ORTH_OK;
 }
 
-/* Per thread, the last dates parsed, one slot per last digit of the day
- * modulo 4 (days next to each other do not share a slot): the times in a
- * message fall on a few days, and the date is most of a parse.  Only valid
- * dates are kept, so a hit gives what date_parse() would. */
-#define TIME_MEMO_SLOTS 4
-struct date_parsed {
-	uint8_t date[8];
+/* Per thread, the last few dates parsed or formatted, each as its text
+ * "YYYYMMDD" (the 8 octets as one word) and its days since 1970-01-01:
+ * the times of a request fall on a few days (today, tomorrow, the epoch),
+ * and the date is most of a parse or a format.  Only valid dates go in,
+ * so a hit gives what the computation would.  text 0 (no date's text)
+ * marks an empty entry. */
+#define DATE_MEMO_SIZE 4
+struct date_memo_entry {
+	uint64_t text;
 	long long days;
-	bool valid;
 };
-static _Thread_local struct date_parsed parse_memo[TIME_MEMO_SLOTS];
+static _Thread_local struct {
+	struct date_memo_entry e[DATE_MEMO_SIZE];
+	unsigned next; /* the entry replaced next (round robin) */
+} date_memo;
+
+static inline const struct date_memo_entry *
+date_memo_by_text(uint64_t text)
+{
+	for (unsigned i = 0; i < DATE_MEMO_SIZE; i++)
+		if (date_memo.e[i].text == text)
+			return &date_memo.e[i];
+	return NULL;
+}
+
+static inline const struct date_memo_entry *
+date_memo_by_days(long long days)
+{
+	for (unsigned i = 0; i < DATE_MEMO_SIZE; i++)
+		if (date_memo.e[i].days == days && date_memo.e[i].text != 0)
+			return &date_memo.e[i];
+	return NULL;
+}
+
+static void
+date_memo_put(uint64_t text, long long days)
+{
+	struct date_memo_entry *e = &date_memo.e[date_memo.next++ % DATE_MEMO_SIZE];
+
+	e->text = text;
+	e->days = days;
+}
 
 /* RFC 4120 §5.2.3: KerberosTime is "YYYYMMDDHHMMSSZ", UTC, no fraction. */
 orth_err
 der_time_parse(const uint8_t *p, size_t n, int64_t *out)
 {
+	const struct date_memo_entry *hit;
+	uint64_t text;
 	long long days;
 	int hh, mm, ss;
-	struct date_parsed *slot;
 
 	if (n != 15 || p[14] != 'Z')
 		return ORTH_E_RANGE;
-	slot = &parse_memo[p[7] % TIME_MEMO_SLOTS];
-	if (slot->valid && memcmp(p, slot->date, 8) == 0) {
-		days = slot->days;
+	memcpy(&text, p, sizeof(text));
+	if ((hit = date_memo_by_text(text)) != NULL) {
+		days = hit->days;
 	} else {
 		if (date_parse(p, &days) != ORTH_OK)
 			return ORTH_E_RANGE;
-		memcpy(slot->date, p, 8);
-		slot->days = days;
-		slot->valid = true;
+		date_memo_put(text, days);
 	}
 	hh = digits2(p + 8);
 	mm = digits2(p + 10);
@@ -333,17 +363,6 @@ put2(char *out, int v)
 	memcpy(out, pairs + 2 * v, 2);
 }
 
-/* Per thread, the "YYYYMMDD" of the last days formatted, one slot per
- * day modulo 4 (as parse_memo): the times of a reply fall on a few days,
- * and civil_from_days() is most of a format.  The sentinel is outside the
- * range der_time_format() accepts. */
-struct date_formatted {
-	long long days;
-	char date[8];
-};
-static _Thread_local struct date_formatted format_memo[TIME_MEMO_SLOTS] = {
-	{INT64_MIN, {0}}, {INT64_MIN, {0}}, {INT64_MIN, {0}}, {INT64_MIN, {0}}};
-
 /* Years 0000..9999 only: what the four digits can say. */
 static inline bool
 time_formattable(int64_t secs)
@@ -354,24 +373,28 @@ time_formattable(int64_t secs)
 orth_err
 der_time_format(int64_t secs, char out[15])
 {
+	const struct date_memo_entry *hit;
+	char date[8];
+	uint64_t text;
 	long long days, sod, y;
 	int m, d;
-	struct date_formatted *slot;
 
 	if (!time_formattable(secs))
 		return ORTH_E_RANGE;
 	days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
 	sod = secs - days * 86400;
-	slot = &format_memo[(unsigned long long)days % TIME_MEMO_SLOTS];
-	if (days != slot->days) {
+	if ((hit = date_memo_by_days(days)) != NULL) {
+		text = hit->text;
+	} else {
 		civil_from_days(days, &y, &m, &d);
-		put2(slot->date, (int)(y / 100));
-		put2(slot->date + 2, (int)(y % 100));
-		put2(slot->date + 4, m);
-		put2(slot->date + 6, d);
-		slot->days = days;
+		put2(date, (int)(y / 100));
+		put2(date + 2, (int)(y % 100));
+		put2(date + 4, m);
+		put2(date + 6, d);
+		memcpy(&text, date, sizeof(text));
+		date_memo_put(text, days);
 	}
-	memcpy(out, slot->date, 8);
+	memcpy(out, &text, sizeof(text));
 	put2(out + 8, (int)(sod / 3600));
 	put2(out + 10, (int)(sod % 3600 / 60));
 	put2(out + 12, (int)(sod % 60));

@@ -758,10 +758,10 @@ test_long_lengths(void)
 	}
 }
 
-/* der_time_format() and der_time_parse() keep the last dates per thread:
- * interleaved days, days that share a memo slot (4 apart), and a bad time
- * or date after a good one of the same slot must give what gmtime_r()
- * says and what a fresh parse would. */
+/* der_time_format() and der_time_parse() keep the last few dates per
+ * thread: interleaved days, more of them than the memo holds, and a bad
+ * time or date after a good one must give what gmtime_r() says and what
+ * a fresh parse would. */
 static void
 test_time_memo(void)
 {
@@ -794,7 +794,7 @@ test_time_memo(void)
 	EXPECT(der_time_parse((const uint8_t *)"20261126235960Z", 15, &back) == ORTH_E_RANGE);
 	EXPECT(der_time_parse((const uint8_t *)"2026112623595aZ", 15, &back) == ORTH_E_RANGE);
 	EXPECT(der_time_parse((const uint8_t *)"20261126235959+", 15, &back) == ORTH_E_RANGE);
-	/* A bad date in the slot of a good one is not taken from it. */
+	/* A bad date next to a good one is not taken from the memo. */
 	EXPECT(der_time_parse((const uint8_t *)"20230226000000Z", 15, &back) == ORTH_OK);
 	EXPECT(der_time_parse((const uint8_t *)"20230230000000Z", 15, &back) == ORTH_E_RANGE);
 	EXPECT(der_time_parse((const uint8_t *)"20230226000000Z", 15, &back) == ORTH_OK);
