@@ -374,7 +374,6 @@ orth_err
 der_time_format(int64_t secs, char out[15])
 {
 	const struct date_memo_entry *hit;
-	char date[8];
 	uint64_t text;
 	long long days, sod, y;
 	int m, d;
@@ -384,17 +383,17 @@ der_time_format(int64_t secs, char out[15])
 	days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
 	sod = secs - days * 86400;
 	if ((hit = date_memo_by_days(days)) != NULL) {
-		text = hit->text;
+		memcpy(out, &hit->text, sizeof(hit->text));
 	} else {
+		/* Into out, not a local array: no stack-protector canary. */
 		civil_from_days(days, &y, &m, &d);
-		put2(date, (int)(y / 100));
-		put2(date + 2, (int)(y % 100));
-		put2(date + 4, m);
-		put2(date + 6, d);
-		memcpy(&text, date, sizeof(text));
+		put2(out, (int)(y / 100));
+		put2(out + 2, (int)(y % 100));
+		put2(out + 4, m);
+		put2(out + 6, d);
+		memcpy(&text, out, sizeof(text));
 		date_memo_put(text, days);
 	}
-	memcpy(out, &text, sizeof(text));
 	put2(out + 8, (int)(sod / 3600));
 	put2(out + 10, (int)(sod % 3600 / 60));
 	put2(out + 12, (int)(sod % 60));
