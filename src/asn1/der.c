@@ -813,7 +813,10 @@ enc_fail(struct bw *b, orth_err e)
 		b->err = e;
 }
 
-static void
+/* Inlined into enc_value() by force (GCC left it a call for its size):
+ * most of a reply's values are primitives, and the call cost about as
+ * much as encoding one.  No array on its stack, so no canary either. */
+static inline __attribute__((always_inline)) void
 enc_primitive(struct bw *b, const struct der_type *t, const void *val)
 {
 	const struct der_bytes *bytes;
