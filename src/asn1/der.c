@@ -796,9 +796,20 @@ enc_integer(struct bw *b, long long x)
 	uint8_t *p;
 
 	/* Minimal two's complement: the fewest octets whose top bit is the
-	 * sign (>> is arithmetic on the compilers we build with). */
-	while (n < sizeof(x) && x >> (8 * n - 1) != 0 && x >> (8 * n - 1) != -1)
-		n++;
+	 * sign.  Int32 and UInt32 need at most five: a ladder of compares
+	 * for those, the shifting loop for the rest (>> is arithmetic on the
+	 * compilers we build with). */
+	if (x >= -0x80 && x < 0x80)
+		n = 1;
+	else if (x >= -0x8000 && x < 0x8000)
+		n = 2;
+	else if (x >= -0x800000 && x < 0x800000)
+		n = 3;
+	else if (x >= -0x80000000LL && x < 0x80000000LL)
+		n = 4;
+	else
+		while (n < sizeof(x) && x >> (8 * n - 1) != 0 && x >> (8 * n - 1) != -1)
+			n++;
 	if ((p = bw_reserve(b, n)) == NULL)
 		return;
 	for (i = n; i-- > 0; x >>= 8)

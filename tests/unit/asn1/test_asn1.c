@@ -713,6 +713,44 @@ write_seeds(const char *dir)
 	return 0;
 }
 
+/* INTEGER octet counts at each edge of the encoder's ladder (1..5
+ * octets), Int32 and UInt32, and the round trip. */
+static void
+test_integer_edges(void)
+{
+	static const struct {
+		long long v;
+		size_t octets;
+	} cases[] = {
+		{0, 1}, {-1, 1}, {127, 1}, {-128, 1}, {128, 2}, {-129, 2},
+		{32767, 2}, {-32768, 2}, {32768, 3}, {-32769, 3},
+		{8388607, 3}, {-8388608, 3}, {8388608, 4}, {-8388609, 4},
+		{2147483647LL, 4}, {-2147483647LL - 1, 4},
+		{2147483648LL, 5}, {4294967295LL, 5},
+	};
+	uint8_t *enc;
+	size_t len, i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		long long v = cases[i].v;
+		bool is_u = v > 2147483647LL;
+		int32_t s32 = (int32_t)v, s32_back = 0;
+		uint32_t u32 = (uint32_t)v, u32_back = 0;
+		const struct der_type *t = is_u ? &asn1_UInt32 : &asn1_Int32;
+		void *in = is_u ? (void *)&u32 : (void *)&s32;
+		void *out = is_u ? (void *)&u32_back : (void *)&s32_back;
+
+		arena_reset(&A);
+		if (der_encode_arena(t, in, &A, &enc, &len) != ORTH_OK) {
+			EXPECT(!"encode");
+			continue;
+		}
+		EXPECT(len == 2 + cases[i].octets);
+		EXPECT(der_decode(t, enc, len, &A, out) == ORTH_OK);
+		EXPECT(is_u ? u32_back == u32 : s32_back == s32);
+	}
+}
+
 /* Long-form lengths at the edges of one, two and three length octets:
  * the header bytes the encoder writes and the round trip. */
 static void
@@ -823,6 +861,7 @@ main(int argc, char **argv)
 	test_mutations();
 	test_time_memo();
 	test_long_lengths();
+	test_integer_edges();
 	arena_free(&A);
 	return test_done("asn1");
 }
