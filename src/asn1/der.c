@@ -32,6 +32,7 @@
  * down.
  */
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "asn1.h"
@@ -250,28 +251,101 @@ civil_from_days(long long z, long long *y_out, int *m_out, int *d_out)
 	*y_out = y + (*m_out <= 2);
 }
 
+/* Two decimal digits at p as 0..99, or -1 when either is not a digit. */
+static int
+digits2(const uint8_t *p)
+{
+	unsigned hi = (unsigned)(p[0] - '0'), lo = (unsigned)(p[1] - '0');
+
+	return hi > 9 || lo > 9 ? -1 : (int)(hi * 10 + lo);
+}
+
+/* Validates the date "YYYYMMDD" at p and gives its days since 1970-01-01;
+ * ORTH_E_RANGE when it is not a calendar date. */
+static orth_err
+date_parse(const uint8_t *p, long long *days_out)
+{
+	int cc = digits2(p), yy = digits2(p + 2), m = digits2(p + 4),
+	    d = digits2(p + 6);
+	long long y;
+
+	if (cc < 0 || yy < 0 || m < 1 || m > 12 || d < 1)
+		return ORTH_E_RANGE;
+	y = cc * 100 + yy;
+	if (d > days_in_month(y, m))
+		return ORTH_E_RANGE;
+	*days_out = days_from_civil(y, m, d);
+	return ORTH_OK;
+}
+
+/* Per thread, the last few dates parsed or formatted, each as its text
+ * "YYYYMMDD" (the 8 octets as one word) and its days since 1970-01-01:
+ * the times of a request fall on a few days (today, tomorrow, the epoch),
+ * and the date is most of a parse or a format.  Only valid dates go in,
+ * so a hit gives what the computation would.  text 0 (no date's text)
+ * marks an empty entry. */
+#define DATE_MEMO_SIZE 4
+struct date_memo_entry {
+	uint64_t text;
+	long long days;
+};
+static _Thread_local struct {
+	struct date_memo_entry e[DATE_MEMO_SIZE];
+	unsigned next; /* the entry replaced next (round robin) */
+} date_memo;
+
+static inline const struct date_memo_entry *
+date_memo_by_text(uint64_t text)
+{
+	for (unsigned i = 0; i < DATE_MEMO_SIZE; i++)
+		if (date_memo.e[i].text == text)
+			return &date_memo.e[i];
+	return NULL;
+}
+
+static inline const struct date_memo_entry *
+date_memo_by_days(long long days)
+{
+	for (unsigned i = 0; i < DATE_MEMO_SIZE; i++)
+		if (date_memo.e[i].days == days && date_memo.e[i].text != 0)
+			return &date_memo.e[i];
+	return NULL;
+}
+
+static void
+date_memo_put(uint64_t text, long long days)
+{
+	struct date_memo_entry *e = &date_memo.e[date_memo.next++ % DATE_MEMO_SIZE];
+
+	e->text = text;
+	e->days = days;
+}
+
 /* RFC 4120 §5.2.3: KerberosTime is "YYYYMMDDHHMMSSZ", UTC, no fraction. */
 orth_err
 der_time_parse(const uint8_t *p, size_t n, int64_t *out)
 {
-	int v[7]; /* century-year split: YY YY MM DD HH MM SS */
-	long long y;
-	size_t i;
+	const struct date_memo_entry *hit;
+	uint64_t text;
+	long long days;
+	int hh, mm, ss;
 
 	if (n != 15 || p[14] != 'Z')
 		return ORTH_E_RANGE;
-	for (i = 0; i < 14; i++)
-		if ((unsigned)(p[i] - '0') > 9) /* not a digit */
+	memcpy(&text, p, sizeof(text));
+	if ((hit = date_memo_by_text(text)) != NULL) {
+		days = hit->days;
+	} else {
+		if (date_parse(p, &days) != ORTH_OK)
 			return ORTH_E_RANGE;
-	for (i = 0; i < 7; i++)
-		v[i] = (p[2 * i] - '0') * 10 + (p[2 * i + 1] - '0');
-	y = v[0] * 100 + v[1];
-	if (v[2] < 1 || v[2] > 12 || v[3] < 1 ||
-	    v[3] > days_in_month(y, v[2]) || v[4] > 23 || v[5] > 59 ||
-	    v[6] > 59)
+		date_memo_put(text, days);
+	}
+	hh = digits2(p + 8);
+	mm = digits2(p + 10);
+	ss = digits2(p + 12);
+	if (hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 59)
 		return ORTH_E_RANGE;
-	*out = (int64_t)(days_from_civil(y, v[2], v[3]) * 86400 +
-			 v[4] * 3600 + v[5] * 60 + v[6]);
+	*out = (int64_t)(days * 86400 + hh * 3600 + mm * 60 + ss);
 	return ORTH_OK;
 }
 
@@ -289,22 +363,37 @@ put2(char *out, int v)
 	memcpy(out, pairs + 2 * v, 2);
 }
 
+/* Years 0000..9999 only: what the four digits can say. */
+static inline bool
+time_formattable(int64_t secs)
+{
+	return secs >= -62167219200LL && secs <= 253402300799LL;
+}
+
 orth_err
 der_time_format(int64_t secs, char out[15])
 {
+	const struct date_memo_entry *hit;
+	uint64_t text;
 	long long days, sod, y;
 	int m, d;
 
-	/* Years 0000..9999 only: what the four digits can say. */
-	if (secs < -62167219200LL || secs > 253402300799LL)
+	if (!time_formattable(secs))
 		return ORTH_E_RANGE;
 	days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
 	sod = secs - days * 86400;
-	civil_from_days(days, &y, &m, &d);
-	put2(out, (int)(y / 100));
-	put2(out + 2, (int)(y % 100));
-	put2(out + 4, m);
-	put2(out + 6, d);
+	if ((hit = date_memo_by_days(days)) != NULL) {
+		memcpy(out, &hit->text, sizeof(hit->text));
+	} else {
+		/* Into out, not a local array: no stack-protector canary. */
+		civil_from_days(days, &y, &m, &d);
+		put2(out, (int)(y / 100));
+		put2(out + 2, (int)(y % 100));
+		put2(out + 4, m);
+		put2(out + 6, d);
+		memcpy(&text, out, sizeof(text));
+		date_memo_put(text, days);
+	}
 	put2(out + 8, (int)(sod / 3600));
 	put2(out + 10, (int)(sod % 3600 / 60));
 	put2(out + 12, (int)(sod % 60));
@@ -633,14 +722,34 @@ bw_byte(struct bw *b, uint8_t v)
 	bw_put(b, &v, 1);
 }
 
-/* bw_hdr() for a long-form length. */
+/* bw_hdr() for a long-form length.  One or two length octets (up to
+ * 65535 bytes) are all a KDC message has: those are written without the
+ * counting loops. */
+_Static_assert(DER_MAX_LEN_OCTETS >= 2, "bw_hdr_long writes two length octets");
 static void
 bw_hdr_long(struct bw *b, uint8_t ident, size_t len)
 {
-	size_t n = 0, i;
+	size_t n, i;
 	uint8_t *p;
 
-	for (i = len; i != 0; i >>= 8)
+	if (len <= 0xff) {
+		if ((p = bw_reserve(b, 3)) != NULL) {
+			p[0] = ident;
+			p[1] = 0x81;
+			p[2] = (uint8_t)len;
+		}
+		return;
+	}
+	if (len <= 0xffff) {
+		if ((p = bw_reserve(b, 4)) != NULL) {
+			p[0] = ident;
+			p[1] = 0x82;
+			p[2] = (uint8_t)(len >> 8);
+			p[3] = (uint8_t)len;
+		}
+		return;
+	}
+	for (n = 0, i = len; i != 0; i >>= 8)
 		n++;
 	if (n > DER_MAX_LEN_OCTETS) {
 		if (b->err == ORTH_OK)
@@ -687,9 +796,20 @@ enc_integer(struct bw *b, long long x)
 	uint8_t *p;
 
 	/* Minimal two's complement: the fewest octets whose top bit is the
-	 * sign (>> is arithmetic on the compilers we build with). */
-	while (n < sizeof(x) && x >> (8 * n - 1) != 0 && x >> (8 * n - 1) != -1)
-		n++;
+	 * sign.  Int32 and UInt32 need at most five: a ladder of compares
+	 * for those, the shifting loop for the rest (>> is arithmetic on the
+	 * compilers we build with). */
+	if (x >= -0x80 && x < 0x80)
+		n = 1;
+	else if (x >= -0x8000 && x < 0x8000)
+		n = 2;
+	else if (x >= -0x800000 && x < 0x800000)
+		n = 3;
+	else if (x >= -0x80000000LL && x < 0x80000000LL)
+		n = 4;
+	else
+		while (n < sizeof(x) && x >> (8 * n - 1) != 0 && x >> (8 * n - 1) != -1)
+			n++;
 	if ((p = bw_reserve(b, n)) == NULL)
 		return;
 	for (i = n; i-- > 0; x >>= 8)
@@ -704,15 +824,18 @@ enc_fail(struct bw *b, orth_err e)
 		b->err = e;
 }
 
-static void
+/* Inlined into enc_value() by force (GCC left it a call for its size):
+ * most of a reply's values are primitives, and the call cost about as
+ * much as encoding one.  No array on its stack, so no canary either. */
+static inline __attribute__((always_inline)) void
 enc_primitive(struct bw *b, const struct der_type *t, const void *val)
 {
 	const struct der_bytes *bytes;
 	const char *s;
 	size_t n;
 	uint32_t f;
-	char tb[15];
-	uint8_t fb[5];
+	int64_t secs;
+	uint8_t *p;
 
 	switch (t->kind) {
 	case DER_K_INT32:
@@ -750,23 +873,28 @@ enc_primitive(struct bw *b, const struct der_type *t, const void *val)
 		bw_hdr(b, TAG_GENERAL_STRING, n);
 		return;
 	case DER_K_TIME:
-		if (der_time_format(*(const int64_t *)val, tb) != ORTH_OK) {
+		/* Formatted in place: no array on the stack here, so no
+		 * stack-protector canary on every primitive's call. */
+		secs = *(const int64_t *)val;
+		if (!time_formattable(secs)) {
 			enc_fail(b, ORTH_E_RANGE);
 			return;
 		}
-		bw_put(b, tb, sizeof(tb));
-		bw_hdr(b, TAG_GENERALIZED_TIME, sizeof(tb));
+		if ((p = bw_reserve(b, 15)) != NULL)
+			(void)der_time_format(secs, (char *)p);
+		bw_hdr(b, TAG_GENERALIZED_TIME, 15);
 		return;
 	case DER_K_FLAGS:
 		/* 32 bits, no unused bits, as MIT sends (RFC 4120 §5.2.8). */
 		f = *(const uint32_t *)val;
-		fb[0] = 0;
-		fb[1] = (uint8_t)(f >> 24);
-		fb[2] = (uint8_t)(f >> 16);
-		fb[3] = (uint8_t)(f >> 8);
-		fb[4] = (uint8_t)f;
-		bw_put(b, fb, sizeof(fb));
-		bw_hdr(b, TAG_BIT_STRING, sizeof(fb));
+		if ((p = bw_reserve(b, 5)) != NULL) {
+			p[0] = 0;
+			p[1] = (uint8_t)(f >> 24);
+			p[2] = (uint8_t)(f >> 16);
+			p[3] = (uint8_t)(f >> 8);
+			p[4] = (uint8_t)f;
+		}
+		bw_hdr(b, TAG_BIT_STRING, 5);
 		return;
 	default:
 		enc_fail(b, ORTH_E_INTERNAL);

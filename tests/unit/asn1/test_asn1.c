@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "asn1/asn1.h"
 #include "der_type.h"
@@ -712,6 +713,138 @@ write_seeds(const char *dir)
 	return 0;
 }
 
+/* INTEGER octet counts at each edge of the encoder's ladder (1..5
+ * octets), Int32 and UInt32, and the round trip. */
+static void
+test_integer_edges(void)
+{
+	static const struct {
+		long long v;
+		size_t octets;
+	} cases[] = {
+		{0, 1}, {-1, 1}, {127, 1}, {-128, 1}, {128, 2}, {-129, 2},
+		{32767, 2}, {-32768, 2}, {32768, 3}, {-32769, 3},
+		{8388607, 3}, {-8388608, 3}, {8388608, 4}, {-8388609, 4},
+		{2147483647LL, 4}, {-2147483647LL - 1, 4},
+		{2147483648LL, 5}, {4294967295LL, 5},
+	};
+	uint8_t *enc;
+	size_t len, i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		long long v = cases[i].v;
+		bool is_u = v > 2147483647LL;
+		int32_t s32 = (int32_t)v, s32_back = 0;
+		uint32_t u32 = (uint32_t)v, u32_back = 0;
+		const struct der_type *t = is_u ? &asn1_UInt32 : &asn1_Int32;
+		void *in = is_u ? (void *)&u32 : (void *)&s32;
+		void *out = is_u ? (void *)&u32_back : (void *)&s32_back;
+
+		arena_reset(&A);
+		if (der_encode_arena(t, in, &A, &enc, &len) != ORTH_OK) {
+			EXPECT(!"encode");
+			continue;
+		}
+		EXPECT(len == 2 + cases[i].octets);
+		EXPECT(der_decode(t, enc, len, &A, out) == ORTH_OK);
+		EXPECT(is_u ? u32_back == u32 : s32_back == s32);
+	}
+}
+
+/* Long-form lengths at the edges of one, two and three length octets:
+ * the header bytes the encoder writes and the round trip. */
+static void
+test_long_lengths(void)
+{
+	static const size_t lens[] = {127, 128, 255, 256, 65535, 65536};
+	static const uint8_t hdr[][5] = {
+		{0x04, 0x7f}, {0x04, 0x81, 0x80}, {0x04, 0x81, 0xff},
+		{0x04, 0x82, 0x01, 0x00}, {0x04, 0x82, 0xff, 0xff},
+		{0x04, 0x83, 0x01, 0x00, 0x00}};
+	static const size_t hdr_len[] = {2, 3, 3, 4, 4, 5};
+	EncryptedData in, *out;
+	uint8_t *enc, *cipher;
+	size_t len, i;
+
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		arena_reset(&A);
+		cipher = arena_alloc(&A, lens[i]);
+		EXPECT(cipher != NULL);
+		if (cipher == NULL)
+			return;
+		memset(cipher, 0xa5, lens[i]);
+		memset(&in, 0, sizeof(in));
+		in.etype = 18;
+		in.cipher.data = cipher;
+		in.cipher.len = lens[i];
+		if (der_encode_arena(&asn1_EncryptedData, &in, &A, &enc, &len) != ORTH_OK) {
+			EXPECT(!"encode");
+			continue;
+		}
+		/* The OCTET STRING is the last field: its header is right
+		 * before its content at the end. */
+		EXPECT(len > lens[i] + hdr_len[i]);
+		EXPECT_MEM(enc + len - lens[i] - hdr_len[i], hdr[i], hdr_len[i]);
+		out = arena_alloc(&A, sizeof(*out));
+		if (out == NULL ||
+		    der_decode(&asn1_EncryptedData, enc, len, &A, out) != ORTH_OK) {
+			EXPECT(!"decode");
+			continue;
+		}
+		EXPECT(out->cipher.len == lens[i]);
+		EXPECT_MEM(out->cipher.data, cipher, lens[i]);
+	}
+}
+
+/* der_time_format() and der_time_parse() keep the last few dates per
+ * thread: interleaved days, more of them than the memo holds, and a bad
+ * time or date after a good one must give what gmtime_r() says and what
+ * a fresh parse would. */
+static void
+test_time_memo(void)
+{
+	static const long long day_steps[] = {0, 1, 4, 0, 8, -4, 1, 400, 0, 3};
+	const long long base = 1795645609LL; /* 2026-11-26 */
+	struct tm tm;
+	char got[16], want[16];
+	int64_t back;
+	size_t i, k;
+
+	for (k = 0; k < 3; k++) {
+		for (i = 0; i < sizeof(day_steps) / sizeof(day_steps[0]); i++) {
+			long long secs = base + day_steps[i] * 86400 + (long long)k * 3607 + (long long)i;
+			time_t t = (time_t)secs;
+
+			EXPECT(gmtime_r(&t, &tm) != NULL);
+			strftime(want, sizeof(want), "%Y%m%d%H%M%SZ", &tm);
+			EXPECT(der_time_format(secs, got) == ORTH_OK);
+			EXPECT_MEM(got, want, 15);
+			EXPECT(der_time_parse((const uint8_t *)got, 15, &back) == ORTH_OK);
+			EXPECT(back == secs);
+			EXPECT(der_time_format(0, got) == ORTH_OK);
+			EXPECT_MEM(got, "19700101000000Z", 15);
+		}
+	}
+	/* The date of a good time is kept; its bad siblings still fail. */
+	EXPECT(der_time_parse((const uint8_t *)"20261126235959Z", 15, &back) == ORTH_OK);
+	EXPECT(der_time_parse((const uint8_t *)"20261126245959Z", 15, &back) == ORTH_E_RANGE);
+	EXPECT(der_time_parse((const uint8_t *)"20261126236059Z", 15, &back) == ORTH_E_RANGE);
+	EXPECT(der_time_parse((const uint8_t *)"20261126235960Z", 15, &back) == ORTH_E_RANGE);
+	EXPECT(der_time_parse((const uint8_t *)"2026112623595aZ", 15, &back) == ORTH_E_RANGE);
+	EXPECT(der_time_parse((const uint8_t *)"20261126235959+", 15, &back) == ORTH_E_RANGE);
+	/* A bad date next to a good one is not taken from the memo. */
+	EXPECT(der_time_parse((const uint8_t *)"20230226000000Z", 15, &back) == ORTH_OK);
+	EXPECT(der_time_parse((const uint8_t *)"20230230000000Z", 15, &back) == ORTH_E_RANGE);
+	EXPECT(der_time_parse((const uint8_t *)"20230226000000Z", 15, &back) == ORTH_OK);
+	EXPECT(back == 1677369600LL);
+	EXPECT(der_time_parse((const uint8_t *)"2023a226000000Z", 15, &back) == ORTH_E_RANGE);
+	/* Out of range stays out of range, whatever is kept. */
+	EXPECT(der_time_format(253402300800LL, got) == ORTH_E_RANGE);
+	EXPECT(der_time_format(-62167219201LL, got) == ORTH_E_RANGE);
+	EXPECT(der_time_format(-62167219200LL, got) == ORTH_OK);
+	EXPECT_MEM(got, "00000101000000Z", 15);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -726,6 +859,9 @@ main(int argc, char **argv)
 	test_malformed();
 	test_limits();
 	test_mutations();
+	test_time_memo();
+	test_long_lengths();
+	test_integer_edges();
 	arena_free(&A);
 	return test_done("asn1");
 }
