@@ -723,34 +723,21 @@ bw_byte(struct bw *b, uint8_t v)
 }
 
 /* bw_hdr() for a long-form length.  One or two length octets (up to
- * 65535 bytes) are all a KDC message has: those are written without the
- * counting loops. */
-_Static_assert(DER_MAX_LEN_OCTETS >= 2, "bw_hdr_long writes two length octets");
+ * 65535 bytes) are all a KDC message has: those are counted without the
+ * loop. */
 static void
 bw_hdr_long(struct bw *b, uint8_t ident, size_t len)
 {
 	size_t n, i;
 	uint8_t *p;
 
-	if (len <= 0xff) {
-		if ((p = bw_reserve(b, 3)) != NULL) {
-			p[0] = ident;
-			p[1] = 0x81;
-			p[2] = (uint8_t)len;
-		}
-		return;
-	}
-	if (len <= 0xffff) {
-		if ((p = bw_reserve(b, 4)) != NULL) {
-			p[0] = ident;
-			p[1] = 0x82;
-			p[2] = (uint8_t)(len >> 8);
-			p[3] = (uint8_t)len;
-		}
-		return;
-	}
-	for (n = 0, i = len; i != 0; i >>= 8)
-		n++;
+	if (len <= 0xff)
+		n = 1;
+	else if (len <= 0xffff)
+		n = 2;
+	else
+		for (n = 0, i = len; i != 0; i >>= 8)
+			n++;
 	if (n > DER_MAX_LEN_OCTETS) {
 		if (b->err == ORTH_OK)
 			b->err = ORTH_E_LIMIT;
