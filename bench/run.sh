@@ -6,7 +6,7 @@
 # request (from /proc/PID/stat, every process of the KDC), p50/p99 latency,
 # instructions per request (callgrind on the KDC process, counters zeroed
 # after the start), the floors (the cryptography of one TGS-REQ alone, a
-# trivial UDP echo server's CPU under the same load) and the ratio to MIT
+# trivial UDP and TCP echo servers' CPU under the same loads) and the ratio to MIT
 # in each row.  Writes bench/RESULTS.md and bench/results.png (gnuplot).
 # First the in-process benchmarks (bench_codec, bench_kdc), printed as they
 # are.  Not a test: nothing here asserts a speed; it exits non-zero when a load
@@ -61,6 +61,7 @@ export ORTHRUS=$build/orthrus
 LOAD=$build/bench/kdc_load
 MITLOAD=$build/bench/mit_load
 ECHO=$build/bench/udp_echo
+TCP_ECHO=$build/bench/tcp_echo
 REALM=BENCH.REALM
 PW=bench-Pa55
 SVC=bench/svc
@@ -500,6 +501,15 @@ for k in "$INFL" 2; do
 		--realm "$REALM" --mode echo --inflight "$k" --duration "$SECS" --principals 1 --password "$PW"
 done
 stop_servers
+# TCP's: the TCP rows' load (a connection per request) on an echo server
+"$TCP_ECHO" "$TMP/tcp_echo.port" &
+ECHO_PID=$!
+SERVER_PIDS+=("$ECHO_PID")
+for _ in $(seq 1 50); do [ -s "$TMP/tcp_echo.port" ] && break; sleep 0.1; done
+row "tcp echo" echo tcp kdc_load "$ECHO_PID" -- "$LOAD" --kdc "127.0.0.1:$(cat "$TMP/tcp_echo.port")" \
+	--realm "$REALM" --mode echo --transport tcp --inflight "$TCP_INFL" --duration "$SECS" \
+	--principals 1 --password "$PW"
+stop_servers
 FLOOR=$("$LOAD" --floor-crypto $((smoke ? 500 : 20000)))
 FLOOR_US=$(kv floor_us "$FLOOR")
 FLOOR_INSTR=
@@ -621,6 +631,6 @@ python3 "$top/bench/report.py" --rows "$ROWS" --instr "$TMP/instr.tsv" \
 	--rss "$(cat "$TMP/rss.txt" 2>/dev/null)" \
 	--ldap "$(cat "$TMP/ldap.txt" 2>/dev/null)" \
 	--mit-ldap "$(cat "$TMP/mitldap.txt" 2>/dev/null)" \
-	--seconds "$SECS" --principals "$NPRINC" --inflight "$INFL" \
+	--seconds "$SECS" --principals "$NPRINC" --inflight "$INFL" --tcp-inflight "$TCP_INFL" \
 	$([ $smoke -eq 1 ] && echo --smoke) || rc=1
 exit $rc
