@@ -16,6 +16,7 @@
  */
 struct entry {
 	struct entry *hnext;             /* bucket chain */
+	struct entry **hpprev;           /* what points at this entry in it */
 	struct entry *fprev, *fnext;     /* FIFO */
 	uint64_t hash;
 	int64_t expires;                 /* live while now < expires */
@@ -117,15 +118,17 @@ kdc_lookaside_free(struct kdc_lookaside *la)
 	free(la);
 }
 
-/* Takes e out of its bucket and the FIFO; the caller frees or reuses it. */
+/* Takes e out of its bucket and the FIFO; the caller frees or reuses it.
+ * The oldest entry is the last of its chain (entries go in at the front),
+ * and the chain is cold memory by then: hpprev unlinks it without
+ * walking the chain (perf, bench UDP TGS load: the walk was half the
+ * cost of a put). */
 static void
 entry_detach(struct shard *sh, struct entry *e)
 {
-	struct entry **pp = &sh->buckets[e->hash & (sh->nbuckets - 1)];
-
-	while (*pp != e)
-		pp = &(*pp)->hnext;
-	*pp = e->hnext;
+	*e->hpprev = e->hnext;
+	if (e->hnext != NULL)
+		e->hnext->hpprev = e->hpprev;
 	if (e->fprev != NULL)
 		e->fprev->fnext = e->fnext;
 	else
@@ -248,8 +251,11 @@ kdc_lookaside_put(struct kdc_lookaside *la, uint64_t h, const uint8_t *req, size
 	memcpy(e->data, req, req_len);
 	if (reply_len != 0)
 		memcpy(e->data + req_len, reply, reply_len);
-	e->hnext = sh->buckets[h & (sh->nbuckets - 1)];
-	sh->buckets[h & (sh->nbuckets - 1)] = e;
+	e->hpprev = &sh->buckets[h & (sh->nbuckets - 1)];
+	e->hnext = *e->hpprev;
+	if (e->hnext != NULL)
+		e->hnext->hpprev = &e->hnext;
+	*e->hpprev = e;
 	e->fnext = NULL;
 	e->fprev = sh->tail;
 	if (sh->tail != NULL)
