@@ -126,6 +126,12 @@ kdc_replay_hashed_check_and_insert(struct kdc_replay *rc,
 	return replay_table_put(rc->t, tk, rc->skew, now);
 }
 
+void
+kdc_replay_hashed_prefetch(const struct kdc_replay *rc, const struct replay_table_key *tk)
+{
+	replay_table_prefetch(rc->t, tk);
+}
+
 orth_err
 kdc_replay_hashed_check(struct kdc_replay *rc, const struct replay_table_key *tk,
     int64_t now)

@@ -130,6 +130,10 @@ orth_err kdc_replay_hashed_check(struct kdc_replay *rc,
     const struct replay_table_key *tk, int64_t now);
 orth_err kdc_replay_hashed_check_and_insert(struct kdc_replay *rc,
     const struct replay_table_key *tk, int64_t now);
+/* replay_table_prefetch of tk's group: for a caller with work to do before
+ * its first probe. */
+void kdc_replay_hashed_prefetch(const struct kdc_replay *rc,
+    const struct replay_table_key *tk);
 
 /* Live (unexpired at `now`) entries; for tests and statistics. O(capacity). */
 size_t kdc_replay_count(struct kdc_replay *rc, int64_t now);

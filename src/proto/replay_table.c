@@ -371,6 +371,18 @@ replay_table_get(struct replay_table *t, const struct replay_table_key *k,
 	return table_probe(t, k, skew, now, false);
 }
 
+void
+replay_table_prefetch(const struct replay_table *t, const struct replay_table_key *k)
+{
+	const struct replay_group *grp = &t->groups[k->group % t->ngroups];
+
+	/* The tag lines, and the line of base and the lock word (written
+	 * by the probe's lock). */
+	__builtin_prefetch(grp->fp_tag, 0);
+	__builtin_prefetch(grp->owner_tag, 0);
+	__builtin_prefetch(&grp->lock, 1);
+}
+
 size_t
 replay_table_count(struct replay_table *t, int64_t now)
 {

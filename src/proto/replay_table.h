@@ -162,6 +162,11 @@ orth_err replay_table_put(struct replay_table *t, const struct replay_table_key 
 orth_err replay_table_get(struct replay_table *t, const struct replay_table_key *k,
 			  int64_t skew, int64_t now);
 
+/* Starts loading the lines of k's group that every probe reads (a hint,
+ * no effect on any verdict): a caller with other work before its probe
+ * does it while the misses of a large table are served. */
+void replay_table_prefetch(const struct replay_table *t, const struct replay_table_key *k);
+
 /* One slot unpacked: fingerprint (0: never used), owner, expiry (ctime +
  * skew).  The service side's file keeps its slots so (rcache.h). */
 struct replay_slot {
