@@ -436,16 +436,20 @@ entry_cache_find(struct kdc_ctx *ctx, const char *name, uint64_t gen,
 				return NULL;
 			}
 			set[i] = s;
+			s->hash = h;
 			*victim_out = s;
 			return NULL;
 		}
-		if (s->gen == gen && strcmp(s->e.name, name) == 0) {
+		if (s->gen == gen && s->hash == h && strcmp(s->e.name, name) == 0) {
 			s->used = ctx->serial;
 			return &s->e;
 		}
 		if (entry_slot_evicts(ctx, gen, s, victim))
 			victim = s;
 	}
+	/* the caller empties it (gen 0) before it reads name into it */
+	if (victim != NULL)
+		victim->hash = h;
 	*victim_out = victim;
 	return NULL;
 }

@@ -79,6 +79,7 @@ struct kdc_keycache_slot {
 struct kdc_entry_slot {
 	uint64_t gen;                /* db_reader_get_at's; 0: empty */
 	uint64_t used;               /* last request that used it */
+	uint64_t hash;               /* of e.name: a set's other names stay unread */
 	struct arena mem;            /* what e points into */
 	struct db_entry e;
 };
