@@ -118,9 +118,10 @@ orth_err kdc_replay_check(struct kdc_replay *rc,
 			  const struct kdc_replay_key *key, int64_t now);
 
 /*
- * The same two steps with key hashed once (three passes of SipHash): the
- * TGS checks an authenticator before the body checksum and inserts it
- * after.  kdc_replay_key_hash fills *out from key (ORTH_E_MALFORMED as
+ * The same two steps with key hashed once (two passes of SipHash): the
+ * TGS hashes an authenticator before the body checksum, inserts it after
+ * one that verifies and only looks it up after one that does not (a
+ * replay under another body).  kdc_replay_key_hash fills *out from key (ORTH_E_MALFORMED as
  * above); out is valid for this rc only.  The verdicts are those of
  * kdc_replay_check and kdc_replay_check_and_insert.
  */
