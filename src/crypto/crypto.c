@@ -845,6 +845,7 @@ slot_get(struct crypto_key *key, uint32_t usage, unsigned need,
 	struct dk_slot *s = NULL, *victim = &key->slot[0];
 	uint8_t k[CRYPTO_MAX_KEY_LEN];
 	size_t klen = 0;
+	bool derived = false;
 	orth_err ret = ORTH_OK;
 
 	for (size_t i = 0; i < DK_SLOTS; i++) {
@@ -866,11 +867,13 @@ slot_get(struct crypto_key *key, uint32_t usage, unsigned need,
 	s->last_use = ++key->clock;
 
 	if ((need & (HAVE_E | READY_ENC | READY_DEC)) && !(s->flags & HAVE_E)) {
+		derived = true;
 		TRY(derive_usage_enc(key, usage, s->ke, k, &klen));
 		hmac_key_set(&s->ki, key->et->md, k, klen);
 		s->flags |= HAVE_E;
 	}
 	if ((need & HAVE_C) && !(s->flags & HAVE_C)) {
+		derived = true;
 		TRY(derive_usage(key, usage, DK_KC, k, &klen));
 		hmac_key_set(&s->kc, key->et->md, k, klen);
 		s->flags |= HAVE_C;
@@ -887,7 +890,9 @@ slot_get(struct crypto_key *key, uint32_t usage, unsigned need,
 	}
 	*out = s;
 cleanup:
-	crypto_wipe(k, sizeof(k));
+	/* k holds Ki or Kc only after a derivation (a cache hit has none). */
+	if (derived)
+		crypto_wipe(k, sizeof(k));
 	if (ret != ORTH_OK) {
 		slot_clear(s);
 		crypto_wipe(s->ke, sizeof(s->ke)); /* a Ke without HAVE_E yet */
@@ -1292,7 +1297,10 @@ prf_sha1(const uint8_t *in, size_t in_len, bool pub, uint8_t h[AES_BLOCK])
 		pub_hash[i].len = in_len;
 	}
 cleanup:
-	crypto_wipe(full, sizeof(full));
+	/* The hash of a public input is public (and kept above): only a
+	 * secret one's is wiped. */
+	if (!pub)
+		crypto_wipe(full, sizeof(full));
 	return ret;
 }
 
@@ -1330,7 +1338,9 @@ prf_run(struct crypto_key *key, const uint8_t *in, size_t in_len, bool pub,
 	}
 	*out_len = et->prflen;
 cleanup:
-	crypto_wipe(tmp, sizeof(tmp));
+	/* tmp is the hash of the input: secret only when the input is. */
+	if (!pub)
+		crypto_wipe(tmp, sizeof(tmp));
 	return ret;
 }
 
