@@ -625,7 +625,6 @@ dk_aes(const struct enctype_info *et, EVP_CIPHER_CTX *ecb,
 {
 	uint8_t block[AES_BLOCK];
 	const uint8_t *prev = block;
-	int outl = 0;
 
 	if (clen == 5)
 		nfold_usage(constant, block);
@@ -634,8 +633,7 @@ dk_aes(const struct enctype_info *et, EVP_CIPHER_CTX *ecb,
 	else
 		nfold(constant, clen, block, AES_BLOCK);
 	for (size_t n = 0; n < et->keylen; n += AES_BLOCK) {
-		if (EVP_EncryptUpdate(ecb, out + n, &outl, prev, AES_BLOCK) != 1 ||
-		    outl != AES_BLOCK)
+		if (cts_blocks(ecb, prev, AES_BLOCK, out + n) != ORTH_OK)
 			return ORTH_E_INTERNAL;
 		prev = out + n;
 	}
@@ -653,15 +651,12 @@ dk_aes_pair(const struct enctype_info *et, EVP_CIPHER_CTX *ecb, const uint8_t c1
 	    const uint8_t c2[5], uint8_t *out1, uint8_t *out2)
 {
 	uint8_t chain[2 * AES_BLOCK];
-	int outl = 0;
 	orth_err ret = ORTH_OK;
 
 	nfold_usage(c1, chain);
 	nfold_usage(c2, chain + AES_BLOCK);
 	for (size_t n = 0; n < et->keylen; n += AES_BLOCK) {
-		CHECK(EVP_EncryptUpdate(ecb, chain, &outl, chain, sizeof(chain)) == 1 &&
-			      outl == (int)sizeof(chain),
-		      ORTH_E_INTERNAL);
+		TRY(cts_blocks(ecb, chain, sizeof(chain), chain));
 		memcpy(out1 + n, chain, AES_BLOCK);
 		memcpy(out2 + n, chain + AES_BLOCK, AES_BLOCK);
 	}
@@ -1310,7 +1305,6 @@ prf_run(struct crypto_key *key, const uint8_t *in, size_t in_len, bool pub,
 {
 	const struct enctype_info *et;
 	uint8_t tmp[AES_BLOCK];
-	int outl = 0;
 	orth_err ret;
 
 	TRY(crypto_init());
@@ -1332,9 +1326,7 @@ prf_run(struct crypto_key *key, const uint8_t *in, size_t in_len, bool pub,
 			key->have_prf_key = true;
 		}
 		TRY(key_ecb_use(key, ECB_PRF));
-		CHECK(EVP_EncryptUpdate(key->ecb, out, &outl, tmp, AES_BLOCK) == 1 &&
-			      outl == AES_BLOCK,
-		      ORTH_E_INTERNAL);
+		TRY(cts_blocks(key->ecb, tmp, AES_BLOCK, out));
 	}
 	*out_len = et->prflen;
 cleanup:
