@@ -146,6 +146,10 @@ struct crypto_key {
 	uint8_t memo_out[CRYPTO_MAX_KEY_LEN];
 	uint64_t clock;
 	unsigned long derivations; /* for tests of the cache */
+	/* slot[0 .. nslots) have been used (and initialised); the rest are
+	 * untouched memory: most keys live for one request and use one or
+	 * two slots, so neither making nor freeing one walks all eight. */
+	size_t nslots;
 	struct dk_slot slot[DK_SLOTS];
 };
 
@@ -837,22 +841,29 @@ static orth_err
 slot_get(struct crypto_key *key, uint32_t usage, unsigned need,
 	 struct dk_slot **out)
 {
-	struct dk_slot *s = NULL, *victim = &key->slot[0];
+	struct dk_slot *s = NULL, *victim = NULL;
 	uint8_t k[CRYPTO_MAX_KEY_LEN];
 	size_t klen = 0;
 	bool derived = false;
 	orth_err ret = ORTH_OK;
 
-	for (size_t i = 0; i < DK_SLOTS; i++) {
+	for (size_t i = 0; i < key->nslots; i++) {
 		struct dk_slot *c = &key->slot[i];
 		if (c->flags != 0 && c->usage == usage) {
 			s = c;
 			break;
 		}
 		/* Least recently used; an empty slot beats any full one. */
-		if (victim->flags != 0 &&
-		    (c->flags == 0 || c->last_use < victim->last_use))
+		if (victim == NULL ||
+		    (victim->flags != 0 && (c->flags == 0 || c->last_use < victim->last_use)))
 			victim = c;
+	}
+	if (s == NULL && (victim == NULL || victim->flags != 0) && key->nslots < DK_SLOTS) {
+		/* A never used slot beats any full one. */
+		victim = &key->slot[key->nslots++];
+		victim->flags = 0;
+		victim->enc = NULL;
+		victim->dec = NULL;
 	}
 	if (s == NULL) {
 		s = victim;
@@ -921,11 +932,7 @@ crypto_key_new(int32_t enctype, const uint8_t *bytes, size_t len,
 	key->memo_in_len = 0;
 	key->clock = 0;
 	key->derivations = 0;
-	for (size_t i = 0; i < DK_SLOTS; i++) {
-		key->slot[i].flags = 0;
-		key->slot[i].enc = NULL;
-		key->slot[i].dec = NULL;
-	}
+	key->nslots = 0;
 	*out = key;
 	key = NULL;
 cleanup:
@@ -971,7 +978,7 @@ crypto_key_free(struct crypto_key *key)
 	 * contexts, which spare_put has the provider wipe; the PRF key and
 	 * the memo.  Nothing else is secret (usages, flags, pointers), so
 	 * only those are wiped. */
-	for (size_t i = 0; i < DK_SLOTS; i++) {
+	for (size_t i = 0; i < key->nslots; i++) {
 		struct dk_slot *s = &key->slot[i];
 		spare_put(s->enc);
 		spare_put(s->dec);
