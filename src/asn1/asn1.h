@@ -98,6 +98,15 @@ orth_err der_encode_arena(const struct der_type *t, const void *val,
 			  struct arena *a, uint8_t **out_buf, size_t *out_len);
 
 /*
+ * der_encode_arena() into a buffer with room around: *out_buf is an arena
+ * allocation of head + *out_len + tail bytes, the encoding from head on
+ * (to encrypt in place: confounder before, MAC after).  The head and tail
+ * bytes are not zeroed.
+ */
+orth_err der_encode_arena_room(const struct der_type *t, const void *val, struct arena *a,
+			       size_t head, size_t tail, uint8_t **out_buf, size_t *out_len);
+
+/*
  * KerberosTime's text, "YYYYMMDDHHMMSSZ" (RFC 4120 §5.2.3; also LDAP's
  * GeneralizedTime as MIT's schema and OpenLDAP write it) <-> seconds since
  * the Unix epoch.  parse: exactly 15 bytes, a valid date; ORTH_E_RANGE

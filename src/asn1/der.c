@@ -1022,18 +1022,29 @@ orth_err
 der_encode_arena(const struct der_type *t, const void *val, struct arena *a,
 		 uint8_t **out_buf, size_t *out_len)
 {
+	return der_encode_arena_room(t, val, a, 0, 0, out_buf, out_len);
+}
+
+orth_err
+der_encode_arena_room(const struct der_type *t, const void *val, struct arena *a, size_t head,
+		      size_t tail, uint8_t **out_buf, size_t *out_len)
+{
 	struct bw b = {NULL, 0, 0, ORTH_OK, false};
 	uint8_t *buf;
 
 	/* One pass, backwards into the arena's free space, then moved down
 	 * to an allocation: no measuring pass. */
 	b.end = arena_top(a, &b.cap);
+	if (head + tail < head || b.cap < head + tail)
+		return ORTH_E_LIMIT;
+	b.cap -= head + tail;
 	enc_value(&b, t, val);
 	if (b.err != ORTH_OK) {
 		arena_top_drop(a, b.pos);
 		return b.err;
 	}
-	buf = arena_top_take(a, b.pos);
+	/* Always at least one byte (DER has no empty encoding). */
+	buf = b.pos == 0 ? NULL : arena_top_take_room(a, b.pos, head, tail);
 	if (buf == NULL)
 		return ORTH_E_LIMIT;
 	*out_buf = buf;

@@ -440,6 +440,12 @@ crypto_encrypt_len(int32_t enctype, size_t plain_len)
 	return CONF_LEN + plain_len + et->maclen;
 }
 
+size_t
+crypto_encrypt_head(int32_t enctype)
+{
+	return enctype_get(enctype) != NULL ? CONF_LEN : 0;
+}
+
 void
 crypto_wipe(void *p, size_t len)
 {
@@ -1141,7 +1147,7 @@ encrypt_with(struct crypto_key *key, int32_t usage, const uint8_t *conf,
 	TRY(slot_get(key, (uint32_t)usage, HAVE_E | READY_ENC, &s));
 
 	/* Build confounder | plaintext in out, then encrypt in place. */
-	if (in_len > 0)
+	if (in_len > 0 && in != out + CONF_LEN)
 		memmove(out + CONF_LEN, in, in_len);
 	if (conf != NULL)
 		memcpy(out, conf, CONF_LEN);
