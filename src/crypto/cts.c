@@ -18,10 +18,16 @@
 #define CTS_CHUNK 256
 
 static void
+xor_bytes(uint8_t *restrict a, const uint8_t *restrict b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		a[i] ^= b[i];
+}
+
+static void
 xor_block(uint8_t *a, const uint8_t *b)
 {
-	for (size_t i = 0; i < CTS_BLOCK; i++)
-		a[i] ^= b[i];
+	xor_bytes(a, b, CTS_BLOCK);
 }
 
 /*
@@ -81,7 +87,7 @@ cts_decrypt(EVP_CIPHER_CTX *ecb, const uint8_t *in, size_t len, uint8_t *out)
 {
 	uint8_t buf[CTS_CHUNK], prev[CTS_BLOCK] = {0}, dm[CTS_BLOCK];
 	uint8_t stolen[CTS_BLOCK], cm1[CTS_BLOCK];
-	size_t full, r, whole = 0, off, n = 0;
+	size_t full, r, whole = 0, off, n = 0, m;
 	orth_err ret = ORTH_OK;
 
 	CHECK(len >= CTS_BLOCK && len <= INT32_MAX, ORTH_E_INTERNAL);
@@ -99,13 +105,18 @@ cts_decrypt(EVP_CIPHER_CTX *ecb, const uint8_t *in, size_t len, uint8_t *out)
 	for (off = 0; off < whole; off += n) {
 		n = whole - off < CTS_CHUNK ? whole - off : CTS_CHUNK;
 		TRY(cts_blocks(ecb, in + off, n, buf));
-		for (size_t j = 0; j < n; j += CTS_BLOCK) {
-			if (off + j == whole - CTS_BLOCK) {
-				memcpy(dm, buf + j, CTS_BLOCK);
-				break;
-			}
-			xor_block(buf + j, prev);
-			memcpy(prev, in + off + j, CTS_BLOCK);
+		/* The chunk's first m bytes chain; the last chunk ends with D_m. */
+		m = off + n == whole ? n - CTS_BLOCK : n;
+		if (m < n)
+			memcpy(dm, buf + m, CTS_BLOCK);
+		if (m > 0) {
+			/* The block before the first is prev (the chunk before
+			 * may be overwritten); the others' are still in in
+			 * (out is written after).  One XOR over the chunk, not
+			 * a call per block. */
+			xor_block(buf, prev);
+			xor_bytes(buf + CTS_BLOCK, in + off, m - CTS_BLOCK);
+			memcpy(prev, in + off + m - CTS_BLOCK, CTS_BLOCK);
 		}
 		memcpy(out + off, buf, n);
 	}
