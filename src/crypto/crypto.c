@@ -1312,6 +1312,27 @@ cleanup:
 	return ret;
 }
 
+/*
+ * RFC 3962 §4: E(DK(key, "prf"), h) for n hashed inputs h (16 bytes each,
+ * laid end to end) into out: one ECB block each (one block from the zero
+ * IV), all through one EVP call.
+ */
+static orth_err
+prf_aes_blocks(struct crypto_key *key, const uint8_t *h, size_t n, uint8_t *out)
+{
+	orth_err ret;
+
+	if (!key->have_prf_key) {
+		TRY(derive_from_key(key, prf_label, sizeof(prf_label) - 1, NULL, 0, key->prf_key,
+				    key->et->keylen));
+		key->have_prf_key = true;
+	}
+	TRY(key_ecb_use(key, ECB_PRF));
+	TRY(cts_blocks(key->ecb, h, n * AES_BLOCK, out));
+cleanup:
+	return ret;
+}
+
 static orth_err
 prf_run(struct crypto_key *key, const uint8_t *in, size_t in_len, bool pub,
 	uint8_t *out, size_t *out_len)
@@ -1329,23 +1350,38 @@ prf_run(struct crypto_key *key, const uint8_t *in, size_t in_len, bool pub,
 		TRY(derive_from_key(key, prf_label, sizeof(prf_label) - 1, in,
 				    in_len, out, et->prflen));
 	} else {
-		/* RFC 3962 §4: E(DK(key, "prf"), truncate16(SHA-1(input))),
-		 * one block from the zero IV: one ECB block. */
+		/* RFC 3962 §4: E(DK(key, "prf"), truncate16(SHA-1(input))). */
 		TRY(prf_sha1(in, in_len, pub, tmp));
-		if (!key->have_prf_key) {
-			TRY(derive_from_key(key, prf_label,
-					    sizeof(prf_label) - 1, NULL, 0,
-					    key->prf_key, et->keylen));
-			key->have_prf_key = true;
-		}
-		TRY(key_ecb_use(key, ECB_PRF));
-		TRY(cts_blocks(key->ecb, tmp, AES_BLOCK, out));
+		TRY(prf_aes_blocks(key, tmp, 1, out));
 	}
 	*out_len = et->prflen;
 cleanup:
 	/* tmp is the hash of the input: secret only when the input is. */
 	if (!pub)
 		crypto_wipe(tmp, sizeof(tmp));
+	return ret;
+}
+
+orth_err
+crypto_prf_plus_public_blocks(struct crypto_key *key, uint8_t *input, size_t input_len,
+			      size_t n, uint8_t *out)
+{
+	uint8_t h[CRYPTO_PRF_PLUS_BATCH * AES_BLOCK];
+	size_t len = 0;
+	orth_err ret = ORTH_OK;
+
+	CHECK(key != NULL && input != NULL && input_len > 0 && n > 0 && n <= CRYPTO_PRF_PLUS_BATCH,
+	      ORTH_E_INTERNAL);
+	for (size_t i = 0; i < n; i++) {
+		input[0] = (uint8_t)(i + 1);
+		if (key->et->sha2)
+			TRY(prf_run(key, input, input_len, true, out + i * key->et->prflen, &len));
+		else
+			TRY(prf_sha1(input, input_len, true, h + i * AES_BLOCK));
+	}
+	if (!key->et->sha2)
+		TRY(prf_aes_blocks(key, h, n, out));
+cleanup:
 	return ret;
 }
 
