@@ -86,8 +86,8 @@ orth_err
 cts_decrypt(EVP_CIPHER_CTX *ecb, const uint8_t *in, size_t len, uint8_t *out)
 {
 	uint8_t buf[CTS_CHUNK], prev[CTS_BLOCK] = {0}, dm[CTS_BLOCK];
-	uint8_t stolen[CTS_BLOCK], cm1[CTS_BLOCK];
-	size_t full, r, whole = 0, off, n = 0, m;
+	uint8_t stolen[CTS_BLOCK], cm1[CTS_BLOCK], *dst;
+	size_t full, r, whole = 0, off, n = 0, m, chunk, buf_used = 0;
 	orth_err ret = ORTH_OK;
 
 	CHECK(len >= CTS_BLOCK && len <= INT32_MAX, ORTH_E_INTERNAL);
@@ -99,40 +99,48 @@ cts_decrypt(EVP_CIPHER_CTX *ecb, const uint8_t *in, size_t len, uint8_t *out)
 	}
 	whole = CTS_BLOCK * full;
 	memcpy(stolen, in + whole, r);
+	/* Disjoint buffers: the blocks are decrypted straight into out, in
+	 * one go; in place, through buf a chunk at a time, as in must be
+	 * read before out overwrites it. */
+	chunk = out != in ? whole : CTS_CHUNK;
 	/* D() of the whole blocks: C_1 .. C_{m-2} (each then XORed with the
-	 * ciphertext block before it: CBC), and last C_m, kept as D_m.
-	 * in is read before out overwrites it (out == in allowed). */
+	 * ciphertext block before it: CBC), and last C_m, kept as D_m. */
 	for (off = 0; off < whole; off += n) {
-		n = whole - off < CTS_CHUNK ? whole - off : CTS_CHUNK;
-		TRY(cts_blocks(ecb, in + off, n, buf));
+		n = whole - off < chunk ? whole - off : chunk;
+		dst = out != in ? out + off : buf;
+		if (dst == buf && n > buf_used)
+			buf_used = n;
+		TRY(cts_blocks(ecb, in + off, n, dst));
 		/* The chunk's first m bytes chain; the last chunk ends with D_m. */
 		m = off + n == whole ? n - CTS_BLOCK : n;
 		if (m < n)
-			memcpy(dm, buf + m, CTS_BLOCK);
+			memcpy(dm, dst + m, CTS_BLOCK);
 		if (m > 0) {
 			/* The block before the first is prev (the chunk before
 			 * may be overwritten); the others' are still in in
 			 * (out is written after).  One XOR over the chunk, not
 			 * a call per block. */
-			xor_block(buf, prev);
-			xor_bytes(buf + CTS_BLOCK, in + off, m - CTS_BLOCK);
+			xor_block(dst, prev);
+			xor_bytes(dst + CTS_BLOCK, in + off, m - CTS_BLOCK);
 			memcpy(prev, in + off + m - CTS_BLOCK, CTS_BLOCK);
 		}
-		memcpy(out + off, buf, n);
+		if (dst == buf)
+			memcpy(out + off, buf, n);
 	}
 	/* D_m = pad(P_m) ^ C_{m-1}: past r bytes it is C_{m-1} itself, so
-	 * C_{m-1} = the r stolen bytes | the rest of D_m. */
+	 * C_{m-1} = the r stolen bytes | the rest of D_m.  Its block in out
+	 * (C_m, or D_m) is no longer needed: dm holds D_m. */
 	memcpy(cm1, stolen, r);
 	memcpy(cm1 + r, dm + r, CTS_BLOCK - r);
-	TRY(cts_blocks(ecb, cm1, CTS_BLOCK, buf));
-	xor_block(buf, prev);
-	memcpy(out + whole - CTS_BLOCK, buf, CTS_BLOCK);
+	TRY(cts_blocks(ecb, cm1, CTS_BLOCK, out + whole - CTS_BLOCK));
+	xor_block(out + whole - CTS_BLOCK, prev);
 	for (size_t i = 0; i < r; i++)
 		out[whole + i] = dm[i] ^ stolen[i];
 cleanup:
-	/* What of buf the chunks used (at least the last block). */
-	OPENSSL_cleanse(buf, whole > CTS_CHUNK ? CTS_CHUNK
-					       : whole > CTS_BLOCK ? whole : CTS_BLOCK);
+	/* What of buf held plaintext (nothing when out was written
+	 * directly); on failure the caller wipes out. */
+	if (buf_used > 0)
+		OPENSSL_cleanse(buf, buf_used);
 	OPENSSL_cleanse(dm, sizeof(dm));
 	return ret;
 }
