@@ -42,7 +42,7 @@
  *               `struct der_bytes _raw`: the decoder points it at the exact
  *               bytes of the whole TLV in the input (a checksum covers the
  *               body; a ccache stores the ticket as received).  The encoder
- *               ignores it.
+ *               ignores it, but for der_encode_raw().
  *
  * What the decoder accepts (strict DER; the few choices are documented at
  * the top of der.c) and its limits (src/asn1/limits.h): anything accepted
@@ -84,9 +84,27 @@ orth_err der_decode(const struct der_type *t, const uint8_t *buf, size_t len,
 /* Encode val as type t, appending to w. */
 orth_err der_encode(const struct der_type *t, const void *val, struct writer *w);
 
+/*
+ * der_encode(), except that a value with a _raw member (KDC_REQ_BODY,
+ * Ticket) whose data is set is written as those bytes, not encoded again:
+ * for a caller that has just encoded that value itself (a FAST reply's
+ * ticket, which the finished checksum covers: RFC 6113 §5.4.3).  The
+ * caller vouches that _raw holds the value's DER.
+ */
+orth_err der_encode_raw(const struct der_type *t, const void *val, struct writer *w);
+
 /* Encode val into a fresh arena buffer; *out_buf and *out_len set on success. */
 orth_err der_encode_arena(const struct der_type *t, const void *val,
 			  struct arena *a, uint8_t **out_buf, size_t *out_len);
+
+/*
+ * der_encode_arena() into a buffer with room around: *out_buf is an arena
+ * allocation of head + *out_len + tail bytes, the encoding from head on
+ * (to encrypt in place: confounder before, MAC after).  The head and tail
+ * bytes are not zeroed.
+ */
+orth_err der_encode_arena_room(const struct der_type *t, const void *val, struct arena *a,
+			       size_t head, size_t tail, uint8_t **out_buf, size_t *out_len);
 
 /*
  * KerberosTime's text, "YYYYMMDDHHMMSSZ" (RFC 4120 §5.2.3; also LDAP's

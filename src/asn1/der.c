@@ -684,6 +684,7 @@ struct bw {
 	size_t pos;
 	size_t cap;
 	orth_err err;
+	bool use_raw; /* der_encode_raw: a set _raw is written as it is */
 };
 
 static void
@@ -773,8 +774,8 @@ bw_hdr(struct bw *b, uint8_t ident, size_t len)
 }
 
 static void enc_value(struct bw *b, const struct der_type *t, const void *val);
-static inline void enc_member(struct bw *b, const struct der_type *t,
-			      const void *val);
+static inline __attribute__((always_inline)) void
+enc_member(struct bw *b, const struct der_type *t, const void *val);
 
 static void
 enc_integer(struct bw *b, long long x)
@@ -936,7 +937,7 @@ enc_sequence_of(struct bw *b, const struct der_type *t,
 
 /* enc_value() for a member of a SEQUENCE or SEQUENCE OF: an untagged
  * primitive (most of them) is encoded without its call. */
-static inline void
+static inline __attribute__((always_inline)) void
 enc_member(struct bw *b, const struct der_type *t, const void *val)
 {
 	if (t->kind < DER_K_SEQUENCE && t->app < 0)
@@ -945,12 +946,28 @@ enc_member(struct bw *b, const struct der_type *t, const void *val)
 		enc_value(b, t, val);
 }
 
+/* der_encode_raw: val's _raw, when set, written as it is; false when
+ * unset.  Out of line: enc_value stays small enough to be inlined into
+ * the members' loop. */
+static __attribute__((noinline)) bool
+enc_raw(struct bw *b, const struct der_type *t, const void *val)
+{
+	const struct der_bytes *raw = (const struct der_bytes *)((const uint8_t *)val + t->raw_off);
+
+	if (raw->data == NULL)
+		return false;
+	bw_put(b, raw->data, raw->len);
+	return true;
+}
+
 static void
 enc_value(struct bw *b, const struct der_type *t, const void *val)
 {
 	size_t mark = b->pos;
 
 	if (b->err != ORTH_OK)
+		return;
+	if (t->raw_off >= 0 && b->use_raw && enc_raw(b, t, val))
 		return;
 	if (t->kind == DER_K_SEQUENCE)
 		enc_sequence(b, t, val);
@@ -962,8 +979,8 @@ enc_value(struct bw *b, const struct der_type *t, const void *val)
 		bw_hdr(b, (uint8_t)(CLS_APPLICATION | CONSTRUCTED | t->app), b->pos - mark);
 }
 
-orth_err
-der_encode(const struct der_type *t, const void *val, struct writer *w)
+static orth_err
+encode_to_writer(const struct der_type *t, const void *val, bool use_raw, struct writer *w)
 {
 	struct bw b;
 
@@ -977,6 +994,7 @@ der_encode(const struct der_type *t, const void *val, struct writer *w)
 	b.pos = 0;
 	b.cap = w->cap - w->len;
 	b.err = ORTH_OK;
+	b.use_raw = use_raw;
 	enc_value(&b, t, val);
 	if (b.err != ORTH_OK) {
 		if (b.err == ORTH_E_LIMIT)
@@ -989,21 +1007,44 @@ der_encode(const struct der_type *t, const void *val, struct writer *w)
 }
 
 orth_err
+der_encode(const struct der_type *t, const void *val, struct writer *w)
+{
+	return encode_to_writer(t, val, false, w);
+}
+
+orth_err
+der_encode_raw(const struct der_type *t, const void *val, struct writer *w)
+{
+	return encode_to_writer(t, val, true, w);
+}
+
+orth_err
 der_encode_arena(const struct der_type *t, const void *val, struct arena *a,
 		 uint8_t **out_buf, size_t *out_len)
 {
-	struct bw b = {NULL, 0, 0, ORTH_OK};
+	return der_encode_arena_room(t, val, a, 0, 0, out_buf, out_len);
+}
+
+orth_err
+der_encode_arena_room(const struct der_type *t, const void *val, struct arena *a, size_t head,
+		      size_t tail, uint8_t **out_buf, size_t *out_len)
+{
+	struct bw b = {NULL, 0, 0, ORTH_OK, false};
 	uint8_t *buf;
 
 	/* One pass, backwards into the arena's free space, then moved down
 	 * to an allocation: no measuring pass. */
 	b.end = arena_top(a, &b.cap);
+	if (head + tail < head || b.cap < head + tail)
+		return ORTH_E_LIMIT;
+	b.cap -= head + tail;
 	enc_value(&b, t, val);
 	if (b.err != ORTH_OK) {
 		arena_top_drop(a, b.pos);
 		return b.err;
 	}
-	buf = arena_top_take(a, b.pos);
+	/* Always at least one byte (DER has no empty encoding). */
+	buf = b.pos == 0 ? NULL : arena_top_take_room(a, b.pos, head, tail);
 	if (buf == NULL)
 		return ORTH_E_LIMIT;
 	*out_buf = buf;

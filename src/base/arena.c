@@ -119,21 +119,32 @@ arena_top_drop(struct arena *a, size_t n)
 void *
 arena_top_take(struct arena *a, size_t n)
 {
-	size_t start = arena_next(a), clear;
-	uint8_t *p;
-
 	if (n == 0)
 		return arena_alloc(a, 1);
-	if (n > a->cap - start) {
+	return arena_top_take_room(a, n, 0, 0);
+}
+
+void *
+arena_top_take_room(struct arena *a, size_t n, size_t head, size_t tail)
+{
+	size_t start = arena_next(a);
+	uint8_t *src = a->base + a->cap - n, *p, *above;
+
+	if (n > a->cap - start || head + tail > a->cap - start - n) {
 		arena_top_drop(a, n);
 		return NULL;
 	}
-	p = arena_alloc(a, n);
-	/* The copy may overlap the source when the free space is less than
-	 * 2n: then only the part above the copy is left to clear. */
-	memmove(p, a->base + a->cap - n, n);
-	clear = start + n > a->cap - n ? a->cap - (start + n) : n;
-	wipe(a->base + a->cap - clear, clear);
+	p = arena_alloc(a, head + n + tail);
+	if (p == NULL) {
+		arena_top_drop(a, n);
+		return NULL;
+	}
+	/* The copy may overlap the source when the free space is small:
+	 * only what lies above the allocation is free space again, to be
+	 * cleared. */
+	memmove(p + head, src, n);
+	above = p + head + n + tail > src ? p + head + n + tail : src;
+	wipe(above, (size_t)(a->base + a->cap - above));
 	return p;
 }
 

@@ -50,6 +50,15 @@ uint8_t *arena_top(struct arena *a, size_t *avail_out);
  * free space is zero again. */
 void *arena_top_take(struct arena *a, size_t n);
 
+/*
+ * arena_top_take() with room around: an allocation of head + n + tail
+ * bytes whose n bytes from head on are those written below arena_top()
+ * (the DER of a plaintext, encrypted in place between its confounder and
+ * its MAC).  The head and tail bytes are the caller's to fill: they may
+ * hold bytes of what was written.  n > 0.
+ */
+void *arena_top_take_room(struct arena *a, size_t n, size_t head, size_t tail);
+
 /* Wipe the n bytes written below arena_top(). */
 void arena_top_drop(struct arena *a, size_t n);
 

@@ -146,6 +146,10 @@ struct crypto_key {
 	uint8_t memo_out[CRYPTO_MAX_KEY_LEN];
 	uint64_t clock;
 	unsigned long derivations; /* for tests of the cache */
+	/* slot[0 .. nslots) have been used (and initialised); the rest are
+	 * untouched memory: most keys live for one request and use one or
+	 * two slots, so neither making nor freeing one walks all eight. */
+	size_t nslots;
 	struct dk_slot slot[DK_SLOTS];
 };
 
@@ -436,6 +440,12 @@ crypto_encrypt_len(int32_t enctype, size_t plain_len)
 	return CONF_LEN + plain_len + et->maclen;
 }
 
+size_t
+crypto_encrypt_head(int32_t enctype)
+{
+	return enctype_get(enctype) != NULL ? CONF_LEN : 0;
+}
+
 void
 crypto_wipe(void *p, size_t len)
 {
@@ -625,7 +635,6 @@ dk_aes(const struct enctype_info *et, EVP_CIPHER_CTX *ecb,
 {
 	uint8_t block[AES_BLOCK];
 	const uint8_t *prev = block;
-	int outl = 0;
 
 	if (clen == 5)
 		nfold_usage(constant, block);
@@ -634,8 +643,7 @@ dk_aes(const struct enctype_info *et, EVP_CIPHER_CTX *ecb,
 	else
 		nfold(constant, clen, block, AES_BLOCK);
 	for (size_t n = 0; n < et->keylen; n += AES_BLOCK) {
-		if (EVP_EncryptUpdate(ecb, out + n, &outl, prev, AES_BLOCK) != 1 ||
-		    outl != AES_BLOCK)
+		if (cts_blocks(ecb, prev, AES_BLOCK, out + n) != ORTH_OK)
 			return ORTH_E_INTERNAL;
 		prev = out + n;
 	}
@@ -653,15 +661,12 @@ dk_aes_pair(const struct enctype_info *et, EVP_CIPHER_CTX *ecb, const uint8_t c1
 	    const uint8_t c2[5], uint8_t *out1, uint8_t *out2)
 {
 	uint8_t chain[2 * AES_BLOCK];
-	int outl = 0;
 	orth_err ret = ORTH_OK;
 
 	nfold_usage(c1, chain);
 	nfold_usage(c2, chain + AES_BLOCK);
 	for (size_t n = 0; n < et->keylen; n += AES_BLOCK) {
-		CHECK(EVP_EncryptUpdate(ecb, chain, &outl, chain, sizeof(chain)) == 1 &&
-			      outl == (int)sizeof(chain),
-		      ORTH_E_INTERNAL);
+		TRY(cts_blocks(ecb, chain, sizeof(chain), chain));
 		memcpy(out1 + n, chain, AES_BLOCK);
 		memcpy(out2 + n, chain + AES_BLOCK, AES_BLOCK);
 	}
@@ -842,21 +847,29 @@ static orth_err
 slot_get(struct crypto_key *key, uint32_t usage, unsigned need,
 	 struct dk_slot **out)
 {
-	struct dk_slot *s = NULL, *victim = &key->slot[0];
+	struct dk_slot *s = NULL, *victim = NULL;
 	uint8_t k[CRYPTO_MAX_KEY_LEN];
 	size_t klen = 0;
+	bool derived = false;
 	orth_err ret = ORTH_OK;
 
-	for (size_t i = 0; i < DK_SLOTS; i++) {
+	for (size_t i = 0; i < key->nslots; i++) {
 		struct dk_slot *c = &key->slot[i];
 		if (c->flags != 0 && c->usage == usage) {
 			s = c;
 			break;
 		}
 		/* Least recently used; an empty slot beats any full one. */
-		if (victim->flags != 0 &&
-		    (c->flags == 0 || c->last_use < victim->last_use))
+		if (victim == NULL ||
+		    (victim->flags != 0 && (c->flags == 0 || c->last_use < victim->last_use)))
 			victim = c;
+	}
+	if (s == NULL && (victim == NULL || victim->flags != 0) && key->nslots < DK_SLOTS) {
+		/* A never used slot beats any full one. */
+		victim = &key->slot[key->nslots++];
+		victim->flags = 0;
+		victim->enc = NULL;
+		victim->dec = NULL;
 	}
 	if (s == NULL) {
 		s = victim;
@@ -866,11 +879,13 @@ slot_get(struct crypto_key *key, uint32_t usage, unsigned need,
 	s->last_use = ++key->clock;
 
 	if ((need & (HAVE_E | READY_ENC | READY_DEC)) && !(s->flags & HAVE_E)) {
+		derived = true;
 		TRY(derive_usage_enc(key, usage, s->ke, k, &klen));
 		hmac_key_set(&s->ki, key->et->md, k, klen);
 		s->flags |= HAVE_E;
 	}
 	if ((need & HAVE_C) && !(s->flags & HAVE_C)) {
+		derived = true;
 		TRY(derive_usage(key, usage, DK_KC, k, &klen));
 		hmac_key_set(&s->kc, key->et->md, k, klen);
 		s->flags |= HAVE_C;
@@ -887,7 +902,9 @@ slot_get(struct crypto_key *key, uint32_t usage, unsigned need,
 	}
 	*out = s;
 cleanup:
-	crypto_wipe(k, sizeof(k));
+	/* k holds Ki or Kc only after a derivation (a cache hit has none). */
+	if (derived)
+		crypto_wipe(k, sizeof(k));
 	if (ret != ORTH_OK) {
 		slot_clear(s);
 		crypto_wipe(s->ke, sizeof(s->ke)); /* a Ke without HAVE_E yet */
@@ -921,11 +938,7 @@ crypto_key_new(int32_t enctype, const uint8_t *bytes, size_t len,
 	key->memo_in_len = 0;
 	key->clock = 0;
 	key->derivations = 0;
-	for (size_t i = 0; i < DK_SLOTS; i++) {
-		key->slot[i].flags = 0;
-		key->slot[i].enc = NULL;
-		key->slot[i].dec = NULL;
-	}
+	key->nslots = 0;
 	*out = key;
 	key = NULL;
 cleanup:
@@ -971,7 +984,7 @@ crypto_key_free(struct crypto_key *key)
 	 * contexts, which spare_put has the provider wipe; the PRF key and
 	 * the memo.  Nothing else is secret (usages, flags, pointers), so
 	 * only those are wiped. */
-	for (size_t i = 0; i < DK_SLOTS; i++) {
+	for (size_t i = 0; i < key->nslots; i++) {
 		struct dk_slot *s = &key->slot[i];
 		spare_put(s->enc);
 		spare_put(s->dec);
@@ -1134,7 +1147,7 @@ encrypt_with(struct crypto_key *key, int32_t usage, const uint8_t *conf,
 	TRY(slot_get(key, (uint32_t)usage, HAVE_E | READY_ENC, &s));
 
 	/* Build confounder | plaintext in out, then encrypt in place. */
-	if (in_len > 0)
+	if (in_len > 0 && in != out + CONF_LEN)
 		memmove(out + CONF_LEN, in, in_len);
 	if (conf != NULL)
 		memcpy(out, conf, CONF_LEN);
@@ -1292,7 +1305,31 @@ prf_sha1(const uint8_t *in, size_t in_len, bool pub, uint8_t h[AES_BLOCK])
 		pub_hash[i].len = in_len;
 	}
 cleanup:
-	crypto_wipe(full, sizeof(full));
+	/* The hash of a public input is public (and kept above): only a
+	 * secret one's is wiped. */
+	if (!pub)
+		crypto_wipe(full, sizeof(full));
+	return ret;
+}
+
+/*
+ * RFC 3962 §4: E(DK(key, "prf"), h) for n hashed inputs h (16 bytes each,
+ * laid end to end) into out: one ECB block each (one block from the zero
+ * IV), all through one EVP call.
+ */
+static orth_err
+prf_aes_blocks(struct crypto_key *key, const uint8_t *h, size_t n, uint8_t *out)
+{
+	orth_err ret;
+
+	if (!key->have_prf_key) {
+		TRY(derive_from_key(key, prf_label, sizeof(prf_label) - 1, NULL, 0, key->prf_key,
+				    key->et->keylen));
+		key->have_prf_key = true;
+	}
+	TRY(key_ecb_use(key, ECB_PRF));
+	TRY(cts_blocks(key->ecb, h, n * AES_BLOCK, out));
+cleanup:
 	return ret;
 }
 
@@ -1302,7 +1339,6 @@ prf_run(struct crypto_key *key, const uint8_t *in, size_t in_len, bool pub,
 {
 	const struct enctype_info *et;
 	uint8_t tmp[AES_BLOCK];
-	int outl = 0;
 	orth_err ret;
 
 	TRY(crypto_init());
@@ -1314,23 +1350,38 @@ prf_run(struct crypto_key *key, const uint8_t *in, size_t in_len, bool pub,
 		TRY(derive_from_key(key, prf_label, sizeof(prf_label) - 1, in,
 				    in_len, out, et->prflen));
 	} else {
-		/* RFC 3962 §4: E(DK(key, "prf"), truncate16(SHA-1(input))),
-		 * one block from the zero IV: one ECB block. */
+		/* RFC 3962 §4: E(DK(key, "prf"), truncate16(SHA-1(input))). */
 		TRY(prf_sha1(in, in_len, pub, tmp));
-		if (!key->have_prf_key) {
-			TRY(derive_from_key(key, prf_label,
-					    sizeof(prf_label) - 1, NULL, 0,
-					    key->prf_key, et->keylen));
-			key->have_prf_key = true;
-		}
-		TRY(key_ecb_use(key, ECB_PRF));
-		CHECK(EVP_EncryptUpdate(key->ecb, out, &outl, tmp, AES_BLOCK) == 1 &&
-			      outl == AES_BLOCK,
-		      ORTH_E_INTERNAL);
+		TRY(prf_aes_blocks(key, tmp, 1, out));
 	}
 	*out_len = et->prflen;
 cleanup:
-	crypto_wipe(tmp, sizeof(tmp));
+	/* tmp is the hash of the input: secret only when the input is. */
+	if (!pub)
+		crypto_wipe(tmp, sizeof(tmp));
+	return ret;
+}
+
+orth_err
+crypto_prf_plus_public_blocks(struct crypto_key *key, uint8_t *input, size_t input_len,
+			      size_t n, uint8_t *out)
+{
+	uint8_t h[CRYPTO_PRF_PLUS_BATCH * AES_BLOCK];
+	size_t len = 0;
+	orth_err ret = ORTH_OK;
+
+	CHECK(key != NULL && input != NULL && input_len > 0 && n > 0 && n <= CRYPTO_PRF_PLUS_BATCH,
+	      ORTH_E_INTERNAL);
+	for (size_t i = 0; i < n; i++) {
+		input[0] = (uint8_t)(i + 1);
+		if (key->et->sha2)
+			TRY(prf_run(key, input, input_len, true, out + i * key->et->prflen, &len));
+		else
+			TRY(prf_sha1(input, input_len, true, h + i * AES_BLOCK));
+	}
+	if (!key->et->sha2)
+		TRY(prf_aes_blocks(key, h, n, out));
+cleanup:
 	return ret;
 }
 

@@ -74,6 +74,9 @@ size_t crypto_enctype_prf_len(int32_t enctype);
 
 /* Length of ciphertext for plain_len bytes of plaintext. */
 size_t crypto_encrypt_len(int32_t enctype, size_t plain_len);
+/* Where the plaintext sits in crypto_encrypt's output: after the
+ * confounder (RFC 3961 §5.3), this many bytes in; 0 if unknown. */
+size_t crypto_encrypt_head(int32_t enctype);
 
 /* A key from raw bytes (copied). *out owned by caller: crypto_key_free(). */
 orth_err crypto_key_new(int32_t enctype, const uint8_t *bytes, size_t len,
@@ -107,6 +110,8 @@ const uint8_t *crypto_key_bytes(const struct crypto_key *key, size_t *len_out);
 /*
  * RFC 3961 encrypt: confounder || plaintext, CTS, MAC.  out must have room
  * for crypto_encrypt_len(enctype, in_len) bytes; *out_len set on success.
+ * in may lie in out, crypto_encrypt_head(enctype) bytes in (encryption in
+ * place: no copy), or elsewhere.
  */
 orth_err crypto_encrypt(struct crypto_key *key, int32_t usage,
 			const uint8_t *in, size_t in_len, uint8_t *out,

@@ -24,6 +24,14 @@
 #define CTS_BLOCK 16
 
 /*
+ * n bytes (whole blocks, at most INT_MAX) through ctx, a keyed AES-CBC or
+ * AES-ECB context without padding, in its direction; a CBC context's
+ * state moves on.  out == in or disjoint.  ORTH_E_INTERNAL on a library
+ * failure.  Every AES block of src/crypto goes through here.
+ */
+orth_err cts_blocks(EVP_CIPHER_CTX *ctx, const uint8_t *in, size_t n, uint8_t *out);
+
+/*
  * Encrypt len (>= 16) bytes.  cbc: AES-CBC, encrypting; chain: the CBC
  * state cbc is in (all zero right after keying it with the zero IV),
  * updated.  out == in or disjoint.  ORTH_E_INTERNAL on a library failure,

@@ -130,7 +130,8 @@ hmac_key_set(struct hmac_key *hk, int md, const uint8_t *k, size_t klen)
 	md_init(md, &hk->out);
 	md_update(md, &hk->out, pad, b);
 	OPENSSL_cleanse(pad, b);
-	OPENSSL_cleanse(hashed, sizeof(hashed));
+	if (k == hashed)
+		OPENSSL_cleanse(hashed, sizeof(hashed));
 }
 
 void
@@ -169,6 +170,11 @@ hmac_end(struct hmac_run *r, uint8_t *out)
 	md_update(hk->md, &r->st, inner, dlen);
 	md_final(hk->md, &r->st, out);
 	OPENSSL_cleanse(inner, dlen);
-	OPENSSL_cleanse(&r->st, n);
+	/* SHA1_Final and SHA256_Final wipe their block buffer themselves
+	 * (md32_common.h), and the chaining value left is the digest, which
+	 * the caller gets: wiping the state again would only repeat that.
+	 * SHA384_Final leaves its buffer. */
+	if (hk->md == MD_SHA384)
+		OPENSSL_cleanse(&r->st, n);
 	return dlen;
 }

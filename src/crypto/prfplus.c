@@ -38,6 +38,16 @@ prf_plus(struct crypto_key *key, const uint8_t *in, size_t in_len, bool pub,
 		CHECK((input = malloc(in_len + 1)) != NULL, ORTH_E_NOMEM);
 	if (in_len > 0)
 		memcpy(input + 1, in, in_len);
+	/* A public input and whole blocks (CF2's keys): all at once. */
+	n = out_len / prf_len;
+	if (pub && out_len % prf_len == 0 && n > 0 && n <= CRYPTO_PRF_PLUS_BATCH) {
+		ret = crypto_prf_plus_public_blocks(key, input, in_len + 1, n, out);
+		if (ret != ORTH_OK) {
+			crypto_wipe(out, out_len); /* no partial output */
+			goto cleanup;
+		}
+		done = out_len;
+	}
 	for (counter = 1; done < out_len; counter++) {
 		input[0] = (uint8_t)counter;
 		if (pub)

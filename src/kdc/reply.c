@@ -131,6 +131,10 @@ kdc_reply_encode(struct kdc_ctx *ctx, const struct kdc_reply *rp, struct writer 
 		TRY(der_encode_arena(&asn1_Ticket, &rep.ticket, a, &tder, &tlen));
 		TRY(fast_reply(ctx, rp, tder, tlen, &et->cname, et->crealm, &rep.padata,
 			       &reply_key));
+		/* The reply carries these very bytes (der_encode_raw below):
+		 * the ticket is encoded once. */
+		rep.ticket._raw.data = tder;
+		rep.ticket._raw.len = tlen;
 		/* RFC 6113 §5.4.2 hide-client-names: the name is in the
 		 * finished part only. */
 		if (kdc_fast_hide_client(rp->fast)) {
@@ -160,8 +164,8 @@ kdc_reply_encode(struct kdc_ctx *ctx, const struct kdc_reply *rp, struct writer 
 		       rp->msg_type == KRB5_MSG_AS_REP ? &asn1_EncASRepPart
 						       : &asn1_EncTGSRepPart,
 		       &ep, a, &rep.enc_part));
-	TRY(der_encode(rp->msg_type == KRB5_MSG_AS_REP ? &asn1_AS_REP : &asn1_TGS_REP,
-		       &rep, w));
+	TRY(der_encode_raw(rp->msg_type == KRB5_MSG_AS_REP ? &asn1_AS_REP : &asn1_TGS_REP,
+			   &rep, w));
 	ret = writer_err(w);
 cleanup:
 	return ret;

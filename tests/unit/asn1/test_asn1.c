@@ -356,6 +356,32 @@ find_padata(const METHOD_DATA *md, int32_t type)
 	return NULL;
 }
 
+/*
+ * der_encode_raw writes a Ticket's _raw as it is (the FAST reply's ticket,
+ * encoded once): a changed field does not show through it, but does with
+ * der_encode; without _raw both encode the fields.
+ */
+static void
+expect_encode_raw(KDC_REP *rep, const uint8_t *der, size_t len)
+{
+	static uint8_t out[8192];
+	struct writer w;
+	char *realm = rep->ticket.realm;
+
+	rep->ticket.realm = "OTHER.REALM";
+	writer_init(&w, out, sizeof(out));
+	EXPECT_EQ_INT(der_encode_raw(&asn1_AS_REP, rep, &w), ORTH_OK);
+	EXPECT(w.len == len && memcmp(out, der, len) == 0);
+	writer_init(&w, out, sizeof(out));
+	EXPECT_EQ_INT(der_encode(&asn1_AS_REP, rep, &w), ORTH_OK);
+	EXPECT(w.len != len || memcmp(out, der, len) != 0);
+	rep->ticket.realm = realm;
+	rep->ticket._raw.data = NULL;
+	writer_init(&w, out, sizeof(out));
+	EXPECT_EQ_INT(der_encode_raw(&asn1_AS_REP, rep, &w), ORTH_OK);
+	EXPECT(w.len == len && memcmp(out, der, len) == 0);
+}
+
 static void
 test_mit(void)
 {
@@ -429,6 +455,7 @@ test_mit(void)
 	expect_roundtrip("as-rep ticket", &asn1_Ticket, rep->ticket._raw.data,
 			 rep->ticket._raw.len);
 	EXPECT(strcmp(rep->ticket.sname.name_string.val[0], "krbtgt") == 0);
+	expect_encode_raw(rep, buf, len);
 
 	len = read_vector("tgs-req", buf, sizeof(buf));
 	EXPECT_EQ_INT(der_peek_application_tag(buf, len), 12);

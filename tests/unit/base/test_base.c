@@ -133,6 +133,24 @@ test_arena_top(void)
 	memset(end - 128, 0x7c, 128);
 	EXPECT(arena_top_take(&a, 129) == NULL);
 	EXPECT(a.used == 0 && arena_zero(&a, 0, 128));
+	/* with room around (encryption in place): the bytes at head, the
+	 * free space above the allocation zero, overlapping or not */
+	arena_reset(&a);
+	end = arena_top(&a, &avail);
+	memset(end - 20, 0x5a, 20);
+	p = arena_top_take_room(&a, 20, 16, 12);
+	EXPECT(p == a.base && p[16] == 0x5a && p[35] == 0x5a && p[15] == 0 && p[36] == 0);
+	EXPECT(a.used == 48 && arena_zero(&a, 48, 128));
+	end = arena_top(&a, &avail);
+	EXPECT(avail == 80);
+	/* no room for head and tail beside the bytes: refused, wiped */
+	memset(end - 60, 0x7c, 60);
+	EXPECT(arena_top_take_room(&a, 60, 16, 12) == NULL);
+	EXPECT(a.used == 48 && arena_zero(&a, 48, 128));
+	memset(end - 40, 0x6b, 40);
+	p = arena_top_take_room(&a, 40, 16, 12);
+	EXPECT(p == a.base + 48 && p[16] == 0x6b && p[55] == 0x6b);
+	EXPECT(a.used == 116 && arena_zero(&a, 116, 128));
 	arena_free(&a);
 }
 

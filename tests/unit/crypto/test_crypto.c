@@ -839,6 +839,40 @@ test_keys_and_names(void)
 	EXPECT(!crypto_ct_equal("abc", "abd", 3));
 }
 
+/* Encryption in place (the plaintext already at crypto_encrypt_head in
+ * out) gives the bytes a separate plaintext does, for every enctype. */
+static void
+test_encrypt_in_place(void)
+{
+	static const int32_t etypes[] = {17, 18, 19, 20};
+	uint8_t conf[16], plain[40], a[128], b[128];
+	size_t alen = 0, blen = 0, head;
+	struct crypto_key *k;
+
+	memset(conf, 0x11, sizeof(conf));
+	for (size_t i = 0; i < sizeof(plain); i++)
+		plain[i] = (uint8_t)i;
+	EXPECT_EQ_INT(crypto_encrypt_head(23), 0);
+	for (size_t e = 0; e < sizeof(etypes) / sizeof(etypes[0]); e++) {
+		head = crypto_encrypt_head(etypes[e]);
+		EXPECT_EQ_INT(head, 16);
+		if (head != 16 || crypto_key_random(etypes[e], &k) != ORTH_OK) {
+			EXPECT(0);
+			continue;
+		}
+		EXPECT_EQ_INT(crypto_test_encrypt_confounder(k, 5, conf, plain, sizeof(plain), a,
+							     &alen),
+			      ORTH_OK);
+		memcpy(b + head, plain, sizeof(plain));
+		EXPECT_EQ_INT(crypto_test_encrypt_confounder(k, 5, conf, b + head, sizeof(plain),
+							     b, &blen),
+			      ORTH_OK);
+		EXPECT(alen == blen && alen == crypto_encrypt_len(etypes[e], sizeof(plain)) &&
+		       memcmp(a, b, alen) == 0);
+		crypto_key_free(k);
+	}
+}
+
 static void
 test_cache(void)
 {
@@ -1146,6 +1180,7 @@ main(void)
 	test_s2k_weak_params();
 	test_keys_and_names();
 	test_cache();
+	test_encrypt_in_place();
 	test_cf2_memo();
 	test_thread_memory();
 	test_fork_confounders();
