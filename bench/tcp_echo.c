@@ -28,6 +28,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "echo_server.h"
+
 #define MAX_EVENTS 64
 
 static volatile sig_atomic_t stop;
@@ -68,12 +70,9 @@ int
 main(int argc, char **argv)
 {
 	static uint8_t buf[65536], reply[4 + 65536];
-	struct sockaddr_in sin = {.sin_family = AF_INET};
-	socklen_t slen = sizeof(sin);
 	struct epoll_event ev = {.events = EPOLLIN}, got[MAX_EVENTS];
 	size_t rlen = 600;
-	int lfd, ep, one = 1;
-	FILE *f;
+	int lfd, ep;
 
 	if (argc < 2)
 		return 2;
@@ -86,21 +85,9 @@ main(int argc, char **argv)
 	reply[2] = (uint8_t)(rlen >> 8);
 	reply[3] = (uint8_t)rlen;
 	signal(SIGTERM, on_term);
-	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
-	lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
-	    bind(lfd, (struct sockaddr *)&sin, sizeof(sin)) != 0 || listen(lfd, 1024) != 0 ||
-	    getsockname(lfd, (struct sockaddr *)&sin, &slen) != 0) {
-		perror("tcp_echo: socket");
+	lfd = echo_socket_open(SOCK_STREAM, argv[1], "tcp_echo");
+	if (lfd < 0)
 		return 1;
-	}
-	f = fopen(argv[1], "w");
-	if (f == NULL) {
-		perror("tcp_echo: port file");
-		return 1;
-	}
-	fprintf(f, "%u\n", ntohs(sin.sin_port));
-	fclose(f);
 	ep = epoll_create1(0);
 	ev.data.fd = lfd;
 	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) != 0) {

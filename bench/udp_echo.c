@@ -22,6 +22,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "echo_server.h"
+
 static volatile sig_atomic_t stop;
 
 static void
@@ -35,12 +37,9 @@ int
 main(int argc, char **argv)
 {
 	static uint8_t buf[65536], reply[65536];
-	struct sockaddr_in sin = {.sin_family = AF_INET};
-	socklen_t slen = sizeof(sin);
 	struct epoll_event ev = {.events = EPOLLIN}, got;
 	size_t rlen = 600;
 	int fd, ep;
-	FILE *f;
 
 	if (argc < 2)
 		return 2;
@@ -49,20 +48,9 @@ main(int argc, char **argv)
 	if (rlen == 0 || rlen > sizeof(reply))
 		return 2;
 	signal(SIGTERM, on_term);
-	inet_pton(AF_INET, "127.0.0.1", &sin.sin_addr);
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &slen) != 0) {
-		perror("udp_echo: socket");
+	fd = echo_socket_open(SOCK_DGRAM, argv[1], "udp_echo");
+	if (fd < 0)
 		return 1;
-	}
-	f = fopen(argv[1], "w");
-	if (f == NULL) {
-		perror("udp_echo: port file");
-		return 1;
-	}
-	fprintf(f, "%u\n", ntohs(sin.sin_port));
-	fclose(f);
 	ep = epoll_create1(0);
 	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
 		perror("udp_echo: epoll");
