@@ -9,8 +9,24 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+/* The usage both share, `NAME PORTFILE [REPLY_BYTES]`: the reply's size
+ * (default 600, a KDC reply's), or 0 when the arguments are wrong or it
+ * is over max. */
+static inline size_t
+echo_reply_len(int argc, char **argv, size_t max)
+{
+	size_t rlen = 600;
+
+	if (argc < 2)
+		return 0;
+	if (argc > 2)
+		rlen = strtoul(argv[2], NULL, 10);
+	return rlen <= max ? rlen : 0;
+}
 
 /*
  * A non-blocking socket of type (SOCK_DGRAM, or SOCK_STREAM listening) on

@@ -71,14 +71,11 @@ main(int argc, char **argv)
 {
 	static uint8_t buf[65536], reply[4 + 65536];
 	struct epoll_event ev = {.events = EPOLLIN}, got[MAX_EVENTS];
-	size_t rlen = 600;
+	size_t rlen;
 	int lfd, ep;
 
-	if (argc < 2)
-		return 2;
-	if (argc > 2)
-		rlen = strtoul(argv[2], NULL, 10);
-	if (rlen == 0 || rlen > sizeof(reply) - 4)
+	rlen = echo_reply_len(argc, argv, sizeof(reply) - 4);
+	if (rlen == 0)
 		return 2;
 	reply[0] = (uint8_t)(rlen >> 24);
 	reply[1] = (uint8_t)(rlen >> 16);

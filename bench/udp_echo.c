@@ -38,14 +38,11 @@ main(int argc, char **argv)
 {
 	static uint8_t buf[65536], reply[65536];
 	struct epoll_event ev = {.events = EPOLLIN}, got;
-	size_t rlen = 600;
+	size_t rlen;
 	int fd, ep;
 
-	if (argc < 2)
-		return 2;
-	if (argc > 2)
-		rlen = strtoul(argv[2], NULL, 10);
-	if (rlen == 0 || rlen > sizeof(reply))
+	rlen = echo_reply_len(argc, argv, sizeof(reply));
+	if (rlen == 0)
 		return 2;
 	signal(SIGTERM, on_term);
 	fd = echo_socket_open(SOCK_DGRAM, argv[1], "udp_echo");
