@@ -44,7 +44,10 @@ static void
 usage(FILE *f)
 {
 	fprintf(f, "usage: orthrus kdc [-c CONFIG] [--foreground] [--pidfile FILE] [--log-json]\n"
-		   "       [--workers N] [--log-flush-ms MS]\n"
+		   "       [--workers N] [--steering cpu|flow] [--log-flush-ms MS]\n"
+		   "--steering: a request goes to the worker of the CPU that received it\n"
+		   "  (cpu, the default), or by the kernel's hash of its addresses (flow:\n"
+		   "  for a network card with one receive queue and no RPS)\n"
 		   "CONFIG: -c/--config FILE, else $ORTHRUS_CONFIG, else %s\n",
 		CONFIG_DEFAULT_PATH);
 }
@@ -165,6 +168,7 @@ cmd_kdc(int argc, char **argv)
 	const char *conf = NULL, *pidfile = NULL;
 	bool foreground = false, json = false;
 	long workers = 0, log_flush_ms = KDC_NET_DEFAULT_LOG_FLUSH_MS;
+	enum kdc_net_steering steering = KDC_NET_STEER_CPU;
 	char err[512] = "";
 	struct config *cfg = NULL;
 	struct kdc_config *kc = NULL;
@@ -206,6 +210,10 @@ cmd_kdc(int argc, char **argv)
 			json = true;
 		else if (strcmp(a, "--workers") == 0 && i + 1 < argc)
 			workers = strtol(argv[++i], NULL, 10);
+		else if (strcmp(a, "--steering") == 0 && i + 1 < argc &&
+			 (strcmp(argv[i + 1], "cpu") == 0 || strcmp(argv[i + 1], "flow") == 0))
+			steering = strcmp(argv[++i], "cpu") == 0 ? KDC_NET_STEER_CPU
+								  : KDC_NET_STEER_FLOW;
 		else if (strcmp(a, "--log-flush-ms") == 0 && i + 1 < argc &&
 			 (log_flush_ms = strtol(argv[i + 1], NULL, 10)) >= 0 &&
 			 log_flush_ms <= 60000)
@@ -323,6 +331,7 @@ cmd_kdc(int argc, char **argv)
 	nc.tcp_addrs = tcp;
 	nc.n_tcp = ntcp;
 	nc.workers = (unsigned)workers;
+	nc.steering = steering;
 	nc.log_flush_ms = (unsigned)log_flush_ms;
 	nc.kpasswd_udp_addrs = kudp;
 	nc.n_kpasswd_udp = nkudp;

@@ -20,8 +20,16 @@
  *     kdc_net_close(net)
  *
  * Workers: cfg.workers event loops, each with its own epoll, its own
- * SO_REUSEPORT socket per address (the kernel spreads datagrams and
- * connections over them) and its own buffers and connection table.
+ * SO_REUSEPORT socket per address and its own buffers and connection
+ * table.  Which worker a datagram or connection goes to is cfg.steering:
+ * by default the worker of the CPU that received it (CPU number modulo
+ * workers, a classic-BPF program on the group), so that a request is
+ * answered on the CPU it arrived on and the worker is woken by a wake-up
+ * on its own CPU instead of an interrupt to another one.  That needs the
+ * requests spread over the CPUs (several NIC receive queues, or RPS);
+ * with one receive queue and no RPS every request lands on one worker,
+ * and KDC_NET_STEER_FLOW (the kernel's hash of the addresses and ports)
+ * spreads them instead.
  * Only the workers of one process share a port: the first socket of each
  * address is bound without SO_REUSEPORT (the option is set once it is
  * bound, so that the other workers can join it), so a bind by a second
@@ -140,6 +148,11 @@ struct kdc_request_info {
 typedef orth_err (*kdc_dispatch_fn)(void *ctx, const struct kdc_request_info *info,
     const uint8_t *req, size_t req_len, struct writer *reply);
 
+enum kdc_net_steering {
+	KDC_NET_STEER_CPU,  /* the worker of the receiving CPU (the default) */
+	KDC_NET_STEER_FLOW, /* the kernel's hash of addresses and ports */
+};
+
 struct kdc_net_config {
 	/* Numeric addresses: "127.0.0.1:88", "[::1]:8888", "0.0.0.0", "::",
 	 * "[::]". No port = KDC_NET_DEFAULT_PORT; port 0 = the kernel picks
@@ -157,6 +170,7 @@ struct kdc_net_config {
 	const char *const *kpasswd_tcp_addrs;
 	size_t n_kpasswd_tcp;
 	unsigned workers;              /* >= 1 */
+	enum kdc_net_steering steering; /* which worker a request goes to */
 	size_t udp_max_reply;          /* bytes; larger -> RESPONSE_TOO_BIG */
 	size_t tcp_max_msg;            /* request bytes, excluding the prefix */
 	size_t tcp_max_reply;          /* reply writer capacity (TCP and UDP) */

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -18,6 +19,7 @@ kdc_net_config_default(struct kdc_net_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->workers = 1;
+	cfg->steering = KDC_NET_STEER_CPU;
 	cfg->udp_max_reply = KDC_NET_DEFAULT_UDP_MAX_REPLY;
 	cfg->tcp_max_msg = KDC_NET_DEFAULT_TCP_MAX_MSG;
 	cfg->tcp_max_reply = KDC_NET_DEFAULT_TCP_MAX_REPLY;
@@ -106,6 +108,27 @@ cleanup:
 	return ret;
 }
 
+/*
+ * KDC_NET_STEER_CPU: the reuseport group of fd sends each datagram or
+ * connection to the socket of index (receiving CPU mod workers), and the
+ * sockets joined the group in worker order.  Without it (an old kernel)
+ * the kernel's hash still spreads them, so a failure is only logged.
+ */
+static void
+steer_by_cpu(int fd, const char *what, unsigned workers)
+{
+	struct sock_filter code[] = {
+		{BPF_LD | BPF_W | BPF_ABS, 0, 0, (uint32_t)(SKF_AD_OFF + SKF_AD_CPU)},
+		{BPF_ALU | BPF_MOD | BPF_K, 0, 0, workers},
+		{BPF_RET | BPF_A, 0, 0, 0},
+	};
+	struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
+
+	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog)) != 0)
+		log_msg(LOG_LVL_WARN, "%s: requests not steered by CPU: %s", what,
+		    strerror(errno));
+}
+
 static orth_err
 open_transport(struct kdc_net *net, enum kdc_transport t, const char *const *addrs,
     size_t n, int *fds, uint16_t *ports)
@@ -130,6 +153,8 @@ open_transport(struct kdc_net *net, enum kdc_transport t, const char *const *add
 			TRY(socket_open(addrs[i], t, &ss, len, w > 0,
 			    w == 0 && net->cfg.workers > 1, &fds[w * n + i], &ports[i]));
 		}
+		if (net->cfg.workers > 1 && net->cfg.steering == KDC_NET_STEER_CPU)
+			steer_by_cpu(fds[i], addrs[i], net->cfg.workers);
 	}
 cleanup:
 	return ret;

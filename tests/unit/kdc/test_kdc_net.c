@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -701,6 +702,69 @@ test_workers(void)
 	server_stop(&s);
 }
 
+/* Which workers answer n UDP requests and n TCP connections. */
+static unsigned
+workers_answering(struct server *s, int n)
+{
+	uint8_t buf[64];
+	char reply[64];
+	int i, fd;
+
+	atomic_store(&s->ctx.worker_mask, 0);
+	for (i = 0; i < n; i++) {
+		EXPECT_EQ_INT(udp_ask(s->udp_port, "w", 1, buf, sizeof(buf)), 6);
+		fd = tcp_connect(s->tcp_port);
+		EXPECT(tcp_send(fd, "t") && tcp_recv(fd, reply, sizeof(reply)) &&
+		    strcmp(reply, "ECHO:t") == 0);
+		if (fd >= 0)
+			close(fd);
+	}
+	return atomic_load(&s->ctx.worker_mask);
+}
+
+/* KDC_NET_STEER_CPU: on loopback a request is received on the sender's
+ * CPU, so everything this thread sends from CPU c goes to worker c mod
+ * workers, over fresh source ports that the kernel's hash would spread;
+ * KDC_NET_STEER_FLOW spreads them (all 32 on one worker: 2^-31). */
+static void
+test_steering(void)
+{
+	struct kdc_net_config cfg;
+	struct server s;
+	cpu_set_t allowed, one;
+	unsigned c, tried = 0;
+
+	EXPECT(pthread_getaffinity_np(pthread_self(), sizeof(allowed), &allowed) == 0);
+	kdc_net_config_default(&cfg);
+	EXPECT(cfg.steering == KDC_NET_STEER_CPU);
+	cfg.workers = 2;
+	if (!server_start(&s, &cfg)) {
+		EXPECT(0);
+		return;
+	}
+	for (c = 0; c < CPU_SETSIZE && tried < 2; c++) {
+		if (!CPU_ISSET(c, &allowed))
+			continue;
+		CPU_ZERO(&one);
+		CPU_SET(c, &one);
+		EXPECT(pthread_setaffinity_np(pthread_self(), sizeof(one), &one) == 0);
+		EXPECT_EQ_INT(workers_answering(&s, 8), 1u << (c % 2));
+		tried++;
+	}
+	server_stop(&s);
+
+	kdc_net_config_default(&cfg);
+	cfg.workers = 2;
+	cfg.steering = KDC_NET_STEER_FLOW;
+	if (!server_start(&s, &cfg)) {
+		EXPECT(0);
+		return;
+	}
+	EXPECT_EQ_INT(workers_answering(&s, 32), 3);
+	server_stop(&s);
+	EXPECT(pthread_setaffinity_np(pthread_self(), sizeof(allowed), &allowed) == 0);
+}
+
 static void
 test_stop_before_run(void)
 {
@@ -876,6 +940,7 @@ main(int argc, char **argv)
 	test_tcp_limits();
 	test_tcp_slow_reader();
 	test_workers();
+	test_steering();
 	test_signals();
 	test_pidfile();
 	return test_done("kdc net");
