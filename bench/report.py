@@ -210,6 +210,12 @@ def main():
     kernel = ""
     if eu and et and eu["cpu"] and et["cpu"] is not None:
         kernel = f" (the echo servers alone: {et['cpu'] / eu['cpu']:.2f}x)"
+    # The same KDC when clients keep their connection (RFC 4120 §7.2.2
+    # lets them): what is left once the kernel's per-connection cost is
+    # spread.
+    kept = get("orthrus", "tgs", "tcp", "kdc_load conn 100")
+    if kept is not None and u:
+        kernel += f"; with 100 requests a connection: {kept / u:.2f}x"
     target("TCP within 1.5x of UDP (KDC CPU per TGS-REQ)",
            t / u if t is not None and u else None, 1.5, lambda v: f"{v:.2f}x{kernel}")
     fc = floor_cpu("udp", a.inflight)
